@@ -1,0 +1,1 @@
+"""Thin read-only wrappers over the AWS event shapes loglake's handlers receive (one shape per module)."""

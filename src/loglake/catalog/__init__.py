@@ -1,0 +1,1 @@
+"""The catalog: table definitions generated from the schema registry (DuckDB views now; Athena DDL next)."""

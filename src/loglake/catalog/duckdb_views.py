@@ -1,0 +1,119 @@
+"""DuckDB views over the lake: one per clean table, plus `quarantine` and `raw_events`.
+
+A view selects every column the registry knows, cast to the registry's (widened) type, so files
+written before a column existed or before it was widened read under the current schema. Parquet and
+gzip JSON-lines files of one table are read together. A table with no files yet is an empty view with
+the right columns, so `SELECT ... FROM logs` works on a new lake.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from loglake.lake.keys import CLEAN_PREFIX, QUARANTINE_PREFIX, RAW_PREFIX
+from loglake.lake.quarantine import QUARANTINE_COLUMNS
+from loglake.lake.raw_zone import RAW_FIELDS
+from loglake.lake.schema_registry import SchemaRegistry, TableSchema
+from loglake.lake.store import Store
+from loglake.transform.etl import ENVELOPE, sql_string
+from loglake.transform.settings import OUTPUT_FORMATS
+
+DEFAULT_TABLE = "logs"
+_PARTITION_TYPES = {"dt": "DATE", "hour": "INTEGER"}
+_HIVE = "hive_partitioning = true, hive_types = {'dt': DATE, 'hour': INTEGER}"
+_RAW_TYPES = {
+    "log_group": "VARCHAR",
+    "log_stream": "VARCHAR",
+    "event_id": "VARCHAR",
+    "timestamp": "BIGINT",
+    "ingestion_time": "BIGINT",
+    "message": "VARCHAR",
+    "source": "VARCHAR",
+    "message_b64": "VARCHAR",
+}
+assert set(RAW_FIELDS) <= set(_RAW_TYPES)
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _struct(columns: dict[str, str]) -> str:
+    return "{" + ", ".join(f"{sql_string(n)}: {sql_string(t)}" for n, t in columns.items()) + "}"
+
+
+def _has(store: Store, prefix: str, suffix: str) -> bool:
+    return any(key.endswith(suffix) for key in store.list(prefix))
+
+
+def table_columns(schema: TableSchema | None) -> dict[str, str]:
+    if schema is None:
+        return dict(ENVELOPE)
+    return {c.name: c.type for c in schema.columns}
+
+
+def clean_view_sql(con: Any, store: Store, table: str, schema: TableSchema | None) -> str:
+    columns = table_columns(schema)
+    parts = []
+    prefix = f"{CLEAN_PREFIX}{table}/"
+    if _has(store, prefix, OUTPUT_FORMATS["parquet"]):
+        source = (
+            f"read_parquet({sql_string(store.glob(prefix + '*/*/*.parquet'))}, union_by_name = true, {_HIVE})"
+        )
+        present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+        parts.append(_select(dict(columns, **_PARTITION_TYPES), present, source))
+    if _has(store, prefix, OUTPUT_FORMATS["jsonl"]):
+        source = (
+            f"read_json({sql_string(store.glob(prefix + '*/*/*.json.gz'))}, format = 'newline_delimited', "
+            f"columns = {_struct(columns)}, {_HIVE})"
+        )
+        parts.append(_select(dict(columns, **_PARTITION_TYPES), set(columns) | set(_PARTITION_TYPES), source))
+    if not parts:
+        parts.append(_select(dict(columns, **_PARTITION_TYPES), set(), "(SELECT 1) AS empty WHERE false"))
+    return f"CREATE OR REPLACE VIEW {quote_identifier(table)} AS " + " UNION ALL ".join(parts)
+
+
+def _select(typed: dict[str, str], present: set[str], source: str) -> str:
+    items = [
+        f"CAST({quote_identifier(name) if name in present else 'NULL'} AS {type_}) AS {quote_identifier(name)}"
+        for name, type_ in typed.items()
+    ]
+    return f"SELECT {', '.join(items)} FROM {source}"
+
+
+def quarantine_view_sql(store: Store) -> str:
+    columns = dict(QUARANTINE_COLUMNS, dt="DATE")
+    if _has(store, QUARANTINE_PREFIX, ".json.gz"):
+        source = (
+            f"read_json({sql_string(store.glob(QUARANTINE_PREFIX + '*/*.json.gz'))}, format = 'newline_delimited', "
+            f"columns = {_struct(QUARANTINE_COLUMNS)}, hive_partitioning = true, hive_types = {{'dt': DATE}})"
+        )
+        return f"CREATE OR REPLACE VIEW quarantine AS SELECT * FROM {source}"
+    return f"CREATE OR REPLACE VIEW quarantine AS {_select(columns, set(), '(SELECT 1) AS empty WHERE false')}"
+
+
+def raw_view_sql(store: Store) -> str:
+    """Raw records with the key of the object holding them, for forensics and the conservation check."""
+    columns = dict(_RAW_TYPES, raw_object="VARCHAR")
+    if _has(store, RAW_PREFIX, ".json.gz"):
+        root = store.glob("")
+        source = (
+            f"read_json({sql_string(store.glob(RAW_PREFIX + '**/*.json.gz'))}, format = 'newline_delimited', "
+            f"columns = {_struct(_RAW_TYPES)}, filename = true, maximum_object_size = {512 << 20})"
+        )
+        return (
+            "CREATE OR REPLACE VIEW raw_events AS SELECT * EXCLUDE (filename), "
+            f"substr(filename, {len(root) + 2}) AS raw_object FROM {source}"
+        )
+    return f"CREATE OR REPLACE VIEW raw_events AS {_select(columns, set(), '(SELECT 1) AS empty WHERE false')}"
+
+
+def create_views(con: Any, store: Store) -> list[str]:
+    """Create every view; returns the clean table names."""
+    registry = SchemaRegistry(store)
+    tables = sorted(set(registry.tables()) | {DEFAULT_TABLE})
+    for table in tables:
+        con.execute(clean_view_sql(con, store, table, registry.get(table)))
+    con.execute(quarantine_view_sql(store))
+    con.execute(raw_view_sql(store))
+    return tables

@@ -1,0 +1,40 @@
+"""Every error loglake raises on purpose, so callers can catch the family and the CLI can print one line.
+
+    LoglakeError
+    ├── ConfigError          bad loglake.toml, flag or environment value
+    ├── StoreError           a zone could not be read or written
+    ├── RawObjectError       a key or object that is not in the raw layout; refused, never mis-processed
+    ├── EventError           an event passed to a handler is not the shape it expects
+    ├── InvariantError       an internal count check failed (conservation, schema merge)
+    └── QueryError           SQL that cannot be run (syntax, unknown column, not read-only)
+"""
+
+from __future__ import annotations
+
+
+class LoglakeError(Exception):
+    """Base class: an expected failure with a message fit for a user."""
+
+
+class ConfigError(LoglakeError):
+    pass
+
+
+class StoreError(LoglakeError):
+    pass
+
+
+class RawObjectError(LoglakeError):
+    pass
+
+
+class EventError(LoglakeError):
+    pass
+
+
+class InvariantError(LoglakeError):
+    pass
+
+
+class QueryError(LoglakeError):
+    pass

@@ -1,0 +1,1 @@
+"""The lake: a store of objects and the zones laid out in it (raw, clean, quarantine, state, schema)."""

@@ -1,0 +1,120 @@
+"""A local folder as the lake: the embedded default."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from loglake.errors import StoreError
+from loglake.lake.keys import check_key
+
+
+class LocalStore:
+    """Atomic writes by write-to-temp-then-rename in the same folder, and fsync before the rename."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.expanduser().resolve()
+        self.uri = str(self.root)
+
+    def _path(self, key: str) -> Path:
+        return self.root / check_key(key)
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            raise StoreError(f"no object {key!r} in {self.uri}") from None
+        except OSError as exc:
+            raise StoreError(f"cannot read {key!r} in {self.uri}: {exc.strerror}") from exc
+
+    def put(self, key: str, data: bytes) -> None:
+        target = self._path(key)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.name)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                Path(tmp).replace(target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise StoreError(f"cannot write {key!r} in {self.uri}: {exc.strerror}") from exc
+
+    def put_file(self, key: str, path: Path) -> None:
+        target = self._path(key)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.name)
+            os.close(fd)
+            try:
+                with path.open("rb") as src, open(tmp, "wb") as dst:  # noqa: PTH123
+                    while chunk := src.read(1 << 20):
+                        dst.write(chunk)
+                    dst.flush()
+                    os.fsync(dst.fileno())
+                Path(tmp).replace(target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise StoreError(f"cannot write {key!r} in {self.uri}: {exc.strerror}") from exc
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def list(self, prefix: str) -> Iterator[str]:
+        base = self.root / prefix if prefix else self.root
+        # List the deepest existing folder of the prefix, then filter: the same semantics as S3 prefixes.
+        folder = base if base.is_dir() else base.parent
+        if not folder.is_dir():
+            return
+        keys = []
+        for dirpath, _dirs, files in os.walk(folder):
+            for name in files:
+                if name.startswith(".tmp-"):
+                    continue
+                key = (Path(dirpath) / name).relative_to(self.root).as_posix()
+                if key.startswith(prefix):
+                    keys.append(key)
+        yield from sorted(keys)
+
+    @contextlib.contextmanager
+    def local_file(self, key: str) -> Iterator[Path]:
+        path = self._path(key)
+        if not path.is_file():
+            raise StoreError(f"no object {key!r} in {self.uri}")
+        yield path
+
+    def read_versioned(self, key: str) -> tuple[bytes | None, str | None]:
+        path = self._path(key)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None, None
+        return data, hashlib.sha256(data).hexdigest()
+
+    def put_if(self, key: str, data: bytes, version: str | None) -> bool:
+        lock_path = self.root / ".locks" / hashlib.sha256(check_key(key).encode()).hexdigest()
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with lock_path.open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            _current, current_version = self.read_versioned(key)
+            if current_version != version:
+                return False
+            self.put(key, data)
+            return True
+
+    def glob(self, pattern: str) -> str:
+        return str(self.root / pattern)

@@ -1,0 +1,44 @@
+"""ETL manifests in `state/etl/<object id>.json`: the commit record of one raw object's processing.
+
+Written last, after every clean and quarantine object is in place, so "has a manifest" means "done".
+It lists the outputs, which lets a re-run with a different result (a fixed parser re-driving
+quarantine) delete outputs the new run no longer produces, instead of leaving them to double-count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import orjson
+
+from loglake.lake.keys import STATE_PREFIX, manifest_key
+from loglake.lake.store import Store
+
+
+@dataclass
+class Manifest:
+    raw_object: str
+    etl_version: str
+    raw_rows: int
+    events: int
+    duplicates: int
+    clean_rows: int
+    quarantined_rows: int
+    outputs: list[str] = field(default_factory=list)
+
+
+def read_manifest(store: Store, object_id: str) -> Manifest | None:
+    data, _version = store.read_versioned(manifest_key(object_id))
+    return Manifest(**orjson.loads(data)) if data else None
+
+
+def write_manifest(store: Store, object_id: str, manifest: Manifest) -> None:
+    store.put(manifest_key(object_id), orjson.dumps(asdict(manifest), option=orjson.OPT_INDENT_2))
+
+
+def processed_raw_objects(store: Store) -> set[str]:
+    done = set()
+    for key in store.list(f"{STATE_PREFIX}etl/"):
+        if key.endswith(".json"):
+            done.add(orjson.loads(store.get(key))["raw_object"])
+    return done

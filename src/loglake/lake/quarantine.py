@@ -1,0 +1,38 @@
+"""The quarantine zone: events the ETL could not turn into clean rows, kept whole with the reason.
+
+A quarantine record is the raw record (every field, message verbatim, message_b64 when present) plus:
+reason (a code below), detail (for people), stage and stage_version (what rejected it) and raw_object
+(the raw key it came from). It is gzip NDJSON under quarantine/dt=<date of the record's timestamp>/,
+named after the raw object, so a re-run overwrites it and a fixed ETL can re-drive it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    INVALID_JSON = "invalid_json"
+    INVALID_TIMESTAMP = "invalid_timestamp"
+
+
+REASON_DETAIL: dict[Reason, str] = {
+    Reason.INVALID_JSON: "message starts with '{' but is not valid JSON (truncated or malformed)",
+    Reason.INVALID_TIMESTAMP: "the record's timestamp is outside 1970-01-01..9999-12-31 (ms since epoch)",
+}
+
+QUARANTINE_COLUMNS: dict[str, str] = {
+    "log_group": "VARCHAR",
+    "log_stream": "VARCHAR",
+    "event_id": "VARCHAR",
+    "timestamp": "BIGINT",
+    "ingestion_time": "BIGINT",
+    "message": "VARCHAR",
+    "message_b64": "VARCHAR",
+    "source": "VARCHAR",
+    "reason": "VARCHAR",
+    "detail": "VARCHAR",
+    "stage": "VARCHAR",
+    "stage_version": "VARCHAR",
+    "raw_object": "VARCHAR",
+}

@@ -1,0 +1,118 @@
+"""The schema registry: one JSON document per clean table, in `schema/<table>.json`.
+
+It only ever grows. A new field adds a column; a type conflict widens the column (BIGINT+DOUBLE →
+DOUBLE, any other pair → VARCHAR); every change is kept in the column's history with the raw object
+that caused it, so a column's type can be explained. Names for JSON fields are reserved here *before*
+data is written (compare-and-swap on the document), so two ETL runs in parallel can never give one
+name to two different fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+
+import orjson
+
+from loglake.errors import InvariantError
+from loglake.lake.keys import SCHEMA_PREFIX, schema_key
+from loglake.lake.store import Store
+
+_MAX_CAS_ATTEMPTS = 20
+TYPES = ("BOOLEAN", "BIGINT", "DOUBLE", "VARCHAR", "TIMESTAMP")
+
+
+def widen(old: str, new: str) -> str:
+    if old == new:
+        return old
+    if {old, new} == {"BIGINT", "DOUBLE"}:
+        return "DOUBLE"
+    return "VARCHAR"
+
+
+@dataclass
+class Column:
+    name: str
+    type: str
+    source: str
+    """Where the value comes from: 'envelope:<field>' or a JSON pointer into the message ('/request/route')."""
+    history: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class TableSchema:
+    table: str
+    columns: list[Column] = field(default_factory=list)
+    formats: list[str] = field(default_factory=list)
+    version: int = 0
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    def pointer_names(self) -> dict[str, str]:
+        return {c.source: c.name for c in self.columns if c.source.startswith("/")}
+
+    def merge(self, incoming: list[tuple[str, str, str]], output_format: str, cause: str) -> bool:
+        """Add or widen (name, type, source) columns; True when anything changed."""
+        changed = False
+        for name, type_, source in incoming:
+            if type_ not in TYPES:
+                raise InvariantError(f"unknown column type {type_!r} for {self.table}.{name}")
+            current = self.column(name)
+            if current is None:
+                self.columns.append(Column(name, type_, source, [{"type": type_, "by": cause, "change": "added"}]))
+                changed = True
+            elif current.source != source:
+                raise InvariantError(
+                    f"column {self.table}.{name} already holds {current.source}, not {source}: naming bug"
+                )
+            elif (wider := widen(current.type, type_)) != current.type:
+                current.history.append(
+                    {"type": wider, "by": cause, "change": f"widened {current.type} + {type_} -> {wider}"}
+                )
+                current.type = wider
+                changed = True
+        if output_format not in self.formats:
+            self.formats.append(output_format)
+            changed = True
+        return changed
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(asdict(self), option=orjson.OPT_INDENT_2)
+
+    @classmethod
+    def from_json(cls, data: bytes) -> TableSchema:
+        doc = orjson.loads(data)
+        return cls(
+            table=doc["table"],
+            columns=[Column(**c) for c in doc["columns"]],
+            formats=list(doc.get("formats", [])),
+            version=int(doc.get("version", 0)),
+        )
+
+
+class SchemaRegistry:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def get(self, table: str) -> TableSchema | None:
+        data, _version = self.store.read_versioned(schema_key(table))
+        return TableSchema.from_json(data) if data else None
+
+    def tables(self) -> Iterator[str]:
+        for key in self.store.list(SCHEMA_PREFIX):
+            if key.endswith(".json"):
+                yield key[len(SCHEMA_PREFIX) : -len(".json")]
+
+    def update(self, table: str, change: Callable[[TableSchema], bool]) -> TableSchema:
+        """Apply `change` with compare-and-swap, retrying on a concurrent writer; return the stored schema."""
+        key = schema_key(table)
+        for _attempt in range(_MAX_CAS_ATTEMPTS):
+            data, version = self.store.read_versioned(key)
+            schema = TableSchema.from_json(data) if data else TableSchema(table)
+            if not change(schema):
+                return schema
+            schema.version += 1
+            if self.store.put_if(key, schema.to_json(), version):
+                return schema
+        raise InvariantError(f"schema registry for {table!r} is changing too fast: gave up after retries")

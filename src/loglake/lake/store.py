@@ -1,0 +1,57 @@
+"""The object-store interface that every zone is written through.
+
+It is deliberately the intersection of a filesystem and S3: whole-object writes that are atomic,
+prefix listing, and a compare-and-swap for the few shared documents (schema registry), which S3 offers
+through conditional writes (If-Match / If-None-Match).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Protocol
+
+
+class Store(Protocol):
+    """Keys are '/'-separated, relative, and validated by the implementation (no '..', no absolute paths)."""
+
+    uri: str
+
+    def get(self, key: str) -> bytes:
+        """Raise StoreError when the key does not exist."""
+        ...
+
+    def put(self, key: str, data: bytes) -> None:
+        """Readers see the old object, or the whole new one; never a part."""
+        ...
+
+    def put_file(self, key: str, path: Path) -> None:
+        """Like put, for a local file (large outputs are written to disk by the engine first)."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Deleting a missing key is not an error (retries must be harmless)."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def list(self, prefix: str) -> Iterator[str]:
+        """Every key under prefix, in lexicographic order (as S3 lists them)."""
+        ...
+
+    def local_file(self, key: str) -> AbstractContextManager[Path]:
+        """A local path holding the object, for engines that read files (a download for remote stores)."""
+        ...
+
+    def read_versioned(self, key: str) -> tuple[bytes | None, str | None]:
+        """The object and an opaque version token, or (None, None) when it does not exist."""
+        ...
+
+    def put_if(self, key: str, data: bytes, version: str | None) -> bool:
+        """Write only if the object is still at `version` (None: only if it does not exist)."""
+        ...
+
+    def glob(self, pattern: str) -> str:
+        """A location DuckDB can read for a key pattern such as 'clean/logs/**/*.parquet'."""
+        ...

@@ -1,0 +1,48 @@
+"""The embedded query engine: DuckDB over the lake's views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from loglake.catalog.duckdb_views import create_views
+from loglake.errors import QueryError
+from loglake.lake.store import Store
+from loglake.query.dialect import athena_to_duckdb
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    columns: list[str]
+    types: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+class DuckDBEngine:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.con = duckdb.connect()
+        self.con.execute("SET TimeZone = 'UTC'")
+        self.tables = create_views(self.con, store)
+
+    def query(self, sql: str, *, dialect: str = "athena") -> QueryResult:
+        text = athena_to_duckdb(sql) if dialect == "athena" else sql
+        try:
+            cursor = self.con.execute(text)
+            rows = cursor.fetchall()
+        except duckdb.Error as exc:
+            message = str(exc).strip().splitlines()
+            raise QueryError(" ".join(line.strip() for line in message if line.strip())[:500]) from None
+        description = cursor.description or []
+        return QueryResult([d[0] for d in description], [str(d[1]) for d in description], rows)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> DuckDBEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

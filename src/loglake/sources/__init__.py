@@ -1,0 +1,1 @@
+"""Sources: everything that turns outside logs into raw-zone batches."""

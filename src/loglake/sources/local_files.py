@@ -1,0 +1,245 @@
+"""The local-file source: `loglake ingest PATH...`, like `tail -F` with a checkpoint in the lake.
+
+Each file is one log stream. An event's id is `<stream identity>-<byte offset>`, where the identity
+hashes the log group, the absolute path, a fingerprint of the first line and a generation (bumped when
+the file is truncated or replaced), so re-ingesting the same bytes gives the same ids and the same raw
+keys. The offset reached is kept in `state/files/`, and is also recovered from the raw keys themselves
+(their names hold the byte range), so a crash between writing a batch and saving the checkpoint never
+duplicates a batch.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import orjson
+
+from loglake.errors import ConfigError
+from loglake.lake.keys import RawKey, checkpoint_key, stream_prefix
+from loglake.lake.raw_zone import RawRecord, list_raw_objects, write_batch
+from loglake.lake.store import Store
+from loglake.sources.multiline import EventBoundary
+
+SOURCE = "file"
+_FINGERPRINT_BYTES = 4096
+_RANGE = re.compile(r"/(\d+)-(\d+)\.json\.gz$")
+
+Progress = Callable[[int, int], None]
+"""Called with (bytes consumed, events emitted) after each batch."""
+
+
+@dataclass
+class FileCheckpoint:
+    path: str
+    log_group: str
+    fingerprint: str
+    generation: int
+    offset: int
+
+
+@dataclass
+class FileReport:
+    path: str
+    events: int = 0
+    bytes: int = 0
+    objects: list[str] = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class FileSourceOptions:
+    log_group: str = "local"
+    batch_events: int = 50_000
+    batch_bytes: int = 8 << 20
+    boundary: EventBoundary = EventBoundary()
+    # Live files may have a last line that is still being written; hold it back until its newline arrives.
+    hold_partial_line: bool = False
+
+
+def expand_paths(patterns: list[str]) -> list[str]:
+    """Files, globs and '-' (stdin), in the order given, without duplicates. A pattern matching nothing is an error."""
+    found: list[str] = []
+    for pattern in patterns:
+        if pattern == "-":
+            matches = ["-"]
+        elif any(ch in pattern for ch in "*?["):
+            root = Path(pattern).expanduser()
+            anchor = Path(root.anchor) if root.is_absolute() else Path()
+            rel = str(root.relative_to(anchor)) if root.is_absolute() else pattern
+            matches = sorted(str(p) for p in anchor.glob(rel) if p.is_file())
+        else:
+            path = Path(pattern).expanduser()
+            if path.is_dir():
+                raise ConfigError(f"{pattern} is a folder: give files or a glob such as '{pattern}/*.log'")
+            if not path.is_file():
+                raise ConfigError(f"{pattern}: no such file")
+            matches = [str(path)]
+        if not matches:
+            raise ConfigError(f"{pattern}: no file matches")
+        found.extend(m for m in matches if m not in found)
+    return found
+
+
+class FileSource:
+    def __init__(self, store: Store, options: FileSourceOptions | None = None) -> None:
+        self.store = store
+        self.options = options or FileSourceOptions()
+        if not self.options.log_group:
+            raise ConfigError("the log group name must not be empty")
+
+    def ingest(self, path: str, progress: Progress | None = None) -> FileReport:
+        if path == "-":
+            return self._ingest_stdin(progress)
+        return self._ingest_file(Path(path).expanduser().resolve(), progress)
+
+    def _ingest_file(self, path: Path, progress: Progress | None) -> FileReport:
+        report = FileReport(path=str(path))
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            mtime_ms = os.fstat(handle.fileno()).st_mtime_ns // 1_000_000
+            first = handle.readline(_FINGERPRINT_BYTES)
+            if not first:
+                report.note = "empty file, nothing to ingest"
+                return report
+            fingerprint = hashlib.sha256(first).hexdigest()[:16]
+            ckpt_key = checkpoint_key("files", _stream_hash(self.options.log_group, str(path)))
+            checkpoint = self._load_checkpoint(ckpt_key)
+            generation, offset = 0, 0
+            if checkpoint is not None:
+                generation, offset = checkpoint.generation, checkpoint.offset
+                if checkpoint.fingerprint != fingerprint or size < checkpoint.offset:
+                    generation, offset = generation + 1, 0
+                    report.note = "file was replaced or truncated: read from the start as a new generation"
+            identity = _identity(self.options.log_group, str(path), fingerprint, generation)
+            stream_key = f"{path.name}.{identity}"
+            offset = max(offset, self._recover_offset(stream_key))
+            if offset >= size:
+                report.note = report.note or "no new data"
+                return report
+            handle.seek(offset)
+            for records, start, end in self._batches(handle, offset, identity):
+                key = RawKey(SOURCE, self.options.log_group, stream_key, f"{start:015d}-{end:015d}")
+                for record in records:
+                    record["log_stream"] = str(path)
+                    record["timestamp"] = mtime_ms
+                report.objects.append(write_batch(self.store, key, records))
+                report.events += len(records)
+                report.bytes += end - start
+                self._save_checkpoint(
+                    ckpt_key, FileCheckpoint(str(path), self.options.log_group, fingerprint, generation, end)
+                )
+                if progress is not None:
+                    progress(end - start, len(records))
+        return report
+
+    def _ingest_stdin(self, progress: Progress | None) -> FileReport:
+        """stdin has no identity or offset to resume from: it is spooled, and its identity is its content hash."""
+        with tempfile.NamedTemporaryFile(prefix="loglake-stdin-") as spool:
+            shutil.copyfileobj(sys.stdin.buffer, spool)
+            spool.flush()
+            report = FileReport(path="-")
+            spool.seek(0)
+            digest = hashlib.sha256()
+            while chunk := spool.read(1 << 20):
+                digest.update(chunk)
+            if spool.tell() == 0:
+                report.note = "stdin was empty, nothing to ingest"
+                return report
+            identity = _identity(self.options.log_group, "-", digest.hexdigest(), 0)
+            spool.seek(0)
+            now_ms = int(time.time() * 1000)
+            for records, start, end in self._batches(spool, 0, identity):  # type: ignore[arg-type]
+                key = RawKey(SOURCE, self.options.log_group, f"stdin.{identity}", f"{start:015d}-{end:015d}")
+                for record in records:
+                    record["log_stream"] = "stdin"
+                    record["timestamp"] = now_ms
+                report.objects.append(write_batch(self.store, key, records))
+                report.events += len(records)
+                report.bytes += end - start
+                if progress is not None:
+                    progress(end - start, len(records))
+            return report
+
+    def _batches(self, handle: BinaryIO, offset: int, identity: str) -> Iterator[tuple[list[RawRecord], int, int]]:
+        """Group lines into events and events into batches; yields (records, first offset, end offset)."""
+        opts = self.options
+        ingestion_ms = int(time.time() * 1000)
+        batch: list[RawRecord] = []
+        batch_start = offset
+        batch_bytes = 0
+        event_start = offset
+        event_lines: list[bytes] = []
+        position = offset
+
+        def make_record(start: int, lines: list[bytes]) -> RawRecord:
+            raw = b"".join(lines)
+            if raw.endswith(b"\n"):
+                raw = raw[:-1]
+                if raw.endswith(b"\r"):
+                    raw = raw[:-1]
+            record: RawRecord = {
+                "log_group": opts.log_group,
+                "event_id": f"{identity}-{start:015d}",
+                "ingestion_time": ingestion_ms,
+                "source": SOURCE,
+            }
+            try:
+                record["message"] = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                # Lossy text for queries, exact bytes kept beside it (documented in docs/lake-layout.md).
+                record["message"] = raw.decode("utf-8", errors="replace")
+                record["message_b64"] = base64.b64encode(raw).decode("ascii")
+            return record
+
+        for line in handle:
+            if opts.hold_partial_line and not line.endswith(b"\n"):
+                break
+            body = line.rstrip(b"\r\n")
+            if event_lines and not opts.boundary.continues(body, len(event_lines)):
+                batch.append(make_record(event_start, event_lines))
+                batch_bytes += position - event_start
+                event_start, event_lines = position, []
+                if len(batch) >= opts.batch_events or batch_bytes >= opts.batch_bytes:
+                    yield batch, batch_start, event_start
+                    batch, batch_start, batch_bytes = [], event_start, 0
+            event_lines.append(line)
+            position += len(line)
+        if event_lines:
+            batch.append(make_record(event_start, event_lines))
+        if batch:
+            yield batch, batch_start, position
+
+    def _recover_offset(self, stream_key: str) -> int:
+        """The end of the last batch already in the raw zone: the checkpoint the raw zone itself proves."""
+        end = 0
+        for key in list_raw_objects(self.store, stream_prefix(SOURCE, self.options.log_group, stream_key)):
+            match = _RANGE.search(key)
+            if match:
+                end = max(end, int(match[2]))
+        return end
+
+    def _load_checkpoint(self, key: str) -> FileCheckpoint | None:
+        data, _version = self.store.read_versioned(key)
+        return FileCheckpoint(**orjson.loads(data)) if data else None
+
+    def _save_checkpoint(self, key: str, checkpoint: FileCheckpoint) -> None:
+        self.store.put(key, orjson.dumps(asdict(checkpoint), option=orjson.OPT_INDENT_2))
+
+
+def _stream_hash(log_group: str, path: str) -> str:
+    return hashlib.sha256(f"{log_group}\0{path}".encode()).hexdigest()[:32]
+
+
+def _identity(log_group: str, path: str, fingerprint: str, generation: int) -> str:
+    return hashlib.sha256(f"{log_group}\0{path}\0{fingerprint}\0{generation}".encode()).hexdigest()[:16]

@@ -1,0 +1,47 @@
+"""Where one event ends and the next begins, for line-oriented sources.
+
+Stack traces span many lines but are one event. The default rule keeps a line with the event before it
+when the line is indented, is a known trace header (`Traceback ...`, `Caused by: ...`), is a Java
+exception line (`java.lang.IllegalStateException: boom`), or closes a Python trace (`ValueError: x`)
+inside an event that is already multi-line. A user rule (`--multiline-start REGEX`) replaces it: then a
+line starts an event if and only if it matches.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_TRACE_HEADERS = (
+    b"Traceback (most recent call last):",
+    b"Caused by:",
+    b"During handling of the above exception",
+    b"The above exception was the direct cause",
+)
+_JAVA_EXCEPTION = re.compile(rb"[a-z][\w$]*(?:\.[\w$]+)+(?:Exception|Error|Throwable)\b")
+_PYTHON_EXCEPTION_END = re.compile(rb"[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)\b(?::|\s*$)")
+
+
+@dataclass(frozen=True)
+class EventBoundary:
+    start_pattern: re.Pattern[bytes] | None = None
+
+    @classmethod
+    def from_regex(cls, regex: str | None) -> EventBoundary:
+        return cls(re.compile(regex.encode()) if regex else None)
+
+    def continues(self, line: bytes, event_lines: int) -> bool:
+        """True when `line` (without its terminator) belongs to the event that has `event_lines` lines."""
+        if event_lines == 0:
+            return False
+        if self.start_pattern is not None:
+            return self.start_pattern.match(line) is None
+        if not line.strip():
+            return True
+        if line[:1] in (b" ", b"\t"):
+            return True
+        if line.startswith(_TRACE_HEADERS):
+            return True
+        if _JAVA_EXCEPTION.match(line):
+            return True
+        return event_lines > 1 and _PYTHON_EXCEPTION_END.match(line) is not None

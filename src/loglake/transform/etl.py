@@ -1,0 +1,265 @@
+"""The ETL of one raw object: the function both the Lambda handler and the local pipeline call.
+
+    raw object (gzip NDJSON) ─ read, de-duplicate by (log_group, event_id)
+        → classify: each parser's SQL predicate claims a message, or rejects it with a reason
+        → plan: parsers inspect their rows (JSON structure) and the schema registry names the columns
+        → write: clean rows (Parquet zstd or gzip JSON lines, by dt/hour) and quarantine rows
+        → commit: the manifest, then stale outputs of an earlier run are removed
+
+Every step is vectorised in DuckDB. Output keys derive from the raw key alone, so a retry, a crash
+and re-run, or a duplicate S3 notification overwrites the same objects and never adds rows.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from loglake import __version__
+from loglake.errors import InvariantError, RawObjectError
+from loglake.lake.keys import RawKey, clean_key, quarantine_key
+from loglake.lake.manifests import Manifest, read_manifest, write_manifest
+from loglake.lake.quarantine import QUARANTINE_COLUMNS, REASON_DETAIL, Reason
+from loglake.lake.schema_registry import SchemaRegistry, TableSchema
+from loglake.lake.store import Store
+from loglake.transform import levels, timestamps
+from loglake.transform.naming import assign_names
+from loglake.transform.parsers import PARSERS, ParsePlan
+from loglake.transform.settings import EtlSettings
+
+ETL_VERSION = f"etl/{__version__}"
+# Raw lines can be as long as a log line; a single line over this refuses the object instead of truncating.
+_MAX_RAW_LINE = 512 << 20
+_MAX_TIMESTAMP_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+
+ENVELOPE: dict[str, str] = {
+    "timestamp": "TIMESTAMP",
+    "level": "VARCHAR",
+    "message": "VARCHAR",
+    "log_group": "VARCHAR",
+    "log_stream": "VARCHAR",
+    "event_id": "VARCHAR",
+    "ingestion_time": "TIMESTAMP",
+    "source": "VARCHAR",
+    "format": "VARCHAR",
+    "raw_object": "VARCHAR",
+}
+OPTIONAL_ENVELOPE = {"message_b64": "VARCHAR"}
+PARTITIONS = ("dt", "hour")
+RESERVED_NAMES = frozenset(ENVELOPE) | frozenset(OPTIONAL_ENVELOPE) | frozenset(PARTITIONS)
+
+
+@dataclass(frozen=True)
+class EtlResult:
+    manifest: Manifest
+    skipped: bool
+    """True when an identical run had already committed this object (a duplicate notification)."""
+
+
+def sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def process_raw_object(store: Store, raw_key: str, settings: EtlSettings, *, force: bool = False) -> EtlResult:
+    key = RawKey.parse(raw_key)
+    object_id = key.object_id
+    previous = read_manifest(store, object_id)
+    if (
+        not force
+        and previous is not None
+        and previous.etl_version == ETL_VERSION
+        and all(store.exists(output) for output in previous.outputs)
+    ):
+        return EtlResult(previous, skipped=True)
+
+    registry = SchemaRegistry(store)
+    with store.local_file(raw_key) as raw_path, tempfile.TemporaryDirectory(prefix="loglake-etl-") as tmp:
+        con = duckdb.connect(config={"temp_directory": str(Path(tmp) / "spill")})
+        try:
+            counts = _load(con, raw_path, raw_key)
+            plans = {parser.name: parser.plan(con, settings.max_depth) for parser in PARSERS}
+            has_b64 = bool(con.execute("SELECT count(message_b64) FROM classified WHERE format IS NOT NULL").fetchall()[0][0])
+            schema = _register(registry, settings, plans, has_b64, raw_key)
+            outputs = _write(con, Path(tmp), store, settings, schema, plans, has_b64, raw_key, object_id)
+            clean_rows, quarantined = con.execute(
+                "SELECT count(format), count(__ll_reason) FROM classified"
+            ).fetchall()[0]
+        finally:
+            con.close()
+
+    raw_rows, events = counts
+    if clean_rows + quarantined != events:
+        raise InvariantError(
+            f"{raw_key}: {events} events but {clean_rows} clean + {quarantined} quarantined; nothing committed"
+        )
+    manifest = Manifest(
+        raw_object=raw_key,
+        etl_version=ETL_VERSION,
+        raw_rows=raw_rows,
+        events=events,
+        duplicates=raw_rows - events,
+        clean_rows=clean_rows,
+        quarantined_rows=quarantined,
+        outputs=sorted(outputs),
+    )
+    write_manifest(store, object_id, manifest)
+    if previous is not None:
+        for stale in set(previous.outputs) - set(outputs):
+            store.delete(stale)
+    return EtlResult(manifest, skipped=False)
+
+
+def _load(con: Any, raw_path: Path, raw_key: str) -> tuple[int, int]:
+    """Read the raw object, keep the first copy of each event, and classify every event."""
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(timestamps.MACROS)
+    con.execute(levels.MACROS)
+    columns = (
+        "{log_group: 'VARCHAR', log_stream: 'VARCHAR', event_id: 'VARCHAR', timestamp: 'BIGINT', "
+        "ingestion_time: 'BIGINT', message: 'VARCHAR', source: 'VARCHAR', message_b64: 'VARCHAR'}"
+    )
+    try:
+        con.execute(
+            f"CREATE TEMP TABLE raw AS SELECT *, row_number() OVER () AS __ll_row FROM read_json("
+            f"{sql_string(str(raw_path))}, format = 'newline_delimited', columns = {columns}, "
+            f"compression = 'gzip', maximum_object_size = {_MAX_RAW_LINE})"
+        )
+    except duckdb.Error as exc:
+        raise RawObjectError(f"{raw_key} is not a raw batch (gzip NDJSON of raw records): {exc}") from exc
+    missing = con.execute(
+        "SELECT count(*) FROM raw WHERE log_group IS NULL OR event_id IS NULL OR timestamp IS NULL OR message IS NULL"
+    ).fetchall()[0][0]
+    if missing:
+        raise RawObjectError(
+            f"{raw_key}: {missing} records lack log_group, event_id, timestamp or message; "
+            "not a raw batch, refusing to process it"
+        )
+
+    detect = " ".join(f"WHEN {p.detect('message')} THEN {sql_string(p.name)}" for p in PARSERS)
+    reject = []
+    for parser in PARSERS:
+        rule = parser.reject("message")
+        if rule is not None:
+            predicate, reason = rule
+            reject.append(f"WHEN __ll_parser = {sql_string(parser.name)} AND {predicate} THEN {sql_string(reason)}")
+    bad_time = f"timestamp NOT BETWEEN 0 AND {_MAX_TIMESTAMP_MS}"
+    con.execute(
+        f"""
+        CREATE TEMP TABLE classified AS
+        SELECT * EXCLUDE (__ll_parser), CASE WHEN __ll_reason IS NULL THEN __ll_parser END AS format
+        FROM (
+            SELECT *, CASE WHEN {bad_time} THEN {sql_string(Reason.INVALID_TIMESTAMP)} {" ".join(reject)} END
+                AS __ll_reason
+            FROM (
+                SELECT *, CASE {detect} END AS __ll_parser FROM raw
+                QUALIFY row_number() OVER (PARTITION BY log_group, event_id ORDER BY __ll_row) = 1
+            )
+        )
+        """
+    )
+    con.execute("ALTER TABLE classified RENAME COLUMN __ll_row TO row_id")
+    raw_rows = con.execute("SELECT count(*) FROM raw").fetchall()[0][0]
+    events = con.execute("SELECT count(*) FROM classified").fetchall()[0][0]
+    con.execute("DROP TABLE raw")
+    return int(raw_rows), int(events)
+
+
+def _register(
+    registry: SchemaRegistry, settings: EtlSettings, plans: dict[str, ParsePlan], has_b64: bool, cause: str
+) -> TableSchema:
+    """Name new fields and record types in the registry before any data is written."""
+    fields = [f for plan in plans.values() for f in plan.fields]
+    envelope = dict(ENVELOPE, **(OPTIONAL_ENVELOPE if has_b64 else {}))
+
+    def change(schema: TableSchema) -> bool:
+        taken = RESERVED_NAMES | {c.name for c in schema.columns}
+        names = assign_names(((f.source, f.path) for f in fields), schema.pointer_names(), taken, settings.separator)
+        incoming = [(name, type_, f"envelope:{name}") for name, type_ in envelope.items()]
+        incoming += [(names[f.source], f.type, f.source) for f in fields]
+        return schema.merge(incoming, settings.output_format, cause)
+
+    return registry.update(settings.table, change)
+
+
+def _write(
+    con: Any,
+    tmp: Path,
+    store: Store,
+    settings: EtlSettings,
+    schema: TableSchema,
+    plans: dict[str, ParsePlan],
+    has_b64: bool,
+    raw_key: str,
+    object_id: str,
+) -> list[str]:
+    names = schema.pointer_names()
+
+    def by_format(attribute: str) -> str:
+        branches = " ".join(f"WHEN {sql_string(n)} THEN {getattr(p, attribute)}" for n, p in plans.items())
+        return f"CASE format {branches} END"
+
+    payload = [
+        f'CASE WHEN format = {sql_string(name)} THEN {f.expression} END AS "{names[f.source]}"'
+        for name, plan in plans.items()
+        for f in plan.fields
+    ]
+    joins = " ".join(f"LEFT JOIN {table} USING (row_id)" for plan in plans.values() for table in plan.joins)
+    in_range = "CASE WHEN year(t) BETWEEN 1970 AND 9999 THEN t END"
+    clean_query = f"""
+        WITH parsed AS (
+            SELECT classified.*, {by_format("time")} AS __ll_time_text, {by_format("level")} AS __ll_level
+                {"".join(", " + p for p in payload)}
+            FROM classified {joins}
+            WHERE format IS NOT NULL
+        ), timed AS (
+            SELECT *, coalesce((SELECT {in_range} FROM (SELECT ll_parse_time(__ll_time_text, timestamp) AS t)),
+                               epoch_ms(timestamp)) AS __ll_time
+            FROM parsed
+        )
+        SELECT __ll_time AS "timestamp", __ll_level AS level, message, log_group, log_stream, event_id,
+               epoch_ms(ingestion_time) AS ingestion_time, source, format, {sql_string(raw_key)} AS raw_object
+               {", message_b64" if has_b64 else ""}
+               {"".join(", " + chr(34) + names[f.source] + chr(34) for p in plans.values() for f in p.fields)},
+               strftime(__ll_time, '%Y-%m-%d') AS dt, strftime(__ll_time, '%H') AS hour
+        FROM timed
+    """
+    if settings.output_format == "parquet":
+        options = "FORMAT parquet, COMPRESSION zstd"
+    else:
+        options = "FORMAT json, COMPRESSION gzip"
+    clean_dir = tmp / "clean"
+    con.execute(f"COPY ({clean_query}) TO {sql_string(str(clean_dir))} ({options}, PARTITION_BY (dt, hour))")
+
+    details = " ".join(f"WHEN {sql_string(r)} THEN {sql_string(d)}" for r, d in REASON_DETAIL.items())
+    quarantine_cols = [c for c in QUARANTINE_COLUMNS if c not in ("reason", "detail", "stage", "stage_version", "raw_object")]
+    quarantine_query = f"""
+        SELECT {", ".join(quarantine_cols)}, __ll_reason AS reason, CASE __ll_reason {details} END AS detail,
+               'etl' AS stage, {sql_string(ETL_VERSION)} AS stage_version, {sql_string(raw_key)} AS raw_object,
+               strftime(epoch_ms(CASE WHEN timestamp BETWEEN 0 AND {_MAX_TIMESTAMP_MS} THEN timestamp ELSE 0 END),
+                        '%Y-%m-%d') AS dt
+        FROM classified WHERE __ll_reason IS NOT NULL
+    """
+    quarantine_dir = tmp / "quarantine"
+    con.execute(
+        f"COPY ({quarantine_query}) TO {sql_string(str(quarantine_dir))} "
+        "(FORMAT json, COMPRESSION gzip, PARTITION_BY (dt))"
+    )
+
+    outputs: list[str] = []
+    for folder, make_key in (
+        (clean_dir, lambda part, oid: clean_key(settings.table, part, oid, settings.suffix)),
+        (quarantine_dir, lambda part, oid: quarantine_key(part, oid)),
+    ):
+        if not folder.exists():
+            continue
+        for partition in sorted({p.parent for p in folder.rglob("*") if p.is_file()}):
+            files = sorted(f for f in partition.iterdir() if f.is_file())
+            for n, file in enumerate(files):
+                target = make_key(partition.relative_to(folder).as_posix(), object_id if n == 0 else f"{object_id}-{n}")
+                store.put_file(target, file)
+                outputs.append(target)
+    return outputs

@@ -1,0 +1,40 @@
+"""Severity detection and normalisation to TRACE, DEBUG, INFO, WARN, ERROR, FATAL.
+
+Aliases: WARNING→WARN; ERR, SEVERE→ERROR; CRIT, CRITICAL, ALERT, EMERG, EMERGENCY, PANIC→FATAL;
+NOTICE, INFORMATION→INFO; numeric pino/bunyan levels 10..60. Another single word is kept upper-cased;
+anything else is NULL. In plain text a level counts only as an upper-case word (`ERROR`), or inside
+brackets or after `level=` in any case (`[error]`, `level=warn`), so ordinary words like "error" in a
+sentence are not taken for a level.
+"""
+
+from __future__ import annotations
+
+JSON_LEVEL_KEYS = ("level", "severity", "lvl", "log_level", "loglevel", "levelname", "levelName")
+
+_WORDS = "TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|CRITICAL|CRIT|FATAL|SEVERE|ALERT|EMERG|PANIC"
+TEXT_LEVEL_PATTERN = (
+    rf"(?:^|[\s|:\]])({_WORDS})(?:$|[\s|:\[,])|\[((?i:{_WORDS}))\]|(?i:level)=((?i:{_WORDS}))\b"
+)
+
+MACROS = r"""
+CREATE OR REPLACE TEMP MACRO ll_level(s) AS (
+    CASE upper(trim(s))
+        WHEN 'WARNING' THEN 'WARN' WHEN 'ERR' THEN 'ERROR' WHEN 'SEVERE' THEN 'ERROR'
+        WHEN 'CRIT' THEN 'FATAL' WHEN 'CRITICAL' THEN 'FATAL' WHEN 'ALERT' THEN 'FATAL'
+        WHEN 'EMERG' THEN 'FATAL' WHEN 'EMERGENCY' THEN 'FATAL' WHEN 'PANIC' THEN 'FATAL'
+        WHEN 'NOTICE' THEN 'INFO' WHEN 'INFORMATION' THEN 'INFO'
+        WHEN '10' THEN 'TRACE' WHEN '20' THEN 'DEBUG' WHEN '30' THEN 'INFO'
+        WHEN '40' THEN 'WARN' WHEN '50' THEN 'ERROR' WHEN '60' THEN 'FATAL'
+        ELSE CASE WHEN regexp_full_match(trim(s), '[A-Za-z]{1,16}') THEN upper(trim(s)) END
+    END
+);
+"""
+
+
+def text_level_expression(message: str) -> str:
+    head = f"left({message}, 256)"
+    return (
+        f"ll_level(coalesce(nullif(regexp_extract({head}, '{TEXT_LEVEL_PATTERN}', 1), ''), "
+        f"nullif(regexp_extract({head}, '{TEXT_LEVEL_PATTERN}', 2), ''), "
+        f"nullif(regexp_extract({head}, '{TEXT_LEVEL_PATTERN}', 3), '')))"
+    )

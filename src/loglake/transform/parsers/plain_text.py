@@ -1,0 +1,30 @@
+"""plain_text: any line that no other parser claims; the time and the level are still extracted.
+
+Examples (message → timestamp, level):
+    2026-11-26 14:03:07,412 ERROR [pool-2] c.e.Inventory - reserve failed → 2026-11-26 14:03:07.412, ERROR
+    [2026-11-26T14:03:07+01:00] [warn] cache cold                         → 2026-11-26 13:03:07, WARN
+    Nov 26 14:03:07 web-1 sshd[811]: Accepted publickey                  → <year of record> 11-26 14:03:07, NULL
+    just some words with error in them                                   → record timestamp, NULL
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from loglake.lake.quarantine import Reason
+from loglake.transform.levels import text_level_expression
+from loglake.transform.parsers.base import ParsePlan
+from loglake.transform.timestamps import text_time_expression
+
+
+class PlainTextParser:
+    name = "text"
+
+    def detect(self, message: str) -> str:
+        return "true"
+
+    def reject(self, message: str) -> tuple[str, Reason] | None:
+        return None
+
+    def plan(self, con: Any, max_depth: int) -> ParsePlan:
+        return ParsePlan(time=text_time_expression("message"), level=text_level_expression("message"))

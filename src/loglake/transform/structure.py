@@ -1,0 +1,88 @@
+"""Turn DuckDB's merged JSON structure into the leaf fields to extract, up to a depth limit.
+
+`json_group_structure` describes every key seen in a batch, with a type per leaf ("VARCHAR",
+"UBIGINT", "DOUBLE", "BOOLEAN", "NULL", or "JSON" where the batch disagrees). The structure of a
+1,000-level document is 1,000 levels deep, deeper than Python's JSON parsers accept, so this walks
+its tokens and only descends to `max_depth`; everything below is one JSON-text leaf.
+
+Rules (see docs/flattening.md): arrays are one JSON-text leaf; an object at the depth limit is one
+JSON-text leaf; an empty object is a JSON-text leaf; a key that is null in every event of the batch
+yields no leaf until a batch holds a value (the key and its null stay in `message`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import orjson
+
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]')
+
+JSON_TEXT = "JSON"
+
+
+@dataclass(frozen=True)
+class Leaf:
+    path: tuple[str, ...]
+    kind: str
+    """The structure's type name: VARCHAR, UBIGINT, BIGINT, DOUBLE, BOOLEAN, or JSON (kept as JSON text)."""
+
+    @property
+    def pointer(self) -> str:
+        """RFC 6901 JSON Pointer: exact for any key, including ones with '.', '/', '~' or spaces."""
+        return "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in self.path)
+
+
+def leaves(structure: str, max_depth: int) -> list[Leaf]:
+    if max_depth < 1:
+        raise ValueError("max_depth must be at least 1")
+    tokens = iter(_TOKEN.findall(structure))
+    found: list[Leaf] = []
+
+    def skip_container() -> None:
+        depth = 1
+        for token in tokens:
+            if token in "{[":
+                depth += 1
+            elif token in "}]":
+                depth -= 1
+                if depth == 0:
+                    return
+
+    def value(path: tuple[str, ...], token: str) -> None:
+        if token == "[":
+            skip_container()
+            found.append(Leaf(path, JSON_TEXT))
+        elif token == "{":
+            if path and len(path) >= max_depth:
+                skip_container()
+                found.append(Leaf(path, JSON_TEXT))
+                return
+            empty = True
+            for key_token in _object_keys(tokens):
+                empty = False
+                value((*path, orjson.loads(key_token)), next(tokens))
+            if empty and path:
+                found.append(Leaf(path, JSON_TEXT))
+        else:
+            kind = orjson.loads(token)
+            if kind != "NULL":
+                found.append(Leaf(path, kind))
+
+    first = next(tokens, None)
+    if first == "{":
+        value((), first)
+    return found
+
+
+def _object_keys(tokens: Iterator[str]) -> Iterator[str]:
+    """Yield each key token of an object whose '{' was consumed, leaving the iterator at its value."""
+    for token in tokens:
+        if token == "}":
+            return
+        if token == ",":
+            continue
+        next(tokens)  # the ':'
+        yield token
