@@ -1,12 +1,12 @@
 """Every error loglake raises on purpose, so callers can catch the family and the CLI can print one line.
 
-    LoglakeError
-    ├── ConfigError          bad loglake.toml, flag or environment value
-    ├── StoreError           a zone could not be read or written
-    ├── RawObjectError       a key or object that is not in the raw layout; refused, never mis-processed
-    ├── EventError           an event passed to a handler is not the shape it expects
-    ├── InvariantError       an internal count check failed (conservation, schema merge)
-    └── QueryError           SQL that cannot be run (syntax, unknown column, not read-only)
+LoglakeError
+├── ConfigError          bad loglake.toml, flag or environment value
+├── StoreError           a zone could not be read or written
+├── RawObjectError       a key or object that is not in the raw layout; refused, never mis-processed
+├── EventError           an event passed to a handler is not the shape it expects
+├── InvariantError       an internal count check failed (conservation, schema merge)
+└── QueryError           SQL that cannot be run (syntax, unknown column, not read-only)
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ sends the same-shaped event to the same function, so both paths share every line
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 from loglake.aws_events.s3_event import object_created_event
 from loglake.handlers.etl import handle_s3_event
@@ -22,16 +24,34 @@ def pending_raw_objects(lake: Lake) -> list[str]:
     return [key for key in list_raw_objects(lake.store) if key not in done]
 
 
+def default_workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 def run_etl(
     lake: Lake,
     raw_keys: Iterable[str],
     settings: EtlSettings,
     on_done: Callable[[EtlResult], None] | None = None,
+    workers: int | None = None,
+    force: bool = False,
 ) -> list[EtlResult]:
-    results = []
-    for key in raw_keys:
-        for result in handle_s3_event(object_created_event(lake.raw_bucket, key), lake, settings):
-            results.append(result)
-            if on_done is not None:
-                on_done(result)
+    """One event per object, `workers` objects at a time: the local stand-in for Lambda's fan-out.
+
+    DuckDB releases the GIL, so threads use every core; each object gets cores/workers DuckDB threads.
+    """
+    workers = workers or default_workers()
+    threads = max(1, (os.cpu_count() or 1) // workers)
+
+    def one(key: str) -> list[EtlResult]:
+        event = object_created_event(lake.raw_bucket, key)
+        return handle_s3_event(event, lake, settings, threads=threads, force=force)
+
+    results: list[EtlResult] = []
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="loglake-etl") as pool:
+        for batch in pool.map(one, list(raw_keys)):
+            for result in batch:
+                results.append(result)
+                if on_done is not None:
+                    on_done(result)
     return results

@@ -15,7 +15,8 @@ from loglake.lake.quarantine import QUARANTINE_COLUMNS
 from loglake.lake.raw_zone import RAW_FIELDS
 from loglake.lake.schema_registry import SchemaRegistry, TableSchema
 from loglake.lake.store import Store
-from loglake.transform.etl import ENVELOPE, sql_string
+from loglake.sql_quoting import quote_identifier, sql_string
+from loglake.transform.etl import ENVELOPE
 from loglake.transform.settings import OUTPUT_FORMATS
 
 DEFAULT_TABLE = "logs"
@@ -32,10 +33,6 @@ _RAW_TYPES = {
     "message_b64": "VARCHAR",
 }
 assert set(RAW_FIELDS) <= set(_RAW_TYPES)
-
-
-def quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _struct(columns: dict[str, str]) -> str:
@@ -57,9 +54,7 @@ def clean_view_sql(con: Any, store: Store, table: str, schema: TableSchema | Non
     parts = []
     prefix = f"{CLEAN_PREFIX}{table}/"
     if _has(store, prefix, OUTPUT_FORMATS["parquet"]):
-        source = (
-            f"read_parquet({sql_string(store.glob(prefix + '*/*/*.parquet'))}, union_by_name = true, {_HIVE})"
-        )
+        source = f"read_parquet({sql_string(store.glob(prefix + '*/*/*.parquet'))}, union_by_name = true, {_HIVE})"
         present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
         parts.append(_select(dict(columns, **_PARTITION_TYPES), present, source))
     if _has(store, prefix, OUTPUT_FORMATS["jsonl"]):

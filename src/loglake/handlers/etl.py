@@ -18,14 +18,22 @@ from loglake.transform.etl import EtlResult, process_raw_object
 from loglake.transform.settings import EtlSettings
 
 
-def handle_s3_event(event: Mapping[str, Any], lake: Lake, settings: EtlSettings) -> list[EtlResult]:
+def handle_s3_event(
+    event: Mapping[str, Any],
+    lake: Lake,
+    settings: EtlSettings,
+    *,
+    threads: int | None = None,
+    force: bool = False,
+) -> list[EtlResult]:
+    """Process every ObjectCreated record; `force` re-runs objects that already have a manifest (re-drive)."""
     results = []
     for record in s3_records(event):
         if not record.is_object_created:
             continue
         if record.bucket != lake.raw_bucket:
             raise EventError(f"event for bucket {record.bucket!r}, but this lake's raw zone is {lake.raw_bucket!r}")
-        results.append(process_raw_object(lake.store, record.key, settings))
+        results.append(process_raw_object(lake.store, record.key, settings, threads=threads, force=force))
     return results
 
 

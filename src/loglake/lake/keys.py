@@ -96,9 +96,7 @@ class RawKey:
 
 
 def stream_prefix(source: str, log_group: str, stream: str) -> str:
-    return (
-        f"{RAW_PREFIX}source={source}/log_group={encode_segment(log_group)}/stream={encode_segment(stream)}/"
-    )
+    return f"{RAW_PREFIX}source={source}/log_group={encode_segment(log_group)}/stream={encode_segment(stream)}/"
 
 
 def clean_key(table: str, partition_dir: str, object_id: str, suffix: str) -> str:

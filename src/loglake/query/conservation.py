@@ -11,11 +11,12 @@ from typing import Any
 
 from loglake.lake.manifests import processed_raw_objects
 from loglake.query.engine import DuckDBEngine
+from loglake.sql_quoting import quote_identifier
 
 
 def conservation_sql(tables: list[str]) -> str:
     clean = " UNION ALL ".join(
-        f"SELECT raw_object, log_group, event_id, 'clean' AS zone FROM \"{t}\"" for t in tables
+        f"SELECT raw_object, log_group, event_id, 'clean' AS zone FROM {quote_identifier(t)}" for t in tables
     )
     return f"""
 WITH raw_ids AS (

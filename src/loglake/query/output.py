@@ -48,8 +48,10 @@ def to_json(result: QueryResult) -> str:
 
 def to_table(result: QueryResult, max_width: int = 60) -> str:
     """Plain aligned text; numbers right-aligned. Long values are cut with '…' (use csv/json for all of it)."""
-    numeric = [t.split("(")[0] in {"BIGINT", "INTEGER", "DOUBLE", "HUGEINT", "DECIMAL", "FLOAT", "SMALLINT"}
-               for t in result.types]
+    numeric = [
+        t.split("(")[0] in {"BIGINT", "INTEGER", "DOUBLE", "HUGEINT", "DECIMAL", "FLOAT", "SMALLINT"}
+        for t in result.types
+    ]
     cells = [[_cell(v).replace("\n", "⏎") for v in row] for row in result.rows]
     cells = [[c if len(c) <= max_width else c[: max_width - 1] + "…" for c in row] for row in cells]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(result.columns)]

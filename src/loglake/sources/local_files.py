@@ -62,7 +62,7 @@ class FileSourceOptions:
     log_group: str = "local"
     batch_events: int = 50_000
     batch_bytes: int = 8 << 20
-    boundary: EventBoundary = EventBoundary()
+    boundary: EventBoundary = field(default_factory=EventBoundary)
     # Live files may have a last line that is still being written; hold it back until its newline arrives.
     hold_partial_line: bool = False
 

@@ -26,6 +26,7 @@ from loglake.lake.manifests import Manifest, read_manifest, write_manifest
 from loglake.lake.quarantine import QUARANTINE_COLUMNS, REASON_DETAIL, Reason
 from loglake.lake.schema_registry import SchemaRegistry, TableSchema
 from loglake.lake.store import Store
+from loglake.sql_quoting import quote_identifier, sql_string
 from loglake.transform import levels, timestamps
 from loglake.transform.naming import assign_names
 from loglake.transform.parsers import PARSERS, ParsePlan
@@ -60,11 +61,10 @@ class EtlResult:
     """True when an identical run had already committed this object (a duplicate notification)."""
 
 
-def sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def process_raw_object(store: Store, raw_key: str, settings: EtlSettings, *, force: bool = False) -> EtlResult:
+def process_raw_object(
+    store: Store, raw_key: str, settings: EtlSettings, *, force: bool = False, threads: int | None = None
+) -> EtlResult:
+    """ETL one raw object. `threads` caps DuckDB's threads when several objects run side by side."""
     key = RawKey.parse(raw_key)
     object_id = key.object_id
     previous = read_manifest(store, object_id)
@@ -78,20 +78,22 @@ def process_raw_object(store: Store, raw_key: str, settings: EtlSettings, *, for
 
     registry = SchemaRegistry(store)
     with store.local_file(raw_key) as raw_path, tempfile.TemporaryDirectory(prefix="loglake-etl-") as tmp:
-        con = duckdb.connect(config={"temp_directory": str(Path(tmp) / "spill")})
+        config: dict[str, Any] = {"temp_directory": str(Path(tmp) / "spill")}
+        if threads:
+            config["threads"] = threads
+        con = duckdb.connect(config=config)
         try:
-            counts = _load(con, raw_path, raw_key)
+            raw_rows, events = _load(con, raw_path, raw_key)
             plans = {parser.name: parser.plan(con, settings.max_depth) for parser in PARSERS}
-            has_b64 = bool(con.execute("SELECT count(message_b64) FROM classified WHERE format IS NOT NULL").fetchall()[0][0])
-            schema = _register(registry, settings, plans, has_b64, raw_key)
-            outputs = _write(con, Path(tmp), store, settings, schema, plans, has_b64, raw_key, object_id)
-            clean_rows, quarantined = con.execute(
-                "SELECT count(format), count(__ll_reason) FROM classified"
+            clean_rows, quarantined, b64_rows = con.execute(
+                "SELECT count(format), count(__ll_reason), count(message_b64) FILTER (WHERE format IS NOT NULL) "
+                "FROM classified"
             ).fetchall()[0]
+            schema = _register(registry, settings, plans, b64_rows > 0, raw_key)
+            outputs = _write(con, Path(tmp), store, settings, schema, plans, b64_rows > 0, raw_key, object_id)
         finally:
             con.close()
 
-    raw_rows, events = counts
     if clean_rows + quarantined != events:
         raise InvariantError(
             f"{raw_key}: {events} events but {clean_rows} clean + {quarantined} quarantined; nothing committed"
@@ -114,7 +116,7 @@ def process_raw_object(store: Store, raw_key: str, settings: EtlSettings, *, for
 
 
 def _load(con: Any, raw_path: Path, raw_key: str) -> tuple[int, int]:
-    """Read the raw object, keep the first copy of each event, and classify every event."""
+    """Read the raw object into `classified`: one row per distinct event, with its parser or its reason."""
     con.execute("SET TimeZone = 'UTC'")
     con.execute(timestamps.MACROS)
     con.execute(levels.MACROS)
@@ -122,23 +124,10 @@ def _load(con: Any, raw_path: Path, raw_key: str) -> tuple[int, int]:
         "{log_group: 'VARCHAR', log_stream: 'VARCHAR', event_id: 'VARCHAR', timestamp: 'BIGINT', "
         "ingestion_time: 'BIGINT', message: 'VARCHAR', source: 'VARCHAR', message_b64: 'VARCHAR'}"
     )
-    try:
-        con.execute(
-            f"CREATE TEMP TABLE raw AS SELECT *, row_number() OVER () AS __ll_row FROM read_json("
-            f"{sql_string(str(raw_path))}, format = 'newline_delimited', columns = {columns}, "
-            f"compression = 'gzip', maximum_object_size = {_MAX_RAW_LINE})"
-        )
-    except duckdb.Error as exc:
-        raise RawObjectError(f"{raw_key} is not a raw batch (gzip NDJSON of raw records): {exc}") from exc
-    missing = con.execute(
-        "SELECT count(*) FROM raw WHERE log_group IS NULL OR event_id IS NULL OR timestamp IS NULL OR message IS NULL"
-    ).fetchall()[0][0]
-    if missing:
-        raise RawObjectError(
-            f"{raw_key}: {missing} records lack log_group, event_id, timestamp or message; "
-            "not a raw batch, refusing to process it"
-        )
-
+    source = (
+        f"read_json({sql_string(str(raw_path))}, format = 'newline_delimited', columns = {columns}, "
+        f"compression = 'gzip', maximum_object_size = {_MAX_RAW_LINE})"
+    )
     detect = " ".join(f"WHEN {p.detect('message')} THEN {sql_string(p.name)}" for p in PARSERS)
     reject = []
     for parser in PARSERS:
@@ -147,24 +136,43 @@ def _load(con: Any, raw_path: Path, raw_key: str) -> tuple[int, int]:
             predicate, reason = rule
             reject.append(f"WHEN __ll_parser = {sql_string(parser.name)} AND {predicate} THEN {sql_string(reason)}")
     bad_time = f"timestamp NOT BETWEEN 0 AND {_MAX_TIMESTAMP_MS}"
-    con.execute(
-        f"""
-        CREATE TEMP TABLE classified AS
-        SELECT * EXCLUDE (__ll_parser), CASE WHEN __ll_reason IS NULL THEN __ll_parser END AS format
-        FROM (
-            SELECT *, CASE WHEN {bad_time} THEN {sql_string(Reason.INVALID_TIMESTAMP)} {" ".join(reject)} END
-                AS __ll_reason
+
+    def classify(events: str) -> str:
+        return f"""
+            CREATE OR REPLACE TEMP TABLE classified AS
+            SELECT * EXCLUDE (__ll_parser), CASE WHEN __ll_reason IS NULL THEN __ll_parser END AS format
             FROM (
-                SELECT *, CASE {detect} END AS __ll_parser FROM raw
-                QUALIFY row_number() OVER (PARTITION BY log_group, event_id ORDER BY __ll_row) = 1
+                SELECT *, CASE WHEN {bad_time} THEN {sql_string(Reason.INVALID_TIMESTAMP)} {" ".join(reject)} END
+                    AS __ll_reason
+                FROM (SELECT *, CASE {detect} END AS __ll_parser FROM ({events}))
             )
-        )
         """
-    )
-    con.execute("ALTER TABLE classified RENAME COLUMN __ll_row TO row_id")
-    raw_rows = con.execute("SELECT count(*) FROM raw").fetchall()[0][0]
-    events = con.execute("SELECT count(*) FROM classified").fetchall()[0][0]
-    con.execute("DROP TABLE raw")
+
+    try:
+        con.execute(classify(f"SELECT * FROM {source}"))
+    except duckdb.Error as exc:
+        raise RawObjectError(f"{raw_key} is not a raw batch (gzip NDJSON of raw records): {exc}") from exc
+    raw_rows, missing = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE log_group IS NULL OR event_id IS NULL OR timestamp IS NULL "
+        "OR message IS NULL) FROM classified"
+    ).fetchall()[0]
+    if missing:
+        raise RawObjectError(
+            f"{raw_key}: {missing} records lack log_group, event_id, timestamp or message; "
+            "not a raw batch, refusing to process it"
+        )
+    repeated = con.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM classified GROUP BY log_group, event_id HAVING count(*) > 1)"
+    ).fetchall()[0][0]
+    if repeated:
+        # The first copy in file order wins. Rare (overlapping collector windows), so paid only when needed.
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE raw_events AS SELECT * EXCLUDE (format, __ll_reason) FROM classified "
+            "QUALIFY row_number() OVER (PARTITION BY log_group, event_id ORDER BY rowid) = 1"
+        )
+        con.execute(classify("SELECT * FROM raw_events ORDER BY rowid"))
+        con.execute("DROP TABLE raw_events")
+    events = raw_rows if not repeated else con.execute("SELECT count(*) FROM classified").fetchall()[0][0]
     return int(raw_rows), int(events)
 
 
@@ -185,6 +193,34 @@ def _register(
     return registry.update(settings.table, change)
 
 
+def _clean_query(plans: dict[str, ParsePlan], names: dict[str, str], has_b64: bool, raw_key: str) -> str:
+    """One SELECT per parser over its own rows (UNION ALL), so a parser's cost is paid only by its events."""
+    fields = [(owner, f) for owner, plan in plans.items() for f in plan.fields]
+    branches = []
+    for name, plan in plans.items():
+        values = "".join(
+            f", {f.expression if owner == name else 'NULL::' + f.type} AS {quote_identifier(names[f.source])}"
+            for owner, f in fields
+        )
+        staging = "".join(f", {expression} AS {column}" for column, expression in plan.staging.items())
+        branches.append(
+            f"SELECT *, ll_parse_time({plan.time}, timestamp) AS __ll_parsed, {plan.level} AS __ll_level{values} "
+            f"FROM (SELECT *{staging} FROM classified WHERE format = {sql_string(name)})"
+        )
+    payload = "".join(f", {quote_identifier(names[f.source])}" for _owner, f in fields)
+    return f"""
+        SELECT __ll_time AS "timestamp", __ll_level AS level, message, log_group, log_stream, event_id,
+               epoch_ms(ingestion_time) AS ingestion_time, source, format, {sql_string(raw_key)} AS raw_object
+               {", message_b64" if has_b64 else ""} {payload},
+               strftime(__ll_time, '%Y-%m-%d') AS dt, strftime(__ll_time, '%H') AS hour
+        FROM (
+            SELECT *, CASE WHEN year(__ll_parsed) BETWEEN 1970 AND 9999 THEN __ll_parsed
+                           ELSE epoch_ms(timestamp) END AS __ll_time
+            FROM ({" UNION ALL BY NAME ".join(branches)})
+        )
+    """
+
+
 def _write(
     con: Any,
     tmp: Path,
@@ -196,48 +232,18 @@ def _write(
     raw_key: str,
     object_id: str,
 ) -> list[str]:
-    names = schema.pointer_names()
-
-    def by_format(attribute: str) -> str:
-        branches = " ".join(f"WHEN {sql_string(n)} THEN {getattr(p, attribute)}" for n, p in plans.items())
-        return f"CASE format {branches} END"
-
-    payload = [
-        f'CASE WHEN format = {sql_string(name)} THEN {f.expression} END AS "{names[f.source]}"'
-        for name, plan in plans.items()
-        for f in plan.fields
-    ]
-    joins = " ".join(f"LEFT JOIN {table} USING (row_id)" for plan in plans.values() for table in plan.joins)
-    in_range = "CASE WHEN year(t) BETWEEN 1970 AND 9999 THEN t END"
-    clean_query = f"""
-        WITH parsed AS (
-            SELECT classified.*, {by_format("time")} AS __ll_time_text, {by_format("level")} AS __ll_level
-                {"".join(", " + p for p in payload)}
-            FROM classified {joins}
-            WHERE format IS NOT NULL
-        ), timed AS (
-            SELECT *, coalesce((SELECT {in_range} FROM (SELECT ll_parse_time(__ll_time_text, timestamp) AS t)),
-                               epoch_ms(timestamp)) AS __ll_time
-            FROM parsed
-        )
-        SELECT __ll_time AS "timestamp", __ll_level AS level, message, log_group, log_stream, event_id,
-               epoch_ms(ingestion_time) AS ingestion_time, source, format, {sql_string(raw_key)} AS raw_object
-               {", message_b64" if has_b64 else ""}
-               {"".join(", " + chr(34) + names[f.source] + chr(34) for p in plans.values() for f in p.fields)},
-               strftime(__ll_time, '%Y-%m-%d') AS dt, strftime(__ll_time, '%H') AS hour
-        FROM timed
-    """
-    if settings.output_format == "parquet":
-        options = "FORMAT parquet, COMPRESSION zstd"
-    else:
-        options = "FORMAT json, COMPRESSION gzip"
+    """Write clean then quarantine objects (engine → temp folder → store); return their keys."""
+    clean_query = _clean_query(plans, schema.pointer_names(), has_b64, raw_key)
+    options = (
+        "FORMAT parquet, COMPRESSION zstd" if settings.output_format == "parquet" else "FORMAT json, COMPRESSION gzip"
+    )
     clean_dir = tmp / "clean"
     con.execute(f"COPY ({clean_query}) TO {sql_string(str(clean_dir))} ({options}, PARTITION_BY (dt, hour))")
 
     details = " ".join(f"WHEN {sql_string(r)} THEN {sql_string(d)}" for r, d in REASON_DETAIL.items())
-    quarantine_cols = [c for c in QUARANTINE_COLUMNS if c not in ("reason", "detail", "stage", "stage_version", "raw_object")]
+    kept = [c for c in QUARANTINE_COLUMNS if c not in ("reason", "detail", "stage", "stage_version", "raw_object")]
     quarantine_query = f"""
-        SELECT {", ".join(quarantine_cols)}, __ll_reason AS reason, CASE __ll_reason {details} END AS detail,
+        SELECT {", ".join(kept)}, __ll_reason AS reason, CASE __ll_reason {details} END AS detail,
                'etl' AS stage, {sql_string(ETL_VERSION)} AS stage_version, {sql_string(raw_key)} AS raw_object,
                strftime(epoch_ms(CASE WHEN timestamp BETWEEN 0 AND {_MAX_TIMESTAMP_MS} THEN timestamp ELSE 0 END),
                         '%Y-%m-%d') AS dt
@@ -250,16 +256,17 @@ def _write(
     )
 
     outputs: list[str] = []
-    for folder, make_key in (
-        (clean_dir, lambda part, oid: clean_key(settings.table, part, oid, settings.suffix)),
-        (quarantine_dir, lambda part, oid: quarantine_key(part, oid)),
-    ):
+    for folder, zone in ((clean_dir, "clean"), (quarantine_dir, "quarantine")):
         if not folder.exists():
             continue
         for partition in sorted({p.parent for p in folder.rglob("*") if p.is_file()}):
-            files = sorted(f for f in partition.iterdir() if f.is_file())
-            for n, file in enumerate(files):
-                target = make_key(partition.relative_to(folder).as_posix(), object_id if n == 0 else f"{object_id}-{n}")
+            part = partition.relative_to(folder).as_posix()
+            for n, file in enumerate(sorted(f for f in partition.iterdir() if f.is_file())):
+                name = object_id if n == 0 else f"{object_id}-{n}"
+                if zone == "clean":
+                    target = clean_key(settings.table, part, name, settings.suffix)
+                else:
+                    target = quarantine_key(part, name)
                 store.put_file(target, file)
                 outputs.append(target)
     return outputs

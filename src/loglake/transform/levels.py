@@ -12,9 +12,7 @@ from __future__ import annotations
 JSON_LEVEL_KEYS = ("level", "severity", "lvl", "log_level", "loglevel", "levelname", "levelName")
 
 _WORDS = "TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|CRITICAL|CRIT|FATAL|SEVERE|ALERT|EMERG|PANIC"
-TEXT_LEVEL_PATTERN = (
-    rf"(?:^|[\s|:\]])({_WORDS})(?:$|[\s|:\[,])|\[((?i:{_WORDS}))\]|(?i:level)=((?i:{_WORDS}))\b"
-)
+TEXT_LEVEL_PATTERN = rf"(?:^|[\s|:\]])({_WORDS})(?:$|[\s|:\[,])|\[((?i:{_WORDS}))\]|(?i:level)=((?i:{_WORDS}))\b"
 
 MACROS = r"""
 CREATE OR REPLACE TEMP MACRO ll_level(s) AS (

@@ -29,15 +29,13 @@ CREATE OR REPLACE TEMP MACRO ll_utc(t) AS (t AT TIME ZONE 'UTC');
 CREATE OR REPLACE TEMP MACRO ll_parse_time(s, ref_ms) AS (
     CASE
         WHEN s IS NULL THEN NULL
+        WHEN regexp_full_match(s, '{_ISO}') THEN ll_utc(try_cast(replace(s, ',', '.') AS TIMESTAMPTZ))
         WHEN regexp_full_match(s, '\d{{10}}(\.\d+)?') THEN ll_utc(to_timestamp(s::DOUBLE))
         WHEN regexp_full_match(s, '\d{{13}}') THEN epoch_ms(s::BIGINT)
         WHEN regexp_full_match(s, '\d{{16}}') THEN make_timestamp(s::BIGINT)
-        WHEN regexp_full_match(s, '{_ISO}') THEN ll_utc(try_cast(replace(s, ',', '.') AS TIMESTAMPTZ))
         WHEN regexp_full_match(s, '{_CLF}') THEN ll_utc(try_strptime(s, '%d/%b/%Y:%H:%M:%S %z'))
-        WHEN regexp_full_match(s, '{_SYSLOG}') THEN (
-            SELECT make_timestamp(year(epoch_ms(ref_ms)), month(p), day(p), hour(p), minute(p), second(p))
-            FROM (SELECT try_strptime(regexp_replace(s, ' +', ' ', 'g'), '%b %d %H:%M:%S') AS p)
-        )
+        WHEN regexp_full_match(s, '{_SYSLOG}') THEN try_strptime(
+            regexp_replace(s, ' +', ' ', 'g') || ' ' || year(epoch_ms(ref_ms)), '%b %d %H:%M:%S %Y')
         ELSE NULL
     END
 );

@@ -10,11 +10,12 @@ from loglake.lake.quarantine import Reason
 
 @dataclass(frozen=True)
 class FieldPlan:
-    """One payload column: its source (a JSON pointer), DuckDB type and the SQL that computes it."""
+    """One payload column: its source (a JSON pointer), its final type, and the SQL that computes it."""
 
     source: str
     type: str
     expression: str
+    """SQL over the parser's staged row (classified columns plus ParsePlan.staging)."""
     path: tuple[str, ...] = ()
 
 
@@ -25,8 +26,8 @@ class ParsePlan:
     level: str
     """SQL: the normalised level, or NULL."""
     fields: list[FieldPlan] = field(default_factory=list)
-    joins: list[str] = field(default_factory=list)
-    """Temp tables the parser made, joined to `classified` on row_id."""
+    staging: dict[str, str] = field(default_factory=dict)
+    """Columns to materialise once (e.g. a single JSON parse into a list) for rows of this format."""
 
 
 class Parser(Protocol):

@@ -15,16 +15,13 @@ from __future__ import annotations
 from typing import Any
 
 from loglake.lake.quarantine import Reason
+from loglake.sql_quoting import sql_string
 from loglake.transform.levels import JSON_LEVEL_KEYS
 from loglake.transform.parsers.base import FieldPlan, ParsePlan
-from loglake.transform.structure import Leaf, leaves
+from loglake.transform.structure import leaves
 from loglake.transform.timestamps import JSON_TIME_KEYS
 
 _TYPES = {"VARCHAR": "VARCHAR", "UBIGINT": "BIGINT", "BIGINT": "BIGINT", "DOUBLE": "DOUBLE", "BOOLEAN": "BOOLEAN"}
-
-
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 class JsonObjectParser:
@@ -40,40 +37,42 @@ class JsonObjectParser:
         rows = "FROM classified WHERE format = 'json'"
         structure = con.execute(f"SELECT json_group_structure(message::JSON) {rows}").fetchall()[0][0]
         found = leaves(structure, max_depth) if structure else []
-        pointers = [leaf.pointer for leaf in found]
-        time_pointers = [f"/{key}" for key in JSON_TIME_KEYS]
-        level_pointers = [f"/{key}" for key in JSON_LEVEL_KEYS]
-        extract = list(dict.fromkeys(pointers + time_pointers + level_pointers))
-        index = {pointer: i + 1 for i, pointer in enumerate(extract)}  # SQL lists are 1-based
-        path_list = "[" + ", ".join(_sql_string(p) for p in extract) + "]"
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE json_values AS "
-            f"SELECT row_id, json_extract_string(message, {path_list}) AS jv {rows}"
+        types = {leaf.pointer: _TYPES.get(leaf.kind, "VARCHAR") for leaf in found}
+        self._widen_overflowing(con, rows, types)
+        present = set(types)
+        time_pointers = [p for p in (f"/{key}" for key in JSON_TIME_KEYS) if p in present]
+        level_pointers = [p for p in (f"/{key}" for key in JSON_LEVEL_KEYS) if p in present]
+        index = {leaf.pointer: i + 1 for i, leaf in enumerate(found)}  # SQL lists are 1-based
+        path_list = "[" + ", ".join(sql_string(leaf.pointer) for leaf in found) + "]"
+
+        def value(pointer: str) -> str:
+            return f"__ll_json[{index[pointer]}]"
+
+        def cast(pointer: str) -> str:
+            type_ = types[pointer]
+            return value(pointer) if type_ == "VARCHAR" else f"TRY_CAST({value(pointer)} AS {type_})"
+
+        return ParsePlan(
+            time=f"coalesce({', '.join(value(p) for p in time_pointers)})" if time_pointers else "NULL",
+            level=f"ll_level(coalesce({', '.join(value(p) for p in level_pointers)}))" if level_pointers else "NULL",
+            fields=[FieldPlan(leaf.pointer, types[leaf.pointer], cast(leaf.pointer), leaf.path) for leaf in found],
+            staging={"__ll_json": f"json_extract_string(message, {path_list})"} if found else {},
         )
-        types = self._exact_types(con, found, index)
-        fields = [
-            FieldPlan(leaf.pointer, types[leaf.pointer], self._cast(f"jv[{index[leaf.pointer]}]", types[leaf.pointer]), leaf.path)
-            for leaf in found
-        ]
-        time = "coalesce(" + ", ".join(f"jv[{index[p]}]" for p in time_pointers) + ")"
-        level = "ll_level(coalesce(" + ", ".join(f"jv[{index[p]}]" for p in level_pointers) + "))"
-        return ParsePlan(time=time, level=level, fields=fields, joins=["json_values"])
 
     @staticmethod
-    def _cast(value: str, type_: str) -> str:
-        return value if type_ == "VARCHAR" else f"TRY_CAST({value} AS {type_})"
-
-    def _exact_types(self, con: Any, found: list[Leaf], index: dict[str, int]) -> dict[str, str]:
-        """Map structure types to column types, widening to VARCHAR any column a value would not fit."""
-        types = {leaf.pointer: _TYPES.get(leaf.kind, "VARCHAR") for leaf in found}
-        typed = [p for p, t in types.items() if t != "VARCHAR"]
-        if typed:
-            checks = ", ".join(
-                f"count(*) FILTER (WHERE jv[{index[p]}] IS NOT NULL AND TRY_CAST(jv[{index[p]}] AS {types[p]}) IS NULL)"
-                for p in typed
-            )
-            lossy = con.execute(f"SELECT {checks} FROM json_values").fetchall()[0]
-            for pointer, failures in zip(typed, lossy, strict=True):
-                if failures:
-                    types[pointer] = "VARCHAR"
-        return types
+    def _widen_overflowing(con: Any, rows: str, types: dict[str, str]) -> None:
+        """JSON integers are unbounded; one beyond BIGINT makes its column VARCHAR (exact check, not a guess)."""
+        integers = [pointer for pointer, type_ in types.items() if type_ == "BIGINT"]
+        if not integers:
+            return
+        checks = ", ".join(
+            f"coalesce(bool_or(v[{i}] IS NOT NULL AND TRY_CAST(v[{i}] AS BIGINT) IS NULL), false)"
+            for i in range(1, len(integers) + 1)
+        )
+        paths = "[" + ", ".join(sql_string(p) for p in integers) + "]"
+        overflow = con.execute(
+            f"SELECT {checks} FROM (SELECT json_extract_string(message, {paths}) AS v {rows})"
+        ).fetchall()[0]
+        for pointer, widened in zip(integers, overflow, strict=True):
+            if widened:
+                types[pointer] = "VARCHAR"

@@ -1,0 +1,141 @@
+"""ETL throughput: loglake's vectorised ETL against a per-record Python baseline, in the same run.
+
+    python benchmarks/etl_throughput.py [--events 1000000] [--batch 50000]
+
+Input: gzip NDJSON raw objects of `--batch` events each (the file source's batch size), whose messages
+are ~275-byte JSON documents with two levels of nesting. Both contenders read the same objects:
+- baseline: per record `json.loads` (envelope and message) + recursive flatten + `json.dumps`, written
+  as gzip JSON lines, the design the mission started from;
+- loglake: `process_raw_object` per object (the Lambda's unit of work), writing Parquet (zstd).
+The ratio is what to quote: both numbers move with the machine, the ratio much less.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import random
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from loglake.lake.keys import RawKey
+from loglake.lake.local_store import LocalStore
+from loglake.lake.open import LOCAL_BUCKET, Lake
+from loglake.lake.raw_zone import encode_batch
+from loglake.pipeline import default_workers, run_etl
+from loglake.transform.etl import process_raw_object
+from loglake.transform.settings import EtlSettings
+
+DAY = datetime(2026, 11, 26, tzinfo=UTC)
+
+
+def make_event(rng: random.Random, i: int) -> str:
+    doc = {
+        "timestamp": (DAY + timedelta(milliseconds=i * 86)).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "level": rng.choice(["info", "info", "info", "warn", "error"]),
+        "msg": "request completed",
+        "request": {
+            "method": "GET",
+            "route": f"/api/items/{i % 50}",
+            "status": rng.choice([200, 200, 404, 500]),
+            "latency_ms": round(rng.random() * 300, 2),
+        },
+        "user": {"id": f"u-{i % 5000:05d}", "tier": rng.choice(["free", "pro"]), "country": "FR"},
+    }
+    return json.dumps(doc, separators=(",", ":"))
+
+
+def write_raw(store: LocalStore, events: int, batch: int) -> list[str]:
+    rng = random.Random(1)
+    keys = []
+    for start in range(0, events, batch):
+        records = [
+            {
+                "log_group": "/bench/app",
+                "log_stream": "s1",
+                "event_id": f"e{i:09d}",
+                "timestamp": 1_795_000_000_000 + i,
+                "ingestion_time": None,
+                "message": make_event(rng, i),
+                "source": "file",
+            }
+            for i in range(start, min(start + batch, events))
+        ]
+        key = RawKey("file", "/bench/app", "s1", f"{start:015d}-{start + len(records):015d}")
+        store.put(key.key, encode_batch(records))  # type: ignore[arg-type]
+        keys.append(key.key)
+    return keys
+
+
+def flatten(doc: dict[str, Any], prefix: str = "", out: dict[str, Any] | None = None) -> dict[str, Any]:
+    out = {} if out is None else out
+    for key, value in doc.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flatten(value, name + "_", out)
+        else:
+            out[name] = value
+    return out
+
+
+def baseline(store: LocalStore, keys: list[str], out_dir: Path) -> int:
+    n = 0
+    for index, key in enumerate(keys):
+        lines = []
+        for line in gzip.decompress(store.get(key)).splitlines():
+            record = json.loads(line)
+            row = flatten(json.loads(record["message"]))
+            row.update(log_group=record["log_group"], event_id=record["event_id"], timestamp=record["timestamp"])
+            lines.append(json.dumps(row))
+            n += 1
+        (out_dir / f"{index}.json.gz").write_bytes(gzip.compress("\n".join(lines).encode(), compresslevel=6))
+    return n
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--batch", type=int, default=50_000)
+    parser.add_argument("--workers", type=int, default=default_workers(), help="objects processed side by side")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="loglake-bench-") as tmp:
+        store = LocalStore(Path(tmp) / "lake")
+        keys = write_raw(store, args.events, args.batch)
+        (Path(tmp) / "baseline").mkdir()
+
+        t0 = time.perf_counter()
+        n_base = baseline(store, keys, Path(tmp) / "baseline")
+        base_s = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        n_etl1 = sum(process_raw_object(store, key, EtlSettings(), force=True).manifest.clean_rows for key in keys)
+        etl1_s = time.perf_counter() - t0
+
+        lake = Lake(store, LOCAL_BUCKET)
+        t0 = time.perf_counter()
+        n_etl = sum(r.manifest.clean_rows for r in run_etl(lake, keys, EtlSettings(), workers=args.workers, force=True))
+        etl_s = time.perf_counter() - t0
+
+    assert n_base == n_etl == n_etl1 == args.events, (n_base, n_etl, n_etl1)
+    base_rate, etl_rate, etl1_rate = n_base / base_s, n_etl / etl_s, n_etl1 / etl1_s
+    print(f"events: {args.events:,} in {len(keys)} raw objects of {args.batch:,}")
+    print(f"baseline (json.loads + flatten + json.dumps): {base_s:7.2f} s  {base_rate:>10,.0f} events/s")
+    print(
+        f"loglake ETL, one object at a time:          {etl1_s:7.2f} s  {etl1_rate:>10,.0f} events/s"
+        f"  ({etl1_rate / base_rate:.2f}x)"
+    )
+    print(
+        f"loglake ETL, {args.workers} objects at a time (pipeline):  {etl_s:7.2f} s  {etl_rate:>10,.0f} events/s"
+        f"  ({etl_rate / base_rate:.2f}x)"
+    )
+    print(f"ratio (pipeline / baseline): {etl_rate / base_rate:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Where the lake is and how stages behave: flags, then environment, then loglake.toml, then defaults.
+
+loglake.toml (in the working directory) looks like:
+
+    lake = "./lake"            # or LOGLAKE_LAKE, or --lake
+
+    [etl]
+    output_format = "parquet"  # or "jsonl"
+    max_depth = 5
+    separator = "_"
+
+    [ingest]
+    log_group = "local"
+    multiline_start = ""       # a regex; empty keeps the built-in stack-trace rule
+
+Unknown keys are rejected, so a typo fails loudly instead of being ignored.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from loglake.errors import ConfigError
+from loglake.transform.settings import EtlSettings
+
+CONFIG_FILE = "loglake.toml"
+LAKE_ENV = "LOGLAKE_LAKE"
+DEFAULT_LAKE = "./lake"
+
+_ALLOWED: dict[str, set[str]] = {
+    "": {"lake", "etl", "ingest"},
+    "etl": {"output_format", "max_depth", "separator"},
+    "ingest": {"log_group", "multiline_start"},
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    lake: str
+    lake_origin: str
+    """Which rule chose the lake: flag, environment, loglake.toml or default (shown to users)."""
+    etl: EtlSettings = field(default_factory=EtlSettings)
+    ingest: dict[str, str] = field(default_factory=dict)
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    for section, allowed in _ALLOWED.items():
+        table = doc.get(section, {}) if section else doc
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [{section}] must be a table")
+        unknown = set(table) - allowed
+        if unknown:
+            where = f"[{section}]" if section else "the top level"
+            raise ConfigError(f"{path}: unknown key(s) {sorted(unknown)} in {where}; allowed: {sorted(allowed)}")
+    return doc
+
+
+def load_config(lake_flag: str | None = None, cwd: Path | None = None) -> Config:
+    path = (cwd or Path.cwd()) / CONFIG_FILE
+    doc = _read_file(path) if path.is_file() else {}
+    if lake_flag:
+        lake, origin = lake_flag, "--lake"
+    elif os.environ.get(LAKE_ENV):
+        lake, origin = os.environ[LAKE_ENV], LAKE_ENV
+    elif "lake" in doc:
+        lake, origin = str(doc["lake"]), str(path)
+        if "://" not in lake and not Path(lake).is_absolute():
+            lake = str(path.parent / lake)
+    else:
+        lake, origin = DEFAULT_LAKE, "default"
+    try:
+        etl = EtlSettings(**doc.get("etl", {}))
+    except TypeError as exc:
+        raise ConfigError(f"{path}: [etl] {exc}") from None
+    return Config(lake=lake, lake_origin=origin, etl=etl, ingest=dict(doc.get("ingest", {})))
