@@ -206,7 +206,7 @@ class FileSource:
             if opts.hold_partial_line and not line.endswith(b"\n"):
                 break
             body = line.rstrip(b"\r\n")
-            if event_lines and not opts.boundary.continues(body, len(event_lines)):
+            if event_lines and not opts.boundary.continues(body, event_lines):
                 batch.append(make_record(event_start, event_lines))
                 batch_bytes += position - event_start
                 event_start, event_lines = position, []

@@ -5,6 +5,10 @@ when the line is indented, is a known trace header (`Traceback ...`, `Caused by:
 exception line (`java.lang.IllegalStateException: boom`), or closes a Python trace (`ValueError: x`)
 inside an event that is already multi-line. A user rule (`--multiline-start REGEX`) replaces it: then a
 line starts an event if and only if it matches.
+
+A Python trace ends with its exception line (`ValueError: bad`, `smtplib.SMTPServerDisconnected: ...`),
+which is not indented: it is kept when it directly follows an indented frame line of an event that
+holds a `Traceback` header.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ _TRACE_HEADERS = (
     b"The above exception was the direct cause",
 )
 _JAVA_EXCEPTION = re.compile(rb"[a-z][\w$]*(?:\.[\w$]+)+(?:Exception|Error|Throwable)\b")
-_PYTHON_EXCEPTION_END = re.compile(rb"[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)\b(?::|\s*$)")
+_PYTHON_EXCEPTION_END = re.compile(rb"[A-Za-z_][\w.]*(?::\s|:?$)")
 
 
 @dataclass(frozen=True)
@@ -30,9 +34,9 @@ class EventBoundary:
     def from_regex(cls, regex: str | None) -> EventBoundary:
         return cls(re.compile(regex.encode()) if regex else None)
 
-    def continues(self, line: bytes, event_lines: int) -> bool:
-        """True when `line` (without its terminator) belongs to the event that has `event_lines` lines."""
-        if event_lines == 0:
+    def continues(self, line: bytes, event_lines: list[bytes]) -> bool:
+        """True when `line` (without its terminator) belongs to the event made of `event_lines` so far."""
+        if not event_lines:
             return False
         if self.start_pattern is not None:
             return self.start_pattern.match(line) is None
@@ -44,4 +48,8 @@ class EventBoundary:
             return True
         if _JAVA_EXCEPTION.match(line):
             return True
-        return event_lines > 1 and _PYTHON_EXCEPTION_END.match(line) is not None
+        return (
+            event_lines[-1][:1] in (b" ", b"\t")
+            and _PYTHON_EXCEPTION_END.match(line) is not None
+            and any(previous.startswith(_TRACE_HEADERS[0]) for previous in event_lines)
+        )

@@ -1,0 +1,1 @@
+"""The `loglake` command line (needs the `cli` extra: typer, rich, sqlglot)."""

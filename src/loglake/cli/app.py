@@ -1,0 +1,210 @@
+"""`loglake`: ingest, etl, query, verify, tables, demo. Every command takes --lake (see loglake.config)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from loglake import __version__
+from loglake.config import Config, load_config
+from loglake.errors import LoglakeError
+from loglake.lake.open import Lake, open_lake
+from loglake.lake.schema_registry import SchemaRegistry
+from loglake.pipeline import pending_raw_objects
+from loglake.query.conservation import check_conservation
+from loglake.query.engine import DuckDBEngine
+from loglake.query.output import FORMATS, render
+from loglake.sources.local_files import FileSource, FileSourceOptions, expand_paths
+from loglake.sources.multiline import EventBoundary
+from loglake.transform.etl import EtlResult
+from loglake.transform.settings import OUTPUT_FORMATS, EtlSettings
+
+app = typer.Typer(
+    help="Turn application logs into a cheap, queryable data lake with no servers to run.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+LakeOption = Annotated[
+    str | None,
+    typer.Option("--lake", help="Lake folder (default: $LOGLAKE_LAKE, then loglake.toml, then ./lake)."),
+]
+
+
+def _open(lake_flag: str | None) -> tuple[Config, Lake]:
+    config = load_config(lake_flag)
+    return config, open_lake(config.lake)
+
+
+def _summarise_etl(results: list[EtlResult]) -> str:
+    done = [r for r in results if not r.skipped]
+    clean = sum(r.manifest.clean_rows for r in done)
+    quarantined = sum(r.manifest.quarantined_rows for r in done)
+    duplicates = sum(r.manifest.duplicates for r in done)
+    skipped = len(results) - len(done)
+    text = f"etl: {len(done)} raw objects → {clean:,} clean rows, {quarantined:,} quarantined"
+    if duplicates:
+        text += f", {duplicates:,} repeated events dropped"
+    if skipped:
+        text += f" ({skipped} already done)"
+    return text
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[str], typer.Argument(help="Files, globs (quote them), or - for stdin.")],
+    lake: LakeOption = None,
+    log_group: Annotated[str | None, typer.Option(help="Log group for these files [default: local].")] = None,
+    multiline_start: Annotated[
+        str | None, typer.Option(help="Regex: a line starts an event iff it matches (replaces the trace rule).")
+    ] = None,
+    hold_partial_line: Annotated[
+        bool, typer.Option(help="Leave an unterminated last line for the next run (live files).")
+    ] = False,
+    etl: Annotated[bool, typer.Option(help="Run the ETL on the new raw objects.")] = True,
+    workers: Annotated[int | None, typer.Option(help="Raw objects processed side by side.")] = None,
+) -> None:
+    """Read log files into the raw zone (resuming where the last run stopped), then run the ETL."""
+    config, opened = _open(lake)
+    options = FileSourceOptions(
+        log_group=log_group or config.ingest.get("log_group", "local"),
+        boundary=EventBoundary.from_regex(multiline_start or config.ingest.get("multiline_start") or None),
+        hold_partial_line=hold_partial_line,
+    )
+    from loglake.cli.progress import etl_objects, ingest_files
+
+    source = FileSource(opened.store, options)
+    started = time.perf_counter()
+    reports = ingest_files([(source, path) for path in expand_paths(paths)], err)
+    for report in reports:
+        note = f" ({report.note})" if report.note else ""
+        out.print(f"{escape(report.path)}: {report.events:,} events, {report.bytes:,} bytes, {len(report.objects)} objects{note}")
+    new_objects = [key for report in reports for key in report.objects]
+    out.print(f"ingest: {sum(r.events for r in reports):,} events into {escape(opened.store.uri)} "
+              f"in {time.perf_counter() - started:.2f} s")
+    if etl and new_objects:
+        started = time.perf_counter()
+        results = etl_objects(opened, new_objects, config.etl, err, workers=workers)
+        out.print(f"{_summarise_etl(results)} in {time.perf_counter() - started:.2f} s")
+
+
+@app.command("etl")
+def etl_command(
+    lake: LakeOption = None,
+    force: Annotated[bool, typer.Option(help="Re-run every raw object, also those already done (re-drive).")] = False,
+    output_format: Annotated[
+        str | None, typer.Option("--output-format", help=f"One of {', '.join(OUTPUT_FORMATS)} [default: parquet].")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(help="Raw objects processed side by side.")] = None,
+) -> None:
+    """Run the ETL on raw objects that have none yet (or on all of them with --force)."""
+    config, opened = _open(lake)
+    settings = config.etl
+    if output_format:
+        settings = EtlSettings(output_format, settings.max_depth, settings.separator, settings.table)
+    from loglake.cli.progress import etl_objects
+    from loglake.lake.raw_zone import list_raw_objects
+
+    keys = list(list_raw_objects(opened.store)) if force else pending_raw_objects(opened)
+    if not keys:
+        out.print("etl: nothing to do, every raw object has been processed")
+        return
+    started = time.perf_counter()
+    results = etl_objects(opened, keys, settings, err, workers=workers, force=force)
+    out.print(f"{_summarise_etl(results)} in {time.perf_counter() - started:.2f} s")
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="One read-only query, in Athena (Trino) SQL.")],
+    lake: LakeOption = None,
+    output: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "table",
+    dialect: Annotated[str, typer.Option(help="athena (translated to DuckDB) or duckdb (run as is).")] = "athena",
+) -> None:
+    """Run SQL over the lake: every clean table is a view of its name (logs by default), plus quarantine."""
+    if output not in FORMATS:
+        raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
+    if dialect not in ("athena", "duckdb"):
+        raise typer.BadParameter("--dialect must be athena or duckdb")
+    _config, opened = _open(lake)
+    with DuckDBEngine(opened.store) as engine:
+        result = engine.query(sql, dialect=dialect)
+    sys.stdout.write(render(result, output))
+
+
+@app.command()
+def verify(
+    lake: LakeOption = None,
+    output: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+) -> None:
+    """Check, with SQL, that clean + quarantined = distinct raw events for every raw object. Exit 1 if not."""
+    _config, opened = _open(lake)
+    with DuckDBEngine(opened.store) as engine:
+        report = check_conservation(engine)
+    if output == "json":
+        sys.stdout.write(orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        for check in report.objects:
+            if check.status != "ok":
+                out.print(f"[red]{check.status}[/]: {escape(check.raw_object)} raw={check.raw_events} "
+                          f"clean={check.clean_events} quarantined={check.quarantined_events}")
+        totals = report.totals()
+        verdict = "[green]OK[/]" if report.ok else "[red]FAILED[/]"
+        out.print(f"{verdict} {len(report.objects)} raw objects: {totals['raw_events']:,} raw events = "
+                  f"{totals['clean_events']:,} clean + {totals['quarantined_events']:,} quarantined")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def tables(lake: LakeOption = None) -> None:
+    """List the clean tables and their columns, with each column's type and where it comes from."""
+    _config, opened = _open(lake)
+    registry = SchemaRegistry(opened.store)
+    names = sorted(registry.tables())
+    if not names:
+        out.print("no tables yet: run `loglake ingest FILE` first")
+    for name in names:
+        schema = registry.get(name)
+        assert schema is not None
+        out.print(f"[bold]{name}[/] ({len(schema.columns)} columns, formats: {', '.join(schema.formats)})")
+        for column in schema.columns:
+            widened = " (widened)" if len(column.history) > 1 else ""
+            out.print(f"  {column.name:<32} {column.type:<10} {escape(column.source)}{widened}")
+
+
+@app.command()
+def demo(
+    lake: Annotated[Path, typer.Option("--lake", help="Demo folder (recreated on each run).")] = Path("loglake-demo"),
+    events: Annotated[int, typer.Option(help="Events to generate (one simulated day).")] = 200_000,
+    workers: Annotated[int | None, typer.Option(help="Raw objects processed side by side.")] = None,
+) -> None:
+    """Generate a day of logs from six services and run ingest → ETL → query → verify, with timings."""
+    from loglake.demo.run import run_demo
+
+    if not run_demo(lake, events, out, err, workers=workers):
+        raise typer.Exit(1)
+
+
+@app.command()
+def version() -> None:
+    """Print loglake's version."""
+    out.print(__version__)
+
+
+def main() -> None:
+    try:
+        app()
+    except LoglakeError as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        sys.exit(1)

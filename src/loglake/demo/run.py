@@ -1,0 +1,163 @@
+"""The demo: a day of logs from six services through every stage, with what each stage took.
+
+The ETL runs through the same entry point as the Lambda (an S3 ObjectCreated event per raw object),
+and the run ends with the conservation check; the demo fails (exit 1) if it does not hold.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from loglake.cli.progress import etl_objects, ingest_files
+from loglake.demo.workload import write_workload
+from loglake.errors import ConfigError
+from loglake.lake.open import open_lake
+from loglake.query.conservation import check_conservation
+from loglake.query.engine import DuckDBEngine, QueryResult
+from loglake.query.output import to_table
+from loglake.sources.local_files import FileSource, FileSourceOptions
+from loglake.transform.settings import EtlSettings
+
+MARKER = ".loglake-demo"
+
+# Athena (Trino) SQL, as users write it; translated to DuckDB for the embedded engine.
+QUERIES: list[tuple[str, str]] = [
+    (
+        "Errors per service per hour (the worst ten hours)",
+        """
+        SELECT regexp_extract(log_group, '[^/]+$') AS service,
+               date_format(date_trunc('hour', "timestamp"), '%H:00') AS hour_utc,
+               count(*) AS events,
+               count_if(level IN ('ERROR', 'FATAL')) AS errors,
+               round(100.0 * count_if(level IN ('ERROR', 'FATAL')) / count(*), 2) AS error_pct
+        FROM logs
+        GROUP BY 1, 2
+        HAVING count_if(level IN ('ERROR', 'FATAL')) > 0
+        ORDER BY errors DESC, service, hour_utc
+        LIMIT 10
+        """,
+    ),
+    (
+        "Slowest routes by p95 latency (nested request.* fields, flattened)",
+        """
+        SELECT request_method AS method, request_route AS route, count(*) AS requests,
+               round(approx_percentile(request_latency_ms, 0.5), 1) AS p50_ms,
+               round(approx_percentile(request_latency_ms, 0.95), 1) AS p95_ms,
+               max(request_latency_ms) AS max_ms
+        FROM logs
+        WHERE request_route IS NOT NULL
+        GROUP BY 1, 2
+        ORDER BY p95_ms DESC
+        LIMIT 8
+        """,
+    ),
+    (
+        "5xx during the 13:00-15:00 incident, by user tier",
+        """
+        SELECT user_tier, count(*) AS requests, count_if(request_status >= 500) AS server_errors,
+               round(100.0 * count_if(request_status >= 500) / count(*), 2) AS pct_5xx
+        FROM logs
+        WHERE log_group = '/demo/checkout' AND hour(timestamp) BETWEEN 13 AND 14
+        GROUP BY 1
+        ORDER BY pct_5xx DESC
+        """,
+    ),
+    (
+        "Exceptions in multi-line stack traces (Java and Python text logs)",
+        """
+        SELECT regexp_extract(message, '\\n(?:Caused by: )?([A-Za-z_][\\w.$]*(?:Exception|Error|Disconnected))', 1)
+                   AS exception,
+               count(*) AS events,
+               max(cardinality(split(message, chr(10)))) AS max_lines
+        FROM logs
+        WHERE format = 'text' AND level = 'ERROR'
+        GROUP BY 1
+        ORDER BY events DESC
+        LIMIT 6
+        """,
+    ),
+    (
+        "Quarantine: what could not be parsed, and why",
+        "SELECT reason, regexp_extract(log_group, '[^/]+$') AS service, count(*) AS events "
+        "FROM quarantine GROUP BY 1, 2 ORDER BY events DESC",
+    ),
+]
+
+
+def _prepare_folder(folder: Path) -> None:
+    if folder.exists():
+        if not (folder / MARKER).exists():
+            raise ConfigError(f"{folder} exists and is not a loglake demo folder; choose another --lake")
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    (folder / MARKER).write_text("made by `loglake demo`; deleted and recreated by each run\n")
+
+
+def run_demo(folder: Path, events: int, out: Console, err: Console, *, workers: int | None = None) -> bool:
+    if events < 1000:
+        raise ConfigError("--events must be at least 1000")
+    timings: dict[str, float] = {}
+    _prepare_folder(folder)
+    inputs, lake = folder / "input", open_lake(str(folder / "lake"))
+    out.print(f"[bold]loglake demo[/]: {events:,} events from 6 services over 2026-11-26, in {escape(str(folder))}/")
+
+    started = time.perf_counter()
+    with err.status("generating logs"):
+        files = write_workload(inputs, events)
+    timings["generate"] = time.perf_counter() - started
+    malformed = sum(f.malformed for f in files)
+    out.print(f"  generated {len(files)} log files, {sum(f.path.stat().st_size for f in files) / 1e6:.1f} MB, "
+              f"{malformed} lines deliberately truncated")
+
+    started = time.perf_counter()
+    sources = [(FileSource(lake.store, FileSourceOptions(log_group=f"/demo/{f.service}")), str(f.path)) for f in files]
+    reports = ingest_files(sources, err)
+    timings["ingest"] = time.perf_counter() - started
+    raw_keys = [key for report in reports for key in report.objects]
+    out.print(f"  ingest: {sum(r.events for r in reports):,} events (multi-line traces joined) "
+              f"→ {len(raw_keys)} raw objects")
+
+    started = time.perf_counter()
+    results = etl_objects(lake, raw_keys, EtlSettings(), err, workers=workers)
+    timings["etl"] = time.perf_counter() - started
+    clean = sum(r.manifest.clean_rows for r in results)
+    quarantined = sum(r.manifest.quarantined_rows for r in results)
+    out.print(f"  etl: {len(results)} S3 ObjectCreated events → handler → {clean:,} clean rows (Parquet), "
+              f"{quarantined:,} quarantined")
+
+    started = time.perf_counter()
+    with DuckDBEngine(lake.store) as engine:
+        answers: list[tuple[str, QueryResult]] = [(title, engine.query(sql)) for title, sql in QUERIES]
+        timings["query"] = time.perf_counter() - started
+        started = time.perf_counter()
+        report = check_conservation(engine)
+        timings["verify"] = time.perf_counter() - started
+
+    for title, result in answers:
+        out.print(f"\n[bold]{title}[/]")
+        out.print(escape(to_table(result)), end="")
+
+    totals = report.totals()
+    verdict = "[green]holds[/]" if report.ok else "[red]DOES NOT HOLD[/]"
+    out.print(f"\n[bold]Reconciliation[/] (per raw object, in SQL): {verdict}")
+    out.print(f"  raw events {totals['raw_events']:,} = clean {totals['clean_events']:,} "
+              f"+ quarantined {totals['quarantined_events']:,}  over {len(report.objects)} raw objects")
+    if quarantined != malformed:
+        out.print(f"  [red]expected {malformed} quarantined (the truncated lines), got {quarantined}[/]")
+
+    table = Table(title="Stage timings", show_edge=False)
+    table.add_column("stage")
+    table.add_column("seconds", justify="right")
+    for stage, seconds in timings.items():
+        table.add_row(stage, f"{seconds:.2f}")
+    table.add_row("[bold]total[/]", f"[bold]{sum(timings.values()):.2f}[/]")
+    out.print()
+    out.print(table)
+    out.print(f"\nNext: loglake query --lake {escape(str(folder / 'lake'))} \"SELECT level, count(*) FROM logs GROUP BY 1\"")
+    return report.ok and quarantined == malformed
