@@ -1,5 +1,40 @@
-"""loglake: turn application logs into a cheap, queryable data lake with no servers to run."""
+"""loglake: turn application logs into a cheap, queryable data lake with no servers to run.
+
+The public API is listed in __all__. Names are imported lazily so that `import loglake` (and a Lambda
+cold start) pays only for what it uses.
+"""
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "ConservationReport": "loglake.query.conservation",
+    "DuckDBEngine": "loglake.query.engine",
+    "EtlResult": "loglake.transform.etl",
+    "EtlSettings": "loglake.transform.settings",
+    "FileSource": "loglake.sources.local_files",
+    "FileSourceOptions": "loglake.sources.local_files",
+    "Lake": "loglake.lake.open",
+    "LoglakeError": "loglake.errors",
+    "check_conservation": "loglake.query.conservation",
+    "open_lake": "loglake.lake.open",
+    "process_raw_object": "loglake.transform.etl",
+    "run_etl": "loglake.pipeline",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'loglake' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return [*__all__, "__version__"]

@@ -75,9 +75,8 @@ class LocalStore:
         return self._path(key).is_file()
 
     def list(self, prefix: str) -> Iterator[str]:
-        base = self.root / prefix if prefix else self.root
-        # List the deepest existing folder of the prefix, then filter: the same semantics as S3 prefixes.
-        folder = base if base.is_dir() else base.parent
+        # Walk the deepest folder the prefix names, then filter: the same semantics as S3 prefixes.
+        folder = self.root / prefix.rsplit("/", 1)[0] if "/" in prefix else self.root
         if not folder.is_dir():
             return
         keys = []
