@@ -37,7 +37,9 @@ def ingest_lines(lake: Lake, tmp_path: Path) -> Ingest:
     """Write bytes to a log file, ingest it, run the ETL on what is pending; return the ETL results."""
     counter = iter(range(1_000_000))
 
-    def run(data: bytes, *, name: str | None = None, log_group: str = "/test/app", settings: EtlSettings | None = None) -> list[EtlResult]:
+    def run(
+        data: bytes, *, name: str | None = None, log_group: str = "/test/app", settings: EtlSettings | None = None
+    ) -> list[EtlResult]:
         path = tmp_path / (name or f"input-{next(counter)}.log")
         path.write_bytes(data)
         FileSource(lake.store, FileSourceOptions(log_group=log_group)).ingest(str(path))

@@ -56,7 +56,9 @@ def test_keys_outside_the_raw_layout_are_refused(key: str) -> None:
 
 
 def test_clean_keys_only_accept_the_partition_layout() -> None:
-    assert clean_key("logs", "dt=2026-11-26/hour=07", "abc", ".parquet") == "clean/logs/dt=2026-11-26/hour=07/abc.parquet"
+    assert (
+        clean_key("logs", "dt=2026-11-26/hour=07", "abc", ".parquet") == "clean/logs/dt=2026-11-26/hour=07/abc.parquet"
+    )
     with pytest.raises(StoreError):
         clean_key("logs", "dt=2026-11-26/hour=07/../../x", "abc", ".parquet")
     with pytest.raises(StoreError):

@@ -56,7 +56,7 @@ class ObjectCheck:
     clean_events: int
     quarantined_events: int
     status: str
-    """ok | pending (no ETL run yet) | mismatch | duplicates | orphan (outputs without a raw object)"""
+    """ok | pending (no committed ETL run) | mismatch | duplicates | orphan (outputs without a raw object)"""
 
 
 @dataclass
@@ -86,8 +86,8 @@ def check_conservation(engine: DuckDBEngine) -> ConservationReport:
         out = clean + quarantined
         if raw == 0:
             status = "orphan"
-        elif raw_object not in processed and out == 0:
-            status = "pending"
+        elif raw_object not in processed:
+            status = "pending"  # no ETL commit yet; outputs of a crashed run are overwritten by the re-run
         elif out != distinct or unknown:
             status = "duplicates" if out != distinct else "mismatch"
         elif out != raw:

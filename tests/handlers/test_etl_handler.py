@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from urllib.parse import quote_plus
+
+import pytest
+
+from conftest import load_event
+from loglake.errors import EventError, RawObjectError
+from loglake.handlers import etl as etl_handler
+from loglake.lake.open import Lake
+from loglake.query.engine import DuckDBEngine
+from loglake.sources.local_files import FileSource, FileSourceOptions
+
+
+def _event_for(key: str, bucket: str = "local") -> dict[str, object]:
+    """The real S3 notification, filled in the way S3 fills it: bucket name and URL-encoded key."""
+    event = copy.deepcopy(load_event("s3_object_created"))
+    event["Records"][0]["s3"]["bucket"]["name"] = bucket
+    event["Records"][0]["s3"]["object"]["key"] = quote_plus(key, safe="/")
+    return event
+
+
+def test_lambda_handler_processes_a_key_with_spaces_and_special_characters(
+    lake: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "my app+1 (prod).log"
+    path.write_bytes(b'{"level":"error","msg":"x"}\nplain line\n')
+    (key,) = FileSource(lake.store, FileSourceOptions(log_group="/aws/lambda/my fn")).ingest(str(path)).objects
+    assert " " not in key and "%2F" in key
+
+    monkeypatch.setenv("LOGLAKE_LAKE", lake.store.uri)
+    etl_handler._lake_from_environment.cache_clear()
+    response = etl_handler.handler(_event_for(key), context=None)
+    assert response == {"processed": [key], "already_done": []}
+    again = etl_handler.handler(_event_for(key), context=None)  # a duplicate notification is harmless
+    assert again == {"processed": [], "already_done": [key]}
+    with DuckDBEngine(lake.store) as engine:
+        rows = engine.query("SELECT log_group, level, raw_object FROM logs ORDER BY event_id").rows
+    assert rows == [("/aws/lambda/my fn", "ERROR", key), ("/aws/lambda/my fn", None, key)]
+    etl_handler._lake_from_environment.cache_clear()
+
+
+def test_events_for_another_bucket_or_layout_are_refused(lake: Lake) -> None:
+    from loglake.transform.settings import EtlSettings
+
+    with pytest.raises(EventError, match="bucket 'sourcebucket'"):
+        etl_handler.handle_s3_event(load_event("s3_object_created"), lake, EtlSettings())
+    with pytest.raises(RawObjectError, match="not in the raw layout"):
+        etl_handler.handle_s3_event(_event_for("Happy Face.jpg"), lake, EtlSettings())
+
+
+def test_handler_needs_to_know_where_the_lake_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LOGLAKE_LAKE", raising=False)
+    etl_handler._lake_from_environment.cache_clear()
+    with pytest.raises(EventError, match="LOGLAKE_LAKE is not set"):
+        etl_handler.handler(load_event("s3_object_created"), context=None)
