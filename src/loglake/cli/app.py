@@ -88,10 +88,15 @@ def ingest(
     reports = ingest_files([(source, path) for path in expand_paths(paths)], err)
     for report in reports:
         note = f" ({report.note})" if report.note else ""
-        out.print(f"{escape(report.path)}: {report.events:,} events, {report.bytes:,} bytes, {len(report.objects)} objects{note}")
+        out.print(
+            f"{escape(report.path)}: {report.events:,} events, {report.bytes:,} bytes, "
+            f"{len(report.objects)} objects{note}"
+        )
     new_objects = [key for report in reports for key in report.objects]
-    out.print(f"ingest: {sum(r.events for r in reports):,} events into {escape(opened.store.uri)} "
-              f"in {time.perf_counter() - started:.2f} s")
+    out.print(
+        f"ingest: {sum(r.events for r in reports):,} events into {escape(opened.store.uri)} "
+        f"in {time.perf_counter() - started:.2f} s"
+    )
     if etl and new_objects:
         started = time.perf_counter()
         results = etl_objects(opened, new_objects, config.etl, err, workers=workers)
@@ -156,12 +161,16 @@ def verify(
     else:
         for check in report.objects:
             if check.status != "ok":
-                out.print(f"[red]{check.status}[/]: {escape(check.raw_object)} raw={check.raw_events} "
-                          f"clean={check.clean_events} quarantined={check.quarantined_events}")
+                out.print(
+                    f"[red]{check.status}[/]: {escape(check.raw_object)} raw={check.raw_events} "
+                    f"clean={check.clean_events} quarantined={check.quarantined_events}"
+                )
         totals = report.totals()
         verdict = "[green]OK[/]" if report.ok else "[red]FAILED[/]"
-        out.print(f"{verdict} {len(report.objects)} raw objects: {totals['raw_events']:,} raw events = "
-                  f"{totals['clean_events']:,} clean + {totals['quarantined_events']:,} quarantined")
+        out.print(
+            f"{verdict} {len(report.objects)} raw objects: {totals['raw_events']:,} raw events = "
+            f"{totals['clean_events']:,} clean + {totals['quarantined_events']:,} quarantined"
+        )
     if not report.ok:
         raise typer.Exit(1)
 

@@ -112,24 +112,29 @@ def run_demo(folder: Path, events: int, out: Console, err: Console, *, workers: 
         files = write_workload(inputs, events)
     timings["generate"] = time.perf_counter() - started
     malformed = sum(f.malformed for f in files)
-    out.print(f"  generated {len(files)} log files, {sum(f.path.stat().st_size for f in files) / 1e6:.1f} MB, "
-              f"{malformed} lines deliberately truncated")
+    out.print(
+        f"  generated {len(files)} log files, {sum(f.path.stat().st_size for f in files) / 1e6:.1f} MB, "
+        f"{malformed} lines deliberately truncated"
+    )
 
     started = time.perf_counter()
     sources = [(FileSource(lake.store, FileSourceOptions(log_group=f"/demo/{f.service}")), str(f.path)) for f in files]
     reports = ingest_files(sources, err)
     timings["ingest"] = time.perf_counter() - started
     raw_keys = [key for report in reports for key in report.objects]
-    out.print(f"  ingest: {sum(r.events for r in reports):,} events (multi-line traces joined) "
-              f"→ {len(raw_keys)} raw objects")
+    out.print(
+        f"  ingest: {sum(r.events for r in reports):,} events (multi-line traces joined) → {len(raw_keys)} raw objects"
+    )
 
     started = time.perf_counter()
     results = etl_objects(lake, raw_keys, EtlSettings(), err, workers=workers)
     timings["etl"] = time.perf_counter() - started
     clean = sum(r.manifest.clean_rows for r in results)
     quarantined = sum(r.manifest.quarantined_rows for r in results)
-    out.print(f"  etl: {len(results)} S3 ObjectCreated events → handler → {clean:,} clean rows (Parquet), "
-              f"{quarantined:,} quarantined")
+    out.print(
+        f"  etl: {len(results)} S3 ObjectCreated events → handler → {clean:,} clean rows (Parquet), "
+        f"{quarantined:,} quarantined"
+    )
 
     started = time.perf_counter()
     with DuckDBEngine(lake.store) as engine:
@@ -146,8 +151,10 @@ def run_demo(folder: Path, events: int, out: Console, err: Console, *, workers: 
     totals = report.totals()
     verdict = "[green]holds[/]" if report.ok else "[red]DOES NOT HOLD[/]"
     out.print(f"\n[bold]Reconciliation[/] (per raw object, in SQL): {verdict}")
-    out.print(f"  raw events {totals['raw_events']:,} = clean {totals['clean_events']:,} "
-              f"+ quarantined {totals['quarantined_events']:,}  over {len(report.objects)} raw objects")
+    out.print(
+        f"  raw events {totals['raw_events']:,} = clean {totals['clean_events']:,} "
+        f"+ quarantined {totals['quarantined_events']:,}  over {len(report.objects)} raw objects"
+    )
     if quarantined != malformed:
         out.print(f"  [red]expected {malformed} quarantined (the truncated lines), got {quarantined}[/]")
 
@@ -159,5 +166,7 @@ def run_demo(folder: Path, events: int, out: Console, err: Console, *, workers: 
     table.add_row("[bold]total[/]", f"[bold]{sum(timings.values()):.2f}[/]")
     out.print()
     out.print(table)
-    out.print(f"\nNext: loglake query --lake {escape(str(folder / 'lake'))} \"SELECT level, count(*) FROM logs GROUP BY 1\"")
+    out.print(
+        f'\nNext: loglake query --lake {escape(str(folder / "lake"))} "SELECT level, count(*) FROM logs GROUP BY 1"'
+    )
     return report.ok and quarantined == malformed
