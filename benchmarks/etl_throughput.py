@@ -16,6 +16,7 @@ import argparse
 import gzip
 import json
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -102,38 +103,44 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=50_000)
     parser.add_argument("--workers", type=int, default=default_workers(), help="objects processed side by side")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are reported")
     args = parser.parse_args()
+    timings: dict[str, list[float]] = {"baseline": [], "etl_one": [], "etl_pipeline": []}
     with tempfile.TemporaryDirectory(prefix="loglake-bench-") as tmp:
         store = LocalStore(Path(tmp) / "lake")
         keys = write_raw(store, args.events, args.batch)
-        (Path(tmp) / "baseline").mkdir()
-
-        t0 = time.perf_counter()
-        n_base = baseline(store, keys, Path(tmp) / "baseline")
-        base_s = time.perf_counter() - t0
-
-        t0 = time.perf_counter()
-        n_etl1 = sum(process_raw_object(store, key, EtlSettings(), force=True).manifest.clean_rows for key in keys)
-        etl1_s = time.perf_counter() - t0
-
         lake = Lake(store, LOCAL_BUCKET)
-        t0 = time.perf_counter()
-        n_etl = sum(r.manifest.clean_rows for r in run_etl(lake, keys, EtlSettings(), workers=args.workers, force=True))
-        etl_s = time.perf_counter() - t0
+        for round_ in range(args.rounds):
+            out_dir = Path(tmp) / f"baseline-{round_}"
+            out_dir.mkdir()
+            t0 = time.perf_counter()
+            counts = [baseline(store, keys, out_dir)]
+            timings["baseline"].append(time.perf_counter() - t0)
 
-    assert n_base == n_etl == n_etl1 == args.events, (n_base, n_etl, n_etl1)
-    base_rate, etl_rate, etl1_rate = n_base / base_s, n_etl / etl_s, n_etl1 / etl1_s
-    print(f"events: {args.events:,} in {len(keys)} raw objects of {args.batch:,}")
-    print(f"baseline (json.loads + flatten + json.dumps): {base_s:7.2f} s  {base_rate:>10,.0f} events/s")
+            t0 = time.perf_counter()
+            counts.append(
+                sum(process_raw_object(store, k, EtlSettings(), force=True).manifest.clean_rows for k in keys)
+            )
+            timings["etl_one"].append(time.perf_counter() - t0)
+
+            t0 = time.perf_counter()
+            results = run_etl(lake, keys, EtlSettings(), workers=args.workers, force=True)
+            counts.append(sum(r.manifest.clean_rows for r in results))
+            timings["etl_pipeline"].append(time.perf_counter() - t0)
+            assert counts == [args.events] * 3, counts
+            print(f"round {round_ + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in timings.items()), flush=True)
+
+    rate = {name: args.events / statistics.median(values) for name, values in timings.items()}
+    print(f"events: {args.events:,} in {len(keys)} raw objects of {args.batch:,}; medians of {args.rounds} rounds")
+    print(f"baseline (json.loads + flatten + json.dumps, 1 process): {rate['baseline']:>10,.0f} events/s")
     print(
-        f"loglake ETL, one object at a time:          {etl1_s:7.2f} s  {etl1_rate:>10,.0f} events/s"
-        f"  ({etl1_rate / base_rate:.2f}x)"
+        f"loglake ETL, one object at a time:                       {rate['etl_one']:>10,.0f} events/s"
+        f"  ({rate['etl_one'] / rate['baseline']:.2f}x)"
     )
     print(
-        f"loglake ETL, {args.workers} objects at a time (pipeline):  {etl_s:7.2f} s  {etl_rate:>10,.0f} events/s"
-        f"  ({etl_rate / base_rate:.2f}x)"
+        f"loglake ETL, {args.workers} objects at a time (local fan-out):       {rate['etl_pipeline']:>10,.0f} events/s"
+        f"  ({rate['etl_pipeline'] / rate['baseline']:.2f}x)"
     )
-    print(f"ratio (pipeline / baseline): {etl_rate / base_rate:.2f}x")
     return 0
 
 
