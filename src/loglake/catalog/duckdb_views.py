@@ -12,31 +12,16 @@ from typing import Any
 
 from loglake.lake.keys import CLEAN_PREFIX, QUARANTINE_PREFIX, RAW_PREFIX
 from loglake.lake.quarantine import QUARANTINE_COLUMNS
-from loglake.lake.raw_zone import RAW_FIELDS
+from loglake.lake.raw_zone import MAX_RAW_LINE_BYTES, RAW_COLUMNS
 from loglake.lake.schema_registry import SchemaRegistry, TableSchema
 from loglake.lake.store import Store
-from loglake.sql_quoting import quote_identifier, sql_string
+from loglake.sql_quoting import quote_identifier, sql_string, sql_struct
 from loglake.transform.etl import ENVELOPE
 from loglake.transform.settings import OUTPUT_FORMATS
 
 DEFAULT_TABLE = "logs"
 _PARTITION_TYPES = {"dt": "DATE", "hour": "INTEGER"}
 _HIVE = "hive_partitioning = true, hive_types = {'dt': DATE, 'hour': INTEGER}"
-_RAW_TYPES = {
-    "log_group": "VARCHAR",
-    "log_stream": "VARCHAR",
-    "event_id": "VARCHAR",
-    "timestamp": "BIGINT",
-    "ingestion_time": "BIGINT",
-    "message": "VARCHAR",
-    "source": "VARCHAR",
-    "message_b64": "VARCHAR",
-}
-assert set(RAW_FIELDS) <= set(_RAW_TYPES)
-
-
-def _struct(columns: dict[str, str]) -> str:
-    return "{" + ", ".join(f"{sql_string(n)}: {sql_string(t)}" for n, t in columns.items()) + "}"
 
 
 def _has(store: Store, prefix: str, suffix: str) -> bool:
@@ -60,7 +45,7 @@ def clean_view_sql(con: Any, store: Store, table: str, schema: TableSchema | Non
     if _has(store, prefix, OUTPUT_FORMATS["jsonl"]):
         source = (
             f"read_json({sql_string(store.glob(prefix + '*/*/*.json.gz'))}, format = 'newline_delimited', "
-            f"columns = {_struct(columns)}, {_HIVE})"
+            f"columns = {sql_struct(columns)}, {_HIVE})"
         )
         parts.append(_select(dict(columns, **_PARTITION_TYPES), set(columns) | set(_PARTITION_TYPES), source))
     if not parts:
@@ -81,7 +66,7 @@ def quarantine_view_sql(store: Store) -> str:
     if _has(store, QUARANTINE_PREFIX, ".json.gz"):
         source = (
             f"read_json({sql_string(store.glob(QUARANTINE_PREFIX + '*/*.json.gz'))}, format = 'newline_delimited', "
-            f"columns = {_struct(QUARANTINE_COLUMNS)}, hive_partitioning = true, hive_types = {{'dt': DATE}})"
+            f"columns = {sql_struct(QUARANTINE_COLUMNS)}, hive_partitioning = true, hive_types = {{'dt': DATE}})"
         )
         return f"CREATE OR REPLACE VIEW quarantine AS SELECT * FROM {source}"
     return f"CREATE OR REPLACE VIEW quarantine AS {_select(columns, set(), '(SELECT 1) AS empty WHERE false')}"
@@ -89,12 +74,12 @@ def quarantine_view_sql(store: Store) -> str:
 
 def raw_view_sql(store: Store) -> str:
     """Raw records with the key of the object holding them, for forensics and the conservation check."""
-    columns = dict(_RAW_TYPES, raw_object="VARCHAR")
+    columns = dict(RAW_COLUMNS, raw_object="VARCHAR")
     if _has(store, RAW_PREFIX, ".json.gz"):
         root = store.glob("")
         source = (
             f"read_json({sql_string(store.glob(RAW_PREFIX + '**/*.json.gz'))}, format = 'newline_delimited', "
-            f"columns = {_struct(_RAW_TYPES)}, filename = true, maximum_object_size = {512 << 20})"
+            f"columns = {sql_struct(RAW_COLUMNS)}, filename = true, maximum_object_size = {MAX_RAW_LINE_BYTES})"
         )
         return (
             "CREATE OR REPLACE VIEW raw_events AS SELECT * EXCLUDE (filename), "

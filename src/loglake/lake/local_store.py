@@ -6,9 +6,11 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from loglake.errors import StoreError
 from loglake.lake.keys import check_key
@@ -33,34 +35,25 @@ class LocalStore:
             raise StoreError(f"cannot read {key!r} in {self.uri}: {exc.strerror}") from exc
 
     def put(self, key: str, data: bytes) -> None:
+        self._atomic_write(key, lambda out: out.write(data))
+
+    def put_file(self, key: str, path: Path) -> None:
+        def copy(out: BinaryIO) -> None:
+            with path.open("rb") as src:
+                shutil.copyfileobj(src, out, 1 << 20)
+
+        self._atomic_write(key, copy)
+
+    def _atomic_write(self, key: str, write: Callable[[BinaryIO], object]) -> None:
         target = self._path(key)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.name)
             try:
                 with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
+                    write(handle)
                     handle.flush()
                     os.fsync(handle.fileno())
-                Path(tmp).replace(target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        except OSError as exc:
-            raise StoreError(f"cannot write {key!r} in {self.uri}: {exc.strerror}") from exc
-
-    def put_file(self, key: str, path: Path) -> None:
-        target = self._path(key)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.name)
-            os.close(fd)
-            try:
-                with path.open("rb") as src, open(tmp, "wb") as dst:  # noqa: PTH123
-                    while chunk := src.read(1 << 20):
-                        dst.write(chunk)
-                    dst.flush()
-                    os.fsync(dst.fileno())
                 Path(tmp).replace(target)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)

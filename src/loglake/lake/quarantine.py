@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from loglake.lake.raw_zone import RAW_COLUMNS
+
 
 class Reason(StrEnum):
     INVALID_JSON = "invalid_json"
@@ -22,14 +24,7 @@ REASON_DETAIL: dict[Reason, str] = {
 }
 
 QUARANTINE_COLUMNS: dict[str, str] = {
-    "log_group": "VARCHAR",
-    "log_stream": "VARCHAR",
-    "event_id": "VARCHAR",
-    "timestamp": "BIGINT",
-    "ingestion_time": "BIGINT",
-    "message": "VARCHAR",
-    "message_b64": "VARCHAR",
-    "source": "VARCHAR",
+    **RAW_COLUMNS,
     "reason": "VARCHAR",
     "detail": "VARCHAR",
     "stage": "VARCHAR",

@@ -16,7 +16,19 @@ import orjson
 from loglake.lake.keys import RAW_PREFIX, RawKey
 from loglake.lake.store import Store
 
-RAW_FIELDS = ("log_group", "log_stream", "event_id", "timestamp", "ingestion_time", "message", "source")
+RAW_COLUMNS: dict[str, str] = {
+    "log_group": "VARCHAR",
+    "log_stream": "VARCHAR",
+    "event_id": "VARCHAR",
+    "timestamp": "BIGINT",
+    "ingestion_time": "BIGINT",
+    "message": "VARCHAR",
+    "source": "VARCHAR",
+    "message_b64": "VARCHAR",
+}
+"""Every raw-record field and its SQL type; all but message_b64 are always present."""
+MAX_RAW_LINE_BYTES = 512 << 20
+"""Readers refuse (never truncate) a raw object with a longer record line."""
 # Level 6 is gzip's default; level 1 makes objects ~25% larger for ~2x faster ingest. Raw is kept long,
 # so size wins.
 _GZIP_LEVEL = 6

@@ -24,17 +24,16 @@ from loglake.errors import InvariantError, RawObjectError
 from loglake.lake.keys import RawKey, clean_key, quarantine_key
 from loglake.lake.manifests import Manifest, read_manifest, write_manifest
 from loglake.lake.quarantine import QUARANTINE_COLUMNS, REASON_DETAIL, Reason
+from loglake.lake.raw_zone import MAX_RAW_LINE_BYTES, RAW_COLUMNS
 from loglake.lake.schema_registry import SchemaRegistry, TableSchema
 from loglake.lake.store import Store
-from loglake.sql_quoting import quote_identifier, sql_string
+from loglake.sql_quoting import quote_identifier, sql_string, sql_struct
 from loglake.transform import levels, timestamps
 from loglake.transform.naming import assign_names
 from loglake.transform.parsers import PARSERS, ParsePlan
 from loglake.transform.settings import EtlSettings
 
 ETL_VERSION = f"etl/{__version__}"
-# Raw lines can be as long as a log line; a single line over this refuses the object instead of truncating.
-_MAX_RAW_LINE = 512 << 20
 _MAX_TIMESTAMP_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 
 ENVELOPE: dict[str, str] = {
@@ -120,13 +119,9 @@ def _load(con: Any, raw_path: Path, raw_key: str) -> tuple[int, int]:
     con.execute("SET TimeZone = 'UTC'")
     con.execute(timestamps.MACROS)
     con.execute(levels.MACROS)
-    columns = (
-        "{log_group: 'VARCHAR', log_stream: 'VARCHAR', event_id: 'VARCHAR', timestamp: 'BIGINT', "
-        "ingestion_time: 'BIGINT', message: 'VARCHAR', source: 'VARCHAR', message_b64: 'VARCHAR'}"
-    )
     source = (
-        f"read_json({sql_string(str(raw_path))}, format = 'newline_delimited', columns = {columns}, "
-        f"compression = 'gzip', maximum_object_size = {_MAX_RAW_LINE})"
+        f"read_json({sql_string(str(raw_path))}, format = 'newline_delimited', columns = {sql_struct(RAW_COLUMNS)}, "
+        f"compression = 'gzip', maximum_object_size = {MAX_RAW_LINE_BYTES})"
     )
     detect = " ".join(f"WHEN {p.detect('message')} THEN {sql_string(p.name)}" for p in PARSERS)
     reject = []
