@@ -48,6 +48,16 @@ class FileCheckpoint:
     offset: int
 
 
+@dataclass(frozen=True)
+class _Stream:
+    identity: str
+    key: str
+    """The stream segment of raw keys: `<file name>.<identity>`."""
+    log_stream: str
+    timestamp_ms: int
+    """The records' `timestamp`: the file's mtime when read (stdin: the read time)."""
+
+
 @dataclass
 class FileReport:
     path: str
@@ -122,25 +132,19 @@ class FileSource:
                     generation, offset = generation + 1, 0
                     report.note = "file was replaced or truncated: read from the start as a new generation"
             identity = _identity(self.options.log_group, str(path), fingerprint, generation)
-            stream_key = f"{path.name}.{identity}"
-            offset = max(offset, self._recover_offset(stream_key))
+            offset = max(offset, self._recover_offset(f"{path.name}.{identity}"))
             if offset >= size:
                 report.note = report.note or "no new data"
                 return report
             handle.seek(offset)
-            for records, start, end in self._batches(handle, offset, identity):
-                key = RawKey(SOURCE, self.options.log_group, stream_key, f"{start:015d}-{end:015d}")
-                for record in records:
-                    record["log_stream"] = str(path)
-                    record["timestamp"] = mtime_ms
-                report.objects.append(write_batch(self.store, key, records))
-                report.events += len(records)
-                report.bytes += end - start
+            stream = _Stream(identity, f"{path.name}.{identity}", str(path), mtime_ms)
+
+            def checkpoint_at(end: int) -> None:
                 self._save_checkpoint(
                     ckpt_key, FileCheckpoint(str(path), self.options.log_group, fingerprint, generation, end)
                 )
-                if progress is not None:
-                    progress(end - start, len(records))
+
+            self._copy(handle, offset, stream, report, progress, checkpoint_at)
         return report
 
     def _ingest_stdin(self, progress: Progress | None) -> FileReport:
@@ -158,20 +162,31 @@ class FileSource:
                 return report
             identity = _identity(self.options.log_group, "-", digest.hexdigest(), 0)
             spool.seek(0)
-            now_ms = int(time.time() * 1000)
-            for records, start, end in self._batches(spool, 0, identity):  # type: ignore[arg-type]
-                key = RawKey(SOURCE, self.options.log_group, f"stdin.{identity}", f"{start:015d}-{end:015d}")
-                for record in records:
-                    record["log_stream"] = "stdin"
-                    record["timestamp"] = now_ms
-                report.objects.append(write_batch(self.store, key, records))
-                report.events += len(records)
-                report.bytes += end - start
-                if progress is not None:
-                    progress(end - start, len(records))
+            stream = _Stream(identity, f"stdin.{identity}", "stdin", int(time.time() * 1000))
+            self._copy(spool, 0, stream, report, progress, None)  # type: ignore[arg-type]
             return report
 
-    def _batches(self, handle: BinaryIO, offset: int, identity: str) -> Iterator[tuple[list[RawRecord], int, int]]:
+    def _copy(
+        self,
+        handle: BinaryIO,
+        offset: int,
+        stream: _Stream,
+        report: FileReport,
+        progress: Progress | None,
+        checkpoint_at: Callable[[int], None] | None,
+    ) -> None:
+        """Write every batch from `offset` on; the checkpoint moves only after its batch is durable."""
+        for records, start, end in self._batches(handle, offset, stream):
+            key = RawKey(SOURCE, self.options.log_group, stream.key, f"{start:015d}-{end:015d}")
+            report.objects.append(write_batch(self.store, key, records))
+            report.events += len(records)
+            report.bytes += end - start
+            if checkpoint_at is not None:
+                checkpoint_at(end)
+            if progress is not None:
+                progress(end - start, len(records))
+
+    def _batches(self, handle: BinaryIO, offset: int, stream: _Stream) -> Iterator[tuple[list[RawRecord], int, int]]:
         """Group lines into events and events into batches; yields (records, first offset, end offset)."""
         opts = self.options
         ingestion_ms = int(time.time() * 1000)
@@ -190,7 +205,9 @@ class FileSource:
                     raw = raw[:-1]
             record: RawRecord = {
                 "log_group": opts.log_group,
-                "event_id": f"{identity}-{start:015d}",
+                "log_stream": stream.log_stream,
+                "event_id": f"{stream.identity}-{start:015d}",
+                "timestamp": stream.timestamp_ms,
                 "ingestion_time": ingestion_ms,
                 "source": SOURCE,
             }
