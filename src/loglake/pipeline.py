@@ -44,7 +44,7 @@ def run_etl(
     threads = max(1, (os.cpu_count() or 1) // workers)
 
     def one(key: str) -> list[EtlResult]:
-        event = object_created_event(lake.raw_bucket, key)
+        event = object_created_event(lake.raw_bucket, lake.object_key(key))
         return handle_s3_event(event, lake, settings, threads=threads, force=force)
 
     results: list[EtlResult] = []

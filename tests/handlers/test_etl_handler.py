@@ -12,6 +12,7 @@ from loglake.handlers import etl as etl_handler
 from loglake.lake.open import Lake
 from loglake.query.engine import DuckDBEngine
 from loglake.sources.local_files import FileSource, FileSourceOptions
+from loglake.transform.settings import EtlSettings
 
 
 def _event_for(key: str, bucket: str = "local") -> dict[str, object]:
@@ -43,8 +44,6 @@ def test_lambda_handler_processes_a_key_with_spaces_and_special_characters(
 
 
 def test_events_for_another_bucket_or_layout_are_refused(lake: Lake) -> None:
-    from loglake.transform.settings import EtlSettings
-
     with pytest.raises(EventError, match="bucket 'sourcebucket'"):
         etl_handler.handle_s3_event(load_event("s3_object_created"), lake, EtlSettings())
     with pytest.raises(RawObjectError, match="not in the raw layout"):
@@ -56,3 +55,30 @@ def test_handler_needs_to_know_where_the_lake_is(monkeypatch: pytest.MonkeyPatch
     etl_handler._lake_from_environment.cache_clear()
     with pytest.raises(EventError, match="LOGLAKE_LAKE is not set"):
         etl_handler.handler(load_event("s3_object_created"), context=None)
+
+
+def test_the_s3_path_reads_raw_from_s3_and_writes_clean_to_s3(
+    s3_lake: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "svc log (1).log"
+    path.write_bytes(b'{"level":"warn","n":1}\n{"cut\n2026-11-26T10:00:00Z ERROR plain\n')
+    (key,) = FileSource(s3_lake.store, FileSourceOptions(log_group="/aws/lambda/fn")).ingest(str(path)).objects
+    object_key = s3_lake.object_key(key)
+    assert object_key.startswith("lake/raw/")
+
+    monkeypatch.setenv("LOGLAKE_LAKE", "s3://loglake-test/lake")
+    etl_handler._lake_from_environment.cache_clear()
+    assert etl_handler.handler(_event_for(object_key, bucket="loglake-test"), context=None) == {
+        "processed": [key],
+        "already_done": [],
+    }
+    etl_handler._lake_from_environment.cache_clear()
+    outputs = sorted(s3_lake.store.list("clean/")) + sorted(s3_lake.store.list("quarantine/"))
+    assert [o.split("/")[0] for o in outputs] == ["clean", "clean", "quarantine"]
+    with DuckDBEngine(s3_lake.store) as engine:
+        assert engine.query("SELECT level, n FROM logs ORDER BY event_id").rows == [("WARN", 1), ("ERROR", None)]
+        assert engine.query("SELECT reason FROM quarantine").rows == [("invalid_json",)]
+    with pytest.raises(EventError, match="outside this lake"):
+        etl_handler.handle_s3_event(
+            _event_for("elsewhere/raw/x.json.gz", bucket="loglake-test"), s3_lake, EtlSettings()
+        )

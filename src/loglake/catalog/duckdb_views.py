@@ -76,14 +76,14 @@ def raw_view_sql(store: Store) -> str:
     """Raw records with the key of the object holding them, for forensics and the conservation check."""
     columns = dict(RAW_COLUMNS, raw_object="VARCHAR")
     if _has(store, RAW_PREFIX, ".json.gz"):
-        root = store.glob("")
+        raw_root = store.glob(RAW_PREFIX)  # the local folder holding raw/ (a mirror for remote stores)
         source = (
             f"read_json({sql_string(store.glob(RAW_PREFIX + '**/*.json.gz'))}, format = 'newline_delimited', "
             f"columns = {sql_struct(RAW_COLUMNS)}, filename = true, maximum_object_size = {MAX_RAW_LINE_BYTES})"
         )
         return (
             "CREATE OR REPLACE VIEW raw_events AS SELECT * EXCLUDE (filename), "
-            f"substr(filename, {len(root) + 2}) AS raw_object FROM {source}"
+            f"{sql_string(RAW_PREFIX)} || substr(filename, {len(raw_root) + 2}) AS raw_object FROM {source}"
         )
     return f"CREATE OR REPLACE VIEW raw_events AS {_select(columns, set(), '(SELECT 1) AS empty WHERE false')}"
 

@@ -31,9 +31,8 @@ def handle_s3_event(
     for record in s3_records(event):
         if not record.is_object_created:
             continue
-        if record.bucket != lake.raw_bucket:
-            raise EventError(f"event for bucket {record.bucket!r}, but this lake's raw zone is {lake.raw_bucket!r}")
-        results.append(process_raw_object(lake.store, record.key, settings, threads=threads, force=force))
+        key = lake.lake_key(record.bucket, record.key)
+        results.append(process_raw_object(lake.store, key, settings, threads=threads, force=force))
     return results
 
 

@@ -1,11 +1,11 @@
-"""Open a lake from a location string: a local folder now; `s3://bucket/prefix` comes with the S3 store."""
+"""Open a lake from a location string: a local folder, or `s3://bucket/prefix` (any S3-compatible endpoint)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from loglake.errors import ConfigError
+from loglake.errors import ConfigError, EventError
 from loglake.lake.local_store import LocalStore
 from loglake.lake.store import Store
 
@@ -17,12 +17,31 @@ LOCAL_BUCKET = "local"
 class Lake:
     store: Store
     raw_bucket: str
+    key_prefix: str = ""
+    """What precedes lake keys in the bucket's object keys (the s3://bucket/<prefix>/ of the lake)."""
+
+    def lake_key(self, bucket: str, object_key: str) -> str:
+        """The lake key of an object named by an S3 event; refuses objects outside this lake."""
+        if bucket != self.raw_bucket:
+            raise EventError(f"event for bucket {bucket!r}, but this lake's raw zone is in {self.raw_bucket!r}")
+        if not object_key.startswith(self.key_prefix):
+            raise EventError(f"object {object_key!r} is outside this lake (prefix {self.key_prefix!r})")
+        return object_key[len(self.key_prefix) :]
+
+    def object_key(self, lake_key: str) -> str:
+        return self.key_prefix + lake_key
 
 
 def open_lake(location: str) -> Lake:
     if "://" in location:
-        scheme = location.split("://", 1)[0]
+        scheme, rest = location.split("://", 1)
         if scheme == "file":
-            return open_lake(location.split("://", 1)[1])
-        raise ConfigError(f"unsupported lake location {location!r}: this version supports local folders")
+            return open_lake(rest)
+        if scheme == "s3":
+            from loglake.lake.s3_store import S3Store
+
+            bucket, _, prefix = rest.partition("/")
+            store = S3Store(bucket, prefix)
+            return Lake(store, bucket, store.prefix)
+        raise ConfigError(f"unsupported lake location {location!r}: use a folder or s3://bucket/prefix")
     return Lake(LocalStore(Path(location)), LOCAL_BUCKET)
