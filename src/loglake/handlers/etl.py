@@ -1,19 +1,17 @@
 """The ETL Lambda, on the raw bucket's ObjectCreated notifications.
 
-`handle_s3_event` is the whole behaviour and is what the local pipeline calls; `handler` only builds
-the lake from the environment (LOGLAKE_LAKE, LOGLAKE_ETL_FORMAT) once per container.
+`handle_s3_event` is the whole behaviour and is what the local pipeline calls; `handler` only finds
+the lake in the environment (LOGLAKE_LAKE, LOGLAKE_ETL_FORMAT).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any
 
 from loglake.aws_events.s3_event import s3_records
-from loglake.errors import EventError
-from loglake.lake.open import Lake, open_lake
+from loglake.handlers.environment import etl_settings_from_environment, lake_from_environment
+from loglake.lake.open import Lake
 from loglake.transform.etl import EtlResult, process_raw_object
 from loglake.transform.settings import EtlSettings
 
@@ -36,17 +34,8 @@ def handle_s3_event(
     return results
 
 
-@lru_cache(maxsize=1)
-def _lake_from_environment() -> tuple[Lake, EtlSettings]:
-    location = os.environ.get("LOGLAKE_LAKE")
-    if not location:
-        raise EventError("LOGLAKE_LAKE is not set: the ETL function does not know where the lake is")
-    return open_lake(location), EtlSettings(output_format=os.environ.get("LOGLAKE_ETL_FORMAT", "parquet"))
-
-
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
-    lake, settings = _lake_from_environment()
-    results = handle_s3_event(event, lake, settings)
+    results = handle_s3_event(event, lake_from_environment(), etl_settings_from_environment())
     return {
         "processed": [r.manifest.raw_object for r in results if not r.skipped],
         "already_done": [r.manifest.raw_object for r in results if r.skipped],

@@ -30,7 +30,7 @@ def s3_client() -> Any:
     import boto3
     from botocore.config import Config
 
-    return boto3.client("s3", config=Config(retries=_RETRIES))  # type: ignore[arg-type]
+    return boto3.client("s3", config=Config(retries=_RETRIES))
 
 
 def _error(action: str, where: str, exc: Exception) -> StoreError:

@@ -1,0 +1,73 @@
+"""CloudWatch Logs subscription payloads, whichever transport brought them.
+
+The payload is the same everywhere: base64 of gzip of JSON {messageType, logGroup, logStream,
+logEvents[{id, timestamp, message}]}. A Lambda subscription wraps it in {"awslogs": {"data": ...}};
+a Kinesis Data Firehose transformation delivers one per record in {"records": [{"recordId", "data"}]}.
+Only the envelope differs, so it is decoded here, once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import gzip
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from loglake.errors import EventError
+
+CONTROL_MESSAGE = "CONTROL_MESSAGE"
+
+
+@dataclass(frozen=True)
+class LogEvent:
+    id: str
+    timestamp: int
+    message: str
+
+
+@dataclass(frozen=True)
+class LogsPayload:
+    message_type: str
+    log_group: str
+    log_stream: str
+    events: tuple[LogEvent, ...]
+
+    @property
+    def is_control(self) -> bool:
+        """CloudWatch's health checks of the destination: no log data, skipped."""
+        return self.message_type == CONTROL_MESSAGE
+
+
+def decode_payload(data: str) -> LogsPayload:
+    try:
+        doc = orjson.loads(gzip.decompress(base64.b64decode(data, validate=True)))
+        events = tuple(LogEvent(str(e["id"]), int(e["timestamp"]), str(e["message"])) for e in doc.get("logEvents", []))
+        return LogsPayload(str(doc["messageType"]), str(doc.get("logGroup", "")), str(doc.get("logStream", "")), events)
+    except (binascii.Error, OSError, EOFError, zlib.error, orjson.JSONDecodeError) as exc:
+        raise EventError(f"not a CloudWatch Logs payload (base64 of gzip JSON): {exc}") from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise EventError(f"CloudWatch Logs payload lacks or mistypes {exc}") from None
+
+
+def subscription_payload(event: Mapping[str, Any]) -> LogsPayload:
+    try:
+        data = event["awslogs"]["data"]
+    except (KeyError, TypeError):
+        raise EventError("not a CloudWatch Logs subscription event: no awslogs.data") from None
+    return decode_payload(str(data))
+
+
+def firehose_payloads(event: Mapping[str, Any]) -> list[tuple[str, LogsPayload]]:
+    """(recordId, payload) for each record of a Firehose transformation event."""
+    records = event.get("records") if isinstance(event, Mapping) else None
+    if not isinstance(records, list):
+        raise EventError("not a Kinesis Data Firehose event: no 'records' list")
+    try:
+        return [(str(record["recordId"]), decode_payload(str(record["data"]))) for record in records]
+    except (KeyError, TypeError):
+        raise EventError("Firehose record lacks recordId or data") from None

@@ -1,0 +1,22 @@
+"""The lake a Lambda function works on, from its environment, built once per container."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from loglake.errors import EventError
+from loglake.lake.open import Lake, open_lake
+from loglake.transform.settings import EtlSettings
+
+
+@lru_cache(maxsize=1)
+def lake_from_environment() -> Lake:
+    location = os.environ.get("LOGLAKE_LAKE")
+    if not location:
+        raise EventError("LOGLAKE_LAKE is not set: the function does not know where the lake is")
+    return open_lake(location)
+
+
+def etl_settings_from_environment() -> EtlSettings:
+    return EtlSettings(output_format=os.environ.get("LOGLAKE_ETL_FORMAT", "parquet"))
