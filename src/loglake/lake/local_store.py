@@ -89,6 +89,9 @@ class LocalStore:
             raise StoreError(f"no object {key!r} in {self.uri}")
         yield path
 
+    def version(self, key: str) -> str | None:
+        return self.read_versioned(key)[1]
+
     def read_versioned(self, key: str) -> tuple[bytes | None, str | None]:
         path = self._path(key)
         try:

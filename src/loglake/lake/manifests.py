@@ -25,6 +25,9 @@ class Manifest:
     clean_rows: int
     quarantined_rows: int
     outputs: list[str] = field(default_factory=list)
+    raw_version: str | None = None
+    """The raw object's version (ETag or content hash) when it was processed: a rewritten object
+    (a collector slice that gained late events) is processed again, an unchanged one is not."""
 
 
 def read_manifest(store: Store, object_id: str) -> Manifest | None:
@@ -36,9 +39,11 @@ def write_manifest(store: Store, object_id: str, manifest: Manifest) -> None:
     store.put(manifest_key(object_id), orjson.dumps(asdict(manifest), option=orjson.OPT_INDENT_2))
 
 
-def processed_raw_objects(store: Store) -> set[str]:
-    done = set()
+def processed_raw_objects(store: Store) -> dict[str, str | None]:
+    """raw key → the raw version its committed ETL run read."""
+    done = {}
     for key in store.list(f"{STATE_PREFIX}etl/"):
         if key.endswith(".json"):
-            done.add(orjson.loads(store.get(key))["raw_object"])
+            manifest = orjson.loads(store.get(key))
+            done[manifest["raw_object"]] = manifest.get("raw_version")
     return done

@@ -83,15 +83,17 @@ class S3Store:
         self._call("delete", key, "delete_object", Key=self._key(key))
 
     def exists(self, key: str) -> bool:
+        return self.version(key) is not None
+
+    def version(self, key: str) -> str | None:
         from botocore.exceptions import ClientError
 
         try:
-            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            return str(self.client.head_object(Bucket=self.bucket, Key=self._key(key))["ETag"])
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return False
+                return None
             raise _error("read", f"{self.uri}{key}", exc) from None
-        return True
 
     def list(self, prefix: str) -> Iterator[str]:
         from botocore.exceptions import BotoCoreError, ClientError

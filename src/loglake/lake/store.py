@@ -44,6 +44,10 @@ class Store(Protocol):
         """A local path holding the object, for engines that read files (a download for remote stores)."""
         ...
 
+    def version(self, key: str) -> str | None:
+        """The object's version token (as read_versioned gives it) without its body; None if missing."""
+        ...
+
     def read_versioned(self, key: str) -> tuple[bytes | None, str | None]:
         """The object and an opaque version token, or (None, None) when it does not exist."""
         ...

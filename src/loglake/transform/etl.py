@@ -67,10 +67,12 @@ def process_raw_object(
     key = RawKey.parse(raw_key)
     object_id = key.object_id
     previous = read_manifest(store, object_id)
+    raw_version = store.version(raw_key)
     if (
         not force
         and previous is not None
         and previous.etl_version == ETL_VERSION
+        and previous.raw_version == raw_version
         and all(store.exists(output) for output in previous.outputs)
     ):
         return EtlResult(previous, skipped=True)
@@ -106,6 +108,7 @@ def process_raw_object(
         clean_rows=clean_rows,
         quarantined_rows=quarantined,
         outputs=sorted(outputs),
+        raw_version=raw_version,
     )
     write_manifest(store, object_id, manifest)
     if previous is not None:
