@@ -27,6 +27,29 @@ from typing import Any
 from loglake.errors import ConfigError
 from loglake.transform.settings import EtlSettings
 
+TEMPLATE = """\
+# loglake configuration. Flags win over environment variables, which win over this file.
+# AWS credentials never go here: loglake uses the standard AWS chain (environment, profile, role),
+# and boto3's endpoint variables (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3,
+# AWS_ENDPOINT_URL_CLOUDWATCH_LOGS) to talk to moto, LocalStack or MinIO.
+
+# Where the lake is: a folder, or s3://bucket/prefix. Overridden by LOGLAKE_LAKE and --lake.
+lake = "./lake"
+
+[etl]
+# parquet (zstd) or jsonl (gzip JSON lines); queries work on both.
+output_format = "parquet"
+# Nested objects are flattened to this depth; deeper values stay JSON text.
+max_depth = 5
+separator = "_"
+
+[ingest]
+# Log group for local files (loglake ingest --log-group overrides it).
+log_group = "local"
+# A regex that starts each event; empty keeps the built-in stack-trace rule.
+multiline_start = ""
+"""
+
 CONFIG_FILE = "loglake.toml"
 LAKE_ENV = "LOGLAKE_LAKE"
 DEFAULT_LAKE = "./lake"

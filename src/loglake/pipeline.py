@@ -22,11 +22,7 @@ from loglake.transform.settings import EtlSettings
 def pending_raw_objects(lake: Lake) -> list[str]:
     """Raw objects with no committed ETL run, or rewritten since (a collector slice that gained events)."""
     done = processed_raw_objects(lake.store)
-    return [
-        key
-        for key in list_raw_objects(lake.store)
-        if key not in done or done[key] != lake.store.version(key)
-    ]
+    return [key for key in list_raw_objects(lake.store) if key not in done or done[key] != lake.store.version(key)]
 
 
 def default_workers() -> int:

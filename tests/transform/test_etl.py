@@ -289,3 +289,17 @@ def test_json_lines_output_queries_like_parquet(ingest_lines: Ingest, query: Que
     assert all(k.endswith(".parquet") for k in lake.store.list("clean/"))
     assert query("SELECT count(*) FROM logs") == [(2,)]
     assert conservation(lake)["ok"]
+
+
+def test_values_come_from_records_not_from_key_segments(lake: Lake, query: Query) -> None:
+    """Raw keys look like Hive partitions; the engine must not read log_group/source/stream from them."""
+    long_group = "/g/" + "x" * 400  # its key segment is cut and hashed, so the path cannot give it back
+    key = RawKey("file", long_group, "s", "000000000000000-000000000000100")
+    record = _record("e1", '{"stream": "from the message", "source": "json field"}')
+    record["log_group"] = long_group
+    lake.store.put(key.key, encode_batch([record]))  # type: ignore[list-item]
+    process_raw_object(lake.store, key.key, EtlSettings())
+    assert query("SELECT log_group, source, stream, source_2 FROM logs") == [
+        (long_group, "file", "from the message", "json field")
+    ]
+    assert query("SELECT log_group FROM raw_events") == [(long_group,)]

@@ -79,7 +79,8 @@ def raw_view_sql(store: Store) -> str:
         raw_root = store.glob(RAW_PREFIX)  # the local folder holding raw/ (a mirror for remote stores)
         source = (
             f"read_json({sql_string(store.glob(RAW_PREFIX + '**/*.json.gz'))}, format = 'newline_delimited', "
-            f"columns = {sql_struct(RAW_COLUMNS)}, filename = true, maximum_object_size = {MAX_RAW_LINE_BYTES})"
+            f"columns = {sql_struct(RAW_COLUMNS)}, filename = true, maximum_object_size = {MAX_RAW_LINE_BYTES}, "
+            "hive_partitioning = false)"
         )
         return (
             "CREATE OR REPLACE VIEW raw_events AS SELECT * EXCLUDE (filename), "

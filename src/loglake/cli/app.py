@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -127,6 +128,83 @@ def etl_command(
     started = time.perf_counter()
     results = etl_objects(opened, keys, settings, err, workers=workers, force=force)
     out.print(f"{_summarise_etl(results)} in {time.perf_counter() - started:.2f} s")
+
+
+def _parse_time(value: str | None, name: str) -> int | None:
+    """ISO 8601 (UTC if no zone) or epoch milliseconds."""
+    if value is None:
+        return None
+    if value.isdigit():
+        return int(value)
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(f"{name} must be ISO 8601 (2026-11-26T10:00:00Z) or epoch ms, not {value!r}") from None
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp() * 1000)
+
+
+@app.command()
+def collect(
+    log_groups: Annotated[list[str], typer.Argument(help="Log group names, or prefixes ending in '*' (quote them).")],
+    lake: LakeOption = None,
+    start: Annotated[
+        str | None, typer.Option(help="Backfill from (ISO 8601 or epoch ms) instead of the checkpoint.")
+    ] = None,
+    end: Annotated[str | None, typer.Option(help="Backfill up to (ISO 8601 or epoch ms) instead of now.")] = None,
+    overlap_minutes: Annotated[int, typer.Option(help="Re-read this much of the recent past for late events.")] = 15,
+    slice_minutes: Annotated[int, typer.Option(help="Time slice per raw object (divides a day).")] = 15,
+    calls_per_second: Annotated[float, typer.Option(help="Client-side limit on CloudWatch API calls.")] = 5.0,
+    max_attempts: Annotated[int, typer.Option(help="Attempts per API call (retries back off with jitter).")] = 8,
+    etl: Annotated[bool, typer.Option(help="Run the ETL on the raw objects written.")] = True,
+    workers: Annotated[int | None, typer.Option(help="Raw objects processed side by side.")] = None,
+) -> None:
+    """Pull CloudWatch Logs into the raw zone, incrementally from the checkpoint or over --start/--end."""
+    from loglake.cli.progress import etl_objects
+    from loglake.sources.cloudwatch_logs import CloudWatchCollector, CollectorOptions, CollectReport
+
+    config, opened = _open(lake)
+    options = CollectorOptions(
+        log_groups=tuple(log_groups),
+        start_ms=_parse_time(start, "--start"),
+        end_ms=_parse_time(end, "--end"),
+        slice_ms=slice_minutes * 60_000,
+        overlap_ms=overlap_minutes * 60_000,
+        calls_per_second=calls_per_second,
+        max_attempts=max_attempts,
+    )
+    started = time.perf_counter()
+    with err.status("collecting") as status:
+
+        def show(report: CollectReport) -> None:
+            status.update(
+                f"collecting: {report.groups} groups, {len(report.streams)} streams, {report.events:,} events, "
+                f"{report.bytes / 1e6:.1f} MB, {report.api_calls} API calls"
+            )
+
+        report = CloudWatchCollector(opened.store, options).collect(show)
+    out.print(
+        f"collect: {report.groups} log groups, {len(report.streams)} streams, {report.events:,} events, "
+        f"{len(report.written)} raw objects written ({report.unchanged} unchanged), {report.api_calls} API calls "
+        f"in {time.perf_counter() - started:.2f} s"
+    )
+    if etl and report.written:
+        started = time.perf_counter()
+        results = etl_objects(opened, report.written, config.etl, err, workers=workers)
+        out.print(f"{_summarise_etl(results)} in {time.perf_counter() - started:.2f} s")
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the file.")] = Path("loglake.toml"),
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented loglake.toml."""
+    from loglake.config import TEMPLATE
+
+    if path.exists() and not force:
+        raise typer.BadParameter(f"{path} exists; use --force to overwrite it")
+    path.write_text(TEMPLATE)
+    out.print(f"wrote {escape(str(path))}")
 
 
 @app.command()

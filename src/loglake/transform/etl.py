@@ -124,7 +124,8 @@ def _load(con: Any, raw_path: Path, raw_key: str) -> tuple[int, int]:
     con.execute(levels.MACROS)
     source = (
         f"read_json({sql_string(str(raw_path))}, format = 'newline_delimited', columns = {sql_struct(RAW_COLUMNS)}, "
-        f"compression = 'gzip', maximum_object_size = {MAX_RAW_LINE_BYTES})"
+        # Raw keys look like Hive partitions (log_group=...): the values must come from the records.
+        f"compression = 'gzip', maximum_object_size = {MAX_RAW_LINE_BYTES}, hive_partitioning = false)"
     )
     detect = " ".join(f"WHEN {p.detect('message')} THEN {sql_string(p.name)}" for p in PARSERS)
     reject = []

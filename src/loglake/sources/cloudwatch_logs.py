@@ -1,0 +1,271 @@
+"""The pull collector: `loglake collect` and the scheduled Lambda read CloudWatch Logs into the raw zone.
+
+How it stays exactly-once without Firehose or a public endpoint:
+
+- Time is cut into aligned slices (default 15 minutes). One FilterLogEvents scan per group and slice
+  (all streams, every page until the token is exhausted) gives every event whose timestamp falls in
+  the slice. The events of each (stream, slice) are one raw object, keyed
+  `raw/source=cloudwatch/log_group=<g>/stream=<s>/<slice start>-<part>.json.gz`, sorted by
+  (timestamp, eventId) and cut into parts of 10,000. An event's timestamp decides its slice, so it can
+  only ever be in one object; a re-read of a slice writes the same keys with a superset of events.
+- Late events (ingestion delay) are caught by re-reading the slices of the last `overlap` (default 15
+  minutes) on every run. An object whose content did not change is not rewritten (no new S3 event, no
+  ETL run); one that gained events is rewritten and processed again, replacing its clean rows.
+- The checkpoint (`state/cloudwatch/<group>.json`) moves only after every object of the run is
+  written. A crash or kill before that re-reads the same slices next time: the same keys again.
+- Stream metadata (lastEventTimestamp) is eventually consistent and never used. Events whose
+  timestamp is older than the overlap when CloudWatch ingests them are not seen: widen --overlap (up
+  to the 14 days CloudWatch accepts) where producers send old timestamps.
+- Quotas: a client-side token bucket (default 5 calls/s, configurable) plus botocore's standard
+  retry mode, exponential backoff with jitter on ThrottlingException and 5xx.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import orjson
+
+from loglake.errors import ConfigError, LoglakeError
+from loglake.lake.keys import RawKey, checkpoint_key, stream_prefix
+from loglake.lake.raw_zone import RawRecord, decode_batch, encode_batch, list_raw_objects
+from loglake.lake.store import Store
+from loglake.sources.rate_limit import RateLimiter
+
+SOURCE = "cloudwatch"
+PART_EVENTS = 10_000
+MINUTE_MS = 60_000
+
+
+class CollectError(LoglakeError):
+    """CloudWatch refused or could not be reached (after retries)."""
+
+
+@dataclass(frozen=True)
+class CollectorOptions:
+    log_groups: tuple[str, ...]
+    """Exact names, or prefixes ending in '*' (`/aws/lambda/*`)."""
+    start_ms: int | None = None
+    """Backfill from here instead of the checkpoint."""
+    end_ms: int | None = None
+    """Stop here instead of now (a backfill does not move the checkpoint past it)."""
+    slice_ms: int = 15 * MINUTE_MS
+    overlap_ms: int = 15 * MINUTE_MS
+    first_run_lookback_ms: int = 60 * MINUTE_MS
+    calls_per_second: float = 5.0
+    max_attempts: int = 8
+
+    def __post_init__(self) -> None:
+        if not self.log_groups:
+            raise ConfigError("name at least one log group (or a prefix ending in '*')")
+        if self.slice_ms < MINUTE_MS or 86_400_000 % self.slice_ms:
+            raise ConfigError("the slice must be at least a minute and divide a day evenly")
+        if self.start_ms is not None and self.end_ms is not None and self.start_ms >= self.end_ms:
+            raise ConfigError("--start must be before --end")
+
+
+@dataclass
+class GroupCheckpoint:
+    log_group: str
+    next_start_ms: int
+    """Slices from here on may still change; everything before was written completely."""
+
+
+@dataclass
+class CollectReport:
+    groups: int = 0
+    streams: set[str] = field(default_factory=set)
+    events: int = 0
+    bytes: int = 0
+    """Compressed bytes written to the raw zone."""
+    api_calls: int = 0
+    written: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+
+Progress = Callable[[CollectReport], None]
+
+
+def logs_client(max_attempts: int) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    config = Config(retries={"mode": "standard", "max_attempts": max_attempts}, connect_timeout=5, read_timeout=30)
+    return boto3.client("logs", config=config)
+
+
+_CREDENTIAL_ERRORS = {
+    "403",
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "InvalidSignatureException",
+    "ExpiredTokenException",
+}
+
+
+def _explain(exc: Exception) -> CollectError:
+    from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
+
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", "?"))
+        message = " ".join(str(error.get("Message", "")).split())[:300]
+        if code in _CREDENTIAL_ERRORS or "InvalidClientTokenId" in message:
+            detail = "" if message.startswith("<") else f": {message}"  # moto answers some JSON APIs in XML
+            return CollectError(
+                f"CloudWatch Logs rejected the credentials or denied access ({code}) on {exc.operation_name}{detail}"
+            )
+        return CollectError(f"CloudWatch Logs refused {exc.operation_name}: {code}: {message}")
+    if isinstance(exc, EndpointConnectionError):
+        return CollectError(f"cannot reach the CloudWatch Logs endpoint: {exc}")
+    if isinstance(exc, NoCredentialsError):
+        return CollectError("no AWS credentials found (environment, profile or instance role)")
+    return CollectError(f"CloudWatch Logs call failed: {exc}")
+
+
+class CloudWatchCollector:
+    def __init__(self, store: Store, options: CollectorOptions, client: Any = None) -> None:
+        self.store = store
+        self.options = options
+        self.client = client or logs_client(options.max_attempts)
+        self.limiter = RateLimiter(options.calls_per_second)
+        self.report = CollectReport()
+
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        self.limiter.acquire()
+        self.report.api_calls += 1
+        try:
+            return getattr(self.client, operation)(**kwargs)
+        except (ClientError, BotoCoreError) as exc:
+            raise _explain(exc) from None
+
+    def resolve_groups(self) -> list[str]:
+        groups: list[str] = []
+        for wanted in self.options.log_groups:
+            prefix = wanted[:-1] if wanted.endswith("*") else wanted
+            found: list[str] = []
+            token = None
+            while True:
+                page = self._call(
+                    "describe_log_groups", logGroupNamePrefix=prefix, **({"nextToken": token} if token else {})
+                )
+                found += [g["logGroupName"] for g in page.get("logGroups", [])]
+                token = page.get("nextToken")
+                if not token:
+                    break
+            matched = found if wanted.endswith("*") else [g for g in found if g == wanted]
+            if not matched:
+                raise CollectError(f"log group {wanted!r} does not exist (or is not visible to these credentials)")
+            groups += [g for g in matched if g not in groups]
+        return groups
+
+    def collect(self, progress: Progress | None = None, now_ms: int | None = None) -> CollectReport:
+        now = now_ms if now_ms is not None else int(time.time() * 1000)
+        for group in self.resolve_groups():
+            self.report.groups += 1
+            self._collect_group(group, now, progress)
+        return self.report
+
+    def _collect_group(self, group: str, now: int, progress: Progress | None) -> None:
+        opts = self.options
+        ckpt_key = checkpoint_key("cloudwatch", group)
+        checkpoint = self._load(ckpt_key)
+        if opts.start_ms is not None:
+            start = opts.start_ms
+        elif checkpoint is not None:
+            start = checkpoint.next_start_ms
+        else:
+            start = now - opts.first_run_lookback_ms
+        end = min(opts.end_ms, now) if opts.end_ms is not None else now
+        # Whole slices only (the last one up to now): a slice is always read complete, never in part.
+        first_slice = start - start % opts.slice_ms
+        for slice_start in range(first_slice, end, opts.slice_ms):
+            slice_end = min(slice_start + opts.slice_ms, now)
+            by_stream = self._read_slice(group, slice_start, slice_end)
+            for stream, events in sorted(by_stream.items()):
+                self._write_stream_slice(group, stream, slice_start, events)
+            if progress is not None:
+                progress(self.report)
+        # Slices from `end - overlap` on may still gain late events: read them again next time. The
+        # checkpoint only moves forward, so a backfill of an old range leaves it where it was.
+        resume = max(first_slice, end - opts.overlap_ms)
+        resume -= resume % opts.slice_ms
+        if checkpoint is not None:
+            resume = max(resume, checkpoint.next_start_ms)
+        self._save(ckpt_key, GroupCheckpoint(group, resume))
+
+    def _read_slice(self, group: str, start: int, end: int) -> dict[str, dict[str, dict[str, Any]]]:
+        """Every event of the group with start <= timestamp < end, per stream, keyed by eventId."""
+        by_stream: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+        token = None
+        while True:
+            kwargs: dict[str, Any] = {"logGroupName": group, "startTime": start, "endTime": end - 1, "limit": 10_000}
+            if token:
+                kwargs["nextToken"] = token
+            page = self._call("filter_log_events", **kwargs)
+            for event in page.get("events", []):
+                if start <= event["timestamp"] < end:
+                    by_stream[event["logStreamName"]][event["eventId"]] = event
+            new_token = page.get("nextToken")
+            if not new_token or new_token == token:  # the token comes back unchanged at the end
+                return by_stream
+            token = new_token
+
+    def _write_stream_slice(self, group: str, stream: str, slice_start: int, events: dict[str, dict[str, Any]]) -> None:
+        """Write the (stream, slice) objects; only ever a superset of what they held (retention may have
+        expired events since, and those must not vanish from the lake)."""
+        self.report.streams.add(f"{group}\0{stream}")
+        self.report.events += len(events)
+        prefix = stream_prefix(SOURCE, group, stream) + f"{slice_start:013d}-"
+        existing: dict[str, bytes] = {}
+        for key in list_raw_objects(self.store, prefix):
+            existing[key] = self.store.get(key)
+            for record in decode_batch(existing[key]):
+                events.setdefault(str(record["event_id"]), _as_event(record))
+        ordered = sorted(events.values(), key=lambda e: (e["timestamp"], str(e["eventId"])))
+        for part, offset in enumerate(range(0, len(ordered), PART_EVENTS)):
+            records: list[RawRecord] = [
+                {
+                    "log_group": group,
+                    "log_stream": stream,
+                    "event_id": str(e["eventId"]),
+                    "timestamp": int(e["timestamp"]),
+                    "ingestion_time": e.get("ingestionTime"),
+                    "message": str(e["message"]),
+                    "source": SOURCE,
+                }
+                for e in ordered[offset : offset + PART_EVENTS]
+            ]
+            key = RawKey(SOURCE, group, stream, f"{slice_start:013d}-{part:04d}").key
+            data = encode_batch(records)
+            if existing.get(key) == data:
+                self.report.unchanged += 1
+                continue
+            self.store.put(key, data)
+            self.report.bytes += len(data)
+            self.report.written.append(key)
+
+    def _load(self, key: str) -> GroupCheckpoint | None:
+        data, _version = self.store.read_versioned(key)
+        return GroupCheckpoint(**orjson.loads(data)) if data else None
+
+    def _save(self, key: str, checkpoint: GroupCheckpoint) -> None:
+        self.store.put(key, orjson.dumps(asdict(checkpoint), option=orjson.OPT_INDENT_2))
+
+
+def _as_event(record: RawRecord) -> dict[str, Any]:
+    """A raw record back in FilterLogEvents' shape, to merge with a fresh read."""
+    return {
+        "eventId": record["event_id"],
+        "timestamp": record["timestamp"],
+        "ingestionTime": record.get("ingestion_time"),
+        "message": record["message"],
+    }
