@@ -3,6 +3,7 @@
 loglake.toml (in the working directory) looks like:
 
     lake = "./lake"            # or LOGLAKE_LAKE, or --lake
+    raw = "s3://raw/logs"      # optional: the raw zone elsewhere (LOGLAKE_RAW, --raw)
 
     [etl]
     output_format = "parquet"  # or "jsonl"
@@ -35,6 +36,9 @@ TEMPLATE = """\
 
 # Where the lake is: a folder, or s3://bucket/prefix. Overridden by LOGLAKE_LAKE and --lake.
 lake = "./lake"
+# Optional: keep the raw zone in its own bucket (the lake above then holds clean, quarantine, state).
+# Overridden by LOGLAKE_RAW.
+# raw = "s3://my-raw-bucket/logs"
 
 [etl]
 # parquet (zstd) or jsonl (gzip JSON lines); queries work on both.
@@ -52,10 +56,11 @@ multiline_start = ""
 
 CONFIG_FILE = "loglake.toml"
 LAKE_ENV = "LOGLAKE_LAKE"
+RAW_ENV = "LOGLAKE_RAW"
 DEFAULT_LAKE = "./lake"
 
 _ALLOWED: dict[str, set[str]] = {
-    "": {"lake", "etl", "ingest"},
+    "": {"lake", "raw", "etl", "ingest"},
     "etl": {"output_format", "max_depth", "separator"},
     "ingest": {"log_group", "multiline_start"},
 }
@@ -66,6 +71,8 @@ class Config:
     lake: str
     lake_origin: str
     """Which rule chose the lake: flag, environment, loglake.toml or default (shown to users)."""
+    raw: str | None = None
+    """Where the raw zone is when it is not inside the lake."""
     etl: EtlSettings = field(default_factory=EtlSettings)
     ingest: dict[str, str] = field(default_factory=dict)
 
@@ -86,7 +93,7 @@ def _read_file(path: Path) -> dict[str, Any]:
     return doc
 
 
-def load_config(lake_flag: str | None = None, cwd: Path | None = None) -> Config:
+def load_config(lake_flag: str | None = None, cwd: Path | None = None, raw_flag: str | None = None) -> Config:
     path = (cwd or Path.cwd()) / CONFIG_FILE
     doc = _read_file(path) if path.is_file() else {}
     if lake_flag:
@@ -99,8 +106,13 @@ def load_config(lake_flag: str | None = None, cwd: Path | None = None) -> Config
             lake = str(path.parent / lake)
     else:
         lake, origin = DEFAULT_LAKE, "default"
+    raw = raw_flag or os.environ.get(RAW_ENV) or doc.get("raw")
+    if raw and "://" not in str(raw) and not Path(str(raw)).is_absolute() and not (raw_flag or os.environ.get(RAW_ENV)):
+        raw = str(path.parent / str(raw))
     try:
         etl = EtlSettings(**doc.get("etl", {}))
     except TypeError as exc:
         raise ConfigError(f"{path}: [etl] {exc}") from None
-    return Config(lake=lake, lake_origin=origin, etl=etl, ingest=dict(doc.get("ingest", {})))
+    return Config(
+        lake=lake, lake_origin=origin, raw=str(raw) if raw else None, etl=etl, ingest=dict(doc.get("ingest", {}))
+    )

@@ -83,3 +83,35 @@ def test_the_s3_path_reads_raw_from_s3_and_writes_clean_to_s3(
         etl_handler.handle_s3_event(
             _event_for("elsewhere/raw/x.json.gz", bucket="loglake-test"), s3_lake, EtlSettings()
         )
+
+
+def test_raw_and_clean_in_different_buckets(aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+
+    from loglake.lake.open import open_lake
+
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="raw-bucket")
+    s3.create_bucket(Bucket="clean-bucket")
+    lake = open_lake("s3://clean-bucket/lake", "s3://raw-bucket/logs")
+    path = tmp_path / "a b.log"
+    path.write_bytes(b"2026-11-26T10:00:00Z WARN disk low\n")
+    (key,) = FileSource(lake.store, FileSourceOptions(log_group="g")).ingest(str(path)).objects
+    raw_keys = [o["Key"] for o in s3.list_objects_v2(Bucket="raw-bucket")["Contents"]]
+    assert raw_keys == [lake.object_key(key)] and raw_keys[0].startswith("logs/raw/")
+
+    monkeypatch.setenv("LOGLAKE_LAKE", "s3://clean-bucket/lake")
+    monkeypatch.setenv("LOGLAKE_RAW", "s3://raw-bucket/logs")
+    lake_from_environment.cache_clear()
+    assert etl_handler.handler(_event_for(raw_keys[0], bucket="raw-bucket"), context=None)["processed"] == [key]
+    lake_from_environment.cache_clear()
+    clean = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="clean-bucket")["Contents"])
+    assert [k.split("/")[1] for k in clean] == ["clean", "schema", "state", "state"]
+    assert not any(
+        k.startswith("logs/clean") for k in (o["Key"] for o in s3.list_objects_v2(Bucket="raw-bucket")["Contents"])
+    )
+    lake.store.main.cache_dir = tmp_path / "cache-main"  # type: ignore[attr-defined]
+    lake.store.raw.cache_dir = tmp_path / "cache-raw"  # type: ignore[attr-defined]
+    with DuckDBEngine(lake.store) as engine:
+        assert engine.query("SELECT level, raw_object FROM logs").rows == [("WARN", key)]
+        assert engine.query("SELECT count(*) FROM raw_events").rows == [(1,)]

@@ -44,7 +44,7 @@ LakeOption = Annotated[
 
 def _open(lake_flag: str | None) -> tuple[Config, Lake]:
     config = load_config(lake_flag)
-    return config, open_lake(config.lake)
+    return config, open_lake(config.lake, config.raw)
 
 
 def _summarise_etl(results: list[EtlResult]) -> str:
@@ -191,6 +191,31 @@ def collect(
         started = time.perf_counter()
         results = etl_objects(opened, report.written, config.etl, err, workers=workers)
         out.print(f"{_summarise_etl(results)} in {time.perf_counter() - started:.2f} s")
+
+
+@app.command("import-export")
+def import_export_command(
+    location: Annotated[str, typer.Argument(help="s3://bucket/prefix of a CreateExportTask output.")],
+    log_group: Annotated[str, typer.Option(help="The log group the export was made from.")],
+    lake: LakeOption = None,
+    etl: Annotated[bool, typer.Option(help="Run the ETL on the raw objects written.")] = True,
+    workers: Annotated[int | None, typer.Option(help="Raw objects processed side by side.")] = None,
+) -> None:
+    """Backfill from a CloudWatch Logs export in S3 (for ranges the collector has not covered)."""
+    from loglake.cli.progress import etl_objects
+    from loglake.sources.cloudwatch_export import import_export
+
+    config, opened = _open(lake)
+    started = time.perf_counter()
+    with err.status("importing"):
+        report = import_export(opened.store, location, log_group)
+    out.print(
+        f"import-export: {report.objects_read} export objects, {report.events:,} events, "
+        f"{len(report.written)} raw objects in {time.perf_counter() - started:.2f} s"
+    )
+    if etl and report.written:
+        results = etl_objects(opened, report.written, config.etl, err, workers=workers)
+        out.print(_summarise_etl(results))
 
 
 @app.command()

@@ -1,4 +1,5 @@
-"""The lake a Lambda function works on, from its environment, built once per container."""
+"""The lake a Lambda function works on, from its environment (LOGLAKE_LAKE, and LOGLAKE_RAW when the raw
+zone has its own bucket), built once per container."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ def lake_from_environment() -> Lake:
     location = os.environ.get("LOGLAKE_LAKE")
     if not location:
         raise EventError("LOGLAKE_LAKE is not set: the function does not know where the lake is")
-    return open_lake(location)
+    return open_lake(location, os.environ.get("LOGLAKE_RAW") or None)
 
 
 def etl_settings_from_environment() -> EtlSettings:

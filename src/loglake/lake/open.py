@@ -32,7 +32,13 @@ class Lake:
         return self.key_prefix + lake_key
 
 
-def open_lake(location: str) -> Lake:
+def open_lake(location: str, raw_location: str | None = None) -> Lake:
+    """`raw_location` puts the raw zone in another bucket or folder; S3 events then name that bucket."""
+    if raw_location:
+        from loglake.lake.zoned_store import ZonedStore
+
+        main, raw = open_lake(location), open_lake(raw_location)
+        return Lake(ZonedStore(main.store, raw.store), raw.raw_bucket, raw.key_prefix)
     if "://" in location:
         scheme, rest = location.split("://", 1)
         if scheme == "file":
