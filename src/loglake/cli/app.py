@@ -184,7 +184,8 @@ def collect(
         report = CloudWatchCollector(opened.store, options).collect(show)
     out.print(
         f"collect: {report.groups} log groups, {len(report.streams)} streams, {report.events:,} events, "
-        f"{len(report.written)} raw objects written ({report.unchanged} unchanged), {report.api_calls} API calls "
+        f"{len(report.written)} raw objects written ({report.bytes / 1e6:.1f} MB; {report.unchanged} unchanged), "
+        f"{report.api_calls} API calls "
         f"in {time.perf_counter() - started:.2f} s"
     )
     if etl and report.written:
