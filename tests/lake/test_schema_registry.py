@@ -33,8 +33,8 @@ def test_columns_are_added_and_widened_never_dropped(tmp_path: Path) -> None:
     status = schema.column("status")
     assert status is not None
     assert status.history == [
-        {"type": "BIGINT", "by": "raw/a", "change": "added"},
-        {"type": "VARCHAR", "by": "raw/c", "change": "widened BIGINT + VARCHAR -> VARCHAR"},
+        {"type": "BIGINT", "by": "raw/a", "change": "added", "version": "1"},
+        {"type": "VARCHAR", "by": "raw/c", "change": "widened BIGINT + VARCHAR -> VARCHAR", "version": "3"},
     ]
     assert schema.formats == ["parquet", "jsonl"]
     assert schema.version == 3

@@ -297,6 +297,45 @@ def tables(lake: LakeOption = None) -> None:
 
 
 @app.command()
+def ddl(
+    table: Annotated[
+        str | None, typer.Argument(help="One clean table (default: all, plus raw and quarantine).")
+    ] = None,
+    lake: LakeOption = None,
+    location: Annotated[
+        str | None, typer.Option(help="s3://bucket/prefix/ of the lake as Athena sees it (default: the lake's).")
+    ] = None,
+    database: Annotated[str | None, typer.Option(help="Qualify tables with this Glue database.")] = None,
+    since_version: Annotated[
+        int | None, typer.Option(help="Print only what changed since this registry version (ALTER TABLE).")
+    ] = None,
+) -> None:
+    """Print Athena DDL generated from the schema registry: tables with partition projection."""
+    from loglake.catalog import athena_ddl
+
+    config, opened = _open(lake)
+    where = location or config.lake
+    registry = SchemaRegistry(opened.store)
+    names = [table] if table else sorted(registry.tables())
+    statements: list[str] = []
+    for name in names:
+        schema = registry.get(name)
+        if schema is None:
+            raise typer.BadParameter(f"no table {name!r} in the schema registry (see `loglake tables`)")
+        if since_version is None:
+            statements.append(athena_ddl.clean_table_ddl(schema, where, database))
+            continue
+        changes = athena_ddl.schema_changes_ddl(schema, since_version, database)
+        statements += changes
+        if any("DROP TABLE" in change for change in changes):
+            statements.append(athena_ddl.clean_table_ddl(schema, where, database))
+    if table is None and since_version is None:
+        statements.append(athena_ddl.raw_table_ddl(where, database))
+        statements.append(athena_ddl.quarantine_table_ddl(where, database))
+    sys.stdout.write("\n\n".join(statements) + ("\n" if statements else "-- no changes\n"))
+
+
+@app.command()
 def demo(
     lake: Annotated[Path, typer.Option("--lake", help="Demo folder (recreated on each run).")] = Path("loglake-demo"),
     events: Annotated[int, typer.Option(help="Events to generate (one simulated day).")] = 200_000,

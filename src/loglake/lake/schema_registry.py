@@ -59,8 +59,11 @@ class TableSchema:
             if type_ not in TYPES:
                 raise InvariantError(f"unknown column type {type_!r} for {self.table}.{name}")
             current = self.column(name)
+            version = str(self.version + 1)  # the version this merge will be stored as
             if current is None:
-                self.columns.append(Column(name, type_, source, [{"type": type_, "by": cause, "change": "added"}]))
+                self.columns.append(
+                    Column(name, type_, source, [{"type": type_, "by": cause, "change": "added", "version": version}])
+                )
                 changed = True
             elif current.source != source:
                 raise InvariantError(
@@ -68,7 +71,12 @@ class TableSchema:
                 )
             elif (wider := widen(current.type, type_)) != current.type:
                 current.history.append(
-                    {"type": wider, "by": cause, "change": f"widened {current.type} + {type_} -> {wider}"}
+                    {
+                        "type": wider,
+                        "by": cause,
+                        "change": f"widened {current.type} + {type_} -> {wider}",
+                        "version": version,
+                    }
                 )
                 current.type = wider
                 changed = True

@@ -1,0 +1,129 @@
+"""Athena DDL from the schema registry: clean tables with partition projection, and the raw zone.
+
+Partition projection computes the dt/hour partitions from the table properties, so no crawler, no
+MSCK REPAIR and no partition API calls are ever needed. Identifiers are backquoted (Athena's DDL
+quoting); locations and names come from the lake's own keys and the registry, never from log data
+that was not already sanitised.
+"""
+
+from __future__ import annotations
+
+from loglake.errors import ConfigError
+from loglake.lake.keys import CLEAN_PREFIX, RAW_PREFIX, table_name
+from loglake.lake.quarantine import QUARANTINE_COLUMNS
+from loglake.lake.raw_zone import RAW_COLUMNS
+from loglake.lake.schema_registry import TableSchema
+
+ATHENA_TYPES = {
+    "VARCHAR": "string",
+    "BIGINT": "bigint",
+    "DOUBLE": "double",
+    "BOOLEAN": "boolean",
+    "TIMESTAMP": "timestamp",
+}
+JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
+FIRST_DAY = "2020-01-01"
+
+
+def _ident(name: str) -> str:
+    if "`" in name:
+        raise ConfigError(f"identifier {name!r} cannot be used in Athena DDL")
+    return f"`{name}`"
+
+
+def _string(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _columns(columns: dict[str, str]) -> str:
+    return ",\n".join(f"  {_ident(name)} {ATHENA_TYPES[type_]}" for name, type_ in columns.items())
+
+
+def _qualified(table: str, database: str | None) -> str:
+    return f"{_ident(database)}.{_ident(table)}" if database else _ident(table)
+
+
+def lake_location(lake_uri: str) -> str:
+    if not lake_uri.startswith("s3://"):
+        raise ConfigError(f"Athena reads S3: this lake is {lake_uri}; give --location s3://bucket/prefix/")
+    return lake_uri if lake_uri.endswith("/") else lake_uri + "/"
+
+
+def clean_table_ddl(schema: TableSchema, location: str, database: str | None = None) -> str:
+    """CREATE EXTERNAL TABLE for one clean table, partitioned by dt (date) and hour (int), projected."""
+    if len(schema.formats) > 1:
+        raise ConfigError(
+            f"table {schema.table} holds files in {' and '.join(schema.formats)}; Athena needs one format per "
+            "table: re-run `loglake etl --force --output-format parquet`"
+        )
+    table = table_name(schema.table)
+    root = f"{lake_location(location)}{CLEAN_PREFIX}{table}/"
+    storage = (
+        f"ROW FORMAT SERDE {_string(JSON_SERDE)}\nSTORED AS TEXTFILE"
+        if schema.formats == ["jsonl"]
+        else "STORED AS PARQUET"
+    )
+    properties = {
+        "projection.enabled": "true",
+        "projection.dt.type": "date",
+        "projection.dt.format": "yyyy-MM-dd",
+        "projection.dt.range": f"{FIRST_DAY},NOW",
+        "projection.dt.interval": "1",
+        "projection.dt.interval.unit": "DAYS",
+        "projection.hour.type": "integer",
+        "projection.hour.range": "0,23",
+        "projection.hour.digits": "2",
+        "storage.location.template": f"{root}dt=${{dt}}/hour=${{hour}}/",
+    }
+    if schema.formats != ["jsonl"]:
+        properties["parquet.compression"] = "ZSTD"
+    props = ",\n".join(f"  {_string(k)} = {_string(v)}" for k, v in properties.items())
+    return (
+        f"CREATE EXTERNAL TABLE IF NOT EXISTS {_qualified(table, database)} (\n"
+        f"{_columns({c.name: c.type for c in schema.columns})}\n)\n"
+        f"PARTITIONED BY (\n  `dt` date,\n  `hour` int\n)\n"
+        f"{storage}\nLOCATION {_string(root)}\nTBLPROPERTIES (\n{props}\n);"
+    )
+
+
+def raw_table_ddl(location: str, database: str | None = None, table: str = "raw_events") -> str:
+    """The raw zone as it is (gzip JSON lines), for forensic queries; Athena reads every object below it."""
+    root = f"{lake_location(location)}{RAW_PREFIX}"
+    return (
+        f"CREATE EXTERNAL TABLE IF NOT EXISTS {_qualified(table, database)} (\n{_columns(RAW_COLUMNS)}\n)\n"
+        f"ROW FORMAT SERDE {_string(JSON_SERDE)}\nSTORED AS TEXTFILE\nLOCATION {_string(root)};"
+    )
+
+
+def quarantine_table_ddl(location: str, database: str | None = None) -> str:
+    root = f"{lake_location(location)}quarantine/"
+    return (
+        f"CREATE EXTERNAL TABLE IF NOT EXISTS {_qualified('quarantine', database)} (\n"
+        f"{_columns(QUARANTINE_COLUMNS)}\n)\n"
+        f"PARTITIONED BY (\n  `dt` date\n)\nROW FORMAT SERDE {_string(JSON_SERDE)}\nSTORED AS TEXTFILE\n"
+        f"LOCATION {_string(root)}\nTBLPROPERTIES (\n"
+        f"  'projection.enabled' = 'true',\n  'projection.dt.type' = 'date',\n"
+        f"  'projection.dt.format' = 'yyyy-MM-dd',\n  'projection.dt.range' = '{FIRST_DAY},NOW',\n"
+        f"  'projection.dt.interval' = '1',\n  'projection.dt.interval.unit' = 'DAYS',\n"
+        f"  'storage.location.template' = {_string(root + 'dt=${dt}/')}\n);"
+    )
+
+
+def schema_changes_ddl(schema: TableSchema, since_version: int, database: str | None = None) -> list[str]:
+    """What to run on a table created at registry version `since_version` to reach the current schema."""
+    added = {c.name: c.type for c in schema.columns if int(c.history[0].get("version", "0")) > since_version}
+    widened = [
+        c.name
+        for c in schema.columns
+        if any(h["change"].startswith("widened") and int(h.get("version", "0")) > since_version for h in c.history)
+    ]
+    statements = []
+    if added:
+        statements.append(f"ALTER TABLE {_qualified(schema.table, database)} ADD COLUMNS (\n{_columns(added)}\n);")
+    if widened:
+        statements.append(
+            f"-- {', '.join(widened)} widened since version {since_version}: Athena cannot change a column's type "
+            "in place. Drop and re-create the table (it is EXTERNAL: no data is touched):\n"
+            f"DROP TABLE IF EXISTS {_qualified(schema.table, database)};"
+        )
+    return statements
