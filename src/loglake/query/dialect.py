@@ -1,16 +1,90 @@
 """One SQL dialect for users: Athena (Trino). Locally it is translated to DuckDB with sqlglot.
 
-Known gaps between the engines (integer division, format_datetime, parse_datetime, url_extract_*,
-date_add types) are not bridged yet; see docs/query.md.
+The known differences are made to behave as Athena does:
+- integer division: with the column types of the lake's views, `a / b` of two integers truncates
+  (`7 / 2` is 3), as in Trino; sqlglot's type annotation finds the integer operands;
+- `format_datetime` and `parse_datetime` take Java DateTimeFormatter patterns, converted here to
+  strftime/strptime (an unsupported pattern letter is an error naming it);
+- `date_add` on a DATE stays a DATE (DuckDB's date + interval is a timestamp);
+- `date_diff` counts whole units, as Trino does (DuckDB's date_diff counts boundaries crossed);
+- `approx_percentile` returns one of the input values, of the input's type (DuckDB's interpolates);
+- `url_extract_*` are provided as DuckDB macros (see URL_MACROS);
+- `from_unixtime` takes seconds, as in Athena: divide milliseconds by 1000 (integer division applies).
+A query that the type annotation cannot follow still runs, with DuckDB's own division.
 """
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from loglake.errors import QueryError
 
+_JAVA_TOKENS = {
+    "yyyy": "%Y",
+    "uuuu": "%Y",
+    "yy": "%y",
+    "MMMM": "%B",
+    "MMM": "%b",
+    "MM": "%m",
+    "M": "%-m",
+    "dd": "%d",
+    "d": "%-d",
+    "HH": "%H",
+    "H": "%-H",
+    "hh": "%I",
+    "h": "%-I",
+    "mm": "%M",
+    "m": "%-M",
+    "ss": "%S",
+    "s": "%-S",
+    "SSS": "%g",
+    "SSSSSS": "%f",
+    "a": "%p",
+    "EEEE": "%A",
+    "EEE": "%a",
+    "E": "%a",
+    "Z": "%z",
+    "XXX": "%z",
+    "z": "%Z",
+    "D": "%j",
+}
+_JAVA_RUN = re.compile(r"'(?:[^']|'')*'|([A-Za-z])\1*|[^A-Za-z']+")
 
-def athena_to_duckdb(sql: str) -> str:
-    """Translate one read-only statement; errors name the line and column."""
+URL_MACROS = r"""
+CREATE OR REPLACE MACRO url_extract_protocol(u) AS nullif(regexp_extract(u, '^([A-Za-z][A-Za-z0-9+.-]*):', 1), '');
+CREATE OR REPLACE MACRO url_extract_host(u) AS
+    nullif(regexp_extract(u, '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)', 1), '');
+CREATE OR REPLACE MACRO url_extract_port(u) AS
+    TRY_CAST(nullif(regexp_extract(u, '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)', 1), '')
+             AS BIGINT);
+CREATE OR REPLACE MACRO url_extract_path(u) AS
+    regexp_extract(regexp_replace(u, '^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*', ''), '^([^?#]*)', 1);
+CREATE OR REPLACE MACRO url_extract_query(u) AS nullif(regexp_extract(u, '\?([^#]*)', 1), '');
+CREATE OR REPLACE MACRO url_extract_fragment(u) AS nullif(regexp_extract(u, '#(.*)$', 1), '');
+CREATE OR REPLACE MACRO url_extract_parameter(u, name) AS
+    url_decode(nullif(regexp_extract(u, '[?&]' || regexp_escape(name) || '=([^&#]*)', 1), ''));
+"""
+
+
+def java_to_strftime(pattern: str) -> str:
+    """A Java DateTimeFormatter pattern as a strftime format; fails on letters it cannot map."""
+    out = []
+    for match in _JAVA_RUN.finditer(pattern):
+        run = match.group(0)
+        if run.startswith("'"):
+            out.append(run[1:-1].replace("''", "'").replace("%", "%%") if run != "''" else "'")
+        elif match.group(1):
+            if run not in _JAVA_TOKENS:
+                raise QueryError(f"format_datetime/parse_datetime: pattern letters {run!r} are not supported locally")
+            out.append(_JAVA_TOKENS[run])
+        else:
+            out.append(run.replace("%", "%%"))
+    return "".join(out)
+
+
+def athena_to_duckdb(sql: str, schema: dict[str, dict[str, str]] | None = None) -> str:
+    """Translate one read-only statement; `schema` (table → column → type) enables Athena's integer division."""
     import sqlglot
     from sqlglot import exp
 
@@ -26,4 +100,49 @@ def athena_to_duckdb(sql: str) -> str:
     statement = statements[0]
     if not isinstance(statement, exp.Query):
         raise QueryError(f"only read-only queries (SELECT, WITH, VALUES) can run here, not {statement.key.upper()}")
-    return statement.sql(dialect="duckdb")
+    statement = _annotate(statement, schema)
+    return str(statement.transform(_to_duckdb).sql(dialect="duckdb"))
+
+
+def _annotate(statement: Any, schema: dict[str, dict[str, str]] | None) -> Any:
+    from sqlglot.errors import SqlglotError
+    from sqlglot.optimizer.annotate_types import annotate_types
+    from sqlglot.optimizer.qualify import qualify
+
+    tables: dict[str, object] = dict(schema or {})
+    try:
+        qualified = qualify(statement.copy(), schema=tables, dialect="athena", quote_identifiers=False)
+        return annotate_types(qualified, schema=tables)
+    except (SqlglotError, KeyError, ValueError, TypeError):
+        return statement  # runs with DuckDB's division; DuckDB still reports unknown names in one line
+
+
+def _literal_pattern(node: Any, function: str) -> str:
+    from sqlglot import exp
+
+    if not isinstance(node, exp.Literal) or not node.is_string:
+        raise QueryError(f"{function} needs a literal pattern string to run locally")
+    return java_to_strftime(node.this)
+
+
+def _to_duckdb(node: Any) -> Any:
+    from sqlglot import exp
+
+    if isinstance(node, exp.Anonymous) and node.name.upper() == "FORMAT_DATETIME":
+        value, pattern = node.expressions
+        return exp.TimeToStr(this=value, format=exp.Literal.string(_literal_pattern(pattern, "format_datetime")))
+    if isinstance(node, exp.ParseDatetime):
+        pattern = _literal_pattern(node.args.get("format"), "parse_datetime")
+        return exp.StrToTime(this=node.this, format=exp.Literal.string(pattern))
+    if isinstance(node, exp.DateDiff):
+        # Trino counts whole units between the two times; DuckDB's date_diff counts boundaries crossed.
+        part = exp.Literal.string(str(node.args.get("unit") or "DAY").lower())
+        return exp.Anonymous(this="DATE_SUB", expressions=[part, node.expression, node.this])
+    if isinstance(node, exp.ApproxQuantile) and not node.args.get("weight"):
+        # Athena returns a value of the input (a bigint stays a bigint); DuckDB's t-digest interpolates.
+        return exp.Anonymous(this="QUANTILE_DISC", expressions=[node.this, node.args["quantile"]])
+    if isinstance(node, exp.DateAdd) and node.this.type and node.this.type.is_type(exp.DataType.Type.DATE):
+        unit = str(node.args.get("unit") or "DAY").upper()
+        if unit in ("DAY", "WEEK", "MONTH", "QUARTER", "YEAR"):
+            return exp.cast(node.copy(), exp.DataType.build("DATE"))
+    return node

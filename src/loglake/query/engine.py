@@ -10,7 +10,7 @@ import duckdb
 from loglake.catalog.duckdb_views import create_views
 from loglake.errors import QueryError
 from loglake.lake.store import Store
-from loglake.query.dialect import athena_to_duckdb
+from loglake.query.dialect import URL_MACROS, athena_to_duckdb
 
 
 @dataclass(frozen=True)
@@ -25,10 +25,12 @@ class DuckDBEngine:
         self.store = store
         self.con = duckdb.connect()
         self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute(URL_MACROS)
         self.tables = create_views(self.con, store)
+        self._schema: dict[str, dict[str, str]] | None = None
 
     def query(self, sql: str, *, dialect: str = "athena") -> QueryResult:
-        text = athena_to_duckdb(sql) if dialect == "athena" else sql
+        text = athena_to_duckdb(sql, self.schema()) if dialect == "athena" else sql
         try:
             cursor = self.con.execute(text)
             rows = cursor.fetchall()
@@ -37,6 +39,17 @@ class DuckDBEngine:
             raise QueryError(" ".join(line.strip() for line in message if line.strip())[:500]) from None
         description = cursor.description or []
         return QueryResult([d[0] for d in description], [str(d[1]) for d in description], rows)
+
+    def schema(self) -> dict[str, dict[str, str]]:
+        """Every view's column types, so the translation can type expressions as Athena does."""
+        if self._schema is None:
+            rows = self.con.execute(
+                "SELECT table_name, column_name, data_type FROM information_schema.columns ORDER BY ordinal_position"
+            ).fetchall()
+            self._schema = {}
+            for table, column, type_ in rows:
+                self._schema.setdefault(table, {})[column] = type_
+        return self._schema
 
     def close(self) -> None:
         self.con.close()
