@@ -83,8 +83,8 @@ def java_to_strftime(pattern: str) -> str:
     return "".join(out)
 
 
-def athena_to_duckdb(sql: str, schema: dict[str, dict[str, str]] | None = None) -> str:
-    """Translate one read-only statement; `schema` (table → column → type) enables Athena's integer division."""
+def read_only_statement(sql: str) -> Any:
+    """Parse one Athena statement and refuse anything but a query; errors name the line and column."""
     import sqlglot
     from sqlglot import exp
 
@@ -100,7 +100,12 @@ def athena_to_duckdb(sql: str, schema: dict[str, dict[str, str]] | None = None) 
     statement = statements[0]
     if not isinstance(statement, exp.Query):
         raise QueryError(f"only read-only queries (SELECT, WITH, VALUES) can run here, not {statement.key.upper()}")
-    statement = _annotate(statement, schema)
+    return statement
+
+
+def athena_to_duckdb(sql: str, schema: dict[str, dict[str, str]] | None = None) -> str:
+    """Translate one read-only statement; `schema` (table → column → type) enables Athena's integer division."""
+    statement = _annotate(read_only_statement(sql), schema)
     return str(statement.transform(_to_duckdb).sql(dialect="duckdb"))
 
 

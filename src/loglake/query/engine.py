@@ -18,6 +18,8 @@ class QueryResult:
     columns: list[str]
     types: list[str]
     rows: list[tuple[Any, ...]]
+    stats: dict[str, Any] | None = None
+    """Engine statistics worth showing (Athena: bytes scanned, cost, time, query id)."""
 
 
 class DuckDBEngine:
