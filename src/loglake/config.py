@@ -47,6 +47,14 @@ output_format = "parquet"
 max_depth = 5
 separator = "_"
 
+[athena]
+# For --engine athena: the workgroup (with its result location and bytes-scanned cutoff), the Glue
+# database holding loglake's tables (see `loglake ddl` / `loglake catalog sync`), and an optional
+# result location when the workgroup does not set one.
+workgroup = "primary"
+database = "loglake"
+# output_location = "s3://my-athena-results/loglake/"
+
 [ingest]
 # Log group for local files (loglake ingest --log-group overrides it).
 log_group = "local"
@@ -60,7 +68,8 @@ RAW_ENV = "LOGLAKE_RAW"
 DEFAULT_LAKE = "./lake"
 
 _ALLOWED: dict[str, set[str]] = {
-    "": {"lake", "raw", "etl", "ingest"},
+    "": {"lake", "raw", "etl", "ingest", "athena"},
+    "athena": {"workgroup", "database", "output_location"},
     "etl": {"output_format", "max_depth", "separator"},
     "ingest": {"log_group", "multiline_start"},
 }
@@ -75,6 +84,7 @@ class Config:
     """Where the raw zone is when it is not inside the lake."""
     etl: EtlSettings = field(default_factory=EtlSettings)
     ingest: dict[str, str] = field(default_factory=dict)
+    athena: dict[str, str] = field(default_factory=dict)
 
 
 def _read_file(path: Path) -> dict[str, Any]:
@@ -114,5 +124,10 @@ def load_config(lake_flag: str | None = None, cwd: Path | None = None, raw_flag:
     except TypeError as exc:
         raise ConfigError(f"{path}: [etl] {exc}") from None
     return Config(
-        lake=lake, lake_origin=origin, raw=str(raw) if raw else None, etl=etl, ingest=dict(doc.get("ingest", {}))
+        lake=lake,
+        lake_origin=origin,
+        raw=str(raw) if raw else None,
+        etl=etl,
+        ingest=dict(doc.get("ingest", {})),
+        athena=dict(doc.get("athena", {})),
     )

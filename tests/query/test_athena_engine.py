@@ -116,3 +116,39 @@ def test_only_read_only_sql_is_sent(athena: Any) -> None:
 def test_cost() -> None:
     assert cost_usd(0) == cost_usd(10 * 1024 * 1024)
     assert cost_usd(2 * 10**12) == pytest.approx(10.0)
+
+
+def test_query_and_verify_commands_on_athena(
+    aws: str, athena: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch, ingest_lines: Any, lake: Any
+) -> None:
+    from typer.testing import CliRunner
+
+    from loglake.cli.app import app
+
+    (result,) = ingest_lines(b'{"n":1}\n{"bad\n')
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "loglake.toml").write_text(
+        f'lake = "{lake.store.uri}"\n[athena]\nworkgroup = "loglake"\ndatabase = "db"\n'
+    )
+    _post_results(aws, ["level", "n"], ["varchar", "bigint"], [["INFO", "3"]])
+    shown = CliRunner().invoke(
+        app, ["query", "--engine", "athena", "-f", "csv", "SELECT level, count(*) AS n FROM logs"]
+    )
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout == "level,n\nINFO,3\n"
+    assert "athena: 0.0 MB scanned, $0.000052" in shown.stderr
+
+    raw = result.manifest.raw_object
+    header = ["raw_object", "raw_events", "clean_events", "quarantined_events", "distinct_events", "unknown_events"]
+    _post_results(aws, header, ["varchar"] + ["bigint"] * 5, [[raw, "2", "1", "1", "2", "0"]])
+    checked = CliRunner().invoke(app, ["verify", "--engine", "athena", "--format", "json"])
+    assert checked.exit_code == 0, checked.output
+    assert json.loads(checked.stdout)["objects"] == [
+        {"raw_object": raw, "raw_events": 2, "clean_events": 1, "quarantined_events": 1, "status": "ok"}
+    ]
+    (last, *_rest) = sorted(
+        (athena.get_query_execution(QueryExecutionId=q)["QueryExecution"] for q in
+         athena.list_query_executions(WorkGroup="loglake")["QueryExecutionIds"]),
+        key=lambda e: e["Status"]["SubmissionDateTime"], reverse=True,
+    )  # fmt: skip
+    assert "regexp_extract(\"$path\", 'raw/source=.*$')" in last["Query"]

@@ -9,7 +9,8 @@ from loglake.query.engine import DuckDBEngine
 def _report(lake: Lake) -> list[tuple[str, int, int, int]]:
     with DuckDBEngine(lake.store) as engine:
         return [
-            (o.status, o.raw_events, o.clean_events, o.quarantined_events) for o in check_conservation(engine).objects
+            (o.status, o.raw_events, o.clean_events, o.quarantined_events)
+            for o in check_conservation(engine, engine.store).objects
         ]
 
 

@@ -84,7 +84,7 @@ def test_collect_etl_query_matches_cloudwatch_exactly(aws: str, lake: Lake) -> N
     assert len(ids) == len(set(ids)) == 104_000
     assert set(ids) == expected
     with DuckDBEngine(lake.store) as engine:
-        assert check_conservation(engine).ok
+        assert check_conservation(engine, engine.store).ok
         mismatched = engine.query("SELECT count(*) FROM logs WHERE stream <> log_stream").rows
         counts = engine.query("SELECT log_group, count(DISTINCT log_stream) FROM logs GROUP BY 1 ORDER BY 1").rows
     assert mismatched == [(0,)]  # every message landed under its own stream

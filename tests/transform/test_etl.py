@@ -27,7 +27,7 @@ Query = Callable[[str], list[tuple[Any, ...]]]
 
 def conservation(lake: Lake) -> dict[str, Any]:
     with DuckDBEngine(lake.store) as engine:
-        return check_conservation(engine).as_dict()
+        return check_conservation(engine, engine.store).as_dict()
 
 
 def test_nested_json_flattens_to_typed_columns(ingest_lines: Ingest, query: Query, lake: Lake) -> None:

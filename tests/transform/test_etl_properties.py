@@ -40,6 +40,6 @@ def test_any_input_lands_in_exactly_one_zone(chunks: list[bytes]) -> None:
         results = run_etl(lake, pending_raw_objects(lake), EtlSettings(), workers=1)
         assert sum(r.manifest.clean_rows + r.manifest.quarantined_rows for r in results) == report.events
         with DuckDBEngine(lake.store) as engine:
-            conservation = check_conservation(engine)
+            conservation = check_conservation(engine, engine.store)
         assert conservation.ok
         assert conservation.totals()["raw_events"] == report.events

@@ -20,7 +20,7 @@ from loglake.lake.open import Lake, open_lake
 from loglake.lake.schema_registry import SchemaRegistry
 from loglake.pipeline import pending_raw_objects
 from loglake.query.conservation import check_conservation
-from loglake.query.engine import DuckDBEngine
+from loglake.query.engine import DuckDBEngine, QueryEngine, QueryResult
 from loglake.query.output import FORMATS, render
 from loglake.sources.local_files import FileSource, FileSourceOptions, expand_paths
 from loglake.sources.multiline import EventBoundary
@@ -45,6 +45,34 @@ LakeOption = Annotated[
 def _open(lake_flag: str | None) -> tuple[Config, Lake]:
     config = load_config(lake_flag)
     return config, open_lake(config.lake, config.raw)
+
+
+EngineOption = Annotated[str, typer.Option(help="duckdb (embedded, default) or athena.")]
+
+
+def _engine(name: str, config: Config, opened: Lake) -> QueryEngine:
+    if name == "duckdb":
+        return DuckDBEngine(opened.store)
+    if name == "athena":
+        from loglake.query.athena_engine import AthenaEngine
+
+        return AthenaEngine(
+            workgroup=config.athena.get("workgroup", "primary"),
+            database=config.athena.get("database", "default"),
+            output_location=config.athena.get("output_location") or None,
+        )
+    raise typer.BadParameter("--engine must be duckdb or athena")
+
+
+def _print_stats(result: QueryResult) -> None:
+    stats = result.stats or {}
+    if stats.get("engine") == "athena":
+        err.print(
+            f"athena: {stats['bytes_scanned'] / 1e6:,.1f} MB scanned, ${stats['cost_usd']:.6f}, "
+            f"{stats['seconds']:.2f} s, query {stats['query_id']}"
+        )
+    elif stats:
+        err.print(f"duckdb: {len(result.rows):,} rows in {stats['seconds']:.3f} s")
 
 
 def _summarise_etl(results: list[EtlResult]) -> str:
@@ -239,27 +267,36 @@ def query(
     lake: LakeOption = None,
     output: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "table",
     dialect: Annotated[str, typer.Option(help="athena (translated to DuckDB) or duckdb (run as is).")] = "athena",
+    engine: EngineOption = "duckdb",
 ) -> None:
     """Run SQL over the lake: every clean table is a view of its name (logs by default), plus quarantine."""
     if output not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
     if dialect not in ("athena", "duckdb"):
         raise typer.BadParameter("--dialect must be athena or duckdb")
-    _config, opened = _open(lake)
-    with DuckDBEngine(opened.store) as engine:
-        result = engine.query(sql, dialect=dialect)
+    config, opened = _open(lake)
+    runner = _engine(engine, config, opened)
+    try:
+        result = runner.query(sql, dialect=dialect)
+    finally:
+        runner.close()
     sys.stdout.write(render(result, output))
+    _print_stats(result)
 
 
 @app.command()
 def verify(
     lake: LakeOption = None,
     output: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    engine: EngineOption = "duckdb",
 ) -> None:
     """Check, with SQL, that clean + quarantined = distinct raw events for every raw object. Exit 1 if not."""
-    _config, opened = _open(lake)
-    with DuckDBEngine(opened.store) as engine:
-        report = check_conservation(engine)
+    config, opened = _open(lake)
+    runner = _engine(engine, config, opened)
+    try:
+        report = check_conservation(runner, opened.store, on_athena=engine == "athena")
+    finally:
+        runner.close()
     if output == "json":
         sys.stdout.write(orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2).decode() + "\n")
     else:

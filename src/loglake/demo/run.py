@@ -141,7 +141,7 @@ def run_demo(folder: Path, events: int, out: Console, err: Console, *, workers: 
         answers: list[tuple[str, QueryResult]] = [(title, engine.query(sql)) for title, sql in QUERIES]
         timings["query"] = time.perf_counter() - started
         started = time.perf_counter()
-        report = check_conservation(engine)
+        report = check_conservation(engine, engine.store)
         timings["verify"] = time.perf_counter() - started
 
     for title, result in answers:

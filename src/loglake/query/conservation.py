@@ -9,18 +9,24 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from loglake.catalog.duckdb_views import DEFAULT_TABLE
 from loglake.lake.manifests import processed_raw_objects
-from loglake.query.engine import DuckDBEngine
+from loglake.lake.schema_registry import SchemaRegistry
+from loglake.lake.store import Store
+from loglake.query.engine import QueryEngine
 from loglake.sql_quoting import quote_identifier
 
+RAW_OBJECT_ON_ATHENA = "regexp_extract(\"$path\", 'raw/source=.*$')"
+"""Athena has no raw_object column on the raw table: the object's key is the tail of its $path."""
 
-def conservation_sql(tables: list[str]) -> str:
+
+def conservation_sql(tables: list[str], raw_object: str = "raw_object") -> str:
     clean = " UNION ALL ".join(
         f"SELECT raw_object, log_group, event_id, 'clean' AS zone FROM {quote_identifier(t)}" for t in tables
     )
     return f"""
 WITH raw_ids AS (
-    SELECT DISTINCT raw_object, log_group, event_id FROM raw_events
+    SELECT DISTINCT {raw_object} AS raw_object, log_group, event_id FROM raw_events
 ), raw_counts AS (
     SELECT raw_object, count(*) AS raw_events FROM raw_ids GROUP BY raw_object
 ), outputs AS (
@@ -78,9 +84,12 @@ class ConservationReport:
         return {"ok": self.ok, **self.totals(), "objects": [asdict(o) for o in self.objects]}
 
 
-def check_conservation(engine: DuckDBEngine) -> ConservationReport:
-    processed = processed_raw_objects(engine.store)
-    result = engine.query(conservation_sql(engine.tables))
+def check_conservation(engine: QueryEngine, store: Store, *, on_athena: bool = False) -> ConservationReport:
+    """Run the check on either engine; `store` gives the tables and which raw objects have committed ETL runs."""
+    processed = processed_raw_objects(store)
+    tables = sorted(set(SchemaRegistry(store).tables()) | {DEFAULT_TABLE})
+    sql = conservation_sql(tables, RAW_OBJECT_ON_ATHENA if on_athena else "raw_object")
+    result = engine.query(sql)
     report = ConservationReport()
     for raw_object, raw, clean, quarantined, distinct, unknown in result.rows:
         out = clean + quarantined

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 
@@ -22,6 +23,14 @@ class QueryResult:
     """Engine statistics worth showing (Athena: bytes scanned, cost, time, query id)."""
 
 
+class QueryEngine(Protocol):
+    """What the commands need from an engine: DuckDB here, Athena on AWS. Both take Athena SQL."""
+
+    def query(self, sql: str, *, dialect: str = "athena") -> QueryResult: ...
+
+    def close(self) -> None: ...
+
+
 class DuckDBEngine:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -32,6 +41,7 @@ class DuckDBEngine:
         self._schema: dict[str, dict[str, str]] | None = None
 
     def query(self, sql: str, *, dialect: str = "athena") -> QueryResult:
+        started = time.monotonic()
         text = athena_to_duckdb(sql, self.schema()) if dialect == "athena" else sql
         try:
             cursor = self.con.execute(text)
@@ -40,7 +50,8 @@ class DuckDBEngine:
             message = str(exc).strip().splitlines()
             raise QueryError(" ".join(line.strip() for line in message if line.strip())[:500]) from None
         description = cursor.description or []
-        return QueryResult([d[0] for d in description], [str(d[1]) for d in description], rows)
+        stats = {"engine": "duckdb", "seconds": round(time.monotonic() - started, 3)}
+        return QueryResult([d[0] for d in description], [str(d[1]) for d in description], rows, stats)
 
     def schema(self) -> dict[str, dict[str, str]]:
         """Every view's column types, so the translation can type expressions as Athena does."""
