@@ -77,3 +77,17 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
         assert message in proc.stderr
         assert "Traceback" not in proc.stderr
         assert proc.stderr.count("\n") == 1, proc.stderr
+
+
+def test_saved_queries_from_the_command_line(tmp_path: Path, logs: Path) -> None:
+    lake = str(tmp_path / "lake")
+    assert runner.invoke(app, ["ingest", str(logs), "--lake", lake]).exit_code == 0
+    listed = runner.invoke(app, ["saved"])
+    assert "latency_by_route" in listed.stdout and "route=request_route" in listed.stdout
+    result = runner.invoke(
+        app, ["query", "--lake", lake, "-f", "csv", "--saved", "latency_by_route", "--param", "latency=request_ms"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "route,requests,p50,p95,p99\n/pay,1,120,120,120\n"
+    both = runner.invoke(app, ["query", "SELECT 1", "--saved", "ingestion_lag", "--lake", lake])
+    assert both.exit_code == 2

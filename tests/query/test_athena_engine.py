@@ -152,3 +152,16 @@ def test_query_and_verify_commands_on_athena(
         key=lambda e: e["Status"]["SubmissionDateTime"], reverse=True,
     )  # fmt: skip
     assert "regexp_extract(\"$path\", 'raw/source=.*$')" in last["Query"]
+
+
+def test_every_saved_query_runs_on_athena(aws: str, athena: Any) -> None:
+    from loglake.query.saved_queries import SAVED_QUERIES, saved_query
+
+    engine = AthenaEngine(workgroup="loglake", client=athena)
+    for name in SAVED_QUERIES:
+        _post_results(aws, ["x"], ["bigint"], [["1"]])
+        result = engine.query(saved_query(name))
+        assert result.rows == [(1,)]
+        assert result.stats is not None
+        sent = athena.get_query_execution(QueryExecutionId=result.stats["query_id"])["QueryExecution"]["Query"]
+        assert sent == saved_query(name)

@@ -66,6 +66,8 @@ CASES: list[tuple[str, list[tuple[Any, ...]]]] = [
      [("shop.example.com",), ("pay.example.com",), ("shop.example.com",), ("shop.example.com",)]),
     ("SELECT count(*) FROM logs WHERE regexp_like(request_path, '^/a')", [(2,)]),
     ("SELECT regexp_replace(request_path, '[aeiou]', '*') FROM logs ORDER BY timestamp LIMIT 2", [("/*",), ("/p*y",)]),
+    ("SELECT regexp_extract('abc', 'x(y)', 1), regexp_extract('abc', 'b'), regexp_extract('ab', 'a(x?)b', 1)",
+     [(None, "b", "")]),
     # JSON and arrays (arrays are kept as JSON text)
     (f"SELECT json_extract_scalar(message, '$.request.method'), json_extract(message, '$.user.tags') {FIRST}",
      [("GET", '["new","beta"]')]),

@@ -263,7 +263,9 @@ def init(
 
 @app.command()
 def query(
-    sql: Annotated[str, typer.Argument(help="One read-only query, in Athena (Trino) SQL.")],
+    sql: Annotated[str | None, typer.Argument(help="One read-only query, in Athena (Trino) SQL.")] = None,
+    saved: Annotated[str | None, typer.Option(help="Run a saved query instead (see `loglake saved`).")] = None,
+    param: Annotated[list[str] | None, typer.Option(help="name=value for the saved query (repeatable).")] = None,
     lake: LakeOption = None,
     output: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "table",
     dialect: Annotated[str, typer.Option(help="athena (translated to DuckDB) or duckdb (run as is).")] = "athena",
@@ -274,6 +276,13 @@ def query(
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
     if dialect not in ("athena", "duckdb"):
         raise typer.BadParameter("--dialect must be athena or duckdb")
+    if (sql is None) == (saved is None):
+        raise typer.BadParameter("give either SQL or --saved NAME")
+    if saved is not None:
+        from loglake.query.saved_queries import parse_params, saved_query
+
+        sql = saved_query(saved, parse_params(param or []))
+    assert sql is not None
     config, opened = _open(lake)
     runner = _engine(engine, config, opened)
     try:
@@ -282,6 +291,16 @@ def query(
         runner.close()
     sys.stdout.write(render(result, output))
     _print_stats(result)
+
+
+@app.command()
+def saved() -> None:
+    """List the saved queries and their parameters."""
+    from loglake.query.saved_queries import SAVED_QUERIES
+
+    for query in SAVED_QUERIES.values():
+        params = ", ".join(f"{name}={p.default}" for name, p in query.params.items())
+        out.print(f"[bold]{query.name}[/] — {query.description}\n  params: {escape(params)}")
 
 
 @app.command()

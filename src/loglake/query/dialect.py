@@ -8,6 +8,7 @@ The known differences are made to behave as Athena does:
 - `date_add` on a DATE stays a DATE (DuckDB's date + interval is a timestamp);
 - `date_diff` counts whole units, as Trino does (DuckDB's date_diff counts boundaries crossed);
 - `approx_percentile` returns one of the input values, of the input's type (DuckDB's interpolates);
+- `regexp_extract` is NULL when the pattern does not match (DuckDB gives '');
 - `url_extract_*` are provided as DuckDB macros (see URL_MACROS);
 - `from_unixtime` takes seconds, as in Athena: divide milliseconds by 1000 (integer division applies).
 A query that the type annotation cannot follow still runs, with DuckDB's own division.
@@ -146,6 +147,12 @@ def _to_duckdb(node: Any) -> Any:
     if isinstance(node, exp.ApproxQuantile) and not node.args.get("weight"):
         # Athena returns a value of the input (a bigint stays a bigint); DuckDB's t-digest interpolates.
         return exp.Anonymous(this="QUANTILE_DISC", expressions=[node.this, node.args["quantile"]])
+    if isinstance(node, exp.RegexpExtract) and not node.args.get("_loglake_guarded"):
+        # Trino gives NULL when the pattern does not match; DuckDB gives ''.
+        guarded = node.copy()
+        guarded.set("_loglake_guarded", True)
+        matches = exp.RegexpLike(this=node.this.copy(), expression=node.expression.copy())
+        return exp.Case(ifs=[exp.If(this=matches, true=guarded)])
     if isinstance(node, exp.DateAdd) and node.this.type and node.this.type.is_type(exp.DataType.Type.DATE):
         unit = str(node.args.get("unit") or "DAY").upper()
         if unit in ("DAY", "WEEK", "MONTH", "QUARTER", "YEAR"):

@@ -1,0 +1,192 @@
+"""The library of saved queries: `loglake query --saved NAME [--param k=v]`, on either engine.
+
+Each is Athena SQL with {placeholders}. Parameters are typed and validated before they reach the
+text: identifiers must be plain names, numbers numbers, times ISO 8601, strings are quoted; nothing a
+user passes can change the shape of the query. Until the AWS format parsers land, the Lambda, VPC and
+ALB queries read their fields from the raw message with regular expressions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from loglake.errors import QueryError
+from loglake.sql_quoting import sql_string
+
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,127}")
+
+
+@dataclass(frozen=True)
+class Param:
+    kind: str
+    """identifier | integer | timestamp | string"""
+    default: str
+    help: str = ""
+
+    def render(self, name: str, value: str) -> str:
+        if self.kind == "identifier":
+            if not _IDENTIFIER.fullmatch(value):
+                raise QueryError(f"--param {name}: {value!r} is not a plain column or table name")
+            return f'"{value}"'
+        if self.kind == "integer":
+            if not value.isdigit():
+                raise QueryError(f"--param {name}: {value!r} is not a whole number")
+            return str(int(value))
+        if self.kind == "timestamp":
+            try:
+                moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                raise QueryError(f"--param {name}: {value!r} is not an ISO 8601 time") from None
+            return f"TIMESTAMP '{moment.replace(tzinfo=None).isoformat(sep=' ')}'"
+        return sql_string(value)
+
+
+@dataclass(frozen=True)
+class SavedQuery:
+    name: str
+    description: str
+    sql: str
+    params: dict[str, Param] = field(default_factory=dict)
+
+    def render(self, values: dict[str, str]) -> str:
+        unknown = set(values) - set(self.params)
+        if unknown:
+            raise QueryError(f"{self.name} has no parameter {sorted(unknown)[0]!r}; it takes {sorted(self.params)}")
+        rendered = {name: p.render(name, values.get(name, p.default)) for name, p in self.params.items()}
+        return self.sql.format(**rendered)
+
+
+TABLE = Param("identifier", "logs", "the clean table")
+LIMIT = Param("integer", "20", "rows to show")
+_ERROR_LEVELS = "level IN ('ERROR', 'FATAL')"
+_REPORT = "message LIKE 'REPORT RequestId:%'"
+_VPC_V2 = r"regexp_like(message, '^2 \S+ eni-\S+ (\S+ ){{9}}(ACCEPT|REJECT) OK$')"
+_ALB = r"regexp_like(message, '^(http|https|h2|grpcs|ws|wss) \d{{4}}-\d{{2}}-\d{{2}}T')"
+
+
+def _number(pattern: str, kind: str = "DOUBLE") -> str:
+    return f"CAST(regexp_extract(message, '{pattern}', 1) AS {kind})"
+
+
+SAVED_QUERIES: dict[str, SavedQuery] = {
+    q.name: q
+    for q in [
+        SavedQuery(
+            "errors_per_service_per_hour",
+            "ERROR and FATAL events per log group and hour",
+            f"""SELECT log_group AS service, date_trunc('hour', "timestamp") AS hour, count(*) AS errors
+FROM {{table}}
+WHERE {_ERROR_LEVELS} AND "timestamp" >= {{since}}
+GROUP BY 1, 2
+ORDER BY 2, 1""",
+            {"table": TABLE, "since": Param("timestamp", "1970-01-01T00:00:00", "first hour to count")},
+        ),
+        SavedQuery(
+            "top_error_fingerprints",
+            "the most frequent error messages, with numbers and ids masked",
+            f"""SELECT regexp_replace(regexp_replace(split_part({{text}}, chr(10), 1),
+           '[0-9a-fA-F]{{{{8}}}}(-[0-9a-fA-F]{{{{4}}}}){{{{3}}}}-[0-9a-fA-F]{{{{12}}}}', '<id>'), '[0-9]+', '<n>')
+           AS fingerprint,
+       count(*) AS events, min("timestamp") AS first_seen, max("timestamp") AS last_seen
+FROM {{table}}
+WHERE {_ERROR_LEVELS} AND {{text}} IS NOT NULL
+GROUP BY 1
+ORDER BY events DESC, fingerprint
+LIMIT {{limit}}""",
+            {
+                "table": TABLE,
+                "limit": LIMIT,
+                "text": Param("identifier", "message", "the column with the error text (msg for JSON logs)"),
+            },
+        ),
+        SavedQuery(
+            "latency_by_route",
+            "p50, p95 and p99 latency per route",
+            """SELECT {route} AS route, count(*) AS requests,
+       approx_percentile({latency}, 0.5) AS p50, approx_percentile({latency}, 0.95) AS p95,
+       approx_percentile({latency}, 0.99) AS p99
+FROM {table}
+WHERE {route} IS NOT NULL AND {latency} IS NOT NULL
+GROUP BY 1
+ORDER BY p95 DESC, route""",
+            {
+                "table": TABLE,
+                "route": Param("identifier", "request_route", "the route column"),
+                "latency": Param("identifier", "request_latency_ms", "the latency column"),
+            },
+        ),
+        SavedQuery(
+            "lambda_cold_starts",
+            "Lambda invocations, cold starts, durations and memory headroom from REPORT lines",
+            f"""SELECT log_group AS function, count(*) AS invocations,
+       count_if(message LIKE '%Init Duration:%') AS cold_starts,
+       avg({_number("Duration: ([0-9.]+) ms")}) AS avg_duration_ms,
+       max({_number("Init Duration: ([0-9.]+) ms")}) AS max_init_ms,
+       max({_number("Memory Size: ([0-9]+) MB", "BIGINT")}) AS memory_size_mb,
+       max({_number("Max Memory Used: ([0-9]+) MB", "BIGINT")}) AS max_memory_used_mb,
+       round(min(100 - 100 * {_number("Max Memory Used: ([0-9]+) MB")} / {_number("Memory Size: ([0-9]+) MB")}), 1)
+           AS min_headroom_pct
+FROM {{table}}
+WHERE {_REPORT}
+GROUP BY 1
+ORDER BY 1""",
+            {"table": TABLE},
+        ),
+        SavedQuery(
+            "vpc_top_talkers",
+            "VPC flow logs (default format): flows, rejected flows and bytes per source address",
+            f"""SELECT split_part(message, ' ', 4) AS srcaddr, count(*) AS flows,
+       count_if(split_part(message, ' ', 13) = 'REJECT') AS rejected_flows,
+       sum(CAST(split_part(message, ' ', 10) AS BIGINT)) AS bytes
+FROM {{table}}
+WHERE {_VPC_V2}
+GROUP BY 1
+ORDER BY bytes DESC, srcaddr
+LIMIT {{limit}}""",
+            {"table": TABLE, "limit": LIMIT},
+        ),
+        SavedQuery(
+            "alb_5xx_rate",
+            "ALB requests and the share answered 5xx by the load balancer, per hour",
+            f"""SELECT date_trunc('hour', from_iso8601_timestamp(split_part(message, ' ', 2))) AS hour,
+       count(*) AS requests, count_if(split_part(message, ' ', 9) LIKE '5%') AS elb_5xx,
+       round(100.0 * count_if(split_part(message, ' ', 9) LIKE '5%') / count(*), 2) AS pct_5xx
+FROM {{table}}
+WHERE {_ALB}
+GROUP BY 1
+ORDER BY 1""",
+            {"table": TABLE},
+        ),
+        SavedQuery(
+            "ingestion_lag",
+            "delay between an event's time and its arrival (ingestion time), per log group",
+            """SELECT log_group, count(*) AS events,
+       approx_percentile(date_diff('millisecond', "timestamp", ingestion_time), 0.5) AS p50_lag_ms,
+       approx_percentile(date_diff('millisecond', "timestamp", ingestion_time), 0.95) AS p95_lag_ms,
+       max(date_diff('millisecond', "timestamp", ingestion_time)) AS max_lag_ms
+FROM {table}
+WHERE ingestion_time IS NOT NULL
+GROUP BY 1
+ORDER BY 1""",
+            {"table": TABLE},
+        ),
+    ]
+}
+
+
+def saved_query(name: str, values: dict[str, str] | None = None) -> str:
+    if name not in SAVED_QUERIES:
+        raise QueryError(f"no saved query {name!r}; saved queries: {', '.join(sorted(SAVED_QUERIES))}")
+    return SAVED_QUERIES[name].render(values or {})
+
+
+def parse_params(pairs: list[str]) -> dict[str, str]:
+    values = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise QueryError(f"--param takes name=value, not {pair!r}")
+        values[name.strip()] = value
+    return values
