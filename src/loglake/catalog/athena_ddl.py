@@ -49,20 +49,12 @@ def lake_location(lake_uri: str) -> str:
     return lake_uri if lake_uri.endswith("/") else lake_uri + "/"
 
 
-def clean_table_ddl(schema: TableSchema, location: str, database: str | None = None) -> str:
-    """CREATE EXTERNAL TABLE for one clean table, partitioned by dt (date) and hour (int), projected."""
-    if len(schema.formats) > 1:
-        raise ConfigError(
-            f"table {schema.table} holds files in {' and '.join(schema.formats)}; Athena needs one format per "
-            "table: re-run `loglake etl --force --output-format parquet`"
-        )
-    table = table_name(schema.table)
-    root = f"{lake_location(location)}{CLEAN_PREFIX}{table}/"
-    storage = (
-        f"ROW FORMAT SERDE {_string(JSON_SERDE)}\nSTORED AS TEXTFILE"
-        if schema.formats == ["jsonl"]
-        else "STORED AS PARQUET"
-    )
+def clean_table_root(schema: TableSchema, location: str) -> str:
+    return f"{lake_location(location)}{CLEAN_PREFIX}{table_name(schema.table)}/"
+
+
+def clean_table_properties(schema: TableSchema, root: str) -> dict[str, str]:
+    """Partition projection for dt (date) and hour (int), pointing at the keys the ETL writes."""
     properties = {
         "projection.enabled": "true",
         "projection.dt.type": "date",
@@ -77,6 +69,24 @@ def clean_table_ddl(schema: TableSchema, location: str, database: str | None = N
     }
     if schema.formats != ["jsonl"]:
         properties["parquet.compression"] = "ZSTD"
+    return properties
+
+
+def clean_table_ddl(schema: TableSchema, location: str, database: str | None = None) -> str:
+    """CREATE EXTERNAL TABLE for one clean table, partitioned by dt (date) and hour (int), projected."""
+    if len(schema.formats) > 1:
+        raise ConfigError(
+            f"table {schema.table} holds files in {' and '.join(schema.formats)}; Athena needs one format per "
+            "table: re-run `loglake etl --force --output-format parquet`"
+        )
+    table = table_name(schema.table)
+    root = clean_table_root(schema, location)
+    storage = (
+        f"ROW FORMAT SERDE {_string(JSON_SERDE)}\nSTORED AS TEXTFILE"
+        if schema.formats == ["jsonl"]
+        else "STORED AS PARQUET"
+    )
+    properties = clean_table_properties(schema, root)
     props = ",\n".join(f"  {_string(k)} = {_string(v)}" for k, v in properties.items())
     return (
         f"CREATE EXTERNAL TABLE IF NOT EXISTS {_qualified(table, database)} (\n"

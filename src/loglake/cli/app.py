@@ -391,6 +391,32 @@ def ddl(
     sys.stdout.write("\n\n".join(statements) + ("\n" if statements else "-- no changes\n"))
 
 
+catalog_app = typer.Typer(help="The Glue Data Catalog.", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
+
+
+@catalog_app.command("sync")
+def catalog_sync(
+    lake: LakeOption = None,
+    location: Annotated[str | None, typer.Option(help="s3://bucket/prefix/ of the lake (default: the lake's).")] = None,
+    database: Annotated[
+        str | None, typer.Option(help="Glue database [default: [athena] database, or loglake].")
+    ] = None,
+    partitions: Annotated[bool, typer.Option(help="Also register the dt/hour partitions found in the lake.")] = False,
+) -> None:
+    """Create or update the Glue database and tables from the schema registry (idempotent)."""
+    from loglake.catalog.glue_sync import GlueCatalog
+
+    config, opened = _open(lake)
+    name = database or config.athena.get("database", "loglake")
+    report = GlueCatalog(name).sync(opened.store, location or config.lake, partitions=partitions)
+    out.print(
+        f"catalog {escape(name)}: created {report.created or 'none'}, updated {report.updated or 'none'}, "
+        f"unchanged {report.unchanged or 'none'}"
+        + (f", {report.partitions_added} partitions added" if partitions else "")
+    )
+
+
 @app.command()
 def demo(
     lake: Annotated[Path, typer.Option("--lake", help="Demo folder (recreated on each run).")] = Path("loglake-demo"),

@@ -1,0 +1,197 @@
+"""`loglake catalog sync`: the Glue database and tables, from the schema registry, idempotently.
+
+Each clean table gets the same definition as `loglake ddl` prints (columns, dt/hour partition keys,
+partition projection), plus the raw zone and quarantine tables. A table that already matches is left
+alone; one that differs (the schema evolved) is updated. With `partitions=True` the dt/hour partitions
+present in the lake are also registered, for engines that do not read partition projection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from loglake.catalog.athena_ddl import (
+    ATHENA_TYPES,
+    FIRST_DAY,
+    JSON_SERDE,
+    clean_table_properties,
+    clean_table_root,
+    lake_location,
+)
+from loglake.errors import ConfigError, LoglakeError
+from loglake.lake.keys import CLEAN_PREFIX, RAW_PREFIX
+from loglake.lake.quarantine import QUARANTINE_COLUMNS
+from loglake.lake.raw_zone import RAW_COLUMNS
+from loglake.lake.schema_registry import SchemaRegistry, TableSchema
+from loglake.lake.store import Store
+
+PARQUET = {
+    "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+    "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+    "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"},
+}
+JSON_LINES = {
+    "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
+    "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+    "SerdeInfo": {"SerializationLibrary": JSON_SERDE},
+}
+
+
+class CatalogError(LoglakeError):
+    pass
+
+
+@dataclass
+class SyncReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    partitions_added: int = 0
+
+
+def _columns(columns: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Name": name, "Type": ATHENA_TYPES[type_]} for name, type_ in columns.items()]
+
+
+def clean_table_input(schema: TableSchema, location: str) -> dict[str, Any]:
+    if len(schema.formats) > 1:
+        raise ConfigError(f"table {schema.table} holds files in {' and '.join(schema.formats)}; one format per table")
+    root = clean_table_root(schema, location)
+    storage = JSON_LINES if schema.formats == ["jsonl"] else PARQUET
+    return {
+        "Name": schema.table,
+        "TableType": "EXTERNAL_TABLE",
+        "Parameters": {"EXTERNAL": "TRUE", **clean_table_properties(schema, root)},
+        "PartitionKeys": [{"Name": "dt", "Type": "date"}, {"Name": "hour", "Type": "int"}],
+        "StorageDescriptor": {
+            "Columns": _columns({c.name: c.type for c in schema.columns}),
+            "Location": root,
+            **storage,
+        },
+    }
+
+
+def raw_table_input(location: str) -> dict[str, Any]:
+    root = f"{lake_location(location)}{RAW_PREFIX}"
+    return {
+        "Name": "raw_events",
+        "TableType": "EXTERNAL_TABLE",
+        "Parameters": {"EXTERNAL": "TRUE"},
+        "StorageDescriptor": {"Columns": _columns(RAW_COLUMNS), "Location": root, **JSON_LINES},
+    }
+
+
+def quarantine_table_input(location: str) -> dict[str, Any]:
+    root = f"{lake_location(location)}quarantine/"
+    return {
+        "Name": "quarantine",
+        "TableType": "EXTERNAL_TABLE",
+        "Parameters": {
+            "EXTERNAL": "TRUE",
+            "projection.enabled": "true",
+            "projection.dt.type": "date",
+            "projection.dt.format": "yyyy-MM-dd",
+            "projection.dt.range": f"{FIRST_DAY},NOW",
+            "projection.dt.interval": "1",
+            "projection.dt.interval.unit": "DAYS",
+            "storage.location.template": f"{root}dt=${{dt}}/",
+        },
+        "PartitionKeys": [{"Name": "dt", "Type": "date"}],
+        "StorageDescriptor": {"Columns": _columns(QUARANTINE_COLUMNS), "Location": root, **JSON_LINES},
+    }
+
+
+def _same(existing: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    descriptor = existing.get("StorageDescriptor", {})
+    return bool(
+        descriptor.get("Columns") == wanted["StorageDescriptor"]["Columns"]
+        and descriptor.get("Location") == wanted["StorageDescriptor"]["Location"]
+        and existing.get("PartitionKeys", []) == wanted.get("PartitionKeys", [])
+        and existing.get("Parameters", {}) == wanted["Parameters"]
+    )
+
+
+class GlueCatalog:
+    def __init__(self, database: str, client: Any = None) -> None:
+        if client is None:
+            import boto3
+
+            client = boto3.client("glue")
+        self.client = client
+        self.database = database
+
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return getattr(self.client, operation)(**kwargs)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            raise CatalogError(f"Glue refused {operation}: {error.get('Code')}: {error.get('Message')}") from None
+        except BotoCoreError as exc:
+            raise CatalogError(f"Glue call {operation} failed: {exc}") from None
+
+    def _exists(self, operation: str, **kwargs: Any) -> dict[str, Any] | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            return dict(getattr(self.client, operation)(**kwargs))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "EntityNotFoundException":
+                return None
+            raise CatalogError(f"Glue refused {operation}: {exc}") from None
+
+    def sync(self, store: Store, location: str, *, partitions: bool = False) -> SyncReport:
+        report = SyncReport()
+        if self._exists("get_database", Name=self.database) is None:
+            self._call("create_database", DatabaseInput={"Name": self.database, "Description": "loglake tables"})
+        registry = SchemaRegistry(store)
+        wanted = []
+        for table in sorted(registry.tables()):
+            schema = registry.get(table)
+            if schema is not None:
+                wanted.append(clean_table_input(schema, location))
+        wanted += [raw_table_input(location), quarantine_table_input(location)]
+        for table_input in wanted:
+            found = self._exists("get_table", DatabaseName=self.database, Name=table_input["Name"])
+            if found is None:
+                self._call("create_table", DatabaseName=self.database, TableInput=table_input)
+                report.created.append(table_input["Name"])
+            elif not _same(found["Table"], table_input):
+                self._call("update_table", DatabaseName=self.database, TableInput=table_input)
+                report.updated.append(table_input["Name"])
+            else:
+                report.unchanged.append(table_input["Name"])
+        if partitions:
+            for table_input in wanted[:-2]:
+                report.partitions_added += self._add_partitions(store, table_input)
+        return report
+
+    def _add_partitions(self, store: Store, table_input: dict[str, Any]) -> int:
+        prefix = f"{CLEAN_PREFIX}{table_input['Name']}/"
+        present = sorted(
+            {tuple(part.split("=", 1)[1] for part in key[len(prefix) :].split("/")[:2]) for key in store.list(prefix)}
+        )
+        existing = set()
+        paginator = self.client.get_paginator("get_partitions")
+        for page in paginator.paginate(DatabaseName=self.database, TableName=table_input["Name"]):
+            existing |= {tuple(p["Values"]) for p in page["Partitions"]}
+        missing = [values for values in present if values not in existing]
+        descriptor = table_input["StorageDescriptor"]
+        for start in range(0, len(missing), 100):  # BatchCreatePartition takes 100 at a time
+            batch = [
+                {
+                    "Values": list(values),
+                    "StorageDescriptor": {
+                        **descriptor,
+                        "Location": f"{descriptor['Location']}dt={values[0]}/hour={values[1]}/",
+                    },
+                }
+                for values in missing[start : start + 100]
+            ]
+            answer = self._call("batch_create_partition", DatabaseName=self.database, TableName=table_input["Name"],
+                                PartitionInputList=batch)  # fmt: skip
+            if answer.get("Errors"):
+                raise CatalogError(f"Glue refused partitions of {table_input['Name']}: {answer['Errors'][0]}")
+        return len(missing)
