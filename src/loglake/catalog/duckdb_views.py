@@ -21,7 +21,7 @@ from loglake.transform.settings import OUTPUT_FORMATS
 
 DEFAULT_TABLE = "logs"
 _PARTITION_TYPES = {"dt": "DATE", "hour": "INTEGER"}
-_HIVE = "hive_partitioning = true, hive_types = {'dt': DATE, 'hour': INTEGER}"
+HIVE_OPTIONS = "hive_partitioning = true, hive_types = {'dt': DATE, 'hour': INTEGER}"
 
 
 def _has(store: Store, prefix: str, suffix: str) -> bool:
@@ -39,13 +39,15 @@ def clean_view_sql(con: Any, store: Store, table: str, schema: TableSchema | Non
     parts = []
     prefix = f"{CLEAN_PREFIX}{table}/"
     if _has(store, prefix, OUTPUT_FORMATS["parquet"]):
-        source = f"read_parquet({sql_string(store.glob(prefix + '*/*/*.parquet'))}, union_by_name = true, {_HIVE})"
+        source = (
+            f"read_parquet({sql_string(store.glob(prefix + '*/*/*.parquet'))}, union_by_name = true, {HIVE_OPTIONS})"
+        )
         present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
         parts.append(_select(dict(columns, **_PARTITION_TYPES), present, source))
     if _has(store, prefix, OUTPUT_FORMATS["jsonl"]):
         source = (
             f"read_json({sql_string(store.glob(prefix + '*/*/*.json.gz'))}, format = 'newline_delimited', "
-            f"columns = {sql_struct(columns)}, {_HIVE})"
+            f"columns = {sql_struct(columns)}, {HIVE_OPTIONS})"
         )
         parts.append(_select(dict(columns, **_PARTITION_TYPES), set(columns) | set(_PARTITION_TYPES), source))
     if not parts:

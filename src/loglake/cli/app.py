@@ -21,7 +21,7 @@ from loglake.lake.schema_registry import SchemaRegistry
 from loglake.pipeline import pending_raw_objects
 from loglake.query.conservation import check_conservation
 from loglake.query.engine import DuckDBEngine, QueryEngine, QueryResult
-from loglake.query.output import FORMATS, render
+from loglake.query.output import FORMATS, histogram, render, write_result
 from loglake.sources.local_files import FileSource, FileSourceOptions, expand_paths
 from loglake.sources.multiline import EventBoundary
 from loglake.transform.etl import EtlResult
@@ -270,6 +270,12 @@ def query(
     output: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "table",
     dialect: Annotated[str, typer.Option(help="athena (translated to DuckDB) or duckdb (run as is).")] = "athena",
     engine: EngineOption = "duckdb",
+    explain: Annotated[
+        bool, typer.Option(help="Show the partitions, files and bytes it would read; do not run.")
+    ] = False,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Also save the result (.parquet, .csv, .json).")
+    ] = None,
 ) -> None:
     """Run SQL over the lake: every clean table is a view of its name (logs by default), plus quarantine."""
     if output not in FORMATS:
@@ -284,12 +290,24 @@ def query(
         sql = saved_query(saved, parse_params(param or []))
     assert sql is not None
     config, opened = _open(lake)
+    if explain:
+        from loglake.query.explain import explain as plan_scan
+        from loglake.query.explain import render_plan
+
+        with DuckDBEngine(opened.store) as local:
+            sys.stdout.write(render_plan(plan_scan(local, sql)))
+        return
     runner = _engine(engine, config, opened)
     try:
         result = runner.query(sql, dialect=dialect)
     finally:
         runner.close()
     sys.stdout.write(render(result, output))
+    if output == "table" and (bars := histogram(result)) is not None:
+        sys.stdout.write("\n" + bars)
+    if out_file is not None:
+        write_result(result, out_file)
+        err.print(f"saved {len(result.rows):,} rows to {escape(str(out_file))}")
     _print_stats(result)
 
 

@@ -6,10 +6,12 @@ import csv
 import io
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import orjson
 
+from loglake.errors import QueryError
 from loglake.query.engine import QueryResult
 
 FORMATS = ("table", "csv", "json")
@@ -69,3 +71,54 @@ def to_table(result: QueryResult, max_width: int = 60) -> str:
 
 def render(result: QueryResult, fmt: str) -> str:
     return {"table": to_table, "csv": to_csv, "json": to_json}[fmt](result)
+
+
+_TIME_TYPES = ("TIMESTAMP", "DATE", "TIMESTAMP WITH TIME ZONE", "timestamp", "date")
+_COUNT_TYPES = ("BIGINT", "INTEGER", "HUGEINT", "bigint", "integer")
+
+
+def histogram(result: QueryResult, width: int = 40) -> str | None:
+    """Bars for a result that is one time column and one count per row (errors per hour, ...), else None."""
+    if len(result.columns) != 2 or not result.rows:
+        return None
+    kinds = [t.split("(")[0].strip() for t in result.types]
+    if kinds[0] not in _TIME_TYPES or kinds[1] not in _COUNT_TYPES:
+        return None
+    rows = sorted((r for r in result.rows if r[0] is not None and r[1] is not None), key=lambda r: r[0])
+    peak = max((int(r[1]) for r in rows), default=0) or 1
+    lines = [
+        f"{_cell(when):>19} │{'█' * round(int(count) * width / peak):<{width}} {int(count):,}" for when, count in rows
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_result(result: QueryResult, path: Path) -> None:
+    """Save a result as Parquet, CSV or JSON, chosen by the file's suffix."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        path.write_text(to_csv(result))
+    elif suffix == ".json":
+        path.write_text(to_json(result))
+    elif suffix == ".parquet":
+        import duckdb
+
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        types = [_duckdb_type(t) for t in result.types]
+        columns = ", ".join(f'"{name}" {type_}' for name, type_ in zip(result.columns, types, strict=True))
+        con.execute(f"CREATE TABLE result ({columns})")
+        if result.rows:
+            marks = ", ".join("?" for _ in result.columns)
+            con.executemany(f"INSERT INTO result VALUES ({marks})", [list(r) for r in result.rows])
+        con.execute(f"COPY result TO '{str(path).replace(chr(39), chr(39) * 2)}' (FORMAT parquet, COMPRESSION zstd)")
+        con.close()
+    else:
+        raise QueryError(f"--out {path}: use a .parquet, .csv or .json file")
+
+
+def _duckdb_type(type_: str) -> str:
+    """Result types are DuckDB's (embedded) or Athena's; both map to a DuckDB column type."""
+    athena = {"varchar": "VARCHAR", "bigint": "BIGINT", "integer": "INTEGER", "double": "DOUBLE",
+              "boolean": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMP", "real": "FLOAT"}  # fmt: skip
+    base = type_.split("(")[0].strip()
+    return athena.get(base.lower(), type_ if base.isupper() else "VARCHAR")
