@@ -72,6 +72,8 @@ CASES: list[tuple[str, list[tuple[Any, ...]]]] = [
     (f"SELECT json_extract_scalar(message, '$.request.method'), json_extract(message, '$.user.tags') {FIRST}",
      [("GET", '["new","beta"]')]),
     ("SELECT json_array_length(user_tags) FROM logs ORDER BY timestamp", [(2,), (0,), (1,), (1,)]),
+    ("SELECT json_extract_scalar('{\"a\": 1', '$.a'), json_extract('not json', '$.a'), "
+     "json_extract_scalar('{\"a\": 2}', '$.a')", [(None, None, "2")]),
     ("SELECT tag, count(*) FROM logs CROSS JOIN UNNEST(CAST(json_parse(user_tags) AS ARRAY(VARCHAR))) AS t(tag) "
      "GROUP BY tag ORDER BY tag", [("beta", 2), ("new", 2)]),
     # window functions

@@ -70,7 +70,7 @@ def run(engine: DuckDBEngine, name: str, **params: str) -> list[tuple[Any, ...]]
 
 def test_errors_per_service_per_hour(engine: DuckDBEngine) -> None:
     assert run(engine, "errors_per_service_per_hour") == [("/app/checkout", datetime(2026, 11, 26, 10), 3)]
-    assert run(engine, "errors_per_service_per_hour", since="2026-11-26T11:00:00Z") == []
+    assert run(engine, "errors_per_service_per_hour", since="2026-11-27") == []
 
 
 def test_top_error_fingerprints(engine: DuckDBEngine) -> None:
@@ -122,7 +122,7 @@ def test_parameters_are_validated_not_pasted() -> None:
         saved_query("latency_by_route", {"route": "x; DROP TABLE logs"})
     with pytest.raises(QueryError, match="not a whole number"):
         saved_query("top_error_fingerprints", {"limit": "1 OR 1=1"})
-    with pytest.raises(QueryError, match="not an ISO 8601 time"):
+    with pytest.raises(QueryError, match="not an ISO 8601 date"):
         saved_query("errors_per_service_per_hour", {"since": "yesterday'"})
     with pytest.raises(QueryError, match="has no parameter 'nope'"):
         saved_query("ingestion_lag", {"nope": "1"})

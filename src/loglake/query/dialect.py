@@ -9,6 +9,7 @@ The known differences are made to behave as Athena does:
 - `date_diff` counts whole units, as Trino does (DuckDB's date_diff counts boundaries crossed);
 - `approx_percentile` returns one of the input values, of the input's type (DuckDB's interpolates);
 - `regexp_extract` is NULL when the pattern does not match (DuckDB gives '');
+- `json_extract` and `json_extract_scalar` are NULL for text that is not JSON (DuckDB fails the query);
 - `url_extract_*` are provided as DuckDB macros (see URL_MACROS);
 - `from_unixtime` takes seconds, as in Athena: divide milliseconds by 1000 (integer division applies).
 A query that the type annotation cannot follow still runs, with DuckDB's own division.
@@ -147,6 +148,12 @@ def _to_duckdb(node: Any) -> Any:
     if isinstance(node, exp.ApproxQuantile) and not node.args.get("weight"):
         # Athena returns a value of the input (a bigint stays a bigint); DuckDB's t-digest interpolates.
         return exp.Anonymous(this="QUANTILE_DISC", expressions=[node.this, node.args["quantile"]])
+    if isinstance(node, exp.JSONExtract | exp.JSONExtractScalar) and not node.args.get("_loglake_guarded"):
+        # Trino gives NULL for text that is not JSON; DuckDB raises an error for the whole query.
+        guarded = node.copy()
+        guarded.set("_loglake_guarded", True)
+        valid = exp.Anonymous(this="JSON_VALID", expressions=[node.this.copy()])
+        return exp.Case(ifs=[exp.If(this=valid, true=guarded)])
     if isinstance(node, exp.RegexpExtract) and not node.args.get("_loglake_guarded"):
         # Trino gives NULL when the pattern does not match; DuckDB gives ''.
         guarded = node.copy()
