@@ -132,6 +132,15 @@ def _literal_pattern(node: Any, function: str) -> str:
     return java_to_strftime(node.this)
 
 
+def _only_when(node: Any, condition: Any) -> Any:
+    """CASE WHEN condition THEN node END, marking node so the transform does not wrap it again."""
+    from sqlglot import exp
+
+    guarded = node.copy()
+    guarded.set("_loglake_guarded", True)
+    return exp.Case(ifs=[exp.If(this=condition, true=guarded)])
+
+
 def _to_duckdb(node: Any) -> Any:
     from sqlglot import exp
 
@@ -150,16 +159,10 @@ def _to_duckdb(node: Any) -> Any:
         return exp.Anonymous(this="QUANTILE_DISC", expressions=[node.this, node.args["quantile"]])
     if isinstance(node, exp.JSONExtract | exp.JSONExtractScalar) and not node.args.get("_loglake_guarded"):
         # Trino gives NULL for text that is not JSON; DuckDB raises an error for the whole query.
-        guarded = node.copy()
-        guarded.set("_loglake_guarded", True)
-        valid = exp.Anonymous(this="JSON_VALID", expressions=[node.this.copy()])
-        return exp.Case(ifs=[exp.If(this=valid, true=guarded)])
+        return _only_when(node, exp.Anonymous(this="JSON_VALID", expressions=[node.this.copy()]))
     if isinstance(node, exp.RegexpExtract) and not node.args.get("_loglake_guarded"):
         # Trino gives NULL when the pattern does not match; DuckDB gives ''.
-        guarded = node.copy()
-        guarded.set("_loglake_guarded", True)
-        matches = exp.RegexpLike(this=node.this.copy(), expression=node.expression.copy())
-        return exp.Case(ifs=[exp.If(this=matches, true=guarded)])
+        return _only_when(node, exp.RegexpLike(this=node.this.copy(), expression=node.expression.copy()))
     if isinstance(node, exp.DateAdd) and node.this.type and node.this.type.is_type(exp.DataType.Type.DATE):
         unit = str(node.args.get("unit") or "DAY").upper()
         if unit in ("DAY", "WEEK", "MONTH", "QUARTER", "YEAR"):
