@@ -111,3 +111,26 @@ def test_ddl_command(lake: Lake, ingest_lines: Ingest, tmp_path: Path) -> None:
         ],
     )
     assert unchanged.stdout == "-- no changes\n"
+
+
+def test_projection_follows_awss_documented_examples() -> None:
+    """AWS's own DDL examples (tests/events/athena) and ours use the same property names and value forms."""
+    here = Path(__file__).parent.parent / "events" / "athena"
+    aws_vpc = (here / "vpc_flow_logs_partition_projection.sql").read_text()
+    aws_firehose = (here / "firehose_partition_projection.sql").read_text()
+    vpc = dict(re.findall(r'"([\w.]+)"\s*=\s*"([^"]*)"', aws_vpc))
+    firehose = dict(re.findall(r'"([\w.]+)"\s*=\s*"([^"]*)"', aws_firehose))
+    assert sqlglot.parse_one(aws_vpc.split(";")[0].split("\n", 3)[3], read="athena").key == "create"
+    ours = _properties(clean_table_ddl(TableSchema("logs", formats=["parquet"]), "s3://b/p/"))
+    # the date projection keys AWS documents, for our dt column
+    for key in ("type", "range", "format", "interval", "interval.unit"):
+        assert f"projection.datehour.{key}" in firehose
+        assert f"projection.dt.{key}" in ours
+    assert vpc["projection.day.type"] == firehose["projection.datehour.type"] == ours["projection.dt.type"] == "date"
+    assert vpc["projection.day.range"].endswith(",NOW") and ours["projection.dt.range"].endswith(",NOW")
+    assert firehose["projection.datehour.interval.unit"] == "HOURS" and ours["projection.dt.interval.unit"] == "DAYS"
+    assert vpc["projection.enabled"] == firehose["projection.enabled"] == ours["projection.enabled"] == "true"
+    # the location template uses ${column} placeholders, as AWS's do
+    assert vpc["storage.location.template"].endswith("/${region}/${day}")
+    assert firehose["storage.location.template"].endswith("/${datehour}/")
+    assert ours["storage.location.template"].endswith("/dt=${dt}/hour=${hour}/")
