@@ -53,15 +53,25 @@ def clean_table_root(schema: TableSchema, location: str) -> str:
     return f"{lake_location(location)}{CLEAN_PREFIX}{table_name(schema.table)}/"
 
 
-def clean_table_properties(schema: TableSchema, root: str) -> dict[str, str]:
-    """Partition projection for dt (date) and hour (int), pointing at the keys the ETL writes."""
-    properties = {
+def _dt_projection() -> dict[str, str]:
+    return {
         "projection.enabled": "true",
         "projection.dt.type": "date",
         "projection.dt.format": "yyyy-MM-dd",
         "projection.dt.range": f"{FIRST_DAY},NOW",
         "projection.dt.interval": "1",
         "projection.dt.interval.unit": "DAYS",
+    }
+
+
+def quarantine_table_properties(root: str) -> dict[str, str]:
+    return {**_dt_projection(), "storage.location.template": f"{root}dt=${{dt}}/"}
+
+
+def clean_table_properties(schema: TableSchema, root: str) -> dict[str, str]:
+    """Partition projection for dt (date) and hour (int), pointing at the keys the ETL writes."""
+    properties = {
+        **_dt_projection(),
         "projection.hour.type": "integer",
         "projection.hour.range": "0,23",
         "projection.hour.digits": "2",
@@ -107,15 +117,12 @@ def raw_table_ddl(location: str, database: str | None = None, table: str = "raw_
 
 def quarantine_table_ddl(location: str, database: str | None = None) -> str:
     root = f"{lake_location(location)}quarantine/"
+    props = ",\n".join(f"  {_string(k)} = {_string(v)}" for k, v in quarantine_table_properties(root).items())
     return (
         f"CREATE EXTERNAL TABLE IF NOT EXISTS {_qualified('quarantine', database)} (\n"
         f"{_columns(QUARANTINE_COLUMNS)}\n)\n"
         f"PARTITIONED BY (\n  `dt` date\n)\nROW FORMAT SERDE {_string(JSON_SERDE)}\nSTORED AS TEXTFILE\n"
-        f"LOCATION {_string(root)}\nTBLPROPERTIES (\n"
-        f"  'projection.enabled' = 'true',\n  'projection.dt.type' = 'date',\n"
-        f"  'projection.dt.format' = 'yyyy-MM-dd',\n  'projection.dt.range' = '{FIRST_DAY},NOW',\n"
-        f"  'projection.dt.interval' = '1',\n  'projection.dt.interval.unit' = 'DAYS',\n"
-        f"  'storage.location.template' = {_string(root + 'dt=${dt}/')}\n);"
+        f"LOCATION {_string(root)}\nTBLPROPERTIES (\n{props}\n);"
     )
 
 

@@ -13,11 +13,11 @@ from typing import Any
 
 from loglake.catalog.athena_ddl import (
     ATHENA_TYPES,
-    FIRST_DAY,
     JSON_SERDE,
     clean_table_properties,
     clean_table_root,
     lake_location,
+    quarantine_table_properties,
 )
 from loglake.errors import ConfigError, LoglakeError
 from loglake.lake.keys import CLEAN_PREFIX, RAW_PREFIX
@@ -87,16 +87,7 @@ def quarantine_table_input(location: str) -> dict[str, Any]:
     return {
         "Name": "quarantine",
         "TableType": "EXTERNAL_TABLE",
-        "Parameters": {
-            "EXTERNAL": "TRUE",
-            "projection.enabled": "true",
-            "projection.dt.type": "date",
-            "projection.dt.format": "yyyy-MM-dd",
-            "projection.dt.range": f"{FIRST_DAY},NOW",
-            "projection.dt.interval": "1",
-            "projection.dt.interval.unit": "DAYS",
-            "storage.location.template": f"{root}dt=${{dt}}/",
-        },
+        "Parameters": {"EXTERNAL": "TRUE", **quarantine_table_properties(root)},
         "PartitionKeys": [{"Name": "dt", "Type": "date"}],
         "StorageDescriptor": {"Columns": _columns(QUARANTINE_COLUMNS), "Location": root, **JSON_LINES},
     }
