@@ -12,18 +12,23 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    "AthenaEngine": "loglake.query.athena_engine",
+    "CloudWatchCollector": "loglake.sources.cloudwatch_logs",
+    "CollectorOptions": "loglake.sources.cloudwatch_logs",
     "ConservationReport": "loglake.query.conservation",
     "DuckDBEngine": "loglake.query.engine",
     "EtlResult": "loglake.transform.etl",
     "EtlSettings": "loglake.transform.settings",
     "FileSource": "loglake.sources.local_files",
     "FileSourceOptions": "loglake.sources.local_files",
+    "GlueCatalog": "loglake.catalog.glue_sync",
     "Lake": "loglake.lake.open",
     "LoglakeError": "loglake.errors",
     "check_conservation": "loglake.query.conservation",
     "open_lake": "loglake.lake.open",
     "process_raw_object": "loglake.transform.etl",
     "run_etl": "loglake.pipeline",
+    "saved_query": "loglake.query.saved_queries",
 }
 
 __all__ = sorted(_EXPORTS)
