@@ -78,6 +78,8 @@ def test_the_s3_path_reads_raw_from_s3_and_writes_clean_to_s3(
     assert [o.split("/")[0] for o in outputs] == ["clean", "clean", "quarantine"]
     with DuckDBEngine(s3_lake.store) as engine:
         assert engine.query("SELECT level, n FROM logs ORDER BY event_id").rows == [("WARN", 1), ("ERROR", None)]
+        cache = tmp_path / "cache"
+        assert not (cache / "raw").exists()  # a query of logs mirrors only the clean objects it reads
         assert engine.query("SELECT reason FROM quarantine").rows == [("invalid_json",)]
     with pytest.raises(EventError, match="outside this lake"):
         etl_handler.handle_s3_event(

@@ -78,25 +78,41 @@ def raw_view_sql(store: Store) -> str:
     """Raw records with the key of the object holding them, for forensics and the conservation check."""
     columns = dict(RAW_COLUMNS, raw_object="VARCHAR")
     if _has(store, RAW_PREFIX, ".json.gz"):
-        raw_root = store.glob(RAW_PREFIX)  # the local folder holding raw/ (a mirror for remote stores)
+        pattern = "**/*.json.gz"
+        raw_glob = store.glob(RAW_PREFIX + pattern)  # a local path (a mirror for remote stores)
+        raw_root = raw_glob[: -len(pattern)]  # ".../raw/": what precedes each object's key after raw/
         source = (
-            f"read_json({sql_string(store.glob(RAW_PREFIX + '**/*.json.gz'))}, format = 'newline_delimited', "
+            f"read_json({sql_string(raw_glob)}, format = 'newline_delimited', "
             f"columns = {sql_struct(RAW_COLUMNS)}, filename = true, maximum_object_size = {MAX_RAW_LINE_BYTES}, "
             "hive_partitioning = false)"
         )
         return (
             "CREATE OR REPLACE VIEW raw_events AS SELECT * EXCLUDE (filename), "
-            f"{sql_string(RAW_PREFIX)} || substr(filename, {len(raw_root) + 2}) AS raw_object FROM {source}"
+            f"{sql_string(RAW_PREFIX)} || substr(filename, {len(raw_root) + 1}) AS raw_object FROM {source}"
         )
     return f"CREATE OR REPLACE VIEW raw_events AS {_select(columns, set(), '(SELECT 1) AS empty WHERE false')}"
 
 
-def create_views(con: Any, store: Store) -> list[str]:
-    """Create every view; returns the clean table names."""
+ZONE_VIEWS = ("quarantine", "raw_events")
+
+
+def clean_tables(store: Store) -> list[str]:
+    return sorted(set(SchemaRegistry(store).tables()) | {DEFAULT_TABLE})
+
+
+def create_views(con: Any, store: Store, names: set[str] | None = None) -> list[str]:
+    """Create the views named (all when None): clean tables, quarantine, raw_events. Returns those created.
+
+    Views are made only when a query needs them, because on an S3 lake a view mirrors its objects locally.
+    """
     registry = SchemaRegistry(store)
-    tables = sorted(set(registry.tables()) | {DEFAULT_TABLE})
-    for table in tables:
+    wanted = [t for t in clean_tables(store) if names is None or t in names]
+    for table in wanted:
         con.execute(clean_view_sql(con, store, table, registry.get(table)))
-    con.execute(quarantine_view_sql(store))
-    con.execute(raw_view_sql(store))
-    return tables
+    if names is None or "quarantine" in names:
+        con.execute(quarantine_view_sql(store))
+        wanted.append("quarantine")
+    if names is None or "raw_events" in names:
+        con.execute(raw_view_sql(store))
+        wanted.append("raw_events")
+    return wanted

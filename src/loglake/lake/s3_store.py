@@ -159,7 +159,8 @@ class S3Store:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(self.get(key))
                 tag.write_text(item["ETag"])
-        for stale in self.cache_dir.rglob("*"):
+        static_dir = self.cache_dir / static.rsplit("/", 1)[0] if "/" in static else self.cache_dir
+        for stale in static_dir.rglob("*") if static_dir.is_dir() else []:
             rel = stale.relative_to(self.cache_dir).as_posix()
             if stale.is_file() and not rel.endswith(".etag") and matcher.match(rel) and rel not in wanted:
                 stale.unlink()

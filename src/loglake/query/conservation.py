@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from loglake.catalog.duckdb_views import DEFAULT_TABLE
+from loglake.catalog.duckdb_views import clean_tables
 from loglake.lake.manifests import processed_raw_objects
-from loglake.lake.schema_registry import SchemaRegistry
 from loglake.lake.store import Store
 from loglake.query.engine import QueryEngine
 from loglake.sql_quoting import quote_identifier
@@ -87,7 +86,7 @@ class ConservationReport:
 def check_conservation(engine: QueryEngine, store: Store, *, on_athena: bool = False) -> ConservationReport:
     """Run the check on either engine; `store` gives the tables and which raw objects have committed ETL runs."""
     processed = processed_raw_objects(store)
-    tables = sorted(set(SchemaRegistry(store).tables()) | {DEFAULT_TABLE})
+    tables = clean_tables(store)
     sql = conservation_sql(tables, RAW_OBJECT_ON_ATHENA if on_athena else "raw_object")
     result = engine.query(sql)
     report = ConservationReport()

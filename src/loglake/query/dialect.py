@@ -105,6 +105,13 @@ def read_only_statement(sql: str) -> Any:
     return statement
 
 
+def referenced_tables(sql: str) -> set[str]:
+    """The table names a read-only statement reads (CTE names included; harmless)."""
+    from sqlglot import exp
+
+    return {table.name for table in read_only_statement(sql).find_all(exp.Table)}
+
+
 def athena_to_duckdb(sql: str, schema: dict[str, dict[str, str]] | None = None) -> str:
     """Translate one read-only statement; `schema` (table → column → type) enables Athena's integer division."""
     statement = _annotate(read_only_statement(sql), schema)

@@ -8,10 +8,10 @@ from typing import Any, Protocol
 
 import duckdb
 
-from loglake.catalog.duckdb_views import create_views
+from loglake.catalog.duckdb_views import ZONE_VIEWS, clean_tables, create_views
 from loglake.errors import QueryError
 from loglake.lake.store import Store
-from loglake.query.dialect import URL_MACROS, athena_to_duckdb
+from loglake.query.dialect import URL_MACROS, athena_to_duckdb, referenced_tables
 
 
 @dataclass(frozen=True)
@@ -37,12 +37,23 @@ class DuckDBEngine:
         self.con = duckdb.connect()
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute(URL_MACROS)
-        self.tables = create_views(self.con, store)
-        self._schema: dict[str, dict[str, str]] | None = None
+        self.tables = clean_tables(store)
+        self._views: set[str] = set()
+
+    def ensure_views(self, names: set[str] | None) -> None:
+        """Create the views a query reads (all of them for None) that do not exist yet."""
+        missing = None if names is None else names - self._views
+        if missing is None or missing & (set(self.tables) | set(ZONE_VIEWS)):
+            self._views |= set(create_views(self.con, self.store, missing))
 
     def query(self, sql: str, *, dialect: str = "athena") -> QueryResult:
         started = time.monotonic()
-        text = athena_to_duckdb(sql, self.schema()) if dialect == "athena" else sql
+        if dialect == "athena":
+            self.ensure_views(referenced_tables(sql))
+            text = athena_to_duckdb(sql, self.schema())
+        else:
+            self.ensure_views(None)
+            text = sql
         try:
             cursor = self.con.execute(text)
             rows = cursor.fetchall()
@@ -54,15 +65,14 @@ class DuckDBEngine:
         return QueryResult([d[0] for d in description], [str(d[1]) for d in description], rows, stats)
 
     def schema(self) -> dict[str, dict[str, str]]:
-        """Every view's column types, so the translation can type expressions as Athena does."""
-        if self._schema is None:
-            rows = self.con.execute(
-                "SELECT table_name, column_name, data_type FROM information_schema.columns ORDER BY ordinal_position"
-            ).fetchall()
-            self._schema = {}
-            for table, column, type_ in rows:
-                self._schema.setdefault(table, {})[column] = type_
-        return self._schema
+        """The column types of the views made so far, so the translation can type expressions as Athena does."""
+        rows = self.con.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns ORDER BY ordinal_position"
+        ).fetchall()
+        tables: dict[str, dict[str, str]] = {}
+        for table, column, type_ in rows:
+            tables.setdefault(table, {})[column] = type_
+        return tables
 
     def close(self) -> None:
         self.con.close()

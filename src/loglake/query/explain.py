@@ -45,6 +45,7 @@ def explain(engine: DuckDBEngine, sql: str) -> list[ScanPlan]:
 
     statement = read_only_statement(sql)
     tables = sorted({t.name for t in statement.find_all(exp.Table)} & set(engine.tables))
+    engine.ensure_views(set(tables))
     named = {c.name for c in statement.find_all(exp.Column)}
     star = any(isinstance(p, exp.Star) or (isinstance(p, exp.Column) and isinstance(p.this, exp.Star))
                for select in statement.find_all(exp.Select) for p in select.expressions)  # fmt: skip
