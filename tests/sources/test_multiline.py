@@ -48,3 +48,12 @@ def test_user_rule_replaces_the_default() -> None:
     rule = EventBoundary.from_regex(r"\d{4}-\d{2}-\d{2}")
     lines = [b"2026-11-26 a", b"not indented but continues", b"2026-11-26 b"]
     assert events(lines, rule) == [[b"2026-11-26 a", b"not indented but continues"], [b"2026-11-26 b"]]
+
+
+def test_a_bad_user_rule_is_a_clear_error() -> None:
+    import pytest
+
+    from loglake.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="not a valid regular expression"):
+        EventBoundary.from_regex("([unclosed")

@@ -1,4 +1,7 @@
-"""`loglake`: ingest, etl, query, verify, tables, demo. Every command takes --lake (see loglake.config)."""
+"""`loglake`: ingest, collect, import-export, etl, query, saved, verify, tables, ddl, catalog sync, init, demo.
+
+Every command that works on a lake takes --lake (see loglake.config); errors are one line, exit code 1.
+"""
 
 from __future__ import annotations
 
@@ -38,7 +41,9 @@ err = Console(stderr=True, highlight=False)
 
 LakeOption = Annotated[
     str | None,
-    typer.Option("--lake", help="Lake folder (default: $LOGLAKE_LAKE, then loglake.toml, then ./lake)."),
+    typer.Option(
+        "--lake", help="Lake folder or s3://bucket/prefix (default: $LOGLAKE_LAKE, then loglake.toml, then ./lake)."
+    ),
 ]
 
 
@@ -58,7 +63,7 @@ def _engine(name: str, config: Config, opened: Lake) -> QueryEngine:
 
         return AthenaEngine(
             workgroup=config.athena.get("workgroup", "primary"),
-            database=config.athena.get("database", "default"),
+            database=config.athena.get("database", "loglake"),
             output_location=config.athena.get("output_location") or None,
         )
     raise typer.BadParameter("--engine must be duckdb or athena")

@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from loglake.errors import ConfigError
+
 _TRACE_HEADERS = (
     b"Traceback (most recent call last):",
     b"Caused by:",
@@ -32,7 +34,12 @@ class EventBoundary:
 
     @classmethod
     def from_regex(cls, regex: str | None) -> EventBoundary:
-        return cls(re.compile(regex.encode()) if regex else None)
+        if not regex:
+            return cls(None)
+        try:
+            return cls(re.compile(regex.encode()))
+        except re.error as exc:
+            raise ConfigError(f"--multiline-start {regex!r} is not a valid regular expression: {exc}") from None
 
     def continues(self, line: bytes, event_lines: list[bytes]) -> bool:
         """True when `line` (without its terminator) belongs to the event made of `event_lines` so far."""
