@@ -33,9 +33,16 @@ def cost_usd(bytes_scanned: int) -> float:
 
 
 def _convert(value: str | None, type_: str) -> Any:
+    """Athena returns text; give numbers, booleans, dates and UTC timestamps their Python types."""
     if value is None:
         return None
-    kind = type_.lower().split("(")[0]
+    try:
+        return _typed(value, type_.lower().split("(")[0])
+    except ValueError:
+        return value  # a form not handled here (a named zone, a row, a map): shown as Athena wrote it
+
+
+def _typed(value: str, kind: str) -> Any:
     if kind in ("tinyint", "smallint", "integer", "int", "bigint"):
         return int(value)
     if kind in ("double", "float", "real"):
@@ -99,7 +106,7 @@ class AthenaEngine:
         if status["State"] != "SUCCEEDED":
             reason = status.get("StateChangeReason") or status.get("AthenaError", {}).get("ErrorMessage") or "no reason"
             raise QueryError(f"Athena query {query_id} {status['State'].lower()}: {' '.join(str(reason).split())}")
-        columns, types, rows = self._results(query_id)
+        columns, types, rows = self._results(query_id, header_row=execution.get("StatementType") == "DML")
         scanned = int(execution.get("Statistics", {}).get("DataScannedInBytes", 0))
         stats = {
             "engine": "athena",
@@ -122,7 +129,8 @@ class AthenaEngine:
             time.sleep(pause)
             pause = min(pause * 1.5, 2.0)
 
-    def _results(self, query_id: str) -> tuple[list[str], list[str], list[tuple[Any, ...]]]:
+    def _results(self, query_id: str, *, header_row: bool) -> tuple[list[str], list[str], list[tuple[Any, ...]]]:
+        """All rows, page by page; a SELECT's (DML's) first row repeats the column names and is skipped."""
         columns: list[str] = []
         types: list[str] = []
         rows: list[tuple[Any, ...]] = []
@@ -139,8 +147,8 @@ class AthenaEngine:
                 columns = [c["Name"] for c in info]
                 types = [c.get("Type", "varchar") for c in info]
             data = result.get("Rows", [])
-            if first_page and data and [d.get("VarCharValue") for d in data[0]["Data"]] == columns:
-                data = data[1:]  # a SELECT's first row repeats the column names
+            if first_page and header_row:
+                data = data[1:]
             for row in data:
                 values = [d.get("VarCharValue") for d in row["Data"]]
                 rows.append(tuple(_convert(v, t) for v, t in zip(values, types, strict=False)))
