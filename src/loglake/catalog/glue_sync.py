@@ -99,7 +99,8 @@ def _same(existing: dict[str, Any], wanted: dict[str, Any]) -> bool:
         descriptor.get("Columns") == wanted["StorageDescriptor"]["Columns"]
         and descriptor.get("Location") == wanted["StorageDescriptor"]["Location"]
         and existing.get("PartitionKeys", []) == wanted.get("PartitionKeys", [])
-        and existing.get("Parameters", {}) == wanted["Parameters"]
+        # Glue and Athena add parameters of their own (transient_lastDdlTime, ...): compare ours only.
+        and all(existing.get("Parameters", {}).get(k) == v for k, v in wanted["Parameters"].items())
     )
 
 
