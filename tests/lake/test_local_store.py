@@ -48,6 +48,7 @@ def test_put_if_is_a_compare_and_swap(tmp_path: Path) -> None:
     assert store.put_if("doc.json", b"v2", version)
     assert not store.put_if("doc.json", b"v3", version)  # stale version
     assert store.get("doc.json") == b"v2"
+    assert list(store.list("")) == ["doc.json"]  # the lock files are not objects
 
 
 def test_concurrent_compare_and_swap_loses_no_update(tmp_path: Path) -> None:

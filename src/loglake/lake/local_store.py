@@ -73,9 +73,10 @@ class LocalStore:
         if not folder.is_dir():
             return
         keys = []
-        for dirpath, _dirs, files in os.walk(folder):
+        for dirpath, dirs, files in os.walk(folder):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]  # .locks/ holds compare-and-swap locks, not objects
             for name in files:
-                if name.startswith(".tmp-"):
+                if name.startswith("."):  # .tmp-* are writes in progress
                     continue
                 key = (Path(dirpath) / name).relative_to(self.root).as_posix()
                 if key.startswith(prefix):
