@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from loglake.aws_calls import call_aws
 from loglake.catalog.athena_ddl import (
     ATHENA_TYPES,
     JSON_SERDE,
@@ -114,15 +115,7 @@ class GlueCatalog:
         self.database = database
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            return getattr(self.client, operation)(**kwargs)
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            raise CatalogError(f"Glue refused {operation}: {error.get('Code')}: {error.get('Message')}") from None
-        except BotoCoreError as exc:
-            raise CatalogError(f"Glue call {operation} failed: {exc}") from None
+        return call_aws(self.client, "Glue", CatalogError, operation, **kwargs)
 
     def _exists(self, operation: str, **kwargs: Any) -> dict[str, Any] | None:
         from botocore.exceptions import ClientError

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from loglake.aws_calls import call_aws
 from loglake.errors import QueryError
 from loglake.query.dialect import read_only_statement
 from loglake.query.engine import QueryResult
@@ -74,15 +75,7 @@ class AthenaEngine:
         self.max_wait_s = max_wait_s
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            return getattr(self.client, operation)(**kwargs)
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            raise QueryError(f"Athena refused {operation}: {error.get('Code')}: {error.get('Message')}") from None
-        except BotoCoreError as exc:
-            raise QueryError(f"Athena call {operation} failed: {exc}") from None
+        return call_aws(self.client, "Athena", QueryError, operation, **kwargs)
 
     def query(self, sql: str, *, dialect: str = "athena") -> QueryResult:
         if dialect != "athena":
