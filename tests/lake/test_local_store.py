@@ -76,3 +76,13 @@ def test_keys_cannot_escape_the_lake(tmp_path: Path) -> None:
     with pytest.raises(StoreError):
         store.put("../outside", b"x")
     assert not (tmp_path / "outside").exists()
+
+
+def test_version_changes_on_every_rewrite_without_reading_the_object(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    assert store.version("raw/x") is None
+    store.put("raw/x", b"same")
+    first = store.version("raw/x")
+    assert first is not None and store.version("raw/x") == first
+    store.put("raw/x", b"same")  # rewritten with the same bytes: still a new object
+    assert store.version("raw/x") != first

@@ -2,8 +2,8 @@
 
 The payload is the same everywhere: base64 of gzip of JSON {messageType, logGroup, logStream,
 logEvents[{id, timestamp, message}]}. A Lambda subscription wraps it in {"awslogs": {"data": ...}};
-a Kinesis Data Firehose transformation delivers one per record in {"records": [{"recordId", "data"}]}.
-Only the envelope differs, so it is decoded here, once.
+a Kinesis Data Firehose transformation delivers one per record in {"records": [{"recordId", "data"}]}
+(handlers/firehose.py decodes each record on its own, to answer it on its own).
 """
 
 from __future__ import annotations
@@ -61,13 +61,3 @@ def subscription_payload(event: Mapping[str, Any]) -> LogsPayload:
         raise EventError("not a CloudWatch Logs subscription event: no awslogs.data") from None
     return decode_payload(str(data))
 
-
-def firehose_payloads(event: Mapping[str, Any]) -> list[tuple[str, LogsPayload]]:
-    """(recordId, payload) for each record of a Firehose transformation event."""
-    records = event.get("records") if isinstance(event, Mapping) else None
-    if not isinstance(records, list):
-        raise EventError("not a Kinesis Data Firehose event: no 'records' list")
-    try:
-        return [(str(record["recordId"]), decode_payload(str(record["data"]))) for record in records]
-    except (KeyError, TypeError):
-        raise EventError("Firehose record lacks recordId or data") from None

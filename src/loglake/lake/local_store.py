@@ -91,7 +91,12 @@ class LocalStore:
         yield path
 
     def version(self, key: str) -> str | None:
-        return self.read_versioned(key)[1]
+        # Every write replaces the file (a new inode and mtime), so stat tells a rewrite without reading it.
+        try:
+            stat = self._path(key).stat()
+        except FileNotFoundError:
+            return None
+        return f"{stat.st_ino:x}-{stat.st_mtime_ns:x}-{stat.st_size:x}"
 
     def read_versioned(self, key: str) -> tuple[bytes | None, str | None]:
         path = self._path(key)

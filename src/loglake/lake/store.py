@@ -45,7 +45,10 @@ class Store(Protocol):
         ...
 
     def version(self, key: str) -> str | None:
-        """The object's version token (as read_versioned gives it) without its body; None if missing."""
+        """A token that changes whenever the object is rewritten, read without its body; None if missing.
+
+        Only compared with itself (ETL manifests); compare-and-swap uses read_versioned's token.
+        """
         ...
 
     def read_versioned(self, key: str) -> tuple[bytes | None, str | None]:
