@@ -131,3 +131,13 @@ def s3_lake(aws: str, tmp_path: Path) -> Lake:
     lake = open_lake("s3://loglake-test/lake")
     lake.store.cache_dir = tmp_path / "cache"  # type: ignore[attr-defined]
     return lake
+
+
+@pytest.fixture(autouse=True)
+def cold_lambda_container() -> Iterator[None]:
+    """Handlers build their lake once per container (lru_cache): every test starts and ends with a cold one."""
+    from loglake.handlers.environment import lake_from_environment
+
+    lake_from_environment.cache_clear()
+    yield
+    lake_from_environment.cache_clear()

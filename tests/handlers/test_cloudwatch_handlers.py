@@ -6,7 +6,6 @@ import base64
 import copy
 import gzip
 import json
-from collections.abc import Iterator
 
 import pytest
 
@@ -14,7 +13,6 @@ from conftest import load_event
 from loglake.aws_events.cloudwatch_logs_event import decode_payload, subscription_payload
 from loglake.errors import EventError
 from loglake.handlers import firehose, subscription
-from loglake.handlers.environment import lake_from_environment
 from loglake.lake.open import Lake
 from loglake.lake.raw_zone import decode_batch
 from loglake.pipeline import pending_raw_objects, run_etl
@@ -23,11 +21,8 @@ from loglake.transform.settings import EtlSettings
 
 
 @pytest.fixture(autouse=True)
-def lake_env(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def lake_env(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOGLAKE_LAKE", lake.store.uri)
-    lake_from_environment.cache_clear()
-    yield
-    lake_from_environment.cache_clear()
 
 
 def test_subscription_event_lands_with_cloudwatch_ids(lake: Lake) -> None:

@@ -7,7 +7,6 @@ import pytest
 
 from loglake.errors import EventError
 from loglake.handlers import collector
-from loglake.handlers.environment import lake_from_environment
 from loglake.lake.open import Lake
 
 SCHEDULED_EVENT = {  # the shape EventBridge sends on a schedule
@@ -34,12 +33,8 @@ def test_scheduled_collector_keeps_its_state_in_the_s3_lake(s3_lake: Lake, monke
         )
     monkeypatch.setenv("LOGLAKE_LAKE", "s3://loglake-test/lake")
     monkeypatch.setenv("LOGLAKE_LOG_GROUPS", "/svc/*")
-    lake_from_environment.cache_clear()
-    try:
-        first = collector.handler(SCHEDULED_EVENT, context=None)
-        second = collector.handler(SCHEDULED_EVENT, context=None)
-    finally:
-        lake_from_environment.cache_clear()
+    first = collector.handler(SCHEDULED_EVENT, context=None)
+    second = collector.handler(SCHEDULED_EVENT, context=None)
     assert (first["groups"], first["streams"], first["events"], first["objects_written"]) == (2, 2, 6, 2)
     assert (second["objects_written"], second["objects_unchanged"]) == (0, 2)
     assert sorted(s3_lake.store.list("state/cloudwatch/")) == [

@@ -9,7 +9,6 @@ import pytest
 from conftest import load_event
 from loglake.errors import EventError, RawObjectError
 from loglake.handlers import etl as etl_handler
-from loglake.handlers.environment import lake_from_environment
 from loglake.lake.open import Lake
 from loglake.query.engine import DuckDBEngine
 from loglake.sources.local_files import FileSource, FileSourceOptions
@@ -33,7 +32,6 @@ def test_lambda_handler_processes_a_key_with_spaces_and_special_characters(
     assert " " not in key and "%2F" in key
 
     monkeypatch.setenv("LOGLAKE_LAKE", lake.store.uri)
-    lake_from_environment.cache_clear()
     response = etl_handler.handler(_event_for(key), context=None)
     assert response == {"processed": [key], "already_done": []}
     again = etl_handler.handler(_event_for(key), context=None)  # a duplicate notification is harmless
@@ -41,7 +39,6 @@ def test_lambda_handler_processes_a_key_with_spaces_and_special_characters(
     with DuckDBEngine(lake.store) as engine:
         rows = engine.query("SELECT log_group, level, raw_object FROM logs ORDER BY event_id").rows
     assert rows == [("/aws/lambda/my fn", "ERROR", key), ("/aws/lambda/my fn", None, key)]
-    lake_from_environment.cache_clear()
 
 
 def test_events_for_another_bucket_or_layout_are_refused(lake: Lake) -> None:
@@ -53,7 +50,6 @@ def test_events_for_another_bucket_or_layout_are_refused(lake: Lake) -> None:
 
 def test_handler_needs_to_know_where_the_lake_is(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LOGLAKE_LAKE", raising=False)
-    lake_from_environment.cache_clear()
     with pytest.raises(EventError, match="LOGLAKE_LAKE is not set"):
         etl_handler.handler(load_event("s3_object_created"), context=None)
 
@@ -68,12 +64,10 @@ def test_the_s3_path_reads_raw_from_s3_and_writes_clean_to_s3(
     assert object_key.startswith("lake/raw/")
 
     monkeypatch.setenv("LOGLAKE_LAKE", "s3://loglake-test/lake")
-    lake_from_environment.cache_clear()
     assert etl_handler.handler(_event_for(object_key, bucket="loglake-test"), context=None) == {
         "processed": [key],
         "already_done": [],
     }
-    lake_from_environment.cache_clear()
     outputs = sorted(s3_lake.store.list("clean/")) + sorted(s3_lake.store.list("quarantine/"))
     assert [o.split("/")[0] for o in outputs] == ["clean", "clean", "quarantine"]
     with DuckDBEngine(s3_lake.store) as engine:
@@ -104,9 +98,7 @@ def test_raw_and_clean_in_different_buckets(aws: str, tmp_path: Path, monkeypatc
 
     monkeypatch.setenv("LOGLAKE_LAKE", "s3://clean-bucket/lake")
     monkeypatch.setenv("LOGLAKE_RAW", "s3://raw-bucket/logs")
-    lake_from_environment.cache_clear()
     assert etl_handler.handler(_event_for(raw_keys[0], bucket="raw-bucket"), context=None)["processed"] == [key]
-    lake_from_environment.cache_clear()
     clean = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="clean-bucket")["Contents"])
     assert [k.split("/")[1] for k in clean] == ["clean", "schema", "state", "state"]
     assert not any(
