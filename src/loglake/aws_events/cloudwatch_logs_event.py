@@ -60,4 +60,3 @@ def subscription_payload(event: Mapping[str, Any]) -> LogsPayload:
     except (KeyError, TypeError):
         raise EventError("not a CloudWatch Logs subscription event: no awslogs.data") from None
     return decode_payload(str(data))
-

@@ -21,37 +21,35 @@ from loglake.transform.settings import OUTPUT_FORMATS
 
 DEFAULT_TABLE = "logs"
 _PARTITION_TYPES = {"dt": "DATE", "hour": "INTEGER"}
-HIVE_OPTIONS = "hive_partitioning = true, hive_types = {'dt': DATE, 'hour': INTEGER}"
+HIVE_OPTIONS = (
+    "hive_partitioning = true, hive_types = {" + ", ".join(f"'{k}': {v}" for k, v in _PARTITION_TYPES.items()) + "}"
+)
 
 
 def _has(store: Store, prefix: str, suffix: str) -> bool:
     return any(key.endswith(suffix) for key in store.list(prefix))
 
 
-def table_columns(schema: TableSchema | None) -> dict[str, str]:
-    if schema is None:
-        return dict(ENVELOPE)
-    return {c.name: c.type for c in schema.columns}
-
-
 def clean_view_sql(con: Any, store: Store, table: str, schema: TableSchema | None) -> str:
-    columns = table_columns(schema)
-    parts = []
+    columns = dict(ENVELOPE) if schema is None else {c.name: c.type for c in schema.columns}
+    typed = dict(columns, **_PARTITION_TYPES)
     prefix = f"{CLEAN_PREFIX}{table}/"
-    if _has(store, prefix, OUTPUT_FORMATS["parquet"]):
+    suffixes = {suffix for key in store.list(prefix) for suffix in OUTPUT_FORMATS.values() if key.endswith(suffix)}
+    parts = []
+    if OUTPUT_FORMATS["parquet"] in suffixes:
         source = (
             f"read_parquet({sql_string(store.glob(prefix + '*/*/*.parquet'))}, union_by_name = true, {HIVE_OPTIONS})"
         )
         present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
-        parts.append(_select(dict(columns, **_PARTITION_TYPES), present, source))
-    if _has(store, prefix, OUTPUT_FORMATS["jsonl"]):
+        parts.append(_select(typed, present, source))
+    if OUTPUT_FORMATS["jsonl"] in suffixes:
         source = (
             f"read_json({sql_string(store.glob(prefix + '*/*/*.json.gz'))}, format = 'newline_delimited', "
             f"columns = {sql_struct(columns)}, {HIVE_OPTIONS})"
         )
-        parts.append(_select(dict(columns, **_PARTITION_TYPES), set(columns) | set(_PARTITION_TYPES), source))
+        parts.append(_select(typed, set(typed), source))
     if not parts:
-        parts.append(_select(dict(columns, **_PARTITION_TYPES), set(), "(SELECT 1) AS empty WHERE false"))
+        parts.append(_select(typed, set(), "(SELECT 1) AS empty WHERE false"))
     return f"CREATE OR REPLACE VIEW {quote_identifier(table)} AS " + " UNION ALL ".join(parts)
 
 
