@@ -78,7 +78,8 @@ class GroupCheckpoint:
 @dataclass
 class CollectReport:
     groups: int = 0
-    streams: set[str] = field(default_factory=set)
+    streams: set[tuple[str, str]] = field(default_factory=set)
+    """(log group, stream) pairs seen."""
     events: int = 0
     bytes: int = 0
     """Compressed bytes written to the raw zone."""
@@ -222,7 +223,7 @@ class CloudWatchCollector:
     def _write_stream_slice(self, group: str, stream: str, slice_start: int, events: dict[str, dict[str, Any]]) -> None:
         """Write the (stream, slice) objects; only ever a superset of what they held (retention may have
         expired events since, and those must not vanish from the lake)."""
-        self.report.streams.add(f"{group}\0{stream}")
+        self.report.streams.add((group, stream))
         self.report.events += len(events)
         prefix = stream_prefix(SOURCE, group, stream) + f"{slice_start:013d}-"
         existing: dict[str, bytes] = {}
