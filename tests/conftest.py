@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import json
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -14,6 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from loglake.lake.open import Lake, open_lake
 from loglake.pipeline import pending_raw_objects, run_etl
@@ -23,6 +30,8 @@ from loglake.transform.etl import EtlResult
 from loglake.transform.settings import EtlSettings
 
 EVENTS = Path(__file__).parent / "events"
+MOTO_SERVER = Path(__file__).parent / "moto_server.py"
+"""moto's server, with CloudFormation models for what the deploy template uses (see that file)."""
 
 
 def load_event(name: str) -> dict[str, Any]:
@@ -63,27 +72,49 @@ def query(lake: Lake) -> Callable[[str], list[tuple[Any, ...]]]:
     return run
 
 
-def _start_moto(extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
+def _start_moto(
+    extra_env: dict[str, str] | None = None, tls: tuple[Path, Path] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`tls` (certificate, key) serves HTTPS, which bucket policies that demand aws:SecureTransport need."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    tls_args = ["-c", str(tls[0]), "-k", str(tls[1])] if tls else []
     server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port), *tls_args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ, **(extra_env or {})},
     )
-    endpoint = f"http://127.0.0.1:{port}"
+    endpoint = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+    context = ssl.create_default_context(cafile=str(tls[0])) if tls else None
     deadline = time.monotonic() + 30
     while True:
         try:
-            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()
+            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1, context=context).close()
             return server, endpoint
         except OSError:
             if time.monotonic() > deadline or server.poll() is not None:
                 server.kill()
                 raise RuntimeError("the moto server did not start") from None
             time.sleep(0.2)
+
+
+def reset_and_point_boto3_at(endpoint: str, monkeypatch: pytest.MonkeyPatch, ca_bundle: Path | None = None) -> str:
+    """Point boto3 at a freshly reset moto server (through boto3's own AWS_ENDPOINT_URL convention)."""
+    context = ssl.create_default_context(cafile=str(ca_bundle)) if ca_bundle else None
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    urllib.request.urlopen(request, timeout=10, context=context).close()
+    for name in [n for n in os.environ if n.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # never probe the instance metadata address
+    if ca_bundle:
+        monkeypatch.setenv("AWS_CA_BUNDLE", str(ca_bundle))
+    return endpoint
 
 
 @pytest.fixture(scope="session")
@@ -110,17 +141,49 @@ def moto_auth_endpoint() -> Iterator[str]:
 
 @pytest.fixture
 def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Point boto3 at a freshly reset moto server (through boto3's own AWS_ENDPOINT_URL convention)."""
-    request = urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
-    urllib.request.urlopen(request, timeout=10).close()
-    for name in [n for n in os.environ if n.startswith("AWS_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # never probe the instance metadata address
-    return moto_endpoint
+    return reset_and_point_boto3_at(moto_endpoint, monkeypatch)
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "moto.pem", folder / "moto.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture(scope="session")
+def moto_tls_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A moto server over TLS: deployed buckets deny requests without aws:SecureTransport, as on AWS."""
+    cert, key = _self_signed(tmp_path_factory.mktemp("tls"))
+    server, endpoint = _start_moto(tls=(cert, key))
+    try:
+        yield endpoint, cert
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture
+def aws_tls(moto_tls_endpoint: tuple[str, Path], monkeypatch: pytest.MonkeyPatch) -> str:
+    endpoint, cert = moto_tls_endpoint
+    return reset_and_point_boto3_at(endpoint, monkeypatch, ca_bundle=cert)
 
 
 @pytest.fixture
@@ -136,8 +199,11 @@ def s3_lake(aws: str, tmp_path: Path) -> Lake:
 @pytest.fixture(autouse=True)
 def cold_lambda_container() -> Iterator[None]:
     """Handlers build their lake once per container (lru_cache): every test starts and ends with a cold one."""
+    from loglake.handlers import etl
     from loglake.handlers.environment import lake_from_environment
 
     lake_from_environment.cache_clear()
+    etl._catalogued.clear()
     yield
     lake_from_environment.cache_clear()
+    etl._catalogued.clear()

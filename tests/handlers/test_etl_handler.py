@@ -33,9 +33,9 @@ def test_lambda_handler_processes_a_key_with_spaces_and_special_characters(
 
     monkeypatch.setenv("LOGLAKE_LAKE", lake.store.uri)
     response = etl_handler.handler(_event_for(key), context=None)
-    assert response == {"processed": [key], "already_done": []}
+    assert response == {"processed": [key], "already_done": [], "catalog_updated": False}  # no Glue configured
     again = etl_handler.handler(_event_for(key), context=None)  # a duplicate notification is harmless
-    assert again == {"processed": [], "already_done": [key]}
+    assert again == {"processed": [], "already_done": [key], "catalog_updated": False}
     with DuckDBEngine(lake.store) as engine:
         rows = engine.query("SELECT log_group, level, raw_object FROM logs ORDER BY event_id").rows
     assert rows == [("/aws/lambda/my fn", "ERROR", key), ("/aws/lambda/my fn", None, key)]
@@ -67,6 +67,7 @@ def test_the_s3_path_reads_raw_from_s3_and_writes_clean_to_s3(
     assert etl_handler.handler(_event_for(object_key, bucket="loglake-test"), context=None) == {
         "processed": [key],
         "already_done": [],
+        "catalog_updated": False,
     }
     outputs = sorted(s3_lake.store.list("clean/")) + sorted(s3_lake.store.list("quarantine/"))
     assert [o.split("/")[0] for o in outputs] == ["clean", "clean", "quarantine"]

@@ -74,6 +74,7 @@ def clean_table_input(schema: TableSchema, location: str) -> dict[str, Any]:
 
 
 def raw_table_input(location: str) -> dict[str, Any]:
+    """`location` is the lake's, or the raw bucket's when the raw zone has its own."""
     root = f"{lake_location(location)}{RAW_PREFIX}"
     return {
         "Name": "raw_events",
@@ -127,7 +128,9 @@ class GlueCatalog:
                 return None
             raise CatalogError(f"Glue refused {operation}: {exc}") from None
 
-    def sync(self, store: Store, location: str, *, partitions: bool = False) -> SyncReport:
+    def sync(
+        self, store: Store, location: str, *, partitions: bool = False, raw_location: str | None = None
+    ) -> SyncReport:
         report = SyncReport()
         if self._exists("get_database", Name=self.database) is None:
             self._call("create_database", DatabaseInput={"Name": self.database, "Description": "loglake tables"})
@@ -137,7 +140,7 @@ class GlueCatalog:
             schema = registry.get(table)
             if schema is not None:
                 wanted.append(clean_table_input(schema, location))
-        wanted += [raw_table_input(location), quarantine_table_input(location)]
+        wanted += [raw_table_input(raw_location or location), quarantine_table_input(location)]
         for table_input in wanted:
             found = self._exists("get_table", DatabaseName=self.database, Name=table_input["Name"])
             if found is None:

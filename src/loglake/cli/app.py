@@ -1,4 +1,5 @@
-"""`loglake`: ingest, collect, import-export, etl, query, saved, verify, tables, ddl, catalog sync, init, demo.
+"""`loglake`: ingest, collect, import-export, etl, query, saved, verify, tables, ddl, catalog sync, init, demo,
+package, template, deploy, destroy.
 
 Every command that works on a lake takes --lake (see loglake.config); errors are one line, exit code 1.
 """
@@ -17,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from loglake import __version__
+from loglake.cli import deploy_commands
 from loglake.config import Config, load_config
 from loglake.errors import LoglakeError
 from loglake.lake.open import Lake, open_lake
@@ -432,7 +434,9 @@ def catalog_sync(
 
     config, opened = _open(lake)
     name = database or config.athena.get("database", "loglake")
-    report = GlueCatalog(name).sync(opened.store, location or config.lake, partitions=partitions)
+    report = GlueCatalog(name).sync(
+        opened.store, location or config.lake, partitions=partitions, raw_location=config.raw
+    )
     out.print(
         f"catalog {escape(name)}: created {report.created or 'none'}, updated {report.updated or 'none'}, "
         f"unchanged {report.unchanged or 'none'}"
@@ -451,6 +455,10 @@ def demo(
 
     if not run_demo(lake, events, out, err, workers=workers):
         raise typer.Exit(1)
+
+
+for _command in (deploy_commands.package, deploy_commands.template, deploy_commands.deploy, deploy_commands.destroy):
+    app.command()(_command)
 
 
 @app.command()

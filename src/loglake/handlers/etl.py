@@ -1,19 +1,25 @@
 """The ETL Lambda, on the raw bucket's ObjectCreated notifications.
 
 `handle_s3_event` is the whole behaviour and is what the local pipeline calls; `handler` only finds
-the lake in the environment (LOGLAKE_LAKE, LOGLAKE_ETL_FORMAT).
+the lake in the environment (LOGLAKE_LAKE, LOGLAKE_RAW, LOGLAKE_ETL_FORMAT) and, with
+LOGLAKE_GLUE_DATABASE set, keeps the Glue tables in step with the schema registry.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
 from loglake.aws_events.s3_event import s3_records
 from loglake.handlers.environment import etl_settings_from_environment, lake_from_environment
 from loglake.lake.open import Lake
+from loglake.lake.schema_registry import SchemaRegistry
 from loglake.transform.etl import EtlResult, process_raw_object
 from loglake.transform.settings import EtlSettings
+
+_catalogued: dict[str, int] = {}
+"""Registry version of each table as last written to Glue by this container."""
 
 
 def handle_s3_event(
@@ -34,9 +40,31 @@ def handle_s3_event(
     return results
 
 
+def sync_catalog_if_changed(lake: Lake, database: str) -> bool:
+    """Update the Glue tables when a schema changed since this container last did (a cold start counts).
+
+    Glue is only asked when the registry moved, so a warm ETL costs no catalog calls per object."""
+    registry = SchemaRegistry(lake.store)
+    versions = {table: schema.version for table in registry.tables() if (schema := registry.get(table)) is not None}
+    if versions == _catalogued:
+        return False
+    from loglake.catalog.glue_sync import GlueCatalog
+
+    raw = os.environ.get("LOGLAKE_RAW") or None
+    GlueCatalog(database).sync(lake.store, os.environ["LOGLAKE_LAKE"], raw_location=raw)
+    _catalogued.clear()
+    _catalogued.update(versions)
+    return True
+
+
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
-    results = handle_s3_event(event, lake_from_environment(), etl_settings_from_environment())
+    lake = lake_from_environment()
+    results = handle_s3_event(event, lake, etl_settings_from_environment())
+    processed = [r.manifest.raw_object for r in results if not r.skipped]
+    database = os.environ.get("LOGLAKE_GLUE_DATABASE")
+    catalog_updated = bool(database and processed and sync_catalog_if_changed(lake, database))
     return {
-        "processed": [r.manifest.raw_object for r in results if not r.skipped],
+        "processed": processed,
         "already_done": [r.manifest.raw_object for r in results if r.skipped],
+        "catalog_updated": catalog_updated,
     }

@@ -1,0 +1,122 @@
+"""`loglake package`, `template`, `deploy` and `destroy`: from a clone to a running stack on AWS."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from loglake.deploy.package import Artifact, build_artifact
+from loglake.deploy.stack import Change, StackDeployer
+from loglake.deploy.template import build_template
+from loglake.query.saved_queries import parse_params
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+RuntimeOption = Annotated[str, typer.Option(help="Lambda runtime: python3.12 or python3.13.")]
+ArchitectureOption = Annotated[str, typer.Option(help="x86_64 or arm64 (Graviton, about 20% cheaper).")]
+SubscribeOption = Annotated[
+    list[str] | None, typer.Option("--subscribe", help="Also deliver this log group in real time (repeatable).")
+]
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2**20:.1f} MiB"
+
+
+def _describe(artifact: Artifact) -> str:
+    parts = ", ".join(f"{escape(name)} {_mib(size)}" for name, size in artifact.largest[:3])
+    return (
+        f"{artifact.path}: {_mib(artifact.zipped_bytes)} zipped, {_mib(artifact.unzipped_bytes)} unzipped "
+        f"of Lambda's 250 MiB, {artifact.files} files (largest: {parts})"
+    )
+
+
+def _build(out_path: Path, runtime: str, architecture: str) -> Artifact:
+    with err.status(f"fetching {runtime}/{architecture} wheels and zipping the artifact..."):
+        return build_artifact(out_path, runtime, architecture)
+
+
+def package(
+    output: Annotated[Path, typer.Option("--out", help="Where to write the zip.")] = Path("dist/loglake-lambda.zip"),
+    runtime: RuntimeOption = "python3.12",
+    architecture: ArchitectureOption = "x86_64",
+) -> None:
+    """Build the Lambda artifact (no docker): manylinux wheels for the runtime, plus loglake."""
+    out.print(_describe(_build(output, runtime, architecture)))
+
+
+def template(subscribe: SubscribeOption = None) -> None:
+    """Print the CloudFormation template (JSON) that `loglake deploy` deploys."""
+    out.print(json.dumps(build_template(subscribe or []), indent=2), markup=False)
+
+
+def _show_changes(changes: list[Change]) -> None:
+    table = Table("action", "resource", "type", "replacement", title=f"{len(changes)} changes")
+    for change in changes:
+        table.add_row(change.action, change.logical_id, change.resource_type, change.replacement or "-")
+    err.print(table)
+
+
+def deploy(
+    stack: Annotated[str, typer.Option("--stack", help="CloudFormation stack name.")],
+    log_group: Annotated[
+        list[str] | None, typer.Option("--log-group", help="Log group (or prefix*) to collect (repeatable).")
+    ] = None,
+    subscribe: SubscribeOption = None,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", help="Template parameter NAME=VALUE (repeatable).")
+    ] = None,
+    artifact_path: Annotated[
+        Path | None, typer.Option("--artifact", help="A zip from `loglake package` (default: build one now).")
+    ] = None,
+    runtime: RuntimeOption = "python3.12",
+    architecture: ArchitectureOption = "x86_64",
+    yes: Annotated[bool, typer.Option("--yes", help="Execute the change set without asking.")] = False,
+) -> None:
+    """Deploy or update the stack through a CloudFormation change set, showing the changes and progress."""
+    parameters = {"Runtime": runtime, "Architecture": architecture, **parse_params(param or [])}
+    if log_group:
+        parameters["LogGroups"] = ",".join(log_group)
+    if artifact_path is None:
+        artifact = _build(Path("dist/loglake-lambda.zip"), runtime, architecture)
+    else:
+        import hashlib
+
+        data = artifact_path.read_bytes()
+        artifact = Artifact(artifact_path, hashlib.sha256(data).hexdigest(), len(data), 0, 0, [])
+    err.print(_describe(artifact) if artifact.files else f"artifact {artifact_path}")
+
+    def confirm(changes: list[Change]) -> bool:
+        _show_changes(changes)
+        return yes or typer.confirm(f"Execute these {len(changes)} changes on stack {stack}?", err=True)
+
+    result = StackDeployer(stack).deploy(
+        artifact, parameters, subscribe=subscribe or [], confirm=confirm, on_event=lambda line: err.print(escape(line))
+    )
+    if not result.changes and not result.executed:
+        out.print(f"stack {escape(stack)} is up to date")
+    elif not result.executed:
+        out.print("change set discarded; nothing was changed")
+        return
+    for name, value in sorted(result.outputs.items()):
+        out.print(f"{name}: {escape(value)}")
+
+
+def destroy(
+    stack: Annotated[str, typer.Option("--stack", help="CloudFormation stack name.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete the stack's functions, roles, schedule and workgroup. The buckets (the lake) are kept."""
+    if not yes and not typer.confirm(
+        f"Delete stack {stack}? Its functions stop; its raw, lake and results buckets are retained.", err=True
+    ):
+        raise typer.Exit(1)
+    StackDeployer(stack).destroy(on_event=lambda line: err.print(escape(line)))
+    out.print(f"stack {escape(stack)} deleted; the buckets and their data remain")

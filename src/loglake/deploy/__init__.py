@@ -1,0 +1,1 @@
+"""Deployment to AWS: the CloudFormation template, the Lambda artifact, and the stack commands."""

@@ -1,0 +1,211 @@
+"""The tests' moto server, with CloudFormation support for what loglake's template uses and moto 5.2.5 skips.
+
+moto's CloudFormation creates S3 buckets with their encryption only; it ignores public-access blocks,
+ownership controls, versioning and notifications, and has no model for bucket policies, Glue databases
+or Athena workgroups (it logs "No Moto CloudFormation support" and creates nothing). This module fills
+those gaps by calling moto's own S3, Glue and Athena backends with the template's properties, so the
+test reads them back through the real S3/Glue/Athena APIs. Nothing here decides what a test sees: a
+property missing from the template is missing from the bucket.
+
+Run as `python tests/moto_server.py -H 127.0.0.1 -p PORT` (the arguments of `python -m moto.server`).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from fnmatch import fnmatchcase
+from typing import Any
+
+from flask import has_request_context, request
+from moto.athena.models import athena_backends
+from moto.cloudformation.models import CloudFormationBackend
+from moto.core.common_models import CloudFormationModel
+from moto.glue.models import glue_backends
+from moto.iam.access_control import PermissionResult
+from moto.s3.models import FakeBucket, s3_backends
+from moto.utilities.utils import get_partition
+
+
+def _s3(account_id: str, region_name: str) -> Any:
+    return s3_backends[account_id][get_partition(region_name)]
+
+
+def _notification(properties: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's NotificationConfiguration in the shape moto's S3 XML parser produces."""
+    functions = []
+    for index, config in enumerate(properties.get("LambdaConfigurations", [])):
+        rules = config.get("Filter", {}).get("S3Key", {}).get("Rules", [])
+        entry: dict[str, Any] = {
+            "Id": f"lambda-{index}",
+            "CloudFunction": config["Function"],
+            "Event": [config["Event"]],
+        }
+        if rules:
+            entry["Filter"] = {"S3Key": {"FilterRule": [{"Name": r["Name"], "Value": r["Value"]} for r in rules]}}
+        functions.append(entry)
+    return {"CloudFunctionConfiguration": functions} if functions else {}
+
+
+_create_bucket = FakeBucket.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+
+def _create_bucket_with_settings(
+    cls: type[FakeBucket], resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kw: Any
+) -> FakeBucket:
+    bucket = _create_bucket(cls, resource_name, cloudformation_json, account_id, region_name, **kw)
+    properties = cloudformation_json.get("Properties", {})
+    backend = _s3(account_id, region_name)
+    if "PublicAccessBlockConfiguration" in properties:
+        backend.put_public_access_block(bucket.name, properties["PublicAccessBlockConfiguration"])
+    if "OwnershipControls" in properties:
+        rule = properties["OwnershipControls"]["Rules"][0]["ObjectOwnership"]
+        backend.put_bucket_ownership_controls(bucket.name, {"Rule": {"ObjectOwnership": rule}})
+    if "VersioningConfiguration" in properties:
+        backend.put_bucket_versioning(bucket.name, properties["VersioningConfiguration"]["Status"])
+    if "NotificationConfiguration" in properties:
+        bucket.set_notification_configuration(_notification(properties["NotificationConfiguration"]))
+    return bucket
+
+
+FakeBucket.create_from_cloudformation_json = classmethod(_create_bucket_with_settings)  # type: ignore[assignment]
+
+
+CONDITIONS: dict[str, Callable[[str, str], bool]] = {
+    "Bool": lambda expected, actual: actual.lower() == expected.lower(),
+    "NumericLessThan": lambda expected, actual: float(actual) < float(expected),
+    "StringEquals": lambda expected, actual: actual == expected,
+    "StringLike": lambda expected, actual: fnmatchcase(actual, expected),
+}
+
+
+def _listed(value: Any) -> list[str]:
+    return [str(v) for v in (value if isinstance(value, list) else [value])]
+
+
+def _applies(statement: dict[str, Any], action: str, resource: str, values: dict[str, str]) -> bool:
+    if not any(fnmatchcase(action, a) for a in _listed(statement.get("Action", []))):
+        return False
+    if not any(fnmatchcase(resource, r) for r in _listed(statement.get("Resource", []))):
+        return False
+    for operator, keys in statement.get("Condition", {}).items():
+        for key, expected in keys.items():
+            if key not in values or not any(CONDITIONS[operator](e, values[key]) for e in _listed(expected)):
+                return False
+    return True
+
+
+def _get_permission(self: FakeBucket, action: str, resource: str) -> PermissionResult:
+    """AWS's evaluation of a bucket policy: an explicit Deny wins, then an Allow, else no opinion.
+
+    moto's own evaluation treats an unmet condition on a Deny as a denial, and knows neither Bool nor
+    the request's transport, so a TLS-only policy would refuse every request."""
+    if self.policy is None:
+        return PermissionResult.NEUTRAL
+    secure = has_request_context() and request.scheme == "https"
+    # The server runs Python's default TLS context, which refuses anything older than TLS 1.2.
+    values = {"aws:SecureTransport": str(secure).lower(), "s3:TlsVersion": "1.2" if secure else "0"}
+    statements = json.loads(self.policy)["Statement"]
+    matched = [
+        s["Effect"]
+        for s in (statements if isinstance(statements, list) else [statements])
+        if _applies(s, action, resource, values)
+    ]
+    if "Deny" in matched:
+        return PermissionResult.DENIED
+    return PermissionResult.PERMITTED if "Allow" in matched else PermissionResult.NEUTRAL
+
+
+FakeBucket.get_permission = _get_permission  # type: ignore[method-assign]
+
+
+_execute_change_set = CloudFormationBackend.execute_change_set
+
+
+def _execute_change_set_with_outputs(
+    self: CloudFormationBackend, change_set_name: str, stack_name: str | None = None
+) -> None:
+    """moto applies a change set's resources but keeps the template and outputs the stack had before
+    (none, for a stack created by a change set)."""
+    _execute_change_set(self, change_set_name, stack_name)
+    for stack in self.stacks.values():
+        if stack.name == stack_name or stack.stack_id == stack_name:
+            stack._parse_template()
+            stack.output_map = stack._create_output_map()
+
+
+CloudFormationBackend.execute_change_set = _execute_change_set_with_outputs  # type: ignore[method-assign]
+
+MODULE = "tests.loglake_cloudformation"  # moto files models by the second part of their module name
+
+
+class _Named:
+    """What the models below share: CloudFormation's Ref of each is the name it was created with."""
+
+    def __init__(self, physical_resource_id: str) -> None:
+        self.physical_resource_id = physical_resource_id
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+
+class BucketPolicy(_Named, CloudFormationModel):  # moto only looks at direct subclasses
+    __module__ = MODULE
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::S3::BucketPolicy"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kw: Any
+    ) -> BucketPolicy:
+        properties = cloudformation_json["Properties"]
+        policy = json.dumps(properties["PolicyDocument"]).encode()
+        _s3(account_id, region_name).put_bucket_policy(properties["Bucket"], policy)
+        return cls(properties["Bucket"])
+
+
+class GlueDatabase(_Named, CloudFormationModel):
+    __module__ = MODULE
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Glue::Database"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kw: Any
+    ) -> GlueDatabase:
+        database_input = cloudformation_json["Properties"]["DatabaseInput"]
+        glue_backends[account_id][region_name].create_database(database_input["Name"], database_input)
+        return cls(database_input["Name"])
+
+
+class AthenaWorkGroup(_Named, CloudFormationModel):
+    __module__ = MODULE
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Athena::WorkGroup"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kw: Any
+    ) -> AthenaWorkGroup:
+        properties = cloudformation_json["Properties"]
+        athena_backends[account_id][region_name].create_work_group(
+            properties["Name"],
+            properties.get("WorkGroupConfiguration", {}),
+            properties.get("Description", ""),
+            properties.get("Tags", []),
+        )
+        return cls(properties["Name"])
+
+
+if __name__ == "__main__":
+    from moto.server import main
+
+    main(sys.argv[1:])
