@@ -45,6 +45,28 @@ def lake(tmp_path: Path) -> Lake:
 
 
 Ingest = Callable[..., list[EtlResult]]
+Deliver = Callable[..., list[EtlResult]]
+
+
+@pytest.fixture
+def deliver(lake: Lake) -> Deliver:
+    """Deliver messages as CloudWatch Logs events (one raw object per call, as a subscription writes it,
+    so a multi-line message stays one event), then run the ETL; event ids are `e0`, `e1`, ..."""
+    from loglake.aws_events.cloudwatch_logs_event import LogEvent, LogsPayload
+    from loglake.sources.cloudwatch_subscription import write_payload
+
+    def run(
+        messages: list[str],
+        *,
+        log_group: str = "/test/app",
+        settings: EtlSettings | None = None,
+        timestamp: int = 1_764_288_000_000,
+    ) -> list[EtlResult]:
+        events = tuple(LogEvent(f"e{i}", timestamp + i, m) for i, m in enumerate(messages))
+        write_payload(lake.store, LogsPayload("DATA_MESSAGE", log_group, "stream-1", events))
+        return run_etl(lake, pending_raw_objects(lake), settings or EtlSettings(), workers=1)
+
+    return run
 
 
 @pytest.fixture

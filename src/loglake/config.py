@@ -9,6 +9,7 @@ loglake.toml (in the working directory) looks like:
     output_format = "parquet"  # or "jsonl"
     max_depth = 5
     separator = "_"
+    routes = [{ log_group = "/aws/vpc/*", format = "vpc_flow_log" }]
 
     [ingest]
     log_group = "local"
@@ -46,6 +47,12 @@ output_format = "parquet"
 # Nested objects are flattened to this depth; deeper values stay JSON text.
 max_depth = 5
 separator = "_"
+# Formats are detected per event; a route forces one for matching log groups (globs), and/or sends
+# them to a table of their own. Formats: see docs/formats.md.
+# routes = [
+#     { log_group = "/aws/vpc/flow*", format = "vpc_flow_log" },
+#     { log_group = "/ecs/payments*", table = "payments" },
+# ]
 
 [athena]
 # For --engine athena: the workgroup (with its result location and bytes-scanned cutoff), the Glue
@@ -70,7 +77,7 @@ DEFAULT_LAKE = "./lake"
 _ALLOWED: dict[str, set[str]] = {
     "": {"lake", "raw", "etl", "ingest", "athena"},
     "athena": {"workgroup", "database", "output_location"},
-    "etl": {"output_format", "max_depth", "separator"},
+    "etl": {"output_format", "max_depth", "separator", "routes"},
     "ingest": {"log_group", "multiline_start"},
 }
 
@@ -121,7 +128,7 @@ def load_config(lake_flag: str | None = None, cwd: Path | None = None, raw_flag:
         raw = str(path.parent / str(raw))
     try:
         etl = EtlSettings(**doc.get("etl", {}))
-    except TypeError as exc:
+    except (TypeError, ConfigError) as exc:
         raise ConfigError(f"{path}: [etl] {exc}") from None
     return Config(
         lake=lake,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gzip
+from datetime import datetime
 from pathlib import Path
 
 import boto3
@@ -49,7 +50,9 @@ def test_import_export_from_s3(aws: str, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "1 export objects, 3 events" in result.output
     with DuckDBEngine(open_lake(lake).store) as engine:
-        rows = engine.query("SELECT log_stream, level, source FROM logs ORDER BY timestamp").rows
-    assert rows == [("stream-a", None, "export"), ("stream-a", "ERROR", "export"), ("stream-a", "INFO", "export")]
+        rows = engine.query("SELECT log_stream, level, source, format FROM logs ORDER BY timestamp").rows
+        start = engine.query("SELECT type, request_id, version, timestamp FROM lambda_platform").rows
+    assert rows == [("stream-a", "ERROR", "export", "stack_trace"), ("stream-a", "INFO", "export", "json")]
+    assert start == [("START", "6f0d", "$LATEST", datetime(2026, 11, 26, 10, 0))]
     missing = CliRunner().invoke(app, ["import-export", "s3://exports/none/", "--log-group", "g", "--lake", lake])
     assert missing.exit_code == 1 and "no export objects" in str(missing.exception)

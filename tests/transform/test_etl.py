@@ -94,8 +94,13 @@ def test_event_times_in_many_formats_become_utc(ingest_lines: Ingest, query: Que
         b"Nov 26 10:00:00 host sshd[1]: n=6",
     ]
     ingest_lines(b"\n".join(lines) + b"\n")
-    rows = query("SELECT timestamp, dt, hour FROM logs")
-    assert rows == [(datetime(2026, 11, 26, 10, 0), datetime(2026, 11, 26).date(), 10)] * 6
+    rows = query(
+        " UNION ALL ".join(f"SELECT format, timestamp, dt, hour FROM {t}" for t in ("logs", "apache_logs", "syslog"))
+    )
+    assert sorted(rows) == [
+        (format_, datetime(2026, 11, 26, 10, 0), datetime(2026, 11, 26).date(), 10)
+        for format_ in ("access_log", "json", "json", "json", "syslog_rfc3164", "text")
+    ]
 
 
 def test_a_stack_trace_is_one_event(ingest_lines: Ingest, query: Query) -> None:

@@ -16,11 +16,41 @@ from loglake.lake.schema_registry import TableSchema
 
 ATHENA_TYPES = {
     "VARCHAR": "string",
+    "INTEGER": "int",
     "BIGINT": "bigint",
     "DOUBLE": "double",
     "BOOLEAN": "boolean",
+    "DATE": "date",
     "TIMESTAMP": "timestamp",
 }
+
+
+def _split_top_level(text: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return parts
+
+
+def athena_type(type_: str) -> str:
+    """A registry type in Athena (Hive) DDL: STRUCT("a" VARCHAR, b INTEGER[]) → struct<a:string,b:array<int>>."""
+    if type_ in ATHENA_TYPES:
+        return ATHENA_TYPES[type_]
+    if type_.endswith("[]"):
+        return f"array<{athena_type(type_[:-2])}>"
+    if type_.startswith("STRUCT(") and type_.endswith(")"):
+        fields = []
+        for part in _split_top_level(type_[len("STRUCT(") : -1]):
+            name, _, inner = part.partition(" ")
+            fields.append(f"{name.strip(chr(34))}:{athena_type(inner.strip())}")
+        return f"struct<{','.join(fields)}>"
+    raise ConfigError(f"no Athena type for {type_!r}")
+
+
 JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
 FIRST_DAY = "2020-01-01"
 
@@ -36,7 +66,7 @@ def _string(value: str) -> str:
 
 
 def _columns(columns: dict[str, str]) -> str:
-    return ",\n".join(f"  {_ident(name)} {ATHENA_TYPES[type_]}" for name, type_ in columns.items())
+    return ",\n".join(f"  {_ident(name)} {athena_type(type_)}" for name, type_ in columns.items())
 
 
 def _qualified(table: str, database: str | None) -> str:

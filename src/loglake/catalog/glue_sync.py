@@ -13,8 +13,8 @@ from typing import Any
 
 from loglake.aws_calls import call_aws
 from loglake.catalog.athena_ddl import (
-    ATHENA_TYPES,
     JSON_SERDE,
+    athena_type,
     clean_table_properties,
     clean_table_root,
     lake_location,
@@ -52,7 +52,7 @@ class SyncReport:
 
 
 def _columns(columns: dict[str, str]) -> list[dict[str, str]]:
-    return [{"Name": name, "Type": ATHENA_TYPES[type_]} for name, type_ in columns.items()]
+    return [{"Name": name, "Type": athena_type(type_)} for name, type_ in columns.items()]
 
 
 def clean_table_input(schema: TableSchema, location: str) -> dict[str, Any]:

@@ -71,14 +71,11 @@ QUERIES: list[tuple[str, str]] = [
     (
         "Exceptions in multi-line stack traces (Java and Python text logs)",
         """
-        SELECT regexp_extract(message, '\\n(?:Caused by: )?([A-Za-z_][\\w.$]*(?:Exception|Error|Disconnected))', 1)
-                   AS exception,
-               count(*) AS events,
-               max(cardinality(split(message, chr(10)))) AS max_lines
+        SELECT exception_type AS exception, count(*) AS events, max(frames) AS max_frames
         FROM logs
-        WHERE format = 'text' AND level = 'ERROR'
+        WHERE format = 'stack_trace'
         GROUP BY 1
-        ORDER BY events DESC
+        ORDER BY events DESC, exception
         LIMIT 6
         """,
     ),

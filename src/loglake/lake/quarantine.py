@@ -16,11 +16,13 @@ from loglake.lake.raw_zone import RAW_COLUMNS
 class Reason(StrEnum):
     INVALID_JSON = "invalid_json"
     INVALID_TIMESTAMP = "invalid_timestamp"
+    FORMAT_MISMATCH = "format_mismatch"
 
 
 REASON_DETAIL: dict[Reason, str] = {
     Reason.INVALID_JSON: "message starts with '{' but is not valid JSON (truncated or malformed)",
     Reason.INVALID_TIMESTAMP: "the record's timestamp is outside 1970-01-01..9999-12-31 (ms since epoch)",
+    Reason.FORMAT_MISMATCH: "a route forces this log group's format, and the message does not match it",
 }
 
 QUARANTINE_COLUMNS: dict[str, str] = {

@@ -1,8 +1,8 @@
 """The schema registry: one JSON document per clean table, in `schema/<table>.json`.
 
-It only ever grows. A new field adds a column; a type conflict widens the column (BIGINT+DOUBLE →
-DOUBLE, any other pair → VARCHAR); every change is kept in the column's history with the raw object
-that caused it, so a column's type can be explained. Names for JSON fields are reserved here *before*
+It only ever grows. A new field adds a column; a type conflict widens the column (INTEGER+BIGINT →
+BIGINT, BIGINT+DOUBLE → DOUBLE, any other pair → VARCHAR); every change is kept in the column's
+history with the raw object that caused it, so a column's type can be explained. Names for JSON fields are reserved here *before*
 data is written (compare-and-swap on the document), so two ETL runs in parallel can never give one
 name to two different fields.
 """
@@ -19,14 +19,21 @@ from loglake.lake.keys import SCHEMA_PREFIX, schema_key
 from loglake.lake.store import Store
 
 _MAX_CAS_ATTEMPTS = 20
-TYPES = ("BOOLEAN", "BIGINT", "DOUBLE", "VARCHAR", "TIMESTAMP")
+TYPES = ("BOOLEAN", "INTEGER", "BIGINT", "DOUBLE", "VARCHAR", "DATE", "TIMESTAMP")
+"""Scalar column types; AWS formats also declare STRUCT(...) and LIST (`T[]`) columns."""
+_NUMBERS = ("INTEGER", "BIGINT", "DOUBLE")
+
+
+def is_column_type(type_: str) -> bool:
+    return type_ in TYPES or type_.endswith("[]") or (type_.startswith("STRUCT(") and type_.endswith(")"))
 
 
 def widen(old: str, new: str) -> str:
+    """The narrowest type holding both: INTEGER < BIGINT < DOUBLE; any other pair → VARCHAR."""
     if old == new:
         return old
-    if {old, new} == {"BIGINT", "DOUBLE"}:
-        return "DOUBLE"
+    if old in _NUMBERS and new in _NUMBERS:
+        return max(old, new, key=_NUMBERS.index)
     return "VARCHAR"
 
 
@@ -56,7 +63,7 @@ class TableSchema:
         """Add or widen (name, type, source) columns; True when anything changed."""
         changed = False
         for name, type_, source in incoming:
-            if type_ not in TYPES:
+            if not is_column_type(type_):
                 raise InvariantError(f"unknown column type {type_!r} for {self.table}.{name}")
             current = self.column(name)
             version = str(self.version + 1)  # the version this merge will be stored as

@@ -61,13 +61,6 @@ class SavedQuery:
 TABLE = Param("identifier", "logs", "the clean table")
 LIMIT = Param("integer", "20", "rows to show")
 _ERROR_LEVELS = "level IN ('ERROR', 'FATAL')"
-_REPORT = "message LIKE 'REPORT RequestId:%'"
-_VPC_V2 = r"regexp_like(message, '^2 \S+ eni-\S+ (\S+ ){{9}}(ACCEPT|REJECT) OK$')"
-_ALB = r"regexp_like(message, '^(http|https|h2|grpcs|ws|wss) \d{{4}}-\d{{2}}-\d{{2}}T')"
-
-
-def _number(pattern: str, kind: str = "DOUBLE") -> str:
-    return f"CAST(regexp_extract(message, '{pattern}', 1) AS {kind})"
 
 
 SAVED_QUERIES: dict[str, SavedQuery] = {
@@ -120,44 +113,42 @@ ORDER BY p95 DESC, route""",
         SavedQuery(
             "lambda_cold_starts",
             "Lambda invocations, cold starts, durations and memory headroom from REPORT lines",
-            f"""SELECT log_group AS function, count(*) AS invocations,
-       count_if(message LIKE '%Init Duration:%') AS cold_starts,
-       avg({_number("Duration: ([0-9.]+) ms")}) AS avg_duration_ms,
-       max({_number("Init Duration: ([0-9.]+) ms")}) AS max_init_ms,
-       max({_number("Memory Size: ([0-9]+) MB", "BIGINT")}) AS memory_size_mb,
-       max({_number("Max Memory Used: ([0-9]+) MB", "BIGINT")}) AS max_memory_used_mb,
-       round(min(100 - 100 * {_number("Max Memory Used: ([0-9]+) MB")} / {_number("Memory Size: ([0-9]+) MB")}), 1)
-           AS min_headroom_pct
-FROM {{table}}
-WHERE {_REPORT}
+            """SELECT log_group AS function, count(*) AS invocations,
+       count(init_duration_ms) AS cold_starts,
+       avg(duration_ms) AS avg_duration_ms,
+       max(init_duration_ms) AS max_init_ms,
+       max(memory_size_mb) AS memory_size_mb,
+       max(max_memory_used_mb) AS max_memory_used_mb,
+       round(min(100 - 100.0 * max_memory_used_mb / memory_size_mb), 1) AS min_headroom_pct
+FROM lambda_platform
+WHERE type IN ('REPORT', 'platform.report')
 GROUP BY 1
 ORDER BY 1""",
-            {"table": TABLE},
+            {},
         ),
         SavedQuery(
             "vpc_top_talkers",
-            "VPC flow logs (default format): flows, rejected flows and bytes per source address",
-            f"""SELECT split_part(message, ' ', 4) AS srcaddr, count(*) AS flows,
-       count_if(split_part(message, ' ', 13) = 'REJECT') AS rejected_flows,
-       sum(CAST(split_part(message, ' ', 10) AS BIGINT)) AS bytes
-FROM {{table}}
-WHERE {_VPC_V2}
+            "VPC flow logs: flows, rejected flows and bytes per source address",
+            """SELECT srcaddr, count(*) AS flows,
+       count_if(action = 'REJECT') AS rejected_flows,
+       sum(bytes) AS bytes
+FROM vpc_flow_logs
+WHERE srcaddr IS NOT NULL
 GROUP BY 1
 ORDER BY bytes DESC, srcaddr
-LIMIT {{limit}}""",
-            {"table": TABLE, "limit": LIMIT},
+LIMIT {limit}""",
+            {"limit": LIMIT},
         ),
         SavedQuery(
             "alb_5xx_rate",
             "ALB requests and the share answered 5xx by the load balancer, per hour",
-            f"""SELECT date_trunc('hour', from_iso8601_timestamp(split_part(message, ' ', 2))) AS hour,
-       count(*) AS requests, count_if(split_part(message, ' ', 9) LIKE '5%') AS elb_5xx,
-       round(100.0 * count_if(split_part(message, ' ', 9) LIKE '5%') / count(*), 2) AS pct_5xx
-FROM {{table}}
-WHERE {_ALB}
+            """SELECT date_trunc('hour', from_iso8601_timestamp(time)) AS hour,
+       count(*) AS requests, count_if(elb_status_code >= 500) AS elb_5xx,
+       round(100.0 * count_if(elb_status_code >= 500) / count(*), 2) AS pct_5xx
+FROM alb_logs
 GROUP BY 1
 ORDER BY 1""",
-            {"table": TABLE},
+            {},
         ),
         SavedQuery(
             "ingestion_lag",

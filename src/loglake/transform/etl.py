@@ -13,7 +13,8 @@ and re-run, or a duplicate S3 notification overwrites the same objects and never
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +26,13 @@ from loglake.lake.keys import RawKey, clean_key, quarantine_key
 from loglake.lake.manifests import Manifest, read_manifest, write_manifest
 from loglake.lake.quarantine import QUARANTINE_COLUMNS, REASON_DETAIL, Reason
 from loglake.lake.raw_zone import MAX_RAW_LINE_BYTES, RAW_COLUMNS
-from loglake.lake.schema_registry import SchemaRegistry, TableSchema
+from loglake.lake.schema_registry import SchemaRegistry, TableSchema, widen
 from loglake.lake.store import Store
 from loglake.sql_quoting import quote_identifier, sql_string, sql_struct
 from loglake.transform import levels, timestamps
 from loglake.transform.naming import assign_names
-from loglake.transform.parsers import PARSERS, ParsePlan
+from loglake.transform.parsers import PARSERS, FieldPlan, ParsePlan
+from loglake.transform.parsers.base import DEFAULT_TABLE
 from loglake.transform.settings import EtlSettings
 
 ETL_VERSION = f"etl/{__version__}"
@@ -51,6 +53,8 @@ ENVELOPE: dict[str, str] = {
 OPTIONAL_ENVELOPE = {"message_b64": "VARCHAR"}
 PARTITIONS = ("dt", "hour")
 RESERVED_NAMES = frozenset(ENVELOPE) | frozenset(OPTIONAL_ENVELOPE) | frozenset(PARTITIONS)
+MISMATCH = "__format_mismatch"
+"""The parser value of an event whose log group forces a format the event does not match."""
 
 
 @dataclass(frozen=True)
@@ -84,14 +88,23 @@ def process_raw_object(
             config["threads"] = threads
         con = duckdb.connect(config=config)
         try:
-            raw_rows, events = _load(con, raw_path, raw_key)
-            plans = {parser.name: parser.plan(con, settings.max_depth) for parser in PARSERS}
-            clean_rows, quarantined, b64_rows = con.execute(
-                "SELECT count(format), count(__ll_reason), count(message_b64) FILTER (WHERE format IS NOT NULL) "
-                "FROM classified"
-            ).fetchall()[0]
-            schema = _register(registry, settings, plans, b64_rows > 0, raw_key)
-            outputs = _write(con, Path(tmp), store, settings, schema, plans, b64_rows > 0, raw_key, object_id)
+            raw_rows, events = _load(con, raw_path, raw_key, settings)
+            groups = con.execute(
+                "SELECT __ll_table, format, count(*), count(message_b64) FROM classified "
+                "WHERE format IS NOT NULL GROUP BY ALL ORDER BY ALL"
+            ).fetchall()
+            quarantined = con.execute("SELECT count(*) FROM classified WHERE format IS NULL").fetchall()[0][0]
+            clean_rows = sum(count for _table, _format, count, _b64 in groups)
+            plans = {p.name: p.plan(con, settings.max_depth) for p in PARSERS if p.name in {g[1] for g in groups}}
+            outputs = []
+            for table in sorted({g[0] for g in groups}):
+                table_plans = {fmt: plans[fmt] for t, fmt, _count, _b64 in groups if t == table}
+                has_b64 = any(b64 for t, _fmt, _count, b64 in groups if t == table)
+                schema = _register(registry, settings, table, table_plans, has_b64, raw_key)
+                outputs += _write_clean(
+                    con, Path(tmp), store, settings, schema, table_plans, has_b64, raw_key, object_id
+                )
+            outputs += _write_quarantine(con, Path(tmp), store, raw_key, object_id)
         finally:
             con.close()
 
@@ -117,7 +130,35 @@ def process_raw_object(
     return EtlResult(manifest, skipped=False)
 
 
-def _load(con: Any, raw_path: Path, raw_key: str) -> tuple[int, int]:
+def _routing(settings: EtlSettings) -> tuple[str, str]:
+    """SQL for the parser of each event (a route may force one) and for its clean table."""
+    detect = "CASE " + " ".join(f"WHEN {p.detect('message')} THEN {sql_string(p.name)}" for p in PARSERS) + " END"
+    by_name = {p.name: p for p in PARSERS}
+    forced = [r for r in settings.routes if r.format is not None]
+    parser = detect
+    if forced:
+        cases = " ".join(
+            f"WHEN log_group GLOB {sql_string(r.log_group)} THEN "
+            f"CASE WHEN {by_name[str(r.format)].detect('message')} THEN {sql_string(str(r.format))} "
+            f"ELSE {sql_string(MISMATCH)} END"
+            for r in forced
+        )
+        parser = f"CASE {cases} ELSE {detect} END"
+    default = " ".join(
+        f"WHEN {sql_string(p.name)} THEN {sql_string(p.table if p.table != DEFAULT_TABLE else settings.table)}"
+        for p in PARSERS
+    )
+    table = f"CASE __ll_parser {default} END"
+    routed = [r for r in settings.routes if r.table is not None]
+    if routed:
+        cases = " ".join(
+            f"WHEN log_group GLOB {sql_string(r.log_group)} THEN {sql_string(str(r.table))}" for r in routed
+        )
+        table = f"CASE {cases} ELSE {table} END"
+    return parser, table
+
+
+def _load(con: Any, raw_path: Path, raw_key: str, settings: EtlSettings) -> tuple[int, int]:
     """Read the raw object into `classified`: one row per distinct event, with its parser or its reason."""
     con.execute("SET TimeZone = 'UTC'")
     con.execute(timestamps.MACROS)
@@ -127,8 +168,8 @@ def _load(con: Any, raw_path: Path, raw_key: str) -> tuple[int, int]:
         # Raw keys look like Hive partitions (log_group=...): the values must come from the records.
         f"compression = 'gzip', maximum_object_size = {MAX_RAW_LINE_BYTES}, hive_partitioning = false)"
     )
-    detect = " ".join(f"WHEN {p.detect('message')} THEN {sql_string(p.name)}" for p in PARSERS)
-    reject = []
+    parser_sql, table_sql = _routing(settings)
+    reject = [f"WHEN __ll_parser = {sql_string(MISMATCH)} THEN {sql_string(Reason.FORMAT_MISMATCH)}"]
     for parser in PARSERS:
         rule = parser.reject("message")
         if rule is not None:
@@ -139,18 +180,24 @@ def _load(con: Any, raw_path: Path, raw_key: str) -> tuple[int, int]:
     def classify(events: str) -> str:
         return f"""
             CREATE OR REPLACE TEMP TABLE classified AS
-            SELECT * EXCLUDE (__ll_parser), CASE WHEN __ll_reason IS NULL THEN __ll_parser END AS format
+            SELECT * EXCLUDE (__ll_parser), CASE WHEN __ll_reason IS NULL THEN __ll_parser END AS format,
+                   {table_sql} AS __ll_table
             FROM (
                 SELECT *, CASE WHEN {bad_time} THEN {sql_string(Reason.INVALID_TIMESTAMP)} {" ".join(reject)} END
                     AS __ll_reason
-                FROM (SELECT *, CASE {detect} END AS __ll_parser FROM ({events}))
+                FROM (SELECT *, {parser_sql} AS __ll_parser FROM ({events}))
             )
         """
 
     try:
-        con.execute(classify(f"SELECT * FROM {source}"))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE raw_lines AS SELECT * FROM {source}")
     except duckdb.Error as exc:
         raise RawObjectError(f"{raw_key} is not a raw batch (gzip NDJSON of raw records): {exc}") from exc
+    for parser in PARSERS:
+        for statement in parser.setup():
+            con.execute(statement)
+    con.execute(classify("SELECT * FROM raw_lines ORDER BY rowid"))
+    con.execute("DROP TABLE raw_lines")
     raw_rows, missing = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE log_group IS NULL OR event_id IS NULL OR timestamp IS NULL "
         "OR message IS NULL) FROM classified"
@@ -166,7 +213,8 @@ def _load(con: Any, raw_path: Path, raw_key: str) -> tuple[int, int]:
     if repeated:
         # The first copy in file order wins. Rare (overlapping collector windows), so paid only when needed.
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE raw_events AS SELECT * EXCLUDE (format, __ll_reason) FROM classified "
+            "CREATE OR REPLACE TEMP TABLE raw_events AS SELECT * EXCLUDE (format, __ll_reason, __ll_table) "
+            "FROM classified "
             "QUALIFY row_number() OVER (PARTITION BY log_group, event_id ORDER BY rowid) = 1"
         )
         con.execute(classify("SELECT * FROM raw_events ORDER BY rowid"))
@@ -176,10 +224,15 @@ def _load(con: Any, raw_path: Path, raw_key: str) -> tuple[int, int]:
 
 
 def _register(
-    registry: SchemaRegistry, settings: EtlSettings, plans: dict[str, ParsePlan], has_b64: bool, cause: str
+    registry: SchemaRegistry,
+    settings: EtlSettings,
+    table: str,
+    plans: dict[str, ParsePlan],
+    has_b64: bool,
+    cause: str,
 ) -> TableSchema:
     """Name new fields and record types in the registry before any data is written."""
-    fields = [f for plan in plans.values() for f in plan.fields]
+    fields = list(_table_fields(plans).values())
     envelope = dict(ENVELOPE, **(OPTIONAL_ENVELOPE if has_b64 else {}))
 
     def change(schema: TableSchema) -> bool:
@@ -189,24 +242,38 @@ def _register(
         incoming += [(names[f.source], f.type, f.source) for f in fields]
         return schema.merge(incoming, settings.output_format, cause)
 
-    return registry.update(settings.table, change)
+    return registry.update(table, change)
 
 
-def _clean_query(plans: dict[str, ParsePlan], names: dict[str, str], has_b64: bool, raw_key: str) -> str:
+def _table_fields(plans: dict[str, ParsePlan]) -> dict[str, FieldPlan]:
+    """A table's payload fields by source; a source two parsers plan (the same key in JSON and CLF API
+    Gateway logs) is one column, of the wider type."""
+    merged: dict[str, FieldPlan] = {}
+    for plan in plans.values():
+        for f in plan.fields:
+            seen = merged.get(f.source)
+            merged[f.source] = f if seen is None else replace(seen, type=widen(seen.type, f.type))
+    return merged
+
+
+def _clean_query(table: str, plans: dict[str, ParsePlan], names: dict[str, str], has_b64: bool, raw_key: str) -> str:
     """One SELECT per parser over its own rows (UNION ALL), so a parser's cost is paid only by its events."""
-    fields = [(owner, f) for owner, plan in plans.items() for f in plan.fields]
+    fields = _table_fields(plans)
     branches = []
     for name, plan in plans.items():
+        own = {f.source: f for f in plan.fields}
         values = "".join(
-            f", {f.expression if owner == name else 'NULL::' + f.type} AS {quote_identifier(names[f.source])}"
-            for owner, f in fields
+            f", {_as(own[source], column.type) if source in own else 'NULL::' + column.type} "
+            f"AS {quote_identifier(names[source])}"
+            for source, column in fields.items()
         )
         staging = "".join(f", {expression} AS {column}" for column, expression in plan.staging.items())
         branches.append(
             f"SELECT *, ll_parse_time({plan.time}, timestamp) AS __ll_parsed, {plan.level} AS __ll_level{values} "
-            f"FROM (SELECT *{staging} FROM classified WHERE format = {sql_string(name)})"
+            f"FROM (SELECT *{staging} FROM classified "
+            f"WHERE format = {sql_string(name)} AND __ll_table = {sql_string(table)})"
         )
-    payload = "".join(f", {quote_identifier(names[f.source])}" for _owner, f in fields)
+    payload = "".join(f", {quote_identifier(names[source])}" for source in fields)
     return f"""
         SELECT __ll_time AS "timestamp", __ll_level AS level, message, log_group, log_stream, event_id,
                epoch_ms(ingestion_time) AS ingestion_time, source, format, {sql_string(raw_key)} AS raw_object
@@ -220,7 +287,11 @@ def _clean_query(plans: dict[str, ParsePlan], names: dict[str, str], has_b64: bo
     """
 
 
-def _write(
+def _as(field: FieldPlan, type_: str) -> str:
+    return field.expression if field.type == type_ else f"CAST({field.expression} AS {type_})"
+
+
+def _write_clean(
     con: Any,
     tmp: Path,
     store: Store,
@@ -231,14 +302,20 @@ def _write(
     raw_key: str,
     object_id: str,
 ) -> list[str]:
-    """Write clean then quarantine objects (engine → temp folder → store); return their keys."""
-    clean_query = _clean_query(plans, schema.pointer_names(), has_b64, raw_key)
+    """Write one table's clean objects (engine → temp folder → store); return their keys."""
+    clean_query = _clean_query(schema.table, plans, schema.pointer_names(), has_b64, raw_key)
     options = (
         "FORMAT parquet, COMPRESSION zstd" if settings.output_format == "parquet" else "FORMAT json, COMPRESSION gzip"
     )
-    clean_dir = tmp / "clean"
-    con.execute(f"COPY ({clean_query}) TO {sql_string(str(clean_dir))} ({options}, PARTITION_BY (dt, hour))")
+    folder = tmp / "clean" / schema.table
+    folder.parent.mkdir(exist_ok=True)
+    con.execute(f"COPY ({clean_query}) TO {sql_string(str(folder))} ({options}, PARTITION_BY (dt, hour))")
+    return _store_outputs(
+        folder, store, lambda part, name: clean_key(schema.table, part, name, settings.suffix), object_id
+    )
 
+
+def _write_quarantine(con: Any, tmp: Path, store: Store, raw_key: str, object_id: str) -> list[str]:
     details = " ".join(f"WHEN {sql_string(r)} THEN {sql_string(d)}" for r, d in REASON_DETAIL.items())
     kept = [c for c in QUARANTINE_COLUMNS if c not in ("reason", "detail", "stage", "stage_version", "raw_object")]
     quarantine_query = f"""
@@ -248,24 +325,22 @@ def _write(
                         '%Y-%m-%d') AS dt
         FROM classified WHERE __ll_reason IS NOT NULL
     """
-    quarantine_dir = tmp / "quarantine"
+    folder = tmp / "quarantine"
     con.execute(
-        f"COPY ({quarantine_query}) TO {sql_string(str(quarantine_dir))} "
-        "(FORMAT json, COMPRESSION gzip, PARTITION_BY (dt))"
+        f"COPY ({quarantine_query}) TO {sql_string(str(folder))} (FORMAT json, COMPRESSION gzip, PARTITION_BY (dt))"
     )
+    return _store_outputs(folder, store, quarantine_key, object_id)
 
+
+def _store_outputs(folder: Path, store: Store, key_for: Callable[[str, str], str], object_id: str) -> list[str]:
+    """Move the engine's partition folders into the store under keys derived from the raw object."""
     outputs: list[str] = []
-    for folder, zone in ((clean_dir, "clean"), (quarantine_dir, "quarantine")):
-        if not folder.exists():
-            continue
-        for partition in sorted({p.parent for p in folder.rglob("*") if p.is_file()}):
-            part = partition.relative_to(folder).as_posix()
-            for n, file in enumerate(sorted(f for f in partition.iterdir() if f.is_file())):
-                name = object_id if n == 0 else f"{object_id}-{n}"
-                if zone == "clean":
-                    target = clean_key(settings.table, part, name, settings.suffix)
-                else:
-                    target = quarantine_key(part, name)
-                store.put_file(target, file)
-                outputs.append(target)
+    if not folder.exists():
+        return outputs
+    for partition in sorted({p.parent for p in folder.rglob("*") if p.is_file()}):
+        part = partition.relative_to(folder).as_posix()
+        for n, file in enumerate(sorted(f for f in partition.iterdir() if f.is_file())):
+            target = key_for(part, object_id if n == 0 else f"{object_id}-{n}")
+            store.put_file(target, file)
+            outputs.append(target)
     return outputs

@@ -3,11 +3,41 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from loglake.errors import ConfigError
 
 OUTPUT_FORMATS = {"parquet": ".parquet", "jsonl": ".json.gz"}
+TABLE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+@dataclass(frozen=True)
+class Route:
+    """Log groups matching `log_group` (a glob: `*`, `?`, `[...]`) are read as `format` and/or written to
+    `table`. A forced format sends lines it does not match to quarantine (reason format_mismatch)."""
+
+    log_group: str
+    format: str | None = None
+    table: str | None = None
+
+    @classmethod
+    def from_config(cls, entry: Mapping[str, Any]) -> Route:
+        unknown = set(entry) - {"log_group", "format", "table"}
+        if unknown or "log_group" not in entry:
+            raise ConfigError(f"a route has log_group and format and/or table, not {sorted(entry)}")
+        route = cls(str(entry["log_group"]), entry.get("format"), entry.get("table"))
+        from loglake.transform.parsers import PARSERS
+
+        names = sorted(p.name for p in PARSERS)
+        if route.format is not None and route.format not in names:
+            raise ConfigError(f"route {route.log_group!r}: unknown format {route.format!r}; formats: {names}")
+        if route.table is not None and not TABLE_NAME.fullmatch(route.table):
+            raise ConfigError(f"route {route.log_group!r}: table names are [a-z][a-z0-9_]*, not {route.table!r}")
+        if route.format is None and route.table is None:
+            raise ConfigError(f"route {route.log_group!r} names neither a format nor a table")
+        return route
 
 
 @dataclass(frozen=True)
@@ -18,6 +48,8 @@ class EtlSettings:
     """Nested objects are flattened to this many levels; deeper values are kept as JSON text."""
     separator: str = "_"
     table: str = "logs"
+    """The table of generic logs (JSON, logfmt, text); AWS formats have their own (see docs/formats.md)."""
+    routes: tuple[Route, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         if self.output_format not in OUTPUT_FORMATS:
@@ -26,6 +58,10 @@ class EtlSettings:
             raise ConfigError(f"max_depth must be between 1 and 32, not {self.max_depth}")
         if not re.fullmatch(r"[a-z0-9_]{1,4}", self.separator):
             raise ConfigError(f"separator must be 1-4 of [a-z0-9_], not {self.separator!r}")
+        if not TABLE_NAME.fullmatch(self.table):
+            raise ConfigError(f"table names are [a-z][a-z0-9_]*, not {self.table!r}")
+        routes = tuple(r if isinstance(r, Route) else Route.from_config(r) for r in self.routes)
+        object.__setattr__(self, "routes", routes)
 
     @property
     def suffix(self) -> str:

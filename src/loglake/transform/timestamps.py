@@ -17,7 +17,7 @@ JSON_TIME_KEYS = ("timestamp", "@timestamp", "time", "ts", "datetime", "date", "
 
 _ISO = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|z|[+-]\d{2}(?::?\d{2})?)?"
 _CLF = r"\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}"
-_SYSLOG = r"[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}"
+_SYSLOG = r"[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}"
 
 # Where a plain-text line keeps its time: at the start (optionally after '['), or CLF in brackets.
 TEXT_ISO_PATTERN = rf"^\[?({_ISO})"

@@ -1,16 +1,53 @@
 """Message parsers, one per file. Each declares how it recognises a message (a SQL predicate), what makes a
-recognised message unusable (sent to quarantine with a reason), and which columns it produces.
+recognised message unusable (sent to quarantine with a reason), which columns it produces, and which
+clean table its rows go to; each module lists examples that the tests run through the ETL.
 
-The ETL tries them in the order of PARSERS; the last one accepts everything, so every event ends in
-exactly one parser's output or in quarantine.
+The ETL tries them in the order of PARSERS: specific formats first, then generic JSON and logfmt, and
+plain text last, which accepts everything, so every event ends in exactly one parser's output or in
+quarantine. A route in loglake.toml can force one format for a log group (see settings.Route).
 """
 
 from __future__ import annotations
 
+from loglake.transform.parsers.access_log import AccessLogParser
+from loglake.transform.parsers.alb import AlbParser
+from loglake.transform.parsers.apigateway_access_log import ApiGatewayAccessLogParser
+from loglake.transform.parsers.apigateway_json import ApiGatewayJsonParser
 from loglake.transform.parsers.base import FieldPlan, ParsePlan, Parser
+from loglake.transform.parsers.cloudtrail import CloudTrailParser
 from loglake.transform.parsers.json_object import JsonObjectParser
+from loglake.transform.parsers.lambda_platform import LambdaPlatformParser
+from loglake.transform.parsers.lambda_platform_json import LambdaPlatformJsonParser
+from loglake.transform.parsers.lambda_text import LambdaTextParser
+from loglake.transform.parsers.logfmt import LogfmtParser
+from loglake.transform.parsers.nginx_error import NginxErrorParser
 from loglake.transform.parsers.plain_text import PlainTextParser
+from loglake.transform.parsers.s3_access_log import S3AccessLogParser
+from loglake.transform.parsers.stack_trace import StackTraceParser
+from loglake.transform.parsers.syslog_rfc3164 import SyslogRfc3164Parser
+from loglake.transform.parsers.syslog_rfc5424 import SyslogRfc5424Parser
+from loglake.transform.parsers.vpc_flow_log import VpcFlowLogParser
 
-PARSERS: tuple[Parser, ...] = (JsonObjectParser(), PlainTextParser())
+PARSERS: tuple[Parser, ...] = (
+    # JSON shapes with a known schema, before generic JSON.
+    LambdaPlatformJsonParser(),
+    CloudTrailParser(),
+    ApiGatewayJsonParser(),
+    JsonObjectParser(),
+    # Line formats, most specific first.
+    LambdaPlatformParser(),
+    LambdaTextParser(),
+    VpcFlowLogParser(),
+    AlbParser(),
+    S3AccessLogParser(),
+    ApiGatewayAccessLogParser(),
+    AccessLogParser(),
+    NginxErrorParser(),
+    SyslogRfc5424Parser(),
+    SyslogRfc3164Parser(),
+    StackTraceParser(),
+    LogfmtParser(),
+    PlainTextParser(),
+)
 
 __all__ = ["PARSERS", "FieldPlan", "ParsePlan", "Parser"]

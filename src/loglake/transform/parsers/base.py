@@ -1,4 +1,10 @@
-"""The contract between the ETL and a parser. Parsers work on whole batches in SQL: no per-record Python."""
+"""The contract between the ETL and a parser. Parsers work on whole batches in SQL: no per-record Python.
+
+Two kinds exist. Open-schema parsers (JSON, logfmt) inspect their rows and plan a column per field
+found. Fixed-schema parsers (access logs, syslog, AWS formats) declare their columns once: a detection
+predicate, a staged struct (named regex groups, or typed JSON paths) and one SQL value per column.
+Every parser lists examples in its module; the tests run them through the real ETL.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from loglake.lake.quarantine import Reason
+from loglake.sql_quoting import sql_string
+
+DEFAULT_TABLE = "logs"
 
 
 @dataclass(frozen=True)
@@ -30,9 +39,24 @@ class ParsePlan:
     """Columns to materialise once (e.g. a single JSON parse into a list) for rows of this format."""
 
 
+@dataclass(frozen=True)
+class Example:
+    """A message and some of the columns it must produce (None: the column is NULL)."""
+
+    message: str
+    expected: dict[str, Any]
+
+
 class Parser(Protocol):
     name: str
     """Also the value of the clean `format` column."""
+    table: str
+    """The clean table its rows go to (DEFAULT_TABLE for generic logs; AWS's table name for AWS formats)."""
+
+    def setup(self) -> list[str]:
+        """SQL run once per raw object, after its rows are in temp table `raw_lines` and before any event
+        is classified (e.g. to find a header line that gives the field order)."""
+        ...
 
     def detect(self, message: str) -> str:
         """SQL predicate: this parser claims the message."""
@@ -45,3 +69,99 @@ class Parser(Protocol):
     def plan(self, con: Any, max_depth: int) -> ParsePlan:
         """Inspect this parser's rows in temp table `classified` (where format = name) and plan columns."""
         ...
+
+
+LINE = "rtrim({m}, chr(10) || chr(13))"
+"""A message without the line break CloudWatch keeps at the end of Lambda's lines."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """A fixed column. `value` is SQL in which `{s}` stands for the parser's staged struct (replaced
+    literally, so regex braces need no escaping); VARCHAR values are cast to
+    `type` with TRY_CAST after '' and `nulls` become NULL, so a malformed value is NULL, never an error."""
+
+    name: str
+    type: str
+    value: str
+    nulls: tuple[str, ...] = ("-",)
+    cast: bool = True
+    """False: `value` already has `type` (a computed DATE, a STRUCT from JSON)."""
+    key: str | None = None
+    """The field's key when it differs from the column name: columns of different parsers with the same
+    key are one column (Lambda's request id is `requestId` in its JSON format and in its text lines)."""
+
+
+def text(group: str, type_: str = "VARCHAR", *, name: str | None = None, nulls: tuple[str, ...] = ("-",)) -> Column:
+    """A column from one named regex group."""
+    return Column(name or group, type_, f"{{s}}.{group}", nulls)
+
+
+class FixedSchemaParser:
+    """A parser with declared columns: subclasses set the class attributes below."""
+
+    name: str
+    table: str
+    columns: tuple[Column, ...]
+    time: str = "NULL"
+    """SQL over `{s}`: the event time string."""
+    level: str = "NULL"
+    prefix: str | None = None
+    """A literal every claimed message starts with: a cheap test that spares most lines the regex."""
+
+    def setup(self) -> list[str]:
+        return []
+
+    def staged(self, message: str) -> str:
+        """SQL: the struct the columns read from."""
+        raise NotImplementedError
+
+    def matches(self, message: str) -> str:
+        raise NotImplementedError
+
+    def detect(self, message: str) -> str:
+        test = self.matches(message)
+        if self.prefix is not None:
+            test = f"(starts_with({message}, {sql_string(self.prefix)}) AND {test})"
+        return test
+
+    def reject(self, message: str) -> tuple[str, Reason] | None:
+        return None
+
+    @property
+    def struct_column(self) -> str:
+        return f"__ll_{self.name}"
+
+    def plan(self, con: Any, max_depth: int) -> ParsePlan:
+        s = self.struct_column
+        fields = []
+        for column in self.columns:
+            value = column.value.replace("{s}", s)
+            if column.cast:  # the value is text to clean and cast
+                value = f"nullif({value}, '')"
+                for token in column.nulls:
+                    value = f"nullif({value}, {sql_string(token)})"
+                if column.type != "VARCHAR":
+                    value = f"TRY_CAST({value} AS {column.type})"
+            key = column.key or column.name
+            fields.append(FieldPlan(f"/{key}", column.type, value, (key,)))
+        return ParsePlan(
+            time=self.time.replace("{s}", s),
+            level=self.level.replace("{s}", s),
+            fields=fields,
+            staging={s: self.staged("message")},
+        )
+
+
+class RegexParser(FixedSchemaParser):
+    """A line format given by one RE2 pattern whose groups are named in `groups`, in order."""
+
+    pattern: str
+    groups: tuple[str, ...]
+
+    def matches(self, message: str) -> str:
+        return f"regexp_full_match({LINE.format(m=message)}, {sql_string(self.pattern)})"
+
+    def staged(self, message: str) -> str:
+        names = "[" + ", ".join(sql_string(g) for g in self.groups) + "]"
+        return f"regexp_extract({LINE.format(m=message)}, {sql_string(self.pattern)}, {names})"

@@ -13,12 +13,16 @@ from typing import Any
 
 from loglake.lake.quarantine import Reason
 from loglake.transform.levels import text_level_expression
-from loglake.transform.parsers.base import ParsePlan
+from loglake.transform.parsers.base import DEFAULT_TABLE, Example, ParsePlan
 from loglake.transform.timestamps import text_time_expression
 
 
 class PlainTextParser:
     name = "text"
+    table = DEFAULT_TABLE
+
+    def setup(self) -> list[str]:
+        return []
 
     def detect(self, message: str) -> str:
         return "true"
@@ -28,3 +32,13 @@ class PlainTextParser:
 
     def plan(self, con: Any, max_depth: int) -> ParsePlan:
         return ParsePlan(time=text_time_expression("message"), level=text_level_expression("message"))
+
+
+EXAMPLES = [
+    Example(
+        "2026-11-26 14:03:07,412 ERROR [pool-2] c.e.Inventory - reserve failed",
+        {"timestamp": "2026-11-26 14:03:07.412", "level": "ERROR"},
+    ),
+    Example("[2026-11-26T14:03:07+01:00] [warn] cache cold", {"timestamp": "2026-11-26 13:03:07", "level": "WARN"}),
+    Example("just some words with error in them", {"level": None}),  # the time is the record's
+]

@@ -1,0 +1,68 @@
+"""lambda_platform_json: Lambda's platform events in its JSON log format (`"type": "platform.report"` ...),
+into the same `lambda_platform` table and columns as the text lines (`type` keeps the JSON type).
+"""
+
+from __future__ import annotations
+
+from loglake.sql_quoting import sql_string
+from loglake.transform.parsers.base import Column, Example, FixedSchemaParser
+
+
+def _path(name: str, type_: str, path: str) -> Column:
+    return Column(name, type_, f"json_extract_string({{s}}, {sql_string(path)})")
+
+
+class LambdaPlatformJsonParser(FixedSchemaParser):
+    name = "lambda_platform_json"
+    table = "lambda_platform"
+    prefix = "{"
+    columns = (
+        _path("type", "VARCHAR", "$.type"),
+        _path("request_id", "VARCHAR", "$.record.requestId"),
+        _path("version", "VARCHAR", "$.record.version"),
+        _path("duration_ms", "DOUBLE", "$.record.metrics.durationMs"),
+        _path("billed_duration_ms", "DOUBLE", "$.record.metrics.billedDurationMs"),
+        _path("memory_size_mb", "BIGINT", "$.record.metrics.memorySizeMB"),
+        _path("max_memory_used_mb", "BIGINT", "$.record.metrics.maxMemoryUsedMB"),
+        _path("init_duration_ms", "DOUBLE", "$.record.metrics.initDurationMs"),
+        Column(
+            "xray_trace_id",
+            "VARCHAR",
+            "regexp_extract(json_extract_string({s}, '$.record.tracing.value'), 'Root=([^;]+)', 1)",
+        ),
+        _path("segment_id", "VARCHAR", "$.record.tracing.spanId"),
+        Column(
+            "sampled",
+            "BOOLEAN",
+            "regexp_extract(json_extract_string({s}, '$.record.tracing.value'), 'Sampled=([01])', 1)",
+        ),
+        _path("runtime_version", "VARCHAR", "$.record.runtimeVersion"),
+    )
+    time = "json_extract_string({s}, '$.time')"
+    level = "CASE WHEN json_extract_string({s}, '$.record.status') IN ('error', 'failure', 'timeout') THEN 'ERROR' END"
+
+    def matches(self, message: str) -> str:
+        return f"(json_valid({message}) AND starts_with(json_extract_string({message}, '$.type'), 'platform.'))"
+
+    def staged(self, message: str) -> str:
+        return message
+
+
+EXAMPLES = [
+    Example(
+        '{"time": "2022-10-12T00:01:15.000Z", "type": "platform.report", "record": {"requestId": '
+        '"6d68ca91-49c9-448d-89b8-7ca3e6dc66aa", "metrics": {"durationMs": 101.51, "billedDurationMs": 102, '
+        '"memorySizeMB": 128, "maxMemoryUsedMB": 55, "initDurationMs": 210.3}, "status": "success"}}',
+        {
+            "type": "platform.report",
+            "request_id": "6d68ca91-49c9-448d-89b8-7ca3e6dc66aa",
+            "duration_ms": 101.51,
+            "billed_duration_ms": 102.0,
+            "memory_size_mb": 128,
+            "max_memory_used_mb": 55,
+            "init_duration_ms": 210.3,
+            "timestamp": "2022-10-12 00:01:15",
+            "level": None,
+        },
+    ),
+]

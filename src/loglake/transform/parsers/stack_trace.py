@@ -1,0 +1,56 @@
+"""stack_trace: a Java or Python stack trace kept as one event (see sources/multiline.py), into `logs`.
+
+`exception_type` and `exception_message` come from the first exception line (`java.lang.X: msg`, or
+Python's `ValueError: msg` after the frames); `frames` counts the `at ...` / `File "..."` lines.
+Time and level come from the first line, as for plain text.
+"""
+
+from __future__ import annotations
+
+from loglake.sql_quoting import sql_string
+from loglake.transform.levels import text_level_expression
+from loglake.transform.parsers.base import DEFAULT_TABLE, Column, Example, FixedSchemaParser
+from loglake.transform.timestamps import text_time_expression
+
+_EXCEPTION = r"(?m)^(?:Caused by: |Exception in thread \S+ )?([A-Za-z_$][\w$]*(?:\.[\w$]+)*(?:Exception|Error|Throwable|Exit|Interrupt|Warning)\w*)(?:: (.*))?$"
+_FRAME = r"(?m)^\s+(?:at [\w$.<>/]+\(|File \")"
+
+
+class StackTraceParser(FixedSchemaParser):
+    name = "stack_trace"
+    table = DEFAULT_TABLE
+    columns = (
+        Column("exception_type", "VARCHAR", f"regexp_extract({{s}}, {sql_string(_EXCEPTION)}, 1)", ()),
+        Column("exception_message", "VARCHAR", f"regexp_extract({{s}}, {sql_string(_EXCEPTION)}, 2)", ()),
+        Column("frames", "BIGINT", f"len(regexp_extract_all({{s}}, {sql_string(_FRAME)}))::VARCHAR", ()),
+    )
+    time = text_time_expression("{s}")
+    level = text_level_expression("{s}")
+
+    def matches(self, message: str) -> str:
+        return f"(contains({message}, chr(10)) AND regexp_matches({message}, {sql_string(_FRAME)}))"
+
+    def staged(self, message: str) -> str:
+        return message
+
+
+EXAMPLES = [
+    Example(
+        "2026-11-26 14:03:07,412 ERROR [main] c.e.Inventory - reserve failed\n"
+        "java.lang.IllegalStateException: no stock for sku 42\n"
+        "\tat com.example.Inventory.reserve(Inventory.java:88)\n"
+        "\tat com.example.Orders.place(Orders.java:31)\n",
+        {
+            "exception_type": "java.lang.IllegalStateException",
+            "exception_message": "no stock for sku 42",
+            "frames": 2,
+            "level": "ERROR",
+            "timestamp": "2026-11-26 14:03:07.412",
+        },
+    ),
+    Example(
+        'Traceback (most recent call last):\n  File "app.py", line 3, in <module>\n    main()\n'
+        '  File "app.py", line 2, in main\n    raise ValueError("bad input")\nValueError: bad input\n',
+        {"exception_type": "ValueError", "exception_message": "bad input", "frames": 2},
+    ),
+]

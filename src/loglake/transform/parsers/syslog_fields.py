@@ -1,0 +1,29 @@
+"""What RFC 3164 and RFC 5424 share: the PRI value, split into facility and severity names (as VRL names them)."""
+
+from __future__ import annotations
+
+from loglake.transform.parsers.base import Column
+
+FACILITIES = (
+    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv", "ftp",
+    "ntp", "security", "console", "solaris-cron", "local0", "local1", "local2", "local3", "local4", "local5",
+    "local6", "local7",
+)  # fmt: skip
+SEVERITIES = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
+
+
+def _names(values: tuple[str, ...]) -> str:
+    return "[" + ", ".join(f"'{v}'" for v in values) + "]"
+
+
+def pri_columns(group: str = "pri") -> tuple[Column, Column]:
+    """facility and severity from PRI (0..191); a missing or out-of-range PRI gives NULL for both."""
+    pri = f"TRY_CAST(nullif({{s}}.{group}, '') AS INTEGER)"
+    valid = f"CASE WHEN {pri} BETWEEN 0 AND 191 THEN {pri} END"
+    return (
+        Column("facility", "VARCHAR", f"list_extract({_names(FACILITIES)}, {valid} // 8 + 1)"),
+        Column("severity", "VARCHAR", f"list_extract({_names(SEVERITIES)}, {valid} % 8 + 1)"),
+    )
+
+
+SEVERITY_LEVEL = "ll_level({s}.severity_name)"

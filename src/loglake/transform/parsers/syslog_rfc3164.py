@@ -1,0 +1,63 @@
+"""syslog_rfc3164: BSD syslog, `<PRI>Mmm dd hh:mm:ss HOST TAG[PID]: MSG`, into the `syslog` table.
+
+PRI and HOST are optional (many relays drop them), as is the colon after the tag. The line carries no
+year: the event's year is the record's own. Names as in syslog_rfc5424; the tag is `appname`.
+"""
+
+from __future__ import annotations
+
+from loglake.transform.parsers.base import Column, Example, RegexParser, text
+from loglake.transform.parsers.syslog_fields import pri_columns
+
+
+class SyslogRfc3164Parser(RegexParser):
+    name = "syslog_rfc3164"
+    table = "syslog"
+    pattern = (
+        r"(?s)(?:<(\d{1,3})>)?([A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}) "
+        r"(?:([^\s\[\]:]+) )?([^\s\[\]:]+)(?:\[([^\]\s]*)\])?:? (.*)"
+    )
+    groups = ("pri", "ts", "hostname", "appname", "procid", "msg")
+    columns = (
+        *pri_columns(),
+        text("hostname"),
+        text("appname"),
+        text("procid"),
+        Column("msg", "VARCHAR", "{s}.msg", ()),
+    )
+    time = "regexp_replace({s}.ts, ' +', ' ', 'g')"
+    level = (
+        "ll_level(list_extract(['FATAL', 'FATAL', 'FATAL', 'ERROR', 'WARN', 'INFO', 'INFO', 'DEBUG'], "
+        "TRY_CAST(nullif({s}.pri, '') AS INTEGER) % 8 + 1))"
+    )
+
+
+EXAMPLES = [
+    Example(
+        "<34>Oct 11 22:14:15 mymachine su: 'su root' failed for lonvick on /dev/pts/8",
+        {
+            "facility": "auth",
+            "severity": "crit",
+            "hostname": "mymachine",
+            "appname": "su",
+            "procid": None,
+            "msg": "'su root' failed for lonvick on /dev/pts/8",
+            "level": "FATAL",
+        },
+    ),
+    Example(
+        "<133>Jun 13 16:33:35 haproxy[73411]: Proxy sticky-servers started.",
+        {
+            "facility": "local0",
+            "severity": "notice",
+            "hostname": None,
+            "appname": "haproxy",
+            "procid": "73411",
+            "msg": "Proxy sticky-servers started.",
+        },
+    ),
+    Example(
+        "Mar  7 04:02:16 avas clamd[11165]: /var/amavis/amavis-20040307T033734-10329/parts/part-00003: Worm.Mydoom.F FOUND",
+        {"facility": None, "hostname": "avas", "appname": "clamd", "procid": "11165", "level": None},
+    ),
+]

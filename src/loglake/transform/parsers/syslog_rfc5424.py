@@ -1,0 +1,69 @@
+"""syslog_rfc5424: `<PRI>1 TIMESTAMP HOST APP PROCID MSGID [SD] MSG`, into the `syslog` table.
+
+Columns follow VRL's parse_syslog names (appname, procid, msgid, ...); the free text is `msg`, because
+`message` is the verbatim line in every loglake table. Structured data stays one text column
+(`structured_data`, e.g. `[exampleSDID@32473 iut="3"]`), where VRL makes one object per SD-ID.
+The level comes from the severity (err → ERROR, warning → WARN, notice → INFO).
+"""
+
+from __future__ import annotations
+
+from loglake.transform.parsers.base import Column, Example, RegexParser, text
+from loglake.transform.parsers.syslog_fields import pri_columns
+
+_SD = r'(?:\[[^\s\]=]+(?: [^\s=\]]+="(?:[^"\\]|\\.)*")*\])+'
+
+
+class SyslogRfc5424Parser(RegexParser):
+    name = "syslog_rfc5424"
+    table = "syslog"
+    prefix = "<"
+    pattern = rf"(?s)<(\d{{1,3}})>(\d{{1,2}}) (\S+) (\S+) (\S+) (\S+) (\S+) (-|{_SD})(?: (.*))?"
+    groups = ("pri", "version", "ts", "hostname", "appname", "procid", "msgid", "structured_data", "msg")
+    columns = (
+        *pri_columns(),
+        text("version", "INTEGER"),
+        text("hostname"),
+        text("appname"),
+        text("procid"),
+        text("msgid"),
+        text("structured_data"),
+        Column("msg", "VARCHAR", "{s}.msg", ()),
+    )
+    time = "nullif({s}.ts, '-')"
+    level = (
+        "ll_level(list_extract(['FATAL', 'FATAL', 'FATAL', 'ERROR', 'WARN', 'INFO', 'INFO', 'DEBUG'], "
+        "TRY_CAST({s}.pri AS INTEGER) % 8 + 1))"
+    )
+
+
+EXAMPLES = [
+    Example(
+        '<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3"] '
+        "An application event log entry...",
+        {
+            "facility": "local4",
+            "severity": "notice",
+            "version": 1,
+            "hostname": "mymachine.example.com",
+            "appname": "evntslog",
+            "procid": None,
+            "msgid": "ID47",
+            "structured_data": '[exampleSDID@32473 iut="3"]',
+            "msg": "An application event log entry...",
+            "level": "INFO",
+            "timestamp": "2003-10-11 22:14:15.003",
+        },
+    ),
+    Example(
+        "<34>1 2003-08-24T05:14:15.000003-07:00 192.0.2.1 myproc 8710 - - %% It's time to make the do-nuts.",
+        {
+            "facility": "auth",
+            "severity": "crit",
+            "procid": "8710",
+            "msg": "%% It's time to make the do-nuts.",
+            "level": "FATAL",
+            "timestamp": "2003-08-24 12:14:15.000003",
+        },
+    ),
+]

@@ -1,0 +1,104 @@
+"""vpc_flow_log: Amazon VPC flow log records, into AWS's `vpc_flow_logs` table.
+
+Columns are those of AWS's documented Athena table (versions 2 to 5, plus the ECS fields and
+reject_reason of versions 7 and 8), with AWS's types, and `date`, the DATE of `start`, which AWS's
+example queries filter on. The default format (version 2, 14 fields) is recognised anywhere. A custom
+format is read in the order of its header line (`version vpc-id subnet-id ...`, as flow logs delivered
+to S3 begin with): lines of a raw object that holds such a header and have as many fields are flow
+records. The header line itself stays in `logs` as text. `-` is NULL.
+"""
+
+from __future__ import annotations
+
+from loglake.sql_quoting import sql_string
+from loglake.transform.parsers.base import LINE, Column, Example, FixedSchemaParser
+
+FIELDS: dict[str, str] = {
+    "version": "INTEGER", "account-id": "VARCHAR", "interface-id": "VARCHAR", "srcaddr": "VARCHAR",
+    "dstaddr": "VARCHAR", "srcport": "INTEGER", "dstport": "INTEGER", "protocol": "BIGINT", "packets": "BIGINT",
+    "bytes": "BIGINT", "start": "BIGINT", "end": "BIGINT", "action": "VARCHAR", "log-status": "VARCHAR",
+    "vpc-id": "VARCHAR", "subnet-id": "VARCHAR", "instance-id": "VARCHAR", "tcp-flags": "INTEGER",
+    "type": "VARCHAR", "pkt-srcaddr": "VARCHAR", "pkt-dstaddr": "VARCHAR", "region": "VARCHAR", "az-id": "VARCHAR",
+    "sublocation-type": "VARCHAR", "sublocation-id": "VARCHAR", "pkt-src-aws-service": "VARCHAR",
+    "pkt-dst-aws-service": "VARCHAR", "flow-direction": "VARCHAR", "traffic-path": "INTEGER",
+    "ecs-cluster-arn": "VARCHAR", "ecs-cluster-name": "VARCHAR", "ecs-container-instance-arn": "VARCHAR",
+    "ecs-container-instance-id": "VARCHAR", "ecs-container-id": "VARCHAR", "ecs-second-container-id": "VARCHAR",
+    "ecs-service-name": "VARCHAR", "ecs-task-definition-arn": "VARCHAR", "ecs-task-arn": "VARCHAR",
+    "ecs-task-id": "VARCHAR", "reject-reason": "VARCHAR",
+}  # fmt: skip
+DEFAULT_V2 = list(FIELDS)[:14]
+
+_NAME = "(?:" + "|".join(FIELDS) + ")"
+HEADER_PATTERN = rf"{_NAME}(?: {_NAME})+"
+_ORDER = "(SELECT fields FROM __ll_vpc_fields)"
+_TOKENS = f"regexp_split_to_array(trim({LINE.format(m='{m}')}), ' +')"
+_V2 = (
+    r"\d+ (?:\d{12}|unknown|-) (?:eni-[0-9a-f]+|-) \S+ \S+ \S+ \S+ \S+ \S+ \S+ (?:\d+|-) (?:\d+|-) "
+    r"(?:ACCEPT|REJECT|-) (?:OK|NODATA|SKIPDATA)"
+)
+
+
+def _field(name: str) -> str:
+    return f"CASE WHEN list_position({_ORDER}, {sql_string(name)}) > 0 THEN {{s}}[list_position({_ORDER}, {sql_string(name)})] END"
+
+
+class VpcFlowLogParser(FixedSchemaParser):
+    name = "vpc_flow_log"
+    table = "vpc_flow_logs"
+    columns = (
+        *(Column(name.replace("-", "_"), type_, _field(name)) for name, type_ in FIELDS.items()),
+        Column("date", "DATE", f"CAST(to_timestamp(TRY_CAST({_field('start')} AS BIGINT)) AS DATE)", cast=False),
+    )
+    time = _field("start")
+
+    def setup(self) -> list[str]:
+        default = "[" + ", ".join(sql_string(f) for f in DEFAULT_V2) + "]"
+        header = f"regexp_full_match({LINE.format(m='message')}, {sql_string(HEADER_PATTERN)})"
+        return [
+            "CREATE OR REPLACE TEMP TABLE __ll_vpc_fields AS SELECT coalesce(("
+            f"SELECT string_split({LINE.format(m='message')}, ' ') FROM raw_lines WHERE {header} LIMIT 1), "
+            f"{default}) AS fields, EXISTS (SELECT 1 FROM raw_lines WHERE {header}) AS custom"
+        ]
+
+    def matches(self, message: str) -> str:
+        line = LINE.format(m=message)
+        tokens = _TOKENS.replace("{m}", message)
+        header = f"regexp_full_match({line}, {sql_string(HEADER_PATTERN)})"
+        custom = (
+            f"((SELECT custom FROM __ll_vpc_fields) AND NOT {header} "
+            f"AND len({tokens}) = len({_ORDER}) AND regexp_full_match({line}, '[^ ]+(?: +[^ ]+)*'))"
+        )
+        default = f"(NOT (SELECT custom FROM __ll_vpc_fields) AND regexp_full_match({line}, {sql_string(_V2)}))"
+        return f"({default} OR {custom})"
+
+    def staged(self, message: str) -> str:
+        return _TOKENS.replace("{m}", message)
+
+
+EXAMPLES = [
+    Example(
+        "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 "
+        "ACCEPT OK",
+        {
+            "version": 2,
+            "account_id": "123456789010",
+            "interface_id": "eni-1235b8ca123456789",
+            "srcaddr": "172.31.16.139",
+            "dstport": 22,
+            "protocol": 6,
+            "packets": 20,
+            "bytes": 4249,
+            "start": 1418530010,
+            "end": 1418530070,
+            "action": "ACCEPT",
+            "log_status": "OK",
+            "vpc_id": None,
+            "date": "2014-12-14",
+            "timestamp": "2014-12-14 04:06:50",
+        },
+    ),
+    Example(
+        "2 123456789010 eni-1235b8ca123456789 - - - - - - - 1431280876 1431280934 - NODATA",
+        {"srcaddr": None, "packets": None, "action": None, "log_status": "NODATA"},
+    ),
+]
