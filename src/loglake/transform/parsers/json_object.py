@@ -94,7 +94,8 @@ EXAMPLES = [
     ),
     Example(  # Powertools for AWS Lambda (Python), structured logger
         '{"level":"INFO","location":"collect.handler:1","message":"Collecting payment",'
-        '"timestamp":"2021-05-03 11:47:12,494+0200","service":"payment","xray_trace_id":"1-5759e988-bd862e3fe1be46a994272793"}',
+        '"timestamp":"2021-05-03 11:47:12,494+0200","service":"payment",'
+        '"xray_trace_id":"1-5759e988-bd862e3fe1be46a994272793"}',
         {"service": "payment", "location": "collect.handler:1", "timestamp": "2021-05-03 09:47:12.494"},
     ),
     Example(  # Lambda's JSON log format, an application line

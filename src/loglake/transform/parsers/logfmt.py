@@ -54,8 +54,8 @@ class LogfmtParser(JsonObjectParser):
         for i in texts:
             v = plan.fields[i].expression
             checks += [
-                f"bool_and({v} IS NULL OR (regexp_full_match({v}, '[+-]?[0-9]+') AND TRY_CAST({v} AS BIGINT) IS NOT NULL)) "
-                f"AND count({v}) > 0",
+                f"bool_and({v} IS NULL OR (regexp_full_match({v}, '[+-]?[0-9]+') "
+                f"AND TRY_CAST({v} AS BIGINT) IS NOT NULL)) AND count({v}) > 0",
                 f"bool_and({v} IS NULL OR TRY_CAST({v} AS DOUBLE) IS NOT NULL) AND count({v}) > 0",
                 f"bool_and({v} IS NULL OR lower({v}) IN ('true', 'false')) AND count({v}) > 0",
             ]

@@ -38,8 +38,9 @@ class NginxErrorParser(RegexParser):
 
 EXAMPLES = [
     Example(
-        '2021/04/01 13:02:31 [error] 31#31: *1 open() "/usr/share/nginx/html/not-found" failed (2: No such file or '
-        'directory), client: 172.17.0.1, server: localhost, request: "POST /not-found HTTP/1.1", host: "localhost:8081"',
+        '2021/04/01 13:02:31 [error] 31#31: *1 open() "/usr/share/nginx/html/not-found" failed '
+        '(2: No such file or directory), client: 172.17.0.1, server: localhost, request: "POST /not-found HTTP/1.1", '
+        'host: "localhost:8081"',
         {
             "severity": "error",
             "pid": 31,

@@ -12,7 +12,10 @@ from loglake.transform.levels import text_level_expression
 from loglake.transform.parsers.base import DEFAULT_TABLE, Column, Example, FixedSchemaParser
 from loglake.transform.timestamps import text_time_expression
 
-_EXCEPTION = r"(?m)^(?:Caused by: |Exception in thread \S+ )?([A-Za-z_$][\w$]*(?:\.[\w$]+)*(?:Exception|Error|Throwable|Exit|Interrupt|Warning)\w*)(?:: (.*))?$"
+_EXCEPTION = (
+    r"(?m)^(?:Caused by: |Exception in thread \S+ )?"
+    r"([A-Za-z_$][\w$]*(?:\.[\w$]+)*(?:Exception|Error|Throwable|Exit|Interrupt|Warning)\w*)(?:: (.*))?$"
+)
 _FRAME = r"(?m)^\s+(?:at [\w$.<>/]+\(|File \")"
 
 

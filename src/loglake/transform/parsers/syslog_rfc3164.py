@@ -57,7 +57,8 @@ EXAMPLES = [
         },
     ),
     Example(
-        "Mar  7 04:02:16 avas clamd[11165]: /var/amavis/amavis-20040307T033734-10329/parts/part-00003: Worm.Mydoom.F FOUND",
+        "Mar  7 04:02:16 avas clamd[11165]: /var/amavis/amavis-20040307T033734-10329/parts/part-00003: "
+        "Worm.Mydoom.F FOUND",
         {"facility": None, "hostname": "avas", "appname": "clamd", "procid": "11165", "level": None},
     ),
 ]

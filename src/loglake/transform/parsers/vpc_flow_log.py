@@ -39,7 +39,9 @@ _V2 = (
 
 
 def _field(name: str) -> str:
-    return f"CASE WHEN list_position({_ORDER}, {sql_string(name)}) > 0 THEN {{s}}[list_position({_ORDER}, {sql_string(name)})] END"
+    """SQL for the token holding `name` in this object's field order, or NULL when the format lacks it."""
+    position = f"list_position({_ORDER}, {sql_string(name)})"
+    return f"CASE WHEN {position} > 0 THEN {{s}}[{position}] END"
 
 
 class VpcFlowLogParser(FixedSchemaParser):
