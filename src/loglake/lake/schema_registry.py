@@ -3,8 +3,8 @@
 It only ever grows. A new field adds a column; a type conflict widens the column (INTEGER+BIGINT →
 BIGINT, BIGINT+DOUBLE → DOUBLE, any other pair → VARCHAR); every change is kept in the column's
 history with the raw object that caused it, so a column's type can be explained. Names for JSON
-fields are reserved here *before* data is written (compare-and-swap on the document), so two ETL runs in parallel can never give one
-name to two different fields.
+fields are reserved here *before* data is written (compare-and-swap on the document), so two ETL
+runs in parallel can never give one name to two different fields.
 """
 
 from __future__ import annotations
