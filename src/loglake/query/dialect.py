@@ -11,7 +11,9 @@ The known differences are made to behave as Athena does:
 - `regexp_extract` is NULL when the pattern does not match (DuckDB gives '');
 - `json_extract` and `json_extract_scalar` are NULL for text that is not JSON (DuckDB fails the query);
 - `url_extract_*` are provided as DuckDB macros (see URL_MACROS);
-- `from_unixtime` takes seconds, as in Athena: divide milliseconds by 1000 (integer division applies).
+- `from_unixtime` takes seconds, as in Athena: divide milliseconds by 1000 (integer division applies);
+- `to_iso8601` prints a timestamp as Athena prints one in UTC (`2021-04-01T00:00:00.000Z`), a date as
+  `2021-04-01`.
 A query that the type annotation cannot follow still runs, with DuckDB's own division.
 """
 
@@ -51,7 +53,8 @@ _JAVA_TOKENS = {
     "z": "%Z",
     "D": "%j",
 }
-_JAVA_RUN = re.compile(r"'(?:[^']|'')*'|([A-Za-z])\1*|[^A-Za-z']+")
+# A quoted literal may run to the end of the pattern unclosed (Joda and AWS's own examples allow it).
+_JAVA_RUN = re.compile(r"'(?:[^']|'')*(?:'|$)|([A-Za-z])\1*|[^A-Za-z']+")
 
 URL_MACROS = r"""
 CREATE OR REPLACE MACRO url_extract_protocol(u) AS nullif(regexp_extract(u, '^([A-Za-z][A-Za-z0-9+.-]*):', 1), '');
@@ -75,7 +78,8 @@ def java_to_strftime(pattern: str) -> str:
     for match in _JAVA_RUN.finditer(pattern):
         run = match.group(0)
         if run.startswith("'"):
-            out.append(run[1:-1].replace("''", "'").replace("%", "%%") if run != "''" else "'")
+            inner = run[1:-1] if len(run) > 1 and run.endswith("'") else run[1:]
+            out.append(inner.replace("''", "'").replace("%", "%%") if run != "''" else "'")
         elif match.group(1):
             if run not in _JAVA_TOKENS:
                 raise QueryError(f"format_datetime/parse_datetime: pattern letters {run!r} are not supported locally")
@@ -154,6 +158,11 @@ def _to_duckdb(node: Any) -> Any:
     if isinstance(node, exp.Anonymous) and node.name.upper() == "FORMAT_DATETIME":
         value, pattern = node.expressions
         return exp.TimeToStr(this=value, format=exp.Literal.string(_literal_pattern(pattern, "format_datetime")))
+    if isinstance(node, exp.Anonymous) and node.name.upper() == "TO_ISO8601":
+        (value,) = node.expressions
+        is_date = value.type is not None and value.type.is_type(exp.DataType.Type.DATE)
+        pattern = "%Y-%m-%d" if is_date else "%Y-%m-%dT%H:%M:%S.%gZ"
+        return exp.TimeToStr(this=value, format=exp.Literal.string(pattern))
     if isinstance(node, exp.ParseDatetime):
         pattern = _literal_pattern(node.args.get("format"), "parse_datetime")
         return exp.StrToTime(this=node.this, format=exp.Literal.string(pattern))

@@ -2,13 +2,14 @@
 
 The pattern is the input.regex of AWS's documented Athena table, and the columns are its columns with
 its types (`time` and `request_creation_time` stay strings, as AWS declares them), so AWS's example
-queries run unchanged. Fields that newer load balancers append after `classification_reason` are kept
-in `extra_fields`.
+queries run unchanged; `day` (`yyyy/MM/dd`) is the partition column of AWS's partition-projection
+table. Fields that newer load balancers append after `classification_reason` are kept in
+`extra_fields`. The last four quoted fields are also accepted unquoted, as older logs wrote them.
 """
 
 from __future__ import annotations
 
-from loglake.transform.parsers.base import Example, RegexParser, text
+from loglake.transform.parsers.base import Column, Example, RegexParser, text
 
 COLUMNS: dict[str, str] = {
     "type": "VARCHAR", "time": "VARCHAR", "elb": "VARCHAR", "client_ip": "VARCHAR", "client_port": "INTEGER",
@@ -22,6 +23,7 @@ COLUMNS: dict[str, str] = {
     "target_port_list": "VARCHAR", "target_status_code_list": "VARCHAR", "classification": "VARCHAR",
     "classification_reason": "VARCHAR", "extra_fields": "VARCHAR",
 }  # fmt: skip
+_DAY = Column("day", "VARCHAR", "strftime(TRY_CAST({s}.time AS TIMESTAMPTZ) AT TIME ZONE 'UTC', '%Y/%m/%d')")
 
 
 class AlbParser(RegexParser):
@@ -31,10 +33,10 @@ class AlbParser(RegexParser):
         r"([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*):([0-9]*) ([^ ]*)[:-]([0-9]*) ([-.0-9]*) ([-.0-9]*) ([-.0-9]*) "
         r'(|[-0-9]*) (-|[-0-9]*) ([-0-9]*) ([-0-9]*) "([^ ]*) (.*) (- |[^ ]*)" "([^"]*)" ([A-Z0-9-_]+) '
         r'([A-Za-z0-9.-]*) ([^ ]*) "([^"]*)" "([^"]*)" "([^"]*)" ([-.0-9]*) ([^ ]*) "([^"]*)" "([^"]*)" '
-        r'"([^ ]*)" "([^\s]+?)" "([^\s]+)" "([^ ]*)" "([^ ]*)" ?(.*)'
+        r'"?([^ "]*)"? "?([^\s"]+?)"? "?([^\s"]+)"? "?([^ "]*)"? "?([^ "]*)"? ?(.*)'
     )
     groups = tuple(COLUMNS)
-    columns = tuple(text(name, type_, nulls=("-", "- ")) for name, type_ in COLUMNS.items())
+    columns = (*(text(name, type_, nulls=("-", "- ")) for name, type_ in COLUMNS.items()), _DAY)
     time = "{s}.time"
     level = "CASE WHEN TRY_CAST({s}.elb_status_code AS INTEGER) >= 500 THEN 'ERROR' END"
 

@@ -16,7 +16,8 @@ class ApiGatewayAccessLogParser(RegexParser):
     name = "apigateway_access_log"
     table = "apigateway_logs"
     pattern = (
-        r'(\S+) (\S+) +(\S+) \[([^\]]+)\] "(\S+) (\S+) (\S+)" (\d{3}) (\S+) ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-'
+        # HTTP APIs log the route key ("GET /pets") where REST APIs log the resource path.
+        r'(\S+) (\S+) +(\S+) \[([^\]]+)\] "(\S+) (.+) (\S+)" (\d{3}) (\S+) ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-'
         r"[0-9a-f]{4}-[0-9a-f]{12})(?: (\S+))?"
     )
     groups = (

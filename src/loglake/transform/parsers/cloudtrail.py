@@ -86,9 +86,13 @@ class CloudTrailParser(FixedSchemaParser):
     level = "CASE WHEN json_extract_string({s}, '$.errorCode') IS NOT NULL THEN 'ERROR' END"
 
     def matches(self, message: str) -> str:
+        # Management and data events carry eventSource; Insights events carry eventType instead.
         return (
-            f"(json_valid({message}) AND json_extract_string({message}, '$.eventVersion') IS NOT NULL "
-            f"AND json_extract_string({message}, '$.eventSource') IS NOT NULL)"
+            f"(contains({message}, '\"eventVersion\"') AND json_valid({message}) "
+            f"AND json_extract_string({message}, '$.eventVersion') IS NOT NULL "
+            f"AND (json_extract_string({message}, '$.eventSource') IS NOT NULL "
+            f"OR json_extract_string({message}, '$.eventType') IS NOT NULL "
+            f"OR json_extract({message}, '$.userIdentity') IS NOT NULL))"
         )
 
     def staged(self, message: str) -> str:

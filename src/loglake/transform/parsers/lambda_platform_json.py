@@ -42,7 +42,10 @@ class LambdaPlatformJsonParser(FixedSchemaParser):
     level = "CASE WHEN json_extract_string({s}, '$.record.status') IN ('error', 'failure', 'timeout') THEN 'ERROR' END"
 
     def matches(self, message: str) -> str:
-        return f"(json_valid({message}) AND starts_with(json_extract_string({message}, '$.type'), 'platform.'))"
+        return (
+            f"(contains({message}, '\"platform.') AND json_valid({message}) "
+            f"AND starts_with(json_extract_string({message}, '$.type'), 'platform.'))"
+        )
 
     def staged(self, message: str) -> str:
         return message

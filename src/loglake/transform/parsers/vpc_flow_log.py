@@ -1,17 +1,22 @@
 """vpc_flow_log: Amazon VPC flow log records, into AWS's `vpc_flow_logs` table.
 
 Columns are those of AWS's documented Athena table (versions 2 to 5, plus the ECS fields and
-reject_reason of versions 7 and 8), with AWS's types, and `date`, the DATE of `start`, which AWS's
-example queries filter on. The default format (version 2, 14 fields) is recognised anywhere. A custom
-format is read in the order of its header line (`version vpc-id subnet-id ...`, as flow logs delivered
-to S3 begin with): lines of a raw object that holds such a header and have as many fields are flow
-records. The header line itself stays in `logs` as text. `-` is NULL.
+reject_reason of versions 7 and 8, and the transit gateway fields), with AWS's types, and the
+partition columns AWS's example queries filter on: `date` (the DATE of `start`) and `day`
+(`yyyy/MM/dd`, as in AWS's partition-projection table).
+
+The default format (version 2, 14 fields) is recognised anywhere. A custom format is read in the
+order of its header line (`version vpc-id subnet-id ...`, as flow logs delivered to S3 begin with):
+lines of a raw object that holds such a header and have as many fields are flow records. The header
+line itself stays in `logs` as text. `-` is NULL.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from loglake.sql_quoting import sql_string
-from loglake.transform.parsers.base import LINE, Column, Example, FixedSchemaParser
+from loglake.transform.parsers.base import LINE, Column, Example, FixedSchemaParser, ParsePlan
 
 FIELDS: dict[str, str] = {
     "version": "INTEGER", "account-id": "VARCHAR", "interface-id": "VARCHAR", "srcaddr": "VARCHAR",
@@ -25,12 +30,21 @@ FIELDS: dict[str, str] = {
     "ecs-container-instance-id": "VARCHAR", "ecs-container-id": "VARCHAR", "ecs-second-container-id": "VARCHAR",
     "ecs-service-name": "VARCHAR", "ecs-task-definition-arn": "VARCHAR", "ecs-task-arn": "VARCHAR",
     "ecs-task-id": "VARCHAR", "reject-reason": "VARCHAR",
+    # Transit gateway flow logs.
+    "tgw-id": "VARCHAR", "tgw-attachment-id": "VARCHAR", "tgw-src-vpc-account-id": "VARCHAR",
+    "tgw-dst-vpc-account-id": "VARCHAR", "tgw-src-vpc-id": "VARCHAR", "tgw-dst-vpc-id": "VARCHAR",
+    "tgw-src-subnet-id": "VARCHAR", "tgw-dst-subnet-id": "VARCHAR", "tgw-src-eni": "VARCHAR", "tgw-dst-eni": "VARCHAR",
+    "tgw-src-az-id": "VARCHAR", "tgw-dst-az-id": "VARCHAR", "tgw-pair-attachment-id": "VARCHAR",
+    "packets-lost-no-route": "BIGINT", "packets-lost-blackhole": "BIGINT", "packets-lost-mtu-exceeded": "BIGINT",
+    "packets-lost-ttl-expired": "BIGINT",
 }  # fmt: skip
 DEFAULT_V2 = list(FIELDS)[:14]
 
 _NAME = "(?:" + "|".join(FIELDS) + ")"
 HEADER_PATTERN = rf"{_NAME}(?: {_NAME})+"
-_ORDER = "(SELECT fields FROM __ll_vpc_fields)"
+_FIELDS_QUERY = "(SELECT fields FROM __ll_vpc_fields)"
+_ORDER = "__ll_vpc_order"
+"""The field order, staged once per row batch: a scalar subquery per column made planning take seconds."""
 _TOKENS = f"regexp_split_to_array(trim({LINE.format(m='{m}')}), ' +')"
 _V2 = (
     r"\d+ (?:\d{12}|unknown|-) (?:eni-[0-9a-f]+|-) \S+ \S+ \S+ \S+ \S+ \S+ \S+ (?:\d+|-) (?:\d+|-) "
@@ -50,6 +64,7 @@ class VpcFlowLogParser(FixedSchemaParser):
     columns = (
         *(Column(name.replace("-", "_"), type_, _field(name)) for name, type_ in FIELDS.items()),
         Column("date", "DATE", f"CAST(to_timestamp(TRY_CAST({_field('start')} AS BIGINT)) AS DATE)", cast=False),
+        Column("day", "VARCHAR", f"strftime(to_timestamp(TRY_CAST({_field('start')} AS BIGINT)), '%Y/%m/%d')"),
     )
     time = _field("start")
 
@@ -68,13 +83,18 @@ class VpcFlowLogParser(FixedSchemaParser):
         header = f"regexp_full_match({line}, {sql_string(HEADER_PATTERN)})"
         custom = (
             f"((SELECT custom FROM __ll_vpc_fields) AND NOT {header} "
-            f"AND len({tokens}) = len({_ORDER}) AND regexp_full_match({line}, '[^ ]+(?: +[^ ]+)*'))"
+            f"AND len({tokens}) = len({_FIELDS_QUERY}) AND regexp_full_match({line}, '[^ ]+(?: +[^ ]+)*'))"
         )
         default = f"(NOT (SELECT custom FROM __ll_vpc_fields) AND regexp_full_match({line}, {sql_string(_V2)}))"
         return f"({default} OR {custom})"
 
     def staged(self, message: str) -> str:
         return _TOKENS.replace("{m}", message)
+
+    def plan(self, con: Any, max_depth: int) -> ParsePlan:
+        plan = super().plan(con, max_depth)
+        plan.staging[_ORDER] = _FIELDS_QUERY
+        return plan
 
 
 EXAMPLES = [
