@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from loglake.transform.parsers.access_log import AccessLogParser
 from loglake.transform.parsers.alb import AlbParser
+from loglake.transform.parsers.apache_error import ApacheErrorParser
 from loglake.transform.parsers.apigateway_access_log import ApiGatewayAccessLogParser
 from loglake.transform.parsers.apigateway_json import ApiGatewayJsonParser
 from loglake.transform.parsers.base import FieldPlan, ParsePlan, Parser
@@ -43,6 +44,7 @@ PARSERS: tuple[Parser, ...] = (
     ApiGatewayAccessLogParser(),
     AccessLogParser(),
     NginxErrorParser(),
+    ApacheErrorParser(),
     SyslogRfc5424Parser(),
     SyslogRfc3164Parser(),
     StackTraceParser(),

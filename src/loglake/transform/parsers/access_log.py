@@ -20,8 +20,10 @@ class AccessLogParser(RegexParser):
         r"(\S+) (\S+) (\S+) \[([^\]]+)\] "
         + _QUOTED
         + r" (\d{3}|-) (\d+|-)"
-        # A cut-off line may lose the user agent's closing quote: the line is still this format.
-        + rf'(?: {_QUOTED} "((?:[^"\\]|\\.)*)"?(?: {_QUOTED})?)?'
+        # Referrer and agent are quoted, or a bare "-"; a cut-off line may lose the agent's closing quote.
+        + rf'(?: (?:{_QUOTED}|-) (?:"((?:[^"\\]|\\.)*)"?|-)(?: {_QUOTED})?)?'
+        # Fields some servers append (response time, upstream, ...) are kept in extra_fields.
+        + r"(?: (.*))?"
     )
     groups = (
         "client_ip",
@@ -34,6 +36,7 @@ class AccessLogParser(RegexParser):
         "referrer",
         "user_agent",
         "forwarded_for",
+        "extra_fields",
     )
     columns = (
         *(text(g) for g in groups[:7]),
@@ -43,6 +46,7 @@ class AccessLogParser(RegexParser):
         text("referrer"),
         text("user_agent"),
         text("forwarded_for"),
+        text("extra_fields"),
     )
     time = "{s}.request_received_time"
 

@@ -3,7 +3,8 @@
 A line is logfmt when it is nothing but such pairs, with distinct keys (a repeated key leaves the line
 to plain text rather than lose a value). Quoted values are unescaped; `key=` is an empty string. The
 pairs become a JSON object and are planned like JSON fields, then typed from their values: a key whose
-values all read as integers is BIGINT, as numbers DOUBLE, as true/false BOOLEAN, else VARCHAR.
+values all read as integers is BIGINT, as numbers DOUBLE, as true/false BOOLEAN, else VARCHAR (an
+integer beyond BIGINT stays VARCHAR, never a rounded DOUBLE).
 Keys are also where the time (`time`, `ts`, ...) and the level (`level`, `lvl`, ...) are looked up.
 """
 
@@ -15,7 +16,7 @@ from loglake.sql_quoting import sql_string
 from loglake.transform.parsers.base import DEFAULT_TABLE, LINE, Example, FieldPlan, ParsePlan
 from loglake.transform.parsers.json_object import JsonObjectParser
 
-PAIR = r'([A-Za-z_][\w.\-/@]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)'
+PAIR = r'([A-Za-z_@][\w.\-/@#]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)'
 LINE_PATTERN = rf"\s*(?:{PAIR}\s*)+"
 _TYPES = ("BIGINT", "DOUBLE", "BOOLEAN")
 
@@ -56,7 +57,9 @@ class LogfmtParser(JsonObjectParser):
             checks += [
                 f"bool_and({v} IS NULL OR (regexp_full_match({v}, '[+-]?[0-9]+') "
                 f"AND TRY_CAST({v} AS BIGINT) IS NOT NULL)) AND count({v}) > 0",
-                f"bool_and({v} IS NULL OR TRY_CAST({v} AS DOUBLE) IS NOT NULL) AND count({v}) > 0",
+                # An integer too big for BIGINT stays text: DOUBLE would silently round it.
+                f"bool_and({v} IS NULL OR (TRY_CAST({v} AS DOUBLE) IS NOT NULL AND NOT "
+                f"(regexp_full_match({v}, '[+-]?[0-9]+') AND TRY_CAST({v} AS BIGINT) IS NULL))) AND count({v}) > 0",
                 f"bool_and({v} IS NULL OR lower({v}) IN ('true', 'false')) AND count({v}) > 0",
             ]
         staging = ", ".join(f"{e} AS {c}" for c, e in plan.staging.items())

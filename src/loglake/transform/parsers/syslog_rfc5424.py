@@ -11,14 +11,15 @@ from __future__ import annotations
 from loglake.transform.parsers.base import Column, Example, RegexParser, text
 from loglake.transform.parsers.syslog_fields import pri_columns
 
-_SD = r'(?:\[[^\s\]=]+(?: [^\s=\]]+="(?:[^"\\]|\\.)*")*\])+'
+# SD elements; like VRL, a space after '=' is tolerated (some senders write `key= "value"`).
+_SD = r'(?:\[[^\s\]=]+(?: [^\s=\]]+= ?"(?:[^"\\]|\\.)*")*\])+'
 
 
 class SyslogRfc5424Parser(RegexParser):
     name = "syslog_rfc5424"
     table = "syslog"
     prefix = "<"
-    pattern = rf"(?s)<(\d{{1,3}})>(\d{{1,2}}) (\S+) (\S+) (\S+) (\S+) (\S+) (-|{_SD})(?: (.*))?"
+    pattern = rf"(?s)<(\d{{1,3}})>(\d{{1,2}}) (-|\d{{4}}-\d\d-\d\dT\S+) (\S+) (\S+) (\S+) (\S+) (-|{_SD})(?: (.*))?"
     groups = ("pri", "version", "ts", "hostname", "appname", "procid", "msgid", "structured_data", "msg")
     columns = (
         *pri_columns(),

@@ -29,7 +29,8 @@ FIELDS: dict[str, str] = {
     "ecs-cluster-arn": "VARCHAR", "ecs-cluster-name": "VARCHAR", "ecs-container-instance-arn": "VARCHAR",
     "ecs-container-instance-id": "VARCHAR", "ecs-container-id": "VARCHAR", "ecs-second-container-id": "VARCHAR",
     "ecs-service-name": "VARCHAR", "ecs-task-definition-arn": "VARCHAR", "ecs-task-arn": "VARCHAR",
-    "ecs-task-id": "VARCHAR", "reject-reason": "VARCHAR",
+    "ecs-task-id": "VARCHAR", "reject-reason": "VARCHAR", "resource-id": "VARCHAR", "encryption-status": "INTEGER",
+    "interface-type": "VARCHAR",
     # Transit gateway flow logs.
     "tgw-id": "VARCHAR", "tgw-attachment-id": "VARCHAR", "tgw-src-vpc-account-id": "VARCHAR",
     "tgw-dst-vpc-account-id": "VARCHAR", "tgw-src-vpc-id": "VARCHAR", "tgw-dst-vpc-id": "VARCHAR",

@@ -1,0 +1,66 @@
+"""apache_error: Apache httpd's error log, `[time] [module:severity] [pid N:tid M] [client ip:port] message`,
+into `apache_error_logs`. httpd 2.4's default ErrorLogFormat is required to have the `[pid ...]` block,
+so a generic `[time] [level] text` line stays plain text. The time may be httpd's own
+(`Wed Oct 11 14:32:52.123456 2000`), CLF, or ISO-like (`2021-06-04 15:40:27.138633`,
+`2021/06/03 09:30:50`, taken as UTC). Names follow VRL's parse_apache_log (error format); the thread
+id is `tid` and the text `msg`.
+"""
+
+from __future__ import annotations
+
+from loglake.transform.parsers.base import Column, Example, RegexParser, text
+
+
+class ApacheErrorParser(RegexParser):
+    name = "apache_error"
+    table = "apache_error_logs"
+    prefix = "["
+    pattern = (
+        r"(?s)\[([^\]]+)\] \[(?:([^:\]]+):)?([a-z0-9]+)\] \[pid (\d+)(?::tid (\d+))?\]"
+        r"(?: \[client ([^\]]+):(\d+)\])? (.*)"
+    )
+    groups = ("ts", "module", "severity", "pid", "tid", "client", "client_port", "msg")
+    columns = (
+        text("module"),
+        text("severity"),
+        text("pid", "BIGINT"),
+        text("tid"),
+        text("client"),
+        text("client_port", "INTEGER"),
+        Column("msg", "VARCHAR", "{s}.msg", ()),
+    )
+    time = (
+        "coalesce(strftime(try_strptime({s}.ts, '%a %b %d %H:%M:%S.%f %Y'), '%Y-%m-%d %H:%M:%S.%f'), "
+        "CASE WHEN regexp_matches({s}.ts, '^\\d{4}/') THEN replace({s}.ts, '/', '-') ELSE {s}.ts END)"
+    )
+    level = "ll_level({s}.severity)"
+
+
+EXAMPLES = [
+    Example(
+        "[01/Mar/2021:12:00:19 +0000] [ab:alert] [pid 4803:tid 3814] [client 147.159.108.175:24259] "
+        "I will bypass the haptic COM bandwidth",
+        {
+            "module": "ab",
+            "severity": "alert",
+            "pid": 4803,
+            "tid": "3814",
+            "client": "147.159.108.175",
+            "client_port": 24259,
+            "msg": "I will bypass the haptic COM bandwidth",
+            "level": "FATAL",
+            "timestamp": "2021-03-01 12:00:19",
+        },
+    ),
+    Example(
+        "[Wed Oct 11 14:32:52.123456 2000] [core:error] [pid 35708:tid 4328636416] [client 72.15.99.187:41716] "
+        "File does not exist: /usr/local/apache2/htdocs/favicon.ico",
+        {
+            "module": "core",
+            "severity": "error",
+            "tid": "4328636416",
+            "level": "ERROR",
+            "timestamp": "2000-10-11 14:32:52.123456",
+        },
+    ),
+]
