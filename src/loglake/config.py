@@ -53,6 +53,12 @@ separator = "_"
 #     { log_group = "/aws/vpc/flow*", format = "vpc_flow_log" },
 #     { log_group = "/ecs/payments*", table = "payments" },
 # ]
+# Redaction, before rows reach the clean zone (kinds: email, ip, card, aws_key, bearer, jwt; all by
+# default). mode = "mask" writes [REDACTED:email]; "hash" writes a keyed HMAC (key in LOGLAKE_REDACT_KEY).
+# redact = [
+#     { tables = ["logs", "quarantine"], fields = ["message", "user_email"], mode = "mask" },
+#     { tables = ["*"], fields = ["*"], kinds = ["aws_key", "bearer", "jwt"] },
+# ]
 
 [athena]
 # For --engine athena: the workgroup (with its result location and bytes-scanned cutoff), the Glue
@@ -77,7 +83,7 @@ DEFAULT_LAKE = "./lake"
 _ALLOWED: dict[str, set[str]] = {
     "": {"lake", "raw", "etl", "ingest", "athena"},
     "athena": {"workgroup", "database", "output_location"},
-    "etl": {"output_format", "max_depth", "separator", "routes"},
+    "etl": {"output_format", "max_depth", "separator", "routes", "redact"},
     "ingest": {"log_group", "multiline_start"},
 }
 

@@ -18,6 +18,10 @@ from loglake.lake.schema_registry import SchemaRegistry, TableSchema, widen
         ("BIGINT", "VARCHAR", "VARCHAR"),
         ("BOOLEAN", "BIGINT", "VARCHAR"),
         ("VARCHAR", "DOUBLE", "VARCHAR"),
+        ("INTEGER", "BIGINT", "BIGINT"),
+        ("DOUBLE", "INTEGER", "DOUBLE"),
+        ("DATE", "TIMESTAMP", "VARCHAR"),
+        ('STRUCT("a" VARCHAR)', 'STRUCT("a" VARCHAR)', 'STRUCT("a" VARCHAR)'),
     ],
 )
 def test_widening(old: str, new: str, result: str) -> None:

@@ -3,10 +3,11 @@ zone has its own bucket), built once per container."""
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
 
-from loglake.errors import EventError
+from loglake.errors import ConfigError, EventError
 from loglake.lake.open import Lake, open_lake
 from loglake.transform.settings import EtlSettings
 
@@ -20,4 +21,12 @@ def lake_from_environment() -> Lake:
 
 
 def etl_settings_from_environment() -> EtlSettings:
-    return EtlSettings(output_format=os.environ.get("LOGLAKE_ETL_FORMAT", "parquet"))
+    """LOGLAKE_ETL_FORMAT, and LOGLAKE_ETL_ROUTES / LOGLAKE_ETL_REDACT as JSON lists (as in loglake.toml)."""
+    try:
+        routes = json.loads(os.environ.get("LOGLAKE_ETL_ROUTES") or "[]")
+        redact = json.loads(os.environ.get("LOGLAKE_ETL_REDACT") or "[]")
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"LOGLAKE_ETL_ROUTES / LOGLAKE_ETL_REDACT must be JSON lists: {exc}") from None
+    return EtlSettings(
+        output_format=os.environ.get("LOGLAKE_ETL_FORMAT", "parquet"), routes=tuple(routes), redact=tuple(redact)
+    )

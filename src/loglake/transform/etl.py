@@ -29,10 +29,11 @@ from loglake.lake.raw_zone import MAX_RAW_LINE_BYTES, RAW_COLUMNS
 from loglake.lake.schema_registry import SchemaRegistry, TableSchema, widen
 from loglake.lake.store import Store
 from loglake.sql_quoting import quote_identifier, sql_string, sql_struct
-from loglake.transform import levels, timestamps
+from loglake.transform import levels, redaction, timestamps
 from loglake.transform.naming import assign_names
 from loglake.transform.parsers import PARSERS, FieldPlan, ParsePlan
 from loglake.transform.parsers.base import DEFAULT_TABLE
+from loglake.transform.redaction import RedactRule
 from loglake.transform.settings import EtlSettings
 
 ETL_VERSION = f"etl/{__version__}"
@@ -88,6 +89,8 @@ def process_raw_object(
             config["threads"] = threads
         con = duckdb.connect(config=config)
         try:
+            if settings.redact:
+                con.execute(redaction.MACROS)
             raw_rows, events = _load(con, raw_path, raw_key, settings)
             groups = con.execute(
                 "SELECT __ll_table, format, count(*), count(message_b64) FROM classified "
@@ -104,7 +107,7 @@ def process_raw_object(
                 outputs += _write_clean(
                     con, Path(tmp), store, settings, schema, table_plans, has_b64, raw_key, object_id
                 )
-            outputs += _write_quarantine(con, Path(tmp), store, raw_key, object_id)
+            outputs += _write_quarantine(con, Path(tmp), store, raw_key, object_id, settings.redact)
         finally:
             con.close()
 
@@ -256,8 +259,16 @@ def _table_fields(plans: dict[str, ParsePlan]) -> dict[str, FieldPlan]:
     return merged
 
 
-def _clean_query(table: str, plans: dict[str, ParsePlan], names: dict[str, str], has_b64: bool, raw_key: str) -> str:
-    """One SELECT per parser over its own rows (UNION ALL), so a parser's cost is paid only by its events."""
+def _clean_query(
+    table: str,
+    plans: dict[str, ParsePlan],
+    names: dict[str, str],
+    has_b64: bool,
+    raw_key: str,
+    rules: tuple[RedactRule, ...] = (),
+) -> str:
+    """One SELECT per parser over its own rows (UNION ALL), so a parser's cost is paid only by its events.
+    Redaction rules apply to the text columns they cover in the final SELECT, before anything is written."""
     fields = _table_fields(plans)
     branches = []
     for name, plan in plans.items():
@@ -273,11 +284,18 @@ def _clean_query(table: str, plans: dict[str, ParsePlan], names: dict[str, str],
             f"FROM (SELECT *{staging} FROM classified "
             f"WHERE format = {sql_string(name)} AND __ll_table = {sql_string(table)})"
         )
-    payload = "".join(f", {quote_identifier(names[source])}" for source in fields)
+    payload = ""
+    for source, column in fields.items():
+        name = quote_identifier(names[source])
+        value = redaction.wrap(rules, table, names[source], name) if column.type == "VARCHAR" else name
+        payload += f", {value} AS {name}"
+    message = redaction.wrap(rules, table, "message", "message")
+    # The exact bytes of an undecodable message would leak what redaction removed: the raw zone keeps them.
+    b64 = (", NULL::VARCHAR AS message_b64" if message != "message" else ", message_b64") if has_b64 else ""
     return f"""
-        SELECT __ll_time AS "timestamp", __ll_level AS level, message, log_group, log_stream, event_id,
+        SELECT __ll_time AS "timestamp", __ll_level AS level, {message} AS message, log_group, log_stream, event_id,
                epoch_ms(ingestion_time) AS ingestion_time, source, format, {sql_string(raw_key)} AS raw_object
-               {", message_b64" if has_b64 else ""} {payload},
+               {b64} {payload},
                strftime(__ll_time, '%Y-%m-%d') AS dt, strftime(__ll_time, '%H') AS hour
         FROM (
             SELECT *, CASE WHEN year(__ll_parsed) BETWEEN 1970 AND 9999 THEN __ll_parsed
@@ -303,7 +321,7 @@ def _write_clean(
     object_id: str,
 ) -> list[str]:
     """Write one table's clean objects (engine → temp folder → store); return their keys."""
-    clean_query = _clean_query(schema.table, plans, schema.pointer_names(), has_b64, raw_key)
+    clean_query = _clean_query(schema.table, plans, schema.pointer_names(), has_b64, raw_key, settings.redact)
     options = (
         "FORMAT parquet, COMPRESSION zstd" if settings.output_format == "parquet" else "FORMAT json, COMPRESSION gzip"
     )
@@ -315,9 +333,18 @@ def _write_clean(
     )
 
 
-def _write_quarantine(con: Any, tmp: Path, store: Store, raw_key: str, object_id: str) -> list[str]:
+def _write_quarantine(
+    con: Any, tmp: Path, store: Store, raw_key: str, object_id: str, rules: tuple[RedactRule, ...] = ()
+) -> list[str]:
+    """Quarantined records, with the message redacted when a rule covers table `quarantine` (or `*`)."""
     details = " ".join(f"WHEN {sql_string(r)} THEN {sql_string(d)}" for r, d in REASON_DETAIL.items())
     kept = [c for c in QUARANTINE_COLUMNS if c not in ("reason", "detail", "stage", "stage_version", "raw_object")]
+    message = redaction.wrap(rules, "quarantine", "message", "message")
+    if message != "message":
+        kept = [
+            f"{message} AS message" if c == "message" else "NULL::VARCHAR AS message_b64" if c == "message_b64" else c
+            for c in kept
+        ]
     quarantine_query = f"""
         SELECT {", ".join(kept)}, __ll_reason AS reason, CASE __ll_reason {details} END AS detail,
                'etl' AS stage, {sql_string(ETL_VERSION)} AS stage_version, {sql_string(raw_key)} AS raw_object,

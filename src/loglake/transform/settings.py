@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loglake.errors import ConfigError
+from loglake.transform.redaction import RedactRule
 
 OUTPUT_FORMATS = {"parquet": ".parquet", "jsonl": ".json.gz"}
 TABLE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
@@ -50,6 +51,8 @@ class EtlSettings:
     table: str = "logs"
     """The table of generic logs (JSON, logfmt, text); AWS formats have their own (see docs/formats.md)."""
     routes: tuple[Route, ...] = field(default_factory=tuple)
+    redact: tuple[RedactRule, ...] = field(default_factory=tuple)
+    """Opt-in redaction rules (see transform/redaction.py), applied before rows reach the clean zone."""
 
     def __post_init__(self) -> None:
         if self.output_format not in OUTPUT_FORMATS:
@@ -62,6 +65,8 @@ class EtlSettings:
             raise ConfigError(f"table names are [a-z][a-z0-9_]*, not {self.table!r}")
         routes = tuple(r if isinstance(r, Route) else Route.from_config(r) for r in self.routes)
         object.__setattr__(self, "routes", routes)
+        rules = tuple(r if isinstance(r, RedactRule) else RedactRule.from_config(r) for r in self.redact)
+        object.__setattr__(self, "redact", rules)
 
     @property
     def suffix(self) -> str:

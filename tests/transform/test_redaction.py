@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import duckdb
+import pytest
+from tests.conftest import Deliver
+
+from loglake.errors import ConfigError
+from loglake.lake.open import Lake
+from loglake.query.engine import DuckDBEngine
+from loglake.sql_quoting import sql_string
+from loglake.transform.redaction import KINDS, MACROS, RedactRule, wrap
+from loglake.transform.settings import EtlSettings
+
+
+def redacted(text: str, kinds: tuple[str, ...] = KINDS, mode: str = "mask") -> str:
+    """The SQL the ETL applies, run on one value."""
+    con = duckdb.connect()
+    con.execute(MACROS)
+    rule = RedactRule(kinds=kinds, mode=mode)
+    value: str = con.execute(f"SELECT {wrap((rule,), 'logs', 'message', sql_string(text))}").fetchall()[0][0]
+    con.close()
+    return value
+
+
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mail ana.lopez+ops@example.co.uk now", "mail [REDACTED:email] now"),
+        ("from 203.0.113.7:443 ok", "from [REDACTED:ip]:443 ok"),
+        ("v6 2001:db8::8a2e:370:7334 seen", "v6 [REDACTED:ip] seen"),
+        ("card 4111 1111 1111 1111 charged", "card [REDACTED:card] charged"),
+        ("card 4111-1111-1111-1112 bad", "card 4111-1111-1111-1112 bad"),  # fails the Luhn check
+        ("order 1764288000123456 shipped", "order 1764288000123456 shipped"),  # a long id, not a card
+        ("key AKIAIOSFODNN7EXAMPLE used", "key [REDACTED:aws_key] used"),
+        ("Authorization: Bearer abc.DEF-123_x/y+z==", "Authorization: [REDACTED:bearer]"),
+        (f"token={JWT}", "token=[REDACTED:jwt]"),
+        ("version 1.2.3 at 10:30:00", "version 1.2.3 at 10:30:00"),
+    ],
+)
+def test_each_kind_is_masked_and_nothing_else(text: str, expected: str) -> None:
+    assert redacted(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("number", "valid"),
+    [
+        ("4111111111111111", True),
+        ("5500 0000 0000 0004", True),
+        ("4111111111111112", False),
+        ("6011000990139424", True),
+    ],
+)
+def test_cards_need_the_luhn_check(number: str, valid: bool) -> None:
+    assert (redacted(f"n={number}", ("card",)) == "n=[REDACTED:card]") is valid
+
+
+def test_hashing_is_keyed_and_stable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOGLAKE_REDACT_KEY", "k1")
+    first = redacted("a@example.com and a@example.com", ("email",), "hash")
+    token = first.split(" ")[0]
+    assert token.startswith("[email:") and len(token) == len("[email:]") + 16
+    assert first == f"{token} and {token}"
+    monkeypatch.setenv("LOGLAKE_REDACT_KEY", "k2")
+    assert redacted("a@example.com", ("email",), "hash") != token
+
+
+def test_bad_rules_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ConfigError, match="unknown redaction kind"):
+        EtlSettings(redact=({"kinds": ["ssn"]},))  # type: ignore[arg-type]
+    monkeypatch.delenv("LOGLAKE_REDACT_KEY", raising=False)
+    with pytest.raises(ConfigError, match="needs a secret key in LOGLAKE_REDACT_KEY"):
+        EtlSettings(redact=({"mode": "hash"},))  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="tables, fields, kinds and mode"):
+        EtlSettings(redact=({"table": "logs"},))  # type: ignore[arg-type]
+
+
+def test_nothing_unredacted_reaches_the_clean_or_quarantine_zone(lake: Lake, deliver: Deliver) -> None:
+    settings = EtlSettings(
+        redact=(
+            {"tables": ["logs", "quarantine"], "fields": ["message", "user_email"]},  # type: ignore[list-item]
+        )
+    )
+    deliver(
+        [
+            '{"level":"info","user_email":"ana@example.com","note":"hi","ip":"198.51.100.4"}',
+            "login from 198.51.100.4 by ana@example.com",
+            '{"cut": "ana@example.com',
+        ],
+        settings=settings,
+    )
+    with DuckDBEngine(lake.store) as engine:
+        rows = engine.query("SELECT message, user_email, note, ip FROM logs ORDER BY event_id").rows
+        quarantined = engine.query("SELECT message, reason FROM quarantine").rows
+    assert rows == [
+        (
+            '{"level":"info","user_email":"[REDACTED:email]","note":"hi","ip":"[REDACTED:ip]"}',
+            "[REDACTED:email]",
+            "hi",
+            "198.51.100.4",  # not a covered field: kept
+        ),
+        ("login from [REDACTED:ip] by [REDACTED:email]", None, None, None),
+    ]
+    assert quarantined == [('{"cut": "[REDACTED:email]', "invalid_json")]
+    # Not in any value, nor in Parquet's column statistics.
+    written = [p for zone in ("clean", "quarantine") for p in (Path(lake.store.uri) / zone).rglob("*") if p.is_file()]
+    assert len(written) == 2
+    for path in written:
+        data = path.read_bytes()
+        assert b"ana@example.com" not in (gzip.decompress(data) if path.suffix == ".gz" else data)
+
+
+def test_the_lambda_reads_rules_and_routes_from_its_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from loglake.handlers.environment import etl_settings_from_environment
+
+    monkeypatch.setenv("LOGLAKE_ETL_REDACT", '[{"fields": ["message"], "kinds": ["email"]}]')
+    monkeypatch.setenv("LOGLAKE_ETL_ROUTES", '[{"log_group": "/vpc/*", "format": "vpc_flow_log"}]')
+    settings = etl_settings_from_environment()
+    assert settings.redact == (RedactRule(fields=("message",), kinds=("email",)),)
+    assert [(r.log_group, r.format) for r in settings.routes] == [("/vpc/*", "vpc_flow_log")]
+    monkeypatch.setenv("LOGLAKE_ETL_REDACT", "{not json")
+    with pytest.raises(ConfigError, match="must be JSON lists"):
+        etl_settings_from_environment()
