@@ -20,6 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -51,23 +52,30 @@ def make_event(rng: random.Random, i: int) -> str:
     return json.dumps(doc, separators=(",", ":"))
 
 
-def write_raw(store: LocalStore, events: int, batch: int) -> list[str]:
+def write_raw(
+    store: LocalStore,
+    events: int,
+    batch: int,
+    make: Callable[[random.Random, int], str] = make_event,
+    log_group: str = "/bench/app",
+) -> list[str]:
+    """Raw objects of `batch` events whose messages `make` writes (also used by parser_throughput.py)."""
     rng = random.Random(1)
     keys = []
     for start in range(0, events, batch):
         records = [
             {
-                "log_group": "/bench/app",
+                "log_group": log_group,
                 "log_stream": "s1",
                 "event_id": f"e{i:09d}",
                 "timestamp": 1_795_000_000_000 + i,
                 "ingestion_time": None,
-                "message": make_event(rng, i),
+                "message": make(rng, i),
                 "source": "file",
             }
             for i in range(start, min(start + batch, events))
         ]
-        key = RawKey("file", "/bench/app", "s1", f"{start:015d}-{start + len(records):015d}")
+        key = RawKey("file", log_group, "s1", f"{start:015d}-{start + len(records):015d}")
         store.put(key.key, encode_batch(records))  # type: ignore[arg-type]
         keys.append(key.key)
     return keys

@@ -25,6 +25,7 @@ class AccessLogParser(RegexParser):
         # Fields some servers append (response time, upstream, ...) are kept in extra_fields.
         + r"(?: (.*))?"
     )
+    guard = "contains({m}, '] \"')"
     groups = (
         "client_ip",
         "client_id",

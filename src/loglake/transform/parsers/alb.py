@@ -35,6 +35,7 @@ class AlbParser(RegexParser):
         r'([A-Za-z0-9.-]*) ([^ ]*) "([^"]*)" "([^"]*)" "([^"]*)" ([-.0-9]*) ([^ ]*) "([^"]*)" "([^"]*)" '
         r'"?([^ "]*)"? "?([^\s"]+?)"? "?([^\s"]+)"? "?([^ "]*)"? "?([^ "]*)"? ?(.*)'
     )
+    guard = "split_part({m}, ' ', 1) IN ('http', 'https', 'h2', 'ws', 'wss', 'grpcs')"
     groups = tuple(COLUMNS)
     columns = (*(text(name, type_, nulls=("-", "- ")) for name, type_ in COLUMNS.items()), _DAY)
     time = "{s}.time"

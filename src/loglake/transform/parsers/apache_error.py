@@ -19,6 +19,7 @@ class ApacheErrorParser(RegexParser):
         r"(?s)\[([^\]]+)\] \[(?:([^:\]]+):)?([a-z0-9]+)\] \[pid (\d+)(?::tid (\d+))?\]"
         r"(?: \[client ([^\]]+):(\d+)\])? (.*)"
     )
+    guard = "contains({m}, '] [pid ')"
     groups = ("ts", "module", "severity", "pid", "tid", "client", "client_port", "msg")
     columns = (
         text("module"),

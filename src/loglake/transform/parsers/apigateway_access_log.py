@@ -20,6 +20,11 @@ class ApiGatewayAccessLogParser(RegexParser):
         r'(\S+) (\S+) +(\S+) \[([^\]]+)\] "(\S+) (.+) (\S+)" (\d{3}) (\S+) ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-'
         r"[0-9a-f]{4}-[0-9a-f]{12})(?: (\S+))?"
     )
+    # The request id (a UUID) near the end: a regex over 60 characters instead of the whole line.
+    guard = (
+        "contains({m}, '] \"') AND "
+        "regexp_matches(right({m}, 60), '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}')"
+    )
     groups = (
         "ip", "caller", "user", "request_time", "http_method", "resource_path", "protocol", "status",
         "response_length", "request_id", "extended_request_id",

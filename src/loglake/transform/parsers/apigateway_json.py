@@ -5,7 +5,7 @@ A JSON object with `requestId` and `httpMethod` (REST) or `routeKey` (HTTP APIs)
 
 from __future__ import annotations
 
-from loglake.transform.parsers.base import Example
+from loglake.transform.parsers.base import Example, json_text_field
 from loglake.transform.parsers.json_object import JsonObjectParser
 
 
@@ -14,10 +14,13 @@ class ApiGatewayJsonParser(JsonObjectParser):
     table = "apigateway_logs"
 
     def detect(self, message: str) -> str:
+        cheap = (
+            f"contains({message}, '\"requestId\"') "
+            f"AND (contains({message}, '\"httpMethod\"') OR contains({message}, '\"routeKey\"'))"
+        )
         return (
-            f"({super().detect(message)} AND contains({message}, '\"requestId\"') "
-            f"AND (contains({message}, '\"httpMethod\"') OR contains({message}, '\"routeKey\"')) "
-            f"AND json_valid({message}) AND json_extract_string({message}, '$.requestId') IS NOT NULL)"
+            f"(CASE WHEN {cheap} THEN {super().detect(message)} "
+            f"AND {json_text_field(message, '$.requestId')} IS NOT NULL ELSE false END)"
         )
 
 

@@ -72,6 +72,15 @@ class Parser(Protocol):
 
 
 LINE = "rtrim({m}, chr(10) || chr(13))"
+
+
+def json_text_field(message: str, path: str) -> str:
+    """SQL: a JSON field of the message as text, NULL (never an error) when the message is not JSON.
+
+    Detection predicates use it: SQL does not promise to stop at the first false term of an AND."""
+    return f"json_extract_string(CASE WHEN json_valid({message}) THEN {message} END, {sql_string(path)})"
+
+
 """A message without the line break CloudWatch keeps at the end of Lambda's lines."""
 
 
@@ -108,6 +117,9 @@ class FixedSchemaParser:
     level: str = "NULL"
     prefix: str | None = None
     """A literal every claimed message starts with: a cheap test that spares most lines the regex."""
+    guard: str | None = None
+    """SQL over `{m}` (the message), true for every message this parser can claim, and much cheaper than
+    `matches`: lines that fail it never reach the regex. Detection runs for every line of every batch."""
 
     def setup(self) -> list[str]:
         return []
@@ -120,10 +132,13 @@ class FixedSchemaParser:
         raise NotImplementedError
 
     def detect(self, message: str) -> str:
-        test = self.matches(message)
-        if self.prefix is not None:
-            test = f"(starts_with({message}, {sql_string(self.prefix)}) AND {test})"
-        return test
+        guards = [f"starts_with({message}, {sql_string(self.prefix)})"] if self.prefix is not None else []
+        if self.guard is not None:
+            guards.append(self.guard.replace("{m}", message))
+        if not guards:
+            return self.matches(message)
+        # CASE, not AND: SQL does not promise to skip the expensive test when a cheap one is false.
+        return f"(CASE WHEN {' AND '.join(guards)} THEN {self.matches(message)} ELSE false END)"
 
     def reject(self, message: str) -> tuple[str, Reason] | None:
         return None

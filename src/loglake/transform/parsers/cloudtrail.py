@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 
 from loglake.sql_quoting import sql_string
-from loglake.transform.parsers.base import Column, Example, FixedSchemaParser
+from loglake.transform.parsers.base import Column, Example, FixedSchemaParser, json_text_field
 
 _ISSUER = {"type": "VARCHAR", "principalId": "VARCHAR", "arn": "VARCHAR", "accountId": "VARCHAR", "userName": "VARCHAR"}
 USER_IDENTITY = {
@@ -87,12 +87,13 @@ class CloudTrailParser(FixedSchemaParser):
 
     def matches(self, message: str) -> str:
         # Management and data events carry eventSource; Insights events carry eventType instead.
+        version, source, type_, identity = (
+            json_text_field(message, path)
+            for path in ("$.eventVersion", "$.eventSource", "$.eventType", "$.userIdentity")
+        )
         return (
-            f"(contains({message}, '\"eventVersion\"') AND json_valid({message}) "
-            f"AND json_extract_string({message}, '$.eventVersion') IS NOT NULL "
-            f"AND (json_extract_string({message}, '$.eventSource') IS NOT NULL "
-            f"OR json_extract_string({message}, '$.eventType') IS NOT NULL "
-            f"OR json_extract({message}, '$.userIdentity') IS NOT NULL))"
+            f"(CASE WHEN contains({message}, '\"eventVersion\"') THEN {version} IS NOT NULL "
+            f"AND ({source} IS NOT NULL OR {type_} IS NOT NULL OR {identity} IS NOT NULL) ELSE false END)"
         )
 
     def staged(self, message: str) -> str:

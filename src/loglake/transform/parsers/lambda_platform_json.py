@@ -5,7 +5,7 @@ into the same `lambda_platform` table and columns as the text lines (`type` keep
 from __future__ import annotations
 
 from loglake.sql_quoting import sql_string
-from loglake.transform.parsers.base import Column, Example, FixedSchemaParser
+from loglake.transform.parsers.base import Column, Example, FixedSchemaParser, json_text_field
 
 
 def _path(name: str, type_: str, path: str) -> Column:
@@ -43,8 +43,8 @@ class LambdaPlatformJsonParser(FixedSchemaParser):
 
     def matches(self, message: str) -> str:
         return (
-            f"(contains({message}, '\"platform.') AND json_valid({message}) "
-            f"AND starts_with(json_extract_string({message}, '$.type'), 'platform.'))"
+            f"(CASE WHEN contains({message}, '\"platform.') "
+            f"THEN starts_with({json_text_field(message, '$.type')}, 'platform.') ELSE false END)"
         )
 
     def staged(self, message: str) -> str:

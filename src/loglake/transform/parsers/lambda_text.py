@@ -17,6 +17,7 @@ class LambdaTextParser(RegexParser):
     name = "lambda_text"
     table = DEFAULT_TABLE
     pattern = rf"(?s)(?:\[([A-Za-z]+)\]\s+{_TIME}\s+{_REQUEST}|{_TIME}\s+{_REQUEST}\s+([A-Za-z]+))\s+(.*)"
+    guard = "substr({m}, 1, 1) = '[' OR substr({m}, 11, 1) = 'T'"
     groups = ("level_a", "time_a", "request_a", "time_b", "request_b", "level_b", "msg")
     columns = (
         Column("request_id", "VARCHAR", "coalesce(nullif({s}.request_a, ''), {s}.request_b)", key="requestId"),

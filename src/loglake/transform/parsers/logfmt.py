@@ -31,9 +31,13 @@ class LogfmtParser(JsonObjectParser):
 
     def detect(self, message: str) -> str:
         keys = _pairs(message, 1)
+        line = LINE.format(m=message)
         return (
-            f"(contains({message}, '=') AND regexp_full_match({LINE.format(m=message)}, {sql_string(LINE_PATTERN)}) "
-            f"AND len(list_distinct({keys})) = len({keys}))"
+            f"(CASE WHEN NOT contains({message}, '=') THEN false "
+            f"WHEN NOT (lower(substr(ltrim({message}), 1, 1)) BETWEEN 'a' AND 'z' "
+            f"OR substr(ltrim({message}), 1, 1) IN ('_', '@')) THEN false "
+            f"WHEN NOT regexp_full_match({line}, {sql_string(LINE_PATTERN)}) THEN false "
+            f"ELSE len(list_distinct({keys})) = len({keys}) END)"
         )
 
     def reject(self, message: str) -> None:

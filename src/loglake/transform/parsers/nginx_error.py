@@ -18,6 +18,7 @@ class NginxErrorParser(RegexParser):
     name = "nginx_error"
     table = "nginx_error_logs"
     pattern = r"(?s)(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d) \[(\w+)\] (\d+)#(\d+): (?:\*(\d+) )?(.*)"
+    guard = "substr({m}, 5, 1) = '/' AND substr({m}, 20, 2) = ' ['"
     groups = ("ts", "severity", "pid", "tid", "cid", "rest")
     columns = (
         text("severity"),

@@ -27,6 +27,7 @@ class S3AccessLogParser(RegexParser):
         r'([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ("[^"]*"|-) ([^ ]*)(?: ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) '
         r"([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*))? ?(.*)"
     )
+    guard = "substr({m}, 65, 1) = ' ' AND contains({m}, '] ')"
     groups = tuple(COLUMNS)
     columns = tuple(text(name, type_) for name, type_ in COLUMNS.items())
     time = "{s}.requestdatetime"

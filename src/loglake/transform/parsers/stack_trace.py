@@ -30,8 +30,10 @@ class StackTraceParser(FixedSchemaParser):
     time = text_time_expression("{s}")
     level = text_level_expression("{s}")
 
+    guard = "contains({m}, chr(10))"
+
     def matches(self, message: str) -> str:
-        return f"(contains({message}, chr(10)) AND regexp_matches({message}, {sql_string(_FRAME)}))"
+        return f"regexp_matches({message}, {sql_string(_FRAME)})"
 
     def staged(self, message: str) -> str:
         return message

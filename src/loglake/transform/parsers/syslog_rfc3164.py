@@ -17,6 +17,7 @@ class SyslogRfc3164Parser(RegexParser):
         r"(?s)(?:<(\d{1,3})>)?([A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}) "
         r"(?:([^\s\[\]:]+) )?([^\s\[\]:]+)(?:\[([^\]\s]*)\])?:? (.*)"
     )
+    guard = "substr({m}, 1, 1) = '<' OR substr({m}, 4, 1) = ' '"
     groups = ("pri", "ts", "hostname", "appname", "procid", "msg")
     columns = (
         *pri_columns(),

@@ -20,6 +20,7 @@ class SyslogRfc5424Parser(RegexParser):
     table = "syslog"
     prefix = "<"
     pattern = rf"(?s)<(\d{{1,3}})>(\d{{1,2}}) (-|\d{{4}}-\d\d-\d\dT\S+) (\S+) (\S+) (\S+) (\S+) (-|{_SD})(?: (.*))?"
+    guard = "contains(substr({m}, 2, 4), '>')"
     groups = ("pri", "version", "ts", "hostname", "appname", "procid", "msgid", "structured_data", "msg")
     columns = (
         *pri_columns(),

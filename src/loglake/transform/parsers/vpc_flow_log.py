@@ -42,6 +42,7 @@ FIELDS: dict[str, str] = {
 DEFAULT_V2 = list(FIELDS)[:14]
 
 _NAME = "(?:" + "|".join(FIELDS) + ")"
+_FIRST_LETTERS = ", ".join(sql_string(letter) for letter in sorted({name[0] for name in FIELDS}))
 HEADER_PATTERN = rf"{_NAME}(?: {_NAME})+"
 _FIELDS_QUERY = "(SELECT fields FROM __ll_vpc_fields)"
 _ORDER = "__ll_vpc_order"
@@ -71,11 +72,16 @@ class VpcFlowLogParser(FixedSchemaParser):
 
     def setup(self) -> list[str]:
         default = "[" + ", ".join(sql_string(f) for f in DEFAULT_V2) + "]"
-        header = f"regexp_full_match({LINE.format(m='message')}, {sql_string(HEADER_PATTERN)})"
+        line = LINE.format(m="message")
+        # A header starts with a field name: testing the first letter spares most lines the regex.
+        header = (
+            f"CASE WHEN substr({line}, 1, 1) IN ({_FIRST_LETTERS}) "
+            f"THEN regexp_full_match({line}, {sql_string(HEADER_PATTERN)}) ELSE false END"
+        )
+        found = f"(SELECT string_split({line}, ' ') FROM raw_lines WHERE {header} LIMIT 1)"
         return [
-            "CREATE OR REPLACE TEMP TABLE __ll_vpc_fields AS SELECT coalesce(("
-            f"SELECT string_split({LINE.format(m='message')}, ' ') FROM raw_lines WHERE {header} LIMIT 1), "
-            f"{default}) AS fields, EXISTS (SELECT 1 FROM raw_lines WHERE {header}) AS custom"
+            "CREATE OR REPLACE TEMP TABLE __ll_vpc_fields AS "
+            f"SELECT coalesce(found, {default}) AS fields, found IS NOT NULL AS custom FROM (SELECT {found} AS found)"
         ]
 
     def matches(self, message: str) -> str:
@@ -83,11 +89,15 @@ class VpcFlowLogParser(FixedSchemaParser):
         tokens = _TOKENS.replace("{m}", message)
         header = f"regexp_full_match({line}, {sql_string(HEADER_PATTERN)})"
         custom = (
-            f"((SELECT custom FROM __ll_vpc_fields) AND NOT {header} "
-            f"AND len({tokens}) = len({_FIELDS_QUERY}) AND regexp_full_match({line}, '[^ ]+(?: +[^ ]+)*'))"
+            f"CASE WHEN {header} THEN false ELSE len({tokens}) = len({_FIELDS_QUERY}) "
+            f"AND regexp_full_match({line}, '[^ ]+(?: +[^ ]+)*') END"
         )
-        default = f"(NOT (SELECT custom FROM __ll_vpc_fields) AND regexp_full_match({line}, {sql_string(_V2)}))"
-        return f"({default} OR {custom})"
+        default = (
+            f"CASE WHEN substr({message}, 1, 1) BETWEEN '1' AND '9' "
+            f"THEN regexp_full_match({line}, {sql_string(_V2)}) ELSE false END"
+        )
+        # Nested CASEs: each test runs only where the previous one held (SQL's AND gives no such promise).
+        return f"(CASE WHEN (SELECT custom FROM __ll_vpc_fields) THEN {custom} ELSE {default} END)"
 
     def staged(self, message: str) -> str:
         return _TOKENS.replace("{m}", message)
