@@ -134,3 +134,16 @@ def test_projection_follows_awss_documented_examples() -> None:
     assert vpc["storage.location.template"].endswith("/${region}/${day}")
     assert firehose["storage.location.template"].endswith("/${datehour}/")
     assert ours["storage.location.template"].endswith("/dt=${dt}/hour=${hour}/")
+
+
+def test_nested_types_translate_to_hive_types() -> None:
+    from loglake.catalog.athena_ddl import athena_type
+    from loglake.transform.parsers.cloudtrail import RESOURCES, TLS_DETAILS, duckdb_type
+
+    assert athena_type(duckdb_type(RESOURCES)) == "array<struct<ARN:string,accountId:string,type:string>>"
+    assert athena_type(duckdb_type(TLS_DETAILS)) == (
+        "struct<tlsVersion:string,cipherSuite:string,clientProvidedHostHeader:string>"
+    )
+    assert (athena_type("INTEGER"), athena_type("DATE"), athena_type("VARCHAR[]")) == ("int", "date", "array<string>")
+    with pytest.raises(ConfigError, match="no Athena type"):
+        athena_type("HUGEINT")

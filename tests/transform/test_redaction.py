@@ -5,8 +5,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from tests.conftest import Deliver
 
+from conftest import Deliver
 from loglake.errors import ConfigError
 from loglake.lake.open import Lake
 from loglake.query.engine import DuckDBEngine

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from tests.conftest import Deliver
 
+from conftest import Deliver
 from loglake.errors import ConfigError
 from loglake.lake.open import Lake
 from loglake.lake.schema_registry import SchemaRegistry

@@ -300,6 +300,16 @@ PARAMETERS: Json = {
         "AllowedValues": [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 3653],
     },
     "GlueDatabase": {"Type": "String", "Default": "loglake", "AllowedPattern": "^[a-z0-9_]{1,64}$"},
+    "EtlRoutes": {
+        "Type": "String",
+        "Default": "[]",
+        "Description": "JSON list of routes (log group glob -> format and/or table), as [etl] routes.",
+    },
+    "EtlRedact": {
+        "Type": "String",
+        "Default": "[]",
+        "Description": "JSON list of redaction rules, as [etl] redact (mask mode; hash needs LOGLAKE_REDACT_KEY).",
+    },
     "BytesScannedCutoffPerQuery": {
         "Type": "Number",
         "Default": 10737418240,
@@ -337,7 +347,12 @@ def _etl_resources() -> Json:
             _ref("EtlMemorySize"),
             _ref("EtlTimeout"),
             _ref("EtlReservedConcurrency"),
-            {"LOGLAKE_GLUE_DATABASE": _ref("GlueDatabase"), "LOGLAKE_ETL_FORMAT": "parquet"},
+            {
+                "LOGLAKE_GLUE_DATABASE": _ref("GlueDatabase"),
+                "LOGLAKE_ETL_FORMAT": "parquet",
+                "LOGLAKE_ETL_ROUTES": _ref("EtlRoutes"),
+                "LOGLAKE_ETL_REDACT": _ref("EtlRedact"),
+            },
         ),
         "EtlInvokePermission": {
             "Type": "AWS::Lambda::Permission",

@@ -1,9 +1,9 @@
 """apache_error: Apache httpd's error log, `[time] [module:severity] [pid N:tid M] [client ip:port] message`,
-into `apache_error_logs`. httpd 2.4's default ErrorLogFormat is required to have the `[pid ...]` block,
-so a generic `[time] [level] text` line stays plain text. The time may be httpd's own
-(`Wed Oct 11 14:32:52.123456 2000`), CLF, or ISO-like (`2021-06-04 15:40:27.138633`,
-`2021/06/03 09:30:50`, taken as UTC). Names follow VRL's parse_apache_log (error format); the thread
-id is `tid` and the text `msg`.
+into `apache_error_logs`. A line needs httpd 2.4's `[pid ...]` block, or httpd's own time
+(`[Sun Dec 04 04:47:44 2005]`, as 2.2 writes it), so a generic `[time] [level] text` line stays text.
+The time may be httpd's own (with or without microseconds), CLF, or ISO-like
+(`2021-06-04 15:40:27.138633`, `2021/06/03 09:30:50`, taken as UTC). Names follow VRL's
+parse_apache_log (error format); the thread id is `tid` and the text `msg`.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ class ApacheErrorParser(RegexParser):
     table = "apache_error_logs"
     prefix = "["
     pattern = (
-        r"(?s)\[([^\]]+)\] \[(?:([^:\]]+):)?([a-z0-9]+)\] \[pid (\d+)(?::tid (\d+))?\]"
+        r"(?s)\[([^\]]+)\] \[(?:([^:\]]+):)?([a-z0-9]+)\](?: \[pid (\d+)(?::tid (\d+))?\])?"
         r"(?: \[client ([^\]]+):(\d+)\])? (.*)"
     )
-    guard = "contains({m}, '] [pid ')"
+    # httpd 2.4 writes [pid ...]; older versions do not, but then the time is httpd's own, weekday first.
+    guard = "contains({m}, '] [pid ') OR substr({m}, 2, 3) IN ('Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun')"
     groups = ("ts", "module", "severity", "pid", "tid", "client", "client_port", "msg")
     columns = (
         text("module"),
@@ -31,13 +32,23 @@ class ApacheErrorParser(RegexParser):
         Column("msg", "VARCHAR", "{s}.msg", ()),
     )
     time = (
-        "coalesce(strftime(try_strptime({s}.ts, '%a %b %d %H:%M:%S.%f %Y'), '%Y-%m-%d %H:%M:%S.%f'), "
+        "coalesce(strftime(coalesce(try_strptime({s}.ts, '%a %b %d %H:%M:%S.%f %Y'), "
+        "try_strptime({s}.ts, '%a %b %d %H:%M:%S %Y')), '%Y-%m-%d %H:%M:%S.%f'), "
         "CASE WHEN regexp_matches({s}.ts, '^\\d{4}/') THEN replace({s}.ts, '/', '-') ELSE {s}.ts END)"
     )
     level = "ll_level({s}.severity)"
 
 
 EXAMPLES = [
+    Example(  # httpd 2.2: no pid block
+        "[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok /etc/httpd/conf/workers2.properties",
+        {
+            "severity": "notice",
+            "pid": None,
+            "msg": "workerEnv.init() ok /etc/httpd/conf/workers2.properties",
+            "timestamp": "2005-12-04 04:47:44",
+        },
+    ),
     Example(
         "[01/Mar/2021:12:00:19 +0000] [ab:alert] [pid 4803:tid 3814] [client 147.159.108.175:24259] "
         "I will bypass the haptic COM bandwidth",
