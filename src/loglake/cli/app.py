@@ -233,18 +233,21 @@ def collect(
 def import_export_command(
     location: Annotated[str, typer.Argument(help="s3://bucket/prefix of a CreateExportTask output.")],
     log_group: Annotated[str, typer.Option(help="The log group the export was made from.")],
+    kind: Annotated[
+        str, typer.Option(help="export (CloudWatch Logs export) or cloudtrail (CloudTrail log files, AWSLogs/...).")
+    ] = "export",
     lake: LakeOption = None,
     etl: Annotated[bool, typer.Option(help="Run the ETL on the raw objects written.")] = True,
     workers: Annotated[int | None, typer.Option(help="Raw objects processed side by side.")] = None,
 ) -> None:
-    """Backfill from a CloudWatch Logs export in S3 (for ranges the collector has not covered)."""
+    """Backfill from a CloudWatch Logs export in S3, or import CloudTrail log files (one event per record)."""
     from loglake.cli.progress import etl_objects
     from loglake.sources.cloudwatch_export import import_export
 
     config, opened = _open(lake)
     started = time.perf_counter()
     with err.status("importing"):
-        report = import_export(opened.store, location, log_group)
+        report = import_export(opened.store, location, log_group, kind=kind)
     out.print(
         f"import-export: {report.objects_read} export objects, {report.events:,} events, "
         f"{len(report.written)} raw objects in {time.perf_counter() - started:.2f} s"

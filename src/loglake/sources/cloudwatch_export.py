@@ -72,14 +72,31 @@ def parse_export_object(data: bytes, object_key: str, log_group: str, log_stream
     return records
 
 
+Parse = Callable[[bytes, str, str, str], list[RawRecord]]
+"""(object bytes, object key, log group, log stream) -> raw records."""
+
+
 def import_export(
     store: Store,
     s3_url: str,
     log_group: str,
     client: Any = None,
     progress: Callable[[ExportReport], None] | None = None,
+    kind: str = "export",
 ) -> ExportReport:
-    """Import every `.gz` object under `s3://bucket/prefix/` as raw batches (one per export object)."""
+    """Import every `.gz` object under `s3://bucket/prefix/` as raw batches (one per object).
+
+    `kind` is `export` (a CloudWatch Logs export) or `cloudtrail` (CloudTrail log files)."""
+    from loglake.sources.cloudtrail_files import SOURCE as CLOUDTRAIL
+    from loglake.sources.cloudtrail_files import parse_cloudtrail_file
+
+    formats: dict[str, tuple[str, Parse]] = {
+        "export": (SOURCE, parse_export_object),
+        "cloudtrail": (CLOUDTRAIL, parse_cloudtrail_file),
+    }
+    if kind not in formats:
+        raise ConfigError(f"unknown import kind {kind!r}: export or cloudtrail")
+    source, parse = formats[kind]
     if not s3_url.startswith("s3://"):
         raise ConfigError(f"an export location is s3://bucket/prefix, not {s3_url!r}")
     bucket, _, prefix = s3_url[len("s3://") :].partition("/")
@@ -98,11 +115,11 @@ def import_export(
                 parts = key.split("/")
                 stream = parts[-2] if len(parts) >= 2 else "export"
                 data = client.get_object(Bucket=bucket, Key=key)["Body"].read()
-                records = parse_export_object(data, key, log_group, stream)
+                records = parse(data, key, log_group, stream)
                 report.objects_read += 1
                 if records:
                     digest = hashlib.sha256(key.encode()).hexdigest()[:20]
-                    raw_key = RawKey(SOURCE, log_group, stream, f"{records[0]['timestamp']:013d}-{digest}")
+                    raw_key = RawKey(source, log_group, stream, f"{records[0]['timestamp']:013d}-{digest}")
                     report.written.append(write_batch(store, raw_key, records))
                     report.events += len(records)
                 if progress is not None:
@@ -110,5 +127,5 @@ def import_export(
     except (ClientError, BotoCoreError) as exc:
         raise ExportError(f"cannot read the export at {s3_url}: {exc}") from None
     if report.objects_read == 0:
-        raise ExportError(f"no export objects (*.gz) under {s3_url}")
+        raise ExportError(f"no {kind} objects (*.gz) under {s3_url}")
     return report
