@@ -1,7 +1,8 @@
 """stack_trace: a Java or Python stack trace kept as one event (see sources/multiline.py), into `logs`.
 
-`exception_type` and `exception_message` come from the first exception line (`java.lang.X: msg`, or
-Python's `ValueError: msg` after the frames); `frames` counts the `at ...` / `File "..."` lines.
+`exception_type` and `exception_message` come from the first exception line in Java
+(`java.lang.X: msg`, `Caused by: ...`), or from a Python traceback's last line, whatever the
+exception's name (`smtplib.SMTPServerDisconnected: ...`); `frames` counts the `at ...` / `File "..."` lines.
 Time and level come from the first line, as for plain text.
 """
 
@@ -17,14 +18,25 @@ _EXCEPTION = (
     r"([A-Za-z_$][\w$]*(?:\.[\w$]+)*(?:Exception|Error|Throwable|Exit|Interrupt|Warning)\w*)(?:: (.*))?$"
 )
 _FRAME = r"(?m)^\s+(?:at [\w$.<>/]+\(|File \")"
+# Python names exceptions freely (SMTPServerDisconnected, StopIteration): after a traceback, the
+# exception is the last line, whatever its name.
+_PYTHON_LAST = r"\n([A-Za-z_][\w.]*)(?:: ([^\n]*))?\s*\z"
+_PYTHON = "contains({s}, 'Traceback (most recent call last):')"
+
+
+def _exception(group: int) -> str:
+    return (
+        f"CASE WHEN {_PYTHON} THEN regexp_extract({{s}}, {sql_string(_PYTHON_LAST)}, {group}) "
+        f"ELSE regexp_extract({{s}}, {sql_string(_EXCEPTION)}, {group}) END"
+    )
 
 
 class StackTraceParser(FixedSchemaParser):
     name = "stack_trace"
     table = DEFAULT_TABLE
     columns = (
-        Column("exception_type", "VARCHAR", f"regexp_extract({{s}}, {sql_string(_EXCEPTION)}, 1)", ()),
-        Column("exception_message", "VARCHAR", f"regexp_extract({{s}}, {sql_string(_EXCEPTION)}, 2)", ()),
+        Column("exception_type", "VARCHAR", _exception(1), ()),
+        Column("exception_message", "VARCHAR", _exception(2), ()),
         Column("frames", "BIGINT", f"len(regexp_extract_all({{s}}, {sql_string(_FRAME)}))::VARCHAR", ()),
     )
     time = text_time_expression("{s}")
@@ -57,5 +69,11 @@ EXAMPLES = [
         'Traceback (most recent call last):\n  File "app.py", line 3, in <module>\n    main()\n'
         '  File "app.py", line 2, in main\n    raise ValueError("bad input")\nValueError: bad input\n',
         {"exception_type": "ValueError", "exception_message": "bad input", "frames": 2},
+    ),
+    Example(
+        'Traceback (most recent call last):\n  File "/usr/lib/python3.12/smtplib.py", line 986, in send_message\n'
+        "    return self.sendmail(from_addr, to_addrs, flatmsg)\n"
+        "smtplib.SMTPServerDisconnected: Connection unexpectedly closed",
+        {"exception_type": "smtplib.SMTPServerDisconnected", "exception_message": "Connection unexpectedly closed"},
     ),
 ]
