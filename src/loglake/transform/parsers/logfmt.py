@@ -2,7 +2,7 @@
 
 A line is logfmt when it is nothing but such pairs, with distinct keys (a repeated key leaves the line
 to plain text rather than lose a value). Quoted values are unescaped; `key=` is an empty string. The
-pairs become a JSON object and are planned like JSON fields, then typed from their values: a key whose
+pairs become a key -> value map per row and one column per key, typed from their values: a key whose
 values all read as integers is BIGINT, as numbers DOUBLE, as true/false BOOLEAN, else VARCHAR (an
 integer beyond BIGINT stays VARCHAR, never a rounded DOUBLE).
 Keys are also where the time (`time`, `ts`, ...) and the level (`level`, `lvl`, ...) are looked up.
@@ -12,22 +12,31 @@ from __future__ import annotations
 
 from typing import Any
 
+from loglake.lake.quarantine import Reason
 from loglake.sql_quoting import sql_string
+from loglake.transform.levels import JSON_LEVEL_KEYS
 from loglake.transform.parsers.base import DEFAULT_TABLE, LINE, Example, FieldPlan, ParsePlan
-from loglake.transform.parsers.json_object import JsonObjectParser
+from loglake.transform.timestamps import JSON_TIME_KEYS
 
 PAIR = r'([A-Za-z_@][\w.\-/@#]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)'
 LINE_PATTERN = rf"\s*(?:{PAIR}\s*)+"
 _TYPES = ("BIGINT", "DOUBLE", "BOOLEAN")
+_MAP = "__ll_pairs"
+_UNQUOTE = (
+    "lambda v: CASE WHEN starts_with(v, '\"') THEN replace(replace(v[2:-2], '\\\"', '\"'), '\\\\', '\\') ELSE v END"
+)
 
 
 def _pairs(message: str, group: int) -> str:
     return f"regexp_extract_all({LINE.format(m=message)}, {sql_string(PAIR)}, {group})"
 
 
-class LogfmtParser(JsonObjectParser):
+class LogfmtParser:
     name = "logfmt"
     table = DEFAULT_TABLE
+
+    def setup(self) -> list[str]:
+        return []
 
     def detect(self, message: str) -> str:
         keys = _pairs(message, 1)
@@ -40,41 +49,43 @@ class LogfmtParser(JsonObjectParser):
             f"ELSE len(list_distinct({keys})) = len({keys}) END)"
         )
 
-    def reject(self, message: str) -> None:
+    def reject(self, message: str) -> tuple[str, Reason] | None:
         return None
 
-    def document(self, message: str) -> str:
-        unquote = (
-            "lambda v: CASE WHEN starts_with(v, '\"') "
-            "THEN replace(replace(v[2:-2], '\\\"', '\"'), '\\\\', '\\') ELSE v END"
-        )
-        return f"to_json(map({_pairs(message, 1)}, list_transform({_pairs(message, 2)}, {unquote})))"
-
     def plan(self, con: Any, max_depth: int) -> ParsePlan:
-        plan = super().plan(con, max_depth)
-        texts = [i for i, f in enumerate(plan.fields) if f.type == "VARCHAR"]
-        if not texts:
-            return plan
-        checks = []
-        for i in texts:
-            v = plan.fields[i].expression
-            checks += [
-                f"bool_and({v} IS NULL OR (regexp_full_match({v}, '[+-]?[0-9]+') "
-                f"AND TRY_CAST({v} AS BIGINT) IS NOT NULL)) AND count({v}) > 0",
-                # An integer too big for BIGINT stays text: DOUBLE would silently round it.
-                f"bool_and({v} IS NULL OR (TRY_CAST({v} AS DOUBLE) IS NOT NULL AND NOT "
-                f"(regexp_full_match({v}, '[+-]?[0-9]+') AND TRY_CAST({v} AS BIGINT) IS NULL))) AND count({v}) > 0",
-                f"bool_and({v} IS NULL OR lower({v}) IN ('true', 'false')) AND count({v}) > 0",
-            ]
-        staging = ", ".join(f"{e} AS {c}" for c, e in plan.staging.items())
-        rows = f"FROM (SELECT {staging} FROM classified WHERE format = {sql_string(self.name)})"
-        verdicts = con.execute(f"SELECT {', '.join(checks)} {rows}").fetchall()[0]
-        for n, i in enumerate(texts):
-            found = [t for t, ok in zip(_TYPES, verdicts[3 * n : 3 * n + 3], strict=True) if ok]
-            if found:
-                f = plan.fields[i]
-                plan.fields[i] = FieldPlan(f.source, found[0], f"TRY_CAST({f.expression} AS {found[0]})", f.path)
-        return plan
+        """One column per key seen in the batch, read from a key -> value map staged once per row; keys and
+        their types come from one aggregate over every (key, value) pair."""
+        pairs = (
+            f"SELECT unnest({_pairs('message', 1)}) AS k, "
+            f"unnest(list_transform({_pairs('message', 2)}, {_UNQUOTE})) AS v"
+        )
+        integer = "regexp_full_match(v, '[+-]?[0-9]+') AND TRY_CAST(v AS BIGINT) IS NOT NULL"
+        verdicts = con.execute(
+            f"SELECT k, bool_and({integer}), "
+            # An integer too big for BIGINT stays text: DOUBLE would silently round it.
+            f"bool_and(TRY_CAST(v AS DOUBLE) IS NOT NULL AND NOT (regexp_full_match(v, '[+-]?[0-9]+') "
+            f"AND TRY_CAST(v AS BIGINT) IS NULL)), bool_and(lower(v) IN ('true', 'false')) "
+            f"FROM ({pairs} FROM classified WHERE format = {sql_string(self.name)}) GROUP BY k ORDER BY k"
+        ).fetchall()
+        values = {key: f"{_MAP}[{sql_string(key)}]" for key, *_checks in verdicts}
+        fields = []
+        for key, *checks in verdicts:
+            type_ = next((t for t, ok in zip(_TYPES, checks, strict=True) if ok), "VARCHAR")
+            value = values[key] if type_ == "VARCHAR" else f"TRY_CAST({values[key]} AS {type_})"
+            fields.append(FieldPlan(_pointer(key), type_, value, (key,)))
+        times = [values[k] for k in JSON_TIME_KEYS if k in values]
+        levels = [values[k] for k in JSON_LEVEL_KEYS if k in values]
+        return ParsePlan(
+            time=f"coalesce({', '.join(times)})" if times else "NULL",
+            level=f"ll_level(coalesce({', '.join(levels)}))" if levels else "NULL",
+            fields=fields,
+            staging={_MAP: f"map({_pairs('message', 1)}, list_transform({_pairs('message', 2)}, {_UNQUOTE}))"},
+        )
+
+
+def _pointer(key: str) -> str:
+    """The key as a JSON pointer: the registry names logfmt keys as it names JSON fields."""
+    return "/" + key.replace("~", "~0").replace("/", "~1")
 
 
 EXAMPLES = [
