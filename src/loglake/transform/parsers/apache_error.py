@@ -14,13 +14,15 @@ from loglake.transform.parsers.base import Column, Example, RegexParser, text
 class ApacheErrorParser(RegexParser):
     name = "apache_error"
     table = "apache_error_logs"
-    prefix = "["
     pattern = (
         r"(?s)\[([^\]]+)\] \[(?:([^:\]]+):)?([a-z0-9]+)\](?: \[pid (\d+)(?::tid (\d+))?\])?"
         r"(?: \[client ([^\]]+):(\d+)\])? (.*)"
     )
     # httpd 2.4 writes [pid ...]; older versions do not, but then the time is httpd's own, weekday first.
-    guard = "contains({m}, '] [pid ') OR substr({m}, 2, 3) IN ('Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun')"
+    guard = (
+        "starts_with({m}, '[') AND "
+        "(contains({m}, '] [pid ') OR substr({m}, 2, 3) IN ('Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'))"
+    )
     groups = ("ts", "module", "severity", "pid", "tid", "client", "client_port", "msg")
     columns = (
         text("module"),

@@ -115,8 +115,6 @@ class FixedSchemaParser:
     time: str = "NULL"
     """SQL over `{s}`: the event time string."""
     level: str = "NULL"
-    prefix: str | None = None
-    """A literal every claimed message starts with: a cheap test that spares most lines the regex."""
     guard: str | None = None
     """SQL over `{m}` (the message), true for every message this parser can claim, and much cheaper than
     `matches`: lines that fail it never reach the regex. Detection runs for every line of every batch."""
@@ -125,20 +123,17 @@ class FixedSchemaParser:
         return []
 
     def staged(self, message: str) -> str:
-        """SQL: the struct the columns read from."""
-        raise NotImplementedError
+        """SQL: what the columns read from as `{s}`: the message itself, unless a subclass stages more."""
+        return message
 
     def matches(self, message: str) -> str:
         raise NotImplementedError
 
     def detect(self, message: str) -> str:
-        guards = [f"starts_with({message}, {sql_string(self.prefix)})"] if self.prefix is not None else []
-        if self.guard is not None:
-            guards.append(self.guard.replace("{m}", message))
-        if not guards:
+        if self.guard is None:
             return self.matches(message)
-        # CASE, not AND: SQL does not promise to skip the expensive test when a cheap one is false.
-        return f"(CASE WHEN {' AND '.join(guards)} THEN {self.matches(message)} ELSE false END)"
+        # CASE, not AND: SQL does not promise to skip the expensive test when the cheap one is false.
+        return f"(CASE WHEN {self.guard.replace('{m}', message)} THEN {self.matches(message)} ELSE false END)"
 
     def reject(self, message: str) -> tuple[str, Reason] | None:
         return None

@@ -55,7 +55,7 @@ def _string(name: str, key: str) -> Column:
 class CloudTrailParser(FixedSchemaParser):
     name = "cloudtrail"
     table = "cloudtrail_logs"
-    prefix = "{"
+    guard = "starts_with({m}, '{')"
     columns = (
         _string("eventversion", "eventVersion"),
         _typed("useridentity", "userIdentity", USER_IDENTITY),
@@ -95,9 +95,6 @@ class CloudTrailParser(FixedSchemaParser):
             f"(CASE WHEN contains({message}, '\"eventVersion\"') THEN {version} IS NOT NULL "
             f"AND ({source} IS NOT NULL OR {type_} IS NOT NULL OR {identity} IS NOT NULL) ELSE false END)"
         )
-
-    def staged(self, message: str) -> str:
-        return message
 
 
 EXAMPLES = [

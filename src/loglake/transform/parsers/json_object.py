@@ -37,17 +37,12 @@ class JsonObjectParser:
     def reject(self, message: str) -> tuple[str, Reason] | None:
         return f"NOT json_valid({message})", Reason.INVALID_JSON
 
-    def document(self, message: str) -> str:
-        """SQL: the JSON document whose fields become columns (logfmt builds one from its pairs)."""
-        return message
-
     def plan(self, con: Any, max_depth: int) -> ParsePlan:
-        doc = self.document("message")
         rows = f"FROM classified WHERE format = {sql_string(self.name)}"
-        structure = con.execute(f"SELECT json_group_structure(({doc})::JSON) {rows}").fetchall()[0][0]
+        structure = con.execute(f"SELECT json_group_structure(message::JSON) {rows}").fetchall()[0][0]
         found = leaves(structure, max_depth) if structure else []
         types = {leaf.pointer: _TYPES.get(leaf.kind, "VARCHAR") for leaf in found}
-        self._widen_overflowing(con, doc, rows, types)
+        self._widen_overflowing(con, rows, types)
         present = set(types)
         time_pointers = [p for p in (f"/{key}" for key in JSON_TIME_KEYS) if p in present]
         level_pointers = [p for p in (f"/{key}" for key in JSON_LEVEL_KEYS) if p in present]
@@ -65,11 +60,11 @@ class JsonObjectParser:
             time=f"coalesce({', '.join(value(p) for p in time_pointers)})" if time_pointers else "NULL",
             level=f"ll_level(coalesce({', '.join(value(p) for p in level_pointers)}))" if level_pointers else "NULL",
             fields=[FieldPlan(leaf.pointer, types[leaf.pointer], cast(leaf.pointer), leaf.path) for leaf in found],
-            staging={"__ll_json": f"json_extract_string({doc}, {path_list})"} if found else {},
+            staging={"__ll_json": f"json_extract_string(message, {path_list})"} if found else {},
         )
 
     @staticmethod
-    def _widen_overflowing(con: Any, doc: str, rows: str, types: dict[str, str]) -> None:
+    def _widen_overflowing(con: Any, rows: str, types: dict[str, str]) -> None:
         """JSON integers are unbounded; one beyond BIGINT makes its column VARCHAR (exact check, not a guess)."""
         integers = [pointer for pointer, type_ in types.items() if type_ == "BIGINT"]
         if not integers:
@@ -80,7 +75,7 @@ class JsonObjectParser:
         )
         paths = "[" + ", ".join(sql_string(p) for p in integers) + "]"
         overflow = con.execute(
-            f"SELECT {checks} FROM (SELECT json_extract_string({doc}, {paths}) AS v {rows})"
+            f"SELECT {checks} FROM (SELECT json_extract_string(message, {paths}) AS v {rows})"
         ).fetchall()[0]
         for pointer, widened in zip(integers, overflow, strict=True):
             if widened:

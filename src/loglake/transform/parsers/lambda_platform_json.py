@@ -15,7 +15,7 @@ def _path(name: str, type_: str, path: str) -> Column:
 class LambdaPlatformJsonParser(FixedSchemaParser):
     name = "lambda_platform_json"
     table = "lambda_platform"
-    prefix = "{"
+    guard = "starts_with({m}, '{')"
     columns = (
         _path("type", "VARCHAR", "$.type"),
         _path("request_id", "VARCHAR", "$.record.requestId"),
@@ -46,9 +46,6 @@ class LambdaPlatformJsonParser(FixedSchemaParser):
             f"(CASE WHEN contains({message}, '\"platform.') "
             f"THEN starts_with({json_text_field(message, '$.type')}, 'platform.') ELSE false END)"
         )
-
-    def staged(self, message: str) -> str:
-        return message
 
 
 EXAMPLES = [

@@ -47,9 +47,6 @@ class StackTraceParser(FixedSchemaParser):
     def matches(self, message: str) -> str:
         return f"regexp_matches({message}, {sql_string(_FRAME)})"
 
-    def staged(self, message: str) -> str:
-        return message
-
 
 EXAMPLES = [
     Example(

@@ -26,4 +26,8 @@ def pri_columns(group: str = "pri") -> tuple[Column, Column]:
     )
 
 
-SEVERITY_LEVEL = "ll_level({s}.severity_name)"
+def severity_level(group: str = "pri") -> str:
+    """SQL: the loglake level of the PRI's severity (emerg/alert/crit → FATAL, err → ERROR, warning → WARN,
+    notice/info → INFO, debug → DEBUG); NULL without a PRI."""
+    pri = f"TRY_CAST(nullif({{s}}.{group}, '') AS INTEGER)"
+    return f"list_extract(['FATAL', 'FATAL', 'FATAL', 'ERROR', 'WARN', 'INFO', 'INFO', 'DEBUG'], {pri} % 8 + 1)"

@@ -7,7 +7,7 @@ year: the event's year is the record's own. Names as in syslog_rfc5424; the tag 
 from __future__ import annotations
 
 from loglake.transform.parsers.base import Column, Example, RegexParser, text
-from loglake.transform.parsers.syslog_fields import pri_columns
+from loglake.transform.parsers.syslog_fields import pri_columns, severity_level
 
 
 class SyslogRfc3164Parser(RegexParser):
@@ -27,10 +27,7 @@ class SyslogRfc3164Parser(RegexParser):
         Column("msg", "VARCHAR", "{s}.msg", ()),
     )
     time = "regexp_replace({s}.ts, ' +', ' ', 'g')"
-    level = (
-        "ll_level(list_extract(['FATAL', 'FATAL', 'FATAL', 'ERROR', 'WARN', 'INFO', 'INFO', 'DEBUG'], "
-        "TRY_CAST(nullif({s}.pri, '') AS INTEGER) % 8 + 1))"
-    )
+    level = severity_level()
 
 
 EXAMPLES = [

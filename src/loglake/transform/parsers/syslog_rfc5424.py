@@ -9,7 +9,7 @@ The level comes from the severity (err → ERROR, warning → WARN, notice → I
 from __future__ import annotations
 
 from loglake.transform.parsers.base import Column, Example, RegexParser, text
-from loglake.transform.parsers.syslog_fields import pri_columns
+from loglake.transform.parsers.syslog_fields import pri_columns, severity_level
 
 # SD elements; like VRL, a space after '=' is tolerated (some senders write `key= "value"`).
 _SD = r'(?:\[[^\s\]=]+(?: [^\s=\]]+= ?"(?:[^"\\]|\\.)*")*\])+'
@@ -18,9 +18,8 @@ _SD = r'(?:\[[^\s\]=]+(?: [^\s=\]]+= ?"(?:[^"\\]|\\.)*")*\])+'
 class SyslogRfc5424Parser(RegexParser):
     name = "syslog_rfc5424"
     table = "syslog"
-    prefix = "<"
     pattern = rf"(?s)<(\d{{1,3}})>(\d{{1,2}}) (-|\d{{4}}-\d\d-\d\dT\S+) (\S+) (\S+) (\S+) (\S+) (-|{_SD})(?: (.*))?"
-    guard = "contains(substr({m}, 2, 4), '>')"
+    guard = "starts_with({m}, '<') AND contains(substr({m}, 2, 4), '>')"
     groups = ("pri", "version", "ts", "hostname", "appname", "procid", "msgid", "structured_data", "msg")
     columns = (
         *pri_columns(),
@@ -33,10 +32,7 @@ class SyslogRfc5424Parser(RegexParser):
         Column("msg", "VARCHAR", "{s}.msg", ()),
     )
     time = "nullif({s}.ts, '-')"
-    level = (
-        "ll_level(list_extract(['FATAL', 'FATAL', 'FATAL', 'ERROR', 'WARN', 'INFO', 'INFO', 'DEBUG'], "
-        "TRY_CAST({s}.pri AS INTEGER) % 8 + 1))"
-    )
+    level = severity_level()
 
 
 EXAMPLES = [
