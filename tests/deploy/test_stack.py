@@ -263,6 +263,8 @@ def test_handlers_complete_the_path_on_the_deployed_buckets(
     assert len(notified) == 1
     answer = etl.handler(object_created_event(RAW, notified[0]), LambdaContext("loglake-test-etl"))
     assert answer["processed"] == notified and answer["catalog_updated"] is True
+    again = etl.handler(object_created_event(RAW, notified[0]), LambdaContext("loglake-test-etl"))
+    assert (again["already_done"], again["catalog_updated"]) == (notified, False)  # a duplicate notification
 
     lake = open_lake(f"s3://{LAKE}", f"s3://{RAW}")
     with DuckDBEngine(lake.store) as engine:

@@ -189,7 +189,8 @@ class StackDeployer:
         params = {"NamePrefix": name_prefix(self.stack), **parameters}
         bucket = self.artifact_bucket(params["NamePrefix"])
         params.setdefault("ArtifactBucket", bucket)
-        params.setdefault("ArtifactKey", self.upload(artifact, bucket))
+        if "ArtifactKey" not in params:
+            params["ArtifactKey"] = self.upload(artifact, bucket)
         status = self._status()
         kind = "CREATE" if status in (None, IN_REVIEW) else "UPDATE"
         if status is not None and status.endswith("_IN_PROGRESS") and status != IN_REVIEW:

@@ -14,7 +14,6 @@ from typing import Any
 from loglake.aws_events.s3_event import s3_records
 from loglake.handlers.environment import etl_settings_from_environment, lake_from_environment
 from loglake.lake.open import Lake
-from loglake.lake.schema_registry import SchemaRegistry
 from loglake.transform.etl import EtlResult, process_raw_object
 from loglake.transform.settings import EtlSettings
 
@@ -40,19 +39,16 @@ def handle_s3_event(
     return results
 
 
-def sync_catalog_if_changed(lake: Lake, database: str) -> bool:
-    """Update the Glue tables when a schema changed since this container last did (a cold start counts).
-
-    Glue is only asked when the registry moved, so a warm ETL costs no catalog calls per object."""
-    registry = SchemaRegistry(lake.store)
-    versions = {table: schema.version for table in registry.tables() if (schema := registry.get(table)) is not None}
-    if versions == _catalogued:
+def sync_catalog_if_changed(lake: Lake, database: str, versions: Mapping[str, int]) -> bool:
+    """Update the Glue tables when a table this container wrote is at a registry version it has not
+    catalogued yet (on a cold start, any). `versions` come from the ETL runs, so a warm container whose
+    schemas did not move costs no registry reads and no Glue calls."""
+    if all(_catalogued.get(table) == version for table, version in versions.items()):
         return False
     from loglake.catalog.glue_sync import GlueCatalog
 
     raw = os.environ.get("LOGLAKE_RAW") or None
     GlueCatalog(database).sync(lake.store, os.environ["LOGLAKE_LAKE"], raw_location=raw)
-    _catalogued.clear()
     _catalogued.update(versions)
     return True
 
@@ -62,7 +58,8 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     results = handle_s3_event(event, lake, etl_settings_from_environment())
     processed = [r.manifest.raw_object for r in results if not r.skipped]
     database = os.environ.get("LOGLAKE_GLUE_DATABASE")
-    catalog_updated = bool(database and processed and sync_catalog_if_changed(lake, database))
+    versions = {table: v for r in results for table, v in r.schema_versions.items()}
+    catalog_updated = bool(database and versions and sync_catalog_if_changed(lake, database, versions))
     return {
         "processed": processed,
         "already_done": [r.manifest.raw_object for r in results if r.skipped],

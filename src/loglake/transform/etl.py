@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,8 @@ class EtlResult:
     manifest: Manifest
     skipped: bool
     """True when an identical run had already committed this object (a duplicate notification)."""
+    schema_versions: dict[str, int] = field(default_factory=dict)
+    """Registry version of each table this run wrote to, as it left it (what the Glue sync compares)."""
 
 
 def process_raw_object(
@@ -100,10 +102,12 @@ def process_raw_object(
             clean_rows = sum(count for _table, _format, count, _b64 in groups)
             plans = {p.name: p.plan(con, settings.max_depth) for p in PARSERS if p.name in {g[1] for g in groups}}
             outputs = []
+            versions: dict[str, int] = {}
             for table in sorted({g[0] for g in groups}):
                 table_plans = {fmt: plans[fmt] for t, fmt, _count, _b64 in groups if t == table}
                 has_b64 = any(b64 for t, _fmt, _count, b64 in groups if t == table)
                 schema = _register(registry, settings, table, table_plans, has_b64, raw_key)
+                versions[table] = schema.version
                 outputs += _write_clean(
                     con, Path(tmp), store, settings, schema, table_plans, has_b64, raw_key, object_id
                 )
@@ -130,7 +134,7 @@ def process_raw_object(
     if previous is not None:
         for stale in set(previous.outputs) - set(outputs):
             store.delete(stale)
-    return EtlResult(manifest, skipped=False)
+    return EtlResult(manifest, skipped=False, schema_versions=versions)
 
 
 def _routing(settings: EtlSettings) -> tuple[str, str]:
