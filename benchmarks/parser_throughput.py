@@ -15,7 +15,6 @@ The ratio is what to quote: both numbers move with the machine, the ratio much l
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import random
 import re
@@ -26,8 +25,9 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from etl_throughput import flatten, make_event, write_raw
+from etl_throughput import baseline, flatten_json, make_event, write_raw
 from loglake.lake.local_store import LocalStore
 from loglake.transform.etl import process_raw_object
 from loglake.transform.parsers import PARSERS
@@ -137,33 +137,25 @@ BASELINE_PATTERNS = {
 LOGFMT_PAIR = re.compile(r'([A-Za-z_@][\w.\-/@#]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)')
 
 
-def baseline(store: LocalStore, keys: list[str], out_dir: Path, fmt: str) -> int:
+def baseline_parse(fmt: str) -> Callable[[str], dict[str, Any]]:
+    """The per-line parse the baseline applies to a message of `fmt`."""
     parser = BY_NAME[fmt]
-    pattern, names = None, ()
+    if fmt == "vpc_flow_log":
+        return lambda message: dict(zip(VPC_FIELDS, message.rstrip("\r\n").split(" "), strict=False))
+    if fmt == "logfmt":
+        return lambda message: {k: v.strip('"') for k, v in LOGFMT_PAIR.findall(message)}
     if isinstance(parser, RegexParser):
         pattern, names = re.compile(parser.pattern), parser.groups
     elif fmt in BASELINE_PATTERNS:
         pattern, names = re.compile(BASELINE_PATTERNS[fmt][0]), BASELINE_PATTERNS[fmt][1]
-    n = 0
-    for index, key in enumerate(keys):
-        lines = []
-        for line in gzip.decompress(store.get(key)).splitlines():
-            record = json.loads(line)
-            message = record["message"].rstrip("\r\n")
-            if fmt == "vpc_flow_log":
-                row = dict(zip(VPC_FIELDS, message.split(" "), strict=False))
-            elif fmt == "logfmt":
-                row = {k: v.strip('"') for k, v in LOGFMT_PAIR.findall(message)}
-            elif pattern is None:
-                row = flatten(json.loads(message))
-            else:
-                match = pattern.fullmatch(message)
-                row = dict(zip(names, match.groups(), strict=True)) if match else {"unparsed": message}
-            row.update(log_group=record["log_group"], event_id=record["event_id"], timestamp=record["timestamp"])
-            lines.append(json.dumps(row))
-            n += 1
-        (out_dir / f"{index}.json.gz").write_bytes(gzip.compress("\n".join(lines).encode(), compresslevel=6))
-    return n
+    else:
+        return flatten_json
+
+    def parse(message: str) -> dict[str, Any]:
+        match = pattern.fullmatch(message.rstrip("\r\n"))
+        return dict(zip(names, match.groups(), strict=True)) if match else {"unparsed": message}
+
+    return parse
 
 
 def main() -> int:
@@ -189,7 +181,7 @@ def main() -> int:
                 out_dir = Path(tmp) / f"baseline-{round_}"
                 out_dir.mkdir()
                 t0 = time.perf_counter()
-                counted = baseline(store, keys, out_dir, fmt)
+                counted = baseline(store, keys, out_dir, baseline_parse(fmt))
                 base.append(time.perf_counter() - t0)
                 t0 = time.perf_counter()
                 results = [process_raw_object(store, k, EtlSettings(), force=True) for k in keys]
