@@ -6,6 +6,7 @@ import datetime
 import ipaddress
 import json
 import os
+import re
 import socket
 import ssl
 import subprocess
@@ -37,6 +38,15 @@ MOTO_SERVER = Path(__file__).parent / "moto_server.py"
 def load_event(name: str) -> dict[str, Any]:
     """A real AWS payload from tests/events (see ATTRIBUTION.md)."""
     return json.loads((EVENTS / f"{name}.json").read_text())
+
+
+def athena_documented(page: str) -> dict[int, str]:
+    """The numbered statements of one of AWS's Athena guide pages (tests/events/athena_sql), verbatim."""
+    parts = re.split(r"^-- \[(\d+)\][^\n]*\n", (EVENTS / "athena_sql" / page).read_text(), flags=re.MULTILINE)
+    return {
+        int(number): "\n".join(line for line in body.splitlines() if not line.startswith("--")).strip().rstrip(";")
+        for number, body in zip(parts[1::2], parts[2::2], strict=True)
+    }
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import sqlglot
 from sqlglot import exp
 from typer.testing import CliRunner
 
-from conftest import Ingest
+from conftest import EVENTS, Ingest, athena_documented
 from loglake.catalog.athena_ddl import clean_table_ddl, quarantine_table_ddl, raw_table_ddl, schema_changes_ddl
 from loglake.cli.app import app
 from loglake.errors import ConfigError
@@ -114,13 +114,12 @@ def test_ddl_command(lake: Lake, ingest_lines: Ingest, tmp_path: Path) -> None:
 
 
 def test_projection_follows_awss_documented_examples() -> None:
-    """AWS's own DDL examples (tests/events/athena) and ours use the same property names and value forms."""
-    here = Path(__file__).parent.parent / "events" / "athena"
-    aws_vpc = (here / "vpc_flow_logs_partition_projection.sql").read_text()
-    aws_firehose = (here / "firehose_partition_projection.sql").read_text()
+    """AWS's own DDL examples and ours use the same property names and value forms."""
+    aws_vpc = athena_documented("athena_vpc-flow-logs.sql")[8]  # the partition-projection table
+    aws_firehose = (EVENTS / "athena" / "firehose_partition_projection.sql").read_text()
     vpc = dict(re.findall(r'"([\w.]+)"\s*=\s*"([^"]*)"', aws_vpc))
     firehose = dict(re.findall(r'"([\w.]+)"\s*=\s*"([^"]*)"', aws_firehose))
-    assert sqlglot.parse_one(aws_vpc.split(";")[0].split("\n", 3)[3], read="athena").key == "create"
+    assert sqlglot.parse_one(aws_vpc, read="athena").key == "create"
     ours = _properties(clean_table_ddl(TableSchema("logs", formats=["parquet"]), "s3://b/p/"))
     # the date projection keys AWS documents, for our dt column
     for key in ("type", "range", "format", "interval", "interval.unit"):

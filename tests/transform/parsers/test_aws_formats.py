@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from conftest import athena_documented
 from loglake.aws_events.cloudwatch_logs_event import LogEvent, LogsPayload
 from loglake.lake.open import Lake, open_lake
 from loglake.pipeline import pending_raw_objects, run_etl
@@ -27,7 +28,6 @@ from loglake.transform.settings import EtlSettings
 
 EVENTS = Path(__file__).parents[2] / "events"
 SAMPLES = EVENTS / "aws_formats"
-ATHENA = EVENTS / "athena_sql"
 
 
 def _lines(name: str) -> list[str]:
@@ -268,18 +268,9 @@ def test_apigateway_variants_share_columns(engine: DuckDBEngine) -> None:
     ]
 
 
-def _documented(file: str) -> dict[int, str]:
-    """The numbered statements of one of AWS's Athena pages, verbatim."""
-    parts = re.split(r"^-- \[(\d+)\][^\n]*\n", (ATHENA / file).read_text(), flags=re.MULTILINE)
-    return {
-        int(number): "\n".join(line for line in body.splitlines() if not line.startswith("--")).strip().rstrip(";")
-        for number, body in zip(parts[1::2], parts[2::2], strict=True)
-    }
-
-
-VPC = _documented("athena_vpc-flow-logs.sql")
-ALB = _documented("athena_application-load-balancer-logs.sql")
-TRAIL = _documented("athena_cloudtrail-logs.sql")
+VPC = athena_documented("athena_vpc-flow-logs.sql")
+ALB = athena_documented("athena_application-load-balancer-logs.sql")
+TRAIL = athena_documented("athena_cloudtrail-logs.sql")
 
 
 def documented(engine: DuckDBEngine, sql: str) -> list[tuple[Any, ...]]:
