@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from loglake.lake.open import Lake, open_lake
+from loglake.lake.store import Store
 from loglake.pipeline import pending_raw_objects, run_etl
 from loglake.query.engine import DuckDBEngine
 from loglake.sources.local_files import FileSource, FileSourceOptions
@@ -58,22 +59,34 @@ Ingest = Callable[..., list[EtlResult]]
 Deliver = Callable[..., list[EtlResult]]
 
 
-@pytest.fixture
-def deliver(lake: Lake) -> Deliver:
-    """Deliver messages as CloudWatch Logs events (one raw object per call, as a subscription writes it,
-    so a multi-line message stays one event), then run the ETL; event ids are `e0`, `e1`, ..."""
+T0 = 1_764_288_000_000
+"""2025-11-28T00:00:00Z: the record time of delivered test events (event i at T0 + i ms)."""
+
+
+def write_messages(
+    store: Store, log_group: str, messages: list[str], *, id_prefix: str = "e", stream: str = "s", timestamp: int = T0
+) -> None:
+    """One raw object of CloudWatch Logs events, as a subscription writes it (a multi-line message stays
+    one event); event i has id `<id_prefix><i>` and time `timestamp + i`."""
     from loglake.aws_events.cloudwatch_logs_event import LogEvent, LogsPayload
     from loglake.sources.cloudwatch_subscription import write_payload
+
+    events = tuple(LogEvent(f"{id_prefix}{i}", timestamp + i, m) for i, m in enumerate(messages))
+    write_payload(store, LogsPayload("DATA_MESSAGE", log_group, stream, events))
+
+
+@pytest.fixture
+def deliver(lake: Lake) -> Deliver:
+    """Deliver messages as CloudWatch Logs events (write_messages), then run the ETL; ids are `e0`, `e1`, ..."""
 
     def run(
         messages: list[str],
         *,
         log_group: str = "/test/app",
         settings: EtlSettings | None = None,
-        timestamp: int = 1_764_288_000_000,
+        timestamp: int = T0,
     ) -> list[EtlResult]:
-        events = tuple(LogEvent(f"e{i}", timestamp + i, m) for i, m in enumerate(messages))
-        write_payload(lake.store, LogsPayload("DATA_MESSAGE", log_group, "stream-1", events))
+        write_messages(lake.store, log_group, messages, stream="stream-1", timestamp=timestamp)
         return run_etl(lake, pending_raw_objects(lake), settings or EtlSettings(), workers=1)
 
     return run

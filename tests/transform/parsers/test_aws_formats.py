@@ -18,12 +18,10 @@ from typing import Any
 
 import pytest
 
-from conftest import athena_documented
-from loglake.aws_events.cloudwatch_logs_event import LogEvent, LogsPayload
+from conftest import athena_documented, write_messages
 from loglake.lake.open import Lake, open_lake
 from loglake.pipeline import pending_raw_objects, run_etl
 from loglake.query.engine import DuckDBEngine
-from loglake.sources.cloudwatch_subscription import write_payload
 from loglake.transform.settings import EtlSettings
 
 EVENTS = Path(__file__).parents[2] / "events"
@@ -157,8 +155,7 @@ def _deliveries() -> dict[str, list[str]]:
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBEngine]:
     lake: Lake = open_lake(str(tmp_path_factory.mktemp("aws") / "lake"))
     for group, messages in _deliveries().items():
-        events = tuple(LogEvent(f"{group}#{i}", 1_764_288_000_000 + i, m) for i, m in enumerate(messages))
-        write_payload(lake.store, LogsPayload("DATA_MESSAGE", group, "samples", events))
+        write_messages(lake.store, group, messages, id_prefix=f"{group}#", stream="samples")
     run_etl(lake, pending_raw_objects(lake), EtlSettings(), workers=2)
     with DuckDBEngine(lake.store) as opened:
         yield opened

@@ -22,12 +22,11 @@ from typing import Any
 
 import pytest
 
-from loglake.aws_events.cloudwatch_logs_event import LogEvent, LogsPayload
+from conftest import T0, write_messages
 from loglake.lake.open import open_lake
 from loglake.lake.schema_registry import SchemaRegistry
 from loglake.pipeline import pending_raw_objects, run_etl
 from loglake.query.engine import DuckDBEngine
-from loglake.sources.cloudwatch_subscription import write_payload
 from loglake.transform.parsers import PARSERS
 from loglake.transform.settings import EtlSettings
 
@@ -283,8 +282,7 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], 
     lake = open_lake(str(tmp_path_factory.mktemp("conformance") / "lake"))
     for n, case in enumerate(CASES):
         lines = [case.header, case.message] if case.header else [case.message]
-        events = tuple(LogEvent(f"c{n}-{i}", 1_764_288_000_000 + n, line) for i, line in enumerate(lines))
-        write_payload(lake.store, LogsPayload("DATA_MESSAGE", f"/conformance/{n}", "s", events))
+        write_messages(lake.store, f"/conformance/{n}", lines, id_prefix=f"c{n}-", timestamp=T0 + 10 * n)
     run_etl(lake, pending_raw_objects(lake), EtlSettings(), workers=2)
     rows: dict[str, dict[str, Any]] = {}
     registry = SchemaRegistry(lake.store)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from conftest import write_messages
 from loglake.lake.open import Lake
 from loglake.query.engine import DuckDBEngine
 from loglake.transform.parsers import PARSERS
@@ -30,15 +31,12 @@ def _plain(value: Any) -> Any:
 
 @pytest.fixture(scope="module")
 def parsed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    from loglake.aws_events.cloudwatch_logs_event import LogEvent, LogsPayload
     from loglake.lake.open import open_lake
     from loglake.pipeline import pending_raw_objects, run_etl
-    from loglake.sources.cloudwatch_subscription import write_payload
     from loglake.transform.settings import EtlSettings
 
     lake: Lake = open_lake(str(tmp_path_factory.mktemp("examples") / "lake"))
-    events = tuple(LogEvent(f"e{i}", 1_764_288_000_000 + i, ex.message) for i, (_p, ex) in enumerate(CASES))
-    write_payload(lake.store, LogsPayload("DATA_MESSAGE", "/test/examples", "s", events))
+    write_messages(lake.store, "/test/examples", [ex.message for _p, ex in CASES])
     run_etl(lake, pending_raw_objects(lake), EtlSettings(), workers=1)
     rows: dict[str, dict[str, Any]] = {}
     with DuckDBEngine(lake.store) as engine:

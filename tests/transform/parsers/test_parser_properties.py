@@ -12,13 +12,12 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from loglake.aws_events.cloudwatch_logs_event import LogEvent, LogsPayload
+from conftest import write_messages
 from loglake.lake.open import open_lake
 from loglake.lake.schema_registry import SchemaRegistry
 from loglake.pipeline import pending_raw_objects, run_etl
 from loglake.query.conservation import check_conservation
 from loglake.query.engine import DuckDBEngine
-from loglake.sources.cloudwatch_subscription import write_payload
 from loglake.transform.parsers import PARSERS
 from loglake.transform.settings import EtlSettings
 
@@ -81,8 +80,7 @@ etl_settings = st.builds(
 def test_every_event_lands_exactly_once(texts: list[str], options: EtlSettings) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         lake = open_lake(str(Path(tmp) / "lake"))
-        events = tuple(LogEvent(f"e{i}", 1_764_288_000_000 + i, text) for i, text in enumerate(texts))
-        write_payload(lake.store, LogsPayload("DATA_MESSAGE", "/fuzz", "s", events))
+        write_messages(lake.store, "/fuzz", texts)
         [result] = run_etl(lake, pending_raw_objects(lake), options, workers=1)
         assert result.manifest.clean_rows + result.manifest.quarantined_rows == len(texts)
         with DuckDBEngine(lake.store) as engine:
