@@ -6,7 +6,12 @@ LoglakeError
 ├── RawObjectError       a key or object that is not in the raw layout; refused, never mis-processed
 ├── EventError           an event passed to a handler is not the shape it expects
 ├── InvariantError       an internal count check failed (conservation, schema merge)
-└── QueryError           SQL that cannot be run (syntax, unknown column, not read-only)
+├── QueryError           SQL that cannot be run (syntax, unknown column, not read-only)
+├── CollectError         CloudWatch refused or could not be reached (after retries)
+├── ExportError          a CloudWatch export or CloudTrail file that cannot be imported
+├── CatalogError         the Glue Data Catalog refused a change
+├── PackageError         the Lambda artifact cannot be built
+└── DeployError          CloudFormation refused or rolled back a deployment
 """
 
 from __future__ import annotations
@@ -37,4 +42,24 @@ class InvariantError(LoglakeError):
 
 
 class QueryError(LoglakeError):
+    pass
+
+
+class CollectError(LoglakeError):
+    """CloudWatch refused or could not be reached (after retries)."""
+
+
+class ExportError(LoglakeError):
+    pass
+
+
+class CatalogError(LoglakeError):
+    pass
+
+
+class PackageError(LoglakeError):
+    pass
+
+
+class DeployError(LoglakeError):
     pass

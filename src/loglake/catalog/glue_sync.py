@@ -20,7 +20,7 @@ from loglake.catalog.athena_ddl import (
     lake_location,
     quarantine_table_properties,
 )
-from loglake.errors import ConfigError, LoglakeError
+from loglake.errors import CatalogError, ConfigError
 from loglake.lake.keys import CLEAN_PREFIX, RAW_PREFIX
 from loglake.lake.quarantine import QUARANTINE_COLUMNS
 from loglake.lake.raw_zone import RAW_COLUMNS
@@ -37,10 +37,6 @@ JSON_LINES = {
     "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
     "SerdeInfo": {"SerializationLibrary": JSON_SERDE},
 }
-
-
-class CatalogError(LoglakeError):
-    pass
 
 
 @dataclass

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from loglake.errors import LoglakeError
+from loglake.errors import PackageError
 
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
 RUNTIMES = {"python3.12": "3.12", "python3.13": "3.13"}
@@ -27,10 +27,6 @@ ARCHITECTURES = {"x86_64": "x86_64", "arm64": "aarch64"}
 MANYLINUX = ("manylinux_2_28", "manylinux_2_27", "manylinux2014")
 LEFT_OUT = ("__pycache__", ".pyc")
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
-
-
-class PackageError(LoglakeError):
-    pass
 
 
 @dataclass(frozen=True)

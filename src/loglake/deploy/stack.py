@@ -19,15 +19,11 @@ from typing import Any
 from loglake.aws_calls import call_aws
 from loglake.deploy.package import Artifact
 from loglake.deploy.template import build_template
-from loglake.errors import LoglakeError
+from loglake.errors import DeployError
 
 TEMPLATE_BODY_LIMIT = 51_200
 SETTLED = ("_COMPLETE", "_FAILED")
 IN_REVIEW = "REVIEW_IN_PROGRESS"
-
-
-class DeployError(LoglakeError):
-    pass
 
 
 @dataclass(frozen=True)

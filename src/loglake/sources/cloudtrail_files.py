@@ -16,8 +16,8 @@ from datetime import datetime
 
 import orjson
 
+from loglake.errors import ExportError
 from loglake.lake.raw_zone import RawRecord
-from loglake.sources.cloudwatch_export import ExportError
 
 SOURCE = "cloudtrail_s3"
 

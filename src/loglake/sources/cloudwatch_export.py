@@ -20,17 +20,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from loglake.errors import ConfigError, LoglakeError
+from loglake.errors import ConfigError, ExportError
 from loglake.lake.keys import RawKey
 from loglake.lake.raw_zone import RawRecord, write_batch
 from loglake.lake.store import Store
 
 SOURCE = "export"
 _LINE = re.compile(rb"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z) ")
-
-
-class ExportError(LoglakeError):
-    pass
 
 
 @dataclass

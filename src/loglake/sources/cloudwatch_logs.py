@@ -30,7 +30,7 @@ from typing import Any
 
 import orjson
 
-from loglake.errors import ConfigError, LoglakeError
+from loglake.errors import CollectError, ConfigError
 from loglake.lake.keys import RawKey, checkpoint_key, stream_prefix
 from loglake.lake.raw_zone import RawRecord, decode_batch, encode_batch, list_raw_objects
 from loglake.lake.store import Store
@@ -39,10 +39,6 @@ from loglake.sources.rate_limit import RateLimiter
 SOURCE = "cloudwatch"
 PART_EVENTS = 10_000
 MINUTE_MS = 60_000
-
-
-class CollectError(LoglakeError):
-    """CloudWatch refused or could not be reached (after retries)."""
 
 
 @dataclass(frozen=True)
