@@ -252,3 +252,28 @@ def cold_lambda_container() -> Iterator[None]:
     yield
     lake_from_environment.cache_clear()
     etl._catalogued.clear()
+
+
+CliRun = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> CliRun:
+    """Run `loglake ARGS` as a user's shell does (the real entry point, exit code and all), in-process;
+    returns (exit code, stdout, stderr). `cwd` runs it from another folder."""
+    from loglake.cli.app import main
+
+    def run(*args: str, cwd: Path | None = None) -> tuple[int, str, str]:
+        capsys.readouterr()
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        monkeypatch.setattr(sys, "argv", ["loglake", *args])
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run

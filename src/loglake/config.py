@@ -1,6 +1,7 @@
 """Where the lake is and how stages behave: flags, then environment, then loglake.toml, then defaults.
 
-loglake.toml (in the working directory) looks like:
+loglake.toml is found as git finds `.git`: in the working directory or the nearest folder above it. It
+looks like:
 
     lake = "./lake"            # or LOGLAKE_LAKE, or --lake
     raw = "s3://raw/logs"      # optional: the raw zone elsewhere (LOGLAKE_RAW, --raw)
@@ -20,8 +21,10 @@ Unknown keys are rejected, so a typo fails loudly instead of being ignored.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,6 +101,55 @@ class Config:
     etl: EtlSettings = field(default_factory=EtlSettings)
     ingest: dict[str, str] = field(default_factory=dict)
     athena: dict[str, str] = field(default_factory=dict)
+    config_file: Path | None = None
+    """The loglake.toml in force, if any (found in the working directory or above)."""
+
+    def lake_origin_text(self) -> str:
+        """How the lake was chosen, in words a user can act on."""
+        if self.lake_origin == "default":
+            return (
+                f"the default ./lake: no --lake, no ${LAKE_ENV}, "
+                f"and no {CONFIG_FILE} in {Path.cwd()} or any folder above"
+            )
+        if self.lake_origin in ("--lake", LAKE_ENV):
+            return f"chosen by {'$' if self.lake_origin == LAKE_ENV else ''}{self.lake_origin}"
+        return f"chosen by {self.lake_origin}"
+
+    def with_etl(self, **overrides: Any) -> Config:
+        """The one way to override ETL settings (flags): every setting not named keeps its configured value."""
+        changes = {name: value for name, value in overrides.items() if value is not None}
+        return dataclasses.replace(self, etl=dataclasses.replace(self.etl, **changes)) if changes else self
+
+
+def find_config_file(cwd: Path) -> Path | None:
+    """The nearest loglake.toml at or above `cwd`."""
+    for folder in (cwd, *cwd.parents):
+        candidate = folder / CONFIG_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _check_types(path: Path, section: str, table: dict[str, Any], expected: dict[str, type]) -> None:
+    """A value of the wrong type is named with the type it needs, instead of failing later deep inside."""
+    for key, value in table.items():
+        want = expected.get(key)
+        if want is None or isinstance(value, dict):
+            continue
+        ok = isinstance(value, want) and not (want is int and isinstance(value, bool))
+        if not ok:
+            noun = {str: "a string", int: "an integer", list: "a list", bool: "true or false"}.get(want, want.__name__)
+            where = f"[{section}] {key}" if section else key
+            raise ConfigError(f"{path}: {where} must be {noun}, not {value!r}")
+
+
+def _etl_types() -> dict[str, type]:
+    """TOML types of the [etl] keys, from EtlSettings' own annotations (tuples are TOML lists)."""
+    types: dict[str, type] = {}
+    for name, hint in typing.get_type_hints(EtlSettings).items():
+        origin = typing.get_origin(hint) or hint
+        types[name] = list if origin is tuple else origin if isinstance(origin, type) else object
+    return types
 
 
 def _read_file(path: Path) -> dict[str, Any]:
@@ -113,12 +165,17 @@ def _read_file(path: Path) -> dict[str, Any]:
         if unknown:
             where = f"[{section}]" if section else "the top level"
             raise ConfigError(f"{path}: unknown key(s) {sorted(unknown)} in {where}; allowed: {sorted(allowed)}")
+    _check_types(path, "", doc, {"lake": str, "raw": str})
+    _check_types(path, "etl", doc.get("etl", {}), _etl_types())
+    for section in ("ingest", "athena"):
+        _check_types(path, section, doc.get(section, {}), dict.fromkeys(_ALLOWED[section], str))
     return doc
 
 
 def load_config(lake_flag: str | None = None, cwd: Path | None = None, raw_flag: str | None = None) -> Config:
-    path = (cwd or Path.cwd()) / CONFIG_FILE
-    doc = _read_file(path) if path.is_file() else {}
+    found = find_config_file((cwd or Path.cwd()).resolve())
+    path = found or (cwd or Path.cwd()) / CONFIG_FILE
+    doc = _read_file(path) if found else {}
     if lake_flag:
         lake, origin = lake_flag, "--lake"
     elif os.environ.get(LAKE_ENV):
@@ -143,4 +200,5 @@ def load_config(lake_flag: str | None = None, cwd: Path | None = None, raw_flag:
         etl=etl,
         ingest=dict(doc.get("ingest", {})),
         athena=dict(doc.get("athena", {})),
+        config_file=found,
     )

@@ -64,8 +64,9 @@ def test_verify_fails_when_an_event_is_lost(tmp_path: Path, logs: Path) -> None:
     assert "mismatch" in result.stdout and "FAILED" in result.stdout
 
 
-def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
+def test_errors_are_one_line_without_traceback(tmp_path: Path, logs: Path) -> None:
     lake = str(tmp_path / "lake")
+    assert runner.invoke(app, ["ingest", str(logs), "--lake", lake]).exit_code == 0
     cases = [
         (["ingest", str(tmp_path / "missing.log"), "--lake", lake], "no such file"),
         (["query", "--lake", lake, "DELETE FROM logs"], "only read-only queries"),

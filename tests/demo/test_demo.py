@@ -28,5 +28,5 @@ def test_demo_runs_end_to_end_and_reconciles(tmp_path: Path) -> None:
     # A second run recreates its own folder, and refuses one it did not make.
     assert run_demo(tmp_path / "demo", 5_000, Console(quiet=True), Console(quiet=True))
     (tmp_path / "mine").mkdir()
-    with pytest.raises(ConfigError, match="not a loglake demo folder"):
+    with pytest.raises(ConfigError, match="was not made by `loglake demo`; choose another --dir"):
         run_demo(tmp_path / "mine", 5_000, Console(quiet=True), Console(quiet=True))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -20,17 +21,20 @@ from rich.markup import escape
 from loglake import __version__
 from loglake.cli import deploy_commands
 from loglake.config import Config, load_config
-from loglake.errors import LoglakeError
+from loglake.errors import ConfigError, LoglakeError
 from loglake.lake.open import Lake, open_lake
 from loglake.lake.schema_registry import SchemaRegistry
 from loglake.pipeline import pending_raw_objects
 from loglake.query.conservation import check_conservation
 from loglake.query.engine import DuckDBEngine, QueryEngine, QueryResult
+from loglake.query.hints import empty_answer_hint, is_empty_answer
 from loglake.query.output import FORMATS, histogram, render, write_result
 from loglake.sources.local_files import FileSource, FileSourceOptions, expand_paths
 from loglake.sources.multiline import EventBoundary
 from loglake.transform.etl import EtlResult
-from loglake.transform.settings import OUTPUT_FORMATS, EtlSettings
+from loglake.transform.settings import OUTPUT_FORMATS
+
+TIME_SOURCE_WORDS = {"source": "source's event time", "ingestion": "ingestion time (a guess)"}
 
 app = typer.Typer(
     help="Turn application logs into a cheap, queryable data lake with no servers to run.",
@@ -49,9 +53,17 @@ LakeOption = Annotated[
 ]
 
 
-def _open(lake_flag: str | None) -> tuple[Config, Lake]:
+def _open(lake_flag: str | None, *, create: bool = False) -> tuple[Config, Lake]:
+    """The configured lake. Only commands that write raw data (`create`) may start a new one: a reading
+    command on a folder that holds no lake would answer 0 rows or "OK" about data that is elsewhere."""
     config = load_config(lake_flag)
-    return config, open_lake(config.lake, config.raw)
+    opened = open_lake(config.lake, config.raw)
+    if not create and not opened.exists():
+        raise ConfigError(
+            f"no lake at {opened.store.uri} ({config.lake_origin_text()}); point --lake (or $LOGLAKE_LAKE, or "
+            f"lake in loglake.toml) at your lake, or create this one with `loglake ingest FILE --lake {config.lake}`"
+        )
+    return config, opened
 
 
 EngineOption = Annotated[str, typer.Option(help="duckdb (embedded, default) or athena.")]
@@ -83,17 +95,47 @@ def _print_stats(result: QueryResult) -> None:
 
 
 def _summarise_etl(results: list[EtlResult]) -> str:
+    """Where the rows went (per table) and how their times were read: a user querying `logs` must be able
+    to see that the Apache lines are in `apache_logs`, and how many events carry a guessed time."""
     done = [r for r in results if not r.skipped]
     clean = sum(r.manifest.clean_rows for r in done)
     quarantined = sum(r.manifest.quarantined_rows for r in done)
     duplicates = sum(r.manifest.duplicates for r in done)
     skipped = len(results) - len(done)
-    text = f"etl: {len(done)} raw objects → {clean:,} clean rows, {quarantined:,} quarantined"
+    tables: Counter[str] = Counter()
+    times: Counter[str] = Counter()
+    for r in done:
+        tables.update(r.manifest.tables)
+        times.update(r.manifest.time_sources)
+    text = f"etl: {len(done)} raw objects → {clean:,} clean rows"
+    if tables:
+        text += " (" + ", ".join(f"{name} {count:,}" for name, count in sorted(tables.items())) + ")"
+    text += f", {quarantined:,} quarantined"
     if duplicates:
         text += f", {duplicates:,} repeated events dropped"
     if skipped:
         text += f" ({skipped} already done)"
+    guessed = {source: count for source, count in times.items() if source != "parsed" and count}
+    if guessed:
+        text += "; time not in the line, taken from " + ", ".join(
+            f"the {TIME_SOURCE_WORDS.get(source, source)} for {count:,}" for source, count in sorted(guessed.items())
+        )
     return text
+
+
+def _etl_pending(config: Config, opened: Lake, workers: int | None, *, force: bool = False) -> None:
+    """Run the ETL on every raw object without a committed run, not only on the ones this command wrote:
+    an interrupted earlier run leaves pending objects that would otherwise stay unqueryable."""
+    from loglake.cli.progress import etl_objects
+    from loglake.lake.raw_zone import list_raw_objects
+
+    keys = list(list_raw_objects(opened.store)) if force else pending_raw_objects(opened)
+    if not keys:
+        out.print("etl: nothing to do, every raw object has been processed")
+        return
+    started = time.perf_counter()
+    results = etl_objects(opened, keys, config.etl, err, workers=workers, force=force)
+    out.print(f"{_summarise_etl(results)} in {time.perf_counter() - started:.2f} s")
 
 
 @app.command()
@@ -107,36 +149,42 @@ def ingest(
     hold_partial_line: Annotated[
         bool, typer.Option(help="Leave an unterminated last line for the next run (live files).")
     ] = False,
-    etl: Annotated[bool, typer.Option(help="Run the ETL on the new raw objects.")] = True,
+    refile: Annotated[
+        bool, typer.Option(help="Ingest files already filed under another log group again (their events count twice).")
+    ] = False,
+    etl: Annotated[bool, typer.Option(help="Run the ETL on every pending raw object.")] = True,
     workers: Annotated[int | None, typer.Option(help="Raw objects processed side by side.")] = None,
 ) -> None:
     """Read log files into the raw zone (resuming where the last run stopped), then run the ETL."""
-    config, opened = _open(lake)
+    config, opened = _open(lake, create=True)
     options = FileSourceOptions(
         log_group=log_group or config.ingest.get("log_group", "local"),
         boundary=EventBoundary.from_regex(multiline_start or config.ingest.get("multiline_start") or None),
         hold_partial_line=hold_partial_line,
+        refile=refile,
     )
-    from loglake.cli.progress import etl_objects, ingest_files
+    from loglake.cli.progress import ingest_files
 
     source = FileSource(opened.store, options)
+    files = expand_paths(paths)
+    refusals = [reason for path in files if (reason := source.refusal(path))]
+    if refusals:  # before anything is read, so a refused command changes nothing
+        more = f" ({len(refusals) - 1} more files likewise)" if len(refusals) > 1 else ""
+        raise ConfigError(refusals[0] + more)
     started = time.perf_counter()
-    reports = ingest_files([(source, path) for path in expand_paths(paths)], err)
+    reports = ingest_files([(source, path) for path in files], err)
     for report in reports:
         note = f" ({report.note})" if report.note else ""
         out.print(
             f"{escape(report.path)}: {report.events:,} events, {report.bytes:,} bytes, "
             f"{len(report.objects)} objects{note}"
         )
-    new_objects = [key for report in reports for key in report.objects]
     out.print(
         f"ingest: {sum(r.events for r in reports):,} events into {escape(opened.store.uri)} "
         f"in {time.perf_counter() - started:.2f} s"
     )
-    if etl and new_objects:
-        started = time.perf_counter()
-        results = etl_objects(opened, new_objects, config.etl, err, workers=workers)
-        out.print(f"{_summarise_etl(results)} in {time.perf_counter() - started:.2f} s")
+    if etl:
+        _etl_pending(config, opened, workers)
 
 
 @app.command("etl")
@@ -150,19 +198,7 @@ def etl_command(
 ) -> None:
     """Run the ETL on raw objects that have none yet (or on all of them with --force)."""
     config, opened = _open(lake)
-    settings = config.etl
-    if output_format:
-        settings = EtlSettings(output_format, settings.max_depth, settings.separator, settings.table)
-    from loglake.cli.progress import etl_objects
-    from loglake.lake.raw_zone import list_raw_objects
-
-    keys = list(list_raw_objects(opened.store)) if force else pending_raw_objects(opened)
-    if not keys:
-        out.print("etl: nothing to do, every raw object has been processed")
-        return
-    started = time.perf_counter()
-    results = etl_objects(opened, keys, settings, err, workers=workers, force=force)
-    out.print(f"{_summarise_etl(results)} in {time.perf_counter() - started:.2f} s")
+    _etl_pending(config.with_etl(output_format=output_format), opened, workers, force=force)
 
 
 def _parse_time(value: str | None, name: str) -> int | None:
@@ -190,14 +226,13 @@ def collect(
     slice_minutes: Annotated[int, typer.Option(help="Time slice per raw object (divides a day).")] = 15,
     calls_per_second: Annotated[float, typer.Option(help="Client-side limit on CloudWatch API calls.")] = 5.0,
     max_attempts: Annotated[int, typer.Option(help="Attempts per API call (retries back off with jitter).")] = 8,
-    etl: Annotated[bool, typer.Option(help="Run the ETL on the raw objects written.")] = True,
+    etl: Annotated[bool, typer.Option(help="Run the ETL on every pending raw object.")] = True,
     workers: Annotated[int | None, typer.Option(help="Raw objects processed side by side.")] = None,
 ) -> None:
     """Pull CloudWatch Logs into the raw zone, incrementally from the checkpoint or over --start/--end."""
-    from loglake.cli.progress import etl_objects
     from loglake.sources.cloudwatch_logs import CloudWatchCollector, CollectorOptions, CollectReport
 
-    config, opened = _open(lake)
+    config, opened = _open(lake, create=True)
     options = CollectorOptions(
         log_groups=tuple(log_groups),
         start_ms=_parse_time(start, "--start"),
@@ -223,10 +258,8 @@ def collect(
         f"{report.api_calls} API calls "
         f"in {time.perf_counter() - started:.2f} s"
     )
-    if etl and report.written:
-        started = time.perf_counter()
-        results = etl_objects(opened, report.written, config.etl, err, workers=workers)
-        out.print(f"{_summarise_etl(results)} in {time.perf_counter() - started:.2f} s")
+    if etl:
+        _etl_pending(config, opened, workers)
 
 
 @app.command("import-export")
@@ -237,14 +270,13 @@ def import_export_command(
         str, typer.Option(help="export (CloudWatch Logs export) or cloudtrail (CloudTrail log files, AWSLogs/...).")
     ] = "export",
     lake: LakeOption = None,
-    etl: Annotated[bool, typer.Option(help="Run the ETL on the raw objects written.")] = True,
+    etl: Annotated[bool, typer.Option(help="Run the ETL on every pending raw object.")] = True,
     workers: Annotated[int | None, typer.Option(help="Raw objects processed side by side.")] = None,
 ) -> None:
     """Backfill from a CloudWatch Logs export in S3, or import CloudTrail log files (one event per record)."""
-    from loglake.cli.progress import etl_objects
     from loglake.sources.cloudwatch_export import import_export
 
-    config, opened = _open(lake)
+    config, opened = _open(lake, create=True)
     started = time.perf_counter()
     with err.status("importing"):
         report = import_export(opened.store, location, log_group, kind=kind)
@@ -252,9 +284,8 @@ def import_export_command(
         f"import-export: {report.objects_read} export objects, {report.events:,} events, "
         f"{len(report.written)} raw objects in {time.perf_counter() - started:.2f} s"
     )
-    if etl and report.written:
-        results = etl_objects(opened, report.written, config.etl, err, workers=workers)
-        out.print(_summarise_etl(results))
+    if etl:
+        _etl_pending(config, opened, workers)
 
 
 @app.command()
@@ -266,7 +297,7 @@ def init(
     from loglake.config import TEMPLATE
 
     if path.exists() and not force:
-        raise typer.BadParameter(f"{path} exists; use --force to overwrite it")
+        raise ConfigError(f"{path} exists; keep it, or overwrite it with `loglake init --force {path}`")
     path.write_text(TEMPLATE)
     out.print(f"wrote {escape(str(path))}")
 
@@ -308,8 +339,14 @@ def query(
             sys.stdout.write(render_plan(plan_scan(local, sql)))
         return
     runner = _engine(engine, config, opened)
+    hint = None
     try:
         result = runner.query(sql, dialect=dialect)
+        if dialect == "athena" and is_empty_answer(result):
+            from loglake.catalog.duckdb_views import clean_tables
+            from loglake.query.dialect import referenced_tables
+
+            hint = empty_answer_hint(runner, sql, referenced_tables(sql), clean_tables(opened.store))
     finally:
         runner.close()
     sys.stdout.write(render(result, output))
@@ -319,6 +356,8 @@ def query(
         write_result(result, out_file)
         err.print(f"saved {len(result.rows):,} rows to {escape(str(out_file))}")
     _print_stats(result)
+    if hint:
+        err.print(escape(hint), soft_wrap=True)
 
 
 @app.command()
@@ -348,7 +387,7 @@ def verify(
         sys.stdout.write(orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
         for check in report.objects:
-            if check.status != "ok":
+            if check.status not in ("ok", "pending"):
                 out.print(
                     f"[red]{check.status}[/]: {escape(check.raw_object)} raw={check.raw_events} "
                     f"clean={check.clean_events} quarantined={check.quarantined_events}"
@@ -359,8 +398,28 @@ def verify(
             f"{verdict} {len(report.objects)} raw objects: {totals['raw_events']:,} raw events = "
             f"{totals['clean_events']:,} clean + {totals['quarantined_events']:,} quarantined"
         )
+    pending = [check.raw_object for check in report.objects if check.status == "pending"]
+    if pending:
+        shown = ", ".join(pending[:5]) + (f" and {len(pending) - 5} more" if len(pending) > 5 else "")
+        err.print(
+            f"{len(pending)} raw objects are pending (not processed by the ETL, so not queryable yet): "
+            f"{escape(shown)}; run `loglake etl{_lake_flag(lake)}`",
+            soft_wrap=True,
+        )
+    broken = [check for check in report.objects if check.status not in ("ok", "pending")]
+    if broken:
+        err.print(
+            f"{len(broken)} raw objects do not reconcile; re-run their ETL with `loglake etl --force{_lake_flag(lake)}`"
+            " (see docs/troubleshooting.md)",
+            soft_wrap=True,
+        )
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _lake_flag(lake: str | None) -> str:
+    """The --lake part of a command to suggest, as the user gave it."""
+    return f" --lake {lake}" if lake else ""
 
 
 @app.command()
@@ -405,7 +464,8 @@ def ddl(
     for name in names:
         schema = registry.get(name)
         if schema is None:
-            raise typer.BadParameter(f"no table {name!r} in the schema registry (see `loglake tables`)")
+            known = ", ".join(sorted(registry.tables())) or "none yet"
+            raise ConfigError(f"no table {name!r} in this lake (tables: {known}); see `loglake tables`")
         if since_version is None:
             statements.append(athena_ddl.clean_table_ddl(schema, where, database))
             continue
@@ -449,14 +509,19 @@ def catalog_sync(
 
 @app.command()
 def demo(
-    lake: Annotated[Path, typer.Option("--lake", help="Demo folder (recreated on each run).")] = Path("loglake-demo"),
+    folder: Annotated[
+        Path, typer.Option("--dir", help="Demo folder for the generated logs (recreated on each run).")
+    ] = Path("loglake-demo"),
+    lake: Annotated[
+        Path | None, typer.Option("--lake", help="The demo's lake (recreated on each run) [default: DIR/lake].")
+    ] = None,
     events: Annotated[int, typer.Option(help="Events to generate (one simulated day).")] = 200_000,
     workers: Annotated[int | None, typer.Option(help="Raw objects processed side by side.")] = None,
 ) -> None:
     """Generate a day of logs from six services and run ingest → ETL → query → verify, with timings."""
     from loglake.demo.run import run_demo
 
-    if not run_demo(lake, events, out, err, workers=workers):
+    if not run_demo(folder, events, out, err, lake_path=lake, workers=workers):
         raise typer.Exit(1)
 
 
@@ -471,8 +536,41 @@ def version() -> None:
 
 
 def main() -> None:
+    """Every failure is one line on stderr: 1 when loglake could not do it, 2 when the command line is wrong."""
+    import click
+
     try:
-        app()
+        code = app(standalone_mode=False)
     except LoglakeError as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
-        sys.exit(1)
+        _fail(str(exc), 1)
+    except click.UsageError as exc:
+        command = f" {exc.ctx.command_path.split(' ', 1)[1]}" if exc.ctx and " " in exc.ctx.command_path else ""
+        _fail(f"{exc.format_message()} (see `loglake{command} --help`)", exc.exit_code)
+    except click.ClickException as exc:
+        _fail(exc.format_message(), exc.exit_code)
+    except (click.Abort, KeyboardInterrupt):
+        _fail(
+            "interrupted; nothing half-written is kept: run the command again to finish (`loglake verify` tells)", 130
+        )
+    except Exception as exc:
+        if type(exc).__module__.startswith("botocore"):
+            _fail(_aws_message(exc), 1)
+        raise
+    if code == 130:  # typer turns Ctrl-C into exit code 130
+        _fail("interrupted: nothing half-written is kept; run the command again to finish the work", 130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str, code: int) -> None:
+    err.print(f"[red]error:[/] {escape(' '.join(message.split()))}", soft_wrap=True)
+    sys.exit(code)
+
+
+def _aws_message(exc: Exception) -> str:
+    """AWS client set-up failures (no region, no credentials, unreachable endpoint) as what to do."""
+    name = type(exc).__name__
+    if name == "NoRegionError":
+        return "no AWS region is configured: set AWS_REGION (`export AWS_REGION=us-east-1`) or run `aws configure`"
+    if name in ("NoCredentialsError", "PartialCredentialsError"):
+        return f"{exc}: set AWS credentials (environment, profile or role), see `aws configure`"
+    return f"AWS call failed: {exc}"

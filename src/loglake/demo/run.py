@@ -87,21 +87,29 @@ QUERIES: list[tuple[str, str]] = [
 ]
 
 
-def _prepare_folder(folder: Path) -> None:
+def _prepare_folder(folder: Path, option: str) -> None:
+    """Recreate a folder the demo made before; anything else (a real lake, say) is never deleted."""
     if folder.exists():
         if not (folder / MARKER).exists():
-            raise ConfigError(f"{folder} exists and is not a loglake demo folder; choose another --lake")
+            raise ConfigError(f"{folder} exists and was not made by `loglake demo`; choose another {option}")
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     (folder / MARKER).write_text("made by `loglake demo`; deleted and recreated by each run\n")
 
 
-def run_demo(folder: Path, events: int, out: Console, err: Console, *, workers: int | None = None) -> bool:
+def run_demo(
+    folder: Path, events: int, out: Console, err: Console, *, lake_path: Path | None = None, workers: int | None = None
+) -> bool:
+    """`folder` holds the generated logs; the lake is `lake_path` (default `folder/lake`), as --lake means the
+    lake on every command: `demo --lake X` then `verify --lake X` checks the demo's lake."""
     if events < 1000:
         raise ConfigError("--events must be at least 1000")
     timings: dict[str, float] = {}
-    _prepare_folder(folder)
-    inputs, lake = folder / "input", open_lake(str(folder / "lake"))
+    lake_path = lake_path or folder / "lake"
+    _prepare_folder(folder, "--dir")
+    if not lake_path.resolve().is_relative_to(folder.resolve()):
+        _prepare_folder(lake_path, "--lake")
+    inputs, lake = folder / "input", open_lake(str(lake_path))
     out.print(f"[bold]loglake demo[/]: {events:,} events from 6 services over 2026-11-26, in {escape(str(folder))}/")
 
     started = time.perf_counter()
@@ -164,6 +172,6 @@ def run_demo(folder: Path, events: int, out: Console, err: Console, *, workers: 
     out.print()
     out.print(table)
     out.print(
-        f'\nNext: loglake query --lake {escape(str(folder / "lake"))} "SELECT level, count(*) FROM logs GROUP BY 1"'
+        f'\nNext: loglake query --lake {escape(str(lake_path))} "SELECT level, count(*) FROM logs GROUP BY 1"'
     )
     return report.ok and quarantined == malformed

@@ -28,6 +28,10 @@ class Manifest:
     raw_version: str | None = None
     """The raw object's version (ETag or content hash) when it was processed: a rewritten object
     (a collector slice that gained late events) is processed again, an unchanged one is not."""
+    tables: dict[str, int] = field(default_factory=dict)
+    """Clean rows per table, so summaries can say where the rows went."""
+    time_sources: dict[str, int] = field(default_factory=dict)
+    """Clean rows per time_source (parsed, source, ingestion): how many times were not read from the line."""
 
 
 def read_manifest(store: Store, object_id: str) -> Manifest | None:

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loglake.errors import ConfigError, EventError
+from loglake.lake.keys import CLEAN_PREFIX, QUARANTINE_PREFIX, RAW_PREFIX, SCHEMA_PREFIX, STATE_PREFIX
 from loglake.lake.local_store import LocalStore
 from loglake.lake.store import Store
 
+ZONE_PREFIXES = (RAW_PREFIX, SCHEMA_PREFIX, CLEAN_PREFIX, QUARANTINE_PREFIX, STATE_PREFIX)
 LOCAL_BUCKET = "local"
 """The bucket name S3-shaped events carry for a local lake."""
 
@@ -30,6 +32,11 @@ class Lake:
 
     def object_key(self, lake_key: str) -> str:
         return self.key_prefix + lake_key
+
+    def exists(self) -> bool:
+        """Whether any zone holds an object: a typo'd path or an empty folder is not a lake, and reading
+        it would answer 0 rows (or "OK") for data that is somewhere else."""
+        return any(next(iter(self.store.list(prefix)), None) is not None for prefix in ZONE_PREFIXES)
 
 
 def open_lake(location: str, raw_location: str | None = None) -> Lake:

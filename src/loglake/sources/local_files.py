@@ -6,6 +6,11 @@ the file is truncated or replaced), so re-ingesting the same bytes gives the sam
 keys. The offset reached is kept in `state/files/`, and is also recovered from the raw keys themselves
 (their names hold the byte range), so a crash between writing a batch and saving the checkpoint never
 duplicates a batch.
+
+A file is also known by its content whatever log group it is filed under: `state/file-identities/`
+records, before its first batch is written, the groups each (path, first-line fingerprint) went to.
+Ingesting it again under another group would count every event twice, so that is refused unless
+`refile` says it is meant.
 """
 
 from __future__ import annotations
@@ -75,6 +80,8 @@ class FileSourceOptions:
     boundary: EventBoundary = field(default_factory=EventBoundary)
     # Live files may have a last line that is still being written; hold it back until its newline arrives.
     hold_partial_line: bool = False
+    # Ingest a file already filed under another log group again, under this one (its events then count twice).
+    refile: bool = False
 
 
 def expand_paths(patterns: list[str]) -> list[str]:
@@ -113,8 +120,43 @@ class FileSource:
             return self._ingest_stdin(progress)
         return self._ingest_file(Path(path).expanduser().resolve(), progress)
 
+    def refusal(self, path: str) -> str | None:
+        """Why ingesting `path` under this source's log group would count its events twice, if it would."""
+        if path == "-" or self.options.refile:
+            return None
+        resolved = Path(path).expanduser().resolve()
+        with resolved.open("rb") as handle:
+            first = handle.readline(_FINGERPRINT_BYTES)
+        if not first:
+            return None
+        others = sorted(set(self._filed_under(resolved, _fingerprint(first))) - {self.options.log_group})
+        if not others:
+            return None
+        return (
+            f"{resolved} is already in the lake under log group {others[0]!r}; ingesting it under "
+            f"{self.options.log_group!r} would count its events twice. Resume it with `--log-group {others[0]}`, "
+            "or pass --refile to file it under both on purpose"
+        )
+
+    def _filed_under(self, path: Path, fingerprint: str) -> list[str]:
+        data, _version = self.store.read_versioned(_identity_key(path, fingerprint))
+        return list(orjson.loads(data)["log_groups"]) if data else []
+
+    def _record_filing(self, path: Path, fingerprint: str) -> None:
+        groups = self._filed_under(path, fingerprint)
+        if self.options.log_group not in groups:
+            document = {
+                "path": str(path),
+                "fingerprint": fingerprint,
+                "log_groups": sorted([*groups, self.options.log_group]),
+            }
+            self.store.put(_identity_key(path, fingerprint), orjson.dumps(document, option=orjson.OPT_INDENT_2))
+
     def _ingest_file(self, path: Path, progress: Progress | None) -> FileReport:
         report = FileReport(path=str(path))
+        refused = self.refusal(str(path))
+        if refused:
+            raise ConfigError(refused)
         with path.open("rb") as handle:
             size = os.fstat(handle.fileno()).st_size
             mtime_ms = os.fstat(handle.fileno()).st_mtime_ns // 1_000_000
@@ -122,7 +164,7 @@ class FileSource:
             if not first:
                 report.note = "empty file, nothing to ingest"
                 return report
-            fingerprint = hashlib.sha256(first).hexdigest()[:16]
+            fingerprint = _fingerprint(first)
             ckpt_key = checkpoint_key("files", _stream_hash(self.options.log_group, str(path)))
             checkpoint = self._load_checkpoint(ckpt_key)
             generation, offset = 0, 0
@@ -138,6 +180,7 @@ class FileSource:
                 return report
             handle.seek(offset)
             stream = _Stream(identity, f"{path.name}.{identity}", str(path), mtime_ms)
+            self._record_filing(path, fingerprint)  # before the first batch, so a crash cannot skip it
 
             def checkpoint_at(end: int) -> None:
                 self._save_checkpoint(
@@ -252,6 +295,14 @@ class FileSource:
 
     def _save_checkpoint(self, key: str, checkpoint: FileCheckpoint) -> None:
         self.store.put(key, orjson.dumps(asdict(checkpoint), option=orjson.OPT_INDENT_2))
+
+
+def _fingerprint(first_line: bytes) -> str:
+    return hashlib.sha256(first_line).hexdigest()[:16]
+
+
+def _identity_key(path: Path, fingerprint: str) -> str:
+    return checkpoint_key("file-identities", hashlib.sha256(f"{path}\0{fingerprint}".encode()).hexdigest()[:32])
 
 
 def _stream_hash(log_group: str, path: str) -> str:
