@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from typing import Any
 
 import pytest
 from cfnlint.api import lint
@@ -27,8 +29,24 @@ def test_raw_zone_ages_into_infrequent_access_then_expires() -> None:
         "Transitions": [{"StorageClass": "STANDARD_IA", "TransitionInDays": {"Ref": "RawTransitionDays"}}],
         "ExpirationInDays": {"Ref": "RawExpirationDays"},
     }
-    assert rules["tidy-versions-and-uploads"]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 7}
+    # An overwrite of raw/* keeps the old version as long as the raw zone keeps data: rewriting is no delete.
+    assert rules["tidy-versions-and-uploads"]["NoncurrentVersionExpiration"] == {
+        "NoncurrentDays": {"Ref": "RawExpirationDays"}
+    }
     assert bucket["DeletionPolicy"] == bucket["UpdateReplacePolicy"] == "Retain"
+
+
+def test_only_the_raw_bucket_keeps_old_versions_for_the_raw_retention() -> None:
+    resources = build_template()["Resources"]
+    kept = {
+        name: resources[name]["Properties"]["LifecycleConfiguration"]["Rules"][0]["NoncurrentVersionExpiration"]
+        for name in ("RawBucket", "LakeBucket", "ResultsBucket")
+    }
+    assert kept == {
+        "RawBucket": {"NoncurrentDays": {"Ref": "RawExpirationDays"}},
+        "LakeBucket": {"NoncurrentDays": 7},
+        "ResultsBucket": {"NoncurrentDays": 7},
+    }
 
 
 def test_failed_invocations_go_to_an_encrypted_queue() -> None:
@@ -37,8 +55,30 @@ def test_failed_invocations_go_to_an_encrypted_queue() -> None:
         assert resources[function]["Properties"]["DeadLetterConfig"] == {
             "TargetArn": {"Fn::GetAtt": ["FailedInvocations", "Arn"]}
         }
-    assert resources["FailedInvocations"]["Properties"]["SqsManagedSseEnabled"] is True
+    assert resources["FailedInvocations"]["Properties"] == {
+        "MessageRetentionPeriod": {"Ref": "FailedInvocationRetentionSeconds"},
+        "KmsMasterKeyId": {"Fn::If": ["UseKms", {"Ref": "KmsKeyArn"}, {"Ref": "AWS::NoValue"}]},
+        "SqsManagedSseEnabled": {"Fn::If": ["UseKms", {"Ref": "AWS::NoValue"}, True]},
+    }
+    retention = build_template()["Parameters"]["FailedInvocationRetentionSeconds"]
+    assert (retention["Default"], retention["MinValue"], retention["MaxValue"]) == (4 * 86400, 60, 14 * 86400)
     assert resources["EtlFunction"]["Properties"]["ReservedConcurrentExecutions"] == {"Ref": "EtlReservedConcurrency"}
+
+
+def test_every_role_that_sends_to_the_queue_may_use_its_kms_key() -> None:
+    """Lambda sends a failed event with the function's role: with KmsKeyArn, that role needs the key."""
+    resources = build_template(["/aws/lambda/orders"])["Resources"]
+    senders = {
+        r["Properties"]["Role"]["Fn::GetAtt"][0]
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::Function" and "DeadLetterConfig" in r["Properties"]
+    }
+    assert senders == {"EtlRole", "CollectorRole", "SubscriptionRole"}
+    kms = resources["KmsPolicy"]
+    assert {role["Ref"] for role in kms["Properties"]["Roles"]} == senders
+    assert kms["Properties"]["PolicyDocument"]["Statement"] == [
+        {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": {"Ref": "KmsKeyArn"}}
+    ]
 
 
 def test_each_subscribed_group_gets_a_filter_and_a_scoped_permission() -> None:
@@ -70,3 +110,124 @@ def test_with_a_kms_key_everything_encrypts_with_it() -> None:
 def test_log_group_names_are_checked_before_they_reach_the_template() -> None:
     with pytest.raises(ConfigError, match="not a CloudWatch log group name"):
         build_template(["/app/${AWS::AccountId}"])
+
+
+def _sub(text: str) -> dict[str, str]:
+    return {"Fn::Sub": text}
+
+
+LAKE = "arn:${AWS::Partition}:s3:::${NamePrefix}-lake-${AWS::AccountId}-${AWS::Region}"
+RAW = "arn:${AWS::Partition}:s3:::${NamePrefix}-raw-${AWS::AccountId}-${AWS::Region}"
+RAW_EVENTS = "arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:table/${GlueDatabase}/raw_events"
+
+
+def _statements(policy: str) -> list[dict[str, Any]]:
+    statements: list[dict[str, Any]] = build_template()["Resources"][policy]["Properties"]["PolicyDocument"][
+        "Statement"
+    ]
+    return statements
+
+
+def test_analysts_policy_reads_the_clean_zone_and_quarantine_never_the_raw_zone() -> None:
+    analysts = _statements("QueryPolicy")
+    reads = [s for s in analysts if s["Action"] == ["s3:GetObject"]]
+    assert reads == [
+        {
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": [_sub(f"{LAKE}/clean/*"), _sub(f"{LAKE}/quarantine/*")],
+        }
+    ]
+    assert "raw-${AWS::AccountId}" not in json.dumps([s for s in analysts if s["Effect"] == "Allow"])
+    [deny] = [s for s in analysts if s["Effect"] == "Deny"]
+    assert deny["Resource"] == _sub(RAW_EVENTS)
+    assert {"glue:GetTable", "glue:GetTables", "glue:GetPartitions"} <= set(deny["Action"])
+
+
+def test_operators_policy_is_the_analysts_plus_the_raw_zone() -> None:
+    analysts = [s for s in _statements("QueryPolicy") if s["Effect"] == "Allow"]
+    operators = _statements("RawQueryPolicy")
+    assert all(s["Effect"] == "Allow" for s in operators)  # nothing denied: raw_events is visible
+    reads = [s for s in operators if s["Action"] == ["s3:GetObject"]]
+    assert reads == [
+        {
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": [_sub(f"{LAKE}/clean/*"), _sub(f"{LAKE}/quarantine/*"), _sub(f"{RAW}/raw/*")],
+        }
+    ]
+    changed = [s for s in operators if s not in analysts]
+    assert [s["Action"] for s in changed] == [["s3:GetObject"], ["s3:ListBucket", "s3:GetBucketLocation"]]
+    assert changed[1]["Resource"] == [_sub(LAKE), _sub(RAW)]
+    outputs = build_template()["Outputs"]
+    assert (outputs["QueryPolicyArn"], outputs["RawQueryPolicyArn"]) == (
+        {"Value": {"Ref": "QueryPolicy"}},
+        {"Value": {"Ref": "RawQueryPolicy"}},
+    )
+
+
+def test_the_redaction_key_reaches_the_etl_from_secrets_manager_or_ssm() -> None:
+    template = build_template()
+    parameters = template["Parameters"]
+    assert parameters["RedactKeySecretArn"]["Default"] == parameters["RedactKeyParameterName"]["Default"] == ""
+    assert "every ETL invocation fails" in parameters["EtlRedact"]["Description"]
+    variables = template["Resources"]["EtlFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["LOGLAKE_REDACT_KEY_SECRET"] == {
+        "Fn::If": ["UseRedactKeySecret", {"Ref": "RedactKeySecretArn"}, {"Ref": "AWS::NoValue"}]
+    }
+    assert variables["LOGLAKE_REDACT_KEY_PARAMETER"] == {
+        "Fn::If": ["UseRedactKeyParameter", {"Ref": "RedactKeyParameterName"}, {"Ref": "AWS::NoValue"}]
+    }
+    assert template["Conditions"]["UseRedactKeySecret"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "RedactKeySecretArn"}, ""]}]
+    }
+    keys = _sub("arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*")
+    secret = template["Resources"]["RedactKeySecretPolicy"]
+    assert (secret["Condition"], secret["Properties"]["Roles"]) == ("UseRedactKeySecret", [{"Ref": "EtlRole"}])
+    assert secret["Properties"]["PolicyDocument"]["Statement"] == [
+        {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": {"Ref": "RedactKeySecretArn"}},
+        {
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt"],
+            "Resource": keys,
+            "Condition": {
+                "StringEquals": {
+                    "kms:ViaService": _sub("secretsmanager.${AWS::Region}.amazonaws.com"),
+                    "kms:EncryptionContext:SecretARN": {"Ref": "RedactKeySecretArn"},
+                }
+            },
+        },
+    ]
+    parameter = template["Resources"]["RedactKeyParameterPolicy"]
+    arn = _sub("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${RedactKeyParameterName}")
+    assert (parameter["Condition"], parameter["Properties"]["Roles"]) == ("UseRedactKeyParameter", [{"Ref": "EtlRole"}])
+    assert parameter["Properties"]["PolicyDocument"]["Statement"] == [
+        {"Effect": "Allow", "Action": ["ssm:GetParameter"], "Resource": arn},
+        {
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt"],
+            "Resource": keys,
+            "Condition": {
+                "StringEquals": {
+                    "kms:ViaService": _sub("ssm.${AWS::Region}.amazonaws.com"),
+                    "kms:EncryptionContext:PARAMETER_ARN": arn,
+                }
+            },
+        },
+    ]
+
+
+@pytest.mark.parametrize(
+    ("parameter", "good", "bad"),
+    [
+        (
+            "RedactKeySecretArn",
+            ["", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:loglake/redact-AbC123"],
+            ["loglake/redact", "arn:aws:ssm:eu-west-1:123456789012:parameter/x"],
+        ),
+        ("RedactKeyParameterName", ["", "/loglake/redact-key"], ["loglake-key", "/a//b", "/x y"]),
+    ],
+)
+def test_redaction_key_names_are_checked_by_cloudformation(parameter: str, good: list[str], bad: list[str]) -> None:
+    pattern = re.compile(build_template()["Parameters"][parameter]["AllowedPattern"])
+    assert [bool(pattern.fullmatch(v)) for v in good + bad] == [True] * len(good) + [False] * len(bad)

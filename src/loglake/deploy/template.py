@@ -3,7 +3,9 @@ subscription filter (plain CloudFormation has no loops, and SAM's transform does
 
 Security defaults: every bucket is encrypted (SSE-S3, or KMS with KmsKeyArn), blocks public access,
 enforces bucket-owner ownership and denies any request without TLS 1.2+. Each function has its own role
-that names only the prefixes and log groups it works on (see docs/deploy.md for the table).
+that names only the prefixes and log groups it works on (see docs/deploy.md for the table). People get
+one of two managed policies: QueryPolicy (analysts: the clean zone and quarantine, never the raw zone,
+which redaction does not touch) or RawQueryPolicy (pipeline operators: the same plus raw/ and raw_events).
 
 Sizing: the ETL processed a 50,000-event raw object in about 0.8 s on one core in
 benchmarks/etl_throughput.py, so 1,769 MB (one full vCPU) and a 120 s timeout leave two orders of
@@ -91,7 +93,8 @@ def _kms_policy(roles: list[str]) -> Json:
     }
 
 
-def _bucket(name: str, lifecycle_rules: list[Json], extra: Json | None = None) -> Json:
+def _bucket(name: str, lifecycle_rules: list[Json], extra: Json | None = None, noncurrent_days: Any = 7) -> Json:
+    """`noncurrent_days`: how long an overwritten or expired version stays recoverable."""
     return {
         "Type": "AWS::S3::Bucket",
         "DeletionPolicy": "Retain",
@@ -129,7 +132,7 @@ def _bucket(name: str, lifecycle_rules: list[Json], extra: Json | None = None) -
                     {
                         "Id": "tidy-versions-and-uploads",
                         "Status": "Enabled",
-                        "NoncurrentVersionExpiration": {"NoncurrentDays": 7},
+                        "NoncurrentVersionExpiration": {"NoncurrentDays": noncurrent_days},
                         "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
                     },
                     *lifecycle_rules,
@@ -231,7 +234,10 @@ def _function(
                 "CKV_AWS_117",
                 "The functions only call AWS APIs; a VPC would add NAT or endpoint costs and no isolation.",
             ),
-            ("CKV_AWS_173", "The environment holds bucket names and log group names only, never secrets."),
+            (
+                "CKV_AWS_173",
+                "The environment holds bucket, log group, secret and parameter names only, never a secret.",
+            ),
         ),
         "Properties": {
             "FunctionName": _sub(name),
@@ -290,6 +296,16 @@ PARAMETERS: Json = {
     "RawTransitionDays": {"Type": "Number", "Default": 30, "MinValue": 30},
     "RawExpirationDays": {"Type": "Number", "Default": 365, "MinValue": 31},
     "QueryResultExpirationDays": {"Type": "Number", "Default": 7, "MinValue": 1},
+    "FailedInvocationRetentionSeconds": {
+        "Type": "Number",
+        "Default": 345600,
+        "MinValue": 60,
+        "MaxValue": 1209600,
+        "Description": (
+            "How long the FailedInvocations queue keeps an event (default 4 days). A failed subscription event "
+            "holds the log messages themselves, unredacted."
+        ),
+    },
     "EtlReservedConcurrency": {"Type": "Number", "Default": 10, "MinValue": 1},
     "EtlMemorySize": {"Type": "Number", "Default": 1769, "MinValue": 512, "MaxValue": 10240},
     "EtlTimeout": {"Type": "Number", "Default": 120, "MinValue": 10, "MaxValue": 900},
@@ -308,7 +324,32 @@ PARAMETERS: Json = {
     "EtlRedact": {
         "Type": "String",
         "Default": "[]",
-        "Description": "JSON list of redaction rules, as [etl] redact (mask mode; hash needs LOGLAKE_REDACT_KEY).",
+        "Description": (
+            "JSON list of redaction rules, as [etl] redact. A rule in hash mode needs the secret key: set "
+            "RedactKeySecretArn or RedactKeyParameterName, or every ETL invocation fails (ConfigError) and its "
+            "event goes to the FailedInvocations queue. Rules whose tables leave out quarantine (or *) leave "
+            "quarantined lines unredacted, and QueryPolicy lets analysts read them."
+        ),
+    },
+    "RedactKeySecretArn": {
+        "Type": "String",
+        "Default": "",
+        "AllowedPattern": r"^$|^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$",
+        "Description": (
+            "Optional: the full ARN (with its random suffix) of a Secrets Manager secret, in this account and "
+            "region, whose SecretString is the key of hash-mode redaction. The ETL gets it as "
+            "LOGLAKE_REDACT_KEY_SECRET and may read that secret only."
+        ),
+    },
+    "RedactKeyParameterName": {
+        "Type": "String",
+        "Default": "",
+        "AllowedPattern": r"^$|^(/[A-Za-z0-9_.-]+)+$",
+        "Description": (
+            "Optional: the name, starting with '/', of an SSM SecureString parameter in this account and region "
+            "holding the key of hash-mode redaction. The ETL gets it as LOGLAKE_REDACT_KEY_PARAMETER and may read "
+            "that parameter only."
+        ),
     },
     "BytesScannedCutoffPerQuery": {
         "Type": "Number",
@@ -352,6 +393,12 @@ def _etl_resources() -> Json:
                 "LOGLAKE_ETL_FORMAT": "parquet",
                 "LOGLAKE_ETL_ROUTES": _ref("EtlRoutes"),
                 "LOGLAKE_ETL_REDACT": _ref("EtlRedact"),
+                "LOGLAKE_REDACT_KEY_SECRET": {
+                    "Fn::If": ["UseRedactKeySecret", _ref("RedactKeySecretArn"), _ref("AWS::NoValue")]
+                },
+                "LOGLAKE_REDACT_KEY_PARAMETER": {
+                    "Fn::If": ["UseRedactKeyParameter", _ref("RedactKeyParameterName"), _ref("AWS::NoValue")]
+                },
             },
         ),
         "EtlInvokePermission": {
@@ -364,6 +411,61 @@ def _etl_resources() -> Json:
                 "SourceAccount": _ref("AWS::AccountId"),
             },
         },
+    }
+
+
+REDACT_KEY_PARAMETER_ARN = (
+    "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${RedactKeyParameterName}"
+)
+
+
+def _redact_key_policy(condition: str, action: str, resource: Json, service: str, context: Json) -> Json:
+    """The ETL may read exactly the one secret or parameter named, and decrypt it only through that
+    service and for that secret or parameter (kms:ViaService and the encryption context the service sets)."""
+    return {
+        "Type": "AWS::IAM::Policy",
+        "Condition": condition,
+        "Properties": {
+            "PolicyName": f"loglake-redact-key-{service}",
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    _statement([action], resource),
+                    _statement(
+                        ["kms:Decrypt"],
+                        _sub("arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*"),
+                        {
+                            "StringEquals": {
+                                "kms:ViaService": _sub(f"{service}.${{AWS::Region}}.amazonaws.com"),
+                                **context,
+                            }
+                        },
+                    ),
+                ],
+            },
+            "Roles": [_ref("EtlRole")],
+        },
+    }
+
+
+def _redact_key_resources() -> Json:
+    secret = _ref("RedactKeySecretArn")
+    parameter = _sub(REDACT_KEY_PARAMETER_ARN)
+    return {
+        "RedactKeySecretPolicy": _redact_key_policy(
+            "UseRedactKeySecret",
+            "secretsmanager:GetSecretValue",
+            secret,
+            "secretsmanager",
+            {"kms:EncryptionContext:SecretARN": secret},
+        ),
+        "RedactKeyParameterPolicy": _redact_key_policy(
+            "UseRedactKeyParameter",
+            "ssm:GetParameter",
+            parameter,
+            "ssm",
+            {"kms:EncryptionContext:PARAMETER_ARN": parameter},
+        ),
     }
 
 
@@ -465,12 +567,6 @@ def _subscription_resources(groups: list[str]) -> Json:
 
 
 def _catalog_resources() -> Json:
-    workgroup_arn = _sub("arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/${NamePrefix}")
-    glue = [
-        _sub("arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:catalog"),
-        _sub("arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:database/${GlueDatabase}"),
-        _sub("arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:table/${GlueDatabase}/*"),
-    ]
     return {
         "GlueDatabaseResource": {
             "Type": "AWS::Glue::Database",
@@ -499,43 +595,73 @@ def _catalog_resources() -> Json:
                 },
             },
         },
-        "QueryPolicy": {
-            "Type": "AWS::IAM::ManagedPolicy",
-            "Properties": {
-                "Description": "Attach to people or roles that query the lake through the loglake workgroup",
-                "PolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        _statement(
-                            [
-                                "athena:StartQueryExecution",
-                                "athena:GetQueryExecution",
-                                "athena:GetQueryResults",
-                                "athena:StopQueryExecution",
-                                "athena:GetWorkGroup",
-                            ],
-                            workgroup_arn,
-                        ),
-                        _statement(["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartitions"], glue),
-                        _statement(
-                            ["s3:GetObject"],
-                            [
-                                *_object_arns(LAKE_BUCKET, [CLEAN_PREFIX, QUARANTINE_PREFIX]),
-                                *_object_arns(RAW_BUCKET, [RAW_PREFIX]),
-                            ],
-                        ),
-                        _statement(
-                            ["s3:ListBucket", "s3:GetBucketLocation"],
-                            [_bucket_arn(LAKE_BUCKET), _bucket_arn(RAW_BUCKET)],
-                        ),
-                        _statement(
-                            ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
-                            _object_arns(RESULTS_BUCKET, ["results/"]),
-                        ),
-                        _statement(["s3:ListBucket", "s3:GetBucketLocation"], _bucket_arn(RESULTS_BUCKET)),
-                    ],
-                },
-            },
+        "QueryPolicy": _query_policy(
+            "Analysts: query the clean tables and quarantine through the loglake workgroup; no raw zone",
+            raw=False,
+        ),
+        "RawQueryPolicy": _query_policy(
+            "Pipeline operators, instead of QueryPolicy: everything it allows, plus the raw zone and raw_events",
+            raw=True,
+        ),
+    }
+
+
+GLUE_READS = ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartitions"]
+GLUE_TABLE_READS = [
+    "glue:GetTable",
+    "glue:GetTables",
+    "glue:GetTableVersion",
+    "glue:GetTableVersions",
+    "glue:GetPartition",
+    "glue:GetPartitions",
+    "glue:BatchGetPartition",
+]
+
+
+def _query_policy(description: str, *, raw: bool) -> Json:
+    """A managed policy for people who query. Without `raw`, the raw zone (the original, unredacted
+    messages) is neither readable in S3 nor visible as the raw_events table: an explicit Deny, so Glue's
+    GetTables leaves it out too. Give a person one of the two policies, not both: the Deny would win."""
+    workgroup_arn = _sub("arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/${NamePrefix}")
+    glue = [
+        _sub("arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:catalog"),
+        _sub("arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:database/${GlueDatabase}"),
+        _sub("arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:table/${GlueDatabase}/*"),
+    ]
+    raw_table = _sub("arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:table/${GlueDatabase}/raw_events")
+    readable = _object_arns(LAKE_BUCKET, [CLEAN_PREFIX, QUARANTINE_PREFIX])
+    buckets = [_bucket_arn(LAKE_BUCKET)]
+    if raw:
+        readable += _object_arns(RAW_BUCKET, [RAW_PREFIX])
+        buckets.append(_bucket_arn(RAW_BUCKET))
+    statements = [
+        _statement(
+            [
+                "athena:StartQueryExecution",
+                "athena:GetQueryExecution",
+                "athena:GetQueryResults",
+                "athena:StopQueryExecution",
+                "athena:GetWorkGroup",
+            ],
+            workgroup_arn,
+        ),
+        _statement(GLUE_READS, glue),
+        _statement(["s3:GetObject"], readable),
+        _statement(["s3:ListBucket", "s3:GetBucketLocation"], buckets),
+        _statement(
+            ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], _object_arns(RESULTS_BUCKET, ["results/"])
+        ),
+        _statement(["s3:ListBucket", "s3:GetBucketLocation"], _bucket_arn(RESULTS_BUCKET)),
+    ]
+    if not raw:
+        statements.append(
+            {"Sid": "NoRawEventsTable", "Effect": "Deny", "Action": GLUE_TABLE_READS, "Resource": raw_table}
+        )
+    return {
+        "Type": "AWS::IAM::ManagedPolicy",
+        "Properties": {
+            "Description": description,
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
         },
     }
 
@@ -571,7 +697,9 @@ def _storage_resources() -> Json:
     results_rules = [
         {"Id": "expire-results", "Status": "Enabled", "ExpirationInDays": _ref("QueryResultExpirationDays")}
     ]
-    raw_bucket = _bucket(RAW_BUCKET, raw_rules, notification)
+    # An overwrite (any role that may put raw/*) keeps the old version for the raw retention: no role can
+    # shorten the raw zone's life by rewriting it. An expired object also stays that long as a noncurrent version.
+    raw_bucket = _bucket(RAW_BUCKET, raw_rules, notification, noncurrent_days=_ref("RawExpirationDays"))
     raw_bucket["DependsOn"] = ["EtlInvokePermission"]
     return {
         "RawBucket": raw_bucket,
@@ -582,8 +710,15 @@ def _storage_resources() -> Json:
         "ResultsBucketPolicy": _tls_only_policy("ResultsBucket", RESULTS_BUCKET),
         "FailedInvocations": {
             "Type": "AWS::SQS::Queue",
-            "Metadata": _skip(("CKV_AWS_27", "Encrypted with SqsManagedSseEnabled (SSE-SQS); checkov only knows KMS.")),
-            "Properties": {"MessageRetentionPeriod": 1209600, "SqsManagedSseEnabled": True},
+            "Metadata": _skip(
+                ("CKV_AWS_27", "KmsKeyArn's key when given, else SSE-SQS (Fn::If, which checkov cannot resolve).")
+            ),
+            "Properties": {
+                "MessageRetentionPeriod": _ref("FailedInvocationRetentionSeconds"),
+                # Failed subscription events are log messages: the stack's key encrypts them when there is one.
+                "KmsMasterKeyId": _if_kms(_ref("KmsKeyArn"), _ref("AWS::NoValue")),
+                "SqsManagedSseEnabled": _if_kms(_ref("AWS::NoValue"), True),
+            },
         },
     }
 
@@ -599,6 +734,7 @@ OUTPUTS: Json = {
     "GlueDatabaseName": {"Value": _ref("GlueDatabase")},
     "AthenaWorkGroupName": {"Value": _ref("AthenaWorkGroup")},
     "QueryPolicyArn": {"Value": _ref("QueryPolicy")},
+    "RawQueryPolicyArn": {"Value": _ref("RawQueryPolicy")},
     "FailedInvocationsQueueUrl": {"Value": _ref("FailedInvocations")},
 }
 
@@ -613,19 +749,24 @@ def build_template(subscribe: Iterable[str] = ()) -> Json:
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "loglake: CloudWatch Logs -> S3 raw zone -> ETL Lambda -> clean zone -> Athena",
         "Parameters": PARAMETERS,
-        "Conditions": {"UseKms": {"Fn::Not": [{"Fn::Equals": [_ref("KmsKeyArn"), ""]}]}},
+        "Conditions": {
+            "UseKms": {"Fn::Not": [{"Fn::Equals": [_ref("KmsKeyArn"), ""]}]},
+            "UseRedactKeySecret": {"Fn::Not": [{"Fn::Equals": [_ref("RedactKeySecretArn"), ""]}]},
+            "UseRedactKeyParameter": {"Fn::Not": [{"Fn::Equals": [_ref("RedactKeyParameterName"), ""]}]},
+        },
         "Resources": {
             **_storage_resources(),
             **_etl_resources(),
             **_collector_resources(),
             **_subscription_resources(groups),
             **_catalog_resources(),
+            **_redact_key_resources(),
             "KmsPolicy": _kms_policy(["EtlRole", "CollectorRole", *(["SubscriptionRole"] if groups else [])]),
             "QueryKmsPolicy": {
                 "Type": "AWS::IAM::ManagedPolicy",
                 "Condition": "UseKms",
                 "Properties": {
-                    "Description": "With KmsKeyArn: attach beside QueryPolicy to read the lake and write results",
+                    "Description": "With KmsKeyArn: attach beside QueryPolicy or RawQueryPolicy (reads, results)",
                     "PolicyDocument": {"Version": "2012-10-17", "Statement": [KMS_USE]},
                 },
             },
