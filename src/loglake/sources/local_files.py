@@ -129,9 +129,10 @@ class FileSource:
             first = handle.readline(_FINGERPRINT_BYTES)
         if not first:
             return None
-        others = sorted(set(self._filed_under(resolved, _fingerprint(first))) - {self.options.log_group})
-        if not others:
-            return None
+        groups = self._filed_under(resolved, _fingerprint(first))
+        if not groups or self.options.log_group in groups:
+            return None  # new, or a resume under a group it is filed under
+        others = sorted(groups)
         return (
             f"{resolved} is already in the lake under log group {others[0]!r}; ingesting it under "
             f"{self.options.log_group!r} would count its events twice. Resume it with `--log-group {others[0]}`, "

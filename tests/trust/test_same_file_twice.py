@@ -1,0 +1,55 @@
+"""A file is known by its identity whatever log group it is filed under (item 3)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import CliRun
+from loglake.errors import ConfigError
+from loglake.lake.open import Lake
+from loglake.sources.local_files import FileSource, FileSourceOptions
+
+LINES = b"2026-11-26T10:00:00Z ERROR one\n2026-11-26T10:00:01Z INFO two\n2026-11-26T10:00:02Z INFO three\n"
+
+
+def count(run_cli: CliRun, lake: str) -> str:
+    return run_cli(
+        "query", "--lake", lake, "-f", "csv", "SELECT log_group, count(*) AS n FROM logs GROUP BY 1 ORDER BY 1"
+    )[1]
+
+
+def test_the_same_file_under_another_group_is_refused(run_cli: CliRun, tmp_path: Path) -> None:
+    log, lake = tmp_path / "app.log", str(tmp_path / "lake")
+    log.write_bytes(LINES)
+    assert run_cli("ingest", str(log), "--lake", lake, "--log-group", "/svc/app")[0] == 0
+    code, out, err = run_cli("ingest", str(log), "--lake", lake)  # the default group, `local`
+    assert (code, out) == (1, "")
+    assert err.count("\n") == 1
+    assert "is already in the lake under log group '/svc/app'; ingesting it under 'local'" in err
+    assert "`--log-group /svc/app`" in err and "--refile" in err
+    assert count(run_cli, lake) == "log_group,n\n/svc/app,3\n"
+    assert run_cli("verify", "--lake", lake)[0] == 0
+
+
+def test_refile_files_it_under_both_on_purpose(run_cli: CliRun, tmp_path: Path) -> None:
+    log, lake = tmp_path / "app.log", str(tmp_path / "lake")
+    log.write_bytes(LINES)
+    assert run_cli("ingest", str(log), "--lake", lake, "--log-group", "/a")[0] == 0
+    assert run_cli("ingest", str(log), "--lake", lake, "--log-group", "/b", "--refile")[0] == 0
+    assert count(run_cli, lake) == "log_group,n\n/a,3\n/b,3\n"
+    # Resuming under either group reads nothing again.
+    assert "no new data" in run_cli("ingest", str(log), "--lake", lake, "--log-group", "/a")[1]
+    assert "no new data" in run_cli("ingest", str(log), "--lake", lake, "--log-group", "/b")[1]
+    assert count(run_cli, lake) == "log_group,n\n/a,3\n/b,3\n"
+
+
+def test_the_api_refuses_too_and_a_replaced_file_is_new_content(lake: Lake, tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_bytes(LINES)
+    FileSource(lake.store, FileSourceOptions(log_group="/a")).ingest(str(log))
+    with pytest.raises(ConfigError, match="already in the lake under log group '/a'"):
+        FileSource(lake.store, FileSourceOptions(log_group="/b")).ingest(str(log))
+    log.write_bytes(b"another file entirely\n")
+    assert FileSource(lake.store, FileSourceOptions(log_group="/b")).ingest(str(log)).events == 1
