@@ -2,6 +2,10 @@
 
 On AWS the raw bucket's notification invokes handlers.etl for each new object; locally this module
 sends the same-shaped event to the same function, so both paths share every line of ETL code.
+
+A run never stops at one object: an unreadable raw object is set aside (lake/unreadable.py) and reported,
+and the others are processed. Each object is processed under a lease, so two runs on one lake (two
+`etl`, or an `ingest` beside an `etl`) share the objects instead of both processing all of them.
 """
 
 from __future__ import annotations
@@ -9,24 +13,149 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import duckdb
 
 from loglake.aws_events.s3_event import object_created_event
+from loglake.errors import LoglakeError, RawObjectError, StoreError
 from loglake.handlers.etl import handle_s3_event
 from loglake.lake.manifests import processed_raw_objects
 from loglake.lake.open import Lake
 from loglake.lake.raw_zone import list_raw_objects
+from loglake.lake.unreadable import FIX, UNREADABLE_PREFIX, Unreadable, set_aside, unreadable_key, unreadable_objects
 from loglake.transform.etl import EtlResult
 from loglake.transform.settings import EtlSettings
 
+LEASE_WAIT_S = 600.0
+"""How long a run waits, after its other objects, for objects another run is processing."""
+
+
+@dataclass(frozen=True)
+class EtlFailure:
+    raw_object: str
+    reason: str
+    set_aside: bool
+    """True when the object is unreadable and is now recorded in state/unreadable/ (not retried until
+    it changes, or until `etl --force`)."""
+    error: Exception = field(repr=False, compare=False)
+
+
+@dataclass
+class EtlRun:
+    """What one run did: every object is in exactly one of results, failures and busy."""
+
+    results: list[EtlResult] = field(default_factory=list)
+    failures: list[EtlFailure] = field(default_factory=list)
+    busy: list[str] = field(default_factory=list)
+    """Objects another run still held after LEASE_WAIT_S: left to it, not processed by this run."""
+
+    def error(self) -> LoglakeError | None:
+        """One error naming what this run could not do and what to do about it; None when it did everything."""
+        if self.failures:
+            first = self.failures[0]
+            others = f" (and {len(self.failures) - 1} more)" if len(self.failures) > 1 else ""
+            fix = FIX if first.set_aside else "fix the cause, then run `loglake etl`"
+            text = f"cannot process raw object {first.raw_object}{others}: {first.reason}; {fix}"
+            if isinstance(first.error, LoglakeError):
+                return type(first.error)(text)
+            return StoreError(text)
+        if self.busy:
+            others = f" (and {len(self.busy) - 1} more)" if len(self.busy) > 1 else ""
+            return StoreError(
+                f"raw object {self.busy[0]}{others} is being processed by another run; "
+                "run `loglake etl` once that run has finished"
+            )
+        return None
+
 
 def pending_raw_objects(lake: Lake) -> list[str]:
-    """Raw objects with no committed ETL run, or rewritten since (a collector slice that gained events)."""
+    """Raw objects with no committed ETL run, or rewritten since (a collector slice that gained events).
+
+    Objects set aside as unreadable are not pending: unreadable_raw_objects lists them.
+    """
+    lake.store.sweep()
     done = processed_raw_objects(lake.store)
-    return [key for key in list_raw_objects(lake.store) if key not in done or done[key] != lake.store.version(key)]
+    aside = unreadable_objects(lake.store)
+    return [
+        key
+        for key in list_raw_objects(lake.store)
+        if key not in aside and (key not in done or done[key] != lake.store.version(key))
+    ]
+
+
+def unreadable_raw_objects(lake: Lake) -> list[Unreadable]:
+    """Raw objects set aside as unreadable (by the ETL or by verify), still as they were found."""
+    return sorted(unreadable_objects(lake.store).values(), key=lambda record: record.raw_object)
 
 
 def default_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
+
+
+def run_etl_objects(
+    lake: Lake,
+    raw_keys: Iterable[str],
+    settings: EtlSettings,
+    on_done: Callable[[EtlResult], None] | None = None,
+    workers: int | None = None,
+    force: bool = False,
+    lease_wait: float = LEASE_WAIT_S,
+) -> EtlRun:
+    """One event per object, `workers` objects at a time: the local stand-in for Lambda's fan-out.
+
+    DuckDB releases the GIL, so threads use every core; each object gets cores/workers DuckDB threads.
+    Objects another run holds are left to the end, then waited for (up to `lease_wait` seconds each):
+    by then that run has usually committed them, and they are skipped as done.
+    """
+    workers = workers or default_workers()
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    store = lake.store
+    store.sweep()
+    records = set(store.list(UNREADABLE_PREFIX))
+
+    def attempt(key: str, wait: float) -> list[EtlResult] | EtlFailure | None:
+        with store.lease(f"etl/{key}", wait=wait) as held:
+            if not held:
+                return None
+            event = object_created_event(lake.raw_bucket, lake.object_key(key))
+            try:
+                results = handle_s3_event(event, lake, settings, threads=threads, force=force)
+            except RawObjectError as exc:
+                set_aside(store, key, str(exc), "etl")
+                return EtlFailure(key, str(exc), True, exc)
+            except (LoglakeError, duckdb.Error, OSError) as exc:
+                return EtlFailure(key, _one_line(exc), False, exc)
+            if unreadable_key(key) in records:
+                store.delete(unreadable_key(key))  # readable again (restored, or a fixed reader)
+            return results
+
+    run = EtlRun()
+
+    def collect(key: str, outcome: list[EtlResult] | EtlFailure | None) -> bool:
+        if isinstance(outcome, EtlFailure):
+            run.failures.append(outcome)
+        elif outcome is not None:
+            for result in outcome:
+                run.results.append(result)
+                if on_done is not None:
+                    on_done(result)
+        return outcome is None
+
+    keys = list(raw_keys)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="loglake-etl") as pool:
+        held_elsewhere = [
+            key for key, outcome in zip(keys, pool.map(lambda k: attempt(k, 0.0), keys), strict=True)
+            if collect(key, outcome)
+        ]  # fmt: skip
+        outcomes = pool.map(lambda k: attempt(k, lease_wait), held_elsewhere)
+        run.busy = [key for key, outcome in zip(held_elsewhere, outcomes, strict=True) if collect(key, outcome)]
+    return run
+
+
+def _one_line(exc: Exception) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
 
 
 def run_etl(
@@ -37,22 +166,10 @@ def run_etl(
     workers: int | None = None,
     force: bool = False,
 ) -> list[EtlResult]:
-    """One event per object, `workers` objects at a time: the local stand-in for Lambda's fan-out.
-
-    DuckDB releases the GIL, so threads use every core; each object gets cores/workers DuckDB threads.
-    """
-    workers = workers or default_workers()
-    threads = max(1, (os.cpu_count() or 1) // workers)
-
-    def one(key: str) -> list[EtlResult]:
-        event = object_created_event(lake.raw_bucket, lake.object_key(key))
-        return handle_s3_event(event, lake, settings, threads=threads, force=force)
-
-    results: list[EtlResult] = []
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="loglake-etl") as pool:
-        for batch in pool.map(one, list(raw_keys)):
-            for result in batch:
-                results.append(result)
-                if on_done is not None:
-                    on_done(result)
-    return results
+    """run_etl_objects, for callers that want the results or one error: every object is attempted, then
+    the error (if any) names the objects that could not be processed and what to do."""
+    run = run_etl_objects(lake, raw_keys, settings, on_done=on_done, workers=workers, force=force)
+    error = run.error()
+    if error is not None:
+        raise error
+    return run.results

@@ -1,4 +1,11 @@
-"""A local folder as the lake: the embedded default."""
+"""A local folder as the lake: the embedded default.
+
+Writes go to `<lake>/.tmp/` and are renamed into place, so a write cut short (a crash, a kill) never leaves
+a file that a reader's pattern (`*.parquet`, `raw/**/*.json.gz`) can match. Each temporary file is locked
+(flock) by the process writing it; the first write of a later run removes those whose writer is gone.
+Leases and compare-and-swap locks are flock'd files in `<lake>/.locks/`, released by the kernel when
+their process dies.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +13,54 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import secrets
 import shutil
-import tempfile
-from collections.abc import Callable, Iterator
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
 from loglake.errors import StoreError
 from loglake.lake.keys import check_key
+from loglake.lake.store import glob_escape
+
+TMP_DIR = ".tmp"
+"""Writes in progress, at the lake's root: on the targets' filesystem (so the rename is atomic) and outside
+every zone (so no reader sees them)."""
+LOCKS_DIR = ".locks"
+LEGACY_TMP_AGE_S = 600
+"""Before .tmp/, temporary files were `.tmp-*` beside their target, unlocked: older ones are leftovers."""
+CRASH_HOOK = "LOGLAKE_TEST_CRASH_BEFORE_RENAME"
+"""Tests only: N kills the process (SIGKILL) just before its Nth rename into the lake."""
+
+_renames = 0
+_renames_lock = threading.Lock()
+
+
+def _crash_hook() -> None:
+    global _renames
+    limit = os.environ.get(CRASH_HOOK)
+    if not limit:
+        return
+    with _renames_lock:
+        _renames += 1
+        if _renames == int(limit):
+            os.kill(os.getpid(), signal.SIGKILL)
 
 
 class LocalStore:
-    """Atomic writes by write-to-temp-then-rename in the same folder, and fsync before the rename."""
+    """Atomic writes by write-to-temp-then-rename, with fsync before the rename.
+
+    Files are created with mode 0666 and directories 0777, less the umask, as any tool writing a data folder.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root.expanduser().resolve()
         self.uri = str(self.root)
+        self._swept = False
+        self._sweep_lock = threading.Lock()
 
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
@@ -46,20 +85,94 @@ class LocalStore:
 
     def _atomic_write(self, key: str, write: Callable[[BinaryIO], object]) -> None:
         target = self._path(key)
+        self.sweep()
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.name)
+            tmp, fd = self._temp_file()
             try:
                 with os.fdopen(fd, "wb") as handle:
+                    # Locked until closed, i.e. until after the rename: a sweep never takes a live write.
+                    fcntl.flock(handle, fcntl.LOCK_EX)
                     write(handle)
                     handle.flush()
                     os.fsync(handle.fileno())
-                Path(tmp).replace(target)
+                    _crash_hook()
+                    tmp.replace(target)
             except BaseException:
-                Path(tmp).unlink(missing_ok=True)
+                tmp.unlink(missing_ok=True)
                 raise
         except OSError as exc:
             raise StoreError(f"cannot write {key!r} in {self.uri}: {exc.strerror}") from exc
+
+    def _temp_file(self) -> tuple[Path, int]:
+        folder = self.root / TMP_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        while True:
+            path = folder / f"{os.getpid()}-{secrets.token_hex(8)}"
+            try:
+                # Mode 0666 less the umask (mkstemp's 0600 would survive the rename); never through a link.
+                return path, os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
+            except FileExistsError:
+                continue
+
+    def sweep(self) -> Sequence[str]:
+        """Remove temporary files left by writers that died (once per store); return the names removed."""
+        with self._sweep_lock:
+            if self._swept:
+                return []
+            self._swept = True
+            try:
+                return [*self._sweep_tmp(), *self._sweep_legacy()]
+            except OSError:
+                return []  # a lake this user cannot write to: what is there is its owner's to remove
+
+    def _sweep_tmp(self) -> Iterator[str]:
+        folder = self.root / TMP_DIR
+        try:
+            paths = sorted(folder.iterdir())
+        except FileNotFoundError:
+            return
+        for path in paths:
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            except OSError:
+                continue  # renamed into place meanwhile, or not a file of ours
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue  # its writer is alive
+            try:
+                if os.fstat(fd).st_ino == os.lstat(path).st_ino:
+                    path.unlink()
+                    yield f"{TMP_DIR}/{path.name}"
+            except OSError:
+                pass  # renamed meanwhile, or not ours to remove
+            finally:
+                os.close(fd)
+
+    def _sweep_legacy(self) -> list[str]:
+        """`.tmp-*` files beside their targets, from versions before .tmp/: DuckDB's globs read them as data."""
+        marker = self.root / TMP_DIR / ".legacy-swept"
+        if marker.exists() or not self.root.is_dir():
+            return []
+        removed, young = [], False
+        for dirpath, dirs, files in os.walk(self.root):
+            dirs[:] = [d for d in dirs if not (dirpath == str(self.root) and d in (TMP_DIR, LOCKS_DIR))]
+            for name in files:
+                if not name.startswith(".tmp-"):
+                    continue
+                path = Path(dirpath) / name
+                with contextlib.suppress(OSError):
+                    if time.time() - path.lstat().st_mtime < LEGACY_TMP_AGE_S:
+                        young = True
+                        continue
+                    path.unlink()
+                    removed.append(path.relative_to(self.root).as_posix())
+        if not young:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        return removed
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
@@ -74,9 +187,9 @@ class LocalStore:
             return
         keys = []
         for dirpath, dirs, files in os.walk(folder):
-            dirs[:] = [d for d in dirs if not d.startswith(".")]  # .locks/ holds compare-and-swap locks, not objects
+            dirs[:] = [d for d in dirs if not d.startswith(".")]  # .tmp/ and .locks/ hold no objects
             for name in files:
-                if name.startswith("."):  # .tmp-* are writes in progress
+                if name.startswith("."):  # .tmp-* of earlier versions: writes in progress
                     continue
                 key = (Path(dirpath) / name).relative_to(self.root).as_posix()
                 if key.startswith(prefix):
@@ -107,7 +220,7 @@ class LocalStore:
         return data, hashlib.sha256(data).hexdigest()
 
     def put_if(self, key: str, data: bytes, version: str | None) -> bool:
-        lock_path = self.root / ".locks" / hashlib.sha256(check_key(key).encode()).hexdigest()
+        lock_path = self.root / LOCKS_DIR / hashlib.sha256(check_key(key).encode()).hexdigest()
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         with lock_path.open("a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
@@ -117,5 +230,39 @@ class LocalStore:
             self.put(key, data)
             return True
 
+    @contextlib.contextmanager
+    def lease(self, name: str, *, wait: float = 0.0) -> Iterator[bool]:
+        """An flock'd file per name in .locks/: the kernel releases it when its holder dies."""
+        path = self.root / LOCKS_DIR / f"lease-{hashlib.sha256(name.encode()).hexdigest()[:32]}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + wait
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o666)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                if time.monotonic() >= deadline:
+                    yield False
+                    return
+                time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+                continue
+            try:
+                same = os.fstat(fd).st_ino == os.lstat(path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)  # its holder removed the file on release: lock the new one
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()} {name}\n".encode())
+            yield True
+        finally:
+            # Unlink while still holding the lock, so a waiter that opened the old file sees it is gone.
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            os.close(fd)
+
     def glob(self, pattern: str) -> str:
-        return str(self.root / pattern)
+        return glob_escape(str(self.root)) + "/" + pattern

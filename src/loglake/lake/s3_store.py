@@ -6,7 +6,14 @@ in S3; the compare-and-swap uses S3 conditional writes (If-Match / If-None-Match
 answers are retried by botocore's standard retry mode (exponential backoff with jitter).
 
 DuckDB 2.x has no offline-installable httpfs, so `glob` mirrors the matching objects into a local
-cache (re-downloading only objects whose ETag changed) and returns the cached path.
+cache (re-downloading only objects whose ETag changed) and returns the cached path. The cache is the
+user's own ($XDG_CACHE_HOME/loglake or ~/.cache/loglake, mode 0700): a folder owned by someone else or
+writable by others is refused, and files are written through a new temporary file and a rename, so a
+planted link is replaced, never written through.
+
+A lease is an object under state/leases/, created with If-None-Match and renewed with If-Match while its
+holder works. One not renewed for its TTL (its holder crashed) is taken over; the age is judged on the
+server's clock (Last-Modified against the response's Date), so hosts' clocks do not matter.
 """
 
 from __future__ import annotations
@@ -14,16 +21,71 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import hashlib
+import os
 import re
+import secrets
+import socket
+import stat
 import tempfile
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from loglake.errors import StoreError
-from loglake.lake.keys import check_key
+from loglake.lake.keys import STATE_PREFIX, check_key
+from loglake.lake.store import glob_escape
 
 _RETRIES = {"mode": "standard", "max_attempts": 8}
+LEASE_PREFIX = f"{STATE_PREFIX}leases/"
+_CONFLICT = ("PreconditionFailed", "ConditionalRequestConflict")
+_MISSING = ("404", "NoSuchKey", "NotFound")
+
+
+def default_cache_dir() -> Path:
+    """$XDG_CACHE_HOME/loglake (when absolute, as the XDG spec asks), else ~/.cache/loglake."""
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    if xdg and Path(xdg).is_absolute():
+        return Path(xdg) / "loglake"
+    try:
+        return Path.home() / ".cache" / "loglake"
+    except RuntimeError:
+        raise StoreError("no home folder for the S3 mirror cache: set XDG_CACHE_HOME to a folder of yours") from None
+
+
+def private_dir(path: Path) -> Path:
+    """Create `path` (mode 0700) if missing; refuse one that is a link, another user's, or group/other-writable."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = os.lstat(path)
+    problem = ""
+    if not stat.S_ISDIR(info.st_mode):
+        problem = "is not a folder (a link?)"
+    elif info.st_uid != os.geteuid():
+        problem = f"is owned by uid {info.st_uid}, not by you"
+    elif info.st_mode & 0o022:
+        problem = f"is writable by others (mode {stat.S_IMODE(info.st_mode):o})"
+    if problem:
+        raise StoreError(
+            f"refusing the S3 mirror cache {path}: it {problem}; remove it, or set XDG_CACHE_HOME to a folder of yours"
+        )
+    return path
+
+
+def _write_private(target: Path, data: bytes) -> None:
+    """A new file (O_EXCL, O_NOFOLLOW) renamed over the target: a link at the target is replaced, not followed."""
+    tmp = target.with_name(f".{target.name}.tmp-{secrets.token_hex(8)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        tmp.replace(target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def s3_client() -> Any:
@@ -45,6 +107,9 @@ def _error(action: str, where: str, exc: Exception) -> StoreError:
 
 
 class S3Store:
+    lease_ttl: float = 120.0
+    """Seconds a lease lasts unless renewed; its holder renews it every third of that."""
+
     def __init__(self, bucket: str, prefix: str = "", client: Any = None, cache_dir: Path | None = None) -> None:
         if not bucket:
             raise StoreError("an S3 lake needs a bucket: s3://bucket/prefix")
@@ -52,8 +117,20 @@ class S3Store:
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.uri = f"s3://{bucket}/{self.prefix}"
         self.client = client or s3_client()
-        digest = hashlib.sha256(self.uri.encode()).hexdigest()[:16]
-        self.cache_dir = cache_dir or Path(tempfile.gettempdir()) / "loglake-cache" / digest
+        self._cache_dir = cache_dir
+        self._default_cache = cache_dir is None
+
+    @property
+    def cache_dir(self) -> Path:
+        """Resolved when first needed: the Lambda handlers never mirror, and have no home folder."""
+        if self._cache_dir is None:
+            self._cache_dir = default_cache_dir() / hashlib.sha256(self.uri.encode()).hexdigest()[:16]
+        return self._cache_dir
+
+    @cache_dir.setter
+    def cache_dir(self, path: Path) -> None:
+        self._cache_dir = path
+        self._default_cache = False
 
     def _key(self, key: str) -> str:
         return self.prefix + check_key(key)
@@ -138,12 +215,79 @@ class S3Store:
             raise _error("write", f"{self.uri}{key}", exc) from None
         return True
 
+    def sweep(self) -> Sequence[str]:
+        return []  # a PUT is atomic: S3 has no half-written objects to remove
+
+    @contextlib.contextmanager
+    def lease(self, name: str, *, wait: float = 0.0) -> Iterator[bool]:
+        key = f"{LEASE_PREFIX}{hashlib.sha256(name.encode()).hexdigest()[:32]}.json"
+        owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(8)}"
+        body = orjson.dumps({"name": name, "owner": owner, "ttl_s": self.lease_ttl})
+        deadline = time.monotonic() + wait
+        etag = self._take_lease(key, body)
+        while etag is None:
+            if time.monotonic() >= deadline:
+                yield False
+                return
+            time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
+            etag = self._take_lease(key, body)
+        stop = threading.Event()
+        renewal = threading.Thread(target=self._renew_lease, args=(key, body, etag, stop), daemon=True)
+        renewal.start()
+        try:
+            yield True
+        finally:
+            stop.set()
+            renewal.join()
+            data, _version = self.read_versioned(key)
+            if data == body:  # still ours: a holder that lost it (renewal failed) must not free another's
+                self.delete(key)
+
+    def _take_lease(self, key: str, body: bytes) -> str | None:
+        """The new lease's ETag, or None while another holder's lease is live."""
+        from botocore.exceptions import ClientError
+
+        for condition in ({"IfNoneMatch": "*"}, None):
+            if condition is None:
+                try:
+                    held = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+                except ClientError as exc:
+                    if exc.response.get("Error", {}).get("Code") in _MISSING:
+                        continue  # released meanwhile: try again next time
+                    raise _error("read", f"{self.uri}{key}", exc) from None
+                ttl = float(orjson.loads(held["Body"].read()).get("ttl_s", self.lease_ttl))
+                date = held.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+                now = parsedate_to_datetime(date).timestamp() if date else time.time()
+                if now - held["LastModified"].timestamp() <= ttl:
+                    return None
+                condition = {"IfMatch": held["ETag"]}  # expired: its holder crashed; take it over
+            try:
+                response = self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=body, **condition)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in _CONFLICT:
+                    continue
+                raise _error("write", f"{self.uri}{key}", exc) from None
+            return str(response["ETag"])
+        return None
+
+    def _renew_lease(self, key: str, body: bytes, etag: str, stop: threading.Event) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        while not stop.wait(self.lease_ttl / 3):
+            try:
+                response = self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=body, IfMatch=etag)
+            except (ClientError, BotoCoreError):
+                return  # taken over after it expired, or S3 unreachable: the lease lapses as a crash's would
+            etag = str(response["ETag"])
+
     def glob(self, pattern: str) -> str:
         """Mirror the objects matching `pattern` ('*' within a segment, '**' across) and return the local glob."""
         static = pattern.split("*", 1)[0]
         regex = fnmatch.translate(pattern.replace("**/", "\x00")).replace("\x00", "(?:.*/)?")
         matcher = re.compile(regex)
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        if self._default_cache:
+            private_dir(self.cache_dir.parent)
+        cache = private_dir(self.cache_dir)
         wanted = set()
         paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + static):
@@ -152,16 +296,16 @@ class S3Store:
                 if not matcher.match(key):
                     continue
                 wanted.add(key)
-                target = self.cache_dir / check_key(key)
+                target = cache / check_key(key)
                 tag = target.with_name(target.name + ".etag")
-                if target.exists() and tag.exists() and tag.read_text() == item["ETag"]:
+                if target.is_file() and tag.is_file() and tag.read_text() == item["ETag"]:
                     continue
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(self.get(key))
-                tag.write_text(item["ETag"])
-        static_dir = self.cache_dir / static.rsplit("/", 1)[0] if "/" in static else self.cache_dir
+                _write_private(target, self.get(key))
+                _write_private(tag, item["ETag"].encode())
+        static_dir = cache / static.rsplit("/", 1)[0] if "/" in static else cache
         for stale in static_dir.rglob("*") if static_dir.is_dir() else []:
-            rel = stale.relative_to(self.cache_dir).as_posix()
+            rel = stale.relative_to(cache).as_posix()
             if stale.is_file() and not rel.endswith(".etag") and matcher.match(rel) and rel not in wanted:
                 stale.unlink()
-        return str(self.cache_dir / pattern)
+        return glob_escape(str(cache)) + "/" + pattern

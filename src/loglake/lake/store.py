@@ -1,13 +1,15 @@
 """The object-store interface that every zone is written through.
 
 It is deliberately the intersection of a filesystem and S3: whole-object writes that are atomic,
-prefix listing, and a compare-and-swap for the few shared documents (schema registry), which S3 offers
-through conditional writes (If-Match / If-None-Match).
+prefix listing, a compare-and-swap for the few shared documents (schema registry), which S3 offers
+through conditional writes (If-Match / If-None-Match), and a lease so that two runs do not both
+process one raw object.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
@@ -60,5 +62,33 @@ class Store(Protocol):
         ...
 
     def glob(self, pattern: str) -> str:
-        """A location DuckDB can read for a key pattern such as 'clean/logs/**/*.parquet'."""
+        """A location DuckDB can read for a key pattern such as 'clean/logs/**/*.parquet'.
+
+        The part before the pattern is escaped (glob_escape): a lake folder named `g[x]` must not read `gx`.
+        """
         ...
+
+    def sweep(self) -> Sequence[str]:
+        """Remove what writers that died left behind (temporary files); return what was removed."""
+        ...
+
+    def lease(self, name: str, *, wait: float = 0.0) -> AbstractContextManager[bool]:
+        """Hold `name` exclusively for the block: True once held, False if another run still holds it after
+        `wait` seconds. A holder that dies loses it (a local lock dies with its process; an S3 lease expires
+        unless its holder renews it), so a crash never blocks the lake for good.
+        """
+        ...
+
+
+_GLOB_SPECIAL = {"[": "[[]", "*": "[*]", "?": "[?]"}
+_ESCAPED = re.compile(r"\[([\[*?])\]")
+
+
+def glob_escape(path: str) -> str:
+    """A literal path for DuckDB's readers, which glob every path they are given (`[[]` is a literal '[')."""
+    return "".join(_GLOB_SPECIAL.get(char, char) for char in path)
+
+
+def glob_unescape(pattern: str) -> str:
+    """The literal path glob_escape was given: what DuckDB reports as a file's name."""
+    return _ESCAPED.sub(r"\1", pattern)

@@ -7,7 +7,7 @@ store. Each side is a complete Store, so the split is invisible to the stages.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -62,3 +62,9 @@ class ZonedStore:
 
     def glob(self, pattern: str) -> str:
         return self._for(pattern).glob(pattern)
+
+    def sweep(self) -> Sequence[str]:
+        return [*self.main.sweep(), *self.raw.sweep()]
+
+    def lease(self, name: str, *, wait: float = 0.0) -> AbstractContextManager[bool]:
+        return self.main.lease(name, wait=wait)  # leases are state, which lives beside the clean zone
