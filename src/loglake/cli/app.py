@@ -537,21 +537,19 @@ def version() -> None:
 
 def main() -> None:
     """Every failure is one line on stderr: 1 when loglake could not do it, 2 when the command line is wrong."""
-    import click
+    from typer.exceptions import TyperException
 
     try:
         code = app(standalone_mode=False)
     except LoglakeError as exc:
         _fail(str(exc), 1)
-    except click.UsageError as exc:
-        command = f" {exc.ctx.command_path.split(' ', 1)[1]}" if exc.ctx and " " in exc.ctx.command_path else ""
-        _fail(f"{exc.format_message()} (see `loglake{command} --help`)", exc.exit_code)
-    except click.ClickException as exc:
-        _fail(exc.format_message(), exc.exit_code)
-    except (click.Abort, KeyboardInterrupt):
-        _fail(
-            "interrupted; nothing half-written is kept: run the command again to finish (`loglake verify` tells)", 130
-        )
+    except (typer.Abort, KeyboardInterrupt):
+        code = 130
+    except TyperException as exc:  # click's usage errors, as typer ships click
+        ctx = getattr(exc, "ctx", None)
+        path = ctx.command_path.split(" ", 1) if ctx is not None else []
+        command = f" {path[1]}" if len(path) > 1 else ""
+        _fail(f"{exc.format_message()} (see `loglake{command} --help`)", getattr(exc, "exit_code", 2))
     except Exception as exc:
         if type(exc).__module__.startswith("botocore"):
             _fail(_aws_message(exc), 1)
