@@ -134,8 +134,11 @@ def _etl_pending(config: Config, opened: Lake, workers: int | None, *, force: bo
         out.print("etl: nothing to do, every raw object has been processed")
         return
     started = time.perf_counter()
-    results = etl_objects(opened, keys, config.etl, err, workers=workers, force=force)
-    out.print(f"{_summarise_etl(results)} in {time.perf_counter() - started:.2f} s")
+    run = etl_objects(opened, keys, config.etl, err, workers=workers, force=force)
+    out.print(f"{_summarise_etl(run.results)} in {time.perf_counter() - started:.2f} s")
+    error = run.error()
+    if error is not None:  # after the others were processed and summarised
+        raise error
 
 
 @app.command()

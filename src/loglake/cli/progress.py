@@ -16,7 +16,7 @@ from rich.progress import (
 )
 
 from loglake.lake.open import Lake
-from loglake.pipeline import run_etl
+from loglake.pipeline import EtlRun, run_etl_objects
 from loglake.sources.local_files import FileReport, FileSource
 from loglake.transform.etl import EtlResult
 from loglake.transform.settings import EtlSettings
@@ -48,9 +48,10 @@ def ingest_files(sources: list[tuple[FileSource, str]], console: Console) -> lis
 
 def etl_objects(
     lake: Lake, keys: list[str], settings: EtlSettings, console: Console, *, workers: int | None, force: bool = False
-) -> list[EtlResult]:
+) -> EtlRun:
+    """Every object is attempted; the run says which could not be processed (the caller reports them)."""
     if not keys:
-        return []
+        return EtlRun()
     with Progress(
         TextColumn("[bold]etl[/]"),
         BarColumn(),
@@ -67,4 +68,4 @@ def etl_objects(
             rows = result.manifest.clean_rows + result.manifest.quarantined_rows
             progress.update(task, advance=1, rows=progress.tasks[0].fields["rows"] + rows)
 
-        return run_etl(lake, keys, settings, on_done=done, workers=workers, force=force)
+        return run_etl_objects(lake, keys, settings, on_done=done, workers=workers, force=force)

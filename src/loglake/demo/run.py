@@ -132,7 +132,10 @@ def run_demo(
     )
 
     started = time.perf_counter()
-    results = etl_objects(lake, raw_keys, EtlSettings(), err, workers=workers)
+    run = etl_objects(lake, raw_keys, EtlSettings(), err, workers=workers)
+    if (error := run.error()) is not None:
+        raise error
+    results = run.results
     timings["etl"] = time.perf_counter() - started
     clean = sum(r.manifest.clean_rows for r in results)
     quarantined = sum(r.manifest.quarantined_rows for r in results)
