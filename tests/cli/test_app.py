@@ -33,7 +33,7 @@ def test_ingest_query_verify(tmp_path: Path, logs: Path) -> None:
     result = runner.invoke(app, ["ingest", str(logs), "--lake", lake, "--log-group", "/svc/pay"])
     assert result.exit_code == 0, result.output
     assert "3 events" in result.output
-    assert "etl: 1 raw objects → 2 clean rows, 1 quarantined" in result.output
+    assert "etl: 1 raw objects → 2 clean rows (logs 2), 1 quarantined" in result.output
 
     result = runner.invoke(
         app,
