@@ -27,6 +27,7 @@ STACK = "LogLake-Test"
 RAW = f"loglake-test-raw-{ACCOUNT}-{REGION}"
 LAKE = f"loglake-test-lake-{ACCOUNT}-{REGION}"
 RESULTS = f"loglake-test-athena-{ACCOUNT}-{REGION}"
+RESULTS_ARN = f"arn:aws:s3:::{RESULTS}"
 
 
 class LambdaContext:
@@ -78,7 +79,7 @@ def test_the_stack_is_created_through_a_change_set(deployed: dict[str, Any]) -> 
     actions = {c.logical_id: c.action for c in deployed["changes"]}
     resources = build_template()["Resources"]
     unconditional = {name for name, resource in resources.items() if "Condition" not in resource}
-    assert len(unconditional) == 19
+    assert len(unconditional) == 20
     # moto's change set also lists the resources whose condition (UseKms) is false; CloudFormation would not.
     assert unconditional <= set(actions) <= set(resources)
     assert set(actions.values()) == {"Add"}
@@ -128,11 +129,13 @@ def _policy(role_prefix: str) -> list[dict[str, Any]]:
     return statements
 
 
-def _grants(statements: list[dict[str, Any]]) -> dict[str, set[str]]:
-    """action -> resources it is allowed on."""
+def _grants(statements: list[dict[str, Any]], effect: str = "Allow") -> dict[str, set[str]]:
+    """action -> resources it is allowed on (or denied on, with effect="Deny"); statements of the
+    other effect are skipped, so a role's policy must be read with effect="Allow" and hold no Deny."""
     grants: dict[str, set[str]] = {}
     for statement in statements:
-        assert statement["Effect"] == "Allow"
+        if statement["Effect"] != effect:
+            continue
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         for action in statement["Action"]:
             grants.setdefault(action, set()).update(resources)
@@ -186,12 +189,18 @@ def test_collector_role_reads_only_the_configured_log_groups(deployed: dict[str,
     assert not any(action.startswith("glue:") for action in grants)
 
 
-def test_query_policy_is_scoped_to_the_workgroup_and_database(deployed: dict[str, Any]) -> None:
+def _managed_policy(deployed: dict[str, Any], output: str) -> list[dict[str, Any]]:
     iam = boto3.client("iam")
-    arn = deployed["result"].outputs["QueryPolicyArn"]
+    arn = deployed["result"].outputs[output]
     version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
-    document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
-    grants = _grants(document["Statement"])
+    statements: list[dict[str, Any]] = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"][
+        "Document"
+    ]["Statement"]
+    return statements
+
+
+def test_query_policy_is_scoped_to_the_workgroup_and_database(deployed: dict[str, Any]) -> None:
+    grants = _grants(_managed_policy(deployed, "QueryPolicyArn"))
     assert grants["athena:StartQueryExecution"] == {f"arn:aws:athena:{REGION}:{ACCOUNT}:workgroup/loglake-test"}
     assert grants["glue:GetTable"] == {
         f"arn:aws:glue:{REGION}:{ACCOUNT}:catalog",
@@ -199,6 +208,29 @@ def test_query_policy_is_scoped_to_the_workgroup_and_database(deployed: dict[str
         f"arn:aws:glue:{REGION}:{ACCOUNT}:table/loglake/*",
     }
     assert "s3:PutObject" in grants and grants["s3:PutObject"] == {f"arn:aws:s3:::{RESULTS}/results/*"}
+
+
+def test_analysts_read_clean_and_quarantine_and_operators_also_raw(deployed: dict[str, Any]) -> None:
+    """Redaction protects only what the ETL writes: the analysts' policy neither reads raw/ nor sees raw_events."""
+    analysts = _managed_policy(deployed, "QueryPolicyArn")
+    operators = _managed_policy(deployed, "RawQueryPolicyArn")
+    lake, raw = f"arn:aws:s3:::{LAKE}", f"arn:aws:s3:::{RAW}"
+    assert _grants(analysts)["s3:GetObject"] == {f"{lake}/clean/*", f"{lake}/quarantine/*", f"{RESULTS_ARN}/results/*"}
+    assert _grants(analysts)["s3:ListBucket"] == {lake, RESULTS_ARN}
+    raw_events = f"arn:aws:glue:{REGION}:{ACCOUNT}:table/loglake/raw_events"
+    denied = _grants(analysts, "Deny")
+    assert {action for action, resources in denied.items() if resources == {raw_events}} == set(denied)
+    assert {"glue:GetTable", "glue:GetTables", "glue:GetPartitions"} <= set(denied)
+
+    assert _grants(operators)["s3:GetObject"] == {
+        f"{lake}/clean/*",
+        f"{lake}/quarantine/*",
+        f"{raw}/raw/*",
+        f"{RESULTS_ARN}/results/*",
+    }
+    assert _grants(operators)["s3:ListBucket"] == {lake, raw, RESULTS_ARN}
+    assert _grants(operators, "Deny") == {}
+    assert _grants(operators)["glue:GetTable"] == _grants(analysts)["glue:GetTable"]
 
 
 def test_workgroup_enforces_encrypted_results_and_a_scan_cutoff(deployed: dict[str, Any]) -> None:
@@ -300,3 +332,86 @@ def test_stack_names_become_bucket_safe_prefixes() -> None:
     assert name_prefix("LogLake_Prod.EU") == "loglake-prod-eu"
     with pytest.raises(DeployError, match="no usable name prefix"):
         name_prefix("__")
+
+
+def _role_policies(role_prefix: str) -> dict[str, list[dict[str, Any]]]:
+    iam = boto3.client("iam")
+    [role] = [r for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(f"{STACK}-{role_prefix}")]
+    policies = {}
+    for name in iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]:
+        document = iam.get_role_policy(RoleName=role["RoleName"], PolicyName=name)["PolicyDocument"]
+        policies[name] = (ast.literal_eval(document) if isinstance(document, str) else document)["Statement"]
+    return policies
+
+
+def test_a_kms_key_encrypts_the_queue_and_a_redaction_key_reaches_only_the_etl(aws_tls: str, tmp_path: Path) -> None:
+    key = boto3.client("kms").create_key()["KeyMetadata"]["Arn"]
+    secret = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:loglake/redact-AbC123"
+    parameters = {
+        "LogGroups": "/app/orders",
+        "KmsKeyArn": key,
+        "RedactKeySecretArn": secret,
+        "RedactKeyParameterName": "/loglake/redact-key",
+        "FailedInvocationRetentionSeconds": "86400",
+    }
+    result = StackDeployer(STACK, poll_seconds=0.05).deploy(_small_artifact(tmp_path), parameters)
+    assert result.status == "CREATE_COMPLETE"
+
+    sqs = boto3.client("sqs")
+    queue = sqs.get_queue_attributes(QueueUrl=result.outputs["FailedInvocationsQueueUrl"], AttributeNames=["All"])
+    assert (queue["Attributes"]["KmsMasterKeyId"], queue["Attributes"]["MessageRetentionPeriod"]) == (key, "86400")
+    # (moto reports SqsManagedSseEnabled true for every queue; the template leaves it out under a KMS key.)
+
+    variables = boto3.client("lambda").get_function_configuration(FunctionName="loglake-test-etl")["Environment"]
+    assert (
+        variables["Variables"]["LOGLAKE_REDACT_KEY_SECRET"],
+        variables["Variables"]["LOGLAKE_REDACT_KEY_PARAMETER"],
+    ) == (secret, "/loglake/redact-key")
+    collector = boto3.client("lambda").get_function_configuration(FunctionName="loglake-test-collector")
+    assert not {"LOGLAKE_REDACT_KEY_SECRET", "LOGLAKE_REDACT_KEY_PARAMETER"} & set(
+        collector["Environment"]["Variables"]
+    )
+
+    etl_policies = _role_policies("EtlRole")
+    assert sorted(etl_policies) == [
+        "loglake-etl",
+        "loglake-kms",
+        "loglake-redact-key-secretsmanager",
+        "loglake-redact-key-ssm",
+    ]
+    parameter = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/loglake/redact-key"
+    keys = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/*"
+    assert etl_policies["loglake-redact-key-secretsmanager"] == [
+        {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": secret},
+        {
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt"],
+            "Resource": keys,
+            "Condition": {
+                "StringEquals": {
+                    "kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com",
+                    "kms:EncryptionContext:SecretARN": secret,
+                }
+            },
+        },
+    ]
+    assert etl_policies["loglake-redact-key-ssm"] == [
+        {"Effect": "Allow", "Action": ["ssm:GetParameter"], "Resource": parameter},
+        {
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt"],
+            "Resource": keys,
+            "Condition": {
+                "StringEquals": {
+                    "kms:ViaService": f"ssm.{REGION}.amazonaws.com",
+                    "kms:EncryptionContext:PARAMETER_ARN": parameter,
+                }
+            },
+        },
+    ]
+    # The queue's key: every function's role may use it, since Lambda sends a failed event with that role.
+    for role in ("EtlRole", "CollectorRole"):
+        assert _role_policies(role)["loglake-kms"] == [
+            {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": key}
+        ]
+    assert sorted(_role_policies("CollectorRole")) == ["loglake-collector", "loglake-kms"]
