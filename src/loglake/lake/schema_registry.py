@@ -52,6 +52,16 @@ class TableSchema:
     columns: list[Column] = field(default_factory=list)
     formats: list[str] = field(default_factory=list)
     version: int = 0
+    earliest_dt: str | None = None
+    """The oldest dt partition (YYYY-MM-DD) the table holds, where Athena's partition projection must start;
+    None in a registry written before it was kept."""
+
+    def note_earliest_dt(self, dt: str) -> bool:
+        """Move earliest_dt back to `dt` when that is older (it never moves forward); True when it changed."""
+        if self.earliest_dt is not None and self.earliest_dt <= dt:
+            return False
+        self.earliest_dt = dt
+        return True
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -103,6 +113,7 @@ class TableSchema:
             columns=[Column(**c) for c in doc["columns"]],
             formats=list(doc.get("formats", [])),
             version=int(doc.get("version", 0)),
+            earliest_dt=doc.get("earliest_dt"),
         )
 
 
