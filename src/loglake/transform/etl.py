@@ -92,7 +92,7 @@ def process_raw_object(
         con = duckdb.connect(config=config)
         try:
             if settings.redact:
-                con.execute(redaction.MACROS)
+                redaction.prepare(con, settings.redact)
             raw_rows, events = _load(con, raw_path, raw_key, settings)
             groups = con.execute(
                 "SELECT __ll_table, format, count(*), count(message_b64) FROM classified "
@@ -246,7 +246,10 @@ def _register(
         taken = RESERVED_NAMES | {c.name for c in schema.columns}
         names = assign_names(((f.source, f.path) for f in fields), schema.pointer_names(), taken, settings.separator)
         incoming = [(name, type_, f"envelope:{name}") for name, type_ in envelope.items()]
-        incoming += [(names[f.source], f.type, f.source) for f in fields]
+        incoming += [
+            (names[f.source], redaction.stored_type(settings.redact, table, names[f.source], f.type), f.source)
+            for f in fields
+        ]
         return schema.merge(incoming, settings.output_format, cause)
 
     return registry.update(table, change)
@@ -291,8 +294,7 @@ def _clean_query(
     payload = ""
     for source, column in fields.items():
         name = quote_identifier(names[source])
-        value = redaction.wrap(rules, table, names[source], name) if column.type == "VARCHAR" else name
-        payload += f", {value} AS {name}"
+        payload += f", {redaction.redact_column(rules, table, names[source], name, column.type)} AS {name}"
     message = redaction.wrap(rules, table, "message", "message")
     # The exact bytes of an undecodable message would leak what redaction removed: the raw zone keeps them.
     b64 = (", NULL::VARCHAR AS message_b64" if message != "message" else ", message_b64") if has_b64 else ""
@@ -340,13 +342,14 @@ def _write_clean(
 def _write_quarantine(
     con: Any, tmp: Path, store: Store, raw_key: str, object_id: str, rules: tuple[RedactRule, ...] = ()
 ) -> list[str]:
-    """Quarantined records, with the message redacted when a rule covers table `quarantine` (or `*`)."""
+    """Quarantined records, with the message redacted as the rules covering `quarantine` and the table
+    each line was bound for ask."""
     details = " ".join(f"WHEN {sql_string(r)} THEN {sql_string(d)}" for r, d in REASON_DETAIL.items())
     kept = [c for c in QUARANTINE_COLUMNS if c not in ("reason", "detail", "stage", "stage_version", "raw_object")]
-    message = redaction.wrap(rules, "quarantine", "message", "message")
+    message, b64 = redaction.quarantine_message(rules, "message", "message_b64", "__ll_table")
     if message != "message":
         kept = [
-            f"{message} AS message" if c == "message" else "NULL::VARCHAR AS message_b64" if c == "message_b64" else c
+            f"{message} AS message" if c == "message" else f"{b64} AS message_b64" if c == "message_b64" else c
             for c in kept
         ]
     quarantine_query = f"""

@@ -1,0 +1,196 @@
+"""Redaction must leave no secret anywhere the ETL writes: every byte of every file outside the raw zone
+is read (gzip decompressed; Parquet raw, decoded value by value, and through its column statistics and
+key-value metadata), while the raw zone still holds the originals.
+
+The secrets travel every path: an e-mail and a Luhn-valid card number as JSON strings, as a JSON number
+(a BIGINT column) and a JSON float (a DOUBLE column), nested, in arrays, below the depth limit (JSON
+text), in logfmt values (a BIGINT column), in plain text, inside a CloudTrail STRUCT and ARRAY of
+STRUCT, and in a line that goes to quarantine.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from conftest import Deliver
+from loglake.lake.open import Lake
+from loglake.lake.schema_registry import SchemaRegistry
+from loglake.query.engine import DuckDBEngine
+from loglake.transform.settings import EtlSettings
+
+EMAIL = "ana.secret@example.com"
+CARD = "4539578763621486"  # Luhn-valid, below 2**53 so a DOUBLE holds it exactly
+CARD_SPACED = "4539 5787 6362 1486"
+NEEDLES = (EMAIL, CARD, CARD_SPACED)
+KEY = "k" * 48
+
+CLOUDTRAIL = json.dumps(
+    {
+        "eventVersion": "1.08",
+        "userIdentity": {"type": "IAMUser", "userName": EMAIL, "arn": f"arn:aws:iam::123456789012:user/{EMAIL}"},
+        "eventTime": "2025-11-28T00:00:00Z",
+        "eventSource": "s3.amazonaws.com",
+        "eventName": "GetObject",
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "192.0.2.1",
+        "resources": [{"ARN": f"arn:aws:s3:::bucket/{EMAIL}", "accountId": "123456789012", "type": "AWS::S3::Object"}],
+        "eventID": "ct1",
+        "eventType": "AwsApiCall",
+    }
+)
+MESSAGES = [
+    json.dumps(
+        {
+            "level": "info",
+            "user": EMAIL,
+            "card": CARD,
+            "card_number": int(CARD),
+            "amount": float(CARD),
+            "payment": {"holder": {"mail": EMAIL}, "pan": CARD},
+            "emails": [EMAIL, "ops"],
+            "cards": [int(CARD)],
+            "deep": {"a": {"b": {"c": {"d": {"e": EMAIL}}}}},
+        }
+    ),
+    json.dumps({"level": "info", "user": "bo", "card": "none", "card_number": 7, "amount": 0.5}),
+    f'level=info user={EMAIL} pan={CARD} note="paid with {CARD_SPACED}"',
+    "level=info user=bo pan=12 note=ok",
+    f"login by {EMAIL} with card {CARD_SPACED}",
+    CLOUDTRAIL,
+    f'{{"cut": "{EMAIL} {CARD}',  # invalid JSON: quarantined
+]
+
+README_RULE: dict[str, Any] = {"fields": ["message"], "kinds": ["email", "card"]}
+"""The README's example: a rule on the message covers every column parsed from it."""
+ALL_RULE: dict[str, Any] = {"tables": ["*"], "fields": ["*"]}
+
+
+def _found_in(text: str) -> set[str]:
+    return {needle for needle in NEEDLES if needle in text}
+
+
+def _parquet_leaks(path: Path) -> set[str]:
+    """Where in one Parquet file a secret shows: its decoded values, its statistics, its metadata."""
+    found: set[str] = set()
+    con = duckdb.connect()
+    try:
+        quoted = "'" + str(path).replace("'", "''") + "'"
+        for row in con.execute(f"SELECT * FROM read_parquet({quoted}, hive_partitioning = false)").fetchall():
+            if _found_in(repr(row)):
+                found.add("values")
+        stats = con.execute(
+            f"SELECT stats_min, stats_max, stats_min_value, stats_max_value FROM parquet_metadata({quoted})"
+        ).fetchall()
+        if any(_found_in(repr(row)) for row in stats):
+            found.add("statistics")
+        metadata = con.execute(f"SELECT key, value FROM parquet_kv_metadata({quoted})").fetchall()
+        if any(_found_in(repr(row)) for row in metadata):
+            found.add("metadata")
+    finally:
+        con.close()
+    return found
+
+
+def leaks(root: Path, zones: tuple[str, ...]) -> dict[str, set[str]]:
+    """Every file under the zones: where a secret shows (empty when nowhere)."""
+    report: dict[str, set[str]] = {}
+    for zone in zones:
+        for path in sorted(p for p in (root / zone).rglob("*") if p.is_file()):
+            data = path.read_bytes()
+            found = {"bytes"} if _found_in(data.decode("latin-1")) else set()
+            if path.suffix == ".gz":
+                found |= {"gzip"} if _found_in(gzip.decompress(data).decode("utf-8", "replace")) else set()
+            if path.suffix == ".parquet":
+                found |= _parquet_leaks(path)
+            report[path.relative_to(root).as_posix()] = found
+    return report
+
+
+WRITTEN = ("clean", "quarantine", "schema", "state")
+"""Everything but the raw zone."""
+
+
+def _run(lake: Lake, deliver: Deliver, rule: dict[str, Any], output_format: str = "parquet") -> dict[str, set[str]]:
+    results = deliver(MESSAGES, settings=EtlSettings(output_format=output_format, redact=(rule,)))  # type: ignore[arg-type]
+    assert [(r.manifest.clean_rows, r.manifest.quarantined_rows) for r in results] == [(6, 1)]
+    return leaks(Path(lake.store.uri), WRITTEN)
+
+
+def test_without_redaction_the_scanner_finds_the_secrets_where_they_are(lake: Lake, deliver: Deliver) -> None:
+    """The control: the scan sees secrets in gzip, in Parquet values and in Parquet statistics."""
+    deliver(MESSAGES)
+    report = leaks(Path(lake.store.uri), WRITTEN)
+    flagged = {key.split("/")[0] + "/" + key.split("/")[1]: found for key, found in report.items() if found}
+    assert flagged == {
+        "clean/logs": {"bytes", "values", "statistics"},  # the footer's statistics are not compressed
+        "clean/cloudtrail_logs": {"bytes", "values", "statistics"},
+        "quarantine/dt=2025-11-28": {"gzip"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("rule", "output_format"),
+    [
+        (README_RULE, "parquet"),
+        (README_RULE, "jsonl"),
+        (ALL_RULE, "parquet"),
+        ({**README_RULE, "mode": "hash"}, "parquet"),
+    ],
+    ids=["readme-parquet", "readme-jsonl", "all-parquet", "readme-hash-parquet"],
+)
+def test_no_secret_survives_outside_the_raw_zone(
+    lake: Lake, deliver: Deliver, rule: dict[str, Any], output_format: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOGLAKE_REDACT_KEY", KEY)
+    report = _run(lake, deliver, rule, output_format)
+    assert len(report) == 6  # 2 clean objects, 1 quarantine object, 2 schemas, 1 manifest
+    assert {key: found for key, found in report.items() if found} == {}
+    raw = leaks(Path(lake.store.uri), ("raw",))
+    assert list(raw.values()) == [{"gzip"}]
+    (raw_file,) = (Path(lake.store.uri) / "raw").rglob("*.gz")
+    assert _found_in(gzip.decompress(raw_file.read_bytes()).decode()) == set(NEEDLES)
+
+
+def test_numeric_columns_a_rule_covers_are_text_and_keep_every_other_value(lake: Lake, deliver: Deliver) -> None:
+    """A card in a BIGINT or DOUBLE column is masked: the column is VARCHAR (in the registry too), and
+    values that match nothing are kept as their text."""
+    _run(lake, deliver, README_RULE)
+    schema = SchemaRegistry(lake.store).get("logs")
+    assert schema is not None
+    types = {c.name: c.type for c in schema.columns}
+    assert [types[n] for n in ("card_number", "amount", "pan", "cards", "level")] == [
+        "VARCHAR",
+        "VARCHAR",
+        "VARCHAR",
+        "VARCHAR",
+        "VARCHAR",
+    ]
+    with DuckDBEngine(lake.store) as engine:
+        rows = engine.query(
+            "SELECT user, card, card_number, amount, payment_holder_mail, payment_pan, emails, cards, deep_a_b_c_d, "
+            "pan, note FROM logs WHERE format IN ('json', 'logfmt') ORDER BY event_id"
+        ).rows
+        text = engine.query("SELECT message FROM logs WHERE format = 'text'").rows
+        trail = engine.query(
+            "SELECT useridentity.username, useridentity.arn, resources[1].arn, resources[1].accountid, "
+            "sourceipaddress FROM cloudtrail_logs"
+        ).rows
+        quarantined = engine.query("SELECT message, message_b64, reason FROM quarantine").rows
+    e, c = "[REDACTED:email]", "[REDACTED:card]"
+    assert rows == [
+        (e, c, c, f"{c}.0", e, c, f'["{e}","ops"]', f"[{c}]", f'{{"e":"{e}"}}', None, None),
+        ("bo", "none", "7", "0.5", None, None, None, None, None, None, None),
+        (e, None, None, None, None, None, None, None, None, c, f"paid with {c}"),
+        ("bo", None, None, None, None, None, None, None, None, "12", "ok"),
+    ]
+    assert text == [(f"login by {e} with card {c}",)]
+    assert trail == [
+        (e, f"arn:aws:iam::123456789012:user/{e}", f"arn:aws:s3:::bucket/{e}", "123456789012", "192.0.2.1")
+    ]
+    assert quarantined == [(f'{{"cut": "{e} {c}', None, "invalid_json")]
