@@ -39,7 +39,7 @@ def test_clean_table_ddl_is_athena_with_complete_projection(lake: Lake, ingest_l
         "projection.enabled": "true",
         "projection.dt.type": "date",
         "projection.dt.format": "yyyy-MM-dd",
-        "projection.dt.range": "2020-01-01,NOW",
+        "projection.dt.range": "2026-11-26,NOW",  # the data's first day
         "projection.dt.interval": "1",
         "projection.dt.interval.unit": "DAYS",
         "projection.hour.type": "integer",

@@ -1,18 +1,23 @@
 """Athena DDL from the schema registry: clean tables with partition projection, and the raw zone.
 
 Partition projection computes the dt/hour partitions from the table properties, so no crawler, no
-MSCK REPAIR and no partition API calls are ever needed. Identifiers are backquoted (Athena's DDL
+MSCK REPAIR and no partition API calls are ever needed. The dt range starts at the oldest day the data
+holds (the registry's earliest_dt for a clean table, the first quarantine key for quarantine): a fixed
+start would hide older logs from Athena while DuckDB shows them. Identifiers are backquoted (Athena's DDL
 quoting); locations and names come from the lake's own keys and the registry, never from log data
 that was not already sanitised.
 """
 
 from __future__ import annotations
 
+import re
+
 from loglake.errors import ConfigError
-from loglake.lake.keys import CLEAN_PREFIX, RAW_PREFIX, table_name
+from loglake.lake.keys import CLEAN_PREFIX, QUARANTINE_PREFIX, RAW_PREFIX, table_name
 from loglake.lake.quarantine import QUARANTINE_COLUMNS
 from loglake.lake.raw_zone import RAW_COLUMNS
 from loglake.lake.schema_registry import TableSchema
+from loglake.lake.store import Store
 
 ATHENA_TYPES = {
     "VARCHAR": "string",
@@ -52,7 +57,10 @@ def athena_type(type_: str) -> str:
 
 
 JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
-FIRST_DAY = "2020-01-01"
+EPOCH_DAY = "1970-01-01"
+"""The oldest dt the ETL can write (event times before 1970 fall back to the record's time, and
+quarantine files invalid ones under 1970-01-01): the range start when the data's own is not known."""
+_DT = re.compile(r"/dt=(\d{4}-\d{2}-\d{2})/")
 
 
 def _ident(name: str) -> str:
@@ -83,25 +91,38 @@ def clean_table_root(schema: TableSchema, location: str) -> str:
     return f"{lake_location(location)}{CLEAN_PREFIX}{table_name(schema.table)}/"
 
 
-def _dt_projection() -> dict[str, str]:
+def partition_day(key: str) -> str | None:
+    """The dt (YYYY-MM-DD) of a clean or quarantine key, None for any other key."""
+    match = _DT.search(key)
+    return match.group(1) if match else None
+
+
+def earliest_quarantine_dt(store: Store) -> str | None:
+    """The oldest quarantine day, from the first key alone (keys list in order and dt comes first)."""
+    return partition_day(next(iter(store.list(QUARANTINE_PREFIX)), ""))
+
+
+def _dt_projection(first_day: str | None) -> dict[str, str]:
+    """`first_day` None (unknown: a registry from before earliest_dt was kept) projects from EPOCH_DAY,
+    which hides nothing and costs Athena more empty partitions to skip."""
     return {
         "projection.enabled": "true",
         "projection.dt.type": "date",
         "projection.dt.format": "yyyy-MM-dd",
-        "projection.dt.range": f"{FIRST_DAY},NOW",
+        "projection.dt.range": f"{first_day or EPOCH_DAY},NOW",
         "projection.dt.interval": "1",
         "projection.dt.interval.unit": "DAYS",
     }
 
 
-def quarantine_table_properties(root: str) -> dict[str, str]:
-    return {**_dt_projection(), "storage.location.template": f"{root}dt=${{dt}}/"}
+def quarantine_table_properties(root: str, earliest: str | None = None) -> dict[str, str]:
+    return {**_dt_projection(earliest), "storage.location.template": f"{root}dt=${{dt}}/"}
 
 
 def clean_table_properties(schema: TableSchema, root: str) -> dict[str, str]:
     """Partition projection for dt (date) and hour (int), pointing at the keys the ETL writes."""
     properties = {
-        **_dt_projection(),
+        **_dt_projection(schema.earliest_dt),
         "projection.hour.type": "integer",
         "projection.hour.range": "0,23",
         "projection.hour.digits": "2",
@@ -145,9 +166,11 @@ def raw_table_ddl(location: str, database: str | None = None, table: str = "raw_
     )
 
 
-def quarantine_table_ddl(location: str, database: str | None = None) -> str:
+def quarantine_table_ddl(location: str, database: str | None = None, earliest: str | None = None) -> str:
+    """`earliest`: the oldest quarantine day (earliest_quarantine_dt), where the dt projection starts."""
     root = f"{lake_location(location)}quarantine/"
-    props = ",\n".join(f"  {_string(k)} = {_string(v)}" for k, v in quarantine_table_properties(root).items())
+    properties = quarantine_table_properties(root, earliest)
+    props = ",\n".join(f"  {_string(k)} = {_string(v)}" for k, v in properties.items())
     return (
         f"CREATE EXTERNAL TABLE IF NOT EXISTS {_qualified('quarantine', database)} (\n"
         f"{_columns(QUARANTINE_COLUMNS)}\n)\n"

@@ -1,8 +1,9 @@
 """`loglake catalog sync`: the Glue database and tables, from the schema registry, idempotently.
 
 Each clean table gets the same definition as `loglake ddl` prints (columns, dt/hour partition keys,
-partition projection), plus the raw zone and quarantine tables. A table that already matches is left
-alone; one that differs (the schema evolved) is updated. With `partitions=True` the dt/hour partitions
+partition projection from the table's earliest day), plus the raw zone and quarantine tables. A table
+that already matches is left alone; one that differs (the schema evolved, or older data arrived and the
+projection range must start earlier) is updated. With `partitions=True` the dt/hour partitions
 present in the lake are also registered, for engines that do not read partition projection.
 """
 
@@ -17,6 +18,7 @@ from loglake.catalog.athena_ddl import (
     athena_type,
     clean_table_properties,
     clean_table_root,
+    earliest_quarantine_dt,
     lake_location,
     quarantine_table_properties,
 )
@@ -80,12 +82,12 @@ def raw_table_input(location: str) -> dict[str, Any]:
     }
 
 
-def quarantine_table_input(location: str) -> dict[str, Any]:
+def quarantine_table_input(location: str, earliest: str | None = None) -> dict[str, Any]:
     root = f"{lake_location(location)}quarantine/"
     return {
         "Name": "quarantine",
         "TableType": "EXTERNAL_TABLE",
-        "Parameters": {"EXTERNAL": "TRUE", **quarantine_table_properties(root)},
+        "Parameters": {"EXTERNAL": "TRUE", **quarantine_table_properties(root, earliest)},
         "PartitionKeys": [{"Name": "dt", "Type": "date"}],
         "StorageDescriptor": {"Columns": _columns(QUARANTINE_COLUMNS), "Location": root, **JSON_LINES},
     }
@@ -136,7 +138,10 @@ class GlueCatalog:
             schema = registry.get(table)
             if schema is not None:
                 wanted.append(clean_table_input(schema, location))
-        wanted += [raw_table_input(raw_location or location), quarantine_table_input(location)]
+        wanted += [
+            raw_table_input(raw_location or location),
+            quarantine_table_input(location, earliest_quarantine_dt(store)),
+        ]
         for table_input in wanted:
             found = self._exists("get_table", DatabaseName=self.database, Name=table_input["Name"])
             if found is None:

@@ -478,7 +478,9 @@ def ddl(
             statements.append(athena_ddl.clean_table_ddl(schema, where, database))
     if table is None and since_version is None:
         statements.append(athena_ddl.raw_table_ddl(where, database))
-        statements.append(athena_ddl.quarantine_table_ddl(where, database))
+        statements.append(
+            athena_ddl.quarantine_table_ddl(where, database, athena_ddl.earliest_quarantine_dt(opened.store))
+        )
     sys.stdout.write("\n\n".join(statements) + ("\n" if statements else "-- no changes\n"))
 
 

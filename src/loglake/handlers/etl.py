@@ -2,7 +2,8 @@
 
 `handle_s3_event` is the whole behaviour and is what the local pipeline calls; `handler` only finds
 the lake in the environment (LOGLAKE_LAKE, LOGLAKE_RAW, LOGLAKE_ETL_FORMAT) and, with
-LOGLAKE_GLUE_DATABASE set, keeps the Glue tables in step with the schema registry.
+LOGLAKE_GLUE_DATABASE set, keeps the Glue tables in step with the schema registry and with the oldest
+day of quarantine (the start of each table's partition projection).
 """
 
 from __future__ import annotations
@@ -12,13 +13,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from loglake.aws_events.s3_event import s3_records
+from loglake.catalog.athena_ddl import partition_day
 from loglake.handlers.environment import etl_settings_from_environment, lake_from_environment
+from loglake.lake.keys import QUARANTINE_PREFIX
 from loglake.lake.open import Lake
 from loglake.transform.etl import EtlResult, process_raw_object
 from loglake.transform.settings import EtlSettings
 
-_catalogued: dict[str, int] = {}
-"""Registry version of each table as last written to Glue by this container."""
+QUARANTINE_START = "quarantine/dt"
+"""The key of `_catalogued` that holds the oldest quarantine day catalogued (not a table name)."""
+_catalogued: dict[str, int | str] = {}
+"""Registry version of each table as last written to Glue by this container, and under QUARANTINE_START
+the oldest quarantine day it has catalogued."""
 
 
 def handle_s3_event(
@@ -39,18 +45,38 @@ def handle_s3_event(
     return results
 
 
-def sync_catalog_if_changed(lake: Lake, database: str, versions: Mapping[str, int]) -> bool:
+def sync_catalog_if_changed(
+    lake: Lake, database: str, versions: Mapping[str, int], quarantine_start: str | None = None
+) -> bool:
     """Update the Glue tables when a table this container wrote is at a registry version it has not
-    catalogued yet (on a cold start, any). `versions` come from the ETL runs, so a warm container whose
-    schemas did not move costs no registry reads and no Glue calls."""
-    if all(_catalogued.get(table) == version for table, version in versions.items()):
+    catalogued yet (on a cold start, any; an older earliest_dt is a new version too), or when the runs
+    quarantined lines older than the quarantine table's projection starts. `versions` and
+    `quarantine_start` come from the ETL runs, so a warm container whose schemas and ranges did not move
+    costs no registry reads and no Glue calls."""
+    catalogued_start = str(_catalogued.get(QUARANTINE_START, "9999-12-31"))
+    older_quarantine = quarantine_start is not None and quarantine_start < catalogued_start
+    if not older_quarantine and all(_catalogued.get(table) == version for table, version in versions.items()):
         return False
     from loglake.catalog.glue_sync import GlueCatalog
 
     raw = os.environ.get("LOGLAKE_RAW") or None
     GlueCatalog(database).sync(lake.store, os.environ["LOGLAKE_LAKE"], raw_location=raw)
     _catalogued.update(versions)
+    if quarantine_start is not None:
+        _catalogued[QUARANTINE_START] = min(quarantine_start, catalogued_start)
     return True
+
+
+def quarantine_start(results: list[EtlResult]) -> str | None:
+    """The oldest quarantine day these runs wrote, from their output keys (quarantine/dt=YYYY-MM-DD/...)."""
+    days = [
+        day
+        for r in results
+        if not r.skipped
+        for key in r.manifest.outputs
+        if key.startswith(QUARANTINE_PREFIX) and (day := partition_day(key))
+    ]
+    return min(days, default=None)
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
@@ -59,7 +85,10 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     processed = [r.manifest.raw_object for r in results if not r.skipped]
     database = os.environ.get("LOGLAKE_GLUE_DATABASE")
     versions = {table: v for r in results for table, v in r.schema_versions.items()}
-    catalog_updated = bool(database and versions and sync_catalog_if_changed(lake, database, versions))
+    start = quarantine_start(results)
+    catalog_updated = bool(
+        database and (versions or start) and sync_catalog_if_changed(lake, database, versions, start)
+    )
     return {
         "processed": processed,
         "already_done": [r.manifest.raw_object for r in results if r.skipped],

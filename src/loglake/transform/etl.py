@@ -12,6 +12,7 @@ and re-run, or a duplicate S3 notification overwrites the same objects and never
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -22,7 +23,7 @@ import duckdb
 
 from loglake import __version__
 from loglake.errors import InvariantError, RawObjectError
-from loglake.lake.keys import RawKey, clean_key, quarantine_key
+from loglake.lake.keys import CLEAN_PREFIX, RawKey, clean_key, quarantine_key
 from loglake.lake.manifests import Manifest, read_manifest, write_manifest
 from loglake.lake.quarantine import QUARANTINE_COLUMNS, REASON_DETAIL, Reason
 from loglake.lake.raw_zone import MAX_RAW_LINE_BYTES, RAW_COLUMNS
@@ -107,10 +108,11 @@ def process_raw_object(
                 table_plans = {fmt: plans[fmt] for t, fmt, _count, _b64 in groups if t == table}
                 has_b64 = any(b64 for t, _fmt, _count, b64 in groups if t == table)
                 schema = _register(registry, settings, table, table_plans, has_b64, raw_key)
-                versions[table] = schema.version
-                outputs += _write_clean(
+                written = _write_clean(
                     con, Path(tmp), store, settings, schema, table_plans, has_b64, raw_key, object_id
                 )
+                versions[table] = _note_earliest_dt(registry, store, schema, written).version
+                outputs += written
             outputs += _write_quarantine(con, Path(tmp), store, raw_key, object_id, settings.redact)
         finally:
             con.close()
@@ -253,6 +255,22 @@ def _register(
         return schema.merge(incoming, settings.output_format, cause)
 
     return registry.update(table, change)
+
+
+_DT = re.compile(r"/dt=(\d{4}-\d{2}-\d{2})/")
+
+
+def _note_earliest_dt(registry: SchemaRegistry, store: Store, schema: TableSchema, written: list[str]) -> TableSchema:
+    """Move the table's earliest_dt back to the oldest day just written (before the manifest commits), so
+    Athena's partition projection reaches it. A registry from before earliest_dt was kept starts from the
+    table's first key: keys list in order, dt first."""
+    days = [day for key in written for day in _DT.findall(key)]
+    if schema.earliest_dt is None:
+        days += _DT.findall(next(iter(store.list(f"{CLEAN_PREFIX}{schema.table}/")), ""))
+    if not days or (schema.earliest_dt is not None and schema.earliest_dt <= min(days)):
+        return schema
+    earliest = min(days)
+    return registry.update(schema.table, lambda s: s.note_earliest_dt(earliest))
 
 
 def _table_fields(plans: dict[str, ParsePlan]) -> dict[str, FieldPlan]:
