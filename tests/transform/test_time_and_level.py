@@ -17,7 +17,7 @@ def con() -> duckdb.DuckDBPyConnection:
     return connection
 
 
-REF_MS = 1_795_000_000_000  # 2026-11-18, gives the year to syslog stamps
+REF_MS = 1_795_780_800_000  # 2026-11-27T12:00Z, gives the year to syslog stamps
 
 
 @pytest.mark.parametrize(
@@ -39,10 +39,45 @@ REF_MS = 1_795_000_000_000  # 2026-11-18, gives the year to syslog stamps
         ("not a time", None),
         ("2026-13-40T99:00:00Z", None),
         ("12:00", None),
+        # Common log layouts beyond RFC 3339.
+        ("2026-11-26  10:00:00", datetime(2026, 11, 26, 10, 0, 0)),  # apt's history.log: two spaces
+        ("2026/11/26 10:00:00", datetime(2026, 11, 26, 10, 0, 0)),  # Go's log package
+        ("2026/11/26 10:00:00.123456", datetime(2026, 11, 26, 10, 0, 0, 123456)),
+        ("2026-11-26 12:00:00 +0200", datetime(2026, 11, 26, 10, 0, 0)),  # a zone after a space is applied
+        ("2026-11-26 05:00:00 -05:00", datetime(2026, 11, 26, 10, 0, 0)),
+        ("2026-11-26 10:00:00 UTC", datetime(2026, 11, 26, 10, 0, 0)),
+        ("2026-11-26 10:00:00 GMT", datetime(2026, 11, 26, 10, 0, 0)),
+        ("Thu Nov 26 10:00:00 2026", datetime(2026, 11, 26, 10, 0, 0)),  # ctime, httpd
+        ("Thu Nov 26 10:00:00.123456 2026", datetime(2026, 11, 26, 10, 0, 0, 123456)),
+        ("26-Nov-2026 10:00:00.123", datetime(2026, 11, 26, 10, 0, 0, 123000)),  # Tomcat
+        # Never guessed: an ambiguous zone name, a yearless klog stamp.
+        ("2026-11-26 10:00:00 CEST", None),
+        ("2026-11-26 10:00:00 IST", None),
+        ("I1126 10:00:00.123456", None),
+        ("Thu Nov 26 10:00:00 CET 2026", None),
     ],
 )
 def test_times_normalise_to_utc(con: duckdb.DuckDBPyConnection, text: str, utc: datetime | None) -> None:
     assert con.execute("SELECT ll_parse_time(?, ?)", [text, REF_MS]).fetchall() == [(utc,)]
+
+
+@pytest.mark.parametrize(
+    ("text", "ref_ms", "utc"),
+    [
+        # The record's year, unless that puts the event over a day after the record: then the year before.
+        ("Dec 31 23:59:59", 1_767_225_600_000, datetime(2025, 12, 31, 23, 59, 59)),  # read 2026-01-01T00:00Z
+        ("Jan  1 00:00:01", 1_767_225_600_000, datetime(2026, 1, 1, 0, 0, 1)),
+        ("Jan  1 23:59:59", 1_767_225_600_000, datetime(2026, 1, 1, 23, 59, 59)),  # within the day's slack
+        ("Jan  2 00:00:01", 1_767_225_600_000, datetime(2025, 1, 2, 0, 0, 1)),
+        ("Feb 29 12:00:00", 1_740_787_200_000, datetime(2024, 2, 29, 12, 0, 0)),  # read 2025-03-01: 2024's
+        ("Feb 29 12:00:00", 1_709_251_200_000, datetime(2024, 2, 29, 12, 0, 0)),  # read 2024-03-01
+        ("Feb 29 12:00:00", 1_772_323_200_000, None),  # read 2026-03-01: neither 2026 nor 2025 has one
+    ],
+)
+def test_yearless_syslog_times_take_the_year_that_precedes_the_record(
+    con: duckdb.DuckDBPyConnection, text: str, ref_ms: int, utc: datetime | None
+) -> None:
+    assert con.execute("SELECT ll_parse_time(?, ?)", [text, ref_ms]).fetchall() == [(utc,)]
 
 
 @pytest.mark.parametrize(
@@ -53,6 +88,29 @@ def test_times_normalise_to_utc(con: duckdb.DuckDBPyConnection, text: str, utc: 
         ('1.2.3.4 - - [26/Nov/2026:12:00:00 +0200] "GET / HTTP/1.1" 200 1', "26/Nov/2026:12:00:00 +0200"),
         ("<34>Nov 26 10:00:00 host su: x", "Nov 26 10:00:00"),
         ("no time here", None),
+        # apt's history.log and term.log, dpkg.log, update-alternatives.log
+        ("Start-Date: 2025-06-24  14:36:25", "2025-06-24  14:36:25"),
+        ("End-Date: 2025-06-24  14:36:31", "2025-06-24  14:36:31"),
+        ("Log started: 2025-06-24  14:36:25", None),  # two words before the time: not read
+        ("2025-06-24 14:36:25 status installed man-db:amd64 2.12.0-4build2", "2025-06-24 14:36:25"),
+        (
+            "update-alternatives 2025-06-24 14:36:53: run with --install /usr/bin/x x /usr/bin/y 50",
+            "2025-06-24 14:36:53",
+        ),
+        ("2025-06-24 14:36:25,123 - app.db - WARNING - slow query", "2025-06-24 14:36:25,123"),  # Python logging
+        ("2025-06-24 14:36:25.123  INFO 4242 --- [main] o.s.b.App : Started", "2025-06-24 14:36:25.123"),  # Java
+        ("2025/06/24 14:36:25 http: TLS handshake error", "2025/06/24 14:36:25"),  # Go's log package
+        ("INFO 2025-06-24T14:36:25Z worker started", "2025-06-24T14:36:25Z"),  # a level first
+        ("[warn] 2025-06-24 14:36:25 cache cold", "2025-06-24 14:36:25"),
+        ("[Tue Jun 24 14:36:25.123456 2025] [php:error] x", "Tue Jun 24 14:36:25.123456 2025"),
+        ("24-Jun-2025 14:36:25.123 INFO [main] org.apache.catalina.startup.Catalina.start", "24-Jun-2025 14:36:25.123"),
+        ("2025-06-24 14:36:25 +0200 git: fetched", "2025-06-24 14:36:25 +0200"),
+        ("2025-06-24 14:36:25 CEST job ran", "2025-06-24 14:36:25 CEST"),  # kept whole, so not read as UTC
+        ("2025-06-24 14:36:25 INFO job ran", "2025-06-24 14:36:25"),
+        # No time to read: a time after an ordinary word is not the event's, klog has no year.
+        ("Expires 2027-01-01 00:00:00, renew before", None),
+        ("I0624 14:36:25.123456       1 main.go:42] starting", None),
+        ("Tue Jun 24 14:36:25 CEST 2025 backup done", None),
     ],
 )
 def test_text_lines_give_their_time(con: duckdb.DuckDBPyConnection, line: str, found: str | None) -> None:

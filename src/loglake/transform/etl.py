@@ -42,6 +42,7 @@ _MAX_TIMESTAMP_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 
 ENVELOPE: dict[str, str] = {
     "timestamp": "TIMESTAMP",
+    "time_source": "VARCHAR",
     "level": "VARCHAR",
     "message": "VARCHAR",
     "log_group": "VARCHAR",
@@ -114,6 +115,7 @@ def process_raw_object(
                 versions[table] = _note_earliest_dt(registry, store, schema, written).version
                 outputs += written
             outputs += _write_quarantine(con, Path(tmp), store, raw_key, object_id, settings.redact)
+            time_sources = _count_time_sources(con, Path(tmp) / "clean", settings.suffix)
         finally:
             con.close()
 
@@ -121,6 +123,14 @@ def process_raw_object(
         raise InvariantError(
             f"{raw_key}: {events} events but {clean_rows} clean + {quarantined} quarantined; nothing committed"
         )
+    if sum(time_sources.values()) != clean_rows:
+        raise InvariantError(
+            f"{raw_key}: {clean_rows} clean rows but {sum(time_sources.values())} in the files written; "
+            "nothing committed"
+        )
+    tables: dict[str, int] = {}
+    for table, _format, count, _b64 in groups:
+        tables[table] = tables.get(table, 0) + count
     manifest = Manifest(
         raw_object=raw_key,
         etl_version=ETL_VERSION,
@@ -131,6 +141,8 @@ def process_raw_object(
         quarantined_rows=quarantined,
         outputs=sorted(outputs),
         raw_version=raw_version,
+        tables=tables,
+        time_sources=time_sources,
     )
     write_manifest(store, object_id, manifest)
     if previous is not None:
@@ -317,13 +329,14 @@ def _clean_query(
     # The exact bytes of an undecodable message would leak what redaction removed: the raw zone keeps them.
     b64 = (", NULL::VARCHAR AS message_b64" if message != "message" else ", message_b64") if has_b64 else ""
     return f"""
-        SELECT __ll_time AS "timestamp", __ll_level AS level, {message} AS message, log_group, log_stream, event_id,
+        SELECT __ll_time AS "timestamp", __ll_time_source AS time_source, __ll_level AS level,
+               {message} AS message, log_group, log_stream, event_id,
                epoch_ms(ingestion_time) AS ingestion_time, source, format, {sql_string(raw_key)} AS raw_object
                {b64} {payload},
                strftime(__ll_time, '%Y-%m-%d') AS dt, strftime(__ll_time, '%H') AS hour
         FROM (
-            SELECT *, CASE WHEN year(__ll_parsed) BETWEEN 1970 AND 9999 THEN __ll_parsed
-                           ELSE epoch_ms(timestamp) END AS __ll_time
+            SELECT *, {timestamps.event_time_expression("__ll_parsed", "timestamp")} AS __ll_time,
+                   {timestamps.time_source_expression("__ll_parsed", "source")} AS __ll_time_source
             FROM ({" UNION ALL BY NAME ".join(branches)})
         )
     """
@@ -355,6 +368,23 @@ def _write_clean(
     return _store_outputs(
         folder, store, lambda part, name: clean_key(schema.table, part, name, settings.suffix), object_id
     )
+
+
+def _count_time_sources(con: Any, folder: Path, suffix: str) -> dict[str, int]:
+    """Clean rows per time_source, read back from the files just written: one column of them costs less
+    than evaluating every parser's time expression a second time."""
+    files = sql_string(str(folder / "**" / f"*{suffix}"))
+    if not folder.exists():
+        return {}
+    if suffix == ".parquet":
+        source = f"read_parquet({files}, union_by_name = true, hive_partitioning = false)"
+    else:
+        source = (
+            f"read_json({files}, format = 'newline_delimited', compression = 'gzip', "
+            f"columns = {sql_struct({'time_source': 'VARCHAR'})}, hive_partitioning = false)"
+        )
+    rows = con.execute(f"SELECT time_source, count(*) FROM {source} GROUP BY ALL ORDER BY ALL").fetchall()
+    return {str(name): int(count) for name, count in rows}
 
 
 def _write_quarantine(

@@ -1,41 +1,84 @@
 """Event-time detection and normalisation to UTC, as DuckDB SQL so it runs vectorised.
 
-Accepted (see docs/flattening.md for the table with examples):
-- ISO 8601 / RFC 3339, with `T` or a space, `.` or `,` before fractions, and `Z`, `±hh:mm`, `±hhmm`
-  or no zone (then UTC is assumed);
+Accepted (docs/etl.md has the table with examples):
+- ISO 8601 / RFC 3339 and its common log variants: `T`, one or two spaces (apt's history.log) between
+  date and time, `-` or `/` in the date (Go's log package, nginx), `.` or `,` before fractions (Java,
+  Python logging), and `Z`, `±hh:mm`, `±hhmm`, ` ±hhmm`, ` UTC`, ` GMT` or no zone (then UTC is assumed);
 - Apache/CLF `10/Oct/2000:13:55:36 -0700`;
-- syslog `Mar  7 12:00:01`, which has no year: the year of the record's own timestamp is used;
+- ctime / httpd `Tue Jun 24 14:36:25[.123456] 2025` and Tomcat `24-Jun-2025 14:36:25[.123]` (no zone: UTC);
+- syslog `Mar  7 12:00:01`, which has no year: the year of the record's timestamp, or the year before
+  when that would put the event more than a day after the record (a December line read in January);
 - epoch seconds (10 digits, optional fraction), milliseconds (13) and microseconds (16), as numbers
   or strings.
-Anything else leaves the event time to the record's `timestamp` (CloudWatch's or the file source's).
+A time this module cannot read with certainty is not read: a zone abbreviation other than UTC/GMT
+(`CEST`, `IST` are ambiguous), a yearless klog/glog `I0624 14:36:25` (no rule gives its year). The event
+then takes the record's `timestamp`, and `time_source` says where that came from (see TIME_SOURCES).
 """
 
 from __future__ import annotations
 
+from loglake.sql_quoting import sql_string
+from loglake.transform.levels import _WORDS as LEVEL_WORDS
+
 # Top-level JSON keys that hold the event time, in order of preference.
 JSON_TIME_KEYS = ("timestamp", "@timestamp", "time", "ts", "datetime", "date", "eventTime")
 
-_ISO = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|z|[+-]\d{2}(?::?\d{2})?)?"
+TIME_SOURCES = ("parsed", "source", "ingestion")
+"""The clean `time_source` values: read from the event itself; the source's own event timestamp
+(CloudWatch's, a subscription's); or the time the source read it (a file's mtime, stdin's read time),
+which is a guess at best."""
+TRUSTED_SOURCES = ("cloudwatch", "subscription", "firehose", "export", "cloudtrail_s3")
+"""Raw `source` values whose record `timestamp` is the event's own time. Any other source (`file`, and
+stdin, which is a file source) stamps records when it reads them."""
+
+_CLOCK = r"\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?"
+_ISO = (
+    rf"\d{{4}}(?:-\d{{2}}-\d{{2}}|/\d{{2}}/\d{{2}})(?:T| {{1,2}}){_CLOCK}"
+    r"(?:Z|z|[+-]\d{2}(?::?\d{2})?| [+-]\d{2}:?\d{2}| UTC| GMT)?"
+)
 _CLF = r"\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}"
 _SYSLOG = r"[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}"
+_CTIME = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}(?:\.\d{1,6})? \d{4}"
+_TOMCAT = r"\d{2}-[A-Z][a-z]{2}-\d{4} \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?"
+# Zone abbreviations that follow a zone-less time in text. Captured with the time so that the time is
+# not read as UTC: ll_parse_time accepts none of them (several are ambiguous: IST, CST, BST).
+_ZONE_NAMES = (
+    "CET|CEST|EET|EEST|WET|WEST|BST|IST|MSK|EST|EDT|CST|CDT|MST|MDT|PST|PDT|AKST|AKDT|HST|JST|KST|SGT|HKT|"
+    "AEST|AEDT|ACST|ACDT|AWST|NZST|NZDT"
+)
 
-# Where a plain-text line keeps its time: at the start (optionally after '['), or CLF in brackets.
-TEXT_ISO_PATTERN = rf"^\[?({_ISO})"
+# Where a plain-text line keeps its time: at its start, possibly after `[`, a label (`Start-Date: `) or a
+# level (`INFO `, `[warn] `); after a program name when a colon follows the time (`update-alternatives
+# 2025-06-24 14:36:53: ...`); CLF in brackets anywhere near the start; syslog's at the start, after <PRI>.
+# Any other word before a time is not enough: `Expires 2027-01-01 00:00:00` is not the event's time.
+_PREFIX = rf"(?:\[|[A-Za-z][\w.-]*:[ \t]+\[?|(?:{LEVEL_WORDS}|\[(?i:{LEVEL_WORDS})\])[ \t]+\[?)"
+TEXT_START_PATTERN = rf"^{_PREFIX}?((?:{_ISO})(?: (?:{_ZONE_NAMES})\b)?|{_CTIME}|{_TOMCAT})"
+TEXT_PROGRAM_PATTERN = rf"^[A-Za-z][\w.-]* ({_ISO}):"
 TEXT_CLF_PATTERN = rf"\[({_CLF})\]"
 TEXT_SYSLOG_PATTERN = rf"^(?:<\d{{1,3}}>)?({_SYSLOG})"
 
 MACROS = rf"""
 CREATE OR REPLACE TEMP MACRO ll_utc(t) AS (t AT TIME ZONE 'UTC');
+CREATE OR REPLACE TEMP MACRO ll_iso(s) AS (ll_utc(try_cast(regexp_replace(replace(
+    CASE WHEN substr(s, 5, 1) = '/' THEN replace(left(s, 10), '/', '-') || substr(s, 11) ELSE s END,
+    ',', '.'), ' ([+-]\d)', '\1') AS TIMESTAMPTZ)));
+CREATE OR REPLACE TEMP MACRO ll_yearless(s, ref_ms) AS (coalesce(
+    CASE WHEN try_strptime(s || ' ' || year(epoch_ms(ref_ms)), '%b %d %H:%M:%S %Y')
+              <= epoch_ms(ref_ms) + INTERVAL 1 DAY
+         THEN try_strptime(s || ' ' || year(epoch_ms(ref_ms)), '%b %d %H:%M:%S %Y') END,
+    try_strptime(s || ' ' || (year(epoch_ms(ref_ms)) - 1), '%b %d %H:%M:%S %Y')));
 CREATE OR REPLACE TEMP MACRO ll_parse_time(s, ref_ms) AS (
     CASE
         WHEN s IS NULL THEN NULL
-        WHEN regexp_full_match(s, '{_ISO}') THEN ll_utc(try_cast(replace(s, ',', '.') AS TIMESTAMPTZ))
+        WHEN regexp_full_match(s, '{_ISO}') THEN ll_iso(s)
         WHEN regexp_full_match(s, '\d{{10}}(\.\d+)?') THEN ll_utc(to_timestamp(s::DOUBLE))
         WHEN regexp_full_match(s, '\d{{13}}') THEN epoch_ms(s::BIGINT)
         WHEN regexp_full_match(s, '\d{{16}}') THEN make_timestamp(s::BIGINT)
         WHEN regexp_full_match(s, '{_CLF}') THEN ll_utc(try_strptime(s, '%d/%b/%Y:%H:%M:%S %z'))
-        WHEN regexp_full_match(s, '{_SYSLOG}') THEN try_strptime(
-            regexp_replace(s, ' +', ' ', 'g') || ' ' || year(epoch_ms(ref_ms)), '%b %d %H:%M:%S %Y')
+        WHEN regexp_full_match(s, '{_SYSLOG}') THEN ll_yearless(regexp_replace(s, ' +', ' ', 'g'), ref_ms)
+        WHEN regexp_full_match(s, '{_CTIME}') THEN try_strptime(
+            regexp_replace(s, ' +', ' ', 'g'), ['%a %b %d %H:%M:%S %Y', '%a %b %d %H:%M:%S.%f %Y'])
+        WHEN regexp_full_match(s, '{_TOMCAT}') THEN try_strptime(s, ['%d-%b-%Y %H:%M:%S', '%d-%b-%Y %H:%M:%S.%f'])
         ELSE NULL
     END
 );
@@ -45,7 +88,25 @@ CREATE OR REPLACE TEMP MACRO ll_parse_time(s, ref_ms) AS (
 def text_time_expression(message: str) -> str:
     """SQL for the time string found in a plain-text line, or NULL."""
     return (
-        f"coalesce(nullif(regexp_extract({message}, '{TEXT_ISO_PATTERN}', 1), ''), "
+        f"coalesce(nullif(regexp_extract({message}, '{TEXT_START_PATTERN}', 1), ''), "
+        f"nullif(regexp_extract({message}, '{TEXT_PROGRAM_PATTERN}', 1), ''), "
         f"nullif(regexp_extract(left({message}, 256), '{TEXT_CLF_PATTERN}', 1), ''), "
         f"nullif(regexp_extract({message}, '{TEXT_SYSLOG_PATTERN}', 1), ''))"
+    )
+
+
+def _readable(parsed: str) -> str:
+    return f"year({parsed}) BETWEEN 1970 AND 9999"
+
+
+def event_time_expression(parsed: str, record_ms: str) -> str:
+    """SQL: the event's time: the parsed time when it is usable, else the record's `timestamp` (ms)."""
+    return f"CASE WHEN {_readable(parsed)} THEN {parsed} ELSE epoch_ms({record_ms}) END"
+
+
+def time_source_expression(parsed: str, source: str) -> str:
+    """SQL: where event_time_expression took the time from (one of TIME_SOURCES), by the raw `source`."""
+    trusted = ", ".join(sql_string(s) for s in TRUSTED_SOURCES)
+    return (
+        f"CASE WHEN {_readable(parsed)} THEN 'parsed' WHEN {source} IN ({trusted}) THEN 'source' ELSE 'ingestion' END"
     )

@@ -254,15 +254,17 @@ def test_cloudtrail_structs(engine: DuckDBEngine) -> None:
 
 
 def test_apigateway_variants_share_columns(engine: DuckDBEngine) -> None:
-    got = rows(engine, "SELECT format, ip, http_method, coalesce(resource_path, route_key), status, request_id "
-                       "FROM apigateway_logs ORDER BY format, resource_path NULLS LAST")  # fmt: skip
+    got = rows(engine, "SELECT format, ip, http_method, coalesce(resource_path, route_key), status, "
+                       "response_length, request_id FROM apigateway_logs ORDER BY format, resource_path NULLS LAST")  # fmt: skip
     rid = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
+    # The JSON template quotes every value: status and response_length are numbers in both variants.
     assert got == [
-        ("apigateway_access_log", "198.51.100.7", "GET", "/pets", "200", rid),
-        ("apigateway_access_log", "198.51.100.7", "GET", "GET /pets", "200", rid),
-        ("apigateway_json", "198.51.100.7", "GET", "/pets", "200", rid),
-        ("apigateway_json", "198.51.100.7", "GET", "GET /pets", "200", rid),
+        ("apigateway_access_log", "198.51.100.7", "GET", "/pets", 200, 512, rid),
+        ("apigateway_access_log", "198.51.100.7", "GET", "GET /pets", 200, 512, rid),
+        ("apigateway_json", "198.51.100.7", "GET", "/pets", 200, 512, rid),
+        ("apigateway_json", "198.51.100.7", "GET", "GET /pets", 200, 512, rid),
     ]
+    assert rows(engine, "SELECT sum(response_length), max(status) FROM apigateway_logs") == [(2048, 200)]
 
 
 VPC = athena_documented("athena_vpc-flow-logs.sql")

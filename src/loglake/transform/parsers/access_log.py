@@ -1,9 +1,11 @@
 """access_log: Apache and nginx access lines, common (CLF) and combined, into AWS's `apache_logs` table.
 
 The first seven columns are those of AWS's documented Athena table for Apache logs (strings, as AWS
-declares them, so its example queries run unchanged); the request is also split into method, path and
-protocol, and combined lines add referrer and user agent. nginx's default `main` format (combined plus
-"$http_x_forwarded_for") is accepted too. `-` is NULL. The time is the bracketed CLF time.
+declares them, so its example queries, `WHERE server_status = '404'`, run unchanged on Athena); the same
+two numbers are also typed, `status_code` (INTEGER) and `bytes_sent` (BIGINT), so `sum(bytes_sent)` and
+`status_code >= 500` work. The request is also split into method, path and protocol, and combined lines
+add referrer and user agent. nginx's default `main` format (combined plus "$http_x_forwarded_for") is
+accepted too. `-` is NULL. The time is the bracketed CLF time.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ class AccessLogParser(RegexParser):
     )
     columns = (
         *(text(g) for g in groups[:7]),
+        text("server_status", "INTEGER", name="status_code"),
+        text("returned_obj_size", "BIGINT", name="bytes_sent"),
         Column("request_method", "VARCHAR", r"regexp_extract({s}.client_request, '^(\S+) ', 1)"),
         Column("request_path", "VARCHAR", r"regexp_extract({s}.client_request, '^\S+ (\S+)', 1)"),
         Column("request_protocol", "VARCHAR", r"regexp_extract({s}.client_request, '^\S+ \S+ (\S+)$', 1)"),
@@ -63,6 +67,8 @@ EXAMPLES = [
             "client_request": "GET /apache_pb.gif HTTP/1.0",
             "server_status": "200",
             "returned_obj_size": "2326",
+            "status_code": 200,
+            "bytes_sent": 2326,
             "request_method": "GET",
             "request_path": "/apache_pb.gif",
             "request_protocol": "HTTP/1.0",
@@ -76,6 +82,17 @@ EXAMPLES = [
     ),
     Example(
         '0.0.0.0 - - [04/Oct/2022:04:34:49 +0000] "" 400 0 "" ""',
-        {"client_request": None, "request_method": None, "server_status": "400", "user_agent": None},
+        {
+            "client_request": None,
+            "request_method": None,
+            "server_status": "400",
+            "status_code": 400,
+            "bytes_sent": 0,
+            "user_agent": None,
+        },
+    ),
+    Example(  # a 304 sends no body: Apache writes `-` for the size
+        '192.0.2.5 - - [04/Oct/2022:04:35:00 +0000] "GET /logo.png HTTP/1.1" 304 - "-" "Mozilla/5.0"',
+        {"server_status": "304", "status_code": 304, "returned_obj_size": None, "bytes_sent": None},
     ),
 ]

@@ -1,9 +1,11 @@
 """apache_error: Apache httpd's error log, `[time] [module:severity] [pid N:tid M] [client ip:port] message`,
 into `apache_error_logs`. A line needs httpd 2.4's `[pid ...]` block, or httpd's own time
 (`[Sun Dec 04 04:47:44 2005]`, as 2.2 writes it), so a generic `[time] [level] text` line stays text.
-The time may be httpd's own (with or without microseconds), CLF, or ISO-like
-(`2021-06-04 15:40:27.138633`, `2021/06/03 09:30:50`, taken as UTC). Names follow VRL's
-parse_apache_log (error format); the thread id is `tid` and the text `msg`.
+The time may be httpd's own (with or without microseconds), CLF, or ISO-like (`2021-06-04 15:40:27.138633`,
+`2021/06/03 09:30:50`, taken as UTC without a zone): whatever ErrorLogFormat writes, the time is read by
+the ETL's one time reader (transform/timestamps.py), and a time it cannot read is flagged in
+`time_source`, never guessed. Names follow VRL's parse_apache_log (error format); the thread id is `tid`
+(BIGINT, as `pid`) and the text `msg`.
 """
 
 from __future__ import annotations
@@ -28,16 +30,12 @@ class ApacheErrorParser(RegexParser):
         text("module"),
         text("severity"),
         text("pid", "BIGINT"),
-        text("tid"),
+        text("tid", "BIGINT"),
         text("client"),
         text("client_port", "INTEGER"),
         Column("msg", "VARCHAR", "{s}.msg", ()),
     )
-    time = (
-        "coalesce(strftime(coalesce(try_strptime({s}.ts, '%a %b %d %H:%M:%S.%f %Y'), "
-        "try_strptime({s}.ts, '%a %b %d %H:%M:%S %Y')), '%Y-%m-%d %H:%M:%S.%f'), "
-        "CASE WHEN regexp_matches({s}.ts, '^\\d{4}/') THEN replace({s}.ts, '/', '-') ELSE {s}.ts END)"
-    )
+    time = "{s}.ts"
     level = "ll_level({s}.severity)"
 
 
@@ -58,7 +56,7 @@ EXAMPLES = [
             "module": "ab",
             "severity": "alert",
             "pid": 4803,
-            "tid": "3814",
+            "tid": 3814,
             "client": "147.159.108.175",
             "client_port": 24259,
             "msg": "I will bypass the haptic COM bandwidth",
@@ -72,7 +70,7 @@ EXAMPLES = [
         {
             "module": "core",
             "severity": "error",
-            "tid": "4328636416",
+            "tid": 4328636416,
             "level": "ERROR",
             "timestamp": "2000-10-11 14:32:52.123456",
         },

@@ -4,12 +4,23 @@ The template (`$context.identity.sourceIp $context.identity.caller $context.iden
 [$context.requestTime] "$context.httpMethod $context.resourcePath $context.protocol" $context.status
 $context.responseLength $context.requestId $context.extendedRequestId`) gives columns named after the
 $context variables in snake_case, the same names the JSON template's keys get (apigateway_json), so
-both variants share one table.
+both variants share one table. `status` is INTEGER and `response_length` BIGINT in both (NUMERIC_KEYS);
+`-`, which API Gateway writes for a missing value, is NULL.
 """
 
 from __future__ import annotations
 
 from loglake.transform.parsers.base import Column, Example, RegexParser
+
+NUMERIC_KEYS = {
+    "status": "INTEGER",
+    "responseLength": "BIGINT",
+    "integrationStatus": "INTEGER",
+    "integrationLatency": "BIGINT",
+    "responseLatency": "BIGINT",
+    "requestTimeEpoch": "BIGINT",
+}
+"""Numeric $context variables by the key AWS's templates give them: typed the same in both variants."""
 
 
 class ApiGatewayAccessLogParser(RegexParser):
@@ -29,10 +40,9 @@ class ApiGatewayAccessLogParser(RegexParser):
         "ip", "caller", "user", "request_time", "http_method", "resource_path", "protocol", "status",
         "response_length", "request_id", "extended_request_id",
     )  # fmt: skip
-    # Keyed like the JSON template's keys, so both variants fill the same columns; strings, as the JSON
-    # template writes every value quoted.
+    # Keyed like the JSON template's keys, so both variants fill the same columns.
     columns = tuple(
-        Column(group, "VARCHAR", f"{{s}}.{group}", key=key)
+        Column(group, NUMERIC_KEYS.get(key, "VARCHAR"), f"{{s}}.{group}", key=key)
         for group, key in zip(
             groups,
             ("ip", "caller", "user", "requestTime", "httpMethod", "resourcePath", "protocol", "status",
@@ -53,8 +63,8 @@ EXAMPLES = [
             "caller": None,
             "http_method": "GET",
             "resource_path": "/pets",
-            "status": "200",
-            "response_length": "512",
+            "status": 200,
+            "response_length": 512,
             "request_id": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
             "extended_request_id": "Dv0HJFmLoAMFp_w=",
             "timestamp": "2026-11-28 10:15:01",

@@ -4,7 +4,8 @@ A line is logfmt when it is nothing but such pairs, with distinct keys (a repeat
 to plain text rather than lose a value). Quoted values are unescaped; `key=` is an empty string. The
 pairs become a key -> value map per row and one column per key, typed from their values: a key whose
 values all read as integers is BIGINT, as numbers DOUBLE, as true/false BOOLEAN, else VARCHAR (an
-integer beyond BIGINT stays VARCHAR, never a rounded DOUBLE).
+integer beyond BIGINT stays VARCHAR, never a rounded DOUBLE). `-` and an empty value do not count
+against a type: in a typed column they are NULL (`bytes=-`), in a VARCHAR column they stay as written.
 Keys are also where the time (`time`, `ts`, ...) and the level (`level`, `lvl`, ...) are looked up.
 """
 
@@ -60,11 +61,12 @@ class LogfmtParser:
             f"unnest(list_transform({_pairs('message', 2)}, {_UNQUOTE})) AS v"
         )
         integer = "regexp_full_match(v, '[+-]?[0-9]+') AND TRY_CAST(v AS BIGINT) IS NOT NULL"
+        present = "FILTER (WHERE v NOT IN ('', '-'))"  # a key never present is VARCHAR (bool_and of none: NULL)
         verdicts = con.execute(
-            f"SELECT k, bool_and({integer}), "
+            f"SELECT k, bool_and({integer}) {present}, "
             # An integer too big for BIGINT stays text: DOUBLE would silently round it.
             f"bool_and(TRY_CAST(v AS DOUBLE) IS NOT NULL AND NOT (regexp_full_match(v, '[+-]?[0-9]+') "
-            f"AND TRY_CAST(v AS BIGINT) IS NULL)), bool_and(lower(v) IN ('true', 'false')) "
+            f"AND TRY_CAST(v AS BIGINT) IS NULL)) {present}, bool_and(lower(v) IN ('true', 'false')) {present} "
             f"FROM ({pairs} FROM classified WHERE format = {sql_string(self.name)}) GROUP BY k ORDER BY k"
         ).fetchall()
         values = {key: f"{_MAP}[{sql_string(key)}]" for key, *_checks in verdicts}
@@ -109,5 +111,13 @@ EXAMPLES = [
             "level": "WARN",
             "timestamp": "2026-11-26 10:00:00",
         },
+    ),
+    Example(  # `-` and an empty value are NULL in a typed column; the same keys' other values type it
+        "at=info method=GET path=/cart status=200 bytes=512 dyno=web.1 took=",
+        {"status": 200, "bytes": 512, "took": None, "dyno": "web.1"},
+    ),
+    Example(
+        "at=info method=GET path=/logo.png status=304 bytes=- dyno=web.2 took=0.25",
+        {"status": 304, "bytes": None, "took": 0.25, "dyno": "web.2"},
     ),
 ]
