@@ -131,3 +131,17 @@ def test_parameters_are_validated_not_pasted() -> None:
     assert parse_params(["a=1", "b=x=y"]) == {"a": "1", "b": "x=y"}
     with pytest.raises(QueryError, match="name=value"):
         parse_params(["novalue"])
+
+
+@pytest.mark.parametrize("value", ["١٢", "²", "-1", "+5", "1.5", " 12", "12 ", "", "1" * 19])
+def test_whole_numbers_are_ascii_digits_only(value: str) -> None:
+    with pytest.raises(QueryError) as info:
+        saved_query("top_error_fingerprints", {"limit": value})
+    assert str(info.value) == (
+        f"--param limit: {value!r} is not a whole number; use ASCII digits 0-9, e.g. --param limit=20"
+    )
+
+
+def test_a_whole_number_lands_in_the_text_as_written() -> None:
+    assert saved_query("vpc_top_talkers", {"limit": "007"}).endswith("LIMIT 7")
+    assert saved_query("vpc_top_talkers", {"limit": "9" * 18}).endswith("LIMIT " + "9" * 18)

@@ -89,24 +89,73 @@ def java_to_strftime(pattern: str) -> str:
     return "".join(out)
 
 
+READ_ONLY = "SELECT, WITH, VALUES, TABLE"
+"""What a query may be, in either dialect (DuckDB's FROM-first, DESCRIBE, SHOW and SUMMARIZE are SELECTs too)."""
+
+
+# Statements that are not queries, refused by name before sqlglot (which cannot parse some, such as ATTACH).
+# fmt: off
+_STATEMENT_WORDS = {
+    "ABORT", "ALTER", "ANALYZE", "ATTACH", "BEGIN", "CALL", "CHECKPOINT", "COMMENT", "COMMIT", "COPY", "CREATE",
+    "DEALLOCATE", "DELETE", "DESCRIBE", "DETACH", "DROP", "END", "EXECUTE", "EXPLAIN", "EXPORT", "FORCE", "GRANT",
+    "IMPORT", "INSERT", "INSTALL", "LOAD", "MERGE", "MSCK", "PIVOT", "PRAGMA", "PREPARE", "REFRESH", "REINDEX",
+    "REPAIR", "RESET", "REVOKE", "ROLLBACK", "SET", "SHOW", "START", "SUMMARIZE", "TRUNCATE", "UNLISTEN", "UNPIVOT",
+    "UPDATE", "UPSERT", "USE", "VACUUM"
+}
+# fmt: on
+_LEADING = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/|\()*", re.S)
+
+
+def first_word(sql: str) -> str:
+    """The statement's first keyword, upper-cased, after comments and parentheses ('' if it starts otherwise)."""
+    leading = _LEADING.match(sql)
+    word = re.match(r"[A-Za-z]+", sql[leading.end() if leading else 0 :])
+    return word.group(0).upper() if word else ""
+
+
 def read_only_statement(sql: str) -> Any:
-    """Parse one Athena statement and refuse anything but a query; errors name the line and column."""
+    """Parse one Athena statement and refuse anything but a query; errors name the line, column and text."""
     import sqlglot
     from sqlglot import exp
+    from sqlglot.errors import SqlglotError
 
+    word = first_word(sql)
+    if word in _STATEMENT_WORDS:
+        raise QueryError(f"only read-only queries ({READ_ONLY}) can run here, not {word}")
     try:
         statements = [s for s in sqlglot.parse(sql, read="athena") if s is not None]
     except sqlglot.ParseError as exc:
-        first = exc.errors[0] if exc.errors else {}
-        where = f" at line {first.get('line')}, column {first.get('col')}" if first else ""
-        reason = str(first.get("description") or exc).splitlines()[0]
-        raise QueryError(f"SQL syntax error{where}: {reason}") from None
+        raise QueryError(_syntax_error(exc.errors[0] if exc.errors else {}, str(exc))) from None
+    except SqlglotError as exc:  # the tokenizer: an unclosed quote, most often
+        context = re.sub(r"^Error tokenizing '(.*)'$", r"\1", str(exc).splitlines()[0], flags=re.S)
+        raise QueryError(f"SQL syntax error near {_near(context)}: a quote or comment is not closed") from None
     if len(statements) != 1:
-        raise QueryError(f"expected one SQL statement, got {len(statements)}")
+        raise QueryError(f"expected one SQL statement, got {len(statements)}; {READ_ONLY} can run here")
     statement = statements[0]
-    if not isinstance(statement, exp.Query):
-        raise QueryError(f"only read-only queries (SELECT, WITH, VALUES) can run here, not {statement.key.upper()}")
+    if not isinstance(statement, exp.Query | exp.Values):
+        raise QueryError(f"only read-only queries ({READ_ONLY}) can run here, not {statement.key.upper()}")
     return statement
+
+
+def _syntax_error(error: dict[str, Any], fallback: str) -> str:
+    """sqlglot's error as 'SQL syntax error at line L, column C, near '...': reason', without its class names."""
+    description = str(error.get("description") or fallback).splitlines()[0]
+    if description.startswith("Required keyword"):
+        reason = "incomplete expression (something is missing here)"
+    elif description.startswith("Invalid expression / Unexpected token"):
+        reason = "unexpected text"
+    else:
+        reason = re.sub(r"<class '(?:\w+\.)*(\w+)'>", r"\1", description).replace("Expecting", "expected")
+    where = f" at line {error['line']}, column {error['col']}" if error.get("line") else ""
+    text = f"{error.get('start_context', '')}{error.get('highlight', '')}"
+    near = f", near {_near(text)}" if text.strip() else ""
+    return f"SQL syntax error{where}{near}: {reason}"
+
+
+def _near(text: str, width: int = 40) -> str:
+    """The last `width` characters of some SQL, on one line and quoted."""
+    flat = " ".join(text.split())
+    return repr(flat if len(flat) <= width else "…" + flat[-width:])
 
 
 def referenced_tables(sql: str) -> set[str]:

@@ -1,17 +1,28 @@
-"""The embedded query engine: DuckDB over the lake's views."""
+"""The embedded query engine: DuckDB over the lake's views, in a sandbox.
+
+Queries are documented as read-only, so the connection is made so: once its settings are made, it may
+read files only under the lake's folders (the lake root, or the local mirror of an S3 lake), it cannot
+change a setting again, and each query must be exactly one read-only statement. That holds in both
+dialects, because the check runs on the DuckDB text that is executed.
+"""
 
 from __future__ import annotations
 
+import difflib
+import re
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
 
 from loglake.catalog.duckdb_views import ZONE_VIEWS, clean_tables, create_views
 from loglake.errors import QueryError
-from loglake.lake.store import Store
-from loglake.query.dialect import URL_MACROS, athena_to_duckdb, referenced_tables
+from loglake.lake.store import Store, glob_escape
+from loglake.query.dialect import READ_ONLY, URL_MACROS, athena_to_duckdb, first_word, referenced_tables
+
+_MAX_MESSAGE = 400
 
 
 @dataclass(frozen=True)
@@ -31,12 +42,60 @@ class QueryEngine(Protocol):
     def close(self) -> None: ...
 
 
+def lake_directories(store: Store) -> list[str]:
+    """The local folders that hold a lake's files: what the sandboxed connection may read.
+
+    A local lake is its root; an S3 lake is read through its local mirror (`cache_dir`); a lake whose raw
+    zone lives elsewhere has both sides. Read from the store object, so a moved cache follows. Each folder
+    is also given as the views' globs spell it (glob_escape: `g[x]` is `g[[]x]`), which DuckDB checks first.
+    """
+    sides = [getattr(store, name) for name in ("main", "raw") if hasattr(store, name)]
+    if sides:
+        return sorted({folder for side in sides for folder in lake_directories(side)})
+    for name in ("root", "cache_dir"):
+        folder = getattr(store, name, None)
+        if isinstance(folder, Path):
+            plain = {str(folder.absolute()), str(folder.resolve())}
+            return sorted(plain | {glob_escape(path) for path in plain})
+    raise QueryError(f"the embedded engine cannot tell which local folder holds {store.uri}; use --engine athena")
+
+
+def lock_down(con: duckdb.DuckDBPyConnection, directories: list[str]) -> None:
+    """Allow file access only under `directories` and freeze every setting (SET, PRAGMA, LOAD then fail).
+
+    DuckDB checks each path it opens against allowed_directories, so views over the lake keep working,
+    while read_csv('/etc/passwd'), glob('/etc/*'), COPY ... TO, ATTACH and INSTALL are refused.
+    """
+    con.execute("SET allowed_directories = ?", [[folder.rstrip("/") + "/" for folder in directories]])
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+
+
+def check_read_only(con: duckdb.DuckDBPyConnection, text: str) -> None:
+    """Refuse anything but exactly one read-only statement, as DuckDB itself parses the text it will run."""
+    try:
+        statements = con.extract_statements(text)
+    except duckdb.Error as exc:
+        reason = _strip_prefix(_first_part(str(exc)))
+        raise QueryError(
+            f"SQL {reason}" if reason.startswith("syntax error") else f"SQL syntax error: {reason}"
+        ) from None
+    if len(statements) != 1:
+        raise QueryError(f"expected one SQL statement, got {len(statements)}; {READ_ONLY} can run here")
+    statement = statements[0]
+    if statement.type != duckdb.StatementType.SELECT:
+        kind = first_word(statement.query) or statement.type.name
+        raise QueryError(f"only read-only queries ({READ_ONLY}) can run here, not {kind}")
+
+
 class DuckDBEngine:
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.directories = lake_directories(store)
         self.con = duckdb.connect()
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute(URL_MACROS)
+        lock_down(self.con, self.directories)
         self.tables = clean_tables(store)
         self._views: set[str] = set()
 
@@ -51,18 +110,57 @@ class DuckDBEngine:
         if dialect == "athena":
             self.ensure_views(referenced_tables(sql))
             text = athena_to_duckdb(sql, self.schema())
-        else:
+            check_read_only(self.con, text)  # what runs is checked too, whatever the translation made of it
+        elif dialect == "duckdb":
+            check_read_only(self.con, sql)
             self.ensure_views(None)
             text = sql
+        else:
+            raise QueryError(f"unknown dialect {dialect!r}: use athena or duckdb")
         try:
             cursor = self.con.execute(text)
             rows = cursor.fetchall()
         except duckdb.Error as exc:
-            message = str(exc).strip().splitlines()
-            raise QueryError(" ".join(line.strip() for line in message if line.strip())[:500]) from None
+            raise self._error(exc, sql) from None
         description = cursor.description or []
         stats = {"engine": "duckdb", "seconds": round(time.monotonic() - started, 3)}
         return QueryResult([d[0] for d in description], [str(d[1]) for d in description], rows, stats)
+
+    def all_tables(self) -> list[str]:
+        """The names a query can read: the clean tables, then the zone views."""
+        return [*self.tables, *ZONE_VIEWS]
+
+    def _error(self, exc: duckdb.Error, sql: str) -> QueryError:
+        """DuckDB's error as one line that says what to do; saved queries name the --param that fixes it."""
+        text = _first_part(str(exc))
+        saved = getattr(sql, "saved_query", None)
+        identifiers: dict[str, str] = getattr(sql, "identifiers", {})
+        by_value = {value: name for name, value in identifiers.items()}
+        tables = ", ".join(self.all_tables())
+        if missing := re.search(r"Table with name (.+?) does not exist!", text):
+            name = missing.group(1).strip('"')
+            if saved and name in by_value:
+                return QueryError(
+                    f'{saved}: no table "{name}"; pass --param {by_value[name]}=<table> (tables: {tables})'
+                )
+            close = difflib.get_close_matches(name, self.all_tables(), n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            return QueryError(f'no table "{name}"{hint}; tables: {tables}; see loglake tables')
+        column = re.search(r'Referenced column "?(.+?)"? not found', text)
+        if saved and column and column.group(1) in by_value:
+            name = column.group(1)
+            where = f" in {identifiers['table']}" if "table" in identifiers else ""
+            return QueryError(
+                f'{saved}: no column "{name}"{where}; pass --param {by_value[name]}=<column> '
+                "(see loglake tables for the columns)"
+            )
+        if column:
+            return QueryError(f"{_strip_prefix(text)[:_MAX_MESSAGE]}; see loglake tables for the columns")
+        if isinstance(exc, duckdb.PermissionException):
+            path = re.search(r'Cannot access (?:file|directory) "(.*?)"', text)
+            what = f"cannot read {path.group(1)}" if path else _strip_prefix(text)
+            return QueryError(f"{what}: queries read only the lake {self.store.uri}, through its tables ({tables})")
+        return QueryError(text[:_MAX_MESSAGE])
 
     def schema(self) -> dict[str, dict[str, str]]:
         """The column types of the views made so far, so the translation can type expressions as Athena does."""
@@ -82,3 +180,15 @@ class DuckDBEngine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _first_part(message: str) -> str:
+    """DuckDB's message on one line, without its `LINE 1:` caret block or its list of candidate functions."""
+    head = re.split(r"\n\s*LINE \d+:", message, maxsplit=1)[0]
+    head = head.split("Candidate functions:", 1)[0]
+    return " ".join(head.split())
+
+
+def _strip_prefix(message: str) -> str:
+    """'Parser Error: syntax error at ...' -> 'syntax error at ...'."""
+    return re.sub(r"^[A-Za-z ]+ Error: ", "", message)

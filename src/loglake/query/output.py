@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import orjson
 
 from loglake.errors import QueryError
@@ -100,25 +101,72 @@ def write_result(result: QueryResult, path: Path) -> None:
     elif suffix == ".json":
         path.write_text(to_json(result))
     elif suffix == ".parquet":
-        import duckdb
-
-        con = duckdb.connect()
-        con.execute("SET TimeZone = 'UTC'")
-        types = [_duckdb_type(t) for t in result.types]
-        columns = ", ".join(f'"{name}" {type_}' for name, type_ in zip(result.columns, types, strict=True))
-        con.execute(f"CREATE TABLE result ({columns})")
-        if result.rows:
-            marks = ", ".join("?" for _ in result.columns)
-            con.executemany(f"INSERT INTO result VALUES ({marks})", [list(r) for r in result.rows])
-        con.execute(f"COPY result TO '{str(path).replace(chr(39), chr(39) * 2)}' (FORMAT parquet, COMPRESSION zstd)")
-        con.close()
+        _write_parquet(result, path)
     else:
         raise QueryError(f"--out {path}: use a .parquet, .csv or .json file")
 
 
-def _duckdb_type(type_: str) -> str:
-    """Result types are DuckDB's (embedded) or Athena's; both map to a DuckDB column type."""
-    athena = {"varchar": "VARCHAR", "bigint": "BIGINT", "integer": "INTEGER", "double": "DOUBLE",
-              "boolean": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMP", "real": "FLOAT"}  # fmt: skip
+def _write_parquet(result: QueryResult, path: Path) -> None:
+    """Write Parquet with DuckDB, never putting a column name into SQL text.
+
+    Column names are whatever a query's aliases say (`x") TO '/tmp/pwn' --` included), so the rows go
+    into a table of generated names c0, c1, ... by position, and the names arrive as a parameter: a
+    struct of NULLs with those field names. coalesce() of the typed unnamed row and that struct takes
+    the row's types and the struct's names, and unnest() makes them the columns. The connection may
+    write only the output file, and its settings are locked.
+    """
+    folded: dict[str, str] = {}
+    for name in result.columns:
+        if not name:
+            raise QueryError(f"--out {path}: a column has no name; give it one with AS")
+        if name.lower() in folded:
+            raise QueryError(
+                f"--out {path}: two columns are named {folded[name.lower()]!r} and {name!r} (DuckDB's names "
+                "ignore case); give them different aliases with AS"
+            )
+        folded[name.lower()] = name
+    target = path.resolve()
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        # DuckDB writes tmp_<name> first when the file exists, then renames it over the file.
+        con.execute("SET allowed_paths = ?", [[str(target), str(target.with_name("tmp_" + target.name))]])
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+        columns = [f"c{i}" for i in range(len(result.columns))]
+        types = [_duckdb_type(con, t) for t in result.types]
+        con.execute(f"CREATE TABLE result ({', '.join(f'{c} {t}' for c, t in zip(columns, types, strict=True))})")
+        if result.rows:
+            marks = ", ".join("?" for _ in columns)
+            con.executemany(f"INSERT INTO result VALUES ({marks})", [list(r) for r in result.rows])
+        con.execute(
+            f"COPY (SELECT unnest(coalesce(row({', '.join(columns)}), $names)) FROM result) "
+            "TO $path (FORMAT parquet, COMPRESSION zstd)",
+            {"names": dict.fromkeys(result.columns), "path": str(target)},
+        )
+    except duckdb.Error as exc:
+        raise QueryError(f"--out {path}: cannot write Parquet: {' '.join(str(exc).split())[:300]}") from None
+    finally:
+        con.close()
+
+
+_ATHENA_TYPES = {"varchar": "VARCHAR", "bigint": "BIGINT", "integer": "INTEGER", "double": "DOUBLE",
+                 "boolean": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMP", "real": "FLOAT"}  # fmt: skip
+
+
+def _duckdb_type(con: duckdb.DuckDBPyConnection, type_: str) -> str:
+    """A DuckDB column type for a result type (DuckDB's, embedded; Athena's): VARCHAR when it is neither.
+
+    The text that reaches CREATE TABLE is DuckDB's own rendering of a type its type parser accepted,
+    so a type string can only ever be a type.
+    """
     base = type_.split("(")[0].strip()
-    return athena.get(base.lower(), type_ if base.isupper() else "VARCHAR")
+    if base.lower() in _ATHENA_TYPES:
+        return _ATHENA_TYPES[base.lower()]
+    if not base.isupper():
+        return "VARCHAR"
+    try:
+        parsed = str(con.sqltype(type_))
+    except duckdb.Error:  # a type DuckDB cannot parse is saved as text
+        return "VARCHAR"
+    return "INTEGER" if parsed == '"NULL"' else parsed  # an all-NULL column, as CREATE TABLE AS makes it

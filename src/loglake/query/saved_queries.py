@@ -16,6 +16,8 @@ from loglake.errors import QueryError
 from loglake.sql_quoting import sql_string
 
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,127}")
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
+"""ASCII digits only (str.isdigit also takes '١٢' and '²'); 18 digits fit a BIGINT. Counts are never negative."""
 
 
 @dataclass(frozen=True)
@@ -31,8 +33,10 @@ class Param:
                 raise QueryError(f"--param {name}: {value!r} is not a plain column or table name")
             return f'"{value}"'
         if self.kind == "integer":
-            if not value.isdigit():
-                raise QueryError(f"--param {name}: {value!r} is not a whole number")
+            if not _WHOLE_NUMBER.fullmatch(value):
+                raise QueryError(
+                    f"--param {name}: {value!r} is not a whole number; use ASCII digits 0-9, e.g. --param {name}=20"
+                )
             return str(int(value))
         if self.kind == "date":
             try:
@@ -43,6 +47,24 @@ class Param:
         return sql_string(value)
 
 
+class SavedSql(str):
+    """A saved query's SQL text that remembers its name and identifier parameters.
+
+    It is still a str for every engine; the embedded engine reads the extra fields to turn "column
+    request_route not found" into the `--param route=<column>` that fixes it.
+    """
+
+    saved_query: str
+    identifiers: dict[str, str]
+    """parameter name -> the identifier it put in the text (defaults included)."""
+
+    def __new__(cls, text: str, saved_query: str, identifiers: dict[str, str]) -> SavedSql:
+        made = super().__new__(cls, text)
+        made.saved_query = saved_query
+        made.identifiers = identifiers
+        return made
+
+
 @dataclass(frozen=True)
 class SavedQuery:
     name: str
@@ -50,12 +72,14 @@ class SavedQuery:
     sql: str
     params: dict[str, Param] = field(default_factory=dict)
 
-    def render(self, values: dict[str, str]) -> str:
+    def render(self, values: dict[str, str]) -> SavedSql:
         unknown = set(values) - set(self.params)
         if unknown:
             raise QueryError(f"{self.name} has no parameter {sorted(unknown)[0]!r}; it takes {sorted(self.params)}")
-        rendered = {name: p.render(name, values.get(name, p.default)) for name, p in self.params.items()}
-        return self.sql.format(**rendered)
+        chosen = {name: values.get(name, p.default) for name, p in self.params.items()}
+        rendered = {name: p.render(name, chosen[name]) for name, p in self.params.items()}
+        identifiers = {name: chosen[name] for name, p in self.params.items() if p.kind == "identifier"}
+        return SavedSql(self.sql.format(**rendered), self.name, identifiers)
 
 
 TABLE = Param("identifier", "logs", "the clean table")
@@ -167,7 +191,7 @@ ORDER BY 1""",
 }
 
 
-def saved_query(name: str, values: dict[str, str] | None = None) -> str:
+def saved_query(name: str, values: dict[str, str] | None = None) -> SavedSql:
     if name not in SAVED_QUERIES:
         raise QueryError(f"no saved query {name!r}; saved queries: {', '.join(sorted(SAVED_QUERIES))}")
     return SAVED_QUERIES[name].render(values or {})
