@@ -327,8 +327,8 @@ PARAMETERS: Json = {
         "Description": (
             "JSON list of redaction rules, as [etl] redact. A rule in hash mode needs the secret key: set "
             "RedactKeySecretArn or RedactKeyParameterName, or every ETL invocation fails (ConfigError) and its "
-            "event goes to the FailedInvocations queue. Rules whose tables leave out quarantine (or *) leave "
-            "quarantined lines unredacted, and QueryPolicy lets analysts read them."
+            "event goes to the FailedInvocations queue. QueryPolicy lets analysts read quarantine: a quarantined "
+            "line is redacted by the rules on the message of the table it was bound for, or on table quarantine."
         ),
     },
     "RedactKeySecretArn": {
