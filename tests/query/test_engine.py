@@ -13,7 +13,7 @@ def test_a_new_lake_has_an_empty_logs_table(lake: Lake) -> None:
     with DuckDBEngine(lake.store) as engine:
         result = engine.query("SELECT * FROM logs")
         assert result.rows == []
-        assert result.columns[:3] == ["timestamp", "level", "message"]
+        assert result.columns[:4] == ["timestamp", "time_source", "level", "message"]
         assert result.columns[-2:] == ["dt", "hour"]
         assert engine.query("SELECT count(*) FROM quarantine").rows == [(0,)]
         assert engine.query("SELECT count(*) FROM raw_events").rows == [(0,)]
