@@ -96,7 +96,7 @@ def set_key_source(source: Callable[[], str | None] | None) -> None:
 
 def hash_key() -> bytes:
     """The hash-mode key, checked: asked for only when an ETL run has a hash rule."""
-    key = _key_source()
+    key = (_key_source() or "").strip()  # a newline kept from a file is not part of the key
     if not key:
         raise ConfigError(f"redaction mode hash needs a secret key in {KEY_ENV}: {KEY_HELP}")
     data = key.encode()
