@@ -14,7 +14,8 @@ from loglake.lake.keys import CLEAN_PREFIX, QUARANTINE_PREFIX, RAW_PREFIX
 from loglake.lake.quarantine import QUARANTINE_COLUMNS
 from loglake.lake.raw_zone import MAX_RAW_LINE_BYTES, RAW_COLUMNS
 from loglake.lake.schema_registry import SchemaRegistry, TableSchema
-from loglake.lake.store import Store
+from loglake.lake.store import Store, glob_escape, glob_unescape
+from loglake.lake.unreadable import unreadable_objects
 from loglake.sql_quoting import quote_identifier, sql_string, sql_struct
 from loglake.transform.etl import ENVELOPE
 from loglake.transform.settings import OUTPUT_FORMATS
@@ -73,14 +74,26 @@ def quarantine_view_sql(store: Store) -> str:
 
 
 def raw_view_sql(store: Store) -> str:
-    """Raw records with the key of the object holding them, for forensics and the conservation check."""
+    """Raw records with the key of the object holding them, for forensics and the conservation check.
+
+    Objects set aside as unreadable (lake/unreadable.py) are left out, so that one truncated object does
+    not stop every read of the others; `verify` reports them by name.
+    """
     columns = dict(RAW_COLUMNS, raw_object="VARCHAR")
-    if _has(store, RAW_PREFIX, ".json.gz"):
+    keys = [key for key in store.list(RAW_PREFIX) if key.endswith(".json.gz")]
+    unreadable = unreadable_objects(store) if keys else {}
+    readable = [key for key in keys if key not in unreadable]
+    if readable:
         pattern = "**/*.json.gz"
-        raw_glob = store.glob(RAW_PREFIX + pattern)  # a local path (a mirror for remote stores)
-        raw_root = raw_glob[: -len(pattern)]  # ".../raw/": what precedes each object's key after raw/
+        raw_glob = store.glob(RAW_PREFIX + pattern)  # a local path (a mirror for remote stores), glob-escaped
+        raw_root = glob_unescape(raw_glob[: -len(pattern)])  # ".../raw/" as DuckDB spells each file's name
+        files = (
+            sql_string(raw_glob)
+            if not unreadable
+            else "[" + ", ".join(sql_string(glob_escape(raw_root + key[len(RAW_PREFIX) :])) for key in readable) + "]"
+        )
         source = (
-            f"read_json({sql_string(raw_glob)}, format = 'newline_delimited', "
+            f"read_json({files}, format = 'newline_delimited', "
             f"columns = {sql_struct(RAW_COLUMNS)}, filename = true, maximum_object_size = {MAX_RAW_LINE_BYTES}, "
             "hive_partitioning = false)"
         )

@@ -17,7 +17,7 @@ from loglake.lake.keys import STATE_PREFIX
 from loglake.lake.store import Store
 
 UNREADABLE_PREFIX = f"{STATE_PREFIX}unreadable/"
-FIX = "restore the object from a copy of its source, then run `loglake etl` (the raw zone is never changed for you)"
+FIX = "restore the object from a copy of its source, then run `loglake etl` (loglake never changes the raw zone)"
 """What to do about an unreadable raw object: said wherever one is reported."""
 
 

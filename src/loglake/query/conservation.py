@@ -2,30 +2,43 @@
 
 The check is one SQL query (Athena dialect, so the same text can run on Athena): it also catches an
 event written twice (rows > distinct ids) and an event that is not in its raw object.
+
+A raw object that cannot be read cannot be counted: it is reported `unreadable` with its reason, and the
+others are still checked. Objects the ETL set aside are known (lake/unreadable.py); when the query fails
+on one nobody has seen yet, the objects not committed at their current version are read one by one,
+the bad ones are set aside the same way, and the query runs again without them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import duckdb
+
 from loglake.catalog.duckdb_views import clean_tables
+from loglake.errors import QueryError
 from loglake.lake.manifests import processed_raw_objects
-from loglake.lake.store import Store
-from loglake.query.engine import QueryEngine
-from loglake.sql_quoting import quote_identifier
+from loglake.lake.raw_zone import MAX_RAW_LINE_BYTES, RAW_COLUMNS, list_raw_objects
+from loglake.lake.store import Store, glob_escape
+from loglake.lake.unreadable import Unreadable, set_aside, unreadable_objects
+from loglake.query.engine import DuckDBEngine, QueryEngine, QueryResult
+from loglake.sql_quoting import quote_identifier, sql_string, sql_struct
 
 RAW_OBJECT_ON_ATHENA = "regexp_extract(\"$path\", 'raw/source=.*$')"
 """Athena has no raw_object column on the raw table: the object's key is the tail of its $path."""
 
 
-def conservation_sql(tables: list[str], raw_object: str = "raw_object") -> str:
+def conservation_sql(tables: list[str], raw_object: str = "raw_object", unreadable: Collection[str] = ()) -> str:
+    """`unreadable` raw objects are left out of the raw side (the DuckDB view already leaves them out)."""
     clean = " UNION ALL ".join(
         f"SELECT raw_object, log_group, event_id, 'clean' AS zone FROM {quote_identifier(t)}" for t in tables
     )
+    skip = f" WHERE {raw_object} NOT IN ({', '.join(sql_string(k) for k in sorted(unreadable))})" if unreadable else ""
     return f"""
 WITH raw_ids AS (
-    SELECT DISTINCT {raw_object} AS raw_object, log_group, event_id FROM raw_events
+    SELECT DISTINCT {raw_object} AS raw_object, log_group, event_id FROM raw_events{skip}
 ), raw_counts AS (
     SELECT raw_object, count(*) AS raw_events FROM raw_ids GROUP BY raw_object
 ), outputs AS (
@@ -61,7 +74,9 @@ class ObjectCheck:
     clean_events: int
     quarantined_events: int
     status: str
-    """ok | pending (no committed ETL run) | mismatch | duplicates | orphan (outputs without a raw object)"""
+    """ok | pending (no committed ETL run) | mismatch | duplicates | orphan (outputs without a raw object)
+    | unreadable (the raw object cannot be read: `reason` says why; its events cannot be counted)"""
+    reason: str = ""
 
 
 @dataclass
@@ -87,14 +102,28 @@ def check_conservation(engine: QueryEngine, store: Store, *, on_athena: bool = F
     """Run the check on either engine; `store` gives the tables and which raw objects have committed ETL runs."""
     processed = processed_raw_objects(store)
     tables = clean_tables(store)
-    sql = conservation_sql(tables, RAW_OBJECT_ON_ATHENA if on_athena else "raw_object")
-    result = engine.query(sql)
+    unreadable = unreadable_objects(store)
+    raw_object = RAW_OBJECT_ON_ATHENA if on_athena else "raw_object"
+    try:
+        result = engine.query(conservation_sql(tables, raw_object, unreadable))
+    except QueryError:
+        found = find_unreadable(store, processed, set(unreadable))
+        if not found:
+            raise
+        unreadable.update(found)
+        result = _query_again(engine, store, conservation_sql(tables, raw_object, unreadable))
     report = ConservationReport()
-    for raw_object, raw, clean, quarantined, distinct, unknown in result.rows:
+    seen = set()
+    for raw_object_key, raw, clean, quarantined, distinct, unknown in result.rows:
         out = clean + quarantined
+        if raw_object_key in unreadable:
+            seen.add(raw_object_key)
+            record = unreadable[raw_object_key]
+            report.objects.append(ObjectCheck(raw_object_key, 0, clean, quarantined, "unreadable", record.reason))
+            continue
         if raw == 0:
             status = "orphan"
-        elif raw_object not in processed:
+        elif raw_object_key not in processed:
             status = "pending"  # no ETL commit yet; outputs of a crashed run are overwritten by the re-run
         elif out != distinct or unknown:
             status = "duplicates" if out != distinct else "mismatch"
@@ -102,5 +131,55 @@ def check_conservation(engine: QueryEngine, store: Store, *, on_athena: bool = F
             status = "mismatch"
         else:
             status = "ok"
-        report.objects.append(ObjectCheck(raw_object, raw, clean, quarantined, status))
+        report.objects.append(ObjectCheck(raw_object_key, raw, clean, quarantined, status))
+    for key in sorted(set(unreadable) - seen):
+        report.objects.append(ObjectCheck(key, 0, 0, 0, "unreadable", unreadable[key].reason))
+    report.objects.sort(key=lambda o: o.raw_object)
     return report
+
+
+def find_unreadable(
+    store: Store, processed: dict[str, str | None], known: Collection[str] = ()
+) -> dict[str, Unreadable]:
+    """Read raw objects one by one and set aside those that cannot be read.
+
+    Objects committed at their current version were read by the ETL and have not changed since, so they
+    are read only if none of the others is to blame.
+    """
+    keys = [key for key in list_raw_objects(store) if key not in known]
+    changed = [key for key in keys if key not in processed or processed[key] != store.version(key)]
+    for candidates in (changed, [key for key in keys if key not in changed]):
+        found = {}
+        for key in candidates:
+            reason = _read_error(store, key)
+            if reason is not None:
+                found[key] = set_aside(store, key, reason, "verify")
+        if found:
+            return found
+    return {}
+
+
+def _read_error(store: Store, key: str) -> str | None:
+    """Why `key` cannot be read as the raw view reads it (every column); None when it can."""
+    con = duckdb.connect(config={"threads": 1})
+    try:
+        with store.local_file(key) as path:
+            con.execute(
+                f"SELECT count(COLUMNS(*)) FROM read_json({sql_string(glob_escape(str(path)))}, "
+                f"format = 'newline_delimited', columns = {sql_struct(RAW_COLUMNS)}, "
+                f"maximum_object_size = {MAX_RAW_LINE_BYTES}, hive_partitioning = false)"
+            ).fetchall()
+    except duckdb.Error as exc:
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        return f"{key} is not a raw batch (gzip NDJSON of raw records): {lines[0] if lines else type(exc).__name__}"
+    finally:
+        con.close()
+    return None
+
+
+def _query_again(engine: QueryEngine, store: Store, sql: str) -> QueryResult:
+    """The embedded engine made its raw view before the objects were set aside: a new one leaves them out."""
+    if not isinstance(engine, DuckDBEngine):
+        return engine.query(sql)
+    with DuckDBEngine(store) as fresh:
+        return fresh.query(sql)
