@@ -75,7 +75,8 @@ def test_statements_that_are_not_queries_are_refused(
     assert refused(engine, text, dialect) == f"{ALLOWED} {kind}"
     assert sorted(p.name for p in outside.iterdir()) == ["o.parquet", "secret.csv"]
     assert not (Path(engine.store.uri) / "pwn.csv").exists()
-    assert engine.con.execute("SELECT current_setting('threads')").fetchall()[0][0] > 0
+    locked = "SELECT current_setting('enable_external_access'), current_setting('lock_configuration')"
+    assert engine.con.execute(locked).fetchall() == [(False, True)]
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
