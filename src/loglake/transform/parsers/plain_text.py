@@ -3,8 +3,10 @@
 Examples (message → timestamp, level):
     2026-11-26 14:03:07,412 ERROR [pool-2] c.e.Inventory - reserve failed → 2026-11-26 14:03:07.412, ERROR
     [2026-11-26T14:03:07+01:00] [warn] cache cold                         → 2026-11-26 13:03:07, WARN
-    Nov 26 14:03:07 web-1 sshd[811]: Accepted publickey                  → <year of record> 11-26 14:03:07, NULL
+    Start-Date: 2025-06-24  14:36:25                                      → 2025-06-24 14:36:25, NULL
     just some words with error in them                                   → record timestamp, NULL
+The layouts read are listed in transform/timestamps.py; a line whose time is not read takes the record's
+timestamp, and its `time_source` says so (`source`, or `ingestion` for files).
 """
 
 from __future__ import annotations
@@ -40,5 +42,11 @@ EXAMPLES = [
         {"timestamp": "2026-11-26 14:03:07.412", "level": "ERROR"},
     ),
     Example("[2026-11-26T14:03:07+01:00] [warn] cache cold", {"timestamp": "2026-11-26 13:03:07", "level": "WARN"}),
-    Example("just some words with error in them", {"level": None}),  # the time is the record's
+    Example("Start-Date: 2025-06-24  14:36:25", {"timestamp": "2025-06-24 14:36:25", "time_source": "parsed"}),
+    Example(
+        "update-alternatives 2025-06-24 14:36:53: run with --install /usr/bin/pager pager /bin/less 77",
+        {"timestamp": "2025-06-24 14:36:53", "time_source": "parsed"},
+    ),
+    # The time is the record's: CloudWatch's own in the tests, so `source` (a file's would be `ingestion`).
+    Example("just some words with error in them", {"level": None, "time_source": "source"}),
 ]

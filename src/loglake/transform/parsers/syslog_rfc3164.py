@@ -1,7 +1,8 @@
 """syslog_rfc3164: BSD syslog, `<PRI>Mmm dd hh:mm:ss HOST TAG[PID]: MSG`, into the `syslog` table.
 
 PRI and HOST are optional (many relays drop them), as is the colon after the tag. The line carries no
-year: the event's year is the record's own. Names as in syslog_rfc5424; the tag is `appname`.
+year: the event's year is the record's own, or the year before when the record's would put the event more
+than a day after the record (timestamps.py, docs/etl.md). Names as in syslog_rfc5424; the tag is `appname`.
 """
 
 from __future__ import annotations
