@@ -50,6 +50,9 @@ output_format = "parquet"
 # Nested objects are flattened to this depth; deeper values stay JSON text.
 max_depth = 5
 separator = "_"
+# Columns a table may get from JSON keys; keys past it stay, exact, in the JSON column `extra`.
+# The Lambda reads LOGLAKE_ETL_MAX_COLUMNS.
+max_columns = 500
 # Formats are detected per event; a route forces one for matching log groups (globs), and/or sends
 # them to a table of their own. Formats: see docs/formats.md.
 # routes = [
@@ -86,7 +89,7 @@ DEFAULT_LAKE = "./lake"
 _ALLOWED: dict[str, set[str]] = {
     "": {"lake", "raw", "etl", "ingest", "athena"},
     "athena": {"workgroup", "database", "output_location"},
-    "etl": {"output_format", "max_depth", "separator", "routes", "redact"},
+    "etl": {"output_format", "max_depth", "separator", "routes", "redact", "max_columns"},
     "ingest": {"log_group", "multiline_start"},
 }
 

@@ -12,6 +12,8 @@ from loglake.transform.redaction import RedactRule
 
 OUTPUT_FORMATS = {"parquet": ".parquet", "jsonl": ".json.gz"}
 TABLE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+MAX_COLUMNS_LIMIT = 20_000
+"""Above this a table is too wide to be useful (and each row's fields are looked up once per column)."""
 
 
 @dataclass(frozen=True)
@@ -53,12 +55,17 @@ class EtlSettings:
     routes: tuple[Route, ...] = field(default_factory=tuple)
     redact: tuple[RedactRule, ...] = field(default_factory=tuple)
     """Opt-in redaction rules (see transform/redaction.py), applied before rows reach the clean zone."""
+    max_columns: int = 500
+    """Columns a table may get from keys found in JSON; keys past it go, exact, to the table's `extra` column
+    (a JSON object), so one event with thousands of keys cannot make a table of thousands of columns."""
 
     def __post_init__(self) -> None:
         if self.output_format not in OUTPUT_FORMATS:
             raise ConfigError(f"output format must be one of {sorted(OUTPUT_FORMATS)}, not {self.output_format!r}")
         if not 1 <= self.max_depth <= 32:
             raise ConfigError(f"max_depth must be between 1 and 32, not {self.max_depth}")
+        if not 1 <= self.max_columns <= MAX_COLUMNS_LIMIT:
+            raise ConfigError(f"max_columns must be between 1 and {MAX_COLUMNS_LIMIT:,}, not {self.max_columns}")
         if not re.fullmatch(r"[a-z0-9_]{1,4}", self.separator):
             raise ConfigError(f"separator must be 1-4 of [a-z0-9_], not {self.separator!r}")
         if not TABLE_NAME.fullmatch(self.table):
