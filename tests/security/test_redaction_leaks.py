@@ -194,3 +194,15 @@ def test_numeric_columns_a_rule_covers_are_text_and_keep_every_other_value(lake:
         (e, f"arn:aws:iam::123456789012:user/{e}", f"arn:aws:s3:::bucket/{e}", "123456789012", "192.0.2.1")
     ]
     assert quarantined == [(f'{{"cut": "{e} {c}', None, "invalid_json")]
+
+
+def test_keys_past_the_column_cap_are_covered_too(lake: Lake, deliver: Deliver) -> None:
+    """Keys beyond max_columns go to the `extra` JSON column, which is parsed from the message like any other."""
+    wide = {f"key_{i:02}": EMAIL if i % 2 else int(CARD) for i in range(12)}
+    settings = EtlSettings(max_columns=2, redact=(README_RULE,))  # type: ignore[arg-type]
+    results = deliver([json.dumps(wide), json.dumps({**wide, "nested": {"deep": [EMAIL, CARD]}})], settings=settings)
+    assert [(r.manifest.clean_rows, r.manifest.quarantined_rows) for r in results] == [(2, 0)]
+    report = leaks(Path(lake.store.uri), WRITTEN)
+    assert len(report) == 3  # 1 clean object, 1 schema, 1 manifest
+    assert {key: found for key, found in report.items() if found} == {}
+    assert list(leaks(Path(lake.store.uri), ("raw",)).values()) == [{"gzip"}]
