@@ -34,7 +34,7 @@ SETTINGS = EtlSettings(routes=({"log_group": "/aws/vpc/*", "format": "vpc_flow_l
 
 def _range(ddl: str) -> str:
     [value] = re.findall(r"'projection\.dt\.range' = '([^']*)'", ddl)
-    return value
+    return str(value)
 
 
 def _glue_range(table: str) -> str:
