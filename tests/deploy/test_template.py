@@ -231,3 +231,15 @@ def test_the_redaction_key_reaches_the_etl_from_secrets_manager_or_ssm() -> None
 def test_redaction_key_names_are_checked_by_cloudformation(parameter: str, good: list[str], bad: list[str]) -> None:
     pattern = re.compile(build_template()["Parameters"][parameter]["AllowedPattern"])
     assert [bool(pattern.fullmatch(v)) for v in good + bad] == [True] * len(good) + [False] * len(bad)
+
+
+def test_loglake_template_prints_the_template_byte_for_byte() -> None:
+    """The printed template is what deploy sends: no console markup or emoji codes (`:secret:` in the
+    secret ARN pattern once became a pictogram)."""
+    from typer.testing import CliRunner
+
+    from loglake.cli.app import app
+
+    result = CliRunner().invoke(app, ["template", "--subscribe", "/aws/lambda/orders"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == build_template(["/aws/lambda/orders"])

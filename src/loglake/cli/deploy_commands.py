@@ -54,7 +54,7 @@ def package(
 
 def template(subscribe: SubscribeOption = None) -> None:
     """Print the CloudFormation template (JSON) that `loglake deploy` deploys."""
-    out.print(json.dumps(build_template(subscribe or []), indent=2), markup=False)
+    out.print(json.dumps(build_template(subscribe or []), indent=2), markup=False, emoji=False)
 
 
 def _show_changes(changes: list[Change]) -> None:
