@@ -208,10 +208,14 @@ def _replacements(text: str, kind: str, mode: str) -> str:
 
 
 def _apply(wanted: Mapping[str, str], expression: str) -> str:
+    """Most values match no kind: one scan for any of them (no extraction) lets those skip the rest."""
     if not wanted:
         return expression
-    pairs = [_replacements(expression, kind, wanted[kind]) for kind in KINDS if kind in wanted]
-    return f"list_reduce(list_concat({', '.join(pairs)}), lambda acc, p: replace(acc, p[1], p[2]), {expression})"
+    kinds = [kind for kind in KINDS if kind in wanted]
+    pairs = [_replacements(expression, kind, wanted[kind]) for kind in kinds]
+    any_kind = "|".join(f"(?:{PATTERNS[kind]})" for kind in kinds)
+    replaced = f"list_reduce(list_concat({', '.join(pairs)}), lambda acc, p: replace(acc, p[1], p[2]), {expression})"
+    return f"CASE WHEN regexp_matches({expression}, {sql_string(any_kind)}) THEN {replaced} ELSE {expression} END"
 
 
 def wrap(rules: tuple[RedactRule, ...], table: str, column: str, expression: str, *, derived: bool = False) -> str:
