@@ -133,6 +133,10 @@ def _etl_pending(config: Config, opened: Lake, workers: int | None, *, force: bo
     if not keys:
         out.print("etl: nothing to do, every raw object has been processed")
         return
+    if any(rule.mode == "hash" for rule in config.etl.redact):
+        from loglake.transform.redaction import hash_key
+
+        hash_key()  # a missing or short key is one error for the run, not one per raw object
     started = time.perf_counter()
     run = etl_objects(opened, keys, config.etl, err, workers=workers, force=force)
     out.print(f"{_summarise_etl(run.results)} in {time.perf_counter() - started:.2f} s")
