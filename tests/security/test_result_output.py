@@ -120,3 +120,13 @@ def test_the_command_line_saves_a_crafted_alias(
     )
     assert code == 0
     assert read_back(out) == ([("x\") TO '/tmp/pwn' --", "VARCHAR")], [("/a",)])
+
+
+def test_many_rows_go_in_through_the_appender(tmp_path: Path) -> None:
+    rows = [(f"svc{i % 7}", i) for i in range(20_000)]
+    write_result(QueryResult(["service", "n"], ["VARCHAR", "BIGINT"], rows), tmp_path / "res.parquet")
+    con = duckdb.connect()
+    summary = con.execute(
+        "SELECT count(*), sum(n), count(DISTINCT service) FROM read_parquet(?)", [str(tmp_path / "res.parquet")]
+    ).fetchall()
+    assert summary == [(20_000, 199_990_000, 7)]
