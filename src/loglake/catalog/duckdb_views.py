@@ -25,6 +25,8 @@ _PARTITION_TYPES = {"dt": "DATE", "hour": "INTEGER"}
 HIVE_OPTIONS = (
     "hive_partitioning = true, hive_types = {" + ", ".join(f"'{k}': {v}" for k, v in _PARTITION_TYPES.items()) + "}"
 )
+GZIP = "compression = 'gzip'"
+"""Said, not guessed: DuckDB guesses from the name, and a '?' in a folder's name (a lake in `g?/`) hides it."""
 
 
 def _has(store: Store, prefix: str, suffix: str) -> bool:
@@ -45,7 +47,7 @@ def clean_view_sql(con: Any, store: Store, table: str, schema: TableSchema | Non
         parts.append(_select(typed, present, source))
     if OUTPUT_FORMATS["jsonl"] in suffixes:
         source = (
-            f"read_json({sql_string(store.glob(prefix + '*/*/*.json.gz'))}, format = 'newline_delimited', "
+            f"read_json({sql_string(store.glob(prefix + '*/*/*.json.gz'))}, format = 'newline_delimited', {GZIP}, "
             f"columns = {sql_struct(columns)}, {HIVE_OPTIONS})"
         )
         parts.append(_select(typed, set(typed), source))
@@ -67,6 +69,7 @@ def quarantine_view_sql(store: Store) -> str:
     if _has(store, QUARANTINE_PREFIX, ".json.gz"):
         source = (
             f"read_json({sql_string(store.glob(QUARANTINE_PREFIX + '*/*.json.gz'))}, format = 'newline_delimited', "
+            f"{GZIP}, "
             f"columns = {sql_struct(QUARANTINE_COLUMNS)}, hive_partitioning = true, hive_types = {{'dt': DATE}})"
         )
         return f"CREATE OR REPLACE VIEW quarantine AS SELECT * FROM {source}"
@@ -93,7 +96,7 @@ def raw_view_sql(store: Store) -> str:
             else "[" + ", ".join(sql_string(glob_escape(raw_root + key[len(RAW_PREFIX) :])) for key in readable) + "]"
         )
         source = (
-            f"read_json({files}, format = 'newline_delimited', "
+            f"read_json({files}, format = 'newline_delimited', {GZIP}, "
             f"columns = {sql_struct(RAW_COLUMNS)}, filename = true, maximum_object_size = {MAX_RAW_LINE_BYTES}, "
             "hive_partitioning = false)"
         )

@@ -166,7 +166,7 @@ def _read_error(store: Store, key: str) -> str | None:
         with store.local_file(key) as path:
             con.execute(
                 f"SELECT count(COLUMNS(*)) FROM read_json({sql_string(glob_escape(str(path)))}, "
-                f"format = 'newline_delimited', columns = {sql_struct(RAW_COLUMNS)}, "
+                f"format = 'newline_delimited', compression = 'gzip', columns = {sql_struct(RAW_COLUMNS)}, "
                 f"maximum_object_size = {MAX_RAW_LINE_BYTES}, hive_partitioning = false)"
             ).fetchall()
     except duckdb.Error as exc:

@@ -1,0 +1,58 @@
+"""A lake folder whose name has glob characters reads its own files, not a sibling's (issue 11, item 9).
+
+DuckDB globs every path it reads, so `<root>/clean/logs/*/*/*.parquet` under a root named `g[x]` would
+match `gx/clean/...`: the store escapes the root (`g[[]x]`).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import orjson
+import pytest
+
+from conftest import CliRun
+from loglake.lake.local_store import LocalStore
+from loglake.lake.open import Lake
+from loglake.lake.store import glob_escape, glob_unescape
+
+
+@pytest.mark.parametrize(("name", "sibling"), [("g[x]", "gx"), ("g*", "gz"), ("g?", "gq")])
+def test_a_lake_named_like_a_glob_reads_only_itself(run_cli: CliRun, tmp_path: Path, name: str, sibling: str) -> None:
+    (tmp_path / "mine.log").write_bytes(b'mine 1\nmine 2\n{"mine": broken\n')
+    (tmp_path / "other.log").write_bytes(b'other 1\nother 2\nother 3\n{"other": broken\n')
+    assert run_cli("ingest", "other.log", "--lake", sibling, cwd=tmp_path)[0] == 0
+    assert run_cli("ingest", "mine.log", "--lake", name, cwd=tmp_path)[0] == 0
+
+    sql = (
+        "SELECT (SELECT count(*) FROM logs), (SELECT count(*) FROM quarantine), (SELECT count(*) FROM raw_events), "
+        "(SELECT min(message) FROM logs)"
+    )
+    code, out, _err = run_cli("query", "--lake", name, "-f", "json", sql)
+    assert (code, list(orjson.loads(out)[0].values())) == (0, [2, 1, 3, "mine 1"])
+    code, out, _err = run_cli("verify", "--lake", name, "-f", "json")
+    report = orjson.loads(out)
+    assert (code, report["raw_events"], report["clean_events"], report["quarantined_events"]) == (0, 3, 2, 1)
+    assert len(report["objects"]) == 1
+
+
+def test_the_s3_mirror_under_a_glob_like_folder_reads_only_itself(
+    s3_lake: Lake, run_cli: CliRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "c[a]"))
+    (tmp_path / "app.log").write_bytes(b"one\ntwo\n")
+    lake = "s3://loglake-test/lake"
+    assert run_cli("ingest", "app.log", "--lake", lake, cwd=tmp_path)[0] == 0
+    count = "SELECT count(*) AS n FROM logs"
+    assert run_cli("query", "--lake", lake, "-f", "csv", count)[1] == "n\n2\n"
+    shutil.copytree(tmp_path / "c[a]", tmp_path / "ca")  # a sibling the unescaped glob would match too
+    assert run_cli("query", "--lake", lake, "-f", "csv", count)[1] == "n\n2\n"
+
+
+def test_glob_escape_is_undone_exactly(tmp_path: Path) -> None:
+    for path in ["/data/g[x]/lake", "/a*b?c/[[]", "/plain/path", "/x]y/[*]"]:
+        assert glob_unescape(glob_escape(path)) == path
+    assert glob_escape("/d/g[x]*?") == "/d/g[[]x][*][?]"
+    root = tmp_path / "g[x]"
+    assert LocalStore(root).glob("raw/**/*.json.gz") == f"{str(tmp_path).replace('[', '[[]')}/g[[]x]/raw/**/*.json.gz"
