@@ -103,6 +103,12 @@ def test_a_carriage_return_inside_a_message_is_kept_verbatim() -> None:
     assert [r["event_id"][-12:] for r in records] == ["000000000000", "000000000052"]
 
 
+def test_a_line_stamped_with_an_impossible_date_is_kept_for_the_etl_to_quarantine() -> None:
+    data = gzip.compress(b"2026-11-26T10:00:00.000Z ok\n2026-13-45T10:00:00.000Z month 13\n")
+    records = parse_export_object(data, "x.gz", "g", "s")
+    assert [(r["timestamp"], r["message"]) for r in records] == [(1795687200000, "ok"), (-1, "month 13")]
+
+
 def _put_export(s3: Any, key: str, body: bytes) -> None:
     s3.put_object(Bucket="exports", Key=key, Body=gzip.compress(body))
 

@@ -143,12 +143,11 @@ def iter_export_events(
                 else:
                     if record is not None:
                         yield _finish(record, parts)
-                    moment = datetime.fromisoformat(match[1].decode().replace("Z", "+00:00"))
                     record = {
                         "log_group": log_group,
                         "log_stream": log_stream,
                         "event_id": f"{base}-{start:012d}",
-                        "timestamp": int(moment.timestamp() * 1000),
+                        "timestamp": _timestamp_ms(match[1]),
                         "ingestion_time": None,
                         "message": "",
                         "source": SOURCE,
@@ -186,6 +185,15 @@ def _lines(reader: gzip.GzipFile, limits: ImportLimits) -> Iterator[bytes]:
             raise EventTooLarge(limits.event_bytes, "one event")
     if carried_size:
         yield b"".join(carried)
+
+
+def _timestamp_ms(stamp: bytes) -> int:
+    """-1 for a stamp shaped like a time that is not one (month 13): out of range on purpose, so the ETL
+    quarantines the event as invalid_timestamp instead of the import stopping at it."""
+    try:
+        return int(datetime.fromisoformat(stamp.decode().replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError:
+        return -1
 
 
 def _finish(record: RawRecord, parts: list[bytes]) -> RawRecord:
