@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -193,3 +194,24 @@ def test_the_command_line_refuses_in_one_line(run_cli: CliRun, lake: Lake, inges
         "through its tables (logs, quarantine, raw_events)\n"
     )
     assert sorted(p.name for p in outside.iterdir()) == ["o.parquet", "secret.csv"]
+
+
+def test_only_the_lake_and_a_private_spill_folder_are_open(
+    lake: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB always allows its temp_directory (./.tmp by default): the engine points it at a folder of its own."""
+    (tmp_path / ".tmp").mkdir()
+    (tmp_path / ".tmp" / "secret.csv").write_text("k,v\nsecret,42\n")
+    monkeypatch.chdir(tmp_path)
+    engine = DuckDBEngine(lake.store)
+    assert refused(engine, "SELECT * FROM read_csv('.tmp/secret.csv')", "duckdb") == (
+        f"cannot read .tmp/secret.csv: queries read only the lake {lake.store.uri}, "
+        "through its tables (logs, quarantine, raw_events)"
+    )
+    ((allowed, spill),) = engine.con.execute(
+        "SELECT current_setting('allowed_directories'), current_setting('temp_directory')"
+    ).fetchall()
+    assert spill.startswith(tempfile.gettempdir() + "/loglake-duckdb-")
+    assert sorted(allowed) == sorted([lake.store.uri + "/", spill + "/"])
+    engine.close()
+    assert not Path(spill).exists()

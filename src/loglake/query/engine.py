@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +96,9 @@ class DuckDBEngine:
         self.con = duckdb.connect()
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute(URL_MACROS)
+        # DuckDB always allows its spill folder, by default ./.tmp of wherever loglake runs: make it a private one.
+        self._spill = tempfile.TemporaryDirectory(prefix="loglake-duckdb-")
+        self.con.execute("SET temp_directory = ?", [self._spill.name])
         lock_down(self.con, self.directories)
         self.tables = clean_tables(store)
         self._views: set[str] = set()
@@ -174,6 +178,7 @@ class DuckDBEngine:
 
     def close(self) -> None:
         self.con.close()
+        self._spill.cleanup()
 
     def __enter__(self) -> DuckDBEngine:
         return self
