@@ -136,7 +136,7 @@ def test_objects_over_a_cap_are_quarantined_and_the_others_imported(
     assert report.refusal_message() == (
         "2 objects not imported, over a size cap (quarantined with reason too_large): "
         "s3://exports/out/t/b/000000.gz, s3://exports/out/t/c/000000.gz; "
-        f"if they are genuine, raise the cap and re-run: `{fix_b}` or `{fix_c}`"
+        f"if genuine, raise the cap and re-run: `{fix_b}` or `{fix_c}`"
     )
     with DuckDBEngine(lake.store) as engine:
         rows = engine.query(

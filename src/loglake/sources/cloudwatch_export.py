@@ -101,9 +101,10 @@ class ExportReport:
         names = ", ".join(r.object_url for r in self.refused[:5])
         more = f" and {len(self.refused) - 5} more" if len(self.refused) > 5 else ""
         fixes = " or ".join(dict.fromkeys(f"`{r.fix}`" for r in self.refused))
+        count = f"{len(self.refused)} object{'s' if len(self.refused) > 1 else ''}"
         return (
-            f"{len(self.refused)} objects not imported, over a size cap (quarantined with reason "
-            f"{Reason.TOO_LARGE}): {names}{more}; if they are genuine, raise the cap and re-run: {fixes}"
+            f"{count} not imported, over a size cap (quarantined with reason {Reason.TOO_LARGE}): {names}{more}; "
+            f"if genuine, raise the cap and re-run: {fixes}"
         )
 
 
