@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import orjson
 
 from conftest import CliRun
@@ -96,3 +97,43 @@ def test_etl_force_killed_before_any_rename_then_run_again(run_cli: CliRun, tmp_
         assert_exactly_the_events(run_cli, lake)
     assert_exactly_the_events(run_cli, lake, query=True)
     assert crashes >= len([f for f in lake_files(lake) if f.startswith(("clean/", "quarantine/", "state/etl/"))])
+
+
+def test_copies_left_beside_their_targets_by_earlier_versions_are_removed(run_cli: CliRun, tmp_path: Path) -> None:
+    """Before .tmp/, a killed write left `.tmp-<random><name>` beside its target, which globs read as data."""
+    (tmp_path / "app.log").write_bytes(APP)
+    (tmp_path / "worker.log").write_bytes(WORKER)
+    lake = tmp_path / "lake"
+    assert run_cli("ingest", "app.log", "worker.log", "--lake", str(lake), cwd=tmp_path)[0] == 0
+    clean = next(p for p in lake.rglob("*.parquet"))
+    old, young = clean.with_name(".tmp-k2j4" + clean.name), clean.with_name(".tmp-x9q1" + clean.name)
+    shutil.copyfile(clean, old)
+    shutil.copyfile(clean, young)
+    os.utime(old, (0, 0))
+    (lake / TMP_DIR / ".legacy-swept").unlink()  # as in a lake written by an earlier version
+    [(rows,)] = duckdb.sql(f"SELECT count(*) FROM read_parquet('{clean}')").fetchall()
+    code, out, _err = run_cli("verify", "--lake", str(lake), "-f", "json")
+    assert (code, orjson.loads(out)["clean_events"]) == (1, 5 + 2 * rows)  # what users saw: copies counted
+
+    assert run_cli("etl", "--lake", str(lake))[0] == 0  # nothing to do, but the run starts with a sweep
+    assert not old.exists()
+    assert young.exists()  # it may be a write in progress by an earlier version: left until it is old
+    young.unlink()
+    assert_exactly_the_events(run_cli, lake, query=True)
+
+
+def test_a_live_write_is_never_swept(tmp_path: Path) -> None:
+    from loglake.lake.local_store import LocalStore
+
+    writer, other = LocalStore(tmp_path / "lake"), LocalStore(tmp_path / "lake")
+    seen: list[list[str]] = []
+
+    def write(out: object) -> None:
+        leftovers = sorted(p.name for p in (tmp_path / "lake" / TMP_DIR).iterdir() if not p.name.startswith("."))
+        seen.append([*other.sweep(), *leftovers])  # another run starts while this write is in progress
+
+    writer._atomic_write("state/doc.json", write)  # type: ignore[arg-type]
+    [(written,)] = [tuple(s) for s in seen]
+    assert written.startswith(f"{os.getpid()}-")  # the sweep removed nothing; the temp file was still there
+    assert (tmp_path / "lake" / "state" / "doc.json").exists()
+    assert [p.name for p in (tmp_path / "lake" / TMP_DIR).iterdir() if not p.name.startswith(".")] == []

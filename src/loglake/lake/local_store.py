@@ -85,9 +85,9 @@ class LocalStore:
 
     def _atomic_write(self, key: str, write: Callable[[BinaryIO], object]) -> None:
         target = self._path(key)
-        self.sweep()
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
+            self.sweep()
             tmp, fd = self._temp_file()
             try:
                 with os.fdopen(fd, "wb") as handle:
@@ -133,6 +133,8 @@ class LocalStore:
         except FileNotFoundError:
             return
         for path in paths:
+            if path.name.startswith("."):
+                continue  # the legacy sweep's marker
             try:
                 fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
             except OSError:
