@@ -21,7 +21,7 @@ from rich.markup import escape
 from loglake import __version__
 from loglake.cli import deploy_commands
 from loglake.config import Config, load_config
-from loglake.errors import ConfigError, LoglakeError
+from loglake.errors import ConfigError, ExportError, LoglakeError
 from loglake.lake.open import Lake, open_lake
 from loglake.lake.schema_registry import SchemaRegistry
 from loglake.pipeline import pending_raw_objects
@@ -293,6 +293,8 @@ def import_export_command(
     )
     if etl:
         _etl_pending(config, opened, workers)
+    if refused := report.refusal_message():  # after the others were imported and processed
+        raise ExportError(refused)
 
 
 @app.command()
@@ -441,6 +443,11 @@ def tables(lake: LakeOption = None) -> None:
         schema = registry.get(name)
         assert schema is not None
         out.print(f"[bold]{name}[/] ({len(schema.columns)} columns, formats: {', '.join(schema.formats)})")
+        if (cap := schema.column_cap) is not None:
+            out.print(
+                f"  max_columns ({cap.max_columns}) reached in version {cap.version} by {escape(cap.by)}: "
+                f"keys past it are in JSON column {cap.column}"
+            )
         for column in schema.columns:
             widened = " (widened)" if len(column.history) > 1 else ""
             out.print(f"  {column.name:<32} {column.type:<10} {escape(column.source)}{widened}")
