@@ -51,22 +51,32 @@ _ZONE_NAMES = (
 # level (`INFO `, `[warn] `); after a program name when a colon follows the time (`update-alternatives
 # 2025-06-24 14:36:53: ...`); CLF in brackets anywhere near the start; syslog's at the start, after <PRI>.
 # Any other word before a time is not enough: `Expires 2027-01-01 00:00:00` is not the event's time.
-_PREFIX = rf"(?:\[|[A-Za-z][\w.-]*:[ \t]+\[?|(?:{LEVEL_WORDS}|\[(?i:{LEVEL_WORDS})\])[ \t]+\[?)"
-TEXT_START_PATTERN = rf"^{_PREFIX}?((?:{_ISO})(?: (?:{_ZONE_NAMES})\b)?|{_CTIME}|{_TOMCAT})"
+# One pattern per first character (digit, `[`, letter), so a line pays for the forms it can start with.
+_TIME = rf"(?:{_ISO})(?: (?:{_ZONE_NAMES})\b)?|{_CTIME}|{_TOMCAT}"
+TEXT_DIGIT_PATTERN = rf"^((?:{_ISO})(?: (?:{_ZONE_NAMES})\b)?|{_TOMCAT})"
+TEXT_BRACKET_PATTERN = rf"^\[(?:(?i:{LEVEL_WORDS})\][ \t]+\[?)?({_TIME})"
+TEXT_WORD_PATTERN = rf"^(?:[A-Za-z][\w.-]*:[ \t]+\[?|(?:{LEVEL_WORDS})[ \t]+\[?)?({_TIME})"
 TEXT_PROGRAM_PATTERN = rf"^[A-Za-z][\w.-]* ({_ISO}):"
+_WORD_GUARD = r"^(?:[A-Za-z][\w.-]*:?[ \t]+\[?\d{4}[-/]|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z])"
+"""A match without groups (several times cheaper): most lines that start with a letter have no time there."""
 TEXT_CLF_PATTERN = rf"\[({_CLF})\]"
 TEXT_SYSLOG_PATTERN = rf"^(?:<\d{{1,3}}>)?({_SYSLOG})"
 
 MACROS = rf"""
 CREATE OR REPLACE TEMP MACRO ll_utc(t) AS (t AT TIME ZONE 'UTC');
-CREATE OR REPLACE TEMP MACRO ll_iso(s) AS (ll_utc(try_cast(regexp_replace(replace(
-    CASE WHEN substr(s, 5, 1) = '/' THEN replace(left(s, 10), '/', '-') || substr(s, 11) ELSE s END,
-    ',', '.'), ' ([+-]\d)', '\1') AS TIMESTAMPTZ)));
+CREATE OR REPLACE TEMP MACRO ll_iso_text(s) AS (replace(
+    CASE WHEN substr(s, 5, 1) = '/' THEN replace(left(s, 10), '/', '-') || substr(s, 11) ELSE s END, ',', '.'));
+CREATE OR REPLACE TEMP MACRO ll_iso(s) AS (ll_utc(try_cast(
+    CASE WHEN length(s) > 19 AND (contains(s, ' +') OR contains(s, ' -'))
+         THEN regexp_replace(ll_iso_text(s), ' ([+-]\d)', '\1') ELSE ll_iso_text(s) END AS TIMESTAMPTZ)));
+CREATE OR REPLACE TEMP MACRO ll_year_before(t, ref_ms) AS (
+    CASE WHEN t <= epoch_ms(ref_ms) + INTERVAL 1 DAY THEN t
+         WHEN month(t) = 2 AND day(t) = 29 THEN NULL
+         ELSE t - INTERVAL 1 YEAR END);
 CREATE OR REPLACE TEMP MACRO ll_yearless(s, ref_ms) AS (coalesce(
-    CASE WHEN try_strptime(s || ' ' || year(epoch_ms(ref_ms)), '%b %d %H:%M:%S %Y')
-              <= epoch_ms(ref_ms) + INTERVAL 1 DAY
-         THEN try_strptime(s || ' ' || year(epoch_ms(ref_ms)), '%b %d %H:%M:%S %Y') END,
-    try_strptime(s || ' ' || (year(epoch_ms(ref_ms)) - 1), '%b %d %H:%M:%S %Y')));
+    ll_year_before(try_strptime(s || ' ' || year(epoch_ms(ref_ms)), '%b %d %H:%M:%S %Y'), ref_ms),
+    CASE WHEN starts_with(s, 'Feb 29 ')
+         THEN try_strptime(s || ' ' || (year(epoch_ms(ref_ms)) - 1), '%b %d %H:%M:%S %Y') END));
 CREATE OR REPLACE TEMP MACRO ll_parse_time(s, ref_ms) AS (
     CASE
         WHEN s IS NULL THEN NULL
@@ -75,9 +85,9 @@ CREATE OR REPLACE TEMP MACRO ll_parse_time(s, ref_ms) AS (
         WHEN regexp_full_match(s, '\d{{13}}') THEN epoch_ms(s::BIGINT)
         WHEN regexp_full_match(s, '\d{{16}}') THEN make_timestamp(s::BIGINT)
         WHEN regexp_full_match(s, '{_CLF}') THEN ll_utc(try_strptime(s, '%d/%b/%Y:%H:%M:%S %z'))
-        WHEN regexp_full_match(s, '{_SYSLOG}') THEN ll_yearless(regexp_replace(s, ' +', ' ', 'g'), ref_ms)
+        WHEN regexp_full_match(s, '{_SYSLOG}') THEN ll_yearless(replace(s, '  ', ' '), ref_ms)
         WHEN regexp_full_match(s, '{_CTIME}') THEN try_strptime(
-            regexp_replace(s, ' +', ' ', 'g'), ['%a %b %d %H:%M:%S %Y', '%a %b %d %H:%M:%S.%f %Y'])
+            replace(s, '  ', ' '), ['%a %b %d %H:%M:%S %Y', '%a %b %d %H:%M:%S.%f %Y'])
         WHEN regexp_full_match(s, '{_TOMCAT}') THEN try_strptime(s, ['%d-%b-%Y %H:%M:%S', '%d-%b-%Y %H:%M:%S.%f'])
         ELSE NULL
     END
@@ -87,9 +97,16 @@ CREATE OR REPLACE TEMP MACRO ll_parse_time(s, ref_ms) AS (
 
 def text_time_expression(message: str) -> str:
     """SQL for the time string found in a plain-text line, or NULL."""
+    first = f"substr({message}, 1, 1)"
+    start = (
+        f"CASE WHEN {first} BETWEEN '0' AND '9' THEN regexp_extract({message}, '{TEXT_DIGIT_PATTERN}', 1) "
+        f"WHEN {first} = '[' THEN regexp_extract({message}, '{TEXT_BRACKET_PATTERN}', 1) "
+        f"WHEN lower({first}) BETWEEN 'a' AND 'z' AND regexp_matches({message}, '{_WORD_GUARD}') THEN coalesce("
+        f"nullif(regexp_extract({message}, '{TEXT_WORD_PATTERN}', 1), ''), "
+        f"regexp_extract({message}, '{TEXT_PROGRAM_PATTERN}', 1)) END"
+    )
     return (
-        f"coalesce(nullif(regexp_extract({message}, '{TEXT_START_PATTERN}', 1), ''), "
-        f"nullif(regexp_extract({message}, '{TEXT_PROGRAM_PATTERN}', 1), ''), "
+        f"coalesce(nullif({start}, ''), "
         f"nullif(regexp_extract(left({message}, 256), '{TEXT_CLF_PATTERN}', 1), ''), "
         f"nullif(regexp_extract({message}, '{TEXT_SYSLOG_PATTERN}', 1), ''))"
     )

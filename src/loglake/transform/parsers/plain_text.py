@@ -33,7 +33,12 @@ class PlainTextParser:
         return None
 
     def plan(self, con: Any, max_depth: int) -> ParsePlan:
-        return ParsePlan(time=text_time_expression("message"), level=text_level_expression("message"))
+        # Staged: ll_parse_time reads its argument several times, and the search is the costly part.
+        return ParsePlan(
+            time="__ll_text_time",
+            level=text_level_expression("message"),
+            staging={"__ll_text_time": text_time_expression("message")},
+        )
 
 
 EXAMPLES = [
