@@ -5,6 +5,11 @@ BIGINT, BIGINT+DOUBLE → DOUBLE, any other pair → VARCHAR); every change is k
 history with the raw object that caused it, so a column's type can be explained. Names for JSON
 fields are reserved here *before* data is written (compare-and-swap on the document), so two ETL
 runs in parallel can never give one name to two different fields.
+
+A table gets at most `max_columns` columns from keys found in the data (JSON). Past it, new keys get
+no column: their values go, exact, to one JSON column (`extra`), and the table records that the cap
+was reached (`column_cap`). Which keys fit is decided here, in sorted JSON Pointer order, so a retry
+decides the same. Every step is linear in the number of columns.
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ _MAX_CAS_ATTEMPTS = 20
 TYPES = ("BOOLEAN", "INTEGER", "BIGINT", "DOUBLE", "VARCHAR", "DATE", "TIMESTAMP")
 """Scalar column types; AWS formats also declare STRUCT(...) and LIST (`T[]`) columns."""
 _NUMBERS = ("INTEGER", "BIGINT", "DOUBLE")
+EXTRA_SOURCE = "extra:max_columns"
+"""The source of a table's `extra` column: the fields that got no column because the table had max_columns."""
+EXTRA_NAME = "extra"
 
 
 def is_column_type(type_: str) -> bool:
@@ -47,6 +55,19 @@ class Column:
 
 
 @dataclass
+class ColumnCap:
+    """The table reached `max_columns`: fields past it are in its `extra` column (source EXTRA_SOURCE)."""
+
+    max_columns: int
+    by: str
+    """The raw object whose fields first found the table full (at this max_columns)."""
+    version: int
+    """The registry version that recorded it."""
+    column: str = EXTRA_NAME
+    """The name of the `extra` column (`extra_2`, ... when a field of an older table holds `extra`)."""
+
+
+@dataclass
 class TableSchema:
     table: str
     columns: list[Column] = field(default_factory=list)
@@ -55,6 +76,8 @@ class TableSchema:
     earliest_dt: str | None = None
     """The oldest dt partition (YYYY-MM-DD) the table holds, where Athena's partition projection must start;
     None in a registry written before it was kept."""
+    column_cap: ColumnCap | None = None
+    """Set once the table reached max_columns, and kept: the table only grows."""
 
     def note_earliest_dt(self, dt: str) -> bool:
         """Move earliest_dt back to `dt` when that is older (it never moves forward); True when it changed."""
@@ -67,20 +90,50 @@ class TableSchema:
         return next((c for c in self.columns if c.name == name), None)
 
     def pointer_names(self) -> dict[str, str]:
-        return {c.source: c.name for c in self.columns if c.source.startswith("/")}
+        """Source → name for the fields of the message: JSON pointers, and EXTRA_SOURCE once the cap was hit."""
+        names = {c.source: c.name for c in self.columns if c.source.startswith("/")}
+        if self.column_cap is not None:
+            names[EXTRA_SOURCE] = self.column_cap.column
+        return names
+
+    def apply_cap(
+        self, declared: set[str], found: set[str], max_columns: int, cause: str
+    ) -> tuple[frozenset[str], bool]:
+        """The sources that get no column, and whether the schema changed. `declared` fields (a fixed format's
+        columns) always get one; new `found` fields (JSON keys) get one, in sorted order, while the table has
+        fewer than `max_columns` payload columns. The first refusal records `column_cap`, and `merge` then
+        adds the `extra` column after the others."""
+        known = self.pointer_names()
+        payload = sum(1 for c in self.columns if c.source.startswith("/"))
+        room = max_columns - payload - sum(1 for s in declared if s not in known)
+        new = sorted(s for s in found if s not in known and s not in declared)
+        refused = frozenset(new[max(room, 0) :])
+        if not refused or (self.column_cap is not None and self.column_cap.max_columns == max_columns):
+            return refused, False
+        if self.column_cap is not None:
+            name = self.column_cap.column
+        else:
+            used = {c.name for c in self.columns}
+            name, n = EXTRA_NAME, 2
+            while name in used:  # a JSON key of an older table may hold the name: extra_2, ...
+                name, n = f"{EXTRA_NAME}_{n}", n + 1
+        self.column_cap = ColumnCap(max_columns, cause, self.version + 1, name)
+        return refused, True
 
     def merge(self, incoming: list[tuple[str, str, str]], output_format: str, cause: str) -> bool:
         """Add or widen (name, type, source) columns; True when anything changed."""
         changed = False
+        by_name = {c.name: c for c in self.columns}  # one lookup per column: linear in the columns
         for name, type_, source in incoming:
             if not is_column_type(type_):
                 raise InvariantError(f"unknown column type {type_!r} for {self.table}.{name}")
-            current = self.column(name)
+            current = by_name.get(name)
             version = str(self.version + 1)  # the version this merge will be stored as
             if current is None:
-                self.columns.append(
-                    Column(name, type_, source, [{"type": type_, "by": cause, "change": "added", "version": version}])
+                by_name[name] = Column(
+                    name, type_, source, [{"type": type_, "by": cause, "change": "added", "version": version}]
                 )
+                self.columns.append(by_name[name])
                 changed = True
             elif current.source != source:
                 raise InvariantError(
@@ -97,13 +150,21 @@ class TableSchema:
                 )
                 current.type = wider
                 changed = True
+        cap = self.column_cap
+        if cap is not None and cap.column not in by_name:  # last: after the envelope of a new table
+            history = {"type": "VARCHAR", "by": cause, "change": "added", "version": str(self.version + 1)}
+            self.columns.append(Column(cap.column, "VARCHAR", EXTRA_SOURCE, [history]))
+            changed = True
         if output_format not in self.formats:
             self.formats.append(output_format)
             changed = True
         return changed
 
     def to_json(self) -> bytes:
-        return orjson.dumps(asdict(self), option=orjson.OPT_INDENT_2)
+        doc = asdict(self)
+        if doc["column_cap"] is None:  # documents of tables under the cap read as they always did
+            del doc["column_cap"]
+        return orjson.dumps(doc, option=orjson.OPT_INDENT_2)
 
     @classmethod
     def from_json(cls, data: bytes) -> TableSchema:
@@ -114,6 +175,7 @@ class TableSchema:
             formats=list(doc.get("formats", [])),
             version=int(doc.get("version", 0)),
             earliest_dt=doc.get("earliest_dt"),
+            column_cap=ColumnCap(**doc["column_cap"]) if doc.get("column_cap") else None,
         )
 
 

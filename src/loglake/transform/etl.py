@@ -27,11 +27,11 @@ from loglake.lake.keys import CLEAN_PREFIX, RawKey, clean_key, quarantine_key
 from loglake.lake.manifests import Manifest, read_manifest, write_manifest
 from loglake.lake.quarantine import QUARANTINE_COLUMNS, REASON_DETAIL, Reason
 from loglake.lake.raw_zone import MAX_RAW_LINE_BYTES, RAW_COLUMNS
-from loglake.lake.schema_registry import SchemaRegistry, TableSchema, widen
+from loglake.lake.schema_registry import EXTRA_NAME, SchemaRegistry, TableSchema, widen
 from loglake.lake.store import Store
 from loglake.sql_quoting import quote_identifier, sql_string, sql_struct
 from loglake.transform import levels, redaction, timestamps
-from loglake.transform.naming import assign_names
+from loglake.transform.naming import assign_names, refused_fields, within_cap
 from loglake.transform.parsers import PARSERS, FieldPlan, ParsePlan
 from loglake.transform.parsers.base import DEFAULT_TABLE
 from loglake.transform.redaction import RedactRule
@@ -55,7 +55,7 @@ ENVELOPE: dict[str, str] = {
 }
 OPTIONAL_ENVELOPE = {"message_b64": "VARCHAR"}
 PARTITIONS = ("dt", "hour")
-RESERVED_NAMES = frozenset(ENVELOPE) | frozenset(OPTIONAL_ENVELOPE) | frozenset(PARTITIONS)
+RESERVED_NAMES = frozenset(ENVELOPE) | frozenset(OPTIONAL_ENVELOPE) | frozenset(PARTITIONS) | {EXTRA_NAME}
 MISMATCH = "__format_mismatch"
 """The parser value of an event whose log group forces a format the event does not match."""
 
@@ -258,13 +258,16 @@ def _register(
 
     def change(schema: TableSchema) -> bool:
         taken = RESERVED_NAMES | {c.name for c in schema.columns}
-        names = assign_names(((f.source, f.path) for f in fields), schema.pointer_names(), taken, settings.separator)
+        refused, capped = refused_fields(schema, plans, settings.max_columns, cause)
+        named = ((f.source, f.path) for f in fields if f.source not in refused)
+        names = assign_names(named, schema.pointer_names(), taken, settings.separator)
         incoming = [(name, type_, f"envelope:{name}") for name, type_ in envelope.items()]
         incoming += [
             (names[f.source], redaction.stored_type(settings.redact, table, names[f.source], f.type), f.source)
             for f in fields
+            if f.source in names
         ]
-        return schema.merge(incoming, settings.output_format, cause)
+        return schema.merge(incoming, settings.output_format, cause) or capped
 
     return registry.update(table, change)
 
@@ -358,6 +361,7 @@ def _write_clean(
     object_id: str,
 ) -> list[str]:
     """Write one table's clean objects (engine → temp folder → store); return their keys."""
+    plans = within_cap(con, schema.table, plans, schema.pointer_names())  # fields past max_columns → extra
     clean_query = _clean_query(schema.table, plans, schema.pointer_names(), has_b64, raw_key, settings.redact)
     options = (
         "FORMAT parquet, COMPRESSION zstd" if settings.output_format == "parquet" else "FORMAT json, COMPRESSION gzip"

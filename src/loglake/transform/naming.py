@@ -5,6 +5,9 @@ Names are lowercase `[a-z0-9_]`, start with a letter, and are at most 128 charac
 already taken (by an envelope column, by another path in the schema registry, or by a path earlier
 in sorted order in the same batch), `_2`, `_3`, ... is appended. Once a path has a name in the
 registry it keeps it, so the mapping never changes under users' queries.
+
+Names are given only while the table has room (`max_columns`, see TableSchema.apply_cap): a JSON field
+past it gets no name, and its value is written to the table's `extra` column instead (`within_cap`).
 """
 
 from __future__ import annotations
@@ -12,6 +15,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
+from typing import Any
+
+from loglake.errors import InvariantError
+from loglake.lake.schema_registry import TableSchema
+from loglake.transform.parsers.base import ParsePlan
 
 _CAMEL_1 = re.compile(r"([a-z0-9])([A-Z])")
 _CAMEL_2 = re.compile(r"([A-Z]+)([A-Z][a-z])")
@@ -57,3 +65,25 @@ def assign_names(
         used.add(candidate)
         names[pointer] = candidate
     return names
+
+
+def refused_fields(
+    schema: TableSchema, plans: Mapping[str, ParsePlan], max_columns: int, cause: str
+) -> tuple[frozenset[str], bool]:
+    """The fields of a batch that get no column in `schema`'s table, and whether the schema changed: only
+    fields of plans that can put them in `extra` (JSON) are refused; a fixed format's fields never are."""
+    declared = {f.source for plan in plans.values() if plan.past_cap is None for f in plan.fields}
+    found = {f.source for plan in plans.values() if plan.past_cap is not None for f in plan.fields}
+    return schema.apply_cap(declared, found, max_columns, cause)
+
+
+def within_cap(con: Any, table: str, plans: Mapping[str, ParsePlan], names: Mapping[str, str]) -> dict[str, ParsePlan]:
+    """The plans to write `table` with: a plan with fields that have no name there (refused by the cap)
+    writes them to `extra` instead."""
+    capped: dict[str, ParsePlan] = {}
+    for format_, plan in plans.items():
+        refused = frozenset(f.source for f in plan.fields if f.source not in names)
+        if refused and plan.past_cap is None:
+            raise InvariantError(f"{table}: {format_} fields {sorted(refused)[:3]} have no column: registry bug")
+        capped[format_] = plan.past_cap(plan, con, table, refused) if refused and plan.past_cap else plan
+    return capped

@@ -8,6 +8,7 @@ Every parser lists examples in its module; the tests run them through the real E
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -37,6 +38,10 @@ class ParsePlan:
     fields: list[FieldPlan] = field(default_factory=list)
     staging: dict[str, str] = field(default_factory=dict)
     """Columns to materialise once (e.g. a single JSON parse into a list) for rows of this format."""
+    past_cap: Callable[[ParsePlan, Any, str, frozenset[str]], ParsePlan] | None = None
+    """Open-schema plans (JSON): (this plan, the connection, a table, the sources that got no column there
+    because the table reached max_columns) → the plan to write that table with, those fields' values in
+    one `extra` JSON field. Plans without it declare their fields, which always get columns."""
 
 
 @dataclass(frozen=True)

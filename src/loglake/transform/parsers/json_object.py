@@ -7,21 +7,49 @@ Examples (message → columns):
     {"tags":["a","b"]}                                           → tags='["a","b"]' (arrays stay JSON text)
     {"truncated": "oh no                                         → quarantine, reason invalid_json
 Fields below the depth limit are one JSON-text column; a type that differs between events of a batch
-makes the column VARCHAR, and so does an integer that does not fit BIGINT (the check is exact, not a guess).
+makes the column VARCHAR, and so does an integer that does not fit BIGINT (the check is exact, not a guess,
+and never rounds one to DOUBLE).
+
+Every step is linear in the keys and the rows: the structure is one aggregate, the integer check one pass
+over the (pointer, value) pairs of the few events that hold a long digit run, and fields past the table's
+max_columns reach `extra` through one pass over each event's own top-level pairs (never one lookup per
+field per event, which made a 2,000-key event take half a minute).
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from typing import Any
 
 from loglake.lake.quarantine import Reason
-from loglake.sql_quoting import sql_string
+from loglake.lake.schema_registry import EXTRA_NAME, EXTRA_SOURCE
+from loglake.sql_quoting import quote_identifier, sql_string
 from loglake.transform.levels import JSON_LEVEL_KEYS
 from loglake.transform.parsers.base import DEFAULT_TABLE, Example, FieldPlan, ParsePlan
-from loglake.transform.structure import leaves
+from loglake.transform.structure import Leaf, leaves
 from loglake.transform.timestamps import JSON_TIME_KEYS
 
-_TYPES = {"VARCHAR": "VARCHAR", "UBIGINT": "BIGINT", "BIGINT": "BIGINT", "DOUBLE": "DOUBLE", "BOOLEAN": "BOOLEAN"}
+_TYPES = {
+    "VARCHAR": "VARCHAR",
+    "UBIGINT": "BIGINT",
+    "BIGINT": "BIGINT",
+    "HUGEINT": "BIGINT",  # what the structure says of a key with negative and positive integers
+    "DOUBLE": "DOUBLE",
+    "BOOLEAN": "BOOLEAN",
+}
+_STAGED = "__ll_json"
+"""The staged list of a row's field values as text, one JSON pointer per position."""
+_POSITION = re.compile(re.escape(_STAGED) + r"\[(\d+)\]")
+_EXTRA = "__ll_extra"
+_MAYBE_BEYOND_BIGINT = r"(^|[^0-9])(9[0-9]{18}|[1-9][0-9]{19})"
+"""A digit run that can be an integer beyond BIGINT (|n| >= 2^63 has 19 digits and a leading 9, or more):
+events without one cannot hold such an integer, so only the others are looked at value by value."""
+
+
+def _segment(key: str) -> str:
+    """SQL: a key as one RFC 6901 pointer segment, as Leaf.pointer writes it."""
+    return f"replace(replace({key}, '~', '~0'), '/', '~1')"
 
 
 class JsonObjectParser:
@@ -42,44 +70,117 @@ class JsonObjectParser:
         structure = con.execute(f"SELECT json_group_structure(message::JSON) {rows}").fetchall()[0][0]
         found = leaves(structure, max_depth) if structure else []
         types = {leaf.pointer: _TYPES.get(leaf.kind, "VARCHAR") for leaf in found}
-        self._widen_overflowing(con, rows, types)
+        for pointer in _beyond_bigint(con, rows, found, types):
+            types[pointer] = "VARCHAR"
         present = set(types)
         time_pointers = [p for p in (f"/{key}" for key in JSON_TIME_KEYS) if p in present]
         level_pointers = [p for p in (f"/{key}" for key in JSON_LEVEL_KEYS) if p in present]
-        index = {leaf.pointer: i + 1 for i, leaf in enumerate(found)}  # SQL lists are 1-based
-        path_list = "[" + ", ".join(sql_string(leaf.pointer) for leaf in found) + "]"
+        paths = [leaf.pointer for leaf in found]
+        index = {pointer: i + 1 for i, pointer in enumerate(paths)}  # SQL lists are 1-based
 
         def value(pointer: str) -> str:
-            return f"__ll_json[{index[pointer]}]"
+            return f"{_STAGED}[{index[pointer]}]"
 
         def cast(pointer: str) -> str:
             type_ = types[pointer]
             return value(pointer) if type_ == "VARCHAR" else f"TRY_CAST({value(pointer)} AS {type_})"
 
+        top_keys = {leaf.pointer: leaf.path[0] for leaf in found}
+
+        def past_cap(plan: ParsePlan, con: Any, table: str, refused: frozenset[str]) -> ParsePlan:
+            return self._past_cap(plan, con, table, refused, paths, top_keys)
+
         return ParsePlan(
             time=f"coalesce({', '.join(value(p) for p in time_pointers)})" if time_pointers else "NULL",
             level=f"ll_level(coalesce({', '.join(value(p) for p in level_pointers)}))" if level_pointers else "NULL",
             fields=[FieldPlan(leaf.pointer, types[leaf.pointer], cast(leaf.pointer), leaf.path) for leaf in found],
-            staging={"__ll_json": f"json_extract_string(message, {path_list})"} if found else {},
+            staging={_STAGED: _extract(paths)} if found else {},
+            past_cap=past_cap,
         )
 
-    @staticmethod
-    def _widen_overflowing(con: Any, rows: str, types: dict[str, str]) -> None:
-        """JSON integers are unbounded; one beyond BIGINT makes its column VARCHAR (exact check, not a guess)."""
-        integers = [pointer for pointer, type_ in types.items() if type_ == "BIGINT"]
-        if not integers:
-            return
-        checks = ", ".join(
-            f"coalesce(bool_or(v[{i}] IS NOT NULL AND TRY_CAST(v[{i}] AS BIGINT) IS NULL), false)"
-            for i in range(1, len(integers) + 1)
+    def _past_cap(
+        self,
+        plan: ParsePlan,
+        con: Any,
+        table: str,
+        refused: frozenset[str],
+        paths: list[str],
+        top_keys: dict[str, str],
+    ) -> ParsePlan:
+        """The plan for a table that gave no column to the `refused` fields: the staged list shrinks to the
+        fields kept (and the time and level keys), renumbered, so each event is read for what is written;
+        `extra` holds each top-level key holding a refused field, with its value exact as in the message."""
+        kept = [f for f in plan.fields if f.source not in refused]
+        texts = [plan.time, plan.level, *(f.expression for f in kept)]
+        used = sorted({int(n) for text in texts for n in _POSITION.findall(text)})
+        position = {old: new for new, old in enumerate(used, 1)}
+
+        def renumber(text: str) -> str:
+            return _POSITION.sub(lambda m: f"{_STAGED}[{position[int(m.group(1))]}]", text)
+
+        staging = {k: v for k, v in plan.staging.items() if k != _STAGED}
+        if used:
+            staging[_STAGED] = _extract([paths[n - 1] for n in used])
+        extra = quote_identifier(f"__ll_extra_{self.name}_{table}")
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {extra} AS
+            SELECT rid, '{{' || string_agg(to_json(k) || ':' || v, ',' ORDER BY p) || '}}' AS x
+            FROM (
+                SELECT rid, k, arg_min(v, p) AS v, min(p) AS p  -- a repeated key: its first value, as columns
+                FROM (
+                    SELECT rid, unnest(ks) AS k, unnest(vs) AS v, unnest(range(len(ks))) AS p
+                    FROM (
+                        SELECT rowid AS rid, json_keys(message) AS ks, json_extract(message, '$.*') AS vs
+                        FROM classified
+                        WHERE format = {sql_string(self.name)} AND __ll_table = {sql_string(table)}
+                    )
+                )
+                WHERE k IN (SELECT unnest($keys::VARCHAR[]))
+                GROUP BY rid, k
+            )
+            WHERE json_type(v) <> 'NULL'
+            GROUP BY rid
+            """,
+            {"keys": sorted({top_keys[source] for source in refused})},
         )
-        paths = "[" + ", ".join(sql_string(p) for p in integers) + "]"
-        overflow = con.execute(
-            f"SELECT {checks} FROM (SELECT json_extract_string(message, {paths}) AS v {rows})"
-        ).fetchall()[0]
-        for pointer, widened in zip(integers, overflow, strict=True):
-            if widened:
-                types[pointer] = "VARCHAR"
+        staging[_EXTRA] = f"(SELECT x FROM {extra} WHERE {extra}.rid = classified.rowid)"
+        fields = [replace(f, expression=renumber(f.expression)) for f in kept]
+        fields.append(FieldPlan(EXTRA_SOURCE, "VARCHAR", _EXTRA, (EXTRA_NAME,)))
+        return replace(plan, time=renumber(plan.time), level=renumber(plan.level), fields=fields, staging=staging)
+
+
+def _extract(paths: list[str]) -> str:
+    return f"json_extract_string(message, [{', '.join(sql_string(p) for p in paths)}])"
+
+
+def _beyond_bigint(con: Any, rows: str, found: list[Leaf], types: dict[str, str]) -> set[str]:
+    """Pointers of BIGINT or DOUBLE fields with an integer beyond BIGINT in some event: they become VARCHAR
+    (JSON integers are unbounded, and DOUBLE would round them). One pass over the (pointer, value) pairs of
+    the events that can hold one, descending only into objects on the way to such a field."""
+    candidates = [leaf for leaf in found if types[leaf.pointer] in ("BIGINT", "DOUBLE")]
+    if not candidates:
+        return set()
+    inner = sorted({Leaf(leaf.path[:n], "").pointer for leaf in candidates for n in range(1, len(leaf.path))})
+    query = f"""
+        WITH RECURSIVE pairs(ptr, val) AS (
+            SELECT '/' || {_segment("k")}, v FROM (
+                SELECT unnest(json_keys(message)) AS k, unnest(json_extract(message, '$.*')) AS v
+                {rows} AND regexp_matches(message, {sql_string(_MAYBE_BEYOND_BIGINT)})
+            )
+            UNION ALL
+            SELECT ptr || '/' || {_segment("k")}, v FROM (
+                SELECT ptr, unnest(json_keys(val)) AS k, unnest(json_extract(val, '$.*')) AS v
+                FROM pairs
+                WHERE json_type(val) = 'OBJECT' AND ptr IN (SELECT unnest($inner::VARCHAR[]))
+            )
+        )
+        SELECT DISTINCT ptr FROM pairs
+        WHERE ptr IN (SELECT unnest($candidates::VARCHAR[]))
+          AND regexp_full_match(val::VARCHAR, '-?[0-9]+') AND TRY_CAST(val::VARCHAR AS BIGINT) IS NULL
+    """
+    named = {"inner": inner, "candidates": sorted(leaf.pointer for leaf in candidates)}
+    return {str(row[0]) for row in con.execute(query, named).fetchall()}
 
 
 EXAMPLES = [
