@@ -101,6 +101,9 @@ def test_verify_reports_an_object_damaged_after_its_etl(run_cli: CliRun, tmp_pat
         (keys[2], "unreadable", 0, 3),
     ]
     assert report["objects"][2]["reason"].startswith(f"{keys[2]} is not a raw batch (gzip NDJSON of raw records): ")
+    assert [sorted(o) for o in report["objects"][:2]] == [
+        sorted(["raw_object", "raw_events", "clean_events", "quarantined_events", "status"])
+    ] * 2
     assert (report["ok"], report["raw_events"], report["clean_events"]) == (False, 5, 6)
     # verify set it aside too, so the ETL reports it instead of failing on it again.
     assert [r.stage for r in unreadable_raw_objects(lake)] == ["verify"]

@@ -95,7 +95,8 @@ class ConservationReport:
         }
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, **self.totals(), "objects": [asdict(o) for o in self.objects]}
+        objects = [{k: v for k, v in asdict(o).items() if k != "reason" or v} for o in self.objects]
+        return {"ok": self.ok, **self.totals(), "objects": objects}  # a reason only where there is one
 
 
 def check_conservation(engine: QueryEngine, store: Store, *, on_athena: bool = False) -> ConservationReport:
