@@ -80,7 +80,8 @@ def test_types_survive_and_a_file_is_replaced(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["res.parquet"]
 
 
-def test_a_type_that_is_not_a_type_is_saved_as_text(tmp_path: Path) -> None:
+def test_a_type_that_is_not_a_type_is_saved_as_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # a relative COPY target would land here, where the listing below looks
     result = QueryResult(["v"], ["INTEGER); COPY (SELECT 1) TO 'x.csv'; --"], [("1",)])
     write_result(result, tmp_path / "res.parquet")
     assert read_back(tmp_path / "res.parquet") == ([("v", "VARCHAR")], [("1",)])
