@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import orjson
 
@@ -29,7 +30,7 @@ class Leaf:
     kind: str
     """The structure's type name: VARCHAR, UBIGINT, BIGINT, DOUBLE, BOOLEAN, or JSON (kept as JSON text)."""
 
-    @property
+    @cached_property  # read once per use of the field; a wide event has thousands
     def pointer(self) -> str:
         """RFC 6901 JSON Pointer: exact for any key, including ones with '.', '/', '~' or spaces."""
         return "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in self.path)

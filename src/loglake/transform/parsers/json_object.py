@@ -42,6 +42,8 @@ _STAGED = "__ll_json"
 """The staged list of a row's field values as text, one JSON pointer per position."""
 _POSITION = re.compile(re.escape(_STAGED) + r"\[(\d+)\]")
 _EXTRA = "__ll_extra"
+_FEW_FIELDS = 64
+"""Up to this many integer or number fields, overflow is checked by looking each one up in every event."""
 _MAYBE_BEYOND_BIGINT = r"(^|[^0-9])(9[0-9]{18}|[1-9][0-9]{19})"
 """A digit run that can be an integer beyond BIGINT (|n| >= 2^63 has 19 digits and a leading 9, or more):
 events without one cannot hold such an integer, so only the others are looked at value by value."""
@@ -156,30 +158,41 @@ def _extract(paths: list[str]) -> str:
 
 def _beyond_bigint(con: Any, rows: str, found: list[Leaf], types: dict[str, str]) -> set[str]:
     """Pointers of BIGINT or DOUBLE fields with an integer beyond BIGINT in some event: they become VARCHAR
-    (JSON integers are unbounded, and DOUBLE would round them). One pass over the (pointer, value) pairs of
-    the events that can hold one, descending only into objects on the way to such a field."""
-    candidates = [leaf for leaf in found if types[leaf.pointer] in ("BIGINT", "DOUBLE")]
+    (JSON integers are unbounded, and DOUBLE would round them). One aggregate-free pass: over each event's
+    values of those fields when they are few, else over the (pointer, value) pairs of the events that can
+    hold such an integer, descending only into objects on the way to a field."""
+    candidates = sorted(leaf.pointer for leaf in found if types[leaf.pointer] in ("BIGINT", "DOUBLE"))
     if not candidates:
         return set()
-    inner = sorted({Leaf(leaf.path[:n], "").pointer for leaf in candidates for n in range(1, len(leaf.path))})
+    beyond = "regexp_full_match(v::VARCHAR, '-?[0-9]+') AND TRY_CAST(v::VARCHAR AS BIGINT) IS NULL"
+    if len(candidates) <= _FEW_FIELDS:  # the common case: a lookup per field per event is cheapest
+        query = f"""
+            SELECT DISTINCT ptr FROM (
+                SELECT unnest($candidates::VARCHAR[]) AS ptr,
+                       unnest(json_extract_string(message, $candidates::VARCHAR[])) AS v
+                {rows}
+            )
+            WHERE {beyond}
+        """
+        return {str(row[0]) for row in con.execute(query, {"candidates": candidates}).fetchall()}
+    wanted = [leaf.path for leaf in found if types[leaf.pointer] in ("BIGINT", "DOUBLE")]
+    inner = sorted({Leaf(path[:n], "").pointer for path in wanted for n in range(1, len(path))})
     query = f"""
-        WITH RECURSIVE pairs(ptr, val) AS (
+        WITH RECURSIVE pairs(ptr, v) AS (
             SELECT '/' || {_segment("k")}, v FROM (
                 SELECT unnest(json_keys(message)) AS k, unnest(json_extract(message, '$.*')) AS v
                 {rows} AND regexp_matches(message, {sql_string(_MAYBE_BEYOND_BIGINT)})
             )
             UNION ALL
             SELECT ptr || '/' || {_segment("k")}, v FROM (
-                SELECT ptr, unnest(json_keys(val)) AS k, unnest(json_extract(val, '$.*')) AS v
-                FROM pairs
-                WHERE json_type(val) = 'OBJECT' AND ptr IN (SELECT unnest($inner::VARCHAR[]))
+                SELECT ptr, unnest(json_keys(object)) AS k, unnest(json_extract(object, '$.*')) AS v
+                FROM (SELECT ptr, v AS object FROM pairs)
+                WHERE json_type(object) = 'OBJECT' AND ptr IN (SELECT unnest($inner::VARCHAR[]))
             )
         )
-        SELECT DISTINCT ptr FROM pairs
-        WHERE ptr IN (SELECT unnest($candidates::VARCHAR[]))
-          AND regexp_full_match(val::VARCHAR, '-?[0-9]+') AND TRY_CAST(val::VARCHAR AS BIGINT) IS NULL
+        SELECT DISTINCT ptr FROM pairs WHERE ptr IN (SELECT unnest($candidates::VARCHAR[])) AND {beyond}
     """
-    named = {"inner": inner, "candidates": sorted(leaf.pointer for leaf in candidates)}
+    named = {"inner": inner, "candidates": candidates}
     return {str(row[0]) for row in con.execute(query, named).fetchall()}
 
 
