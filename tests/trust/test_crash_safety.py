@@ -52,7 +52,7 @@ def assert_exactly_the_events(run_cli: CliRun, lake: Path, *, query: bool = Fals
     if query:
         sql = "SELECT (SELECT count(*) FROM logs) AS clean, (SELECT count(*) FROM quarantine) AS quarantined"
         assert run_cli("query", "--lake", str(lake), "-f", "csv", sql)[1] == "clean,quarantined\n5,1\n"
-    assert [f for f in lake_files(lake) if f.startswith(f"{TMP_DIR}/") and "legacy" not in f] == []
+    assert [f for f in lake_files(lake) if f.startswith(f"{TMP_DIR}/")] == []
     assert [f for f in lake_files(lake) if Path(f).name.startswith(".tmp-")] == []
 
 
@@ -68,7 +68,7 @@ def test_ingest_killed_before_any_rename_then_run_again(run_cli: CliRun, tmp_pat
         assert status == -signal.SIGKILL
         crashes += 1
         # Writes cut short (one per ETL worker at most) are temporary files under .tmp/, never beside a target.
-        assert 1 <= len([f for f in lake_files(lake) if f.startswith(f"{TMP_DIR}/") and "legacy" not in f]) <= 2
+        assert 1 <= len([f for f in lake_files(lake) if f.startswith(f"{TMP_DIR}/")]) <= 2
         assert run_cli("ingest", "app.log", "worker.log", "--lake", str(lake), cwd=tmp_path)[0] == 0
         assert_exactly_the_events(run_cli, lake)
     assert_exactly_the_events(run_cli, lake, query=True)
@@ -110,7 +110,7 @@ def test_copies_left_beside_their_targets_by_earlier_versions_are_removed(run_cl
     shutil.copyfile(clean, old)
     shutil.copyfile(clean, young)
     os.utime(old, (0, 0))
-    (lake / TMP_DIR / ".legacy-swept").unlink()  # as in a lake written by an earlier version
+    (lake / TMP_DIR / ".legacy-swept").rmdir()  # as in a lake written by an earlier version
     [(rows,)] = duckdb.sql(f"SELECT count(*) FROM read_parquet('{clean}')").fetchall()
     code, out, _err = run_cli("verify", "--lake", str(lake), "-f", "json")
     assert (code, orjson.loads(out)["clean_events"]) == (1, 5 + 2 * rows)  # what users saw: copies counted

@@ -134,7 +134,7 @@ class LocalStore:
             return
         for path in paths:
             if path.name.startswith("."):
-                continue  # the legacy sweep's marker
+                continue  # the legacy sweep's marker folder
             try:
                 fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
             except OSError:
@@ -172,8 +172,7 @@ class LocalStore:
                     path.unlink()
                     removed.append(path.relative_to(self.root).as_posix())
         if not young:
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.touch()
+            marker.mkdir(parents=True, exist_ok=True)  # a folder: the lake's files stay its objects and state
         return removed
 
     def delete(self, key: str) -> None:
