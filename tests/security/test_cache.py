@@ -109,3 +109,19 @@ def test_a_cache_folder_that_is_a_link_is_refused(
     with pytest.raises(StoreError, match=r"it is not a folder \(a link\?\)"):
         s3_store(s3_lake).glob(PATTERN)
     assert list(elsewhere.iterdir()) == []
+
+
+def test_downloads_cut_short_are_removed_once_old(
+    s3_lake: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    store = s3_store(s3_lake)
+    store.put(KEY, b"a")
+    store.glob(PATTERN)
+    folder = (store.cache_dir / KEY).parent
+    old, recent = folder / ".a.parquet.tmp-0123456789abcdef", folder / ".a.parquet.tmp-fedcba9876543210"
+    old.write_bytes(b"half")
+    recent.write_bytes(b"half")
+    os.utime(old, (0, 0))
+    store.glob(PATTERN)
+    assert sorted(p.name for p in folder.iterdir()) == [recent.name, "a.parquet", "a.parquet.etag"]

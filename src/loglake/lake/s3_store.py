@@ -75,6 +75,10 @@ def private_dir(path: Path) -> Path:
     return path
 
 
+_TEMP = re.compile(r"^\..+\.tmp-[0-9a-f]{16}$")
+_TEMP_AGE_S = 3600
+
+
 def _write_private(target: Path, data: bytes) -> None:
     """A new file (O_EXCL, O_NOFOLLOW) renamed over the target: a link at the target is replaced, not followed."""
     tmp = target.with_name(f".{target.name}.tmp-{secrets.token_hex(8)}")
@@ -308,4 +312,6 @@ class S3Store:
             rel = stale.relative_to(cache).as_posix()
             if stale.is_file() and not rel.endswith(".etag") and matcher.match(rel) and rel not in wanted:
                 stale.unlink()
+            elif _TEMP.match(stale.name) and time.time() - stale.lstat().st_mtime > _TEMP_AGE_S:
+                stale.unlink(missing_ok=True)  # a download cut short by a crash (no pattern matches its name)
         return glob_escape(str(cache)) + "/" + pattern
