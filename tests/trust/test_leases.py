@@ -18,7 +18,7 @@ from loglake.lake.s3_store import LEASE_PREFIX, S3Store
 from loglake.sources.local_files import FileSource
 
 RUN = """
-import sys, time, orjson
+import os, sys, time, orjson
 from pathlib import Path
 from loglake.lake.open import open_lake
 from loglake.pipeline import pending_raw_objects, run_etl_objects
@@ -26,6 +26,7 @@ from loglake.transform.settings import EtlSettings
 lake = open_lake(sys.argv[1])
 keys = pending_raw_objects(lake)
 go = Path(sys.argv[2])
+go.with_name(f"ready-{os.getpid()}").touch()
 while not go.exists():  # both runs start together, with the same list in the same order
     time.sleep(0.01)
 run = run_etl_objects(lake, keys, EtlSettings(), workers=1, lease_wait=float(sys.argv[3]))
@@ -63,7 +64,9 @@ def test_two_etl_runs_at_once_process_each_object_once(tmp_path: Path) -> None:
     lake_dir, go = tmp_path / "lake", tmp_path / "go"
     keys = raw_objects(open_lake(str(lake_dir)), tmp_path, 6)
     first, second = etl_process(lake_dir, go), etl_process(lake_dir, go)
-    time.sleep(1.5)  # both have imported and listed the same 6 pending objects
+    deadline = time.monotonic() + 60
+    while len(list(tmp_path.glob("ready-*"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)  # until both have listed the same 6 pending objects
     go.touch()
     one, two = outcome(first), outcome(second)
     assert sorted(one["processed"] + two["processed"]) == keys  # each exactly once, by one run or the other
