@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import orjson
@@ -127,3 +128,21 @@ def test_an_s3_lake_reports_the_bad_object_too(s3_lake: Lake, tmp_path: Path) ->
     s3_lake.store.put(keys[0], b"\x1f\x8b truncated")
     assert statuses(s3_lake) == [("unreadable", 0, 1, 1), ("ok", 3, 2, 1), ("ok", 4, 3, 1)]
     assert [r.raw_object for r in unreadable_raw_objects(s3_lake)] == [keys[0]]
+
+
+def test_verify_finds_every_bad_object_even_one_whose_version_did_not_change(lake: Lake, tmp_path: Path) -> None:
+    keys = three_objects(lake, tmp_path)
+    run_etl(lake, keys, EtlSettings())
+    root = Path(lake.store.uri)
+    truncated = root / keys[0]
+    truncated.write_bytes(truncated.read_bytes()[:-9])
+    # Bit rot: the same size and mtime in the same inode, so the version the manifest holds still matches.
+    rotten = root / keys[2]
+    before = rotten.stat()
+    with rotten.open("r+b") as handle:
+        handle.write(b"\x00" * before.st_size)
+    os.utime(rotten, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert lake.store.version(keys[2]) == f"{before.st_ino:x}-{before.st_mtime_ns:x}-{before.st_size:x}"
+
+    assert statuses(lake) == [("unreadable", 0, 1, 1), ("ok", 3, 2, 1), ("unreadable", 0, 3, 1)]
+    assert [r.raw_object for r in unreadable_raw_objects(lake)] == [keys[0], keys[2]]

@@ -11,6 +11,7 @@ the bad ones are set aside the same way, and the query runs again without them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -107,12 +108,17 @@ def check_conservation(engine: QueryEngine, store: Store, *, on_athena: bool = F
     raw_object = RAW_OBJECT_ON_ATHENA if on_athena else "raw_object"
     try:
         result = engine.query(conservation_sql(tables, raw_object, unreadable))
-    except QueryError:
-        found = find_unreadable(store, processed, set(unreadable))
-        if not found:
-            raise
-        unreadable.update(found)
-        result = _query_again(engine, store, conservation_sql(tables, raw_object, unreadable))
+    except QueryError as error:
+        while True:  # each round sets at least one more object aside, or gives up with the query's error
+            found = find_unreadable(store, processed, set(unreadable), hint=str(error))
+            if not found:
+                raise error from None
+            unreadable.update(found)
+            try:
+                result = _query_again(engine, store, conservation_sql(tables, raw_object, unreadable))
+                break
+            except QueryError as again:
+                error = again
     report = ConservationReport()
     seen = set()
     for raw_object_key, raw, clean, quarantined, distinct, unknown in result.rows:
@@ -140,16 +146,19 @@ def check_conservation(engine: QueryEngine, store: Store, *, on_athena: bool = F
 
 
 def find_unreadable(
-    store: Store, processed: dict[str, str | None], known: Collection[str] = ()
+    store: Store, processed: dict[str, str | None], known: Collection[str] = (), hint: str = ""
 ) -> dict[str, Unreadable]:
     """Read raw objects one by one and set aside those that cannot be read.
 
-    Objects committed at their current version were read by the ETL and have not changed since, so they
-    are read only if none of the others is to blame.
+    The objects an error message (`hint`) names are read first. Objects committed at their current
+    version were read by the ETL and have not changed since, so they are read only if none of the
+    others is to blame.
     """
     keys = [key for key in list_raw_objects(store) if key not in known]
+    mentioned = set(_RAW_KEY_IN_TEXT.findall(hint))
+    named = [key for key in keys if key in mentioned]
     changed = [key for key in keys if key not in processed or processed[key] != store.version(key)]
-    for candidates in (changed, [key for key in keys if key not in changed]):
+    for candidates in (named, changed, [key for key in keys if key not in changed]):
         found = {}
         for key in candidates:
             reason = _read_error(store, key)
@@ -158,6 +167,9 @@ def find_unreadable(
         if found:
             return found
     return {}
+
+
+_RAW_KEY_IN_TEXT = re.compile(r"raw/source=[^\s\"']+?\.json\.gz")
 
 
 def _read_error(store: Store, key: str) -> str | None:
