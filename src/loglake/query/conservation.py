@@ -102,6 +102,7 @@ class ConservationReport:
 
 def check_conservation(engine: QueryEngine, store: Store, *, on_athena: bool = False) -> ConservationReport:
     """Run the check on either engine; `store` gives the tables and which raw objects have committed ETL runs."""
+    store.sweep()  # temporary files of writers that died, which earlier versions left where globs read them
     processed = processed_raw_objects(store)
     tables = clean_tables(store)
     unreadable = unreadable_objects(store)
