@@ -249,7 +249,7 @@ class S3Store:
 
     def _take_lease(self, key: str, body: bytes) -> str | None:
         """The new lease's ETag, or None while another holder's lease is live."""
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import BotoCoreError, ClientError
 
         for condition in ({"IfNoneMatch": "*"}, None):
             if condition is None:
@@ -258,6 +258,8 @@ class S3Store:
                 except ClientError as exc:
                     if exc.response.get("Error", {}).get("Code") in _MISSING:
                         continue  # released meanwhile: try again next time
+                    raise _error("read", f"{self.uri}{key}", exc) from None
+                except BotoCoreError as exc:
                     raise _error("read", f"{self.uri}{key}", exc) from None
                 ttl = float(orjson.loads(held["Body"].read()).get("ttl_s", self.lease_ttl))
                 date = held.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
@@ -270,6 +272,8 @@ class S3Store:
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") in _CONFLICT:
                     continue
+                raise _error("write", f"{self.uri}{key}", exc) from None
+            except BotoCoreError as exc:
                 raise _error("write", f"{self.uri}{key}", exc) from None
             return str(response["ETag"])
         return None
