@@ -56,3 +56,17 @@ def test_glob_escape_is_undone_exactly(tmp_path: Path) -> None:
     assert glob_escape("/d/g[x]*?") == "/d/g[[]x][*][?]"
     root = tmp_path / "g[x]"
     assert LocalStore(root).glob("raw/**/*.json.gz") == f"{str(tmp_path).replace('[', '[[]')}/g[[]x]/raw/**/*.json.gz"
+
+
+def test_the_etl_reads_its_own_raw_object_under_a_glob_like_root(run_cli: CliRun, tmp_path: Path) -> None:
+    """The same file ingested into `gx` and `g[x]` has the same raw key; the ETL of `g[x]` must read its own."""
+    (tmp_path / "app.log").write_bytes(b"one\ntwo\n")
+    assert run_cli("ingest", "app.log", "--lake", "gx", "--no-etl", cwd=tmp_path)[0] == 0
+    assert run_cli("ingest", "app.log", "--lake", "g[x]", "--no-etl", cwd=tmp_path)[0] == 0
+    [key] = [p.relative_to(tmp_path / "gx") for p in (tmp_path / "gx" / "raw").rglob("*.json.gz")]
+    # The sibling's copy of that object now holds other events: reading it would be a wrong answer.
+    shutil.copy(tmp_path / "g[x]" / key, tmp_path / "gx" / key)
+    (tmp_path / "gx" / key).write_bytes((tmp_path / "gx" / key).read_bytes()[:-8])  # and a broken one
+    code, out, err = run_cli("etl", "--lake", "g[x]", cwd=tmp_path)
+    assert code == 0, err
+    assert "2 clean rows" in out

@@ -28,7 +28,7 @@ from loglake.lake.manifests import Manifest, read_manifest, write_manifest
 from loglake.lake.quarantine import QUARANTINE_COLUMNS, REASON_DETAIL, Reason
 from loglake.lake.raw_zone import MAX_RAW_LINE_BYTES, RAW_COLUMNS
 from loglake.lake.schema_registry import EXTRA_NAME, SchemaRegistry, TableSchema, widen
-from loglake.lake.store import Store
+from loglake.lake.store import Store, glob_escape
 from loglake.sql_quoting import quote_identifier, sql_string, sql_struct
 from loglake.transform import levels, redaction, timestamps
 from loglake.transform.naming import assign_names, refused_fields, within_cap
@@ -185,7 +185,8 @@ def _load(con: Any, raw_path: Path, raw_key: str, settings: EtlSettings) -> tupl
     con.execute(timestamps.MACROS)
     con.execute(levels.MACROS)
     source = (
-        f"read_json({sql_string(str(raw_path))}, format = 'newline_delimited', columns = {sql_struct(RAW_COLUMNS)}, "
+        f"read_json({sql_string(glob_escape(str(raw_path)))}, format = 'newline_delimited', "
+        f"columns = {sql_struct(RAW_COLUMNS)}, "
         # Raw keys look like Hive partitions (log_group=...): the values must come from the records.
         f"compression = 'gzip', maximum_object_size = {MAX_RAW_LINE_BYTES}, hive_partitioning = false)"
     )
