@@ -109,6 +109,12 @@ def test_verify_reports_an_object_damaged_after_its_etl(run_cli: CliRun, tmp_pat
     # verify set it aside too, so the ETL reports it instead of failing on it again.
     assert [r.stage for r in unreadable_raw_objects(lake)] == ["verify"]
     assert pending_raw_objects(lake) == []
+    # The table form names it, with its reason and what to do (not `etl --force`, which would fail again).
+    code, out, err = run_cli("verify", "--lake", str(lake_dir))
+    assert code == 1
+    assert f"unreadable raw object {keys[2]}: {keys[2]} is not a raw batch" in err
+    assert "restore the object from a copy of its source, then run `loglake etl`" in err
+    assert "do not reconcile" not in err
 
 
 def test_etl_command_exits_1_naming_the_object_after_processing_the_others(run_cli: CliRun, tmp_path: Path) -> None:

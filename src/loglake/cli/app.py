@@ -24,6 +24,7 @@ from loglake.config import Config, load_config
 from loglake.errors import ConfigError, ExportError, LoglakeError
 from loglake.lake.open import Lake, open_lake
 from loglake.lake.schema_registry import SchemaRegistry
+from loglake.lake.unreadable import FIX
 from loglake.pipeline import pending_raw_objects
 from loglake.query.conservation import check_conservation
 from loglake.query.engine import DuckDBEngine, QueryEngine, QueryResult
@@ -415,7 +416,12 @@ def verify(
             f"{escape(shown)}; run `loglake etl{_lake_flag(lake)}`",
             soft_wrap=True,
         )
-    broken = [check for check in report.objects if check.status not in ("ok", "pending")]
+    for check in report.objects:
+        if check.status == "unreadable":  # --force would fail again: the object itself must be restored
+            err.print(
+                f"unreadable raw object {escape(check.raw_object)}: {escape(check.reason)}; {FIX}", soft_wrap=True
+            )
+    broken = [check for check in report.objects if check.status not in ("ok", "pending", "unreadable")]
     if broken:
         err.print(
             f"{len(broken)} raw objects do not reconcile; re-run their ETL with `loglake etl --force{_lake_flag(lake)}`"

@@ -44,7 +44,8 @@ WITH raw_ids AS (
     SELECT raw_object, count(*) AS raw_events FROM raw_ids GROUP BY raw_object
 ), outputs AS (
     {clean}
-    UNION ALL SELECT raw_object, log_group, event_id, 'quarantine' AS zone FROM quarantine
+    -- Objects refused at import (over a size cap) never reached the raw zone: they are not conserved here.
+    UNION ALL SELECT raw_object, log_group, event_id, 'quarantine' AS zone FROM quarantine WHERE stage <> 'import'
 ), output_counts AS (
     SELECT o.raw_object,
            count(*) FILTER (WHERE o.zone = 'clean') AS clean_events,
