@@ -155,3 +155,22 @@ def test_a_lease_not_taken_yields_false_without_waiting_longer(tmp_path: Path, w
         with store.lease("etl/x", wait=wait) as again:
             assert not again
         assert wait <= time.monotonic() - started < wait + 2.0
+
+
+def test_a_file_being_ingested_by_another_run_is_waited_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two ingests of one file would both write every batch (and the ETL would redo them): the second waits
+    for the first and resumes from its checkpoint; after the wait it says so instead of duplicating work."""
+    from loglake.errors import StoreError
+    from loglake.sources import local_files
+
+    lake = open_lake(str(tmp_path / "lake"))
+    log = tmp_path / "app.log"
+    log.write_bytes(b"one\ntwo\n")
+    monkeypatch.setattr(local_files, "INGEST_LEASE_WAIT_S", 0.3)
+    name = f"ingest/{local_files._stream_hash('local', str(log.resolve()))}"
+    with lake.store.lease(name) as held:
+        assert held
+        with pytest.raises(StoreError, match=f"^{log} is being ingested by another run; run `loglake ingest` again"):
+            FileSource(lake.store).ingest(str(log))
+        assert list(lake.store.list("raw/")) == []
+    assert FileSource(lake.store).ingest(str(log)).events == 2

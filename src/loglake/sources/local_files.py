@@ -30,7 +30,7 @@ from typing import BinaryIO
 
 import orjson
 
-from loglake.errors import ConfigError
+from loglake.errors import ConfigError, StoreError
 from loglake.lake.keys import RawKey, checkpoint_key, stream_prefix
 from loglake.lake.raw_zone import RawRecord, list_raw_objects, write_batch
 from loglake.lake.store import Store
@@ -38,6 +38,7 @@ from loglake.sources.multiline import EventBoundary
 
 SOURCE = "file"
 _FINGERPRINT_BYTES = 4096
+INGEST_LEASE_WAIT_S = 600.0
 _RANGE = re.compile(r"/(\d+)-(\d+)\.json\.gz$")
 
 Progress = Callable[[int, int], None]
@@ -118,7 +119,16 @@ class FileSource:
     def ingest(self, path: str, progress: Progress | None = None) -> FileReport:
         if path == "-":
             return self._ingest_stdin(progress)
-        return self._ingest_file(Path(path).expanduser().resolve(), progress)
+        resolved = Path(path).expanduser().resolve()
+        # Two runs on one file would both write (and the ETL redo) every batch: the second waits for the
+        # first, then resumes from its checkpoint.
+        lease = f"ingest/{_stream_hash(self.options.log_group, str(resolved))}"
+        with self.store.lease(lease, wait=INGEST_LEASE_WAIT_S) as held:
+            if not held:
+                raise StoreError(
+                    f"{resolved} is being ingested by another run; run `loglake ingest` again once it ends"
+                )
+            return self._ingest_file(resolved, progress)
 
     def refusal(self, path: str) -> str | None:
         """Why ingesting `path` under this source's log group would count its events twice, if it would."""
