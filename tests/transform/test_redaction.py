@@ -36,6 +36,12 @@ JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_X
         ("v6 2001:db8::8a2e:370:7334 seen", "v6 [REDACTED:ip] seen"),
         ("card 4111 1111 1111 1111 charged", "card [REDACTED:card] charged"),
         ("card 4111-1111-1111-1112 bad", "card 4111-1111-1111-1112 bad"),  # fails the Luhn check
+        # A digit group before a card: the general match "2 4916338506082832" fails the Luhn check as a
+        # whole; the card inside it is found on its own (found by the ETL fuzz test).
+        ("qty 2 4916338506082832 paid", "qty 2 [REDACTED:card] paid"),
+        ("qty 12 4916 3385 0608 2832 paid", "qty 12 [REDACTED:card] paid"),
+        ("ref 7 3714 496353 98431 amex", "ref 7 [REDACTED:card] amex"),
+        ("id 49163385060828320 long", "id 49163385060828320 long"),  # 17 digits, another number
         ("order 1764288000123456 shipped", "order 1764288000123456 shipped"),  # a long id, not a card
         ("key AKIAIOSFODNN7EXAMPLE used", "key [REDACTED:aws_key] used"),
         ("Authorization: Bearer abc.DEF-123_x/y+z==", "Authorization: [REDACTED:bearer]"),

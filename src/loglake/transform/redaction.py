@@ -197,11 +197,24 @@ def _wanted(rules: Iterable[RedactRule], covered: Callable[[RedactRule], bool]) 
     return wanted
 
 
+CARD_LAYOUTS = (
+    r"\b[0-9]{13,19}\b",
+    r"\b[0-9]{4}(?:[ -][0-9]{4}){2,3}(?:[ -][0-9]{1,3})?\b",
+    r"\b[0-9]{4}[ -][0-9]{6}[ -][0-9]{4,5}\b",
+)
+"""The layouts card numbers are written in (contiguous, groups of four, Amex/Diners 4-6-5/4-6-4), looked for
+on their own too: the general pattern's leftmost match can swallow a digit group before a card
+(`qty 2 4916 3385 0608 2832`), fail the Luhn check as a whole, and hide the card inside it."""
+
+
 def _replacements(text: str, kind: str, mode: str) -> str:
     """SQL: the [match, replacement] pairs of one kind in `text`."""
     matches = f"regexp_extract_all({text}, {sql_string(PATTERNS[kind])})"
     if kind == "card":
-        matches = f"list_filter({matches}, lambda m: ll_luhn(m))"
+        layouts = ", ".join(f"regexp_extract_all({text}, {sql_string(layout)})" for layout in CARD_LAYOUTS)
+        candidates = f"list_distinct(list_concat({matches}, {layouts}))"
+        # Replacing one candidate inside another in either order leaves no digit of the card behind.
+        matches = f"list_filter({candidates}, lambda m: ll_luhn(m))"
     hashed = f"'[{kind}:' || left({hmac_sql('m')}, {HASH_HEX}) || ']'"
     token = f"'[REDACTED:{kind}]'" if mode == "mask" else hashed
     return f"list_transform({matches}, lambda m: [m, {token}])"
