@@ -21,7 +21,7 @@ from loglake.config import load_config
 from loglake.errors import ConfigError
 from loglake.handlers.environment import etl_settings_from_environment
 from loglake.lake.open import Lake
-from loglake.lake.schema_registry import EXTRA_SOURCE, ColumnCap, SchemaRegistry, TableSchema
+from loglake.lake.schema_registry import EXTRA_SOURCE, Column, ColumnCap, SchemaRegistry, TableSchema
 from loglake.query.conservation import check_conservation
 from loglake.query.engine import DuckDBEngine
 from loglake.transform.etl import process_raw_object
@@ -164,6 +164,20 @@ def test_a_formats_declared_columns_are_never_capped(deliver: Deliver, query: Qu
         ("json", None, None, '{"a":1,"b":"two"}'),
         ("lambda_text", "c793869b-ee49-115b-a5b6-4fd21e8dedac", "Invoke Error", None),
     ]
+
+
+def test_a_json_key_named_extra_is_extra_2_and_an_older_tables_extra_column_keeps_its_name(
+    deliver: Deliver, query: Query, lake: Lake
+) -> None:
+    deliver(['{"extra": "mine", "z": 1}'], settings=EtlSettings(max_columns=1))
+    assert payload_columns(lake) == [("extra_2", "VARCHAR", "/extra"), ("extra", "VARCHAR", EXTRA_SOURCE)]
+    assert query("SELECT extra_2, extra FROM logs") == [("mine", '{"z":1}')]
+
+    older = TableSchema("logs", [Column("extra", "BIGINT", "/extra", [])])  # named before `extra` was reserved
+    refused, changed = older.apply_cap(set(), {"/extra", "/a", "/b"}, 2, "raw/x")
+    assert (refused, changed) == (frozenset({"/b"}), True)
+    assert older.column_cap == ColumnCap(2, "raw/x", 1, "extra_2")
+    assert older.pointer_names() == {"/extra": "extra", EXTRA_SOURCE: "extra_2"}
 
 
 def test_integers_beyond_bigint_make_their_column_varchar_exact_and_signed_integers_stay_bigint(
