@@ -180,6 +180,12 @@ def test_a_json_key_named_extra_is_extra_2_and_an_older_tables_extra_column_keep
     assert older.pointer_names() == {"/extra": "extra", EXTRA_SOURCE: "extra_2"}
 
 
+def test_redaction_of_the_message_covers_the_keys_in_extra(deliver: Deliver, query: Query) -> None:
+    rules = ({"fields": ["message"], "kinds": ["email"]},)
+    deliver(['{"a": 1, "mail": "bob@example.com"}'], settings=EtlSettings(max_columns=1, redact=rules))  # type: ignore[arg-type]
+    assert query("SELECT a, extra FROM logs") == [(1, '{"mail":"[REDACTED:email]"}')]
+
+
 def test_integers_beyond_bigint_make_their_column_varchar_exact_and_signed_integers_stay_bigint(
     deliver: Deliver, query: Query, lake: Lake
 ) -> None:
