@@ -253,3 +253,21 @@ def test_max_columns_comes_from_loglake_toml_and_from_the_lambda_environment(
         etl_settings_from_environment()
     with pytest.raises(ConfigError, match="max_columns must be between 1 and 20,000, not 20001"):
         EtlSettings(max_columns=20_001)
+
+
+def test_a_logfmt_line_past_the_cap_keeps_the_other_keys_exact_in_extra(
+    deliver: Deliver, query: Query, lake: Lake
+) -> None:
+    """logfmt is open-schema too: a crafted line of 600 pairs gives the table 500 columns, not 600."""
+    line = "level=info " + " ".join(f"k{i:03d}={i}" for i in range(599))
+    results = deliver([line, "level=warn k001=7 zz=last"], settings=EtlSettings(max_columns=500))
+    assert [(r.manifest.clean_rows, r.manifest.quarantined_rows) for r in results] == [(2, 0)]
+    columns = payload_columns(lake)
+    assert len(columns) == 501 and columns[-1] == ("extra", "VARCHAR", EXTRA_SOURCE)
+    kept = {name for name, _type, _source in columns[:-1]}
+    assert kept == {f"k{i:03d}" for i in range(500)}  # sorted pointers: /k000 ... /k499, then /level
+    rows = query("SELECT level, k000, k001, k499, extra FROM logs ORDER BY event_id")
+    assert rows[0][:4] == ("INFO", 0, 1, 499)  # the level is still read from its key
+    assert json.loads(rows[0][4]) == {"level": "info"} | {f"k{i:03d}": str(i) for i in range(500, 599)}
+    assert rows[1] == ("WARN", None, 7, None, '{"level":"warn","zz":"last"}')
+    assert conservation(lake) == (True, 2, 2, 0)

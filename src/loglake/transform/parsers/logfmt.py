@@ -7,13 +7,17 @@ values all read as integers is BIGINT, as numbers DOUBLE, as true/false BOOLEAN,
 integer beyond BIGINT stays VARCHAR, never a rounded DOUBLE). `-` and an empty value do not count
 against a type: in a typed column they are NULL (`bytes=-`), in a VARCHAR column they stay as written.
 Keys are also where the time (`time`, `ts`, ...) and the level (`level`, `lvl`, ...) are looked up.
+Keys past the table's max_columns stay in the row, exact, as one `extra` JSON object of key -> value
+text, as JSON's do: a line of 18,000 pairs cannot give a table 18,000 columns.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from loglake.lake.quarantine import Reason
+from loglake.lake.schema_registry import EXTRA_NAME, EXTRA_SOURCE
 from loglake.sql_quoting import sql_string
 from loglake.transform.levels import JSON_LEVEL_KEYS
 from loglake.transform.parsers.base import DEFAULT_TABLE, LINE, Example, FieldPlan, ParsePlan
@@ -82,7 +86,18 @@ class LogfmtParser:
             level=f"ll_level(coalesce({', '.join(levels)}))" if levels else "NULL",
             fields=fields,
             staging={_MAP: f"map({_pairs('message', 1)}, list_transform({_pairs('message', 2)}, {_UNQUOTE}))"},
+            past_cap=_past_cap,
         )
+
+
+def _past_cap(plan: ParsePlan, con: Any, table: str, refused: frozenset[str]) -> ParsePlan:
+    """The plan for a table that gave no column to the `refused` keys: they go to `extra` together. The
+    kept keys (at most max_columns) are what the SQL names, so its size is bounded whatever the line."""
+    kept = [f for f in plan.fields if f.source not in refused]
+    names = ", ".join(sql_string(f.path[0]) for f in kept)
+    others = f"list_filter(map_entries({_MAP}), lambda e: NOT list_contains([{names}]::VARCHAR[], e.key))"
+    extra = f"CASE WHEN len({others}) > 0 THEN to_json(map_from_entries({others}))::VARCHAR END"
+    return replace(plan, fields=[*kept, FieldPlan(EXTRA_SOURCE, "VARCHAR", extra, (EXTRA_NAME,))])
 
 
 def _pointer(key: str) -> str:
