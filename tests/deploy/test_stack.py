@@ -255,6 +255,7 @@ def test_functions_get_the_deployed_lake_in_their_environment(deployed: dict[str
         "LOGLAKE_GLUE_DATABASE": "loglake",
         "LOGLAKE_ETL_FORMAT": "parquet",
         "LOGLAKE_ETL_ROUTES": "[]",
+        "LOGLAKE_ETL_MAX_COLUMNS": "500",
         "LOGLAKE_ETL_REDACT": "[]",
     }
     concurrency = boto3.client("lambda").get_function_concurrency(FunctionName="loglake-test-collector")

@@ -321,6 +321,12 @@ PARAMETERS: Json = {
         "Default": "[]",
         "Description": "JSON list of routes (log group glob -> format and/or table), as [etl] routes.",
     },
+    "EtlMaxColumns": {
+        "Type": "String",  # Lambda environment values are strings (a Number's Ref is one on AWS, not in moto)
+        "Default": "500",
+        "AllowedPattern": "^[1-9][0-9]{0,4}$",
+        "Description": "Columns a table may take from JSON and logfmt keys, as [etl] max_columns (the rest: extra).",
+    },
     "EtlRedact": {
         "Type": "String",
         "Default": "[]",
@@ -392,6 +398,7 @@ def _etl_resources() -> Json:
                 "LOGLAKE_GLUE_DATABASE": _ref("GlueDatabase"),
                 "LOGLAKE_ETL_FORMAT": "parquet",
                 "LOGLAKE_ETL_ROUTES": _ref("EtlRoutes"),
+                "LOGLAKE_ETL_MAX_COLUMNS": _ref("EtlMaxColumns"),
                 "LOGLAKE_ETL_REDACT": _ref("EtlRedact"),
                 "LOGLAKE_REDACT_KEY_SECRET": {
                     "Fn::If": ["UseRedactKeySecret", _ref("RedactKeySecretArn"), _ref("AWS::NoValue")]
