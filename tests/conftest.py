@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import ipaddress
 import json
@@ -11,6 +12,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -24,8 +26,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from loglake.lake.open import Lake, open_lake
+from loglake.lake.schema_registry import SchemaRegistry
 from loglake.lake.store import Store
 from loglake.pipeline import pending_raw_objects, run_etl
+from loglake.query.conservation import check_conservation
 from loglake.query.engine import DuckDBEngine
 from loglake.sources.local_files import FileSource, FileSourceOptions
 from loglake.transform.etl import EtlResult
@@ -277,3 +281,24 @@ def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch)
         return code, captured.out, captured.err
 
     return run
+
+
+@contextlib.contextmanager
+def etl_lands_exactly_once(texts: list[str], options: EtlSettings) -> Iterator[Path]:
+    """Deliver `texts` as one raw object to a new temporary lake and run the ETL: it must raise nothing, and
+    every event must land exactly once, in one clean table or in quarantine (conservation holds, in SQL).
+    Yields the lake's folder for further checks (the property tests' shared check)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        lake = open_lake(str(Path(tmp) / "lake"))
+        write_messages(lake.store, "/fuzz", texts)
+        [result] = run_etl(lake, pending_raw_objects(lake), options, workers=1)
+        assert result.manifest.clean_rows + result.manifest.quarantined_rows == len(texts)
+        with DuckDBEngine(lake.store) as engine:
+            union = " UNION ALL ".join(
+                [f'SELECT event_id FROM "{table}"' for table in SchemaRegistry(lake.store).tables()]
+                + ["SELECT event_id FROM quarantine"]
+            )
+            landed = sorted(row[0] for row in engine.query(union).rows)
+            assert check_conservation(engine, engine.store).ok
+        assert landed == sorted(f"e{i}" for i in range(len(texts)))
+        yield Path(tmp) / "lake"

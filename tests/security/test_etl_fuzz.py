@@ -21,20 +21,13 @@ from __future__ import annotations
 import importlib
 import json
 import os
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from secret_scan import leaks
 
-from conftest import write_messages
-from loglake.lake.open import open_lake
-from loglake.lake.schema_registry import SchemaRegistry
-from loglake.pipeline import pending_raw_objects, run_etl
-from loglake.query.conservation import check_conservation
-from loglake.query.engine import DuckDBEngine
+from conftest import etl_lands_exactly_once
 from loglake.transform.parsers import PARSERS
 from loglake.transform.settings import EtlSettings
 
@@ -128,18 +121,6 @@ etl_settings = st.builds(
 )
 @given(messages, etl_settings)
 def test_any_lines_land_exactly_once_and_leak_no_secret(texts: list[str], options: EtlSettings) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        lake = open_lake(str(Path(tmp) / "lake"))
-        write_messages(lake.store, "/fuzz", texts)
-        [result] = run_etl(lake, pending_raw_objects(lake), options, workers=1)
-        assert result.manifest.clean_rows + result.manifest.quarantined_rows == len(texts)
-        with DuckDBEngine(lake.store) as engine:
-            union = " UNION ALL ".join(
-                [f'SELECT event_id FROM "{table}"' for table in SchemaRegistry(lake.store).tables()]
-                + ["SELECT event_id FROM quarantine"]
-            )
-            landed = sorted(row[0] for row in engine.query(union).rows)
-            assert check_conservation(engine, engine.store).ok
-        assert landed == sorted(f"e{i}" for i in range(len(texts)))
-        written = leaks(Path(tmp) / "lake", ("clean", "quarantine"), SECRETS, alone=True)
+    with etl_lands_exactly_once(texts, options) as lake:
+        written = leaks(lake, ("clean", "quarantine"), SECRETS, alone=True)
         assert {path: where for path, where in written.items() if where} == {}
