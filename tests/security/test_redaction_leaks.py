@@ -165,3 +165,26 @@ def test_keys_past_the_column_cap_are_covered_too(lake: Lake, deliver: Deliver) 
     assert len(report) == 3  # 1 clean object, 1 schema, 1 manifest
     assert {key: found for key, found in report.items() if found} == {}
     assert list(leaks(Path(lake.store.uri), ("raw",), NEEDLES).values()) == [{"gzip"}]
+
+
+def test_json_keys_that_hold_a_secret_never_become_column_names(lake: Lake, deliver: Deliver) -> None:
+    """Maps keyed by user (`{"scores": {"ana@...": 3}}`) are common: a column name is not redacted (Parquet
+    schemas, the registry, Glue), so such a key goes to `extra`, whose text is. Found by the ETL fuzz test."""
+    events = [
+        json.dumps({"level": "info", "scores": {EMAIL: 3, "bo": 4}, f"{CARD} total": 1}),
+        json.dumps({"level": "info", "scores": {"bo": 5}}),
+    ]
+    results = deliver(events, settings=EtlSettings(redact=(README_RULE,)))
+    assert [(r.manifest.clean_rows, r.manifest.quarantined_rows) for r in results] == [(2, 0)]
+    assert {p: w for p, w in leaks(Path(lake.store.uri), WRITTEN, NEEDLES).items() if w} == {}
+    schema = SchemaRegistry(lake.store).get("logs")
+    assert schema is not None
+    payload = [(c.name, c.source) for c in schema.columns if c.source.startswith(("/", "extra"))]
+    assert payload == [("level_2", "/level"), ("scores_bo", "/scores/bo"), ("extra", "extra:max_columns")]
+    with DuckDBEngine(lake.store) as engine:
+        rows = engine.query("SELECT scores_bo, extra FROM logs ORDER BY event_id").rows
+    # The README rule includes cards, so numbers it covers are text; extra holds whole top-level keys.
+    assert rows == [
+        ("4", '{"scores":{"[REDACTED:email]":3,"bo":4},"[REDACTED:card] total":1}'),
+        ("5", '{"scores":{"bo":5}}'),
+    ]

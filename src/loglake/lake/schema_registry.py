@@ -97,17 +97,18 @@ class TableSchema:
         return names
 
     def apply_cap(
-        self, declared: set[str], found: set[str], max_columns: int, cause: str
+        self, declared: set[str], found: set[str], max_columns: int, cause: str, withheld: frozenset[str] = frozenset()
     ) -> tuple[frozenset[str], bool]:
         """The sources that get no column, and whether the schema changed. `declared` fields (a fixed format's
         columns) always get one; new `found` fields (JSON keys) get one, in sorted order, while the table has
-        fewer than `max_columns` payload columns. The first refusal records `column_cap`, and `merge` then
-        adds the `extra` column after the others."""
+        fewer than `max_columns` payload columns; new `withheld` fields (keys that hold a redacted value) get
+        none. The first refusal records `column_cap`, and `merge` then adds the `extra` column after the others."""
         known = self.pointer_names()
         payload = sum(1 for c in self.columns if c.source.startswith("/"))
         room = max_columns - payload - sum(1 for s in declared if s not in known)
-        new = sorted(s for s in found if s not in known and s not in declared)
-        refused = frozenset(new[max(room, 0) :])
+        new = sorted(s for s in found if s not in known and s not in declared and s not in withheld)
+        # Keys holding a redacted value never become names; they do not take room.
+        refused = frozenset(new[max(room, 0) :]) | {s for s in withheld if s in found and s not in known}
         if not refused or (self.column_cap is not None and self.column_cap.max_columns == max_columns):
             return refused, False
         if self.column_cap is not None:

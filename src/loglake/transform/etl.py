@@ -259,7 +259,13 @@ def _register(
 
     def change(schema: TableSchema) -> bool:
         taken = RESERVED_NAMES | {c.name for c in schema.columns}
-        refused, capped = refused_fields(schema, plans, settings.max_columns, cause)
+        refused, capped = refused_fields(
+            schema,
+            plans,
+            settings.max_columns,
+            cause,
+            lambda found: redaction.withheld_keys(settings.redact, table, found),
+        )
         named = ((f.source, f.path) for f in fields if f.source not in refused)
         names = assign_names(named, schema.pointer_names(), taken, settings.separator)
         incoming = [(name, type_, f"envelope:{name}") for name, type_ in envelope.items()]

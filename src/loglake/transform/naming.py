@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from loglake.errors import InvariantError
@@ -68,13 +68,18 @@ def assign_names(
 
 
 def refused_fields(
-    schema: TableSchema, plans: Mapping[str, ParsePlan], max_columns: int, cause: str
+    schema: TableSchema,
+    plans: Mapping[str, ParsePlan],
+    max_columns: int,
+    cause: str,
+    withheld: Callable[[set[str]], frozenset[str]] = lambda _found: frozenset(),
 ) -> tuple[frozenset[str], bool]:
     """The fields of a batch that get no column in `schema`'s table, and whether the schema changed: only
-    fields of plans that can put them in `extra` (JSON) are refused; a fixed format's fields never are."""
+    fields of plans that can put them in `extra` (JSON, logfmt) are refused; a fixed format's fields never
+    are. `withheld` picks, from the open-schema fields, those whose key must not become a name."""
     declared = {f.source for plan in plans.values() if plan.past_cap is None for f in plan.fields}
     found = {f.source for plan in plans.values() if plan.past_cap is not None for f in plan.fields}
-    return schema.apply_cap(declared, found, max_columns, cause)
+    return schema.apply_cap(declared, found, max_columns, cause, withheld(found))
 
 
 def within_cap(con: Any, table: str, plans: Mapping[str, ParsePlan], names: Mapping[str, str]) -> dict[str, ParsePlan]:

@@ -207,6 +207,34 @@ on their own too: the general pattern's leftmost match can swallow a digit group
 (`qty 2 4916 3385 0608 2832`), fail the Luhn check as a whole, and hide the card inside it."""
 
 
+def _luhn(digits: str) -> bool:
+    numbers = [int(d) for d in reversed(digits) if d.isdigit()]
+    if not 13 <= len(numbers) <= 19:
+        return False
+    return sum(n if i % 2 == 0 else (n * 2 - 9 if n * 2 > 9 else n * 2) for i, n in enumerate(numbers)) % 10 == 0
+
+
+def holds_secret(text: str, kinds: Iterable[str]) -> bool:
+    """Whether a kind matches in `text`, in Python, as the SQL would find it (for names, not rows)."""
+    for kind in kinds:
+        if kind != "card":
+            if re.search(PATTERNS[kind], text):
+                return True
+            continue
+        patterns = (PATTERNS["card"], *CARD_LAYOUTS)
+        if any(_luhn(m) for pattern in patterns for m in re.findall(pattern, text)):
+            return True
+    return False
+
+
+def withheld_keys(rules: tuple[RedactRule, ...], table: str, sources: Iterable[str]) -> frozenset[str]:
+    """The JSON keys (pointers) that hold a secret a rule on this table's payload would redact: they must not
+    become column names, which are not redacted (Parquet schemas, the registry, Glue). They go to `extra`,
+    whose text is."""
+    kinds = {kind for rule in rules if rule.covers(table, "", derived=True) for kind in rule.kinds}
+    return frozenset(source for source in sources if kinds and holds_secret(source, kinds))
+
+
 def _replacements(text: str, kind: str, mode: str) -> str:
     """SQL: the [match, replacement] pairs of one kind in `text`."""
     matches = f"regexp_extract_all({text}, {sql_string(PATTERNS[kind])})"
