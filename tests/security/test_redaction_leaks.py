@@ -171,7 +171,7 @@ def test_json_keys_that_hold_a_secret_never_become_column_names(lake: Lake, deli
     """Maps keyed by user (`{"scores": {"ana@...": 3}}`) are common: a column name is not redacted (Parquet
     schemas, the registry, Glue), so such a key goes to `extra`, whose text is. Found by the ETL fuzz test."""
     events = [
-        json.dumps({"level": "info", "scores": {EMAIL: 3, "bo": 4}, f"{CARD} total": 1}),
+        json.dumps({"level": "info", "scores": {EMAIL: 3, "bo": 4}, f"{CARD} total": 1, f"é{CARD}": 2}),
         json.dumps({"level": "info", "scores": {"bo": 5}}),
     ]
     results = deliver(events, settings=EtlSettings(redact=(README_RULE,)))
@@ -185,6 +185,6 @@ def test_json_keys_that_hold_a_secret_never_become_column_names(lake: Lake, deli
         rows = engine.query("SELECT scores_bo, extra FROM logs ORDER BY event_id").rows
     # The README rule includes cards, so numbers it covers are text; extra holds whole top-level keys.
     assert rows == [
-        ("4", '{"scores":{"[REDACTED:email]":3,"bo":4},"[REDACTED:card] total":1}'),
+        ("4", '{"scores":{"[REDACTED:email]":3,"bo":4},"[REDACTED:card] total":1,"é[REDACTED:card]":2}'),
         ("5", '{"scores":{"bo":5}}'),
     ]

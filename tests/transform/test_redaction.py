@@ -5,13 +5,15 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import Deliver
 from loglake.errors import ConfigError
 from loglake.lake.open import Lake
 from loglake.query.engine import DuckDBEngine
 from loglake.sql_quoting import sql_string
-from loglake.transform.redaction import KINDS, RedactRule, prepare, redact_column, stored_type, wrap
+from loglake.transform.redaction import KINDS, RedactRule, holds_secret, prepare, redact_column, stored_type, wrap
 from loglake.transform.settings import EtlSettings
 
 
@@ -42,6 +44,12 @@ JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_X
         ("qty 12 4916 3385 0608 2832 paid", "qty 12 [REDACTED:card] paid"),
         ("ref 7 3714 496353 98431 amex", "ref 7 [REDACTED:card] amex"),
         ("id 49163385060828320 long", "id 49163385060828320 long"),  # 17 digits, another number
+        # Neighbouring digit groups, before or after the card (found in review).
+        ("card 4111 1111 1111 1111 123 cvv", "card [REDACTED:card] 123 cvv"),
+        ("card 4111 1111 1111 1111 12/25", "card [REDACTED:card] 12/25"),
+        ("4111-1111-1111-1111 7", "[REDACTED:card] 7"),
+        ("ref 1234 4111 1111 1111 1111", "ref 1234 [REDACTED:card]"),
+        ("x 4111 1111 1111 1111 5500 0000 0000 0004 y", "x [REDACTED:card] [REDACTED:card] y"),
         ("order 1764288000123456 shipped", "order 1764288000123456 shipped"),  # a long id, not a card
         ("key AKIAIOSFODNN7EXAMPLE used", "key [REDACTED:aws_key] used"),
         ("Authorization: Bearer abc.DEF-123_x/y+z==", "Authorization: [REDACTED:bearer]"),
@@ -213,3 +221,20 @@ def test_quarantined_lines_are_covered_by_the_rules_of_the_table_they_were_bound
         ("/pay/api", '{"cut": "bo@example.com', "invalid_json"),  # bound for payments: no rule covers it
         ("/test/app", '{"cut": "[REDACTED:email]', "invalid_json"),
     ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(["4111 1111 1111 1111", "4916338506082832", "3714 496353 98431", "12", "1234", "-", " "]),
+            st.from_regex(r"[0-9]{1,5}", fullmatch=True),
+            st.text(alphabet="ab é-", max_size=3),
+        ),
+        max_size=8,
+    ).map(" ".join)
+)
+def test_the_python_check_for_names_agrees_with_the_sql_on_cards(text: str) -> None:
+    """Keys are checked in Python (holds_secret) and values in SQL: a key the SQL would redact and the
+    Python lets through would become a column name holding a card number."""
+    assert holds_secret(text, ["card"]) == (redacted(text, ("card",)) != text)

@@ -197,14 +197,19 @@ def _wanted(rules: Iterable[RedactRule], covered: Callable[[RedactRule], bool]) 
     return wanted
 
 
-CARD_LAYOUTS = (
-    r"\b[0-9]{13,19}\b",
-    r"\b[0-9]{4}(?:[ -][0-9]{4}){2,3}(?:[ -][0-9]{1,3})?\b",
-    r"\b[0-9]{4}[ -][0-9]{6}[ -][0-9]{4,5}\b",
+_CARD_SHAPES = (
+    "[0-9]{13,19}",
+    "[0-9]{4}(?:[ -][0-9]{4}){3}",
+    "[0-9]{4}(?:[ -][0-9]{4}){3}[ -][0-9]{1,3}",
+    "[0-9]{4}(?:[ -][0-9]{4}){2}[ -][0-9]{1,3}",
+    "[0-9]{4}[ -][0-9]{6}[ -][0-9]{4,5}",
 )
-"""The layouts card numbers are written in (contiguous, groups of four, Amex/Diners 4-6-5/4-6-4), looked for
-on their own too: the general pattern's leftmost match can swallow a digit group before a card
-(`qty 2 4916 3385 0608 2832`), fail the Luhn check as a whole, and hide the card inside it."""
+CARD_LAYOUTS = tuple(rf"\b(?:[0-9]+[ -]){{{skip}}}({shape})\b" for skip in range(4) for shape in _CARD_SHAPES)
+"""Card numbers in the layouts they are written in (contiguous; fours, with a 1-3 digit tail; Amex and
+Diners 4-6-5/4-6-4), each after 0 to 3 other digit groups (group 1 is the card). The general pattern alone
+misses a card next to another digit group: its leftmost match swallows the neighbour (`qty 2 4916...`,
+`ref 1234 4111 1111 1111 1111`, `4111 1111 1111 1111 123`), fails the Luhn check as a whole and hides the
+card. Limit: a card in an unusual grouping after more than three other digit groups of one run."""
 
 
 def _luhn(digits: str) -> bool:
@@ -217,12 +222,13 @@ def _luhn(digits: str) -> bool:
 def holds_secret(text: str, kinds: Iterable[str]) -> bool:
     """Whether a kind matches in `text`, in Python, as the SQL would find it (for names, not rows)."""
     for kind in kinds:
-        if kind != "card":
-            if re.search(PATTERNS[kind], text):
+        if kind != "card":  # re.ASCII: RE2's \b and classes, as DuckDB runs them
+            if re.search(PATTERNS[kind], text, re.ASCII):
                 return True
             continue
-        patterns = (PATTERNS["card"], *CARD_LAYOUTS)
-        if any(_luhn(m) for pattern in patterns for m in re.findall(pattern, text)):
+        found = re.findall(PATTERNS["card"], text, re.ASCII)
+        found += [m for layout in CARD_LAYOUTS for m in re.findall(layout, text, re.ASCII)]
+        if any(_luhn(m) for m in found):
             return True
     return False
 
@@ -239,7 +245,7 @@ def _replacements(text: str, kind: str, mode: str) -> str:
     """SQL: the [match, replacement] pairs of one kind in `text`."""
     matches = f"regexp_extract_all({text}, {sql_string(PATTERNS[kind])})"
     if kind == "card":
-        layouts = ", ".join(f"regexp_extract_all({text}, {sql_string(layout)})" for layout in CARD_LAYOUTS)
+        layouts = ", ".join(f"regexp_extract_all({text}, {sql_string(layout)}, 1)" for layout in CARD_LAYOUTS)
         candidates = f"list_distinct(list_concat({matches}, {layouts}))"
         # Replacing one candidate inside another in either order leaves no digit of the card behind.
         matches = f"list_filter({candidates}, lambda m: ll_luhn(m))"
