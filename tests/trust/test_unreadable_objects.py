@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -152,3 +153,49 @@ def test_verify_finds_every_bad_object_even_one_whose_version_did_not_change(lak
 
     assert statuses(lake) == [("unreadable", 0, 1, 1), ("ok", 3, 2, 1), ("unreadable", 0, 3, 1)]
     assert [r.raw_object for r in unreadable_raw_objects(lake)] == [keys[0], keys[2]]
+
+
+def test_an_engine_failure_is_retried_never_set_aside(
+    lake: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Out of memory, a full disk or an interrupt says nothing about the object: set aside, it would vanish
+    from pending objects and from raw_events, and verify would tell the user to restore a good object."""
+    import duckdb
+
+    from loglake.lake.unreadable import is_content_error
+    from loglake.pipeline import run_etl_objects
+    from loglake.transform import etl
+
+    keys = three_objects(lake, tmp_path)
+
+    connect = duckdb.connect
+
+    class ShortOfMemory:
+        """The ETL's connection, failing as DuckDB does when memory runs out while it reads the raw object."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            self.con = connect(*args, **kwargs)
+
+        def execute(self, sql: str, *args: Any) -> Any:
+            if "read_json" in sql:
+                raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block of size 256.0 KiB")
+            return self.con.execute(sql, *args)
+
+        def close(self) -> None:
+            self.con.close()
+
+    monkeypatch.setattr(etl.duckdb, "connect", ShortOfMemory)
+    run = run_etl_objects(lake, keys[:1], EtlSettings())
+    assert [(f.raw_object, f.set_aside) for f in run.failures] == [(keys[0], False)]
+    assert unreadable_raw_objects(lake) == []
+    assert pending_raw_objects(lake) == keys
+
+    assert not is_content_error(duckdb.OutOfMemoryException("Out of Memory Error"))
+    assert not is_content_error(duckdb.IOException("IO Error: No space left on device"))
+    garbage = tmp_path / "garbage.json.gz"
+    garbage.write_bytes(b"not gzip")
+    with pytest.raises(duckdb.Error) as caught:
+        connect().execute(  # the real one: duckdb.connect is the failing stand-in here
+            f"SELECT * FROM read_json('{garbage}', format = 'newline_delimited', compression = 'gzip')"
+        ).fetchall()
+    assert is_content_error(caught.value)

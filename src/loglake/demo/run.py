@@ -174,7 +174,5 @@ def run_demo(
     table.add_row("[bold]total[/]", f"[bold]{sum(timings.values()):.2f}[/]")
     out.print()
     out.print(table)
-    out.print(
-        f'\nNext: loglake query --lake {escape(str(lake_path))} "SELECT level, count(*) FROM logs GROUP BY 1"'
-    )
+    out.print(f'\nNext: loglake query --lake {escape(str(lake_path))} "SELECT level, count(*) FROM logs GROUP BY 1"')
     return report.ok and quarantined == malformed

@@ -21,6 +21,16 @@ FIX = "restore the object from a copy of its source, then run `loglake etl` (log
 """What to do about an unreadable raw object: said wherever one is reported."""
 
 
+def is_content_error(exc: BaseException) -> bool:
+    """Whether a reader's error is about the object's bytes (not gzip, cut short, not JSON records), which no
+    retry fixes. Memory, disk, interrupts and vanished files are not: the object is retried, never set aside."""
+    import duckdb  # lazily: the collector's cold path never loads the engine
+
+    if isinstance(exc, duckdb.InvalidInputException | duckdb.ConversionException):
+        return True
+    return isinstance(exc, duckdb.IOException) and any(word in str(exc).lower() for word in ("gzip", "zlib", "json"))
+
+
 @dataclass(frozen=True)
 class Unreadable:
     raw_object: str

@@ -23,7 +23,7 @@ from loglake.errors import QueryError
 from loglake.lake.manifests import processed_raw_objects
 from loglake.lake.raw_zone import MAX_RAW_LINE_BYTES, RAW_COLUMNS, list_raw_objects
 from loglake.lake.store import Store, glob_escape
-from loglake.lake.unreadable import Unreadable, set_aside, unreadable_objects
+from loglake.lake.unreadable import Unreadable, is_content_error, set_aside, unreadable_objects
 from loglake.query.engine import DuckDBEngine, QueryEngine, QueryResult
 from loglake.sql_quoting import quote_identifier, sql_string, sql_struct
 
@@ -185,6 +185,8 @@ def _read_error(store: Store, key: str) -> str | None:
                 f"maximum_object_size = {MAX_RAW_LINE_BYTES}, hive_partitioning = false)"
             ).fetchall()
     except duckdb.Error as exc:
+        if not is_content_error(exc):
+            raise  # not the object's fault (memory, disk): verify fails loudly, nothing is set aside
         lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
         return f"{key} is not a raw batch (gzip NDJSON of raw records): {lines[0] if lines else type(exc).__name__}"
     finally:

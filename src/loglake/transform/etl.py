@@ -29,6 +29,7 @@ from loglake.lake.quarantine import QUARANTINE_COLUMNS, REASON_DETAIL, Reason
 from loglake.lake.raw_zone import MAX_RAW_LINE_BYTES, RAW_COLUMNS
 from loglake.lake.schema_registry import EXTRA_NAME, SchemaRegistry, TableSchema, widen
 from loglake.lake.store import Store, glob_escape
+from loglake.lake.unreadable import is_content_error
 from loglake.sql_quoting import quote_identifier, sql_string, sql_struct
 from loglake.transform import levels, redaction, timestamps
 from loglake.transform.naming import assign_names, refused_fields, within_cap
@@ -214,6 +215,8 @@ def _load(con: Any, raw_path: Path, raw_key: str, settings: EtlSettings) -> tupl
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE raw_lines AS SELECT * FROM {source}")
     except duckdb.Error as exc:
+        if not is_content_error(exc):
+            raise  # out of memory, disk full, interrupted: retried, never set aside as unreadable
         raise RawObjectError(f"{raw_key} is not a raw batch (gzip NDJSON of raw records): {exc}") from exc
     for parser in PARSERS:
         for statement in parser.setup():
