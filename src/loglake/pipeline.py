@@ -23,7 +23,15 @@ from loglake.handlers.etl import handle_s3_event
 from loglake.lake.manifests import processed_raw_objects
 from loglake.lake.open import Lake
 from loglake.lake.raw_zone import list_raw_objects
-from loglake.lake.unreadable import FIX, UNREADABLE_PREFIX, Unreadable, set_aside, unreadable_key, unreadable_objects
+from loglake.lake.unreadable import (
+    FIX,
+    UNREADABLE_PREFIX,
+    Unreadable,
+    clear,
+    set_aside,
+    unreadable_key,
+    unreadable_objects,
+)
 from loglake.transform.etl import EtlResult
 from loglake.transform.settings import EtlSettings
 
@@ -127,7 +135,7 @@ def run_etl_objects(
             except (LoglakeError, duckdb.Error, OSError) as exc:
                 return EtlFailure(key, _one_line(exc), False, exc)
             if unreadable_key(key) in records:
-                store.delete(unreadable_key(key))  # readable again (restored, or a fixed reader)
+                clear(store, key)  # readable again (restored, or a fixed reader)
             return results
 
     run = EtlRun()

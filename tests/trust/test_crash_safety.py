@@ -141,3 +141,20 @@ def test_a_live_write_is_never_swept(tmp_path: Path) -> None:
     assert written.startswith(f"{os.getpid()}-")  # the sweep removed nothing; the temp file was still there
     assert (tmp_path / "lake" / "state" / "doc.json").exists()
     assert [p.name for p in (tmp_path / "lake" / TMP_DIR).iterdir() if not p.name.startswith(".")] == []
+
+
+def test_a_sweep_leaves_a_live_writers_unlocked_new_file_alone(tmp_path: Path) -> None:
+    """A writer creates its temporary file, then locks it: a sweep in another process in between must not
+    remove it (the writer's rename would fail). A dead writer's file goes at once."""
+    from loglake.lake.local_store import TMP_DIR, LocalStore
+
+    folder = tmp_path / "lake" / TMP_DIR
+    folder.mkdir(parents=True)
+    (tmp_path / "lake" / "raw").mkdir()
+    live = folder / f"{os.getpid()}-0123456789abcdef"
+    live.write_bytes(b"being written")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    gone = folder / f"{dead.stdout.strip()}-fedcba9876543210"
+    gone.write_bytes(b"left by a crash")
+    LocalStore(tmp_path / "lake").sweep()
+    assert live.exists() and not gone.exists()

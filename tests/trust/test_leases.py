@@ -125,12 +125,17 @@ def test_an_s3_lease_is_a_conditional_write_that_expires_unless_renewed(s3_lake:
     store.lease_ttl = 2.0  # S3 times are whole seconds
     with store.lease("etl/x") as held:
         assert held
-        assert len(list(store.list(LEASE_PREFIX))) == 1
+        [key] = store.list(LEASE_PREFIX)
+        before = store.version(key)
         started = time.monotonic()
         while time.monotonic() - started < 4.5:  # past two TTLs: its holder renews it
             with store.lease("etl/x") as again:
                 assert not again
             time.sleep(0.5)
+        # Each renewal is a new body, so a new ETag: a run that read the lease before a renewal and then
+        # tries to take it over as expired (If-Match on what it read) fails instead of taking a live lease.
+        assert store.version(key) != before
+        assert not store.put_if(key, b"{}", before)
     assert list(store.list(LEASE_PREFIX)) == []  # released
     # What a crashed holder leaves: a lease nobody renews. It is taken over once its TTL has passed.
     with store.lease("etl/y") as held:

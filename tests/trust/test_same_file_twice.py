@@ -53,3 +53,20 @@ def test_the_api_refuses_too_and_a_replaced_file_is_new_content(lake: Lake, tmp_
         FileSource(lake.store, FileSourceOptions(log_group="/b")).ingest(str(log))
     log.write_bytes(b"another file entirely\n")
     assert FileSource(lake.store, FileSourceOptions(log_group="/b")).ingest(str(log)).events == 1
+
+
+def test_two_runs_filing_one_file_under_two_groups_at_once_cannot_both_pass(lake: Lake, tmp_path: Path) -> None:
+    """Each run checks before it reads; the record is then written compare-and-swap, so the run that files
+    second sees the first's group and stops before writing a batch."""
+    from loglake.sources import local_files
+
+    log = tmp_path / "app.log"
+    log.write_bytes(LINES)
+    first = FileSource(lake.store, FileSourceOptions(log_group="/a"))
+    second = FileSource(lake.store, FileSourceOptions(log_group="/b"))
+    assert first.refusal(str(log)) is None and second.refusal(str(log)) is None  # both checked: nothing filed yet
+    fingerprint = local_files._fingerprint(LINES.splitlines(keepends=True)[0])
+    first._record_filing(log.resolve(), fingerprint)
+    with pytest.raises(ConfigError, match="already in the lake under log group '/a'"):
+        second._record_filing(log.resolve(), fingerprint)
+    assert list(lake.store.list("raw/")) == []

@@ -50,6 +50,21 @@ def _crash_hook() -> None:
             os.kill(os.getpid(), signal.SIGKILL)
 
 
+_TMP_GRACE_S = 60.0
+"""A writer creates its temporary file, then locks it: a sweep leaves a file younger than this alone while
+the process named in it lives."""
+
+
+def _alive(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    return True
+
+
 class LocalStore:
     """Atomic writes by write-to-temp-then-rename, with fsync before the rename.
 
@@ -136,6 +151,8 @@ class LocalStore:
             if path.name.startswith("."):
                 continue  # the legacy sweep's marker folder
             try:
+                if time.time() - path.lstat().st_mtime < _TMP_GRACE_S and _alive(path.name.split("-", 1)[0]):
+                    continue  # maybe created by a live writer that has not locked it yet
                 fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
             except OSError:
                 continue  # renamed into place meanwhile, or not a file of ours

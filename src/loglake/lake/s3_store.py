@@ -167,13 +167,15 @@ class S3Store:
         return self.version(key) is not None
 
     def version(self, key: str) -> str | None:
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             return str(self.client.head_object(Bucket=self.bucket, Key=self._key(key))["ETag"])
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return None
+            raise _error("read", f"{self.uri}{key}", exc) from None
+        except BotoCoreError as exc:  # unreachable endpoint: a StoreError, so one object fails, not the run
             raise _error("read", f"{self.uri}{key}", exc) from None
 
     def list(self, prefix: str) -> Iterator[str]:
@@ -226,7 +228,7 @@ class S3Store:
     def lease(self, name: str, *, wait: float = 0.0) -> Iterator[bool]:
         key = f"{LEASE_PREFIX}{hashlib.sha256(name.encode()).hexdigest()[:32]}.json"
         owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(8)}"
-        body = orjson.dumps({"name": name, "owner": owner, "ttl_s": self.lease_ttl})
+        body = _lease_body(name, owner, self.lease_ttl, 0)
         deadline = time.monotonic() + wait
         etag = self._take_lease(key, body)
         while etag is None:
@@ -236,7 +238,7 @@ class S3Store:
             time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
             etag = self._take_lease(key, body)
         stop = threading.Event()
-        renewal = threading.Thread(target=self._renew_lease, args=(key, body, etag, stop), daemon=True)
+        renewal = threading.Thread(target=self._renew_lease, args=(key, name, owner, etag, stop), daemon=True)
         renewal.start()
         try:
             yield True
@@ -244,7 +246,7 @@ class S3Store:
             stop.set()
             renewal.join()
             data, _version = self.read_versioned(key)
-            if data == body:  # still ours: a holder that lost it (renewal failed) must not free another's
+            if data and orjson.loads(data).get("owner") == owner:  # a holder that lost it must not free another's
                 self.delete(key)
 
     def _take_lease(self, key: str, body: bytes) -> str | None:
@@ -278,10 +280,15 @@ class S3Store:
             return str(response["ETag"])
         return None
 
-    def _renew_lease(self, key: str, body: bytes, etag: str, stop: threading.Event) -> None:
+    def _renew_lease(self, key: str, name: str, owner: str, etag: str, stop: threading.Event) -> None:
+        """Each renewal writes a new body (its count), so a new ETag: a run that read the lease before it was
+        renewed and takes it over as expired fails its If-Match instead of taking a live lease."""
         from botocore.exceptions import BotoCoreError, ClientError
 
+        renewals = 0
         while not stop.wait(self.lease_ttl / 3):
+            renewals += 1
+            body = _lease_body(name, owner, self.lease_ttl, renewals)
             try:
                 response = self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=body, IfMatch=etag)
             except (ClientError, BotoCoreError):
@@ -319,3 +326,7 @@ class S3Store:
             elif _TEMP.match(stale.name) and time.time() - stale.lstat().st_mtime > _TEMP_AGE_S:
                 stale.unlink(missing_ok=True)  # a download cut short by a crash (no pattern matches its name)
         return glob_escape(str(cache)) + "/" + pattern
+
+
+def _lease_body(name: str, owner: str, ttl_s: float, renewals: int) -> bytes:
+    return orjson.dumps({"name": name, "owner": owner, "ttl_s": ttl_s, "renewals": renewals})

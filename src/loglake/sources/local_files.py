@@ -142,10 +142,13 @@ class FileSource:
         groups = self._filed_under(resolved, _fingerprint(first))
         if not groups or self.options.log_group in groups:
             return None  # new, or a resume under a group it is filed under
-        others = sorted(groups)
+        return self._refused_text(resolved, groups)
+
+    def _refused_text(self, path: Path, groups: list[str]) -> str:
+        first = sorted(groups)[0]
         return (
-            f"{resolved} is already in the lake under log group {others[0]!r}; ingesting it under "
-            f"{self.options.log_group!r} would count its events twice. Resume it with `--log-group {others[0]}`, "
+            f"{path} is already in the lake under log group {first!r}; ingesting it under "
+            f"{self.options.log_group!r} would count its events twice. Resume it with `--log-group {first}`, "
             "or pass --refile to file it under both on purpose"
         )
 
@@ -154,14 +157,23 @@ class FileSource:
         return list(orjson.loads(data)["log_groups"]) if data else []
 
     def _record_filing(self, path: Path, fingerprint: str) -> None:
-        groups = self._filed_under(path, fingerprint)
-        if self.options.log_group not in groups:
+        """Add this group to the file's record, compare-and-swap: two runs filing one file under two groups at
+        once must not both pass the check; the second sees the first's group and is refused."""
+        key = _identity_key(path, fingerprint)
+        while True:
+            data, version = self.store.read_versioned(key)
+            groups = list(orjson.loads(data)["log_groups"]) if data else []
+            if self.options.log_group in groups:
+                return
+            if groups and not self.options.refile:
+                raise ConfigError(self._refused_text(path, groups))
             document = {
                 "path": str(path),
                 "fingerprint": fingerprint,
                 "log_groups": sorted([*groups, self.options.log_group]),
             }
-            self.store.put(_identity_key(path, fingerprint), orjson.dumps(document, option=orjson.OPT_INDENT_2))
+            if self.store.put_if(key, orjson.dumps(document, option=orjson.OPT_INDENT_2), version):
+                return
 
     def _ingest_file(self, path: Path, progress: Progress | None) -> FileReport:
         report = FileReport(path=str(path))
