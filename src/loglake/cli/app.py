@@ -451,8 +451,8 @@ def tables(lake: LakeOption = None) -> None:
         out.print(f"[bold]{name}[/] ({len(schema.columns)} columns, formats: {', '.join(schema.formats)})")
         if (cap := schema.column_cap) is not None:
             out.print(
-                f"  max_columns ({cap.max_columns}) reached in version {cap.version} by {escape(cap.by)}: "
-                f"keys past it are in JSON column {cap.column}"
+                f"  keys past max_columns ({cap.max_columns}), or holding a redacted value, are in JSON column "
+                f"{cap.column} (since version {cap.version}, {escape(cap.by)})"
             )
         for column in schema.columns:
             widened = " (widened)" if len(column.history) > 1 else ""
