@@ -18,7 +18,9 @@ NUMERIC = {
         "target_processing_time": "DOUBLE", "response_processing_time": "DOUBLE", "elb_status_code": "INTEGER",
         "received_bytes": "BIGINT", "sent_bytes": "BIGINT",
     },
-    "apache_error": {"pid": "BIGINT", "tid": "BIGINT", "client_port": "INTEGER"},
+    "apache_error": {
+        "pid": "BIGINT", "tid": "BIGINT", "client_port": "INTEGER", "source_line": "INTEGER", "apr_status": "INTEGER",
+    },
     "apigateway_access_log": {"status": "INTEGER", "response_length": "BIGINT"},
     "lambda_platform": {
         "duration_ms": "DOUBLE", "billed_duration_ms": "DOUBLE", "memory_size_mb": "BIGINT",

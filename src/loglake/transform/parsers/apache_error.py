@@ -1,6 +1,11 @@
 """apache_error: Apache httpd's error log, `[time] [module:severity] [pid N:tid M] [client ip:port] message`,
-into `apache_error_logs`. A line needs httpd 2.4's `[pid ...]` block, or httpd's own time
-(`[Sun Dec 04 04:47:44 2005]`, as 2.2 writes it), so a generic `[time] [level] text` line stays text.
+into `apache_error_logs`. A line needs httpd 2.4's `[pid ...]` block, httpd's own time
+(`[Sun Dec 04 04:47:44 2005]`, as 2.2 writes it), or httpd's `[module:level]` block (a custom
+ErrorLogFormat without `%P`), so a generic `[time] [level] text` line stays text. The module may be empty
+(`[:error]`, as mod_php writes); the client may have no port (`[client 1.2.3.4]`, every 2.2 line).
+Between the pid block and the client, ErrorLogFormat's `%F` (`mod_foo.c(123):`) becomes `source_file` and
+`source_line`, and `%E` (`(70007)The timeout specified has expired:`, also after the client in 2.2)
+becomes `apr_status` and `apr_error`; `msg` is the text after them.
 The time may be httpd's own (with or without microseconds), CLF, or ISO-like (`2021-06-04 15:40:27.138633`,
 `2021/06/03 09:30:50`, taken as UTC without a zone): whatever ErrorLogFormat writes, the time is read by
 the ETL's one time reader (transform/timestamps.py), and a time it cannot read is flagged in
@@ -12,28 +17,51 @@ from __future__ import annotations
 
 from loglake.transform.parsers.base import Column, Example, RegexParser, text
 
+# `[client 1.2.3.4]` has no port (2.2 never writes one); `host:port` has one colon. An IPv6 client has
+# several: httpd 2.4's core block (with [pid ...]) always appends the port, 2.2 never does.
+_HAS_PORT = (
+    "(regexp_full_match({s}.client, '[^:]+:\\d+') OR ({s}.pid <> '' AND regexp_full_match({s}.client, '.*:.*:\\d+')))"
+)
+
 
 class ApacheErrorParser(RegexParser):
     name = "apache_error"
     table = "apache_error_logs"
     pattern = (
-        r"(?s)\[([^\]]+)\] \[(?:([^:\]]+):)?([a-z0-9]+)\](?: \[pid (\d+)(?::tid (\d+))?\])?"
-        r"(?: \[client ([^\]]+):(\d+)\])? (.*)"
+        r"(?s)\[([^\]]+)\] \[(?:([^:\]]*):)?([a-z0-9]+)\](?: \[pid (\d+)(?::tid (\d+))?\])?"
+        # ErrorLogFormat's %F (`mod_foo.c(123):`, at debug levels) and %E (`(70007)The timeout ...:`) come
+        # before the client in 2.4; httpd 2.2 writes the APR error after the client.
+        r"(?: ([\w.-]+\.c(?:c|pp)?)\((\d+)\):)?(?: \((-?\d+)\)([^:\[\]]*):)?"
+        r"(?: \[client ([^\]]+)\])?(?: \((-?\d+)\)([^:\[\]]*):)? (.*)"
     )
     # httpd 2.4 writes [pid ...]; older versions do not, but then the time is httpd's own, weekday first.
+    # A custom ErrorLogFormat without %P still has httpd's `[module:level]` block (module may be empty).
     guard = (
         "starts_with({m}, '[') AND "
-        "(contains({m}, '] [pid ') OR substr({m}, 2, 3) IN ('Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'))"
+        "(contains({m}, '] [pid ') OR substr({m}, 2, 3) IN ('Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun') OR "
+        "(contains({m}, '] [') AND regexp_matches(left({m}, 96), "
+        "'^\\[[^\\]]+\\] \\[[\\w-]*:(?:emerg|alert|crit|error|warn|notice|info|debug|trace[1-8])\\] ')))"
     )
-    groups = ("ts", "module", "severity", "pid", "tid", "client", "client_port", "msg")
+    groups = (
+        "ts", "module", "severity", "pid", "tid", "source_file", "source_line", "apr_status", "apr_error",
+        "client", "apr_status_after", "apr_error_after", "msg",
+    )  # fmt: skip
     columns = (
         text("module"),
         text("severity"),
         text("pid", "BIGINT"),
         text("tid", "BIGINT"),
-        text("client"),
-        text("client_port", "INTEGER"),
+        Column(
+            "client",
+            "VARCHAR",
+            f"CASE WHEN {_HAS_PORT} THEN regexp_extract({{s}}.client, '^(.*):\\d+$', 1) ELSE {{s}}.client END",
+        ),
+        Column("client_port", "INTEGER", f"CASE WHEN {_HAS_PORT} THEN regexp_extract({{s}}.client, ':(\\d+)$', 1) END"),
         Column("msg", "VARCHAR", "{s}.msg", ()),
+        text("source_file"),
+        text("source_line", "INTEGER"),
+        Column("apr_status", "INTEGER", "coalesce(nullif({s}.apr_status, ''), {s}.apr_status_after)"),
+        Column("apr_error", "VARCHAR", "coalesce(nullif({s}.apr_error, ''), {s}.apr_error_after)"),
     )
     time = "{s}.ts"
     level = "ll_level({s}.severity)"
@@ -74,5 +102,112 @@ EXAMPLES = [
             "level": "ERROR",
             "timestamp": "2000-10-11 14:32:52.123456",
         },
+    ),
+    Example(  # httpd 2.2 with a client: 2.2 writes no port
+        "[Tue Mar 08 10:34:31 2005] [error] [client 192.0.2.44] Directory index forbidden by rule: /var/www/html/",
+        {
+            "module": None,
+            "severity": "error",
+            "pid": None,
+            "client": "192.0.2.44",
+            "client_port": None,
+            "msg": "Directory index forbidden by rule: /var/www/html/",
+            "timestamp": "2005-03-08 10:34:31",
+        },
+    ),
+    Example(  # 2.4 with a module writing its own client block without a port
+        "[Thu Nov 26 10:00:00.123456 2026] [security2:error] [pid 2113:tid 140225] [client 203.0.113.9] "
+        "ModSecurity: Access denied with code 403 (phase 2).",
+        {
+            "module": "security2",
+            "pid": 2113,
+            "tid": 140225,
+            "client": "203.0.113.9",
+            "client_port": None,
+            "msg": "ModSecurity: Access denied with code 403 (phase 2).",
+            "timestamp": "2026-11-26 10:00:00.123456",
+        },
+    ),
+    Example(  # mod_php logs with an empty module
+        "[Thu Nov 26 10:00:01.482112 2026] [:error] [pid 2241] [client 198.51.100.7:53312] "
+        "PHP Warning:  Undefined variable $user in /var/www/html/index.php on line 12",
+        {
+            "module": None,
+            "severity": "error",
+            "pid": 2241,
+            "tid": None,
+            "client": "198.51.100.7",
+            "client_port": 53312,
+            "msg": "PHP Warning:  Undefined variable $user in /var/www/html/index.php on line 12",
+            "level": "ERROR",
+        },
+    ),
+    Example(
+        "[Thu Nov 26 10:00:02 2026] [:warn] [pid 77:tid 78] PHP Deprecated:  Creation of dynamic property",
+        {"module": None, "severity": "warn", "pid": 77, "tid": 78, "client": None, "level": "WARN"},
+    ),
+    Example(  # %E (the APR error) before the client
+        "[Thu Nov 26 10:00:03.000123 2026] [proxy_fcgi:error] [pid 4242:tid 139878] (70007)The timeout specified "
+        "has expired: [client 203.0.113.9:51234] AH01075: Error dispatching request to : (polling), "
+        "referer: https://www.example.com/",
+        {
+            "module": "proxy_fcgi",
+            "pid": 4242,
+            "tid": 139878,
+            "apr_status": 70007,
+            "apr_error": "The timeout specified has expired",
+            "source_file": None,
+            "source_line": None,
+            "client": "203.0.113.9",
+            "client_port": 51234,
+            "msg": "AH01075: Error dispatching request to : (polling), referer: https://www.example.com/",
+        },
+    ),
+    Example(  # %F (source file and line, debug levels) before the client
+        "[Thu Nov 26 10:00:04.100000 2026] [ssl:debug] [pid 1310:tid 1311] ssl_engine_kernel.c(2377): "
+        "[client 2001:db8::7:40112] AH02043: SSL virtual host for servername www.example.com found",
+        {
+            "module": "ssl",
+            "severity": "debug",
+            "source_file": "ssl_engine_kernel.c",
+            "source_line": 2377,
+            "apr_status": None,
+            "client": "2001:db8::7",
+            "client_port": 40112,
+            "msg": "AH02043: SSL virtual host for servername www.example.com found",
+            "level": "DEBUG",
+        },
+    ),
+    Example(  # 2.2: the APR error comes after the client
+        "[Tue Mar 08 10:34:31 2005] [error] [client 192.0.2.44] (13)Permission denied: access to /index.html denied",
+        {
+            "client": "192.0.2.44",
+            "client_port": None,
+            "apr_status": 13,
+            "apr_error": "Permission denied",
+            "msg": "access to /index.html denied",
+        },
+    ),
+    Example(  # a custom ErrorLogFormat with ISO times (%{cu}t) and no pid block
+        "[2026-11-26 10:00:00.123456] [core:error] [client 203.0.113.9:58211] AH00037: Symbolic link not "
+        "allowed or link target not accessible: /var/www/html/current",
+        {
+            "module": "core",
+            "severity": "error",
+            "pid": None,
+            "client": "203.0.113.9",
+            "client_port": 58211,
+            "msg": "AH00037: Symbolic link not allowed or link target not accessible: /var/www/html/current",
+            "timestamp": "2026-11-26 10:00:00.123456",
+            "time_source": "parsed",
+        },
+    ),
+    Example(
+        "[2026-11-26 10:00:05.5] [mpm_event:notice] [pid 1:tid 2] AH00489: Apache/2.4.62 (Debian) configured",
+        {"module": "mpm_event", "pid": 1, "tid": 2, "timestamp": "2026-11-26 10:00:05.5", "time_source": "parsed"},
+    ),
+    Example(  # a zone name the time reader cannot resolve (CEST): the time is not invented
+        "[2026-11-26 10:00:00.123456 CEST] [core:error] [pid 9] AH00037: Symbolic link not allowed",
+        {"module": "core", "pid": 9, "time_source": "source", "msg": "AH00037: Symbolic link not allowed"},
     ),
 ]
