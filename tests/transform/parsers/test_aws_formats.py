@@ -20,6 +20,7 @@ import pytest
 
 from conftest import athena_documented, write_messages
 from loglake.lake.open import Lake, open_lake
+from loglake.lake.schema_registry import SchemaRegistry
 from loglake.pipeline import pending_raw_objects, run_etl
 from loglake.query.engine import DuckDBEngine
 from loglake.transform.settings import EtlSettings
@@ -356,3 +357,151 @@ def test_partition_columns_agree_with_the_flow_start(engine: DuckDBEngine) -> No
     counts = rows(engine, "SELECT count(*), count_if(date = CAST(from_unixtime(start) AS DATE) "
                           "AND day = date_format(date, '%Y/%m/%d')) FROM vpc_flow_logs WHERE start IS NOT NULL")  # fmt: skip
     assert counts == [(35, 35)]  # 10 records of the guide are in formats without start (NAT, transit gateway)
+
+
+# Older record lengths: earlier versions of AWS's own examples (see ATTRIBUTION.md), in a lake of their own so
+# that the documented queries above keep their answers.
+HISTORY = {
+    "/alb/2016": "alb_docs_20_fields.log",
+    "/alb/2018-07": "alb_docs_23_fields.log",
+    "/alb/2018-09": "alb_docs_24_fields.log",
+    "/alb/2018-11": "alb_docs_25_fields.log",
+    "/s3/2014": "s3_access_docs_18_fields.log",
+    "/s3/2019": "s3_access_docs_24_fields.log",
+}
+
+# A 2023 S3 record (the guide's first example) and a 2020 ALB record (ours, LOCAL_ALB's first), field by field:
+# records cut after each field since the oldest documented length show every length that can occur.
+S3_RECORD = _lines("s3_access_docs.log")[0].replace("[06/Feb/2019:00:00:38 +0000]", "[06/Feb/2019:00:00:38_+0000]")
+S3_FIELDS = S3_RECORD.replace('"GET /DOC-EXAMPLE-BUCKET1?versioning HTTP/1.1"', "REQUEST_URI").split(" ")
+S3_LATER = ["hostid", "sigv", "ciphersuite", "authtype", "endpoint", "tlsversion", "accesspointarn", "aclrequired"]
+ALB_FIELDS = [
+    "https", "2020-10-02T18:01:02.000000Z", "app/my-loadbalancer/50dc6c495c0c9188", "10.1.1.9:3311", "10.0.0.1:80",
+    "0.001", "0.010", "0.000", "200", "200", "120", "2048", '"GET https://www.example.com:443/a HTTP/1.1"',
+    '"curl/7.79.1"', "ECDHE-RSA-AES128-GCM-SHA256", "TLSv1.2",
+    "arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067",
+    '"Root=1-5f776c3e-9"', '"www.example.com"', '"arn:aws:acm:us-east-2:123456789012:certificate/1234"', "1",
+    "2020-10-02T18:01:01.990000Z", '"forward"', '"https://example.com/"', '"LambdaUnhandled"', '"10.0.0.1:80"',
+    '"200"', '"Acceptable"', '"Ambiguous"',
+]  # fmt: skip
+ALB_LATER = [
+    "domain_name", "chosen_cert_arn", "matched_rule_priority", "request_creation_time", "actions_executed",
+    "redirect_url", "lambda_error_reason", "target_port_list", "target_status_code_list", "classification",
+    "classification_reason",
+]  # fmt: skip
+
+
+def _s3_cut(fields: int) -> str:
+    line = " ".join(S3_FIELDS[:fields])
+    return line.replace("_+0000", " +0000").replace("REQUEST_URI", '"GET /DOC-EXAMPLE-BUCKET1?versioning HTTP/1.1"')
+
+
+@pytest.fixture(scope="module")
+def history_lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
+    lake: Lake = open_lake(str(tmp_path_factory.mktemp("aws-history") / "lake"))
+    deliveries = {group: _lines(name) for group, name in HISTORY.items()}
+    deliveries["/s3/cut"] = [_s3_cut(n) for n in range(18, 27)] + [_s3_cut(26) + " SomeFutureField"]
+    deliveries["/alb/cut"] = [" ".join(ALB_FIELDS[:n]) for n in range(18, 30)] + [" ".join(ALB_FIELDS) + " TID_1"]
+    for group, messages in deliveries.items():
+        write_messages(lake.store, group, messages, id_prefix=f"{group}#", stream="samples")
+    run_etl(lake, pending_raw_objects(lake), EtlSettings(), workers=2)
+    return lake
+
+
+@pytest.fixture(scope="module")
+def history(history_lake: Lake) -> Iterator[DuckDBEngine]:
+    with DuckDBEngine(history_lake.store) as opened:
+        yield opened
+
+
+def test_every_older_length_lands_in_its_format_table(history_lake: Lake, history: DuckDBEngine) -> None:
+    union = "SELECT log_group, format FROM alb_logs UNION ALL SELECT log_group, format FROM s3_access_logs"
+    found = rows(history, f"SELECT log_group, format, count(*) FROM ({union}) GROUP BY 1, 2 ORDER BY 1")
+    assert found == [
+        ("/alb/2016", "alb", 5), ("/alb/2018-07", "alb", 5), ("/alb/2018-09", "alb", 5), ("/alb/2018-11", "alb", 7),
+        ("/alb/cut", "alb", 13), ("/s3/2014", "s3_access_log", 6), ("/s3/2019", "s3_access_log", 5),
+        ("/s3/cut", "s3_access_log", 10),
+    ]  # fmt: skip
+    assert rows(history, "SELECT count(*) FROM quarantine") == [(0,)]
+    assert sorted(SchemaRegistry(history_lake.store).tables()) == ["alb_logs", "s3_access_logs"]  # no plain text
+
+
+def test_s3_older_documented_records(history: DuckDBEngine) -> None:
+    got = rows(history, "SELECT bucket_name, operation, objectsize, versionid, hostid, sigv, tlsversion, accesspointarn, "
+                        "aclrequired, extra_fields FROM s3_access_logs WHERE log_group <> '/s3/cut' ORDER BY event_id")  # fmt: skip
+    assert [row[:1] + row[3:] for row in got[:6]] == [("mybucket", None, None, None, None, None, None, None)] * 6
+    assert [row[1:3] for row in got[:6]] == [
+        ("REST.GET.VERSIONING", None), ("REST.GET.LOGGING_STATUS", None), ("REST.GET.BUCKETPOLICY", None),
+        ("REST.GET.VERSIONING", None), ("REST.PUT.OBJECT", 4406583), ("REST.GET.VERSIONING", None),
+    ]  # fmt: skip
+    assert [(row[4][:8], row[5], row[6], row[7], row[8], row[9]) for row in got[6:]] == [
+        ("s9lzHYrF", "SigV2", "TLSV1.1", None, None, None),
+        ("9vKBE6vM", "SigV2", "TLSV1.1", None, None, None),
+        ("BNaBsXZQ", "SigV2", "TLSV1.1", None, None, None),
+        ("Ke1bUcaz", "SigV2", "TLSV1.1", None, None, None),
+        ("10S62Zv8", "SigV4", "TLSV1.1", None, None, None),
+    ]
+
+
+def test_s3_record_cut_after_any_field(history: DuckDBEngine) -> None:
+    got = history.query(
+        f"SELECT event_id, versionid, {', '.join(S3_LATER)}, extra_fields FROM s3_access_logs "
+        "WHERE log_group = '/s3/cut' ORDER BY event_id"
+    ).rows
+    by_id = {row[0]: row[1:] for row in got}
+    full = ("s9lzHYrFp76ZVxRcpX9+5cjAnEH2ROuNkd2BHfIa6UkFVdtjf5mKR3/eTPFvsiP/XV/VLi31234=", "SigV4",
+            "ECDHE-RSA-AES128-GCM-SHA256", "AuthHeader", "DOC-EXAMPLE-BUCKET1.s3.us-west-1.amazonaws.com", "TLSV1.2",
+            "arn:aws:s3:us-west-1:123456789012:accesspoint/example-AP", "Yes")  # fmt: skip
+    assert len(got) == 10
+    for present in range(9):  # 18 + present fields
+        assert by_id[f"/s3/cut#{present}"] == (None, *full[:present], *[None] * (8 - present), None)
+    assert by_id["/s3/cut#9"] == (None, *full, "SomeFutureField")
+
+
+def test_alb_older_documented_records(history: DuckDBEngine) -> None:
+    got = rows(history, "SELECT log_group, type, domain_name, matched_rule_priority, actions_executed, redirect_url, "
+                        "lambda_error_reason, target_port_list, target_status_code_list, classification, extra_fields "
+                        "FROM alb_logs WHERE log_group <> '/alb/cut' ORDER BY event_id")  # fmt: skip
+    assert got == [
+        ("/alb/2016", "http", None, None, None, None, None, None, None, None, None),
+        ("/alb/2016", "https", "www.example.com", None, None, None, None, None, None, None, None),
+        ("/alb/2016", "h2", None, None, None, None, None, None, None, None, None),
+        ("/alb/2016", "ws", None, None, None, None, None, None, None, None, None),
+        ("/alb/2016", "wss", None, None, None, None, None, None, None, None, None),
+        ("/alb/2018-07", "http", None, "0", "forward", None, None, None, None, None, None),
+        ("/alb/2018-07", "https", "www.example.com", "1", "authenticate,forward", None, None, None, None, None, None),
+        ("/alb/2018-07", "h2", None, "1", "forward", None, None, None, None, None, None),
+        ("/alb/2018-07", "ws", None, "1", "forward", None, None, None, None, None, None),
+        ("/alb/2018-07", "wss", None, "1", "forward", None, None, None, None, None, None),
+        ("/alb/2018-09", "http", None, "0", "forward", None, None, None, None, None, None),
+        ("/alb/2018-09", "https", "www.example.com", "1", "authenticate,forward", None, None, None, None, None, None),
+        ("/alb/2018-09", "h2", None, "1", "redirect", "https://example.com:80/", None, None, None, None, None),
+        ("/alb/2018-09", "ws", None, "1", "forward", None, None, None, None, None, None),
+        ("/alb/2018-09", "wss", None, "1", "forward", None, None, None, None, None, None),
+        ("/alb/2018-11", "http", None, "0", "forward", None, None, None, None, None, None),
+        ("/alb/2018-11", "https", "www.example.com", "1", "authenticate,forward", None, None, None, None, None, None),
+        ("/alb/2018-11", "h2", None, "1", "redirect", "https://example.com:80/", None, None, None, None, None),
+        ("/alb/2018-11", "ws", None, "1", "forward", None, None, None, None, None, None),
+        ("/alb/2018-11", "wss", None, "1", "forward", None, None, None, None, None, None),
+        ("/alb/2018-11", "http", None, "0", "forward", None, None, None, None, None, None),
+        ("/alb/2018-11", "http", None, "0", "forward", None, "LambdaInvalidResponse", None, None, None, None),
+    ]  # fmt: skip
+    # The fields before the growth are unchanged by it: AWS's first documented query over the older records.
+    assert sorted(documented(history, ALB[3])) == [
+        (4, "GET", "10.0.1.252"), (8, "GET", "10.0.0.140"), (10, "GET", "192.168.131.39"), (13, "GET", "10.1.1.9"),
+    ]  # fmt: skip
+
+
+def test_alb_record_cut_after_any_field(history: DuckDBEngine) -> None:
+    got = history.query(
+        f"SELECT event_id, trace_id, {', '.join(ALB_LATER)}, extra_fields FROM alb_logs "
+        "WHERE log_group = '/alb/cut' ORDER BY event_id"
+    ).rows
+    by_id = {row[0]: row[1:] for row in got}
+    full = ("www.example.com", "arn:aws:acm:us-east-2:123456789012:certificate/1234", "1",
+            "2020-10-02T18:01:01.990000Z", "forward", "https://example.com/", "LambdaUnhandled", "10.0.0.1:80", "200",
+            "Acceptable", "Ambiguous")  # fmt: skip
+    assert len(got) == 13
+    for present in range(12):  # 18 + present fields
+        assert by_id[f"/alb/cut#{present}"] == ("Root=1-5f776c3e-9", *full[:present], *[None] * (11 - present), None)
+    assert by_id["/alb/cut#12"] == ("Root=1-5f776c3e-9", *full, "TID_1")

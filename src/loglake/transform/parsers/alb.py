@@ -5,6 +5,12 @@ its types (`time` and `request_creation_time` stay strings, as AWS declares them
 queries run unchanged; `day` (`yyyy/MM/dd`) is the partition column of AWS's partition-projection
 table. Fields that newer load balancers append after `classification_reason` are kept in
 `extra_fields`. The last four quoted fields are also accepted unquoted, as older logs wrote them.
+
+ALB grew the record over the years (the ELB guide's examples): it ended at `trace_id` followed by an
+unquoted `domain_name` and `chosen_cert_arn` (2016), then at `actions_executed` (mid-2018),
+`redirect_url`, `lambda_error_reason` (late 2018), and gained `target_port_list` to
+`classification_reason` in 2020. AWS's regex needs them all, and a shorter record would be text. Here
+each field after `trace_id` may end the record, but none may be skipped: the absent ones are NULL.
 """
 
 from __future__ import annotations
@@ -23,17 +29,33 @@ COLUMNS: dict[str, str] = {
     "target_port_list": "VARCHAR", "target_status_code_list": "VARCHAR", "classification": "VARCHAR",
     "classification_reason": "VARCHAR", "extra_fields": "VARCHAR",
 }  # fmt: skip
+# The fields after trace_id, in order. domain_name and chosen_cert_arn were unquoted in 2016, quoted since.
+_LATER = (
+    r'"?([^ "]*)"?', r'"?([^ "]*)"?', r"([-.0-9]*)", r"([^ ]*)", r'"([^"]*)"', r'"([^"]*)"', r'"([^"]*)"',
+    r'"?([^ "]*)"?', r'"?([^\s"]+?)"?', r'"?([^\s"]+)"?', r'"?([^ "]*)"?',
+)  # fmt: skip
+
+
+def _trailing(fields: tuple[str, ...]) -> str:
+    """Each field optional once the one before it is there (nested groups: a record stops after any of
+    them, never skips one); after the last, whatever newer load balancers append."""
+    tail = " ?(.*)"
+    for field in reversed(fields):
+        tail = f"(?: {field}{tail})?"
+    return tail
+
+
 _DAY = Column("day", "VARCHAR", "strftime(TRY_CAST({s}.time AS TIMESTAMPTZ) AT TIME ZONE 'UTC', '%Y/%m/%d')")
 
 
 class AlbParser(RegexParser):
     name = "alb"
     table = "alb_logs"
+    # `$`: regexp_extract searches rather than matching whole, and could stop before an optional field.
     pattern = (
         r"([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*):([0-9]*) ([^ ]*)[:-]([0-9]*) ([-.0-9]*) ([-.0-9]*) ([-.0-9]*) "
         r'(|[-0-9]*) (-|[-0-9]*) ([-0-9]*) ([-0-9]*) "([^ ]*) (.*) (- |[^ ]*)" "([^"]*)" ([A-Z0-9-_]+) '
-        r'([A-Za-z0-9.-]*) ([^ ]*) "([^"]*)" "([^"]*)" "([^"]*)" ([-.0-9]*) ([^ ]*) "([^"]*)" "([^"]*)" '
-        r'"?([^ "]*)"? "?([^\s"]+?)"? "?([^\s"]+)"? "?([^ "]*)"? "?([^ "]*)"? ?(.*)'
+        r'([A-Za-z0-9.-]*) ([^ ]*) "([^"]*)"' + _trailing(_LATER) + " ?$"
     )
     guard = "split_part({m}, ' ', 1) IN ('http', 'https', 'h2', 'ws', 'wss', 'grpcs')"
     groups = tuple(COLUMNS)
@@ -65,6 +87,73 @@ EXAMPLES = [
             "trace_id": "Root=1-58337262-36d228ad5d99923122bbe354",
             "actions_executed": "forward",
             "timestamp": "2018-07-02 22:23:00.186641",
+        },
+    ),
+]
+
+# Older lengths, from earlier versions of the ELB guide's access-log page (tests/events/ATTRIBUTION.md).
+EXAMPLES += [
+    Example(  # 2016: ends at chosen_cert_arn, which (with domain_name) was not quoted yet
+        "https 2016-08-10T23:39:43.065466Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 10.0.0.1:80 "
+        '0.086 0.048 0.037 200 200 0 57 "GET https://www.example.com:443/ HTTP/1.1" "curl/7.46.0" '
+        "ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/"
+        'my-targets/73e2d6bc24d8a067 "Root=1-58337281-1d84f3d73c47ec4e58577259" www.example.com '
+        "arn:aws:acm:us-east-2:123456789012:certificate/12345678-1234-1234-1234-123456789012",
+        {
+            "type": "https",
+            "sent_bytes": 57,
+            "ssl_cipher": "ECDHE-RSA-AES128-GCM-SHA256",
+            "trace_id": "Root=1-58337281-1d84f3d73c47ec4e58577259",
+            "domain_name": "www.example.com",
+            "chosen_cert_arn": "arn:aws:acm:us-east-2:123456789012:certificate/12345678-1234-1234-1234-123456789012",
+            "matched_rule_priority": None,
+            "request_creation_time": None,
+            "actions_executed": None,
+            "target_port_list": None,
+            "classification_reason": None,
+            "extra_fields": None,
+            "day": "2016/08/10",
+            "timestamp": "2016-08-10 23:39:43.065466",
+        },
+    ),
+    Example(  # July 2018: ends at actions_executed
+        "h2 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 10.0.1.252:48160 10.0.0.66:9000 "
+        '0.000 0.002 0.000 200 200 5 257 "GET https://10.0.2.105:773/ HTTP/2.0" "curl/7.46.0" '
+        "ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/"
+        'my-targets/73e2d6bc24d8a067 "Root=1-58337327-72bd00b0343d75b906739c42" "-" "-" 1 '
+        '2018-07-02T22:22:48.364000Z "forward"',
+        {
+            "target_port": 9000,
+            "domain_name": None,
+            "matched_rule_priority": "1",
+            "request_creation_time": "2018-07-02T22:22:48.364000Z",
+            "actions_executed": "forward",
+            "redirect_url": None,
+            "lambda_error_reason": None,
+            "target_port_list": None,
+            "extra_fields": None,
+        },
+    ),
+    Example(  # November 2018: ends at lambda_error_reason, before target_port_list
+        "http 2018-11-30T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 - 0.000 0.001 "
+        '0.000 502 - 34 366 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.46.0" - - '
+        "arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "
+        '"Root=1-58337364-23a8c76965a2ef7629b185e3" "-" "-" 0 2018-11-30T22:22:48.364000Z "forward" "-" '
+        '"LambdaInvalidResponse"',
+        {
+            "target_ip": None,
+            "target_port": None,
+            "elb_status_code": 502,
+            "target_status_code": None,
+            "actions_executed": "forward",
+            "redirect_url": None,
+            "lambda_error_reason": "LambdaInvalidResponse",
+            "target_port_list": None,
+            "target_status_code_list": None,
+            "classification": None,
+            "classification_reason": None,
+            "extra_fields": None,
+            "day": "2018/11/30",
         },
     ),
 ]

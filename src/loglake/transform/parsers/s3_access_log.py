@@ -2,6 +2,12 @@
 
 Pattern and columns (names and types) are those of the Athena table in the S3 user guide; fields S3
 appends later are kept in `extra_fields`. `-` is NULL. The time is the bracketed request time.
+
+S3 grew the record over the years: 18 fields up to `versionid` (the oldest documented records), then
+`hostid`, `sigv`, `ciphersuite`, `authtype`, `endpoint`, `tlsversion` (24 fields in the 2019 guide),
+`accesspointarn` and `aclrequired`. AWS's regex takes the last eight as one group, all or none, so a
+24-field record reads as if it had none of them. Here each may end the record, but none may be skipped:
+the fields a record has are filled by position and the absent ones are NULL.
 """
 
 from __future__ import annotations
@@ -19,13 +25,22 @@ COLUMNS: dict[str, str] = {
 }  # fmt: skip
 
 
+def _trailing(count: int) -> str:
+    """The fields S3 added after `versionid`, each optional once the one before it is there (nested
+    groups: a record stops after any of them, never skips one), then whatever S3 appends next."""
+    tail = " ?(.*)"
+    for _ in range(count):
+        tail = f"(?: ([^ ]*){tail})?"
+    return tail
+
+
 class S3AccessLogParser(RegexParser):
     name = "s3_access_log"
     table = "s3_access_logs"
+    # `$`: regexp_extract searches rather than matching whole, and could stop before an optional field.
     pattern = (
         r'([^ ]*) ([^ ]*) \[(.*?)\] ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ("[^"]*"|-) (-|[0-9]*) ([^ ]*) '
-        r'([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ("[^"]*"|-) ([^ ]*)(?: ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) '
-        r"([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*))? ?(.*)"
+        r'([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ("[^"]*"|-) ([^ ]*)' + _trailing(8) + " ?$"
     )
     guard = "substr({m}, 65, 1) = ' ' AND contains({m}, '] ')"
     groups = tuple(COLUMNS)
@@ -57,6 +72,55 @@ EXAMPLES = [
             "tlsversion": "TLSV1.2",
             "aclrequired": "Yes",
             "timestamp": "2019-02-06 00:00:38",
+        },
+    ),
+]
+
+# Older lengths, from earlier versions of the same page of the S3 guide (tests/events/ATTRIBUTION.md).
+EXAMPLES += [
+    Example(  # 2014: 18 fields, ending at versionid
+        "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be mybucket [06/Feb/2014:00:00:38 +0000] "
+        "192.0.2.3 79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be 3E57427F3EXAMPLE "
+        'REST.GET.VERSIONING - "GET /mybucket?versioning HTTP/1.1" 200 - 113 - 7 - "-" "S3Console/0.4" -',
+        {
+            "bucket_name": "mybucket",
+            "requestid": "3E57427F3EXAMPLE",
+            "operation": "REST.GET.VERSIONING",
+            "httpstatus": "200",
+            "bytessent": 113,
+            "totaltime": "7",
+            "useragent": '"S3Console/0.4"',
+            "versionid": None,
+            "hostid": None,
+            "sigv": None,
+            "tlsversion": None,
+            "aclrequired": None,
+            "extra_fields": None,
+            "timestamp": "2014-02-06 00:00:38",
+        },
+    ),
+    Example(  # 2019: 24 fields, ending at tlsversion (before accesspointarn and aclrequired)
+        "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be awsexamplebucket1 "
+        "[06/Feb/2019:00:01:57 +0000] 192.0.2.3 79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be "
+        'DD6CC733AEXAMPLE REST.PUT.OBJECT s3-dg.pdf "PUT /awsexamplebucket1/s3-dg.pdf HTTP/1.1" 200 - - 4406583 '
+        '41754 28 "-" "S3Console/0.4" - 10S62Zv81kBW7BB6SX4XJ48o6kpcl6LPwEoizZQQxJd5qDSCTLX0TgS37kYUBKQW3+bPdrg1234= '
+        "SigV4 ECDHE-RSA-AES128-SHA AuthHeader awsexamplebucket1.s3.us-west-1.amazonaws.com TLSV1.1",
+        {
+            "key": "s3-dg.pdf",
+            "bytessent": None,
+            "objectsize": 4406583,
+            "totaltime": "41754",
+            "turnaroundtime": "28",
+            "hostid": "10S62Zv81kBW7BB6SX4XJ48o6kpcl6LPwEoizZQQxJd5qDSCTLX0TgS37kYUBKQW3+bPdrg1234=",
+            "sigv": "SigV4",
+            "ciphersuite": "ECDHE-RSA-AES128-SHA",
+            "authtype": "AuthHeader",
+            "endpoint": "awsexamplebucket1.s3.us-west-1.amazonaws.com",
+            "tlsversion": "TLSV1.1",
+            "accesspointarn": None,
+            "aclrequired": None,
+            "extra_fields": None,
+            "timestamp": "2019-02-06 00:01:57",
         },
     ),
 ]
