@@ -12,7 +12,7 @@ from loglake.transform.parsers.base import FixedSchemaParser
 Query = Any
 
 NUMERIC = {
-    "access_log": {"status_code": "INTEGER", "bytes_sent": "BIGINT"},
+    "access_log": {"status_code": "INTEGER", "bytes_sent": "BIGINT", "vhost_port": "INTEGER"},
     "alb": {
         "client_port": "INTEGER", "target_port": "INTEGER", "request_processing_time": "DOUBLE",
         "target_processing_time": "DOUBLE", "response_processing_time": "DOUBLE", "elb_status_code": "INTEGER",

@@ -27,6 +27,7 @@ from loglake.transform.parsers.s3_access_log import S3AccessLogParser
 from loglake.transform.parsers.stack_trace import StackTraceParser
 from loglake.transform.parsers.syslog_rfc3164 import SyslogRfc3164Parser
 from loglake.transform.parsers.syslog_rfc5424 import SyslogRfc5424Parser
+from loglake.transform.parsers.syslog_rsyslog_file import SyslogRsyslogFileParser
 from loglake.transform.parsers.vpc_flow_log import VpcFlowLogParser
 
 PARSERS: tuple[Parser, ...] = (
@@ -47,6 +48,7 @@ PARSERS: tuple[Parser, ...] = (
     ApacheErrorParser(),
     SyslogRfc5424Parser(),
     SyslogRfc3164Parser(),
+    SyslogRsyslogFileParser(),
     StackTraceParser(),
     LogfmtParser(),
     PlainTextParser(),

@@ -5,7 +5,10 @@ declares them, so its example queries, `WHERE server_status = '404'`, run unchan
 two numbers are also typed, `status_code` (INTEGER) and `bytes_sent` (BIGINT), so `sum(bytes_sent)` and
 `status_code >= 500` work. The request is also split into method, path and protocol, and combined lines
 add referrer and user agent. nginx's default `main` format (combined plus "$http_x_forwarded_for") is
-accepted too. `-` is NULL. The time is the bracketed CLF time.
+accepted too. Apache's `vhost_combined` (and Debian's `vhost_common`) put the virtual host first,
+`%v:%p` or `%v`: it becomes `vhost` and `vhost_port`. A `%{X-Forwarded-For}i` in the client's place
+gives a list (`203.0.113.9, 10.0.0.1`): `client_ip` is its first address (the client, as the proxies
+report it) and `forwarded_for` the whole list as written. `-` is NULL. The time is the bracketed CLF time.
 """
 
 from __future__ import annotations
@@ -19,7 +22,10 @@ class AccessLogParser(RegexParser):
     name = "access_log"
     table = "apache_logs"
     pattern = (
-        r"(\S+) (\S+) (\S+) \[([^\]]+)\] "
+        # Apache's vhost_combined/vhost_common begin with `%v:%p` or `%v` (never a comma: see the client).
+        r"(?:([^\s,]+?)(?::(\d+))? )?"
+        # The client may be an X-Forwarded-For list (`%{X-Forwarded-For}i` in place of `%h`): `a, b`.
+        r"(\S+(?:, \S+)*) (\S+) (\S+) \[([^\]]+)\] "
         + _QUOTED
         + r" (\d{3}|-) (\d+|-)"
         # Referrer and agent are quoted, or a bare "-"; a cut-off line may lose the agent's closing quote.
@@ -29,6 +35,8 @@ class AccessLogParser(RegexParser):
     )
     guard = "contains({m}, '] \"')"
     groups = (
+        "vhost",
+        "vhost_port",
         "client_ip",
         "client_id",
         "user_id",
@@ -42,7 +50,9 @@ class AccessLogParser(RegexParser):
         "extra_fields",
     )
     columns = (
-        *(text(g) for g in groups[:7]),
+        # client_ip is one address: the first of a forwarded list (the client, as the proxies report it).
+        Column("client_ip", "VARCHAR", "trim(split_part({s}.client_ip, ',', 1))"),
+        *(text(g) for g in groups[3:9]),
         text("server_status", "INTEGER", name="status_code"),
         text("returned_obj_size", "BIGINT", name="bytes_sent"),
         Column("request_method", "VARCHAR", r"regexp_extract({s}.client_request, '^(\S+) ', 1)"),
@@ -50,7 +60,14 @@ class AccessLogParser(RegexParser):
         Column("request_protocol", "VARCHAR", r"regexp_extract({s}.client_request, '^\S+ \S+ (\S+)$', 1)"),
         text("referrer"),
         text("user_agent"),
-        text("forwarded_for"),
+        # The whole list where the client's place holds one; else nginx's trailing "$http_x_forwarded_for".
+        Column(
+            "forwarded_for",
+            "VARCHAR",
+            "CASE WHEN contains({s}.client_ip, ',') THEN {s}.client_ip ELSE {s}.forwarded_for END",
+        ),
+        text("vhost"),
+        text("vhost_port", "INTEGER"),
         text("extra_fields"),
     )
     time = "{s}.request_received_time"
@@ -94,5 +111,67 @@ EXAMPLES = [
     Example(  # a 304 sends no body: Apache writes `-` for the size
         '192.0.2.5 - - [04/Oct/2022:04:35:00 +0000] "GET /logo.png HTTP/1.1" 304 - "-" "Mozilla/5.0"',
         {"server_status": "304", "status_code": 304, "returned_obj_size": None, "bytes_sent": None},
+    ),
+    Example(  # Apache's vhost_combined: %v:%p first
+        "www.example.com:443 203.0.113.9 - - [26/Nov/2026:10:00:00 +0100] "
+        '"GET /index.html HTTP/1.1" 200 5120 "https://www.example.com/" "Mozilla/5.0 (X11; Linux x86_64)"',
+        {
+            "vhost": "www.example.com",
+            "vhost_port": 443,
+            "client_ip": "203.0.113.9",
+            "client_id": None,
+            "user_id": None,
+            "client_request": "GET /index.html HTTP/1.1",
+            "status_code": 200,
+            "bytes_sent": 5120,
+            "referrer": "https://www.example.com/",
+            "user_agent": "Mozilla/5.0 (X11; Linux x86_64)",
+            "forwarded_for": None,
+            "timestamp": "2026-11-26 09:00:00",
+        },
+    ),
+    Example(
+        'shop.example.org:80 198.51.100.4 - alice [26/Nov/2026:10:00:01 +0000] "POST /cart HTTP/1.1" 302 - '
+        '"https://shop.example.org/item/7" "curl/8.5.0"',
+        {
+            "vhost": "shop.example.org",
+            "vhost_port": 80,
+            "client_ip": "198.51.100.4",
+            "user_id": "alice",
+            "request_method": "POST",
+            "server_status": "302",
+            "returned_obj_size": None,
+            "bytes_sent": None,
+        },
+    ),
+    Example(  # Debian's vhost_common: %v without the port
+        'intranet.example.net 192.0.2.10 - - [26/Nov/2026:10:00:02 +0000] "GET /wiki/ HTTP/1.1" 200 812',
+        {"vhost": "intranet.example.net", "vhost_port": None, "client_ip": "192.0.2.10", "bytes_sent": 812},
+    ),
+    Example(  # %{X-Forwarded-For}i in place of %h
+        '203.0.113.9, 10.0.0.1 - - [26/Nov/2026:10:00:03 +0000] "GET /api/v1/items?page=2 HTTP/1.1" 200 1432 '
+        '"-" "okhttp/4.12.0"',
+        {
+            "client_ip": "203.0.113.9",
+            "forwarded_for": "203.0.113.9, 10.0.0.1",
+            "vhost": None,
+            "request_path": "/api/v1/items?page=2",
+            "status_code": 200,
+            "user_agent": "okhttp/4.12.0",
+            "timestamp": "2026-11-26 10:00:03",
+        },
+    ),
+    Example(  # a three-hop list behind a vhost
+        "api.example.com:443 198.51.100.23, 10.1.0.5, 10.1.0.9 - - [26/Nov/2026:10:00:04 +0000] "
+        '"GET /health HTTP/1.1" 204 0 "-" "kube-probe/1.30"',
+        {
+            "vhost": "api.example.com",
+            "vhost_port": 443,
+            "client_ip": "198.51.100.23",
+            "forwarded_for": "198.51.100.23, 10.1.0.5, 10.1.0.9",
+            "client_id": None,
+            "status_code": 204,
+            "bytes_sent": 0,
+        },
     ),
 ]

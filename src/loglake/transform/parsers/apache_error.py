@@ -207,7 +207,7 @@ EXAMPLES = [
         {"module": "mpm_event", "pid": 1, "tid": 2, "timestamp": "2026-11-26 10:00:05.5", "time_source": "parsed"},
     ),
     Example(  # a zone name the time reader cannot resolve (CEST): the time is not invented
-        "[2026-11-26 10:00:00.123456 CEST] [core:error] [pid 9] AH00037: Symbolic link not allowed",
-        {"module": "core", "pid": 9, "time_source": "source", "msg": "AH00037: Symbolic link not allowed"},
+        "[2026-11-26 10:00:00.123456 CEST] [core:error] AH00037: Symbolic link not allowed",
+        {"module": "core", "pid": None, "time_source": "source", "msg": "AH00037: Symbolic link not allowed"},
     ),
 ]
