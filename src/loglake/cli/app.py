@@ -17,6 +17,8 @@ import orjson
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer import _click as click
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from loglake import __version__
 from loglake.cli import deploy_commands
@@ -37,14 +39,68 @@ from loglake.transform.settings import OUTPUT_FORMATS
 
 TIME_SOURCE_WORDS = {"source": "source's event time", "ingestion": "ingestion time (a guess)"}
 
+
+class PlainHelpGroup(TyperGroup):
+    """A command group whose --help shows FILE, N, TEXT or nothing where typer would print `<bool>`,
+    `<list[str]>` or `<path>`: the type noise says nothing a user needs, the option's name and help do."""
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        return _plain_params(super().get_params(ctx))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _plain_params(command.get_params(ctx))
+        return command
+
+
+class _PlainArgument(TyperArgument):
+    def display_type_rich(self, ctx: click.Context) -> str | None:
+        return None  # the argument's name (PATHS, SQL) says what it is
+
+
+_METAVARS = {int: "N", float: "N", Path: "PATH"}
+
+
+def _plain_params(params: list[click.Parameter]) -> list[click.Parameter]:
+    """Give each parameter a plain metavar (once): nothing for a flag, N/PATH/TEXT for a value."""
+    for param in params:
+        if param.metavar is not None:
+            continue
+        if isinstance(param, TyperArgument):
+            param.metavar = (param.name or "arg").upper()
+            param.__class__ = _PlainArgument
+        elif isinstance(param, TyperOption):
+            annotation = param.type_descriptor.annotation
+            param.metavar = "" if param.is_flag else _METAVARS.get(annotation, "TEXT")
+    return params
+
+
 app = typer.Typer(
     help="Turn application logs into a cheap, queryable data lake with no servers to run.",
+    cls=PlainHelpGroup,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool, typer.Option("--version", is_eager=True, callback=_print_version, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Turn application logs into a cheap, queryable data lake with no servers to run."""
+
 
 LakeOption = Annotated[
     str | None,
@@ -150,7 +206,7 @@ def _etl_pending(config: Config, opened: Lake, workers: int | None, *, force: bo
 def ingest(
     paths: Annotated[list[str], typer.Argument(help="Files, globs (quote them), or - for stdin.")],
     lake: LakeOption = None,
-    log_group: Annotated[str | None, typer.Option(help="Log group for these files [default: local].")] = None,
+    log_group: Annotated[str | None, typer.Option(help="Log group for these files (default: local).")] = None,
     multiline_start: Annotated[
         str | None, typer.Option(help="Regex: a line starts an event iff it matches (replaces the trace rule).")
     ] = None,
@@ -200,7 +256,7 @@ def etl_command(
     lake: LakeOption = None,
     force: Annotated[bool, typer.Option(help="Re-run every raw object, also those already done (re-drive).")] = False,
     output_format: Annotated[
-        str | None, typer.Option("--output-format", help=f"One of {', '.join(OUTPUT_FORMATS)} [default: parquet].")
+        str | None, typer.Option("--output-format", help=f"One of {', '.join(OUTPUT_FORMATS)} (default: parquet).")
     ] = None,
     workers: Annotated[int | None, typer.Option(help="Raw objects processed side by side.")] = None,
 ) -> None:
@@ -501,7 +557,7 @@ def ddl(
     sys.stdout.write("\n\n".join(statements) + ("\n" if statements else "-- no changes\n"))
 
 
-catalog_app = typer.Typer(help="The Glue Data Catalog.", no_args_is_help=True)
+catalog_app = typer.Typer(help="The Glue Data Catalog.", cls=PlainHelpGroup, no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
 
 
@@ -510,7 +566,7 @@ def catalog_sync(
     lake: LakeOption = None,
     location: Annotated[str | None, typer.Option(help="s3://bucket/prefix/ of the lake (default: the lake's).")] = None,
     database: Annotated[
-        str | None, typer.Option(help="Glue database [default: [athena] database, or loglake].")
+        str | None, typer.Option(help="Glue database (default: loglake.toml's athena database, or loglake).")
     ] = None,
     partitions: Annotated[bool, typer.Option(help="Also register the dt/hour partitions found in the lake.")] = False,
 ) -> None:
@@ -535,7 +591,7 @@ def demo(
         Path, typer.Option("--dir", help="Demo folder for the generated logs (recreated on each run).")
     ] = Path("loglake-demo"),
     lake: Annotated[
-        Path | None, typer.Option("--lake", help="The demo's lake (recreated on each run) [default: DIR/lake].")
+        Path | None, typer.Option("--lake", help="The demo's lake (recreated on each run; default: DIR/lake).")
     ] = None,
     events: Annotated[int, typer.Option(help="Events to generate (one simulated day).")] = 200_000,
     workers: Annotated[int | None, typer.Option(help="Raw objects processed side by side.")] = None,
