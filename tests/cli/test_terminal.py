@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -42,3 +44,76 @@ def test_help_shows_plain_metavars_and_defaults_in_words() -> None:
     assert "--workers N Raw objects processed side by side." in lines
     assert "--etl --no-etl Run the ETL on every pending raw object. [default: etl]" in lines
     assert "--help Show this message and exit." in lines
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> str:
+    logs = tmp_path / "app.log"
+    logs.write_text('{"timestamp":"2026-11-26T10:00:00Z","level":"info","msg":"a"}\n')
+    lake = str(tmp_path / "lake")
+    assert runner.invoke(app, ["ingest", str(logs), "--lake", lake]).exit_code == 0
+    return lake
+
+
+ROWS_1005 = "SELECT x FROM UNNEST(sequence(1, 1005)) AS t(x)"
+HINT = (
+    "5 of 1,005 rows not shown: raise the limit with --limit N, show all with --all, or save them with "
+    "--out FILE (.csv, .json, .parquet)\n"
+)
+
+
+def test_a_table_shows_1000_rows_and_says_how_to_see_the_rest(lake: str) -> None:
+    result = runner.invoke(app, ["query", "--lake", lake, ROWS_1005])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[:3] == ["   x", "----", "   1"]
+    assert lines[-2:] == ["1000", "(first 1,000 of 1,005 rows)"]
+    assert len(lines) == 1003
+    assert result.stderr.startswith(HINT)
+    assert result.stderr.count("\n") == 2  # the hint, then the engine's timing line
+
+
+def test_limit_and_all_choose_the_rows_shown(lake: str) -> None:
+    sql = "SELECT x FROM UNNEST(sequence(1, 5)) AS t(x)"
+    limited = runner.invoke(app, ["query", "--lake", lake, "--limit", "2", sql])
+    assert limited.exit_code == 0, limited.output
+    assert limited.stdout == "x\n-\n1\n2\n(first 2 of 5 rows)\n"
+    assert limited.stderr.startswith(
+        "3 of 5 rows not shown: raise the limit with --limit N, show all with --all, or save them with --out FILE "
+        "(.csv, .json, .parquet)\n"
+    )
+    everything = runner.invoke(app, ["query", "--lake", lake, "--all", sql])
+    assert everything.stdout == "x\n-\n1\n2\n3\n4\n5\n(5 rows)\n"
+    assert "not shown" not in everything.stderr
+    exact = runner.invoke(app, ["query", "--lake", lake, "--limit", "5", sql])
+    assert exact.stdout == everything.stdout
+    assert "not shown" not in exact.stderr
+
+
+def test_csv_json_and_out_are_never_cut(lake: str, tmp_path: Path) -> None:
+    csv_result = runner.invoke(app, ["query", "--lake", lake, "-f", "csv", ROWS_1005])
+    assert csv_result.stdout == "x\n" + "".join(f"{n}\n" for n in range(1, 1006))
+    assert "not shown" not in csv_result.stderr
+    json_result = runner.invoke(app, ["query", "--lake", lake, "-f", "json", ROWS_1005])
+    assert json.loads(json_result.stdout) == [{"x": n} for n in range(1, 1006)]
+    saved = tmp_path / "all.csv"
+    table = runner.invoke(app, ["query", "--lake", lake, "--out", str(saved), ROWS_1005])
+    assert table.exit_code == 0, table.output
+    assert table.stdout.splitlines()[-1] == "(first 1,000 of 1,005 rows)"
+    assert saved.read_text() == csv_result.stdout
+    assert table.stderr.startswith(f"saved 1,005 rows to {saved}\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--limit", "0"], "--limit must be 1 or more, not 0 (--all shows every row)"),
+        (["--limit", "3", "--all"], "give either --limit N or --all"),
+        (["-f", "csv", "--limit", "3"], "--limit and --all cut only the table; --format csv prints every row"),
+        (["-f", "json", "--all"], "--limit and --all cut only the table; --format json prints every row"),
+    ],
+)
+def test_limit_mistakes_are_usage_errors(lake: str, args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["query", "--lake", lake, *args, "SELECT 1"], env={"COLUMNS": "200"})
+    assert result.exit_code == 2
+    assert message in result.output

@@ -31,7 +31,7 @@ from loglake.pipeline import pending_raw_objects
 from loglake.query.conservation import check_conservation
 from loglake.query.engine import DuckDBEngine, QueryEngine, QueryResult
 from loglake.query.hints import empty_answer_hint, is_empty_answer
-from loglake.query.output import FORMATS, histogram, render, write_result
+from loglake.query.output import FORMATS, TABLE_ROW_LIMIT, histogram, render, rows_not_shown_hint, write_result
 from loglake.sources.local_files import FileSource, FileSourceOptions, expand_paths
 from loglake.sources.multiline import EventBoundary
 from loglake.transform.etl import EtlResult
@@ -381,12 +381,26 @@ def query(
         bool, typer.Option(help="Show the partitions, files and bytes it would read; do not run.")
     ] = False,
     out_file: Annotated[
-        Path | None, typer.Option("--out", help="Also save the result (.parquet, .csv, .json).")
+        Path | None, typer.Option("--out", help="Also save the result (.parquet, .csv, .json); never cut.")
     ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(help=f"Rows the table shows (default: {TABLE_ROW_LIMIT:,}); csv, json and --out are never cut."),
+    ] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="Show every row of the table.")] = False,
 ) -> None:
     """Run SQL over the lake: every clean table is a view of its name (logs by default), plus quarantine."""
     if output not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
+    if limit is not None and limit < 1:
+        raise typer.BadParameter(f"--limit must be 1 or more, not {limit} (--all shows every row)")
+    if limit is not None and show_all:
+        raise typer.BadParameter("give either --limit N or --all")
+    if output != "table" and (limit is not None or show_all):
+        raise typer.BadParameter(
+            f"--limit and --all cut only the table; --format {output} prints every row (use LIMIT in the SQL)"
+        )
+    shown = None if show_all else (limit or TABLE_ROW_LIMIT)
     if dialect not in ("athena", "duckdb"):
         raise typer.BadParameter("--dialect must be athena or duckdb")
     if (sql is None) == (saved is None):
@@ -415,12 +429,16 @@ def query(
             hint = empty_answer_hint(runner, sql, referenced_tables(sql), clean_tables(opened.store))
     finally:
         runner.close()
-    sys.stdout.write(render(result, output))
-    if output == "table" and (bars := histogram(result)) is not None:
+    sys.stdout.write(render(result, output, limit=shown))
+    cut = output == "table" and shown is not None and len(result.rows) > shown
+    if output == "table" and not cut and (bars := histogram(result)) is not None:
         sys.stdout.write("\n" + bars)
     if out_file is not None:
         write_result(result, out_file)
-        err.print(f"saved {len(result.rows):,} rows to {escape(str(out_file))}")
+        err.print(f"saved {len(result.rows):,} rows to {escape(str(out_file))}", soft_wrap=True)
+    elif cut:
+        assert shown is not None
+        err.print(escape(rows_not_shown_hint(len(result.rows), shown)), soft_wrap=True)
     _print_stats(result)
     if hint:
         err.print(escape(hint), soft_wrap=True)

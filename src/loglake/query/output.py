@@ -49,8 +49,18 @@ def to_json(result: QueryResult) -> str:
     return orjson.dumps(rows, default=_json_default, option=orjson.OPT_INDENT_2).decode() + "\n"
 
 
-def to_table(result: QueryResult, max_width: int = 60) -> str:
-    """Plain aligned text; numbers right-aligned. Long values are cut with '…' (use csv/json for all of it)."""
+TABLE_ROW_LIMIT = 1_000
+"""Rows a table shows unless --limit/--all say otherwise: a screen's worth many times over, not a million."""
+
+
+def to_table(result: QueryResult, max_width: int = 60, limit: int | None = None) -> str:
+    """Plain aligned text; numbers right-aligned. Long values are cut with '…' (use csv/json for all of it).
+
+    With `limit`, only the first `limit` rows are drawn and the last line says how many there are in all.
+    """
+    total = len(result.rows)
+    if limit is not None and total > limit:
+        result = QueryResult(result.columns, result.types, result.rows[:limit], result.stats)
     numeric = [
         t.split("(")[0] in {"BIGINT", "INTEGER", "DOUBLE", "HUGEINT", "DECIMAL", "FLOAT", "SMALLINT"}
         for t in result.types
@@ -66,12 +76,26 @@ def to_table(result: QueryResult, max_width: int = 60) -> str:
 
     out = [line(result.columns), "  ".join("-" * w for w in widths)]
     out += [line(row) for row in cells]
-    out.append(f"({len(result.rows)} row{'s' if len(result.rows) != 1 else ''})")
+    if len(result.rows) < total:
+        out.append(f"(first {len(result.rows):,} of {total:,} rows)")
+    else:
+        out.append(f"({total} row{'s' if total != 1 else ''})")
     return "\n".join(out) + "\n"
 
 
-def render(result: QueryResult, fmt: str) -> str:
-    return {"table": to_table, "csv": to_csv, "json": to_json}[fmt](result)
+def render(result: QueryResult, fmt: str, limit: int | None = None) -> str:
+    """`limit` cuts only the table: csv and json are for programs, which get every row."""
+    if fmt == "table":
+        return to_table(result, limit=limit)
+    return {"csv": to_csv, "json": to_json}[fmt](result)
+
+
+def rows_not_shown_hint(total: int, limit: int) -> str:
+    """The stderr line under a cut table: how many rows are missing and the three ways to see them."""
+    return (
+        f"{total - limit:,} of {total:,} rows not shown: raise the limit with --limit N, show all with --all, "
+        "or save them with --out FILE (.csv, .json, .parquet)"
+    )
 
 
 _TIME_TYPES = ("TIMESTAMP", "DATE", "TIMESTAMP WITH TIME ZONE", "timestamp", "date")
