@@ -6,7 +6,9 @@ and the run ends with the conservation check; the demo fails (exit 1) if it does
 
 from __future__ import annotations
 
+import shlex
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -85,6 +87,39 @@ QUERIES: list[tuple[str, str]] = [
         "FROM quarantine GROUP BY 1, 2 ORDER BY events DESC",
     ),
 ]
+
+
+def loglake_command(
+    argv0: str | None = None, executable: str | None = None, cwd: Path | None = None, on_path: str | None = None
+) -> str:
+    """How to run this loglake again from the shell, as a user would type it.
+
+    `./dev demo` runs `.venv/bin/python -m loglake`, whose `loglake` script is not on PATH, so a bare
+    `loglake` would fail: the script beside the running interpreter is printed instead (relative to the
+    current folder when it is under it). `loglake` alone only when PATH finds this very script. The
+    arguments exist for tests; by default they come from sys.argv[0], sys.executable, the current
+    folder and PATH.
+    """
+    argv0 = sys.argv[0] if argv0 is None else argv0
+    executable = sys.executable if executable is None else executable
+    cwd = Path.cwd() if cwd is None else cwd
+    on_path = shutil.which("loglake") if on_path is None else on_path
+    script = Path(argv0) if Path(argv0).name == "loglake" else Path(executable).parent / "loglake"
+    if not script.is_file():
+        return f"{shlex.quote(_shown(Path(executable), cwd))} -m loglake"
+    if on_path and Path(on_path).samefile(script):
+        return "loglake"
+    return shlex.quote(_shown(script, cwd))
+
+
+def _shown(path: Path, cwd: Path) -> str:
+    """`path` relative to `cwd` when it lies under it (`.venv/bin/loglake`), else absolute. Not resolved:
+    a venv's python is a symlink, and following it would leave the venv."""
+    absolute = cwd / path
+    if not absolute.is_relative_to(cwd):
+        return str(absolute)
+    relative = str(absolute.relative_to(cwd))
+    return relative if "/" in relative else f"./{relative}"
 
 
 def _prepare_folder(folder: Path, option: str) -> None:
@@ -174,5 +209,6 @@ def run_demo(
     table.add_row("[bold]total[/]", f"[bold]{sum(timings.values()):.2f}[/]")
     out.print()
     out.print(table)
-    out.print(f'\nNext: loglake query --lake {escape(str(lake_path))} "SELECT level, count(*) FROM logs GROUP BY 1"')
+    command = f"{loglake_command()} query --lake {shlex.quote(str(lake_path))}"
+    out.print(f"\nNext: {escape(command)} {shlex.quote('SELECT level, count(*) FROM logs GROUP BY 1')}")
     return report.ok and quarantined == malformed
