@@ -22,6 +22,11 @@ NUMERIC = {
         "pid": "BIGINT", "tid": "BIGINT", "client_port": "INTEGER", "source_line": "INTEGER", "apr_status": "INTEGER",
     },
     "apigateway_access_log": {"status": "INTEGER", "response_length": "BIGINT"},
+    "cloudfront": {
+        "bytes": "BIGINT", "status": "INTEGER", "request_bytes": "BIGINT", "time_taken": "DOUBLE",
+        "fle_encrypted_fields": "INTEGER", "c_port": "INTEGER", "time_to_first_byte": "DOUBLE",
+        "sc_content_len": "BIGINT", "sc_range_start": "BIGINT", "sc_range_end": "BIGINT",
+    },
     "lambda_platform": {
         "duration_ms": "DOUBLE", "billed_duration_ms": "DOUBLE", "memory_size_mb": "BIGINT",
         "max_memory_used_mb": "BIGINT", "init_duration_ms": "DOUBLE",

@@ -15,6 +15,7 @@ from loglake.transform.parsers.apache_error import ApacheErrorParser
 from loglake.transform.parsers.apigateway_access_log import ApiGatewayAccessLogParser
 from loglake.transform.parsers.apigateway_json import ApiGatewayJsonParser
 from loglake.transform.parsers.base import FieldPlan, ParsePlan, Parser
+from loglake.transform.parsers.cloudfront import CloudFrontParser
 from loglake.transform.parsers.cloudtrail import CloudTrailParser
 from loglake.transform.parsers.json_object import JsonObjectParser
 from loglake.transform.parsers.lambda_platform import LambdaPlatformParser
@@ -42,6 +43,7 @@ PARSERS: tuple[Parser, ...] = (
     VpcFlowLogParser(),
     AlbParser(),
     S3AccessLogParser(),
+    CloudFrontParser(),
     ApiGatewayAccessLogParser(),
     AccessLogParser(),
     NginxErrorParser(),
