@@ -70,3 +70,18 @@ def test_two_runs_filing_one_file_under_two_groups_at_once_cannot_both_pass(lake
     with pytest.raises(ConfigError, match="already in the lake under log group '/a'"):
         second._record_filing(log.resolve(), fingerprint)
     assert list(lake.store.list("raw/")) == []
+
+
+def test_a_compressed_file_is_refused_not_read_as_text(run_cli: CliRun, tmp_path: Path) -> None:
+    """Rotated logs are often gzip (`app.log.2.gz`, CloudFront's deliveries): read as lines, the compressed
+    bytes landed in `logs` as text and the command said OK."""
+    import gzip
+
+    log, lake = tmp_path / "app.log.2.gz", str(tmp_path / "lake")
+    log.write_bytes(gzip.compress(LINES))
+    code, out, err = run_cli("ingest", str(log), "--lake", lake, "--log-group", "/svc/app")
+    assert (code, out) == (1, "")
+    assert err.count("\n") == 1
+    assert f"{log} is gzip-compressed: its bytes would land as text." in err
+    assert f"`zcat {log} | loglake ingest - --log-group /svc/app`" in err
+    assert not (tmp_path / "lake" / "raw").exists()

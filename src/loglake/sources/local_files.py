@@ -19,6 +19,7 @@ import base64
 import hashlib
 import os
 import re
+import shlex
 import shutil
 import sys
 import tempfile
@@ -39,6 +40,13 @@ from loglake.sources.multiline import EventBoundary
 SOURCE = "file"
 _FINGERPRINT_BYTES = 4096
 INGEST_LEASE_WAIT_S = 600.0
+_COMPRESSED = (
+    (b"\x1f\x8b", "gzip", "zcat"),
+    (b"\x28\xb5\x2f\xfd", "zstd", "zstdcat"),
+    (b"BZh", "bzip2", "bzcat"),
+    (b"\xfd7zXZ\x00", "xz", "xzcat"),
+)
+"""Magic bytes of compressed files, their name, and the tool that prints them decompressed."""
 _RANGE = re.compile(r"/(\d+)-(\d+)\.json\.gz$")
 
 Progress = Callable[[int, int], None]
@@ -131,13 +139,18 @@ class FileSource:
             return self._ingest_file(resolved, progress)
 
     def refusal(self, path: str) -> str | None:
-        """Why ingesting `path` under this source's log group would count its events twice, if it would."""
-        if path == "-" or self.options.refile:
+        """Why `path` must not be ingested: it is compressed (its bytes would land as text), or it is filed
+        under another log group already (its events would count twice)."""
+        if path == "-":
             return None
         resolved = Path(path).expanduser().resolve()
         with resolved.open("rb") as handle:
             first = handle.readline(_FINGERPRINT_BYTES)
-        if not first:
+        for magic, name, cat in _COMPRESSED:
+            if first.startswith(magic):
+                pipe = f"{cat} {shlex.quote(str(resolved))} | loglake ingest - --log-group {self.options.log_group}"
+                return f"{resolved} is {name}-compressed: its bytes would land as text. Decompress it, or `{pipe}`"
+        if not first or self.options.refile:
             return None
         groups = self._filed_under(resolved, _fingerprint(first))
         if not groups or self.options.log_group in groups:
