@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -117,3 +119,18 @@ def test_limit_mistakes_are_usage_errors(lake: str, args: list[str], message: st
     result = runner.invoke(app, ["query", "--lake", lake, *args, "SELECT 1"], env={"COLUMNS": "200"})
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_loglake_alone_prints_the_help_and_no_empty_error(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "loglake"], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr == ""
+    assert "Usage: loglake [OPTIONS] COMMAND [ARGS]..." in proc.stdout
+
+
+def test_usage_errors_name_loglake_also_under_python_m(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "loglake", "catalog", "nope"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 2
+    assert proc.stderr == "error: No such command 'nope'. (see `loglake catalog --help`)\n"

@@ -636,7 +636,7 @@ def main() -> None:
     from typer.exceptions import TyperException
 
     try:
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="loglake")  # not "python -m loglake" in usage lines
     except LoglakeError as exc:
         _fail(str(exc), 1)
     except (typer.Abort, KeyboardInterrupt):
@@ -645,6 +645,8 @@ def main() -> None:
         ctx = getattr(exc, "ctx", None)
         path = ctx.command_path.split(" ", 1) if ctx is not None else []
         command = f" {path[1]}" if len(path) > 1 else ""
+        if not exc.format_message().strip():  # `loglake` alone: the help was the answer, nothing went wrong
+            sys.exit(getattr(exc, "exit_code", 2))
         _fail(f"{exc.format_message()} (see `loglake{command} --help`)", getattr(exc, "exit_code", 2))
     except Exception as exc:
         if type(exc).__module__.startswith("botocore"):
