@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import importlib
 import ipaddress
 import json
 import os
@@ -24,6 +25,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from hypothesis import strategies as st
 
 from loglake.lake.open import Lake, open_lake
 from loglake.lake.schema_registry import SchemaRegistry
@@ -33,6 +35,7 @@ from loglake.query.conservation import check_conservation
 from loglake.query.engine import DuckDBEngine
 from loglake.sources.local_files import FileSource, FileSourceOptions
 from loglake.transform.etl import EtlResult
+from loglake.transform.parsers import PARSERS
 from loglake.transform.settings import EtlSettings
 
 EVENTS = Path(__file__).parent / "events"
@@ -302,3 +305,27 @@ def etl_lands_exactly_once(texts: list[str], options: EtlSettings) -> Iterator[P
             assert check_conservation(engine, engine.store).ok
         assert landed == sorted(f"e{i}" for i in range(len(texts)))
         yield Path(tmp) / "lake"
+
+
+PARSER_EXAMPLES = [ex.message for p in PARSERS for ex in importlib.import_module(type(p).__module__).EXAMPLES]
+"""Every parser's own example lines: the property tests' seeds."""
+NOISE = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
+
+
+@st.composite
+def mutated_example(draw: st.DrawFn) -> str:
+    """A parser's own example, as is, cut short, with noise spliced in, with a field replaced, or doubled."""
+    text = draw(st.sampled_from(PARSER_EXAMPLES))
+    at = draw(st.integers(0, len(text)))
+    action = draw(st.sampled_from(["as_is", "cut", "splice", "replace_token", "double"]))
+    if action == "as_is":
+        return text
+    if action == "cut":
+        return text[:at]
+    if action == "splice":
+        return text[:at] + draw(NOISE) + text[at:]
+    if action == "double":
+        return text + " " + text
+    tokens = text.split(" ")
+    tokens[draw(st.integers(0, len(tokens) - 1))] = draw(NOISE)
+    return " ".join(tokens)

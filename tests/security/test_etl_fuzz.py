@@ -19,7 +19,6 @@ CI runs a short profile (LOGLAKE_FUZZ_EXAMPLES, default 25). The long run, outsi
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 from typing import Any
@@ -28,30 +27,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from secret_scan import leaks
 
-from conftest import etl_lands_exactly_once
-from loglake.transform.parsers import PARSERS
+from conftest import etl_lands_exactly_once, mutated_example
 from loglake.transform.settings import EtlSettings
 
 EMAIL = "mallory.secret@example.org"
 CARD = "4916338506082832"  # Luhn-valid
 SECRETS = (EMAIL, CARD)
-EXAMPLES = [ex.message for p in PARSERS for ex in importlib.import_module(type(p).__module__).EXAMPLES]
-NOISE = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
 KEY = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=8)
-
-
-@st.composite
-def mutated_example(draw: st.DrawFn) -> str:
-    text = draw(st.sampled_from(EXAMPLES))
-    at = draw(st.integers(0, len(text)))
-    action = draw(st.sampled_from(["cut", "splice", "double", "as_is"]))
-    if action == "cut":
-        return text[:at]
-    if action == "splice":
-        return text[:at] + draw(NOISE) + text[at:]
-    if action == "double":
-        return text + " " + text
-    return text
 
 
 scalars = (

@@ -4,36 +4,13 @@ in quarantine, never both, never twice, never lost."""
 
 from __future__ import annotations
 
-import importlib
 import json
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import etl_lands_exactly_once
-from loglake.transform.parsers import PARSERS
+from conftest import PARSER_EXAMPLES, etl_lands_exactly_once, mutated_example
 from loglake.transform.settings import EtlSettings
-
-EXAMPLES = [ex.message for p in PARSERS for ex in importlib.import_module(type(p).__module__).EXAMPLES]
-NOISE = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
-
-
-@st.composite
-def mutated_example(draw: st.DrawFn) -> str:
-    """A parser's own example, cut short, with noise spliced in, or with a field replaced."""
-    text = draw(st.sampled_from(EXAMPLES))
-    at = draw(st.integers(0, len(text)))
-    action = draw(st.sampled_from(["cut", "splice", "replace_token", "double"]))
-    if action == "cut":
-        return text[:at]
-    if action == "splice":
-        return text[:at] + draw(NOISE) + text[at:]
-    if action == "double":
-        return text + " " + text
-    tokens = text.split(" ")
-    tokens[draw(st.integers(0, len(tokens) - 1))] = draw(NOISE)
-    return " ".join(tokens)
-
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
@@ -58,7 +35,9 @@ shaped_json = st.fixed_dictionaries(
 ).map(json.dumps)
 
 messages = st.lists(
-    st.one_of(st.text(max_size=80), mutated_example(), shaped_json, st.sampled_from(EXAMPLES)), min_size=1, max_size=20
+    st.one_of(st.text(max_size=80), mutated_example(), shaped_json, st.sampled_from(PARSER_EXAMPLES)),
+    min_size=1,
+    max_size=20,
 )
 etl_settings = st.builds(
     EtlSettings,

@@ -1,8 +1,9 @@
-"""What RFC 3164 and RFC 5424 share: the PRI value, split into facility and severity names (as VRL names them)."""
+"""What the syslog formats share: the PRI value, split into facility and severity names (as VRL names them),
+and the BSD-style line's groups and columns (RFC 3164, and rsyslog's file format with an RFC 3339 time)."""
 
 from __future__ import annotations
 
-from loglake.transform.parsers.base import Column
+from loglake.transform.parsers.base import Column, text
 
 FACILITIES = (
     "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv", "ftp",
@@ -31,3 +32,18 @@ def severity_level(group: str = "pri") -> str:
     notice/info → INFO, debug → DEBUG); NULL without a PRI."""
     pri = f"TRY_CAST(nullif({{s}}.{group}, '') AS INTEGER)"
     return f"list_extract(['FATAL', 'FATAL', 'FATAL', 'ERROR', 'WARN', 'INFO', 'INFO', 'DEBUG'], {pri} % 8 + 1)"
+
+
+BSD_GROUPS = ("pri", "ts", "hostname", "appname", "procid", "msg")
+"""`<PRI>TIME host app[pid]: msg`: the groups of RFC 3164 and of rsyslog's file format, in order."""
+
+
+def bsd_columns() -> tuple[Column, ...]:
+    """The columns of a BSD-style syslog line (one `syslog` table for both layouts)."""
+    return (
+        *pri_columns(),
+        text("hostname"),
+        text("appname"),
+        text("procid"),
+        Column("msg", "VARCHAR", "{s}.msg", ()),
+    )

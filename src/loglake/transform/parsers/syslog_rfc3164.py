@@ -7,8 +7,8 @@ than a day after the record (timestamps.py, docs/etl.md). Names as in syslog_rfc
 
 from __future__ import annotations
 
-from loglake.transform.parsers.base import Column, Example, RegexParser, text
-from loglake.transform.parsers.syslog_fields import pri_columns, severity_level
+from loglake.transform.parsers.base import Example, RegexParser
+from loglake.transform.parsers.syslog_fields import BSD_GROUPS, bsd_columns, severity_level
 
 
 class SyslogRfc3164Parser(RegexParser):
@@ -19,14 +19,8 @@ class SyslogRfc3164Parser(RegexParser):
         r"(?:([^\s\[\]:]+) )?([^\s\[\]:]+)(?:\[([^\]\s]*)\])?:? (.*)"
     )
     guard = "substr({m}, 1, 1) = '<' OR substr({m}, 4, 1) = ' '"
-    groups = ("pri", "ts", "hostname", "appname", "procid", "msg")
-    columns = (
-        *pri_columns(),
-        text("hostname"),
-        text("appname"),
-        text("procid"),
-        Column("msg", "VARCHAR", "{s}.msg", ()),
-    )
+    groups = BSD_GROUPS
+    columns = bsd_columns()
     time = "regexp_replace({s}.ts, ' +', ' ', 'g')"
     level = severity_level()
 

@@ -12,8 +12,8 @@ an application's line, not syslog. Columns and names are syslog_rfc3164's.
 from __future__ import annotations
 
 from loglake.sql_quoting import sql_string
-from loglake.transform.parsers.base import Column, Example, RegexParser, text
-from loglake.transform.parsers.syslog_fields import pri_columns, severity_level
+from loglake.transform.parsers.base import Example, RegexParser
+from loglake.transform.parsers.syslog_fields import BSD_GROUPS, bsd_columns, severity_level
 
 _LEVEL_HOST = r"^(?:<\d+>)?\S+ (?i:trace|debug|info|notice|warn|warning|error|err|crit|critical|alert|emerg|fatal) "
 
@@ -26,14 +26,8 @@ class SyslogRsyslogFileParser(RegexParser):
         r"([^\s\[\]:=\"]+) ([^\s\[\]:=\"]+)(?:\[([^\]\s]*)\])?:(?: (.*))?"
     )
     guard = "substr({m}, 11, 1) = 'T' OR (substr({m}, 1, 1) = '<' AND contains(left({m}, 16), 'T'))"
-    groups = ("pri", "ts", "hostname", "appname", "procid", "msg")
-    columns = (
-        *pri_columns(),
-        text("hostname"),
-        text("appname"),
-        text("procid"),
-        Column("msg", "VARCHAR", "{s}.msg", ()),
-    )
+    groups = BSD_GROUPS
+    columns = bsd_columns()
     time = "{s}.ts"
     level = severity_level()
 
