@@ -79,9 +79,13 @@ def test_a_compressed_file_is_refused_not_read_as_text(run_cli: CliRun, tmp_path
 
     log, lake = tmp_path / "app.log.2.gz", str(tmp_path / "lake")
     log.write_bytes(gzip.compress(LINES))
-    code, out, err = run_cli("ingest", str(log), "--lake", lake, "--log-group", "/svc/app")
+    code, out, err = run_cli("ingest", str(log), "--lake", lake, "--log-group", "/svc/my app")
     assert (code, out) == (1, "")
     assert err.count("\n") == 1
     assert f"{log} is gzip-compressed: its bytes would land as text." in err
-    assert f"`zcat {log} | loglake ingest - --log-group /svc/app`" in err
+    assert f"`zcat {log} | loglake ingest - --log-group '/svc/my app'`" in err  # runs as printed
     assert not (tmp_path / "lake" / "raw").exists()
+    # A text log that merely starts with bzip2's three letters is text.
+    text = tmp_path / "jobs.log"
+    text.write_bytes(b"BZh-job started\nBZh-job done\n")
+    assert run_cli("ingest", str(text), "--lake", lake)[0] == 0

@@ -28,7 +28,11 @@ def is_content_error(exc: BaseException) -> bool:
 
     if isinstance(exc, duckdb.InvalidInputException | duckdb.ConversionException):
         return True
-    return isinstance(exc, duckdb.IOException) and any(word in str(exc).lower() for word in ("gzip", "zlib", "json"))
+    if not isinstance(exc, duckdb.IOException):
+        return False
+    # The words, not the path: every raw key ends in .json.gz, so "No files found ... x.json.gz" must not count.
+    words = " ".join(token for token in str(exc).lower().split() if "/" not in token and ".json" not in token)
+    return any(word in words for word in ("gzip", "zlib", "json"))
 
 
 @dataclass(frozen=True)

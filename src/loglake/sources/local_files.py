@@ -43,7 +43,7 @@ INGEST_LEASE_WAIT_S = 600.0
 _COMPRESSED = (
     (b"\x1f\x8b", "gzip", "zcat"),
     (b"\x28\xb5\x2f\xfd", "zstd", "zstdcat"),
-    (b"BZh", "bzip2", "bzcat"),
+    (b"BZh", "bzip2", "bzcat"),  # and a block size digit, then the block magic (checked below)
     (b"\xfd7zXZ\x00", "xz", "xzcat"),
 )
 """Magic bytes of compressed files, their name, and the tool that prints them decompressed."""
@@ -147,8 +147,9 @@ class FileSource:
         with resolved.open("rb") as handle:
             first = handle.readline(_FINGERPRINT_BYTES)
         for magic, name, cat in _COMPRESSED:
-            if first.startswith(magic):
-                pipe = f"{cat} {shlex.quote(str(resolved))} | loglake ingest - --log-group {self.options.log_group}"
+            if first.startswith(magic) and (name != "bzip2" or (first[3:4].isdigit() and first[4:10] == b"1AY&SY")):
+                group = shlex.quote(self.options.log_group)
+                pipe = f"{cat} {shlex.quote(str(resolved))} | loglake ingest - --log-group {group}"
                 return f"{resolved} is {name}-compressed: its bytes would land as text. Decompress it, or `{pipe}`"
         if not first or self.options.refile:
             return None
@@ -161,8 +162,8 @@ class FileSource:
         first = sorted(groups)[0]
         return (
             f"{path} is already in the lake under log group {first!r}; ingesting it under "
-            f"{self.options.log_group!r} would count its events twice. Resume it with `--log-group {first}`, "
-            "or pass --refile to file it under both on purpose"
+            f"{self.options.log_group!r} would count its events twice. Resume it with "
+            f"`--log-group {shlex.quote(first)}`, or pass --refile to file it under both on purpose"
         )
 
     def _filed_under(self, path: Path, fingerprint: str) -> list[str]:
