@@ -10,10 +10,8 @@ that was not already sanitised.
 
 from __future__ import annotations
 
-import re
-
 from loglake.errors import ConfigError
-from loglake.lake.keys import CLEAN_PREFIX, QUARANTINE_PREFIX, RAW_PREFIX, table_name
+from loglake.lake.keys import CLEAN_PREFIX, QUARANTINE_PREFIX, RAW_PREFIX, partition_day, table_name
 from loglake.lake.quarantine import QUARANTINE_COLUMNS
 from loglake.lake.raw_zone import RAW_COLUMNS
 from loglake.lake.schema_registry import TableSchema
@@ -60,7 +58,6 @@ JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
 EPOCH_DAY = "1970-01-01"
 """The oldest dt the ETL can write (event times before 1970 fall back to the record's time, and
 quarantine files invalid ones under 1970-01-01): the range start when the data's own is not known."""
-_DT = re.compile(r"/dt=(\d{4}-\d{2}-\d{2})/")
 
 
 def _ident(name: str) -> str:
@@ -89,12 +86,6 @@ def lake_location(lake_uri: str) -> str:
 
 def clean_table_root(schema: TableSchema, location: str) -> str:
     return f"{lake_location(location)}{CLEAN_PREFIX}{table_name(schema.table)}/"
-
-
-def partition_day(key: str) -> str | None:
-    """The dt (YYYY-MM-DD) of a clean or quarantine key, None for any other key."""
-    match = _DT.search(key)
-    return match.group(1) if match else None
 
 
 def earliest_quarantine_dt(store: Store) -> str | None:

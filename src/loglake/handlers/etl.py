@@ -13,9 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from loglake.aws_events.s3_event import s3_records
-from loglake.catalog.athena_ddl import partition_day
 from loglake.handlers.environment import etl_settings_from_environment, lake_from_environment
-from loglake.lake.keys import QUARANTINE_PREFIX
+from loglake.lake.keys import QUARANTINE_PREFIX, partition_day
 from loglake.lake.open import Lake
 from loglake.transform.etl import EtlResult, process_raw_object
 from loglake.transform.settings import EtlSettings

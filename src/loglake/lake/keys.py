@@ -122,3 +122,12 @@ def schema_key(table: str) -> str:
 
 def checkpoint_key(kind: str, name: str) -> str:
     return f"{STATE_PREFIX}{kind}/{encode_segment(name)}.json"
+
+
+_DT = re.compile(r"/dt=(\d{4}-\d{2}-\d{2})/")
+
+
+def partition_day(key: str) -> str | None:
+    """The dt (YYYY-MM-DD) of a clean or quarantine key, None for any other key."""
+    match = _DT.search(key)
+    return match.group(1) if match else None

@@ -12,7 +12,6 @@ and re-run, or a duplicate S3 notification overwrites the same objects and never
 
 from __future__ import annotations
 
-import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -23,7 +22,7 @@ import duckdb
 
 from loglake import __version__
 from loglake.errors import InvariantError, RawObjectError
-from loglake.lake.keys import CLEAN_PREFIX, RawKey, clean_key, quarantine_key
+from loglake.lake.keys import CLEAN_PREFIX, RawKey, clean_key, partition_day, quarantine_key
 from loglake.lake.manifests import Manifest, read_manifest, write_manifest
 from loglake.lake.quarantine import QUARANTINE_COLUMNS, REASON_DETAIL, Reason
 from loglake.lake.raw_zone import MAX_RAW_LINE_BYTES, RAW_COLUMNS
@@ -282,16 +281,14 @@ def _register(
     return registry.update(table, change)
 
 
-_DT = re.compile(r"/dt=(\d{4}-\d{2}-\d{2})/")
-
-
 def _note_earliest_dt(registry: SchemaRegistry, store: Store, schema: TableSchema, written: list[str]) -> TableSchema:
     """Move the table's earliest_dt back to the oldest day just written (before the manifest commits), so
     Athena's partition projection reaches it. A registry from before earliest_dt was kept starts from the
     table's first key: keys list in order, dt first."""
-    days = [day for key in written for day in _DT.findall(key)]
+    keys = list(written)
     if schema.earliest_dt is None:
-        days += _DT.findall(next(iter(store.list(f"{CLEAN_PREFIX}{schema.table}/")), ""))
+        keys.append(next(iter(store.list(f"{CLEAN_PREFIX}{schema.table}/")), ""))
+    days = [day for key in keys if (day := partition_day(key))]
     if not days or (schema.earliest_dt is not None and schema.earliest_dt <= min(days)):
         return schema
     earliest = min(days)
