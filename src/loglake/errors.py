@@ -63,3 +63,9 @@ class PackageError(LoglakeError):
 
 class DeployError(LoglakeError):
     pass
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's first non-empty line (engines' messages run over several): what a one-line report shows."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__

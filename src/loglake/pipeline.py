@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from loglake.aws_events.s3_event import object_created_event
-from loglake.errors import LoglakeError, RawObjectError, StoreError
+from loglake.errors import LoglakeError, RawObjectError, StoreError, first_line
 from loglake.handlers.etl import handle_s3_event
 from loglake.lake.manifests import processed_raw_objects
 from loglake.lake.open import Lake
@@ -133,7 +133,7 @@ def run_etl_objects(
                 set_aside(store, key, str(exc), "etl")
                 return EtlFailure(key, str(exc), True, exc)
             except (LoglakeError, duckdb.Error, OSError) as exc:
-                return EtlFailure(key, _one_line(exc), False, exc)
+                return EtlFailure(key, first_line(exc), False, exc)
             if unreadable_key(key) in records:
                 clear(store, key)  # readable again (restored, or a fixed reader)
             return results
@@ -159,11 +159,6 @@ def run_etl_objects(
         outcomes = pool.map(lambda k: attempt(k, lease_wait), held_elsewhere)
         run.busy = [key for key, outcome in zip(held_elsewhere, outcomes, strict=True) if collect(key, outcome)]
     return run
-
-
-def _one_line(exc: Exception) -> str:
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[0] if lines else type(exc).__name__
 
 
 def run_etl(

@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 
 from loglake.catalog.duckdb_views import clean_tables
-from loglake.errors import QueryError
+from loglake.errors import QueryError, first_line
 from loglake.lake.manifests import processed_raw_objects
 from loglake.lake.raw_zone import MAX_RAW_LINE_BYTES, RAW_COLUMNS, list_raw_objects
 from loglake.lake.store import Store, glob_escape
@@ -187,8 +187,7 @@ def _read_error(store: Store, key: str) -> str | None:
     except duckdb.Error as exc:
         if not is_content_error(exc):
             raise  # not the object's fault (memory, disk): verify fails loudly, nothing is set aside
-        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-        return f"{key} is not a raw batch (gzip NDJSON of raw records): {lines[0] if lines else type(exc).__name__}"
+        return f"{key} is not a raw batch (gzip NDJSON of raw records): {first_line(exc)}"
     finally:
         con.close()
     return None
