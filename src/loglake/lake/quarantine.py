@@ -20,12 +20,17 @@ class Reason(StrEnum):
     INVALID_TIMESTAMP = "invalid_timestamp"
     FORMAT_MISMATCH = "format_mismatch"
     TOO_LARGE = "too_large"
+    OTLP_NOT_SPLIT = "otlp_not_split"
 
 
 REASON_DETAIL: dict[Reason, str] = {
     Reason.INVALID_JSON: "message starts with '{' but is not valid JSON (truncated or malformed)",
     Reason.INVALID_TIMESTAMP: "the record's timestamp is outside 1970-01-01..9999-12-31 (ms since epoch)",
     Reason.FORMAT_MISMATCH: "a route forces this log group's format, and the message does not match it",
+    Reason.OTLP_NOT_SPLIT: (
+        "an OTLP JSON document with several log records (or none) reached the ETL whole; `loglake ingest` "
+        "splits a document into one event per record: ingest the exporter's file with it"
+    ),
     Reason.TOO_LARGE: (
         "an imported object (or one of its events) is over loglake's size cap; it was not read past the cap "
         "(stage import: one record names the object, raw_object is its s3:// URL, message is empty)"

@@ -27,6 +27,12 @@ NUMERIC = {
         "fle_encrypted_fields": "INTEGER", "c_port": "INTEGER", "time_to_first_byte": "DOUBLE",
         "sc_content_len": "BIGINT", "sc_range_start": "BIGINT", "sc_range_end": "BIGINT",
     },
+    "cloudfront_realtime": {
+        "time_to_first_byte": "DOUBLE", "sc_status": "INTEGER", "sc_bytes": "BIGINT", "cs_bytes": "BIGINT",
+        "time_taken": "DOUBLE", "fle_encrypted_fields": "INTEGER", "sc_content_len": "BIGINT",
+        "sc_range_start": "BIGINT", "sc_range_end": "BIGINT", "c_port": "INTEGER", "cs_headers_count": "INTEGER",
+        "origin_fbl": "DOUBLE", "origin_lbl": "DOUBLE", "asn": "BIGINT",
+    },
     "lambda_platform": {
         "duration_ms": "DOUBLE", "billed_duration_ms": "DOUBLE", "memory_size_mb": "BIGINT",
         "max_memory_used_mb": "BIGINT", "init_duration_ms": "DOUBLE",
@@ -35,7 +41,14 @@ NUMERIC = {
         "duration_ms": "DOUBLE", "billed_duration_ms": "DOUBLE", "memory_size_mb": "BIGINT",
         "max_memory_used_mb": "BIGINT", "init_duration_ms": "DOUBLE",
     },
+    "mysql_error": {"thread_id": "BIGINT"},
+    "mysql_general": {"thread_id": "BIGINT"},
+    "mysql_slow": {
+        "thread_id": "BIGINT", "query_time": "DOUBLE", "lock_time": "DOUBLE", "rows_sent": "BIGINT",
+        "rows_examined": "BIGINT",
+    },
     "nginx_error": {"pid": "BIGINT", "tid": "BIGINT", "cid": "BIGINT"},
+    "rds_postgresql": {"remote_port": "INTEGER", "process_id": "BIGINT"},
     "s3_access_log": {"bytessent": "BIGINT", "objectsize": "BIGINT"},
     "stack_trace": {"frames": "BIGINT"},
     "syslog_rfc5424": {"version": "INTEGER"},

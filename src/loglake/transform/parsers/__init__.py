@@ -16,14 +16,23 @@ from loglake.transform.parsers.apigateway_access_log import ApiGatewayAccessLogP
 from loglake.transform.parsers.apigateway_json import ApiGatewayJsonParser
 from loglake.transform.parsers.base import FieldPlan, ParsePlan, Parser
 from loglake.transform.parsers.cloudfront import CloudFrontParser
+from loglake.transform.parsers.cloudfront_realtime import CloudFrontRealtimeParser
 from loglake.transform.parsers.cloudtrail import CloudTrailParser
+from loglake.transform.parsers.container_cri import ContainerCriParser
+from loglake.transform.parsers.container_docker import ContainerDockerParser
+from loglake.transform.parsers.ecs_firelens import EcsFirelensParser
 from loglake.transform.parsers.json_object import JsonObjectParser
 from loglake.transform.parsers.lambda_platform import LambdaPlatformParser
 from loglake.transform.parsers.lambda_platform_json import LambdaPlatformJsonParser
 from loglake.transform.parsers.lambda_text import LambdaTextParser
 from loglake.transform.parsers.logfmt import LogfmtParser
+from loglake.transform.parsers.mysql_error import MysqlErrorParser
+from loglake.transform.parsers.mysql_general import MysqlGeneralParser
+from loglake.transform.parsers.mysql_slow import MysqlSlowParser
 from loglake.transform.parsers.nginx_error import NginxErrorParser
+from loglake.transform.parsers.otlp_json import OtlpJsonParser
 from loglake.transform.parsers.plain_text import PlainTextParser
+from loglake.transform.parsers.rds_postgresql import RdsPostgresqlParser
 from loglake.transform.parsers.s3_access_log import S3AccessLogParser
 from loglake.transform.parsers.stack_trace import StackTraceParser
 from loglake.transform.parsers.syslog_rfc3164 import SyslogRfc3164Parser
@@ -36,6 +45,9 @@ PARSERS: tuple[Parser, ...] = (
     LambdaPlatformJsonParser(),
     CloudTrailParser(),
     ApiGatewayJsonParser(),
+    ContainerDockerParser(),
+    EcsFirelensParser(),
+    OtlpJsonParser(),
     JsonObjectParser(),
     # Line formats, most specific first.
     LambdaPlatformParser(),
@@ -44,10 +56,16 @@ PARSERS: tuple[Parser, ...] = (
     AlbParser(),
     S3AccessLogParser(),
     CloudFrontParser(),
+    CloudFrontRealtimeParser(),
     ApiGatewayAccessLogParser(),
     AccessLogParser(),
     NginxErrorParser(),
     ApacheErrorParser(),
+    ContainerCriParser(),
+    RdsPostgresqlParser(),
+    MysqlErrorParser(),
+    MysqlGeneralParser(),
+    MysqlSlowParser(),
     SyslogRfc5424Parser(),
     SyslogRfc3164Parser(),
     SyslogRsyslogFileParser(),

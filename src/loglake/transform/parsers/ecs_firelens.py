@@ -1,0 +1,77 @@
+"""ecs_firelens: Amazon ECS FireLens records (the JSON Fluent Bit forwards for a task's container), into
+`container_logs`.
+
+With FireLens, Fluent Bit adds the task's metadata to each line of a container's output:
+`{"container_id": ..., "container_name": ..., "source": "stdout", "log": ..., "ecs_cluster": ...,
+"ecs_task_arn": ..., "ecs_task_definition": ...}`. Columns keep those names, except `source`, which is
+the envelope's column (where loglake read the event): FireLens's `source` is `stream`, the column Docker
+and CRI lines fill with the same stdout/stderr. Keys Fluent Bit adds beyond these (filters, a parsed
+`log`'s own keys) are kept, as JSON text, in `extra_fields`. The record has no time of its own: the event
+time is the delivery's (CloudWatch's, Firehose's).
+"""
+
+from __future__ import annotations
+
+from loglake.sql_quoting import sql_string
+from loglake.transform.parsers.base import Column, Example, FixedSchemaParser, json_text_field
+
+KEYS = ("container_id", "container_name", "source", "log", "ecs_cluster", "ecs_task_arn", "ecs_task_definition")
+_REMOVED = "{" + ", ".join(f'"{key}": null' for key in KEYS) + "}"
+
+
+def _string(name: str, key: str) -> Column:
+    return Column(name, "VARCHAR", f"json_extract_string({{s}}, {sql_string('$.' + key)})", ())
+
+
+class EcsFirelensParser(FixedSchemaParser):
+    name = "ecs_firelens"
+    table = "container_logs"
+    guard = "starts_with({m}, '{') AND contains({m}, '\"ecs_task_arn\"')"
+    columns = (
+        _string("container_id", "container_id"),
+        _string("container_name", "container_name"),
+        _string("stream", "source"),
+        Column("log", "VARCHAR", "json_extract_string({s}, '$.log')", cast=False),
+        _string("ecs_cluster", "ecs_cluster"),
+        _string("ecs_task_arn", "ecs_task_arn"),
+        _string("ecs_task_definition", "ecs_task_definition"),
+        Column(
+            "extra_fields", "VARCHAR", f"nullif(json_merge_patch({{s}}, {sql_string(_REMOVED)})::VARCHAR, '{{}}')", ()
+        ),
+    )
+
+    def matches(self, message: str) -> str:
+        return (
+            f"({json_text_field(message, '$.ecs_task_arn')} IS NOT NULL "
+            f"AND {json_text_field(message, '$.container_name')} IS NOT NULL)"
+        )
+
+
+EXAMPLES = [
+    Example(  # written for loglake with the keys the ECS guide documents for FireLens (enable-ecs-log-metadata)
+        '{"source": "stdout", "log": "116.82.105.169 - Homenick7462 197 [2018-11-27T21:53:38Z] '
+        '\\"HEAD /enable/relationships/cross-platform/partnerships\\" 501 13886", '
+        '"container_id": "e54cccfac2b87417f71877907f67879068420042828067ae0867e60a63529d35", '
+        '"container_name": "/ecs-demo-6-container2-a4eafbb3d4c7f1e16e00", '
+        '"ecs_cluster": "mycluster", '
+        '"ecs_task_arn": "arn:aws:ecs:us-east-2:01234567891011:task/mycluster/3de392df-6bfa-470b-97ed-aa6f482cd7a6", '
+        '"ecs_task_definition": "demo:7"}',
+        {
+            "stream": "stdout",
+            "log": "116.82.105.169 - Homenick7462 197 [2018-11-27T21:53:38Z] "
+            '"HEAD /enable/relationships/cross-platform/partnerships" 501 13886',
+            "container_id": "e54cccfac2b87417f71877907f67879068420042828067ae0867e60a63529d35",
+            "container_name": "/ecs-demo-6-container2-a4eafbb3d4c7f1e16e00",
+            "ecs_cluster": "mycluster",
+            "ecs_task_arn": "arn:aws:ecs:us-east-2:01234567891011:task/mycluster/3de392df-6bfa-470b-97ed-aa6f482cd7a6",
+            "ecs_task_definition": "demo:7",
+            "extra_fields": None,
+        },
+    ),
+    Example(
+        '{"source": "stderr", "log": "boom", "container_id": "abc", "container_name": "/app", '
+        '"ecs_cluster": "c", "ecs_task_arn": "arn:aws:ecs:eu-west-1:111122223333:task/c/1", '
+        '"ecs_task_definition": "app:1", "env": "prod"}',
+        {"stream": "stderr", "log": "boom", "extra_fields": '{"env":"prod"}'},
+    ),
+]

@@ -1,0 +1,177 @@
+"""otlp_json: OpenTelemetry logs as OTLP JSON (the shape an OpenTelemetry Collector's file or S3 exporter
+writes), into `otel_logs`, one row per log record.
+
+Columns take the OpenTelemetry log data model's names: `severity_text`, `severity_number`, `body`,
+`trace_id`, `span_id` (hex, as OTLP JSON writes them), `trace_flags` (the record's `flags`),
+`observed_timestamp`, `event_name`, `dropped_attributes_count`, `scope_name`, `scope_version`; the event
+time is `timeUnixNano`, or `observedTimeUnixNano` when the record has no time (as the data model says).
+Every resource attribute and log attribute becomes a column named after the attribute, snake_case
+(`service.name` → `service_name`; a log attribute named like a resource attribute gets `_2`), typed by
+its OTLP value (`intValue` BIGINT, `doubleValue` DOUBLE, `boolValue` BOOLEAN, `stringValue` and
+`bytesValue` VARCHAR; `arrayValue` and `kvlistValue` as their OTLP JSON text; a key whose kind differs
+between records is VARCHAR). A `body` that is not a string is its OTLP JSON text too.
+
+One row per raw event: an OTLP document holds many records, so `loglake ingest` splits each document
+line into one raw event per log record (sources/local_files.py), each a one-record OTLP document with its
+resource and scope. A document of several records that reaches the ETL whole (through CloudWatch Logs)
+is quarantined with reason `otlp_not_split` rather than read as one row: nothing is dropped, and
+`loglake ingest` reads it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from loglake.lake.quarantine import Reason
+from loglake.sql_quoting import sql_string
+from loglake.transform.parsers.base import Example, FieldPlan, ParsePlan
+
+_RESOURCE = "$.resourceLogs[0].resource.attributes"
+_SCOPE = "$.resourceLogs[0].scopeLogs[0].scope"
+_RECORD = "$.resourceLogs[0].scopeLogs[0].logRecords[0]"
+_ATTRS_SHAPE = '[{"key": "VARCHAR", "value": "JSON"}]'
+_STAGED = {"__ll_otlp_record": f"json_extract(message, '{_RECORD}')"}
+_STAGED_ATTRS = {
+    "__ll_otlp_resource": f"json_transform(json_extract(message, '{_RESOURCE}'), '{_ATTRS_SHAPE}')",
+    "__ll_otlp_attributes": f"json_transform(json_extract(message, '{_RECORD}.attributes'), '{_ATTRS_SHAPE}')",
+}
+_KINDS = {"stringValue": "VARCHAR", "intValue": "BIGINT", "doubleValue": "DOUBLE", "boolValue": "BOOLEAN"}
+_ORIGINS = {"__ll_otlp_resource": "~0resource", "__ll_otlp_attributes": "~0attributes"}
+"""Source pointers of attribute columns, `~`-prefixed so that they sort after the fixed fields: on a
+name clash the data model's column keeps its name and the attribute gets `_2`."""
+
+
+def any_value(value: str) -> str:
+    """SQL: an OTLP AnyValue (JSON) as text: the scalar, or the array/kvlist as its JSON."""
+    scalars = ", ".join(
+        f"json_extract_string({value}, '$.{kind}')" for kind in ("stringValue", "intValue", "doubleValue", "boolValue")
+    )
+    return (
+        f"coalesce({scalars}, json_extract_string({value}, '$.bytesValue'), "
+        f"json_extract({value}, '$.arrayValue')::VARCHAR, json_extract({value}, '$.kvlistValue')::VARCHAR)"
+    )
+
+
+def _nanos(path: str) -> str:
+    return f"TRY_CAST(json_extract_string(__ll_otlp_record, '{path}') AS HUGEINT)"
+
+
+def _time(path: str) -> str:
+    """SQL: an OTLP time (ns since epoch, a string or a number) as a TIMESTAMP; 0 or absent is NULL."""
+    return f"CASE WHEN {_nanos(path)} > 0 THEN make_timestamp(CAST({_nanos(path)} // 1000 AS BIGINT)) END"
+
+
+def _string(path: str) -> str:
+    return f"nullif(json_extract_string(__ll_otlp_record, '{path}'), '')"
+
+
+_FIXED = (
+    ("observed_timestamp", "TIMESTAMP", _time("$.observedTimeUnixNano")),
+    ("severity_text", "VARCHAR", _string("$.severityText")),
+    ("severity_number", "INTEGER", f"TRY_CAST({_string('$.severityNumber')} AS INTEGER)"),
+    ("body", "VARCHAR", any_value("json_extract(__ll_otlp_record, '$.body')")),
+    ("trace_id", "VARCHAR", _string("$.traceId")),
+    ("span_id", "VARCHAR", _string("$.spanId")),
+    ("trace_flags", "INTEGER", f"TRY_CAST({_string('$.flags')} AS INTEGER)"),
+    ("event_name", "VARCHAR", _string("$.eventName")),
+    ("dropped_attributes_count", "INTEGER", f"TRY_CAST({_string('$.droppedAttributesCount')} AS INTEGER)"),
+    ("scope_name", "VARCHAR", f"nullif(json_extract_string(message, '{_SCOPE}.name'), '')"),
+    ("scope_version", "VARCHAR", f"nullif(json_extract_string(message, '{_SCOPE}.version'), '')"),
+)
+
+
+_SEVERITY = f"TRY_CAST({_string('$.severityNumber')} AS INTEGER)"
+_LEVELS = (
+    f"CASE WHEN {_SEVERITY} BETWEEN 1 AND 24 THEN "
+    f"['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'][({_SEVERITY} - 1) // 4 + 1] END"
+)
+"""The data model's severity ranges (1-4 TRACE ... 21-24 FATAL); the text when the number is absent."""
+
+
+def _pointer(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+class OtlpJsonParser:
+    name = "otlp_json"
+    table = "otel_logs"
+
+    def setup(self) -> list[str]:
+        return []
+
+    def detect(self, message: str) -> str:
+        return f"(CASE WHEN starts_with({message}, '{{\"resourceLogs\":') THEN json_valid({message}) ELSE false END)"
+
+    def reject(self, message: str) -> tuple[str, Reason] | None:
+        records = f"json_array_length(json_extract({message}, '$.resourceLogs[*].scopeLogs[*].logRecords[*]'))"
+        return f"{records} <> 1", Reason.OTLP_NOT_SPLIT
+
+    def plan(self, con: Any, max_depth: int) -> ParsePlan:
+        fields = [FieldPlan(f"/{name}", type_, expression, (name,)) for name, type_, expression in _FIXED]
+        for staged, origin in _ORIGINS.items():
+            query = f"""
+                SELECT a.key, list(DISTINCT json_keys(a.value)[1] ORDER BY json_keys(a.value)[1])
+                FROM (SELECT unnest({_STAGED_ATTRS[staged]}) AS a
+                      FROM classified WHERE format = {sql_string(self.name)})
+                WHERE a.key IS NOT NULL AND a.key <> ''
+                GROUP BY ALL ORDER BY ALL
+            """
+            for key, kinds in con.execute(query).fetchall():
+                type_ = _KINDS.get(kinds[0], "VARCHAR") if len(kinds) == 1 else "VARCHAR"
+                value = any_value(f"list_filter({staged}, lambda a: a.key = {sql_string(key)})[1].value")
+                expression = value if type_ == "VARCHAR" else f"TRY_CAST({value} AS {type_})"
+                fields.append(FieldPlan(f"/{origin}/{_pointer(key)}", type_, expression, (key,)))
+        when = f"coalesce({_time('$.timeUnixNano')}, {_time('$.observedTimeUnixNano')})"
+        return ParsePlan(
+            time=f"strftime({when}, '%Y-%m-%d %H:%M:%S.%f')",
+            level=f"coalesce({_LEVELS}, ll_level({_string('$.severityText')}))",
+            fields=fields,
+            staging={**_STAGED, **_STAGED_ATTRS},
+        )
+
+
+_RESOURCE_JSON = (
+    '{"attributes":[{"key":"service.name","value":{"stringValue":"checkout"}},'
+    '{"key":"host.cpu","value":{"intValue":"8"}}]}'
+)
+EXAMPLES = [
+    Example(
+        '{"resourceLogs":[{"resource":' + _RESOURCE_JSON + ',"scopeLogs":[{"scope":{"name":"my.library",'
+        '"version":"1.0.0"},"logRecords":[{"timeUnixNano":"1544712660300000000",'
+        '"observedTimeUnixNano":"1544712660300000123","severityNumber":10,"severityText":"Information",'
+        '"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174",'
+        '"body":{"stringValue":"Example log record"},"attributes":[{"key":"string.attribute",'
+        '"value":{"stringValue":"some string"}},{"key":"boolean.attribute","value":{"boolValue":true}},'
+        '{"key":"int.attribute","value":{"intValue":"10"}},{"key":"double.attribute","value":{"doubleValue":637.704}},'
+        '{"key":"array.attribute","value":{"arrayValue":{"values":[{"stringValue":"many"}]}}}]}]}]}]}',
+        {
+            "service_name": "checkout",
+            "host_cpu": 8,
+            "scope_name": "my.library",
+            "scope_version": "1.0.0",
+            "severity_number": 10,
+            "severity_text": "Information",
+            "trace_id": "5b8efff798038103d269b633813fc60c",
+            "span_id": "eee19b7ec3c1b174",
+            "body": "Example log record",
+            "string_attribute": "some string",
+            "boolean_attribute": True,
+            "int_attribute": 10,
+            "double_attribute": 637.704,
+            "array_attribute": '{"values":[{"stringValue":"many"}]}',
+            "timestamp": "2018-12-13 14:51:00.3",
+            "observed_timestamp": "2018-12-13 14:51:00.3",
+            "level": "INFO",
+        },
+    ),
+    Example(  # no time of its own: the observed time; a kvlist body as its OTLP JSON
+        '{"resourceLogs":[{"resource":{},"scopeLogs":[{"scope":{},"logRecords":[{"observedTimeUnixNano":'
+        '"1700000000000000000","body":{"kvlistValue":{"values":[{"key":"a","value":{"intValue":"1"}}]}}}]}]}]}',
+        {
+            "timestamp": "2023-11-14 22:13:20",
+            "body": '{"values":[{"key":"a","value":{"intValue":"1"}}]}',
+            "severity_text": None,
+            "trace_id": None,
+        },
+    ),
+]
