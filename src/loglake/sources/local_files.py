@@ -11,6 +11,12 @@ A file is also known by its content whatever log group it is filed under: `state
 records, before its first batch is written, the groups each (path, first-line fingerprint) went to.
 Ingesting it again under another group would count every event twice, so that is refused unless
 `refile` says it is meant.
+
+A line that is an OTLP JSON document (`{"resourceLogs": ...}`, as an OpenTelemetry Collector's file
+exporter writes one per line) holding several log records becomes one raw event per record: the record in
+a one-record OTLP document of its own, with its resource and scope (re-serialised compactly, as CloudTrail
+records are split), id `<stream identity>-<offset>-<index>`. The ETL reads one row per raw event, so
+conservation holds per record. A document of one record is kept verbatim.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from loglake.errors import ConfigError, StoreError
 from loglake.lake.keys import RawKey, checkpoint_key, stream_prefix
 from loglake.lake.raw_zone import RawRecord, list_raw_objects, write_batch
 from loglake.lake.store import Store
-from loglake.sources.multiline import EventBoundary
+from loglake.sources.multiline import EventBoundary, is_partial
 
 SOURCE = "file"
 _FINGERPRINT_BYTES = 4096
@@ -277,16 +283,11 @@ class FileSource:
         event_lines: list[bytes] = []
         position = offset
 
-        def make_record(start: int, lines: list[bytes]) -> RawRecord:
-            raw = b"".join(lines)
-            if raw.endswith(b"\n"):
-                raw = raw[:-1]
-                if raw.endswith(b"\r"):
-                    raw = raw[:-1]
+        def make_record(start: int, raw: bytes, suffix: str = "") -> RawRecord:
             record: RawRecord = {
                 "log_group": opts.log_group,
                 "log_stream": stream.log_stream,
-                "event_id": f"{stream.identity}-{start:015d}",
+                "event_id": f"{stream.identity}-{start:015d}{suffix}",
                 "timestamp": stream.timestamp_ms,
                 "ingestion_time": ingestion_ms,
                 "source": SOURCE,
@@ -299,12 +300,23 @@ class FileSource:
                 record["message_b64"] = base64.b64encode(raw).decode("ascii")
             return record
 
+        def make_records(start: int, lines: list[bytes]) -> list[RawRecord]:
+            raw = b"".join(lines)
+            if raw.endswith(b"\n"):
+                raw = raw[:-1]
+                if raw.endswith(b"\r"):
+                    raw = raw[:-1]
+            parts = split_otlp(raw) if raw.startswith(_OTLP) else None
+            if parts is None:
+                return [make_record(start, raw)]
+            return [make_record(start, part, f"-{n:06d}") for n, part in enumerate(parts)]
+
         for line in handle:
             if opts.hold_partial_line and not line.endswith(b"\n"):
                 break
             body = line.rstrip(b"\r\n")
             if event_lines and not opts.boundary.continues(body, event_lines):
-                batch.append(make_record(event_start, event_lines))
+                batch.extend(make_records(event_start, event_lines))
                 batch_bytes += position - event_start
                 event_start, event_lines = position, []
                 if len(batch) >= opts.batch_events or batch_bytes >= opts.batch_bytes:
@@ -312,8 +324,10 @@ class FileSource:
                     batch, batch_start, batch_bytes = [], event_start, 0
             event_lines.append(line)
             position += len(line)
-        if event_lines:
-            batch.append(make_record(event_start, event_lines))
+        if event_lines and opts.hold_partial_line and is_partial(event_lines[-1]):
+            position = event_start  # a container line the runtime has not finished: wait for its last part
+        elif event_lines:
+            batch.extend(make_records(event_start, event_lines))
         if batch:
             yield batch, batch_start, position
 
@@ -332,6 +346,32 @@ class FileSource:
 
     def _save_checkpoint(self, key: str, checkpoint: FileCheckpoint) -> None:
         self.store.put(key, orjson.dumps(asdict(checkpoint), option=orjson.OPT_INDENT_2))
+
+
+_OTLP = b'{"resourceLogs":'
+
+
+def split_otlp(raw: bytes) -> list[bytes] | None:
+    """An OTLP JSON logs document of several records as one document per record (resource and scope kept
+    with each, in order), or None to keep `raw` as one event: not such a document, or one of a single record
+    (kept verbatim), or none (the ETL quarantines it with its reason, nothing is dropped)."""
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    resources = document.get("resourceLogs") if isinstance(document, dict) else None
+    if not isinstance(resources, list):
+        return None
+    parts: list[bytes] = []
+    for resource in resources:
+        scopes = resource.get("scopeLogs") if isinstance(resource, dict) else None
+        for scope in scopes if isinstance(scopes, list) else []:
+            records = scope.get("logRecords") if isinstance(scope, dict) else None
+            for record in records if isinstance(records, list) else []:
+                one_scope = {**{k: v for k, v in scope.items() if k != "logRecords"}, "logRecords": [record]}
+                one = {**{k: v for k, v in resource.items() if k != "scopeLogs"}, "scopeLogs": [one_scope]}
+                parts.append(orjson.dumps({"resourceLogs": [one]}))
+    return parts if len(parts) > 1 else None
 
 
 def _fingerprint(first_line: bytes) -> str:

@@ -9,12 +9,19 @@ line starts an event if and only if it matches.
 A Python trace ends with its exception line (`ValueError: bad`, `smtplib.SMTPServerDisconnected: ...`),
 which is not indented: it is kept when it directly follows an indented frame line of an event that
 holds a `Traceback` header.
+
+Container runtimes split long lines (16 KiB by default): a CRI line tagged `P` (partial) and a Docker
+`json-file` record whose `log` does not end with a line break continue on the next line, whatever the rule,
+so the parts of one container line are one raw event (parsers/container_cri.py, container_docker.py join
+their contents). Joining here, before the raw zone, keeps one raw event per clean row.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+import orjson
 
 from loglake.errors import ConfigError
 
@@ -26,6 +33,25 @@ _TRACE_HEADERS = (
 )
 _JAVA_EXCEPTION = re.compile(rb"[a-z][\w$]*(?:\.[\w$]+)+(?:Exception|Error|Throwable)\b")
 _PYTHON_EXCEPTION_END = re.compile(rb"[A-Za-z_][\w.]*(?::\s|:?$)")
+_CRI_PARTIAL = re.compile(rb"\d{4}-\d{2}-\d{2}T\S+ (?:stdout|stderr) P(?: |\r?\n|$)")
+_DOCKER = b'{"log":'
+
+
+def is_partial(line: bytes) -> bool:
+    """True when `line` is the first part of a container line the runtime split: a CRI `P` line, or a Docker
+    json-file record whose `log` lacks its line break. Cheap first-byte tests spare other lines the rest."""
+    if line[10:11] == b"T" and line[:1].isdigit():
+        return _CRI_PARTIAL.match(line) is not None
+    if line.startswith(_DOCKER):
+        if b'\\n","stream":' in line:  # Docker writes `log` then `stream`: a complete line, no parse needed
+            return False
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            return False
+        log = record.get("log") if isinstance(record, dict) else None
+        return isinstance(log, str) and not log.endswith("\n")
+    return False
 
 
 @dataclass(frozen=True)
@@ -45,6 +71,8 @@ class EventBoundary:
         """True when `line` (without its terminator) belongs to the event made of `event_lines` so far."""
         if not event_lines:
             return False
+        if is_partial(event_lines[-1]):
+            return True
         if self.start_pattern is not None:
             return self.start_pattern.match(line) is None
         if not line.strip():

@@ -1,0 +1,143 @@
+"""Container logs whose runtime split a long line, and OTLP JSON documents of many records, ingested from
+files: the parts of a container line become one raw event (one clean row), a document one raw event per
+log record (one clean row each), and conservation holds (clean + quarantined = distinct raw events).
+
+The CRI lines are those of OpenTelemetry collector-contrib's container operator tests (Apache-2.0,
+tests/events/ATTRIBUTION.md); the rest are written for loglake in the runtimes' formats."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from conftest import Ingest, write_messages
+from loglake.lake.open import Lake
+from loglake.lake.raw_zone import decode_batch, list_raw_objects
+from loglake.pipeline import pending_raw_objects, run_etl
+from loglake.query.conservation import check_conservation
+from loglake.query.engine import DuckDBEngine
+from loglake.sources.local_files import FileSource, FileSourceOptions
+from loglake.transform.settings import EtlSettings
+
+CRI = (
+    b"2024-04-13T07:59:37.505201169Z stdout P standalone containerd line which i\n"
+    b"2024-04-13T07:59:37.505201169Z stdout F s awesome!\n"
+    b"2024-04-13T07:59:38.000000001Z stderr F a whole line\n"
+    b"2024-04-13T07:59:39.000000001Z stdout P one \n"
+    b"2024-04-13T07:59:39.000000002Z stdout P two \n"
+    b"2024-04-13T07:59:39.000000003Z stdout F three\n"
+)
+DOCKER = (
+    b'{"log":"first half, ","stream":"stdout","time":"2019-01-01T11:11:11.111111111Z"}\n'
+    b'{"log":"second half\\n","stream":"stdout","time":"2019-01-01T11:11:11.111111112Z"}\n'
+    b'{"log":"alone\\n","stream":"stderr","time":"2019-01-01T11:11:12.000000000Z"}\n'
+)
+
+
+def _raw_messages(lake: Lake) -> list[str]:
+    return [str(r["message"]) for key in list_raw_objects(lake.store) for r in decode_batch(lake.store.get(key))]
+
+
+def _verified(lake: Lake) -> dict[str, int]:
+    with DuckDBEngine(lake.store) as engine:
+        report = check_conservation(engine, lake.store)
+    assert report.ok
+    return report.totals()
+
+
+def test_cri_partial_lines_are_one_event(lake: Lake, ingest_lines: Ingest, query: Any) -> None:
+    ingest_lines(CRI, log_group="/eks/app")
+    assert len(_raw_messages(lake)) == 3
+    assert query("SELECT time, stream, logtag, log FROM container_logs ORDER BY time") == [
+        ("2024-04-13T07:59:37.505201169Z", "stdout", "F", "standalone containerd line which is awesome!"),
+        ("2024-04-13T07:59:38.000000001Z", "stderr", "F", "a whole line"),
+        ("2024-04-13T07:59:39.000000001Z", "stdout", "F", "one two three"),
+    ]
+    assert query("SELECT count(*), count(DISTINCT format) FROM container_logs") == [(3, 1)]
+    totals = _verified(lake)
+    assert (totals["clean_events"], totals["quarantined_events"]) == (3, 0)
+
+
+def test_docker_split_records_are_one_event(lake: Lake, ingest_lines: Ingest, query: Any) -> None:
+    ingest_lines(DOCKER, log_group="/docker/app")
+    assert len(_raw_messages(lake)) == 2
+    assert query("SELECT stream, log, format FROM container_logs ORDER BY time") == [
+        ("stdout", "first half, second half", "container_docker"),
+        ("stderr", "alone", "container_docker"),
+    ]
+    assert _verified(lake)["clean_events"] == 2
+
+
+def test_a_live_file_holds_a_partial_line_until_its_end_arrives(lake: Lake, tmp_path: Path) -> None:
+    path = tmp_path / "0.log"
+    path.write_bytes(CRI[: CRI.index(b"2024-04-13T07:59:39.000000002Z")])
+    source = FileSource(lake.store, FileSourceOptions(log_group="/eks/app", hold_partial_line=True))
+    first = source.ingest(str(path))
+    assert first.events == 2  # the `P one` line waits
+    path.write_bytes(CRI)
+    second = source.ingest(str(path))
+    assert second.events == 1
+    assert _raw_messages(lake)[-1].splitlines() == CRI.decode().splitlines()[3:]
+
+
+def _attribute(key: str, kind: str, value: Any) -> dict[str, Any]:
+    return {"key": key, "value": {kind: value}}
+
+
+def _record(n: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "timeUnixNano": str(1_700_000_000_000_000_000 + n * 1_000_000),
+        "severityNumber": 9 + 4 * (n % 2),
+        "severityText": "INFO" if n % 2 == 0 else "WARN",
+        "body": {"stringValue": f"record {n}"},
+        "attributes": [_attribute("http.status_code", "intValue", str(200 + n))],
+        **extra,
+    }
+
+
+OTLP_MANY = {
+    "resourceLogs": [
+        {
+            "resource": {"attributes": [_attribute("service.name", "stringValue", "cart")]},
+            "scopeLogs": [
+                {"scope": {"name": "a"}, "logRecords": [_record(0), _record(1)]},
+                {"scope": {"name": "b"}, "logRecords": [_record(2, traceId="5b8efff798038103d269b633813fc60c")]},
+            ],
+        }
+    ]
+}
+OTLP_ONE = {"resourceLogs": [{"resource": {}, "scopeLogs": [{"scope": {}, "logRecords": [_record(3)]}]}]}
+
+
+def test_otlp_documents_become_one_event_per_log_record(lake: Lake, ingest_lines: Ingest, query: Any) -> None:
+    one = orjson.dumps(OTLP_ONE)
+    ingest_lines(orjson.dumps(OTLP_MANY) + b"\n" + one + b"\n", log_group="/otel")
+    messages = _raw_messages(lake)
+    assert len(messages) == 4
+    assert messages[3] == one.decode()  # a one-record document is kept verbatim
+    assert orjson.loads(messages[2])["resourceLogs"][0]["scopeLogs"][0]["scope"] == {"name": "b"}
+    got = query(
+        "SELECT body, severity_text, severity_number, level, service_name, http_status_code, scope_name, trace_id, "
+        "timestamp FROM otel_logs ORDER BY body"
+    )
+    base = query("SELECT TIMESTAMP '2023-11-14 22:13:20'")[0][0]
+    assert [row[:8] for row in got] == [
+        ("record 0", "INFO", 9, "INFO", "cart", 200, "a", None),
+        ("record 1", "WARN", 13, "WARN", "cart", 201, "a", None),
+        ("record 2", "INFO", 9, "INFO", "cart", 202, "b", "5b8efff798038103d269b633813fc60c"),
+        ("record 3", "WARN", 13, "WARN", None, 203, None, None),
+    ]
+    assert [(row[8] - base).total_seconds() for row in got] == [0.0, 0.001, 0.002, 0.003]
+    assert query("SELECT typeof(http_status_code) FROM otel_logs LIMIT 1") == [("BIGINT",)]
+    totals = _verified(lake)
+    assert (totals["clean_events"], totals["quarantined_events"]) == (4, 0)
+
+
+def test_an_otlp_document_that_reaches_the_etl_whole_is_quarantined(lake: Lake, query: Any) -> None:
+    write_messages(lake.store, "/otel/cw", [orjson.dumps(OTLP_MANY).decode(), orjson.dumps(OTLP_ONE).decode()])
+    run_etl(lake, pending_raw_objects(lake), EtlSettings(), workers=1)
+    assert query("SELECT event_id, reason FROM quarantine") == [("e0", "otlp_not_split")]
+    assert query("SELECT event_id, body FROM otel_logs") == [("e1", "record 3")]
+    assert _verified(lake)["quarantined_events"] == 1
