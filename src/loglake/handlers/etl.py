@@ -4,6 +4,8 @@
 the lake in the environment (LOGLAKE_LAKE, LOGLAKE_RAW, LOGLAKE_ETL_FORMAT) and, with
 LOGLAKE_GLUE_DATABASE set, keeps the Glue tables in step with the schema registry and with the oldest
 day of quarantine (the start of each table's partition projection).
+Each invocation prints its metrics as EMF lines (handlers/metrics.py) and records itself in
+state/runs/etl.json.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from loglake.aws_events.s3_event import s3_records
+from loglake.errors import first_line
 from loglake.handlers.environment import etl_settings_from_environment, lake_from_environment
+from loglake.handlers.metrics import Stopwatch, etl_metrics
 from loglake.lake.keys import QUARANTINE_PREFIX, partition_day
 from loglake.lake.open import Lake
+from loglake.lake.runs import etl_figures, now_ms, record_run
 from loglake.transform.etl import EtlResult, process_raw_object
 from loglake.transform.settings import EtlSettings
 
@@ -80,14 +85,22 @@ def quarantine_start(results: list[EtlResult]) -> str | None:
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     lake = lake_from_environment()
-    results = handle_s3_event(event, lake, etl_settings_from_environment())
+    started, watch = now_ms(), Stopwatch()
+    try:
+        results = handle_s3_event(event, lake, etl_settings_from_environment())
+    except Exception as exc:  # Lambda retries it and counts it in Errors; the state says it failed
+        record_run(lake.store, "etl", started, ok=False, where="lambda", error=first_line(exc))
+        raise
     processed = [r.manifest.raw_object for r in results if not r.skipped]
     database = os.environ.get("LOGLAKE_GLUE_DATABASE")
     versions = {table: v for r in results for table, v in r.schema_versions.items()}
     start = quarantine_start(results)
+    catalog = Stopwatch()
     catalog_updated = bool(
         database and (versions or start) and sync_catalog_if_changed(lake, database, versions, start)
     )
+    etl_metrics(results, {"catalog": catalog.ms(), "total": watch.ms()}).emit()
+    record_run(lake.store, "etl", started, where="lambda", figures=etl_figures(results))
     return {
         "processed": processed,
         "already_done": [r.manifest.raw_object for r in results if r.skipped],

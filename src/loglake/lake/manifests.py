@@ -32,6 +32,17 @@ class Manifest:
     """Clean rows per table, so summaries can say where the rows went."""
     time_sources: dict[str, int] = field(default_factory=dict)
     """Clean rows per time_source (parsed, source, ingestion): how many times were not read from the line."""
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    """Quarantined rows per reason code: what the ETL's metrics and `loglake status` count without a query."""
+    newest_event_ms: int | None = None
+    """The newest event time (the record's timestamp, ms) in the object: the lag `status` reports."""
+    table_newest_ms: dict[str, int] = field(default_factory=dict)
+    """The newest event time of the clean rows per table (the ETL's per-table lag metric)."""
+    raw_bytes: int | None = None
+    output_bytes: int | None = None
+    """Bytes read (the raw object) and written (clean and quarantine objects)."""
+    committed_ms: int | None = None
+    """When the run committed (ms since epoch): the scheduled conservation check checks the recent ones."""
 
 
 def read_manifest(store: Store, object_id: str) -> Manifest | None:

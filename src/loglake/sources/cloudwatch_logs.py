@@ -80,6 +80,10 @@ class CollectReport:
     bytes: int = 0
     """Compressed bytes written to the raw zone."""
     api_calls: int = 0
+    throttles: int = 0
+    """Calls CloudWatch throttled (each one retried by botocore after a backoff)."""
+    newest_ms: dict[str, int] = field(default_factory=dict)
+    """The newest event time read from each log group in this run (the lag metric)."""
     written: list[str] = field(default_factory=list)
     unchanged: int = 0
 
@@ -94,6 +98,10 @@ def logs_client(max_attempts: int) -> Any:
     config = Config(retries={"mode": "standard", "max_attempts": max_attempts}, connect_timeout=5, read_timeout=30)
     return boto3.client("logs", config=config)
 
+
+THROTTLE_CODES = frozenset(
+    {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded", "LimitExceededException"}
+)
 
 _CREDENTIAL_ERRORS = {
     "403",
@@ -133,6 +141,14 @@ class CloudWatchCollector:
         self.client = client or logs_client(options.max_attempts)
         self.limiter = RateLimiter(options.calls_per_second)
         self.report = CollectReport()
+        events = getattr(getattr(self.client, "meta", None), "events", None)
+        if events is not None:  # a botocore client: see every attempt, also those its retries hide
+            events.register("needs-retry.cloudwatch-logs", self._count_throttle)
+
+    def _count_throttle(self, response: Any = None, **_kwargs: Any) -> None:
+        """botocore's needs-retry event, once per attempt; returning None leaves the retry decision to it."""
+        if response is not None and response[1].get("Error", {}).get("Code") in THROTTLE_CODES:
+            self.report.throttles += 1
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -211,6 +227,8 @@ class CloudWatchCollector:
             for event in page.get("events", []):
                 if start <= event["timestamp"] < end:
                     by_stream[event["logStreamName"]][event["eventId"]] = event
+                    if event["timestamp"] > self.report.newest_ms.get(group, -1):
+                        self.report.newest_ms[group] = int(event["timestamp"])
             new_token = page.get("nextToken")
             if not new_token or new_token == token:  # the token comes back unchanged at the end
                 return by_stream

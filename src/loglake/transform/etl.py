@@ -13,6 +13,7 @@ and re-run, or a duplicate S3 notification overwrites the same objects and never
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -67,6 +68,8 @@ class EtlResult:
     """True when an identical run had already committed this object (a duplicate notification)."""
     schema_versions: dict[str, int] = field(default_factory=dict)
     """Registry version of each table this run wrote to, as it left it (what the Glue sync compares)."""
+    stage_ms: dict[str, float] = field(default_factory=dict)
+    """Milliseconds spent reading (download, parse, classify), writing the outputs, and committing."""
 
 
 def process_raw_object(
@@ -87,6 +90,7 @@ def process_raw_object(
         return EtlResult(previous, skipped=True)
 
     registry = SchemaRegistry(store)
+    started = time.perf_counter()
     with store.local_file(raw_key) as raw_path, tempfile.TemporaryDirectory(prefix="loglake-etl-") as tmp:
         config: dict[str, Any] = {"temp_directory": str(Path(tmp) / "spill")}
         if threads:
@@ -96,6 +100,9 @@ def process_raw_object(
             if settings.redact:
                 redaction.prepare(con, settings.redact)
             raw_rows, events = _load(con, raw_path, raw_key, settings)
+            figures = _figures(con)
+            raw_bytes = raw_path.stat().st_size
+            read_done = time.perf_counter()
             groups = con.execute(
                 "SELECT __ll_table, format, count(*), count(message_b64) FROM classified "
                 "WHERE format IS NOT NULL GROUP BY ALL ORDER BY ALL"
@@ -116,6 +123,8 @@ def process_raw_object(
                 outputs += written
             outputs += _write_quarantine(con, Path(tmp), store, raw_key, object_id, settings.redact)
             time_sources = _count_time_sources(con, Path(tmp) / "clean", settings.suffix)
+            output_bytes = sum(f.stat().st_size for d in ("clean", "quarantine") for f in _files(Path(tmp) / d))
+            write_done = time.perf_counter()
         finally:
             con.close()
 
@@ -143,12 +152,45 @@ def process_raw_object(
         raw_version=raw_version,
         tables=tables,
         time_sources=time_sources,
+        raw_bytes=raw_bytes,
+        output_bytes=output_bytes,
+        committed_ms=int(time.time() * 1000),
+        **figures,
     )
     write_manifest(store, object_id, manifest)
     if previous is not None:
         for stale in set(previous.outputs) - set(outputs):
             store.delete(stale)
-    return EtlResult(manifest, skipped=False, schema_versions=versions)
+    stage_ms = {
+        "read": (read_done - started) * 1000,
+        "write": (write_done - read_done) * 1000,
+        "commit": (time.perf_counter() - write_done) * 1000,
+    }
+    return EtlResult(manifest, skipped=False, schema_versions=versions, stage_ms=stage_ms)
+
+
+def _figures(con: Any) -> dict[str, Any]:
+    """Quarantined rows per reason and the newest event times (overall, per clean table), for the manifest."""
+    reasons = con.execute(
+        "SELECT coalesce(__ll_reason, 'unknown'), count(*) FROM classified WHERE format IS NULL GROUP BY ALL "
+        "ORDER BY ALL"
+    ).fetchall()
+    newest = con.execute(
+        f"SELECT __ll_table, max(timestamp) FROM classified WHERE format IS NOT NULL "
+        f"AND timestamp BETWEEN 0 AND {_MAX_TIMESTAMP_MS} GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    overall = con.execute(
+        f"SELECT max(timestamp) FROM classified WHERE timestamp BETWEEN 0 AND {_MAX_TIMESTAMP_MS}"
+    ).fetchall()[0][0]
+    return {
+        "quarantine_reasons": {str(reason): int(count) for reason, count in reasons},
+        "newest_event_ms": None if overall is None else int(overall),
+        "table_newest_ms": {str(table): int(ms) for table, ms in newest if ms is not None},
+    }
+
+
+def _files(folder: Path) -> list[Path]:
+    return [f for f in folder.rglob("*") if f.is_file()] if folder.exists() else []
 
 
 def _routing(settings: EtlSettings) -> tuple[str, str]:
