@@ -23,7 +23,7 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
         raise EventError("LOGLAKE_LOG_GROUPS is not set: name the log groups to collect")
     store = lake_from_environment().store
     started, watch = now_ms(), Stopwatch()
-    collector = CloudWatchCollector(store, CollectorOptions(log_groups=groups, lease=False))
+    collector = CloudWatchCollector(store, CollectorOptions(log_groups=groups))
     try:
         report = collector.collect()
     except LoglakeError as exc:  # what the failed run did (its calls, its throttles) is still reported
