@@ -8,13 +8,16 @@ partition columns AWS's example queries filter on: `date` (the DATE of `start`) 
 The default format (version 2, 14 fields) is recognised anywhere. A custom format is read in the
 order of its header line (`version vpc-id subnet-id ...`, as flow logs delivered to S3 begin with):
 lines of a raw object that holds such a header and have as many fields are flow records. The header
-line itself stays in `logs` as text. `-` is NULL.
+line itself stays in `logs` as text. `-` is NULL. A file split across raw objects has its header in the
+first only: the ETL remembers it for the stream (lake/stream_headers.py), so later objects are read in its
+order too, whatever order they are processed in.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from loglake.lake.stream_headers import CREATE_REMEMBERED, REMEMBERED_TABLE
 from loglake.sql_quoting import sql_string
 from loglake.transform.parsers.base import LINE, Column, Example, FixedSchemaParser, ParsePlan
 
@@ -79,9 +82,15 @@ class VpcFlowLogParser(FixedSchemaParser):
             f"THEN regexp_full_match({line}, {sql_string(HEADER_PATTERN)}) ELSE false END"
         )
         found = f"(SELECT string_split({line}, ' ') FROM raw_lines WHERE {header} LIMIT 1)"
+        remembered = f"(SELECT fields FROM {REMEMBERED_TABLE} WHERE format = {sql_string(self.name)} LIMIT 1)"
         return [
+            CREATE_REMEMBERED,
+            f"CREATE OR REPLACE TEMP TABLE __ll_header_{self.name} AS "
+            f"SELECT found AS fields FROM (SELECT {found} AS found) WHERE found IS NOT NULL",
             "CREATE OR REPLACE TEMP TABLE __ll_vpc_fields AS "
-            f"SELECT coalesce(found, {default}) AS fields, found IS NOT NULL AS custom FROM (SELECT {found} AS found)"
+            f"SELECT coalesce(found, remembered, {default}) AS fields, "
+            "coalesce(found, remembered) IS NOT NULL AS custom "
+            f"FROM (SELECT (SELECT fields FROM __ll_header_{self.name}) AS found, {remembered} AS remembered)",
         ]
 
     def matches(self, message: str) -> str:

@@ -1,0 +1,103 @@
+"""Headers remembered per stream (issue 13, item 3): a VPC flow log file in a custom format, split by
+`ingest` into several raw objects, has its header only in the first; every object's records must still be
+typed in the header's order, whatever order the objects are processed in, each event counted once.
+
+The records are ours (Apache-2.0), in the custom format of the VPC guide's example header."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from loglake.lake.keys import RawKey
+from loglake.lake.open import Lake
+from loglake.lake.raw_zone import list_raw_objects
+from loglake.lake.stream_headers import remembered
+from loglake.pipeline import pending_raw_objects, run_etl
+from loglake.query.conservation import check_conservation
+from loglake.query.engine import DuckDBEngine
+from loglake.sources.local_files import FileSource, FileSourceOptions
+from loglake.transform import etl
+from loglake.transform.etl import process_raw_object
+from loglake.transform.settings import EtlSettings
+
+HEADER = (
+    "version vpc-id subnet-id instance-id interface-id account-id type srcaddr dstaddr srcport dstport "
+    "pkt-srcaddr pkt-dstaddr protocol bytes packets start end action tcp-flags log-status"
+)
+
+
+def _record(n: int) -> str:
+    return (
+        f"3 vpc-abcdefab012345678 subnet-aaaaaaaa012345678 i-01234567890123456 eni-1235b8ca123456789 "
+        f"123456789010 IPv4 10.0.0.{n} 10.0.1.9 {40000 + n} 443 10.0.0.{n} 10.0.1.9 6 {100 * n} {n} "
+        f"{1700000000 + 60 * n} {1700000060 + 60 * n} ACCEPT 2 OK"
+    )
+
+
+RECORDS = [_record(n) for n in range(1, 8)]
+EXPECTED = [
+    (f"10.0.0.{n}", 40000 + n, 443, 100 * n, n, "vpc-abcdefab012345678", "IPv4", f"10.0.0.{n}", 2) for n in range(1, 8)
+]
+
+
+def _ingest(lake: Lake, tmp_path: Path) -> list[str]:
+    path = tmp_path / "123456789010_vpcflowlogs_us-east-1_fl-1234abcd_20231114T2210Z_hash.log"
+    path.write_text("\n".join([HEADER, *RECORDS]) + "\n")
+    FileSource(lake.store, FileSourceOptions(log_group="/vpc/custom", batch_events=2)).ingest(str(path))
+    return sorted(list_raw_objects(lake.store))
+
+
+def _typed(lake: Lake) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    with DuckDBEngine(lake.store) as engine:
+        flows = engine.query(
+            "SELECT srcaddr, srcport, dstport, bytes, packets, vpc_id, type, pkt_srcaddr, tcp_flags "
+            "FROM vpc_flow_logs ORDER BY srcport"
+        ).rows
+        text = engine.query("SELECT format, message FROM logs").rows
+        report = check_conservation(engine, lake.store)
+    assert report.ok
+    assert (report.totals()["clean_events"], report.totals()["quarantined_events"]) == (8, 0)
+    return flows, text
+
+
+def test_every_object_of_a_split_custom_format_file_is_typed(lake: Lake, tmp_path: Path) -> None:
+    keys = _ingest(lake, tmp_path)
+    assert len(keys) == 4  # the header and the first record, then two records per object
+    run_etl(lake, pending_raw_objects(lake), EtlSettings(), workers=1)
+    flows, text = _typed(lake)
+    assert flows == EXPECTED
+    assert text == [("text", HEADER)]
+
+
+def test_objects_processed_before_the_header_are_read_again_when_it_arrives(lake: Lake, tmp_path: Path) -> None:
+    keys = _ingest(lake, tmp_path)
+    settings = EtlSettings()
+    for key in reversed(keys):  # the header's object last: the others land as text first
+        process_raw_object(lake.store, key, settings)
+    flows, text = _typed(lake)
+    assert flows == EXPECTED
+    assert text == [("text", HEADER)]
+    assert remembered(lake.store, keys[-1]) == {"vpc_flow_log": HEADER.split(" ")}
+    assert RawKey.parse(keys[0]).range.startswith("000000000000000-")
+
+
+def test_a_retried_header_object_reruns_nothing(lake: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    keys = _ingest(lake, tmp_path)
+    settings = EtlSettings()
+    run_etl(lake, pending_raw_objects(lake), settings, workers=1)
+    runs: list[str] = []
+    original = etl.process_raw_object
+
+    def counted(store: Any, key: str, *args: Any, **kwargs: Any) -> Any:
+        runs.append(key)
+        return original(store, key, *args, **kwargs)
+
+    monkeypatch.setattr(etl, "process_raw_object", counted)
+    etl.process_raw_object(lake.store, keys[0], settings, force=True)  # a retry of the header's object
+    etl.process_raw_object(lake.store, keys[2], settings, force=True)  # and of a later one
+    assert runs == [keys[0], keys[2]]  # the header is known already: nothing else is read again
+    flows, _text = _typed(lake)
+    assert flows == EXPECTED
