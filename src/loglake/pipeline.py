@@ -6,6 +6,7 @@ sends the same-shaped event to the same function, so both paths share every line
 A run never stops at one object: an unreadable raw object is set aside (lake/unreadable.py) and reported,
 and the others are processed. Each object is processed under a lease, so two runs on one lake (two
 `etl`, or an `ingest` beside an `etl`) share the objects instead of both processing all of them.
+Each run records itself in state/runs/etl.json (lake/runs.py) for `loglake status`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from loglake.handlers.etl import handle_s3_event
 from loglake.lake.manifests import processed_raw_objects
 from loglake.lake.open import Lake
 from loglake.lake.raw_zone import list_raw_objects
+from loglake.lake.runs import etl_figures, now_ms, record_run
 from loglake.lake.unreadable import (
     FIX,
     UNREADABLE_PREFIX,
@@ -118,6 +120,7 @@ def run_etl_objects(
     """
     workers = workers or default_workers()
     threads = max(1, (os.cpu_count() or 1) // workers)
+    started = now_ms()
     store = lake.store
     store.sweep()
     records = set(store.list(UNREADABLE_PREFIX))
@@ -158,6 +161,9 @@ def run_etl_objects(
         ]  # fmt: skip
         outcomes = pool.map(lambda k: attempt(k, lease_wait), held_elsewhere)
         run.busy = [key for key, outcome in zip(held_elsewhere, outcomes, strict=True) if collect(key, outcome)]
+    error = run.error()
+    figures = {**etl_figures(run.results), "failures": len(run.failures), "busy": len(run.busy)}
+    record_run(store, "etl", started, ok=error is None, figures=figures, error=first_line(error) if error else "")
     return run
 
 

@@ -25,6 +25,7 @@ from loglake.cli import deploy_commands
 from loglake.config import Config, load_config
 from loglake.errors import ConfigError, ExportError, LoglakeError
 from loglake.lake.open import Lake, open_lake
+from loglake.lake.runs import collect_figures, recording
 from loglake.lake.schema_registry import SchemaRegistry
 from loglake.lake.unreadable import FIX
 from loglake.pipeline import pending_raw_objects
@@ -307,7 +308,7 @@ def collect(
         max_attempts=max_attempts,
     )
     started = time.perf_counter()
-    with err.status("collecting") as status:
+    with err.status("collecting") as status, recording(opened.store, "collect") as figures:
 
         def show(report: CollectReport) -> None:
             status.update(
@@ -316,6 +317,7 @@ def collect(
             )
 
         report = CloudWatchCollector(opened.store, options).collect(show)
+        figures.update(collect_figures(report))
     out.print(
         f"collect: {report.groups} log groups, {len(report.streams)} streams, {report.events:,} events, "
         f"{len(report.written)} raw objects written ({report.bytes / 1e6:.1f} MB; {report.unchanged} unchanged), "
@@ -504,6 +506,44 @@ def verify(
         )
     if not report.ok:
         raise typer.Exit(1)
+
+
+@app.command()
+def status(
+    lake: LakeOption = None,
+    since: Annotated[
+        str, typer.Option(help="Count quarantine over events from this long ago (24h, 15m, 2d) or this ISO time.")
+    ] = "24h",
+    output: Annotated[str, typer.Option("--format", "-f", help="table, json or prometheus.")] = "table",
+    engine: EngineOption = "duckdb",
+) -> None:
+    """How the pipeline is doing: each log group's newest event and lag, pending and unreadable raw objects,
+    quarantine by reason over --since, and the last collect/etl/compaction runs."""
+    from loglake.query import status as lake_status
+
+    if output not in ("table", "json", "prometheus"):
+        raise typer.BadParameter("--format must be table, json or prometheus")
+    now = datetime.now(UTC)
+    start = lake_status.parse_since(since, now)
+    config, opened = _open(lake)
+    runner = _engine(engine, config, opened)
+    try:
+        report = lake_status.lake_status(opened, runner, start, now, now)
+    finally:
+        runner.close()
+    render = {"json": lake_status.render_json, "prometheus": lake_status.render_prometheus}
+    sys.stdout.write(render.get(output, lake_status.render_text)(report))
+    if report.pending:
+        err.print(
+            f"{len(report.pending)} raw objects are pending (not processed by the ETL, so not queryable yet); "
+            f"run `loglake etl{_lake_flag(lake)}`",
+            soft_wrap=True,
+        )
+    if report.unreadable:
+        err.print(f"{len(report.unreadable)} raw objects are set aside as unreadable; {FIX}", soft_wrap=True)
+    for kind, run in sorted(report.runs.items()):
+        if not run.ok:
+            err.print(f"the last {kind} run failed: {escape(run.error)}", soft_wrap=True)
 
 
 def _lake_flag(lake: str | None) -> str:

@@ -9,11 +9,14 @@ overwritten: concurrent ETL invocations race, and the last one to finish is the 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 import orjson
 
+from loglake.errors import first_line
 from loglake.lake.keys import STATE_PREFIX
 from loglake.lake.store import Store
 
@@ -64,6 +67,19 @@ def record_run(
     record = RunRecord(kind, started_ms, int(time.time() * 1000), ok, where, dict(figures or {}), error)
     store.put(run_key(kind), orjson.dumps(asdict(record), option=orjson.OPT_INDENT_2))
     return record
+
+
+@contextmanager
+def recording(store: Store, kind: str, where: str = "cli") -> Iterator[dict[str, float]]:
+    """Record the run of the block: the figures the block puts in the dict, and its error if it raises one."""
+    figures: dict[str, float] = {}
+    started = now_ms()
+    try:
+        yield figures
+    except Exception as exc:
+        record_run(store, kind, started, ok=False, where=where, figures=figures, error=first_line(exc))
+        raise
+    record_run(store, kind, started, where=where, figures=figures)
 
 
 def read_runs(store: Store) -> dict[str, RunRecord]:
