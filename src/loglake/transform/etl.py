@@ -23,6 +23,7 @@ import duckdb
 
 from loglake import __version__
 from loglake.errors import InvariantError, RawObjectError
+from loglake.lake import stream_headers
 from loglake.lake.keys import CLEAN_PREFIX, RawKey, clean_key, partition_day, quarantine_key
 from loglake.lake.manifests import Manifest, read_manifest, write_manifest
 from loglake.lake.quarantine import QUARANTINE_COLUMNS, REASON_DETAIL, Reason
@@ -99,7 +100,10 @@ def process_raw_object(
         try:
             if settings.redact:
                 redaction.prepare(con, settings.redact)
+            used_headers = stream_headers.remembered(store, raw_key)  # a header from an earlier object
+            stream_headers.stage(con, used_headers)
             raw_rows, events = _load(con, raw_path, raw_key, settings)
+            found_headers = stream_headers.found_in_object(con)
             figures = _figures(con)
             raw_bytes = raw_path.stat().st_size
             read_done = time.perf_counter()
@@ -161,6 +165,12 @@ def process_raw_object(
     if previous is not None:
         for stale in set(previous.outputs) - set(outputs):
             store.delete(stale)
+
+    def rerun(key: str) -> EtlResult:
+        return process_raw_object(store, key, settings, force=True, threads=threads)
+
+    # Objects read before their stream's header was known are read again.
+    stream_headers.after_commit(store, raw_key, used_headers, found_headers, rerun)
     stage_ms = {
         "read": (read_done - started) * 1000,
         "write": (write_done - read_done) * 1000,
