@@ -22,6 +22,7 @@ NUMERIC = {
         "pid": "BIGINT", "tid": "BIGINT", "client_port": "INTEGER", "source_line": "INTEGER", "apr_status": "INTEGER",
     },
     "apigateway_access_log": {"status": "INTEGER", "response_length": "BIGINT"},
+    "alb_connection": {"client_port": "INTEGER", "listener_port": "INTEGER", "tls_handshake_latency": "DOUBLE"},
     "cloudfront": {
         "bytes": "BIGINT", "status": "INTEGER", "request_bytes": "BIGINT", "time_taken": "DOUBLE",
         "fle_encrypted_fields": "INTEGER", "c_port": "INTEGER", "time_to_first_byte": "DOUBLE",
@@ -32,6 +33,11 @@ NUMERIC = {
         "time_taken": "DOUBLE", "fle_encrypted_fields": "INTEGER", "sc_content_len": "BIGINT",
         "sc_range_start": "BIGINT", "sc_range_end": "BIGINT", "c_port": "INTEGER", "cs_headers_count": "INTEGER",
         "origin_fbl": "DOUBLE", "origin_lbl": "DOUBLE", "asn": "BIGINT",
+    },
+    "elb_classic": {
+        "request_port": "INTEGER", "backend_port": "INTEGER", "request_processing_time": "DOUBLE",
+        "backend_processing_time": "DOUBLE", "client_response_time": "DOUBLE", "received_bytes": "BIGINT",
+        "sent_bytes": "BIGINT",
     },
     "lambda_platform": {
         "duration_ms": "DOUBLE", "billed_duration_ms": "DOUBLE", "memory_size_mb": "BIGINT",
@@ -47,8 +53,15 @@ NUMERIC = {
         "thread_id": "BIGINT", "query_time": "DOUBLE", "lock_time": "DOUBLE", "rows_sent": "BIGINT",
         "rows_examined": "BIGINT",
     },
+    "network_firewall": {"event_timestamp": "BIGINT"},
     "nginx_error": {"pid": "BIGINT", "tid": "BIGINT", "cid": "BIGINT"},
+    "nlb": {
+        "client_port": "INTEGER", "target_port": "INTEGER", "tcp_connection_time_ms": "DOUBLE",
+        "tls_handshake_time_ms": "DOUBLE", "received_bytes": "BIGINT", "sent_bytes": "BIGINT",
+        "incoming_tls_alert": "INTEGER",
+    },
     "rds_postgresql": {"remote_port": "INTEGER", "process_id": "BIGINT"},
+    "route53_resolver": {"srcport": "INTEGER"},
     "s3_access_log": {"bytessent": "BIGINT", "objectsize": "BIGINT"},
     "stack_trace": {"frames": "BIGINT"},
     "syslog_rfc5424": {"version": "INTEGER"},
@@ -58,12 +71,14 @@ NUMERIC = {
         "encryption_status": "INTEGER", "packets_lost_no_route": "BIGINT", "packets_lost_blackhole": "BIGINT",
         "packets_lost_mtu_exceeded": "BIGINT", "packets_lost_ttl_expired": "BIGINT",
     },
+    "waf": {"formatversion": "INTEGER"},
 }  # fmt: skip
 """Every fixed-schema parser's numeric columns. A column not listed is text (or a date, struct, boolean)."""
 AWS_STRINGS = {
     "access_log": ("server_status", "returned_obj_size"),  # AWS's apache_logs: `WHERE server_status = '404'`
     "s3_access_log": ("httpstatus", "totaltime", "turnaroundtime"),
     "alb": ("target_status_code", "matched_rule_priority"),
+    "elb_classic": ("elb_response_code", "backend_response_code"),
 }
 """Numbers that AWS's documented Athena tables declare as strings: kept, so AWS's queries run unchanged."""
 _NUMBER_TYPES = {"INTEGER", "BIGINT", "DOUBLE"}

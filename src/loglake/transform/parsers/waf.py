@@ -1,0 +1,179 @@
+"""waf: AWS WAF web ACL traffic logs (one JSON record per request), into AWS's documented `waf_logs` table.
+
+Columns and types are AWS's: the match details, rule groups, rate-based rules, headers and labels are
+STRUCTs and ARRAYs of STRUCTs, so `CROSS JOIN UNNEST(httprequest.headers)`, `httprequest.clientip` and
+`cardinality(t.nonTerminatingMatchingRules)` work as in AWS's examples. Struct fields keep WAF's
+camelCase (both engines match them case-insensitively); `excludedrules`, which AWS declares a string,
+is the JSON text of WAF's list. The record is read once per row (one `json_transform`).
+
+`region` and `date` are the partition columns of AWS's partition-projection table: the web ACL's
+region (from `webaclid`; `cloudfront` for a global web ACL, as WAF names the S3 folder of a
+CloudFront distribution's logs) and the request's day as `yyyy/MM/dd`.
+
+Not as AWS: WAF's `timestamp` (milliseconds since the epoch, BIGINT in AWS's table) is the envelope's
+`timestamp` here, the same instant as a TIMESTAMP: one table cannot hold two columns of one name. AWS's
+queries that divide it (`from_unixtime(timestamp/1000)`) therefore fail here with an error; the
+others run unchanged (docs/formats.md). Fields WAF added after AWS's table (ja3/ja4 fingerprints,
+`httpRequest.fragment`, `scheme`, `host`, the rate-based rule's name and window) are only in `message`.
+"""
+
+from __future__ import annotations
+
+import json
+
+from loglake.sql_quoting import sql_string
+from loglake.transform.parsers.base import Column, Example, FixedSchemaParser, json_text_field
+from loglake.transform.parsers.cloudtrail import duckdb_type
+
+_MATCH = [
+    {"conditionType": "VARCHAR", "sensitivityLevel": "VARCHAR", "location": "VARCHAR", "matchedData": ["VARCHAR"]}
+]
+_CAPTCHA = {"responseCode": "VARCHAR", "solveTimestamp": "VARCHAR"}
+_NAME_VALUE = [{"name": "VARCHAR", "value": "VARCHAR"}]
+# AWS's columns: (column, WAF's key, shape).
+FIELDS: tuple[tuple[str, str, object], ...] = (
+    ("formatversion", "formatVersion", "INTEGER"),
+    ("webaclid", "webaclId", "VARCHAR"),
+    ("terminatingruleid", "terminatingRuleId", "VARCHAR"),
+    ("terminatingruletype", "terminatingRuleType", "VARCHAR"),
+    ("action", "action", "VARCHAR"),
+    ("terminatingrulematchdetails", "terminatingRuleMatchDetails", _MATCH),
+    ("httpsourcename", "httpSourceName", "VARCHAR"),
+    ("httpsourceid", "httpSourceId", "VARCHAR"),
+    (
+        "rulegrouplist",
+        "ruleGroupList",
+        [
+            {
+                "ruleGroupId": "VARCHAR",
+                "terminatingRule": {"ruleId": "VARCHAR", "action": "VARCHAR", "ruleMatchDetails": _MATCH},
+                "nonTerminatingMatchingRules": [
+                    {
+                        "ruleId": "VARCHAR",
+                        "action": "VARCHAR",
+                        "overriddenAction": "VARCHAR",
+                        "ruleMatchDetails": _MATCH,
+                    }
+                ],
+                "excludedRules": "VARCHAR",
+            }
+        ],
+    ),
+    (
+        "ratebasedrulelist",
+        "rateBasedRuleList",
+        [{"rateBasedRuleId": "VARCHAR", "limitKey": "VARCHAR", "maxRateAllowed": "INTEGER"}],
+    ),
+    (
+        "nonterminatingmatchingrules",
+        "nonTerminatingMatchingRules",
+        [{"ruleId": "VARCHAR", "action": "VARCHAR", "ruleMatchDetails": _MATCH, "captchaResponse": _CAPTCHA}],
+    ),
+    ("requestheadersinserted", "requestHeadersInserted", _NAME_VALUE),
+    ("responsecodesent", "responseCodeSent", "VARCHAR"),
+    (
+        "httprequest",
+        "httpRequest",
+        {
+            "clientIp": "VARCHAR",
+            "country": "VARCHAR",
+            "headers": _NAME_VALUE,
+            "uri": "VARCHAR",
+            "args": "VARCHAR",
+            "httpVersion": "VARCHAR",
+            "httpMethod": "VARCHAR",
+            "requestId": "VARCHAR",
+        },
+    ),
+    ("labels", "labels", [{"name": "VARCHAR"}]),
+    ("captcharesponse", "captchaResponse", {**_CAPTCHA, "failureReason": "VARCHAR"}),
+)
+SHAPE = {"timestamp": "BIGINT", **{key: shape for _name, key, shape in FIELDS}}
+_REGION = (
+    "CASE WHEN split_part({s}.webaclId, ':', 6) LIKE 'global/%' THEN 'cloudfront' "
+    "ELSE nullif(split_part({s}.webaclId, ':', 4), '') END"
+)
+
+
+class WafParser(FixedSchemaParser):
+    name = "waf"
+    table = "waf_logs"
+    guard = "starts_with({m}, '{')"
+    columns = (
+        *(Column(name, duckdb_type(shape), f'{{s}}."{key}"', cast=False) for name, key, shape in FIELDS),
+        Column("region", "VARCHAR", _REGION, cast=False),
+        Column("date", "VARCHAR", "strftime(epoch_ms({s}.timestamp), '%Y/%m/%d')", cast=False),
+    )
+    time = "CAST({s}.timestamp AS VARCHAR)"
+
+    def matches(self, message: str) -> str:
+        acl, request = (json_text_field(message, path) for path in ("$.webaclId", "$.httpRequest"))
+        return (
+            f"(CASE WHEN contains({message}, '\"webaclId\"') THEN {acl} IS NOT NULL AND {request} IS NOT NULL "
+            "ELSE false END)"
+        )
+
+    def staged(self, message: str) -> str:
+        return f"json_transform({message}, {sql_string(json.dumps(SHAPE))})"
+
+
+# AWS WAF developer guide's example log record (tests/events/ATTRIBUTION.md), on one line as WAF writes it.
+_DOC = (
+    '{"timestamp":1576280412771,"formatVersion":1,"webaclId":"arn:aws:wafv2:ap-southeast-2:111122223333:'
+    'regional/webacl/STMTest/1EXAMPLE-2ARN-3ARN-4ARN-123456EXAMPLE","terminatingRuleId":"STMTest_SQLi_XSS",'
+    '"terminatingRuleType":"REGULAR","action":"BLOCK","terminatingRuleMatchDetails":[{"conditionType":"SQL_INJECTION",'
+    '"sensitivityLevel":"HIGH","location":"HEADER","matchedData":["10","AND","1"]}],"httpSourceName":"-",'
+    '"httpSourceId":"-","ruleGroupList":[],"rateBasedRuleList":[],"nonTerminatingMatchingRules":[],'
+    '"httpRequest":{"clientIp":"1.1.1.1","country":"AU","headers":[{"name":"Host","value":"localhost:1989"},'
+    '{"name":"User-Agent","value":"curl/7.61.1"},{"name":"Accept","value":"*/*"},{"name":"x-stm-test",'
+    '"value":"10 AND 1=1"}],"uri":"/myUri","args":"","httpVersion":"HTTP/1.1","httpMethod":"GET",'
+    '"requestId":"rid"},"labels":[{"name":"value"}]}'
+)
+EXAMPLES = [
+    Example(
+        _DOC,
+        {
+            "formatversion": 1,
+            "webaclid": "arn:aws:wafv2:ap-southeast-2:111122223333:regional/webacl/STMTest/"
+            "1EXAMPLE-2ARN-3ARN-4ARN-123456EXAMPLE",
+            "terminatingruleid": "STMTest_SQLi_XSS",
+            "terminatingruletype": "REGULAR",
+            "action": "BLOCK",
+            "terminatingrulematchdetails": [
+                {
+                    "conditionType": "SQL_INJECTION",
+                    "sensitivityLevel": "HIGH",
+                    "location": "HEADER",
+                    "matchedData": ["10", "AND", "1"],
+                }
+            ],
+            "httpsourcename": "-",
+            "httpsourceid": "-",
+            "rulegrouplist": [],
+            "ratebasedrulelist": [],
+            "nonterminatingmatchingrules": [],
+            "requestheadersinserted": None,
+            "responsecodesent": None,
+            "httprequest": {
+                "clientIp": "1.1.1.1",
+                "country": "AU",
+                "headers": [
+                    {"name": "Host", "value": "localhost:1989"},
+                    {"name": "User-Agent", "value": "curl/7.61.1"},
+                    {"name": "Accept", "value": "*/*"},
+                    {"name": "x-stm-test", "value": "10 AND 1=1"},
+                ],
+                "uri": "/myUri",
+                "args": "",
+                "httpVersion": "HTTP/1.1",
+                "httpMethod": "GET",
+                "requestId": "rid",
+            },
+            "labels": [{"name": "value"}],
+            "captcharesponse": None,
+            "region": "ap-southeast-2",
+            "date": "2019/12/13",
+            "timestamp": "2019-12-13 23:40:12.771",
+        },
+    ),
+]
