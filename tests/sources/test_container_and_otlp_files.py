@@ -141,3 +141,19 @@ def test_an_otlp_document_that_reaches_the_etl_whole_is_quarantined(lake: Lake, 
     assert query("SELECT event_id, reason FROM quarantine") == [("e0", "otlp_not_split")]
     assert query("SELECT event_id, body FROM otel_logs") == [("e1", "record 3")]
     assert _verified(lake)["quarantined_events"] == 1
+
+
+def test_a_line_of_the_other_stream_is_not_joined_to_a_partial(lake: Lake, ingest_lines: Ingest, query: Any) -> None:
+    """Vector's CRI test lines (MPL-2.0): two stdout parts, then a stderr line. The stderr line is an event
+    of its own; the stdout parts are joined (the line never got its `F` part: logtag stays P)."""
+    ingest_lines(
+        b"2016-10-06T00:17:09.669794202Z stdout P First line of log entry 2\n"
+        b"2016-10-06T00:17:09.669794202Z stdout P Second line of the log entry 2\n"
+        b"2016-10-06T00:17:10.113242941Z stderr F Last line of the log entry 2\n",
+        log_group="/eks/vector",
+    )
+    assert query("SELECT stream, logtag, log FROM container_logs ORDER BY stream DESC") == [
+        ("stdout", "P", "First line of log entry 2Second line of the log entry 2"),
+        ("stderr", "F", "Last line of the log entry 2"),
+    ]
+    assert _verified(lake)["clean_events"] == 2

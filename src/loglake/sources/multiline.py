@@ -11,9 +11,10 @@ which is not indented: it is kept when it directly follows an indented frame lin
 holds a `Traceback` header.
 
 Container runtimes split long lines (16 KiB by default): a CRI line tagged `P` (partial) and a Docker
-`json-file` record whose `log` does not end with a line break continue on the next line, whatever the rule,
-so the parts of one container line are one raw event (parsers/container_cri.py, container_docker.py join
-their contents). Joining here, before the raw zone, keeps one raw event per clean row.
+`json-file` record whose `log` does not end with a line break continue on the next line of the same stream
+(stdout, stderr), whatever the rule, so the parts of one container line are one raw event
+(parsers/container_cri.py, container_docker.py join their contents). Joining here, before the raw zone,
+keeps one raw event per clean row.
 """
 
 from __future__ import annotations
@@ -54,6 +55,21 @@ def is_partial(line: bytes) -> bool:
     return False
 
 
+def same_stream(partial: bytes, line: bytes) -> bool:
+    """True when `line` is the next part of `partial`: a line of the same runtime format and stream (a
+    stderr line between two parts of a stdout line is its own event; the parts are then not joined)."""
+    if partial[:1].isdigit():
+        stream = partial.split(b" ", 2)[1:2]
+        return line[10:11] == b"T" and line.split(b" ", 2)[1:2] == stream
+    if not line.startswith(_DOCKER):
+        return False
+    try:
+        first, then = orjson.loads(partial), orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(then, dict) and then.get("stream") == first.get("stream")
+
+
 @dataclass(frozen=True)
 class EventBoundary:
     start_pattern: re.Pattern[bytes] | None = None
@@ -72,7 +88,7 @@ class EventBoundary:
         if not event_lines:
             return False
         if is_partial(event_lines[-1]):
-            return True
+            return same_stream(event_lines[-1], line)
         if self.start_pattern is not None:
             return self.start_pattern.match(line) is None
         if not line.strip():
