@@ -16,11 +16,13 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
+from loglake.errors import CollectError
 from loglake.lake.open import Lake, open_lake
+from loglake.lake.raw_zone import decode_batch
 from loglake.pipeline import pending_raw_objects, run_etl
 from loglake.query.conservation import check_conservation
 from loglake.query.engine import DuckDBEngine
-from loglake.sources.cloudwatch_logs import CloudWatchCollector, CollectError, CollectorOptions
+from loglake.sources.cloudwatch_logs import CloudWatchCollector, CollectorOptions
 from loglake.transform.settings import EtlSettings
 
 MINUTE = 60_000
@@ -97,8 +99,9 @@ def test_collect_etl_query_matches_cloudwatch_exactly(aws: str, lake: Lake) -> N
     # New events, including a late one inside the overlap, are picked up; nothing else is rewritten.
     seed({"/app/api": 1}, events_per_stream=5, start_ms=now_ms() - 2 * MINUTE, span_ms=MINUTE, tag="new")
     third = CloudWatchCollector(lake.store, options).collect()
-    assert {k.split("/stream=")[1].split("/")[0] for k in third.written} == {"stream-000"}
-    assert all("log_group=%2Fapp%2Fapi" in k for k in third.written)
+    assert third.written and all("log_group=%2Fapp%2Fapi/stream=%7Eshared/" in k for k in third.written)
+    new = [r for k in third.written for r in decode_batch(lake.store.get(k)) if '"tag":"new"' in r["message"]]
+    assert len(new) == 5 and {r["log_stream"] for r in new} == {"stream-000"}
     etl(lake)
     ids = clean_ids(lake)
     assert len(ids) == len(set(ids)) == 104_005
@@ -154,10 +157,10 @@ def test_throttling_and_s3_errors_are_retried(aws: str, s3_lake: Lake) -> None:
         b'{"__type":"ThrottlingException","message":"Rate exceeded"}',
     )
     s3_errors = _inject(
-        s3_lake.store.client,
+        s3_lake.store.client,  # type: ignore[attr-defined]
         "s3.PutObject",
         2,
-        503,  # type: ignore[attr-defined]
+        503,
         b"<Error><Code>SlowDown</Code><Message>Reduce your request rate.</Message></Error>",
     )
     report = collector.collect()

@@ -3,6 +3,10 @@
 Log groups come from LOGLAKE_LOG_GROUPS (comma-separated names or prefixes ending in '*'); the
 checkpoint lives in the lake's state area on S3. The raw bucket's notification then runs the ETL.
 Each run prints its metrics as EMF lines (handlers/metrics.py) and records itself in state/runs/collect.json.
+
+Runs take no lease: the template gives this function a reserved concurrency of 1, so scheduled runs never
+overlap (and its role may not delete a lease). Do not run `loglake collect` on the same groups and lake
+while the schedule is enabled.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
         raise EventError("LOGLAKE_LOG_GROUPS is not set: name the log groups to collect")
     store = lake_from_environment().store
     started, watch = now_ms(), Stopwatch()
-    collector = CloudWatchCollector(store, CollectorOptions(log_groups=groups))
+    collector = CloudWatchCollector(store, CollectorOptions(log_groups=groups, lease=False))
     try:
         report = collector.collect()
     except LoglakeError as exc:  # what the failed run did (its calls, its throttles) is still reported

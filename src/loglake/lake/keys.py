@@ -3,6 +3,10 @@
 Log data (group and stream names, table names) ends up in keys and partition values, so each
 part is percent-encoded: no '/', no '..', nothing that can climb out of its zone or break a
 Hive-style `name=value` segment. The encoding is reversible, so a key can be read back.
+
+A raw object that holds the events of many streams (the collector packs the small streams of a log
+group into shared objects) has the stream segment SHARED_STREAM_SEGMENT, `%7Eshared`: a percent-escape
+of '~', which `quote` never escapes, so no stream name encodes to it.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ STATE_PREFIX = "state/"
 SCHEMA_PREFIX = "schema/"
 
 _MAX_SEGMENT = 180
+SHARED_STREAM_SEGMENT = "%7Eshared"
+"""The stream segment of a raw object shared by many streams (each record still names its own log_stream)."""
 _SAFE_TABLE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _RAW_KEY = re.compile(
     r"^raw/source=(?P<source>[a-z0-9_]+)/log_group=(?P<group>[^/]+)/stream=(?P<stream>[^/]+)/"
@@ -60,18 +66,27 @@ def table_name(name: str) -> str:
 
 @dataclass(frozen=True)
 class RawKey:
-    """The parts of a raw-zone key: who produced the batch, and which range of its source it holds."""
+    """The parts of a raw-zone key: who produced the batch, and which range of its source it holds.
+
+    `shared` marks an object holding events of several streams of the group (stream is then "")."""
 
     source: str
     log_group: str
     stream: str
     range: str
+    shared: bool = False
+
+    @classmethod
+    def of_streams(cls, source: str, log_group: str, range: str) -> RawKey:
+        """The key of an object shared by several streams of `log_group`."""
+        return cls(source, log_group, "", range, shared=True)
 
     @property
     def key(self) -> str:
+        stream = SHARED_STREAM_SEGMENT if self.shared else encode_segment(self.stream)
         return (
             f"{RAW_PREFIX}source={self.source}/log_group={encode_segment(self.log_group)}"
-            f"/stream={encode_segment(self.stream)}/{self.range}.json.gz"
+            f"/stream={stream}/{self.range}.json.gz"
         )
 
     @property
@@ -87,6 +102,8 @@ class RawKey:
                 f"{key!r} is not in the raw layout "
                 "(raw/source=<s>/log_group=<g>/stream=<s>/<range>.json.gz); refusing to process it"
             )
+        if match["stream"] == SHARED_STREAM_SEGMENT:
+            return cls.of_streams(match["source"], decode_segment(match["group"]), match["range"])
         return cls(
             source=match["source"],
             log_group=decode_segment(match["group"]),
@@ -97,6 +114,11 @@ class RawKey:
 
 def stream_prefix(source: str, log_group: str, stream: str) -> str:
     return f"{RAW_PREFIX}source={source}/log_group={encode_segment(log_group)}/stream={encode_segment(stream)}/"
+
+
+def shared_prefix(source: str, log_group: str) -> str:
+    """The folder of a log group's shared (many-stream) raw objects."""
+    return f"{RAW_PREFIX}source={source}/log_group={encode_segment(log_group)}/stream={SHARED_STREAM_SEGMENT}/"
 
 
 def clean_key(table: str, partition_dir: str, object_id: str, suffix: str) -> str:

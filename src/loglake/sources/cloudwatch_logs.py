@@ -4,15 +4,32 @@ How it stays exactly-once without Firehose or a public endpoint:
 
 - Time is cut into aligned slices (default 15 minutes). One FilterLogEvents scan per group and slice
   (all streams, every page until the token is exhausted) gives every event whose timestamp falls in
-  the slice. The events of each (stream, slice) are one raw object, keyed
-  `raw/source=cloudwatch/log_group=<g>/stream=<s>/<slice start>-<part>.json.gz`, sorted by
-  (timestamp, eventId) and cut into parts of 10,000. An event's timestamp decides its slice, so it can
-  only ever be in one object; a re-read of a slice writes the same keys with a superset of events.
+  the slice. An event's timestamp decides its slice, so only that slice's objects can ever hold it.
+- The events of a (group, slice) are packed into shared objects, bounded by size (PACK_EVENTS events,
+  PACK_BYTES of records), not one object per stream: a thousand idle Lambda streams with a few events
+  each make one object, not a thousand. Keys are
+  `raw/source=cloudwatch/log_group=<g>/stream=%7Eshared/<slice start>-<n>.json.gz` (keys.RawKey.of_streams;
+  every record keeps its own log_stream).
+- **Placement rule: an event, once written to an object, stays in that object for good.** The objects of
+  the slice are the record of where each event is: a re-read lists and reads them, keeps every event
+  they hold where it is (an object is only ever rewritten with a superset of its events), and places
+  only events no object holds yet. Those go, in (stream, timestamp, eventId) order, to the last object
+  that already holds their stream if it has room, else to the slice's last object if it has room, else
+  to a new object (next n). The placement depends only on the events and on the objects already there,
+  so a re-run writes the same keys and bytes; a late event of a stream that is already packed lands in
+  one object, and no event ever moves, so the ETL (which replaces an object's clean rows and
+  de-duplicates within one object) never counts one twice nor loses one.
 - Late events (ingestion delay) are caught by re-reading the slices of the last `overlap` (default 15
   minutes) on every run. An object whose content did not change is not rewritten (no new S3 event, no
   ETL run); one that gained events is rewritten and processed again, replacing its clean rows.
-- The checkpoint (`state/cloudwatch/<group>.json`) moves only after every object of the run is
-  written. A crash or kill before that re-reads the same slices next time: the same keys again.
+- Crashes and kills: objects are written one at a time, each a whole PUT. Events of an object that was
+  not written yet are in no object, so the next run (which re-reads the same slices: the checkpoint
+  `state/cloudwatch/<group>.json` moves only after every object of the run is written) places them
+  again. A lease per log group keeps two runs from placing the same events at once.
+- Lakes written before packing: the checkpoint records `packed_from_ms`, the first slice written as
+  shared objects. A lake whose checkpoint lacks it keeps the old layout (one object per (stream, slice),
+  parts of 10,000) for every slice up to the current one, so no event that an old run wrote is packed
+  a second time; later slices are packed.
 - Stream metadata (lastEventTimestamp) is eventually consistent and never used. Events whose
   timestamp is older than the overlap when CloudWatch ingests them are not seen: widen --overlap (up
   to the 14 days CloudWatch accepts) where producers send old timestamps.
@@ -31,13 +48,18 @@ from typing import Any
 import orjson
 
 from loglake.errors import CollectError, ConfigError
-from loglake.lake.keys import RawKey, checkpoint_key, stream_prefix
+from loglake.lake.keys import RawKey, checkpoint_key, shared_prefix, stream_prefix
 from loglake.lake.raw_zone import RawRecord, decode_batch, encode_batch, list_raw_objects
 from loglake.lake.store import Store
 from loglake.sources.rate_limit import RateLimiter
 
 SOURCE = "cloudwatch"
 PART_EVENTS = 10_000
+"""Events per object of the per-stream layout (slices before `packed_from_ms`)."""
+PACK_EVENTS = 50_000
+"""At most this many events per shared object ..."""
+PACK_BYTES = 32 << 20
+"""... and at most this many bytes of NDJSON records (an event bigger than that is alone in its object)."""
 MINUTE_MS = 60_000
 
 
@@ -54,6 +76,9 @@ class CollectorOptions:
     first_run_lookback_ms: int = 60 * MINUTE_MS
     calls_per_second: float = 5.0
     max_attempts: int = 8
+    lease: bool = True
+    """Hold a lease per log group while collecting it, so that two runs never place the same events in two
+    objects. The scheduled Lambda runs with a reserved concurrency of 1 instead (its role may not delete)."""
 
     def __post_init__(self) -> None:
         if not self.log_groups:
@@ -69,6 +94,9 @@ class GroupCheckpoint:
     log_group: str
     next_start_ms: int
     """Slices from here on may still change; everything before was written completely."""
+    packed_from_ms: int | None = None
+    """Slices from here on are written as shared objects; earlier ones keep one object per stream (a lake
+    collected before packing). None in a checkpoint written before packing."""
 
 
 @dataclass
@@ -89,6 +117,8 @@ class CollectReport:
 
 
 Progress = Callable[[CollectReport], None]
+_ByStream = dict[str, dict[str, dict[str, Any]]]
+"""A slice's events: stream → eventId → the event as FilterLogEvents returns it."""
 
 
 def logs_client(max_attempts: int) -> Any:
@@ -188,6 +218,18 @@ class CloudWatchCollector:
         return self.report
 
     def _collect_group(self, group: str, now: int, progress: Progress | None) -> None:
+        if not self.options.lease:
+            self._collect_held_group(group, now, progress)
+            return
+        with self.store.lease(f"collect/{SOURCE}/{group}") as held:
+            if not held:
+                raise CollectError(
+                    f"another collect of log group {group!r} is running; run `loglake collect {group}` "
+                    "again once it has finished"
+                )
+            self._collect_held_group(group, now, progress)
+
+    def _collect_held_group(self, group: str, now: int, progress: Progress | None) -> None:
         opts = self.options
         ckpt_key = checkpoint_key("cloudwatch", group)
         checkpoint = self._load(ckpt_key)
@@ -198,13 +240,23 @@ class CloudWatchCollector:
         else:
             start = now - opts.first_run_lookback_ms
         end = min(opts.end_ms, now) if opts.end_ms is not None else now
+        if checkpoint is None:
+            packed_from = 0  # a new group: every slice is packed
+        elif checkpoint.packed_from_ms is None:
+            # Collected before packing: any slice up to now may hold per-stream objects; pack after it.
+            packed_from = now - now % opts.slice_ms + opts.slice_ms
+        else:
+            packed_from = checkpoint.packed_from_ms
         # Whole slices only (the last one up to now): a slice is always read complete, never in part.
         first_slice = start - start % opts.slice_ms
         for slice_start in range(first_slice, end, opts.slice_ms):
             slice_end = min(slice_start + opts.slice_ms, now)
             by_stream = self._read_slice(group, slice_start, slice_end)
-            for stream, events in sorted(by_stream.items()):
-                self._write_stream_slice(group, stream, slice_start, events)
+            if slice_start >= packed_from:
+                self._write_packed_slice(group, slice_start, by_stream)
+            else:
+                for stream, events in sorted(by_stream.items()):
+                    self._write_stream_slice(group, stream, slice_start, events)
             if progress is not None:
                 progress(self.report)
         # Slices from `end - overlap` on may still gain late events: read them again next time. The
@@ -213,7 +265,7 @@ class CloudWatchCollector:
         resume -= resume % opts.slice_ms
         if checkpoint is not None:
             resume = max(resume, checkpoint.next_start_ms)
-        self._save(ckpt_key, GroupCheckpoint(group, resume))
+        self._save(ckpt_key, GroupCheckpoint(group, resume, packed_from))
 
     def _read_slice(self, group: str, start: int, end: int) -> dict[str, dict[str, dict[str, Any]]]:
         """Every event of the group with start <= timestamp < end, per stream, keyed by eventId."""
@@ -268,6 +320,68 @@ class CloudWatchCollector:
             self.report.bytes += len(data)
             self.report.written.append(key)
 
+    def _write_packed_slice(
+        self, group: str, slice_start: int, by_stream: dict[str, dict[str, dict[str, Any]]]
+    ) -> None:
+        """Place the slice's events in its shared objects (the rule is in the module docstring) and write the
+        objects that gained events."""
+        self.report.streams.update((group, stream) for stream in by_stream)
+        self.report.events += sum(len(events) for events in by_stream.values())
+        prefix = shared_prefix(SOURCE, group) + f"{slice_start:013d}-"
+        existing: dict[str, bytes] = {}
+        packs: list[_Pack] = []
+        placed: set[str] = set()
+        for key in sorted(list_raw_objects(self.store, prefix)):
+            existing[key] = self.store.get(key)
+            pack = _Pack(key)
+            for held in decode_batch(existing[key]):
+                pack.add(held)
+                placed.add(str(held["event_id"]))
+            packs.append(pack)
+        fresh = sorted(
+            (stream, int(e["timestamp"]), str(e["eventId"]), e)
+            for stream, events in by_stream.items()
+            for event_id, e in events.items()
+            if event_id not in placed
+        )
+        last_of_stream: dict[str, _Pack] = {}
+        for pack in packs:
+            for stream in pack.streams:
+                last_of_stream[stream] = pack
+        changed: list[_Pack] = []
+        for stream, timestamp, event_id, event in fresh:
+            record: RawRecord = {
+                "log_group": group,
+                "log_stream": stream,
+                "event_id": event_id,
+                "timestamp": timestamp,
+                "ingestion_time": event.get("ingestionTime"),
+                "message": str(event["message"]),
+                "source": SOURCE,
+            }
+            size = len(orjson.dumps(record)) + 1
+            own = last_of_stream.get(stream)
+            if own is not None and own.has_room(size):
+                pack = own
+            elif packs and packs[-1].has_room(size):
+                pack = packs[-1]
+            else:
+                pack = _Pack(RawKey.of_streams(SOURCE, group, f"{slice_start:013d}-{len(packs):04d}").key)
+                packs.append(pack)
+            pack.add(record, size)
+            last_of_stream[stream] = pack
+            if pack not in changed:
+                changed.append(pack)
+        for pack in sorted(changed, key=lambda p: p.key):
+            data = encode_batch(sorted(pack.records, key=_record_order))
+            if existing.get(pack.key) == data:
+                self.report.unchanged += 1
+                continue
+            self.store.put(pack.key, data)
+            self.report.bytes += len(data)
+            self.report.written.append(pack.key)
+        self.report.unchanged += len(packs) - len(changed)
+
     def _load(self, key: str) -> GroupCheckpoint | None:
         data, _version = self.store.read_versioned(key)
         return GroupCheckpoint(**orjson.loads(data)) if data else None
@@ -284,3 +398,25 @@ def _as_event(record: RawRecord) -> dict[str, Any]:
         "ingestionTime": record.get("ingestion_time"),
         "message": record["message"],
     }
+
+
+def _record_order(record: RawRecord) -> tuple[str, int, str]:
+    return (record["log_stream"], record["timestamp"], record["event_id"])
+
+
+class _Pack:
+    """One shared object of a slice while it is being filled: its records, streams and size."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.records: list[RawRecord] = []
+        self.streams: set[str] = set()
+        self.bytes = 0
+
+    def add(self, record: RawRecord, size: int | None = None) -> None:
+        self.records.append(record)
+        self.streams.add(record["log_stream"])
+        self.bytes += size if size is not None else len(orjson.dumps(record)) + 1
+
+    def has_room(self, size: int) -> bool:
+        return not self.records or (len(self.records) < PACK_EVENTS and self.bytes + size <= PACK_BYTES)
