@@ -7,7 +7,7 @@ looks like:
     raw = "s3://raw/logs"      # optional: the raw zone elsewhere (LOGLAKE_RAW, --raw)
 
     [etl]
-    output_format = "parquet"  # or "jsonl"
+    output_format = "parquet"  # or "jsonl": lake/formats
     max_depth = 5
     separator = "_"
     routes = [{ log_group = "/aws/vpc/*", format = "vpc_flow_log" }]
@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from loglake.errors import ConfigError
+from loglake.lake.formats import DEFAULT_FORMAT, FORMATS
 from loglake.transform.settings import EtlSettings
 
 TEMPLATE = """\
@@ -45,8 +46,8 @@ lake = "./lake"
 # raw = "s3://my-raw-bucket/logs"
 
 [etl]
-# parquet (zstd) or jsonl (gzip JSON lines); queries work on both.
-output_format = "parquet"
+# @FORMATS@; queries read them all.
+output_format = "@DEFAULT_FORMAT@"
 # Nested objects are flattened to this depth; deeper values stay JSON text.
 max_depth = 5
 separator = "_"
@@ -79,7 +80,9 @@ database = "loglake"
 log_group = "local"
 # A regex that starts each event; empty keeps the built-in stack-trace rule.
 multiline_start = ""
-"""
+""".replace("@FORMATS@", " or ".join(f"{f.name} ({f.description})" for f in FORMATS.values())).replace(
+    "@DEFAULT_FORMAT@", DEFAULT_FORMAT
+)
 
 CONFIG_FILE = "loglake.toml"
 LAKE_ENV = "LOGLAKE_LAKE"

@@ -11,7 +11,10 @@ that was not already sanitised.
 from __future__ import annotations
 
 from loglake.errors import ConfigError
-from loglake.lake.keys import CLEAN_PREFIX, QUARANTINE_PREFIX, RAW_PREFIX, partition_day, table_name
+from loglake.lake.clean_zone import ATHENA_PARTITIONS, table_prefix
+from loglake.lake.formats import DEFAULT_FORMAT, OutputFormat, get_format
+from loglake.lake.formats.jsonl import JSON_LINES_STORAGE
+from loglake.lake.keys import QUARANTINE_PREFIX, RAW_PREFIX, partition_day, table_name
 from loglake.lake.quarantine import QUARANTINE_COLUMNS
 from loglake.lake.raw_zone import RAW_COLUMNS
 from loglake.lake.schema_registry import TableSchema
@@ -54,7 +57,6 @@ def athena_type(type_: str) -> str:
     raise ConfigError(f"no Athena type for {type_!r}")
 
 
-JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
 EPOCH_DAY = "1970-01-01"
 """The oldest dt the ETL can write (event times before 1970 fall back to the record's time, and
 quarantine files invalid ones under 1970-01-01): the range start when the data's own is not known."""
@@ -74,6 +76,11 @@ def _columns(columns: dict[str, str]) -> str:
     return ",\n".join(f"  {_ident(name)} {athena_type(type_)}" for name, type_ in columns.items())
 
 
+def _columns_athena(columns: dict[str, str]) -> str:
+    """Columns whose types are Athena's already (the partitions)."""
+    return ",\n".join(f"  {_ident(name)} {type_}" for name, type_ in columns.items())
+
+
 def _qualified(table: str, database: str | None) -> str:
     return f"{_ident(database)}.{_ident(table)}" if database else _ident(table)
 
@@ -85,7 +92,18 @@ def lake_location(lake_uri: str) -> str:
 
 
 def clean_table_root(schema: TableSchema, location: str) -> str:
-    return f"{lake_location(location)}{CLEAN_PREFIX}{table_name(schema.table)}/"
+    return f"{lake_location(location)}{table_prefix(schema.table)}"
+
+
+def table_format(schema: TableSchema) -> OutputFormat:
+    """The one format Athena and Glue read a table in: the registry's (the default for a table that
+    recorded none); a table holding two is refused with the command that rewrites it in one."""
+    if len(schema.formats) > 1:
+        raise ConfigError(
+            f"table {schema.table} holds files in {' and '.join(schema.formats)}; Athena needs one format per "
+            f"table: re-run `loglake etl --force --output-format {DEFAULT_FORMAT}`"
+        )
+    return get_format(schema.formats[0] if schema.formats else DEFAULT_FORMAT)
 
 
 def earliest_quarantine_dt(store: Store) -> str | None:
@@ -119,31 +137,20 @@ def clean_table_properties(schema: TableSchema, root: str) -> dict[str, str]:
         "projection.hour.digits": "2",
         "storage.location.template": f"{root}dt=${{dt}}/hour=${{hour}}/",
     }
-    if schema.formats != ["jsonl"]:
-        properties["parquet.compression"] = "ZSTD"
-    return properties
+    return {**properties, **table_format(schema).athena.properties}
 
 
 def clean_table_ddl(schema: TableSchema, location: str, database: str | None = None) -> str:
     """CREATE EXTERNAL TABLE for one clean table, partitioned by dt (date) and hour (int), projected."""
-    if len(schema.formats) > 1:
-        raise ConfigError(
-            f"table {schema.table} holds files in {' and '.join(schema.formats)}; Athena needs one format per "
-            "table: re-run `loglake etl --force --output-format parquet`"
-        )
     table = table_name(schema.table)
     root = clean_table_root(schema, location)
-    storage = (
-        f"ROW FORMAT SERDE {_string(JSON_SERDE)}\nSTORED AS TEXTFILE"
-        if schema.formats == ["jsonl"]
-        else "STORED AS PARQUET"
-    )
+    storage = table_format(schema).athena.ddl
     properties = clean_table_properties(schema, root)
     props = ",\n".join(f"  {_string(k)} = {_string(v)}" for k, v in properties.items())
     return (
         f"CREATE EXTERNAL TABLE IF NOT EXISTS {_qualified(table, database)} (\n"
         f"{_columns({c.name: c.type for c in schema.columns})}\n)\n"
-        f"PARTITIONED BY (\n  `dt` date,\n  `hour` int\n)\n"
+        f"PARTITIONED BY (\n{_columns_athena(ATHENA_PARTITIONS)}\n)\n"
         f"{storage}\nLOCATION {_string(root)}\nTBLPROPERTIES (\n{props}\n);"
     )
 
@@ -153,7 +160,7 @@ def raw_table_ddl(location: str, database: str | None = None, table: str = "raw_
     root = f"{lake_location(location)}{RAW_PREFIX}"
     return (
         f"CREATE EXTERNAL TABLE IF NOT EXISTS {_qualified(table, database)} (\n{_columns(RAW_COLUMNS)}\n)\n"
-        f"ROW FORMAT SERDE {_string(JSON_SERDE)}\nSTORED AS TEXTFILE\nLOCATION {_string(root)};"
+        f"{JSON_LINES_STORAGE.ddl}\nLOCATION {_string(root)};"
     )
 
 
@@ -165,7 +172,7 @@ def quarantine_table_ddl(location: str, database: str | None = None, earliest: s
     return (
         f"CREATE EXTERNAL TABLE IF NOT EXISTS {_qualified('quarantine', database)} (\n"
         f"{_columns(QUARANTINE_COLUMNS)}\n)\n"
-        f"PARTITIONED BY (\n  `dt` date\n)\nROW FORMAT SERDE {_string(JSON_SERDE)}\nSTORED AS TEXTFILE\n"
+        f"PARTITIONED BY (\n  `dt` date\n)\n{JSON_LINES_STORAGE.ddl}\n"
         f"LOCATION {_string(root)}\nTBLPROPERTIES (\n{props}\n);"
     )
 

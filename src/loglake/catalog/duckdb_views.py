@@ -10,23 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from loglake.lake.keys import CLEAN_PREFIX, QUARANTINE_PREFIX, RAW_PREFIX
+from loglake.lake.clean_zone import DEFAULT_TABLE, ENVELOPE, FILES_PATTERN, PARTITIONS, table_prefix
+from loglake.lake.formats import FORMATS
+from loglake.lake.formats.jsonl import GZIP
+from loglake.lake.keys import QUARANTINE_PREFIX, RAW_PREFIX
 from loglake.lake.quarantine import QUARANTINE_COLUMNS
 from loglake.lake.raw_zone import MAX_RAW_LINE_BYTES, RAW_COLUMNS
 from loglake.lake.schema_registry import SchemaRegistry, TableSchema
 from loglake.lake.store import Store, glob_escape, glob_unescape
 from loglake.lake.unreadable import unreadable_objects
 from loglake.sql_quoting import quote_identifier, sql_string, sql_struct
-from loglake.transform.etl import ENVELOPE
-from loglake.transform.settings import OUTPUT_FORMATS
-
-DEFAULT_TABLE = "logs"
-_PARTITION_TYPES = {"dt": "DATE", "hour": "INTEGER"}
-HIVE_OPTIONS = (
-    "hive_partitioning = true, hive_types = {" + ", ".join(f"'{k}': {v}" for k, v in _PARTITION_TYPES.items()) + "}"
-)
-GZIP = "compression = 'gzip'"
-"""Said, not guessed: DuckDB guesses from the name, and a '?' in a folder's name (a lake in `g?/`) hides it."""
 
 
 def _has(store: Store, prefix: str, suffix: str) -> bool:
@@ -34,23 +27,17 @@ def _has(store: Store, prefix: str, suffix: str) -> bool:
 
 
 def clean_view_sql(con: Any, store: Store, table: str, schema: TableSchema | None) -> str:
+    """One SELECT per output format the table's files are in (lake/formats), UNION ALL."""
     columns = dict(ENVELOPE) if schema is None else {c.name: c.type for c in schema.columns}
-    typed = dict(columns, **_PARTITION_TYPES)
-    prefix = f"{CLEAN_PREFIX}{table}/"
-    suffixes = {suffix for key in store.list(prefix) for suffix in OUTPUT_FORMATS.values() if key.endswith(suffix)}
+    typed = dict(columns, **PARTITIONS)
+    prefix = table_prefix(table)
+    keys = list(store.list(prefix))
     parts = []
-    if OUTPUT_FORMATS["parquet"] in suffixes:
-        source = (
-            f"read_parquet({sql_string(store.glob(prefix + '*/*/*.parquet'))}, union_by_name = true, {HIVE_OPTIONS})"
-        )
-        present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
-        parts.append(_select(typed, present, source))
-    if OUTPUT_FORMATS["jsonl"] in suffixes:
-        source = (
-            f"read_json({sql_string(store.glob(prefix + '*/*/*.json.gz'))}, format = 'newline_delimited', {GZIP}, "
-            f"columns = {sql_struct(columns)}, {HIVE_OPTIONS})"
-        )
-        parts.append(_select(typed, set(typed), source))
+    for fmt in FORMATS.values():
+        if not any(key.endswith(fmt.suffix) for key in keys):
+            continue
+        source = fmt.reader(store.glob(prefix + FILES_PATTERN + fmt.suffix), columns)
+        parts.append(_select(typed, fmt.present_columns(con, source, typed), source))
     if not parts:
         parts.append(_select(typed, set(), "(SELECT 1) AS empty WHERE false"))
     return f"CREATE OR REPLACE VIEW {quote_identifier(table)} AS " + " UNION ALL ".join(parts)

@@ -14,31 +14,22 @@ from typing import Any
 
 from loglake.aws_calls import call_aws
 from loglake.catalog.athena_ddl import (
-    JSON_SERDE,
     athena_type,
     clean_table_properties,
     clean_table_root,
     earliest_quarantine_dt,
     lake_location,
     quarantine_table_properties,
+    table_format,
 )
-from loglake.errors import CatalogError, ConfigError
-from loglake.lake.keys import CLEAN_PREFIX, RAW_PREFIX
+from loglake.errors import CatalogError
+from loglake.lake.clean_zone import ATHENA_PARTITIONS, table_prefix
+from loglake.lake.formats.jsonl import JSON_LINES_STORAGE
+from loglake.lake.keys import RAW_PREFIX
 from loglake.lake.quarantine import QUARANTINE_COLUMNS
 from loglake.lake.raw_zone import RAW_COLUMNS
 from loglake.lake.schema_registry import SchemaRegistry, TableSchema
 from loglake.lake.store import Store
-
-PARQUET = {
-    "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
-    "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
-    "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"},
-}
-JSON_LINES = {
-    "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
-    "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
-    "SerdeInfo": {"SerializationLibrary": JSON_SERDE},
-}
 
 
 @dataclass
@@ -54,15 +45,13 @@ def _columns(columns: dict[str, str]) -> list[dict[str, str]]:
 
 
 def clean_table_input(schema: TableSchema, location: str) -> dict[str, Any]:
-    if len(schema.formats) > 1:
-        raise ConfigError(f"table {schema.table} holds files in {' and '.join(schema.formats)}; one format per table")
+    storage = table_format(schema).athena.glue()
     root = clean_table_root(schema, location)
-    storage = JSON_LINES if schema.formats == ["jsonl"] else PARQUET
     return {
         "Name": schema.table,
         "TableType": "EXTERNAL_TABLE",
         "Parameters": {"EXTERNAL": "TRUE", **clean_table_properties(schema, root)},
-        "PartitionKeys": [{"Name": "dt", "Type": "date"}, {"Name": "hour", "Type": "int"}],
+        "PartitionKeys": [{"Name": name, "Type": type_} for name, type_ in ATHENA_PARTITIONS.items()],
         "StorageDescriptor": {
             "Columns": _columns({c.name: c.type for c in schema.columns}),
             "Location": root,
@@ -78,7 +67,7 @@ def raw_table_input(location: str) -> dict[str, Any]:
         "Name": "raw_events",
         "TableType": "EXTERNAL_TABLE",
         "Parameters": {"EXTERNAL": "TRUE"},
-        "StorageDescriptor": {"Columns": _columns(RAW_COLUMNS), "Location": root, **JSON_LINES},
+        "StorageDescriptor": {"Columns": _columns(RAW_COLUMNS), "Location": root, **JSON_LINES_STORAGE.glue()},
     }
 
 
@@ -89,7 +78,7 @@ def quarantine_table_input(location: str, earliest: str | None = None) -> dict[s
         "TableType": "EXTERNAL_TABLE",
         "Parameters": {"EXTERNAL": "TRUE", **quarantine_table_properties(root, earliest)},
         "PartitionKeys": [{"Name": "dt", "Type": "date"}],
-        "StorageDescriptor": {"Columns": _columns(QUARANTINE_COLUMNS), "Location": root, **JSON_LINES},
+        "StorageDescriptor": {"Columns": _columns(QUARANTINE_COLUMNS), "Location": root, **JSON_LINES_STORAGE.glue()},
     }
 
 
@@ -158,7 +147,7 @@ class GlueCatalog:
         return report
 
     def _add_partitions(self, store: Store, table_input: dict[str, Any]) -> int:
-        prefix = f"{CLEAN_PREFIX}{table_input['Name']}/"
+        prefix = table_prefix(table_input["Name"])
         present = sorted(
             {tuple(part.split("=", 1)[1] for part in key[len(prefix) :].split("/")[:2]) for key in store.list(prefix)}
         )

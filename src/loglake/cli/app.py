@@ -24,6 +24,7 @@ from loglake import __version__
 from loglake.cli import deploy_commands
 from loglake.config import Config, load_config
 from loglake.errors import ConfigError, ExportError, LoglakeError
+from loglake.lake import formats as clean_formats
 from loglake.lake.open import Lake, open_lake
 from loglake.lake.runs import collect_figures, recording
 from loglake.lake.schema_registry import SchemaRegistry
@@ -36,7 +37,6 @@ from loglake.query.output import FORMATS, TABLE_ROW_LIMIT, histogram, render, ro
 from loglake.sources.local_files import FileSource, FileSourceOptions, expand_paths
 from loglake.sources.multiline import EventBoundary
 from loglake.transform.etl import EtlResult
-from loglake.transform.settings import OUTPUT_FORMATS
 
 TIME_SOURCE_WORDS = {"source": "source's event time", "ingestion": "ingestion time (a guess)"}
 
@@ -257,7 +257,11 @@ def etl_command(
     lake: LakeOption = None,
     force: Annotated[bool, typer.Option(help="Re-run every raw object, also those already done (re-drive).")] = False,
     output_format: Annotated[
-        str | None, typer.Option("--output-format", help=f"One of {', '.join(OUTPUT_FORMATS)} (default: parquet).")
+        str | None,
+        typer.Option(
+            "--output-format",
+            help=f"One of {', '.join(clean_formats.FORMATS)} (default: {clean_formats.DEFAULT_FORMAT}).",
+        ),
     ] = None,
     workers: Annotated[int | None, typer.Option(help="Raw objects processed side by side.")] = None,
 ) -> None:

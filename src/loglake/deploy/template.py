@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from loglake.errors import ConfigError
+from loglake.lake.formats import DEFAULT_FORMAT
 from loglake.lake.keys import CLEAN_PREFIX, QUARANTINE_PREFIX, RAW_PREFIX, SCHEMA_PREFIX, STATE_PREFIX
 
 ETL_STATE = f"{STATE_PREFIX}etl/"
@@ -396,7 +397,7 @@ def _etl_resources() -> Json:
             _ref("EtlReservedConcurrency"),
             {
                 "LOGLAKE_GLUE_DATABASE": _ref("GlueDatabase"),
-                "LOGLAKE_ETL_FORMAT": "parquet",
+                "LOGLAKE_ETL_FORMAT": DEFAULT_FORMAT,
                 "LOGLAKE_ETL_ROUTES": _ref("EtlRoutes"),
                 "LOGLAKE_ETL_MAX_COLUMNS": _ref("EtlMaxColumns"),
                 "LOGLAKE_ETL_REDACT": _ref("EtlRedact"),

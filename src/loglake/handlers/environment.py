@@ -44,7 +44,7 @@ def etl_settings_from_environment() -> EtlSettings:
     if not max_columns.isdecimal():
         raise ConfigError(f"LOGLAKE_ETL_MAX_COLUMNS must be a whole number, not {max_columns!r}")
     return EtlSettings(
-        output_format=os.environ.get("LOGLAKE_ETL_FORMAT", "parquet"),
+        output_format=os.environ.get("LOGLAKE_ETL_FORMAT", EtlSettings.output_format),
         routes=tuple(routes),
         redact=tuple(redact),
         max_columns=int(max_columns),

@@ -3,7 +3,7 @@
 Partition pruning is worked out from the WHERE conditions that only involve dt and hour, and the bytes
 from the Parquet footers: the compressed column chunks of the columns the query names, in the files
 that survive pruning. That is how Athena bills a query over Parquet, so it is also the estimate of
-the scan on Athena. JSON-lines tables have no column pruning: their whole files count.
+the scan on Athena. Formats without column chunks (JSON lines: lake/formats) are left out of the count.
 """
 
 from __future__ import annotations
@@ -11,13 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from loglake.catalog.duckdb_views import HIVE_OPTIONS
-from loglake.lake.keys import CLEAN_PREFIX
+from loglake.lake.clean_zone import FILES_PATTERN, PARTITIONS, table_prefix
+from loglake.lake.formats import FORMATS
 from loglake.query.dialect import read_only_statement
 from loglake.query.engine import DuckDBEngine
-from loglake.sql_quoting import sql_string
-
-PARTITION_COLUMNS = {"dt", "hour"}
 
 
 @dataclass
@@ -53,46 +50,32 @@ def explain(engine: DuckDBEngine, sql: str) -> list[ScanPlan]:
         c.sql(dialect="duckdb")
         for c in _conjuncts(statement.args.get("where"))
         if {col.name for col in c.find_all(exp.Column)}
-        and {col.name for col in c.find_all(exp.Column)} <= PARTITION_COLUMNS
+        and {col.name for col in c.find_all(exp.Column)} <= set(PARTITIONS)
     ]
     plans = []
     for table in tables:
-        prefix = f"{CLEAN_PREFIX}{table}/"
-        parquet_glob = engine.store.glob(prefix + "*/*/*.parquet")
+        prefix = table_prefix(table)
         plan = ScanPlan(table)
         schema_columns = set(engine.schema().get(table, {}))
-        plan.columns = sorted((schema_columns if star else named & schema_columns) - PARTITION_COLUMNS)
-        if not any(key.endswith(".parquet") for key in engine.store.list(prefix)):
-            plans.append(plan)
-            continue
-        files = f"read_parquet({sql_string(parquet_glob)}, filename = true, {HIVE_OPTIONS})"
+        plan.columns = sorted((schema_columns if star else named & schema_columns) - set(PARTITIONS))
+        keys = list(engine.store.list(prefix))
         where = f"WHERE {' AND '.join(pruning)}" if pruning else ""
-        rows = engine.con.execute(
-            f"SELECT DISTINCT dt, hour, filename FROM {files} {where} ORDER BY 1, 2, 3"
-        ).fetchall()
-        plan.partitions = sorted({(str(dt), int(hour)) for dt, hour, _f in rows})
-        plan.files = [f for _dt, _hour, f in rows]
-        all_files = [r[0] for r in engine.con.execute(f"SELECT DISTINCT filename FROM {files}").fetchall()]
-        plan.table_files = len(all_files)
-        plan.table_bytes = _chunk_bytes(engine, all_files, None)
-        plan.bytes = _chunk_bytes(engine, plan.files, plan.columns)
+        for fmt in FORMATS.values():
+            if not any(key.endswith(fmt.suffix) for key in keys) or not fmt.column_chunks:
+                continue  # a format without footers (JSON lines) cannot say what a scan reads
+            files = fmt.reader(engine.store.glob(prefix + FILES_PATTERN + fmt.suffix), {}, filename=True)
+            rows = engine.con.execute(
+                f"SELECT DISTINCT dt, hour, filename FROM {files} {where} ORDER BY 1, 2, 3"
+            ).fetchall()
+            chosen = [f for _dt, _hour, f in rows]
+            every = [r[0] for r in engine.con.execute(f"SELECT DISTINCT filename FROM {files}").fetchall()]
+            plan.partitions = sorted(set(plan.partitions) | {(str(dt), int(hour)) for dt, hour, _f in rows})
+            plan.files += chosen
+            plan.table_files += len(every)
+            plan.table_bytes += fmt.scanned_bytes(engine.con, every, None) or 0
+            plan.bytes += fmt.scanned_bytes(engine.con, chosen, plan.columns) or 0
         plans.append(plan)
     return plans
-
-
-def _chunk_bytes(engine: DuckDBEngine, files: list[str], columns: list[str] | None) -> int:
-    if not files:
-        return 0
-    listed = "[" + ", ".join(sql_string(f) for f in files) + "]"
-    where = ""
-    if columns is not None:
-        if not columns:
-            return 0
-        where = "WHERE path_in_schema IN (" + ", ".join(sql_string(c) for c in columns) + ")"
-    (total,) = engine.con.execute(
-        f"SELECT coalesce(sum(total_compressed_size), 0) FROM parquet_metadata({listed}) {where}"
-    ).fetchall()[0]
-    return int(total)
 
 
 def render_plan(plans: list[ScanPlan]) -> str:

@@ -24,40 +24,25 @@ import duckdb
 from loglake import __version__
 from loglake.errors import InvariantError, RawObjectError
 from loglake.lake import stream_headers
+from loglake.lake.clean_zone import DEFAULT_TABLE, ENVELOPE, OPTIONAL_ENVELOPE, RESERVED_NAMES
+from loglake.lake.formats import OutputFormat
 from loglake.lake.keys import CLEAN_PREFIX, RawKey, clean_key, partition_day, quarantine_key
 from loglake.lake.manifests import Manifest, read_manifest, write_manifest
 from loglake.lake.quarantine import QUARANTINE_COLUMNS, REASON_DETAIL, Reason
 from loglake.lake.raw_zone import MAX_RAW_LINE_BYTES, RAW_COLUMNS
-from loglake.lake.schema_registry import EXTRA_NAME, SchemaRegistry, TableSchema, widen
+from loglake.lake.schema_registry import SchemaRegistry, TableSchema, widen
 from loglake.lake.store import Store, glob_escape
 from loglake.lake.unreadable import is_content_error
 from loglake.sql_quoting import quote_identifier, sql_string, sql_struct
 from loglake.transform import levels, redaction, timestamps
 from loglake.transform.naming import assign_names, refused_fields, within_cap
 from loglake.transform.parsers import PARSERS, FieldPlan, ParsePlan
-from loglake.transform.parsers.base import DEFAULT_TABLE
 from loglake.transform.redaction import RedactRule
 from loglake.transform.settings import EtlSettings
 
 ETL_VERSION = f"etl/{__version__}"
 _MAX_TIMESTAMP_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 
-ENVELOPE: dict[str, str] = {
-    "timestamp": "TIMESTAMP",
-    "time_source": "VARCHAR",
-    "level": "VARCHAR",
-    "message": "VARCHAR",
-    "log_group": "VARCHAR",
-    "log_stream": "VARCHAR",
-    "event_id": "VARCHAR",
-    "ingestion_time": "TIMESTAMP",
-    "source": "VARCHAR",
-    "format": "VARCHAR",
-    "raw_object": "VARCHAR",
-}
-OPTIONAL_ENVELOPE = {"message_b64": "VARCHAR"}
-PARTITIONS = ("dt", "hour")
-RESERVED_NAMES = frozenset(ENVELOPE) | frozenset(OPTIONAL_ENVELOPE) | frozenset(PARTITIONS) | {EXTRA_NAME}
 MISMATCH = "__format_mismatch"
 """The parser value of an event whose log group forces a format the event does not match."""
 
@@ -126,7 +111,7 @@ def process_raw_object(
                 versions[table] = _note_earliest_dt(registry, store, schema, written).version
                 outputs += written
             outputs += _write_quarantine(con, Path(tmp), store, raw_key, object_id, settings.redact)
-            time_sources = _count_time_sources(con, Path(tmp) / "clean", settings.suffix)
+            time_sources = _count_time_sources(con, Path(tmp) / "clean", settings.format)
             output_bytes = sum(f.stat().st_size for d in ("clean", "quarantine") for f in _files(Path(tmp) / d))
             write_done = time.perf_counter()
         finally:
@@ -422,30 +407,21 @@ def _write_clean(
     """Write one table's clean objects (engine → temp folder → store); return their keys."""
     plans = within_cap(con, schema.table, plans, schema.pointer_names())  # fields past max_columns → extra
     clean_query = _clean_query(schema.table, plans, schema.pointer_names(), has_b64, raw_key, settings.redact)
-    options = (
-        "FORMAT parquet, COMPRESSION zstd" if settings.output_format == "parquet" else "FORMAT json, COMPRESSION gzip"
-    )
+    options = settings.format.copy_options
     folder = tmp / "clean" / schema.table
     folder.parent.mkdir(exist_ok=True)
     con.execute(f"COPY ({clean_query}) TO {sql_string(str(folder))} ({options}, PARTITION_BY (dt, hour))")
     return _store_outputs(
-        folder, store, lambda part, name: clean_key(schema.table, part, name, settings.suffix), object_id
+        folder, store, lambda part, name: clean_key(schema.table, part, name, settings.format.suffix), object_id
     )
 
 
-def _count_time_sources(con: Any, folder: Path, suffix: str) -> dict[str, int]:
+def _count_time_sources(con: Any, folder: Path, fmt: OutputFormat) -> dict[str, int]:
     """Clean rows per time_source, read back from the files just written: one column of them costs less
     than evaluating every parser's time expression a second time."""
-    files = sql_string(str(folder / "**" / f"*{suffix}"))
     if not folder.exists():
         return {}
-    if suffix == ".parquet":
-        source = f"read_parquet({files}, union_by_name = true, hive_partitioning = false)"
-    else:
-        source = (
-            f"read_json({files}, format = 'newline_delimited', compression = 'gzip', "
-            f"columns = {sql_struct({'time_source': 'VARCHAR'})}, hive_partitioning = false)"
-        )
+    source = fmt.reader(str(folder / "**" / f"*{fmt.suffix}"), {"time_source": "VARCHAR"}, hive=False)
     rows = con.execute(f"SELECT time_source, count(*) FROM {source} GROUP BY ALL ORDER BY ALL").fetchall()
     return {str(name): int(count) for name, count in rows}
 

@@ -137,8 +137,8 @@ def prepare(con: Any, rules: Iterable[RedactRule]) -> None:
 def _not_redactable() -> frozenset[str]:
     """Columns a rule may not name: the envelope identifies the event and its lineage (and is not from
     the message); quarantine's own columns are fixed text."""
+    from loglake.lake.clean_zone import RESERVED_NAMES
     from loglake.lake.quarantine import QUARANTINE_COLUMNS
-    from loglake.transform.etl import RESERVED_NAMES
 
     return (RESERVED_NAMES | frozenset(QUARANTINE_COLUMNS)) - {"message", "extra"}
 

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loglake.errors import ConfigError
+from loglake.lake.clean_zone import DEFAULT_TABLE
+from loglake.lake.formats import DEFAULT_FORMAT, OutputFormat, get_format
 from loglake.transform.redaction import RedactRule
 
-OUTPUT_FORMATS = {"parquet": ".parquet", "jsonl": ".json.gz"}
 TABLE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 MAX_COLUMNS_LIMIT = 20_000
 """Above this a table is too wide to be useful (and each row's fields are looked up once per column)."""
@@ -45,12 +46,12 @@ class Route:
 
 @dataclass(frozen=True)
 class EtlSettings:
-    output_format: str = "parquet"
-    """parquet (zstd), or jsonl: gzip JSON lines, as the mission's original design stored processed JSON."""
+    output_format: str = DEFAULT_FORMAT
+    """A name in lake/formats.FORMATS: parquet (zstd), or jsonl (gzip JSON lines)."""
     max_depth: int = 5
     """Nested objects are flattened to this many levels; deeper values are kept as JSON text."""
     separator: str = "_"
-    table: str = "logs"
+    table: str = DEFAULT_TABLE
     """The table of generic logs (JSON, logfmt, text); AWS formats have their own (see docs/formats.md)."""
     routes: tuple[Route, ...] = field(default_factory=tuple)
     redact: tuple[RedactRule, ...] = field(default_factory=tuple)
@@ -60,8 +61,7 @@ class EtlSettings:
     (a JSON object), so one event with thousands of keys cannot make a table of thousands of columns."""
 
     def __post_init__(self) -> None:
-        if self.output_format not in OUTPUT_FORMATS:
-            raise ConfigError(f"output format must be one of {sorted(OUTPUT_FORMATS)}, not {self.output_format!r}")
+        get_format(self.output_format)  # a ConfigError naming the formats there are
         if not 1 <= self.max_depth <= 32:
             raise ConfigError(f"max_depth must be between 1 and 32, not {self.max_depth}")
         if not 1 <= self.max_columns <= MAX_COLUMNS_LIMIT:
@@ -76,5 +76,6 @@ class EtlSettings:
         object.__setattr__(self, "redact", rules)
 
     @property
-    def suffix(self) -> str:
-        return OUTPUT_FORMATS[self.output_format]
+    def format(self) -> OutputFormat:
+        """The plug-in that writes (and reads back) this run's clean files."""
+        return get_format(self.output_format)

@@ -15,8 +15,6 @@ from typing import Any, Protocol
 from loglake.lake.quarantine import Reason
 from loglake.sql_quoting import sql_string
 
-DEFAULT_TABLE = "logs"
-
 
 @dataclass(frozen=True)
 class FieldPlan:
@@ -56,7 +54,7 @@ class Parser(Protocol):
     name: str
     """Also the value of the clean `format` column."""
     table: str
-    """The clean table its rows go to (DEFAULT_TABLE for generic logs; AWS's table name for AWS formats)."""
+    """The clean table its rows go to (clean_zone.DEFAULT_TABLE for generic logs; AWS's table name for AWS formats)."""
 
     def setup(self) -> list[str]:
         """SQL run once per raw object, after its rows are in temp table `raw_lines` and before any event

@@ -22,11 +22,12 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from loglake.lake.clean_zone import DEFAULT_TABLE
 from loglake.lake.quarantine import Reason
 from loglake.lake.schema_registry import EXTRA_NAME, EXTRA_SOURCE
 from loglake.sql_quoting import quote_identifier, sql_string
 from loglake.transform.levels import JSON_LEVEL_KEYS
-from loglake.transform.parsers.base import DEFAULT_TABLE, Example, FieldPlan, ParsePlan
+from loglake.transform.parsers.base import Example, FieldPlan, ParsePlan
 from loglake.transform.structure import Leaf, leaves
 from loglake.transform.timestamps import JSON_TIME_KEYS
 

@@ -7,7 +7,8 @@ Python's runtime writes `[LEVEL]<tab>TIME<tab>REQUEST_ID<tab>MESSAGE`; Node.js a
 
 from __future__ import annotations
 
-from loglake.transform.parsers.base import DEFAULT_TABLE, Column, Example, RegexParser
+from loglake.lake.clean_zone import DEFAULT_TABLE
+from loglake.transform.parsers.base import Column, Example, RegexParser
 
 _TIME = r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)"
 _REQUEST = r"([0-9A-Za-z]{8}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{12})"

@@ -16,11 +16,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from loglake.lake.clean_zone import DEFAULT_TABLE
 from loglake.lake.quarantine import Reason
 from loglake.lake.schema_registry import EXTRA_NAME, EXTRA_SOURCE
 from loglake.sql_quoting import sql_string
 from loglake.transform.levels import JSON_LEVEL_KEYS
-from loglake.transform.parsers.base import DEFAULT_TABLE, LINE, Example, FieldPlan, ParsePlan
+from loglake.transform.parsers.base import LINE, Example, FieldPlan, ParsePlan
 from loglake.transform.timestamps import JSON_TIME_KEYS
 
 PAIR = r'([A-Za-z_@][\w.\-/@#]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)'

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from loglake.lake.clean_zone import DEFAULT_TABLE
 from loglake.lake.quarantine import Reason
 from loglake.transform.levels import text_level_expression
-from loglake.transform.parsers.base import DEFAULT_TABLE, Example, ParsePlan
+from loglake.transform.parsers.base import Example, ParsePlan
 from loglake.transform.timestamps import text_time_expression
 
 

@@ -8,9 +8,10 @@ Time and level come from the first line, as for plain text.
 
 from __future__ import annotations
 
+from loglake.lake.clean_zone import DEFAULT_TABLE
 from loglake.sql_quoting import sql_string
 from loglake.transform.levels import text_level_expression
-from loglake.transform.parsers.base import DEFAULT_TABLE, Column, Example, FixedSchemaParser
+from loglake.transform.parsers.base import Column, Example, FixedSchemaParser
 from loglake.transform.timestamps import text_time_expression
 
 _EXCEPTION = (

@@ -1,0 +1,52 @@
+"""Parquet (zstd), the default: columnar, typed, and read column by column (footers say where each
+column chunk is, which explain and S3 range reads use)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from loglake.lake.clean_zone import HIVE_OPTIONS
+from loglake.lake.formats.storage import AthenaStorage, files_sql
+from loglake.sql_quoting import sql_string
+
+
+class Parquet:
+    name = "parquet"
+    suffix = ".parquet"
+    copy_options = "FORMAT parquet, COMPRESSION zstd"
+    description = "zstd"
+    column_chunks = True
+    athena = AthenaStorage(
+        serde="org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
+        input_format="org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+        output_format="org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+        ddl="STORED AS PARQUET",
+        properties={"parquet.compression": "ZSTD"},
+    )
+
+    def reader(
+        self, files: str | Sequence[str], columns: dict[str, str], *, hive: bool = True, filename: bool = False
+    ) -> str:
+        """Files written before a column existed lack it: union_by_name reads them side by side."""
+        options = HIVE_OPTIONS if hive else "hive_partitioning = false"
+        named = ", filename = true" if filename else ""
+        return f"read_parquet({files_sql(files)}, union_by_name = true{named}, {options})"
+
+    def present_columns(self, con: Any, source: str, columns: dict[str, str]) -> set[str]:
+        return {str(row[0]) for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+
+    def scanned_bytes(self, con: Any, files: Sequence[str], columns: Sequence[str] | None) -> int | None:
+        """The compressed column chunks of `columns`, from the footers: how Athena bills a Parquet scan."""
+        if not files or (columns is not None and not columns):
+            return 0
+        where = ""
+        if columns is not None:
+            where = "WHERE path_in_schema IN (" + ", ".join(sql_string(c) for c in columns) + ")"
+        (total,) = con.execute(
+            f"SELECT coalesce(sum(total_compressed_size), 0) FROM parquet_metadata({files_sql(files)}) {where}"
+        ).fetchall()[0]
+        return int(total)
+
+
+PARQUET = Parquet()
