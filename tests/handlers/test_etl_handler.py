@@ -101,12 +101,13 @@ def test_raw_and_clean_in_different_buckets(aws: str, tmp_path: Path, monkeypatc
     monkeypatch.setenv("LOGLAKE_RAW", "s3://raw-bucket/logs")
     assert etl_handler.handler(_event_for(raw_keys[0], bucket="raw-bucket"), context=None)["processed"] == [key]
     clean = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="clean-bucket")["Contents"])
-    assert [k.split("/")[1] for k in clean] == ["clean", "schema", "state", "state", "state", "state"]
+    assert [k.split("/")[1] for k in clean] == ["clean", "schema", "state", "state", "state", "state", "state"]
     assert sorted(k.split("/")[2] for k in clean if k.split("/")[1] == "state") == [
         "etl",
         "file-identities",
         "files",
         "runs",
+        "skip_index",  # the clean file's skip index, next to it in the lake (search reads it)
     ]
     assert not any(
         k.startswith("logs/clean") for k in (o["Key"] for o in s3.list_objects_v2(Bucket="raw-bucket")["Contents"])

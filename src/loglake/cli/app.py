@@ -11,9 +11,8 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-import orjson
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -22,6 +21,15 @@ from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from loglake import __version__
 from loglake.cli import deploy_commands
+from loglake.cli.terminal import (
+    FormatOption,
+    SinceOption,
+    UntilOption,
+    check_format,
+    etl_summary,
+    print_json,
+    time_range,
+)
 from loglake.config import Config, load_config
 from loglake.errors import ConfigError, ExportError, LoglakeError
 from loglake.lake import formats as clean_formats
@@ -34,6 +42,7 @@ from loglake.query.conservation import check_conservation
 from loglake.query.engine import DuckDBEngine, QueryEngine, QueryResult
 from loglake.query.hints import empty_answer_hint, is_empty_answer
 from loglake.query.output import FORMATS, TABLE_ROW_LIMIT, histogram, render, rows_not_shown_hint, write_result
+from loglake.query.time_range import TimeRange, TimeRangeError, apply_time_range
 from loglake.sources.local_files import FileSource, FileSourceOptions, expand_paths
 from loglake.sources.multiline import EventBoundary
 from loglake.transform.etl import EtlResult
@@ -81,7 +90,6 @@ app = typer.Typer(
     help="Turn application logs into a cheap, queryable data lake with no servers to run.",
     cls=PlainHelpGroup,
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
 out = Console(highlight=False, soft_wrap=True)
@@ -181,15 +189,23 @@ def _summarise_etl(results: list[EtlResult]) -> str:
     return text
 
 
-def _etl_pending(config: Config, opened: Lake, workers: int | None, *, force: bool = False) -> None:
+def _etl_pending(
+    config: Config, opened: Lake, workers: int | None, *, force: bool = False, document: dict[str, Any] | None = None
+) -> None:
     """Run the ETL on every raw object without a committed run, not only on the ones this command wrote:
-    an interrupted earlier run leaves pending objects that would otherwise stay unqueryable."""
+    an interrupted earlier run leaves pending objects that would otherwise stay unqueryable.
+
+    With `document` (--format json) the summary goes into it as "etl" and it is printed, once, before an
+    error of the run is raised."""
     from loglake.cli.progress import etl_objects
     from loglake.lake.raw_zone import list_raw_objects
 
     keys = list(list_raw_objects(opened.store)) if force else pending_raw_objects(opened)
     if not keys:
-        out.print("etl: nothing to do, every raw object has been processed")
+        if document is None:
+            out.print("etl: nothing to do, every raw object has been processed")
+        else:
+            print_json({**document, "etl": etl_summary([], 0.0)})
         return
     if any(rule.mode == "hash" for rule in config.etl.redact):
         from loglake.transform.redaction import hash_key
@@ -197,7 +213,10 @@ def _etl_pending(config: Config, opened: Lake, workers: int | None, *, force: bo
         hash_key()  # a missing or short key is one error for the run, not one per raw object
     started = time.perf_counter()
     run = etl_objects(opened, keys, config.etl, err, workers=workers, force=force)
-    out.print(f"{_summarise_etl(run.results)} in {time.perf_counter() - started:.2f} s")
+    if document is None:
+        out.print(f"{_summarise_etl(run.results)} in {time.perf_counter() - started:.2f} s")
+    else:
+        print_json({**document, "etl": etl_summary(run.results, time.perf_counter() - started)})
     error = run.error()
     if error is not None:  # after the others were processed and summarised
         raise error
@@ -219,8 +238,10 @@ def ingest(
     ] = False,
     etl: Annotated[bool, typer.Option(help="Run the ETL on every pending raw object.")] = True,
     workers: Annotated[int | None, typer.Option(help="Raw objects processed side by side.")] = None,
+    output: FormatOption = "table",
 ) -> None:
     """Read log files into the raw zone (resuming where the last run stopped), then run the ETL."""
+    check_format(output)
     config, opened = _open(lake, create=True)
     options = FileSourceOptions(
         log_group=log_group or config.ingest.get("log_group", "local"),
@@ -238,6 +259,21 @@ def ingest(
         raise ConfigError(refusals[0] + more)
     started = time.perf_counter()
     reports = ingest_files([(source, path) for path in files], err)
+    if output == "json":
+        document: dict[str, Any] = {
+            "lake": opened.store.uri,
+            "files": [
+                {"path": r.path, "events": r.events, "bytes": r.bytes, "objects": len(r.objects), "note": r.note}
+                for r in reports
+            ],
+            "events": sum(r.events for r in reports),
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+        if etl:
+            _etl_pending(config, opened, workers, document=document)
+        else:
+            print_json({**document, "etl": None})
+        return
     for report in reports:
         note = f" ({report.note})" if report.note else ""
         out.print(
@@ -264,10 +300,13 @@ def etl_command(
         ),
     ] = None,
     workers: Annotated[int | None, typer.Option(help="Raw objects processed side by side.")] = None,
+    output: FormatOption = "table",
 ) -> None:
     """Run the ETL on raw objects that have none yet (or on all of them with --force)."""
+    check_format(output)
     config, opened = _open(lake)
-    _etl_pending(config.with_etl(output_format=output_format), opened, workers, force=force)
+    document = {"lake": opened.store.uri} if output == "json" else None
+    _etl_pending(config.with_etl(output_format=output_format), opened, workers, force=force, document=document)
 
 
 def _parse_time(value: str | None, name: str) -> int | None:
@@ -394,8 +433,14 @@ def query(
         typer.Option(help=f"Rows the table shows (default: {TABLE_ROW_LIMIT:,}); csv, json and --out are never cut."),
     ] = None,
     show_all: Annotated[bool, typer.Option("--all", help="Show every row of the table.")] = False,
+    since: SinceOption = None,
+    until: UntilOption = None,
 ) -> None:
-    """Run SQL over the lake: every clean table is a view of its name (logs by default), plus quarantine."""
+    """Run SQL over the lake: every clean table is a view of its name (logs by default), plus quarantine.
+
+    --since/--until keep, in every lake table the query reads, only the rows in the range (partition
+    pruning on dt/hour plus the exact timestamp)."""
+    period = time_range(since, until)
     if output not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
     if limit is not None and limit < 1:
@@ -418,12 +463,24 @@ def query(
     assert sql is not None
     config, opened = _open(lake)
     if explain:
+        from dataclasses import asdict
+
         from loglake.query.explain import explain as plan_scan
         from loglake.query.explain import render_plan
 
+        if output == "csv":
+            raise typer.BadParameter("--explain prints a table or json, not csv")
         with DuckDBEngine(opened.store) as local:
-            sys.stdout.write(render_plan(plan_scan(local, sql)))
+            plans = plan_scan(local, sql, period)
+        if output == "json":
+            print_json({"plans": [asdict(plan) for plan in plans], "time_range": period and period.as_dict()})
+        else:
+            sys.stdout.write(render_plan(plans))
         return
+    if period is not None and saved is not None:
+        sql = saved_query(saved, parse_params(param or []), period)  # its own tables, whether the lake has them
+    elif period is not None:
+        sql = _ranged(sql, period, opened, dialect)
     runner = _engine(engine, config, opened)
     hint = None
     try:
@@ -450,14 +507,53 @@ def query(
         err.print(escape(hint), soft_wrap=True)
 
 
+def _ranged(sql: str, period: TimeRange, opened: Lake, dialect: str) -> str:
+    """The query limited to the range; a query that reads no lake table is a usage error (exit 2)."""
+    from loglake.catalog.duckdb_views import clean_tables
+
+    try:
+        return apply_time_range(sql, period, clean_tables(opened.store), dialect=dialect)
+    except TimeRangeError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
 @app.command()
-def saved() -> None:
-    """List the saved queries and their parameters."""
+def saved(
+    name: Annotated[str | None, typer.Argument(help="Run this saved query (default: list them).")] = None,
+    param: Annotated[list[str] | None, typer.Option(help="name=value for the saved query (repeatable).")] = None,
+    lake: LakeOption = None,
+    output: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "table",
+    engine: EngineOption = "duckdb",
+    since: SinceOption = None,
+    until: UntilOption = None,
+) -> None:
+    """List the saved queries and their parameters, or run one (as `loglake query --saved NAME`).
+
+    Every saved query takes --since/--until."""
     from loglake.query.saved_queries import SAVED_QUERIES
 
-    for query in SAVED_QUERIES.values():
-        params = ", ".join(f"{name}={p.default}" for name, p in query.params.items())
-        out.print(f"[bold]{query.name}[/] — {query.description}\n  params: {escape(params)}")
+    if name is not None:
+        query(
+            sql=None, saved=name, param=param, lake=lake, output=output, dialect="athena", engine=engine,
+            explain=False, out_file=None, limit=None, show_all=False, since=since, until=until,
+        )  # fmt: skip
+        return
+    if output == "json":
+        print_json(
+            [
+                {
+                    "name": q.name,
+                    "description": q.description,
+                    "params": {n: {"kind": p.kind, "default": p.default, "help": p.help} for n, p in q.params.items()},
+                }
+                for q in SAVED_QUERIES.values()
+            ]
+        )
+        return
+    for saved_one in SAVED_QUERIES.values():
+        params = ", ".join(f"{n}={p.default}" for n, p in saved_one.params.items()) or "none"
+        out.print(f"[bold]{saved_one.name}[/] — {saved_one.description}\n  params: {escape(params)}")
+    err.print("run one with `loglake saved NAME [--param k=v] [--since 1h] [--until ...]`")
 
 
 @app.command()
@@ -465,16 +561,22 @@ def verify(
     lake: LakeOption = None,
     output: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
     engine: EngineOption = "duckdb",
+    since: SinceOption = None,
+    until: UntilOption = None,
 ) -> None:
-    """Check, with SQL, that clean + quarantined = distinct raw events for every raw object. Exit 1 if not."""
+    """Check, with SQL, that clean + quarantined = distinct raw events for every raw object. Exit 1 if not.
+
+    --since/--until check only the raw objects holding an event in the range (each one whole)."""
+    check_format(output)
+    period = time_range(since, until)
     config, opened = _open(lake)
     runner = _engine(engine, config, opened)
     try:
-        report = check_conservation(runner, opened.store, on_athena=engine == "athena")
+        report = check_conservation(runner, opened.store, on_athena=engine == "athena", time_range=period)
     finally:
         runner.close()
     if output == "json":
-        sys.stdout.write(orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2).decode() + "\n")
+        print_json({**report.as_dict(), **({"time_range": period.as_dict()} if period else {})})
     else:
         for check in report.objects:
             if check.status not in ("ok", "pending"):
@@ -484,8 +586,9 @@ def verify(
                 )
         totals = report.totals()
         verdict = "[green]OK[/]" if report.ok else "[red]FAILED[/]"
+        scope = f" with events in {period.describe()}" if period else ""
         out.print(
-            f"{verdict} {len(report.objects)} raw objects: {totals['raw_events']:,} raw events = "
+            f"{verdict} {len(report.objects)} raw objects{scope}: {totals['raw_events']:,} raw events = "
             f"{totals['clean_events']:,} clean + {totals['quarantined_events']:,} quarantined"
         )
     pending = [check.raw_object for check in report.objects if check.status == "pending"]
@@ -556,11 +659,15 @@ def _lake_flag(lake: str | None) -> str:
 
 
 @app.command()
-def tables(lake: LakeOption = None) -> None:
+def tables(lake: LakeOption = None, output: FormatOption = "table") -> None:
     """List the clean tables and their columns, with each column's type and where it comes from."""
+    check_format(output)
     _config, opened = _open(lake)
     registry = SchemaRegistry(opened.store)
     names = sorted(registry.tables())
+    if output == "json":
+        print_json({"tables": [_table_document(registry, name) for name in names]})
+        return
     if not names:
         out.print("no tables yet: run `loglake ingest FILE` first")
     for name in names:
@@ -575,6 +682,61 @@ def tables(lake: LakeOption = None) -> None:
         for column in schema.columns:
             widened = " (widened)" if len(column.history) > 1 else ""
             out.print(f"  {column.name:<32} {column.type:<10} {escape(column.source)}{widened}")
+
+
+def _table_document(registry: SchemaRegistry, name: str) -> dict[str, Any]:
+    schema = registry.get(name)
+    assert schema is not None
+    cap = schema.column_cap
+    return {
+        "name": name,
+        "formats": list(schema.formats),
+        "extra_column": None if cap is None else {"column": cap.column, "max_columns": cap.max_columns},
+        "columns": [
+            {"name": c.name, "type": c.type, "source": c.source, "widened": len(c.history) > 1} for c in schema.columns
+        ],
+    }
+
+
+@app.command()
+def search(
+    pattern: Annotated[str, typer.Argument(help="Text to find, or /regex/ (/regex/i ignores case).")],
+    lake: LakeOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    group: Annotated[
+        list[str] | None, typer.Option(help="Only this log group, or a glob such as '/aws/lambda/*' (repeatable).")
+    ] = None,
+    table: Annotated[list[str] | None, typer.Option(help="Only this clean table (repeatable; default: all).")] = None,
+    column: Annotated[
+        list[str] | None, typer.Option(help="Search this column instead of message (repeatable).")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Newest matches shown.")] = 100,
+    ignore_case: Annotated[bool, typer.Option("--ignore-case", "-i", help="Match regardless of case.")] = False,
+    index: Annotated[bool, typer.Option(help="Use the skip index to leave out files without the term.")] = True,
+    output: FormatOption = "table",
+) -> None:
+    """Find events whose message matches, newest first, like `filter @message like /x/` in Logs Insights.
+
+    Only the files that can hold a match are read: the partitions in --since/--until, less the files whose
+    skip index lacks the pattern's words."""
+    from loglake.cli.terminal import print_matches
+    from loglake.query.search import Pattern
+    from loglake.query.search import search as run_search
+
+    check_format(output)
+    if limit < 1:
+        raise typer.BadParameter(f"--limit must be 1 or more, not {limit}")
+    period = time_range(since, until)
+    _config, opened = _open(lake)
+    found = Pattern.parse(pattern, ignore_case=ignore_case)
+    result = run_search(
+        opened.store, found, columns=column, tables=table, groups=group, time_range=period, limit=limit, use_index=index
+    )
+    if output == "json":
+        print_json({"pattern": pattern, "time_range": period and period.as_dict(), **result.as_dict()})
+    else:
+        print_matches(result, found, out, err)
 
 
 @app.command()

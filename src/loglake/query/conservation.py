@@ -25,18 +25,35 @@ from loglake.lake.raw_zone import MAX_RAW_LINE_BYTES, RAW_COLUMNS, list_raw_obje
 from loglake.lake.store import Store, glob_escape
 from loglake.lake.unreadable import Unreadable, is_content_error, set_aside, unreadable_objects
 from loglake.query.engine import DuckDBEngine, QueryEngine, QueryResult
+from loglake.query.time_range import TimeRange
 from loglake.sql_quoting import quote_identifier, sql_string, sql_struct
 
 RAW_OBJECT_ON_ATHENA = "regexp_extract(\"$path\", 'raw/source=.*$')"
 """Athena has no raw_object column on the raw table: the object's key is the tail of its $path."""
 
 
-def conservation_sql(tables: list[str], raw_object: str = "raw_object", unreadable: Collection[str] = ()) -> str:
-    """`unreadable` raw objects are left out of the raw side (the DuckDB view already leaves them out)."""
+def conservation_sql(
+    tables: list[str],
+    raw_object: str = "raw_object",
+    unreadable: Collection[str] = (),
+    time_range: TimeRange | None = None,
+) -> str:
+    """`unreadable` raw objects are left out of the raw side (the DuckDB view already leaves them out).
+
+    With `time_range`, only the raw objects holding an event whose raw timestamp is in the range are checked,
+    each one whole: a raw object's clean rows land in the partitions of their parsed times, which can lie
+    outside the range, so the clean side is not cut by time. Orphan outputs are then not looked for.
+    """
     clean = " UNION ALL ".join(
         f"SELECT raw_object, log_group, event_id, 'clean' AS zone FROM {quote_identifier(t)}" for t in tables
     )
-    skip = f" WHERE {raw_object} NOT IN ({', '.join(sql_string(k) for k in sorted(unreadable))})" if unreadable else ""
+    conditions = [f"{raw_object} NOT IN ({', '.join(sql_string(k) for k in sorted(unreadable))})"] if unreadable else []
+    if time_range is not None:
+        conditions.append(
+            f"{raw_object} IN (SELECT DISTINCT {raw_object} FROM raw_events WHERE {time_range.table_sql('raw_events')})"
+        )
+    skip = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    chosen = " WHERE o.raw_object IN (SELECT raw_object FROM raw_counts)" if time_range is not None else ""
     return f"""
 WITH raw_ids AS (
     SELECT DISTINCT {raw_object} AS raw_object, log_group, event_id FROM raw_events{skip}
@@ -54,7 +71,7 @@ WITH raw_ids AS (
            count(*) FILTER (WHERE r.event_id IS NULL) AS unknown_events
     FROM outputs AS o
     LEFT JOIN raw_ids AS r
-      ON r.raw_object = o.raw_object AND r.log_group = o.log_group AND r.event_id = o.event_id
+      ON r.raw_object = o.raw_object AND r.log_group = o.log_group AND r.event_id = o.event_id{chosen}
     GROUP BY o.raw_object
 )
 SELECT coalesce(r.raw_object, o.raw_object) AS raw_object,
@@ -101,15 +118,19 @@ class ConservationReport:
         return {"ok": self.ok, **self.totals(), "objects": objects}  # a reason only where there is one
 
 
-def check_conservation(engine: QueryEngine, store: Store, *, on_athena: bool = False) -> ConservationReport:
-    """Run the check on either engine; `store` gives the tables and which raw objects have committed ETL runs."""
+def check_conservation(
+    engine: QueryEngine, store: Store, *, on_athena: bool = False, time_range: TimeRange | None = None
+) -> ConservationReport:
+    """Run the check on either engine; `store` gives the tables and which raw objects have committed ETL runs.
+
+    `time_range` limits the check to the raw objects with an event in it (see conservation_sql)."""
     store.sweep()  # temporary files of writers that died, which earlier versions left where globs read them
     processed = processed_raw_objects(store)
     tables = clean_tables(store)
     unreadable = unreadable_objects(store)
     raw_object = RAW_OBJECT_ON_ATHENA if on_athena else "raw_object"
     try:
-        result = engine.query(conservation_sql(tables, raw_object, unreadable))
+        result = engine.query(conservation_sql(tables, raw_object, unreadable, time_range))
     except QueryError as error:
         while True:  # each round sets at least one more object aside, or gives up with the query's error
             found = find_unreadable(store, processed, set(unreadable), hint=str(error))
@@ -117,7 +138,7 @@ def check_conservation(engine: QueryEngine, store: Store, *, on_athena: bool = F
                 raise error from None
             unreadable.update(found)
             try:
-                result = _query_again(engine, store, conservation_sql(tables, raw_object, unreadable))
+                result = _query_again(engine, store, conservation_sql(tables, raw_object, unreadable, time_range))
                 break
             except QueryError as again:
                 error = again

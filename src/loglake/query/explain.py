@@ -15,6 +15,7 @@ from loglake.lake.clean_zone import FILES_PATTERN, PARTITIONS, table_prefix
 from loglake.lake.formats import FORMATS
 from loglake.query.dialect import read_only_statement
 from loglake.query.engine import DuckDBEngine
+from loglake.query.time_range import TimeRange
 
 
 @dataclass
@@ -37,7 +38,8 @@ def _conjuncts(where: Any) -> list[Any]:
     return list(condition.flatten()) if isinstance(condition, exp.And) else [condition]
 
 
-def explain(engine: DuckDBEngine, sql: str) -> list[ScanPlan]:
+def explain(engine: DuckDBEngine, sql: str, time_range: TimeRange | None = None) -> list[ScanPlan]:
+    """`time_range` (--since/--until) prunes as its dt/hour conditions would in the query's WHERE."""
     from sqlglot import exp
 
     statement = read_only_statement(sql)
@@ -51,7 +53,7 @@ def explain(engine: DuckDBEngine, sql: str) -> list[ScanPlan]:
         for c in _conjuncts(statement.args.get("where"))
         if {col.name for col in c.find_all(exp.Column)}
         and {col.name for col in c.find_all(exp.Column)} <= set(PARTITIONS)
-    ]
+    ] + (time_range.partition_sql() if time_range else [])
     plans = []
     for table in tables:
         prefix = table_prefix(table)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from loglake.errors import QueryError
+from loglake.query.time_range import TimeRange
 from loglake.sql_quoting import sql_string
 
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,127}")
@@ -191,10 +192,19 @@ ORDER BY 1""",
 }
 
 
-def saved_query(name: str, values: dict[str, str] | None = None) -> SavedSql:
+def saved_query(name: str, values: dict[str, str] | None = None, time_range: TimeRange | None = None) -> SavedSql:
+    """The query's text; with `time_range`, each table it reads keeps only the rows in the range (every saved
+    query reads lake tables only, so every one accepts --since/--until)."""
     if name not in SAVED_QUERIES:
         raise QueryError(f"no saved query {name!r}; saved queries: {', '.join(sorted(SAVED_QUERIES))}")
-    return SAVED_QUERIES[name].render(values or {})
+    rendered = SAVED_QUERIES[name].render(values or {})
+    if time_range is None:
+        return rendered
+    from loglake.query.dialect import referenced_tables
+    from loglake.query.time_range import apply_time_range
+
+    ranged = apply_time_range(rendered, time_range, sorted(referenced_tables(rendered)))
+    return SavedSql(ranged, rendered.saved_query, rendered.identifiers)
 
 
 def parse_params(pairs: list[str]) -> dict[str, str]:

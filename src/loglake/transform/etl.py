@@ -23,7 +23,7 @@ import duckdb
 
 from loglake import __version__
 from loglake.errors import InvariantError, RawObjectError
-from loglake.lake import stream_headers
+from loglake.lake import skip_index, stream_headers
 from loglake.lake.clean_zone import DEFAULT_TABLE, ENVELOPE, OPTIONAL_ENVELOPE, RESERVED_NAMES
 from loglake.lake.formats import OutputFormat
 from loglake.lake.keys import CLEAN_PREFIX, RawKey, clean_key, partition_day, quarantine_key
@@ -110,6 +110,8 @@ def process_raw_object(
                 )
                 versions[table] = _note_earliest_dt(registry, store, schema, written).version
                 outputs += written
+                for clean in written:  # once each clean file is in place: lets search skip files without a term
+                    skip_index.write_for(store, clean)
             outputs += _write_quarantine(con, Path(tmp), store, raw_key, object_id, settings.redact)
             time_sources = _count_time_sources(con, Path(tmp) / "clean", settings.format)
             output_bytes = sum(f.stat().st_size for d in ("clean", "quarantine") for f in _files(Path(tmp) / d))
