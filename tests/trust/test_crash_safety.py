@@ -14,7 +14,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import orjson
 
 from conftest import CliRun
@@ -111,14 +110,14 @@ def test_copies_left_beside_their_targets_by_earlier_versions_are_removed(run_cl
     shutil.copyfile(clean, young)
     os.utime(old, (0, 0))
     (lake / TMP_DIR / ".legacy-swept").rmdir()  # as in a lake written by an earlier version
-    [(rows,)] = duckdb.sql(f"SELECT count(*) FROM read_parquet('{clean}')").fetchall()
     sql = "SELECT count(*) AS n FROM logs"
-    assert run_cli("query", "--lake", str(lake), "-f", "csv", sql)[1] == f"n\n{5 + 2 * rows}\n"  # copies counted
+    # Views read the live file list (lake/compaction.py), which never names them; a glob counted them.
+    assert run_cli("query", "--lake", str(lake), "-f", "csv", sql)[1] == "n\n5\n"
 
     assert run_cli("etl", "--lake", str(lake))[0] == 0  # nothing to do, but the run starts with a sweep
     assert not old.exists()
     assert young.exists()  # it may be a write in progress by an earlier version: left until it is old
-    assert run_cli("query", "--lake", str(lake), "-f", "csv", sql)[1] == f"n\n{5 + rows}\n"
+    assert run_cli("query", "--lake", str(lake), "-f", "csv", sql)[1] == "n\n5\n"
     os.utime(young, (0, 0))
     code, out, _err = run_cli("verify", "--lake", str(lake), "-f", "json")  # verify sweeps too
     assert (code, orjson.loads(out)["clean_events"]) == (0, 5)

@@ -8,9 +8,11 @@ the right columns, so `SELECT ... FROM logs` works on a new lake.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from loglake.lake.clean_zone import DEFAULT_TABLE, ENVELOPE, FILES_PATTERN, PARTITIONS, table_prefix
+from loglake.lake.compaction import live_files
 from loglake.lake.formats import FORMATS
 from loglake.lake.formats.jsonl import GZIP
 from loglake.lake.keys import QUARANTINE_PREFIX, RAW_PREFIX
@@ -26,21 +28,35 @@ def _has(store: Store, prefix: str, suffix: str) -> bool:
     return any(key.endswith(suffix) for key in store.list(prefix))
 
 
-def clean_view_sql(con: Any, store: Store, table: str, schema: TableSchema | None) -> str:
-    """One SELECT per output format the table's files are in (lake/formats), UNION ALL."""
+def clean_view_sql(
+    con: Any, store: Store, table: str, schema: TableSchema | None, keep: Callable[[str], bool] | None = None
+) -> str:
+    """One SELECT per output format the table's files are in (lake/formats), UNION ALL; `keep` (a key
+    filter) leaves out partitions a query cannot read (query/pruning.py), so their files are never opened."""
     columns = dict(ENVELOPE) if schema is None else {c.name: c.type for c in schema.columns}
     typed = dict(columns, **PARTITIONS)
     prefix = table_prefix(table)
-    keys = list(store.list(prefix))
+    keys = live_files(store, table)  # not a glob: compaction's inputs and outputs are never read together
+    if keep is not None:
+        keys = [key for key in keys if keep(key)]
     parts = []
     for fmt in FORMATS.values():
-        if not any(key.endswith(fmt.suffix) for key in keys):
+        mine = [key for key in keys if key.endswith(fmt.suffix)]
+        if not mine:
             continue
-        source = fmt.reader(store.glob(prefix + FILES_PATTERN + fmt.suffix), columns)
+        source = fmt.reader(_local_paths(store, prefix, FILES_PATTERN + fmt.suffix, mine), columns)
         parts.append(_select(typed, fmt.present_columns(con, source, typed), source))
     if not parts:
         parts.append(_select(typed, set(), "(SELECT 1) AS empty WHERE false"))
     return f"CREATE OR REPLACE VIEW {quote_identifier(table)} AS " + " UNION ALL ".join(parts)
+
+
+def _local_paths(store: Store, prefix: str, pattern: str, keys: list[str]) -> list[str]:
+    """The paths DuckDB reads for `keys` (under `prefix`, matching `pattern`): the lake's own files, or an
+    S3 lake's mirror of them, glob-escaped as the readers need."""
+    located = store.glob(prefix + pattern)
+    root = glob_unescape(located[: -len(pattern)])
+    return [glob_escape(root + key[len(prefix) :]) for key in keys]
 
 
 def _select(typed: dict[str, str], present: set[str], source: str) -> str:
@@ -101,15 +117,17 @@ def clean_tables(store: Store) -> list[str]:
     return sorted(set(SchemaRegistry(store).tables()) | {DEFAULT_TABLE})
 
 
-def create_views(con: Any, store: Store, names: set[str] | None = None) -> list[str]:
+def create_views(
+    con: Any, store: Store, names: set[str] | None = None, keep: Callable[[str], bool] | None = None
+) -> list[str]:
     """Create the views named (all when None): clean tables, quarantine, raw_events. Returns those created.
 
-    Views are made only when a query needs them, because on an S3 lake a view mirrors its objects locally.
+    Views are made only when a query needs them: on an S3 lake, making one reads its files' footers.
     """
     registry = SchemaRegistry(store)
     wanted = [t for t in clean_tables(store) if names is None or t in names]
     for table in wanted:
-        con.execute(clean_view_sql(con, store, table, registry.get(table)))
+        con.execute(clean_view_sql(con, store, table, registry.get(table), keep))
     if names is None or "quarantine" in names:
         con.execute(quarantine_view_sql(store))
         wanted.append("quarantine")

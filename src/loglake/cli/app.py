@@ -1,4 +1,4 @@
-"""`loglake`: ingest, collect, import-export, etl, query, saved, verify, tables, ddl, catalog sync, init, demo,
+"""`loglake`: ingest, collect, import-export, etl, compact, query, saved, verify, tables, ddl, catalog sync, init, demo,
 package, template, deploy, destroy.
 
 Every command that works on a lake takes --lake (see loglake.config); errors are one line, exit code 1.
@@ -656,6 +656,58 @@ def status(
 def _lake_flag(lake: str | None) -> str:
     """The --lake part of a command to suggest, as the user gave it."""
     return f" --lake {lake}" if lake else ""
+
+
+@app.command()
+def compact(
+    lake: LakeOption = None,
+    table: Annotated[list[str] | None, typer.Option(help="Only this clean table (repeatable; default: all).")] = None,
+    older_than: Annotated[
+        str, typer.Option("--older-than", help="Only hours that ended at least this long ago (30m, 1h, 2d).")
+    ] = "1h",
+    target_size: Annotated[
+        str,
+        typer.Option("--target-size", help="Size of the files written (128MB, 1GiB); an hour below it is one file."),
+    ] = "128MB",
+    grace: Annotated[
+        str, typer.Option(help="Replaced files are deleted this long after (a query that listed them reads them).")
+    ] = "1h",
+) -> None:
+    """Rewrite the small clean files of closed hours into large ones; queries count every event once throughout."""
+    from loglake.catalog.duckdb_views import clean_tables
+    from loglake.lake.compaction import compact as run_compaction
+    from loglake.lake.compaction import parse_duration, parse_size
+
+    older_than_s = parse_duration(older_than, "--older-than")
+    target = parse_size(target_size, "--target-size")
+    grace_s = parse_duration(grace, "--grace")
+    _config, opened = _open(lake)
+    known = clean_tables(opened.store)
+    for name in table or []:
+        if name not in known:
+            raise ConfigError(f"no clean table {name!r}; tables: {', '.join(known)} (see loglake tables)")
+    report = run_compaction(
+        opened.store, table or known, older_than_s=older_than_s, target_bytes=target, grace_s=grace_s
+    )
+    totals = report.totals()
+    out.print(
+        f"compacted {totals['partitions']} table-hours: {totals['inputs']:,} files into {totals['outputs']:,} "
+        f"({totals['rows']:,} rows); deleted {totals['deleted']:,} replaced files"
+    )
+    if totals["busy"]:
+        err.print(
+            f"{totals['busy']} table-hours were being compacted by another run and were left to it; "
+            f"run `loglake compact{_lake_flag(lake)}` again later",
+            soft_wrap=True,
+        )
+    conflicts = sum(1 for p in report.partitions if p.status == "conflict")
+    if conflicts:
+        err.print(
+            f"{conflicts} table-hours changed while they were compacted (an ETL re-run) and were left as they were; "
+            f"run `loglake compact{_lake_flag(lake)}` again",
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
 
 
 @app.command()

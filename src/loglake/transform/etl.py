@@ -25,6 +25,7 @@ from loglake import __version__
 from loglake.errors import InvariantError, RawObjectError
 from loglake.lake import skip_index, stream_headers
 from loglake.lake.clean_zone import DEFAULT_TABLE, ENVELOPE, OPTIONAL_ENVELOPE, RESERVED_NAMES
+from loglake.lake.compaction import outputs_present, settle_outputs
 from loglake.lake.formats import OutputFormat
 from loglake.lake.keys import CLEAN_PREFIX, RawKey, clean_key, partition_day, quarantine_key
 from loglake.lake.manifests import Manifest, read_manifest, write_manifest
@@ -71,7 +72,7 @@ def process_raw_object(
         and previous is not None
         and previous.etl_version == ETL_VERSION
         and previous.raw_version == raw_version
-        and all(store.exists(output) for output in previous.outputs)
+        and outputs_present(store, previous.outputs)  # compacted outputs count as present
     ):
         return EtlResult(previous, skipped=True)
 
@@ -148,6 +149,7 @@ def process_raw_object(
         committed_ms=int(time.time() * 1000),
         **figures,
     )
+    settle_outputs(store, raw_key, previous.outputs if previous else [], outputs, rerun=previous is not None)
     write_manifest(store, object_id, manifest)
     if previous is not None:
         for stale in set(previous.outputs) - set(outputs):

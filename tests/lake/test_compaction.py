@@ -1,0 +1,350 @@
+"""Compaction (lake/compaction.py): small clean files of closed hours become large ones, and readers
+count every event exactly once before, during (a compaction killed at random points) and after it,
+through re-drives and late objects, on a local lake and on S3 (moto)."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+
+from conftest import T0, CliRun
+from loglake.lake.compaction import (
+    PartitionRecord,
+    compact,
+    compact_partition,
+    live_files,
+    parse_duration,
+    parse_size,
+    record_key,
+)
+from loglake.lake.keys import RawKey
+from loglake.lake.local_store import CRASH_HOOK
+from loglake.lake.open import Lake
+from loglake.lake.store import Store
+from loglake.pipeline import pending_raw_objects, run_etl
+from loglake.query.conservation import check_conservation
+from loglake.query.engine import DuckDBEngine
+from loglake.transform.settings import EtlSettings
+
+HOUR_MS = 3_600_000
+P0 = "dt=2025-11-28/hour=00"
+P1 = "dt=2025-11-28/hour=01"
+
+
+def _raw(store: Store, stream: str, events: list[tuple[str, int, str]], group: str = "/app") -> str:
+    """Write one raw object as the CloudWatch collector does (its key names the stream and slice, so a
+    rewrite with late events keeps the key); events are (id, timestamp ms, message)."""
+    key = RawKey("cloudwatch", group, stream, f"{T0}-{T0 + 2 * HOUR_MS}-0").key
+    lines = [
+        orjson.dumps(
+            {
+                "log_group": group,
+                "log_stream": stream,
+                "event_id": event_id,
+                "timestamp": ts,
+                "ingestion_time": ts,
+                "message": message,
+                "source": "cloudwatch",
+            }
+        )
+        for event_id, ts, message in events
+    ]
+    store.put(key, gzip.compress(b"\n".join(lines) + b"\n"))
+    return key
+
+
+def _events(stream: str, n: int, hour: int = 0, start: int = 0) -> list[tuple[str, int, str]]:
+    base = T0 + hour * HOUR_MS
+    return [
+        (f"{stream}-{hour}-{i}", base + (i * 7919) % 3_000_000, f'{{"n": {i}, "s": "{stream}"}}')
+        for i in range(start, n)
+    ]
+
+
+def _etl(lake: Lake, force: bool = False) -> None:
+    keys = sorted(lake.store.list("raw/")) if force else pending_raw_objects(lake)
+    run_etl(lake, keys, EtlSettings(), workers=1, force=force)
+
+
+def _counts(lake: Lake) -> tuple[int, int]:
+    with DuckDBEngine(lake.store) as engine:
+        [(rows, distinct)] = engine.query("SELECT count(*), count(DISTINCT event_id) FROM logs").rows
+    return int(rows), int(distinct)
+
+
+def _files(store: Store, partition: str) -> list[str]:
+    return [k.rsplit("/", 1)[1] for k in store.list(f"clean/logs/{partition}/")]
+
+
+def _fill(lake: Lake, streams: int = 6) -> int:
+    """`streams` raw objects, each with events in hour 0 and hour 1; returns the number of events."""
+    total = 0
+    for s in range(streams):
+        events = _events(f"s{s}", 5 + s) + _events(f"s{s}", 3, hour=1)
+        _raw(lake.store, f"s{s}", events)
+        total += len(events)
+    _etl(lake)
+    return total
+
+
+def _verify(lake: Lake) -> None:
+    with DuckDBEngine(lake.store) as engine:
+        report = check_conservation(engine, lake.store)
+    assert report.ok, report.as_dict()
+
+
+def test_closed_hours_become_one_file_ordered_by_time_and_counts_stay_exact(lake: Lake) -> None:
+    total = _fill(lake)
+    assert total == 6 * 3 + sum(5 + s for s in range(6)) == 63
+    assert len(_files(lake.store, P0)) == 6 and len(_files(lake.store, P1)) == 6
+    assert _counts(lake) == (63, 63)
+
+    report = compact(lake.store, ["logs"], older_than_s=0, grace_s=3600)
+
+    assert [(p.partition, p.inputs, p.outputs, p.rows, p.status) for p in report.partitions] == [
+        (P0, 6, 1, 45, "compacted"),
+        (P1, 6, 1, 18, "compacted"),
+    ]
+    assert [k.rsplit("/", 1)[1].startswith("c-") for k in live_files(lake.store, "logs")] == [True, True]
+    assert len(_files(lake.store, P0)) == 7  # the inputs stay for the grace period, unread
+    assert _counts(lake) == (63, 63)
+    _verify(lake)
+    with DuckDBEngine(lake.store) as engine:
+        times = engine.query("SELECT timestamp FROM logs WHERE hour = 0").rows
+        assert [t for (t,) in times] == sorted(t for (t,) in times)  # the view reads the one file in order
+
+    again = compact(lake.store, ["logs"], older_than_s=0, grace_s=0)
+    assert [(p.status, p.deleted) for p in again.partitions] == [("nothing", 6), ("nothing", 6)]
+    assert len(_files(lake.store, P0)) == 1 and len(_files(lake.store, P1)) == 1
+    assert _counts(lake) == (63, 63)
+    _verify(lake)
+    # The ETL's "already done" check knows compacted outputs: nothing is processed again.
+    results = run_etl(lake, sorted(lake.store.list("raw/")), EtlSettings(), workers=1)
+    assert [r.skipped for r in results] == [True] * 6
+
+
+def test_hours_not_closed_and_single_files_are_left_alone(lake: Lake) -> None:
+    _fill(lake, streams=1)
+    now_ms = int(time.time() * 1000)
+    _raw(lake.store, "recent", [(f"r{i}", now_ms - i, "recent") for i in range(3)])
+    _etl(lake)
+
+    report = compact(lake.store, ["logs"], older_than_s=3600, grace_s=0)
+
+    assert [(p.partition, p.status) for p in report.partitions] == [(P0, "nothing"), (P1, "nothing")]
+    assert not any(k.rsplit("/", 1)[1].startswith("c-") for k in lake.store.list("clean/"))
+    assert _counts(lake) == (11, 11)
+
+
+def test_target_size_splits_an_hour_into_several_files(lake: Lake) -> None:
+    for s in range(4):
+        _raw(lake.store, f"big{s}", [(f"b{s}-{i}", T0 + i, f"{os.urandom(200).hex()}") for i in range(3000)])
+    _etl(lake)
+
+    [result] = compact(lake.store, ["logs"], older_than_s=0, grace_s=0, target_bytes=600_000).partitions
+
+    assert (result.inputs, result.rows) == (4, 12000)
+    assert result.outputs >= 3
+    assert len(_files(lake.store, P0)) == result.outputs
+    assert _counts(lake) == (12000, 12000)
+    _verify(lake)
+
+
+def test_force_redrive_after_compaction_is_exactly_once(lake: Lake) -> None:
+    _fill(lake)
+    compact(lake.store, ["logs"], older_than_s=0, grace_s=0)
+
+    _etl(lake, force=True)
+
+    assert _counts(lake) == (63, 63)
+    _verify(lake)
+    # Each re-run took its rows out of the compacted file and made its own file live again.
+    live = live_files(lake.store, "logs")
+    assert sum(1 for k in live if "/hour=00/" in k) == 6
+    assert not any(k.rsplit("/", 1)[1].startswith("c-") for k in live)
+    compact(lake.store, ["logs"], older_than_s=0, grace_s=0)
+    assert len(_files(lake.store, P0)) == 1 and _counts(lake) == (63, 63)
+    _verify(lake)
+
+
+def test_rewritten_raw_object_after_compaction_replaces_its_rows(lake: Lake) -> None:
+    """A collector slice that gained late events is processed again: its old rows leave the compacted
+    file in the same commit that makes its new file live."""
+    _fill(lake, streams=3)
+    compact(lake.store, ["logs"], older_than_s=0, grace_s=0)
+    assert _counts(lake) == (27, 27)
+
+    _raw(lake.store, "s1", _events("s1", 6 + 4) + _events("s1", 3, hour=1))  # 4 late events in hour 0
+    assert len(pending_raw_objects(lake)) == 1
+    _etl(lake)
+
+    assert _counts(lake) == (31, 31)
+    _verify(lake)
+    record = PartitionRecord.from_json(lake.store.get(record_key("logs", P0)))
+    object_id = RawKey.parse(sorted(lake.store.list("raw/"))[1]).object_id
+    assert f"clean/logs/{P0}/{object_id}.parquet" in record.live
+
+
+def test_late_object_after_compaction_adds_a_file_that_the_next_run_takes(lake: Lake) -> None:
+    _fill(lake, streams=2)
+    compact(lake.store, ["logs"], older_than_s=0, grace_s=0)
+    assert len(_files(lake.store, P0)) == 1
+
+    _raw(lake.store, "late", _events("late", 4))
+    _etl(lake)
+    assert len(_files(lake.store, P0)) == 2 and _counts(lake) == (21, 21)
+
+    [p0, p1] = compact(lake.store, ["logs"], older_than_s=0, grace_s=0).partitions
+    assert (p0.status, p0.inputs, p0.outputs, p0.rows) == ("compacted", 2, 1, 15)
+    assert p1.status == "nothing"
+    assert len(_files(lake.store, P0)) == 1 and _counts(lake) == (21, 21)
+    _verify(lake)
+    # The late object's re-drive still finds its rows, now in the second compacted file.
+    _etl(lake, force=True)
+    assert _counts(lake) == (21, 21)
+    _verify(lake)
+
+
+def test_an_uncommitted_compacted_file_is_never_read_and_the_next_run_deletes_it(lake: Lake) -> None:
+    _fill(lake, streams=2)
+    [first] = [k for k in lake.store.list(f"clean/logs/{P0}/")][:1]
+    orphan = f"clean/logs/{P0}/c-0000000000000deadbeef.parquet"
+    lake.store.put(orphan, lake.store.get(first))  # a crashed run's output: rows that would count twice
+
+    assert orphan not in live_files(lake.store, "logs")
+    assert _counts(lake) == (17, 17)
+    result = compact_partition(lake.store, "logs", P0, grace_s=0)
+    assert (result.status, result.inputs) == ("compacted", 2)
+    assert not lake.store.exists(orphan)
+    assert _counts(lake) == (17, 17)
+
+
+def test_two_compactions_of_one_hour_do_not_both_run(lake: Lake) -> None:
+    _fill(lake, streams=4)
+    with lake.store.lease(f"compact/logs/{P0}") as held:
+        assert held
+        assert compact_partition(lake.store, "logs", P0).status == "busy"
+
+    results: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def run() -> None:
+        barrier.wait()
+        results.extend(p.status for p in compact(lake.store, ["logs"], older_than_s=0, grace_s=0).partitions)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results).count("compacted") == 2  # each hour once; the other run found it busy or done
+    assert set(results) <= {"compacted", "busy", "nothing"}
+    assert len(_files(lake.store, P0)) == 1 and len(_files(lake.store, P1)) == 1
+    assert _counts(lake) == (4 * 3 + 5 + 6 + 7 + 8, 38)
+    _verify(lake)
+
+
+_COMPACT = (
+    "import sys; from loglake.lake.open import open_lake; from loglake.lake.compaction import compact; "
+    "compact(open_lake(sys.argv[1]).store, ['logs'], older_than_s=0, grace_s=float(sys.argv[2]), "
+    "target_bytes=int(sys.argv[3]))"
+)
+
+
+def test_queries_count_exactly_while_compaction_is_killed_at_random_points(lake: Lake, tmp_path: Path) -> None:
+    """20 rounds: a late object lands in each hour, then a compaction runs in a subprocess killed with
+    SIGKILL at a random point (before its Nth atomic write, or after a random delay) while this process
+    queries in a loop; every answer is exact. Then a run to the end: one file per hour, verify holds."""
+    rng = random.Random(12)
+    total = _fill(lake, streams=3)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOGLAKE_")}
+    root = str(lake.store.uri)
+    answers: list[tuple[int, int]] = []
+    expected: list[int] = []
+    started = time.monotonic()
+    kills = 0
+    for round_ in range(20):
+        events = _events(f"late{round_}", 2) + _events(f"late{round_}", 1, hour=1)
+        _raw(lake.store, f"late{round_}", events)
+        total += len(events)
+        _etl(lake)
+        crash = {CRASH_HOOK: str(rng.randint(1, 4))} if round_ % 2 == 0 else {}
+        # A small target makes several files per hour, so a kill can fall between two of them.
+        child = subprocess.Popen(
+            [sys.executable, "-c", _COMPACT, root, "3600", "20000"], env=env | crash, stderr=subprocess.PIPE
+        )
+        deadline = time.monotonic() + rng.uniform(0.3, 1.5)
+        while child.poll() is None:
+            answers.append(_counts(lake))
+            expected.append(total)
+            if not crash and time.monotonic() > deadline:
+                child.send_signal(signal.SIGKILL)
+        child.wait()
+        kills += child.returncode == -signal.SIGKILL
+        answers.append(_counts(lake))
+        expected.append(total)
+    assert kills >= 10
+    assert len(answers) >= 40
+    assert answers == [(n, n) for n in expected]
+
+    report = compact(lake.store, ["logs"], older_than_s=0, grace_s=0)  # resume: to the end, nothing kept
+    assert {p.status for p in report.partitions} <= {"compacted", "nothing"}
+    assert len(_files(lake.store, P0)) == 1 and len(_files(lake.store, P1)) == 1
+    assert _counts(lake) == (total, total)
+    _verify(lake)
+    assert time.monotonic() - started < 90
+
+
+def test_compaction_on_an_s3_lake(s3_lake: Lake) -> None:
+    total = _fill(s3_lake, streams=4)
+    assert _counts(s3_lake) == (total, total) == (38, 38)
+
+    report = compact(s3_lake.store, ["logs"], older_than_s=0, grace_s=0)
+
+    assert [(p.inputs, p.outputs, p.rows, p.deleted) for p in report.partitions] == [(4, 1, 26, 4), (4, 1, 12, 4)]
+    assert len(_files(s3_lake.store, P0)) == 1
+    assert _counts(s3_lake) == (38, 38)
+    _verify(s3_lake)
+    _etl(s3_lake, force=True)
+    assert _counts(s3_lake) == (38, 38)
+    _verify(s3_lake)
+    _raw(s3_lake.store, "late", _events("late", 3))
+    _etl(s3_lake)
+    compact(s3_lake.store, ["logs"], older_than_s=0, grace_s=0)
+    assert len(_files(s3_lake.store, P0)) == 1 and _counts(s3_lake) == (41, 41)
+    _verify(s3_lake)
+    with s3_lake.store.lease(f"compact/logs/{P1}") as held:
+        assert held and compact_partition(s3_lake.store, "logs", P1).status == "busy"
+
+
+def test_compact_command(lake: Lake, run_cli: CliRun) -> None:
+    _fill(lake, streams=3)
+    where = str(lake.store.uri)
+
+    code, out, err = run_cli("compact", "--lake", where, "--older-than", "0", "--grace", "0")
+
+    assert (code, err) == (0, "")
+    assert out == "compacted 2 table-hours: 6 files into 2 (27 rows); deleted 6 replaced files\n"
+    assert _counts(lake) == (27, 27)
+    code, out, err = run_cli("compact", "--lake", where, "--target-size", "lots")
+    assert (code, out) == (1, "")
+    assert err.strip() == "error: --target-size must be a size such as 128MB or 1GiB, not 'lots'"
+    code, out, err = run_cli("compact", "--lake", where, "--table", "nope")
+    assert code == 1 and "no clean table 'nope'" in err
+
+
+def test_durations_and_sizes() -> None:
+    assert [parse_duration(t, "x") for t in ("0", "90s", "30m", "1h", "2d")] == [0, 90, 1800, 3600, 172800]
+    assert [parse_size(t, "x") for t in ("128MB", "64MiB", "1gb", "500")] == [128_000_000, 67_108_864, 10**9, 500]
+    with pytest.raises(Exception, match="duration"):
+        parse_duration("soon", "--older-than")
