@@ -33,8 +33,8 @@ _EVENT = {
 }  # fmt: skip
 SHAPE = {"firewall_name": "VARCHAR", "availability_zone": "VARCHAR", "event_timestamp": "VARCHAR", "event": _EVENT}
 EVENT_TYPE = {
-    **{key: shape for key, shape in _EVENT.items() if key != "netflow"},
-    "netflow": {("finish" if key == "end" else key): shape for key, shape in _NETFLOW.items()},
+    key: {("finish" if k == "end" else k): v for k, v in _NETFLOW.items()} if key == "netflow" else shape
+    for key, shape in _EVENT.items()
 }
 """`event` as the table has it: the netflow's `end` named `finish`, in the same place."""
 
