@@ -101,3 +101,49 @@ def test_a_retried_header_object_reruns_nothing(lake: Lake, tmp_path: Path, monk
     assert runs == [keys[0], keys[2]]  # the header is known already: nothing else is read again
     flows, _text = _typed(lake)
     assert flows == EXPECTED
+
+
+CF_FIELDS = "#Fields: date time c-ip sc-status cs-uri-stem x-edge-result-type c-country asn"
+CF_RECORDS = [f"2024-11-0{n}\t10:00:0{n}\t192.0.2.{n}\t{200 + n}\t/page/{n}\tHit\tUS\t1650{n}" for n in range(1, 6)]
+
+
+def test_a_split_cloudfront_file_with_a_field_selection_is_typed_by_name(lake: Lake, tmp_path: Path) -> None:
+    """Standard logging v2 writes the selected fields in its `#Fields` order: every object of the file is read
+    by name, in any processing order; fields outside the guide's list go to extra_fields."""
+    path = tmp_path / "E2EXAMPLE.2024-11-01-10.abcd.log"
+    path.write_text("\n".join(["#Version: 1.0", CF_FIELDS, *CF_RECORDS]) + "\n")
+    FileSource(lake.store, FileSourceOptions(log_group="/cf/v2", batch_events=2)).ingest(str(path))
+    keys = sorted(list_raw_objects(lake.store))
+    assert len(keys) == 4
+    for key in reversed(keys):
+        process_raw_object(lake.store, key, EtlSettings())
+    with DuckDBEngine(lake.store) as engine:
+        rows = engine.query(
+            "SELECT date, time, request_ip, status, uri, result_type, bytes, extra_fields, timestamp "
+            "FROM cloudfront_logs ORDER BY time"
+        ).rows
+        assert engine.query("SELECT message FROM logs ORDER BY message").rows == [(CF_FIELDS,), ("#Version: 1.0",)]
+        assert check_conservation(engine, lake.store).ok
+    assert [row[1:8] for row in rows] == [
+        (f"10:00:0{n}", f"192.0.2.{n}", 200 + n, f"/page/{n}", "Hit", None, f'{{"c-country":"US","asn":"1650{n}"}}')
+        for n in range(1, 6)
+    ]
+    assert [(row[0].isoformat(), row[8].isoformat()) for row in rows] == [
+        (f"2024-11-0{n}", f"2024-11-0{n}T10:00:0{n}") for n in range(1, 6)
+    ]
+
+
+def test_a_split_cloudfront_file_in_the_guide_s_order_is_typed(lake: Lake, tmp_path: Path) -> None:
+    """AWS's example log file (tests/events/aws_formats/cloudfront_docs.log), cut into objects of two lines."""
+    sample = Path(__file__).parents[1] / "events" / "aws_formats" / "cloudfront_docs.log"
+    path = tmp_path / "E2EXAMPLE.2019-12-13-22.abcd.log"
+    path.write_bytes(sample.read_bytes())
+    FileSource(lake.store, FileSourceOptions(log_group="/cf/docs", batch_events=2)).ingest(str(path))
+    keys = sorted(list_raw_objects(lake.store))
+    assert len(keys) == 4
+    for key in reversed(keys):
+        process_raw_object(lake.store, key, EtlSettings())
+    with DuckDBEngine(lake.store) as engine:
+        assert engine.query("SELECT count(*), sum(bytes), count(c_port) FROM cloudfront_logs").rows == [(6, 3876, 6)]
+        assert engine.query("SELECT count(*) FROM logs").rows == [(2,)]
+        assert check_conservation(engine, lake.store).ok

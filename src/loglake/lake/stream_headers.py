@@ -1,5 +1,5 @@
-"""Header lines remembered per stream: the field order a VPC flow log custom-format header gives to the
-records after it, when a file's lines are split across several raw objects.
+"""Header lines remembered per stream: the field order a VPC flow log custom-format header or a CloudFront
+`#Fields` line gives to the records after it, when a file's lines are split across several raw objects.
 
 A header is looked for in each raw object (the parsers' setup). When one is found, the ETL records it in
 `state/headers/` for the object's stream (source, log group, stream), under the object's range (the byte
@@ -29,7 +29,7 @@ from loglake.lake.keys import RawKey, checkpoint_key, manifest_key, stream_prefi
 from loglake.lake.raw_zone import list_raw_objects
 from loglake.lake.store import Store
 
-HEADER_FORMATS = ("vpc_flow_log",)
+HEADER_FORMATS = ("vpc_flow_log", "cloudfront")
 """Parsers whose setup finds a header line; each leaves `__ll_header_<name>(fields VARCHAR[])` holding the
 header found in the object itself (no row when none), and reads `__ll_remembered_headers`."""
 REMEMBERED_TABLE = "__ll_remembered_headers"

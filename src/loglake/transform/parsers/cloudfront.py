@@ -14,11 +14,21 @@ but none may be skipped: the absent ones are NULL. Whatever follows the 33rd fie
 Each log file begins with two header lines, `#Version: 1.0` and `#Fields: ...`. They are not requests,
 so they are no rows of `cloudfront_logs`: AWS's table skips them (`skip.header.line.count`), and here
 they stay in `logs` as text (format `text`), so that every raw event is still counted exactly once.
+
+A `#Fields` line that is not the guide's order (a field selection of standard logging v2) gives the
+order: records with as many fields are read by name, fields of the guide's list into their columns, the
+others (`c-country`, `asn`, ...) into `extra_fields` as a JSON object. The line is remembered for the
+stream (lake/stream_headers.py), so the later objects of a file split across raw objects are read in its
+order too; without such a line, the guide's fixed order applies.
 """
 
 from __future__ import annotations
 
-from loglake.transform.parsers.base import Example, RegexParser, text
+from typing import Any
+
+from loglake.lake.stream_headers import CREATE_REMEMBERED, REMEMBERED_TABLE
+from loglake.sql_quoting import sql_string
+from loglake.transform.parsers.base import LINE, Column, Example, ParsePlan, RegexParser
 
 COLUMNS: dict[str, str] = {
     "date": "DATE", "time": "VARCHAR", "location": "VARCHAR", "bytes": "BIGINT", "request_ip": "VARCHAR",
@@ -44,6 +54,38 @@ def _trailing(count: int) -> str:
     return tail
 
 
+W3C_FIELDS = (
+    "date", "time", "x-edge-location", "sc-bytes", "c-ip", "cs-method", "cs(Host)", "cs-uri-stem", "sc-status",
+    "cs(Referer)", "cs(User-Agent)", "cs-uri-query", "cs(Cookie)", "x-edge-result-type", "x-edge-request-id",
+    "x-host-header", "cs-protocol", "cs-bytes", "time-taken", "x-forwarded-for", "ssl-protocol", "ssl-cipher",
+    "x-edge-response-result-type", "cs-protocol-version", "fle-status", "fle-encrypted-fields", "c-port",
+    "time-to-first-byte", "x-edge-detailed-result-type", "sc-content-type", "sc-content-len", "sc-range-start",
+    "sc-range-end",
+)  # fmt: skip
+"""The `#Fields` names of the guide's order, one per column of COLUMNS (all but extra_fields)."""
+_STANDARD = "[" + ", ".join(sql_string(f) for f in W3C_FIELDS) + "]"
+_TOKENS, _ORDER, _CUSTOM = "__ll_cf_tokens", "__ll_cf_order", "__ll_cf_custom"
+_FIELDS_TABLE = "__ll_cf_fields"
+
+
+def _named(field: str) -> str:
+    """SQL: the token of a record read in its `#Fields` order, by field name (NULL when not selected)."""
+    position = f"list_position({_ORDER}, {sql_string(field)})"
+    return f"CASE WHEN {position} > 0 THEN {_TOKENS}[{position}] END"
+
+
+_UNKNOWN = f"list_filter(list_zip({_ORDER}, {_TOKENS}), lambda p: NOT list_contains({_STANDARD}, p[1]))"
+_EXTRA_BY_NAME = (
+    f"CASE WHEN len({_UNKNOWN}) > 0 THEN to_json(map(list_transform({_UNKNOWN}, lambda p: p[1]), "
+    f"list_transform({_UNKNOWN}, lambda p: p[2])))::VARCHAR END"
+)
+
+
+def _column(name: str, type_: str) -> Column:
+    by_name = _EXTRA_BY_NAME if name == "extra_fields" else _named(W3C_FIELDS[list(COLUMNS).index(name)])
+    return Column(name, type_, f"CASE WHEN {_CUSTOM} THEN {by_name} ELSE {{s}}.{name} END")
+
+
 class CloudFrontParser(RegexParser):
     name = "cloudfront"
     table = "cloudfront_logs"
@@ -57,9 +99,46 @@ class CloudFrontParser(RegexParser):
     # A date then a tab: cheap, and no other format starts so.
     guard = "substr({m}, 11, 1) = chr(9) AND substr({m}, 5, 1) = '-'"
     groups = tuple(COLUMNS)
-    columns = tuple(text(name, type_) for name, type_ in COLUMNS.items())
-    time = "{s}.date || ' ' || {s}.time"
-    level = "CASE WHEN TRY_CAST({s}.status AS INTEGER) >= 500 THEN 'ERROR' END"
+    columns = tuple(_column(name, type_) for name, type_ in COLUMNS.items())
+    time = (
+        f"CASE WHEN {_CUSTOM} THEN coalesce({_named('date')} || ' ' || {_named('time')}, {_named('timestamp')}, "
+        f"{_named('timestamp(ms)')}) ELSE {{s}}.date || ' ' || {{s}}.time END"
+    )
+    level = (
+        f"CASE WHEN TRY_CAST(CASE WHEN {_CUSTOM} THEN {_named('sc-status')} ELSE {{s}}.status END AS INTEGER) "
+        ">= 500 THEN 'ERROR' END"
+    )
+
+    def setup(self) -> list[str]:
+        line = LINE.format(m="message")
+        found = (
+            f"(SELECT string_split(trim(substr({line}, 10)), ' ') FROM raw_lines "
+            "WHERE starts_with(message, '#Fields: ') LIMIT 1)"
+        )
+        remembered = f"(SELECT fields FROM {REMEMBERED_TABLE} WHERE format = {sql_string(self.name)} LIMIT 1)"
+        return [
+            CREATE_REMEMBERED,
+            f"CREATE OR REPLACE TEMP TABLE __ll_header_{self.name} AS "
+            f"SELECT found AS fields FROM (SELECT {found} AS found) WHERE found IS NOT NULL",
+            f"CREATE OR REPLACE TEMP TABLE {_FIELDS_TABLE} AS SELECT fields, "
+            f"coalesce(fields <> {_STANDARD}[1:len(fields)], false) AS custom FROM (SELECT coalesce("
+            f"(SELECT fields FROM __ll_header_{self.name}), {remembered}) AS fields)",
+        ]
+
+    def detect(self, message: str) -> str:
+        line = LINE.format(m=message)
+        by_name = (
+            f"NOT starts_with({message}, '#') AND "
+            f"len(string_split({line}, chr(9))) = len((SELECT fields FROM {_FIELDS_TABLE}))"
+        )
+        return f"(CASE WHEN (SELECT custom FROM {_FIELDS_TABLE}) THEN {by_name} ELSE {super().detect(message)} END)"
+
+    def plan(self, con: Any, max_depth: int) -> ParsePlan:
+        plan = super().plan(con, max_depth)
+        plan.staging[_TOKENS] = f"string_split({LINE.format(m='message')}, chr(9))"
+        plan.staging[_ORDER] = f"(SELECT fields FROM {_FIELDS_TABLE})"
+        plan.staging[_CUSTOM] = f"(SELECT custom FROM {_FIELDS_TABLE})"
+        return plan
 
 
 _UA = (
