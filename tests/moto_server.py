@@ -205,6 +205,66 @@ class AthenaWorkGroup(_Named, CloudFormationModel):
         return cls(properties["Name"])
 
 
+class CloudWatchAlarm(_Named, CloudFormationModel):
+    """moto 5.2.5 has a CloudFormation model for dashboards but not for alarms: this one puts the alarm
+    through moto's CloudWatch backend, as PutMetricAlarm would, so DescribeAlarms shows it."""
+
+    __module__ = MODULE
+
+    def __init__(self, name: str, arn: str) -> None:
+        super().__init__(name)
+        self.arn = arn
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CloudWatch::Alarm"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Arn"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return self.arn
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kw: Any
+    ) -> CloudWatchAlarm:
+        from moto.cloudwatch.models import Dimension, Metric, MetricDataQuery, MetricStat, cloudwatch_backends
+
+        p = cloudformation_json["Properties"]
+        queries = []
+        for query in p.get("Metrics", []):
+            stat = query.get("MetricStat")
+            metric_stat = None
+            if stat is not None:
+                dimensions = [Dimension(d["Name"], d["Value"]) for d in stat["Metric"].get("Dimensions", [])]
+                metric = Metric(stat["Metric"]["MetricName"], stat["Metric"]["Namespace"], dimensions)
+                metric_stat = MetricStat(metric, stat["Period"], stat["Stat"], stat.get("Unit"))
+            queries.append(
+                MetricDataQuery(
+                    query["Id"], query.get("Label"), query.get("Period"), query.get("ReturnData"),
+                    query.get("Expression"), metric_stat,
+                )
+            )  # fmt: skip
+        alarm = cloudwatch_backends[account_id][region_name].put_metric_alarm(
+            name=p.get("AlarmName") or resource_name,
+            namespace=p.get("Namespace"),
+            metric_name=p.get("MetricName"),
+            comparison_operator=p["ComparisonOperator"],
+            evaluation_periods=int(p["EvaluationPeriods"]),
+            period=p.get("Period"),
+            threshold=float(p["Threshold"]),
+            statistic=p.get("Statistic"),
+            description=p.get("AlarmDescription", ""),
+            dimensions=p.get("Dimensions", []),
+            alarm_actions=p.get("AlarmActions", []),
+            metric_data_queries=queries or None,
+            treat_missing_data=p.get("TreatMissingData"),
+        )
+        return cls(alarm.name, alarm.alarm_arn)
+
+
 if __name__ == "__main__":
     from moto.server import main
 

@@ -79,7 +79,7 @@ def test_the_stack_is_created_through_a_change_set(deployed: dict[str, Any]) -> 
     actions = {c.logical_id: c.action for c in deployed["changes"]}
     resources = build_template()["Resources"]
     unconditional = {name for name, resource in resources.items() if "Condition" not in resource}
-    assert len(unconditional) == 20
+    assert len(unconditional) == 32  # 20, and 6 alarms, the dashboard and the conservation check (5)
     # moto's change set also lists the resources whose condition (UseKms) is false; CloudFormation would not.
     assert unconditional <= set(actions) <= set(resources)
     assert set(actions.values()) == {"Add"}
@@ -157,6 +157,7 @@ def test_etl_role_reads_raw_and_writes_only_the_lake_zones(deployed: dict[str, A
         f"{lake}/quarantine/*",
         f"{lake}/schema/*",
         f"{lake}/state/etl/*",
+        f"{lake}/state/runs/etl.json*",
     }
     assert grants["s3:DeleteObject"] == {f"{lake}/clean/*", f"{lake}/quarantine/*"}
     assert grants["glue:UpdateTable"] == {
@@ -184,9 +185,51 @@ def test_collector_role_reads_only_the_configured_log_groups(deployed: dict[str,
     grants = _grants(_policy("CollectorRole"))
     groups = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:"
     assert grants["logs:FilterLogEvents"] == {f"{groups}/app/orders:*", f"{groups}/app/payments*:*"}
-    assert grants["s3:PutObject"] == {f"arn:aws:s3:::{RAW}/raw/*", f"arn:aws:s3:::{LAKE}/state/cloudwatch/*"}
+    assert grants["s3:PutObject"] == {
+        f"arn:aws:s3:::{RAW}/raw/*",
+        f"arn:aws:s3:::{LAKE}/state/cloudwatch/*",
+        f"arn:aws:s3:::{LAKE}/state/runs/collect.json*",
+    }
     assert "s3:DeleteObject" not in grants
     assert not any(action.startswith("glue:") for action in grants)
+
+
+def test_the_alarms_and_the_dashboard_are_deployed(deployed: dict[str, Any]) -> None:
+    cloudwatch = boto3.client("cloudwatch")
+    found = {a["AlarmName"]: a for a in cloudwatch.describe_alarms()["MetricAlarms"]}
+    assert sorted(found) == [
+        "loglake-test-collector-errors",
+        "loglake-test-collector-lag",
+        "loglake-test-conservation",
+        "loglake-test-etl-errors",
+        "loglake-test-failed-invocations",
+        "loglake-test-quarantine-ratio",
+    ]
+    etl = found["loglake-test-etl-errors"]
+    assert (etl["Namespace"], etl["MetricName"], etl["Threshold"]) == ("AWS/Lambda", "Errors", 0.0)
+    assert etl["Dimensions"] == [{"Name": "FunctionName", "Value": "loglake-test-etl"}]
+    assert etl["AlarmActions"] == []  # no AlarmTopicArn given
+    lag = found["loglake-test-collector-lag"]
+    assert (lag["Namespace"], lag["Threshold"], lag["Dimensions"]) == (
+        "loglake-test",
+        3600.0,
+        [{"Name": "Function", "Value": "collector"}],
+    )
+    ratio = found["loglake-test-quarantine-ratio"]
+    assert [q["Id"] for q in ratio["Metrics"]] == ["quarantined", "clean", "ratio"]
+    assert ratio["Threshold"] == 5.0
+    dashboard = cloudwatch.get_dashboard(DashboardName="loglake-test-pipeline")
+    body = json.loads(dashboard["DashboardBody"])
+    assert body["widgets"][0]["properties"]["alarms"] == [found[name]["AlarmArn"] for name in [
+        "loglake-test-failed-invocations",
+        "loglake-test-etl-errors",
+        "loglake-test-collector-errors",
+        "loglake-test-quarantine-ratio",
+        "loglake-test-collector-lag",
+        "loglake-test-conservation",
+    ]]  # fmt: skip
+    assert "${" not in dashboard["DashboardBody"]
+    assert deployed["result"].outputs["DashboardName"] == "loglake-test-pipeline"
 
 
 def _managed_policy(deployed: dict[str, Any], output: str) -> list[dict[str, Any]]:
@@ -257,6 +300,7 @@ def test_functions_get_the_deployed_lake_in_their_environment(deployed: dict[str
         "LOGLAKE_ETL_ROUTES": "[]",
         "LOGLAKE_ETL_MAX_COLUMNS": "500",
         "LOGLAKE_ETL_REDACT": "[]",
+        "LOGLAKE_METRICS_NAMESPACE": "loglake-test",
     }
     concurrency = boto3.client("lambda").get_function_concurrency(FunctionName="loglake-test-collector")
     assert concurrency["ReservedConcurrentExecutions"] == 1

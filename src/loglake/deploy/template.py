@@ -259,6 +259,7 @@ def _function(
                 "Variables": {
                     "LOGLAKE_LAKE": _sub(f"s3://{LAKE_BUCKET}"),
                     "LOGLAKE_RAW": _sub(f"s3://{RAW_BUCKET}"),
+                    "LOGLAKE_METRICS_NAMESPACE": _ref("NamePrefix"),  # the EMF metrics' (handlers/metrics.py)
                     **env,
                 }
             },
@@ -375,6 +376,7 @@ def _etl_resources() -> Json:
         _statement(["s3:GetObject", "s3:PutObject"], _object_arns(LAKE_BUCKET, lake_prefixes)),
         _statement(["s3:DeleteObject"], _object_arns(LAKE_BUCKET, [CLEAN_PREFIX, QUARANTINE_PREFIX])),
         _list_under(LAKE_BUCKET, lake_prefixes),
+        _statement(["s3:PutObject"], _object_arns(LAKE_BUCKET, [f"{STATE_PREFIX}runs/etl.json"])),
         _statement(
             ["glue:GetDatabase", "glue:GetTable", "glue:CreateTable", "glue:UpdateTable"],
             [
@@ -491,6 +493,7 @@ def _collector_resources() -> Json:
         _list_under(RAW_BUCKET, [RAW_PREFIX]),
         _statement(["s3:GetObject", "s3:PutObject"], _object_arns(LAKE_BUCKET, [COLLECTOR_STATE])),
         _list_under(LAKE_BUCKET, [COLLECTOR_STATE]),
+        _statement(["s3:PutObject"], _object_arns(LAKE_BUCKET, [f"{STATE_PREFIX}runs/collect.json"])),
     ]
     return {
         "CollectorLogGroup": _log_group("${NamePrefix}-collector"),
@@ -749,6 +752,8 @@ OUTPUTS: Json = {
 
 def build_template(subscribe: Iterable[str] = ()) -> Json:
     """The stack's template; `subscribe` names the log groups that also get a real-time subscription filter."""
+    from loglake.deploy import operations  # alarms, dashboard, conservation check (it uses this module's parts)
+
     groups = list(dict.fromkeys(subscribe))
     for group in groups:
         if not _LOG_GROUP_NAME.match(group):
@@ -756,11 +761,12 @@ def build_template(subscribe: Iterable[str] = ()) -> Json:
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "loglake: CloudWatch Logs -> S3 raw zone -> ETL Lambda -> clean zone -> Athena",
-        "Parameters": PARAMETERS,
+        "Parameters": {**PARAMETERS, **operations.PARAMETERS},
         "Conditions": {
             "UseKms": {"Fn::Not": [{"Fn::Equals": [_ref("KmsKeyArn"), ""]}]},
             "UseRedactKeySecret": {"Fn::Not": [{"Fn::Equals": [_ref("RedactKeySecretArn"), ""]}]},
             "UseRedactKeyParameter": {"Fn::Not": [{"Fn::Equals": [_ref("RedactKeyParameterName"), ""]}]},
+            **operations.CONDITIONS,
         },
         "Resources": {
             **_storage_resources(),
@@ -769,7 +775,10 @@ def build_template(subscribe: Iterable[str] = ()) -> Json:
             **_subscription_resources(groups),
             **_catalog_resources(),
             **_redact_key_resources(),
-            "KmsPolicy": _kms_policy(["EtlRole", "CollectorRole", *(["SubscriptionRole"] if groups else [])]),
+            **operations.resources(),
+            "KmsPolicy": _kms_policy(
+                ["EtlRole", "CollectorRole", "ConservationRole", *(["SubscriptionRole"] if groups else [])]
+            ),
             "QueryKmsPolicy": {
                 "Type": "AWS::IAM::ManagedPolicy",
                 "Condition": "UseKms",
@@ -779,5 +788,5 @@ def build_template(subscribe: Iterable[str] = ()) -> Json:
                 },
             },
         },
-        "Outputs": OUTPUTS,
+        "Outputs": {**OUTPUTS, **operations.OUTPUTS},
     }

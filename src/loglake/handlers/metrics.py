@@ -21,6 +21,7 @@ times, and the names above.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -89,7 +90,8 @@ class Metrics:
     """The metrics of one invocation of one function, printed as EMF lines by `emit`."""
 
     function: str
-    namespace: str = NAMESPACE
+    namespace: str = field(default_factory=lambda: os.environ.get("LOGLAKE_METRICS_NAMESPACE") or NAMESPACE)
+    """The stack's NamePrefix on AWS (the template sets LOGLAKE_METRICS_NAMESPACE), so stacks keep theirs apart."""
     timestamp_ms: int = field(default_factory=lambda: int(time.time() * 1000))
     _values: dict[tuple[tuple[str, str], ...], dict[str, tuple[float, str]]] = field(default_factory=dict)
 

@@ -1,0 +1,194 @@
+"""The template's operations part: alarms on the functions' EMF metrics, the dashboard, the optional SNS
+topic, and the scheduled conservation check with a least-privilege role."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from cfnlint.api import lint
+
+from loglake.deploy.operations import ALARM_NAMES
+from loglake.deploy.template import build_template
+from loglake.handlers.metrics import NAMESPACE
+
+IF_TOPIC = {"Fn::If": ["UseAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
+
+
+def alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: r["Properties"] for name, r in template["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+
+
+def test_the_alarms_watch_the_queue_the_functions_and_the_emf_metrics() -> None:
+    found = alarms(build_template())
+    assert sorted(found) == [
+        "CollectorErrorsAlarm",
+        "CollectorLagAlarm",
+        "ConservationAlarm",
+        "EtlErrorsAlarm",
+        "FailedInvocationsAlarm",
+        "QuarantineRatioAlarm",
+    ]
+    for props in found.values():
+        assert props["AlarmActions"] == IF_TOPIC
+        assert (props["ComparisonOperator"], props["EvaluationPeriods"]) == ("GreaterThanThreshold", 1)
+        assert props["TreatMissingData"] == "notBreaching"
+    queue = found["FailedInvocationsAlarm"]
+    assert (queue["Namespace"], queue["MetricName"], queue["Statistic"], queue["Threshold"]) == (
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        "Maximum",
+        0,
+    )
+    assert queue["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["FailedInvocations", "QueueName"]}}]
+    etl = found["EtlErrorsAlarm"]
+    assert (etl["Namespace"], etl["MetricName"], etl["Statistic"], etl["Threshold"]) == (
+        "AWS/Lambda",
+        "Errors",
+        "Sum",
+        0,
+    )
+    assert etl["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "EtlFunction"}}]
+    lag = found["CollectorLagAlarm"]
+    assert (lag["Namespace"], lag["MetricName"], lag["Statistic"]) == ({"Ref": "NamePrefix"}, "LagSeconds", "Maximum")
+    assert lag["Dimensions"] == [{"Name": "Function", "Value": "collector"}]
+    assert lag["Threshold"] == {"Ref": "CollectorLagAlarmSeconds"}
+    conservation = found["ConservationAlarm"]
+    assert (conservation["MetricName"], conservation["Period"], conservation["Threshold"]) == (
+        "ConservationFailures",
+        86400,
+        0,
+    )
+    assert conservation["Dimensions"] == [{"Name": "Function", "Value": "conservation"}]
+
+
+def test_the_quarantine_ratio_is_metric_math_over_the_etls_counts() -> None:
+    ratio = alarms(build_template())["QuarantineRatioAlarm"]
+    assert ratio["Threshold"] == {"Ref": "QuarantineRatioAlarmPercent"} and "Period" not in ratio
+    queries = {q["Id"]: q for q in ratio["Metrics"]}
+    assert queries["ratio"] == {
+        "Id": "ratio",
+        "Expression": "100 * quarantined / (quarantined + clean)",
+        "Label": "quarantined %",
+        "ReturnData": True,
+    }
+    for query_id, name in (("quarantined", "EventsQuarantined"), ("clean", "EventsClean")):
+        stat = queries[query_id]["MetricStat"]
+        assert stat == {
+            "Metric": {
+                "Namespace": {"Ref": "NamePrefix"},
+                "MetricName": name,
+                "Dimensions": [{"Name": "Function", "Value": "etl"}],
+            },
+            "Period": 300,
+            "Stat": "Sum",
+        }
+        assert queries[query_id]["ReturnData"] is False
+
+
+def test_the_alarm_topic_is_optional() -> None:
+    template = build_template()
+    topic = template["Parameters"]["AlarmTopicArn"]
+    assert topic["Default"] == ""
+    pattern = re.compile(topic["AllowedPattern"])
+    assert pattern.fullmatch("") and pattern.fullmatch("arn:aws:sns:us-east-1:123456789012:ops-alerts")
+    assert not pattern.fullmatch("ops-alerts") and not pattern.fullmatch("arn:aws:sqs:us-east-1:123456789012:q")
+    assert template["Conditions"]["UseAlarmTopic"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}]}
+
+
+def test_the_functions_publish_in_the_stacks_namespace() -> None:
+    resources = build_template(["/aws/lambda/orders"])["Resources"]
+    functions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Function"]
+    assert len(functions) == 4
+    for function in functions:
+        assert function["Properties"]["Environment"]["Variables"]["LOGLAKE_METRICS_NAMESPACE"] == {"Ref": "NamePrefix"}
+    assert build_template()["Parameters"]["NamePrefix"]["Default"] == NAMESPACE
+
+
+def _substituted_dashboard() -> dict[str, Any]:
+    body = build_template()["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    values = {"AWS::Region": "eu-west-1", "NamePrefix": "loglake", "FailedInvocations.QueueName": "q"}
+    names = set(re.findall(r"\$\{([^}]+)\}", body))
+    for name in names:
+        value = values.get(name) or (f"arn:{name}" if name.endswith(".Arn") else f"fn-{name}")
+        body = body.replace(f"${{{name}}}", value)
+    return dict(json.loads(body))
+
+
+def test_the_dashboard_is_valid_json_with_every_alarm_and_the_pipeline_figures() -> None:
+    template = build_template()
+    dashboard = template["Resources"]["Dashboard"]
+    assert dashboard["Type"] == "AWS::CloudWatch::Dashboard"
+    assert dashboard["Properties"]["DashboardName"] == {"Fn::Sub": "${NamePrefix}-pipeline"}
+    widgets = _substituted_dashboard()["widgets"]
+    assert widgets[0]["type"] == "alarm"
+    assert widgets[0]["properties"]["alarms"] == [f"arn:{name}.Arn" for name in ALARM_NAMES]
+    assert set(ALARM_NAMES) == set(alarms(template))
+    titles = [w["properties"]["title"] for w in widgets[1:]]
+    assert titles == [
+        "Events: collected, clean, quarantined",
+        "Quarantined events by reason",
+        "Lag (s): now - newest event",
+        "ETL duration (ms)",
+        "Bytes in / out",
+        "CloudWatch API calls and throttles",
+        "Function errors and invocations",
+        "Failed invocations queue, conservation failures",
+    ]
+    for widget in widgets[1:]:
+        assert widget["properties"]["region"] == "eu-west-1"
+        for metric in widget["properties"]["metrics"]:
+            if isinstance(metric[0], dict):
+                assert metric[0]["expression"].startswith("SEARCH('{loglake,Function,Reason}")
+            else:
+                assert metric[0] in ("loglake", "AWS/Lambda", "AWS/SQS")
+    # Every placeholder names a parameter, a pseudo parameter or a resource of the template.
+    body = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    for name in set(re.findall(r"\$\{([^}.]+)", body)):
+        assert name in template["Resources"] or name in template["Parameters"] or name == "AWS::Region"
+
+
+def test_the_conservation_check_runs_on_a_schedule_with_least_privilege() -> None:
+    resources = build_template()["Resources"]
+    function = resources["ConservationFunction"]["Properties"]
+    assert function["Handler"] == "loglake.handlers.conservation.handler"
+    assert function["Environment"]["Variables"]["LOGLAKE_CONSERVATION_HOURS"] == {"Ref": "ConservationHours"}
+    assert function["Environment"]["Variables"]["LOGLAKE_ATHENA_WORKGROUP"] == {"Ref": "AthenaWorkGroup"}
+    schedule = resources["ConservationSchedule"]["Properties"]
+    assert schedule["ScheduleExpression"] == {"Ref": "ConservationRate"}
+    assert schedule["Targets"] == [{"Id": "conservation", "Arn": {"Fn::GetAtt": ["ConservationFunction", "Arn"]}}]
+    statements = resources["ConservationRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    actions = {action for s in statements for action in s["Action"]}
+    assert not any(a.endswith("*") for a in actions)
+    assert not {"s3:DeleteObject", "glue:CreateTable", "glue:UpdateTable", "athena:CreateWorkGroup"} & actions
+    writes = [s for s in statements if "s3:PutObject" in s["Action"] and "s3:AbortMultipartUpload" not in s["Action"]]
+    assert [r["Fn::Sub"] for s in writes for r in s["Resource"]] == [
+        "arn:${AWS::Partition}:s3:::${NamePrefix}-lake-${AWS::AccountId}-${AWS::Region}/state/conservation/*",
+        "arn:${AWS::Partition}:s3:::${NamePrefix}-lake-${AWS::AccountId}-${AWS::Region}/state/runs/verify.json*",
+        "arn:${AWS::Partition}:s3:::${NamePrefix}-lake-${AWS::AccountId}-${AWS::Region}/state/unreadable/*",
+    ]
+    athena = next(s for s in statements if "athena:StartQueryExecution" in s["Action"])
+    assert athena["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/${NamePrefix}"
+    }
+    assert {"Ref": "ConservationRole"} in resources["KmsPolicy"]["Properties"]["Roles"]
+
+
+def test_the_etl_and_the_collector_may_write_only_their_own_run_record() -> None:
+    resources = build_template()["Resources"]
+    for role, kind in (("EtlRole", "etl"), ("CollectorRole", "collect")):
+        statements = resources[role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        runs = [
+            r["Fn::Sub"]
+            for s in statements
+            for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+            if isinstance(r, dict) and "Fn::Sub" in r and "/state/runs/" in r["Fn::Sub"]
+        ]
+        assert runs == [
+            f"arn:${{AWS::Partition}}:s3:::${{NamePrefix}}-lake-${{AWS::AccountId}}-${{AWS::Region}}/state/runs/{kind}.json*"
+        ]
+
+
+def test_cfn_lint_accepts_the_operations_resources() -> None:
+    assert [str(m) for m in lint(json.dumps(build_template()), regions=["us-east-1"])] == []
