@@ -159,3 +159,38 @@ def test_cli_highlights_matches_and_prints_json(searchable: Lake) -> None:
     document = json.loads(result.stdout)
     assert (document["matches"], document["shown"], document["plan"]["files_read"]) == (3, 3, 2)
     assert document["rows"][0]["timestamp"] == "2025-11-28T04:00:00.008000"
+
+
+def test_search_on_an_s3_lake_reads_only_the_candidate_files(s3_lake: Lake) -> None:
+    for hour in range(3):
+        write_messages(
+            s3_lake.store, "/svc/s3", _messages(hour, [4] if hour == 2 else []),
+            id_prefix=f"h{hour}-", stream=f"s{hour}", timestamp=T0 + hour * HOUR,
+        )  # fmt: skip
+    run_etl(s3_lake, pending_raw_objects(s3_lake), EtlSettings(), workers=1)
+    result = search(s3_lake.store, Pattern.parse("Zebrafish"))
+    assert [row["message"] for row in result.rows] == ["ERROR Zebrafish-Timeout on request req-2-4 after 30s"]
+    assert (result.plan.files_read, result.plan.skipped_by_index, result.plan.read_without_index) == (1, 2, 0)
+    assert result.rows == search(s3_lake.store, Pattern.parse("Zebrafish"), use_index=False).rows
+
+
+def test_search_after_compaction_counts_each_event_once(lake: Lake) -> None:
+    from loglake.lake.compaction import compact
+
+    for hour in range(3):
+        for part in range(2):  # two raw objects per hour: two clean files to compact into one
+            write_messages(
+                lake.store, "/svc/c", _messages(hour, [5] if (hour, part) == (1, 1) else []),
+                id_prefix=f"h{hour}p{part}-", stream=f"s{hour}-{part}", timestamp=T0 + hour * HOUR + part,
+            )  # fmt: skip
+    run_etl(lake, pending_raw_objects(lake), EtlSettings(), workers=1)
+    store = lake.store
+    before = search(store, Pattern.parse("Zebrafish"))
+    assert (before.matches, before.plan.files_read, before.plan.skipped_by_index) == (1, 1, 5)
+    report = compact(store, ["logs"], older_than_s=0, target_bytes=1 << 20, grace_s=3600)
+    assert (report.totals()["inputs"], report.totals()["outputs"]) == (6, 3)
+    result = search(store, Pattern.parse("Zebrafish"))
+    assert result.matches == 1 and result.rows == before.rows  # the replaced inputs, still listed, are not read
+    assert result.rows == search(store, Pattern.parse("Zebrafish"), use_index=False).rows
+    # compacted files have no index of their own (compaction does not write one yet): they are read
+    assert (result.plan.files_in_range, result.plan.read_without_index) == (3, 3)

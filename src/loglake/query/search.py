@@ -21,8 +21,9 @@ import duckdb
 from loglake.catalog.duckdb_views import clean_tables
 from loglake.errors import QueryError
 from loglake.lake import skip_index
-from loglake.lake.keys import CLEAN_PREFIX
+from loglake.lake.compaction import live_files
 from loglake.lake.store import Store
+from loglake.query import engine as engine_module
 from loglake.query.engine import lake_directories, lock_down
 from loglake.query.time_range import TimeRange
 from loglake.sql_quoting import quote_identifier, sql_string, sql_struct
@@ -142,7 +143,8 @@ def _candidates(
     plan.index_items = items or []
     chosen: dict[str, list[str]] = {}
     for table in tables:
-        keys = [k for k in store.list(f"{CLEAN_PREFIX}{table}/") if k.endswith((".parquet", ".json.gz"))]
+        # what the views read: each event once, whatever compaction is doing (lake/compaction.py)
+        keys = [k for k in live_files(store, table) if k.endswith((".parquet", ".json.gz"))]
         plan.files_total += len(keys)
         if time_range is not None:
             keys = [k for k in keys if (m := _PARTITION.search(k)) and time_range.hours_overlap(m[1], int(m[2]))]
@@ -203,6 +205,9 @@ def search(
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
+        register = getattr(engine_module, "register_lake", None)  # S3 lakes read in place (lake/s3_files.py)
+        if register is not None:
+            register(con, store)
         lock_down(con, lake_directories(store))
         for table, keys in candidates.items():
             found, count = _search_table(con, store, table, keys, pattern, searched, shown, groups, time_range, limit)
