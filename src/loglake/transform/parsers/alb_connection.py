@@ -34,7 +34,8 @@ class AlbConnectionParser(RegexParser):
         r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z) ([^ ]*) ([0-9]*) ([0-9]*) ([A-Za-z0-9.-]*) ([^ ]*) ([-.0-9]*) "
         r'"([^"]*)" ([^ ]*) ([^ ]*) ([^ ]*) (TID_[^ ]*|-)(?: ([^ ]*)(?: (.*))?)?$'
     )
-    guard = "substr({m}, 11, 1) = 'T' AND substr({m}, 5, 1) = '-' AND contains({m}, ' \"')"
+    # The time has microseconds: 'Z ' at 27, which spares most lines that start with a date the regex.
+    guard = "substr({m}, 27, 2) = 'Z ' AND substr({m}, 11, 1) = 'T' AND substr({m}, 5, 1) = '-'"
     groups = tuple(COLUMNS)
     columns = (*(text(name, type_) for name, type_ in COLUMNS.items()), _DAY)
     time = "{s}.time"

@@ -8,6 +8,10 @@ example queries run unchanged. Two differences, both about what a value looks li
 - `user_agent` is the agent without the surrounding double quotes that AWS's regex keeps.
 A backend of `-` (no backend answered) leaves `backend_ip` and `backend_port` NULL, where Athena shows an
 empty string; TCP and SSL listeners write the request as `"- - - "`: its three parts are NULL.
+
+Records written before May 2015 end at the request: `user_agent`, `ssl_cipher` and `ssl_protocol`
+came later. AWS's regex needs them, and such a record would not be read by AWS's table; here they
+are NULL.
 """
 
 from __future__ import annotations
@@ -26,14 +30,15 @@ COLUMNS: dict[str, str] = {
 class ElbClassicParser(RegexParser):
     name = "elb_classic"
     table = "elb_logs"
-    # AWS's regex, with the time's shape spelled out (other formats start with a word or a date too) and
-    # the user agent's quotes outside its group.
+    # AWS's regex, with the time's shape spelled out (other formats start with a word or a date too), the
+    # user agent's quotes outside its group, and the last three fields optional together (before 2015).
     pattern = (
         r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z) ([^ ]*) ([^ ]*):([0-9]*) ([^ ]*)[:-]([0-9]*) ([-.0-9]*) "
-        r'([-.0-9]*) ([-.0-9]*) (|[-0-9]*) (-|[-0-9]*) ([-0-9]*) ([-0-9]*) "([^ ]*) ([^ ]*) (- |[^ ]*)" '
-        r'"([^"]*)" ([A-Z0-9-]+) ([A-Za-z0-9.-]*)$'
+        r'([-.0-9]*) ([-.0-9]*) (|[-0-9]*) (-|[-0-9]*) ([-0-9]*) ([-0-9]*) "([^ ]*) ([^ ]*) (- |[^ ]*)"'
+        r'(?: "([^"]*)" ([A-Z0-9-]+) ([A-Za-z0-9.-]*))?$'
     )
-    guard = "substr({m}, 11, 1) = 'T' AND substr({m}, 5, 1) = '-' AND contains({m}, ' \"')"
+    # The time has microseconds: 'Z ' at 27, which spares most lines that start with a date the regex.
+    guard = "substr({m}, 27, 2) = 'Z ' AND substr({m}, 11, 1) = 'T' AND substr({m}, 5, 1) = '-'"
     groups = ("timestamp", *COLUMNS)
     columns = tuple(text(name, type_, nulls=("-", "- ")) for name, type_ in COLUMNS.items())
     time = "{s}.timestamp"
@@ -101,6 +106,21 @@ EXAMPLES = [
             "sent_bytes": 502,
             "ssl_cipher": "ECDHE-ECDSA-AES128-GCM-SHA256",
             "ssl_protocol": "TLSv1.2",
+        },
+    ),
+    Example(  # before 2015: no user agent or SSL fields (Logstash's pattern tests; tests/events/ATTRIBUTION.md)
+        "2014-02-15T23:39:43.945958Z my-test-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.000073 0.001048 "
+        '0.000057 200 200 0 29 "GET http://www.example.com:80/ HTTP/1.1"',
+        {
+            "elb_name": "my-test-loadbalancer",
+            "backend_port": 80,
+            "sent_bytes": 29,
+            "url": "http://www.example.com:80/",
+            "protocol": "HTTP/1.1",
+            "user_agent": None,
+            "ssl_cipher": None,
+            "ssl_protocol": None,
+            "timestamp": "2014-02-15 23:39:43.945958",
         },
     ),
     Example(  # ours: no backend answered (`-`), a 504 from the load balancer
