@@ -11,7 +11,6 @@ from typing import Any
 
 import boto3
 import orjson
-import pytest
 
 from conftest import T0, CliRun, write_messages
 from loglake.lake.keys import RawKey
@@ -19,7 +18,7 @@ from loglake.lake.open import Lake
 from loglake.pipeline import pending_raw_objects, run_etl
 from loglake.query.athena_engine import AthenaEngine
 from loglake.query.engine import DuckDBEngine
-from loglake.query.status import LakeStatus, lake_status, parse_since, render_prometheus, render_text
+from loglake.query.status import LakeStatus, lake_status, render_prometheus, render_text
 from loglake.transform.settings import EtlSettings
 
 NOW = datetime.fromtimestamp(T0 / 1000, UTC) + timedelta(hours=2)
@@ -172,13 +171,6 @@ def test_a_failed_etl_run_shows_in_status(lake: Lake, run_cli: CliRun) -> None:
     assert "the last etl run failed: cannot process raw object" in err
 
 
-def test_since_takes_durations_and_times() -> None:
-    assert parse_since("24h", NOW) == NOW - timedelta(hours=24)
-    assert parse_since("15m", NOW) == NOW - timedelta(minutes=15)
-    assert parse_since("2026-11-29T10:00:00Z", NOW) == datetime(2026, 11, 29, 10, tzinfo=UTC)
-    assert parse_since("2026-11-29", NOW) == datetime(2026, 11, 29, tzinfo=UTC)
-
-
 def test_status_on_an_s3_lake(s3_lake: Lake) -> None:
     write_messages(s3_lake.store, "/app/api", ['{"a":1}', "{bad"], stream="s1")
     run_etl(s3_lake, pending_raw_objects(s3_lake), EtlSettings(), workers=1)
@@ -222,14 +214,15 @@ def test_status_with_athena_counts_quarantine_in_one_query(s3_lake: Lake, aws: s
     q = status.quarantine
     assert (q.clean_events, q.quarantined_events, q.by_reason) == (40, 10, {"invalid_json": 9, "too_large": 1})
     assert len(sent) == 1
-    assert "dt BETWEEN DATE '2025-11-27' AND DATE '2025-11-28'" in sent[0]  # partitions pruned on Athena
-    assert "TIMESTAMP '2025-11-27 02:00:00.000'" in sent[0]
+    # Partitions pruned on Athena, then the exact times: the shared time-range conditions (query/time_range.py).
+    assert "dt >= DATE '2025-11-27' AND (dt > DATE '2025-11-27' OR \"hour\" >= 2)" in sent[0]
+    assert "\"timestamp\" >= TIMESTAMP '2025-11-27 02:00:00.000'" in sent[0]
+    assert f'"timestamp" >= {T0 - 22 * 3_600_000} AND "timestamp" < {T0 + 2 * 3_600_000}' in sent[0]
     assert [(s.log_group, s.pending) for s in status.sources] == [("/app/api", 0)]
 
 
-@pytest.mark.parametrize("text", ["yesterday", "24 hours", ""])
-def test_a_since_that_is_not_a_time_is_refused(text: str) -> None:
-    from loglake.errors import ConfigError
-
-    with pytest.raises(ConfigError, match="is not a time"):
-        parse_since(text, NOW)
+def test_a_since_that_is_not_a_time_is_a_usage_error(lake: Lake, run_cli: CliRun) -> None:
+    write_messages(lake.store, "/app/api", ["one"])
+    code, out, err = run_cli("status", "--lake", lake.store.uri, "--since", "yesterday")
+    assert (code, out) == (2, "")
+    assert "--since 'yesterday' is not a time" in err

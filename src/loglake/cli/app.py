@@ -621,6 +621,7 @@ def status(
     since: Annotated[
         str, typer.Option(help="Count quarantine over events from this long ago (24h, 15m, 2d) or this ISO time.")
     ] = "24h",
+    until: UntilOption = None,
     output: Annotated[str, typer.Option("--format", "-f", help="table, json or prometheus.")] = "table",
     engine: EngineOption = "duckdb",
 ) -> None:
@@ -631,11 +632,15 @@ def status(
     if output not in ("table", "json", "prometheus"):
         raise typer.BadParameter("--format must be table, json or prometheus")
     now = datetime.now(UTC)
-    start = lake_status.parse_since(since, now)
+    try:
+        window = TimeRange.parse(since, until, now=now)
+    except TimeRangeError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    assert window is not None and window.since is not None
     config, opened = _open(lake)
     runner = _engine(engine, config, opened)
     try:
-        report = lake_status.lake_status(opened, runner, start, now, now)
+        report = lake_status.lake_status(opened, runner, window.since, window.until or now, now)
     finally:
         runner.close()
     render = {"json": lake_status.render_json, "prometheus": lake_status.render_prometheus}

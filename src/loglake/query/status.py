@@ -13,15 +13,13 @@ Rendered as text, JSON, or Prometheus's text exposition format (for node_exporte
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
 from loglake.catalog.duckdb_views import clean_tables
-from loglake.errors import ConfigError
 from loglake.lake.keys import STATE_PREFIX, RawKey
 from loglake.lake.manifests import Manifest
 from loglake.lake.open import Lake
@@ -29,22 +27,8 @@ from loglake.lake.raw_zone import list_raw_objects
 from loglake.lake.runs import RunRecord, read_runs
 from loglake.lake.unreadable import unreadable_objects
 from loglake.query.engine import QueryEngine
+from loglake.query.time_range import TimeRange
 from loglake.sql_quoting import quote_identifier
-
-_RELATIVE = re.compile(r"(\d{1,9})(s|m|h|d|w)")
-_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_since(text: str, now: datetime) -> datetime:
-    """`24h`, `15m`, `2d`, `1w` before now, or an ISO 8601 time (UTC unless it has a zone)."""
-    value = text.strip()
-    if match := _RELATIVE.fullmatch(value):
-        return now - timedelta(seconds=int(match.group(1)) * _SECONDS[match.group(2)])
-    try:
-        moment = datetime.fromisoformat(value[:-1] + "+00:00" if value[-1:] in "zZ" else value)
-    except ValueError:
-        raise ConfigError(f"--since {text!r} is not a time: give e.g. 24h, 15m, 2d or 2026-11-29T10:00:00Z") from None
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -154,18 +138,17 @@ def lake_status(
 
 
 def quarantine_status(engine: QueryEngine, tables: list[str], since: datetime, until: datetime) -> QuarantineStatus:
-    """Clean and quarantined events with an event time in [since, until), in one query (Athena SQL)."""
+    """Clean and quarantined events with an event time in [since, until), in one query (Athena SQL), each
+    table cut by the shared time-range conditions (dt/hour pruning, then the exact timestamp)."""
     status = QuarantineStatus(_ms(since), _ms(until))
-    days = f"dt BETWEEN DATE '{since.date().isoformat()}' AND DATE '{until.date().isoformat()}'"
-    clean_time = f"\"timestamp\" >= TIMESTAMP '{_sql_time(since)}' AND \"timestamp\" < TIMESTAMP '{_sql_time(until)}'"
+    window = TimeRange(since, until)
     parts = [
-        f"SELECT 'clean' AS zone, '' AS reason, count(*) AS n FROM {quote_identifier(t)} WHERE {days} AND {clean_time}"
+        f"SELECT 'clean' AS zone, '' AS reason, count(*) AS n FROM {quote_identifier(t)} WHERE {window.table_sql(t)}"
         for t in tables
     ]
     parts.append(
         "SELECT 'quarantine' AS zone, coalesce(reason, 'unknown') AS reason, count(*) AS n FROM quarantine "
-        f'WHERE {days} AND "timestamp" >= {status.since_ms} AND "timestamp" < {status.until_ms} '
-        "GROUP BY coalesce(reason, 'unknown')"
+        f"WHERE {window.table_sql('quarantine')} GROUP BY coalesce(reason, 'unknown')"
     )
     for zone, reason, count in engine.query(" UNION ALL ".join(parts)).rows:
         if zone == "clean":
@@ -320,10 +303,6 @@ def _duration(seconds: float | None) -> str:
 
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
-
-
-def _sql_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 
 def _iso(ms: int | None) -> str | None:
