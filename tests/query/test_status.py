@@ -226,3 +226,49 @@ def test_a_since_that_is_not_a_time_is_a_usage_error(lake: Lake, run_cli: CliRun
     code, out, err = run_cli("status", "--lake", lake.store.uri, "--since", "yesterday")
     assert (code, out) == (2, "")
     assert "--since 'yesterday' is not a time" in err
+
+
+def test_compaction_records_its_run_for_status(lake: Lake, run_cli: CliRun) -> None:
+    for n in range(3):  # three small files in one closed hour
+        write_messages(lake.store, "/app/api", [f"line {n}"], stream=f"s{n}", id_prefix=f"c{n}-")
+    run_etl(lake, pending_raw_objects(lake), EtlSettings(), workers=1)
+    code, _out, _err = run_cli("compact", "--lake", lake.store.uri, "--grace", "0s")
+    assert code == 0
+    code, out, _err = run_cli("status", "--lake", lake.store.uri, "-f", "json")
+    run = orjson.loads(out)["runs"]["compaction"]
+    assert (code, run["ok"], run["where"]) == (0, True, "cli")
+    assert {k: run["figures"][k] for k in ("partitions", "inputs", "outputs", "rows")} == {
+        "partitions": 1,
+        "inputs": 3,
+        "outputs": 1,
+        "rows": 3,
+    }
+
+
+def test_collect_records_its_run_for_status(aws: str, tmp_path: Any, run_cli: CliRun) -> None:
+    import time
+
+    logs = boto3.client("logs")
+    logs.create_log_group(logGroupName="/svc/status")
+    logs.create_log_stream(logGroupName="/svc/status", logStreamName="s")
+    now = int(time.time() * 1000)
+    logs.put_log_events(
+        logGroupName="/svc/status",
+        logStreamName="s",
+        logEvents=[{"timestamp": now - 60_000 + i, "message": f"m{i}"} for i in range(4)],
+    )
+    where = str(tmp_path / "lake")
+    assert run_cli("collect", "/svc/status", "--lake", where)[0] == 0
+    code, out, err = run_cli("status", "--lake", where, "-f", "json")
+    report = orjson.loads(out)
+    collect = report["runs"]["collect"]
+    assert (code, err, collect["ok"], collect["where"]) == (0, "", True, "cli")
+    assert {k: collect["figures"][k] for k in ("log_groups", "events", "raw_objects_written", "throttles")} == {
+        "log_groups": 1,
+        "events": 4,
+        "raw_objects_written": 1,
+        "throttles": 0,
+    }
+    [source] = report["sources"]
+    assert (source["source"], source["log_group"], source["pending"]) == ("cloudwatch", "/svc/status", 0)
+    assert 55 <= source["lag_seconds"] < 600

@@ -691,9 +691,11 @@ def compact(
     for name in table or []:
         if name not in known:
             raise ConfigError(f"no clean table {name!r}; tables: {', '.join(known)} (see loglake tables)")
-    report = run_compaction(
-        opened.store, table or known, older_than_s=older_than_s, target_bytes=target, grace_s=grace_s
-    )
+    with recording(opened.store, "compaction") as figures:  # the last run, for `loglake status`
+        report = run_compaction(
+            opened.store, table or known, older_than_s=older_than_s, target_bytes=target, grace_s=grace_s
+        )
+        figures.update(report.totals())
     totals = report.totals()
     out.print(
         f"compacted {totals['partitions']} table-hours: {totals['inputs']:,} files into {totals['outputs']:,} "
