@@ -12,6 +12,7 @@ and re-run, or a duplicate S3 notification overwrites the same objects and never
 
 from __future__ import annotations
 
+import functools
 import tempfile
 import time
 from collections.abc import Callable
@@ -35,7 +36,7 @@ from loglake.lake.schema_registry import SchemaRegistry, TableSchema, widen
 from loglake.lake.store import Store, glob_escape
 from loglake.lake.unreadable import is_content_error
 from loglake.sql_quoting import quote_identifier, sql_string, sql_struct
-from loglake.transform import levels, redaction, timestamps
+from loglake.transform import redaction, session, timestamps
 from loglake.transform.naming import assign_names, refused_fields, within_cap
 from loglake.transform.parsers import PARSERS, FieldPlan, ParsePlan
 from loglake.transform.redaction import RedactRule
@@ -79,10 +80,8 @@ def process_raw_object(
     registry = SchemaRegistry(store)
     started = time.perf_counter()
     with store.local_file(raw_key) as raw_path, tempfile.TemporaryDirectory(prefix="loglake-etl-") as tmp:
-        config: dict[str, Any] = {"temp_directory": str(Path(tmp) / "spill")}
-        if threads:
-            config["threads"] = threads
-        con = duckdb.connect(config=config)
+        prepared = session.acquire(threads)  # a connection reused across objects: set up once per thread
+        con = prepared.con
         try:
             if settings.redact:
                 redaction.prepare(con, settings.redact)
@@ -117,8 +116,10 @@ def process_raw_object(
             time_sources = _count_time_sources(con, Path(tmp) / "clean", settings.format)
             output_bytes = sum(f.stat().st_size for d in ("clean", "quarantine") for f in _files(Path(tmp) / d))
             write_done = time.perf_counter()
-        finally:
-            con.close()
+        except BaseException:
+            session.release(prepared, failed=True)  # the next object gets a fresh connection
+            raise
+        session.release(prepared, failed=False)
 
     if clean_rows + quarantined != events:
         raise InvariantError(
@@ -192,9 +193,14 @@ def _files(folder: Path) -> list[Path]:
     return [f for f in folder.rglob("*") if f.is_file()] if folder.exists() else []
 
 
-def _routing(settings: EtlSettings) -> tuple[str, str]:
-    """SQL for the parser of each event (a route may force one) and for its clean table."""
-    detect = "CASE " + " ".join(f"WHEN {p.detect('message')} THEN {sql_string(p.name)}" for p in PARSERS) + " END"
+def _routing(settings: EtlSettings, excluded: frozenset[str] = frozenset()) -> tuple[str, str]:
+    """SQL for the parser of each event (a route may force one) and for its clean table; `excluded` parsers
+    cannot claim any line of the object, so detection leaves them out."""
+    detect = (
+        "CASE "
+        + " ".join(f"WHEN {p.detect('message')} THEN {sql_string(p.name)}" for p in PARSERS if p.name not in excluded)
+        + " END"
+    )
     by_name = {p.name: p for p in PARSERS}
     forced = [r for r in settings.routes if r.format is not None]
     parser = detect
@@ -221,36 +227,17 @@ def _routing(settings: EtlSettings) -> tuple[str, str]:
 
 
 def _load(con: Any, raw_path: Path, raw_key: str, settings: EtlSettings) -> tuple[int, int]:
-    """Read the raw object into `classified`: one row per distinct event, with its parser or its reason."""
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute(timestamps.MACROS)
-    con.execute(levels.MACROS)
+    """Read the raw object into `classified`: one row per distinct event, with its parser or its reason.
+    `con` comes from transform/session.py: the time zone and the macros are already set."""
     source = (
         f"read_json({sql_string(glob_escape(str(raw_path)))}, format = 'newline_delimited', "
         f"columns = {sql_struct(RAW_COLUMNS)}, "
         # Raw keys look like Hive partitions (log_group=...): the values must come from the records.
         f"compression = 'gzip', maximum_object_size = {MAX_RAW_LINE_BYTES}, hive_partitioning = false)"
     )
-    parser_sql, table_sql = _routing(settings)
-    reject = [f"WHEN __ll_parser = {sql_string(MISMATCH)} THEN {sql_string(Reason.FORMAT_MISMATCH)}"]
-    for parser in PARSERS:
-        rule = parser.reject("message")
-        if rule is not None:
-            predicate, reason = rule
-            reject.append(f"WHEN __ll_parser = {sql_string(parser.name)} AND {predicate} THEN {sql_string(reason)}")
-    bad_time = f"timestamp NOT BETWEEN 0 AND {_MAX_TIMESTAMP_MS}"
 
     def classify(events: str) -> str:
-        return f"""
-            CREATE OR REPLACE TEMP TABLE classified AS
-            SELECT * EXCLUDE (__ll_parser), CASE WHEN __ll_reason IS NULL THEN __ll_parser END AS format,
-                   {table_sql} AS __ll_table
-            FROM (
-                SELECT *, CASE WHEN {bad_time} THEN {sql_string(Reason.INVALID_TIMESTAMP)} {" ".join(reject)} END
-                    AS __ll_reason
-                FROM (SELECT *, {parser_sql} AS __ll_parser FROM ({events}))
-            )
-        """
+        return _classify_sql(settings, excluded).replace(_EVENTS, events)
 
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE raw_lines AS SELECT * FROM {source}")
@@ -261,6 +248,7 @@ def _load(con: Any, raw_path: Path, raw_key: str, settings: EtlSettings) -> tupl
     for parser in PARSERS:
         for statement in parser.setup():
             con.execute(statement)
+    excluded = _guarded_out(con)
     con.execute(classify("SELECT * FROM raw_lines ORDER BY rowid"))
     con.execute("DROP TABLE raw_lines")
     raw_rows, missing = con.execute(
@@ -286,6 +274,48 @@ def _load(con: Any, raw_path: Path, raw_key: str, settings: EtlSettings) -> tupl
         con.execute("DROP TABLE raw_events")
     events = raw_rows if not repeated else con.execute("SELECT count(*) FROM classified").fetchall()[0][0]
     return int(raw_rows), int(events)
+
+
+_EVENTS = "__ll_events__"
+"""Where _classify_sql's statement reads the events from."""
+_GUARD_PASS_MAX_ROWS = 5_000
+"""Objects up to this many lines test the parsers' guards before classifying (_guarded_out)."""
+
+
+def _guarded_out(con: Any) -> frozenset[str]:
+    """Parsers whose guard (their cheap pre-test) no line of `raw_lines` passes: they cannot claim a line, so
+    detection leaves them out. DuckDB compiles every regex of a statement each time it runs it, which is
+    most of the cost of classifying a small object; a guard that is false for every line spares its regexes."""
+    guarded = [(p.name, str(g)) for p in PARSERS if (g := getattr(p, "guard", None))]
+    if not guarded or con.execute("SELECT count(*) FROM raw_lines").fetchall()[0][0] > _GUARD_PASS_MAX_ROWS:
+        return frozenset()  # in a large object the regexes' compilation is noise, and the pass a second scan
+    tests = ", ".join(f"coalesce(bool_or({guard.replace('{m}', 'message')}), false)" for _name, guard in guarded)
+    row = con.execute(f"SELECT {tests} FROM raw_lines").fetchall()[0]
+    return frozenset(name for (name, _guard), passed in zip(guarded, row, strict=True) if not passed)
+
+
+@functools.lru_cache(maxsize=64)
+def _classify_sql(settings: EtlSettings, excluded: frozenset[str]) -> str:
+    """The statement that classifies the events of `_EVENTS` (built once per settings and parser set)."""
+    parser_sql, table_sql = _routing(settings, excluded)
+    forced = {str(r.format) for r in settings.routes if r.format is not None}
+    reject = [f"WHEN __ll_parser = {sql_string(MISMATCH)} THEN {sql_string(Reason.FORMAT_MISMATCH)}"]
+    for parser in PARSERS:
+        rule = parser.reject("message")
+        if rule is not None and (parser.name not in excluded or parser.name in forced):
+            predicate, reason = rule
+            reject.append(f"WHEN __ll_parser = {sql_string(parser.name)} AND {predicate} THEN {sql_string(reason)}")
+    bad_time = f"timestamp NOT BETWEEN 0 AND {_MAX_TIMESTAMP_MS}"
+    return f"""
+        CREATE OR REPLACE TEMP TABLE classified AS
+        SELECT * EXCLUDE (__ll_parser), CASE WHEN __ll_reason IS NULL THEN __ll_parser END AS format,
+               {table_sql} AS __ll_table
+        FROM (
+            SELECT *, CASE WHEN {bad_time} THEN {sql_string(Reason.INVALID_TIMESTAMP)} {" ".join(reject)} END
+                AS __ll_reason
+            FROM (SELECT *, {parser_sql} AS __ll_parser FROM ({_EVENTS}))
+        )
+    """
 
 
 def _register(

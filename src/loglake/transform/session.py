@@ -1,0 +1,96 @@
+"""One prepared DuckDB connection per thread, reused by the ETL from one raw object to the next.
+
+Connecting to DuckDB, setting the time zone and creating the ETL's macros cost more than the ETL of a
+10-event object itself; the collector's and the subscription's small objects pay that on every object.
+So each thread (a pipeline worker, or a warm Lambda container's one thread) keeps one prepared
+connection:
+
+- it is handed back only after an object succeeded, and only once every temp table and temp view that
+  object made is dropped (parsers' set-up tables, `classified`, the remembered headers), so no object
+  sees another's rows;
+- after any error (a bad object, an interrupt, out of memory) it is closed, and the next object gets a
+  fresh one: a failure never reaches the next object;
+- it is taken while in use, so a nested ETL run in the same thread (a re-run after a stream's header was
+  recorded) gets a connection of its own.
+
+DuckDB's spill files go to one temporary folder per connection, removed when the connection is.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import weakref
+from typing import Any
+
+import duckdb
+
+from loglake.sql_quoting import quote_identifier
+from loglake.transform import levels, timestamps
+
+_local = threading.local()
+
+
+def _dispose(con: Any, spill: str) -> None:
+    try:
+        con.close()
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
+
+
+class Session:
+    """A DuckDB connection with the time zone and the ETL's macros set; `reset` makes it as new."""
+
+    def __init__(self, threads: int | None) -> None:
+        self.threads = threads
+        self.spill = tempfile.mkdtemp(prefix="loglake-etl-spill-")
+        config: dict[str, Any] = {"temp_directory": self.spill}
+        if threads:
+            config["threads"] = threads
+        self.con = duckdb.connect(config=config)
+        self._dispose = weakref.finalize(self, _dispose, self.con, self.spill)
+        try:
+            self.con.execute("SET TimeZone = 'UTC'")
+            self.con.execute(timestamps.MACROS)
+            self.con.execute(levels.MACROS)
+        except BaseException:
+            self.close()
+            raise
+
+    def reset(self) -> None:
+        """Drop what an object left: its temp tables and views (the macros stay)."""
+        views = self.con.execute("SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal").fetchall()
+        tables = self.con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+        for kind, rows in (("VIEW", views), ("TABLE", tables)):
+            for (name,) in rows:
+                self.con.execute(f"DROP {kind} IF EXISTS temp.main.{quote_identifier(str(name))}")
+
+    def close(self) -> None:
+        self._dispose()
+
+
+def acquire(threads: int | None) -> Session:
+    """This thread's prepared connection (a new one if it has none, or one for another thread count)."""
+    session: Session | None = getattr(_local, "session", None)
+    _local.session = None  # taken: a nested run in this thread connects on its own
+    if session is not None and session.threads != threads:
+        session.close()
+        session = None
+    return session if session is not None else Session(threads)
+
+
+def release(session: Session, *, failed: bool) -> None:
+    """Give the connection back for the thread's next object; close it instead after a failure."""
+    if failed:
+        session.close()
+        return
+    try:
+        session.reset()
+    except BaseException:
+        session.close()
+        raise
+    kept: Session | None = getattr(_local, "session", None)
+    if kept is not None:  # a nested run gave one back meanwhile: keep one per thread
+        kept.close()
+    _local.session = session
