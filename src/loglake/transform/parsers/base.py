@@ -84,6 +84,16 @@ def json_text_field(message: str, path: str) -> str:
     return f"json_extract_string(CASE WHEN json_valid({message}) THEN {message} END, {sql_string(path)})"
 
 
+def json_text_fields(message: str, paths: list[str], test: str) -> str:
+    """SQL: `test` over `k`, the list of the message's fields at `paths` as text (NULL where absent, all
+    NULL when the message is not JSON): one parse of the message for all of them, not one per field."""
+    listed = "[" + ", ".join(sql_string(p) for p in paths) + "]"
+    return (
+        f"list_transform([json_extract_string(CASE WHEN json_valid({message}) THEN {message} END, {listed})], "
+        f"lambda k: {test})[1]"
+    )
+
+
 """A message without the line break CloudWatch keeps at the end of Lambda's lines."""
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 
 from loglake.sql_quoting import sql_string
-from loglake.transform.parsers.base import Column, Example, FixedSchemaParser, json_text_field
+from loglake.transform.parsers.base import Column, Example, FixedSchemaParser, json_text_fields
 
 _ISSUER = {"type": "VARCHAR", "principalId": "VARCHAR", "arn": "VARCHAR", "accountId": "VARCHAR", "userName": "VARCHAR"}
 USER_IDENTITY = {
@@ -43,13 +43,25 @@ def duckdb_type(shape: object) -> str:
     return "VARCHAR" if shape == "JSON" else str(shape)
 
 
+_TEXT_KEYS: list[str] = []
+_JSON_KEYS: list[str] = []
+"""The keys the columns read, in order: one json_extract_string and one json_extract of all of them per
+record (a path list is parsed once) instead of one parse of the record per column."""
+
+
 def _typed(name: str, key: str, shape: object) -> Column:
-    value = f"json_transform(json_extract({{s}}, {sql_string('$.' + key)}), {sql_string(json.dumps(shape))})"
+    _JSON_KEYS.append(key)
+    value = f"json_transform({{s}}.json[{len(_JSON_KEYS)}], {sql_string(json.dumps(shape))})"
     return Column(name, duckdb_type(shape), f"CAST({value} AS {duckdb_type(shape)})", cast=False)
 
 
 def _string(name: str, key: str) -> Column:
-    return Column(name, "VARCHAR", f"json_extract_string({{s}}, {sql_string('$.' + key)})", ())
+    _TEXT_KEYS.append(key)
+    return Column(name, "VARCHAR", f"{{s}}.text[{len(_TEXT_KEYS)}]", ())
+
+
+def _paths(keys: list[str]) -> str:
+    return "[" + ", ".join(sql_string("$." + key) for key in keys) + "]"
 
 
 class CloudTrailParser(FixedSchemaParser):
@@ -82,18 +94,23 @@ class CloudTrailParser(FixedSchemaParser):
         _string("vpcendpointid", "vpcEndpointId"),
         _typed("tlsdetails", "tlsDetails", TLS_DETAILS),
     )
-    time = "json_extract_string({s}, '$.eventTime')"
-    level = "CASE WHEN json_extract_string({s}, '$.errorCode') IS NOT NULL THEN 'ERROR' END"
+    time = f"{{s}}.text[{_TEXT_KEYS.index('eventTime') + 1}]"
+    level = f"CASE WHEN {{s}}.text[{_TEXT_KEYS.index('errorCode') + 1}] IS NOT NULL THEN 'ERROR' END"
 
     def matches(self, message: str) -> str:
-        # Management and data events carry eventSource; Insights events carry eventType instead.
-        version, source, type_, identity = (
-            json_text_field(message, path)
-            for path in ("$.eventVersion", "$.eventSource", "$.eventType", "$.userIdentity")
+        # Management and data events carry eventSource; Insights events carry eventType instead. The four
+        # keys come from one parse of the record.
+        found = json_text_fields(
+            message,
+            ["$.eventVersion", "$.eventSource", "$.eventType", "$.userIdentity"],
+            "k[1] IS NOT NULL AND (k[2] IS NOT NULL OR k[3] IS NOT NULL OR k[4] IS NOT NULL)",
         )
+        return f"(CASE WHEN contains({message}, '\"eventVersion\"') THEN {found} ELSE false END)"
+
+    def staged(self, message: str) -> str:
         return (
-            f"(CASE WHEN contains({message}, '\"eventVersion\"') THEN {version} IS NOT NULL "
-            f"AND ({source} IS NOT NULL OR {type_} IS NOT NULL OR {identity} IS NOT NULL) ELSE false END)"
+            f"struct_pack(text := json_extract_string({message}, {_paths(_TEXT_KEYS)}), "
+            f"json := json_extract({message}, {_paths(_JSON_KEYS)}))"
         )
 
 
