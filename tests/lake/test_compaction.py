@@ -126,6 +126,9 @@ def test_closed_hours_become_one_file_ordered_by_time_and_counts_stay_exact(lake
     again = compact(lake.store, ["logs"], older_than_s=0, grace_s=0)
     assert [(p.status, p.deleted) for p in again.partitions] == [("nothing", 6), ("nothing", 6)]
     assert len(_files(lake.store, P0)) == 1 and len(_files(lake.store, P1)) == 1
+    # Search's skip index (lake/skip_index.py) covers the compacted files, and left with the inputs.
+    indexes = [k.rsplit("/", 1)[1] for k in lake.store.list(f"state/skip_index/logs/{P0}/")]
+    assert indexes == [f"{_files(lake.store, P0)[0]}.bloom"]
     assert _counts(lake) == (63, 63)
     _verify(lake)
     # The ETL's "already done" check knows compacted outputs: nothing is processed again.

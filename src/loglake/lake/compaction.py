@@ -40,6 +40,7 @@ import duckdb
 import orjson
 
 from loglake.errors import ConfigError, InvariantError, RawObjectError, StoreError
+from loglake.lake import skip_index
 from loglake.lake.clean_zone import PARTITIONS, table_prefix
 from loglake.lake.formats import OutputFormat, format_of_key
 from loglake.lake.keys import STATE_PREFIX, RawKey, table_name
@@ -370,6 +371,7 @@ def compact_partition(
                     result.input_bytes += size
             finally:
                 con.close()
+        skip_index.write_for_all(store, written)  # search skips compacted files by it, as it does the ETL's
         if any(store.version(key) != versions[key] for key in inputs):
             result.status = "conflict"  # rewritten meanwhile by an ETL run not under this lease: next time
             return result
@@ -391,6 +393,11 @@ def compact_partition(
     return result
 
 
+def _delete(store: Store, key: str) -> None:
+    store.delete(key)
+    skip_index.delete_for(store, key)
+
+
 def _collect(store: Store, table: str, partition: str, grace_s: float) -> int:
     """Under the partition lease: delete inputs replaced more than `grace_s` ago and orphaned c-* files."""
     record, version = read_record(store, table, partition)
@@ -400,7 +407,7 @@ def _collect(store: Store, table: str, partition: str, grace_s: float) -> int:
     deleted = 0
     for key in listed:
         if is_compacted(key) and key not in record.live and key not in record.replaced:
-            store.delete(key)  # no run holds the lease but us: nobody will commit it
+            _delete(store, key)  # no run holds the lease but us: nobody will commit it
             deleted += 1
     if version is None:
         return deleted
@@ -410,10 +417,10 @@ def _collect(store: Store, table: str, partition: str, grace_s: float) -> int:
         if entry.deleted or entry.at > cutoff:
             continue
         if is_compacted(key):
-            store.delete(key)
+            _delete(store, key)
             del record.replaced[key]
         elif store.version(key) in (entry.version, None):
-            store.delete(key)
+            _delete(store, key)
             entry.deleted = True
         else:
             continue  # rewritten by a re-drive whose hook has not run yet: the hook decides
@@ -497,7 +504,7 @@ def _settle(store: Store, table: str, partition: str, raw_key: str, object_id: s
             return
         for files in rewritten.values():  # lost a race (the lease lapsed?): ours are orphans, try again
             for key in files:
-                store.delete(key)
+                _delete(store, key)
     raise StoreError(f"the compaction record of clean/{table}/{partition} kept changing; run loglake etl again")
 
 
@@ -517,6 +524,7 @@ def _strip(store: Store, key: str, raw_key: str) -> list[str]:
             keys, _rows = _write(con, store, select, fmt, Path(tmp), prefix, name, 1 << 62)
         finally:
             con.close()
+    skip_index.write_for_all(store, keys)
     return keys
 
 
