@@ -2,8 +2,9 @@
 `#Fields` line gives to the records after it, when a file's lines are split across several raw objects.
 
 A header is looked for in each raw object (the parsers' setup). When one is found, the ETL records it in
-`state/headers/` for the object's stream (source, log group, stream), under the object's range (the byte
-range of a file's batch, so ranges sort in file order). An object without a header of its own uses the
+`state/headers/<hash of source, log group, stream>.json` (one document per stream, read once per raw
+object), under its format and the object's range (the byte range of a file's batch, so ranges sort in
+file order). An object without a header of its own uses the
 stream's header of the greatest range not after its own: the one that came before it in the file.
 
 Exactly once, in any order:
@@ -39,13 +40,14 @@ Headers = dict[str, list[str]]
 """format → the field list an object was read with (from the stream's state)."""
 
 
-def _key(raw: RawKey, format_name: str) -> str:
-    name = hashlib.sha256(f"{format_name}\0{raw.source}\0{raw.log_group}\0{raw.stream}".encode()).hexdigest()[:32]
-    return checkpoint_key(f"headers/{format_name}", name)
+def _key(raw: RawKey) -> str:
+    name = hashlib.sha256(f"{raw.source}\0{raw.log_group}\0{raw.stream}".encode()).hexdigest()[:32]
+    return checkpoint_key("headers", name)
 
 
-def _read(store: Store, raw: RawKey, format_name: str) -> tuple[dict[str, Any], str | None]:
-    data, version = store.read_versioned(_key(raw, format_name))
+def _read(store: Store, raw: RawKey) -> tuple[dict[str, Any], str | None]:
+    """The stream's document (one read per raw object, whatever the formats): format → range → fields."""
+    data, version = store.read_versioned(_key(raw))
     if data is None:
         return {"source": raw.source, "log_group": raw.log_group, "stream": raw.stream, "headers": {}}, None
     return orjson.loads(data), version
@@ -60,10 +62,10 @@ def _effective(headers: dict[str, list[str]], range_: str) -> list[str] | None:
 def remembered(store: Store, raw_key: str) -> Headers:
     """The headers an object without its own reads its records with, by format."""
     raw = RawKey.parse(raw_key)
+    document, _version = _read(store, raw)
     found: Headers = {}
     for format_name in HEADER_FORMATS:
-        document, _version = _read(store, raw, format_name)
-        fields = _effective(document["headers"], raw.range)
+        fields = _effective(document["headers"].get(format_name, {}), raw.range)
         if fields is not None:
             found[format_name] = fields
     return found
@@ -91,35 +93,40 @@ def after_commit(store: Store, raw_key: str, used: Headers, found: Headers, reru
     """Record the headers found in this object; re-run the objects that were read without them, and this
     object when the stream's header changed while it ran."""
     raw = RawKey.parse(raw_key)
-    for format_name in HEADER_FORMATS:
-        fields = found.get(format_name)
-        if fields is not None and _record(store, raw, format_name, fields):
-            for later in _read_without(store, raw, format_name):
-                rerun(later)
+    if found and _record(store, raw, found):
+        for later in _read_without(store, raw, set(found)):
+            rerun(later)
     if found.keys() != set(HEADER_FORMATS) and remembered(store, raw_key) != {**used, **found}:
         rerun(raw_key)
 
 
-def _record(store: Store, raw: RawKey, format_name: str, fields: list[str]) -> bool:
-    """Add the header under the object's range (compare-and-swap); True when it was not there already."""
+def _record(store: Store, raw: RawKey, found: Headers) -> bool:
+    """Add the headers under the object's range (compare-and-swap); True when one was not there already."""
     while True:
-        document, version = _read(store, raw, format_name)
-        if document["headers"].get(raw.range) == fields:
+        document, version = _read(store, raw)
+        headers = document["headers"]
+        if all(headers.get(name, {}).get(raw.range) == fields for name, fields in found.items()):
             return False
-        document["headers"][raw.range] = fields
-        if store.put_if(_key(raw, format_name), orjson.dumps(document, option=orjson.OPT_INDENT_2), version):
+        for name, fields in found.items():
+            headers.setdefault(name, {})[raw.range] = fields
+        if store.put_if(_key(raw), orjson.dumps(document, option=orjson.OPT_INDENT_2), version):
             return True
 
 
-def _read_without(store: Store, raw: RawKey, format_name: str) -> list[str]:
-    """Processed objects of the stream after `raw` whose effective header is now the one `raw` holds."""
-    document, _version = _read(store, raw, format_name)
-    headers = document["headers"]
+def _read_without(store: Store, raw: RawKey, formats: set[str]) -> list[str]:
+    """Processed objects of the stream after `raw` whose effective header of one of `formats` is now the one
+    `raw` holds."""
+    document, _version = _read(store, raw)
+    headers = {name: document["headers"].get(name, {}) for name in formats}
     stale = []
     for key in list_raw_objects(store, stream_prefix(raw.source, raw.log_group, raw.stream)):
         other = RawKey.parse(key)
-        if other.range <= raw.range or other.range in headers:
+        if other.range <= raw.range:
             continue
-        if _effective(headers, other.range) is headers[raw.range] and store.exists(manifest_key(other.object_id)):
+        changed = any(
+            other.range not in by_range and _effective(by_range, other.range) is by_range[raw.range]
+            for by_range in headers.values()
+        )
+        if changed and store.exists(manifest_key(other.object_id)):
             stale.append(key)
     return stale
