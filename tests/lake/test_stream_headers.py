@@ -147,3 +147,24 @@ def test_a_split_cloudfront_file_in_the_guide_s_order_is_typed(lake: Lake, tmp_p
         assert engine.query("SELECT count(*), sum(bytes), count(c_port) FROM cloudfront_logs").rows == [(6, 3876, 6)]
         assert engine.query("SELECT count(*) FROM logs").rows == [(2,)]
         assert check_conservation(engine, lake.store).ok
+
+
+def test_a_cloudfront_field_selection_that_starts_with_the_epoch_time(lake: Lake, tmp_path: Path) -> None:
+    """v2's `timestamp(ms)` in place of date and time: records start with no date, and are still read."""
+    path = tmp_path / "E2EXAMPLE.2024-11-01-11.abcd.log"
+    records = [f"17304552000{n}0\t198.51.100.{n}\t50{n}\t/x/{n}" for n in range(3)]
+    path.write_text("\n".join(["#Version: 1.0", "#Fields: timestamp(ms) c-ip sc-status cs-uri-stem", *records]) + "\n")
+    FileSource(lake.store, FileSourceOptions(log_group="/cf/ms")).ingest(str(path))
+    run_etl(lake, pending_raw_objects(lake), EtlSettings(), workers=1)
+    with DuckDBEngine(lake.store) as engine:
+        rows = engine.query(
+            "SELECT request_ip, status, uri, level, extra_fields, timestamp FROM cloudfront_logs ORDER BY uri"
+        ).rows
+    assert [row[:5] for row in rows] == [
+        (f"198.51.100.{n}", 500 + n, f"/x/{n}", "ERROR", '{"timestamp(ms)":"17304552000' + f'{n}0"}}') for n in range(3)
+    ]
+    assert [row[5].isoformat(timespec="milliseconds") for row in rows] == [
+        "2024-11-01T10:00:00.000",
+        "2024-11-01T10:00:00.010",
+        "2024-11-01T10:00:00.020",
+    ]

@@ -96,8 +96,8 @@ class CloudFrontParser(RegexParser):
         + _trailing(len(COLUMNS) - 1 - _REQUIRED)
         + "$"
     )
-    # A date then a tab: cheap, and no other format starts so.
-    guard = "substr({m}, 11, 1) = chr(9) AND substr({m}, 5, 1) = '-'"
+    # A date then a tab: cheap, and no other format starts so; any line once a `#Fields` selection is known.
+    guard = f"(SELECT custom FROM {_FIELDS_TABLE}) OR (substr({{m}}, 11, 1) = chr(9) AND substr({{m}}, 5, 1) = '-')"
     groups = tuple(COLUMNS)
     columns = tuple(_column(name, type_) for name, type_ in COLUMNS.items())
     time = (
