@@ -47,20 +47,29 @@ def test_compare_and_swap_uses_conditional_writes(s3_lake: Lake) -> None:
     assert store.get("schema/logs.json") == b"v2"
 
 
-def test_glob_mirrors_matching_objects_and_follows_changes(s3_lake: Lake, tmp_path: Path) -> None:
+def test_glob_names_objects_in_place_and_follows_changes(s3_lake: Lake, tmp_path: Path) -> None:
+    """No mirror: DuckDB reads the objects through the store's filesystem, so a change shows at once."""
+    import duckdb
+
+    from loglake.query.engine import register_lake
+
     store = s3_lake.store
     store.put("clean/logs/dt=2026-11-26/hour=01/a.parquet", b"a")
     store.put("clean/logs/dt=2026-11-26/hour=02/b.parquet", b"b")
     store.put("clean/other/dt=2026-11-26/hour=01/c.parquet", b"c")
-    local = store.glob("clean/logs/*/*/*.parquet")
-    assert local == str(tmp_path / "cache" / "clean/logs/*/*/*.parquet")
-    files = sorted(p.relative_to(tmp_path / "cache").as_posix() for p in (tmp_path / "cache").rglob("*.parquet"))
-    assert files == ["clean/logs/dt=2026-11-26/hour=01/a.parquet", "clean/logs/dt=2026-11-26/hour=02/b.parquet"]
+    located = store.glob("clean/logs/*/*/*.parquet")
+    assert located == "loglakes3://loglake-test/lake/clean/logs/*/*/*.parquet"
+    con = duckdb.connect()
+    register_lake(con, store)
+    read = f"SELECT substr(filename, 31), content FROM read_text('{located}') ORDER BY 1"
+    assert con.execute(read).fetchall() == [
+        ("clean/logs/dt=2026-11-26/hour=01/a.parquet", "a"),
+        ("clean/logs/dt=2026-11-26/hour=02/b.parquet", "b"),
+    ]
     store.put("clean/logs/dt=2026-11-26/hour=01/a.parquet", b"changed")
     store.delete("clean/logs/dt=2026-11-26/hour=02/b.parquet")
-    store.glob("clean/logs/*/*/*.parquet")
-    assert (tmp_path / "cache/clean/logs/dt=2026-11-26/hour=01/a.parquet").read_bytes() == b"changed"
-    assert not (tmp_path / "cache/clean/logs/dt=2026-11-26/hour=02/b.parquet").exists()
+    assert con.execute(read).fetchall() == [("clean/logs/dt=2026-11-26/hour=01/a.parquet", "changed")]
+    assert not list(tmp_path.rglob("*.parquet"))
 
 
 def test_missing_bucket_is_a_clear_error(aws: str) -> None:

@@ -91,7 +91,7 @@ def raw_view_sql(store: Store) -> str:
     readable = [key for key in keys if key not in unreadable]
     if readable:
         pattern = "**/*.json.gz"
-        raw_glob = store.glob(RAW_PREFIX + pattern)  # a local path (a mirror for remote stores), glob-escaped
+        raw_glob = store.glob(RAW_PREFIX + pattern)  # a local path (an S3 lake: its objects in place), glob-escaped
         raw_root = glob_unescape(raw_glob[: -len(pattern)])  # ".../raw/" as DuckDB spells each file's name
         files = (
             sql_string(raw_glob)

@@ -17,6 +17,8 @@ This module imports neither the ETL nor a parser, so readers (views, DDL) stay l
 
 from __future__ import annotations
 
+import re
+
 from loglake.lake.keys import CLEAN_PREFIX, table_name
 from loglake.lake.schema_registry import EXTRA_NAME
 
@@ -59,3 +61,12 @@ FILES_PATTERN = "*/*/*"
 def table_prefix(table: str) -> str:
     """The prefix of every file of one clean table."""
     return f"{CLEAN_PREFIX}{table_name(table)}/"
+
+
+_PARTITION = re.compile(r"/dt=(\d{4}-\d{2}-\d{2})/hour=(\d{2})/[^/]+$")
+
+
+def partition_of(key: str) -> tuple[str, int] | None:
+    """The (dt, hour) of a clean file's key, None for any other key."""
+    match = _PARTITION.search(key)
+    return (match.group(1), int(match.group(2))) if match else None

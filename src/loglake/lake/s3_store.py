@@ -5,11 +5,9 @@ the standard credential chain), so moto, LocalStack or MinIO need no loglake fla
 in S3; the compare-and-swap uses S3 conditional writes (If-Match / If-None-Match). Throttling and 5xx
 answers are retried by botocore's standard retry mode (exponential backoff with jitter).
 
-DuckDB 2.x has no offline-installable httpfs, so `glob` mirrors the matching objects into a local
-cache (re-downloading only objects whose ETag changed) and returns the cached path. The cache is the
-user's own ($XDG_CACHE_HOME/loglake or ~/.cache/loglake, mode 0700): a folder owned by someone else or
-writable by others is refused, and files are written through a new temporary file and a rename, so a
-planted link is replaced, never written through.
+Queries read objects in place (lake/s3_files.py): `glob` names them as DuckDB reads them through the
+filesystem `filesystem()` returns, whose ranged GETs fetch only the bytes a query needs, counted in
+`reads`. Nothing is mirrored or written locally.
 
 A lease is an object under state/leases/, created with If-None-Match and renewed with If-Match while its
 holder works. One not renewed for its TTL (its holder crashed) is taken over; the age is judged on the
@@ -19,13 +17,10 @@ server's clock (Last-Modified against the response's Date), so hosts' clocks do 
 from __future__ import annotations
 
 import contextlib
-import fnmatch
 import hashlib
 import os
-import re
 import secrets
 import socket
-import stat
 import tempfile
 import threading
 import time
@@ -38,58 +33,14 @@ import orjson
 
 from loglake.errors import StoreError
 from loglake.lake.keys import STATE_PREFIX, check_key
+from loglake.lake.s3_files import FetchCounter, s3_filesystem
+from loglake.lake.s3_files import url as s3_url
 from loglake.lake.store import glob_escape
 
 _RETRIES = {"mode": "standard", "max_attempts": 8}
 LEASE_PREFIX = f"{STATE_PREFIX}leases/"
 _CONFLICT = ("PreconditionFailed", "ConditionalRequestConflict")
 _MISSING = ("404", "NoSuchKey", "NotFound")
-
-
-def default_cache_dir() -> Path:
-    """$XDG_CACHE_HOME/loglake (when absolute, as the XDG spec asks), else ~/.cache/loglake."""
-    xdg = os.environ.get("XDG_CACHE_HOME", "")
-    if xdg and Path(xdg).is_absolute():
-        return Path(xdg) / "loglake"
-    try:
-        return Path.home() / ".cache" / "loglake"
-    except RuntimeError:
-        raise StoreError("no home folder for the S3 mirror cache: set XDG_CACHE_HOME to a folder of yours") from None
-
-
-def private_dir(path: Path) -> Path:
-    """Create `path` (mode 0700) if missing; refuse one that is a link, another user's, or group/other-writable."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    info = os.lstat(path)
-    problem = ""
-    if not stat.S_ISDIR(info.st_mode):
-        problem = "is not a folder (a link?)"
-    elif info.st_uid != os.geteuid():
-        problem = f"is owned by uid {info.st_uid}, not by you"
-    elif info.st_mode & 0o022:
-        problem = f"is writable by others (mode {stat.S_IMODE(info.st_mode):o})"
-    if problem:
-        raise StoreError(
-            f"refusing the S3 mirror cache {path}: it {problem}; remove it, or set XDG_CACHE_HOME to a folder of yours"
-        )
-    return path
-
-
-_TEMP = re.compile(r"^\..+\.tmp-[0-9a-f]{16}$")
-_TEMP_AGE_S = 3600
-
-
-def _write_private(target: Path, data: bytes) -> None:
-    """A new file (O_EXCL, O_NOFOLLOW) renamed over the target: a link at the target is replaced, not followed."""
-    tmp = target.with_name(f".{target.name}.tmp-{secrets.token_hex(8)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        tmp.replace(target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def s3_client() -> Any:
@@ -114,27 +65,24 @@ class S3Store:
     lease_ttl: float = 120.0
     """Seconds a lease lasts unless renewed; its holder renews it every third of that."""
 
-    def __init__(self, bucket: str, prefix: str = "", client: Any = None, cache_dir: Path | None = None) -> None:
+    def __init__(self, bucket: str, prefix: str = "", client: Any = None) -> None:
         if not bucket:
             raise StoreError("an S3 lake needs a bucket: s3://bucket/prefix")
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.uri = f"s3://{bucket}/{self.prefix}"
         self.client = client or s3_client()
-        self._cache_dir = cache_dir
-        self._default_cache = cache_dir is None
+        self.reads = FetchCounter()
+        """GETs and bytes that queries fetched through `filesystem()` (tests and benchmarks report them)."""
 
-    @property
-    def cache_dir(self) -> Path:
-        """Resolved when first needed: the Lambda handlers never mirror, and have no home folder."""
-        if self._cache_dir is None:
-            self._cache_dir = default_cache_dir() / hashlib.sha256(self.uri.encode()).hexdigest()[:16]
-        return self._cache_dir
+    def read_root(self) -> str:
+        """Where DuckDB reads this lake's objects (as a literal name): what a query's connection may open."""
+        return s3_url(self.bucket, self.prefix)
 
-    @cache_dir.setter
-    def cache_dir(self, path: Path) -> None:
-        self._cache_dir = path
-        self._default_cache = False
+    def filesystem(self, clients: dict[str, Any] | None = None) -> Any:
+        """The filesystem to register with a DuckDB connection before reading `glob`'s locations; `clients`
+        adds other buckets (a raw zone elsewhere) to the same filesystem."""
+        return s3_filesystem({self.bucket: self.client, **(clients or {})}, self.reads)
 
     def _key(self, key: str) -> str:
         return self.prefix + check_key(key)
@@ -296,36 +244,8 @@ class S3Store:
             etag = str(response["ETag"])
 
     def glob(self, pattern: str) -> str:
-        """Mirror the objects matching `pattern` ('*' within a segment, '**' across) and return the local glob."""
-        static = pattern.split("*", 1)[0]
-        regex = fnmatch.translate(pattern.replace("**/", "\x00")).replace("\x00", "(?:.*/)?")
-        matcher = re.compile(regex)
-        if self._default_cache:
-            private_dir(self.cache_dir.parent)
-        cache = private_dir(self.cache_dir)
-        wanted = set()
-        paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + static):
-            for item in page.get("Contents", []):
-                key = item["Key"][len(self.prefix) :]
-                if not matcher.match(key):
-                    continue
-                wanted.add(key)
-                target = cache / check_key(key)
-                tag = target.with_name(target.name + ".etag")
-                if target.is_file() and tag.is_file() and tag.read_text() == item["ETag"]:
-                    continue
-                target.parent.mkdir(parents=True, exist_ok=True)
-                _write_private(target, self.get(key))
-                _write_private(tag, item["ETag"].encode())
-        static_dir = cache / static.rsplit("/", 1)[0] if "/" in static else cache
-        for stale in static_dir.rglob("*") if static_dir.is_dir() else []:
-            rel = stale.relative_to(cache).as_posix()
-            if stale.is_file() and not rel.endswith(".etag") and matcher.match(rel) and rel not in wanted:
-                stale.unlink()
-            elif _TEMP.match(stale.name) and time.time() - stale.lstat().st_mtime > _TEMP_AGE_S:
-                stale.unlink(missing_ok=True)  # a download cut short by a crash (no pattern matches its name)
-        return glob_escape(str(cache)) + "/" + pattern
+        """Where DuckDB reads the objects matching `pattern`, in place (register `filesystem()` first)."""
+        return glob_escape(self.read_root()) + pattern
 
 
 def _lease_body(name: str, owner: str, ttl_s: float, renewals: int) -> bytes:

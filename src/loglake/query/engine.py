@@ -1,7 +1,7 @@
 """The embedded query engine: DuckDB over the lake's views, in a sandbox.
 
 Queries are documented as read-only, so the connection is made so: once its settings are made, it may
-read files only under the lake's folders (the lake root, or the local mirror of an S3 lake), it cannot
+read files only under the lake's folders (the lake root, or an S3 lake's objects, in place), it cannot
 change a setting again, and each query must be exactly one read-only statement. That holds in both
 dialects, because the check runs on the DuckDB text that is executed.
 """
@@ -20,8 +20,10 @@ import duckdb
 
 from loglake.catalog.duckdb_views import ZONE_VIEWS, clean_tables, create_views
 from loglake.errors import QueryError
+from loglake.lake.clean_zone import partition_of, table_prefix
 from loglake.lake.store import Store, glob_escape
 from loglake.query.dialect import READ_ONLY, URL_MACROS, athena_to_duckdb, first_word, referenced_tables
+from loglake.query.pruning import kept_partitions, partition_condition
 
 _MAX_MESSAGE = 400
 
@@ -44,21 +46,37 @@ class QueryEngine(Protocol):
 
 
 def lake_directories(store: Store) -> list[str]:
-    """The local folders that hold a lake's files: what the sandboxed connection may read.
+    """The places that hold a lake's files: what the sandboxed connection may read.
 
-    A local lake is its root; an S3 lake is read through its local mirror (`cache_dir`); a lake whose raw
-    zone lives elsewhere has both sides. Read from the store object, so a moved cache follows. Each folder
+    A local lake is its root; an S3 lake is its `loglakes3://bucket/prefix/` (read in place through the
+    filesystem register_lake adds); a lake whose raw zone lives elsewhere has both sides. Each local folder
     is also given as the views' globs spell it (glob_escape: `g[x]` is `g[[]x]`), which DuckDB checks first.
     """
     sides = [getattr(store, name) for name in ("main", "raw") if hasattr(store, name)]
     if sides:
         return sorted({folder for side in sides for folder in lake_directories(side)})
-    for name in ("root", "cache_dir"):
-        folder = getattr(store, name, None)
-        if isinstance(folder, Path):
-            plain = {str(folder.absolute()), str(folder.resolve())}
-            return sorted(plain | {glob_escape(path) for path in plain})
+    root = getattr(store, "root", None)
+    if isinstance(root, Path):
+        plain = {str(root.absolute()), str(root.resolve())}
+        return sorted(plain | {glob_escape(path) for path in plain})
+    read_root = getattr(store, "read_root", None)
+    if callable(read_root):
+        return sorted({str(read_root()), glob_escape(str(read_root()))})
     raise QueryError(f"the embedded engine cannot tell which local folder holds {store.uri}; use --engine athena")
+
+
+def register_lake(con: duckdb.DuckDBPyConnection, store: Store) -> Any:
+    """Give `con` the filesystem an S3 lake's objects are read through (lake/s3_files.py), before
+    lock_down; one filesystem serves every S3 side of the lake (a raw zone in its own bucket too).
+    Returns it (None for a local lake)."""
+    sides = [getattr(store, name) for name in ("main", "raw") if hasattr(store, name)] or [store]
+    remote = [side for side in sides if hasattr(side, "filesystem")]
+    if not remote:
+        return None
+    clients = {side.bucket: side.client for side in remote}
+    filesystem = remote[0].filesystem(clients)
+    con.register_filesystem(filesystem)
+    return filesystem
 
 
 def lock_down(con: duckdb.DuckDBPyConnection, directories: list[str]) -> None:
@@ -99,9 +117,12 @@ class DuckDBEngine:
         # DuckDB always allows its spill folder, by default ./.tmp of wherever loglake runs: make it a private one.
         self._spill = tempfile.TemporaryDirectory(prefix="loglake-duckdb-")
         self.con.execute("SET temp_directory = ?", [self._spill.name])
+        self._filesystem = register_lake(self.con, store)
         lock_down(self.con, self.directories)
         self.tables = clean_tables(store)
         self._views: set[str] = set()
+        self._pruned: set[str] = set()
+        """Views made over some partitions only, for the query that ran last: remade for the next."""
 
     def ensure_views(self, names: set[str] | None) -> None:
         """Create the views a query reads (all of them for None) that do not exist yet."""
@@ -111,12 +132,19 @@ class DuckDBEngine:
 
     def query(self, sql: str, *, dialect: str = "athena") -> QueryResult:
         started = time.monotonic()
+        if self._filesystem is not None:
+            self._filesystem.invalidate_cache()
         if dialect == "athena":
+            self._views -= self._pruned
+            self._pruned = set()
+            self._prune(sql)
             self.ensure_views(referenced_tables(sql))
             text = athena_to_duckdb(sql, self.schema())
             check_read_only(self.con, text)  # what runs is checked too, whatever the translation made of it
         elif dialect == "duckdb":
             check_read_only(self.con, sql)
+            self._views -= self._pruned
+            self._pruned = set()
             self.ensure_views(None)
             text = sql
         else:
@@ -129,6 +157,20 @@ class DuckDBEngine:
         description = cursor.description or []
         stats = {"engine": "duckdb", "seconds": round(time.monotonic() - started, 3)}
         return QueryResult([d[0] for d in description], [str(d[1]) for d in description], rows, stats)
+
+    def _prune(self, sql: str) -> None:
+        """Make the view of a query's one clean table over the partitions its WHERE keeps (query/pruning.py)."""
+        found = partition_condition(sql, set(self.tables))
+        if found is None:
+            return
+        table, conditions = found
+        partitions = sorted({p for key in self.store.list(table_prefix(table)) if (p := partition_of(key))})
+        kept = kept_partitions(self.con, partitions, conditions)
+        if kept is None or len(kept) == len(partitions):
+            return
+        create_views(self.con, self.store, {table}, keep=lambda key: partition_of(key) in kept)
+        self._views.add(table)
+        self._pruned.add(table)
 
     def all_tables(self) -> list[str]:
         """The names a query can read: the clean tables, then the zone views."""
