@@ -53,3 +53,28 @@ def test_cloudtrail_parses_each_record_once_per_step() -> None:
     written = " ".join([plan.time, plan.level, *(f.expression for f in plan.fields), *plan.staging.values()])
     assert (written.count("json_extract_string("), written.count("json_extract("), len(plan.fields)) == (1, 1, 24)
     assert parser.detect("message").count("json_extract_string(") == 1
+
+
+def test_logfmt_pairs_are_extracted_once_per_step() -> None:
+    """logfmt extracted keys and values as two regex groups (two passes over the line) in detection (keys
+    twice), in the plan and again in the write. Detection now extracts the pairs once, bare (no groups);
+    the plan makes each row's map once in a temp table, and the write reads it from there."""
+    from loglake.transform.parsers.logfmt import LogfmtParser
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TEMP TABLE classified AS SELECT * FROM (VALUES "
+        "('a=1 b=\"x y\" c=true', 'logfmt'), ('a=2 b= c=false', 'logfmt'), ('not logfmt', 'text')) "
+        "AS t(message, format)"
+    )
+    parser = LogfmtParser()
+    assert parser.detect("message").count("regexp_extract_all(") == 1
+    plan = parser.plan(con, 5)
+    assert [(f.path[0], f.type) for f in plan.fields] == [("a", "BIGINT"), ("b", "VARCHAR"), ("c", "BOOLEAN")]
+    assert "regexp" not in " ".join(plan.staging.values())
+    staging = ", ".join(f"{sql} AS {name}" for name, sql in plan.staging.items())
+    values = ", ".join(f.expression for f in plan.fields)
+    rows = con.execute(
+        f"SELECT {values} FROM (SELECT *, {staging} FROM classified WHERE format = 'logfmt') ORDER BY 1"
+    ).fetchall()
+    assert rows == [(1, "x y", True), (2, "", False)]
