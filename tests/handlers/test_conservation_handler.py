@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import urllib.request
 from typing import Any
 
@@ -148,3 +149,19 @@ def test_the_window_must_be_whole_hours(checked_lake: tuple[Lake, list[str]], mo
         ConfigError, match=re.escape("LOGLAKE_CONSERVATION_HOURS must be a whole number of hours, not '1.5'")
     ):
         conservation.handler(SCHEDULED_EVENT, context=None)
+
+
+def test_the_check_runs_without_sqlglot_as_in_the_lambda_package(
+    checked_lake: tuple[Lake, list[str]], aws: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Lambda artifact holds duckdb and orjson only: the check's own SQL must not need the parser that
+    screens users' SQL (an `import sqlglot` fails here as it would there)."""
+    _lake, (a, b1, _b2) = checked_lake
+    _answer(aws, [[a, "3", "2", "1", "3", "0"], [b1, "1", "1", "0", "1", "0"]])
+    monkeypatch.setitem(sys.modules, "sqlglot", None)
+    answer = conservation.handler(SCHEDULED_EVENT, context=None)
+    assert (answer["ok"], answer["ok_objects"]) == (True, 2)
+    from loglake.query.athena_engine import AthenaEngine
+
+    with pytest.raises(ImportError):  # users' SQL is still screened
+        AthenaEngine(client=object()).query("SELECT 1")
