@@ -114,3 +114,18 @@ def test_nothing_is_written_locally(two_hours: S3Store, tmp_path: Path, monkeypa
         assert engine.query("SELECT count(*) FROM raw_events").rows == [(6000,)]
         assert engine.query("SELECT count(*) FROM logs").rows == [(6000,)]
     assert not (tmp_path / "cache").exists() and not (tmp_path / "home").exists()
+
+
+def test_explain_on_s3_counts_the_chunks_a_query_needs(two_hours: S3Store) -> None:
+    from loglake.query.explain import explain
+
+    store = two_hours
+    with DuckDBEngine(store) as engine:
+        (plan,) = explain(engine, "SELECT level FROM logs WHERE hour = 7")
+        store.reads.reset()
+        rows = engine.query("SELECT level FROM logs WHERE hour = 7").rows
+    assert (len(rows), plan.partitions, len(plan.files), plan.table_files) == (3000, [("2026-11-29", 7)], 1, 2)
+    assert plan.files[0].startswith("loglakes3://loglake-test/lake/clean/logs/dt=2026-11-29/hour=07/")
+    assert 0 < plan.bytes < plan.table_bytes / 50
+    footer = 16_384  # DuckDB reads a file's last 16 KiB for its footer
+    assert plan.bytes <= store.reads.bytes <= plan.bytes + footer, (plan.bytes, store.reads.snapshot())
