@@ -285,3 +285,39 @@ def test_emf_bytes_per_invocation_stay_small(lake: Lake, tmp_path: Path) -> None
     result = process_raw_object(lake.store, key, EtlSettings())
     size = etl_metrics([result], {"catalog": 0.1, "total": 10.0}).emit(write=lambda line: None)
     assert 900 < size < 1_500
+
+
+def test_the_collector_function_prints_its_metrics_and_records_its_run(
+    s3_lake: Lake, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from loglake.handlers import collector
+
+    logs = boto3.client("logs")
+    now = int(time.time() * 1000)
+    logs.create_log_group(logGroupName="/svc/metrics")
+    logs.create_log_stream(logGroupName="/svc/metrics", logStreamName="private-stream")
+    logs.put_log_events(
+        logGroupName="/svc/metrics",
+        logStreamName="private-stream",
+        logEvents=[{"timestamp": now - 120_000 + i, "message": f"secret message {i}"} for i in range(3)],
+    )
+    monkeypatch.setenv("LOGLAKE_LAKE", "s3://loglake-test/lake")
+    monkeypatch.setenv("LOGLAKE_LOG_GROUPS", "/svc/metrics")
+    monkeypatch.setenv("LOGLAKE_METRICS_NAMESPACE", "loglake-prod")
+    capsys.readouterr()
+    collector.handler({"detail-type": "Scheduled Event"}, context=None)
+    out = capsys.readouterr().out
+    assert "private-stream" not in out and "secret message" not in out
+    documents = emf_lines(out)
+    assert {json.loads(line)["_aws"]["CloudWatchMetrics"][0]["Namespace"] for line in out.splitlines()} == {
+        "loglake-prod"
+    }
+    assert metric(documents, "EventsRead") == (3, "Count")
+    assert metric(documents, "RawObjectsWritten") == (1, "Count")
+    assert metric(documents, "LogGroups") == (1, "Count")
+    assert metric(documents, "CloudWatchThrottles") == (0, "Count")
+    calls, _unit = metric(documents, "CloudWatchApiCalls")
+    lag, _unit = metric(documents, "LagSeconds", LogGroup="/svc/metrics")
+    assert calls >= 2 and 115 <= lag < 600
+    run = read_runs(s3_lake.store)["collect"]
+    assert (run.ok, run.where, run.figures["events"], run.figures["api_calls"]) == (True, "lambda", 3, calls)
