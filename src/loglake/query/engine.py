@@ -202,6 +202,13 @@ class DuckDBEngine:
             )
         if column:
             return QueryError(f"{_strip_prefix(text)[:_MAX_MESSAGE]}; see loglake tables for the columns")
+        if re.search(r"No function matches the given name and argument types '[-+*/%]\(TIMESTAMP", text):
+            # AWS's WAF queries divide its millisecond `timestamp`: here every table's `timestamp` is a TIMESTAMP.
+            reason = _strip_prefix(text).split(". You might")[0][:_MAX_MESSAGE]
+            return QueryError(
+                f"{reason}; `timestamp` is a TIMESTAMP in every table (also where AWS's table has milliseconds, "
+                "as waf_logs): for epoch seconds use to_unixtime(timestamp)"
+            )
         if isinstance(exc, duckdb.PermissionException):
             path = re.search(r'Cannot access (?:file|directory) "(.*?)"', text)
             what = f"cannot read {path.group(1)}" if path else _strip_prefix(text)

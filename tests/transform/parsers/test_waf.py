@@ -183,16 +183,26 @@ def test_queries_that_divide_the_timestamp_fail_with_an_error(engine: DuckDBEngi
     """AWS's `timestamp` is milliseconds; here it is the envelope's TIMESTAMP (one name, one column), so
     `timestamp/1000` is an error, not a wrong answer."""
     assert "timestamp/1000" in WAF[statement].replace(" ", "").replace('"', "")
-    with pytest.raises(QueryError):
+    with pytest.raises(QueryError) as failed:
         engine.query(WAF[statement])
+    # One line that says why and what to write instead.
+    assert str(failed.value) == (
+        "No function matches the given name and argument types '/(TIMESTAMP, INTEGER_LITERAL)'; `timestamp` is a "
+        "TIMESTAMP in every table (also where AWS's table has milliseconds, as waf_logs): for epoch seconds use "
+        "to_unixtime(timestamp)"
+    )
 
 
 def test_the_envelope_timestamp_answers_what_they_ask(engine: DuckDBEngine) -> None:
-    """Statement 7's question (the time in ISO 8601, the source and the request) asked of the TIMESTAMP."""
+    """Statement 7's question (the time in ISO 8601, the source and the request) asked of the TIMESTAMP, and
+    the milliseconds AWS's column holds, as the error's advice gives them."""
     got = rows(engine, "SELECT to_iso8601(timestamp) AS time_ISO_8601, httpsourcename, httpsourceid "
                        "FROM waf_logs WHERE log_group = '/waf/docs' ORDER BY timestamp LIMIT 2")  # fmt: skip
     assert got == [("2019-12-13T23:40:12.771Z", "-", "-"), ("2019-12-13T23:40:12.771Z", "ALB", "alb")]
     assert rows(engine, "SELECT DISTINCT time_source FROM waf_logs") == [("parsed",)]
+    millis = rows(engine, "SELECT CAST(to_unixtime(timestamp) * 1000 AS BIGINT) FROM waf_logs "
+                          "WHERE log_group = '/waf/docs' ORDER BY event_id")  # fmt: skip
+    assert millis == [(json.loads(line)["timestamp"],) for line in DOCS]
     assert datetime.fromtimestamp(1576280412.771, UTC).isoformat() == "2019-12-13T23:40:12.771000+00:00"
 
 
