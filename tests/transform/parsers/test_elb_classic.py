@@ -9,6 +9,8 @@ the backends, which the documented entries (all 200 or TCP) do not have.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -19,7 +21,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from conftest import athena_documented, write_messages
+from conftest import CliRun, athena_documented, write_messages
 from loglake.catalog.athena_ddl import clean_table_ddl
 from loglake.lake.open import Lake, open_lake
 from loglake.lake.schema_registry import SchemaRegistry
@@ -43,8 +45,13 @@ LOCAL = [
 
 
 @pytest.fixture(scope="module")
-def elb_lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
-    lake: Lake = open_lake(str(tmp_path_factory.mktemp("elb") / "lake"))
+def lake_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(tmp_path_factory.mktemp("elb") / "lake")
+
+
+@pytest.fixture(scope="module")
+def elb_lake(lake_path: str) -> Lake:
+    lake: Lake = open_lake(lake_path)
     write_messages(lake.store, "/elb/docs", DOCS + OTEL, id_prefix="docs#")
     write_messages(lake.store, "/elb/local", LOCAL, id_prefix="local#")
     run_etl(lake, pending_raw_objects(lake), EtlSettings(), workers=1)
@@ -100,6 +107,15 @@ def test_elb_documented_queries(engine: DuckDBEngine) -> None:
         ("my-loadbalancer", "10.0.0.2"): pytest.approx(0.002),
         ("other-lb", "10.0.0.1"): pytest.approx(0.003),
     }
+
+
+def test_documented_query_through_loglake_query(elb_lake: Lake, lake_path: str, run_cli: CliRun) -> None:
+    code, out, err = run_cli("query", "--lake", lake_path, "-f", "csv", ELB[2])
+    assert (code, err.split(" in ")[0]) == (0, "duckdb: 2 rows")
+    assert sorted(list(csv.reader(io.StringIO(out)))[1:]) == [
+        ["2015-05-13 23:40:00.000001", "my-loadbalancer", "10.0.0.2", "503"],
+        ["2015-05-13 23:41:00.000002", "other-lb", "10.0.0.1", "404"],
+    ]
 
 
 def test_lines_of_other_formats_and_broken_records_are_not_claimed(tmp_path: Path) -> None:

@@ -14,6 +14,8 @@ records (2019 to 2021-09) have.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -25,7 +27,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from conftest import athena_documented, write_messages
+from conftest import CliRun, athena_documented, write_messages
 from loglake.catalog.athena_ddl import clean_table_ddl
 from loglake.errors import QueryError
 from loglake.lake.open import Lake, open_lake
@@ -71,8 +73,13 @@ LOCAL = [
 
 
 @pytest.fixture(scope="module")
-def waf_lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
-    lake: Lake = open_lake(str(tmp_path_factory.mktemp("waf") / "lake"))
+def lake_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(tmp_path_factory.mktemp("waf") / "lake")
+
+
+@pytest.fixture(scope="module")
+def waf_lake(lake_path: str) -> Lake:
+    lake: Lake = open_lake(lake_path)
     write_messages(lake.store, "/waf/docs", DOCS, id_prefix="docs#")
     write_messages(lake.store, "/waf/local", LOCAL, id_prefix="local#")
     run_etl(lake, pending_raw_objects(lake), EtlSettings(), workers=1)
@@ -176,6 +183,18 @@ def test_waf_documented_queries(engine: DuckDBEngine) -> None:
     # [15] One rule id; [16] blocked clients of March 2021.
     assert rows(engine, WAF[15]) == [(1, ACL, "BLOCK", "192.0.2.44", "/login")]
     assert rows(engine, WAF[16]) == [("198.51.100.7", 2, "IE"), ("192.0.2.44", 1, "US")]
+
+
+def test_documented_queries_through_loglake_query(waf_lake: Lake, lake_path: str, run_cli: CliRun) -> None:
+    code, out, err = run_cli("query", "--lake", lake_path, "-f", "csv", WAF[16])
+    assert (code, err.split(" in ")[0]) == (0, "duckdb: 2 rows")
+    assert list(csv.reader(io.StringIO(out))) == [
+        ["clientip", "ipcount", "country"], ["198.51.100.7", "2", "IE"], ["192.0.2.44", "1", "US"]
+    ]  # fmt: skip
+    # A query that divides the timestamp: exit 1, one line on stderr naming what to write instead.
+    code, out, err = run_cli("query", "--lake", lake_path, WAF[7])
+    assert (code, out) == (1, "")
+    assert err.count("\n") == 1 and "use to_unixtime(timestamp)" in err
 
 
 @pytest.mark.parametrize("statement", [4, 7, 8, 10, 11])
