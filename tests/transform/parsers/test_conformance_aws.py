@@ -7,11 +7,15 @@ the map below (an oracle field → a column, or a function of the row where the 
 what AWS's table keeps as one value), and compared as values (numbers as numbers, times as UTC instants).
 Every field that differs is listed in DIFFERENCES with the reason; the test fails both when a listed
 field starts to match (remove it) and when an unlisted one differs. `-s` prints the counts.
+
+A second oracle is AWS's own table definition: the input.regex of AWS's Athena tables for NLB, Classic
+Load Balancer and ALB connection logs, read over every sample line (test_line_formats_agree_with_aws_regex_tables).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -226,3 +230,115 @@ def test_conformance_aws(outcomes: dict[tuple[str, str, str], str]) -> None:
     assert unexplained == {}
     assert sorted(key for key in DIFFERENCES if key not in failing) == []
     assert (len(CASES), len(outcomes)) == (12, 198)
+
+
+# AWS's own definition as an oracle: the input.regex of AWS's documented Athena table (RegexSerDe, a whole
+# match) read over every sample line of the three line formats gives the values Athena would show; loglake's
+# columns must hold the same values, with its conventions: '-' and '' are NULL, the ELB user agent is
+# without its quotes, and `timestamp` is the envelope's TIMESTAMP (compared as an instant).
+EVENTS = Path(__file__).parents[2] / "events"
+AWS_TABLES = {
+    "nlb": "athena_networkloadbalancer-classic-logs.sql",
+    "elb_classic": "athena_elasticloadbalancer-classic-logs.sql",
+    "alb_connection": "athena_alb-connection-logs.sql",
+}
+SAMPLE_FILES = {
+    "nlb": ("nlb_docs.log", "nlb_otel.log"),
+    "elb_classic": ("elb_classic_docs.log", "elb_classic_otel.log"),
+    "alb_connection": ("alb_connection_docs.log",),
+}
+
+
+def _aws_table(parser: str) -> tuple[re.Pattern[str], list[tuple[str, str]]]:
+    """AWS's regex (its Hive string escapes undone) and its (column, type) list, in order."""
+    from conftest import athena_documented
+
+    ddl = athena_documented(AWS_TABLES[parser])[1]
+    found = re.search(r"'input\.regex'\s*=\s*'(.*?)'\s*\)", ddl, re.S)
+    assert found is not None
+    pattern = found.group(1).replace("\\\\", "\\").replace('\\"', '"')
+    return re.compile(pattern), re.findall(r"^\s*(\w+) (string|int|double|bigint),?$", ddl, re.M)
+
+
+def _aws_lines() -> list[tuple[str, str, str]]:
+    """(parser, line id, line): the sample files, the parsers' EXAMPLES and the Logstash cases."""
+    import importlib
+
+    lines: list[tuple[str, str, str]] = []
+    for parser, files in SAMPLE_FILES.items():
+        for name in files:
+            for n, line in enumerate((EVENTS / "aws_formats" / name).read_text().splitlines(), 1):
+                lines.append((parser, f"{name}:{n}", line))
+        module = importlib.import_module(f"loglake.transform.parsers.{parser}")
+        lines += [(parser, f"EXAMPLES[{n}]", example.message) for n, example in enumerate(module.EXAMPLES)]
+    lines += [(case["parser"], f"logstash:{case['id']}", case["message"]) for case in CASES
+              if case["oracle"].startswith("logstash/")]  # fmt: skip
+    return lines
+
+
+AWS_LINES = _aws_lines()
+AWS_DIFFERENCES: dict[tuple[str, str], str] = {}
+_NO_ALPN = "AWS's regex needs exactly the 21 fields up to alpn_client_preference_list"
+for _line in ("nlb_otel.log:1", "nlb_otel.log:2", "EXAMPLES[1]"):
+    AWS_DIFFERENCES[("nlb", _line)] = f"{_NO_ALPN}: a record with tls_connection_creation_time matches nothing"
+AWS_DIFFERENCES[("nlb", "EXAMPLES[2]")] = f"{_NO_ALPN}: a record of 2018 ending at domain_name matches nothing"
+for _line in ("EXAMPLES[4]", "logstash:parsing an access log",
+              "logstash:parsing a PUT request access log with missing backend info"):  # fmt: skip
+    AWS_DIFFERENCES[("elb_classic", _line)] = (
+        "AWS's regex needs user_agent, ssl_cipher and ssl_protocol: a record from before 2015 matches nothing"
+    )
+
+
+def _aws_value(column: str, value: str | None) -> str | None:
+    if value is not None and column == "user_agent" and value.startswith('"'):
+        value = value[1:-1]
+    return None if value in ("", "-", "- ", None) else value
+
+
+@pytest.fixture(scope="module")
+def aws_outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], str]:
+    """(parser, line id) → 'pass', or what differs from AWS's regex table."""
+    lake = open_lake(str(tmp_path_factory.mktemp("conformance-aws-regex") / "lake"))
+    write_messages(lake.store, "/conformance/aws-regex", [line for _p, _id, line in AWS_LINES], id_prefix="r")
+    run_etl(lake, pending_raw_objects(lake), EtlSettings(), workers=1)
+    rows: dict[str, Row] = {}
+    with DuckDBEngine(lake.store) as engine:
+        for table in sorted({TABLES[parser] for parser in AWS_TABLES}):
+            result = engine.query(f'SELECT * FROM "{table}"')
+            rows.update({row[result.columns.index("event_id")]: dict(zip(result.columns, row, strict=True))
+                         for row in result.rows})  # fmt: skip
+    results: dict[tuple[str, str], str] = {}
+    for n, (parser, line_id, line) in enumerate(AWS_LINES):
+        pattern, columns = _aws_table(parser)
+        row = rows.get(f"r{n}")
+        if row is None or row["format"] != parser:
+            results[(parser, line_id)] = f"not read as {parser}"
+            continue
+        match = pattern.fullmatch(line)
+        if match is None:
+            results[(parser, line_id)] = "AWS's regex does not match"
+            continue
+        diffs = []
+        for (column, type_), value in zip(columns, match.groups(), strict=False):
+            want = _aws_value(column, value)
+            if column == "timestamp":
+                same = want is not None and row["timestamp"] == _instant(want)
+            elif want is not None and type_ != "string":
+                same = row[column] is not None and float(row[column]) == float(want)
+            else:
+                same = (None if row[column] is None else str(row[column])) == want
+            if not same:
+                diffs.append(f"{column}: {row.get(column)!r} != {want!r}")
+        results[(parser, line_id)] = "pass" if not diffs else "; ".join(diffs)
+    return results
+
+
+def test_line_formats_agree_with_aws_regex_tables(aws_outcomes: dict[tuple[str, str], str]) -> None:
+    for parser in AWS_TABLES:
+        mine = {key: why for key, why in aws_outcomes.items() if key[0] == parser}
+        print(f"aws-regex/{parser}: {sum(why == 'pass' for why in mine.values())}/{len(mine)} lines agree")
+    failing = {key: why for key, why in aws_outcomes.items() if why != "pass"}
+    unexplained = {key: why for key, why in failing.items() if key not in AWS_DIFFERENCES}
+    assert unexplained == {}
+    assert sorted(key for key in AWS_DIFFERENCES if key not in failing) == []
+    assert len(aws_outcomes) == len(AWS_LINES) == 28
