@@ -18,6 +18,8 @@ import orjson
 import pytest
 
 from conftest import T0, CliRun
+from loglake.errors import LoglakeError
+from loglake.lake import compaction
 from loglake.lake.compaction import (
     PartitionRecord,
     compact,
@@ -255,6 +257,38 @@ def test_two_compactions_of_one_hour_do_not_both_run(lake: Lake) -> None:
     assert len(_files(lake.store, P0)) == 1 and len(_files(lake.store, P1)) == 1
     assert _counts(lake) == (4 * 3 + 5 + 6 + 7 + 8, 38)
     _verify(lake)
+
+
+def test_a_redrive_waits_for_a_compaction_of_its_hour_and_commits_nothing_if_it_never_ends(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fill(lake, streams=2)
+    compact(lake.store, ["logs"], older_than_s=0, grace_s=0)
+    monkeypatch.setattr(compaction, "LEASE_WAIT_S", 0.2)
+    raw = sorted(lake.store.list("raw/"))
+    before = {k: lake.store.version(k) for k in lake.store.list("state/etl/")}
+    with lake.store.lease(f"compact/logs/{P0}") as held:  # a compaction of hour 0, still running
+        assert held
+        with pytest.raises(LoglakeError, match=r"a compaction of clean/logs/dt=2025-11-28/hour=00 held it"):
+            run_etl(lake, raw, EtlSettings(), workers=1, force=True)
+        assert {k: lake.store.version(k) for k in lake.store.list("state/etl/")} == before  # no manifest moved
+        assert _counts(lake) == (17, 17)  # the new files stayed hidden; the compacted rows still count once
+    _etl(lake, force=True)
+    assert _counts(lake) == (17, 17)
+    _verify(lake)
+
+
+def test_a_pruned_reader_reads_only_its_hours_records(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fill(lake, streams=2)
+    compact(lake.store, ["logs"], older_than_s=0, grace_s=0)
+    read: list[str] = []
+    original = lake.store.read_versioned
+    monkeypatch.setattr(lake.store, "read_versioned", lambda key: (read.append(key), original(key))[1])
+
+    kept = live_files(lake.store, "logs", keep=lambda key: "/hour=01/" in key)
+
+    assert [k.split("/")[3] for k in kept] == ["hour=01"] and len(kept) == 1
+    assert read == [record_key("logs", P1)]
 
 
 _COMPACT = (

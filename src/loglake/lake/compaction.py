@@ -30,7 +30,7 @@ import re
 import secrets
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -117,33 +117,41 @@ def read_record(store: Store, table: str, partition: str) -> tuple[PartitionReco
     return (PartitionRecord.from_json(data) if data else None), version
 
 
-def _records(store: Store, table: str) -> dict[str, PartitionRecord]:
+def _records(store: Store, table: str, partitions: set[str] | None = None) -> dict[str, PartitionRecord]:
     prefix = f"{RECORD_PREFIX}{table_name(table)}/"
     records = {}
     for key in store.list(prefix):
-        if key.endswith(".json"):
+        partition = key[len(prefix) : -len(".json")]
+        if key.endswith(".json") and (partitions is None or partition in partitions):
             data, _version = store.read_versioned(key)
             if data:
-                records[key[len(prefix) : -len(".json")]] = PartitionRecord.from_json(data)
+                records[partition] = PartitionRecord.from_json(data)
     return records
 
 
-def live_files(store: Store, table: str) -> list[str]:
-    """The clean keys a reader of `table` reads: every event exactly once, whatever compaction is doing."""
-    listed = [key for key in store.list(table_prefix(table)) if format_of_key(key) is not None]  # first
-    records = _records(store, table)  # then the records: see the module's docstring
+def live_files(store: Store, table: str, keep: Callable[[str], bool] | None = None) -> list[str]:
+    """The clean keys a reader of `table` reads: every event exactly once, whatever compaction is doing.
+
+    `keep` (a filter on keys by partition, as query pruning makes) also spares the records of the
+    partitions it leaves out: on S3 a record is one GET."""
+    listed = [
+        key
+        for key in store.list(table_prefix(table))  # first the files, then the records: see the docstring
+        if format_of_key(key) is not None and (keep is None or keep(key))
+    ]
+    split = {key: parts for key in listed if (parts := split_key(key)) is not None}
+    records = _records(store, table, None if keep is None else {parts[1] for parts in split.values()})
     live = set()
-    for key in listed:
-        parts = split_key(key)
-        if parts is None:
-            continue
-        record = records.get(parts[1])
-        if parts[2].startswith(COMPACTED):
+    for key, (_table, partition, name) in split.items():
+        record = records.get(partition)
+        if name.startswith(COMPACTED):
             continue  # live only when a record says so (below); otherwise a crashed run's orphan
         if record is None or (key not in record.replaced and key not in record.live):
             live.add(key)
     for partition, record in records.items():
-        live.update(f for f in record.live if split_key(f) is not None and split_key(f)[1] == partition)  # type: ignore[index]
+        live.update(
+            f for f in record.live if (parts := split_key(f)) and parts[1] == partition and (keep is None or keep(f))
+        )
     return sorted(live)
 
 
