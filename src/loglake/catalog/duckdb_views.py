@@ -36,9 +36,7 @@ def clean_view_sql(
     columns = dict(ENVELOPE) if schema is None else {c.name: c.type for c in schema.columns}
     typed = dict(columns, **PARTITIONS)
     prefix = table_prefix(table)
-    keys = live_files(store, table)  # not a glob: compaction's inputs and outputs are never read together
-    if keep is not None:
-        keys = [key for key in keys if keep(key)]
+    keys = live_files(store, table, keep)  # not a glob: compaction's inputs and outputs are never read together
     parts = []
     for fmt in FORMATS.values():
         mine = [key for key in keys if key.endswith(fmt.suffix)]
