@@ -1,5 +1,5 @@
-"""`loglake`: ingest, collect, import-export, etl, compact, query, saved, verify, tables, ddl, catalog sync, init, demo,
-package, template, deploy, destroy.
+"""`loglake`: ingest, collect, import-export, etl, compact, query, saved, verify, status, tables, ddl, catalog sync,
+init, demo, package, template, deploy, destroy.
 
 Every command that works on a lake takes --lake (see loglake.config); errors are one line, exit code 1.
 """
