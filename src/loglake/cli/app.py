@@ -869,6 +869,27 @@ def catalog_sync(
 
 
 @app.command()
+def serve(
+    lake: LakeOption = None,
+    engine: EngineOption = "duckdb",
+    host: Annotated[str, typer.Option(help="Address to listen on (another than 127.0.0.1 exposes the lake).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).")] = 8765,
+    open_browser: Annotated[bool, typer.Option("--open", help="Open the console in the default browser.")] = False,
+) -> None:
+    """A web console for the lake: query, events over time, search, tables, quarantine and health.
+
+    Prints a URL with a random token (every request needs it); stop it with Ctrl-C."""
+    from loglake.console.launch import serve_console
+
+    if engine not in ("duckdb", "athena"):
+        raise typer.BadParameter("--engine must be duckdb or athena")
+    _config, opened = _open(lake)
+    serve_console(opened, engine, lambda: load_config(lake), host, port, open_browser, out.print)
+
+
+@app.command()
 def demo(
     folder: Annotated[
         Path, typer.Option("--dir", help="Demo folder for the generated logs (recreated on each run).")
