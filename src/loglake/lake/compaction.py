@@ -287,7 +287,7 @@ class CompactionReport:
 
 
 def closed_partitions(store: Store, table: str, older_than_s: float, now: datetime | None = None) -> list[str]:
-    """Partitions of `table` whose hour ended at least `older_than_s` ago, or that have a record."""
+    """Partitions of `table` whose hour ended at least `older_than_s` ago (by the clock, not by its events)."""
     now = now or datetime.now(UTC)
     found = set()
     for key in store.list(table_prefix(table)):
