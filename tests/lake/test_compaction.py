@@ -36,7 +36,7 @@ from loglake.lake.store import Store
 from loglake.pipeline import pending_raw_objects, run_etl
 from loglake.query.conservation import check_conservation
 from loglake.query.engine import DuckDBEngine
-from loglake.transform.settings import EtlSettings
+from loglake.transform.settings import EtlSettings, Route
 
 HOUR_MS = 3_600_000
 P0 = "dt=2025-11-28/hour=00"
@@ -198,6 +198,38 @@ def test_rewritten_raw_object_after_compaction_replaces_its_rows(lake: Lake) -> 
     record = PartitionRecord.from_json(lake.store.get(record_key("logs", P0)))
     object_id = RawKey.parse(sorted(lake.store.list("raw/"))[1]).object_id
     assert f"clean/logs/{P0}/{object_id}.parquet" in record.live
+
+
+def test_redrives_that_move_compacted_rows_to_quarantine_another_table_and_back(lake: Lake) -> None:
+    """Rows of compacted objects leave the compacted files in the commit that puts them elsewhere."""
+    _fill(lake, streams=2)
+    compact(lake.store, ["logs"], older_than_s=0, grace_s=0)
+    raw = sorted(lake.store.list("raw/"))
+
+    def where() -> tuple[int, ...]:
+        with DuckDBEngine(lake.store) as engine:
+            [row] = engine.query(
+                "SELECT (SELECT count(*) FROM logs), (SELECT count(*) FROM quarantine), "
+                "(SELECT count(DISTINCT event_id) FROM logs)"
+            ).rows
+        return tuple(int(n) for n in row)
+
+    forced = EtlSettings(routes=(Route("/app", format="access_log"),))  # JSON lines: format_mismatch
+    run_etl(lake, raw, forced, workers=1, force=True)
+    assert where() == (0, 17, 0)
+    _verify(lake)
+    assert not any(k.rsplit("/", 1)[1].startswith("c-") for k in live_files(lake.store, "logs"))
+
+    run_etl(lake, raw, EtlSettings(), workers=1, force=True)  # the fix: re-driven out of quarantine
+    assert where() == (17, 0, 17)
+    _verify(lake)
+    compact(lake.store, ["logs"], older_than_s=0, grace_s=0)
+
+    run_etl(lake, raw, EtlSettings(routes=(Route("/app", table="apps"),)), workers=1, force=True)
+    assert where() == (0, 0, 0)
+    with DuckDBEngine(lake.store) as engine:
+        assert engine.query("SELECT count(*), count(DISTINCT event_id) FROM apps").rows == [(17, 17)]
+    _verify(lake)
 
 
 def test_late_object_after_compaction_adds_a_file_that_the_next_run_takes(lake: Lake) -> None:
