@@ -19,7 +19,8 @@ def missing_extra() -> str | None:
     if not missing:
         return None
     return (
-        f"the console needs {' and '.join(missing)}, which are in loglake's {EXTRA!r} extra: "
+        f"the console needs {' and '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} in loglake's "
+        f"{EXTRA!r} extra: "
         f"pip install 'loglake[{EXTRA}]' (in a clone: .venv/bin/pip install -e '.[{EXTRA}]')"
     )
 

@@ -53,7 +53,7 @@ function table(columns, rows, cell = (v) => esc(v)) {
 let savedQueries = [];
 async function loadSaved() {
   savedQueries = await call("/api/saved");
-  $("saved").innerHTML = '<option value="">— write SQL —</option>' + savedQueries.map((q) => `<option>${esc(q.name)}</option>`).join("");
+  $("saved").innerHTML = '<option value="">— write SQL —</option>' + savedQueries.map((q) => `<option value="${esc(q.name)}">${esc(q.name)}</option>`).join("");
 }
 function chosenSaved() { return savedQueries.find((q) => q.name === $("saved").value); }
 $("saved").onchange = () => {
