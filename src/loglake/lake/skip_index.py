@@ -13,12 +13,13 @@ Both hold for a case-sensitive or case-insensitive substring, because DuckDB's l
 to one code point. A Bloom filter can say "maybe" for an absent item (about 1% per item here), never "no"
 for a present one, so a file is never skipped wrongly. The index records the clean file's version: a file
 rewritten since (a re-run, compaction) has a stale index, which is ignored, and a file without an index is
-always read. The hashes are MD5 (stable across DuckDB versions and computed the same way in Python).
+always read. Items are hashed with DuckDB's hash() (at build and at search time); each index records the
+hash of a fixed text, so an engine whose hash() changed ignores the old indexes (their files are read).
 """
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -36,8 +37,8 @@ from loglake.sql_quoting import sql_string, sql_struct
 INDEX_PREFIX = f"{STATE_PREFIX}skip_index/"
 MAGIC = b"LLSKIP1\n"
 HASHES = 7
-BITS_PER_ITEM = 10
-"""7 hashes and 10 bits per distinct item: about 1% false positives per item looked up."""
+BITS_PER_ITEM = 8
+"""7 hashes and 8 to 12 bits per distinct item (see filter_bits): 0.3% to 2.3% false positives per item."""
 MIN_BITS = 1 << 10
 WORD = re.compile(r"[a-z0-9_]+")
 _WORD_SQL = "[a-z0-9_]+"
@@ -49,6 +50,10 @@ def index_key(clean_key: str) -> str:
     return f"{INDEX_PREFIX}{clean_key[len(CLEAN_PREFIX) :]}.bloom"
 
 
+HASH_CHECK_ITEM = "loglake-skip-index"
+"""DuckDB's hash() of this text is recorded in each index: an engine whose hash() differs ignores the index."""
+
+
 @dataclass(frozen=True)
 class SkipIndex:
     version: str | None
@@ -56,15 +61,25 @@ class SkipIndex:
     items: int
     bits: int
     bloom: bytes
+    hash_check: int = 0
 
-    def may_contain(self, item: str) -> bool:
-        return all(self.bloom[position >> 3] & (0x80 >> (position & 7)) for position in positions(item, self.bits))
+    def may_contain(self, hashed: int) -> bool:
+        """`hashed`: DuckDB's hash() of the item (see `hashes`)."""
+        return all(self.bloom[p >> 3] & (0x80 >> (p & 7)) for p in positions(hashed, self.bits))
 
-    def may_contain_all(self, items: Iterable[str]) -> bool:
-        return all(self.may_contain(item) for item in items)
+    def may_contain_all(self, hashed: Iterable[int]) -> bool:
+        return all(self.may_contain(h) for h in hashed)
 
     def to_bytes(self) -> bytes:
-        header = orjson.dumps({"version": self.version, "items": self.items, "bits": self.bits, "hashes": HASHES})
+        header = orjson.dumps(
+            {
+                "version": self.version,
+                "items": self.items,
+                "bits": self.bits,
+                "hashes": HASHES,
+                "check": self.hash_check,
+            }
+        )
         return MAGIC + header + b"\n" + self.bloom
 
     @classmethod
@@ -79,54 +94,93 @@ class SkipIndex:
             return None
         if not sep or meta.get("hashes") != HASHES or len(bloom) * 8 != meta.get("bits"):
             return None
-        return cls(meta.get("version"), int(meta["items"]), int(meta["bits"]), bloom)
+        return cls(meta.get("version"), int(meta["items"]), int(meta["bits"]), bloom, int(meta.get("check", 0)))
 
 
-def positions(item: str, bits: int) -> list[int]:
-    """The filter's bit positions for one item (double hashing over MD5), as the SQL in `build` computes them."""
-    digest = hashlib.md5(item.encode(), usedforsecurity=False).digest()
-    h1, h2 = int.from_bytes(digest[:8], "little"), int.from_bytes(digest[8:], "little")
-    return [(h1 + i * h2) % bits for i in range(HASHES)]
+def positions(hashed: int, bits: int) -> list[int]:
+    """The bit positions of an item whose 64-bit hash is `hashed`: double hashing over its two halves,
+    as the SQL in `build_many` computes them."""
+    low, high = hashed & 0xFFFFFFFF, hashed >> 32
+    return [(low + i * high) % bits for i in range(HASHES)]
 
 
-def build(path: Path, suffix: str, *, version: str | None) -> SkipIndex:
-    """The index of one clean file (Parquet, or gzip JSON lines) on local disk."""
-    files = sql_string(glob_escape(str(path)))
-    if suffix == ".parquet":
-        source = f"read_parquet({files}, hive_partitioning = false)"
-    else:
-        source = (
-            f"read_json({files}, format = 'newline_delimited', compression = 'gzip', "
-            f"columns = {sql_struct({'message': 'VARCHAR'})}, hive_partitioning = false)"
+def hashes(con: duckdb.DuckDBPyConnection, items: list[str]) -> tuple[list[int], int]:
+    """DuckDB's hash() of each item, and of HASH_CHECK_ITEM (compare with an index's `hash_check`)."""
+    rows = con.execute(
+        "SELECT list_transform($items, lambda x: hash(x)), hash($check)", {"items": items, "check": HASH_CHECK_ITEM}
+    ).fetchall()
+    return [int(h) for h in rows[0][0]], int(rows[0][1])
+
+
+def build_many(files: dict[str, Path], *, versions: dict[str, str | None]) -> dict[str, SkipIndex]:
+    """The index of each clean file (key → local path; Parquet or gzip JSON lines), in one pass over them all."""
+    if not files:
+        return {}
+    by_path = {str(path): key for key, path in files.items()}
+    parquet = [p for p, k in by_path.items() if k.endswith(".parquet")]
+    jsonl = [p for p, k in by_path.items() if not k.endswith(".parquet")]
+    sources = []
+    if parquet:
+        listed = ", ".join(sql_string(glob_escape(p)) for p in parquet)
+        sources.append(
+            f"SELECT filename, message FROM read_parquet([{listed}], filename = true, hive_partitioning = false)"
         )
-    con = duckdb.connect(config={"threads": 1})
+    if jsonl:
+        listed = ", ".join(sql_string(glob_escape(p)) for p in jsonl)
+        sources.append(
+            f"SELECT filename, message FROM read_json([{listed}], format = 'newline_delimited', compression = 'gzip', "
+            f"columns = {sql_struct({'message': 'VARCHAR'})}, filename = true, hive_partitioning = false)"
+        )
+    con = duckdb.connect()
     try:
         con.execute(
             f"""CREATE TEMP TABLE words AS
-            SELECT DISTINCT unnest(regexp_extract_all(lower(message), '{_WORD_SQL}')) AS word FROM {source}"""
+            SELECT DISTINCT filename, unnest(regexp_extract_all(lower(message), '{_WORD_SQL}')) AS word
+            FROM ({" UNION ALL ".join(sources)})"""
         )
+        # a file's words are distinct already; its trigrams are made distinct here
         con.execute(
             """CREATE TEMP TABLE items AS
-            SELECT 't:' || word AS item FROM words
-            UNION
-            SELECT 'g:' || substr(word, i, 3) FROM (
-                SELECT word, unnest(range(1, length(word) - 1)) AS i FROM words WHERE length(word) >= 3
+            SELECT filename, hash('t:' || word) AS h FROM words
+            UNION ALL
+            SELECT DISTINCT filename, hash('g:' || substr(word, i, 3)) FROM (
+                SELECT filename, word, unnest(range(1, length(word) - 1)) AS i FROM words WHERE length(word) >= 3
             )"""
         )
-        items = int(con.execute("SELECT count(*) FROM items").fetchall()[0][0])
-        bits = max(MIN_BITS, -(-items * BITS_PER_ITEM // 8) * 8)
-        rows = con.execute(
-            f"""SELECT bitstring_agg(position, 0, {bits - 1})::VARCHAR FROM (
-                SELECT DISTINCT CAST((h1 + i * h2) % {bits} AS BIGINT) AS position FROM (
-                    SELECT CAST(md5_number_upper(item) AS HUGEINT) AS h1,
-                           CAST(md5_number_lower(item) AS HUGEINT) AS h2 FROM items
-                ), range({HASHES}) AS r(i)
-            )"""
-        ).fetchall()
+        counts = {
+            str(f): int(n) for f, n in con.execute("SELECT filename, count(*) FROM items GROUP BY ALL").fetchall()
+        }
+        check = int(con.execute("SELECT hash($c)", {"c": HASH_CHECK_ITEM}).fetchall()[0][0])
+        sizes = {path: filter_bits(counts.get(path, 0)) for path in by_path}
+        con.execute("CREATE TEMP TABLE sizes (filename VARCHAR, bits UBIGINT)")
+        con.executemany("INSERT INTO sizes VALUES (?, ?)", list(sizes.items()))
+        blooms: dict[str, str] = {}
+        for bits in sorted(set(sizes.values())):  # one query per filter size: bitstring_agg takes constant bounds
+            blooms.update(
+                con.execute(
+                    f"""SELECT filename, bitstring_agg(position, 0, {bits - 1})::VARCHAR FROM (
+                        SELECT filename, CAST(((h & 4294967295) + r.i * (h >> 32)) % {bits} AS BIGINT) AS position
+                        FROM items JOIN sizes USING (filename), range({HASHES}) AS r(i) WHERE sizes.bits = {bits}
+                    ) GROUP BY filename"""
+                ).fetchall()
+            )
     finally:
         con.close()
-    text = rows[0][0] if rows and rows[0][0] is not None else "0" * bits
-    return SkipIndex(version, items, bits, int(text, 2).to_bytes(bits // 8, "big"))
+    built = {}
+    for path, key in by_path.items():
+        bits = sizes[path]
+        text = blooms.get(path) or "0" * bits
+        built[key] = SkipIndex(
+            versions.get(key), counts.get(path, 0), bits, int(text, 2).to_bytes(bits // 8, "big"), check
+        )
+    return built
+
+
+def filter_bits(items: int) -> int:
+    """About BITS_PER_ITEM bits per item (8 to 12), rounded up to 2^k or 1.5 * 2^k so that few sizes occur."""
+    wanted = max(MIN_BITS, items * BITS_PER_ITEM)
+    power = 1 << (wanted - 1).bit_length()
+    return power * 3 // 4 if power * 3 // 4 >= wanted else power
 
 
 def write_for(store: Store, key: str, *, path: Path | None = None) -> str:
@@ -135,29 +189,40 @@ def write_for(store: Store, key: str, *, path: Path | None = None) -> str:
     Call it after the clean file is in place (the index records the file's version then): the ETL does,
     and compaction must for each file it writes (and `delete_for` for each it removes).
     """
-    suffix = ".parquet" if key.endswith(".parquet") else ".json.gz"
-    version = store.version(key)
-    if path is not None:
-        index = build(path, suffix, version=version)
-    else:
-        with store.local_file(key) as local:
-            index = build(local, suffix, version=version)
-    target = index_key(key)
-    store.put(target, index.to_bytes())
-    return target
+    return write_for_all(store, [key], paths={key: path} if path is not None else None)[0]
+
+
+def write_for_all(store: Store, keys: list[str], *, paths: dict[str, Path] | None = None) -> list[str]:
+    """write_for of several clean files in one pass (the ETL's files of one table); returns the index keys."""
+    if not keys:
+        return []
+    versions = {key: store.version(key) for key in keys}
+    with contextlib.ExitStack() as stack:
+        local = dict(paths or {})
+        for key in keys:
+            if key not in local:
+                local[key] = stack.enter_context(store.local_file(key))
+        built = build_many(local, versions=versions)
+    written = []
+    for key in keys:
+        target = index_key(key)
+        store.put(target, built[key].to_bytes())
+        written.append(target)
+    return written
 
 
 def delete_for(store: Store, key: str) -> None:
     store.delete(index_key(key))
 
 
-def read_for(store: Store, key: str, version: str | None) -> tuple[SkipIndex | None, int]:
-    """The index of `key` if it exists and was made for `version` of the file, and the bytes read for it."""
+def read_for(store: Store, key: str, version: str | None, check: int) -> tuple[SkipIndex | None, int]:
+    """The index of `key` if it exists, was made for `version` of the file and with the same hash() (`check`,
+    from `hashes`), and the bytes read for it."""
     data, _ = store.read_versioned(index_key(key))
     if data is None:
         return None, 0
     index = SkipIndex.from_bytes(data)
-    if index is None or index.version != version or version is None:
+    if index is None or index.version != version or version is None or index.hash_check != check:
         return None, len(data)
     return index, len(data)
 

@@ -141,6 +141,7 @@ def _candidates(
         plan.note = "index not used (--no-index): full scan in range"
     plan.index_used = items is not None
     plan.index_items = items or []
+    hashed, check = _hashes(items or [])
     chosen: dict[str, list[str]] = {}
     for table in tables:
         # what the views read: each event once, whatever compaction is doing (lake/compaction.py)
@@ -152,11 +153,11 @@ def _candidates(
         kept = []
         for key in keys:
             if items is not None:
-                index, size = skip_index.read_for(store, key, store.version(key))
+                index, size = skip_index.read_for(store, key, store.version(key), check)
                 plan.index_bytes += size
                 if index is None:
                     plan.read_without_index += 1
-                elif not index.may_contain_all(items):
+                elif not index.may_contain_all(hashed):
                     plan.skipped_by_index += 1
                     continue
             kept.append(key)
@@ -164,6 +165,14 @@ def _candidates(
         if kept:
             chosen[table] = kept
     return chosen
+
+
+def _hashes(items: list[str]) -> tuple[list[int], int]:
+    con = duckdb.connect()
+    try:
+        return skip_index.hashes(con, items)
+    finally:
+        con.close()
 
 
 def _lower(texts: list[str]) -> list[str]:

@@ -110,8 +110,7 @@ def process_raw_object(
                 )
                 versions[table] = _note_earliest_dt(registry, store, schema, written).version
                 outputs += written
-                for clean in written:  # once each clean file is in place: lets search skip files without a term
-                    skip_index.write_for(store, clean)
+                skip_index.write_for_all(store, written)  # once the files are in place: search skips by it
             outputs += _write_quarantine(con, Path(tmp), store, raw_key, object_id, settings.redact)
             time_sources = _count_time_sources(con, Path(tmp) / "clean", settings.format)
             output_bytes = sum(f.stat().st_size for d in ("clean", "quarantine") for f in _files(Path(tmp) / d))
