@@ -34,11 +34,10 @@ _TOKENS: tuple[tuple[str, str, int], ...] = (
 
 
 def _address(token: int) -> tuple[str, str]:
-    """SQL for the address and the port of an `ip:port` token (the port follows the last colon)."""
-    return (
-        f"regexp_extract({{s}}[{token}], '^(.*):[0-9]*$', 1)",
-        f"regexp_extract({{s}}[{token}], ':([0-9]*)$', 1)",
-    )
+    """SQL for the address and the port of an `ip:port` token (the port follows the last colon), with string
+    functions: `cut` is the port's length plus one."""
+    cut = f"strpos(reverse({{s}}[{token}]), ':')"
+    return f"left({{s}}[{token}], -{cut})", f"right({{s}}[{token}], {cut} - 1)"
 
 
 _CLIENT, _TARGET = _address(6), _address(7)
