@@ -271,10 +271,15 @@ class Console:
     def _extent(
         self, runner: QueryEngine, tables: list[str], period: TimeRange | None, text: str | None
     ) -> tuple[datetime | None, datetime | None]:
-        """The range with its open ends closed at the first and last event (a bar's end is exclusive)."""
+        """The range with its open ends closed: at the first and last partition's hour, or with a text filter
+        at the first and last matching event (a bar's end is exclusive)."""
         if period is not None and period.since is not None and period.until is not None:
             return period.since, period.until
         window = period or TimeRange()
+        if not text:
+            found = self._extent_from_partitions(tables, window)
+            if found is not None:
+                return found
         parts = []
         for table in tables:
             where = [w for w in [window.table_sql(table), *self._text_filter(text)] if w]
@@ -288,6 +293,24 @@ class Console:
         since = window.since or _utc(lo)
         until = window.until or _utc(hi) + timedelta(seconds=1)
         return since, until
+
+    def _extent_from_partitions(self, tables: list[str], window: TimeRange) -> tuple[datetime, datetime] | None:
+        """The start of the first and the end of the last dt/hour partition in the window, from the listing
+        alone (no query: a whole day's histogram is then one query); None when no partition is in it."""
+        from loglake.lake.clean_zone import partition_of, table_prefix
+
+        found = sorted(
+            part
+            for table in tables
+            for key in self.lake.store.list(table_prefix(table))
+            if (part := partition_of(key)) is not None and window.hours_overlap(*part)
+        )
+        if not found:
+            return None
+        (first_dt, first_hour), (last_dt, last_hour) = found[0], found[-1]
+        first = datetime.fromisoformat(first_dt).replace(hour=first_hour, tzinfo=UTC)
+        last = datetime.fromisoformat(last_dt).replace(hour=last_hour, tzinfo=UTC) + timedelta(hours=1)
+        return window.since or first, window.until or last
 
     # Search
 
