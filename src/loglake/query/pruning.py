@@ -51,13 +51,13 @@ def kept_partitions(con: Any, partitions: list[tuple[str, int]], conditions: lis
 
     if not partitions:
         return None
-    values = ", ".join(f"(DATE '{dt}', {hour})" for dt, hour in partitions)
-    athena = (
-        f"SELECT dt, hour FROM (VALUES {values}) AS p (dt, hour) WHERE {' AND '.join(f'({c})' for c in conditions)}"
-    )
+    where = " AND ".join(f"({condition})" for condition in conditions)
     try:
-        text = athena_to_duckdb(athena, {"p": dict(PARTITIONS)})
-        rows = con.execute(text).fetchall()
+        # Only the conditions go through the translation (a year of hours as VALUES would take sqlglot seconds).
+        text = athena_to_duckdb(f"SELECT dt, hour FROM __ll_partitions WHERE {where}", {"__ll_partitions": PARTITIONS})
+        listed = "SELECT unnest(?::DATE[]) AS dt, unnest(?::INTEGER[]) AS hour"  # parameters: no SQL to parse
+        days, hours = [dt for dt, _h in partitions], [hour for _dt, hour in partitions]
+        rows = con.execute(f"WITH __ll_partitions AS ({listed}) {text}", [days, hours]).fetchall()
     except (duckdb.Error, QueryError):
         return None
     return {(str(dt), int(hour)) for dt, hour in rows}
