@@ -875,7 +875,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on (another than 127.0.0.1 exposes the lake).")] = (
         "127.0.0.1"
     ),
-    port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).")] = 8765,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on (default: 8765, or the next free one; 0: any free port).")
+    ] = None,
     open_browser: Annotated[bool, typer.Option("--open", help="Open the console in the default browser.")] = False,
 ) -> None:
     """A web console for the lake: query, events over time, search, tables, quarantine and health.

@@ -30,7 +30,7 @@ def serve_console(
     engine: str,
     config_loader: Callable[[], Config],
     host: str,
-    port: int,
+    port: int | None,
     open_browser: bool,
     say: Callable[[str], None],
 ) -> None:

@@ -231,21 +231,30 @@ async def _threaded(respond: Any, work: Any) -> Response:
     return result
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """The listening socket (port 0: any free port), made before the URL is printed so it names the real port."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        from loglake.errors import ConfigError
+DEFAULT_PORT = 8765
+PORTS_TRIED = 20
+"""Without --port, as Jupyter does: 8765, or the next free one of the 20 from there."""
 
-        raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror}); choose another with --port") from None
-    sock.listen(64)
-    sock.set_inheritable(True)
-    return sock
+
+def bind(host: str, port: int | None) -> socket.socket:
+    """The listening socket (port 0: any free port; None: DEFAULT_PORT or the next free one), made before the URL
+    is printed so that the URL names the real port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    candidates = [port] if port is not None else list(range(DEFAULT_PORT, DEFAULT_PORT + PORTS_TRIED))
+    for number in candidates:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.bind((host, number))
+        except OSError as exc:
+            sock.close()
+            problem = exc.strerror
+            continue
+        sock.listen(64)
+        return sock
+    from loglake.errors import ConfigError
+
+    ports = str(port) if port is not None else f"{candidates[0]}-{candidates[-1]}"
+    raise ConfigError(f"cannot listen on {host}:{ports} ({problem}); choose a free port with --port N (0: any)")
 
 
 def url(host: str, port: int, token: str) -> str:
@@ -260,7 +269,9 @@ def is_loopback(host: str) -> bool:
 class Server:
     """uvicorn on a socket of our own; run() blocks (the CLI), start()/stop() run it in a thread (tests)."""
 
-    def __init__(self, console: Console, host: str = "127.0.0.1", port: int = 8765, token: str | None = None) -> None:
+    def __init__(
+        self, console: Console, host: str = "127.0.0.1", port: int | None = None, token: str | None = None
+    ) -> None:
         import uvicorn
 
         self.token = token or new_token()

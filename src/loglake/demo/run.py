@@ -211,4 +211,6 @@ def run_demo(
     out.print(table)
     command = f"{loglake_command()} query --lake {shlex.quote(str(lake_path))}"
     out.print(f"\nNext: {escape(command)} {shlex.quote('SELECT level, count(*) FROM logs GROUP BY 1')}")
+    console = f"{loglake_command()} serve --lake {shlex.quote(str(lake_path))}"
+    out.print(f"Console: {escape(console)}")
     return report.ok and quarantined == malformed
