@@ -212,5 +212,9 @@ def run_demo(
     command = f"{loglake_command()} query --lake {shlex.quote(str(lake_path))}"
     out.print(f"\nNext: {escape(command)} {shlex.quote('SELECT level, count(*) FROM logs GROUP BY 1')}")
     console = f"{loglake_command()} serve --lake {shlex.quote(str(lake_path))}"
+    from loglake.console.launch import missing_extra
+
+    if (problem := missing_extra()) is not None:  # the line below then says the same and exits 1
+        out.print(escape(problem))
     out.print(f"Console: {escape(console)}")
     return report.ok and quarantined == malformed
