@@ -20,6 +20,7 @@ hash of a fixed text, so an engine whose hash() changed ignores the old indexes 
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -133,14 +134,13 @@ def build_many(files: dict[str, Path], *, versions: dict[str, str | None]) -> di
         )
     con = duckdb.connect()
     try:
+        # a file's words are distinct already; its trigrams are made distinct here (few statements: each costs)
         con.execute(
-            f"""CREATE TEMP TABLE words AS
-            SELECT DISTINCT filename, unnest(regexp_extract_all(lower(message), '{_WORD_SQL}')) AS word
-            FROM ({" UNION ALL ".join(sources)})"""
-        )
-        # a file's words are distinct already; its trigrams are made distinct here
-        con.execute(
-            """CREATE TEMP TABLE items AS
+            f"""CREATE TEMP TABLE items AS
+            WITH words AS (
+                SELECT DISTINCT filename, unnest(regexp_extract_all(lower(message), '{_WORD_SQL}')) AS word
+                FROM ({" UNION ALL ".join(sources)})
+            )
             SELECT filename, hash('t:' || word) AS h FROM words
             UNION ALL
             SELECT DISTINCT filename, hash('g:' || substr(word, i, 3)) FROM (
@@ -150,22 +150,23 @@ def build_many(files: dict[str, Path], *, versions: dict[str, str | None]) -> di
         counts = {
             str(f): int(n) for f, n in con.execute("SELECT filename, count(*) FROM items GROUP BY ALL").fetchall()
         }
-        check = int(con.execute("SELECT hash($c)", {"c": HASH_CHECK_ITEM}).fetchall()[0][0])
         sizes = {path: filter_bits(counts.get(path, 0)) for path in by_path}
-        con.execute("CREATE TEMP TABLE sizes (filename VARCHAR, bits UBIGINT)")
-        con.executemany("INSERT INTO sizes VALUES (?, ?)", list(sizes.items()))
         blooms: dict[str, str] = {}
         for bits in sorted(set(sizes.values())):  # one query per filter size: bitstring_agg takes constant bounds
-            blooms.update(
-                con.execute(
-                    f"""SELECT filename, bitstring_agg(position, 0, {bits - 1})::VARCHAR FROM (
-                        SELECT filename, CAST(((h & 4294967295) + r.i * (h >> 32)) % {bits} AS BIGINT) AS position
-                        FROM items JOIN sizes USING (filename), range({HASHES}) AS r(i) WHERE sizes.bits = {bits}
-                    ) GROUP BY filename"""
-                ).fetchall()
-            )
+            chosen = [path for path, size in sizes.items() if size == bits and counts.get(path)]
+            if chosen:
+                blooms.update(
+                    con.execute(
+                        f"""SELECT filename, bitstring_agg(position, 0, {bits - 1})::VARCHAR FROM (
+                            SELECT filename, CAST(((h & 4294967295) + r.i * (h >> 32)) % {bits} AS BIGINT) AS position
+                            FROM items, range({HASHES}) AS r(i) WHERE list_contains($files, filename)
+                        ) GROUP BY filename""",
+                        {"files": chosen},
+                    ).fetchall()
+                )
     finally:
         con.close()
+    check = hash_check()
     built = {}
     for path, key in by_path.items():
         bits = sizes[path]
@@ -174,6 +175,16 @@ def build_many(files: dict[str, Path], *, versions: dict[str, str | None]) -> di
             versions.get(key), counts.get(path, 0), bits, int(text, 2).to_bytes(bits // 8, "big"), check
         )
     return built
+
+
+@functools.cache
+def hash_check() -> int:
+    """DuckDB's hash() of HASH_CHECK_ITEM in this process's DuckDB (what every index made here records)."""
+    con = duckdb.connect()
+    try:
+        return int(con.execute("SELECT hash($c)", {"c": HASH_CHECK_ITEM}).fetchall()[0][0])
+    finally:
+        con.close()
 
 
 def filter_bits(items: int) -> int:
