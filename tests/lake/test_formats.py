@@ -135,10 +135,13 @@ class _Csv:
         stored = {k: v for k, v in columns.items() if not hive or k not in ("dt", "hour")}
         options = HIVE_OPTIONS if hive else "hive_partitioning = false"
         named = ", filename = true" if filename else ""
-        return f"read_csv({files_sql(files)}, header = true, columns = {sql_struct(stored)}{named}, {options})"
+        return (
+            f"read_csv({files_sql(files)}, header = true, union_by_name = true, "
+            f"column_types = {sql_struct(stored)}{named}, {options})"
+        )
 
     def present_columns(self, con: Any, source: str, columns: dict[str, str]) -> set[str]:
-        return set(columns)
+        return {str(row[0]) for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
 
     def scanned_bytes(self, con: Any, files: Sequence[str], columns: Sequence[str] | None) -> int | None:
         return None

@@ -31,9 +31,9 @@ import duckdb
 import orjson
 
 from loglake.errors import StoreError
+from loglake.lake.formats import FORMATS
 from loglake.lake.keys import CLEAN_PREFIX, STATE_PREFIX
 from loglake.lake.store import Store, glob_escape
-from loglake.sql_quoting import sql_string, sql_struct
 
 INDEX_PREFIX = f"{STATE_PREFIX}skip_index/"
 MAGIC = b"LLSKIP1\n"
@@ -118,20 +118,12 @@ def build_many(files: dict[str, Path], *, versions: dict[str, str | None]) -> di
     if not files:
         return {}
     by_path = {str(path): key for key, path in files.items()}
-    parquet = [p for p, k in by_path.items() if k.endswith(".parquet")]
-    jsonl = [p for p, k in by_path.items() if not k.endswith(".parquet")]
     sources = []
-    if parquet:
-        listed = ", ".join(sql_string(glob_escape(p)) for p in parquet)
-        sources.append(
-            f"SELECT filename, message FROM read_parquet([{listed}], filename = true, hive_partitioning = false)"
-        )
-    if jsonl:
-        listed = ", ".join(sql_string(glob_escape(p)) for p in jsonl)
-        sources.append(
-            f"SELECT filename, message FROM read_json([{listed}], format = 'newline_delimited', compression = 'gzip', "
-            f"columns = {sql_struct({'message': 'VARCHAR'})}, filename = true, hive_partitioning = false)"
-        )
+    for fmt in FORMATS.values():  # each file read by its output format's plug-in (lake/formats)
+        listed = [glob_escape(p) for p, k in by_path.items() if k.endswith(fmt.suffix)]
+        if listed:
+            source = fmt.reader(listed, {"message": "VARCHAR"}, hive=False, filename=True)
+            sources.append(f"SELECT filename, message FROM {source}")
     con = duckdb.connect()
     try:
         # a file's words are distinct already; its trigrams are made distinct here (few statements: each costs)
