@@ -175,3 +175,14 @@ def test_the_guard_pass_leaves_out_parsers_no_line_passes(lake: Lake) -> None:
     left_out = in_new_thread(excluded)
     assert {"access_log", "alb", "syslog_rfc5424", "apache_error"} <= left_out
     assert "cloudtrail" not in left_out and "lambda_platform_json" not in left_out  # guards that pass on '{'
+
+
+def test_a_connection_is_renewed_after_max_objects(
+    lake: Lake, etl_connections: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB's object cache grows with every file read: a warm container renews its connection."""
+    monkeypatch.setattr(session, "MAX_OBJECTS", 2)
+    keys = small_objects(lake, 5)
+    results = in_new_thread(lambda: [process_raw_object(lake.store, key, EtlSettings()) for key in keys])
+    assert [r.manifest.clean_rows for r in results] == [3] * 5
+    assert etl_connections == ["loglake.transform.session"] * 3  # objects 1-2, 3-4, 5

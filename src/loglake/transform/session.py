@@ -13,7 +13,10 @@ connection:
 - it is taken while in use, so a nested ETL run in the same thread (a re-run after a stream's header was
   recorded) gets a connection of its own.
 
-DuckDB's spill files go to one temporary folder per connection, removed when the connection is.
+DuckDB's spill files go to one temporary folder per connection, removed when the connection is. A
+connection is renewed after MAX_OBJECTS objects: DuckDB's object cache keeps a few hundred bytes of
+metadata for every file it read (each object's clean files have new paths), which a warm container
+would otherwise accumulate.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from loglake.sql_quoting import quote_identifier
 from loglake.transform import levels, timestamps
 
 _local = threading.local()
+MAX_OBJECTS = 1_000
+"""Objects one connection serves before it is closed and a fresh one made."""
 
 
 def _dispose(con: Any, spill: str) -> None:
@@ -44,6 +49,7 @@ class Session:
 
     def __init__(self, threads: int | None) -> None:
         self.threads = threads
+        self.objects = 0
         self.spill = tempfile.mkdtemp(prefix="loglake-etl-spill-")
         config: dict[str, Any] = {"temp_directory": self.spill}
         if threads:
@@ -86,7 +92,8 @@ def acquire(threads: int | None) -> Session:
 
 def release(session: Session, *, failed: bool) -> None:
     """Give the connection back for the thread's next object; close it instead after a failure."""
-    if failed:
+    session.objects += 1
+    if failed or session.objects >= MAX_OBJECTS:
         session.close()
         return
     try:
