@@ -40,7 +40,7 @@ import duckdb
 import orjson
 
 from loglake.errors import ConfigError, InvariantError, RawObjectError, StoreError
-from loglake.lake import skip_index
+from loglake.lake import iceberg, skip_index
 from loglake.lake.clean_zone import PARTITIONS, table_prefix
 from loglake.lake.formats import OutputFormat, format_of_key
 from loglake.lake.keys import STATE_PREFIX, RawKey, table_name
@@ -134,6 +134,8 @@ def live_files(store: Store, table: str, keep: Callable[[str], bool] | None = No
 
     `keep` (a filter on keys by partition, as query pruning makes) also spares the records of the
     partitions it leaves out: on S3 a record is one GET."""
+    if iceberg.is_iceberg(store, table):
+        return iceberg.live_files(store, table, keep)  # the current snapshot's files (lake/iceberg.py)
     listed = [
         key
         for key in store.list(table_prefix(table))  # first the files, then the records: see the docstring
@@ -221,8 +223,9 @@ def _write(
     name: str,
     target: int,
     rows_per_file: int = 1 << 30,
-) -> tuple[list[str], int]:
-    """Write `select` ordered by timestamp into files of about `target` bytes; put them; return keys, rows."""
+) -> tuple[dict[str, Path], int]:
+    """Write `select` ordered by timestamp into files of about `target` bytes; put them; return each key
+    with its local copy (read again for the skip index and ownership, not downloaded), and the rows."""
     out = folder / name
     # Files are cut between row groups: a row group is at most a quarter of a file's rows (as estimated).
     groups = f", ROW_GROUP_SIZE {max(2048, min(122_880, rows_per_file // 4))}" if fmt.name == "parquet" else ""
@@ -231,29 +234,28 @@ def _write(
         f"({fmt.copy_options}, FILE_SIZE_BYTES {int(target)}{groups})"
     ).fetchall()[0]
     if not rows:
-        return [], 0  # a compacted file whose rows all left (re-drives): no file at all
+        return {}, 0  # a compacted file whose rows all left (re-drives): no file at all
     files = sorted(out.iterdir(), key=lambda p: int(re.sub(r"\D", "", p.name) or 0))
-    keys = []
+    keys = {}
     for n, file in enumerate(files):
         if file.stat().st_size == 0:
             continue
         key = f"{prefix}{name}{'' if n == 0 else f'-{n}'}{fmt.suffix}"
         store.put_file(key, file)
-        keys.append(key)
+        keys[key] = file
     return keys, int(rows)
 
 
-def _raw_objects_by_file(con: Any, fmt: OutputFormat, store: Store, keys: list[str]) -> dict[str, list[str]]:
-    """object id → the files among `keys` holding its rows."""
+def _raw_objects_by_file(con: Any, fmt: OutputFormat, files: dict[str, Path]) -> dict[str, list[str]]:
+    """object id → the keys among `files` (key → local copy) holding its rows."""
     held: dict[str, list[str]] = {}
-    with contextlib.ExitStack() as stack:
-        for key, path in zip(keys, _local_paths(store, keys, stack), strict=True):
-            source = fmt.reader([path], {"raw_object": "VARCHAR"}, hive=False)
-            for (raw,) in con.execute(f"SELECT DISTINCT raw_object FROM {source}").fetchall():
-                try:
-                    held.setdefault(RawKey.parse(str(raw)).object_id, []).append(key)
-                except RawObjectError:
-                    continue  # not a raw key: no clean key is named after it
+    for key, path in files.items():
+        source = fmt.reader([glob_escape(str(path))], {"raw_object": "VARCHAR"}, hive=False)
+        for (raw,) in con.execute(f"SELECT DISTINCT raw_object FROM {source}").fetchall():
+            try:
+                held.setdefault(RawKey.parse(str(raw)).object_id, []).append(key)
+            except RawObjectError:
+                continue  # not a raw key: no clean key is named after it
     return held
 
 
@@ -312,6 +314,12 @@ def compact(
 ) -> CompactionReport:
     report = CompactionReport()
     for table in tables:
+        if iceberg.is_iceberg(store, table):  # one replace commit per partition, then snapshot expiry
+            done = iceberg.compact(
+                store, table, older_than_s=older_than_s, target_bytes=target_bytes, grace_s=grace_s, now=now
+            )
+            report.partitions += [PartitionResult(**asdict(r)) for r in done]
+            continue
         for partition in closed_partitions(store, table, older_than_s, now):
             report.partitions.append(compact_partition(store, table, partition, target_bytes, grace_s))
     return report
@@ -369,17 +377,18 @@ def compact_partition(
                         keys_out, rows = _write(
                             con, store, select, fmt, Path(tmp), prefix, label, target_bytes, per_file
                         )
-                    written += keys_out
+                    written += list(keys_out)
                     if rows != expected:
                         raise InvariantError(f"{prefix}: read {expected} rows but wrote {rows}; nothing committed")
-                    for oid, files in _raw_objects_by_file(con, fmt, store, keys_out).items():
+                    for oid, files in _raw_objects_by_file(con, fmt, keys_out).items():
                         held_by.setdefault(oid, []).extend(files)
+                    # Search skips compacted files by their skip index, as it does the ETL's.
+                    skip_index.write_for_all(store, list(keys_out), paths=keys_out)
                     inputs += keys
                     result.rows += rows
                     result.input_bytes += size
             finally:
                 con.close()
-        skip_index.write_for_all(store, written)  # search skips compacted files by it, as it does the ETL's
         if any(store.version(key) != versions[key] for key in inputs):
             result.status = "conflict"  # rewritten meanwhile by an ETL run not under this lease: next time
             return result
@@ -530,10 +539,10 @@ def _strip(store: Store, key: str, raw_key: str) -> list[str]:
             source = fmt.reader([path], _file_columns(con, fmt, path), hive=False)
             select = f"SELECT * FROM {source} WHERE raw_object IS DISTINCT FROM {sql_string(raw_key)}"
             keys, _rows = _write(con, store, select, fmt, Path(tmp), prefix, name, 1 << 62)
+            skip_index.write_for_all(store, list(keys), paths=keys)
         finally:
             con.close()
-    skip_index.write_for_all(store, keys)
-    return keys
+    return list(keys)
 
 
 def _file_columns(con: Any, fmt: OutputFormat, path: str) -> dict[str, str]:
