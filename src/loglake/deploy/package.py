@@ -9,6 +9,7 @@ entries, fixed timestamps), so its hash names it and an unchanged build never re
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -44,10 +45,21 @@ class Artifact:
         return f"loglake/lambda-{self.sha256[:16]}.zip"
 
 
+LAMBDA_PACKAGES = ("duckdb", "orjson")
+"""What the handlers import: the artifact's own list. The package's dependencies also hold the CLI's (typer,
+rich, sqlglot), which the Lambda never imports; only the versions are taken from the package's metadata."""
+
+
 def lambda_requirements() -> list[str]:
-    """loglake's core requirements (what the handlers import), from the installed package's metadata."""
-    requires = metadata.requires("loglake") or []
-    return [r for r in requires if "extra ==" not in r]
+    """The requirements of LAMBDA_PACKAGES as the installed package pins them."""
+    requires = [r for r in metadata.requires("loglake") or [] if "extra ==" not in r]
+    chosen = [r for r in requires if re.split(r"[\s<>=!~\[;]", r, maxsplit=1)[0].lower() in LAMBDA_PACKAGES]
+    if len(chosen) != len(LAMBDA_PACKAGES):
+        raise PackageError(
+            f"loglake's metadata pins {chosen}, not one requirement each of {', '.join(LAMBDA_PACKAGES)}; "
+            "reinstall loglake (pip install -e .) and run `loglake package` again"
+        )
+    return chosen
 
 
 def _install_wheels(target: Path, runtime: str, architecture: str) -> None:

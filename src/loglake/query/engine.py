@@ -132,6 +132,19 @@ class DuckDBEngine:
 
     def query(self, sql: str, *, dialect: str = "athena") -> QueryResult:
         started = time.monotonic()
+        text = self.prepare(sql, dialect=dialect)
+        try:
+            cursor = self.con.execute(text)
+            rows = cursor.fetchall()
+        except duckdb.Error as exc:
+            raise self._error(exc, sql) from None
+        description = cursor.description or []
+        stats = {"engine": "duckdb", "seconds": round(time.monotonic() - started, 3)}
+        return QueryResult([d[0] for d in description], [str(d[1]) for d in description], rows, stats)
+
+    def prepare(self, sql: str, *, dialect: str = "athena") -> str:
+        """The checked DuckDB text of `sql`, with the views it reads made: the Python API runs it itself, to
+        hand the answer to Arrow, pandas or polars without a round trip through Python tuples."""
         if self._filesystem is not None:
             self._filesystem.invalidate_cache()
         if dialect == "athena":
@@ -149,14 +162,7 @@ class DuckDBEngine:
             text = sql
         else:
             raise QueryError(f"unknown dialect {dialect!r}: use athena or duckdb")
-        try:
-            cursor = self.con.execute(text)
-            rows = cursor.fetchall()
-        except duckdb.Error as exc:
-            raise self._error(exc, sql) from None
-        description = cursor.description or []
-        stats = {"engine": "duckdb", "seconds": round(time.monotonic() - started, 3)}
-        return QueryResult([d[0] for d in description], [str(d[1]) for d in description], rows, stats)
+        return text
 
     def _prune(self, sql: str) -> None:
         """Make the view of a query's one clean table over the partitions its WHERE keeps (query/pruning.py)."""
