@@ -199,3 +199,9 @@ def test_search_after_compaction_counts_each_event_once(lake: Lake) -> None:
     # compaction writes each compacted file's skip index: only hour 1's file is read
     plan = result.plan
     assert (plan.files_in_range, plan.files_read, plan.skipped_by_index, plan.read_without_index) == (3, 1, 2, 0)
+
+
+def test_files_outside_the_clean_hive_layout_get_no_index(lake: Lake) -> None:
+    lake.store.put("iceberg/logs/data/x.parquet", b"not read")
+    assert skip_index.write_for_all(lake.store, ["iceberg/logs/data/x.parquet"]) == []
+    assert list(lake.store.list(skip_index.INDEX_PREFIX)) == []

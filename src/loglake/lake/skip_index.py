@@ -196,7 +196,10 @@ def write_for(store: Store, key: str, *, path: Path | None = None) -> str:
 
 
 def write_for_all(store: Store, keys: list[str], *, paths: dict[str, Path] | None = None) -> list[str]:
-    """write_for of several clean files in one pass (the ETL's files of one table); returns the index keys."""
+    """write_for of several clean files in one pass (the ETL's files of one table); returns the index keys.
+
+    Keys outside the clean zone's Hive layout (another table format's data files) get no index."""
+    keys = [key for key in keys if key.startswith(CLEAN_PREFIX)]
     if not keys:
         return []
     versions = {key: store.version(key) for key in keys}
