@@ -29,9 +29,10 @@ def pri_columns(group: str = "pri") -> tuple[Column, Column]:
 
 def severity_level(group: str = "pri") -> str:
     """SQL: the loglake level of the PRI's severity (emerg/alert/crit → FATAL, err → ERROR, warning → WARN,
-    notice/info → INFO, debug → DEBUG); NULL without a PRI."""
+    notice/info → INFO, debug → DEBUG); NULL without a PRI or with one outside 0..191 (as severity)."""
     pri = f"TRY_CAST(nullif({{s}}.{group}, '') AS INTEGER)"
-    return f"list_extract(['FATAL', 'FATAL', 'FATAL', 'ERROR', 'WARN', 'INFO', 'INFO', 'DEBUG'], {pri} % 8 + 1)"
+    valid = f"CASE WHEN {pri} BETWEEN 0 AND 191 THEN {pri} END"
+    return f"list_extract(['FATAL', 'FATAL', 'FATAL', 'ERROR', 'WARN', 'INFO', 'INFO', 'DEBUG'], {valid} % 8 + 1)"
 
 
 BSD_GROUPS = ("pri", "ts", "hostname", "appname", "procid", "msg")

@@ -15,7 +15,8 @@ class SyslogRfc3164Parser(RegexParser):
     name = "syslog_rfc3164"
     table = "syslog"
     pattern = (
-        r"(?s)(?:<(\d{1,3})>)?([A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}) "
+        # The month is a month's name: `<13>Foo 11 22:14:15 host msg` is no BSD syslog line (libbeat rejects it).
+        r"(?s)(?:<(\d{1,3})>)?((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} \d{2}:\d{2}:\d{2}) "
         r"(?:([^\s\[\]:]+) )?([^\s\[\]:]+)(?:\[([^\]\s]*)\])?:? (.*)"
     )
     guard = "substr({m}, 1, 1) = '<' OR substr({m}, 4, 1) = ' '"
