@@ -239,19 +239,32 @@ def ingest(
     etl: Annotated[bool, typer.Option(help="Run the ETL on every pending raw object.")] = True,
     workers: Annotated[int | None, typer.Option(help="Raw objects processed side by side.")] = None,
     output: FormatOption = "table",
+    follow: Annotated[
+        bool, typer.Option("--follow", "-F", help="Keep reading as tail -F does (rotation, truncation); Ctrl-C ends.")
+    ] = False,
+    flush_seconds: Annotated[float, typer.Option(help="With --follow: write and ETL new lines this often.")] = 5.0,
+    flush_events: Annotated[int, typer.Option(help="With --follow: or as soon as this many lines wait.")] = 10_000,
 ) -> None:
-    """Read log files into the raw zone (resuming where the last run stopped), then run the ETL."""
+    """Read log files into the raw zone (resuming where the last run stopped), then run the ETL.
+
+    --follow keeps reading them (and stdin) until Ctrl-C, which writes the last lines and runs the ETL."""
     check_format(output)
+    if follow and output != "table":
+        raise typer.BadParameter("--follow prints a line per flush; --format json is for a one-off ingest")
     config, opened = _open(lake, create=True)
     options = FileSourceOptions(
         log_group=log_group or config.ingest.get("log_group", "local"),
         boundary=EventBoundary.from_regex(multiline_start or config.ingest.get("multiline_start") or None),
-        hold_partial_line=hold_partial_line,
+        hold_partial_line=hold_partial_line or follow,
         refile=refile,
+        **({"batch_events": flush_events} if follow else {}),
     )
     from loglake.cli.progress import ingest_files
 
     source = FileSource(opened.store, options)
+    if follow:
+        _follow(config, opened, source, paths, flush_seconds, flush_events, workers)
+        return
     files = expand_paths(paths)
     refusals = [reason for path in files if (reason := source.refusal(path))]
     if refusals:  # before anything is read, so a refused command changes nothing
@@ -286,6 +299,63 @@ def ingest(
     )
     if etl:
         _etl_pending(config, opened, workers)
+
+
+def _follow(
+    config: Config,
+    opened: Lake,
+    source: FileSource,
+    patterns: list[str],
+    flush_seconds: float,
+    flush_events: int,
+    workers: int | None,
+) -> None:
+    """`ingest --follow`: a file named but not there yet is waited for, as tail -F does; Ctrl-C (or SIGTERM)
+    ends with a last flush and an ETL run on everything pending."""
+    import signal
+    import threading
+
+    from loglake.sources.follow import Flush, FollowOptions
+    from loglake.sources.follow import follow as follow_files
+
+    options = FollowOptions(flush_seconds=flush_seconds, flush_events=flush_events)
+    paths: list[str] = []
+    for pattern in patterns:
+        waited = pattern != "-" and not any(ch in pattern for ch in "*?[") and not Path(pattern).expanduser().exists()
+        paths.extend([str(Path(pattern).expanduser())] if waited else expand_paths([pattern]))
+    refusals = [reason for path in paths if Path(path).is_file() and (reason := source.refusal(path))]
+    if refusals:
+        raise ConfigError(refusals[0])
+    stop = threading.Event()
+
+    def finish(signum: int, _frame: object) -> None:
+        stop.set()
+        signal.signal(signum, signal.SIG_DFL if signum != signal.SIGINT else signal.default_int_handler)
+
+    previous = {sig: signal.signal(sig, finish) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def show(flush: Flush) -> None:
+        moved = ", ".join(
+            f"{escape(Path(r.path).name if r.path != '-' else 'stdin')} {r.events:,}" for r in flush.reports if r.events
+        )
+        where = f" ({moved})" if moved else ""
+        out.print(f"follow ({flush.reason}): {flush.events:,} events{where}; {_summarise_etl(flush.etl.results)}")
+
+    err.print(
+        f"following {', '.join(escape(p) for p in paths)} into {escape(opened.store.uri)}: a flush every "
+        f"{flush_seconds:g} s or {flush_events:,} lines; Ctrl-C writes the last lines and stops",
+        soft_wrap=True,
+    )
+    started = time.perf_counter()
+    try:
+        summary = follow_files(opened, source, paths, config.etl, stop, options, on_flush=show, workers=workers)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    out.print(
+        f"follow: {summary.events:,} events in {summary.flushes} flushes, {summary.objects} raw objects, "
+        f"{summary.rotations} rotations, {summary.truncations} truncations in {time.perf_counter() - started:.1f} s"
+    )
 
 
 @app.command("etl")

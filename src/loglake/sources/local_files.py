@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import os
 import re
 import shlex
@@ -130,7 +131,10 @@ class FileSource:
         if not self.options.log_group:
             raise ConfigError("the log group name must not be empty")
 
-    def ingest(self, path: str, progress: Progress | None = None) -> FileReport:
+    def ingest(self, path: str, progress: Progress | None = None, *, handle: BinaryIO | None = None) -> FileReport:
+        """Everything new in `path` since the last run. `handle` (follow mode) reads an open file instead of
+        opening `path`: after a rename rotation it still holds the old file, whose last lines are read under
+        the old file's identity before the new file at `path` starts a new generation."""
         if path == "-":
             return self._ingest_stdin(progress)
         resolved = Path(path).expanduser().resolve()
@@ -142,7 +146,10 @@ class FileSource:
                 raise StoreError(
                     f"{resolved} is being ingested by another run; run `loglake ingest` again once it ends"
                 )
-            return self._ingest_file(resolved, progress)
+            if handle is not None:
+                return self._ingest_file(resolved, handle, progress)
+            with resolved.open("rb") as opened:
+                return self._ingest_file(resolved, opened, progress)
 
     def refusal(self, path: str) -> str | None:
         """Why `path` must not be ingested: it is compressed (its bytes would land as text), or it is filed
@@ -152,6 +159,9 @@ class FileSource:
         resolved = Path(path).expanduser().resolve()
         with resolved.open("rb") as handle:
             first = handle.readline(_FINGERPRINT_BYTES)
+        return self._refusal_of(resolved, first)
+
+    def _refusal_of(self, resolved: Path, first: bytes) -> str | None:
         for magic, name, cat in _COMPRESSED:
             if first.startswith(magic) and (name != "bzip2" or (first[3:4].isdigit() and first[4:10] == b"1AY&SY")):
                 group = shlex.quote(self.options.log_group)
@@ -195,42 +205,42 @@ class FileSource:
             if self.store.put_if(key, orjson.dumps(document, option=orjson.OPT_INDENT_2), version):
                 return
 
-    def _ingest_file(self, path: Path, progress: Progress | None) -> FileReport:
+    def _ingest_file(self, path: Path, handle: BinaryIO, progress: Progress | None) -> FileReport:
         report = FileReport(path=str(path))
-        refused = self.refusal(str(path))
+        handle.seek(0)
+        size = os.fstat(handle.fileno()).st_size
+        mtime_ms = os.fstat(handle.fileno()).st_mtime_ns // 1_000_000
+        first = handle.readline(_FINGERPRINT_BYTES)
+        if not first:
+            report.note = "empty file, nothing to ingest"
+            return report
+        refused = self._refusal_of(path, first)
         if refused:
             raise ConfigError(refused)
-        with path.open("rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            mtime_ms = os.fstat(handle.fileno()).st_mtime_ns // 1_000_000
-            first = handle.readline(_FINGERPRINT_BYTES)
-            if not first:
-                report.note = "empty file, nothing to ingest"
-                return report
-            fingerprint = _fingerprint(first)
-            ckpt_key = checkpoint_key("files", _stream_hash(self.options.log_group, str(path)))
-            checkpoint = self._load_checkpoint(ckpt_key)
-            generation, offset = 0, 0
-            if checkpoint is not None:
-                generation, offset = checkpoint.generation, checkpoint.offset
-                if checkpoint.fingerprint != fingerprint or size < checkpoint.offset:
-                    generation, offset = generation + 1, 0
-                    report.note = "file was replaced or truncated: read from the start as a new generation"
-            identity = _identity(self.options.log_group, str(path), fingerprint, generation)
-            offset = max(offset, self._recover_offset(f"{path.name}.{identity}"))
-            if offset >= size:
-                report.note = report.note or "no new data"
-                return report
-            handle.seek(offset)
-            stream = _Stream(identity, f"{path.name}.{identity}", str(path), mtime_ms)
-            self._record_filing(path, fingerprint)  # before the first batch, so a crash cannot skip it
+        fingerprint = _fingerprint(first)
+        ckpt_key = checkpoint_key("files", _stream_hash(self.options.log_group, str(path)))
+        checkpoint = self._load_checkpoint(ckpt_key)
+        generation, offset = 0, 0
+        if checkpoint is not None:
+            generation, offset = checkpoint.generation, checkpoint.offset
+            if checkpoint.fingerprint != fingerprint or size < checkpoint.offset:
+                generation, offset = generation + 1, 0
+                report.note = "file was replaced or truncated: read from the start as a new generation"
+        identity = _identity(self.options.log_group, str(path), fingerprint, generation)
+        offset = max(offset, self._recover_offset(f"{path.name}.{identity}"))
+        if offset >= size:
+            report.note = report.note or "no new data"
+            return report
+        handle.seek(offset)
+        stream = _Stream(identity, f"{path.name}.{identity}", str(path), mtime_ms)
+        self._record_filing(path, fingerprint)  # before the first batch, so a crash cannot skip it
 
-            def checkpoint_at(end: int) -> None:
-                self._save_checkpoint(
-                    ckpt_key, FileCheckpoint(str(path), self.options.log_group, fingerprint, generation, end)
-                )
+        def checkpoint_at(end: int) -> None:
+            self._save_checkpoint(
+                ckpt_key, FileCheckpoint(str(path), self.options.log_group, fingerprint, generation, end)
+            )
 
-            self._copy(handle, offset, stream, report, progress, checkpoint_at)
+        self._copy(handle, offset, stream, report, progress, checkpoint_at)
         return report
 
     def _ingest_stdin(self, progress: Progress | None) -> FileReport:
@@ -251,6 +261,16 @@ class FileSource:
             stream = _Stream(identity, f"stdin.{identity}", "stdin", int(time.time() * 1000))
             self._copy(spool, 0, stream, report, progress, None)  # type: ignore[arg-type]
             return report
+
+    def ingest_stdin_chunk(self, session: str, start: int, data: bytes) -> FileReport:
+        """One flush of `loglake ingest --follow -`: the complete lines `data`, which begin at byte `start`
+        of what this session read from stdin. stdin has no identity to resume from, so a session (one run)
+        is one stream: a retried flush overwrites its object, and a new run is a new stream."""
+        identity = _identity(self.options.log_group, "-", session, 0)
+        stream = _Stream(identity, f"stdin.{identity}", "stdin", int(time.time() * 1000))
+        report = FileReport(path="-")
+        self._copy(io.BytesIO(data), start, stream, report, None, None)
+        return report
 
     def _copy(
         self,
