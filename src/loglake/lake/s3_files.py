@@ -6,6 +6,10 @@ one ranged GetObject of exactly the bytes asked for. A Parquet scan therefore fe
 then only the column chunks of the row groups it needs; hive partitions it prunes are never opened.
 Nothing is written locally (the old whole-object mirror is gone).
 
+Every ranged GET carries If-Match with the ETag the listing (or HEAD) gave the object's size with, so an
+object rewritten under the same key mid-query (etl --force, compaction) fails with CHANGED instead of
+mixing the bytes of two versions.
+
 Every request is counted in a FetchCounter (GETs, bytes, keys, LISTs, HEADs), so tests and benchmarks can
 say what a query fetched. fsspec is pure Python (the `aws` extra); boto3 is the store's own client.
 """
@@ -24,6 +28,9 @@ _REMEMBERED_TAIL = 1 << 20
 """Tail reads (footers) up to this size are remembered until the next query."""
 _BLOCK = 8 << 20
 """Read-ahead of a sequentially read object (gzip JSON lines): one GET per 8 MiB."""
+CHANGED = "object changed during the query; run it again"
+"""The error a ranged GET answered 412 becomes: the object was rewritten (an ETL re-run, compaction, the
+collector) since its size and ETag were listed, so its bytes would mix two versions."""
 PROTOCOL = "loglakes3"
 """The scheme DuckDB sees: `loglakes3://<bucket>/<object key>`."""
 
@@ -55,6 +62,13 @@ class FetchCounter:
         return {"gets": self.gets, "bytes": self.bytes, "lists": self.lists, "heads": self.heads}
 
 
+def _precondition_failed(exc: Exception) -> bool:
+    """True for S3's answer to a GET whose If-Match no longer holds (HTTP 412)."""
+    response = getattr(exc, "response", None) or {}
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return status == 412 or response.get("Error", {}).get("Code") in ("PreconditionFailed", "412")
+
+
 def s3_filesystem(clients: dict[str, Any], counter: FetchCounter) -> Any:
     """The filesystem for DuckDB (`con.register_filesystem`): one boto3 client per bucket it may read."""
     try:
@@ -72,18 +86,24 @@ def s3_filesystem(clients: dict[str, Any], counter: FetchCounter) -> Any:
             if end <= start:
                 return b""
             fs: Any = self.fs
-            remembered = fs._ranges.get((self.path, start, end))
+            etag: str | None = self.kwargs.get("etag")
+            remembered = fs._ranges.get((self.path, etag, start, end))
             if remembered is not None:
                 return bytes(remembered)
             bucket, key = fs.split(self.path)
+            pinned = {"IfMatch": etag} if etag else {}
             try:
-                response = fs.client(bucket).get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{end - 1}")
+                response = fs.client(bucket).get_object(
+                    Bucket=bucket, Key=key, Range=f"bytes={start}-{end - 1}", **pinned
+                )
                 data: bytes = response["Body"].read()
             except Exception as exc:
+                if _precondition_failed(exc):
+                    raise OSError(f"s3://{bucket}/{key}: {CHANGED}") from None
                 raise OSError(f"cannot read s3://{bucket}/{key} bytes {start}-{end - 1}: {exc}") from None
             counter.got(f"{bucket}/{key}", len(data))
             if end == self.size and len(data) <= _REMEMBERED_TAIL:
-                fs._ranges[(self.path, start, end)] = data
+                fs._ranges[(self.path, etag, start, end)] = data
             return data
 
     class S3RangeFileSystem(AbstractFileSystem):  # type: ignore[misc]
@@ -135,6 +155,7 @@ def s3_filesystem(clients: dict[str, Any], counter: FetchCounter) -> Any:
                         "type": "file",
                         "size": int(item["Size"]),
                         "LastModified": item["LastModified"],
+                        "ETag": item.get("ETag"),
                     }
                     self._infos[info["name"]] = info
                     entries.append(info)
@@ -178,6 +199,7 @@ def s3_filesystem(clients: dict[str, Any], counter: FetchCounter) -> Any:
                 "type": "file",
                 "size": int(head["ContentLength"]),
                 "LastModified": head["LastModified"],
+                "ETag": head.get("ETag"),
             }
             self._infos[name] = info
             return info
@@ -190,11 +212,12 @@ def s3_filesystem(clients: dict[str, Any], counter: FetchCounter) -> Any:
             if mode != "rb":
                 raise PermissionError("S3 lake files are read-only here")
             name = self._strip_protocol(path)
-            size = self.info(name)["size"]
+            info = self.info(name)
+            size, etag = info["size"], info.get("ETag")  # every GET is pinned to the version sized here
             if name.endswith(".parquet"):  # footers and column chunks: exactly the bytes asked for
-                return RangedFile(self, name, mode, block_size=_BLOCK, cache_type="none", size=size)
+                return RangedFile(self, name, mode, block_size=_BLOCK, cache_type="none", size=size, etag=etag)
             # gzip JSON lines are read whole, front to back: a few large GETs rather than one per buffer
-            return RangedFile(self, name, mode, block_size=_BLOCK, cache_type="readahead", size=size)
+            return RangedFile(self, name, mode, block_size=_BLOCK, cache_type="readahead", size=size, etag=etag)
 
     return S3RangeFileSystem()
 

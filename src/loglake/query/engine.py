@@ -21,6 +21,7 @@ import duckdb
 from loglake.catalog.duckdb_views import ZONE_VIEWS, clean_tables, create_views
 from loglake.errors import QueryError
 from loglake.lake.clean_zone import partition_of, table_prefix
+from loglake.lake.s3_files import CHANGED
 from loglake.lake.store import Store, glob_escape
 from loglake.query.dialect import READ_ONLY, URL_MACROS, athena_to_duckdb, first_word, referenced_tables
 from loglake.query.pruning import kept_partitions, partition_condition
@@ -185,6 +186,8 @@ class DuckDBEngine:
     def _error(self, exc: duckdb.Error, sql: str) -> QueryError:
         """DuckDB's error as one line that says what to do; saved queries name the --param that fixes it."""
         text = _first_part(str(exc))
+        if changed := re.search(rf"(s3://\S+): {re.escape(CHANGED)}", str(exc)):
+            return QueryError(f"{changed.group(1)}: {CHANGED}")  # a rewritten object (lake/s3_files.py)
         saved = getattr(sql, "saved_query", None)
         identifiers: dict[str, str] = getattr(sql, "identifiers", {})
         by_value = {value: name for name, value in identifiers.items()}
