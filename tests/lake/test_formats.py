@@ -129,6 +129,9 @@ class _Csv:
         properties={"skip.header.line.count": "1"},
     )
 
+    def row_group_options(self, rows: int) -> str:
+        return ""
+
     def reader(
         self, files: str | Sequence[str], columns: dict[str, str], *, hive: bool = True, filename: bool = False
     ) -> str:

@@ -189,7 +189,7 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _local_paths(store: Store, keys: list[str], stack: contextlib.ExitStack) -> list[str]:
+def _readable_paths(store: Store, keys: list[str], stack: contextlib.ExitStack) -> list[str]:
     """Paths DuckDB can read (glob-escaped) for `keys`: the files themselves, or downloads."""
     return [glob_escape(str(stack.enter_context(store.local_file(key)))) for key in keys]
 
@@ -228,10 +228,10 @@ def _write(
     with its local copy (read again for the skip index and ownership, not downloaded), and the rows."""
     out = folder / name
     # Files are cut between row groups: a row group is at most a quarter of a file's rows (as estimated).
-    groups = f", ROW_GROUP_SIZE {max(2048, min(122_880, rows_per_file // 4))}" if fmt.name == "parquet" else ""
+    groups = fmt.row_group_options(max(2048, min(122_880, rows_per_file // 4)))
     (rows,) = con.execute(
         f"COPY ({select} ORDER BY timestamp, log_group, event_id) TO {sql_string(str(out))} "
-        f"({fmt.copy_options}, FILE_SIZE_BYTES {int(target)}{groups})"
+        f"({fmt.copy_options}, FILE_SIZE_BYTES {int(target)}{f', {groups}' if groups else ''})"
     ).fetchall()[0]
     if not rows:
         return {}, 0  # a compacted file whose rows all left (re-drives): no file at all
@@ -366,7 +366,7 @@ def compact_partition(
                     fmt = format_of_key(keys[0])
                     assert fmt is not None
                     with contextlib.ExitStack() as stack:
-                        paths = _local_paths(store, keys, stack)
+                        paths = _readable_paths(store, keys, stack)
                         (expected,) = con.execute(
                             f"SELECT count(*) FROM {fmt.reader(paths, {'raw_object': 'VARCHAR'}, hive=False)}"
                         ).fetchall()[0]
@@ -526,35 +526,27 @@ def _settle(store: Store, table: str, partition: str, raw_key: str, object_id: s
 
 
 def _strip(store: Store, key: str, raw_key: str) -> list[str]:
-    """A compacted file rewritten without `raw_key`'s rows: its new key (none when no row is left)."""
+    """A compacted file rewritten without `raw_key`'s rows: its new key (none when no row is left).
+
+    Read as compaction reads (the format's reader, the registry's types, UTC), never with type detection:
+    the other objects' values must come back as they were written."""
     fmt = format_of_key(key)
     parts = split_key(key)
     assert fmt is not None and parts is not None
+    columns = _columns(store, parts[0])
     name = f"{COMPACTED}{_now_ms():013d}{secrets.token_hex(4)}"
     prefix = f"{table_prefix(parts[0])}{parts[1]}/"
     with tempfile.TemporaryDirectory(prefix="loglake-compact-") as tmp, contextlib.ExitStack() as stack:
         con = duckdb.connect(config={"threads": 1, "temp_directory": str(Path(tmp) / "spill")})
         try:
-            [path] = _local_paths(store, [key], stack)
-            source = fmt.reader([path], _file_columns(con, fmt, path), hive=False)
-            select = f"SELECT * FROM {source} WHERE raw_object IS DISTINCT FROM {sql_string(raw_key)}"
+            con.execute("SET TimeZone = 'UTC'")
+            paths = _readable_paths(store, [key], stack)
+            select = f"{_select(con, fmt, paths, columns)} WHERE raw_object IS DISTINCT FROM {sql_string(raw_key)}"
             keys, _rows = _write(con, store, select, fmt, Path(tmp), prefix, name, 1 << 62)
             skip_index.write_for_all(store, list(keys), paths=keys)
         finally:
             con.close()
     return list(keys)
-
-
-def _file_columns(con: Any, fmt: OutputFormat, path: str) -> dict[str, str]:
-    """A compacted file's own columns (it was written with the registry's, as they were then)."""
-    if fmt.suffix == ".parquet":
-        rows = con.execute(f"DESCRIBE SELECT * FROM {fmt.reader([path], {}, hive=False)}").fetchall()
-        return {str(r[0]): str(r[1]) for r in rows}
-    rows = con.execute(
-        f"DESCRIBE SELECT * FROM read_json({sql_string(path)}, format = 'newline_delimited', "
-        "compression = 'gzip', hive_partitioning = false)"
-    ).fetchall()
-    return {str(r[0]): str(r[1]) for r in rows}
 
 
 _UNITS_S = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -59,6 +59,11 @@ class OutputFormat(Protocol):
         """How Athena and Glue declare a table of it."""
         ...
 
+    def row_group_options(self, rows: int) -> str:
+        """COPY options that cut a file's rows into groups of at most `rows`, so that FILE_SIZE_BYTES can
+        end a file between two of them (compaction's target size); '' where the format has no groups."""
+        ...
+
     def reader(
         self, files: str | Sequence[str], columns: dict[str, str], *, hive: bool = True, filename: bool = False
     ) -> str:

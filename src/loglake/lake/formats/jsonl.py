@@ -30,6 +30,9 @@ class JsonLines:
     column_chunks = False
     athena = JSON_LINES_STORAGE
 
+    def row_group_options(self, rows: int) -> str:
+        return ""  # a JSON-lines file can end after any line
+
     def reader(
         self, files: str | Sequence[str], columns: dict[str, str], *, hive: bool = True, filename: bool = False
     ) -> str:

@@ -25,6 +25,9 @@ class Parquet:
         properties={"parquet.compression": "ZSTD"},
     )
 
+    def row_group_options(self, rows: int) -> str:
+        return f"ROW_GROUP_SIZE {int(rows)}"
+
     def reader(
         self, files: str | Sequence[str], columns: dict[str, str], *, hive: bool = True, filename: bool = False
     ) -> str:
