@@ -34,8 +34,9 @@ route is removed from the configuration and they are re-driven (then 2 more clea
 ROUTED = EtlSettings(routes=({"log_group": "/aws/vpc/*", "format": "vpc_flow_log"},))  # type: ignore[arg-type]
 
 
-def build_lake(folder: Path) -> Lake:
-    lake = open_lake(str(folder / "lake"))
+def build_lake(folder: Path, lake: Lake | None = None) -> Lake:
+    """The test lake, in `folder`/lake or in `lake` (an S3 lake); the log files are written to `folder`."""
+    lake = lake or open_lake(str(folder / "lake"))
     for name, group, lines in (("api.log", "/app/api", API_LINES), ("vpc.log", "/aws/vpc/main", VPC_LINES)):
         path = folder / name
         path.write_text("\n".join(lines) + "\n")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from conftest import build_lake
 from loglake.console.api import Console, parse_range
+from loglake.lake.open import Lake
 
 
 def test_histogram_of_one_hour_has_a_bar_per_event_minute_by_level(console: Console) -> None:
@@ -92,3 +96,42 @@ def test_health_reports_conservation_and_sources(console: Console) -> None:
     assert health["pending_raw_objects"] == 0
     assert [(s["log_group"], s["raw_objects"]) for s in health["sources"]] == [("/app/api", 1), ("/aws/vpc/main", 1)]
     assert health["runs"]["etl"]["ok"] is True
+
+
+def test_a_running_query_is_cancelled_by_its_request_id(console: Console) -> None:
+    import threading
+    import time
+
+    from loglake.errors import QueryError
+
+    outcome: list[BaseException | dict[str, object]] = []
+    slow = "SELECT count(*) FROM " + ", ".join(f"logs AS t{i}" for i in range(12))  # 10^12 rows
+
+    def run() -> None:
+        try:
+            outcome.append(console.run_query(slow, request_id="slow-one"))
+        except QueryError as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run)
+    started = time.monotonic()
+    worker.start()
+    while not console.cancel("slow-one"):  # False until the request's engine exists
+        assert time.monotonic() - started < 30
+        time.sleep(0.05)
+    worker.join(30)
+    assert not worker.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], QueryError)
+    assert str(outcome[0]) == "cancelled: the query was interrupted; run it again to get its answer"
+    assert console.cancel("slow-one") is False  # nothing left to cancel
+
+
+def test_on_an_s3_lake_the_pages_read_the_objects_in_place(s3_lake: Lake, tmp_path: Path) -> None:
+    console = Console(build_lake(tmp_path, s3_lake), "duckdb")
+    assert console.histogram(parse_range("2026-11-29T10:00:00Z", "2026-11-29T11:00:00Z"))["total"] == 5
+    assert console.search("/timeout/i", None)["matches"] == 2
+    assert console.quarantine(None)["counts"] == [
+        {"reason": "format_mismatch", "log_group": "/aws/vpc/main", "count": 2}
+    ]
+    assert console.health()["conservation"]["ok"] is True
+    assert console.tables()[0]["ddl_note"] == ""  # an S3 lake's DDL names the lake itself

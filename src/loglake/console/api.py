@@ -8,6 +8,7 @@ dt/hour conditions prune partitions on both engines.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import threading
 import time
@@ -19,6 +20,8 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from loglake.catalog.duckdb_views import clean_tables
 from loglake.config import Config, load_config
@@ -63,6 +66,7 @@ class Console:
         self._config_loader = config_loader or load_config
         self._engine_factory = engine_factory
         self._running: dict[str, QueryEngine] = {}
+        self._cancelled: set[str] = set()
         self._results: OrderedDict[str, QueryResult] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -91,26 +95,40 @@ class Console:
                 self._running[request_id] = runner
         try:
             yield runner
+        except Exception as exc:
+            with self._lock:
+                cancelled = request_id in self._cancelled
+            if cancelled:  # DuckDB's InterruptException is no duckdb.Error, so the engine passes it on as is
+                raise QueryError("cancelled: the query was interrupted; run it again to get its answer") from exc
+            raise
         finally:
             with self._lock:
                 self._running.pop(request_id or "", None)
+                self._cancelled.discard(request_id or "")
             runner.close()
 
     def cancel(self, request_id: str) -> bool:
-        """Interrupt the request's query (DuckDB: con.interrupt(); Athena: StopQueryExecution where known)."""
+        """Interrupt the request's queries until it ends (DuckDB's con.interrupt() stops only the statement
+        running at that moment; the request may be between statements). False when no such request runs."""
         with self._lock:
             runner = self._running.get(request_id)
-        if runner is None:
-            return False
+            if runner is None:
+                return False
+            self._cancelled.add(request_id)
         con = getattr(runner, "con", None)
-        if con is not None:
-            con.interrupt()
-            return True
-        stop = getattr(runner, "cancel", None)
-        if callable(stop):
-            stop()
-            return True
-        return False
+        if con is None:  # Athena: its queries end by themselves; the page stops waiting for the answer
+            return False
+        threading.Thread(target=self._interrupt_until_done, args=(request_id, runner), daemon=True).start()
+        return True
+
+    def _interrupt_until_done(self, request_id: str, runner: QueryEngine) -> None:
+        while True:
+            with self._lock:
+                if self._running.get(request_id) is not runner:
+                    return
+            with contextlib.suppress(duckdb.Error):  # closed just now: the request has ended
+                runner.con.interrupt()  # type: ignore[attr-defined]
+            time.sleep(0.05)
 
     # Query page
 
