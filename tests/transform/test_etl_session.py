@@ -186,3 +186,21 @@ def test_a_connection_is_renewed_after_max_objects(
     results = in_new_thread(lambda: [process_raw_object(lake.store, key, EtlSettings()) for key in keys])
     assert [r.manifest.clean_rows for r in results] == [3] * 5
     assert etl_connections == ["loglake.transform.session"] * 3  # objects 1-2, 3-4, 5
+
+
+def test_reset_forgets_the_redaction_key_pads_an_object_set() -> None:
+    """The HMAC pads redaction.prepare sets are connection variables: reset() drops them with the temp
+    tables, so the key does not stay in a pooled connection after its object (review item 12)."""
+    from loglake.transform import redaction
+
+    connection = session.Session(threads=1)
+    try:
+        connection.con.execute("SET VARIABLE other_setting = 1")
+        connection.con.execute(f"SET VARIABLE {redaction._IPAD} = unhex('00ff')")
+        connection.con.execute(f"SET VARIABLE {redaction._OPAD} = unhex('ff00')")
+        assert connection.con.execute("SELECT count(*) FROM duckdb_variables()").fetchone() == (3,)
+        connection.reset()
+        assert connection.con.execute("SELECT count(*) FROM duckdb_variables()").fetchone() == (0,)
+        assert connection.con.execute(f"SELECT getvariable('{redaction._IPAD}')").fetchone() == (None,)
+    finally:
+        connection.close()

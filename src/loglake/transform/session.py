@@ -65,14 +65,16 @@ class Session:
             raise
 
     def reset(self) -> None:
-        """Drop what an object left: its temp tables and views (the macros stay)."""
+        """Drop what an object left: its temp tables, views and variables (the redaction key's pads must not
+        outlive the object that needed them; the macros stay)."""
+        variables = self.con.execute("SELECT name FROM duckdb_variables()").fetchall()
         views = self.con.execute("SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal").fetchall()
         tables = self.con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
         drops = [
             f"DROP {kind} IF EXISTS temp.main.{quote_identifier(str(name))};"
             for kind, rows in (("VIEW", views), ("TABLE", tables))
             for (name,) in rows
-        ]
+        ] + [f"RESET VARIABLE {quote_identifier(str(name))};" for (name,) in variables]
         if drops:
             self.con.execute(" ".join(drops))  # one call: each statement sent alone costs as much again
 
