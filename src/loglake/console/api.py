@@ -249,18 +249,23 @@ class Console:
             span = (until - since).total_seconds()
             width = next((w for w in BUCKET_SECONDS if span / w <= TARGET_BARS), BUCKET_SECONDS[-1])
             start = int(since.timestamp()) // width * width
+            # Embedded, the statement is DuckDB SQL run as is (no translation: a third of the time on a whole
+            # day); DuckDB prunes the views' hive partitions by the same dt/hour conditions. Athena gets Athena SQL.
+            local = isinstance(runner, DuckDBEngine)
+            seconds = 'epoch("timestamp")' if local else 'to_unixtime("timestamp")'
             parts = []
             for table in tables:
                 schema = registry.get(table)
                 level = "level" if schema is not None and schema.column("level") is not None else "NULL"
                 where = [window.table_sql(table), *self._text_filter(text)]
                 parts.append(
-                    f'SELECT CAST(floor((to_unixtime("timestamp") - {start}) / {width}) AS BIGINT) AS bar, '
+                    f"SELECT CAST(floor(({seconds} - {start}) / {width}) AS BIGINT) AS bar, "
                     f"coalesce(CAST({level} AS varchar), '{NO_LEVEL}') AS level, count(*) AS n "
                     f"FROM {quote_identifier(table)} WHERE {' AND '.join(where)} GROUP BY 1, 2"
                 )
             rows = runner.query(
-                f"SELECT bar, level, sum(n) AS n FROM ({' UNION ALL '.join(parts)}) AS t GROUP BY 1, 2 ORDER BY 1, 2"
+                f"SELECT bar, level, sum(n) AS n FROM ({' UNION ALL '.join(parts)}) AS t GROUP BY 1, 2 ORDER BY 1, 2",
+                dialect="duckdb" if local else "athena",
             ).rows
         bars: dict[int, dict[str, int]] = {}
         for bar, level, count in rows:
@@ -305,7 +310,10 @@ class Console:
             parts.append(
                 f'SELECT min("timestamp") AS lo, max("timestamp") AS hi FROM {quote_identifier(table)}{condition}'
             )
-        lo, hi = runner.query(f"SELECT min(lo), max(hi) FROM ({' UNION ALL '.join(parts)}) AS t").rows[0]
+        dialect = "duckdb" if isinstance(runner, DuckDBEngine) else "athena"  # the same text in both
+        lo, hi = runner.query(f"SELECT min(lo), max(hi) FROM ({' UNION ALL '.join(parts)}) AS t", dialect=dialect).rows[
+            0
+        ]
         if lo is None or hi is None:
             return None, None
         since = window.since or _utc(lo)
