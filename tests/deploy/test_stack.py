@@ -189,8 +189,9 @@ def test_collector_role_reads_only_the_configured_log_groups(deployed: dict[str,
         f"arn:aws:s3:::{RAW}/raw/*",
         f"arn:aws:s3:::{LAKE}/state/cloudwatch/*",
         f"arn:aws:s3:::{LAKE}/state/runs/collect.json*",
+        f"arn:aws:s3:::{LAKE}/state/leases/*",
     }
-    assert "s3:DeleteObject" not in grants
+    assert grants["s3:DeleteObject"] == {f"arn:aws:s3:::{LAKE}/state/leases/*"}  # its lease, nothing else
     assert not any(action.startswith("glue:") for action in grants)
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from loglake.errors import ConfigError
 from loglake.lake.formats import DEFAULT_FORMAT
 from loglake.lake.keys import CLEAN_PREFIX, QUARANTINE_PREFIX, RAW_PREFIX, SCHEMA_PREFIX, STATE_PREFIX
+from loglake.lake.s3_store import LEASE_PREFIX
 
 ETL_STATE = f"{STATE_PREFIX}etl/"
 COLLECTOR_STATE = f"{STATE_PREFIX}cloudwatch/"
@@ -494,6 +495,8 @@ def _collector_resources() -> Json:
         _statement(["s3:GetObject", "s3:PutObject"], _object_arns(LAKE_BUCKET, [COLLECTOR_STATE])),
         _list_under(LAKE_BUCKET, [COLLECTOR_STATE]),
         _statement(["s3:PutObject"], _object_arns(LAKE_BUCKET, [f"{STATE_PREFIX}runs/collect.json"])),
+        # the lease per log group `loglake collect` also takes (lake/s3_store.py), and nothing else to delete
+        _statement(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], _object_arns(LAKE_BUCKET, [LEASE_PREFIX])),
     ]
     return {
         "CollectorLogGroup": _log_group("${NamePrefix}-collector"),

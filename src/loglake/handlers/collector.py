@@ -4,9 +4,10 @@ Log groups come from LOGLAKE_LOG_GROUPS (comma-separated names or prefixes endin
 checkpoint lives in the lake's state area on S3. The raw bucket's notification then runs the ETL.
 Each run prints its metrics as EMF lines (handlers/metrics.py) and records itself in state/runs/collect.json.
 
-Runs take no lease: the template gives this function a reserved concurrency of 1, so scheduled runs never
-overlap (and its role may not delete a lease). Do not run `loglake collect` on the same groups and lake
-while the schedule is enabled.
+Runs take the lease per log group that `loglake collect` takes (its role may write and delete only under
+state/leases/): reserved concurrency 1 keeps scheduled runs from overlapping, and the lease keeps a run from
+a laptop and the schedule from placing the same events in two packs. A group another run holds fails this
+run with the command to run again; the next scheduled run collects it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
         raise EventError("LOGLAKE_LOG_GROUPS is not set: name the log groups to collect")
     store = lake_from_environment().store
     started, watch = now_ms(), Stopwatch()
-    collector = CloudWatchCollector(store, CollectorOptions(log_groups=groups, lease=False))
+    collector = CloudWatchCollector(store, CollectorOptions(log_groups=groups))
     try:
         report = collector.collect()
     except LoglakeError as exc:  # what the failed run did (its calls, its throttles) is still reported
