@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from loglake.console.launch import missing_extra
 from loglake.console.server import Server
+from loglake.lake.open import Lake
 
 
 class Answer:
@@ -110,3 +112,18 @@ def test_without_the_console_extra_serve_names_the_extra(monkeypatch: pytest.Mon
         "the console needs uvicorn, which is in loglake's 'console' extra: pip install 'loglake[console]' "
         "(in a clone: .venv/bin/pip install -e '.[console]')"
     )
+
+
+def test_serve_without_the_extra_is_one_line_and_exit_1(
+    run_cli: Callable[..., tuple[int, str, str]], console_lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "starlette" else real(name, *a))
+    code, out, err = run_cli("serve", "--lake", console_lake.store.uri, "--port", "0")
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [
+        "error: the console needs starlette, which is in loglake's 'console' extra: pip install 'loglake[console]' "
+        "(in a clone: .venv/bin/pip install -e '.[console]')"
+    ]

@@ -151,9 +151,12 @@ $("draw").onclick = drawHistogram;
 
 // Search: highlighted matches; a click expands the event's fields and its neighbours in the stream.
 function highlight(text, spans) {
+  // The server's spans count code points (Python); JS strings count UTF-16 units, so slice code points.
+  const chars = Array.from(text);
+  const part = (a, b) => esc(chars.slice(a, b).join(""));
   let out = "", at = 0;
-  for (const [a, b] of spans) { out += esc(text.slice(at, a)) + `<mark>${esc(text.slice(a, b))}</mark>`; at = b; }
-  return out + esc(text.slice(at));
+  for (const [a, b] of spans) { out += part(at, a) + `<mark>${part(a, b)}</mark>`; at = b; }
+  return out + part(at);
 }
 async function find() {
   const p = rangeParams();
