@@ -4,6 +4,7 @@ through re-drives and late objects, on a local lake and on S3 (moto)."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
 import random
@@ -14,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -34,7 +36,8 @@ from loglake.lake.formats import FORMATS
 from loglake.lake.keys import RawKey
 from loglake.lake.local_store import CRASH_HOOK
 from loglake.lake.open import Lake
-from loglake.lake.store import Store
+from loglake.lake.s3_store import LEASE_PREFIX, S3Store
+from loglake.lake.store import Lease, Store
 from loglake.pipeline import pending_raw_objects, run_etl
 from loglake.query.conservation import check_conservation
 from loglake.query.engine import DuckDBEngine
@@ -505,3 +508,113 @@ def test_a_registered_format_survives_a_redrive_of_a_compacted_object(
         rows = engine.query("SELECT s, n FROM logs ORDER BY s, n").rows
     assert rows == [(s, n) for s in ("a", "b", "c") for n in range(3)]
     _verify(lake)
+
+
+def test_a_young_uncommitted_compacted_file_is_left_for_the_grace_period(lake: Lake) -> None:
+    """An orphan c-* file named less than the grace period ago may be another run's that lost its lease
+    and has not found out yet: only an older one is deleted."""
+    _fill(lake, streams=2)
+    first = next(iter(lake.store.list(f"clean/logs/{P0}/")))
+    now = int(time.time() * 1000)
+    young = f"clean/logs/{P0}/c-{now - 60_000:013d}deadbeef.parquet"
+    old = f"clean/logs/{P0}/c-{now - 7_200_000:013d}deadbeef.parquet"
+    for orphan in (young, old):
+        lake.store.put(orphan, lake.store.get(first))
+
+    result = compact_partition(lake.store, "logs", P0, grace_s=3600)
+
+    assert (result.status, result.inputs, result.deleted) == ("compacted", 2, 1)
+    assert lake.store.exists(young) and not lake.store.exists(old)
+    assert young not in live_files(lake.store, "logs")
+    assert _counts(lake) == (17, 17)
+    _verify(lake)
+
+
+def _losing_lease(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[Lease]:
+    """Make `store`'s leases ones the test can mark lost (as a failed S3 renewal does); returns them."""
+    taken: list[Lease] = []
+    original = store.lease
+
+    @contextlib.contextmanager
+    def lease(name: str, *, wait: float = 0.0) -> Iterator[Lease]:
+        with original(name, wait=wait) as held:
+            mine = Lease(name, bool(held))
+            taken.append(mine)
+            yield mine
+
+    monkeypatch.setattr(store, "lease", lease)
+    return taken
+
+
+def test_a_compaction_that_lost_its_lease_commits_nothing(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fill(lake, streams=3)
+    taken = _losing_lease(lake.store, monkeypatch)
+    original = compaction._raw_objects_by_file
+
+    def then_lose(*args: Any) -> dict[str, list[str]]:
+        taken[-1].mark_lost("another run took it over after it expired")
+        return original(*args)
+
+    monkeypatch.setattr(compaction, "_raw_objects_by_file", then_lose)
+    with pytest.raises(
+        LoglakeError,
+        match=r"^lost the lease 'compact/logs/dt=2025-11-28/hour=00' \(another run took it over after it expired\) "
+        r"before committing the compaction of clean/logs/dt=2025-11-28/hour=00/; nothing written: "
+        r"run loglake compact again$",
+    ):
+        compact_partition(lake.store, "logs", P0, grace_s=3600)
+    assert not lake.store.exists(record_key("logs", P0))
+    assert sum(1 for name in _files(lake.store, P0) if name.startswith("c-")) == 1  # left for the grace period
+    assert _counts(lake) == (27, 27)
+    monkeypatch.setattr(compaction, "_raw_objects_by_file", original)
+
+    result = compact_partition(lake.store, "logs", P0, grace_s=3600)  # the next run: the young orphan stays
+
+    assert (result.status, result.inputs, result.outputs, result.deleted) == ("compacted", 3, 1, 0)
+    assert _counts(lake) == (27, 27)
+    _verify(lake)
+
+
+def test_an_s3_lease_that_cannot_be_renewed_or_was_taken_over_is_lost(
+    s3_lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    store = s3_lake.store
+    assert isinstance(store, S3Store)
+    store.lease_ttl = 1.5
+    with store.lease("etl/x") as held:
+        assert held and not held.lost
+        [key] = store.list(LEASE_PREFIX)
+        store.put(key, b'{"owner": "another run", "ttl_s": 1.5}')  # taken over after it expired
+        deadline = time.monotonic() + 3
+        while not held.lost and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert held.lost
+        with pytest.raises(
+            LoglakeError,
+            match=r"^lost the lease 'etl/x' \(another run took it over after it expired\) before committing x; "
+            r"nothing written: run it again$",
+        ):
+            held.check("committing x", "run it again")
+
+    calls: list[str] = []
+    put_object = store.client.put_object
+    with store.lease("etl/y") as held:
+        assert held
+
+        def unreachable(**kwargs: Any) -> Any:
+            if kwargs["Key"].startswith(store.prefix + LEASE_PREFIX):
+                calls.append(kwargs["Key"])
+                raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
+            return put_object(**kwargs)
+
+        monkeypatch.setattr(store.client, "put_object", unreachable)
+        time.sleep(0.5)
+        assert not held.lost  # valid for two thirds of the TTL after its last renewal
+        deadline = time.monotonic() + 3
+        while not held.lost and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert held.lost
+        assert len(calls) >= 2  # a failed renewal is retried before the lease counts as lost
+        monkeypatch.setattr(store.client, "put_object", put_object)

@@ -104,7 +104,7 @@ def test_a_local_lease_is_exclusive_and_dies_with_its_holder(tmp_path: Path) -> 
             "-c",
             "import sys, time; from pathlib import Path; from loglake.lake.local_store import LocalStore\n"
             "with LocalStore(Path(sys.argv[1])).lease('etl/x') as held:\n"
-            "    print(held, flush=True); time.sleep(60)",
+            "    print(bool(held), flush=True); time.sleep(60)",
             str(tmp_path / "lake"),
         ],
         stdout=subprocess.PIPE,

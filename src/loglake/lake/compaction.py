@@ -45,7 +45,7 @@ from loglake.lake.clean_zone import PARTITIONS, table_prefix
 from loglake.lake.formats import OutputFormat, format_of_key
 from loglake.lake.keys import STATE_PREFIX, RawKey, table_name
 from loglake.lake.schema_registry import SchemaRegistry
-from loglake.lake.store import Store, glob_escape, glob_unescape
+from loglake.lake.store import Lease, Store, glob_escape, glob_unescape
 from loglake.sql_quoting import quote_identifier, sql_string
 
 RECORD_PREFIX = f"{STATE_PREFIX}compaction/"
@@ -338,7 +338,7 @@ def compact_partition(
         if not held:
             result.status = "busy"
             return result
-        result.deleted = _collect(store, table, partition, grace_s)
+        result.deleted = _collect(store, table, partition, grace_s, held)
         live, record, version = _partition_live(store, table, partition)
         by_format: dict[str, list[str]] = {}
         for key in live:
@@ -402,11 +402,13 @@ def compact_partition(
             owner = _owner(key)
             record.replaced[key] = Replaced(now, sorted(set(held_by.get(owner, []))) if owner else [], versions[key])
         record.live = sorted((set(record.live) - set(inputs)) | set(written))
+        # Another run may have taken the partition over (and deleted our files as orphans): never commit then.
+        held.check(f"committing the compaction of {prefix}", "run loglake compact again")
         if not store.put_if(record_key(table, partition), record.to_json(), version):
             result.status = "conflict"
             return result
         result.inputs, result.outputs = len(inputs), len(written)
-        result.deleted += _collect(store, table, partition, grace_s)  # with no grace, the inputs go now
+        result.deleted += _collect(store, table, partition, grace_s, held)  # with no grace, the inputs go now
     return result
 
 
@@ -415,20 +417,25 @@ def _delete(store: Store, key: str) -> None:
     skip_index.delete_for(store, key)
 
 
-def _collect(store: Store, table: str, partition: str, grace_s: float) -> int:
-    """Under the partition lease: delete inputs replaced more than `grace_s` ago and orphaned c-* files."""
+def _collect(store: Store, table: str, partition: str, grace_s: float, lease: Lease) -> int:
+    """Under the partition lease: delete inputs replaced more than `grace_s` ago, and c-* files that no
+    record names and that were named (their time) more than `grace_s` ago: a younger one may belong to a
+    run that lost its lease and has not yet found out (it checks before its commit)."""
     record, version = read_record(store, table, partition)
     prefix = f"{table_prefix(table)}{partition}/"
     listed = list(store.list(prefix))
     record = record or PartitionRecord()
+    cutoff = _now_ms() - grace_s * 1000
     deleted = 0
     for key in listed:
         if is_compacted(key) and key not in record.live and key not in record.replaced:
-            _delete(store, key)  # no run holds the lease but us: nobody will commit it
-            deleted += 1
+            named = _named_ms(key)
+            if named is not None and named < cutoff:
+                lease.check(f"deleting {key}", "run loglake compact again")
+                _delete(store, key)  # a crashed run's: nobody will commit it now
+                deleted += 1
     if version is None:
         return deleted
-    cutoff = _now_ms() - grace_s * 1000
     changed = False
     for key, entry in list(record.replaced.items()):
         if entry.deleted or entry.at > cutoff:
@@ -443,9 +450,18 @@ def _collect(store: Store, table: str, partition: str, grace_s: float) -> int:
             continue  # rewritten by a re-drive whose hook has not run yet: the hook decides
         deleted += 1
         changed = True
+    if changed:
+        lease.check(f"committing the deletions in {prefix}", "run loglake compact again")
     if changed and not store.put_if(record_key(table, partition), record.to_json(), version):
         raise StoreError(f"the compaction record of {prefix} changed under its lease; run loglake compact again")
     return deleted
+
+
+def _named_ms(key: str) -> int | None:
+    """When a compacted file was named (`c-<ms><hex>`), in ms since epoch; None for another name."""
+    parts = split_key(key)
+    match = re.match(rf"{COMPACTED}(\d{{13}})", parts[2]) if parts else None
+    return int(match[1]) if match else None
 
 
 def _iter_partitions(keys: Iterable[str]) -> Iterator[tuple[str, str]]:
@@ -480,14 +496,16 @@ def settle_outputs(
                     f"a compaction of clean/{table}/{partition} held it for {LEASE_WAIT_S:.0f} s; "
                     "nothing committed: run loglake etl again"
                 )
-            _settle(store, table, partition, raw_key, object_id, new)
+            _settle(store, table, partition, raw_key, object_id, new, held)
 
 
 def _mentions(record: PartitionRecord, object_id: str) -> bool:
     return any(_owner(k) == object_id for k in [*record.replaced, *record.live])
 
 
-def _settle(store: Store, table: str, partition: str, raw_key: str, object_id: str, new: set[str]) -> None:
+def _settle(
+    store: Store, table: str, partition: str, raw_key: str, object_id: str, new: set[str], lease: Lease
+) -> None:
     for _attempt in range(_CAS_ATTEMPTS):
         record, version = read_record(store, table, partition)
         if record is None:
@@ -517,6 +535,7 @@ def _settle(store: Store, table: str, partition: str, raw_key: str, object_id: s
             record.live += files
             record.replaced[compacted] = Replaced(now, [], None)
         record.live = sorted(set(record.live))
+        lease.check(f"committing clean/{table}/{partition}", "run loglake etl again")
         if store.put_if(record_key(table, partition), record.to_json(), version):
             return
         for files in rewritten.values():  # lost a race (the lease lapsed?): ours are orphans, try again

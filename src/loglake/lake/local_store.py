@@ -24,7 +24,7 @@ from typing import BinaryIO
 
 from loglake.errors import StoreError
 from loglake.lake.keys import check_key
-from loglake.lake.store import glob_escape
+from loglake.lake.store import Lease, glob_escape
 
 TMP_DIR = ".tmp"
 """Writes in progress, at the lake's root: on the targets' filesystem (so the rename is atomic) and outside
@@ -249,8 +249,8 @@ class LocalStore:
             return True
 
     @contextlib.contextmanager
-    def lease(self, name: str, *, wait: float = 0.0) -> Iterator[bool]:
-        """An flock'd file per name in .locks/: the kernel releases it when its holder dies."""
+    def lease(self, name: str, *, wait: float = 0.0) -> Iterator[Lease]:
+        """An flock'd file per name in .locks/: the kernel releases it when its holder dies (never `lost`)."""
         path = self.root / LOCKS_DIR / f"lease-{hashlib.sha256(name.encode()).hexdigest()[:32]}"
         path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + wait
@@ -261,7 +261,7 @@ class LocalStore:
             except BlockingIOError:
                 os.close(fd)
                 if time.monotonic() >= deadline:
-                    yield False
+                    yield Lease(name, False)
                     return
                 time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
                 continue
@@ -275,7 +275,7 @@ class LocalStore:
         try:
             os.ftruncate(fd, 0)
             os.write(fd, f"{os.getpid()} {name}\n".encode())
-            yield True
+            yield Lease(name, True)
         finally:
             # Unlink while still holding the lock, so a waiter that opened the old file sees it is gone.
             with contextlib.suppress(FileNotFoundError):

@@ -35,7 +35,7 @@ from loglake.errors import StoreError
 from loglake.lake.keys import STATE_PREFIX, check_key
 from loglake.lake.s3_files import FetchCounter, s3_filesystem
 from loglake.lake.s3_files import url as s3_url
-from loglake.lake.store import glob_escape
+from loglake.lake.store import Lease, glob_escape
 
 _RETRIES = {"mode": "standard", "max_attempts": 8}
 LEASE_PREFIX = f"{STATE_PREFIX}leases/"
@@ -173,23 +173,29 @@ class S3Store:
         return []  # a PUT is atomic: S3 has no half-written objects to remove
 
     @contextlib.contextmanager
-    def lease(self, name: str, *, wait: float = 0.0) -> Iterator[bool]:
+    def lease(self, name: str, *, wait: float = 0.0) -> Iterator[Lease]:
         key = f"{LEASE_PREFIX}{hashlib.sha256(name.encode()).hexdigest()[:32]}.json"
         owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(8)}"
         body = _lease_body(name, owner, self.lease_ttl, 0)
         deadline = time.monotonic() + wait
+        sent = time.monotonic()
         etag = self._take_lease(key, body)
         while etag is None:
             if time.monotonic() >= deadline:
-                yield False
+                yield Lease(name, False)
                 return
             time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
+            sent = time.monotonic()
             etag = self._take_lease(key, body)
+        # Held for two thirds of the TTL after each renewal was sent: a third of it is left before another
+        # run may take the lease over as expired.
+        lease = Lease(name, True, valid_s=self.lease_ttl * 2 / 3)
+        lease.renewed(sent)
         stop = threading.Event()
-        renewal = threading.Thread(target=self._renew_lease, args=(key, name, owner, etag, stop), daemon=True)
+        renewal = threading.Thread(target=self._renew_lease, args=(key, name, owner, etag, stop, lease), daemon=True)
         renewal.start()
         try:
-            yield True
+            yield lease
         finally:
             stop.set()
             renewal.join()
@@ -228,20 +234,40 @@ class S3Store:
             return str(response["ETag"])
         return None
 
-    def _renew_lease(self, key: str, name: str, owner: str, etag: str, stop: threading.Event) -> None:
+    def _renew_lease(self, key: str, name: str, owner: str, etag: str, stop: threading.Event, lease: Lease) -> None:
         """Each renewal writes a new body (its count), so a new ETag: a run that read the lease before it was
-        renewed and takes it over as expired fails its If-Match instead of taking a live lease."""
+        renewed and takes it over as expired fails its If-Match instead of taking a live lease.
+
+        A failed renewal is retried (S3 unreachable for a moment) until the lease is no longer surely held;
+        then, or when another run took it over, the lease is marked lost and its holder's next check fails."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         renewals = 0
         while not stop.wait(self.lease_ttl / 3):
             renewals += 1
             body = _lease_body(name, owner, self.lease_ttl, renewals)
-            try:
-                response = self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=body, IfMatch=etag)
-            except (ClientError, BotoCoreError):
-                return  # taken over after it expired, or S3 unreachable: the lease lapses as a crash's would
-            etag = str(response["ETag"])
+            pause = 0.05
+            while True:
+                sent = time.monotonic()
+                try:
+                    response = self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=body, IfMatch=etag)
+                except ClientError as exc:
+                    if exc.response.get("Error", {}).get("Code") in _CONFLICT:
+                        lease.mark_lost("another run took it over after it expired")
+                        return
+                    error = str(exc)
+                except BotoCoreError as exc:
+                    error = str(exc)
+                else:
+                    etag = str(response["ETag"])
+                    lease.renewed(sent)
+                    break
+                if lease.lost:
+                    lease.mark_lost(f"could not renew it: {error}")
+                    return
+                if stop.wait(pause):
+                    return
+                pause = min(pause * 2, self.lease_ttl / 12)
 
     def glob(self, pattern: str) -> str:
         """Where DuckDB reads the objects matching `pattern`, in place (register `filesystem()` first)."""

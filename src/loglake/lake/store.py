@@ -9,10 +9,52 @@ process one raw object.
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
+
+from loglake.errors import StoreError
+
+
+class Lease:
+    """What `Store.lease` yields: true once held. A holder that may have lost it (an S3 lease it could not
+    renew in time, or one another run took over as expired) is `lost`; before each write that only the
+    holder may make, the holder calls `check`, which raises instead of letting it write.
+    """
+
+    def __init__(self, name: str, held: bool, valid_s: float | None = None) -> None:
+        self.name = name
+        self.held = held
+        self._valid_s = valid_s
+        self._valid_until = None if valid_s is None else time.monotonic() + valid_s
+        self._why = ""
+        self._lost = threading.Event()
+
+    def __bool__(self) -> bool:
+        return self.held
+
+    def renewed(self, sent: float) -> None:
+        """A renewal sent at `sent` (time.monotonic()) succeeded: held `valid_s` from then on."""
+        if self._valid_s is not None:
+            self._valid_until = sent + self._valid_s
+
+    def mark_lost(self, why: str) -> None:
+        self._why = self._why or why
+        self._lost.set()
+
+    @property
+    def lost(self) -> bool:
+        if self._valid_until is not None and time.monotonic() > self._valid_until:
+            self.mark_lost(f"not renewed for {self._valid_s:.0f} s")
+        return self._lost.is_set()
+
+    def check(self, doing: str, fix: str) -> None:
+        """Raise a StoreError (nothing written) if the lease may be lost; `fix` is the command to run."""
+        if self.held and self.lost:
+            raise StoreError(f"lost the lease {self.name!r} ({self._why}) before {doing}; nothing written: {fix}")
 
 
 class Store(Protocol):
@@ -72,10 +114,11 @@ class Store(Protocol):
         """Remove what writers that died left behind (temporary files); return what was removed."""
         ...
 
-    def lease(self, name: str, *, wait: float = 0.0) -> AbstractContextManager[bool]:
-        """Hold `name` exclusively for the block: True once held, False if another run still holds it after
-        `wait` seconds. A holder that dies loses it (a local lock dies with its process; an S3 lease expires
-        unless its holder renews it), so a crash never blocks the lake for good.
+    def lease(self, name: str, *, wait: float = 0.0) -> AbstractContextManager[Lease]:
+        """Hold `name` exclusively for the block: a Lease, true once held, false if another run still holds
+        it after `wait` seconds. A holder that dies loses it (a local lock dies with its process; an S3 lease
+        expires unless its holder renews it), so a crash never blocks the lake for good; a holder that lives
+        on but could not renew it finds it `lost` and must not commit (Lease.check).
         """
         ...
 

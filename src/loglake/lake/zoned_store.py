@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 from loglake.lake.keys import RAW_PREFIX
-from loglake.lake.store import Store
+from loglake.lake.store import Lease, Store
 
 
 class ZonedStore:
@@ -66,5 +66,5 @@ class ZonedStore:
     def sweep(self) -> Sequence[str]:
         return [*self.main.sweep(), *self.raw.sweep()]
 
-    def lease(self, name: str, *, wait: float = 0.0) -> AbstractContextManager[bool]:
+    def lease(self, name: str, *, wait: float = 0.0) -> AbstractContextManager[Lease]:
         return self.main.lease(name, wait=wait)  # leases are state, which lives beside the clean zone

@@ -50,7 +50,7 @@ import orjson
 from loglake.errors import CollectError, ConfigError
 from loglake.lake.keys import RawKey, checkpoint_key, shared_prefix, stream_prefix
 from loglake.lake.raw_zone import RawRecord, decode_batch, encode_batch, list_raw_objects
-from loglake.lake.store import Store
+from loglake.lake.store import Lease, Store
 from loglake.sources.rate_limit import RateLimiter
 
 SOURCE = "cloudwatch"
@@ -171,6 +171,9 @@ class CloudWatchCollector:
         self.client = client or logs_client(options.max_attempts)
         self.limiter = RateLimiter(options.calls_per_second)
         self.report = CollectReport()
+        self._lease: Lease | None = None
+        """The group's lease while it is collected: checked before each PUT, so a collector that lost it
+        (S3 unreachable for its renewals) stops instead of writing beside the run that took it over."""
         events = getattr(getattr(self.client, "meta", None), "events", None)
         if events is not None:  # a botocore client: see every attempt, also those its retries hide
             events.register("needs-retry.cloudwatch-logs", self._count_throttle)
@@ -227,7 +230,17 @@ class CloudWatchCollector:
                     f"another collect of log group {group!r} is running; run `loglake collect {group}` "
                     "again once it has finished"
                 )
-            self._collect_held_group(group, now, progress)
+            self._lease = held
+            try:
+                self._collect_held_group(group, now, progress)
+            finally:
+                self._lease = None
+
+    def _put(self, key: str, data: bytes) -> None:
+        if self._lease is not None:
+            group = self._lease.name.removeprefix(f"collect/{SOURCE}/")
+            self._lease.check(f"writing {key}", f"run `loglake collect {group}` again")
+        self.store.put(key, data)
 
     def _collect_held_group(self, group: str, now: int, progress: Progress | None) -> None:
         opts = self.options
@@ -316,7 +329,7 @@ class CloudWatchCollector:
             if existing.get(key) == data:
                 self.report.unchanged += 1
                 continue
-            self.store.put(key, data)
+            self._put(key, data)
             self.report.bytes += len(data)
             self.report.written.append(key)
 
@@ -377,7 +390,7 @@ class CloudWatchCollector:
             if existing.get(pack.key) == data:
                 self.report.unchanged += 1
                 continue
-            self.store.put(pack.key, data)
+            self._put(pack.key, data)
             self.report.bytes += len(data)
             self.report.written.append(pack.key)
         self.report.unchanged += len(packs) - len(changed)
@@ -387,7 +400,7 @@ class CloudWatchCollector:
         return GroupCheckpoint(**orjson.loads(data)) if data else None
 
     def _save(self, key: str, checkpoint: GroupCheckpoint) -> None:
-        self.store.put(key, orjson.dumps(asdict(checkpoint), option=orjson.OPT_INDENT_2))
+        self._put(key, orjson.dumps(asdict(checkpoint), option=orjson.OPT_INDENT_2))
 
 
 def _as_event(record: RawRecord) -> dict[str, Any]:
