@@ -8,6 +8,7 @@ looks like:
 
     [etl]
     output_format = "parquet"  # or "jsonl": lake/formats
+    table_format = "hive"      # or "iceberg": lake/iceberg.py
     max_depth = 5
     separator = "_"
     routes = [{ log_group = "/aws/vpc/*", format = "vpc_flow_log" }]
@@ -48,6 +49,9 @@ lake = "./lake"
 [etl]
 # @FORMATS@; queries read them all.
 output_format = "@DEFAULT_FORMAT@"
+# "hive" (files in dt=/hour= folders) or "iceberg" (Apache Iceberg tables, needs the iceberg extra:
+# pip install 'loglake[iceberg]'); see docs/lake-layout.md. It decides new tables only.
+table_format = "hive"
 # Nested objects are flattened to this depth; deeper values stay JSON text.
 max_depth = 5
 separator = "_"
@@ -92,7 +96,7 @@ DEFAULT_LAKE = "./lake"
 _ALLOWED: dict[str, set[str]] = {
     "": {"lake", "raw", "etl", "ingest", "athena"},
     "athena": {"workgroup", "database", "output_location"},
-    "etl": {"output_format", "max_depth", "separator", "routes", "redact", "max_columns"},
+    "etl": {"output_format", "max_depth", "separator", "routes", "redact", "max_columns", "table_format"},
     "ingest": {"log_group", "multiline_start"},
 }
 

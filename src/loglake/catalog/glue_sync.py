@@ -25,6 +25,7 @@ from loglake.catalog.athena_ddl import (
 from loglake.errors import CatalogError
 from loglake.lake.clean_zone import ATHENA_PARTITIONS, table_prefix
 from loglake.lake.formats.jsonl import JSON_LINES_STORAGE
+from loglake.lake.iceberg import is_iceberg
 from loglake.lake.keys import RAW_PREFIX
 from loglake.lake.quarantine import QUARANTINE_COLUMNS
 from loglake.lake.raw_zone import RAW_COLUMNS
@@ -125,7 +126,7 @@ class GlueCatalog:
         wanted = []
         for table in sorted(registry.tables()):
             schema = registry.get(table)
-            if schema is not None:
+            if schema is not None and not is_iceberg(store, table):  # an Iceberg table is its catalog's
                 wanted.append(clean_table_input(schema, location))
         wanted += [
             raw_table_input(raw_location or location),

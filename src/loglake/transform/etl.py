@@ -24,7 +24,7 @@ import duckdb
 
 from loglake import __version__
 from loglake.errors import InvariantError, RawObjectError
-from loglake.lake import skip_index, stream_headers
+from loglake.lake import iceberg, skip_index, stream_headers
 from loglake.lake.clean_zone import DEFAULT_TABLE, ENVELOPE, OPTIONAL_ENVELOPE, RESERVED_NAMES
 from loglake.lake.compaction import outputs_present, settle_outputs
 from loglake.lake.formats import OutputFormat
@@ -149,10 +149,14 @@ def process_raw_object(
         committed_ms=int(time.time() * 1000),
         **figures,
     )
-    settle_outputs(store, raw_key, previous.outputs if previous else [], outputs, rerun=previous is not None)
+    # Iceberg tables: one commit each (its old rows out, its new files in); their old files go by expiry.
+    owned = iceberg.commit_outputs(store, raw_key, raw_version, ETL_VERSION, outputs, previous, force=force)
+    hive_before = [k for k in (previous.outputs if previous else []) if k not in owned]
+    hive_now = [k for k in outputs if k not in owned]
+    settle_outputs(store, raw_key, hive_before, hive_now, rerun=previous is not None)
     write_manifest(store, object_id, manifest)
     if previous is not None:
-        for stale in set(previous.outputs) - set(outputs):
+        for stale in set(hive_before) - set(hive_now):
             store.delete(stale)
 
     def rerun(key: str) -> EtlResult:
@@ -439,6 +443,8 @@ def _write_clean(
     """Write one table's clean objects (engine → temp folder → store); return their keys."""
     plans = within_cap(con, schema.table, plans, schema.pointer_names())  # fields past max_columns → extra
     clean_query = _clean_query(schema.table, plans, schema.pointer_names(), has_b64, raw_key, settings.redact)
+    if iceberg.uses_iceberg(store, schema.table, settings.table_format):
+        return iceberg.write_files(con, clean_query, tmp, store, schema.table, object_id)
     options = settings.format.copy_options
     folder = tmp / "clean" / schema.table
     folder.parent.mkdir(exist_ok=True)

@@ -10,6 +10,7 @@ from typing import Any
 from loglake.errors import ConfigError
 from loglake.lake.clean_zone import DEFAULT_TABLE
 from loglake.lake.formats import DEFAULT_FORMAT, OutputFormat, get_format
+from loglake.lake.iceberg import DEFAULT_TABLE_FORMAT, check_table_format
 from loglake.transform.redaction import RedactRule
 
 TABLE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
@@ -59,9 +60,13 @@ class EtlSettings:
     max_columns: int = 500
     """Columns a table may get from keys found in JSON; keys past it go, exact, to the table's `extra` column
     (a JSON object), so one event with thousands of keys cannot make a table of thousands of columns."""
+    table_format: str = DEFAULT_TABLE_FORMAT
+    """hive (files in dt=/hour= folders, the default) or iceberg (the same Parquet files committed to an
+    Iceberg table: lake/iceberg.py); it decides new tables, an existing Iceberg table stays one."""
 
     def __post_init__(self) -> None:
         get_format(self.output_format)  # a ConfigError naming the formats there are
+        check_table_format(self.table_format, self.output_format)
         if not 1 <= self.max_depth <= 32:
             raise ConfigError(f"max_depth must be between 1 and 32, not {self.max_depth}")
         if not 1 <= self.max_columns <= MAX_COLUMNS_LIMIT:

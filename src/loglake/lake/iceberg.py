@@ -1,0 +1,608 @@
+"""Apache Iceberg tables (`table_format = "iceberg"`): the clean files the ETL writes, committed to an
+Iceberg table instead of being found by listing, in the embedded mode with a catalog inside the lake.
+
+    catalog     a pyiceberg SqlCatalog on SQLite, `<lake>/state/iceberg/catalog.db`; table `loglake.<table>`
+                at `<lake>/clean/<table>/` (metadata in its `metadata/` folder, data files in dt=/hour=)
+    marker      `state/iceberg/tables/<table>.json`: the table is Iceberg (readers and the ETL look here
+                first, so a hive lake never imports pyiceberg)
+    data files  written by DuckDB as today, plus typed dt (DATE) and hour (INTEGER) columns, named
+                `<object id>-r<ms><hex>.parquet`: every run writes new names, so a committed file is never
+                overwritten (its size and statistics are in the table's manifests)
+
+One ETL run of one raw object is ONE Iceberg commit per table it touches (a transaction that deletes the rows
+whose raw_object is the key, then adds the new files), with `loglake.raw_object`, `loglake.raw_version` and
+`loglake.etl_version` in the snapshot summary. A retry of an identical run finds that summary and adds
+nothing; a re-run of a changed object replaces its rows. Readers read the current snapshot's file list
+(`live_files`), so every event is read exactly once by construction.
+
+Concurrency: every commit to a table (ETL, compaction, expiry) holds the store's lease
+`iceberg/<table>` (an flock on a local lake), so commits of parallel ETL workers are serialised while their
+reads and writes run side by side; the catalog's compare-and-swap on the metadata location is the second
+guard, and a lost race is retried on the fresh table.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, cast
+
+import orjson
+
+from loglake.errors import ConfigError, InvariantError, StoreError
+from loglake.lake import skip_index
+from loglake.lake.clean_zone import ENVELOPE, table_prefix
+from loglake.lake.formats import format_of_key
+from loglake.lake.keys import CLEAN_PREFIX, STATE_PREFIX, clean_key, table_name
+from loglake.lake.store import Store, glob_escape
+from loglake.sql_quoting import quote_identifier, sql_string
+
+TABLE_FORMATS = ("hive", "iceberg")
+"""`hive`: Parquet (or JSON lines) files in dt=/hour= folders, read through compaction's live file list
+(the default). `iceberg`: the same Parquet files committed to an Iceberg table."""
+DEFAULT_TABLE_FORMAT = "hive"
+EXTRA = "iceberg"
+INSTALL = "pip install 'loglake[iceberg]'"
+NAMESPACE = "loglake"
+MARKER_PREFIX = f"{STATE_PREFIX}iceberg/tables/"
+CATALOG_FILE = f"{STATE_PREFIX}iceberg/catalog.db"
+LEASE_WAIT_S = 600.0
+RAW_OBJECT = "loglake.raw_object"
+RAW_VERSION = "loglake.raw_version"
+ETL_VERSION = "loglake.etl_version"
+OPERATION = "loglake.operation"
+_COMMIT_ATTEMPTS = 5
+_STAMPED = re.compile(r"(?:-r|/c-)(?P<ms>\d{13})[0-9a-f]{8}(?:-\d+)?\.parquet$")
+_FOLDER = re.compile(r"^dt=(\d{4}-\d{2}-\d{2})/hour=(\d{1,2})$")
+TABLE_PROPERTIES = {
+    "format-version": "2",
+    # Full bounds for raw_object (not the default 16-character prefix, which every raw key shares), so a
+    # re-run's delete reads only the files that can hold the object's rows.
+    "write.metadata.metrics.column.raw_object": "full",
+    "write.parquet.compression-codec": "zstd",
+    "write.metadata.delete-after-commit.enabled": "true",
+    "write.metadata.previous-versions-max": "100",
+}
+
+
+def check_available() -> None:
+    """A one-line error naming the extra when pyiceberg or pyarrow is missing."""
+    try:
+        import pyarrow  # noqa: F401
+        import pyiceberg  # noqa: F401
+        import sqlalchemy  # noqa: F401
+    except ImportError as exc:
+        raise ConfigError(
+            f"table_format = 'iceberg' needs the {EXTRA} extra ({exc.name} is not installed): {INSTALL}"
+        ) from None
+
+
+def check_table_format(name: str, output_format: str) -> None:
+    if name not in TABLE_FORMATS:
+        raise ConfigError(f"table_format must be one of {list(TABLE_FORMATS)}, not {name!r}")
+    if name == "iceberg" and output_format != "parquet":
+        raise ConfigError(
+            f"table_format = 'iceberg' writes Parquet: set output_format = 'parquet', not {output_format!r}"
+        )
+
+
+def marker_key(table: str) -> str:
+    return f"{MARKER_PREFIX}{table_name(table)}.json"
+
+
+def is_iceberg(store: Store, table: str) -> bool:
+    """Whether `table` is an Iceberg table of this lake (one stat or HEAD; no pyiceberg import)."""
+    return store.exists(marker_key(table))
+
+
+def iceberg_tables(store: Store) -> list[str]:
+    return sorted(k[len(MARKER_PREFIX) : -len(".json")] for k in store.list(MARKER_PREFIX) if k.endswith(".json"))
+
+
+def _root(store: Store) -> Path | None:
+    """The folder of a local lake (the embedded catalog lives in it); None for an S3 lake."""
+    root = getattr(store, "root", None) or getattr(getattr(store, "main", None), "root", None)
+    return root if isinstance(root, Path) else None
+
+
+def _base(store: Store) -> str:
+    """What precedes a lake key in a data file's URI: file:///lake or s3://bucket/prefix."""
+    root = _root(store)
+    if root is not None:
+        return _file_uri(root)
+    uri = str(getattr(store, "uri", "") or getattr(getattr(store, "main", None), "uri", ""))
+    if not uri.startswith("s3://"):
+        raise ConfigError(f"Iceberg tables need a local lake or an S3 lake, not {uri or store!r}")
+    return uri.rstrip("/")
+
+
+def catalog(store: Store) -> Any:
+    """The lake's catalog: on a local lake the embedded one (pyiceberg SqlCatalog on SQLite in state/); on an
+    S3 lake the Glue Data Catalog (lake/iceberg_glue.py), database $LOGLAKE_GLUE_DATABASE or `loglake`."""
+    check_available()
+    root = _root(store)
+    if root is None:
+        from loglake.lake.iceberg_glue import glue_catalog
+
+        return glue_catalog(f"{_base(store)}/{CLEAN_PREFIX.rstrip('/')}")
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    path = root / CATALOG_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cat = SqlCatalog(NAMESPACE, uri=f"sqlite:///{path}", warehouse=_file_uri(root / CLEAN_PREFIX))
+    cat.create_namespace_if_not_exists(namespace(store))
+    return cat
+
+
+def namespace(store: Store) -> str:
+    """The catalog namespace of the lake's tables: `loglake` (on Glue: the database, $LOGLAKE_GLUE_DATABASE)."""
+    if _root(store) is None:
+        return os.environ.get("LOGLAKE_GLUE_DATABASE") or NAMESPACE
+    return NAMESPACE
+
+
+def _file_uri(path: Path) -> str:
+    """pyiceberg's file IO takes the path after file:// as is (no percent-decoding): dt=... stays dt=..."""
+    return f"file://{path}"
+
+
+def _uri(store: Store, key: str) -> str:
+    return f"{_base(store)}/{key}"
+
+
+def _key(store: Store, uri: str) -> str:
+    prefix = _base(store) + "/"
+    if not uri.startswith(prefix):
+        raise InvariantError(f"Iceberg data file {uri} is outside the lake {prefix}")
+    return uri[len(prefix) :]
+
+
+def _load(store: Store, table: str) -> Any:
+    return catalog(store).load_table((namespace(store), table_name(table)))
+
+
+# --- the ETL's side ---------------------------------------------------------------------------------
+
+
+def uses_iceberg(store: Store, table: str, table_format: str) -> bool:
+    """Whether this run writes `table` as Iceberg: it is one already, or the setting makes new tables so.
+
+    A table that already holds hive files is not converted silently: its files would vanish from readers."""
+    if is_iceberg(store, table):
+        return True
+    if table_format != "iceberg":
+        return False
+    check_available()
+    hive = [k for k in store.list(table_prefix(table)) if format_of_key(k) is not None]
+    if hive:
+        raise ConfigError(
+            f"clean table {table!r} already holds {len(hive)} parquet-hive files, and table_format = 'iceberg' "
+            "applies to new tables: route these log groups to a new table ([etl] routes) or set "
+            "table_format = 'hive'"
+        )
+    return True
+
+
+def run_name(object_id: str) -> str:
+    """A new name per run: a committed file is never overwritten."""
+    return f"{object_id}-r{int(time.time() * 1000):013d}{secrets.token_hex(4)}"
+
+
+def write_files(con: Any, clean_query: str, tmp: Path, store: Store, table: str, object_id: str) -> list[str]:
+    """The ETL's clean rows of one table as Parquet with typed dt and hour columns (Iceberg's partition
+    source columns), put under clean/<table>/dt=/hour=; returns their keys (not yet committed)."""
+    folder = tmp / "clean" / table
+    folder.parent.mkdir(exist_ok=True)
+    # Every column typed (Iceberg has no NULL type: a level no parser found is a NULL VARCHAR, not NULL).
+    typed = ", ".join(f"CAST({quote_identifier(n)} AS {t}) AS {quote_identifier(n)}" for n, t in ENVELOPE.items())
+    con.execute(
+        f"COPY (SELECT * REPLACE ({typed}, CAST(dt AS DATE) AS dt, CAST(hour AS INTEGER) AS hour) "
+        f"FROM ({clean_query})) "
+        f"TO {sql_string(str(folder))} "
+        "(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (dt, hour), WRITE_PARTITION_COLUMNS true)"
+    )
+    keys: list[str] = []
+    if not folder.exists():
+        return keys
+    name = run_name(object_id)
+    for partition in sorted({p.parent for p in folder.rglob("*") if p.is_file()}):
+        match = _FOLDER.match(partition.relative_to(folder).as_posix())
+        if match is None:
+            raise InvariantError(f"unexpected partition folder {partition}")
+        part = f"dt={match[1]}/hour={int(match[2]):02d}"
+        for n, file in enumerate(sorted(f for f in partition.iterdir() if f.is_file())):
+            key = clean_key(table, part, name if n == 0 else f"{name}-{n}", ".parquet")
+            store.put_file(key, file)
+            keys.append(key)
+    return keys
+
+
+def table_of(key: str) -> str | None:
+    if not key.startswith(CLEAN_PREFIX):
+        return None
+    return key[len(CLEAN_PREFIX) :].split("/", 1)[0]
+
+
+@dataclass(frozen=True)
+class Commit:
+    table: str
+    committed: bool
+    """False: an identical run had committed this object already; the new files were deleted unused."""
+    files: int = 0
+
+
+def commit_outputs(
+    store: Store,
+    raw_key: str,
+    raw_version: str | None,
+    etl_version: str,
+    outputs: Sequence[str],
+    previous: Any,
+    *,
+    force: bool,
+) -> set[str]:
+    """The ETL's commit step for Iceberg tables (those this run wrote, or an earlier run of the object did):
+    returns the keys, new and earlier, that belong to Iceberg tables (the hive steps leave them alone)."""
+    earlier: Sequence[str] = previous.outputs if previous is not None else ()
+    written = {table_of(k) for k in outputs if _STAMPED.search(k) and "/c-" not in k}
+    before = set(previous.tables) if previous is not None else set()
+    before |= {t for k in earlier if (t := table_of(k)) is not None}
+    tables = {t for t in written if t is not None} | {t for t in before if is_iceberg(store, t)}
+    if not tables:
+        return set()
+    commit_object(store, raw_key, raw_version, etl_version, outputs, tables, force=force)
+    return {k for k in [*outputs, *earlier] if table_of(k) in tables}
+
+
+def commit_object(
+    store: Store,
+    raw_key: str,
+    raw_version: str | None,
+    etl_version: str,
+    outputs: Sequence[str],
+    tables: Iterable[str],
+    *,
+    force: bool,
+) -> list[Commit]:
+    """One Iceberg commit per table of `tables` (the Iceberg ones this run wrote, and those an earlier run
+    of the object wrote): delete the object's rows, add its new files. Idempotent per (key, version)."""
+    commits = []
+    for table in sorted(set(tables)):
+        mine = sorted(k for k in outputs if table_of(k) == table)
+        commits.append(_commit_table(store, table, raw_key, raw_version, etl_version, mine, force=force))
+    return commits
+
+
+def _commit_table(
+    store: Store,
+    table: str,
+    raw_key: str,
+    raw_version: str | None,
+    etl_version: str,
+    files: list[str],
+    *,
+    force: bool,
+) -> Commit:
+    from pyiceberg.exceptions import CommitFailedException
+
+    props = {RAW_OBJECT: raw_key, RAW_VERSION: str(raw_version), ETL_VERSION: etl_version, OPERATION: "etl"}
+    with _lease(store, table):
+        for _attempt in range(_COMMIT_ATTEMPTS):
+            tbl = _load_or_create(store, table, files)
+            if tbl is None:
+                return Commit(table, committed=False)  # nothing to add to a table that does not exist
+            last = last_commit(tbl, raw_key)
+            if not force and last is not None and (last[RAW_VERSION], last[ETL_VERSION]) == props_key(props):
+                for key in files:  # never referenced: a retry of a run that committed
+                    _delete(store, key)
+                return Commit(table, committed=False)
+            try:
+                _transaction(store, tbl, table, raw_key, files, props)
+            except CommitFailedException:
+                continue  # the catalog's compare-and-swap lost (a writer outside the lease): again, on the fresh table
+            return Commit(table, committed=True, files=len(files))
+    raise StoreError(
+        f"the Iceberg table {table!r} kept changing under its lease; nothing committed: run loglake etl again"
+    )
+
+
+def props_key(props: dict[str, str]) -> tuple[str, str]:
+    return props[RAW_VERSION], props[ETL_VERSION]
+
+
+def _transaction(store: Store, tbl: Any, table: str, raw_key: str, files: list[str], props: dict[str, str]) -> None:
+    from pyiceberg.exceptions import ValidationError
+    from pyiceberg.expressions import EqualTo
+
+    schema = _files_schema(store, files)
+    with tbl.transaction() as txn:
+        if schema is not None:
+            try:
+                with txn.update_schema() as update:
+                    update.union_by_name(schema)
+            except ValidationError as exc:
+                raise ConfigError(
+                    f"Iceberg table {table!r} cannot take {raw_key}: {exc} (Iceberg promotes only int->long, "
+                    "float->double and decimal precision; a widening to VARCHAR is refused). Nothing committed: "
+                    "route these log groups to a new table ([etl] routes) or keep this table as table_format = 'hive'"
+                ) from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Delete operation did not match any records": a first run
+            txn.delete(cast(Any, EqualTo)("raw_object", raw_key), snapshot_properties=props)
+        if files:
+            txn.add_files([_uri(store, k) for k in files], snapshot_properties=props, check_duplicate_files=False)
+
+
+def _files_schema(store: Store, files: list[str]) -> Any:
+    """The union of the new files' Arrow schemas (each has the columns its rows had)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not files:
+        return None
+    schemas = []
+    for key in files:
+        with store.local_file(key) as path:
+            schemas.append(pq.read_schema(path))
+    return pa.unify_schemas(schemas, promote_options="permissive")
+
+
+def _load_or_create(store: Store, table: str, files: list[str]) -> Any:
+    from pyiceberg.exceptions import NoSuchTableError
+
+    cat = catalog(store)
+    ident = (namespace(store), table_name(table))
+    try:
+        return cat.load_table(ident)
+    except NoSuchTableError:
+        if not files:
+            return None
+    cat.create_namespace_if_not_exists(ident[0])  # on Glue: the database
+    schema = _files_schema(store, files)
+    location = _uri(store, table_prefix(table).rstrip("/"))
+    txn = cat.create_table_transaction(ident, schema=schema, location=location, properties=TABLE_PROPERTIES)
+    with txn.update_spec() as spec:
+        spec.add_identity("dt")
+        spec.add_identity("hour")
+    txn.commit_transaction()
+    kind = "sql" if _root(store) is not None else "glue"
+    store.put(marker_key(table), orjson.dumps({"catalog": kind, "identifier": ".".join(ident)}))
+    return cat.load_table(ident)
+
+
+def last_commit(tbl: Any, raw_key: str) -> dict[str, str] | None:
+    """The summary of the newest snapshot (of the current history) that committed `raw_key`."""
+    from pyiceberg.table.snapshots import ancestors_of
+
+    for snapshot in ancestors_of(tbl.current_snapshot(), tbl.metadata):
+        summary = snapshot.summary.additional_properties if snapshot.summary is not None else {}
+        if summary.get(RAW_OBJECT) == raw_key and summary.get(OPERATION) == "etl":
+            return {RAW_VERSION: str(summary.get(RAW_VERSION)), ETL_VERSION: str(summary.get(ETL_VERSION))}
+    return None
+
+
+@contextlib.contextmanager
+def _lease(store: Store, table: str) -> Iterator[None]:
+    with store.lease(f"iceberg/{table_name(table)}", wait=LEASE_WAIT_S) as held:
+        if not held:
+            raise StoreError(
+                f"another commit to the Iceberg table {table!r} held it for {LEASE_WAIT_S:.0f} s; "
+                "nothing committed: run the command again"
+            )
+        yield
+
+
+def _delete(store: Store, key: str) -> None:
+    store.delete(key)
+    skip_index.delete_for(store, key)
+
+
+# --- readers ----------------------------------------------------------------------------------------
+
+
+def _partition_dir(partition: Any) -> str:
+    day, hour = partition[0], partition[1]
+    if isinstance(day, int):
+        day = date(1970, 1, 1) + timedelta(days=day)
+    return f"dt={day}/hour={int(hour):02d}"
+
+
+def data_files(store: Store, table: str) -> list[tuple[str, str, int, int]]:
+    """(key, 'dt=D/hour=HH', rows, bytes) of every data file of the current snapshot."""
+    tbl = _load(store, table)
+    found = []
+    for task in tbl.scan().plan_files():
+        if task.delete_files:
+            raise InvariantError(
+                f"Iceberg table {table!r} has delete files (merge-on-read, written by another engine), which "
+                "DuckDB's reader cannot apply: rewrite the table (Athena OPTIMIZE ... REWRITE DATA) first"
+            )
+        f = task.file
+        found.append((_key(store, f.file_path), _partition_dir(f.partition), f.record_count, f.file_size_in_bytes))
+    return sorted(found)
+
+
+def live_files(store: Store, table: str, keep: Callable[[str], bool] | None = None) -> list[str]:
+    """The current snapshot's data files: what every reader of an Iceberg table reads. `keep` (a key filter
+    by partition, from query pruning) sees each file as clean/<table>/dt=D/hour=HH/<name>."""
+    prefix = table_prefix(table)
+    kept = []
+    for key, part, _rows, _bytes in data_files(store, table):
+        if keep is None or keep(f"{prefix}{part}/{key.rsplit('/', 1)[-1]}"):
+            kept.append(key)
+    return kept
+
+
+# --- compaction and expiry --------------------------------------------------------------------------
+
+
+@dataclass
+class IcebergCompaction:
+    table: str
+    partition: str
+    inputs: int = 0
+    outputs: int = 0
+    rows: int = 0
+    input_bytes: int = 0
+    deleted: int = 0
+    status: str = "compacted"
+
+
+def compact(
+    store: Store,
+    table: str,
+    *,
+    older_than_s: float,
+    target_bytes: int,
+    grace_s: float,
+    now: datetime | None = None,
+) -> list[IcebergCompaction]:
+    """Closed partitions with more than one file, rewritten into files of `target_bytes` by ONE replace
+    commit each (the inputs' entries deleted, the outputs' added); then snapshots older than `grace_s`
+    expire and the data files no retained snapshot references are deleted."""
+    now = now or datetime.now(UTC)
+    results = []
+    with _lease(store, table):
+        by_part: dict[str, list[tuple[str, int, int]]] = {}
+        for key, part, rows, size in data_files(store, table):
+            by_part.setdefault(part, []).append((key, rows, size))
+        for part, files in sorted(by_part.items()):
+            day, hour = part[3:13], int(part[-2:])
+            end = datetime.fromisoformat(day).replace(tzinfo=UTC) + timedelta(hours=hour + 1)
+            if (now - end).total_seconds() < older_than_s:
+                continue
+            result = IcebergCompaction(table, part)
+            if len(files) < 2:
+                result.status = "nothing"
+            else:
+                _compact_partition(store, table, part, files, target_bytes, result)
+            results.append(result)
+        deleted = expire(store, table, grace_s, locked=True)
+    if results:
+        results[-1].deleted += deleted
+    elif deleted:
+        results.append(IcebergCompaction(table, "", deleted=deleted, status="nothing"))
+    return results
+
+
+def _compact_partition(
+    store: Store, table: str, part: str, files: list[tuple[str, int, int]], target_bytes: int, result: IcebergCompaction
+) -> None:
+    import duckdb
+    from pyiceberg.io.pyarrow import parquet_file_to_data_file
+
+    tbl = _load(store, table)
+    expected = sum(rows for _k, rows, _s in files)
+    name = f"c-{int(time.time() * 1000):013d}{secrets.token_hex(4)}"
+    prefix = f"{table_prefix(table)}{part}/"
+    written: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="loglake-compact-") as tmp, contextlib.ExitStack() as stack:
+        paths = [glob_escape(str(stack.enter_context(store.local_file(k)))) for k, _r, _s in files]
+        con = duckdb.connect(config={"threads": 1, "temp_directory": str(Path(tmp) / "spill")})
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            columns = [f.name for f in tbl.schema().fields]
+            out = Path(tmp) / name
+            source = f"read_parquet([{', '.join(sql_string(p) for p in paths)}], union_by_name = true)"
+            present = {str(r[0]) for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+            types = {f.name: _duck_type(f.field_type) for f in tbl.schema().fields}
+            items = ", ".join(
+                f"CAST({_q(c) if c in present else 'NULL'} AS {types[c]}) AS {_q(c)}" if types[c] else _q(c)
+                for c in columns
+            )
+            (rows,) = con.execute(
+                f"COPY (SELECT {items} FROM {source} ORDER BY timestamp, log_group, event_id) TO "
+                f"{sql_string(str(out))} (FORMAT parquet, COMPRESSION zstd, FILE_SIZE_BYTES {int(target_bytes)})"
+            ).fetchall()[0]
+        finally:
+            con.close()
+        if rows != expected:
+            raise InvariantError(f"{prefix}: read {expected} rows but wrote {rows}; nothing committed")
+        outs = sorted(out.iterdir(), key=lambda p: int(re.sub(r"\D", "", p.name) or 0))
+        for n, file in enumerate(f for f in outs if f.stat().st_size > 0):
+            key = f"{prefix}{name}{'' if n == 0 else f'-{n}'}.parquet"
+            store.put_file(key, file)
+            written.append(key)
+    inputs = {_uri(store, k) for k, _r, _s in files}
+    props = {OPERATION: "compact"}
+    with tbl.transaction() as txn, txn.update_snapshot(snapshot_properties=props).overwrite() as rewrite:
+        for task in tbl.scan().plan_files():
+            if task.file.file_path in inputs:
+                rewrite.delete_data_file(task.file)
+        for key in written:
+            rewrite.append_data_file(parquet_file_to_data_file(tbl.io, tbl.metadata, _uri(store, key)))
+    skip_index.write_for_all(store, written)
+    result.inputs, result.outputs, result.rows = len(files), len(written), int(rows)
+    result.input_bytes = sum(s for _k, _r, s in files)
+
+
+def _q(name: str) -> str:
+    return quote_identifier(name)
+
+
+def _duck_type(field_type: Any) -> str | None:
+    """DuckDB's name for an Iceberg primitive (the table's type after promotions); None: keep the file's."""
+    names = {
+        "int": "INTEGER",
+        "long": "BIGINT",
+        "float": "FLOAT",
+        "double": "DOUBLE",
+        "string": "VARCHAR",
+        "boolean": "BOOLEAN",
+        "date": "DATE",
+        "timestamp": "TIMESTAMP",
+    }
+    return names.get(str(field_type))
+
+
+def expire(store: Store, table: str, grace_s: float, *, locked: bool = False) -> int:
+    """Expire snapshots older than `grace_s` (never the current one), then delete the data files that no
+    retained snapshot references, adds or removes: a file removed less than `grace_s` ago stays, for a
+    reader that planned its scan before. Files no commit made yet (an ETL run writing) are younger than
+    `grace_s` by the time in their name and stay too. Returns the files deleted."""
+    with contextlib.nullcontext() if locked else _lease(store, table):
+        tbl = _load(store, table)
+        # Snapshots taken at the cutoff's millisecond or before expire (with no grace: all but the current).
+        cutoff = datetime.now(UTC) - timedelta(seconds=grace_s)
+        cutoff_ms = int(cutoff.timestamp() * 1000)
+        if any(s.timestamp_ms <= cutoff_ms for s in tbl.metadata.snapshots):
+            tbl.maintenance.expire_snapshots().older_than(cutoff + timedelta(milliseconds=1)).commit()
+            tbl = _load(store, table)
+        from pyiceberg.manifest import ManifestEntryStatus
+
+        taken_at = {s.snapshot_id: s.timestamp_ms for s in tbl.metadata.snapshots}
+        referenced: set[str] = set()
+        for snapshot in tbl.metadata.snapshots:
+            for manifest in snapshot.manifests(tbl.io):
+                for entry in manifest.fetch_manifest_entry(tbl.io, discard_deleted=False):
+                    removed_at = (
+                        taken_at.get(entry.snapshot_id, 0) if entry.status == ManifestEntryStatus.DELETED else None
+                    )
+                    if removed_at is None or removed_at > cutoff_ms:
+                        referenced.add(entry.data_file.file_path)  # live, or removed within the grace period
+        referenced_keys = {_key(store, uri) for uri in referenced}
+        deleted = 0
+        for key in list(store.list(table_prefix(table))):
+            if not key.endswith(".parquet") or key in referenced_keys or "/metadata/" in key:
+                continue
+            stamped = _STAMPED.search(key)
+            if stamped is not None and int(stamped["ms"]) > cutoff_ms:
+                continue  # young: an uncommitted run's, or removed within the grace period
+            _delete(store, key)
+            deleted += 1
+    return deleted
+
+
+def snapshot_summaries(store: Store, table: str) -> list[dict[str, str]]:
+    """Every retained snapshot's summary, oldest first (what `loglake` recorded per commit)."""
+    tbl = _load(store, table)
+    return [dict(s.summary.additional_properties, operation=str(s.summary.operation.value)) for s in tbl.snapshots()]

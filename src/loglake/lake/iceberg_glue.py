@@ -1,0 +1,36 @@
+"""Iceberg tables of an S3 lake in the Glue Data Catalog (pyiceberg's GlueCatalog): the catalog Athena
+reads and writes natively. Endpoints and credentials come from boto3's own environment variables
+(AWS_ENDPOINT_URL[_GLUE|_S3], AWS_REGION), so the tests point it at a moto server as they do boto3.
+
+Glue holds only the pointer to the table's current metadata file (table parameter `metadata_location`,
+`table_type` = ICEBERG); commits are Glue UpdateTable calls conditioned on the table's VersionId.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+
+def glue_catalog(warehouse: str) -> Any:
+    """A pyiceberg GlueCatalog whose data and metadata files live under `warehouse` (s3://bucket/prefix/clean)."""
+    from pyiceberg.catalog.glue import GlueCatalog
+
+    env = os.environ
+    props = {"warehouse": warehouse}
+    glue = env.get("AWS_ENDPOINT_URL_GLUE") or env.get("AWS_ENDPOINT_URL")
+    s3 = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+    if glue:
+        props["glue.endpoint"] = glue
+    if s3:
+        props["s3.endpoint"] = s3
+        props["s3.force-virtual-addressing"] = "false"
+    if region:
+        props["glue.region"] = props["s3.region"] = region
+    for name, key in (("AWS_ACCESS_KEY_ID", "access-key-id"), ("AWS_SECRET_ACCESS_KEY", "secret-access-key")):
+        if env.get(name):
+            props[f"glue.{key}"] = props[f"s3.{key}"] = env[name]
+    if env.get("AWS_SESSION_TOKEN"):
+        props["glue.session-token"] = props["s3.session-token"] = env["AWS_SESSION_TOKEN"]
+    return GlueCatalog("glue", **props)

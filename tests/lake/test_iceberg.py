@@ -1,0 +1,259 @@
+"""Iceberg tables in the embedded mode (lake/iceberg.py): one commit per raw object, idempotent per object
+and version, re-drives that replace, schema evolution, compaction and expiry, with exact counts and
+`verify` holding throughout."""
+
+from __future__ import annotations
+
+import builtins
+import gzip
+from typing import Any
+
+import duckdb
+import orjson
+import pytest
+
+from conftest import T0
+from loglake.errors import ConfigError
+from loglake.lake import iceberg
+from loglake.lake.compaction import compact, live_files
+from loglake.lake.keys import RawKey, manifest_key
+from loglake.lake.open import Lake
+from loglake.pipeline import run_etl
+from loglake.query.conservation import check_conservation
+from loglake.query.engine import DuckDBEngine
+from loglake.transform.settings import EtlSettings
+
+HOUR_MS = 3_600_000
+ICEBERG = EtlSettings(table_format="iceberg")
+
+
+def _raw(lake: Lake, stream: str, messages: list[str], hour: int = 0, ids: str = "") -> str:
+    """One raw object of `messages` (event i at hour `hour` + i ms); its key names the stream."""
+    key = RawKey("cloudwatch", "/app", stream, f"{T0}-{T0 + 2 * HOUR_MS}-0").key
+    lines = [
+        orjson.dumps(
+            {
+                "log_group": "/app",
+                "log_stream": stream,
+                "event_id": f"{stream}{ids}-{i}",
+                "timestamp": T0 + hour * HOUR_MS + i,
+                "ingestion_time": T0,
+                "message": message,
+                "source": "cloudwatch",
+            }
+        )
+        for i, message in enumerate(messages)
+    ]
+    lake.store.put(key, gzip.compress(b"\n".join(lines) + b"\n"))
+    return key
+
+
+def _json(n: int, **fields: Any) -> list[str]:
+    return [orjson.dumps({"n": i, **fields}).decode() for i in range(n)]
+
+
+def _query(lake: Lake, sql: str) -> list[tuple[Any, ...]]:
+    with DuckDBEngine(lake.store) as engine:
+        return [tuple(row) for row in engine.query(sql).rows]
+
+
+def _verify(lake: Lake) -> None:
+    with DuckDBEngine(lake.store) as engine:
+        report = check_conservation(engine, lake.store)
+    assert report.ok, report.as_dict()
+
+
+def _table(lake: Lake) -> Any:
+    return iceberg.catalog(lake.store).load_table(("loglake", "logs"))
+
+
+def test_one_commit_per_raw_object_and_queries_count_exactly(lake: Lake) -> None:
+    keys = [_raw(lake, f"s{s}", _json(5 + s)) for s in range(3)]
+    results = run_etl(lake, keys, ICEBERG, workers=2)
+
+    assert [r.skipped for r in results] == [False] * 3
+    assert iceberg.iceberg_tables(lake.store) == ["logs"]
+    summaries = iceberg.snapshot_summaries(lake.store, "logs")
+    assert sorted(s[iceberg.RAW_OBJECT] for s in summaries) == sorted(keys)  # one snapshot each
+    assert {s[iceberg.RAW_VERSION] for s in summaries} == {lake.store.version(k) for k in keys}
+    assert [s["operation"] for s in summaries] == ["append"] * 3
+    assert sorted(int(s["added-records"]) for s in summaries) == [5, 6, 7]
+    assert len(live_files(lake.store, "logs")) == 3
+    assert _query(lake, "SELECT count(*), count(DISTINCT event_id), min(dt), max(hour) FROM logs") == [
+        (18, 18, __import__("datetime").date(2025, 11, 28), 0)
+    ]
+    assert _query(lake, "SELECT typeof(dt), typeof(hour), typeof(n), typeof(level) FROM logs LIMIT 1") == [
+        ("DATE", "INTEGER", "BIGINT", "VARCHAR")
+    ]
+    # A pruned query (query/pruning.py) reads only its hours' files, through the same file list.
+    assert _query(lake, "SELECT count(*) FROM logs WHERE dt = DATE '2025-11-28' AND hour = 0") == [(18,)]
+    assert _query(lake, "SELECT count(*) FROM logs WHERE dt = DATE '2025-11-28' AND hour = 1") == [(0,)]
+    _verify(lake)
+
+
+def test_a_retry_adds_nothing_and_a_redrive_replaces_the_objects_rows(lake: Lake) -> None:
+    key = _raw(lake, "s0", _json(4))
+    other = _raw(lake, "s1", _json(3))
+    run_etl(lake, [key, other], ICEBERG, workers=1)
+    files = sorted(live_files(lake.store, "logs"))
+
+    # A duplicate notification: the ETL finds the manifest and skips.
+    assert [r.skipped for r in run_etl(lake, [key], ICEBERG, workers=1)] == [True]
+    # A crash after the Iceberg commit, before the manifest: the retry finds the snapshot and adds nothing.
+    lake.store.delete(manifest_key(RawKey.parse(key).object_id))
+    assert [r.skipped for r in run_etl(lake, [key], ICEBERG, workers=1)] == [False]
+    assert len(iceberg.snapshot_summaries(lake.store, "logs")) == 2
+    assert sorted(live_files(lake.store, "logs")) == files
+    assert len([k for k in lake.store.list("clean/logs/dt=") if k.endswith(".parquet")]) == 2  # new ones deleted
+    assert _query(lake, "SELECT count(*) FROM logs") == [(7,)]
+
+    # A forced re-drive: one catalog commit (one new metadata version) that deletes the object's 4 rows
+    # (its file dropped whole: a delete snapshot) and adds its new file (an append snapshot).
+    commits = len(_table(lake).metadata.metadata_log)
+    run_etl(lake, [key], ICEBERG, workers=1, force=True)
+    assert len(_table(lake).metadata.metadata_log) == commits + 1
+    assert _query(lake, "SELECT count(*), count(DISTINCT event_id) FROM logs") == [(7, 7)]
+    drop, add = iceberg.snapshot_summaries(lake.store, "logs")[-2:]
+    assert (drop["operation"], drop[iceberg.RAW_OBJECT], drop["deleted-records"]) == ("delete", key, "4")
+    assert (add["operation"], add[iceberg.RAW_OBJECT], add["added-records"]) == ("append", key, "4")
+    # The raw object rewritten with 2 more events (a collector rewrite): its rows replaced, not added.
+    _raw(lake, "s0", _json(6))
+    run_etl(lake, [key], ICEBERG, workers=1)
+    assert _query(lake, "SELECT count(*), count(DISTINCT event_id) FROM logs") == [(9, 9)]
+    assert _query(lake, "SELECT count(*) FROM logs WHERE log_stream = 's0'") == [(6,)]
+    _verify(lake)
+
+
+def test_schema_evolution_adds_columns(lake: Lake) -> None:
+    run_etl(lake, [_raw(lake, "s0", _json(2))], ICEBERG, workers=1)
+    assert str(_table(lake).schema().find_field("n").field_type) == "long"
+    run_etl(lake, [_raw(lake, "s1", _json(2, user="ann", ratio=0.5))], ICEBERG, workers=1)
+
+    types = {f.name: str(f.field_type) for f in _table(lake).schema().fields}
+    assert (types["user"], types["ratio"], types["dt"], types["hour"]) == ("string", "double", "date", "int")
+    assert _query(lake, "SELECT log_stream, user, ratio FROM logs ORDER BY log_stream, n") == [
+        ("s0", None, None),
+        ("s0", None, None),
+        ("s1", "ann", 0.5),
+        ("s1", "ann", 0.5),
+    ]
+    _verify(lake)
+
+
+def _file(lake: Lake, name: str, x_type: str, raw_key: str) -> str:
+    """A clean file as the ETL writes it for Iceberg, with one payload column `x` of `x_type`."""
+    key = f"clean/logs/dt=2025-11-28/hour=00/{name}-r{T0:013d}00000000.parquet"
+    path = lake.store.root / key  # type: ignore[attr-defined]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    duckdb.sql(
+        f"COPY (SELECT TIMESTAMP '2025-11-28 00:00:01' AS timestamp, 'e-{name}' AS event_id, "
+        f"'{raw_key}' AS raw_object, 7::{x_type} AS x, DATE '2025-11-28' AS dt, 0::INTEGER AS hour) "
+        f"TO '{path}' (FORMAT parquet)"
+    )
+    return key
+
+
+def test_int_promotes_to_long_in_one_commit(lake: Lake) -> None:
+    first = _file(lake, "a", "INTEGER", "raw/a")
+    iceberg.commit_object(lake.store, "raw/a", "v1", "etl/x", [first], ["logs"], force=False)
+    assert str(_table(lake).schema().find_field("x").field_type) == "int"
+    second = _file(lake, "b", "BIGINT", "raw/b")
+    [done] = iceberg.commit_object(lake.store, "raw/b", "v1", "etl/x", [second], ["logs"], force=False)
+
+    assert (done.committed, done.files) == (True, 1)
+    assert str(_table(lake).schema().find_field("x").field_type) == "long"
+    assert sorted(live_files(lake.store, "logs")) == [first, second]
+    assert _table(lake).scan().to_arrow().num_rows == 2  # pyiceberg reads both under the promoted type
+
+
+def test_a_widening_iceberg_cannot_make_is_refused_with_the_fix(lake: Lake) -> None:
+    run_etl(lake, [_raw(lake, "s0", _json(2, code=7, ratio=1))], ICEBERG, workers=1)
+    to_string = _raw(lake, "s1", [orjson.dumps({"n": 0, "code": "E7"}).decode()])
+    to_double = _raw(lake, "s2", [orjson.dumps({"n": 0, "ratio": 0.5}).decode()])
+
+    with pytest.raises(ConfigError, match=r"Iceberg table 'logs' cannot take .*code: long -> string.*routes"):
+        run_etl(lake, [to_string], ICEBERG, workers=1)
+    with pytest.raises(ConfigError, match=r"Iceberg table 'logs' cannot take .*ratio: long -> double.*routes"):
+        run_etl(lake, [to_double], ICEBERG, workers=1)
+    assert _query(lake, "SELECT count(*) FROM logs") == [(2,)]  # nothing of either object committed
+    assert len(iceberg.snapshot_summaries(lake.store, "logs")) == 1
+
+
+def test_compaction_is_one_replace_commit_per_hour_and_expiry_deletes_what_nothing_references(lake: Lake) -> None:
+    keys = [_raw(lake, f"s{s}", _json(3 + s), hour=s % 2) for s in range(6)]
+    run_etl(lake, keys, ICEBERG, workers=2)
+    assert len(live_files(lake.store, "logs")) == 6
+
+    report = compact(lake.store, ["logs"], older_than_s=0, grace_s=3600)
+    assert [(p.partition, p.inputs, p.outputs, p.rows, p.status, p.deleted) for p in report.partitions] == [
+        ("dt=2025-11-28/hour=00", 3, 1, 3 + 5 + 7, "compacted", 0),
+        ("dt=2025-11-28/hour=01", 3, 1, 4 + 6 + 8, "compacted", 0),
+    ]
+    live = live_files(lake.store, "logs")
+    assert [k.rsplit("/", 1)[1][:2] for k in live] == ["c-", "c-"]
+    summaries = iceberg.snapshot_summaries(lake.store, "logs")
+    assert [(s["operation"], s["deleted-data-files"], s["added-data-files"]) for s in summaries[6:]] == [
+        ("overwrite", "3", "1"),
+        ("overwrite", "3", "1"),
+    ]
+    assert _query(lake, "SELECT count(*), count(DISTINCT event_id) FROM logs") == [(33, 33)]
+    _verify(lake)
+    data = [k for k in lake.store.list("clean/logs/dt=") if k.endswith(".parquet")]
+    assert len(data) == 8  # the inputs stay for the grace period
+
+    # A re-drive after compaction: its rows leave the compacted file, its new file comes in.
+    run_etl(lake, [keys[0]], ICEBERG, workers=1, force=True)
+    assert _query(lake, "SELECT count(*), count(DISTINCT event_id) FROM logs") == [(33, 33)]
+    _verify(lake)
+
+    again = compact(lake.store, ["logs"], older_than_s=0, grace_s=0)
+    assert [(p.partition, p.inputs, p.status) for p in again.partitions] == [
+        ("dt=2025-11-28/hour=00", 2, "compacted"),
+        ("dt=2025-11-28/hour=01", 0, "nothing"),
+    ]
+    assert len(iceberg.snapshot_summaries(lake.store, "logs")) == 1  # everything before the newest expired
+    data = sorted(k for k in lake.store.list("clean/logs/dt=") if k.endswith(".parquet"))
+    assert data == sorted(live_files(lake.store, "logs")) and len(data) == 2
+    assert again.partitions[-1].deleted == 6 + 1 + 1 + 1  # inputs, the re-drive's file, its rewrite, c- of hour 0
+    assert _query(lake, "SELECT count(*), count(DISTINCT event_id) FROM logs") == [(33, 33)]
+    _verify(lake)
+
+
+def test_a_hive_table_is_not_turned_into_iceberg_silently(lake: Lake) -> None:
+    run_etl(lake, [_raw(lake, "s0", _json(2))], EtlSettings(), workers=1)
+    with pytest.raises(ConfigError, match=r"'logs' already holds 1 parquet-hive files.*routes.*'hive'"):
+        run_etl(lake, [_raw(lake, "s1", _json(2))], ICEBERG, workers=1)
+    assert _query(lake, "SELECT count(*) FROM logs") == [(2,)]
+
+
+def test_an_iceberg_table_stays_iceberg_when_the_setting_says_hive(lake: Lake) -> None:
+    run_etl(lake, [_raw(lake, "s0", _json(2))], ICEBERG, workers=1)
+    run_etl(lake, [_raw(lake, "s1", _json(3))], EtlSettings(), workers=1)
+    assert len(iceberg.snapshot_summaries(lake.store, "logs")) == 2
+    assert _query(lake, "SELECT count(*) FROM logs") == [(5,)]
+    _verify(lake)
+
+
+def test_settings_refuse_unknown_formats_and_jsonl_iceberg() -> None:
+    with pytest.raises(ConfigError, match=r"table_format must be one of \['hive', 'iceberg'\], not 'delta'"):
+        EtlSettings(table_format="delta")
+    with pytest.raises(ConfigError, match="set output_format = 'parquet', not 'jsonl'"):
+        EtlSettings(table_format="iceberg", output_format="jsonl")
+
+
+def test_without_the_extra_the_error_names_it(monkeypatch: pytest.MonkeyPatch, lake: Lake) -> None:
+    real_import = builtins.__import__
+
+    def no_pyiceberg(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name.split(".")[0] == "pyiceberg":
+            raise ImportError(f"No module named {name!r}", name=name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pyiceberg)
+    with pytest.raises(ConfigError) as raised:
+        run_etl(lake, [_raw(lake, "s0", _json(2))], ICEBERG, workers=1)
+    assert (
+        ": table_format = 'iceberg' needs the iceberg extra (pyiceberg is not installed): pip install "
+        "'loglake[iceberg]'; fix the cause" in str(raised.value)
+    )
+    assert list(lake.store.list("clean/")) == []
