@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import builtins
 import gzip
+from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
 import orjson
 import pytest
 
-from conftest import T0
+from conftest import T0, CliRun
 from loglake.errors import ConfigError
-from loglake.lake import iceberg
+from loglake.lake import iceberg, iceberg_athena
 from loglake.lake.compaction import compact, live_files
 from loglake.lake.keys import RawKey, manifest_key
 from loglake.lake.open import Lake
@@ -80,7 +81,7 @@ def test_one_commit_per_raw_object_and_queries_count_exactly(lake: Lake) -> None
     assert sorted(int(s["added-records"]) for s in summaries) == [5, 6, 7]
     assert len(live_files(lake.store, "logs")) == 3
     assert _query(lake, "SELECT count(*), count(DISTINCT event_id), min(dt), max(hour) FROM logs") == [
-        (18, 18, __import__("datetime").date(2025, 11, 28), 0)
+        (18, 18, date(2025, 11, 28), 0)
     ]
     assert _query(lake, "SELECT typeof(dt), typeof(hour), typeof(n), typeof(level) FROM logs LIMIT 1") == [
         ("DATE", "INTEGER", "BIGINT", "VARCHAR")
@@ -257,3 +258,43 @@ def test_without_the_extra_the_error_names_it(monkeypatch: pytest.MonkeyPatch, l
         "'loglake[iceberg]'; fix the cause" in str(raised.value)
     )
     assert list(lake.store.list("clean/")) == []
+
+
+def test_cli_etl_table_format_ddl_and_compact(lake: Lake, run_cli: CliRun) -> None:
+    root = str(lake.store.root)  # type: ignore[attr-defined]
+    _raw(lake, "s0", _json(3, user="ann"))
+    _raw(lake, "s1", _json(2))
+    code, _out, err = run_cli("etl", "--lake", root, "--table-format", "iceberg")
+    assert code == 0, err
+    assert _query(lake, "SELECT count(*) FROM logs") == [(5,)]
+    assert len(iceberg.snapshot_summaries(lake.store, "logs")) == 2
+
+    code, out, err = run_cli("ddl", "logs", "--lake", root, "--location", "s3://bucket/lake/", "--database", "db")
+    assert (code, err) == (0, "")
+    assert out.startswith("CREATE TABLE IF NOT EXISTS `db`.`logs` (\n  `timestamp` timestamp,\n")
+    assert out.endswith(
+        "  `user` string,\n  `dt` date,\n  `hour` int\n)\nPARTITIONED BY (`dt`, `hour`)\n"
+        "LOCATION 's3://bucket/lake/clean/logs/'\nTBLPROPERTIES (\n  'table_type' = 'ICEBERG',\n"
+        "  'format' = 'parquet',\n  'write_compression' = 'zstd',\n  'vacuum_max_snapshot_age_seconds' = '3600',\n"
+        "  'vacuum_min_snapshots_to_keep' = '1'\n);\n"
+    )
+    code, out, err = run_cli("ddl", "logs", "--lake", root, "--location", "s3://b/", "--since-version", "1")
+    assert (code, out) == (0, "-- logs is an Iceberg table: each ETL commit changes its schema in the catalog\n")
+
+    code, _out, err = run_cli("etl", "--lake", root, "--table-format", "delta")
+    assert (code, err) == (1, "error: table_format must be one of ['hive', 'iceberg'], not 'delta'\n")
+
+
+def test_athena_maintenance_sql_for_iceberg_tables() -> None:
+    now = datetime(2025, 11, 28, 5, 30, tzinfo=UTC)
+    assert iceberg_athena.maintenance_sql("logs", "loglake", 3600, grace_s=600, now=now) == [
+        "ALTER TABLE `loglake`.`logs` SET TBLPROPERTIES ('vacuum_max_snapshot_age_seconds' = '600')",
+        "OPTIMIZE `loglake`.`logs` REWRITE DATA USING BIN_PACK\n"
+        "WHERE dt < DATE '2025-11-28' OR (dt = DATE '2025-11-28' AND hour < 4)",
+        "VACUUM `loglake`.`logs`",
+    ]
+    # Midnight: the closed hours are every hour of the days before.
+    assert iceberg_athena.optimize_sql("logs", None, 0, datetime(2025, 11, 28, 0, 0, tzinfo=UTC)) == (
+        "OPTIMIZE `logs` REWRITE DATA USING BIN_PACK\n"
+        "WHERE dt < DATE '2025-11-28' OR (dt = DATE '2025-11-28' AND hour < 0)"
+    )

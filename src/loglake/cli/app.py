@@ -369,6 +369,12 @@ def etl_command(
             help=f"One of {', '.join(clean_formats.FORMATS)} (default: {clean_formats.DEFAULT_FORMAT}).",
         ),
     ] = None,
+    table_format: Annotated[
+        str | None,
+        typer.Option(
+            "--table-format", help="hive or iceberg, for tables this run creates (default: hive; docs/lake-layout.md)."
+        ),
+    ] = None,
     workers: Annotated[int | None, typer.Option(help="Raw objects processed side by side.")] = None,
     output: FormatOption = "table",
 ) -> None:
@@ -376,7 +382,8 @@ def etl_command(
     check_format(output)
     config, opened = _open(lake)
     document = {"lake": opened.store.uri} if output == "json" else None
-    _etl_pending(config.with_etl(output_format=output_format), opened, workers, force=force, document=document)
+    settings = config.with_etl(output_format=output_format, table_format=table_format)
+    _etl_pending(settings, opened, workers, force=force, document=document)
 
 
 def _parse_time(value: str | None, name: str) -> int | None:
@@ -884,6 +891,8 @@ def ddl(
 ) -> None:
     """Print Athena DDL generated from the schema registry: tables with partition projection."""
     from loglake.catalog import athena_ddl
+    from loglake.lake import iceberg_athena
+    from loglake.lake.iceberg import is_iceberg
 
     config, opened = _open(lake)
     where = location or config.lake
@@ -895,6 +904,13 @@ def ddl(
         if schema is None:
             known = ", ".join(sorted(registry.tables())) or "none yet"
             raise ConfigError(f"no table {name!r} in this lake (tables: {known}); see `loglake tables`")
+        if is_iceberg(opened.store, name):  # CREATE TABLE ... 'table_type' = 'ICEBERG'; never a DROP TABLE
+            statements.append(
+                iceberg_athena.table_ddl(schema, where, database)
+                if since_version is None
+                else f"-- {name} is an Iceberg table: each ETL commit changes its schema in the catalog"
+            )
+            continue
         if since_version is None:
             statements.append(athena_ddl.clean_table_ddl(schema, where, database))
             continue
