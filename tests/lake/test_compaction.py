@@ -618,3 +618,26 @@ def test_an_s3_lease_that_cannot_be_renewed_or_was_taken_over_is_lost(
         assert held.lost
         assert len(calls) >= 2  # a failed renewal is retried before the lease counts as lost
         monkeypatch.setattr(store.client, "put_object", put_object)
+
+
+def test_files_of_an_etl_run_without_a_manifest_are_not_compacted(lake: Lake) -> None:
+    """An ETL run that crashed before its manifest (or is still running) may be rewriting its files without
+    the partition lease: compaction leaves them alone until a manifest lists them."""
+    _fill(lake, streams=3)
+    [raw_s1] = [k for k in lake.store.list("raw/") if "/stream=s1/" in k]
+    object_id = RawKey.parse(raw_s1).object_id
+    lake.store.delete(f"state/etl/{object_id}.json")  # as a run killed before its manifest leaves it
+
+    result = compact_partition(lake.store, "logs", P0, grace_s=3600)
+
+    assert (result.status, result.inputs, result.outputs, result.rows) == ("compacted", 2, 1, 12)
+    own = f"clean/logs/{P0}/{object_id}.parquet"
+    record = PartitionRecord.from_json(lake.store.get(record_key("logs", P0)))
+    assert own not in record.replaced and own in live_files(lake.store, "logs")
+    assert _counts(lake) == (27, 27)
+
+    _etl(lake)  # the re-run commits it
+    again = compact_partition(lake.store, "logs", P0, grace_s=3600)
+    assert (again.status, again.inputs, again.rows) == ("compacted", 2, 18)
+    assert _counts(lake) == (27, 27)
+    _verify(lake)

@@ -44,6 +44,7 @@ from loglake.lake import iceberg, skip_index
 from loglake.lake.clean_zone import PARTITIONS, table_prefix
 from loglake.lake.formats import OutputFormat, format_of_key
 from loglake.lake.keys import STATE_PREFIX, RawKey, table_name
+from loglake.lake.manifests import read_manifest
 from loglake.lake.schema_registry import SchemaRegistry
 from loglake.lake.store import Lease, Store, glob_escape, glob_unescape
 from loglake.sql_quoting import quote_identifier, sql_string
@@ -325,6 +326,22 @@ def compact(
     return report
 
 
+def _committed(store: Store, keys: list[str]) -> list[str]:
+    """`keys` less the files of ETL runs that have not committed them (no manifest of their object lists
+    them): such a run may be rewriting them now, and its hook takes the partition lease only once the
+    object has a manifest or the partition's record names it (see settle_outputs)."""
+    listed: dict[str, set[str]] = {}
+    kept = []
+    for key in keys:
+        owner = _owner(key)
+        if owner is not None and owner not in listed:
+            manifest = read_manifest(store, owner)
+            listed[owner] = set(manifest.outputs) if manifest else set()
+        if owner is None or key in listed[owner]:
+            kept.append(key)
+    return kept
+
+
 def _lease_name(table: str, partition: str) -> str:
     return f"compact/{table}/{partition}"
 
@@ -341,7 +358,7 @@ def compact_partition(
         result.deleted = _collect(store, table, partition, grace_s, held)
         live, record, version = _partition_live(store, table, partition)
         by_format: dict[str, list[str]] = {}
-        for key in live:
+        for key in _committed(store, live):
             fmt = format_of_key(key)
             if fmt is not None:
                 by_format.setdefault(fmt.name, []).append(key)
