@@ -16,6 +16,11 @@ from __future__ import annotations
 from loglake.transform.parsers.base import Column, Example, RegexParser, text
 
 _QUOTED = r'"((?:[^"\\]|\\.)*)"'
+# More than two spaces in the request line: the path has spaces; else the usual `METHOD PATH [PROTOCOL]`.
+_REQUEST = (
+    "CASE WHEN length({{s}}.client_request) - length(replace({{s}}.client_request, ' ', '')) > 2 "
+    "THEN regexp_extract({{s}}.client_request, {}, 1) ELSE regexp_extract({{s}}.client_request, {}, 1) END"
+)
 
 
 class AccessLogParser(RegexParser):
@@ -56,8 +61,9 @@ class AccessLogParser(RegexParser):
         text("server_status", "INTEGER", name="status_code"),
         text("returned_obj_size", "BIGINT", name="bytes_sent"),
         Column("request_method", "VARCHAR", r"regexp_extract({s}.client_request, '^(\S+) ', 1)"),
-        Column("request_path", "VARCHAR", r"regexp_extract({s}.client_request, '^\S+ (\S+)', 1)"),
-        Column("request_protocol", "VARCHAR", r"regexp_extract({s}.client_request, '^\S+ \S+ (\S+)$', 1)"),
+        # A path with spaces (logged as the client sent it, `GET /a[ ]b HTTP/1.1`) runs to the last word.
+        Column("request_path", "VARCHAR", _REQUEST.format(r"'^\S+ (.+) \S+$'", r"'^\S+ (\S+)'")),
+        Column("request_protocol", "VARCHAR", _REQUEST.format(r"' (\S+)$'", r"'^\S+ \S+ (\S+)$'")),
         text("referrer"),
         text("user_agent"),
         # The whole list where the client's place holds one; else nginx's trailing "$http_x_forwarded_for".
@@ -173,5 +179,9 @@ EXAMPLES = [
             "status_code": 204,
             "bytes_sent": 0,
         },
+    ),
+    Example(  # a path with spaces, as the client sent it (Fluentd's nginx parser test)
+        '192.0.2.7 - - [26/Nov/2026:10:00:05 +0000] "GET /a[ ]b HTTP/1.1" 404 196 "-" "curl/8.5.0"',
+        {"request_method": "GET", "request_path": "/a[ ]b", "request_protocol": "HTTP/1.1", "status_code": 404},
     ),
 ]

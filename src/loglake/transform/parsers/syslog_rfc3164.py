@@ -17,7 +17,8 @@ class SyslogRfc3164Parser(RegexParser):
     pattern = (
         # The month is a month's name: `<13>Foo 11 22:14:15 host msg` is no BSD syslog line (libbeat rejects it).
         r"(?s)(?:<(\d{1,3})>)?((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} \d{2}:\d{2}:\d{2}) "
-        r"(?:([^\s\[\]:]+) )?([^\s\[\]:]+)(?:\[([^\]\s]*)\])?:? (.*)"
+        # Neither host nor tag begins with `-`: syslogd's `--- last message repeated 2 times ---` has neither.
+        r"(?:([^\s\[\]:-][^\s\[\]:]*) )?([^\s\[\]:-][^\s\[\]:]*)(?:\[([^\]\s]*)\])?:? (.*)"
     )
     guard = "substr({m}, 1, 1) = '<' OR substr({m}, 4, 1) = ' '"
     groups = BSD_GROUPS

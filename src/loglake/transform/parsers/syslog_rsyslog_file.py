@@ -5,8 +5,8 @@ The line is BSD syslog's (syslog_rfc3164) with an RFC 3339 time (year, fraction 
 is read exactly, never given a year) in place of `Mmm dd hh:mm:ss`. A parser of its own rather than a
 second time layout in syslog_rfc3164, because the line is stricter and must stay so: many application
 lines begin with an ISO time and a word, so the host is required (rsyslog always writes it), the time
-must carry its zone, the tag must end with `:`, and a level word in the host's place (`INFO main: ...`) is
-an application's line, not syslog. Columns and names are syslog_rfc3164's.
+must carry its zone (`+04:00`, `+0400` or `Z`), the tag must end with `:`, and a level word in the host's
+place (`INFO main: ...`) is an application's line, not syslog. Columns and names are syslog_rfc3164's.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ class SyslogRsyslogFileParser(RegexParser):
     name = "syslog_rsyslog_file"
     table = "syslog"
     pattern = (
-        r"(?s)(?:<(\d{1,3})>)?(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})) "
+        # The offset may lack its colon (`+0400`, as strftime's %z writes it: Beats' tz-offset fixture).
+        r"(?s)(?:<(\d{1,3})>)?(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})) "
         r"([^\s\[\]:=\"]+) ([^\s\[\]:=\"]+)(?:\[([^\]\s]*)\])?:(?: (.*))?"
     )
     guard = "substr({m}, 11, 1) = 'T' OR (substr({m}, 1, 1) = '<' AND contains(left({m}, 16), 'T'))"
