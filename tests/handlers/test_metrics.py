@@ -321,3 +321,25 @@ def test_the_collector_function_prints_its_metrics_and_records_its_run(
     assert calls >= 2 and 115 <= lag < 600
     run = read_runs(s3_lake.store)["collect"]
     assert (run.ok, run.where, run.figures["events"], run.figures["api_calls"]) == (True, "lambda", 3, calls)
+
+
+def test_a_silent_groups_lag_comes_from_its_checkpoint_on_every_run(aws: str, lake: Lake) -> None:
+    """A run that reads no event still reports the group's lag (now - its newest event, kept in the
+    checkpoint), so CollectorLagAlarm sees a silent group fall behind (review item 9)."""
+    from loglake.handlers.metrics import collector_metrics
+
+    logs = boto3.client("logs")
+    now = int(time.time() * 1000)
+    logs.create_log_group(logGroupName="/quiet")
+    logs.create_log_stream(logGroupName="/quiet", logStreamName="s")
+    newest = now - 3 * 3_600_000
+    logs.put_log_events(logGroupName="/quiet", logStreamName="s", logEvents=[{"timestamp": newest, "message": "m"}])
+    options = CollectorOptions(log_groups=("/quiet",), first_run_lookback_ms=4 * 3_600_000, calls_per_second=1000)
+    first = CloudWatchCollector(lake.store, options).collect(now_ms=now)
+    assert (first.events, first.newest_ms) == (1, {"/quiet": newest})
+    silent = CloudWatchCollector(lake.store, options).collect(now_ms=now + 60_000)
+    assert (silent.events, silent.newest_ms) == (0, {"/quiet": newest})
+    documents = [check_emf(line) for line in collector_metrics(silent, 1.0).lines()]
+    lag, unit = metric(documents, "LagSeconds", LogGroup="/quiet")
+    assert unit == "Seconds" and 3 * 3600 <= lag < 3 * 3600 + 120
+    assert metric(documents, "LagSeconds") == (lag, "Seconds")

@@ -267,3 +267,60 @@ def test_a_shared_key_never_names_a_real_stream() -> None:
         real = RawKey("cloudwatch", "/g", name, "0000000000000-0000")
         assert real.key != shared.key and RawKey.parse(real.key) == real and not RawKey.parse(real.key).shared
     assert shared.object_id != RawKey("cloudwatch", "/g", "~shared", "0000000000000-0000").object_id
+
+
+def _old_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The collector before packing: every slice written one object per stream."""
+
+    def per_stream(self: CloudWatchCollector, group: str, slice_start: int, by_stream: Any) -> None:
+        for stream, events in sorted(by_stream.items()):
+            self._write_stream_slice(group, stream, slice_start, events)
+
+    monkeypatch.setattr(CloudWatchCollector, "_write_packed_slice", per_stream)
+
+
+def test_an_old_run_that_crashed_before_its_checkpoint_is_not_packed_again(
+    aws: str, lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    group = "/old/crashed"
+    for s in range(3):
+        put_events(group, f"s{s}", [BASE + s * 10 + i for i in range(5)])
+    with monkeypatch.context() as old:
+        _old_code(old)
+        collect(lake, group, now=BASE + SLICE + MINUTE)
+    lake.store.delete(checkpoint_key("cloudwatch", group))  # it crashed before writing one
+    assert len(placement(lake.store, group)) == 15
+    put_events(group, "s1", [BASE + 600, BASE + 2 * SLICE + 60], tag="late")  # the old slice, and a later one
+    report = collect(lake, group, now=BASE + 2 * SLICE + 5 * MINUTE)
+    assert sorted(k.split("/stream=")[1] for k in report.written) == [
+        f"%7Eshared/{BASE + 2 * SLICE:013d}-0000.json.gz",  # after the old objects' last slice: packed
+        f"s1/{BASE:013d}-0000.json.gz",  # the old slice stays per stream, with its late event
+    ]
+    where = placement(lake.store, group)  # fails if an event is in two objects
+    assert set(where) == truth(group) and len(where) == 17
+    ids = landed(lake)
+    assert len(ids) == len(set(ids)) == 17
+
+
+def test_a_slice_written_per_stream_leaves_out_what_a_crashed_packing_run_placed(
+    aws: str, lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    group = "/old/both"
+    put_events(group, "s0", [BASE + i for i in range(5)])
+    put_events(group, "s1", [BASE + SLICE + i for i in range(5)])
+    with monkeypatch.context() as old:
+        _old_code(old)
+        collect(lake, group, start=BASE + SLICE, now=BASE + SLICE + MINUTE)  # the old code: slice 2 only
+    collect(lake, group, start=BASE, now=BASE + SLICE)  # a packing run: slice 1, in a shared object
+    lake.store.delete(checkpoint_key("cloudwatch", group))  # neither left a checkpoint
+    put_events(group, "s0", [BASE + 100], tag="late")
+    collect(lake, group, now=BASE + SLICE + 2 * MINUTE)  # both slices per stream now
+    where = placement(lake.store, group)
+    assert set(where) == truth(group) and len(where) == 11
+    assert sorted({key.split("/stream=")[1] for key in where.values()}) == [
+        f"%7Eshared/{BASE:013d}-0000.json.gz",  # its five events stay where they were placed
+        f"s0/{BASE:013d}-0000.json.gz",  # the late one only
+        f"s1/{BASE + SLICE:013d}-0000.json.gz",
+    ]
+    ids = landed(lake)
+    assert len(ids) == len(set(ids)) == 11

@@ -29,7 +29,12 @@ How it stays exactly-once without Firehose or a public endpoint:
 - Lakes written before packing: the checkpoint records `packed_from_ms`, the first slice written as
   shared objects. A lake whose checkpoint lacks it keeps the old layout (one object per (stream, slice),
   parts of 10,000) for every slice up to the current one, so no event that an old run wrote is packed
-  a second time; later slices are packed.
+  a second time; later slices are packed. A group with no checkpoint at all (new, or an old run that
+  crashed before its first checkpoint) is listed once: slices up to the last one its per-stream objects
+  hold stay per stream. A slice written per stream leaves out the events its shared objects already hold
+  (a packing run that crashed before its checkpoint), so no event is in both layouts.
+- The checkpoint also keeps the group's newest event time (`newest_ms`): the lag metric is reported on
+  every run, growing while a group is silent, not only when a run read events.
 - Stream metadata (lastEventTimestamp) is eventually consistent and never used. Events whose
   timestamp is older than the overlap when CloudWatch ingests them are not seen: widen --overlap (up
   to the 14 days CloudWatch accepts) where producers send old timestamps.
@@ -39,6 +44,7 @@ How it stays exactly-once without Firehose or a public endpoint:
 
 from __future__ import annotations
 
+import re
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -48,7 +54,7 @@ from typing import Any
 import orjson
 
 from loglake.errors import CollectError, ConfigError
-from loglake.lake.keys import RawKey, checkpoint_key, shared_prefix, stream_prefix
+from loglake.lake.keys import SHARED_STREAM_SEGMENT, RawKey, checkpoint_key, shared_prefix, stream_prefix
 from loglake.lake.raw_zone import RawRecord, decode_batch, encode_batch, list_raw_objects
 from loglake.lake.store import Lease, Store
 from loglake.sources.rate_limit import RateLimiter
@@ -97,6 +103,8 @@ class GroupCheckpoint:
     packed_from_ms: int | None = None
     """Slices from here on are written as shared objects; earlier ones keep one object per stream (a lake
     collected before packing). None in a checkpoint written before packing."""
+    newest_ms: int | None = None
+    """The newest event time collected from the group so far: its lag, reported on every run."""
 
 
 @dataclass
@@ -111,7 +119,8 @@ class CollectReport:
     throttles: int = 0
     """Calls CloudWatch throttled (each one retried by botocore after a backoff)."""
     newest_ms: dict[str, int] = field(default_factory=dict)
-    """The newest event time read from each log group in this run (the lag metric)."""
+    """The newest event time of each log group collected so far (this run's, else its checkpoint's): the lag
+    metric, so a silent group's lag keeps growing instead of going unreported."""
     written: list[str] = field(default_factory=list)
     unchanged: int = 0
 
@@ -253,8 +262,8 @@ class CloudWatchCollector:
         else:
             start = now - opts.first_run_lookback_ms
         end = min(opts.end_ms, now) if opts.end_ms is not None else now
-        if checkpoint is None:
-            packed_from = 0  # a new group: every slice is packed
+        if checkpoint is None:  # a new group, or an old run's that crashed before its first checkpoint
+            packed_from = self._after_per_stream_slices(group, opts.slice_ms)
         elif checkpoint.packed_from_ms is None:
             # Collected before packing: any slice up to now may hold per-stream objects; pack after it.
             packed_from = now - now % opts.slice_ms + opts.slice_ms
@@ -268,8 +277,10 @@ class CloudWatchCollector:
             if slice_start >= packed_from:
                 self._write_packed_slice(group, slice_start, by_stream)
             else:
+                packed = self._ids_in(shared_prefix(SOURCE, group) + f"{slice_start:013d}-")
                 for stream, events in sorted(by_stream.items()):
-                    self._write_stream_slice(group, stream, slice_start, events)
+                    kept = {event_id: e for event_id, e in events.items() if event_id not in packed}
+                    self._write_stream_slice(group, stream, slice_start, kept)
             if progress is not None:
                 progress(self.report)
         # Slices from `end - overlap` on may still gain late events: read them again next time. The
@@ -278,7 +289,28 @@ class CloudWatchCollector:
         resume -= resume % opts.slice_ms
         if checkpoint is not None:
             resume = max(resume, checkpoint.next_start_ms)
-        self._save(ckpt_key, GroupCheckpoint(group, resume, packed_from))
+        seen = [t for t in (self.report.newest_ms.get(group), checkpoint and checkpoint.newest_ms) if t]
+        if seen:
+            self.report.newest_ms[group] = max(seen)
+        self._save(ckpt_key, GroupCheckpoint(group, resume, packed_from, max(seen) if seen else None))
+
+    def _after_per_stream_slices(self, group: str, slice_ms: int) -> int:
+        """The first slice to pack for a group without a checkpoint: after the last slice that per-stream
+        objects (an old loglake's) hold, so none of their events is packed a second time; 0 if none."""
+        folder = shared_prefix(SOURCE, group).removesuffix(f"stream={SHARED_STREAM_SEGMENT}/")
+        ranges = (RawKey.parse(key) for key in list_raw_objects(self.store, folder))
+        last = max(
+            (int(k.range[:13]) for k in ranges if not k.shared and _SLICE_RANGE.fullmatch(k.range)), default=None
+        )
+        return 0 if last is None else last - last % slice_ms + slice_ms
+
+    def _ids_in(self, prefix: str) -> set[str]:
+        """The event ids the objects under `prefix` hold."""
+        return {
+            str(r["event_id"])
+            for key in list_raw_objects(self.store, prefix)
+            for r in decode_batch(self.store.get(key))
+        }
 
     def _read_slice(self, group: str, start: int, end: int) -> dict[str, dict[str, dict[str, Any]]]:
         """Every event of the group with start <= timestamp < end, per stream, keyed by eventId."""
@@ -401,6 +433,10 @@ class CloudWatchCollector:
 
     def _save(self, key: str, checkpoint: GroupCheckpoint) -> None:
         self._put(key, orjson.dumps(asdict(checkpoint), option=orjson.OPT_INDENT_2))
+
+
+_SLICE_RANGE = re.compile(r"[0-9]{13}-[0-9]{4}")
+"""The range of a collector's object: its slice start, then its part (or pack) number."""
 
 
 def _as_event(record: RawRecord) -> dict[str, Any]:
