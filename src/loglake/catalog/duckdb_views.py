@@ -42,16 +42,17 @@ def clean_view_sql(
         mine = [key for key in keys if key.endswith(fmt.suffix)]
         if not mine:
             continue
-        source = fmt.reader(_local_paths(store, prefix, FILES_PATTERN + fmt.suffix, mine), columns)
+        source = fmt.reader(_located_paths(store, prefix, FILES_PATTERN + fmt.suffix, mine), columns)
         parts.append(_select(typed, fmt.present_columns(con, source, typed), source))
     if not parts:
         parts.append(_select(typed, set(), "(SELECT 1) AS empty WHERE false"))
     return f"CREATE OR REPLACE VIEW {quote_identifier(table)} AS " + " UNION ALL ".join(parts)
 
 
-def _local_paths(store: Store, prefix: str, pattern: str, keys: list[str]) -> list[str]:
-    """The paths DuckDB reads for `keys` (under `prefix`, matching `pattern`): the lake's own files, or an
-    S3 lake's mirror of them, glob-escaped as the readers need."""
+def _located_paths(store: Store, prefix: str, pattern: str, keys: list[str]) -> list[str]:
+    """The paths DuckDB reads for `keys` (under `prefix`, matching `pattern`), where `store.glob` locates
+    them: a local lake's files, or an S3 lake's objects in place (s3://, through the registered
+    filesystem), glob-escaped as the readers need."""
     located = store.glob(prefix + pattern)
     root = glob_unescape(located[: -len(pattern)])
     return [glob_escape(root + key[len(prefix) :]) for key in keys]

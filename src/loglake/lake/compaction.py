@@ -15,12 +15,21 @@ one compare-and-swap write of the partition's record, `state/compaction/<table>/
 A reader lists the files *before* it reads the records: a file it listed may be replaced by a commit it
 then reads (it skips the file, and reads the compacted one the record names), never the other way round.
 Inputs are deleted only after a grace period, so a query that listed them just before a commit still
-finds them; orphaned c-* files of a crashed run are deleted by the next run, under the partition lease.
+finds them; c-* files no record names (a crashed run's) are deleted under the partition lease once the
+time in their name is older than the grace period, so a run that lost its lease (it checks before its
+commit) never commits files another run deleted. Files of an ETL run that has no manifest yet are left
+alone: that run may be rewriting them without the lease.
 
 A raw object processed again (etl --force, a quarantine re-drive, a collector rewrite) overwrites its own
 clean keys. Where those keys were compacted, its new files stay hidden (they are `replaced`) until the
 ETL's hook (`settle_outputs`, before the manifest) takes the partition lease and, in one record write,
 rewrites the compacted files without the object's old rows and makes its new files live.
+
+That holds for keys the re-run writes again. Keys it writes for the first time (a quarantine -> clean
+re-drive, a parser fix that moves rows to another hour or table) are live as soon as they are written,
+while its old keys and old compacted rows go only at its commit (the hook, then the stale deletion after
+the manifest): until then, or until the re-drive runs again if it is killed there, those events count
+twice, and verify reports the object as `duplicates`.
 """
 
 from __future__ import annotations
@@ -497,7 +506,8 @@ def settle_outputs(
 
     Where this object's earlier rows were compacted, its new files are hidden (their keys are `replaced`):
     in one record write per partition, the compacted files are rewritten without the object's old rows
-    and its new files become live, so readers see the old rows or the new ones, never both. `rerun` (the
+    and its new files become live, so readers see the old rows or the new ones, never both (for keys it
+    wrote before: a key new to this run is live since it was written, see the module docstring). `rerun` (the
     object had a manifest) takes the partition lease even before any record exists: a compaction running
     now may have read the object's old files.
     """
