@@ -26,6 +26,7 @@ def test_the_alarms_watch_the_queue_the_functions_and_the_emf_metrics() -> None:
         "CollectorErrorsAlarm",
         "CollectorLagAlarm",
         "ConservationAlarm",
+        "ConservationErrorsAlarm",
         "EtlErrorsAlarm",
         "FailedInvocationsAlarm",
         "QuarantineRatioAlarm",
@@ -33,7 +34,11 @@ def test_the_alarms_watch_the_queue_the_functions_and_the_emf_metrics() -> None:
     for props in found.values():
         assert props["AlarmActions"] == IF_TOPIC
         assert (props["ComparisonOperator"], props["EvaluationPeriods"]) == ("GreaterThanThreshold", 1)
-        assert props["TreatMissingData"] == "notBreaching"
+    silence_is_a_fault = {"CollectorLagAlarm", "ConservationAlarm"}  # their metric is sent by every run
+    assert {name for name, props in found.items() if props["TreatMissingData"] == "breaching"} == silence_is_a_fault
+    assert {props["TreatMissingData"] for name, props in found.items() if name not in silence_is_a_fault} == {
+        "notBreaching"
+    }
     queue = found["FailedInvocationsAlarm"]
     assert (queue["Namespace"], queue["MetricName"], queue["Statistic"], queue["Threshold"]) == (
         "AWS/SQS",
@@ -53,7 +58,7 @@ def test_the_alarms_watch_the_queue_the_functions_and_the_emf_metrics() -> None:
     lag = found["CollectorLagAlarm"]
     assert (lag["Namespace"], lag["MetricName"], lag["Statistic"]) == ({"Ref": "NamePrefix"}, "LagSeconds", "Maximum")
     assert lag["Dimensions"] == [{"Name": "Function", "Value": "collector"}]
-    assert lag["Threshold"] == {"Ref": "CollectorLagAlarmSeconds"}
+    assert (lag["Threshold"], lag["Period"]) == ({"Ref": "CollectorLagAlarmSeconds"}, 3600)
     conservation = found["ConservationAlarm"]
     assert (conservation["MetricName"], conservation["Period"], conservation["Threshold"]) == (
         "ConservationFailures",
@@ -61,6 +66,14 @@ def test_the_alarms_watch_the_queue_the_functions_and_the_emf_metrics() -> None:
         0,
     )
     assert conservation["Dimensions"] == [{"Name": "Function", "Value": "conservation"}]
+    errors = found["ConservationErrorsAlarm"]  # a timeout prints no EMF: Lambda's Errors still counts it
+    assert (errors["Namespace"], errors["MetricName"], errors["Statistic"], errors["Threshold"]) == (
+        "AWS/Lambda",
+        "Errors",
+        "Sum",
+        0,
+    )
+    assert errors["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "ConservationFunction"}}]
 
 
 def test_the_quarantine_ratio_is_metric_math_over_the_etls_counts() -> None:

@@ -202,6 +202,7 @@ def test_the_alarms_and_the_dashboard_are_deployed(deployed: dict[str, Any]) -> 
         "loglake-test-collector-errors",
         "loglake-test-collector-lag",
         "loglake-test-conservation",
+        "loglake-test-conservation-errors",
         "loglake-test-etl-errors",
         "loglake-test-failed-invocations",
         "loglake-test-quarantine-ratio",
@@ -228,6 +229,7 @@ def test_the_alarms_and_the_dashboard_are_deployed(deployed: dict[str, Any]) -> 
         "loglake-test-quarantine-ratio",
         "loglake-test-collector-lag",
         "loglake-test-conservation",
+        "loglake-test-conservation-errors",
     ]]  # fmt: skip
     assert "${" not in dashboard["DashboardBody"]
     assert deployed["result"].outputs["DashboardName"] == "loglake-test-pipeline"

@@ -77,8 +77,12 @@ def _actions() -> Json:
     return {"Fn::If": ["UseAlarmTopic", [_ref("AlarmTopicArn")], _ref("AWS::NoValue")]}
 
 
-def _alarm(name: str, description: str, threshold: Any, period: int, **metric: Any) -> Json:
-    """One alarm, over one metric (Namespace, MetricName, Dimensions, Statistic) or metric math (Metrics)."""
+def _alarm(
+    name: str, description: str, threshold: Any, period: int, *, missing: str = "notBreaching", **metric: Any
+) -> Json:
+    """One alarm, over one metric (Namespace, MetricName, Dimensions, Statistic) or metric math (Metrics).
+    `missing` is "breaching" where silence itself is the fault: a metric every run sends (lag, conservation)
+    is missing only when the run did not happen or died before printing it."""
     return {
         "Type": "AWS::CloudWatch::Alarm",
         "Properties": {
@@ -87,7 +91,7 @@ def _alarm(name: str, description: str, threshold: Any, period: int, **metric: A
             "ComparisonOperator": "GreaterThanThreshold",
             "Threshold": threshold,
             "EvaluationPeriods": 1,
-            "TreatMissingData": "notBreaching",
+            "TreatMissingData": missing,
             "AlarmActions": _actions(),
             **({"Period": period} if "Metrics" not in metric else {}),
             **metric,
@@ -160,20 +164,33 @@ def alarms() -> Json:
         ),
         "CollectorLagAlarm": _alarm(
             "collector-lag",
-            "A collected log group's newest event is older than CollectorLagAlarmSeconds.",
+            "A collected log group's newest event is older than CollectorLagAlarmSeconds, or no collector run "
+            "reported a lag in an hour (every run reports each group's lag from its checkpoint).",
             _ref("CollectorLagAlarmSeconds"),
-            300,
+            3600,
+            missing="breaching",
             **_loglake_metric("LagSeconds", "collector"),
             Statistic="Maximum",
         ),
         "ConservationAlarm": _alarm(
             "conservation",
             "The scheduled conservation check found raw objects whose clean + quarantined rows do not match "
-            "their events, or could not run.",
+            "their events, could not run, or sent no result in a day (a timeout).",
             0,
             86400,
+            missing="breaching",
             **_loglake_metric("ConservationFailures", "conservation"),
             Statistic="Maximum",
+        ),
+        "ConservationErrorsAlarm": _alarm(
+            "conservation-errors",
+            "The conservation check's function failed (a timeout or an error before it published its result).",
+            0,
+            300,
+            Namespace="AWS/Lambda",
+            MetricName="Errors",
+            Dimensions=[{"Name": "FunctionName", "Value": _ref("ConservationFunction")}],
+            Statistic="Sum",
         ),
     }
 
@@ -185,6 +202,7 @@ ALARM_NAMES = (
     "QuarantineRatioAlarm",
     "CollectorLagAlarm",
     "ConservationAlarm",
+    "ConservationErrorsAlarm",
 )
 
 
