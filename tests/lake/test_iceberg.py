@@ -269,6 +269,10 @@ def test_cli_etl_table_format_ddl_and_compact(lake: Lake, run_cli: CliRun) -> No
     assert _query(lake, "SELECT count(*) FROM logs") == [(5,)]
     assert len(iceberg.snapshot_summaries(lake.store, "logs")) == 2
 
+    code, out, err = run_cli("search", "ann", "--lake", root, "--column", "user")
+    assert code == 0, err
+    assert out.count("user=ann\n") == 3  # search reads the snapshot's files (live_files) too
+
     code, out, err = run_cli("ddl", "logs", "--lake", root, "--location", "s3://bucket/lake/", "--database", "db")
     assert (code, err) == (0, "")
     assert out.startswith("CREATE TABLE IF NOT EXISTS `db`.`logs` (\n  `timestamp` timestamp,\n")
@@ -298,3 +302,22 @@ def test_athena_maintenance_sql_for_iceberg_tables() -> None:
         "OPTIMIZE `logs` REWRITE DATA USING BIN_PACK\n"
         "WHERE dt < DATE '2025-11-28' OR (dt = DATE '2025-11-28' AND hour < 0)"
     )
+
+
+def test_the_lambda_reads_the_table_format_from_its_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from loglake.handlers.environment import etl_settings_from_environment
+
+    assert etl_settings_from_environment().table_format == "hive"
+    monkeypatch.setenv("LOGLAKE_ETL_TABLE_FORMAT", "iceberg")
+    assert etl_settings_from_environment().table_format == "iceberg"
+
+
+def test_a_new_table_with_another_workers_uncommitted_file_is_still_iceberg(lake: Lake) -> None:
+    """Two workers creating the table: one's written, not yet committed, file is not a hive file."""
+    pending = f"clean/logs/dt=2025-11-28/hour=00/{iceberg.run_name('0' * 24)}.parquet"
+    lake.store.put(pending, b"not committed yet")
+    run_etl(lake, [_raw(lake, "s0", _json(3))], ICEBERG, workers=1)
+    assert _query(lake, "SELECT count(*) FROM logs") == [(3,)]
+    assert pending not in live_files(lake.store, "logs")
+    assert iceberg.expire(lake.store, "logs", grace_s=3600) == 0  # young: it may still be committed
+    assert lake.store.exists(pending)

@@ -32,8 +32,8 @@ def lake_from_environment() -> Lake:
 
 
 def etl_settings_from_environment() -> EtlSettings:
-    """LOGLAKE_ETL_FORMAT, LOGLAKE_ETL_MAX_COLUMNS, and LOGLAKE_ETL_ROUTES / LOGLAKE_ETL_REDACT as JSON lists
-    (as in loglake.toml)."""
+    """LOGLAKE_ETL_FORMAT, LOGLAKE_ETL_TABLE_FORMAT, LOGLAKE_ETL_MAX_COLUMNS, and LOGLAKE_ETL_ROUTES /
+    LOGLAKE_ETL_REDACT as JSON lists (as in loglake.toml)."""
     try:
         routes = json.loads(os.environ.get("LOGLAKE_ETL_ROUTES") or "[]")
         redact = json.loads(os.environ.get("LOGLAKE_ETL_REDACT") or "[]")
@@ -48,6 +48,7 @@ def etl_settings_from_environment() -> EtlSettings:
         routes=tuple(routes),
         redact=tuple(redact),
         max_columns=int(max_columns),
+        table_format=os.environ.get("LOGLAKE_ETL_TABLE_FORMAT") or EtlSettings.table_format,
     )
 
 

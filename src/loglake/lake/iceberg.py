@@ -62,6 +62,8 @@ ETL_VERSION = "loglake.etl_version"
 OPERATION = "loglake.operation"
 _COMMIT_ATTEMPTS = 5
 _STAMPED = re.compile(r"(?:-r|/c-)(?P<ms>\d{13})[0-9a-f]{8}(?:-\d+)?\.parquet$")
+_RUN = re.compile(r"/[0-9a-f]{24}-r\d{13}[0-9a-f]{8}(?:-\d+)?\.parquet$")
+"""An ETL run's Iceberg data file (run_name)."""
 _FOLDER = re.compile(r"^dt=(\d{4}-\d{2}-\d{2})/hour=(\d{1,2})$")
 TABLE_PROPERTIES = {
     "format-version": "2",
@@ -182,7 +184,8 @@ def uses_iceberg(store: Store, table: str, table_format: str) -> bool:
     if table_format != "iceberg":
         return False
     check_available()
-    hive = [k for k in store.list(table_prefix(table)) if format_of_key(k) is not None]
+    # Files named as this module names them are another worker's, not yet committed (the table's first).
+    hive = [k for k in store.list(table_prefix(table)) if format_of_key(k) is not None and not _RUN.search(k)]
     if hive:
         raise ConfigError(
             f"clean table {table!r} already holds {len(hive)} parquet-hive files, and table_format = 'iceberg' "
@@ -253,7 +256,7 @@ def commit_outputs(
     """The ETL's commit step for Iceberg tables (those this run wrote, or an earlier run of the object did):
     returns the keys, new and earlier, that belong to Iceberg tables (the hive steps leave them alone)."""
     earlier: Sequence[str] = previous.outputs if previous is not None else ()
-    written = {table_of(k) for k in outputs if _STAMPED.search(k) and "/c-" not in k}
+    written = {table_of(k) for k in outputs if _RUN.search(k)}
     before = set(previous.tables) if previous is not None else set()
     before |= {t for k in earlier if (t := table_of(k)) is not None}
     tables = {t for t in written if t is not None} | {t for t in before if is_iceberg(store, t)}
