@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import builtins
 import gzip
+import threading
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -321,3 +322,33 @@ def test_a_new_table_with_another_workers_uncommitted_file_is_still_iceberg(lake
     assert pending not in live_files(lake.store, "logs")
     assert iceberg.expire(lake.store, "logs", grace_s=3600) == 0  # young: it may still be committed
     assert lake.store.exists(pending)
+
+
+def test_readers_count_exactly_while_compaction_and_redrives_commit(lake: Lake) -> None:
+    """Each query reads one snapshot's file list: whatever commits meanwhile, every event exactly once."""
+    keys = [_raw(lake, f"s{s}", _json(4 + s), hour=s % 2) for s in range(6)]
+    run_etl(lake, keys, ICEBERG, workers=2)
+    seen: list[tuple[Any, ...]] = []
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def read() -> None:
+        try:
+            while not done.is_set():
+                seen.extend(_query(lake, "SELECT count(*), count(DISTINCT event_id) FROM logs"))
+        except BaseException as exc:  # reported below, with the counts
+            errors.append(exc)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        compact(lake.store, ["logs"], older_than_s=0, grace_s=3600)
+        run_etl(lake, keys[:3], ICEBERG, workers=1, force=True)
+        compact(lake.store, ["logs"], older_than_s=0, grace_s=3600)
+    finally:
+        done.set()
+        reader.join()
+    assert errors == []
+    assert len(seen) >= 1 and set(seen) == {(39, 39)}
+    assert len(live_files(lake.store, "logs")) == 2
+    _verify(lake)
