@@ -86,6 +86,40 @@ def test_every_lake_table_of_a_query_is_limited_and_ctes_are_not() -> None:
         apply_time_range("SELECT 1", period, ["logs"])
     with pytest.raises(TimeRangeError, match="reads no lake table"):
         apply_time_range("WITH logs AS (SELECT 1 AS x) SELECT * FROM logs", period, ["logs"])
+    assert apply_time_range("SELECT * FROM Logs", period, ["logs"]).count("WHERE dt >= CAST('2026-11-29' AS DATE)") == 1
+
+
+@pytest.mark.parametrize(
+    ("sql", "filtered"),
+    [
+        # the inner logs is the real table (a CTE's body cannot read itself), the outer one the CTE
+        ("WITH logs AS (SELECT * FROM logs WHERE level = 'ERROR') SELECT * FROM logs", 1),
+        # a later CTE sees an earlier one, whatever its case; the first CTE reads the table
+        ("WITH a AS (SELECT * FROM logs), LOGS AS (SELECT * FROM a) SELECT * FROM Logs", 1),
+        ("WITH Logs AS (SELECT * FROM Logs), b AS (SELECT * FROM logs) SELECT * FROM b", 1),
+        # a CTE of a subquery is not in scope outside it
+        ("SELECT * FROM (WITH logs AS (SELECT 1 AS x) SELECT * FROM logs) AS t, logs", 1),
+        ("SELECT count(*) FROM logs l JOIN QUARANTINE q ON true JOIN Raw_Events r ON true", 3),
+    ],
+)
+def test_table_and_cte_names_are_case_insensitive_and_scoped(sql: str, filtered: int) -> None:
+    period = TimeRange.parse("2026-11-29T10:00:00Z", None)
+    text = apply_time_range(sql, period, ["logs"])
+    assert text.count('"timestamp" >= ') == filtered, text
+
+
+@pytest.mark.parametrize("value", ["500ms", "3ss", "1hs", "2ds", "5ws"])
+def test_a_plural_s_only_follows_a_unit_of_several_letters(value: str) -> None:
+    with pytest.raises(TimeRangeError, match="is not a time"):
+        parse_moment(value, now=NOW)
+
+
+def test_plural_units_keep_their_meaning() -> None:
+    assert parse_moment("5mins", now=NOW) == datetime(2026, 11, 29, 20, 35, tzinfo=UTC)
+    assert parse_moment("2days", now=NOW) == datetime(2026, 11, 27, 20, 40, tzinfo=UTC)
+    assert parse_moment("10secs", now=NOW) == datetime(2026, 11, 29, 20, 39, 50, tzinfo=UTC)
+    assert parse_moment("1Wks", now=NOW) == datetime(2026, 11, 22, 20, 40, tzinfo=UTC)
+    assert parse_moment("3hrs", now=NOW) == datetime(2026, 11, 29, 17, 40, tzinfo=UTC)
 
 
 MINUTES_AGO = [200, 150, 100, 50, 20, 5]
@@ -127,6 +161,11 @@ def test_since_returns_exactly_the_events_of_the_last_hour(timed_lake: tuple[str
     # several tables: each is limited (logs by its timestamp, raw_events by the raw record's)
     joined = "SELECT count(*) FROM logs l JOIN raw_events r ON l.event_id = r.event_id"
     assert _csv(["query", "--lake", lake, "-f", "csv", "--since", "30m", joined]) == ["2"]
+    # names in any case are lake tables: each is limited (2 logs x 2 raw events, not 2 x 6)
+    upper = "SELECT count(*) FROM Logs l JOIN RAW_EVENTS r ON true"
+    assert _csv(["query", "--lake", lake, "-f", "csv", "--since", "30m", upper]) == ["4"]
+    cte = "WITH logs AS (SELECT * FROM logs WHERE message LIKE 'ERROR%') SELECT count(*) FROM logs"
+    assert _csv(["query", "--lake", lake, "-f", "csv", "--since", "1h", cte]) == ["3"]
 
 
 def test_since_prunes_partitions(timed_lake: tuple[str, datetime], lake: Lake) -> None:

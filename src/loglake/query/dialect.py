@@ -159,10 +159,11 @@ def _near(text: str, width: int = 40) -> str:
 
 
 def referenced_tables(sql: str) -> set[str]:
-    """The table names a read-only statement reads (CTE names included; harmless)."""
+    """The table names a read-only statement reads, in lower case as DuckDB and Athena match them (CTE names
+    included; harmless)."""
     from sqlglot import exp
 
-    return {table.name for table in read_only_statement(sql).find_all(exp.Table)}
+    return {table.name.lower() for table in read_only_statement(sql).find_all(exp.Table)}
 
 
 def athena_to_duckdb(sql: str, schema: dict[str, dict[str, str]] | None = None) -> str:

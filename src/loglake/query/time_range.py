@@ -22,7 +22,8 @@ from typing import Any
 
 from loglake.errors import ConfigError
 
-_RELATIVE = re.compile(r"(\d{1,9})\s*(s|sec|m|min|h|hr|d|day|w|wk)s?", re.IGNORECASE)
+_RELATIVE = re.compile(r"(\d{1,9})\s*(s|secs?|m|mins?|h|hrs?|d|days?|w|wks?)", re.IGNORECASE)
+"""A plural `s` only after a unit of several letters: `500ms` is no duration here (not 500 minutes)."""
 _UNIT_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": 86400, "day": 86400,
                  "w": 604800, "wk": 604800}  # fmt: skip
 EXAMPLES = "15m, 2d, 2026-11-29, 2026-11-29T10:00:00Z"
@@ -41,7 +42,7 @@ def parse_moment(text: str | datetime, *, now: datetime | None = None, flag: str
         return text if text.tzinfo else text.replace(tzinfo=UTC)
     value = text.strip()
     if match := _RELATIVE.fullmatch(value):
-        seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
+        seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2).lower().removesuffix("s") or "s"]
         try:
             return (now or datetime.now(UTC)) - timedelta(seconds=seconds)
         except OverflowError:
@@ -161,9 +162,12 @@ def apply_time_range(sql: str, time_range: TimeRange | None, tables: list[str], 
     from loglake.query.dialect import read_only_statement
 
     statement = read_only_statement(sql) if dialect == "athena" else parse_one(sql, read="duckdb")
-    ctes = {cte.alias_or_name for cte in statement.find_all(exp.CTE)}
-    timed = (set(tables) | set(EPOCH_MS_TABLES)) - ctes
-    hits = [t for t in statement.find_all(exp.Table) if t.name in timed and isinstance(t.this, exp.Identifier)]
+    lake = {name.lower() for name in (*tables, *EPOCH_MS_TABLES)}  # names are case-insensitive (DuckDB, Athena)
+    hits = [
+        t
+        for t in statement.find_all(exp.Table)
+        if t.name.lower() in lake and isinstance(t.this, exp.Identifier) and not _names_a_cte(t)
+    ]
     if not hits:
         raise TimeRangeError(
             "--since/--until: this query reads no lake table with a timestamp "
@@ -173,11 +177,34 @@ def apply_time_range(sql: str, time_range: TimeRange | None, tables: list[str], 
         alias = table.alias_or_name
         source = table.copy()
         source.set("alias", None)
-        inner = f"SELECT * FROM {source.sql(dialect=dialect)} WHERE {time_range.table_sql(table.name)}"
+        inner = f"SELECT * FROM {source.sql(dialect=dialect)} WHERE {time_range.table_sql(table.name.lower())}"
         subquery: Any = parse_one(f"({inner}) AS {exp.to_identifier(alias).sql(dialect=dialect)}", read=dialect)
         table.replace(subquery)
     text = str(statement.sql(dialect=dialect))
     return _keep_saved(sql, text)
+
+
+def _names_a_cte(table: Any) -> bool:
+    """Whether `table` reads a CTE in scope rather than the lake table of that name: a WITH of an enclosing query
+    defines it, and the reference is in that query's body or in a later CTE (or any, WITH RECURSIVE); inside
+    `WITH logs AS (SELECT * FROM logs)` the inner `logs` is the real table."""
+    from sqlglot import exp
+
+    if table.args.get("db") or table.args.get("catalog"):
+        return False
+    name = table.name.lower()
+    path, node = [table], table.parent
+    while node is not None:
+        with_ = next((v for v in node.args.values() if isinstance(v, exp.With)), None)
+        if with_ is not None:
+            ctes = list(with_.expressions)
+            inside = next((i for i, cte in enumerate(ctes) if any(cte is seen for seen in path)), None)
+            visible = ctes if inside is None or with_.args.get("recursive") else ctes[:inside]
+            if any(cte.alias_or_name.lower() == name for cte in visible):
+                return True
+        path.append(node)
+        node = node.parent
+    return False
 
 
 def _keep_saved(original: str, text: str) -> str:
