@@ -7,6 +7,7 @@ case names its source; licences in tests/events/ATTRIBUTION.md):
   system syslog) and libbeat's syslog reader tests (`rfc3164_test.go`);
 - Logstash's grok pattern specs (logstash-patterns-core `spec/patterns/{httpd,aws,syslog}_spec.rb`);
 - Fluentd's parser tests (`test/plugin/test_parser_{apache2,apache_error,nginx,syslog}.rb`);
+- node-elb-log-parser's tests (Classic Load Balancer records of 2015);
 - Mozilla's lua_sandbox_extensions syslog grammar tests (`syslog/tests/syslog.lua`: rsyslog's file and
   forward templates, with and without PRI).
 
@@ -61,14 +62,31 @@ _TAG = (
     "a word after the host without `:` or `[pid]`: RFC 3164's TAG may end at a space (§4.1.3), so loglake "
     "takes it as appname; libbeat reads a TAG only before `:` or `[`"
 )
+_FIRST_PUBLIC = (
+    "client_ip is the list's first address (the client as the proxies report it, access_log.py); Beats' "
+    "pipeline takes the first public one, skipping 10.0.0.0/8; the list is forwarded_for in both"
+)
+_QUOTED_XFF = (
+    "a quoted X-Forwarded-For list before $remote_addr is a custom nginx log_format, neither nginx's `main` "
+    "nor Apache's %{X-Forwarded-For}i in %h's place: the line stays text"
+)
+_XFF_THEN_ADDR = (
+    "an X-Forwarded-For list followed by $remote_addr (a custom log_format: `$http_x_forwarded_for "
+    "$remote_addr - ...`) is not read: the line stays text"
+)
+_ELB_DASH = "a bare `-` is NULL in loglake's elb_logs columns (elb_classic.py); node-elb-log-parser keeps `-`"
 DIFFERENCES: dict[tuple[str, str], str] = {
-    ("beats/nginx_access", "test.log:3"): "client_ip is the list's first address (the client as the proxies "
-    "report it, access_log.py); Beats' pipeline takes the first public one, skipping 10.0.0.0/8; the list "
-    "is forwarded_for in both",
-    ("beats/nginx_access", "test.log:5"): "a quoted X-Forwarded-For list before $remote_addr is a custom nginx "
-    "log_format, neither nginx's `main` nor Apache's %{X-Forwarded-For}i in %h's place: the line stays text",
-    ("beats/nginx_access", "test.log:6"): "an X-Forwarded-For list followed by $remote_addr (a custom "
-    "log_format: `$http_x_forwarded_for $remote_addr - ...`) is not read: the line stays text",
+    ("beats/nginx_access", "test.log:3"): _FIRST_PUBLIC,
+    ("beats/nginx_access", "test.log:5"): _QUOTED_XFF,
+    ("beats/nginx_access", "test.log:6"): _XFF_THEN_ADDR,
+    ("beats/nginx_access", "test-with-host.log:3"): _FIRST_PUBLIC,
+    ("beats/nginx_access", "test-with-host.log:5"): _QUOTED_XFF,
+    ("beats/nginx_access", "test-with-host.log:6"): _XFF_THEN_ADDR,
+    ("node-elb-log-parser", "http traffic"): _ELB_DASH,
+    ("node-elb-log-parser", "tcp traffic"): _ELB_DASH + ' (TCP\'s request `"- - - "` too)',
+    ("node-elb-log-parser", "doesn't receive traffic"): "a backend of `-1` (none answered) leaves backend_ip "
+    "and backend_port NULL, as `-` does (test_a_classic_load_balancer_backend_of_minus_one_has_no_port); "
+    "the oracle splits it as text, `-1` and `-1`",
     ("beats/apache_error", "sublevel.log:1"): _SPLIT_F,
     ("logstash/httpd", "HTTPD_ERRORLOG debug"): _SPLIT_F,
     ("beats/libbeat_rfc3164", "ok"): _TAG,
@@ -181,7 +199,7 @@ def test_conformance(rows: dict[str, dict[str, Any]]) -> None:
     fixed = sorted(key for key in DIFFERENCES if outcomes.get(key) == "pass")
     assert unexplained == {}
     assert fixed == []
-    assert len(outcomes) == len(CASES) == 100
+    assert len(outcomes) == len(CASES) == 115
 
 
 def test_an_out_of_range_pri_gives_no_level(rows: dict[str, dict[str, Any]]) -> None:
@@ -191,3 +209,17 @@ def test_an_out_of_range_pri_gives_no_level(rows: dict[str, dict[str, Any]]) -> 
     row = rows[f"c{n}-0"]
     assert (row["format"], row["facility"], row["severity"], row["level"]) == ("syslog_rfc3164", None, None, None)
     assert (row["hostname"], row["appname"], row["msg"]) == ("test-host", "this", "is the message")
+
+
+def test_a_classic_load_balancer_backend_of_minus_one_has_no_port(rows: dict[str, dict[str, Any]]) -> None:
+    """node-elb-log-parser's record with backend `-1` (no backend answered): AWS's regex `([^ ]*)[:-]([0-9]*)`
+    reads it as address '' and port 1; loglake leaves both NULL, as for `-`."""
+    n = next(i for i, case in enumerate(CASES) if case["id"] == "doesn't receive traffic")
+    row = rows[f"c{n}-0"]
+    assert (row["format"], row["backend_ip"], row["backend_port"]) == ("elb_classic", None, None)
+    assert (row["request_ip"], row["request_port"], row["received_bytes"], row["sent_bytes"]) == (
+        "192.168.131.39",
+        2817,
+        57,
+        502,
+    )

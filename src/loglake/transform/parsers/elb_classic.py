@@ -6,8 +6,9 @@ example queries run unchanged. Two differences, both about what a value looks li
 - AWS's first column, `timestamp` (a string), is the envelope's `timestamp` here: the same instant
   (microseconds kept), as a TIMESTAMP; a table cannot hold two columns of one name.
 - `user_agent` is the agent without the surrounding double quotes that AWS's regex keeps.
-A backend of `-` (no backend answered) leaves `backend_ip` and `backend_port` NULL, where Athena shows an
-empty string; TCP and SSL listeners write the request as `"- - - "`: its three parts are NULL.
+A backend of `-` or `-1` (no backend answered) leaves `backend_ip` and `backend_port` NULL, where Athena
+shows an empty string (and, for `-1`, port 1); TCP and SSL listeners write the request as `"- - - "`: its
+three parts are NULL.
 
 Records written before May 2015 end at the request: `user_agent`, `ssl_cipher` and `ssl_protocol`
 came later. AWS's regex needs them, and such a record would not be read by AWS's table; here they
@@ -33,7 +34,9 @@ class ElbClassicParser(RegexParser):
     # AWS's regex, with the time's shape spelled out (other formats start with a word or a date too), the
     # user agent's quotes outside its group, and the last three fields optional together (before 2015).
     pattern = (
-        r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z) ([^ ]*) ([^ ]*):([0-9]*) ([^ ]*)[:-]([0-9]*) ([-.0-9]*) "
+        # A backend of `-` or `-1` (none answered) has no address and no port: AWS's `([^ ]*)[:-]([0-9]*)`
+        # would read `-1` as port 1.
+        r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z) ([^ ]*) ([^ ]*):([0-9]*) (?:([^ ]*):([0-9]*)|-1?) ([-.0-9]*) "
         r'([-.0-9]*) ([-.0-9]*) (|[-0-9]*) (-|[-0-9]*) ([-0-9]*) ([-0-9]*) "([^ ]*) ([^ ]*) (- |[^ ]*)"'
         r'(?: "([^"]*)" ([A-Z0-9-]+) ([A-Za-z0-9.-]*))?$'
     )
