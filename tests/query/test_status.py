@@ -183,6 +183,36 @@ def test_status_on_an_s3_lake(s3_lake: Lake) -> None:
     assert (q.clean_events, q.quarantined_events, q.by_reason) == (1, 1, {"invalid_json": 1})
 
 
+def test_status_on_s3_takes_raw_versions_from_the_listing_not_one_head_per_object(s3_lake: Lake) -> None:
+    """Pending objects are told by the listing's ETags: no HEAD per raw object (review item 11)."""
+    from loglake.lake.raw_zone import decode_batch, encode_batch
+    from loglake.lake.s3_store import S3Store
+
+    for n in range(5):
+        write_messages(s3_lake.store, "/app/api", ['{"a":1}'], stream=f"s{n}")
+    run_etl(s3_lake, pending_raw_objects(s3_lake), EtlSettings(), workers=1)
+    (last,) = [k for k in s3_lake.store.list("raw/") if "/stream=s4/" in k]
+    records = list(decode_batch(s3_lake.store.get(last)))
+    records[0]["message"] = '{"a":2}'
+    s3_lake.store.put(last, encode_batch(records))  # rewritten since its ETL: pending again
+    store = s3_lake.store
+    assert isinstance(store, S3Store)
+    headed: list[str] = []
+    head_object = store.client.head_object
+
+    def counted_head(**kwargs: Any) -> Any:
+        headed.append(kwargs["Key"])
+        return head_object(**kwargs)
+
+    store.client.head_object = counted_head
+    store.reads.reset()
+    status = status_of(s3_lake)
+    assert [(s.log_group, s.raw_objects, s.pending) for s in status.sources] == [("/app/api", 5, 1)]
+    assert status.pending == [last]
+    assert [key for key in headed if "/raw/" in key] == []  # was one HEAD per raw object
+    assert store.reads.heads == len(headed)  # the others (the query's catalog checks) are counted in reads
+
+
 def _moto_results(endpoint: str, rows: list[list[str]]) -> None:
     header = ["zone", "reason", "n"]
     data = [{"Data": [{"VarCharValue": h} for h in header]}]

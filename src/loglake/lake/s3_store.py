@@ -117,6 +117,7 @@ class S3Store:
     def version(self, key: str) -> str | None:
         from botocore.exceptions import BotoCoreError, ClientError
 
+        self.reads.heads += 1
         try:
             return str(self.client.head_object(Bucket=self.bucket, Key=self._key(key))["ETag"])
         except ClientError as exc:
@@ -134,6 +135,19 @@ class S3Store:
             for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
                 for item in page.get("Contents", []):
                     yield item["Key"][len(self.prefix) :]
+        except (ClientError, BotoCoreError) as exc:
+            raise _error("list", f"{self.uri}{prefix}", exc) from None
+
+    def list_versions(self, prefix: str) -> Iterator[tuple[str, str]]:
+        """Every key under prefix with its version() token (the ETag), from the listing: no HEAD per object."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        paginator = self.client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+                self.reads.lists += 1
+                for item in page.get("Contents", []):
+                    yield item["Key"][len(self.prefix) :], str(item["ETag"])
         except (ClientError, BotoCoreError) as exc:
             raise _error("list", f"{self.uri}{prefix}", exc) from None
 

@@ -135,3 +135,13 @@ def glob_escape(path: str) -> str:
 def glob_unescape(pattern: str) -> str:
     """The literal path glob_escape was given: what DuckDB reports as a file's name."""
     return _ESCAPED.sub(r"\1", pattern)
+
+
+def listed_versions(store: Store, prefix: str) -> Iterator[tuple[str, str | None]]:
+    """Every key under prefix with its version() token: from the listing where the store gives one (an S3
+    LIST carries each ETag, so no HEAD per object), else one version() call per key."""
+    listing = getattr(store, "list_versions", None)
+    if listing is not None:
+        found: Iterator[tuple[str, str | None]] = listing(prefix)
+        return found
+    return ((key, store.version(key)) for key in store.list(prefix))

@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 from loglake.lake.keys import RAW_PREFIX
-from loglake.lake.store import Lease, Store
+from loglake.lake.store import Lease, Store, listed_versions
 
 
 class ZonedStore:
@@ -50,6 +50,12 @@ class ZonedStore:
                 self.raw.list(prefix), (k for k in self.main.list(prefix) if not k.startswith(RAW_PREFIX))
             )
         return self.main.list(prefix)
+
+    def list_versions(self, prefix: str) -> Iterator[tuple[str, str | None]]:
+        """Keys and version tokens of one zone's side (lake/store.py listed_versions)."""
+        if not prefix.startswith(RAW_PREFIX) and RAW_PREFIX.startswith(prefix):
+            return ((key, self.version(key)) for key in self.list(prefix))
+        return listed_versions(self._for(prefix), prefix)
 
     def local_file(self, key: str) -> AbstractContextManager[Path]:
         return self._for(key).local_file(key)

@@ -20,11 +20,11 @@ from typing import Any
 import orjson
 
 from loglake.catalog.duckdb_views import clean_tables
-from loglake.lake.keys import STATE_PREFIX, RawKey
+from loglake.lake.keys import RAW_PREFIX, STATE_PREFIX, RawKey
 from loglake.lake.manifests import Manifest
 from loglake.lake.open import Lake
-from loglake.lake.raw_zone import list_raw_objects
 from loglake.lake.runs import RunRecord, read_runs
+from loglake.lake.store import listed_versions
 from loglake.lake.unreadable import unreadable_objects
 from loglake.query.engine import QueryEngine
 from loglake.query.time_range import TimeRange
@@ -113,12 +113,14 @@ def lake_status(
     aside = unreadable_objects(lake.store)
     sources: dict[tuple[str, str], SourceStatus] = {}
     pending = []
-    for key in list_raw_objects(lake.store):
+    for key, version in listed_versions(lake.store, RAW_PREFIX):  # S3: the listing's ETags, no HEAD per object
+        if not key.endswith(".json.gz"):  # as list_raw_objects
+            continue
         parts = RawKey.parse(key)
         status = sources.setdefault((parts.source, parts.log_group), SourceStatus(parts.source, parts.log_group))
         status.raw_objects += 1
         manifest = manifests.get(key)
-        if key not in aside and (manifest is None or manifest.raw_version != lake.store.version(key)):
+        if key not in aside and (manifest is None or manifest.raw_version != version):
             status.pending += 1
             pending.append(key)
         if manifest is not None and manifest.newest_event_ms is not None:
