@@ -352,3 +352,14 @@ def test_readers_count_exactly_while_compaction_and_redrives_commit(lake: Lake) 
     assert len(seen) >= 1 and set(seen) == {(39, 39)}
     assert len(live_files(lake.store, "logs")) == 2
     _verify(lake)
+
+
+def test_a_duplicate_after_compaction_and_expiry_is_skipped(lake: Lake) -> None:
+    keys = [_raw(lake, f"s{s}", _json(3)) for s in range(2)]
+    run_etl(lake, keys, ICEBERG, workers=1)
+    compact(lake.store, ["logs"], older_than_s=0, grace_s=0)  # the ETL's own files are gone now
+    snapshots = len(iceberg.snapshot_summaries(lake.store, "logs"))
+
+    assert [r.skipped for r in run_etl(lake, keys, ICEBERG, workers=1)] == [True, True]
+    assert len(iceberg.snapshot_summaries(lake.store, "logs")) == snapshots
+    assert _query(lake, "SELECT count(*) FROM logs") == [(6,)]

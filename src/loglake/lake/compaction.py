@@ -177,10 +177,17 @@ def _partition_live(store: Store, table: str, partition: str) -> tuple[list[str]
 
 
 def outputs_present(store: Store, outputs: Iterable[str]) -> bool:
-    """Whether every output of an ETL run is still readable: in its own file, or compacted into a live one."""
+    """Whether every output of an ETL run is still readable: in its own file, or compacted into a live one.
+    An Iceberg table's outputs count as present: the manifest is written after the commit, and the rows
+    stay in the table when compaction and expiry remove the files (lake/iceberg.py)."""
     records: dict[tuple[str, str], PartitionRecord | None] = {}
+    tables: dict[str, bool] = {}
     for key in outputs:
         parts = split_key(key)
+        if parts is not None and parts[0] not in tables:
+            tables[parts[0]] = iceberg.is_iceberg(store, parts[0])
+        if parts is not None and tables[parts[0]]:
+            continue
         if parts is not None:
             where = (parts[0], parts[1])
             if where not in records:
