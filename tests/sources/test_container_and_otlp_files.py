@@ -7,6 +7,8 @@ tests/events/ATTRIBUTION.md); the rest are written for loglake in the runtimes' 
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -157,3 +159,76 @@ def test_a_line_of_the_other_stream_is_not_joined_to_a_partial(lake: Lake, inges
         ("stderr", "F", "Last line of the log entry 2"),
     ]
     assert _verified(lake)["clean_events"] == 2
+
+
+def test_a_run_that_ends_between_a_p_line_and_its_f_line_writes_the_line_once(
+    lake: Lake, tmp_path: Path, query: Any
+) -> None:
+    """Not a live-file ingest (hold_partial_line False): the `P` part is held all the same, so the next run
+    joins it to its `F` part (one event), rather than writing each part as an event of its own."""
+    path = tmp_path / "0.log"
+    cut = CRI.index(b"2024-04-13T07:59:39.000000002Z")
+    path.write_bytes(CRI[:cut])
+    source = FileSource(lake.store, FileSourceOptions(log_group="/eks/app"))
+    first = source.ingest(str(path))
+    assert (first.events, first.bytes) == (2, CRI.index(b"2024-04-13T07:59:39.000000001Z"))
+    assert first.note.startswith("the last container line's final part has not arrived")
+    path.write_bytes(CRI)
+    assert source.ingest(str(path)).events == 1
+    run_etl(lake, pending_raw_objects(lake), EtlSettings(), workers=1)
+    assert query("SELECT logtag, log FROM container_logs ORDER BY time") == [
+        ("F", "standalone containerd line which is awesome!"),
+        ("F", "a whole line"),
+        ("F", "one two three"),
+    ]
+    assert _verified(lake)["clean_events"] == 3
+
+
+def test_a_partial_container_line_whose_writer_died_is_written_once_stale_or_flushed(
+    lake: Lake, tmp_path: Path
+) -> None:
+    cut = DOCKER.index(b'{"log":"second')
+    stale = tmp_path / "stale.log"
+    stale.write_bytes(DOCKER[:cut])
+    os.utime(stale, (time.time() - 301, time.time() - 301))  # unchanged for over stale_partial_s (300 s)
+    source = FileSource(lake.store, FileSourceOptions(log_group="/docker/a"))
+    assert (source.ingest(str(stale)).events, source.ingest(str(stale)).events) == (1, 0)
+    fresh = tmp_path / "fresh.log"
+    fresh.write_bytes(DOCKER[:cut])
+    assert FileSource(lake.store, FileSourceOptions(log_group="/docker/b")).ingest(str(fresh)).events == 0
+    flushed = FileSource(lake.store, FileSourceOptions(log_group="/docker/b", flush_partial=True))
+    assert flushed.ingest(str(fresh)).events == 1
+    assert _raw_messages(lake) == [DOCKER[: cut - 1].decode()] * 2
+
+
+def test_a_one_record_document_with_its_record_after_an_empty_scope_is_read(
+    lake: Lake, ingest_lines: Ingest, query: Any
+) -> None:
+    """The reviewer's document: its one record is at resourceLogs[0].scopeLogs[1], not where the ETL reads."""
+    document = (
+        b'{"resourceLogs":[{"scopeLogs":[{"logRecords":[]},{"scope":{"name":"s"},"logRecords":[{"timeUnixNano":'
+        b'"1700000000000000000","body":{"stringValue":"lost body"}}]}]}]}'
+    )
+    ingest_lines(document + b"\n", log_group="/otel")
+    assert _raw_messages(lake) == [
+        '{"resourceLogs":[{"scopeLogs":[{"scope":{"name":"s"},"logRecords":[{"timeUnixNano":"1700000000000000000",'
+        '"body":{"stringValue":"lost body"}}]}]}]}'
+    ]
+    assert query("SELECT body, scope_name, strftime(timestamp, '%Y-%m-%d %H:%M:%S') FROM otel_logs") == [
+        ("lost body", "s", "2023-11-14 22:13:20")
+    ]
+    assert query("SELECT count(*) FROM quarantine") == [(0,)]
+
+
+def test_a_one_record_document_from_elsewhere_not_in_the_read_shape_is_quarantined(lake: Lake, query: Any) -> None:
+    elsewhere = '{"resourceLogs":[{"scopeLogs":[{"logRecords":[]},{"logRecords":[{"body":{"stringValue":"x"}}]}]}]}'
+    not_an_object = '{"resourceLogs":[{"scopeLogs":[{"logRecords":["x"]}]}]}'
+    write_messages(lake.store, "/otel/cw", [elsewhere, not_an_object, orjson.dumps(OTLP_ONE).decode()])
+    run_etl(lake, pending_raw_objects(lake), EtlSettings(), workers=1)
+    assert query("SELECT event_id, reason FROM quarantine ORDER BY event_id") == [
+        ("e0", "otlp_not_split"),
+        ("e1", "otlp_not_split"),
+    ]
+    assert query("SELECT event_id, body FROM otel_logs") == [("e2", "record 3")]
+    totals = _verified(lake)
+    assert (totals["clean_events"], totals["quarantined_events"]) == (1, 2)

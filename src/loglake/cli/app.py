@@ -236,6 +236,9 @@ def ingest(
     refile: Annotated[
         bool, typer.Option(help="Ingest files already filed under another log group again (their events count twice).")
     ] = False,
+    flush_partial: Annotated[
+        bool, typer.Option(help="Write a trailing partial container line now, not when its last part arrives.")
+    ] = False,
     etl: Annotated[bool, typer.Option(help="Run the ETL on every pending raw object.")] = True,
     workers: Annotated[int | None, typer.Option(help="Raw objects processed side by side.")] = None,
     output: FormatOption = "table",
@@ -257,6 +260,7 @@ def ingest(
         boundary=EventBoundary.from_regex(multiline_start or config.ingest.get("multiline_start") or None),
         hold_partial_line=hold_partial_line or follow,
         refile=refile,
+        flush_partial=flush_partial,
         **({"batch_events": flush_events} if follow else {}),
     )
     from loglake.cli.progress import ingest_files

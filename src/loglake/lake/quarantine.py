@@ -28,7 +28,8 @@ REASON_DETAIL: dict[Reason, str] = {
     Reason.INVALID_TIMESTAMP: "the record's timestamp is outside 1970-01-01..9999-12-31 (ms since epoch)",
     Reason.FORMAT_MISMATCH: "a route forces this log group's format, and the message does not match it",
     Reason.OTLP_NOT_SPLIT: (
-        "an OTLP JSON document with several log records (or none) reached the ETL whole; `loglake ingest` "
+        "an OTLP JSON document with several log records (or none, or one not at "
+        "resourceLogs[0].scopeLogs[0].logRecords[0]) reached the ETL whole; `loglake ingest` "
         "splits a document into one event per record: ingest the exporter's file with it"
     ),
     Reason.TOO_LARGE: (

@@ -16,7 +16,16 @@ A line that is an OTLP JSON document (`{"resourceLogs": ...}`, as an OpenTelemet
 exporter writes one per line) holding several log records becomes one raw event per record: the record in
 a one-record OTLP document of its own, with its resource and scope (re-serialised compactly, as CloudTrail
 records are split), id `<stream identity>-<offset>-<index>`. The ETL reads one row per raw event, so
-conservation holds per record. A document of one record is kept verbatim.
+conservation holds per record. A document whose one record is not where the ETL reads it
+(`resourceLogs[0].scopeLogs[0].logRecords[0]`, e.g. after an empty scope) is re-serialised the same way;
+a document of one resource, one scope and one record is kept verbatim.
+
+Container runtimes write a long line in parts (a CRI `P` line, a Docker record without its line break), and
+the parts are one event (sources/multiline.py). A file whose last complete line is such a part is still
+being written: that event is held back for the next run, whatever `hold_partial_line` says, so one
+container line never becomes two events. It is written as it is (an event of its own) when the file has not
+changed for `stale_partial_s` (its writer died mid-line), with `flush_partial` (`--flush-partial`), or when
+the file is finished (`ingest(..., final=True)`: follow mode, after a rotated file's grace period).
 """
 
 from __future__ import annotations
@@ -98,6 +107,10 @@ class FileSourceOptions:
     hold_partial_line: bool = False
     # Ingest a file already filed under another log group again, under this one (its events then count twice).
     refile: bool = False
+    # Write a trailing partial container line now, as an event of its own, instead of waiting for its last part.
+    flush_partial: bool = False
+    # ... and so it is once the file has not changed for this long: its writer died mid-line.
+    stale_partial_s: float = 300.0
 
 
 def expand_paths(patterns: list[str]) -> list[str]:
@@ -131,10 +144,14 @@ class FileSource:
         if not self.options.log_group:
             raise ConfigError("the log group name must not be empty")
 
-    def ingest(self, path: str, progress: Progress | None = None, *, handle: BinaryIO | None = None) -> FileReport:
+    def ingest(
+        self, path: str, progress: Progress | None = None, *, handle: BinaryIO | None = None, final: bool = False
+    ) -> FileReport:
         """Everything new in `path` since the last run. `handle` (follow mode) reads an open file instead of
         opening `path`: after a rename rotation it still holds the old file, whose last lines are read under
-        the old file's identity before the new file at `path` starts a new generation."""
+        the old file's identity before the new file at `path` starts a new generation. `final`: nobody writes
+        the file any more, so nothing is held back (an unterminated last line, a trailing partial container
+        line: each an event of its own)."""
         if path == "-":
             return self._ingest_stdin(progress)
         resolved = Path(path).expanduser().resolve()
@@ -147,9 +164,9 @@ class FileSource:
                     f"{resolved} is being ingested by another run; run `loglake ingest` again once it ends"
                 )
             if handle is not None:
-                return self._ingest_file(resolved, handle, progress)
+                return self._ingest_file(resolved, handle, progress, final)
             with resolved.open("rb") as opened:
-                return self._ingest_file(resolved, opened, progress)
+                return self._ingest_file(resolved, opened, progress, final)
 
     def refusal(self, path: str) -> str | None:
         """Why `path` must not be ingested: it is compressed (its bytes would land as text), or it is filed
@@ -205,7 +222,7 @@ class FileSource:
             if self.store.put_if(key, orjson.dumps(document, option=orjson.OPT_INDENT_2), version):
                 return
 
-    def _ingest_file(self, path: Path, handle: BinaryIO, progress: Progress | None) -> FileReport:
+    def _ingest_file(self, path: Path, handle: BinaryIO, progress: Progress | None, final: bool) -> FileReport:
         report = FileReport(path=str(path))
         handle.seek(0)
         size = os.fstat(handle.fileno()).st_size
@@ -240,7 +257,8 @@ class FileSource:
                 ckpt_key, FileCheckpoint(str(path), self.options.log_group, fingerprint, generation, end)
             )
 
-        self._copy(handle, offset, stream, report, progress, checkpoint_at)
+        stale = time.time() * 1000 - mtime_ms >= self.options.stale_partial_s * 1000
+        self._copy(handle, offset, stream, report, progress, checkpoint_at, _Flush(final, final or stale))
         return report
 
     def _ingest_stdin(self, progress: Progress | None) -> FileReport:
@@ -259,17 +277,18 @@ class FileSource:
             identity = _identity(self.options.log_group, "-", digest.hexdigest(), 0)
             spool.seek(0)
             stream = _Stream(identity, f"stdin.{identity}", "stdin", int(time.time() * 1000))
-            self._copy(spool, 0, stream, report, progress, None)  # type: ignore[arg-type]
+            self._copy(spool, 0, stream, report, progress, None, _Flush(True, True))  # type: ignore[arg-type]
             return report
 
     def ingest_stdin_chunk(self, session: str, start: int, data: bytes) -> FileReport:
         """One flush of `loglake ingest --follow -`: the complete lines `data`, which begin at byte `start`
         of what this session read from stdin. stdin has no identity to resume from, so a session (one run)
-        is one stream: a retried flush overwrites its object, and a new run is a new stream."""
+        is one stream: a retried flush overwrites its object, and a new run is a new stream. All of `data` is
+        written: the caller holds back a trailing partial container line (follow.py)."""
         identity = _identity(self.options.log_group, "-", session, 0)
         stream = _Stream(identity, f"stdin.{identity}", "stdin", int(time.time() * 1000))
         report = FileReport(path="-")
-        self._copy(io.BytesIO(data), start, stream, report, None, None)
+        self._copy(io.BytesIO(data), start, stream, report, None, None, _Flush(True, True))
         return report
 
     def _copy(
@@ -280,9 +299,10 @@ class FileSource:
         report: FileReport,
         progress: Progress | None,
         checkpoint_at: Callable[[int], None] | None,
+        flush: _Flush,
     ) -> None:
         """Write every batch from `offset` on; the checkpoint moves only after its batch is durable."""
-        for records, start, end in self._batches(handle, offset, stream):
+        for records, start, end in self._batches(handle, offset, stream, flush, report):
             key = RawKey(SOURCE, self.options.log_group, stream.key, f"{start:015d}-{end:015d}")
             report.objects.append(write_batch(self.store, key, records))
             report.events += len(records)
@@ -292,7 +312,9 @@ class FileSource:
             if progress is not None:
                 progress(end - start, len(records))
 
-    def _batches(self, handle: BinaryIO, offset: int, stream: _Stream) -> Iterator[tuple[list[RawRecord], int, int]]:
+    def _batches(
+        self, handle: BinaryIO, offset: int, stream: _Stream, flush: _Flush, report: FileReport
+    ) -> Iterator[tuple[list[RawRecord], int, int]]:
         """Group lines into events and events into batches; yields (records, first offset, end offset)."""
         opts = self.options
         ingestion_ms = int(time.time() * 1000)
@@ -327,12 +349,12 @@ class FileSource:
                 if raw.endswith(b"\r"):
                     raw = raw[:-1]
             parts = split_otlp(raw) if raw.startswith(_OTLP) else None
-            if parts is None:
-                return [make_record(start, raw)]
+            if parts is None or len(parts) == 1:  # one record: one event, the line's id
+                return [make_record(start, raw if parts is None else parts[0])]
             return [make_record(start, part, f"-{n:06d}") for n, part in enumerate(parts)]
 
         for line in handle:
-            if opts.hold_partial_line and not line.endswith(b"\n"):
+            if opts.hold_partial_line and not flush.line and not line.endswith(b"\n"):
                 break
             body = line.rstrip(b"\r\n")
             if event_lines and not opts.boundary.continues(body, event_lines):
@@ -344,8 +366,13 @@ class FileSource:
                     batch, batch_start, batch_bytes = [], event_start, 0
             event_lines.append(line)
             position += len(line)
-        if event_lines and opts.hold_partial_line and is_partial(event_lines[-1]):
+        last = event_lines[-1] if event_lines else b""
+        if last.endswith(b"\n") and not (flush.container or opts.flush_partial) and is_partial(last):
             position = event_start  # a container line the runtime has not finished: wait for its last part
+            report.note = (
+                "the last container line's final part has not arrived: held for the next run "
+                "(--flush-partial writes it now)"
+            )
         elif event_lines:
             batch.extend(make_records(event_start, event_lines))
         if batch:
@@ -368,13 +395,23 @@ class FileSource:
         self.store.put(key, orjson.dumps(asdict(checkpoint), option=orjson.OPT_INDENT_2))
 
 
+@dataclass(frozen=True)
+class _Flush:
+    """What a read writes now instead of holding it back: an unterminated last line (`line`), a trailing
+    partial container line (`container`)."""
+
+    line: bool
+    container: bool
+
+
 _OTLP = b'{"resourceLogs":'
 
 
 def split_otlp(raw: bytes) -> list[bytes] | None:
-    """An OTLP JSON logs document of several records as one document per record (resource and scope kept
-    with each, in order), or None to keep `raw` as one event: not such a document, or one of a single record
-    (kept verbatim), or none (the ETL quarantines it with its reason, nothing is dropped)."""
+    """An OTLP JSON logs document as one document per record (resource and scope kept with each, in order),
+    each in the shape the ETL reads (`resourceLogs[0].scopeLogs[0].logRecords[0]`); or None to keep `raw` as
+    one event: not such a document, one already in that shape (one resource, scope and record: verbatim),
+    or one without records (the ETL quarantines it with its reason, nothing is dropped)."""
     try:
         document = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -383,15 +420,18 @@ def split_otlp(raw: bytes) -> list[bytes] | None:
     if not isinstance(resources, list):
         return None
     parts: list[bytes] = []
+    shapes = 0  # resources and scopes seen: 2 when the document is one resource holding one scope
     for resource in resources:
+        shapes += 1
         scopes = resource.get("scopeLogs") if isinstance(resource, dict) else None
         for scope in scopes if isinstance(scopes, list) else []:
+            shapes += 1
             records = scope.get("logRecords") if isinstance(scope, dict) else None
             for record in records if isinstance(records, list) else []:
                 one_scope = {**{k: v for k, v in scope.items() if k != "logRecords"}, "logRecords": [record]}
                 one = {**{k: v for k, v in resource.items() if k != "scopeLogs"}, "scopeLogs": [one_scope]}
                 parts.append(orjson.dumps({"resourceLogs": [one]}))
-    return parts if len(parts) > 1 else None
+    return None if not parts or (len(parts) == 1 and shapes == 2) else parts
 
 
 def _fingerprint(first_line: bytes) -> str:

@@ -15,7 +15,9 @@ One row per raw event: an OTLP document holds many records, so `loglake ingest` 
 line into one raw event per log record (sources/local_files.py), each a one-record OTLP document with its
 resource and scope. A document of several records that reaches the ETL whole (through CloudWatch Logs)
 is quarantined with reason `otlp_not_split` rather than read as one row: nothing is dropped, and
-`loglake ingest` reads it.
+`loglake ingest` reads it. So is a document whose one record is not at
+`resourceLogs[0].scopeLogs[0].logRecords[0]` (or is not an object), which `loglake ingest` re-serialises
+into that shape.
 """
 
 from __future__ import annotations
@@ -104,7 +106,10 @@ class OtlpJsonParser:
 
     def reject(self, message: str) -> tuple[str, Reason] | None:
         records = f"json_array_length(json_extract({message}, '$.resourceLogs[*].scopeLogs[*].logRecords[*]'))"
-        return f"{records} <> 1", Reason.OTLP_NOT_SPLIT
+        # The one record must be where the columns read it: elsewhere (after an empty scope) the row would be
+        # empty. `loglake ingest` writes every record there; a document from elsewhere is quarantined.
+        where = f"coalesce(json_type(json_extract({message}, '{_RECORD}')), '') <> 'OBJECT'"
+        return f"({records} <> 1 OR {where})", Reason.OTLP_NOT_SPLIT
 
     def plan(self, con: Any, max_depth: int) -> ParsePlan:
         fields = [FieldPlan(f"/{name}", type_, expression, (name,)) for name, type_, expression in _FIXED]
