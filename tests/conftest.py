@@ -239,13 +239,11 @@ def aws_tls(moto_tls_endpoint: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
 
 
 @pytest.fixture
-def s3_lake(aws: str, tmp_path: Path) -> Lake:
+def s3_lake(aws: str) -> Lake:
     import boto3
 
     boto3.client("s3").create_bucket(Bucket="loglake-test")
-    lake = open_lake("s3://loglake-test/lake")
-    lake.store.cache_dir = tmp_path / "cache"  # type: ignore[attr-defined]
-    return lake
+    return open_lake("s3://loglake-test/lake")
 
 
 @pytest.fixture(autouse=True)

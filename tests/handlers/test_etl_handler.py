@@ -10,6 +10,7 @@ from conftest import load_event
 from loglake.errors import EventError, RawObjectError
 from loglake.handlers import etl as etl_handler
 from loglake.lake.open import Lake
+from loglake.lake.s3_store import S3Store
 from loglake.query.engine import DuckDBEngine
 from loglake.sources.local_files import FileSource, FileSourceOptions
 from loglake.transform.settings import EtlSettings
@@ -71,10 +72,14 @@ def test_the_s3_path_reads_raw_from_s3_and_writes_clean_to_s3(
     }
     outputs = sorted(s3_lake.store.list("clean/")) + sorted(s3_lake.store.list("quarantine/"))
     assert [o.split("/")[0] for o in outputs] == ["clean", "clean", "quarantine"]
-    with DuckDBEngine(s3_lake.store) as engine:
+    store = s3_lake.store
+    assert isinstance(store, S3Store)
+    store.reads.reset()
+    with DuckDBEngine(store) as engine:
         assert engine.query("SELECT level, n FROM logs ORDER BY event_id").rows == [("WARN", 1), ("ERROR", None)]
-        cache = tmp_path / "cache"
-        assert not (cache / "raw").exists()  # a query of logs mirrors only the clean objects it reads
+        clean = [o for o in outputs if o.startswith("clean/") and o.endswith(".parquet")]
+        assert sorted(store.reads.keys) == [f"loglake-test/lake/{o}" for o in clean]  # no raw object is read
+        assert store.reads.gets >= 1 and store.reads.bytes > 0
         assert engine.query("SELECT reason FROM quarantine").rows == [("invalid_json",)]
     with pytest.raises(EventError, match="outside this lake"):
         etl_handler.handle_s3_event(
@@ -112,8 +117,6 @@ def test_raw_and_clean_in_different_buckets(aws: str, tmp_path: Path, monkeypatc
     assert not any(
         k.startswith("logs/clean") for k in (o["Key"] for o in s3.list_objects_v2(Bucket="raw-bucket")["Contents"])
     )
-    lake.store.main.cache_dir = tmp_path / "cache-main"  # type: ignore[attr-defined]
-    lake.store.raw.cache_dir = tmp_path / "cache-raw"  # type: ignore[attr-defined]
     with DuckDBEngine(lake.store) as engine:
         assert engine.query("SELECT level, raw_object FROM logs").rows == [("WARN", key)]
         assert engine.query("SELECT count(*) FROM raw_events").rows == [(1,)]

@@ -164,7 +164,7 @@ def test_a_lake_folder_with_glob_characters_reads(tmp_path: Path, outside: Path)
         )
 
 
-def test_an_s3_lake_reads_through_its_mirror_only(s3_lake: Lake, outside: Path) -> None:
+def test_an_s3_lake_reads_its_own_objects_in_place_only(s3_lake: Lake, outside: Path) -> None:
     key = RawKey("cloudwatch", "/t", "s", "0-0").key
     records = [
         {"log_group": "/t", "log_stream": "s", "event_id": str(n), "timestamp": 1_795_687_200_000 + n,
@@ -173,9 +173,12 @@ def test_an_s3_lake_reads_through_its_mirror_only(s3_lake: Lake, outside: Path) 
     ]  # fmt: skip
     s3_lake.store.put(key, encode_batch(records))  # type: ignore[arg-type]
     process_raw_object(s3_lake.store, key, EtlSettings())
+    s3_lake.store.reads.reset()  # type: ignore[attr-defined]
     with DuckDBEngine(s3_lake.store) as engine:
         assert engine.query("SELECT count(*), sum(n) FROM logs").rows == [(4, 6)]
         assert engine.query("SELECT count(*) FROM raw_events").rows == [(4,)]
+        read = set(s3_lake.store.reads.keys)  # type: ignore[attr-defined]
+        assert f"loglake-test/lake/{key}" in read and all(k.startswith("loglake-test/lake/") for k in read)
         assert refused(engine, f"SELECT * FROM read_csv('{outside}/secret.csv')", "duckdb") == (
             f"cannot read {outside}/secret.csv: queries read only the lake s3://loglake-test/lake/, "
             "through its tables (logs, quarantine, raw_events)"
