@@ -286,6 +286,11 @@ def test_cli_etl_table_format_ddl_and_compact(lake: Lake, run_cli: CliRun) -> No
     code, out, err = run_cli("ddl", "logs", "--lake", root, "--location", "s3://b/", "--since-version", "1")
     assert (code, out) == (0, "-- logs is an Iceberg table: each ETL commit changes its schema in the catalog\n")
 
+    code, out, err = run_cli("compact", "--lake", root, "--older-than", "0s", "--grace", "0s")
+    assert code == 0, err
+    assert len(live_files(lake.store, "logs")) == 1
+    assert _query(lake, "SELECT count(*), count(DISTINCT event_id) FROM logs") == [(5, 5)]
+
     code, _out, err = run_cli("etl", "--lake", root, "--table-format", "delta")
     assert (code, err) == (1, "error: table_format must be one of ['hive', 'iceberg'], not 'delta'\n")
 
