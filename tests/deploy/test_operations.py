@@ -162,6 +162,27 @@ def test_the_dashboard_is_valid_json_with_every_alarm_and_the_pipeline_figures()
         assert name in template["Resources"] or name in template["Parameters"] or name == "AWS::Region"
 
 
+def test_athena_queries_are_granted_by_one_shared_set_of_statements() -> None:
+    """The conservation function and people's query policies run Athena with the same grants, written once
+    (template.athena_query_statements), each present exactly once in every such policy (review item 15)."""
+    from loglake.deploy.template import athena_query_statements
+
+    resources = build_template()["Resources"]
+    shared = athena_query_statements()
+    assert [s["Action"][0] for s in shared] == ["athena:StartQueryExecution", "glue:GetDatabase", "s3:GetObject"]
+    documents = {
+        "ConservationRole": resources["ConservationRole"]["Properties"]["Policies"][0]["PolicyDocument"],
+        **{
+            name: resource["Properties"]["PolicyDocument"]
+            for name, resource in resources.items()
+            if resource["Type"] == "AWS::IAM::ManagedPolicy" and "athena" in json.dumps(resource)
+        },
+    }
+    assert len(documents) == 3  # the conservation role and the two query policies
+    for document in documents.values():
+        assert [document["Statement"].count(statement) for statement in shared] == [1, 1, 1]
+
+
 def test_the_conservation_check_runs_on_a_schedule_with_least_privilege() -> None:
     resources = build_template()["Resources"]
     function = resources["ConservationFunction"]["Properties"]

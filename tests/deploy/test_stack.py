@@ -79,7 +79,7 @@ def test_the_stack_is_created_through_a_change_set(deployed: dict[str, Any]) -> 
     actions = {c.logical_id: c.action for c in deployed["changes"]}
     resources = build_template()["Resources"]
     unconditional = {name for name, resource in resources.items() if "Condition" not in resource}
-    assert len(unconditional) == 32  # 20, and 6 alarms, the dashboard and the conservation check (5)
+    assert len(unconditional) == 33  # 20, and 7 alarms, the dashboard and the conservation check (5)
     # moto's change set also lists the resources whose condition (UseKms) is false; CloudFormation would not.
     assert unconditional <= set(actions) <= set(resources)
     assert set(actions.values()) == {"Add"}

@@ -14,7 +14,6 @@ import json
 from typing import Any
 
 from loglake.deploy.template import (
-    GLUE_READS,
     LAKE_BUCKET,
     RAW_BUCKET,
     RESULTS_BUCKET,
@@ -28,6 +27,7 @@ from loglake.deploy.template import (
     _role,
     _statement,
     _sub,
+    athena_query_statements,
 )
 from loglake.lake.keys import CLEAN_PREFIX, QUARANTINE_PREFIX, RAW_PREFIX, SCHEMA_PREFIX, STATE_PREFIX
 
@@ -309,25 +309,9 @@ def dashboard_body() -> str:
 def _conservation_role() -> Json:
     """Least privilege: run queries in the stack's workgroup, read the catalog and the zones Athena scans,
     read the ETL's state, and write only its own result, its run record and unreadable-object records."""
-    workgroup_arn = _sub("arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/${NamePrefix}")
-    glue = [
-        _sub("arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:catalog"),
-        _sub("arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:database/${GlueDatabase}"),
-        _sub("arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:table/${GlueDatabase}/*"),
-    ]
     lake_reads = [CLEAN_PREFIX, QUARANTINE_PREFIX, SCHEMA_PREFIX, STATE_PREFIX]
     statements = [
-        _statement(
-            [
-                "athena:StartQueryExecution",
-                "athena:GetQueryExecution",
-                "athena:GetQueryResults",
-                "athena:StopQueryExecution",
-                "athena:GetWorkGroup",
-            ],
-            workgroup_arn,
-        ),
-        _statement(GLUE_READS, glue),
+        *athena_query_statements(),  # the workgroup, the Glue reads and results/, as people's query policies
         _statement(["s3:GetObject"], _object_arns(LAKE_BUCKET, lake_reads) + _object_arns(RAW_BUCKET, [RAW_PREFIX])),
         _statement(
             ["s3:PutObject"],
@@ -337,9 +321,6 @@ def _conservation_role() -> Json:
         _list_under(RAW_BUCKET, [RAW_PREFIX]),
         _statement(
             ["s3:GetBucketLocation"], [_bucket_arn(LAKE_BUCKET), _bucket_arn(RAW_BUCKET), _bucket_arn(RESULTS_BUCKET)]
-        ),
-        _statement(
-            ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], _object_arns(RESULTS_BUCKET, ["results/"])
         ),
         _list_under(RESULTS_BUCKET, ["results/"]),
     ]

@@ -632,23 +632,16 @@ GLUE_TABLE_READS = [
 ]
 
 
-def _query_policy(description: str, *, raw: bool) -> Json:
-    """A managed policy for people who query. Without `raw`, the raw zone (the original, unredacted
-    messages) is neither readable in S3 nor visible as the raw_events table: an explicit Deny, so Glue's
-    GetTables leaves it out too. Give a person one of the two policies, not both: the Deny would win."""
+def athena_query_statements() -> list[Json]:
+    """What running Athena queries needs, for people's policies and the conservation function alike: the
+    stack's workgroup, reads of the Glue database's catalog, and the query results under results/."""
     workgroup_arn = _sub("arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/${NamePrefix}")
     glue = [
         _sub("arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:catalog"),
         _sub("arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:database/${GlueDatabase}"),
         _sub("arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:table/${GlueDatabase}/*"),
     ]
-    raw_table = _sub("arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:table/${GlueDatabase}/raw_events")
-    readable = _object_arns(LAKE_BUCKET, [CLEAN_PREFIX, QUARANTINE_PREFIX])
-    buckets = [_bucket_arn(LAKE_BUCKET)]
-    if raw:
-        readable += _object_arns(RAW_BUCKET, [RAW_PREFIX])
-        buckets.append(_bucket_arn(RAW_BUCKET))
-    statements = [
+    return [
         _statement(
             [
                 "athena:StartQueryExecution",
@@ -660,11 +653,26 @@ def _query_policy(description: str, *, raw: bool) -> Json:
             workgroup_arn,
         ),
         _statement(GLUE_READS, glue),
-        _statement(["s3:GetObject"], readable),
-        _statement(["s3:ListBucket", "s3:GetBucketLocation"], buckets),
         _statement(
             ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], _object_arns(RESULTS_BUCKET, ["results/"])
         ),
+    ]
+
+
+def _query_policy(description: str, *, raw: bool) -> Json:
+    """A managed policy for people who query. Without `raw`, the raw zone (the original, unredacted
+    messages) is neither readable in S3 nor visible as the raw_events table: an explicit Deny, so Glue's
+    GetTables leaves it out too. Give a person one of the two policies, not both: the Deny would win."""
+    raw_table = _sub("arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:table/${GlueDatabase}/raw_events")
+    readable = _object_arns(LAKE_BUCKET, [CLEAN_PREFIX, QUARANTINE_PREFIX])
+    buckets = [_bucket_arn(LAKE_BUCKET)]
+    if raw:
+        readable += _object_arns(RAW_BUCKET, [RAW_PREFIX])
+        buckets.append(_bucket_arn(RAW_BUCKET))
+    statements = [
+        *athena_query_statements(),
+        _statement(["s3:GetObject"], readable),
+        _statement(["s3:ListBucket", "s3:GetBucketLocation"], buckets),
         _statement(["s3:ListBucket", "s3:GetBucketLocation"], _bucket_arn(RESULTS_BUCKET)),
     ]
     if not raw:
