@@ -20,7 +20,7 @@ import loglake
 from loglake.errors import ConfigError
 from loglake.lake.open import open_lake
 from loglake.pipeline import pending_raw_objects
-from loglake.sources.follow import FollowOptions, FollowSummary, follow
+from loglake.sources.follow import FollowOptions, FollowSummary, _Stdin, follow
 from loglake.sources.local_files import FileSource, FileSourceOptions
 from loglake.transform.settings import EtlSettings
 
@@ -78,7 +78,8 @@ def test_a_writer_appending_rotating_and_truncating_while_the_lake_is_read(tmp_p
     log = tmp_path / "app.log"
     log.write_text("".join(_line(n) for n in range(10)))
     lake = loglake.connect(str(tmp_path / "lake"))
-    follower = _Follower(tmp_path / "lake", [str(log)], FollowOptions(flush_seconds=0.5, poll_seconds=0.05))
+    options = FollowOptions(flush_seconds=0.5, poll_seconds=0.05, rotate_wait_seconds=0.5)
+    follower = _Follower(tmp_path / "lake", [str(log)], options)
     _wait_for(lambda: _counts(lake) == (10, 10), "the lines there at the start")
     written = 10
     writer_error: list[BaseException] = []
@@ -152,12 +153,60 @@ def test_the_last_lines_before_a_rename_are_read_from_the_old_file(tmp_path: Pat
     assert lake.verify().ok
 
 
+def _container_rows(lake: loglake.Loglake) -> list[tuple[str, str]]:
+    if not lake.lake.exists() or "container_logs" not in lake.tables():
+        return []
+    return [
+        (str(log), str(tag)) for log, tag in lake.query("SELECT log, logtag FROM container_logs ORDER BY time").rows
+    ]
+
+
+def test_a_renamed_file_is_read_on_for_its_wait_then_to_its_last_byte(tmp_path: Path) -> None:
+    """The reviewer's case: the old file ends with a CRI `P` part (held while the line may go on), the writer
+    adds to the old file after the rename (it has not reopened yet), a last line without its newline too;
+    the new file has the `F` line. After the wait, every byte of the old file is an event: nothing lost."""
+    log = tmp_path / "a.log"
+    log.write_bytes(b"2026-01-01T10:00:00.000000001Z stdout F first\n2026-01-01T10:00:01.000000001Z stdout P part\n")
+    lake = loglake.connect(str(tmp_path / "lake"))
+    options = FollowOptions(flush_seconds=3600, poll_seconds=0.05, rotate_wait_seconds=2.0)
+    follower = _Follower(tmp_path / "lake", [str(log)], options)
+    _wait_for(lambda: _container_rows(lake) == [("first", "F")], "the start flush, the P part held")
+    log.rename(tmp_path / "a.log.1")
+    with (tmp_path / "a.log.1").open("ab") as old:  # within the wait: the writer still has the old file
+        old.write(b"2026-01-01T10:00:02.000000001Z stderr F late, to the old file\n")
+        old.write(b"2026-01-01T10:00:03.000000001Z stderr F no newline")
+    log.write_bytes(b"2026-01-01T10:00:04.000000001Z stdout F end\n")
+    expected = [("first", "F"), ("part", "P"), ("late, to the old file", "F"), ("no newline", "F"), ("end", "F")]
+    _wait_for(lambda: _container_rows(lake) == expected, "the old file's last bytes after its wait, then the new file")
+    summary = follower.stop()
+    assert (summary.events, summary.rotations) == (5, 1)
+    assert _container_rows(lake) == expected
+    assert lake.verify().totals() == {"raw_events": 5, "clean_events": 5, "quarantined_events": 0}
+
+
+def test_stdin_holds_a_container_line_until_its_last_part() -> None:
+    stdin = _Stdin()
+    stdin.buffer += b"2026-01-01T10:00:00Z stdout F a\n2026-01-01T10:00:01Z stdout P b\n2026-01-01T10:00:01Z stdout P c"
+    assert stdin.take() == b"2026-01-01T10:00:00Z stdout F a\n"
+    stdin.buffer += b"\n2026-01-01T10:00:01Z stdout F d\n"
+    assert (
+        stdin.take()
+        == b"2026-01-01T10:00:01Z stdout P b\n2026-01-01T10:00:01Z stdout P c\n2026-01-01T10:00:01Z stdout F d\n"
+    )
+    stdin.buffer += b"2026-01-01T10:00:02Z stdout P e\n"
+    assert stdin.take() == b""
+    stdin.closed = True
+    assert stdin.take() == b"2026-01-01T10:00:02Z stdout P e\n"
+
+
 def test_follow_needs_held_partial_lines(tmp_path: Path) -> None:
     lake = open_lake(str(tmp_path / "lake"))
     with pytest.raises(ConfigError, match="hold_partial_line"):
         follow(lake, FileSource(lake.store), ["x.log"], EtlSettings(), threading.Event())
     with pytest.raises(ConfigError, match="--flush-events must be 1 or more"):
         FollowOptions(flush_events=0)
+    with pytest.raises(ConfigError, match="--rotate-wait must be 0 or more, not -1"):
+        FollowOptions(rotate_wait_seconds=-1)
 
 
 def _cli(tmp_path: Path, *args: str, stdin: int | None = None) -> subprocess.Popen[str]:

@@ -43,6 +43,7 @@ from loglake.query.engine import DuckDBEngine, QueryEngine, QueryResult
 from loglake.query.hints import empty_answer_hint, is_empty_answer
 from loglake.query.output import FORMATS, TABLE_ROW_LIMIT, histogram, render, rows_not_shown_hint, write_result
 from loglake.query.time_range import TimeRange, TimeRangeError, apply_time_range
+from loglake.sources.follow import FollowOptions
 from loglake.sources.local_files import FileSource, FileSourceOptions, expand_paths
 from loglake.sources.multiline import EventBoundary
 from loglake.transform.etl import EtlResult
@@ -247,6 +248,9 @@ def ingest(
     ] = False,
     flush_seconds: Annotated[float, typer.Option(help="With --follow: write and ETL new lines this often.")] = 5.0,
     flush_events: Annotated[int, typer.Option(help="With --follow: or as soon as this many lines wait.")] = 10_000,
+    rotate_wait: Annotated[
+        float, typer.Option(help="With --follow: seconds a renamed file is still read before it is closed.")
+    ] = 5.0,
 ) -> None:
     """Read log files into the raw zone (resuming where the last run stopped), then run the ETL.
 
@@ -267,7 +271,14 @@ def ingest(
 
     source = FileSource(opened.store, options)
     if follow:
-        _follow(config, opened, source, paths, flush_seconds, flush_events, workers)
+        _follow(
+            config,
+            opened,
+            source,
+            paths,
+            FollowOptions(flush_seconds, flush_events, rotate_wait_seconds=rotate_wait),
+            workers,
+        )
         return
     files = expand_paths(paths)
     refusals = [reason for path in files if (reason := source.refusal(path))]
@@ -310,8 +321,7 @@ def _follow(
     opened: Lake,
     source: FileSource,
     patterns: list[str],
-    flush_seconds: float,
-    flush_events: int,
+    options: FollowOptions,
     workers: int | None,
 ) -> None:
     """`ingest --follow`: a file named but not there yet is waited for, as tail -F does; Ctrl-C (or SIGTERM)
@@ -319,10 +329,9 @@ def _follow(
     import signal
     import threading
 
-    from loglake.sources.follow import Flush, FollowOptions
+    from loglake.sources.follow import Flush
     from loglake.sources.follow import follow as follow_files
 
-    options = FollowOptions(flush_seconds=flush_seconds, flush_events=flush_events)
     paths: list[str] = []
     for pattern in patterns:
         waited = pattern != "-" and not any(ch in pattern for ch in "*?[") and not Path(pattern).expanduser().exists()
@@ -347,7 +356,7 @@ def _follow(
 
     err.print(
         f"following {', '.join(escape(p) for p in paths)} into {escape(opened.store.uri)}: a flush every "
-        f"{flush_seconds:g} s or {flush_events:,} lines; Ctrl-C writes the last lines and stops",
+        f"{options.flush_seconds:g} s or {options.flush_events:,} lines; Ctrl-C writes the last lines and stops",
         soft_wrap=True,
     )
     started = time.perf_counter()

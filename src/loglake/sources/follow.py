@@ -7,8 +7,11 @@ and the events are queryable. A restart resumes from the checkpoint, and never w
 
 Files are followed by name:
 
-- rotation by rename (`app.log` -> `app.log.1`, a new `app.log`): the old file is still open here, so its
-  last lines are read under its own identity first, then the new file starts a new generation;
+- rotation by rename (`app.log` -> `app.log.1`, a new `app.log`): the old file is still open here, and is
+  read on for `rotate_wait_seconds` (the writer may go on writing to it until it reopens the name, as
+  `tail -F` and Fluent Bit's Rotate_Wait allow), then to its end with nothing held back (an unterminated
+  last line, a container line's trailing part: events of their own), under its own identity, and closed;
+  only then is the new file read, as a new generation (the checkpoint of a name moves one file at a time);
 - truncation and copytruncate (the file shrinks): the file is read again from its start as a new
   generation. Lines written after the last poll and before the copy are only in the copy (as with tail -F);
   a poll every `poll_seconds` keeps that window short;
@@ -35,6 +38,7 @@ from loglake.errors import ConfigError
 from loglake.lake.open import Lake
 from loglake.pipeline import EtlRun, pending_raw_objects, run_etl_objects
 from loglake.sources.local_files import FileReport, FileSource
+from loglake.sources.multiline import is_partial
 from loglake.transform.settings import EtlSettings
 
 _COUNT_CHUNK = 1 << 20
@@ -48,10 +52,14 @@ class FollowOptions:
     """Write as soon as this many new lines are waiting, before the timer."""
     poll_seconds: float = 0.25
     """How often files are checked for growth, rotation and truncation."""
+    rotate_wait_seconds: float = 5.0
+    """How long a file renamed away is still read before its last bytes are written and it is closed."""
 
     def __post_init__(self) -> None:
         if self.flush_seconds <= 0 or self.poll_seconds <= 0:
             raise ConfigError("--flush-seconds must be more than 0")
+        if self.rotate_wait_seconds < 0:
+            raise ConfigError(f"--rotate-wait must be 0 or more, not {self.rotate_wait_seconds:g}")
         if self.flush_events < 1:
             raise ConfigError(f"--flush-events must be 1 or more, not {self.flush_events}")
 
@@ -80,11 +88,21 @@ class FollowSummary:
     per_path: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass
+class _Retired:
+    """A file renamed away (or removed) while open here: read on until `deadline` (time.monotonic())."""
+
+    handle: BinaryIO
+    deadline: float
+
+
 class _File:
-    """A followed name: the file open under it, and the lines counted since the last flush."""
+    """A followed name: the file open under it, files renamed away from it not yet closed (oldest first),
+    and the lines counted since the last flush."""
 
     def __init__(self, path: str) -> None:
         self.path = path
+        self.retired: list[_Retired] = []
         self.handle: BinaryIO | None = None
         self.inode: tuple[int, int] | None = None
         self.counted = 0
@@ -101,9 +119,40 @@ class _File:
         return True
 
     def close(self) -> None:
+        for old in self.retired:
+            old.handle.close()
+        self.retired = []
         if self.handle is not None:
             self.handle.close()
         self.handle = None
+
+    def retire(self, deadline: float) -> None:
+        """The name points elsewhere now: keep the open file aside until `deadline`."""
+        assert self.handle is not None
+        self.retired.append(_Retired(self.handle, deadline))
+        self.handle = None
+
+    def ingest(self, source: FileSource, *, final: bool) -> list[FileReport]:
+        """What is new: the retired files first, each finished (nothing held back) once its wait is over or
+        when `final`; the file under the name only when none is left, since the name's checkpoint follows one
+        file at a time (reading the new file first would make the old one a new generation, read again)."""
+        reports: list[FileReport] = []
+        while self.retired:
+            old = self.retired[0]
+            done = final or time.monotonic() >= old.deadline
+            reports.append(source.ingest(self.path, handle=old.handle, final=done))
+            if not done:
+                return reports
+            old.handle.close()
+            self.retired.pop(0)
+        if self.handle is not None:
+            reports.append(source.ingest(self.path, handle=self.handle))
+            self.flushed()
+        return reports
+
+    def finishing(self) -> bool:
+        """A retired file's wait is over: a flush writes its last bytes and closes it."""
+        return bool(self.retired) and time.monotonic() >= self.retired[0].deadline
 
     def poll(self) -> str | None:
         """rotated (another file, or none, is under the name now), truncated, or None; counts new lines."""
@@ -159,8 +208,14 @@ class _Stdin:
         return self.buffer.count(b"\n")
 
     def take(self) -> bytes:
-        """The complete lines (and, once stdin is closed, an unterminated last one)."""
+        """The complete lines (and, once stdin is closed, an unterminated last one); while stdin is open, a
+        container line whose last part has not arrived waits for it (its parts are one event)."""
         end = len(self.buffer) if self.closed else self.buffer.rfind(b"\n") + 1
+        while not self.closed and end:
+            start = self.buffer.rfind(b"\n", 0, end - 1) + 1
+            if not is_partial(bytes(self.buffer[start:end])):
+                break
+            end = start
         data = bytes(self.buffer[:end])
         del self.buffer[:end]
         if data and not data.endswith(b"\n"):
@@ -187,12 +242,10 @@ def follow(
     stdin = _Stdin() if "-" in paths else None
     summary = FollowSummary()
 
-    def flush(reason: str, drained: list[FileReport] | None = None, *, final: bool = False) -> None:
-        reports = list(drained or [])
+    def flush(reason: str, *, final: bool = False) -> None:
+        reports: list[FileReport] = []
         for tracked in files:
-            if tracked.handle is not None:
-                reports.append(source.ingest(tracked.path, handle=tracked.handle))
-                tracked.flushed()
+            reports.extend(tracked.ingest(source, final=final))
         if stdin is not None and (data := stdin.take()):
             reports.append(source.ingest_stdin_chunk(stdin.session, stdin.offset, data))
             stdin.offset += len(data)
@@ -210,23 +263,22 @@ def follow(
         if error is not None:
             raise error
 
-    def poll_all() -> tuple[str | None, list[FileReport]]:
-        """Each file's news; a rotated file's last lines are read from it (still open here) before it is closed."""
+    def poll_all() -> str | None:
+        """Each file's news; a rotated file stays open (retired) for its wait, the new one is opened."""
         urgent: str | None = None
-        drained: list[FileReport] = []
         for tracked in files:
             event = tracked.poll()
             if event == "rotated":
-                assert tracked.handle is not None
-                drained.append(source.ingest(tracked.path, handle=tracked.handle))
-                tracked.close()
+                tracked.retire(time.monotonic() + opts.rotate_wait_seconds)
                 tracked.open()
                 summary.rotations += 1
                 urgent = "rotated"
             elif event == "truncated":
                 summary.truncations += 1
                 urgent = "truncated"
-        return urgent, drained
+            elif tracked.finishing():
+                urgent = urgent or "rotated"
+        return urgent
 
     for tracked in files:
         tracked.open()
@@ -238,7 +290,7 @@ def follow(
                 stdin.read(opts.poll_seconds)
             else:
                 stop.wait(opts.poll_seconds)
-            urgent, drained = poll_all()
+            urgent = poll_all()
             waiting = sum(tracked.lines for tracked in files) + (stdin.lines if stdin is not None else 0)
             dirty = any(tracked.dirty for tracked in files) or (stdin is not None and bool(stdin.buffer))
             if stdin is not None and stdin.closed and not files:
@@ -247,11 +299,11 @@ def follow(
                 urgent = "events"
             if urgent is None and dirty and time.monotonic() - last >= opts.flush_seconds:
                 urgent = "timer"
-            if urgent is not None or drained:
-                flush(urgent or "rotated", drained)
+            if urgent is not None:
+                flush(urgent)
                 last = time.monotonic()
-        _urgent, drained = poll_all()  # a file that appeared or rotated since the last poll
-        flush("stdin closed" if stdin is not None and stdin.closed and not files else "stop", drained, final=True)
+        poll_all()  # a file that appeared or rotated since the last poll
+        flush("stdin closed" if stdin is not None and stdin.closed and not files else "stop", final=True)
     finally:
         for tracked in files:
             tracked.close()
