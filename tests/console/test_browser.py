@@ -120,6 +120,27 @@ def test_search_highlights_matches_and_a_row_expands_to_its_fields_and_neighbour
     shot(page, "search")
 
 
+def test_nested_field_values_show_as_json_and_stay_escaped(page: Page) -> None:
+    """An event's nested fields (a struct, a list) read as JSON in its Fields table, not [object Object]."""
+    cells = page.evaluate(
+        """() => {
+          const shown = table(["field", "value"], [["req", fieldText({path: "/a<b>", tags: ["x", 1]})],
+                                                   ["n", fieldText(3)], ["none", fieldText(null)]]);
+          const box = document.createElement("div");
+          box.innerHTML = shown;
+          return [...box.querySelectorAll("td")].map((td) => [td.textContent, td.innerHTML]);
+        }"""
+    )
+    assert cells == [
+        ["req", "req"],
+        ['{"path":"/a<b>","tags":["x",1]}', '{"path":"/a&lt;b&gt;","tags":["x",1]}'],
+        ["n", "n"],
+        ["3", "3"],
+        ["none", "none"],
+        ["", ""],
+    ]
+
+
 def test_tables_and_health_pages(page: Page) -> None:
     page.click("a[data-page=tables]")
     expect(page.locator("#tables h3")).to_have_text(["logs"])

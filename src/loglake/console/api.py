@@ -29,7 +29,7 @@ from loglake.errors import QueryError
 from loglake.lake.open import Lake
 from loglake.lake.schema_registry import SchemaRegistry
 from loglake.query.engine import DuckDBEngine, QueryEngine, QueryResult
-from loglake.query.time_range import TimeRange
+from loglake.query.time_range import TimeRange, timestamp_literal
 from loglake.sql_quoting import quote_identifier, sql_string
 
 PAGE_ROWS = 100
@@ -42,6 +42,8 @@ BUCKET_SECONDS = (1, 5, 10, 30, 60, 300, 600, 900, 1800, 3600, 10800, 21600, 432
 TARGET_BARS = 60
 NO_LEVEL = "NONE"
 PLACEHOLDER_LOCATION = "s3://your-bucket/lake/"
+QUARANTINE_REASON = "coalesce(reason, 'unknown')"
+"""A quarantined record's reason as the counts show it and a re-drive selects it."""
 
 
 def parse_range(since: str | None, until: str | None, now: datetime | None = None) -> TimeRange | None:
@@ -90,11 +92,25 @@ class Console:
     def engine(self, request_id: str | None = None) -> Iterator[QueryEngine]:
         """A fresh engine for one request, registered under `request_id` so cancel() can interrupt it."""
         runner = self._new_engine()
-        if request_id:
-            with self._lock:
-                self._running[request_id] = runner
         try:
-            yield runner
+            with self._cancellable(request_id) as register:
+                register(runner)
+                yield runner
+        finally:
+            runner.close()
+
+    @contextmanager
+    def _cancellable(self, request_id: str | None) -> Iterator[Callable[[Any], None]]:
+        """A request that cancel() can interrupt once it registers what it runs on (an engine, or anything
+        with a DuckDB `con`); an interrupt then becomes the one-line "cancelled" error."""
+
+        def register(runner: Any) -> None:
+            if request_id:
+                with self._lock:
+                    self._running[request_id] = runner
+
+        try:
+            yield register
         except Exception as exc:
             with self._lock:
                 cancelled = request_id in self._cancelled
@@ -105,7 +121,6 @@ class Console:
             with self._lock:
                 self._running.pop(request_id or "", None)
                 self._cancelled.discard(request_id or "")
-            runner.close()
 
     def cancel(self, request_id: str) -> bool:
         """Interrupt the request's queries until it ends (DuckDB's con.interrupt() stops only the statement
@@ -341,13 +356,21 @@ class Console:
     # Search
 
     def search(
-        self, pattern: str, period: TimeRange | None, limit: int = 100, ignore_case: bool = False
-    ) -> dict[str, Any]:
-        """query/search.py (skip index, pruning), with each message's match spans for highlighting."""
+        self, pattern: str, period: TimeRange | None, limit: int = 100, ignore_case: bool = False,
+        request_id: str | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """query/search.py (skip index, pruning), with each message's match spans for highlighting; its
+        DuckDB connection is registered under `request_id`, so the page's Cancel interrupts it."""
+        from types import SimpleNamespace
+
         from loglake.query.search import Pattern, search
 
         found = Pattern.parse(pattern, ignore_case=ignore_case)
-        result = search(self.lake.store, found, time_range=period, limit=limit)
+        with self._cancellable(request_id) as register:
+            result = search(
+                self.lake.store, found, time_range=period, limit=limit,
+                on_connection=lambda con: register(SimpleNamespace(con=con)),
+            )  # fmt: skip
         document = result.as_dict()
         for row in document["rows"]:
             row["spans"] = found.spans(str(row.get("message") or ""))
@@ -358,7 +381,8 @@ class Console:
         request_id: str | None = None,
     ) -> dict[str, Any]:  # fmt: skip
         """Every field of one event (as search shows it: its time, stream and message), and the `around`
-        events just before and after it in its stream."""
+        events just before and after it in its stream. The event is looked up in the millisecond of its time
+        (an engine may keep only milliseconds, Athena does); its neighbours around the time it has there."""
         if table not in clean_tables(self.lake.store):
             raise QueryError(f"no table {table!r} in this lake; see the Tables page")
         try:
@@ -368,16 +392,19 @@ class Console:
         window = TimeRange(moment - timedelta(days=1), moment + timedelta(days=1))
         name = quote_identifier(table)
         pruned = window.table_sql(table)
-        at = f"TIMESTAMP '{moment.strftime('%Y-%m-%d %H:%M:%S.%f')[:-3]}'"
+        start = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+        within = " AND ".join(TimeRange(start, start + timedelta(milliseconds=1)).timestamp_sql())
         same = f"{pruned} AND log_group = {sql_string(log_group)} AND log_stream = {sql_string(log_stream)}"
         with self.engine(request_id) as runner:
             found = runner.query(
-                f'SELECT * FROM {name} WHERE {same} AND "timestamp" = {at} AND message = {sql_string(message)} '
-                "ORDER BY event_id LIMIT 1"
+                f"SELECT * FROM {name} WHERE {same} AND {within} AND message = {sql_string(message)} "
+                f'ORDER BY "timestamp" = {timestamp_literal(moment)} DESC, event_id LIMIT 1'
             )
             if not found.rows:
                 raise QueryError(f"that event of {log_group} is no longer in {table}; search again")
             fields = dict(zip(found.columns, found.rows[0], strict=True))
+            kept = fields.get("timestamp")
+            at = timestamp_literal(_utc(kept) if isinstance(kept, datetime) else moment)
             event_id = str(fields.get("event_id"))
             key = sql_string(event_id)
             shown = '"timestamp", level, event_id, message' if "level" in fields else '"timestamp", event_id, message'
@@ -431,7 +458,7 @@ class Console:
             if not self._has_quarantine():
                 return {"total": 0, "counts": [], "samples": []}
             counts = runner.query(
-                f"SELECT coalesce(reason, 'unknown') AS reason, log_group, count(*) AS n FROM quarantine {where} "
+                f"SELECT {QUARANTINE_REASON} AS reason, log_group, count(*) AS n FROM quarantine {where} "
                 "GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2"
             )
             newest = runner.query(
@@ -449,16 +476,17 @@ class Console:
 
         return next(iter(self.lake.store.list(QUARANTINE_PREFIX)), None) is not None
 
-    def redrive(self, reason: str | None = None, log_group: str | None = None) -> dict[str, Any]:
+    def redrive(self, reason: str | None, log_group: str | None) -> dict[str, Any]:
         """Re-run the ETL (as `loglake etl --force` does, with the configuration as it is now) on the raw
-        objects that hold the chosen quarantined records; the counts before and after say what moved."""
+        objects that hold the quarantined records of one row of the counts (`reason` as the counts show it,
+        NULL as 'unknown'; a None log group is the NULL one); the counts before and after say what moved."""
         from loglake.pipeline import run_etl_objects
 
-        conditions = ["raw_object LIKE 'raw/%'"]  # import refusals name an s3:// object, not a raw one
-        if reason:
-            conditions.append(f"reason = {sql_string(reason)}")
-        if log_group:
-            conditions.append(f"log_group = {sql_string(log_group)}")
+        conditions = [  # import refusals name an s3:// object, not a raw one
+            "raw_object LIKE 'raw/%'",
+            f"{QUARANTINE_REASON} = {sql_string(reason)}" if reason is not None else "reason IS NULL",
+            f"log_group = {sql_string(log_group)}" if log_group is not None else "log_group IS NULL",
+        ]
         before = self.quarantine(None, samples=0)["total"]
         if before == 0:
             return {"raw_objects": 0, "before": 0, "after": 0, "failures": []}

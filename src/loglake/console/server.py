@@ -4,7 +4,7 @@ Safe by default, as Jupyter is: it binds 127.0.0.1, and every request (the page,
 the random token printed in the URL. Opening that URL once sets it as an HttpOnly, SameSite=Strict cookie
 (the API also takes an `X-Loglake-Token` header). Cross-site requests are refused: a browser's
 Sec-Fetch-Site must be same-origin or none, an Origin header must be this server's, and on a loopback
-address the Host header must be a loopback name (DNS rebinding cannot borrow the cookie).
+address the Host header must be a loopback name or the bound address (DNS rebinding cannot borrow the cookie).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import socket
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -27,7 +28,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from loglake.console.api import Console, parse_range
-from loglake.errors import LoglakeError
+from loglake.errors import LoglakeError, QueryError
 
 STATIC = Path(__file__).parent / "static"
 COOKIE = "loglake_token"
@@ -59,10 +60,11 @@ class JSON(Response):
 class Guard:
     """Token and same-origin checks in front of every route (ASGI middleware)."""
 
-    def __init__(self, app: ASGIApp, token: str, loopback: bool) -> None:
+    def __init__(self, app: ASGIApp, token: str, loopback: bool, host: str = "127.0.0.1") -> None:
         self.app = app
         self.token = token
         self.loopback = loopback
+        self.names = {*LOOPBACK_NAMES, f"[{host}]" if ":" in host else host}  # e.g. serve --host 127.0.0.2
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -83,7 +85,7 @@ class Guard:
 
     def refusal(self, request: Request) -> str | None:
         host = request.headers.get("host", "")
-        if self.loopback and host.rsplit(":", 1)[0] not in LOOPBACK_NAMES:
+        if self.loopback and host.rsplit(":", 1)[0] not in self.names:
             return f"refused: Host {host!r} is not this machine; open the URL loglake serve printed"
         site = request.headers.get("sec-fetch-site")
         if site is not None and site not in ("same-origin", "none"):
@@ -97,7 +99,7 @@ class Guard:
         return None
 
 
-def create_app(console: Console, token: str, *, loopback: bool = True) -> ASGIApp:
+def create_app(console: Console, token: str, *, loopback: bool = True, host: str = "127.0.0.1") -> ASGIApp:
     """The console's ASGI app; sync endpoints run in Starlette's thread pool, so a cancel gets through."""
 
     def respond(work: Any) -> Response:
@@ -121,34 +123,32 @@ def create_app(console: Console, token: str, *, loopback: bool = True) -> ASGIAp
     def saved(request: Request) -> Response:
         return respond(console.saved_queries)
 
-    async def query(request: Request) -> Response:
+    async def statement(request: Request, work: Callable[..., dict[str, Any]], **extra: Any) -> Response:
+        """The query page's POST body (sql or saved, params, since, until) handed to `work`."""
         body = await request.json()
         return await _threaded(
             respond,
-            lambda: console.run_query(
+            lambda: work(
                 body.get("sql"),
                 body.get("saved"),
                 body.get("params") or {},
                 parse_range(body.get("since"), body.get("until")),
-                rid(request),
+                **extra,
             ),
         )
+
+    async def query(request: Request) -> Response:
+        return await statement(request, console.run_query, request_id=rid(request))
 
     async def explain(request: Request) -> Response:
-        body = await request.json()
-        return await _threaded(
-            respond,
-            lambda: console.explain(
-                body.get("sql"),
-                body.get("saved"),
-                body.get("params") or {},
-                parse_range(body.get("since"), body.get("until")),
-            ),
-        )
+        return await statement(request, console.explain)
 
     def page(request: Request) -> Response:
-        offset = int(request.query_params.get("offset", "0"))
-        return respond(lambda: console.page(request.path_params["result_id"], offset))
+        return respond(
+            lambda: console.page(
+                request.path_params["result_id"], whole(request.query_params.get("offset", "0"), "offset", 0)
+            )
+        )
 
     def download(request: Request) -> Response:
         fmt = request.path_params["fmt"]
@@ -169,8 +169,9 @@ def create_app(console: Console, token: str, *, loopback: bool = True) -> ASGIAp
             lambda: console.search(
                 params.get("q", ""),
                 period(request),
-                int(params.get("limit", "100")),
+                whole(params.get("limit", "100"), "limit", 1, MAX_SEARCH_ROWS),
                 params.get("i") == "1",
+                rid(request),
             )
         )
 
@@ -195,7 +196,9 @@ def create_app(console: Console, token: str, *, loopback: bool = True) -> ASGIAp
 
     async def redrive(request: Request) -> Response:
         body = await request.json()
-        return await _threaded(respond, lambda: console.redrive(body.get("reason"), body.get("log_group")))
+        if not isinstance(body, dict) or "reason" not in body or "log_group" not in body:
+            return JSON({"error": REDRIVE_BODY}, status_code=400)
+        return await _threaded(respond, lambda: console.redrive(body["reason"], body["log_group"]))
 
     def health(request: Request) -> Response:
         return respond(lambda: console.health(rid(request)))
@@ -221,7 +224,27 @@ def create_app(console: Console, token: str, *, loopback: bool = True) -> ASGIAp
         Route("/api/cancel/{request_id}", cancel, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    return Guard(Starlette(routes=routes), token, loopback)
+    return Guard(Starlette(routes=routes), token, loopback, host)
+
+
+REDRIVE_BODY = (
+    'give the reason and log_group of one row of the counts, e.g. {"reason": "format_mismatch", '
+    '"log_group": "/aws/vpc/main"} (null for an empty one)'
+)
+MAX_SEARCH_ROWS = 1000
+"""The most matches one search page shows (all of them are counted)."""
+
+
+def whole(text: str, name: str, low: int, high: int | None = None) -> int:
+    """A query parameter that must be an integer in [low, high]; anything else is the request's error (400)."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = None
+    if number is None or number < low or (high is not None and number > high):
+        bounds = f"{low}..{high}" if high is not None else f">= {low}"
+        raise QueryError(f"{name}={text!r} is not a whole number in {bounds}")
+    return number
 
 
 async def _threaded(respond: Any, work: Any) -> Response:
@@ -279,7 +302,7 @@ class Server:
         self.sock = bind(host, port)
         self.port = int(self.sock.getsockname()[1])
         self.url = url(host, self.port, self.token)
-        app = create_app(console, self.token, loopback=is_loopback(host))
+        app = create_app(console, self.token, loopback=is_loopback(host), host=host)
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
         self.server = uvicorn.Server(config)
         self._thread: Any = None

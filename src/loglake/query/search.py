@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -194,10 +195,12 @@ def search(
     time_range: TimeRange | None = None,
     limit: int = DEFAULT_LIMIT,
     use_index: bool = True,
+    on_connection: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> SearchResult:
     """The newest `limit` events whose message (or one of `columns`) matches, and how many match in all.
 
     `groups` are log-group names or globs (`/aws/lambda/*`); `tables` default to every clean table.
+    `on_connection` is handed the connection that reads the files (the console interrupts it on Cancel).
     """
     started = time.monotonic()
     known = clean_tables(store)
@@ -213,6 +216,8 @@ def search(
     matches = 0
     con = duckdb.connect()
     try:
+        if on_connection is not None:
+            on_connection(con)
         con.execute("SET TimeZone = 'UTC'")
         register = getattr(engine_module, "register_lake", None)  # S3 lakes read in place (lake/s3_files.py)
         if register is not None:

@@ -128,9 +128,9 @@ class TimeRange:
         """The exact bounds on `timestamp` (a TIMESTAMP, or epoch ms in the raw and quarantine views)."""
         parts = []
         if self.since is not None:
-            parts.append(f'"timestamp" >= {self.since_ms() if epoch_ms else _timestamp(self.since)}')
+            parts.append(f'"timestamp" >= {self.since_ms() if epoch_ms else timestamp_literal(self.since)}')
         if self.until is not None:
-            parts.append(f'"timestamp" < {self.until_ms() if epoch_ms else _timestamp(self.until)}')
+            parts.append(f'"timestamp" < {self.until_ms() if epoch_ms else timestamp_literal(self.until)}')
         return parts
 
     def table_sql(self, table: str) -> str:
@@ -228,7 +228,7 @@ def _date(moment: datetime) -> str:
     return f"DATE '{moment.date().isoformat()}'"
 
 
-def _timestamp(moment: datetime) -> str:
+def timestamp_literal(moment: datetime) -> str:
     """Millisecond precision (Athena's), unless the moment has finer digits."""
     text = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     return f"TIMESTAMP '{text[:-3] if moment.microsecond % 1000 == 0 else text}'"

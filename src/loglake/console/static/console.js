@@ -4,6 +4,8 @@
 const $ = (id) => document.getElementById(id);
 const esc = (v) => String(v ?? "").replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"})[c]);
 const fmt = (n) => Number(n).toLocaleString("en-US");
+// A field's value as text: nested objects and lists as JSON (not "[object Object]"); esc() still applies.
+const fieldText = (v) => (v !== null && typeof v === "object" ? JSON.stringify(v) : v);
 const LEVEL_COLORS = {FATAL: "#7a0000", CRITICAL: "#7a0000", ERROR: "#d62828", WARN: "#f39c12", WARNING: "#f39c12",
   NOTICE: "#2a9d8f", INFO: "#3a86ff", DEBUG: "#8d99ae", TRACE: "#b8c0cc", NONE: "#c7ccd6"};
 let range = {since: "", until: ""};
@@ -172,7 +174,7 @@ async function expand(tr, row) {
   if (tr.nextElementSibling && tr.nextElementSibling.classList.contains("detail")) { tr.nextElementSibling.remove(); return; }
   const p = new URLSearchParams({table: row.table, log_group: row.log_group, log_stream: row.log_stream ?? "", timestamp: row.timestamp, message: row.message ?? ""});
   const e = await call(`/api/event?${p}`);
-  const fields = Object.entries(e.fields).map(([k, v]) => [k, v]);
+  const fields = Object.entries(e.fields).map(([k, v]) => [k, fieldText(v)]);
   const around = [...e.before.map((r) => ({...r, self: false})), {...e.fields, self: true}, ...e.after.map((r) => ({...r, self: false}))];
   const lines = around.map((r) => `<tr class="${r.self ? "self" : "neighbour"}"><td>${esc(r.timestamp)}</td><td>${esc(r.level ?? "")}</td><td class="msg">${esc(r.message)}</td></tr>`).join("");
   const detail = document.createElement("tr");
