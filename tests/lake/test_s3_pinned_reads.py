@@ -69,3 +69,31 @@ def test_a_query_whose_parquet_file_is_rewritten_mid_read_says_run_it_again(
     store.put(clean_key, original)
     with DuckDBEngine(store) as engine:
         assert len(engine.query("SELECT * FROM logs").rows) == 50
+
+
+def test_a_raw_object_rewritten_before_its_read_is_not_taken_for_unreadable(
+    s3_lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gzip object read after its listing was rewritten fails with CHANGED, which is no content error: verify
+    and the ETL retry such an object instead of setting it aside as unreadable (lake/unreadable.py)."""
+    import duckdb
+
+    from loglake.lake.unreadable import is_content_error
+
+    write_messages(s3_lake.store, "/app", ['{"n": 1}', '{"n": 2}'], id_prefix="r-")
+    store = _store(s3_lake)
+    assert len(list(store.list("raw/"))) == 1
+    real_get = store.client.get_object
+
+    def rewrite_then_get(**kwargs: Any) -> Any:
+        if kwargs["Key"].endswith(".json.gz"):  # rewritten after the listing, before the first GET
+            store.client.put_object(Bucket=store.bucket, Key=kwargs["Key"], Body=b"\x1f\x8b other version")
+        return real_get(**kwargs)
+
+    with DuckDBEngine(store) as engine:
+        engine.ensure_views({"raw_events"})
+        monkeypatch.setattr(store.client, "get_object", rewrite_then_get)
+        with pytest.raises(duckdb.Error) as failed:
+            engine.con.execute("SELECT count(*) FROM raw_events").fetchall()
+    assert CHANGED in str(failed.value)
+    assert not is_content_error(failed.value)
