@@ -18,8 +18,15 @@ _SD = r'(?:\[[^\s\]=]+(?: [^\s=\]]+= ?"(?:[^"\\]|\\.)*")*\])+'
 class SyslogRfc5424Parser(RegexParser):
     name = "syslog_rfc5424"
     table = "syslog"
-    pattern = rf"(?s)<(\d{{1,3}})>(\d{{1,2}}) (-|\d{{4}}-\d\d-\d\dT\S+) (\S+) (\S+) (\S+) (\S+) (-|{_SD})(?: (.*))?"
-    guard = "starts_with({m}, '<') AND contains(substr({m}, 2, 4), '>')"
+    # PRI may be absent (`1 2015-08-05T21:58:59.693Z host ...`: a relay stripped it; OpenTelemetry's
+    # allow_skip_pri_header reads such lines): then facility, severity and level are NULL.
+    pattern = (
+        rf"(?s)(?:<(\d{{1,3}})>)?(\d{{1,2}}) (-|\d{{4}}-\d\d-\d\dT\S+) (\S+) (\S+) (\S+) (\S+) (-|{_SD})(?: (.*))?"
+    )
+    guard = (
+        "(starts_with({m}, '<') AND contains(substr({m}, 2, 4), '>')) "
+        "OR (substr({m}, 2, 1) = ' ' AND substr({m}, 7, 1) = '-' AND substr({m}, 13, 1) = 'T')"
+    )
     groups = ("pri", "version", "ts", "hostname", "appname", "procid", "msgid", "structured_data", "msg")
     columns = (
         *pri_columns(),
@@ -62,6 +69,22 @@ EXAMPLES = [
             "msg": "%% It's time to make the do-nuts.",
             "level": "FATAL",
             "timestamp": "2003-08-24 12:14:15.000003",
+        },
+    ),
+    Example(  # no PRI: a relay stripped it (OpenTelemetry's RFC5424SkipPriAbsent case has the same shape)
+        "1 2026-11-26T10:00:00.5Z web-01 nginx 812 - - reload",
+        {
+            "facility": None,
+            "severity": None,
+            "level": None,
+            "version": 1,
+            "hostname": "web-01",
+            "appname": "nginx",
+            "procid": "812",
+            "msgid": None,
+            "structured_data": None,
+            "msg": "reload",
+            "timestamp": "2026-11-26 10:00:00.5",
         },
     ),
 ]
