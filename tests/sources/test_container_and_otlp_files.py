@@ -232,3 +232,31 @@ def test_a_one_record_document_from_elsewhere_not_in_the_read_shape_is_quarantin
     assert query("SELECT event_id, body FROM otel_logs") == [("e2", "record 3")]
     totals = _verified(lake)
     assert (totals["clean_events"], totals["quarantined_events"]) == (1, 2)
+
+
+FLUENT_BIT = (  # a Fluent Bit kubernetes-filter record: starts as Docker's does, carries more
+    b'{"log":"GET /health 200","stream":"stdout","time":"2019-01-01T11:11:13.000000000Z",'
+    b'"kubernetes":{"pod_name":"web-1","namespace_name":"shop"}}\n'
+    b'{"log":"GET /cart 200","stream":"stdout","time":"2019-01-01T11:11:14.000000000Z",'
+    b'"kubernetes":{"pod_name":"web-2","namespace_name":"shop"}}\n'
+)
+
+
+def test_a_shippers_record_with_more_keys_than_dockers_stays_generic_json(
+    lake: Lake, ingest_lines: Ingest, query: Any
+) -> None:
+    """Its `log` lacks a line break, yet it is no Docker part: two records, two events, every key kept."""
+    ingest_lines(FLUENT_BIT + DOCKER, log_group="/k8s/fluent-bit")
+    assert len(_raw_messages(lake)) == 4
+    assert query("SELECT log, format FROM container_logs ORDER BY time") == [
+        ("first half, second half", "container_docker"),
+        ("alone", "container_docker"),
+    ]
+    assert query(
+        "SELECT format, log, stream, kubernetes_pod_name, kubernetes_namespace_name FROM logs ORDER BY time"
+    ) == [
+        ("json", "GET /health 200", "stdout", "web-1", "shop"),
+        ("json", "GET /cart 200", "stdout", "web-2", "shop"),
+    ]
+    totals = _verified(lake)
+    assert (totals["clean_events"], totals["quarantined_events"]) == (4, 0)

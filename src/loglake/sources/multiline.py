@@ -36,6 +36,7 @@ _JAVA_EXCEPTION = re.compile(rb"[a-z][\w$]*(?:\.[\w$]+)+(?:Exception|Error|Throw
 _PYTHON_EXCEPTION_END = re.compile(rb"[A-Za-z_][\w.]*(?::\s|:?$)")
 _CRI_PARTIAL = re.compile(rb"\d{4}-\d{2}-\d{2}T\S+ (?:stdout|stderr) P(?: |\r?\n|$)")
 _DOCKER = b'{"log":'
+_DOCKER_KEYS = {"log", "stream", "time", "attrs"}
 
 
 def is_partial(line: bytes) -> bool:
@@ -50,7 +51,9 @@ def is_partial(line: bytes) -> bool:
             record = orjson.loads(line)
         except orjson.JSONDecodeError:
             return False
-        log = record.get("log") if isinstance(record, dict) else None
+        if not isinstance(record, dict) or not record.keys() <= _DOCKER_KEYS:
+            return False  # not Docker's record (a shipper's, with more keys): its `log` is not a part
+        log = record.get("log")
         return isinstance(log, str) and not log.endswith("\n")
     return False
 

@@ -5,6 +5,10 @@ A record is `{"log": "...\\n", "stream": "stdout", "time": "<RFC 3339, ns>"}`, `
 labels or env (`--log-opt labels=...`). Columns keep Docker's names: `log`, `stream`, `time` (also the
 event time) and `attrs` (JSON text).
 
+A JSON line is Docker's only when its keys are Docker's (`log`, `stream`, `time`, `attrs`): a record that
+merely starts the same way and carries more (a Fluent Bit kubernetes-filter record with `kubernetes`, a
+shipper's own fields) stays generic JSON, every key kept.
+
 Docker splits a line longer than 16 KiB into records whose `log` does not end with a line break: such a
 record and the records after it, up to one whose `log` ends the line, are joined at the source, before the
 raw zone (sources/multiline.py), into one raw event whose message is the records verbatim, one per line.
@@ -41,7 +45,11 @@ class ContainerDockerParser(FixedSchemaParser):
 
     def matches(self, message: str) -> str:
         lines = _LINES.replace("{m}", message)
-        valid = f"list_bool_and(list_transform({lines}, lambda x: json_valid(x) AND starts_with(x, '{{\"log\":')))"
+        docker = "list_has_all(['log', 'stream', 'time', 'attrs'], json_keys(x))"
+        valid = (
+            f"list_bool_and(list_transform({lines}, lambda x: CASE WHEN json_valid(x) AND "
+            f"starts_with(x, '{{\"log\":') THEN {docker} ELSE false END))"
+        )
         return f"(contains({message}, '\"stream\":') AND {valid})"
 
     def staged(self, message: str) -> str:
