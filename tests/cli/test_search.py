@@ -205,3 +205,25 @@ def test_files_outside_the_clean_hive_layout_get_no_index(lake: Lake) -> None:
     lake.store.put("iceberg/logs/data/x.parquet", b"not read")
     assert skip_index.write_for_all(lake.store, ["iceberg/logs/data/x.parquet"]) == []
     assert list(lake.store.list(skip_index.INDEX_PREFIX)) == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "ignore_case", "text", "spans"),
+    [
+        # RE2-only syntax (Python's re cannot compile \pL): marked where RE2 matched
+        (r"/\pL+ \d+/", False, "déjà 42 ok", [(0, 7)]),
+        (r"/(?P<w>fail)\b/", False, "fail failed fail", [(0, 4), (12, 16)]),
+        # DuckDB's lower() folds İ to i (Python's re does not): the search matched, so the mark is there
+        ("xiy", True, "XİY ok xiy", [(0, 3), (7, 10)]),
+        ("/xiy/i", False, "xiy", [(0, 3)]),
+        # empty matches mark nothing; plain text finds each occurrence once
+        ("/z*/", False, "abc", []),
+        ("foo", False, "foofoo foo", [(0, 3), (3, 6), (7, 10)]),
+    ],
+)
+def test_highlights_mark_what_the_search_matched(
+    raw: str, ignore_case: bool, text: str, spans: list[tuple[int, int]]
+) -> None:
+    pattern = Pattern.parse(raw, ignore_case=ignore_case)
+    assert pattern.spans(text) == spans
+    assert pattern.spans_of([text, "nothing here"]) == [spans, []]

@@ -79,10 +79,12 @@ def etl_summary(results: list[EtlResult], seconds: float) -> dict[str, Any]:
     }
 
 
-def highlighted(text: str, pattern: Pattern, style: str = "bold black on yellow") -> Text:
-    """The text with each match styled; lines of a multi-line message stay lines."""
+def highlighted(
+    text: str, pattern: Pattern, style: str = "bold black on yellow", spans: list[tuple[int, int]] | None = None
+) -> Text:
+    """The text with each match styled (`spans`: found already); lines of a multi-line message stay lines."""
     shown = Text(text)
-    for start, end in pattern.spans(text):
+    for start, end in pattern.spans(text) if spans is None else spans:
         shown.stylize(style, start, end)
     return shown
 
@@ -91,14 +93,16 @@ def print_matches(result: SearchResult, pattern: Pattern, out: Console, err: Con
     """One event per line: time, log group (and table when several were searched), the message highlighted."""
     several = len({row["table"] for row in result.rows}) > 1
     extra = [c for c in result.columns if c not in ("table", "timestamp", "log_group", "log_stream", "message")]
-    for row in result.rows:
+    texts = [[str(row[c]) if row[c] is not None else "" for c in ("message", *extra)] for row in result.rows]
+    found = iter(pattern.spans_of([text for row_texts in texts for text in row_texts]))  # one DuckDB call
+    for row, row_texts in zip(result.rows, texts, strict=True):
         when = row["timestamp"].isoformat(sep=" ", timespec="milliseconds") if row["timestamp"] else "-"
         line = Text(f"{when} ", style="dim")
         line.append(f"{row['log_group']}{' ' + row['table'] if several else ''} ", style="cyan")
-        line.append_text(highlighted(str(row["message"] or ""), pattern))
-        for column in extra:
+        line.append_text(highlighted(row_texts[0], pattern, spans=next(found)))
+        for column, text in zip(extra, row_texts[1:], strict=True):
             line.append(f"  {column}=", style="dim")
-            line.append_text(highlighted(str(row[column]) if row[column] is not None else "", pattern))
+            line.append_text(highlighted(text, pattern, spans=next(found)))
         out.print(line, soft_wrap=True)
     plan = result.plan
     shown = len(result.rows)

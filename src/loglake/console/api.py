@@ -372,8 +372,9 @@ class Console:
                 on_connection=lambda con: register(SimpleNamespace(con=con)),
             )  # fmt: skip
         document = result.as_dict()
-        for row in document["rows"]:
-            row["spans"] = found.spans(str(row.get("message") or ""))
+        spans = found.spans_of([str(row.get("message") or "") for row in document["rows"]])
+        for row, marks in zip(document["rows"], spans, strict=True):
+            row["spans"] = marks
         return document
 
     def event(

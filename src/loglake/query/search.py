@@ -65,13 +65,66 @@ class Pattern:
         return f"(?i){self.text}" if self.regex and self.ignore_case else self.text
 
     def spans(self, text: str) -> list[tuple[int, int]]:
-        """Where the pattern matches in `text`, for highlighting (Python's regex engine; [] when it cannot tell)."""
-        try:
-            flags = re.IGNORECASE if self.ignore_case else 0
-            compiled = re.compile(self.text if self.regex else re.escape(self.text), flags)
-        except re.error:
+        """Where the pattern matches in `text`, for highlighting (see spans_of)."""
+        return self.spans_of([text])[0]
+
+    def spans_of(self, texts: list[str]) -> list[list[tuple[int, int]]]:
+        """Where the pattern matches in each text (code points), found as the search finds them: a regex by
+        RE2 in DuckDB (regexp_replace wraps each match in two private-use marks), ignore-case text in DuckDB's
+        lower(). A text that holds a mark itself, or whose lower case has another length, gets [] (no mark
+        rather than a wrong one)."""
+        if not texts:
             return []
-        return [(m.start(), m.end()) for m in compiled.finditer(text) if m.end() > m.start()]
+        if not self.regex and not self.ignore_case:
+            return [_found(text, text, self.text) for text in texts]
+        con = duckdb.connect()
+        try:
+            if self.regex:
+                wrap = f"{_OPEN}\\0{_CLOSE}"
+                marked = con.execute(
+                    "SELECT list_transform($texts, lambda m: regexp_replace(m, $pattern, $wrap, 'g'))",
+                    {"texts": texts, "pattern": self.parameter(), "wrap": wrap},
+                ).fetchall()[0][0]
+                return [_marked(text, found) for text, found in zip(texts, marked, strict=True)]
+            lowered, needle = con.execute(
+                "SELECT list_transform($texts, lambda m: lower(m)), lower($pattern)",
+                {"texts": texts, "pattern": self.text},
+            ).fetchall()[0]
+        except duckdb.Error:
+            return [[] for _ in texts]
+        finally:
+            con.close()
+        return [_found(text, low, str(needle)) for text, low in zip(texts, lowered, strict=True)]
+
+
+_OPEN, _CLOSE = "\ue000", "\ue001"
+"""Marks around each regex match in spans_of (Unicode private use: not in log text, or the text gets no marks)."""
+
+
+def _marked(text: str, marked: str) -> list[tuple[int, int]]:
+    if _OPEN in text or _CLOSE in text:
+        return []
+    spans, at, start = [], 0, 0
+    for char in marked:
+        if char == _OPEN:
+            start = at
+        elif char == _CLOSE:
+            if at > start:
+                spans.append((start, at))
+        else:
+            at += 1
+    return spans
+
+
+def _found(text: str, searched: str, needle: str) -> list[tuple[int, int]]:
+    """Non-overlapping occurrences of `needle` in `searched` (the text, or its lower case of the same length)."""
+    if len(searched) != len(text) or not needle:
+        return []
+    spans, at = [], searched.find(needle)
+    while at >= 0:
+        spans.append((at, at + len(needle)))
+        at = searched.find(needle, at + len(needle))
+    return spans
 
 
 @dataclass
