@@ -75,4 +75,4 @@ def test_typed_values_unchanged(tmp_path: Path) -> None:
     ]
     # (event, column, pinned, now). A change meant to move values rewrites the file (module docstring).
     assert moved == [], "typed values moved; if meant, LOGLAKE_WRITE_GOLDEN=1 rewrites typed_golden.json.gz"
-    assert len(want) == 710
+    assert len(want) == 711
