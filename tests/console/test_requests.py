@@ -158,3 +158,24 @@ def test_serve_on_another_loopback_address_answers_there(console: Console) -> No
         assert refused.value.code == 403
     finally:
         server.stop()
+
+
+def test_a_redrive_of_the_unknown_reason_takes_the_records_without_one(tmp_path: Path) -> None:
+    """The counts show a NULL reason as 'unknown' (and a NULL log group as null): re-driving that row takes them."""
+    import gzip
+
+    from loglake.lake.keys import QUARANTINE_PREFIX
+
+    lake = build_lake(tmp_path)
+    (key,) = list(lake.store.list(QUARANTINE_PREFIX))
+    records = [json.loads(line) for line in gzip.decompress(lake.store.get(key)).splitlines()]
+    assert len(records) == 2
+    blanked = [{**record, "reason": None, "log_group": None} for record in records]
+    lake.store.put(key, gzip.compress("".join(json.dumps(r) + "\n" for r in blanked).encode()))
+    settings = Settings(lake)
+    console = Console(lake, "duckdb", settings)
+    assert console.quarantine(None)["counts"] == [{"reason": "unknown", "log_group": None, "count": 2}]
+    settings.etl = EtlSettings()
+    assert console.redrive("unknown", "/aws/vpc/main")["raw_objects"] == 0
+    done = console.redrive("unknown", None)
+    assert (done["raw_objects"], done["before"], done["after"]) == (1, 2, 0)
