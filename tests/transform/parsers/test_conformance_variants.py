@@ -199,7 +199,7 @@ def test_conformance(rows: dict[str, dict[str, Any]]) -> None:
     fixed = sorted(key for key in DIFFERENCES if outcomes.get(key) == "pass")
     assert unexplained == {}
     assert fixed == []
-    assert len(outcomes) == len(CASES) == 121
+    assert len(outcomes) == len(CASES) == 133
 
 
 def test_an_out_of_range_pri_gives_no_level(rows: dict[str, dict[str, Any]]) -> None:
