@@ -242,8 +242,8 @@ def whole(text: str, name: str, low: int, high: int | None = None) -> int:
     except ValueError:
         number = None
     if number is None or number < low or (high is not None and number > high):
-        bounds = f"{low}..{high}" if high is not None else f">= {low}"
-        raise QueryError(f"{name}={text!r} is not a whole number in {bounds}")
+        bounds = f"in {low}..{high}" if high is not None else f">= {low}"
+        raise QueryError(f"{name}={text!r} is not a whole number {bounds}")
     return number
 
 
