@@ -38,6 +38,10 @@ from loglake.transform.etl import EtlResult
 from loglake.transform.parsers import PARSERS
 from loglake.transform.settings import EtlSettings
 
+# The console's lake and server fixtures live beside its tests, registered here: a second conftest.py would shadow
+# this one for the other folders' `from conftest import ...`.
+pytest_plugins = ["console.console_lake"]
+
 EVENTS = Path(__file__).parent / "events"
 MOTO_SERVER = Path(__file__).parent / "moto_server.py"
 """moto's server, with CloudFormation models for what the deploy template uses (see that file)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import build_lake
+from console.console_lake import build_lake
 from loglake.console.api import Console, parse_range
 from loglake.lake.open import Lake
 

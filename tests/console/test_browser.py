@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from conftest import Settings
+from console.console_lake import Settings
 from loglake.console.server import Server
 from loglake.transform.settings import EtlSettings
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from conftest import ROUTED, Settings, build_lake
+from console.console_lake import ROUTED, Settings, build_lake
 from loglake.console.api import Console
 from loglake.console.server import Server
 from loglake.errors import QueryError

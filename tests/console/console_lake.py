@@ -1,4 +1,8 @@
-"""A small lake with known counts for the console's tests, and the console served on 127.0.0.1."""
+"""A small lake with known counts for the console's tests, and the console served on 127.0.0.1.
+
+Its fixtures are a pytest plugin (tests/conftest.py names it), not a conftest.py: a second conftest module would
+shadow the root one for the other folders' `from conftest import ...`.
+"""
 
 from __future__ import annotations
 
