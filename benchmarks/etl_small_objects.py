@@ -8,6 +8,7 @@ what they cost. Contenders, each `process_raw_object` on the same objects, one t
 
 - **now**: as shipped (one prepared DuckDB connection per thread, reused across objects; parsers whose
   cheap guard no line passes are left out of classification);
+- **no skip index**: the same with `[etl] skip_index = false` (what the clean files' skip index costs);
 - **fresh connection**: the same, with the connection closed after every object (what every object paid
   before transform/session.py: connect, time zone, macros);
 - **fresh + all parsers**: also classifying with every parser's regexes (what every object paid before
@@ -78,7 +79,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are reported")
     args = parser.parse_args()
     settings = EtlSettings()
-    names = ("now", "fresh connection", "fresh + all parsers", "baseline")
+    unindexed = EtlSettings(skip_index=False)
+    names = ("now", "no skip index", "fresh connection", "fresh + all parsers", "baseline")
     cpu: dict[tuple[str, str], list[float]] = {}
     wall: dict[tuple[str, str], list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="loglake-bench-") as tmp:
@@ -94,12 +96,13 @@ def main() -> int:
                 out = Path(tmp) / f"baseline-{size}-{round_}"
                 out.mkdir()
 
-                def etl_all(size_keys: list[str] = size_keys) -> None:
+                def etl_all(size_keys: list[str] = size_keys, settings: EtlSettings = settings) -> None:
                     for key in size_keys:
                         assert process_raw_object(store, key, settings, force=True, threads=1).manifest.events
 
                 runs: dict[str, Callable[[], object]] = {
                     "now": etl_all,
+                    "no skip index": lambda size_keys=size_keys: etl_all(size_keys, unindexed),
                     "baseline": lambda size_keys=size_keys, out=out: baseline(store, size_keys, out),
                 }
                 for name in names:
@@ -125,7 +128,7 @@ def main() -> int:
             f"{name:<22} {med(cpu, 'small', name):>18.1f} {med(wall, 'small', name):>9.1f}"
             f" {med(cpu, 'large', name):>22.0f} {med(wall, 'large', name):>9.0f}"
         )
-    for name in names[:3]:
+    for name in names[:4]:
         per_event = (med(cpu, "large", name) - med(cpu, "small", name)) / (50_000 - 10)
         fixed = med(cpu, "small", name) - 10 * per_event
         print(f"fixed CPU per object, {name}: {fixed:.1f} ms (per event {per_event * 1000:.1f} us)")

@@ -174,13 +174,17 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=50_000)
     parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds; medians are reported")
     parser.add_argument("--formats", default=",".join(GENERATORS))
+    parser.add_argument(
+        "--without-index", action="store_true", help="also run loglake with [etl] skip_index = false (a column more)"
+    )
     args = parser.parse_args()
     formats = args.formats.split(",")
     unknown = [f for f in formats if f not in GENERATORS]
     if unknown:
         parser.error(f"unknown format(s) {unknown}; choose from {', '.join(GENERATORS)}")
     print(f"{args.lines:,} lines per format in raw objects of {args.batch:,}; medians of {args.rounds} round(s)")
-    print(f"{'format':<16} {'baseline ev/s':>14} {'loglake ev/s':>13} {'ratio':>6} {'cpu ratio':>9}  check")
+    extra = f" {'cpu ratio, no index':>19}" if args.without_index else ""
+    print(f"{'format':<16} {'baseline ev/s':>14} {'loglake ev/s':>13} {'ratio':>6} {'cpu ratio':>9}{extra}  check")
     for fmt in formats:
         with tempfile.TemporaryDirectory(prefix="loglake-parsers-") as tmp:
             store = LocalStore(Path(tmp) / "lake")
@@ -189,6 +193,7 @@ def main() -> int:
             ours: list[float] = []
             base_cpu: list[float] = []
             ours_cpu: list[float] = []
+            bare_cpu: list[float] = []
             for round_ in range(args.rounds):
                 out_dir = Path(tmp) / f"baseline-{round_}"
                 out_dir.mkdir()
@@ -200,13 +205,19 @@ def main() -> int:
                 results = [process_raw_object(store, k, EtlSettings(), force=True) for k in keys]
                 ours.append(time.perf_counter() - t0)
                 ours_cpu.append(_cpu() - c0)
+                if args.without_index:
+                    c0 = _cpu()
+                    for k in keys:
+                        process_raw_object(store, k, EtlSettings(skip_index=False), force=True)
+                    bare_cpu.append(_cpu() - c0)
             clean = sum(r.manifest.clean_rows for r in results)
             formats_seen = {o.split("/")[1] for r in results for o in r.manifest.outputs if o.startswith("clean/")}
             check = f"{clean:,} clean in {sorted(formats_seen)}"
             assert counted == args.lines and clean == args.lines, (counted, clean)
             b, o = args.lines / statistics.median(base), args.lines / statistics.median(ours)
             cpu = statistics.median(base_cpu) / statistics.median(ours_cpu)
-            print(f"{fmt:<16} {b:>14,.0f} {o:>13,.0f} {o / b:>5.2f}x {cpu:>8.2f}x  {check}", flush=True)
+            bare = f" {statistics.median(base_cpu) / statistics.median(bare_cpu):>18.2f}x" if bare_cpu else ""
+            print(f"{fmt:<16} {b:>14,.0f} {o:>13,.0f} {o / b:>5.2f}x {cpu:>8.2f}x{bare}  {check}", flush=True)
     return 0
 
 

@@ -58,6 +58,9 @@ separator = "_"
 # Columns a table may get from JSON keys; keys past it stay, exact, in the JSON column `extra`.
 # The Lambda reads LOGLAKE_ETL_MAX_COLUMNS.
 max_columns = 500
+# Write each clean file's skip index, so that `loglake search` skips files that cannot hold a term.
+# It costs the ETL CPU (docs/query.md, "Skip index"); false makes search read every file in range.
+skip_index = true
 # Formats are detected per event; a route forces one for matching log groups (globs), and/or sends
 # them to a table of their own. Formats: see docs/formats.md.
 # routes = [
@@ -96,7 +99,7 @@ DEFAULT_LAKE = "./lake"
 _ALLOWED: dict[str, set[str]] = {
     "": {"lake", "raw", "etl", "ingest", "athena"},
     "athena": {"workgroup", "database", "output_location"},
-    "etl": {"output_format", "max_depth", "separator", "routes", "redact", "max_columns", "table_format"},
+    "etl": {"output_format", "max_depth", "separator", "routes", "redact", "max_columns", "table_format", "skip_index"},
     "ingest": {"log_group", "multiline_start"},
 }
 

@@ -113,10 +113,22 @@ def hashes(con: duckdb.DuckDBPyConnection, items: list[str]) -> tuple[list[int],
     return [int(h) for h in rows[0][0]], int(rows[0][1])
 
 
-def build_many(files: dict[str, Path], *, versions: dict[str, str | None]) -> dict[str, SkipIndex]:
-    """The index of each clean file (key → local path; Parquet or gzip JSON lines), in one pass over them all."""
+def build_many(
+    files: dict[str, Path], *, versions: dict[str, str | None], con: duckdb.DuckDBPyConnection | None = None
+) -> dict[str, SkipIndex]:
+    """The index of each clean file (key → local path; Parquet or gzip JSON lines), in one pass over them all.
+
+    `con`: a connection to build on (the ETL's session: a connection of its own cost a small object about
+    20 ms); it must have no temp table named `__ll_skip_items`. Without one, a connection is made and closed.
+    """
     if not files:
         return {}
+    if con is None:
+        own = duckdb.connect()
+        try:
+            return build_many(files, versions=versions, con=own)
+        finally:
+            own.close()
     by_path = {str(path): key for key, path in files.items()}
     sources = []
     for fmt in FORMATS.values():  # each file read by its output format's plug-in (lake/formats)
@@ -124,40 +136,46 @@ def build_many(files: dict[str, Path], *, versions: dict[str, str | None]) -> di
         if listed:
             source = fmt.reader(listed, {"message": "VARCHAR"}, hive=False, filename=True)
             sources.append(f"SELECT filename, message FROM {source}")
-    con = duckdb.connect()
-    try:
-        # a file's words are distinct already; its trigrams are made distinct here (few statements: each costs)
-        con.execute(
-            f"""CREATE TEMP TABLE items AS
-            WITH words AS (
-                SELECT DISTINCT filename, unnest(regexp_extract_all(lower(message), '{_WORD_SQL}')) AS word
-                FROM ({" UNION ALL ".join(sources)})
-            )
-            SELECT filename, hash('t:' || word) AS h FROM words
-            UNION ALL
-            SELECT DISTINCT filename, hash('g:' || substr(word, i, 3)) FROM (
-                SELECT filename, word, unnest(range(1, length(word) - 1)) AS i FROM words WHERE length(word) >= 3
-            )"""
+    # A file's words are distinct already; its trigrams are made distinct here. Splitting the messages into
+    # words is most of the cost (measured: regexp_extract_all beats string_split_regex and translate+split).
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE __ll_skip_items AS
+        WITH words AS (
+            SELECT DISTINCT filename, unnest(regexp_extract_all(lower(message), '{_WORD_SQL}')) AS word
+            FROM ({" UNION ALL ".join(sources)})
         )
-        counts = {
-            str(f): int(n) for f, n in con.execute("SELECT filename, count(*) FROM items GROUP BY ALL").fetchall()
-        }
-        sizes = {path: filter_bits(counts.get(path, 0)) for path in by_path}
-        blooms: dict[str, str] = {}
-        for bits in sorted(set(sizes.values())):  # one query per filter size: bitstring_agg takes constant bounds
-            chosen = [path for path, size in sizes.items() if size == bits and counts.get(path)]
-            if chosen:
-                blooms.update(
-                    con.execute(
-                        f"""SELECT filename, bitstring_agg(position, 0, {bits - 1})::VARCHAR FROM (
-                            SELECT filename, CAST(((h & 4294967295) + r.i * (h >> 32)) % {bits} AS BIGINT) AS position
-                            FROM items, range({HASHES}) AS r(i) WHERE list_contains($files, filename)
-                        ) GROUP BY filename""",
-                        {"files": chosen},
-                    ).fetchall()
-                )
-    finally:
-        con.close()
+        SELECT filename, hash('t:' || word) AS h FROM words
+        UNION ALL
+        SELECT DISTINCT filename, hash('g:' || substr(word, i, 3)) FROM (
+            SELECT filename, word, unnest(range(1, length(word) - 1)) AS i FROM words WHERE length(word) >= 3
+        )"""
+    )
+    # One statement gives each file's item count and its filter at the smallest size, which is the right one
+    # for every file of a small object (so it needs two statements in all); larger files get one more per size.
+    counts: dict[str, int] = {}
+    blooms: dict[str, str] = {}
+    for name, n, small in con.execute(
+        f"""SELECT filename, count(*) FILTER (WHERE r.i = 0),
+                   bitstring_agg(CAST(((h & 4294967295) + r.i * (h >> 32)) % {MIN_BITS} AS BIGINT), 0, {MIN_BITS - 1})
+                   ::VARCHAR
+            FROM __ll_skip_items, range({HASHES}) AS r(i) GROUP BY filename"""
+    ).fetchall():
+        counts[str(name)] = int(n)
+        if filter_bits(int(n)) == MIN_BITS:
+            blooms[str(name)] = str(small)
+    sizes = {path: filter_bits(counts.get(path, 0)) for path in by_path}
+    for bits in sorted(set(sizes.values()) - {MIN_BITS}):  # one query per size: bitstring_agg takes constant bounds
+        chosen = [path for path, size in sizes.items() if size == bits and counts.get(path)]
+        blooms.update(
+            con.execute(
+                f"""SELECT filename, bitstring_agg(position, 0, {bits - 1})::VARCHAR FROM (
+                    SELECT filename, CAST(((h & 4294967295) + r.i * (h >> 32)) % {bits} AS BIGINT) AS position
+                    FROM __ll_skip_items, range({HASHES}) AS r(i) WHERE list_contains($files, filename)
+                ) GROUP BY filename""",
+                {"files": chosen},
+            ).fetchall()
+        )
+    con.execute("DROP TABLE __ll_skip_items")
     check = hash_check()
     built = {}
     for path, key in by_path.items():
@@ -195,8 +213,17 @@ def write_for(store: Store, key: str, *, path: Path | None = None) -> str:
     return write_for_all(store, [key], paths={key: path} if path is not None else None)[0]
 
 
-def write_for_all(store: Store, keys: list[str], *, paths: dict[str, Path] | None = None) -> list[str]:
+def write_for_all(
+    store: Store,
+    keys: list[str],
+    *,
+    paths: dict[str, Path] | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> list[str]:
     """write_for of several clean files in one pass (the ETL's files of one table); returns the index keys.
+
+    `paths`: local copies of some keys (the ETL's files just written), read instead of fetching them again;
+    `con`: the connection to build on (see build_many).
 
     Keys outside the clean zone's Hive layout (another table format's data files) get no index."""
     keys = [key for key in keys if key.startswith(CLEAN_PREFIX)]
@@ -208,7 +235,7 @@ def write_for_all(store: Store, keys: list[str], *, paths: dict[str, Path] | Non
         for key in keys:
             if key not in local:
                 local[key] = stack.enter_context(store.local_file(key))
-        built = build_many(local, versions=versions)
+        built = build_many(local, versions=versions, con=con)
     written = []
     for key in keys:
         target = index_key(key)

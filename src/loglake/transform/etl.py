@@ -105,12 +105,14 @@ def process_raw_object(
                 table_plans = {fmt: plans[fmt] for t, fmt, _count, _b64 in groups if t == table}
                 has_b64 = any(b64 for t, _fmt, _count, b64 in groups if t == table)
                 schema = _register(registry, settings, table, table_plans, has_b64, raw_key)
+                local: dict[str, Path] = {}
                 written = _write_clean(
-                    con, Path(tmp), store, settings, schema, table_plans, has_b64, raw_key, object_id
+                    con, Path(tmp), store, settings, schema, table_plans, has_b64, raw_key, object_id, local
                 )
                 versions[table] = _note_earliest_dt(registry, store, schema, written).version
                 outputs += written
-                skip_index.write_for_all(store, written)  # once the files are in place: search skips by it
+                if settings.skip_index:  # once the files are in place: search skips files by it
+                    skip_index.write_for_all(store, written, paths=local, con=con)  # read from tmp, not the store
             outputs += _write_quarantine(con, Path(tmp), store, raw_key, object_id, settings.redact)
             time_sources = _count_time_sources(con, Path(tmp) / "clean", settings.format)
             output_bytes = sum(f.stat().st_size for d in ("clean", "quarantine") for f in _files(Path(tmp) / d))
@@ -439,8 +441,10 @@ def _write_clean(
     has_b64: bool,
     raw_key: str,
     object_id: str,
+    local: dict[str, Path] | None = None,
 ) -> list[str]:
-    """Write one table's clean objects (engine → temp folder → store); return their keys."""
+    """Write one table's clean objects (engine → temp folder → store); return their keys. `local` gets the
+    temp file of each key (the skip index reads those rather than the store)."""
     plans = within_cap(con, schema.table, plans, schema.pointer_names())  # fields past max_columns → extra
     clean_query = _clean_query(schema.table, plans, schema.pointer_names(), has_b64, raw_key, settings.redact)
     if iceberg.uses_iceberg(store, schema.table, settings.table_format):
@@ -450,7 +454,11 @@ def _write_clean(
     folder.parent.mkdir(exist_ok=True)
     con.execute(f"COPY ({clean_query}) TO {sql_string(str(folder))} ({options}, PARTITION_BY (dt, hour))")
     return _store_outputs(
-        folder, store, lambda part, name: clean_key(schema.table, part, name, settings.format.suffix), object_id
+        folder,
+        store,
+        lambda part, name: clean_key(schema.table, part, name, settings.format.suffix),
+        object_id,
+        local,
     )
 
 
@@ -491,8 +499,15 @@ def _write_quarantine(
     return _store_outputs(folder, store, quarantine_key, object_id)
 
 
-def _store_outputs(folder: Path, store: Store, key_for: Callable[[str, str], str], object_id: str) -> list[str]:
-    """Move the engine's partition folders into the store under keys derived from the raw object."""
+def _store_outputs(
+    folder: Path,
+    store: Store,
+    key_for: Callable[[str, str], str],
+    object_id: str,
+    local: dict[str, Path] | None = None,
+) -> list[str]:
+    """Move the engine's partition folders into the store under keys derived from the raw object (and note
+    each key's temp file in `local`)."""
     outputs: list[str] = []
     if not folder.exists():
         return outputs
@@ -502,4 +517,6 @@ def _store_outputs(folder: Path, store: Store, key_for: Callable[[str, str], str
             target = key_for(part, object_id if n == 0 else f"{object_id}-{n}")
             store.put_file(target, file)
             outputs.append(target)
+            if local is not None:
+                local[target] = file
     return outputs

@@ -63,6 +63,10 @@ class EtlSettings:
     table_format: str = DEFAULT_TABLE_FORMAT
     """hive (files in dt=/hour= folders, the default) or iceberg (the same Parquet files committed to an
     Iceberg table: lake/iceberg.py); it decides new tables, an existing Iceberg table stays one."""
+    skip_index: bool = True
+    """Write each clean file's skip index (lake/skip_index.py), which lets `search` skip files that cannot
+    hold a term. It costs the ETL about a third more CPU; without it `search` reads every file in range
+    (answers are the same). Compaction writes the index of the files it makes either way."""
 
     def __post_init__(self) -> None:
         get_format(self.output_format)  # a ConfigError naming the formats there are
