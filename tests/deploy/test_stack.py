@@ -151,15 +151,28 @@ def test_etl_role_reads_raw_and_writes_only_the_lake_zones(deployed: dict[str, A
         f"{lake}/quarantine/*",
         f"{lake}/schema/*",
         f"{lake}/state/etl/*",
+        f"{lake}/state/headers/*",  # a stream's remembered header, read for every object
+        f"{lake}/state/compaction/*",  # an hour's compaction record (a re-run settles its outputs)
+        f"{lake}/state/leases/*",  # the hour's lease a re-run takes
+        f"{lake}/state/iceberg/tables/*",  # whether a table is Iceberg, never written here
     }
     assert grants["s3:PutObject"] == {
         f"{lake}/clean/*",
         f"{lake}/quarantine/*",
         f"{lake}/schema/*",
         f"{lake}/state/etl/*",
+        f"{lake}/state/headers/*",
+        f"{lake}/state/compaction/*",
+        f"{lake}/state/leases/*",
+        f"{lake}/state/skip_index/*",
         f"{lake}/state/runs/etl.json*",
     }
-    assert grants["s3:DeleteObject"] == {f"{lake}/clean/*", f"{lake}/quarantine/*"}
+    assert grants["s3:DeleteObject"] == {
+        f"{lake}/clean/*",
+        f"{lake}/quarantine/*",
+        f"{lake}/state/skip_index/*",
+        f"{lake}/state/leases/*",
+    }
     assert grants["glue:UpdateTable"] == {
         f"arn:aws:glue:{REGION}:{ACCOUNT}:catalog",
         f"arn:aws:glue:{REGION}:{ACCOUNT}:database/loglake",

@@ -25,6 +25,10 @@ from loglake.lake.s3_store import LEASE_PREFIX
 
 ETL_STATE = f"{STATE_PREFIX}etl/"
 COLLECTOR_STATE = f"{STATE_PREFIX}cloudwatch/"
+HEADERS_STATE = f"{STATE_PREFIX}headers/"  # lake/stream_headers.py
+COMPACTION_STATE = f"{STATE_PREFIX}compaction/"  # lake/compaction.py record_key
+SKIP_INDEX_STATE = f"{STATE_PREFIX}skip_index/"  # lake/skip_index.py INDEX_PREFIX
+ICEBERG_STATE = f"{STATE_PREFIX}iceberg/tables/"  # lake/iceberg.py MARKER_PREFIX
 RAW_SUFFIX = ".json.gz"
 
 ETL_HANDLER = "loglake.handlers.etl.handler"
@@ -371,13 +375,20 @@ PARAMETERS: Json = {
 
 def _etl_resources() -> Json:
     lake_prefixes = [CLEAN_PREFIX, QUARANTINE_PREFIX, SCHEMA_PREFIX, ETL_STATE]
+    # Read and compare-and-swap written on every object: a stream's remembered header (lake/stream_headers.py)
+    # and an hour's compaction record (lake/compaction.py settle_outputs, under the partition's lease).
+    shared_state = [HEADERS_STATE, COMPACTION_STATE]
     statements = [
         _statement(["s3:GetObject"], _object_arns(RAW_BUCKET, [RAW_PREFIX])),
         _list_under(RAW_BUCKET, [RAW_PREFIX]),
-        _statement(["s3:GetObject", "s3:PutObject"], _object_arns(LAKE_BUCKET, lake_prefixes)),
-        _statement(["s3:DeleteObject"], _object_arns(LAKE_BUCKET, [CLEAN_PREFIX, QUARANTINE_PREFIX])),
+        _statement(["s3:GetObject", "s3:PutObject"], _object_arns(LAKE_BUCKET, lake_prefixes + shared_state)),
+        # replaced outputs go, with their skip index (lake/skip_index.py); a lease is freed by its holder
+        _statement(["s3:DeleteObject"], _object_arns(LAKE_BUCKET, [CLEAN_PREFIX, QUARANTINE_PREFIX, SKIP_INDEX_STATE])),
+        _statement(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], _object_arns(LAKE_BUCKET, [LEASE_PREFIX])),
+        # whether a table is an Iceberg table (lake/iceberg.py's marker), looked up on every commit
+        _statement(["s3:GetObject"], _object_arns(LAKE_BUCKET, [ICEBERG_STATE])),
         _list_under(LAKE_BUCKET, lake_prefixes),
-        _statement(["s3:PutObject"], _object_arns(LAKE_BUCKET, [f"{STATE_PREFIX}runs/etl.json"])),
+        _statement(["s3:PutObject"], _object_arns(LAKE_BUCKET, [SKIP_INDEX_STATE, f"{STATE_PREFIX}runs/etl.json"])),
         _statement(
             ["glue:GetDatabase", "glue:GetTable", "glue:CreateTable", "glue:UpdateTable"],
             [
