@@ -11,7 +11,10 @@ ListBucket's `s3:prefix`. An operation the mapping does not know fails the test 
 from __future__ import annotations
 
 import gzip
+import json
 import re
+import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from copy import deepcopy
@@ -350,3 +353,102 @@ def test_the_template_names_the_prefixes_the_modules_use() -> None:
     assert template.ICEBERG_STATE == iceberg.MARKER_PREFIX
     assert compaction.record_key("t", "p").startswith(template.COMPACTION_STATE)
     assert stream_headers._key(RawKey("file", "g", "s", "0-1")).startswith(template.HEADERS_STATE)
+
+
+SCHEDULED_EVENT = {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}
+
+
+def test_collector_with_its_lease_and_checkpoints(
+    deployed: Lake, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from loglake.handlers import collector
+
+    logs = boto3.client("logs")
+    now = int(time.time() * 1000)
+    for group in ("/svc/a", "/svc/b"):
+        logs.create_log_group(logGroupName=group)
+        logs.create_log_stream(logGroupName=group, logStreamName="s")
+        logs.put_log_events(
+            logGroupName=group,
+            logStreamName="s",
+            logEvents=[{"timestamp": now - 60_000 + i, "message": f"m{i}"} for i in range(3)],
+        )
+    monkeypatch.setenv("LOGLAKE_LOG_GROUPS", "/svc/*")
+    with recorder.recording():
+        first = collector.handler(SCHEDULED_EVENT, context=None)
+        second = collector.handler(SCHEDULED_EVENT, context=None)  # nothing new: checkpoints read, nothing written
+    assert (first["events"], first["objects_written"], second["objects_unchanged"]) == (6, 2, 2)
+    written = {params["Key"].split("/")[1] for operation, params in recorder.calls if operation == "PutObject"}
+    assert written == {"source=cloudwatch", "leases", "cloudwatch", "runs"}
+    assert recorder.denied("CollectorRole") == []
+
+
+def test_subscription_and_its_retry(deployed: Lake, recorder: Recorder) -> None:
+    from loglake.handlers import subscription
+
+    event = load_event("cloudwatch_logs_subscription")
+    with recorder.recording():
+        assert subscription.handler(event, context=None)["events"] == 2
+        assert subscription.handler(event, context=None)["events"] == 2  # a retried invocation rewrites the key
+    assert [operation for operation, _params in recorder.calls].count("PutObject") >= 1
+    assert recorder.denied("SubscriptionRole") == []
+
+
+def test_firehose_needs_no_more_than_the_subscription_role(deployed: Lake, recorder: Recorder) -> None:
+    """The template deploys no Firehose transformation (a user's delivery stream names the function): it
+    writes the raw zone as the subscription does, so the subscription role's grants are the ones to give it."""
+    from loglake.handlers import firehose
+
+    with recorder.recording():
+        answer = firehose.handler(load_event("firehose_cloudwatch_logs"), context=None)
+    assert [r["result"] for r in answer["records"]] == ["Dropped"] * 4
+    assert len(list(deployed.store.list("raw/"))) == 3
+    assert recorder.denied("SubscriptionRole") == []
+
+
+CONSERVATION_COLUMNS = [
+    "raw_object",
+    "raw_events",
+    "clean_events",
+    "quarantined_events",
+    "distinct_events",
+    "unknown_events",
+]
+
+
+def _athena_answers(endpoint: str, rows: list[list[str]]) -> None:
+    """The rows moto's Athena returns for the next query (as tests/handlers/test_conservation_handler.py)."""
+    data = [{"Data": [{"VarCharValue": c} for c in CONSERVATION_COLUMNS]}]
+    data += [{"Data": [{"VarCharValue": v} for v in row]} for row in rows]
+    types = ["varchar"] + ["bigint"] * 5
+    info = [{"Name": c, "Label": c, "Type": t} for c, t in zip(CONSERVATION_COLUMNS, types, strict=True)]
+    body = json.dumps({"results": [{"rows": data, "column_info": info}]}).encode()
+    request = urllib.request.Request(
+        f"{endpoint}/moto-api/static/athena/query-results",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    urllib.request.urlopen(request, timeout=10).close()
+
+
+def test_conservation_check(deployed: Lake, recorder: Recorder, aws: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from loglake.handlers import conservation
+
+    write_messages(deployed.store, "/app/a", ["one", "two", "{bad"], stream="s1")
+    write_messages(deployed.store, "/app/b", ["three"], stream="s1")
+    keys = sorted(deployed.store.list("raw/"))
+    for key in keys:
+        _run_etl(deployed, key)
+    boto3.client("athena").create_work_group(
+        Name=PREFIX, Configuration={"ResultConfiguration": {"OutputLocation": f"s3://{RESULTS}/results/"}}
+    )
+    monkeypatch.setenv("LOGLAKE_ATHENA_WORKGROUP", PREFIX)
+    monkeypatch.setenv("LOGLAKE_CONSERVATION_HOURS", "26")
+    _athena_answers(aws, [[keys[0], "3", "2", "1", "3", "0"], [keys[1], "1", "1", "0", "1", "0"]])
+    with recorder.recording():
+        answer = conservation.handler(SCHEDULED_EVENT, context=None)
+    assert (answer["ok"], answer["ok_objects"]) == (True, 2)
+    written = {params["Key"] for operation, params in recorder.calls if operation == "PutObject"}
+    assert written == {"state/conservation/last.json", "state/runs/verify.json"}
+    assert recorder.denied("ConservationRole") == []
