@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
 import time
 import urllib.request
@@ -47,23 +48,35 @@ VALUES = {
     "AWS::Partition": "aws",
     "NamePrefix": PREFIX,
     "GlueDatabase": "loglake",
+    "AthenaWorkGroup": PREFIX,
+    "LogGroups": ["/svc/*", "/app/orders"],
 }
 
 Request = tuple[str, str, dict[str, str]]
 """(IAM action, resource ARN, request condition keys)."""
 
 
-def _resolve(value: Any) -> Any:
-    """The template's intrinsic functions, with the stack's names filled in (Fn::Sub and Ref of VALUES)."""
+def _resolve(value: Any, names: dict[str, Any] | None = None) -> Any:
+    """The template's intrinsic functions that build ARNs (Ref, Fn::Sub, Fn::Join, Fn::Split), with the
+    stack's names filled in; anything else (Fn::GetAtt, Fn::If) is left as it is and so matches no ARN."""
+    names = VALUES if names is None else names
     if isinstance(value, list):
-        return [_resolve(v) for v in value]
-    if isinstance(value, dict):
-        if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
-            return re.sub(r"\$\{([^}]+)\}", lambda m: VALUES.get(m.group(1), m.group(0)), value["Fn::Sub"])
-        if set(value) == {"Ref"} and value["Ref"] in VALUES:
-            return VALUES[value["Ref"]]
-        return {k: _resolve(v) for k, v in value.items()}
-    return value
+        return [_resolve(v, names) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {"Ref"} and value["Ref"] in names:
+        return names[value["Ref"]]
+    if set(value) == {"Fn::Sub"}:
+        text, extra = (value["Fn::Sub"], {}) if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"]
+        scope = {**names, **{k: _resolve(v, names) for k, v in extra.items()}}
+        return re.sub(r"\$\{([^}]+)\}", lambda m: str(scope.get(m.group(1), m.group(0))), text)
+    if set(value) == {"Fn::Join"}:
+        separator, parts = value["Fn::Join"]
+        return separator.join(str(p) for p in _listed(_resolve(parts, names)))
+    if set(value) == {"Fn::Split"}:
+        separator, text = value["Fn::Split"]
+        return str(_resolve(text, names)).split(separator)
+    return {k: _resolve(v, names) for k, v in value.items()}
 
 
 def role_statements(role: str) -> list[dict[str, Any]]:
@@ -76,7 +89,10 @@ def role_statements(role: str) -> list[dict[str, Any]]:
         for r in resources.values()
         if r["Type"] == "AWS::IAM::Policy" and {"Ref": role} in r["Properties"]["Roles"]
     ]
-    return [_resolve(s) for d in documents for s in d["Statement"]]
+    statements = [_resolve(s) for d in documents for s in d["Statement"]]
+    for statement in statements:  # a Split inside a Resource list gives a list in the list
+        statement["Resource"] = [r for item in _listed(statement["Resource"]) for r in _listed(item)]
+    return statements
 
 
 def _listed(value: Any) -> list[Any]:
@@ -156,16 +172,48 @@ def iam_requests(operation: str, params: dict[str, Any]) -> list[Request]:
     raise AssertionError(f"S3 operation {operation} is not mapped to its IAM action: add it to iam_requests")
 
 
+GLUE = f"arn:aws:glue:{REGION}:{ACCOUNT}"
+LOGS = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:"
+
+
+def other_requests(service: str, operation: str, params: dict[str, Any]) -> list[Request]:
+    """The IAM action and resources of the other services' calls the functions make (the service
+    authorization reference's resource types: a Glue table call needs the catalog, database and table)."""
+    if service == "logs" and operation == "DescribeLogGroups":
+        return [("logs:DescribeLogGroups", f"{LOGS}*", {})]
+    if service == "logs" and operation in ("DescribeLogStreams", "FilterLogEvents", "GetLogEvents"):
+        return [(f"logs:{operation}", f"{LOGS}{params['logGroupName']}:*", {})]
+    if service == "glue" and operation == "GetDatabase":
+        return [("glue:GetDatabase", r, {}) for r in (f"{GLUE}:catalog", f"{GLUE}:database/{params['Name']}")]
+    if service == "glue" and operation in ("GetTable", "GetTables", "CreateTable", "UpdateTable"):
+        database = params["DatabaseName"]
+        table = params.get("Name") or params.get("TableInput", {}).get("Name") or "*"  # GetTables: all of them
+        resources = (f"{GLUE}:catalog", f"{GLUE}:database/{database}", f"{GLUE}:table/{database}/{table}")
+        return [(f"glue:{operation}", resource, {}) for resource in resources]
+    if service == "athena" and operation in (
+        "StartQueryExecution",
+        "GetQueryExecution",
+        "GetQueryResults",
+        "StopQueryExecution",
+        "GetWorkGroup",
+    ):  # each is authorized on the workgroup the query runs in: the function's own
+        workgroup = params.get("WorkGroup") or params.get("Name") or os.environ["LOGLAKE_ATHENA_WORKGROUP"]
+        return [(f"athena:{operation}", f"arn:aws:athena:{REGION}:{ACCOUNT}:workgroup/{workgroup}", {})]
+    raise AssertionError(f"{service} {operation} is not mapped to its IAM action: add it to other_requests")
+
+
 class Recorder:
-    """The S3 calls made while `recording`, as (operation, params)."""
+    """The calls made while `recording`: S3's as (operation, params) in `calls`, the others' in `others`."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.others: list[tuple[str, str, dict[str, Any]]] = []
         self.on = False
 
     @contextmanager
     def recording(self) -> Iterator[list[tuple[str, dict[str, Any]]]]:
         self.calls.clear()
+        self.others.clear()
         self.on = True
         try:
             yield self.calls
@@ -173,7 +221,9 @@ class Recorder:
             self.on = False
 
     def requests(self) -> list[Request]:
-        return [r for operation, params in self.calls for r in iam_requests(operation, params)]
+        return [r for operation, params in self.calls for r in iam_requests(operation, params)] + [
+            r for service, operation, params in self.others for r in other_requests(service, operation, params)
+        ]
 
     def denied(self, role: str) -> list[str]:
         """Each request the role does not allow, as 'action resource [s3:prefix=…]', in call order, once."""
@@ -193,8 +243,12 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
     original = botocore.client.BaseClient._make_api_call
 
     def record(client: Any, operation: str, params: dict[str, Any]) -> Any:
-        if recorder.on and client.meta.service_model.service_name == "s3":
-            recorder.calls.append((operation, dict(params)))
+        if recorder.on:
+            service = client.meta.service_model.service_name
+            if service == "s3":
+                recorder.calls.append((operation, dict(params)))
+            else:
+                recorder.others.append((service, operation, dict(params)))
         return original(client, operation, params)
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
@@ -249,12 +303,17 @@ def test_the_mapping_and_evaluation_refuse_what_iam_refuses() -> None:
         iam_requests("PutBucketPolicy", {"Bucket": "b"})
 
 
-def test_etl_new_object_duplicate_and_quarantine(deployed: Lake, recorder: Recorder) -> None:
+def test_etl_new_object_duplicate_and_quarantine(
+    deployed: Lake, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    boto3.client("glue").create_database(DatabaseInput={"Name": "loglake"})
+    monkeypatch.setenv("LOGLAKE_GLUE_DATABASE", "loglake")  # as the template sets it: the tables follow
     write_messages(deployed.store, "/app/a", ['{"level":"info","n":1}', "{bad json", "plain text"])
     (key,) = deployed.store.list("raw/")
     with recorder.recording():
-        assert _run_etl(deployed, key)["processed"] == [key]
+        assert _run_etl(deployed, key) == {"processed": [key], "already_done": [], "catalog_updated": True}
     assert recorder.calls, "the ETL made no S3 call: the recorder is not wired"
+    assert {operation for _service, operation, _params in recorder.others} == {"GetDatabase", "GetTable", "CreateTable"}
     assert recorder.denied("EtlRole") == []
     assert len(list(deployed.store.list("quarantine/"))) == 1
     with recorder.recording():
@@ -380,7 +439,11 @@ def test_collector_with_its_lease_and_checkpoints(
     assert (first["events"], first["objects_written"], second["objects_unchanged"]) == (6, 2, 2)
     written = {params["Key"].split("/")[1] for operation, params in recorder.calls if operation == "PutObject"}
     assert written == {"source=cloudwatch", "leases", "cloudwatch", "runs"}
+    assert {operation for _service, operation, _params in recorder.others} == {"DescribeLogGroups", "FilterLogEvents"}
     assert recorder.denied("CollectorRole") == []
+    statements = role_statements("CollectorRole")  # the groups' ARNs, built with Fn::Split/Join from LogGroups
+    assert allowed(statements, ("logs:FilterLogEvents", f"{LOGS}/svc/a:*", {}))
+    assert not allowed(statements, ("logs:FilterLogEvents", f"{LOGS}/other:*", {}))
 
 
 def test_subscription_and_its_retry(deployed: Lake, recorder: Recorder) -> None:
@@ -390,8 +453,11 @@ def test_subscription_and_its_retry(deployed: Lake, recorder: Recorder) -> None:
     with recorder.recording():
         assert subscription.handler(event, context=None)["events"] == 2
         assert subscription.handler(event, context=None)["events"] == 2  # a retried invocation rewrites the key
-    assert [operation for operation, _params in recorder.calls].count("PutObject") >= 1
+    assert [operation for operation, _params in recorder.calls] == ["PutObject", "PutObject"]
     assert recorder.denied("SubscriptionRole") == []
+    # It only ever writes: no read of the raw zone (unredacted messages), no listing of it.
+    s3 = [s for s in role_statements("SubscriptionRole") if any(a.startswith("s3:") for a in s["Action"])]
+    assert s3 == [{"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": [f"arn:aws:s3:::{RAW}/raw/*"]}]
 
 
 def test_firehose_needs_no_more_than_the_subscription_role(deployed: Lake, recorder: Recorder) -> None:
@@ -451,4 +517,9 @@ def test_conservation_check(deployed: Lake, recorder: Recorder, aws: str, monkey
     assert (answer["ok"], answer["ok_objects"]) == (True, 2)
     written = {params["Key"] for operation, params in recorder.calls if operation == "PutObject"}
     assert written == {"state/conservation/last.json", "state/runs/verify.json"}
+    assert {operation for _service, operation, _params in recorder.others} == {
+        "StartQueryExecution",
+        "GetQueryExecution",
+        "GetQueryResults",
+    }
     assert recorder.denied("ConservationRole") == []

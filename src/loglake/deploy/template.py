@@ -550,10 +550,8 @@ def _subscription_resources(groups: list[str]) -> Json:
     group_arns = [
         _sub(f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{g}:*") for g in groups
     ]
-    statements = [
-        _statement(["s3:GetObject", "s3:PutObject"], _object_arns(RAW_BUCKET, [RAW_PREFIX])),
-        _list_under(RAW_BUCKET, [RAW_PREFIX]),
-    ]
+    # It only writes raw batches (sources/cloudwatch_subscription.py write_payload): no read, no listing.
+    statements = [_statement(["s3:PutObject"], _object_arns(RAW_BUCKET, [RAW_PREFIX]))]
     resources: Json = {
         "SubscriptionLogGroup": _log_group("${NamePrefix}-subscription"),
         "SubscriptionRole": _role("loglake-subscription", statements, "SubscriptionLogGroup"),
