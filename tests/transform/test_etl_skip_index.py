@@ -16,11 +16,13 @@ import pytest
 from conftest import T0, write_messages
 from loglake.config import load_config
 from loglake.errors import ConfigError
+from loglake.handlers.environment import etl_settings_from_environment
 from loglake.lake import skip_index
 from loglake.lake.open import Lake
 from loglake.lake.raw_zone import list_raw_objects
 from loglake.pipeline import pending_raw_objects, run_etl
 from loglake.query.search import Pattern, search
+from loglake.transform import session
 from loglake.transform.etl import process_raw_object
 from loglake.transform.settings import EtlSettings
 
@@ -105,3 +107,51 @@ def test_the_setting_in_loglake_toml(tmp_path: Path, monkeypatch: pytest.MonkeyP
     with pytest.raises(ConfigError, match=r"\[etl\] skip_index must be true or false, not 'no'"):
         load_config(cwd=tmp_path)
 
+
+def test_the_setting_in_the_lambdas_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LOGLAKE_ETL_SKIP_INDEX", raising=False)
+    assert etl_settings_from_environment().skip_index is True
+    monkeypatch.setenv("LOGLAKE_ETL_SKIP_INDEX", "false")
+    assert etl_settings_from_environment().skip_index is False
+    monkeypatch.setenv("LOGLAKE_ETL_SKIP_INDEX", "no")
+    with pytest.raises(ConfigError, match="LOGLAKE_ETL_SKIP_INDEX must be true or false, not 'no'"):
+        etl_settings_from_environment()
+
+
+class _Counting:
+    """A connection that counts the statements each function sends (by the caller's name)."""
+
+    def __init__(self, con: Any, counts: dict[str, int]) -> None:
+        self._con, self._counts = con, counts
+
+    def execute(self, *args: Any, **kwargs: Any) -> Any:
+        caller = sys._getframe(1).f_code.co_name
+        self._counts[caller] = self._counts.get(caller, 0) + 1
+        return self._con.execute(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+
+def test_figures_and_reset_cost_one_statement_each(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each DuckDB statement costs a small object about 1 ms: the manifest's figures (and the quarantine count)
+    come from one, and the connection's reset finds what to drop with one and drops it with one more."""
+    write_messages(lake.store, "/svc/x", ['{"a": 1}', "plain text", '{"a": "b"}', '{"a": 1', '{"cut'])
+    (key,) = list_raw_objects(lake.store)
+    counts: dict[str, int] = {}
+    init = session.Session.__init__
+
+    def counting(self: session.Session, threads: int | None) -> None:
+        init(self, threads)
+        self.con = _Counting(self.con, counts)  # type: ignore[assignment]
+
+    monkeypatch.setattr(session.Session, "__init__", counting)
+    results: list[Any] = []
+    worker = threading.Thread(target=lambda: results.append(process_raw_object(lake.store, key, EtlSettings())))
+    worker.start()
+    worker.join()
+    manifest = results[0].manifest
+    assert (manifest.events, manifest.clean_rows, manifest.quarantined_rows) == (5, 3, 2)
+    assert manifest.quarantine_reasons == {"invalid_json": 2}
+    assert manifest.newest_event_ms == T0 + 4 and manifest.table_newest_ms == {"logs": T0 + 2}
+    assert (counts["_figures"], counts["reset"]) == (1, 2)

@@ -32,8 +32,8 @@ def lake_from_environment() -> Lake:
 
 
 def etl_settings_from_environment() -> EtlSettings:
-    """LOGLAKE_ETL_FORMAT, LOGLAKE_ETL_TABLE_FORMAT, LOGLAKE_ETL_MAX_COLUMNS, and LOGLAKE_ETL_ROUTES /
-    LOGLAKE_ETL_REDACT as JSON lists (as in loglake.toml)."""
+    """LOGLAKE_ETL_FORMAT, LOGLAKE_ETL_TABLE_FORMAT, LOGLAKE_ETL_MAX_COLUMNS, LOGLAKE_ETL_SKIP_INDEX (true or
+    false), and LOGLAKE_ETL_ROUTES / LOGLAKE_ETL_REDACT as JSON lists (as in loglake.toml)."""
     try:
         routes = json.loads(os.environ.get("LOGLAKE_ETL_ROUTES") or "[]")
         redact = json.loads(os.environ.get("LOGLAKE_ETL_REDACT") or "[]")
@@ -43,12 +43,16 @@ def etl_settings_from_environment() -> EtlSettings:
     max_columns = os.environ.get("LOGLAKE_ETL_MAX_COLUMNS") or str(EtlSettings.max_columns)
     if not max_columns.isdecimal():
         raise ConfigError(f"LOGLAKE_ETL_MAX_COLUMNS must be a whole number, not {max_columns!r}")
+    skip_index = os.environ.get("LOGLAKE_ETL_SKIP_INDEX") or "true"
+    if skip_index not in ("true", "false"):
+        raise ConfigError(f"LOGLAKE_ETL_SKIP_INDEX must be true or false, not {skip_index!r}")
     return EtlSettings(
         output_format=os.environ.get("LOGLAKE_ETL_FORMAT", EtlSettings.output_format),
         routes=tuple(routes),
         redact=tuple(redact),
         max_columns=int(max_columns),
         table_format=os.environ.get("LOGLAKE_ETL_TABLE_FORMAT") or EtlSettings.table_format,
+        skip_index=skip_index == "true",
     )
 
 

@@ -73,8 +73,7 @@ def remembered(store: Store, raw_key: str) -> Headers:
 
 def stage(con: Any, headers: Headers) -> None:
     """Put the remembered headers where the parsers' setup reads them (before it runs)."""
-    con.execute(CREATE_REMEMBERED)
-    con.execute(f"DELETE FROM {REMEMBERED_TABLE}")
+    con.execute(f"{CREATE_REMEMBERED}; DELETE FROM {REMEMBERED_TABLE}")  # one call: each costs a small object
     for format_name, fields in headers.items():
         con.execute(f"INSERT INTO {REMEMBERED_TABLE} VALUES (?, ?)", [format_name, fields])
 
@@ -82,10 +81,12 @@ def stage(con: Any, headers: Headers) -> None:
 def found_in_object(con: Any) -> Headers:
     """The headers the parsers' setup found in the object itself (after it ran)."""
     found: Headers = {}
-    for format_name in HEADER_FORMATS:
-        rows = con.execute(f"SELECT fields FROM __ll_header_{format_name}").fetchall()
-        if rows and rows[0][0]:
-            found[format_name] = list(rows[0][0])
+    tables = " UNION ALL ".join(
+        f"(SELECT {n}, fields FROM __ll_header_{name} LIMIT 1)" for n, name in enumerate(HEADER_FORMATS)
+    )
+    for n, fields in con.execute(tables).fetchall():  # one statement for every header format
+        if fields:
+            found[HEADER_FORMATS[n]] = list(fields)
     return found
 
 

@@ -67,14 +67,17 @@ class Session:
     def reset(self) -> None:
         """Drop what an object left: its temp tables, views and variables (the redaction key's pads must not
         outlive the object that needed them; the macros stay)."""
-        variables = self.con.execute("SELECT name FROM duckdb_variables()").fetchall()
-        views = self.con.execute("SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal").fetchall()
-        tables = self.con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+        left = self.con.execute(  # one statement: each costs ~1 ms, which a small object feels
+            "SELECT 'VARIABLE', name FROM duckdb_variables() "
+            "UNION ALL SELECT 'VIEW', view_name FROM duckdb_views() WHERE temporary AND NOT internal "
+            "UNION ALL SELECT 'TABLE', table_name FROM duckdb_tables() WHERE temporary"
+        ).fetchall()
         drops = [
             f"DROP {kind} IF EXISTS temp.main.{quote_identifier(str(name))};"
-            for kind, rows in (("VIEW", views), ("TABLE", tables))
-            for (name,) in rows
-        ] + [f"RESET VARIABLE {quote_identifier(str(name))};" for (name,) in variables]
+            for kind, name in left
+            if kind != "VARIABLE"
+        ]
+        drops += [f"RESET VARIABLE {quote_identifier(str(name))};" for kind, name in left if kind == "VARIABLE"]
         if drops:
             self.con.execute(" ".join(drops))  # one call: each statement sent alone costs as much again
 
