@@ -108,7 +108,8 @@ def test_no_secret_survives_outside_the_raw_zone(
 ) -> None:
     monkeypatch.setenv("LOGLAKE_REDACT_KEY", KEY)
     report = _run(lake, deliver, rule, output_format)
-    assert len(report) == 6  # 2 clean objects, 1 quarantine object, 2 schemas, 1 manifest
+    # 2 clean objects, 1 quarantine object, 2 schemas, 1 manifest, 2 skip indexes (hashed words), 1 run record
+    assert len(report) == 9
     assert {key: found for key, found in report.items() if found} == {}
     raw = leaks(Path(lake.store.uri), ("raw",), NEEDLES)
     assert list(raw.values()) == [{"gzip"}]
@@ -162,7 +163,7 @@ def test_keys_past_the_column_cap_are_covered_too(lake: Lake, deliver: Deliver) 
     results = deliver([json.dumps(wide), json.dumps({**wide, "nested": {"deep": [EMAIL, CARD]}})], settings=settings)
     assert [(r.manifest.clean_rows, r.manifest.quarantined_rows) for r in results] == [(2, 0)]
     report = leaks(Path(lake.store.uri), WRITTEN, NEEDLES)
-    assert len(report) == 3  # 1 clean object, 1 schema, 1 manifest
+    assert len(report) == 5  # 1 clean object, 1 schema, 1 manifest, 1 skip index, 1 run record
     assert {key: found for key, found in report.items() if found} == {}
     assert list(leaks(Path(lake.store.uri), ("raw",), NEEDLES).values()) == [{"gzip"}]
 
