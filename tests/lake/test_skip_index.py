@@ -99,3 +99,23 @@ def test_filter_sizes_and_bits_equal_a_python_reference(tmp_path: Path) -> None:
     for key, items in expected.items():
         assert built[key].items == len(items)
         assert built[key].bloom == _bloom(con, items, built[key].bits)
+
+
+def test_a_file_with_a_word_too_long_to_index_gets_no_index_and_the_others_do(tmp_path: Path) -> None:
+    """One 1 MB word took the trigram pass minutes (it stalled the ETL of test_etl's 1 MB line); leaving its trigrams
+    out would skip a file that a search for part of it must read. So that file gets no index: it is always read."""
+    con = duckdb.connect()
+    files = {
+        "clean/logs/dt=2026-01-01/hour=00/long.parquet": _parquet(
+            con, tmp_path / "long.parquet", ["x" * (skip_index.MAX_WORD + 1), "short words"]
+        ),
+        "clean/logs/dt=2026-01-01/hour=00/big.parquet": _parquet(con, tmp_path / "big.parquet", ["y" * 1_048_576]),
+        "clean/logs/dt=2026-01-01/hour=00/ok.parquet": _parquet(
+            con, tmp_path / "ok.parquet", ["z" * skip_index.MAX_WORD]
+        ),
+    }
+    built = skip_index.build_many(files, versions=dict.fromkeys(files, "v"), con=con)
+    assert sorted(built) == ["clean/logs/dt=2026-01-01/hour=00/ok.parquet"]
+    assert built["clean/logs/dt=2026-01-01/hour=00/ok.parquet"].items == 2  # the word and its one trigram "zzz"
+    temp = con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchall()[0][0]
+    assert temp == 0

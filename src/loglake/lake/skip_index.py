@@ -41,6 +41,8 @@ HASHES = 7
 BITS_PER_ITEM = 8
 """7 hashes and 8 to 12 bits per distinct item (see filter_bits): 0.3% to 2.3% false positives per item."""
 MIN_BITS = 1 << 10
+MAX_WORD = 256
+"""Longest word whose trigrams are indexed; a file with a longer one gets no index."""
 WORD = re.compile(r"[a-z0-9_]+")
 _WORD_SQL = "[a-z0-9_]+"
 
@@ -116,7 +118,8 @@ def hashes(con: duckdb.DuckDBPyConnection, items: list[str]) -> tuple[list[int],
 def build_many(
     files: dict[str, Path], *, versions: dict[str, str | None], con: duckdb.DuckDBPyConnection | None = None
 ) -> dict[str, SkipIndex]:
-    """The index of each clean file (key → local path; Parquet or gzip JSON lines), in one pass over them all.
+    """The index of each clean file (key → local path; Parquet or gzip JSON lines), in one pass over them all;
+    a file holding a word longer than MAX_WORD is left out (no index, so it is always read).
 
     `con`: a connection to build on (the ETL's session: a connection of its own cost a small object about
     20 ms); it must have no temp table named `__ll_skip_items`. Without one, a connection is made and closed.
@@ -139,17 +142,29 @@ def build_many(
     # A file's words are distinct already; its trigrams are made distinct here. Splitting the messages into
     # words is most of the cost (measured: regexp_extract_all beats string_split_regex and translate+split).
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE __ll_skip_items AS
-        WITH words AS (
-            SELECT DISTINCT filename, unnest(regexp_extract_all(lower(message), '{_WORD_SQL}')) AS word
-            FROM ({" UNION ALL ".join(sources)})
-        )
+        f"""CREATE OR REPLACE TEMP TABLE __ll_skip_words AS
+        SELECT DISTINCT filename, unnest(regexp_extract_all(lower(message), '{_WORD_SQL}')) AS word
+        FROM ({" UNION ALL ".join(sources)})"""
+    )
+    # A file holding a word longer than MAX_WORD gets no index (it is always read): the trigrams of one 1 MB word
+    # cost minutes (substr is linear in the position), and leaving them out would skip files that could match.
+    unindexable = {
+        str(row[0])
+        for row in con.execute(
+            f"SELECT DISTINCT filename FROM __ll_skip_words WHERE length(word) > {MAX_WORD}"
+        ).fetchall()
+    }
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE __ll_skip_items AS
+        WITH words AS (SELECT * FROM __ll_skip_words WHERE filename NOT IN (SELECT unnest($long::VARCHAR[])))
         SELECT filename, hash('t:' || word) AS h FROM words
         UNION ALL
         SELECT DISTINCT filename, hash('g:' || substr(word, i, 3)) FROM (
             SELECT filename, word, unnest(range(1, length(word) - 1)) AS i FROM words WHERE length(word) >= 3
-        )"""
+        )""",
+        {"long": sorted(unindexable)},
     )
+    con.execute("DROP TABLE __ll_skip_words")
     # One statement gives each file's item count and its filter at the smallest size, which is the right one
     # for every file of a small object (so it needs two statements in all); larger files get one more per size.
     counts: dict[str, int] = {}
@@ -179,6 +194,8 @@ def build_many(
     check = hash_check()
     built = {}
     for path, key in by_path.items():
+        if path in unindexable:
+            continue
         bits = sizes[path]
         text = blooms.get(path) or "0" * bits
         built[key] = SkipIndex(
@@ -239,6 +256,9 @@ def write_for_all(
     written = []
     for key in keys:
         target = index_key(key)
+        if key not in built:  # a file with a word too long to index: always read, so no index (not a stale one)
+            store.delete(target)
+            continue
         store.put(target, built[key].to_bytes())
         written.append(target)
     return written
