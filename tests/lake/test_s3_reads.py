@@ -129,3 +129,22 @@ def test_explain_on_s3_counts_the_chunks_a_query_needs(two_hours: S3Store) -> No
     assert 0 < plan.bytes < plan.table_bytes / 50
     footer = 16_384  # DuckDB reads a file's last 16 KiB for its footer
     assert plan.bytes <= store.reads.bytes <= plan.bytes + footer, (plan.bytes, store.reads.snapshot())
+
+
+def test_only_a_missing_key_is_not_found_a_refusal_says_what_it_was() -> None:
+    """A HEAD that S3 refuses (403) or throttles is an error about that object, not "no such file"."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from loglake.lake.s3_files import FetchCounter, s3_filesystem, url
+
+    client = boto3.client("s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    fs = s3_filesystem({"b": client}, FetchCounter())
+    with Stubber(client) as stub:
+        stub.add_client_error("head_object", "404", "Not Found", 404)
+        stub.add_client_error("head_object", "AccessDenied", "Access Denied", 403)
+        with pytest.raises(FileNotFoundError):
+            fs.info(url("b", "gone.parquet"))
+        with pytest.raises(OSError, match=r"cannot read s3://b/denied\.parquet: .*AccessDenied") as refused:
+            fs.info(url("b", "denied.parquet"))
+    assert not isinstance(refused.value, FileNotFoundError)

@@ -62,6 +62,12 @@ class FetchCounter:
         return {"gets": self.gets, "bytes": self.bytes, "lists": self.lists, "heads": self.heads}
 
 
+def is_missing(exc: Exception) -> bool:
+    """True for S3's answer about a key that does not exist (GET's NoSuchKey, HEAD's bare 404)."""
+    response = getattr(exc, "response", None) or {}
+    return response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
+
+
 def _precondition_failed(exc: Exception) -> bool:
     """True for S3's answer to a GET whose If-Match no longer holds (HTTP 412)."""
     response = getattr(exc, "response", None) or {}
@@ -190,8 +196,10 @@ def s3_filesystem(clients: dict[str, Any], counter: FetchCounter) -> Any:
             bucket, key = self.split(name)
             try:
                 head = self.client(bucket).head_object(Bucket=bucket, Key=key)
-            except Exception:
-                raise FileNotFoundError(name) from None
+            except Exception as exc:  # only a missing key is "not found"; a refusal or a throttle says what it was
+                if is_missing(exc):
+                    raise FileNotFoundError(name) from None
+                raise OSError(f"cannot read s3://{bucket}/{key}: {exc}") from None
             finally:
                 counter.heads += 1
             info = {

@@ -33,14 +33,13 @@ import orjson
 
 from loglake.errors import StoreError
 from loglake.lake.keys import STATE_PREFIX, check_key
-from loglake.lake.s3_files import FetchCounter, s3_filesystem
+from loglake.lake.s3_files import FetchCounter, is_missing, s3_filesystem
 from loglake.lake.s3_files import url as s3_url
 from loglake.lake.store import Lease, glob_escape
 
 _RETRIES = {"mode": "standard", "max_attempts": 8}
 LEASE_PREFIX = f"{STATE_PREFIX}leases/"
 _CONFLICT = ("PreconditionFailed", "ConditionalRequestConflict")
-_MISSING = ("404", "NoSuchKey", "NotFound")
 
 
 def s3_client() -> Any:
@@ -121,7 +120,7 @@ class S3Store:
         try:
             return str(self.client.head_object(Bucket=self.bucket, Key=self._key(key))["ETag"])
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if is_missing(exc):
                 return None
             raise _error("read", f"{self.uri}{key}", exc) from None
         except BotoCoreError as exc:  # unreachable endpoint: a StoreError, so one object fails, not the run
@@ -165,7 +164,7 @@ class S3Store:
             response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
             return response["Body"].read(), str(response["ETag"])
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            if is_missing(exc):
                 return None, None
             raise _error("read", f"{self.uri}{key}", exc) from None
         except BotoCoreError as exc:
@@ -226,7 +225,7 @@ class S3Store:
                 try:
                     held = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
                 except ClientError as exc:
-                    if exc.response.get("Error", {}).get("Code") in _MISSING:
+                    if is_missing(exc):
                         continue  # released meanwhile: try again next time
                     raise _error("read", f"{self.uri}{key}", exc) from None
                 except BotoCoreError as exc:
