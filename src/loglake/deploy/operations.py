@@ -77,6 +77,20 @@ def _actions() -> Json:
     return {"Fn::If": ["UseAlarmTopic", [_ref("AlarmTopicArn")], _ref("AWS::NoValue")]}
 
 
+def _errors_alarm(name: str, description: str, function: str) -> Json:
+    """Any failed invocation of `function` in five minutes (Lambda's own Errors metric)."""
+    return _alarm(
+        name,
+        description,
+        0,
+        300,
+        Namespace="AWS/Lambda",
+        MetricName="Errors",
+        Dimensions=[{"Name": "FunctionName", "Value": _ref(function)}],
+        Statistic="Sum",
+    )
+
+
 def _alarm(
     name: str, description: str, threshold: Any, period: int, *, missing: str = "notBreaching", **metric: Any
 ) -> Json:
@@ -126,25 +140,15 @@ def alarms() -> Json:
             Dimensions=[{"Name": "QueueName", "Value": {"Fn::GetAtt": ["FailedInvocations", "QueueName"]}}],
             Statistic="Maximum",
         ),
-        "EtlErrorsAlarm": _alarm(
+        "EtlErrorsAlarm": _errors_alarm(
             "etl-errors",
             "ETL invocations failed (Lambda retries twice, then the event goes to FailedInvocations).",
-            0,
-            300,
-            Namespace="AWS/Lambda",
-            MetricName="Errors",
-            Dimensions=[{"Name": "FunctionName", "Value": _ref("EtlFunction")}],
-            Statistic="Sum",
+            "EtlFunction",
         ),
-        "CollectorErrorsAlarm": _alarm(
+        "CollectorErrorsAlarm": _errors_alarm(
             "collector-errors",
             "A collector run failed: CloudWatch refused it or the lake could not be written.",
-            0,
-            300,
-            Namespace="AWS/Lambda",
-            MetricName="Errors",
-            Dimensions=[{"Name": "FunctionName", "Value": _ref("CollectorFunction")}],
-            Statistic="Sum",
+            "CollectorFunction",
         ),
         "QuarantineRatioAlarm": _alarm(
             "quarantine-ratio",
@@ -182,15 +186,10 @@ def alarms() -> Json:
             **_loglake_metric("ConservationFailures", "conservation"),
             Statistic="Maximum",
         ),
-        "ConservationErrorsAlarm": _alarm(
+        "ConservationErrorsAlarm": _errors_alarm(
             "conservation-errors",
             "The conservation check's function failed (a timeout or an error before it published its result).",
-            0,
-            300,
-            Namespace="AWS/Lambda",
-            MetricName="Errors",
-            Dimensions=[{"Name": "FunctionName", "Value": _ref("ConservationFunction")}],
-            Statistic="Sum",
+            "ConservationFunction",
         ),
     }
 

@@ -335,7 +335,7 @@ def compact(
             done = iceberg.compact(
                 store, table, older_than_s=older_than_s, target_bytes=target_bytes, grace_s=grace_s, now=now
             )
-            report.partitions += [PartitionResult(**asdict(r)) for r in done]
+            report.partitions += done
             continue
         for partition in closed_partitions(store, table, older_than_s, now):
             report.partitions.append(compact_partition(store, table, partition, target_bytes, grace_s))

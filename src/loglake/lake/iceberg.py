@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 
@@ -45,6 +45,9 @@ from loglake.lake.formats import format_of_key
 from loglake.lake.keys import CLEAN_PREFIX, STATE_PREFIX, clean_key, table_name
 from loglake.lake.store import Store, glob_escape
 from loglake.sql_quoting import quote_identifier, sql_string
+
+if TYPE_CHECKING:  # compaction imports this module; its result type is imported where it is made
+    from loglake.lake.compaction import PartitionResult
 
 TABLE_FORMATS = ("hive", "iceberg")
 """`hive`: Parquet (or JSON lines) files in dt=/hour= folders, read through compaction's live file list
@@ -448,18 +451,6 @@ def live_files(store: Store, table: str, keep: Callable[[str], bool] | None = No
 # --- compaction and expiry --------------------------------------------------------------------------
 
 
-@dataclass
-class IcebergCompaction:
-    table: str
-    partition: str
-    inputs: int = 0
-    outputs: int = 0
-    rows: int = 0
-    input_bytes: int = 0
-    deleted: int = 0
-    status: str = "compacted"
-
-
 def compact(
     store: Store,
     table: str,
@@ -468,10 +459,12 @@ def compact(
     target_bytes: int,
     grace_s: float,
     now: datetime | None = None,
-) -> list[IcebergCompaction]:
+) -> list[PartitionResult]:
     """Closed partitions with more than one file, rewritten into files of `target_bytes` by ONE replace
     commit each (the inputs' entries deleted, the outputs' added); then snapshots older than `grace_s`
     expire and the data files no retained snapshot references are deleted."""
+    from loglake.lake.compaction import PartitionResult
+
     now = now or datetime.now(UTC)
     results = []
     with _lease(store, table):
@@ -483,7 +476,7 @@ def compact(
             end = datetime.fromisoformat(day).replace(tzinfo=UTC) + timedelta(hours=hour + 1)
             if (now - end).total_seconds() < older_than_s:
                 continue
-            result = IcebergCompaction(table, part)
+            result = PartitionResult(table, part)
             if len(files) < 2:
                 result.status = "nothing"
             else:
@@ -493,12 +486,12 @@ def compact(
     if results:
         results[-1].deleted += deleted
     elif deleted:
-        results.append(IcebergCompaction(table, "", deleted=deleted, status="nothing"))
+        results.append(PartitionResult(table, "", deleted=deleted, status="nothing"))
     return results
 
 
 def _compact_partition(
-    store: Store, table: str, part: str, files: list[tuple[str, int, int]], target_bytes: int, result: IcebergCompaction
+    store: Store, table: str, part: str, files: list[tuple[str, int, int]], target_bytes: int, result: PartitionResult
 ) -> None:
     import duckdb
     from pyiceberg.io.pyarrow import parquet_file_to_data_file
