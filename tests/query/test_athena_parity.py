@@ -1,5 +1,10 @@
 """Athena (Trino) SQL run locally must give what Athena's semantics require. One case per line:
-(query, expected rows). The data: four events with nested request/user objects, over two days."""
+(query, expected rows). The data: four events with nested request/user objects, over two days, in two raw
+objects (so hour 10 holds two files).
+
+Every case runs three times with the same expected rows: over the hive table (the default), over the same
+events as an Iceberg table (`table_format = "iceberg"`, the lake's embedded SQLite catalog), and over that
+Iceberg table after `loglake compact` merged hour 10's two files and expired the old snapshots."""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from loglake.lake import iceberg
+from loglake.lake.compaction import compact, live_files
 from loglake.lake.keys import RawKey
 from loglake.lake.open import Lake, open_lake
 from loglake.lake.raw_zone import encode_batch
@@ -113,17 +120,34 @@ CASES: list[tuple[str, list[tuple[Any, ...]]]] = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBEngine]:
-    lake: Lake = open_lake(str(tmp_path_factory.mktemp("parity")))
+LAYOUTS = ["hive", "iceberg", "iceberg-compacted"]
+
+
+@pytest.fixture(scope="module", params=LAYOUTS)
+def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBEngine]:
+    layout: str = request.param
+    lake: Lake = open_lake(str(tmp_path_factory.mktemp(f"parity-{layout}")))
+    settings = EtlSettings(table_format="hive" if layout == "hive" else "iceberg")
     records = [
         {"log_group": "/parity", "log_stream": "s", "event_id": f"e{i}", "timestamp": 1795687200000 + i,
          "ingestion_time": None, "message": json.dumps(event), "source": "file"}
         for i, event in enumerate(EVENTS)
     ]  # fmt: skip
-    key = RawKey("file", "/parity", "s", "0-4").key
-    lake.store.put(key, encode_batch(records))  # type: ignore[arg-type]
-    process_raw_object(lake.store, key, EtlSettings())
+    for part in range(2):  # events 0 and 2, then 1 and 3: hour 10 of 2026-11-26 gets one file of each
+        key = RawKey("file", "/parity", "s", f"{part}-{part + 1}").key
+        lake.store.put(key, encode_batch(records[part::2]))  # type: ignore[arg-type]
+        process_raw_object(lake.store, key, settings)
+    assert iceberg.iceberg_tables(lake.store) == ([] if layout == "hive" else ["logs"])
+    if layout == "iceberg-compacted":
+        assert len(live_files(lake.store, "logs")) == 4
+        report = compact(lake.store, ["logs"], older_than_s=3600, grace_s=0, now=datetime(2026, 11, 28, tzinfo=UTC))
+        assert [(p.partition, p.status, p.inputs, p.outputs, p.rows) for p in report.partitions] == [
+            ("dt=2026-11-26/hour=10", "compacted", 2, 1, 2),
+            ("dt=2026-11-26/hour=11", "nothing", 0, 0, 0),
+            ("dt=2026-11-27/hour=00", "nothing", 0, 0, 0),
+        ]
+        assert len(live_files(lake.store, "logs")) == 3
+        assert [s["operation"] for s in iceberg.snapshot_summaries(lake.store, "logs")] == ["overwrite"]
     with DuckDBEngine(lake.store) as opened:
         yield opened
 
