@@ -298,16 +298,19 @@ def test_cli_etl_table_format_ddl_and_compact(lake: Lake, run_cli: CliRun) -> No
 def test_athena_maintenance_sql_for_iceberg_tables() -> None:
     now = datetime(2025, 11, 28, 5, 30, tzinfo=UTC)
     assert iceberg_athena.maintenance_sql("logs", "loglake", 3600, grace_s=600, now=now) == [
-        "ALTER TABLE `loglake`.`logs` SET TBLPROPERTIES ('vacuum_max_snapshot_age_seconds' = '600')",
-        "OPTIMIZE `loglake`.`logs` REWRITE DATA USING BIN_PACK\n"
+        "ALTER TABLE loglake.logs SET TBLPROPERTIES ('vacuum_max_snapshot_age_seconds' = '600')",
+        "OPTIMIZE loglake.logs REWRITE DATA USING BIN_PACK\n"
         "WHERE dt < DATE '2025-11-28' OR (dt = DATE '2025-11-28' AND hour < 4)",
-        "VACUUM `loglake`.`logs`",
+        "VACUUM loglake.logs",
     ]
     # Midnight: the closed hours are every hour of the days before.
     assert iceberg_athena.optimize_sql("logs", None, 0, datetime(2025, 11, 28, 0, 0, tzinfo=UTC)) == (
-        "OPTIMIZE `logs` REWRITE DATA USING BIN_PACK\n"
+        "OPTIMIZE logs REWRITE DATA USING BIN_PACK\n"
         "WHERE dt < DATE '2025-11-28' OR (dt = DATE '2025-11-28' AND hour < 0)"
     )
+    # The database never in backticks (AWS's VACUUM page), nor the table (OPTIMIZE is Trino SQL): plain names only.
+    with pytest.raises(ConfigError, match=r"Glue database '_db': Athena's VACUUM takes only a plain name"):
+        iceberg_athena.vacuum_sql("logs", "_db")
 
 
 def test_the_lambda_reads_the_table_format_from_its_environment(monkeypatch: pytest.MonkeyPatch) -> None:

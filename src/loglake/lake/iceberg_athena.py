@@ -9,9 +9,11 @@ deletes the files no snapshot references; OPTIMIZE rewrites only the closed hour
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from loglake.catalog.athena_ddl import _columns, _ident, _qualified, _string, clean_table_root
+from loglake.errors import ConfigError
 from loglake.lake.clean_zone import ATHENA_PARTITIONS
 from loglake.lake.keys import table_name
 from loglake.lake.schema_registry import TableSchema
@@ -45,6 +47,21 @@ def table_ddl(schema: TableSchema, location: str, database: str | None = None, g
     )
 
 
+_PLAIN = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def maintained_name(table: str, database: str | None) -> str:
+    """`database.table`, unquoted, as all three maintenance statements take it: AWS's VACUUM page says not to
+    enclose the database name in backticks, and OPTIMIZE is Trino SQL, where backticks are refused. Table names
+    are plain identifiers already (keys.table_name); a database name must be one too."""
+    name = table_name(table)
+    if database is None:
+        return name
+    if not _PLAIN.fullmatch(database):
+        raise ConfigError(f"Glue database {database!r}: Athena's VACUUM takes only a plain name ([a-z][a-z0-9_]*)")
+    return f"{database}.{name}"
+
+
 def closed_before(older_than_s: float, now: datetime | None = None) -> tuple[str, int]:
     """The first (dt, hour) that is not yet closed: hours that ended `older_than_s` ago or more are before it."""
     cut = (now or datetime.now(UTC)) - timedelta(seconds=older_than_s)
@@ -54,22 +71,23 @@ def closed_before(older_than_s: float, now: datetime | None = None) -> tuple[str
 def optimize_sql(table: str, database: str | None, older_than_s: float, now: datetime | None = None) -> str:
     """Bin-pack the closed hours' small files into files of Athena's target size (one Iceberg commit)."""
     day, hour = closed_before(older_than_s, now)
+    name = maintained_name(table, database)
     return (
-        f"OPTIMIZE {_qualified(table_name(table), database)} REWRITE DATA USING BIN_PACK\n"
+        f"OPTIMIZE {name} REWRITE DATA USING BIN_PACK\n"
         f"WHERE dt < DATE {_string(day)} OR (dt = DATE {_string(day)} AND hour < {hour})"
     )
 
 
 def vacuum_sql(table: str, database: str | None) -> str:
     """Expire snapshots older than vacuum_max_snapshot_age_seconds and delete files nothing references."""
-    return f"VACUUM {_qualified(table_name(table), database)}"
+    return f"VACUUM {maintained_name(table, database)}"
 
 
 def maintenance_sql(
     table: str, database: str | None, older_than_s: float, grace_s: int = DEFAULT_GRACE_S, now: datetime | None = None
 ) -> list[str]:
     """What `loglake compact` is on AWS for an Iceberg table, in order: the grace period, OPTIMIZE, VACUUM."""
-    qualified = _qualified(table_name(table), database)
+    qualified = maintained_name(table, database)
     return [
         f"ALTER TABLE {qualified} SET TBLPROPERTIES ('vacuum_max_snapshot_age_seconds' = '{int(grace_s)}')",
         optimize_sql(table, database, older_than_s, now),
