@@ -523,3 +523,41 @@ def test_conservation_check(deployed: Lake, recorder: Recorder, aws: str, monkey
         "GetQueryResults",
     }
     assert recorder.denied("ConservationRole") == []
+
+
+def test_iceberg_maintenance(deployed: Lake, recorder: Recorder, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its own calls: Glue's table list, Athena's queries in the stack's workgroup, its run record. (What Athena
+    then reads, writes and deletes with the role, under clean/, is granted in the template: AWS's OPTIMIZE
+    and VACUUM pages; moto runs no query.)"""
+    from loglake.handlers import maintenance
+
+    glue = boto3.client("glue")
+    glue.create_database(DatabaseInput={"Name": "loglake"})
+    for name, parameters in (
+        ("logs", {"table_type": "ICEBERG", "metadata_location": f"s3://{LAKE}/clean/logs/metadata/1.metadata.json"}),
+        ("vpc_flow_logs", {"EXTERNAL": "TRUE"}),
+    ):
+        glue.create_table(DatabaseName="loglake", TableInput={"Name": name, "Parameters": parameters})
+    boto3.client("athena").create_work_group(
+        Name=PREFIX, Configuration={"ResultConfiguration": {"OutputLocation": f"s3://{RESULTS}/results/"}}
+    )
+    monkeypatch.setenv("LOGLAKE_ATHENA_WORKGROUP", PREFIX)
+    monkeypatch.setenv("LOGLAKE_GLUE_DATABASE", "loglake")
+    with recorder.recording():
+        answer = maintenance.handler(SCHEDULED_EVENT, context=None)
+    assert (answer["tables"], answer["statements"]) == (["logs"], 3)
+    assert [(operation, params["Key"]) for operation, params in recorder.calls] == [
+        ("PutObject", "state/runs/maintenance.json")
+    ]
+    assert [operation for _service, operation, _params in recorder.others if operation != "GetQueryExecution"] == [
+        "GetTables",
+        *["StartQueryExecution", "GetQueryResults"] * 3,
+    ]
+    assert recorder.denied("MaintenanceRole") == []
+    # What it may not do: touch the raw zone, other state, or a table's definition beyond a commit.
+    statements = role_statements("MaintenanceRole")
+    assert not allowed(statements, ("s3:GetObject", _object(RAW, "raw/x.json.gz"), {}))
+    assert not allowed(statements, ("s3:DeleteObject", _object(LAKE, "state/etl/x.json"), {}))
+    assert not allowed(statements, ("glue:DeleteTable", f"{GLUE}:table/loglake/logs", {}))
+    assert allowed(statements, ("s3:DeleteObject", _object(LAKE, "clean/logs/dt=2026-11-29/hour=01/a.parquet"), {}))
+    assert allowed(statements, ("glue:UpdateTable", f"{GLUE}:table/loglake/logs", {}))

@@ -29,6 +29,7 @@ def test_the_alarms_watch_the_queue_the_functions_and_the_emf_metrics() -> None:
         "ConservationErrorsAlarm",
         "EtlErrorsAlarm",
         "FailedInvocationsAlarm",
+        "MaintenanceErrorsAlarm",
         "QuarantineRatioAlarm",
     ]
     for props in found.values():
@@ -113,7 +114,7 @@ def test_the_alarm_topic_is_optional() -> None:
 def test_the_functions_publish_in_the_stacks_namespace() -> None:
     resources = build_template(["/aws/lambda/orders"])["Resources"]
     functions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Function"]
-    assert len(functions) == 4
+    assert len(functions) == 5
     for function in functions:
         assert function["Properties"]["Environment"]["Variables"]["LOGLAKE_METRICS_NAMESPACE"] == {"Ref": "NamePrefix"}
     assert build_template()["Parameters"]["NamePrefix"]["Default"] == NAMESPACE
@@ -172,13 +173,14 @@ def test_athena_queries_are_granted_by_one_shared_set_of_statements() -> None:
     assert [s["Action"][0] for s in shared] == ["athena:StartQueryExecution", "glue:GetDatabase", "s3:GetObject"]
     documents = {
         "ConservationRole": resources["ConservationRole"]["Properties"]["Policies"][0]["PolicyDocument"],
+        "MaintenanceRole": resources["MaintenanceRole"]["Properties"]["Policies"][0]["PolicyDocument"],
         **{
             name: resource["Properties"]["PolicyDocument"]
             for name, resource in resources.items()
             if resource["Type"] == "AWS::IAM::ManagedPolicy" and "athena" in json.dumps(resource)
         },
     }
-    assert len(documents) == 3  # the conservation role and the two query policies
+    assert len(documents) == 4  # the conservation and maintenance roles and the two query policies
     for document in documents.values():
         assert [document["Statement"].count(statement) for statement in shared] == [1, 1, 1]
 
@@ -207,6 +209,60 @@ def test_the_conservation_check_runs_on_a_schedule_with_least_privilege() -> Non
         "Fn::Sub": "arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/${NamePrefix}"
     }
     assert {"Ref": "ConservationRole"} in resources["KmsPolicy"]["Properties"]["Roles"]
+
+
+LAKE_ARN = "arn:${AWS::Partition}:s3:::${NamePrefix}-lake-${AWS::AccountId}-${AWS::Region}"
+
+
+def test_the_iceberg_maintenance_runs_on_a_schedule_with_least_privilege() -> None:
+    template = build_template()
+    resources = template["Resources"]
+    function = resources["MaintenanceFunction"]["Properties"]
+    assert function["Handler"] == "loglake.handlers.maintenance.handler"
+    assert (function["Timeout"], function["ReservedConcurrentExecutions"]) == (900, 1)
+    assert {k: v for k, v in function["Environment"]["Variables"].items() if k.startswith("LOGLAKE_")} == {
+        "LOGLAKE_LAKE": {"Fn::Sub": "s3://${NamePrefix}-lake-${AWS::AccountId}-${AWS::Region}"},
+        "LOGLAKE_RAW": {"Fn::Sub": "s3://${NamePrefix}-raw-${AWS::AccountId}-${AWS::Region}"},
+        "LOGLAKE_METRICS_NAMESPACE": {"Ref": "NamePrefix"},
+        "LOGLAKE_ATHENA_WORKGROUP": {"Ref": "AthenaWorkGroup"},
+        "LOGLAKE_GLUE_DATABASE": {"Ref": "GlueDatabase"},
+        "LOGLAKE_MAINTENANCE_OLDER_THAN_S": {"Ref": "MaintenanceOlderThanSeconds"},
+        "LOGLAKE_MAINTENANCE_GRACE_S": {"Ref": "MaintenanceGraceSeconds"},
+    }
+    parameters = template["Parameters"]
+    assert [parameters[p]["Default"] for p in ("MaintenanceEnabled", "MaintenanceRate")] == ["true", "rate(1 hour)"]
+    assert template["Conditions"]["UseMaintenance"] == {"Fn::Equals": [{"Ref": "MaintenanceEnabled"}, "true"]}
+    schedule = resources["MaintenanceSchedule"]["Properties"]
+    assert schedule["ScheduleExpression"] == {"Ref": "MaintenanceRate"}
+    assert schedule["State"] == {"Fn::If": ["UseMaintenance", "ENABLED", "DISABLED"]}
+    assert schedule["Targets"] == [{"Id": "maintenance", "Arn": {"Fn::GetAtt": ["MaintenanceFunction", "Arn"]}}]
+    statements = resources["MaintenanceRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    actions = {action for s in statements for action in s["Action"]}
+    assert not any(a.endswith("*") for a in actions)
+    assert not {"glue:CreateTable", "glue:DeleteTable", "s3:DeleteObjectVersion", "athena:CreateWorkGroup"} & actions
+    # Athena reads, writes and (VACUUM) deletes the tables' files with the function's role: under clean/ only.
+    deletes = [r["Fn::Sub"] for s in statements if "s3:DeleteObject" in s["Action"] for r in s["Resource"]]
+    assert deletes == [f"{LAKE_ARN}/clean/*"]
+    writes = [r["Fn::Sub"] for s in statements if "s3:PutObject" in s["Action"] for r in s["Resource"]]
+    assert writes == [
+        "arn:${AWS::Partition}:s3:::${NamePrefix}-athena-${AWS::AccountId}-${AWS::Region}/results/*",
+        f"{LAKE_ARN}/clean/*",
+        f"{LAKE_ARN}/state/runs/maintenance.json*",
+    ]
+    (update,) = [s for s in statements if "glue:UpdateTable" in s["Action"]]
+    assert update["Action"] == ["glue:UpdateTable"]
+    assert [r["Fn::Sub"].rsplit(":", 1)[1] for r in update["Resource"]] == [
+        "catalog",
+        "database/${GlueDatabase}",
+        "table/${GlueDatabase}/*",
+    ]
+    errors = resources["MaintenanceErrorsAlarm"]["Properties"]
+    assert (errors["MetricName"], errors["Threshold"], errors["Dimensions"]) == (
+        "Errors",
+        0,
+        [{"Name": "FunctionName", "Value": {"Ref": "MaintenanceFunction"}}],
+    )
+    assert {"Ref": "MaintenanceRole"} in resources["KmsPolicy"]["Properties"]["Roles"]
 
 
 def test_the_etl_and_the_collector_may_write_only_their_own_run_record() -> None:

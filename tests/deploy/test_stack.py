@@ -79,7 +79,7 @@ def test_the_stack_is_created_through_a_change_set(deployed: dict[str, Any]) -> 
     actions = {c.logical_id: c.action for c in deployed["changes"]}
     resources = build_template()["Resources"]
     unconditional = {name for name, resource in resources.items() if "Condition" not in resource}
-    assert len(unconditional) == 33  # 20, and 7 alarms, the dashboard and the conservation check (5)
+    assert len(unconditional) == 39  # 20, 8 alarms, the dashboard, the conservation check (5) and maintenance (5)
     # moto's change set also lists the resources whose condition (UseKms) is false; CloudFormation would not.
     assert unconditional <= set(actions) <= set(resources)
     assert set(actions.values()) == {"Add"}
@@ -218,6 +218,7 @@ def test_the_alarms_and_the_dashboard_are_deployed(deployed: dict[str, Any]) -> 
         "loglake-test-conservation-errors",
         "loglake-test-etl-errors",
         "loglake-test-failed-invocations",
+        "loglake-test-maintenance-errors",
         "loglake-test-quarantine-ratio",
     ]
     etl = found["loglake-test-etl-errors"]
@@ -243,6 +244,7 @@ def test_the_alarms_and_the_dashboard_are_deployed(deployed: dict[str, Any]) -> 
         "loglake-test-collector-lag",
         "loglake-test-conservation",
         "loglake-test-conservation-errors",
+        "loglake-test-maintenance-errors",
     ]]  # fmt: skip
     assert "${" not in dashboard["DashboardBody"]
     assert deployed["result"].outputs["DashboardName"] == "loglake-test-pipeline"

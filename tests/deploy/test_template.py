@@ -73,7 +73,7 @@ def test_every_role_that_sends_to_the_queue_may_use_its_kms_key() -> None:
         for r in resources.values()
         if r["Type"] == "AWS::Lambda::Function" and "DeadLetterConfig" in r["Properties"]
     }
-    assert senders == {"EtlRole", "CollectorRole", "SubscriptionRole", "ConservationRole"}
+    assert senders == {"EtlRole", "CollectorRole", "SubscriptionRole", "ConservationRole", "MaintenanceRole"}
     kms = resources["KmsPolicy"]
     assert {role["Ref"] for role in kms["Properties"]["Roles"]} == senders
     assert kms["Properties"]["PolicyDocument"]["Statement"] == [
@@ -104,7 +104,12 @@ def test_with_a_kms_key_everything_encrypts_with_it() -> None:
     assert default["SSEAlgorithm"] == {"Fn::If": ["UseKms", "aws:kms", "AES256"]}
     kms = template["Resources"]["KmsPolicy"]
     assert kms["Condition"] == "UseKms"
-    assert kms["Properties"]["Roles"] == [{"Ref": "EtlRole"}, {"Ref": "CollectorRole"}, {"Ref": "ConservationRole"}]
+    assert kms["Properties"]["Roles"] == [
+        {"Ref": "EtlRole"},
+        {"Ref": "CollectorRole"},
+        {"Ref": "ConservationRole"},
+        {"Ref": "MaintenanceRole"},
+    ]
 
 
 def test_log_group_names_are_checked_before_they_reach_the_template() -> None:

@@ -1,11 +1,14 @@
-"""The stack's operations: alarms, one dashboard, and the scheduled conservation check (docs/operations.md).
+"""The stack's operations: alarms, one dashboard, the scheduled conservation check (docs/operations.md) and
+the scheduled Iceberg maintenance (docs/deploy.md).
 
 The functions publish their metrics as EMF lines (handlers/metrics.py) in the namespace named by
 NamePrefix, so two stacks in one account keep theirs apart. Alarms notify AlarmTopicArn when it is set
 (an SNS topic of the operator's: none is created here). The conservation check is its own function on
 a schedule: it runs `verify` on Athena over the raw objects the ETL committed in the last
 ConservationHours hours, writes the result to state/conservation/last.json, and publishes
-ConservationFailures, which the ConservationAlarm watches.
+ConservationFailures, which the ConservationAlarm watches. The maintenance function runs Athena's OPTIMIZE
+and VACUUM on the Glue database's Iceberg tables (handlers/maintenance.py); a failure fails the invocation,
+which the MaintenanceErrorsAlarm watches.
 """
 
 from __future__ import annotations
@@ -28,10 +31,12 @@ from loglake.deploy.template import (
     _statement,
     _sub,
     athena_query_statements,
+    glue_arns,
 )
 from loglake.lake.keys import CLEAN_PREFIX, QUARANTINE_PREFIX, RAW_PREFIX, SCHEMA_PREFIX, STATE_PREFIX
 
 CONSERVATION_HANDLER = "loglake.handlers.conservation.handler"
+MAINTENANCE_HANDLER = "loglake.handlers.maintenance.handler"
 CONSERVATION_STATE = f"{STATE_PREFIX}conservation/"
 RUNS_STATE = f"{STATE_PREFIX}runs/"
 NAMESPACE = "${NamePrefix}"
@@ -68,9 +73,35 @@ PARAMETERS: Json = {
         "AllowedPattern": "^[1-9][0-9]{0,3}$",
         "Description": "The check covers raw objects the ETL committed this many hours back (a little over the rate).",
     },
+    "MaintenanceEnabled": {
+        "Type": "String",
+        "Default": "true",
+        "AllowedValues": ["true", "false"],
+        "Description": "Whether the Iceberg maintenance (Athena OPTIMIZE and VACUUM) runs on its schedule.",
+    },
+    "MaintenanceRate": {
+        "Type": "String",
+        "Default": "rate(1 hour)",
+        "Description": "How often the Glue database's Iceberg tables are compacted (OPTIMIZE) and expired (VACUUM).",
+    },
+    "MaintenanceOlderThanSeconds": {
+        "Type": "String",  # environment values
+        "Default": "3600",
+        "AllowedPattern": "^[0-9]{1,7}$",
+        "Description": "OPTIMIZE rewrites the hours that ended at least this long ago (closed hours).",
+    },
+    "MaintenanceGraceSeconds": {
+        "Type": "String",
+        "Default": "3600",
+        "AllowedPattern": "^[0-9]{1,7}$",
+        "Description": "VACUUM keeps snapshots this young (vacuum_max_snapshot_age_seconds): longer than a query runs.",
+    },
 }
 
-CONDITIONS: Json = {"UseAlarmTopic": {"Fn::Not": [{"Fn::Equals": [_ref("AlarmTopicArn"), ""]}]}}
+CONDITIONS: Json = {
+    "UseAlarmTopic": {"Fn::Not": [{"Fn::Equals": [_ref("AlarmTopicArn"), ""]}]},
+    "UseMaintenance": {"Fn::Equals": [_ref("MaintenanceEnabled"), "true"]},
+}
 
 
 def _actions() -> Json:
@@ -191,6 +222,12 @@ def alarms() -> Json:
             "The conservation check's function failed (a timeout or an error before it published its result).",
             "ConservationFunction",
         ),
+        "MaintenanceErrorsAlarm": _errors_alarm(
+            "maintenance-errors",
+            "Iceberg maintenance failed: an OPTIMIZE, VACUUM or ALTER TABLE on Athena failed for a table (its log "
+            "and state/runs/maintenance.json name it), or the run could not list the tables.",
+            "MaintenanceFunction",
+        ),
     }
 
 
@@ -202,6 +239,7 @@ ALARM_NAMES = (
     "CollectorLagAlarm",
     "ConservationAlarm",
     "ConservationErrorsAlarm",
+    "MaintenanceErrorsAlarm",
 )
 
 
@@ -286,6 +324,7 @@ def dashboard_body() -> str:
                 lambda_metric("Errors", "EtlFunction"),
                 lambda_metric("Errors", "CollectorFunction"),
                 lambda_metric("Errors", "ConservationFunction"),
+                lambda_metric("Errors", "MaintenanceFunction"),
                 lambda_metric("Invocations", "EtlFunction"),
             ],
             21,
@@ -326,8 +365,66 @@ def _conservation_role() -> Json:
     return _role("loglake-conservation", statements, "ConservationLogGroup")
 
 
+def _maintenance_role() -> Json:
+    """Least privilege for what Athena does with the function's credentials: its queries in the workgroup,
+    the Glue reads and the Iceberg commits (UpdateTable), reading and writing the tables' data and metadata
+    under clean/ and deleting what VACUUM expires (without s3:DeleteObject VACUUM succeeds and deletes
+    nothing: AWS's VACUUM page), listing clean/ for orphan files; and its own run record."""
+    statements = [
+        *athena_query_statements(),
+        _statement(["glue:UpdateTable"], glue_arns()),
+        _statement(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], _object_arns(LAKE_BUCKET, [CLEAN_PREFIX])),
+        _list_under(LAKE_BUCKET, [CLEAN_PREFIX]),
+        _statement(["s3:PutObject"], _object_arns(LAKE_BUCKET, [f"{RUNS_STATE}maintenance.json"])),
+        _statement(["s3:GetBucketLocation"], [_bucket_arn(LAKE_BUCKET), _bucket_arn(RESULTS_BUCKET)]),
+        _list_under(RESULTS_BUCKET, ["results/"]),
+    ]
+    return _role("loglake-maintenance", statements, "MaintenanceLogGroup")
+
+
+def _maintenance_resources() -> Json:
+    return {
+        "MaintenanceLogGroup": _log_group("${NamePrefix}-maintenance"),
+        "MaintenanceRole": _maintenance_role(),
+        "MaintenanceFunction": _function(
+            "${NamePrefix}-maintenance",
+            MAINTENANCE_HANDLER,
+            "MaintenanceRole",
+            "MaintenanceLogGroup",
+            256,  # it waits on Athena; the work is Athena's
+            900,
+            1,  # one run at a time: two OPTIMIZE of one table would conflict
+            {
+                "LOGLAKE_ATHENA_WORKGROUP": _ref("AthenaWorkGroup"),
+                "LOGLAKE_GLUE_DATABASE": _ref("GlueDatabase"),
+                "LOGLAKE_MAINTENANCE_OLDER_THAN_S": _ref("MaintenanceOlderThanSeconds"),
+                "LOGLAKE_MAINTENANCE_GRACE_S": _ref("MaintenanceGraceSeconds"),
+            },
+        ),
+        "MaintenanceSchedule": {
+            "Type": "AWS::Events::Rule",
+            "Properties": {
+                "Description": "Compact (OPTIMIZE) and expire (VACUUM) the Iceberg tables on Athena",
+                "ScheduleExpression": _ref("MaintenanceRate"),
+                "State": {"Fn::If": ["UseMaintenance", "ENABLED", "DISABLED"]},
+                "Targets": [{"Id": "maintenance", "Arn": {"Fn::GetAtt": ["MaintenanceFunction", "Arn"]}}],
+            },
+        },
+        "MaintenanceInvokePermission": {
+            "Type": "AWS::Lambda::Permission",
+            "Properties": {
+                "Action": "lambda:InvokeFunction",
+                "FunctionName": {"Fn::GetAtt": ["MaintenanceFunction", "Arn"]},
+                "Principal": "events.amazonaws.com",
+                "SourceArn": {"Fn::GetAtt": ["MaintenanceSchedule", "Arn"]},
+            },
+        },
+    }
+
+
 def resources() -> Json:
     return {
+        **_maintenance_resources(),
         **alarms(),
         "Dashboard": {
             "Type": "AWS::CloudWatch::Dashboard",
@@ -373,4 +470,5 @@ def resources() -> Json:
 OUTPUTS: Json = {
     "DashboardName": {"Value": _ref("Dashboard")},
     "ConservationFunctionName": {"Value": _ref("ConservationFunction")},
+    "MaintenanceFunctionName": {"Value": _ref("MaintenanceFunction")},
 }

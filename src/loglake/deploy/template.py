@@ -389,14 +389,7 @@ def _etl_resources() -> Json:
         _statement(["s3:GetObject"], _object_arns(LAKE_BUCKET, [ICEBERG_STATE])),
         _list_under(LAKE_BUCKET, lake_prefixes),
         _statement(["s3:PutObject"], _object_arns(LAKE_BUCKET, [SKIP_INDEX_STATE, f"{STATE_PREFIX}runs/etl.json"])),
-        _statement(
-            ["glue:GetDatabase", "glue:GetTable", "glue:CreateTable", "glue:UpdateTable"],
-            [
-                _sub("arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:catalog"),
-                _sub("arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:database/${GlueDatabase}"),
-                _sub("arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:table/${GlueDatabase}/*"),
-            ],
-        ),
+        _statement(["glue:GetDatabase", "glue:GetTable", "glue:CreateTable", "glue:UpdateTable"], glue_arns()),
     ]
     return {
         "EtlLogGroup": _log_group("${NamePrefix}-etl"),
@@ -641,15 +634,20 @@ GLUE_TABLE_READS = [
 ]
 
 
-def athena_query_statements() -> list[Json]:
-    """What running Athena queries needs, for people's policies and the conservation function alike: the
-    stack's workgroup, reads of the Glue database's catalog, and the query results under results/."""
-    workgroup_arn = _sub("arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/${NamePrefix}")
-    glue = [
+def glue_arns() -> list[Json]:
+    """The Glue catalog, the stack's database and its tables: a table call is authorized on all three."""
+    return [
         _sub("arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:catalog"),
         _sub("arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:database/${GlueDatabase}"),
         _sub("arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:table/${GlueDatabase}/*"),
     ]
+
+
+def athena_query_statements() -> list[Json]:
+    """What running Athena queries needs, for people's policies and the conservation and maintenance functions
+    alike: the stack's workgroup, reads of the Glue database's catalog, and the query results under results/."""
+    workgroup_arn = _sub("arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/${NamePrefix}")
+    glue = glue_arns()
     return [
         _statement(
             [
@@ -797,7 +795,13 @@ def build_template(subscribe: Iterable[str] = ()) -> Json:
             **_redact_key_resources(),
             **operations.resources(),
             "KmsPolicy": _kms_policy(
-                ["EtlRole", "CollectorRole", "ConservationRole", *(["SubscriptionRole"] if groups else [])]
+                [
+                    "EtlRole",
+                    "CollectorRole",
+                    "ConservationRole",
+                    "MaintenanceRole",
+                    *(["SubscriptionRole"] if groups else []),
+                ]
             ),
             "QueryKmsPolicy": {
                 "Type": "AWS::IAM::ManagedPolicy",

@@ -1,0 +1,192 @@
+"""The scheduled Iceberg maintenance on moto: for each Iceberg table of the Glue database, the exact Athena
+statements in their order (moto runs none of them: its Athena answers every query SUCCEEDED with canned rows);
+hive tables are left alone; a failed statement ends its table's run, the others go on, and the invocation
+fails after its EMF metrics and run record are written."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from test_metrics import emf_lines, metric
+
+from conftest import write_messages
+from loglake.errors import ConfigError, QueryError
+from loglake.handlers import maintenance
+from loglake.lake.open import Lake
+from loglake.lake.runs import read_runs
+from loglake.pipeline import pending_raw_objects, run_etl
+from loglake.transform.settings import EtlSettings
+
+SCHEDULED_EVENT = {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}
+VPC_LINE = "2 123456789010 eni-0a1b2c3d4e5f67890 10.0.1.15 10.0.1.14 40001 80 6 2 120 1588550400 1588550460 ACCEPT OK"
+
+
+class Athena:
+    """What the handler asks Athena: each StartQueryExecution's text, workgroup and database, in order; a
+    statement matching `fail` is reported FAILED by GetQueryExecution (moto's would say SUCCEEDED)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, str]] = []
+        self.ids: dict[str, str] = {}
+        self.fail: re.Pattern[str] | None = None
+
+    def _sent(self, params: dict[str, Any], **_: Any) -> None:
+        self.sent.append((params["QueryString"], params["WorkGroup"], params["QueryExecutionContext"]["Database"]))
+
+    def _started(self, parsed: dict[str, Any], **_: Any) -> None:
+        self.ids[parsed["QueryExecutionId"]] = self.sent[-1][0]
+
+    def _status(self, parsed: dict[str, Any], **_: Any) -> None:
+        execution = parsed["QueryExecution"]
+        if self.fail is not None and self.fail.search(self.ids[execution["QueryExecutionId"]]):
+            execution["Status"] = {"State": "FAILED", "StateChangeReason": "ICEBERG_COMMIT_ERROR: Failed to commit"}
+
+    def statements(self) -> list[str]:
+        return [sql for sql, _workgroup, _database in self.sent]
+
+
+@pytest.fixture
+def athena(s3_lake: Lake, aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Athena]:
+    """The function's environment as the template sets it, and every Athena client the handler makes watched."""
+    boto3.client("s3").create_bucket(Bucket="athena-results")
+    boto3.client("athena").create_work_group(
+        Name="loglake", Configuration={"ResultConfiguration": {"OutputLocation": "s3://athena-results/r/"}}
+    )
+    monkeypatch.setenv("LOGLAKE_LAKE", "s3://loglake-test/lake")
+    monkeypatch.setenv("LOGLAKE_ATHENA_WORKGROUP", "loglake")
+    monkeypatch.setenv("LOGLAKE_GLUE_DATABASE", "loglake")
+    watched = Athena()
+    original = boto3.client
+
+    def client(name: str, *args: Any, **kwargs: Any) -> Any:
+        made = original(name, *args, **kwargs)
+        if name == "athena":
+            made.meta.events.register("before-parameter-build.athena.StartQueryExecution", watched._sent)
+            made.meta.events.register("after-call.athena.StartQueryExecution", watched._started)
+            made.meta.events.register("after-call.athena.GetQueryExecution", watched._status)
+        return made
+
+    monkeypatch.setattr(boto3, "client", client)
+    monkeypatch.setattr(maintenance, "utc_now", lambda: NOW)
+    yield watched
+
+
+def _glue_table(name: str, iceberg: bool) -> None:
+    """A Glue table as pyiceberg's Glue catalog (Iceberg) or `loglake catalog sync` (hive) leaves it."""
+    parameters = (
+        {"table_type": "ICEBERG", "metadata_location": f"s3://loglake-test/lake/clean/{name}/metadata/1.metadata.json"}
+        if iceberg
+        else {"EXTERNAL": "TRUE", "projection.enabled": "true"}
+    )
+    boto3.client("glue").create_table(DatabaseName="loglake", TableInput={"Name": name, "Parameters": parameters})
+
+
+NOW = datetime(2026, 11, 29, 23, 30, tzinfo=UTC)
+"""The run's clock (maintenance.utc_now), fixed: the statements name the closed hours."""
+
+
+def _expected(table: str, closed_before: str, grace_s: int) -> list[str]:
+    day, hour = closed_before.split("T")
+    return [
+        f"ALTER TABLE loglake.{table} SET TBLPROPERTIES ('vacuum_max_snapshot_age_seconds' = '{grace_s}')",
+        f"OPTIMIZE loglake.{table} REWRITE DATA USING BIN_PACK\n"
+        f"WHERE dt < DATE '{day}' OR (dt = DATE '{day}' AND hour < {int(hour)})",
+        f"VACUUM loglake.{table}",
+    ]
+
+
+def test_each_iceberg_table_gets_its_statements_in_order_and_hive_tables_are_left_alone(
+    s3_lake: Lake, athena: Athena, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A real Iceberg table (the ETL's Glue commits) and real hive tables (`catalog sync`), side by side.
+    boto3.client("glue").create_database(DatabaseInput={"Name": "loglake"})
+    write_messages(s3_lake.store, "/vpc/flows", [VPC_LINE], stream="a")
+    run_etl(s3_lake, pending_raw_objects(s3_lake), EtlSettings(), workers=1)  # vpc_flow_logs: hive
+    from loglake.catalog.glue_sync import GlueCatalog
+
+    GlueCatalog("loglake").sync(s3_lake.store, "s3://loglake-test/lake")
+    write_messages(s3_lake.store, "/app/a", ['{"n": 1}', '{"n": 2}'], stream="b")
+    run_etl(s3_lake, pending_raw_objects(s3_lake), EtlSettings(table_format="iceberg"), workers=1)  # logs: Iceberg
+    tables = {t["Name"]: t["Parameters"].get("table_type") for t in boto3.client("glue").get_tables(
+        DatabaseName="loglake")["TableList"]}  # fmt: skip
+    assert tables == {"logs": "ICEBERG", "quarantine": None, "raw_events": None, "vpc_flow_logs": None}
+    monkeypatch.setenv("LOGLAKE_MAINTENANCE_OLDER_THAN_S", "7200")
+    monkeypatch.setenv("LOGLAKE_MAINTENANCE_GRACE_S", "600")
+    capsys.readouterr()
+
+    answer = maintenance.handler(SCHEDULED_EVENT, context=None)
+
+    assert answer == {"tables": ["logs"], "left_alone": ["quarantine", "raw_events", "vpc_flow_logs"], "statements": 3}
+    assert athena.statements() == _expected("logs", "2026-11-29T21", 600)  # 23:30 less 2 h: hours before 21
+    assert {(workgroup, database) for _sql, workgroup, database in athena.sent} == {("loglake", "loglake")}
+    documents = emf_lines(capsys.readouterr().out)
+    assert metric(documents, "IcebergTables") == (1, "Count")
+    assert metric(documents, "TablesLeftAlone") == (3, "Count")
+    assert metric(documents, "StatementsRun") == (3, "Count")
+    assert metric(documents, "MaintenanceFailures") == (0, "Count")
+    run = read_runs(s3_lake.store)["maintenance"]
+    assert (run.ok, run.where, run.error) == (True, "lambda", "")
+    assert (run.figures["iceberg_tables"], run.figures["statements"], run.figures["failed_tables"]) == (1, 3, 0)
+
+
+def test_a_failed_statement_ends_its_tables_run_and_fails_the_invocation(
+    s3_lake: Lake, athena: Athena, capsys: pytest.CaptureFixture[str]
+) -> None:
+    boto3.client("glue").create_database(DatabaseInput={"Name": "loglake"})
+    for name, iceberg in (("alb_logs", True), ("logs", True), ("vpc_flow_logs", False)):
+        _glue_table(name, iceberg)
+    athena.fail = re.compile(r"^OPTIMIZE loglake\.alb_logs ")
+    capsys.readouterr()
+
+    with pytest.raises(QueryError) as raised:
+        maintenance.handler(SCHEDULED_EVENT, context=None)
+
+    # alb_logs: its VACUUM is not run after the failed OPTIMIZE; logs is still maintained.
+    hours = "2026-11-29T22"  # the default: hours that ended an hour ago
+    assert athena.statements() == _expected("alb_logs", hours, 3600)[:2] + _expected("logs", hours, 3600)
+    (query_id,) = [i for i, sql in athena.ids.items() if sql.startswith("OPTIMIZE loglake.alb_logs")]
+    why = f"OPTIMIZE: Athena query {query_id} failed: ICEBERG_COMMIT_ERROR: Failed to commit"
+    assert str(raised.value) == f"Iceberg maintenance failed for 1 of 2 tables: alb_logs: {why}"
+    documents = emf_lines(capsys.readouterr().out)
+    assert metric(documents, "MaintenanceFailures") == (1, "Count")
+    assert metric(documents, "StatementsRun") == (5, "Count")
+    run = read_runs(s3_lake.store)["maintenance"]
+    assert (run.ok, run.error, run.figures["failed_tables"]) == (False, f"alb_logs: {why}", 1)
+
+
+def test_a_run_that_cannot_list_the_tables_alarms_too(
+    s3_lake: Lake, athena: Athena, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    with pytest.raises(QueryError, match=r"^Glue refused get_tables: EntityNotFoundException"):
+        maintenance.handler(SCHEDULED_EVENT, context=None)  # no database
+    assert athena.sent == []
+    assert metric(emf_lines(capsys.readouterr().out), "MaintenanceFailures") == (1, "Count")
+    assert read_runs(s3_lake.store)["maintenance"].ok is False
+
+
+def test_settings_must_be_whole_seconds(s3_lake: Lake, athena: Athena, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOGLAKE_MAINTENANCE_GRACE_S", "1h")
+    with pytest.raises(ConfigError, match=re.escape("LOGLAKE_MAINTENANCE_GRACE_S must be a whole number of seconds")):
+        maintenance.handler(SCHEDULED_EVENT, context=None)
+
+
+def test_a_hive_only_lake_runs_nothing_and_needs_no_sqlglot(
+    s3_lake: Lake, athena: Athena, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Lambda artifact holds duckdb and orjson only: the handler must not need sqlglot."""
+    boto3.client("glue").create_database(DatabaseInput={"Name": "loglake"})
+    _glue_table("logs", iceberg=False)
+    monkeypatch.setitem(sys.modules, "sqlglot", None)
+    assert maintenance.handler(SCHEDULED_EVENT, context=None) == {
+        "tables": [],
+        "left_alone": ["logs"],
+        "statements": 0,
+    }
+    assert athena.sent == []
