@@ -171,6 +171,34 @@ def test_a_run_that_cannot_list_the_tables_alarms_too(
     assert read_runs(s3_lake.store)["maintenance"].ok is False
 
 
+class LambdaContext:
+    """Lambda's context: the invocation's time left, as the handler reads it."""
+
+    def __init__(self, remaining_ms: list[int]) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms.pop(0) if len(self.remaining_ms) > 1 else self.remaining_ms[0]
+
+
+def test_tables_not_reached_before_the_timeout_are_failures(
+    s3_lake: Lake, athena: Athena, capsys: pytest.CaptureFixture[str]
+) -> None:
+    boto3.client("glue").create_database(DatabaseInput={"Name": "loglake"})
+    for name in ("alb_logs", "logs"):
+        _glue_table(name, iceberg=True)
+    capsys.readouterr()
+    # 10 minutes left for alb_logs (its three statements), then 59 s: logs is not started.
+    with pytest.raises(QueryError) as raised:
+        maintenance.handler(SCHEDULED_EVENT, context=LambdaContext([600_000] * 4 + [59_000]))
+    assert athena.statements() == _expected("alb_logs", "2026-11-29T22", 3600)
+    assert str(raised.value) == (
+        "Iceberg maintenance failed for 1 of 2 tables: logs: not run: the invocation ran out of time "
+        "(raise the function's Timeout, or run it more often)"
+    )
+    assert metric(emf_lines(capsys.readouterr().out), "MaintenanceFailures") == (1, "Count")
+
+
 def test_settings_must_be_whole_seconds(s3_lake: Lake, athena: Athena, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOGLAKE_MAINTENANCE_GRACE_S", "1h")
     with pytest.raises(ConfigError, match=re.escape("LOGLAKE_MAINTENANCE_GRACE_S must be a whole number of seconds")):

@@ -29,7 +29,8 @@ from loglake.query.athena_engine import AthenaEngine
 
 RUN_KIND = "maintenance"
 MARGIN_S = 30.0
-"""Left of the invocation's time when a statement is stopped: enough to stop it, report and record the run."""
+"""Left of the invocation's time when a statement is stopped: enough to stop it, report and record the run.
+A table is not started with less than twice that left (it is reported as not run)."""
 
 
 @dataclass
@@ -88,7 +89,11 @@ def maintain(
     report = MaintenanceReport()
     report.tables, report.skipped = iceberg_tables(glue, database)
     now = now or utc_now()
-    for table in report.tables:
+    for index, table in enumerate(report.tables):
+        if remaining_s is not None and float(remaining_s()) < 2 * MARGIN_S:
+            why = "not run: the invocation ran out of time (raise the function's Timeout, or run it more often)"
+            report.failures += [(later, why) for later in report.tables[index:]]
+            break
         for sql in maintenance_sql(table, database, older_than_s, grace_s, now):
             wait = 1800.0 if remaining_s is None else max(1.0, float(remaining_s()) - MARGIN_S)
             engine = AthenaEngine(workgroup=workgroup, database=database, client=athena, max_wait_s=wait)
