@@ -2,9 +2,10 @@
 (query, expected rows). The data: four events with nested request/user objects, over two days, in two raw
 objects (so hour 10 holds two files).
 
-Every case runs three times with the same expected rows: over the hive table (the default), over the same
-events as an Iceberg table (`table_format = "iceberg"`, the lake's embedded SQLite catalog), and over that
-Iceberg table after `loglake compact` merged hour 10's two files and expired the old snapshots."""
+Every case runs four times with the same expected rows: over the hive table (the default), over the same
+events as an Iceberg table (`table_format = "iceberg"`, the lake's embedded SQLite catalog), over that
+Iceberg table after `loglake compact` merged hour 10's two files and expired the old snapshots, and the same
+compacted Iceberg table in an S3 lake whose catalog is Glue (a moto server), read through ranged GETs."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import boto3
 import pytest
 
+from conftest import reset_and_point_boto3_at
 from loglake.lake import iceberg
 from loglake.lake.compaction import compact, live_files
 from loglake.lake.keys import RawKey
@@ -120,13 +123,23 @@ CASES: list[tuple[str, list[tuple[Any, ...]]]] = [
 ]  # fmt: skip
 
 
-LAYOUTS = ["hive", "iceberg", "iceberg-compacted"]
+LAYOUTS = ["hive", "iceberg", "iceberg-compacted", "iceberg-glue-compacted"]
 
 
 @pytest.fixture(scope="module", params=LAYOUTS)
 def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBEngine]:
     layout: str = request.param
-    lake: Lake = open_lake(str(tmp_path_factory.mktemp(f"parity-{layout}")))
+    with pytest.MonkeyPatch.context() as patch:
+        if layout == "iceberg-glue-compacted":  # the catalog Athena reads: Glue, on the moto server
+            reset_and_point_boto3_at(request.getfixturevalue("moto_endpoint"), patch)
+            boto3.client("s3").create_bucket(Bucket="parity")
+            lake: Lake = open_lake("s3://parity/lake")
+        else:
+            lake = open_lake(str(tmp_path_factory.mktemp(f"parity-{layout}")))
+        yield from _engine(lake, layout)
+
+
+def _engine(lake: Lake, layout: str) -> Iterator[DuckDBEngine]:
     settings = EtlSettings(table_format="hive" if layout == "hive" else "iceberg")
     records = [
         {"log_group": "/parity", "log_stream": "s", "event_id": f"e{i}", "timestamp": 1795687200000 + i,
@@ -138,7 +151,7 @@ def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         lake.store.put(key, encode_batch(records[part::2]))  # type: ignore[arg-type]
         process_raw_object(lake.store, key, settings)
     assert iceberg.iceberg_tables(lake.store) == ([] if layout == "hive" else ["logs"])
-    if layout == "iceberg-compacted":
+    if layout.endswith("compacted"):
         assert len(live_files(lake.store, "logs")) == 4
         report = compact(lake.store, ["logs"], older_than_s=3600, grace_s=0, now=datetime(2026, 11, 28, tzinfo=UTC))
         assert [(p.partition, p.status, p.inputs, p.outputs, p.rows) for p in report.partitions] == [
@@ -148,6 +161,9 @@ def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         ]
         assert len(live_files(lake.store, "logs")) == 3
         assert [s["operation"] for s in iceberg.snapshot_summaries(lake.store, "logs")] == ["overwrite"]
+    if layout == "iceberg-glue-compacted":
+        table = boto3.client("glue").get_table(DatabaseName="loglake", Name="logs")["Table"]
+        assert table["Parameters"]["table_type"] == "ICEBERG"
     with DuckDBEngine(lake.store) as opened:
         yield opened
 
