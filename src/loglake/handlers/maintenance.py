@@ -14,6 +14,7 @@ writes with the function's role: its grants are in the deploy template (deploy/o
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -82,7 +83,7 @@ def maintain(
     database: str,
     older_than_s: int,
     grace_s: int,
-    remaining_s: Any = None,
+    remaining_s: Callable[[], float] | None = None,
     now: datetime | None = None,
 ) -> MaintenanceReport:
     """Run the maintenance statements of every Iceberg table; `remaining_s()` bounds each statement's wait."""
@@ -90,12 +91,12 @@ def maintain(
     report.tables, report.skipped = iceberg_tables(glue, database)
     now = now or utc_now()
     for index, table in enumerate(report.tables):
-        if remaining_s is not None and float(remaining_s()) < 2 * MARGIN_S:
+        if remaining_s is not None and remaining_s() < 2 * MARGIN_S:
             why = "not run: the invocation ran out of time (raise the function's Timeout, or run it more often)"
             report.failures += [(later, why) for later in report.tables[index:]]
             break
         for sql in maintenance_sql(table, database, older_than_s, grace_s, now):
-            wait = 1800.0 if remaining_s is None else max(1.0, float(remaining_s()) - MARGIN_S)
+            wait = 1800.0 if remaining_s is None else max(1.0, remaining_s() - MARGIN_S)
             engine = AthenaEngine(workgroup=workgroup, database=database, client=athena, max_wait_s=wait)
             report.statements += 1
             try:
@@ -136,7 +137,7 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
             database=os.environ.get("LOGLAKE_GLUE_DATABASE", "loglake"),
             older_than_s=_seconds("LOGLAKE_MAINTENANCE_OLDER_THAN_S", DEFAULT_OLDER_THAN_S),
             grace_s=_seconds("LOGLAKE_MAINTENANCE_GRACE_S", DEFAULT_GRACE_S),
-            remaining_s=(lambda: remaining() / 1000) if callable(remaining) else None,
+            remaining_s=(lambda: float(remaining()) / 1000) if callable(remaining) else None,
             now=utc_now(),
         )
     except Exception as exc:  # a run that cannot start is a failure to alarm on, not silence
