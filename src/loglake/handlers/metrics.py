@@ -11,7 +11,7 @@ directive, at most 30 dimensions per set, units from CloudWatch's list); the dim
 metric values are the document's top-level members.
 
 Dimensions are few and bounded, since every distinct value is a new metric that is billed:
-- every metric has `Function` (collector, etl, subscription, firehose, conservation);
+- every metric has `Function` (collector, etl, subscription, firehose, conservation, maintenance);
 - quarantine counts add `Reason` (a code from lake/quarantine.Reason: a handful of values);
 - lag adds `LogGroup` (collector, subscription) or `Table` (etl), for at most MAX_LABELLED values per
   invocation, the ones furthest behind; the `Function`-only lag is the maximum over all of them.
