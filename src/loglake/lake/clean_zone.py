@@ -116,6 +116,16 @@ def epoch_seconds_sql(table: str, *, dialect: str = "duckdb", column: str = '"ti
     return f"epoch({column})" if dialect == "duckdb" else f"to_unixtime({column})"
 
 
+def timestamp_sql_of_any_version(table: str, column: str = '"timestamp"') -> str | None:
+    """DuckDB SQL: `table`'s epoch-ms `timestamp` from a file of this version (digits) or of an earlier one (a
+    TIMESTAMP), read as VARCHAR; None for a TIMESTAMP table (no earlier type). What compaction reads with, so a
+    forced re-run can rewrite a compacted file of the earlier version, and exactly: both texts are exact."""
+    if not timestamp_is_epoch_ms(table):
+        return None
+    text = f"CAST({column} AS VARCHAR)"
+    return f"coalesce(TRY_CAST({text} AS BIGINT), epoch_ms(CAST({text} AS TIMESTAMP)))"
+
+
 def check_timestamp(schema: TableSchema | None) -> None:
     """Refuse a table whose registry holds another `timestamp` type than the contract's: its files were
     written by an earlier loglake (`waf_logs` had the envelope's TIMESTAMP), and reading them as the
