@@ -30,6 +30,7 @@ from sqlglot import exp
 
 from conftest import CliRun, athena_documented, write_messages
 from loglake.catalog.athena_ddl import clean_table_ddl
+from loglake.catalog.glue_sync import clean_table_input
 from loglake.lake.open import Lake, open_lake
 from loglake.lake.schema_registry import SchemaRegistry
 from loglake.pipeline import pending_raw_objects, run_etl
@@ -313,4 +314,6 @@ def test_athena_ddl_has_aws_columns(waf_lake: Lake) -> None:
     assert len(aws) == 17
     assert {name: ours.get(name) for name in aws} == aws
     assert aws["timestamp"] == "bigint"
+    glue = clean_table_input(schema, "s3://my-lake/prefix")["StorageDescriptor"]["Columns"]
+    assert {"Name": "timestamp", "Type": "bigint"} in glue
     assert (ours["region"], ours["date"]) == ("string", "string")
