@@ -173,3 +173,21 @@ def test_a_table_written_with_the_old_timestamp_type_is_refused_until_rewritten(
         "added",
         "retyped TIMESTAMP -> BIGINT (the contract's type; files rewritten)",
     ]
+
+
+@pytest.mark.parametrize("output_format", sorted(FORMATS))
+def test_compaction_keeps_the_milliseconds_of_waf_logs(output_format: str, lake: Lake) -> None:
+    """Compaction reads waf_logs' `timestamp` as either version wrote it and writes the contract's BIGINT:
+    the milliseconds come back exact, in every output format."""
+    from loglake.lake.compaction import compact
+
+    records = [json.dumps({**json.loads(WAF_DOCS[0]), "timestamp": 1576280412771 + n}) for n in range(3)]
+    write_messages(lake.store, "/waf/a", records[:2], id_prefix="a")
+    write_messages(lake.store, "/waf/b", records[2:], id_prefix="b", stream="s2")
+    run_etl(lake, pending_raw_objects(lake), EtlSettings(output_format=output_format), workers=1)
+    report = compact(lake.store, ["waf_logs"], older_than_s=0, target_bytes=1 << 30, grace_s=0)
+    assert [(p.status, p.inputs, p.rows) for p in report.partitions] == [("compacted", 2, 3)]
+    with DuckDBEngine(lake.store) as engine:
+        got = engine.query("SELECT timestamp, typeof(timestamp), raw_object LIKE '%waf%2Fa%' FROM waf_logs").rows
+    assert sorted(got) == [(1576280412771, "BIGINT", True), (1576280412772, "BIGINT", True),
+                           (1576280412773, "BIGINT", False)]  # fmt: skip
