@@ -105,7 +105,10 @@ def test_a_table_declares_its_timestamp_type() -> None:
     assert list(envelope("waf_logs")) == list(ENVELOPE)
     assert (envelope("logs"), envelope("elb_logs")) == (ENVELOPE, ENVELOPE)
     assert (event_time_sql("logs"), event_time_sql("waf_logs")) == ('"timestamp"', 'epoch_ms("timestamp")')
-    assert epoch_seconds_sql("waf_logs", dialect="athena") == '("timestamp" / 1000.0)'
+    assert epoch_seconds_sql("waf_logs", dialect="athena") == '(CAST("timestamp" AS double) / 1000)'
+    assert event_time_sql("waf_logs", dialect="athena") == (
+        "CAST(from_unixtime(CAST(\"timestamp\" AS double) / 1000) AT TIME ZONE 'UTC' AS timestamp)"
+    )
     assert epoch_seconds_sql("logs", dialect="athena") == 'to_unixtime("timestamp")'
 
 

@@ -106,13 +106,13 @@ def event_time_sql(table: str, *, dialect: str = "duckdb", column: str = '"times
         return column
     if dialect == "duckdb":
         return f"epoch_ms({column})"
-    return f"CAST(from_unixtime({column} / 1000.0) AT TIME ZONE 'UTC' AS timestamp)"
+    return f"CAST(from_unixtime(CAST({column} AS double) / 1000) AT TIME ZONE 'UTC' AS timestamp)"
 
 
 def epoch_seconds_sql(table: str, *, dialect: str = "duckdb", column: str = '"timestamp"') -> str:
     """SQL: `table`'s event time in seconds since the epoch (a DOUBLE), in either dialect."""
     if timestamp_is_epoch_ms(table):
-        return f"({column} / 1000.0)"
+        return f"(CAST({column} AS double) / 1000)"  # a double in both dialects (Athena's bigint / is integer)
     return f"epoch({column})" if dialect == "duckdb" else f"to_unixtime({column})"
 
 
