@@ -50,7 +50,7 @@ import orjson
 
 from loglake.errors import ConfigError, InvariantError, RawObjectError, StoreError
 from loglake.lake import iceberg, skip_index
-from loglake.lake.clean_zone import PARTITIONS, table_prefix, timestamp_sql_of_any_version
+from loglake.lake.clean_zone import PARTITIONS, table_prefix, timestamp_sql_of_any_version, timestamp_type
 from loglake.lake.formats import OutputFormat, format_of_key
 from loglake.lake.keys import STATE_PREFIX, RawKey, table_name
 from loglake.lake.manifests import read_manifest
@@ -222,6 +222,8 @@ def _select(con: Any, fmt: OutputFormat, paths: list[str], columns: dict[str, st
     """The rows of `paths` under the registry's current columns and types (absent columns NULL); `timestamp`
     as the contract types it, also from a file an earlier loglake wrote (a forced re-run rewrites those)."""
     converted = timestamp_sql_of_any_version(table)
+    if columns.get("timestamp") != timestamp_type(table):
+        converted = None  # a table an earlier loglake wrote, not yet rewritten: kept as it is, read as it is
     read = dict(columns, timestamp="VARCHAR") if converted is not None else columns
     source = fmt.reader(paths, read, hive=False)
     present = fmt.present_columns(con, source, read)
