@@ -6,6 +6,7 @@ LoglakeError
 ├── RawObjectError       a key or object that is not in the raw layout; refused, never mis-processed
 ├── EventError           an event passed to a handler is not the shape it expects
 ├── InvariantError       an internal count check failed (conservation, schema merge)
+├── StaleTableError      a clean table's files have a layout an earlier loglake wrote; names the re-run
 ├── QueryError           SQL that cannot be run (syntax, unknown column, not read-only)
 ├── CollectError         CloudWatch refused or could not be reached (after retries)
 ├── ExportError          a CloudWatch export or CloudTrail file that cannot be imported
@@ -39,6 +40,11 @@ class EventError(LoglakeError):
 
 class InvariantError(LoglakeError):
     pass
+
+
+class StaleTableError(LoglakeError):
+    """A clean table written by an earlier loglake in a layout this one does not read (a column's type that
+    the contract changed): refused, never misread; the message names the command that rewrites it."""
 
 
 class QueryError(LoglakeError):

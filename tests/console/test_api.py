@@ -135,3 +135,40 @@ def test_on_an_s3_lake_the_pages_read_the_objects_in_place(s3_lake: Lake, tmp_pa
     ]
     assert console.health()["conservation"]["ok"] is True
     assert console.tables()[0]["ddl_note"] == ""  # an S3 lake's DDL names the lake itself
+
+
+WAF_RECORD = (Path(__file__).parents[1] / "events" / "aws_formats" / "waf_docs.log").read_text().splitlines()[0]
+"""AWS WAF developer guide's first example record (tests/events/ATTRIBUTION.md)."""
+
+
+def test_waf_logs_milliseconds_are_event_times_in_the_histogram_and_the_event_view(lake: Lake) -> None:
+    """waf_logs' `timestamp` is AWS's epoch milliseconds (BIGINT): bars, extents, ranges and an event's
+    neighbours read it as the instant it is, beside a table whose `timestamp` is a TIMESTAMP."""
+    import json
+
+    from conftest import write_messages
+    from loglake.pipeline import pending_raw_objects, run_etl
+    from loglake.transform.settings import EtlSettings
+
+    base = 1_795_946_400_000  # 2026-11-29T10:00:00Z
+    offsets = [30_000, 61_500, 61_501, 125_999]  # 10:00:30, 10:01:01.500, 10:01:01.501, 10:02:05.999
+    records = [json.dumps({**json.loads(WAF_RECORD), "timestamp": base + ms}) for ms in offsets]
+    write_messages(lake.store, "/waf", records, id_prefix="w")
+    write_messages(lake.store, "/app", ["2026-11-29T10:01:59Z ERROR waf blocked"], timestamp=base)
+    run_etl(lake, pending_raw_objects(lake), EtlSettings(), workers=1)
+    console = Console(lake, "duckdb")
+    hour = console.histogram(parse_range("2026-11-29T10:00:00Z", "2026-11-29T11:00:00Z"))
+    assert (hour["bucket_seconds"], hour["total"]) == (60, 5)
+    assert [(bar["start"], bar["counts"]) for bar in hour["bars"]] == [
+        ("2026-11-29T10:00:00Z", {"NONE": 1}),
+        ("2026-11-29T10:01:00Z", {"ERROR": 1, "NONE": 2}),
+        ("2026-11-29T10:02:00Z", {"NONE": 1}),
+    ]
+    cut = console.histogram(parse_range("2026-11-29T10:01:01.501Z", "2026-11-29T10:02:05.999Z"))
+    assert cut["total"] == 2  # the ms at `since` is in, the one at `until` out: 10:01:01.501 and the ERROR line
+    found = console.histogram(None, "STMTest")  # the extent of matching events: from the milliseconds
+    assert (found["since"], found["total"]) == ("2026-11-29T10:00:30Z", 4)
+    event = console.event("waf_logs", "/waf", "s", "2026-11-29T10:01:01.500+00:00", records[1])
+    assert event["fields"]["timestamp"] == base + 61_500
+    assert [n["timestamp"] for n in event["before"]] == [base + 30_000]
+    assert [n["timestamp"] for n in event["after"]] == [base + 61_501, base + 125_999]

@@ -4,13 +4,18 @@ names, default table and key layout, which readers use without importing the ETL
 from __future__ import annotations
 
 import fnmatch
+import json
 import subprocess
 import sys
+from pathlib import Path
+from unittest.mock import ANY
 
+import duckdb
 import pytest
 
-from conftest import Ingest
+from conftest import CliRun, Ingest, write_messages
 from loglake.errors import StoreError
+from loglake.lake import clean_zone
 from loglake.lake.clean_zone import (
     ATHENA_PARTITIONS,
     DEFAULT_TABLE,
@@ -20,12 +25,19 @@ from loglake.lake.clean_zone import (
     OPTIONAL_ENVELOPE,
     PARTITIONS,
     RESERVED_NAMES,
+    TIMESTAMP_TYPES,
+    envelope,
+    epoch_seconds_sql,
+    event_time_sql,
     table_prefix,
 )
 from loglake.lake.formats import FORMATS
 from loglake.lake.keys import clean_key
 from loglake.lake.open import Lake
+from loglake.lake.schema_registry import SchemaRegistry
+from loglake.pipeline import pending_raw_objects, run_etl
 from loglake.query.engine import DuckDBEngine
+from loglake.sql_quoting import sql_string
 from loglake.transform.settings import EtlSettings
 
 
@@ -82,3 +94,108 @@ def test_building_a_view_imports_neither_the_etl_nor_a_parser() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     assert out.strip() == "[]"
+
+
+WAF_DOCS = (Path(__file__).parents[1] / "events" / "aws_formats" / "waf_docs.log").read_text().splitlines()
+"""AWS WAF developer guide's example records (tests/events/ATTRIBUTION.md)."""
+
+
+def test_a_table_declares_its_timestamp_type() -> None:
+    """One declaration: waf_logs keeps AWS's BIGINT milliseconds; every other table the envelope's TIMESTAMP."""
+    assert TIMESTAMP_TYPES == {"waf_logs": "BIGINT"}
+    assert envelope("waf_logs") == {**ENVELOPE, "timestamp": "BIGINT"}
+    assert list(envelope("waf_logs")) == list(ENVELOPE)
+    assert (envelope("logs"), envelope("elb_logs")) == (ENVELOPE, ENVELOPE)
+    assert (event_time_sql("logs"), event_time_sql("waf_logs")) == ('"timestamp"', 'epoch_ms("timestamp")')
+    assert epoch_seconds_sql("waf_logs", dialect="athena") == '(CAST("timestamp" AS double) / 1000)'
+    assert event_time_sql("waf_logs", dialect="athena") == (
+        "CAST(from_unixtime(CAST(\"timestamp\" AS double) / 1000) AT TIME ZONE 'UTC' AS timestamp)"
+    )
+    assert epoch_seconds_sql("logs", dialect="athena") == 'to_unixtime("timestamp")'
+
+
+def _legacy_lake(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """waf_logs as the previous loglake wrote it (no table had AWS's timestamp type): two raw objects whose
+    rows share partitions, then compacted, so a re-run must also rewrite a compacted file."""
+    from loglake.lake.compaction import compact
+
+    with monkeypatch.context() as before:
+        before.setattr(clean_zone, "TIMESTAMP_TYPES", {})
+        write_messages(lake.store, "/waf/a", WAF_DOCS, id_prefix="a")
+        write_messages(lake.store, "/waf/b", WAF_DOCS[:2], id_prefix="b", stream="s2")
+        write_messages(lake.store, "/app", ["started"])  # a table the change does not touch
+        run_etl(lake, pending_raw_objects(lake), EtlSettings(), workers=1)
+        with DuckDBEngine(lake.store) as engine:
+            assert engine.query("SELECT typeof(timestamp), count(*) FROM waf_logs GROUP BY 1").rows == [
+                ("TIMESTAMP", 8)
+            ]
+    # This version's compaction keeps the earlier type in a table not yet rewritten: one type per table.
+    report = compact(lake.store, ["waf_logs"], older_than_s=0, target_bytes=1 << 30, grace_s=0)
+    assert sum(p.inputs for p in report.partitions if p.status == "compacted") == 4
+    files = sql_string(lake.store.glob("clean/waf_logs/*/*/*.parquet"))
+    assert duckdb.sql(f"SELECT DISTINCT typeof(timestamp) FROM read_parquet({files})").fetchall() == [("TIMESTAMP",)]
+
+
+REFUSAL = (
+    "clean table waf_logs was written by an earlier loglake: its `timestamp` is TIMESTAMP, and is now "
+    "BIGINT (epoch milliseconds, as in AWS's table); rewrite its files with `loglake etl --force` (every raw "
+    "object is processed again)"
+)
+STALE = f"error: {REFUSAL}\n"
+
+
+def test_a_table_written_with_the_old_timestamp_type_is_refused_until_rewritten(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch, run_cli: CliRun
+) -> None:
+    """The registry's TIMESTAMP is not widened to BIGINT (that would make it VARCHAR) nor read as milliseconds:
+    queries, --since and the ETL of new WAF records refuse, on one line naming the re-run; after it the
+    table holds AWS's milliseconds, every event once."""
+    _legacy_lake(lake, monkeypatch)
+    path = lake.store.uri
+    count = "SELECT count(*) AS n FROM waf_logs"
+    assert run_cli("query", "--lake", path, count) == (1, "", STALE)
+    assert run_cli("query", "--lake", path, "--since", "2020-01-01", count) == (1, "", STALE)
+    assert run_cli("query", "--lake", path, "-f", "csv", "SELECT count(*) AS n FROM logs") == (0, "n\n1\n", ANY)
+    write_messages(lake.store, "/waf/c", WAF_DOCS[2:3], id_prefix="c")
+    code, _out, err = run_cli("etl", "--lake", path)
+    (new,) = [key for key in pending_raw_objects(lake) if "%2Fwaf%2Fc" in key]
+    assert (code, err.splitlines()[-1]) == (
+        1,
+        f"error: cannot process raw object {new}: {REFUSAL}; fix the cause, then run `loglake etl`",
+    )
+    schema = SchemaRegistry(lake.store).get("waf_logs")
+    assert schema is not None and schema.column("timestamp") is not None
+    assert schema.column("timestamp").type == "TIMESTAMP"  # type: ignore[union-attr]
+
+    code, _out, err = run_cli("etl", "--lake", path, "--force")
+    assert code == 0, err
+    millis = sorted(json.loads(line)["timestamp"] for line in [*WAF_DOCS, *WAF_DOCS[:2], WAF_DOCS[2]])
+    with DuckDBEngine(lake.store) as engine:
+        assert [row[0] for row in engine.query("SELECT timestamp FROM waf_logs ORDER BY 1").rows] == millis
+    code, out, _err = run_cli("query", "--lake", path, "-f", "csv", "--since", "2020-06-17", "--until",
+                              "2020-06-17T02:00:00Z", count)  # fmt: skip
+    assert (code, out) == (0, "n\n2\n")  # the guide's 01:26 record, from objects a and b
+    column = SchemaRegistry(lake.store).get("waf_logs").column("timestamp")  # type: ignore[union-attr]
+    assert column is not None and column.type == "BIGINT"
+    assert [h["change"] for h in column.history] == [
+        "added",
+        "retyped TIMESTAMP -> BIGINT (the contract's type; files rewritten)",
+    ]
+
+
+@pytest.mark.parametrize("output_format", sorted(FORMATS))
+def test_compaction_keeps_the_milliseconds_of_waf_logs(output_format: str, lake: Lake) -> None:
+    """Compaction reads waf_logs' `timestamp` as either version wrote it and writes the contract's BIGINT:
+    the milliseconds come back exact, in every output format."""
+    from loglake.lake.compaction import compact
+
+    records = [json.dumps({**json.loads(WAF_DOCS[0]), "timestamp": 1576280412771 + n}) for n in range(3)]
+    write_messages(lake.store, "/waf/a", records[:2], id_prefix="a")
+    write_messages(lake.store, "/waf/b", records[2:], id_prefix="b", stream="s2")
+    run_etl(lake, pending_raw_objects(lake), EtlSettings(output_format=output_format), workers=1)
+    report = compact(lake.store, ["waf_logs"], older_than_s=0, target_bytes=1 << 30, grace_s=0)
+    assert [(p.status, p.inputs, p.rows) for p in report.partitions] == [("compacted", 2, 3)]
+    with DuckDBEngine(lake.store) as engine:
+        got = engine.query("SELECT timestamp, typeof(timestamp), raw_object LIKE '%waf%2Fa%' FROM waf_logs").rows
+    assert sorted(got) == [(1576280412771, "BIGINT", True), (1576280412772, "BIGINT", True),
+                           (1576280412773, "BIGINT", False)]  # fmt: skip

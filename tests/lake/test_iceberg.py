@@ -371,3 +371,21 @@ def test_a_duplicate_after_compaction_and_expiry_is_skipped(lake: Lake) -> None:
     assert [r.skipped for r in run_etl(lake, keys, ICEBERG, workers=1)] == [True, True]
     assert len(iceberg.snapshot_summaries(lake.store, "logs")) == snapshots
     assert _query(lake, "SELECT count(*) FROM logs") == [(6,)]
+
+
+def test_waf_logs_is_an_iceberg_table_with_aws_millisecond_timestamp(lake: Lake) -> None:
+    """The contract's `timestamp` type reaches the Iceberg schema (long, not timestamp): AWS's queries that
+    divide it run on the Iceberg table too. The record is the WAF guide's (tests/events/ATTRIBUTION.md)."""
+    from pathlib import Path
+
+    docs = Path(__file__).parents[1] / "events" / "aws_formats" / "waf_docs.log"
+    doc = orjson.loads(docs.read_text().splitlines()[0])
+    times = [T0 + 1, T0 + 2, T0 + 3_000]
+    key = _raw(lake, "waf", [orjson.dumps({**doc, "timestamp": ms}).decode() for ms in times])
+    run_etl(lake, [key], ICEBERG, workers=1)
+    field = iceberg.catalog(lake.store).load_table(("loglake", "waf_logs")).schema().find_field("timestamp")
+    assert str(field.field_type) == "long"
+    sql = "SELECT timestamp, to_iso8601(from_unixtime(timestamp / 1000)) FROM waf_logs ORDER BY 1"
+    iso = datetime.fromtimestamp(T0 // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    assert _query(lake, sql) == [(T0 + 1, iso), (T0 + 2, iso), (T0 + 3_000, iso.replace(":00.000Z", ":03.000Z"))]
+    _verify(lake)

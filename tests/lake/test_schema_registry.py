@@ -61,3 +61,25 @@ def test_unchanged_merge_does_not_rewrite(tmp_path: Path) -> None:
     _data, version = store.read_versioned("schema/logs.json")
     registry.update("logs", lambda s: s.merge([("a", "BIGINT", "/a")], "parquet", "raw/b"))
     assert store.read_versioned("schema/logs.json")[1] == version
+
+
+def test_an_envelope_column_is_never_widened_only_retyped() -> None:
+    """`timestamp` TIMESTAMP + BIGINT would widen to VARCHAR (any other pair): for an envelope column that is
+    a contract change (waf_logs' AWS milliseconds), refused by merge; `retype` records it instead."""
+    schema = TableSchema("waf_logs")
+    schema.merge([("timestamp", "TIMESTAMP", "envelope:timestamp"), ("n", "INTEGER", "/n")], "parquet", "raw/a")
+    with pytest.raises(InvariantError, match=r"envelope column waf_logs.timestamp is TIMESTAMP, not BIGINT"):
+        schema.merge([("timestamp", "BIGINT", "envelope:timestamp")], "parquet", "raw/b")
+    assert schema.merge([("n", "BIGINT", "/n")], "parquet", "raw/b")  # a field's column still widens
+    assert schema.retype("timestamp", "BIGINT", "raw/c")
+    assert not schema.retype("timestamp", "BIGINT", "raw/d")  # once
+    column = schema.column("timestamp")
+    assert column is not None and column.type == "BIGINT"
+    assert column.history[-1] == {
+        "type": "BIGINT",
+        "by": "raw/c",
+        "change": "retyped TIMESTAMP -> BIGINT (the contract's type; files rewritten)",
+        "version": "1",
+    }
+    with pytest.raises(InvariantError, match=r"waf_logs.n is no envelope column"):
+        schema.retype("n", "VARCHAR", "raw/e")

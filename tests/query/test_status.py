@@ -7,6 +7,7 @@ import json
 import re
 import urllib.request
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -23,6 +24,7 @@ from loglake.transform.settings import EtlSettings
 
 NOW = datetime.fromtimestamp(T0 / 1000, UTC) + timedelta(hours=2)
 SINCE = NOW - timedelta(hours=24)
+EVENTS = Path(__file__).parents[1] / "events"
 WEIRD = 'team "a"\\b'
 """A log group name (from `ingest --log-group`) that Prometheus labels must escape."""
 
@@ -302,3 +304,21 @@ def test_collect_records_its_run_for_status(aws: str, tmp_path: Any, run_cli: Cl
     [source] = report["sources"]
     assert (source["source"], source["log_group"], source["pending"]) == ("cloudwatch", "/svc/status", 0)
     assert 55 <= source["lag_seconds"] < 600
+
+
+def test_the_window_counts_waf_logs_by_its_milliseconds(lake: Lake) -> None:
+    """waf_logs' `timestamp` is AWS's epoch ms (BIGINT): the status window counts its events by that instant,
+    the millisecond at `since` in and the one at `until` out, as a TIMESTAMP table's."""
+    from loglake.catalog.duckdb_views import clean_tables
+    from loglake.query.status import quarantine_status
+
+    doc = (EVENTS / "aws_formats" / "waf_docs.log").read_text().splitlines()[0]
+    times = [T0 - 1, T0, T0 + 1, T0 + 3_600_000 - 1, T0 + 3_600_000]
+    records = [json.dumps({**json.loads(doc), "timestamp": ms}) for ms in times]
+    write_messages(lake.store, "/waf", records)
+    write_messages(lake.store, "/app", ['{"a":1}', "{bad"], id_prefix="a", timestamp=T0 + 5)
+    run_etl(lake, pending_raw_objects(lake), EtlSettings(), workers=1)
+    since = datetime.fromtimestamp(T0 / 1000, UTC)
+    with DuckDBEngine(lake.store) as engine:
+        found = quarantine_status(engine, clean_tables(lake.store), since, since + timedelta(hours=1))
+    assert (found.clean_events, found.quarantined_events, found.by_reason) == (4, 1, {"invalid_json": 1})

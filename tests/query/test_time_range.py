@@ -18,7 +18,13 @@ from loglake.pipeline import pending_raw_objects, run_etl
 from loglake.query.dialect import athena_to_duckdb
 from loglake.query.engine import DuckDBEngine
 from loglake.query.saved_queries import SAVED_QUERIES, saved_query
-from loglake.query.time_range import TimeRange, TimeRangeError, apply_time_range, parse_moment
+from loglake.query.time_range import (
+    TimeRange,
+    TimeRangeError,
+    apply_time_range,
+    parse_moment,
+    table_time_literal,
+)
 from loglake.transform.settings import EtlSettings
 
 runner = CliRunner()
@@ -69,6 +75,17 @@ def test_partition_conditions_cover_exactly_the_hours_of_the_range() -> None:
     )
     hours = [(d, h) for d in ("2026-11-28", "2026-11-29") for h in range(24) if period.hours_overlap(d, h)]
     assert hours == [("2026-11-28", 22), ("2026-11-28", 23), ("2026-11-29", 0)]
+    # waf_logs keeps AWS's epoch-ms `timestamp` (lake/clean_zone.py): the same partitions, millisecond bounds.
+    assert period.table_sql("waf_logs") == (
+        "dt >= DATE '2026-11-28' AND (dt > DATE '2026-11-28' OR \"hour\" >= 22) AND dt <= DATE '2026-11-29' "
+        'AND (dt < DATE \'2026-11-29\' OR "hour" <= 0) AND "timestamp" >= 1795905000000 '
+        'AND "timestamp" < 1795914000000'
+    )
+    moment = datetime(2026, 11, 28, 22, 30, 0, 1500, tzinfo=UTC)  # 1.5 ms past: the next whole ms is the bound
+    assert (table_time_literal("waf_logs", moment), table_time_literal("logs", moment)) == (
+        "1795905000002",
+        "TIMESTAMP '2026-11-28 22:30:00.001500'",
+    )
 
 
 def test_every_lake_table_of_a_query_is_limited_and_ctes_are_not() -> None:

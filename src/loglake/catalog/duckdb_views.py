@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from loglake.lake.clean_zone import DEFAULT_TABLE, ENVELOPE, FILES_PATTERN, PARTITIONS, table_prefix
+from loglake.lake.clean_zone import DEFAULT_TABLE, FILES_PATTERN, PARTITIONS, check_timestamp, envelope, table_prefix
 from loglake.lake.compaction import live_files
 from loglake.lake.formats import FORMATS
 from loglake.lake.formats.jsonl import GZIP
@@ -32,8 +32,10 @@ def clean_view_sql(
     con: Any, store: Store, table: str, schema: TableSchema | None, keep: Callable[[str], bool] | None = None
 ) -> str:
     """One SELECT per output format the table's files are in (lake/formats), UNION ALL; `keep` (a key
-    filter) leaves out partitions a query cannot read (query/pruning.py), so their files are never opened."""
-    columns = dict(ENVELOPE) if schema is None else {c.name: c.type for c in schema.columns}
+    filter) leaves out partitions a query cannot read (query/pruning.py), so their files are never opened.
+    A table an earlier loglake wrote with another `timestamp` type is refused (StaleTableError), not misread."""
+    check_timestamp(schema)
+    columns = envelope(table) if schema is None else {c.name: c.type for c in schema.columns}
     typed = dict(columns, **PARTITIONS)
     prefix = table_prefix(table)
     keys = live_files(store, table, keep)  # not a glob: compaction's inputs and outputs are never read together

@@ -26,10 +26,11 @@ import duckdb
 from loglake.catalog.duckdb_views import clean_tables
 from loglake.config import Config, load_config
 from loglake.errors import QueryError
+from loglake.lake.clean_zone import epoch_seconds_sql, event_time_sql, timestamp_is_epoch_ms
 from loglake.lake.open import Lake
 from loglake.lake.schema_registry import SchemaRegistry
 from loglake.query.engine import DuckDBEngine, QueryEngine, QueryResult
-from loglake.query.time_range import TimeRange, timestamp_literal
+from loglake.query.time_range import TimeRange, table_time_literal
 from loglake.sql_quoting import quote_identifier, sql_string
 
 PAGE_ROWS = 100
@@ -267,9 +268,9 @@ class Console:
             # Embedded, the statement is DuckDB SQL run as is (no translation: a third of the time on a whole
             # day); DuckDB prunes the views' hive partitions by the same dt/hour conditions. Athena gets Athena SQL.
             local = isinstance(runner, DuckDBEngine)
-            seconds = 'epoch("timestamp")' if local else 'to_unixtime("timestamp")'
             parts = []
             for table in tables:
+                seconds = epoch_seconds_sql(table, dialect="duckdb" if local else "athena")
                 schema = registry.get(table)
                 level = "level" if schema is not None and schema.column("level") is not None else "NULL"
                 where = [window.table_sql(table), *self._text_filter(text)]
@@ -319,13 +320,12 @@ class Console:
             if found is not None:
                 return found
         parts = []
+        dialect = "duckdb" if isinstance(runner, DuckDBEngine) else "athena"
         for table in tables:
             where = [w for w in [window.table_sql(table), *self._text_filter(text)] if w]
             condition = f" WHERE {' AND '.join(where)}" if where else ""
-            parts.append(
-                f'SELECT min("timestamp") AS lo, max("timestamp") AS hi FROM {quote_identifier(table)}{condition}'
-            )
-        dialect = "duckdb" if isinstance(runner, DuckDBEngine) else "athena"  # the same text in both
+            time = event_time_sql(table, dialect=dialect)  # a TIMESTAMP in every table (waf_logs: from its ms)
+            parts.append(f"SELECT min({time}) AS lo, max({time}) AS hi FROM {quote_identifier(table)}{condition}")
         lo, hi = runner.query(f"SELECT min(lo), max(hi) FROM ({' UNION ALL '.join(parts)}) AS t", dialect=dialect).rows[
             0
         ]
@@ -394,18 +394,22 @@ class Console:
         name = quote_identifier(table)
         pruned = window.table_sql(table)
         start = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-        within = " AND ".join(TimeRange(start, start + timedelta(milliseconds=1)).timestamp_sql())
+        epoch_ms = timestamp_is_epoch_ms(table)
+        within = " AND ".join(TimeRange(start, start + timedelta(milliseconds=1)).timestamp_sql(epoch_ms=epoch_ms))
         same = f"{pruned} AND log_group = {sql_string(log_group)} AND log_stream = {sql_string(log_stream)}"
         with self.engine(request_id) as runner:
             found = runner.query(
                 f"SELECT * FROM {name} WHERE {same} AND {within} AND message = {sql_string(message)} "
-                f'ORDER BY "timestamp" = {timestamp_literal(moment)} DESC, event_id LIMIT 1'
+                f'ORDER BY "timestamp" = {table_time_literal(table, moment)} DESC, event_id LIMIT 1'
             )
             if not found.rows:
                 raise QueryError(f"that event of {log_group} is no longer in {table}; search again")
             fields = dict(zip(found.columns, found.rows[0], strict=True))
             kept = fields.get("timestamp")
-            at = timestamp_literal(_utc(kept) if isinstance(kept, datetime) else moment)
+            if epoch_ms and isinstance(kept, int):  # the table's own milliseconds
+                at = str(kept)
+            else:
+                at = table_time_literal(table, _utc(kept) if isinstance(kept, datetime) else moment)
             event_id = str(fields.get("event_id"))
             key = sql_string(event_id)
             shown = '"timestamp", level, event_id, message' if "level" in fields else '"timestamp", event_id, message'

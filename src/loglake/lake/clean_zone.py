@@ -11,7 +11,10 @@ Layout (keys are built by lake/keys.py `clean_key`; this module is where the lay
 - `<suffix>` is the output format's (lake/formats: `.parquet`, `.json.gz`); one table may hold both.
 
 Every row has the ENVELOPE columns (OPTIONAL_ENVELOPE only in batches that had invalid UTF-8), then
-the columns the schema registry gives the table. RESERVED_NAMES can never be a parsed field's column.
+the columns the schema registry gives the table. `timestamp` is the event time: a TIMESTAMP, except in
+the tables of TIMESTAMP_TYPES, which keep the type of AWS's documented table (`envelope(table)`); every
+reader of the event time asks the functions below rather than naming a table. RESERVED_NAMES can never
+be a parsed field's column.
 This module imports neither the ETL nor a parser, so readers (views, DDL) stay light.
 """
 
@@ -19,8 +22,9 @@ from __future__ import annotations
 
 import re
 
+from loglake.errors import StaleTableError
 from loglake.lake.keys import CLEAN_PREFIX, table_name
-from loglake.lake.schema_registry import EXTRA_NAME
+from loglake.lake.schema_registry import EXTRA_NAME, TableSchema
 
 DEFAULT_TABLE = "logs"
 """The table of generic logs (JSON, logfmt, text), and the one a new lake's queries can always read."""
@@ -39,6 +43,11 @@ ENVELOPE: dict[str, str] = {
     "raw_object": "VARCHAR",
 }
 """Columns of every clean row, in this order, with their DuckDB types."""
+EPOCH_MS = "BIGINT"
+"""Milliseconds since the epoch (UTC), as AWS's `waf_logs` declares WAF's `timestamp`."""
+TIMESTAMP_TYPES: dict[str, str] = {"waf_logs": EPOCH_MS}
+"""The tables whose `timestamp` has AWS's type, not the envelope's TIMESTAMP: AWS's queries over them
+compute with it (`from_unixtime(timestamp/1000)`). It holds the same instant; dt and hour come from it."""
 OPTIONAL_ENVELOPE: dict[str, str] = {"message_b64": "VARCHAR"}
 """Present only in files whose raw batch held undecodable bytes (the raw record's message_b64)."""
 
@@ -70,3 +79,68 @@ def partition_of(key: str) -> tuple[str, int] | None:
     """The (dt, hour) of a clean file's key, None for any other key."""
     match = _PARTITION.search(key)
     return (match.group(1), int(match.group(2))) if match else None
+
+
+def envelope(table: str) -> dict[str, str]:
+    """The envelope columns of `table`, in ENVELOPE's order, with its `timestamp` type."""
+    return dict(ENVELOPE, timestamp=timestamp_type(table))
+
+
+def timestamp_type(table: str) -> str:
+    return TIMESTAMP_TYPES.get(table, ENVELOPE["timestamp"])
+
+
+def timestamp_is_epoch_ms(table: str) -> bool:
+    """Whether `table`'s `timestamp` is epoch milliseconds (BIGINT) rather than a TIMESTAMP."""
+    return timestamp_type(table) == EPOCH_MS
+
+
+def stored_timestamp_sql(table: str, event_time: str) -> str:
+    """DuckDB SQL: the value `table` stores in `timestamp` for the event time `event_time` (a TIMESTAMP)."""
+    return f"epoch_ms({event_time})" if timestamp_is_epoch_ms(table) else event_time
+
+
+def event_time_sql(table: str, *, dialect: str = "duckdb", column: str = '"timestamp"') -> str:
+    """SQL (DuckDB's or Athena's): `table`'s event time as a TIMESTAMP, whatever its `timestamp` holds."""
+    if not timestamp_is_epoch_ms(table):
+        return column
+    if dialect == "duckdb":
+        return f"epoch_ms({column})"
+    return f"CAST(from_unixtime(CAST({column} AS double) / 1000) AT TIME ZONE 'UTC' AS timestamp)"
+
+
+def epoch_seconds_sql(table: str, *, dialect: str = "duckdb", column: str = '"timestamp"') -> str:
+    """SQL: `table`'s event time in seconds since the epoch (a DOUBLE), in either dialect."""
+    if timestamp_is_epoch_ms(table):
+        return f"(CAST({column} AS double) / 1000)"  # a double in both dialects (Athena's bigint / is integer)
+    return f"epoch({column})" if dialect == "duckdb" else f"to_unixtime({column})"
+
+
+def timestamp_sql_of_any_version(table: str, column: str = '"timestamp"') -> str | None:
+    """DuckDB SQL: `table`'s epoch-ms `timestamp` from a file of this version (digits) or of an earlier one (a
+    TIMESTAMP), read as VARCHAR; None for a TIMESTAMP table (no earlier type). What compaction reads with, so a
+    forced re-run can rewrite a compacted file of the earlier version, and exactly: both texts are exact."""
+    if not timestamp_is_epoch_ms(table):
+        return None
+    text = f"CAST({column} AS VARCHAR)"
+    return f"coalesce(TRY_CAST({text} AS BIGINT), epoch_ms(CAST({text} AS TIMESTAMP)))"
+
+
+def check_timestamp(schema: TableSchema | None) -> None:
+    """Refuse a table whose registry holds another `timestamp` type than the contract's: its files were
+    written by an earlier loglake (`waf_logs` had the envelope's TIMESTAMP), and reading them as the
+    contract's type would fail or mean another instant. A forced re-run rewrites them (etl.py)."""
+    if schema is None:
+        return
+    column = schema.column("timestamp")
+    wanted = timestamp_type(schema.table)
+    if column is not None and column.type != wanted:
+        raise StaleTableError(stale_message(schema.table, column.type, wanted))
+
+
+def stale_message(table: str, found: str, wanted: str) -> str:
+    unit = " (epoch milliseconds, as in AWS's table)" if wanted == EPOCH_MS else ""
+    return (
+        f"clean table {table} was written by an earlier loglake: its `timestamp` is {found}, and is now "
+        f"{wanted}{unit}; rewrite its files with `loglake etl --force` (every raw object is processed again)"
+    )

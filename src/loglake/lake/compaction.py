@@ -50,7 +50,7 @@ import orjson
 
 from loglake.errors import ConfigError, InvariantError, RawObjectError, StoreError
 from loglake.lake import iceberg, skip_index
-from loglake.lake.clean_zone import PARTITIONS, table_prefix
+from loglake.lake.clean_zone import PARTITIONS, table_prefix, timestamp_sql_of_any_version, timestamp_type
 from loglake.lake.formats import OutputFormat, format_of_key
 from loglake.lake.keys import STATE_PREFIX, RawKey, table_name
 from loglake.lake.manifests import read_manifest
@@ -218,12 +218,19 @@ def _columns(store: Store, table: str) -> dict[str, str]:
     return {c.name: c.type for c in schema.columns}
 
 
-def _select(con: Any, fmt: OutputFormat, paths: list[str], columns: dict[str, str]) -> str:
-    """The rows of `paths` under the registry's current columns and types (absent columns NULL)."""
-    source = fmt.reader(paths, columns, hive=False)
-    present = fmt.present_columns(con, source, columns)
+def _select(con: Any, fmt: OutputFormat, paths: list[str], columns: dict[str, str], table: str) -> str:
+    """The rows of `paths` under the registry's current columns and types (absent columns NULL); `timestamp`
+    as the contract types it, also from a file an earlier loglake wrote (a forced re-run rewrites those)."""
+    converted = timestamp_sql_of_any_version(table)
+    if columns.get("timestamp") != timestamp_type(table):
+        converted = None  # a table an earlier loglake wrote, not yet rewritten: kept as it is, read as it is
+    read = dict(columns, timestamp="VARCHAR") if converted is not None else columns
+    source = fmt.reader(paths, read, hive=False)
+    present = fmt.present_columns(con, source, read)
     items = ", ".join(
-        f"CAST({quote_identifier(n) if n in present else 'NULL'} AS {t}) AS {quote_identifier(n)}"
+        f"{converted} AS {quote_identifier(n)}"
+        if n == "timestamp" and converted is not None and n in present
+        else f"CAST({quote_identifier(n) if n in present else 'NULL'} AS {t}) AS {quote_identifier(n)}"
         for n, t in columns.items()
         if n not in PARTITIONS
     )
@@ -403,7 +410,7 @@ def compact_partition(
                         (expected,) = con.execute(
                             f"SELECT count(*) FROM {fmt.reader(paths, {'raw_object': 'VARCHAR'}, hive=False)}"
                         ).fetchall()[0]
-                        select = _select(con, fmt, paths, columns)
+                        select = _select(con, fmt, paths, columns, table)
                         label = f"{COMPACTED}{compaction_id}{'' if n == 0 else f'-{name}'}"
                         size = sum(Path(glob_unescape(p)).stat().st_size for p in paths)
                         per_file = int(expected * target_bytes / max(size, 1))
@@ -594,7 +601,8 @@ def _strip(store: Store, key: str, raw_key: str) -> list[str]:
         try:
             con.execute("SET TimeZone = 'UTC'")
             paths = _readable_paths(store, [key], stack)
-            select = f"{_select(con, fmt, paths, columns)} WHERE raw_object IS DISTINCT FROM {sql_string(raw_key)}"
+            select = _select(con, fmt, paths, columns, parts[0])
+            select += f" WHERE raw_object IS DISTINCT FROM {sql_string(raw_key)}"
             keys, _rows = _write(con, store, select, fmt, Path(tmp), prefix, name, 1 << 62)
             skip_index.write_for_all(store, list(keys), paths=keys)
         finally:

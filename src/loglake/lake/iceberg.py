@@ -40,7 +40,7 @@ import orjson
 
 from loglake.errors import ConfigError, InvariantError, StoreError
 from loglake.lake import skip_index
-from loglake.lake.clean_zone import ENVELOPE, table_prefix
+from loglake.lake.clean_zone import envelope, table_prefix
 from loglake.lake.formats import format_of_key
 from loglake.lake.keys import CLEAN_PREFIX, STATE_PREFIX, clean_key, table_name
 from loglake.lake.store import Store, glob_escape
@@ -209,7 +209,8 @@ def write_files(con: Any, clean_query: str, tmp: Path, store: Store, table: str,
     folder = tmp / "clean" / table
     folder.parent.mkdir(exist_ok=True)
     # Every column typed (Iceberg has no NULL type: a level no parser found is a NULL VARCHAR, not NULL).
-    typed = ", ".join(f"CAST({quote_identifier(n)} AS {t}) AS {quote_identifier(n)}" for n, t in ENVELOPE.items())
+    columns = envelope(table).items()
+    typed = ", ".join(f"CAST({quote_identifier(n)} AS {t}) AS {quote_identifier(n)}" for n, t in columns)
     con.execute(
         f"COPY (SELECT * REPLACE ({typed}, CAST(dt AS DATE) AS dt, CAST(hour AS INTEGER) AS hour) "
         f"FROM ({clean_query})) "

@@ -10,6 +10,11 @@ A table gets at most `max_columns` columns from keys found in the data (JSON). P
 no column: their values go, exact, to one JSON column (`extra`), and the table records that the cap
 was reached (`column_cap`). Which keys fit is decided here, in sorted JSON Pointer order, so a retry
 decides the same. Every step is linear in the number of columns.
+
+Envelope columns (source `envelope:<name>`) have the types the clean-zone contract declares and never
+widen: a different type means the contract changed since the table was written (`waf_logs.timestamp`,
+TIMESTAMP before it became AWS's epoch milliseconds). `merge` refuses that; a forced re-run `retype`s
+the column, recorded in its history, and rewrites the files (lake/clean_zone.py `check_timestamp`).
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ _NUMBERS = ("INTEGER", "BIGINT", "DOUBLE")
 EXTRA_SOURCE = "extra:max_columns"
 """The source of a table's `extra` column: the fields that got no column because the table had max_columns."""
 EXTRA_NAME = "extra"
+ENVELOPE_SOURCE = "envelope:"
+"""The source prefix of the envelope's columns (the contract's, lake/clean_zone.py)."""
 
 
 def is_column_type(type_: str) -> bool:
@@ -140,6 +147,11 @@ class TableSchema:
                 raise InvariantError(
                     f"column {self.table}.{name} already holds {current.source}, not {source}: naming bug"
                 )
+            elif source.startswith(ENVELOPE_SOURCE) and current.type != type_:
+                raise InvariantError(
+                    f"envelope column {self.table}.{name} is {current.type}, not {type_}: the contract's types "
+                    "never widen; the table must be rewritten (lake/clean_zone.py check_timestamp)"
+                )
             elif (wider := widen(current.type, type_)) != current.type:
                 current.history.append(
                     {
@@ -160,6 +172,25 @@ class TableSchema:
             self.formats.append(output_format)
             changed = True
         return changed
+
+    def retype(self, name: str, type_: str, cause: str) -> bool:
+        """Give an envelope column the type the contract now declares; True when it changed. Not a widening:
+        the files written before hold the old type, so only a forced re-run, which rewrites them, calls it."""
+        current = self.column(name)
+        if current is None or current.type == type_:
+            return False
+        if not current.source.startswith(ENVELOPE_SOURCE):
+            raise InvariantError(f"column {self.table}.{name} is no envelope column; only those are retyped")
+        current.history.append(
+            {
+                "type": type_,
+                "by": cause,
+                "change": f"retyped {current.type} -> {type_} (the contract's type; files rewritten)",
+                "version": str(self.version + 1),
+            }
+        )
+        current.type = type_
+        return True
 
     def to_json(self) -> bytes:
         """orjson writes the dataclasses itself: `asdict` deep-copied every history entry (2 s at 20,000 columns)."""

@@ -4,7 +4,7 @@ A range is half-open, [since, until), in UTC; a relative value counts back from 
 every lake table the query reads is replaced by a subquery that keeps only the rows in the range:
 
 - clean tables: `dt`/`hour` conditions (partition pruning, locally and on Athena) plus the exact
-  `"timestamp"` bounds;
+  `"timestamp"` bounds, of the column's type (lake/clean_zone.py: epoch ms in `waf_logs`, as AWS's table);
 - `quarantine`: `dt` (its only partition) plus the raw record's `timestamp` (epoch ms);
 - `raw_events`: its `timestamp` (epoch ms); the raw zone has no time partitions, so every raw object is read.
 
@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from loglake.errors import ConfigError
+from loglake.lake.clean_zone import timestamp_is_epoch_ms
 
 _RELATIVE = re.compile(r"(\d{1,9})\s*(s|secs?|m|mins?|h|hrs?|d|days?|w|wks?)", re.IGNORECASE)
 """A plural `s` only after a unit of several letters: `500ms` is no duration here (not 500 minutes)."""
@@ -29,7 +30,7 @@ _UNIT_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d
 EXAMPLES = "15m, 2d, 2026-11-29, 2026-11-29T10:00:00Z"
 
 EPOCH_MS_TABLES = ("quarantine", "raw_events")
-"""The zone views whose `timestamp` is the raw record's epoch milliseconds (clean tables have a TIMESTAMP)."""
+"""The zone views whose `timestamp` is the raw record's epoch milliseconds (clean tables: their contract's type)."""
 
 
 class TimeRangeError(ConfigError):
@@ -140,7 +141,7 @@ class TimeRange:
         elif table == "quarantine":
             parts = self.partition_sql(hourly=False) + self.timestamp_sql(epoch_ms=True)
         else:
-            parts = self.partition_sql() + self.timestamp_sql()
+            parts = self.partition_sql() + self.timestamp_sql(epoch_ms=timestamp_is_epoch_ms(table))
         return " AND ".join(parts)
 
     def describe(self) -> str:
@@ -226,6 +227,11 @@ def _ms(moment: datetime) -> int:
 
 def _date(moment: datetime) -> str:
     return f"DATE '{moment.date().isoformat()}'"
+
+
+def table_time_literal(table: str, moment: datetime) -> str:
+    """`moment` as a value of clean table `table`'s `timestamp` (epoch ms, or a TIMESTAMP literal)."""
+    return str(_ms(moment)) if timestamp_is_epoch_ms(table) else timestamp_literal(moment)
 
 
 def timestamp_literal(moment: datetime) -> str:

@@ -25,7 +25,14 @@ import duckdb
 from loglake import __version__
 from loglake.errors import InvariantError, RawObjectError
 from loglake.lake import iceberg, skip_index, stream_headers
-from loglake.lake.clean_zone import DEFAULT_TABLE, ENVELOPE, OPTIONAL_ENVELOPE, RESERVED_NAMES
+from loglake.lake.clean_zone import (
+    DEFAULT_TABLE,
+    OPTIONAL_ENVELOPE,
+    RESERVED_NAMES,
+    check_timestamp,
+    envelope,
+    stored_timestamp_sql,
+)
 from loglake.lake.compaction import outputs_present, settle_outputs
 from loglake.lake.formats import OutputFormat
 from loglake.lake.keys import CLEAN_PREFIX, RawKey, clean_key, partition_day, quarantine_key
@@ -104,7 +111,7 @@ def process_raw_object(
             for table in sorted({g[0] for g in groups}):
                 table_plans = {fmt: plans[fmt] for t, fmt, _count, _b64 in groups if t == table}
                 has_b64 = any(b64 for t, _fmt, _count, b64 in groups if t == table)
-                schema = _register(registry, settings, table, table_plans, has_b64, raw_key)
+                schema = _register(registry, settings, table, table_plans, has_b64, raw_key, force=force)
                 local: dict[str, Path] = {}
                 written = _write_clean(
                     con, Path(tmp), store, settings, schema, table_plans, has_b64, raw_key, object_id, local
@@ -329,12 +336,17 @@ def _register(
     plans: dict[str, ParsePlan],
     has_b64: bool,
     cause: str,
+    *,
+    force: bool = False,
 ) -> TableSchema:
-    """Name new fields and record types in the registry before any data is written."""
+    """Name new fields and record types in the registry before any data is written. A table an earlier
+    loglake wrote with another `timestamp` type is refused, unless this run is forced (it rewrites them)."""
     fields = list(_table_fields(plans).values())
-    envelope = dict(ENVELOPE, **(OPTIONAL_ENVELOPE if has_b64 else {}))
+    columns = dict(envelope(table), **(OPTIONAL_ENVELOPE if has_b64 else {}))
 
     def change(schema: TableSchema) -> bool:
+        retyped = force and schema.retype("timestamp", columns["timestamp"], cause)
+        check_timestamp(schema)
         taken = RESERVED_NAMES | {c.name for c in schema.columns}
         refused, capped = refused_fields(
             schema,
@@ -345,13 +357,13 @@ def _register(
         )
         named = ((f.source, f.path) for f in fields if f.source not in refused)
         names = assign_names(named, schema.pointer_names(), taken, settings.separator)
-        incoming = [(name, type_, f"envelope:{name}") for name, type_ in envelope.items()]
+        incoming = [(name, type_, f"envelope:{name}") for name, type_ in columns.items()]
         incoming += [
             (names[f.source], redaction.stored_type(settings.redact, table, names[f.source], f.type), f.source)
             for f in fields
             if f.source in names
         ]
-        return schema.merge(incoming, settings.output_format, cause) or capped
+        return schema.merge(incoming, settings.output_format, cause) or capped or retyped
 
     return registry.update(table, change)
 
@@ -414,8 +426,8 @@ def _clean_query(
     # The exact bytes of an undecodable message would leak what redaction removed: the raw zone keeps them.
     b64 = (", NULL::VARCHAR AS message_b64" if message != "message" else ", message_b64") if has_b64 else ""
     return f"""
-        SELECT __ll_time AS "timestamp", __ll_time_source AS time_source, __ll_level AS level,
-               {message} AS message, log_group, log_stream, event_id,
+        SELECT {stored_timestamp_sql(table, "__ll_time")} AS "timestamp", __ll_time_source AS time_source,
+               __ll_level AS level, {message} AS message, log_group, log_stream, event_id,
                epoch_ms(ingestion_time) AS ingestion_time, source, format, {sql_string(raw_key)} AS raw_object
                {b64} {payload},
                strftime(__ll_time, '%Y-%m-%d') AS dt, strftime(__ll_time, '%H') AS hour

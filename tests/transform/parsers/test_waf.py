@@ -2,14 +2,14 @@
 ATTRIBUTION.md) through the ETL into AWS's `waf_logs` table, and AWS's documented Athena queries
 (tests/events/athena_sql/athena_waf-logs.sql) over it, their answers asserted.
 
-Nine of AWS's fourteen example queries run unchanged. The five that divide WAF's millisecond `timestamp`
-(`from_unixtime(timestamp/1000)`, statements 4, 7, 8, 10 and 11) fail with an error here: `timestamp` is
-the envelope's TIMESTAMP in every table (see the parser's docstring); the test pins that they fail, and
-that the same question asked of the envelope's column gets its answer.
+All fourteen of AWS's example queries run unchanged, those that compute with WAF's millisecond
+`timestamp` (`from_unixtime(timestamp/1000)`, statements 4, 7, 8, 10 and 11) included: `waf_logs` keeps
+AWS's BIGINT `timestamp` (lake/clean_zone.py TIMESTAMP_TYPES), and --since/--until filter it exactly.
 
 The LOCAL records are ours, made from the guide's first record: AWS's queries look at March 2021, at a
 client 53.21.198.66, at rate-based blocks from Ireland and at one rule id, none of which the guide's
-records (2019 to 2021-09) have.
+records (2019 to 2021-09) have. The RECENT ones are an hour, three days and twenty days old when the test
+runs, for the queries that look back from now() a day or ten (their answers do not depend on the hour).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import csv
 import io
 import json
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +30,7 @@ from sqlglot import exp
 
 from conftest import CliRun, athena_documented, write_messages
 from loglake.catalog.athena_ddl import clean_table_ddl
-from loglake.errors import QueryError
+from loglake.catalog.glue_sync import clean_table_input
 from loglake.lake.open import Lake, open_lake
 from loglake.lake.schema_registry import SchemaRegistry
 from loglake.pipeline import pending_raw_objects, run_etl
@@ -44,9 +45,15 @@ RULE = "e9dd190d-7a43-4c06-bcea-409613d9506e"
 
 
 def _local(day: str, client: str, country: str, action: str, rule: str, rule_type: str, **more: Any) -> str:
-    """One of our records: the guide's first one, at noon UTC of `day`, from `client`, with another outcome."""
+    """One of our records: the guide's first one, at noon UTC of `day` (or `at`), from `client`, another outcome."""
+    at = more.pop("at", "12:00:00")
+    return _record(int(datetime.fromisoformat(f"{day}T{at}+00:00").timestamp() * 1000), client, country, action,
+                   rule, rule_type, **more)  # fmt: skip
+
+
+def _record(ms: int, client: str, country: str, action: str, rule: str, rule_type: str, **more: Any) -> str:
     record = json.loads(DOCS[0])
-    record["timestamp"] = int(datetime.fromisoformat(f"{day}T12:00:00+00:00").timestamp() * 1000)
+    record["timestamp"] = ms
     record.update(webaclId=ACL, action=action, terminatingRuleId=rule, terminatingRuleType=rule_type)
     record["httpRequest"].update(clientIp=client, country=country, uri=more.pop("uri", "/"))
     record["httpRequest"]["headers"] += more.pop("headers", [])
@@ -68,8 +75,23 @@ LOCAL = [
     _local("2021-03-11", "198.51.100.7", "IE", "BLOCK", "RateLimit", "RATE_BASED"),
     _local("2021-03-12", "198.51.100.7", "IE", "BLOCK", "RateLimit", "RATE_BASED"),
     _local("2021-04-02", "198.51.100.8", "IE", "BLOCK", "RateLimit", "RATE_BASED"),  # after March
-    _local("2021-03-15", "192.0.2.44", "US", "BLOCK", RULE, "REGULAR", uri="/login"),
+    _local("2021-03-15", "192.0.2.44", "US", "BLOCK", RULE, "REGULAR", uri="/login", at="12:07:45"),
 ]  # fmt: skip
+NOW_MS = int(time.time() * 1000)
+HOUR_MS, DAY_MS = 3_600_000, 86_400_000
+EXCLUDED = [{"exclusionType": "EXCLUDED_AS_COUNT", "ruleId": "SQLi_BODY"}]
+_SQLI_GROUP = {"ruleGroupId": "AWS#AWSManagedRulesSQLiRuleSet", "terminatingRule": None,
+               "nonTerminatingMatchingRules": [], "excludedRules": EXCLUDED}  # fmt: skip
+
+
+def _recent(ago_ms: int, client: str) -> str:
+    """Allowed, behind a proxy (X-Forwarded-For), a managed rule group with an excluded rule."""
+    forwarded = [{"name": "X-Forwarded-For", "value": client}]
+    return _record(NOW_MS - ago_ms, client, "DE", "ALLOW", "Default_Action", "REGULAR", headers=forwarded,
+                   ruleGroupList=[_SQLI_GROUP])  # fmt: skip
+
+
+RECENT = [_recent(HOUR_MS, "203.0.113.5"), _recent(3 * DAY_MS, "203.0.113.6"), _recent(20 * DAY_MS, "203.0.113.7")]
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +104,7 @@ def waf_lake(lake_path: str) -> Lake:
     lake: Lake = open_lake(lake_path)
     write_messages(lake.store, "/waf/docs", DOCS, id_prefix="docs#")
     write_messages(lake.store, "/waf/local", LOCAL, id_prefix="local#")
+    write_messages(lake.store, "/waf/recent", RECENT, id_prefix="recent#")
     run_etl(lake, pending_raw_objects(lake), EtlSettings(), workers=1)
     return lake
 
@@ -99,24 +122,24 @@ def rows(engine: DuckDBEngine, sql: str) -> list[tuple[Any, ...]]:
 def test_every_documented_record_lands_with_its_fields(waf_lake: Lake, engine: DuckDBEngine) -> None:
     assert sorted(SchemaRegistry(waf_lake.store).tables()) == ["waf_logs"]
     assert rows(engine, "SELECT count(*) FROM quarantine") == [(0,)]
-    got = rows(engine, "SELECT CAST(timestamp AS VARCHAR), formatversion, terminatingruleid, terminatingruletype, "
+    got = rows(engine, "SELECT timestamp, formatversion, terminatingruleid, terminatingruletype, "
                        "action, httpsourcename, httpsourceid, region, date, len(httprequest.headers), "
                        "httprequest.uri, httprequest.httpmethod, responsecodesent, requestheadersinserted, "
                        "captcharesponse, labels FROM waf_logs WHERE log_group = '/waf/docs' ORDER BY event_id")  # fmt: skip
     apigw = ("APIGW", "123456789012:b34myvfw0b:pen-test", "us-east-1", "2021/09/23")
     label = [{"name": "value"}]
     assert got == [
-        ("2019-12-13 23:40:12.771", 1, "STMTest_SQLi_XSS", "REGULAR", "BLOCK", "-", "-", "ap-southeast-2",
+        (1576280412771, 1, "STMTest_SQLi_XSS", "REGULAR", "BLOCK", "-", "-", "ap-southeast-2",
          "2019/12/13", 4, "/myUri", "GET", None, None, None, label),
-        ("2020-06-17 01:26:32.516", 1, "Default_Action", "REGULAR", "ALLOW", "-", "-", "cloudfront", "2020/06/17",
+        (1592357192516, 1, "Default_Action", "REGULAR", "ALLOW", "-", "-", "cloudfront", "2020/06/17",
          4, "/myUri", "GET", None, None, None, label),
-        ("2020-06-17 02:43:30.888", 1, "RG-Reference", "GROUP", "BLOCK", "-", "-", "cloudfront", "2020/06/17", 5,
+        (1592361810888, 1, "RG-Reference", "GROUP", "BLOCK", "-", "-", "cloudfront", "2020/06/17", 5,
          "/myUri", "GET", None, None, None, label),
-        ("2019-12-13 23:40:12.771", 1, "STMTest_SQLi_XSS", "REGULAR", "BLOCK", "ALB", "alb", "ap-southeast-2",
+        (1576280412771, 1, "STMTest_SQLi_XSS", "REGULAR", "BLOCK", "ALB", "alb", "ap-southeast-2",
          "2019/12/13", 0, "", "POST", None, None, None, label),
-        ("2021-09-23 18:07:09.309", 1, "Default_Action", "REGULAR", "ALLOW", *apigw, 20, "/pen-test/pets", "GET",
+        (1632420429309, 1, "Default_Action", "REGULAR", "ALLOW", *apigw, 20, "/pen-test/pets", "GET",
          None, [{"name": "x-amzn-waf-test-header-name", "value": "test-header-value"}], None, None),
-        ("2021-09-23 18:06:56.512", 1, "captcha-rule", "REGULAR", "CAPTCHA", *apigw, 17, "/pen-test/pets", "GET",
+        (1632420416512, 1, "captcha-rule", "REGULAR", "CAPTCHA", *apigw, 17, "/pen-test/pets", "GET",
          "405", None, {"responseCode": "405", "solveTimestamp": "0", "failureReason": "TOKEN_MISSING"}, None),
     ]  # fmt: skip
     nested = rows(engine, "SELECT terminatingrulematchdetails, rulegrouplist, nonterminatingmatchingrules, "
@@ -191,38 +214,73 @@ def test_documented_queries_through_loglake_query(waf_lake: Lake, lake_path: str
     assert list(csv.reader(io.StringIO(out))) == [
         ["clientip", "ipcount", "country"], ["198.51.100.7", "2", "IE"], ["192.0.2.44", "1", "US"]
     ]  # fmt: skip
-    # A query that divides the timestamp: exit 1, one line on stderr naming what to write instead.
-    code, out, err = run_cli("query", "--lake", lake_path, WAF[7])
-    assert (code, out) == (1, "")
-    assert err.count("\n") == 1 and "use to_unixtime(timestamp)" in err
+    # A query that divides the timestamp runs as on Athena (integer division: whole seconds).
+    code, out, err = run_cli("query", "--lake", lake_path, "-f", "csv", WAF[10])
+    assert (code, err.split(" in ")[0]) == (0, "duckdb: 4 rows")
+    assert sorted(list(csv.reader(io.StringIO(out)))[1:]) == [
+        ["2021-03-10 12:00", "53.21.198.66", "1"], ["2021-03-11 12:00", "198.51.100.7", "1"],
+        ["2021-03-12 12:00", "198.51.100.7", "1"], ["2021-03-15 12:05", "192.0.2.44", "1"],
+    ]  # fmt: skip
 
 
-@pytest.mark.parametrize("statement", [4, 7, 8, 10, 11])
-def test_queries_that_divide_the_timestamp_fail_with_an_error(engine: DuckDBEngine, statement: int) -> None:
-    """AWS's `timestamp` is milliseconds; here it is the envelope's TIMESTAMP (one name, one column), so
-    `timestamp/1000` is an error, not a wrong answer."""
-    assert "timestamp/1000" in WAF[statement].replace(" ", "").replace('"', "")
-    with pytest.raises(QueryError) as failed:
-        engine.query(WAF[statement])
-    # One line that says why and what to write instead.
-    assert str(failed.value) == (
-        "No function matches the given name and argument types '/(TIMESTAMP, INTEGER_LITERAL)'; `timestamp` is a "
-        "TIMESTAMP in every table (also where AWS's table has milliseconds, as waf_logs): for epoch seconds use "
-        "to_unixtime(timestamp)"
-    )
+def _iso_seconds(ms: int) -> str:
+    """to_iso8601(from_unixtime(ms/1000)) in Athena: the division is an integer one, so whole seconds."""
+    return datetime.fromtimestamp(ms // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-def test_the_envelope_timestamp_answers_what_they_ask(engine: DuckDBEngine) -> None:
-    """Statement 7's question (the time in ISO 8601, the source and the request) asked of the TIMESTAMP, and
-    the milliseconds AWS's column holds, as the error's advice gives them."""
-    got = rows(engine, "SELECT to_iso8601(timestamp) AS time_ISO_8601, httpsourcename, httpsourceid "
-                       "FROM waf_logs WHERE log_group = '/waf/docs' ORDER BY timestamp LIMIT 2")  # fmt: skip
-    assert got == [("2019-12-13T23:40:12.771Z", "-", "-"), ("2019-12-13T23:40:12.771Z", "ALB", "alb")]
-    assert rows(engine, "SELECT DISTINCT time_source FROM waf_logs") == [("parsed",)]
-    millis = rows(engine, "SELECT CAST(to_unixtime(timestamp) * 1000 AS BIGINT) FROM waf_logs "
-                          "WHERE log_group = '/waf/docs' ORDER BY event_id")  # fmt: skip
-    assert millis == [(json.loads(line)["timestamp"],) for line in DOCS]
-    assert datetime.fromtimestamp(1576280412.771, UTC).isoformat() == "2019-12-13T23:40:12.771000+00:00"
+def test_queries_that_compute_with_the_milliseconds(engine: DuckDBEngine) -> None:
+    """Statements 4, 7, 8, 10 and 11 divide WAF's millisecond `timestamp`, as AWS's BIGINT column allows."""
+    group = "AWS#AWSManagedRulesSQLiRuleSet"
+    excluded = json.dumps(EXCLUDED, separators=(",", ":"))
+    # [4] Rule groups with excluded rules, last 10 days: the records of an hour and of three days ago.
+    assert sorted(rows(engine, WAF[4])) == [(1, "203.0.113.5", excluded, group), (1, "203.0.113.6", excluded, group)]
+    # [7] Any 10 requests (LIMIT without ORDER BY), each with its time in ISO 8601, whole seconds.
+    every = {
+        (_iso_seconds(record["timestamp"]), record["httpSourceName"], record["httpSourceId"],
+         record["httpRequest"]["clientIp"])
+        for record in map(json.loads, DOCS + LOCAL + RECENT)
+    }  # fmt: skip
+    seven = engine.query(WAF[7])
+    assert seven.columns == ["time_iso_8601", "httpsourcename", "httpsourceid", "httprequest"]
+    got = [(iso, name, source, request["clientIp"]) for iso, name, source, request in seven.rows]
+    assert len(set(got)) == 10 and set(got) <= every and len(every) == 14
+    # [8] The last day: the record of an hour ago only.
+    eight = rows(engine, WAF[8])
+    assert [(iso, name, source, request["clientIp"]) for iso, name, source, request in eight] == [
+        (_iso_seconds(NOW_MS - HOUR_MS), "-", "-", "203.0.113.5")
+    ]
+    # [10] Requests per client per five minutes in March 2021 (12:07:45 falls in 12:05).
+    assert sorted(rows(engine, WAF[10])) == [
+        ("2021-03-10 12:00", "53.21.198.66", 1), ("2021-03-11 12:00", "198.51.100.7", 1),
+        ("2021-03-12 12:00", "198.51.100.7", 1), ("2021-03-15 12:05", "192.0.2.44", 1),
+    ]  # fmt: skip
+    # [11] X-Forwarded-For clients of the last 10 days (not the guide's APIGW record of 2021, nor 20 days ago).
+    assert sorted(rows(engine, WAF[11])) == [("203.0.113.5", 1), ("203.0.113.6", 1)]
+
+
+def test_timestamp_is_the_records_milliseconds(engine: DuckDBEngine) -> None:
+    """AWS's column: WAF's own number, exact; the event time (dt, hour, time_source) is the same instant."""
+    millis = rows(engine, "SELECT timestamp, dt, hour, time_source FROM waf_logs WHERE log_group = '/waf/docs' "
+                          "ORDER BY event_id")  # fmt: skip
+    expected = []
+    for line in DOCS:
+        moment = datetime.fromtimestamp(json.loads(line)["timestamp"] / 1000, UTC)
+        expected.append((json.loads(line)["timestamp"], moment.date(), moment.hour, "parsed"))
+    assert millis == expected
+    assert rows(engine, "SELECT typeof(timestamp), count(*) FROM waf_logs GROUP BY 1") == [("BIGINT", 14)]
+
+
+def test_since_and_until_filter_the_milliseconds(lake_path: str, run_cli: CliRun) -> None:
+    """--since/--until cut waf_logs by its BIGINT `timestamp` exactly, as every other table by its TIMESTAMP."""
+    count = "SELECT count(*) AS n FROM waf_logs"
+    code, out, _err = run_cli("query", "--lake", lake_path, "-f", "csv", "--since", "2h", count)
+    assert (code, out) == (0, "n\n1\n")
+    cut = ("--since", "2021-03-11T12:00:00Z", "--until", "2021-03-15T12:07:45Z")  # ms exact: the 15th's is out
+    code, out, _err = run_cli("query", "--lake", lake_path, "-f", "csv", *cut, count)
+    assert (code, out) == (0, "n\n2\n")
+    code, out, _err = run_cli("query", "--lake", lake_path, "-f", "csv", "--since", "2021-03-15T12:07:45Z",
+                              "--until", "2021-03-15T12:07:45.001Z", "SELECT terminatingruleid FROM waf_logs")  # fmt: skip
+    assert (code, out) == (0, f"terminatingruleid\n{RULE}\n")
 
 
 def test_other_json_is_not_claimed(tmp_path: Path) -> None:
@@ -245,8 +303,8 @@ def test_other_json_is_not_claimed(tmp_path: Path) -> None:
 
 
 def test_athena_ddl_has_aws_columns(waf_lake: Lake) -> None:
-    """Every column of AWS's table (its `timestamp` is the envelope's), AWS's scalar types, STRUCT and
-    ARRAY where AWS has them, and AWS's partition columns `region` and `date` as strings."""
+    """Every column of AWS's table with AWS's types (`timestamp` bigint, the milliseconds), STRUCT and ARRAY
+    where AWS has them, and AWS's partition columns `region` and `date` as strings."""
     schema = SchemaRegistry(waf_lake.store).get("waf_logs")
     assert schema is not None
     ddl = clean_table_ddl(schema, "s3://my-lake/prefix", "loglake")
@@ -254,5 +312,8 @@ def test_athena_ddl_has_aws_columns(waf_lake: Lake) -> None:
     ours = dict(re.findall(r"^  `(\w+)` (\w+)", ddl, flags=re.M))
     aws = dict(re.findall(r"^\s*`(\w+)` (\w+)", WAF[2], flags=re.M))
     assert len(aws) == 17
-    assert {name: ours.get(name) for name in aws} == {**aws, "timestamp": "timestamp"}
+    assert {name: ours.get(name) for name in aws} == aws
+    assert aws["timestamp"] == "bigint"
+    glue = clean_table_input(schema, "s3://my-lake/prefix")["StorageDescriptor"]["Columns"]
+    assert {"Name": "timestamp", "Type": "bigint"} in glue
     assert (ours["region"], ours["date"]) == ("string", "string")

@@ -10,10 +10,10 @@ is the JSON text of WAF's list. The record is read once per row (one `json_trans
 region (from `webaclid`; `cloudfront` for a global web ACL, as WAF names the S3 folder of a
 CloudFront distribution's logs) and the request's day as `yyyy/MM/dd`.
 
-Not as AWS: WAF's `timestamp` (milliseconds since the epoch, BIGINT in AWS's table) is the envelope's
-`timestamp` here, the same instant as a TIMESTAMP: one table cannot hold two columns of one name. AWS's
-queries that divide it (`from_unixtime(timestamp/1000)`) therefore fail here with an error; the
-others run unchanged (docs/formats.md). Fields WAF added after AWS's table (ja3/ja4 fingerprints,
+`timestamp` is AWS's too: WAF's milliseconds since the epoch, BIGINT, as the clean-zone contract
+declares for `waf_logs` (lake/clean_zone.py TIMESTAMP_TYPES), so AWS's queries that compute with it
+(`from_unixtime(timestamp/1000)`) run unchanged. It is the event time (dt, hour, --since) as in every
+table. Fields WAF added after AWS's table (ja3/ja4 fingerprints,
 `httpRequest.fragment`, `scheme`, `host`, the rate-based rule's name and window) are only in `message`.
 """
 
@@ -173,7 +173,7 @@ EXAMPLES = [
             "captcharesponse": None,
             "region": "ap-southeast-2",
             "date": "2019/12/13",
-            "timestamp": "2019-12-13 23:40:12.771",
+            "timestamp": 1576280412771,
         },
     ),
 ]
