@@ -202,7 +202,6 @@ def test_since_prunes_partitions(timed_lake: tuple[str, datetime], lake: Lake) -
     event_hours = [now - timedelta(minutes=m) for m in MINUTES_AGO]
     files_in_range_hours = sum(1 for t in event_hours if period.hours_overlap(t.strftime("%Y-%m-%d"), t.hour))
     assert len({t.strftime("%Y-%m-%d %H") for t in event_hours}) >= 3
-    assert files_in_range_hours in (1, 3)  # the hour of the 5m event, and the one before when the window crosses it
     assert f"Total Files Read: {files_in_range_hours}" in profile
 
 
