@@ -30,3 +30,15 @@ def test_demo_runs_end_to_end_and_reconciles(tmp_path: Path) -> None:
     (tmp_path / "mine").mkdir()
     with pytest.raises(ConfigError, match="was not made by `loglake demo`; choose another --dir"):
         run_demo(tmp_path / "mine", 5_000, Console(quiet=True), Console(quiet=True))
+
+
+def test_workload_services_written_alone_are_the_same_files(tmp_path: Path) -> None:
+    """The needle benchmark writes each service in its own process: a file must not depend on the others."""
+    every = {f.service: f for f in write_workload(tmp_path / "all", 3_000)}
+    alone = write_workload(tmp_path / "one", 3_000, services={"payments", "edge"})
+    assert [f.service for f in alone] == ["payments", "edge"]
+    assert [f.events for f in alone] == [600, 300]
+    for f in alone:
+        assert f.path.read_bytes() == every[f.service].path.read_bytes()
+        assert f.malformed == every[f.service].malformed
+    assert sorted(p.name for p in (tmp_path / "one").iterdir()) == ["edge.log", "payments.log"]

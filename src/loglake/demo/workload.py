@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -223,14 +223,21 @@ GENERATORS: dict[str, Callable[[random.Random, datetime, int], bytes]] = {
 JSON_SERVICES = {"checkout", "payments", "auth"}
 
 
-def write_workload(folder: Path, total_events: int, seed: int = 7) -> list[ServiceFile]:
-    """Write one log file per service; the event counts add up to total_events exactly."""
+def write_workload(
+    folder: Path, total_events: int, seed: int = 7, *, services: Collection[str] | None = None
+) -> list[ServiceFile]:
+    """Write one log file per service; the event counts add up to total_events exactly.
+
+    `services`: write only these files (each service has its own random stream, so a file is the same
+    whichever others are written: a benchmark writes them in parallel processes)."""
     folder.mkdir(parents=True, exist_ok=True)
     shares = list(SERVICE_SHARES.items())
     counts = [int(total_events * share) for _name, share in shares]
     counts[0] += total_events - sum(counts)
     files = []
     for (service, _share), count in zip(shares, counts, strict=True):
+        if services is not None and service not in services:
+            continue
         rng = random.Random(f"{seed}-{service}")
         make = GENERATORS[service]
         malformed = 0
