@@ -12,6 +12,7 @@ import difflib
 import re
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,10 +22,12 @@ import duckdb
 from loglake.catalog.duckdb_views import ZONE_VIEWS, clean_tables, create_views
 from loglake.errors import QueryError
 from loglake.lake.clean_zone import partition_of, table_prefix
+from loglake.lake.compaction import live_files
 from loglake.lake.s3_files import CHANGED
 from loglake.lake.store import Store, glob_escape
 from loglake.query.dialect import READ_ONLY, URL_MACROS, athena_to_duckdb, first_word, referenced_tables
-from loglake.query.pruning import kept_partitions, partition_condition
+from loglake.query.pruning import kept_partitions, partition_condition, text_conditions
+from loglake.query.skip_candidates import SkipCount, may_match
 
 _MAX_MESSAGE = 400
 
@@ -108,9 +111,25 @@ def check_read_only(con: duckdb.DuckDBPyConnection, text: str) -> None:
         raise QueryError(f"only read-only queries ({READ_ONLY}) can run here, not {kind}")
 
 
+@dataclass
+class SkipUse:
+    """What the skip index did for one table of the last query (query/skip_candidates.py)."""
+
+    conditions: list[str]
+    items: list[str]
+    count: SkipCount
+    read: list[str]
+    """The table's files the view reads (keys)."""
+
+
 class DuckDBEngine:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, use_skip_index: bool = True) -> None:
+        """`use_skip_index`: let `message LIKE '%term%'` (and ILIKE, regexp_like) skip the clean files whose
+        skip index rules the term out (query/pruning.py says when that is safe)."""
         self.store = store
+        self.use_skip_index = use_skip_index
+        self.skips: dict[str, SkipUse] = {}
+        """table → what the skip index did for the query prepared last (tables it was used for)."""
         self.directories = lake_directories(store)
         self.con = duckdb.connect()
         self.con.execute("SET TimeZone = 'UTC'")
@@ -166,18 +185,34 @@ class DuckDBEngine:
         return text
 
     def _prune(self, sql: str) -> None:
-        """Make the view of a query's one clean table over the partitions its WHERE keeps (query/pruning.py)."""
+        """Make the views of the query's clean tables over the files it can need: the partitions its WHERE
+        keeps, less the files whose skip index rules out a text condition every row must meet (query/pruning.py).
+        Only the files that survive partition pruning have their index read."""
+        self.skips = {}
+        keeps: dict[str, Callable[[str], bool]] = {}
         found = partition_condition(sql, set(self.tables))
-        if found is None:
-            return
-        table, conditions = found
-        partitions = sorted({p for key in self.store.list(table_prefix(table)) if (p := partition_of(key))})
-        kept = kept_partitions(self.con, partitions, conditions)
-        if kept is None or len(kept) == len(partitions):
-            return
-        create_views(self.con, self.store, {table}, keep=lambda key: partition_of(key) in kept)
-        self._views.add(table)
-        self._pruned.add(table)
+        if found is not None:
+            table, conditions = found
+            partitions = sorted({p for key in self.store.list(table_prefix(table)) if (p := partition_of(key))})
+            kept = kept_partitions(self.con, partitions, conditions)
+            if kept is not None and len(kept) < len(partitions):
+                keeps[table] = lambda key: partition_of(key) in kept
+        texts = text_conditions(sql, set(self.tables)) if self.use_skip_index else {}
+        for table, wanted in texts.items():
+            items = sorted({item for condition in wanted for item in condition.items()})
+            if not items:
+                continue
+            in_range = keeps.get(table)
+            count = SkipCount()
+            live = live_files(self.store, table, in_range)
+            read = may_match(self.store, live, items, count)
+            self.skips[table] = SkipUse(sorted(c.sql() for c in wanted), items, count, read)
+            if count.skipped:
+                keeps[table] = _leaving_out(set(live) - set(read), in_range)
+        for table, keep in keeps.items():
+            create_views(self.con, self.store, {table}, keep=keep)
+            self._views.add(table)
+            self._pruned.add(table)
 
     def all_tables(self) -> list[str]:
         """The names a query can read: the clean tables, then the zone views."""
@@ -243,6 +278,12 @@ class DuckDBEngine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _leaving_out(skipped: set[str], in_range: Callable[[str], bool] | None) -> Callable[[str], bool]:
+    """A view's key filter that leaves out the `skipped` files (not "keeps the files read": a file that
+    compaction writes meanwhile is then read, not lost)."""
+    return lambda key: key not in skipped and (in_range is None or in_range(key))
 
 
 def _first_part(message: str) -> str:

@@ -21,10 +21,10 @@ import duckdb
 
 from loglake.catalog.duckdb_views import clean_tables
 from loglake.errors import QueryError
-from loglake.lake import skip_index
 from loglake.lake.compaction import live_files
 from loglake.lake.store import Store
 from loglake.query import engine as engine_module
+from loglake.query import skip_candidates
 from loglake.query.engine import lake_directories, lock_down
 from loglake.query.time_range import TimeRange
 from loglake.sql_quoting import quote_identifier, sql_string, sql_struct
@@ -175,27 +175,23 @@ def _candidates(
     use_index: bool,
 ) -> dict[str, list[str]]:
     """table → the clean files that can hold a match (keys), filling in the plan's counts."""
-    items: list[str] | None = None
+    items: list[str] = []
     if columns != ["message"]:
         plan.note = "searching columns other than message: every file in range is read (the index covers message)"
     elif pattern.regex:
-        literals = skip_index.regex_literals(pattern.text, ignore_case=pattern.ignore_case)
-        if literals:
-            lowered = _lower(literals)
-            items = sorted({i for text in lowered for i in skip_index.text_items(text, whole_words=False)})
+        items = skip_candidates.regex_items(pattern.text, ignore_case=pattern.ignore_case)
         if not items:
             plan.note = "the regex has no literal text of 3+ word characters the index can use: full scan in range"
     else:
-        items = skip_index.text_items(_lower([pattern.text])[0])
+        items = skip_candidates.text_items(pattern.text)
         if not items:
             plan.note = "the pattern has no word of 3+ letters or digits the index can use: full scan in range"
-    if not items or not use_index:
-        items = None
     if not use_index:
+        items = []
         plan.note = "index not used (--no-index): full scan in range"
-    plan.index_used = items is not None
-    plan.index_items = items or []
-    hashed, check = _hashes(items or [])
+    plan.index_used = bool(items)
+    plan.index_items = items
+    count = skip_candidates.SkipCount()
     chosen: dict[str, list[str]] = {}
     for table in tables:
         # what the views read: each event once, whatever compaction is doing (lake/compaction.py)
@@ -204,38 +200,14 @@ def _candidates(
         if time_range is not None:
             keys = [k for k in keys if (m := _PARTITION.search(k)) and time_range.hours_overlap(m[1], int(m[2]))]
         plan.files_in_range += len(keys)
-        kept = []
-        for key in keys:
-            if items is not None:
-                index, size = skip_index.read_for(store, key, store.version(key), check)
-                plan.index_bytes += size
-                if index is None:
-                    plan.read_without_index += 1
-                elif not index.may_contain_all(hashed):
-                    plan.skipped_by_index += 1
-                    continue
-            kept.append(key)
+        kept = skip_candidates.may_match(store, keys, items, count)
         plan.files_read += len(kept)
         if kept:
             chosen[table] = kept
+    plan.skipped_by_index = count.skipped
+    plan.read_without_index = count.read_without_index
+    plan.index_bytes = count.index_bytes
     return chosen
-
-
-def _hashes(items: list[str]) -> tuple[list[int], int]:
-    con = duckdb.connect()
-    try:
-        return skip_index.hashes(con, items)
-    finally:
-        con.close()
-
-
-def _lower(texts: list[str]) -> list[str]:
-    """Lower-case as DuckDB does (the index was built with DuckDB's lower())."""
-    con = duckdb.connect()
-    try:
-        return [str(con.execute("SELECT lower($t)", {"t": t}).fetchall()[0][0]) for t in texts]
-    finally:
-        con.close()
 
 
 def search(
@@ -278,7 +250,7 @@ def search(
         lock_down(con, lake_directories(store))
         for table, keys in candidates.items():
             found, count = _search_table(con, store, table, keys, pattern, searched, shown, groups, time_range, limit)
-            plan.message_bytes_read += _message_bytes(con, store, keys)
+            plan.message_bytes_read += message_bytes(con, store, keys)
             rows += found
             matches += count
     finally:
@@ -358,7 +330,7 @@ def _search_table(
     return found, total
 
 
-def _message_bytes(con: duckdb.DuckDBPyConnection, store: Store, keys: list[str]) -> int:
+def message_bytes(con: duckdb.DuckDBPyConnection, store: Store, keys: list[str]) -> int:
     """Compressed bytes of `message` in the Parquet files read (what a scan pays); JSON-lines files count whole."""
     parquet = [k for k in keys if k.endswith(".parquet")]
     total = 0
