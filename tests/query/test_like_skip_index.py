@@ -297,3 +297,20 @@ def test_s3_lake_reads_indexes_only_of_the_partitions_kept(s3_lake: Lake, monkey
     assert _read(engine) == (0, 1, 0)
     full, _ = _run(s3_lake, "SELECT event_id FROM logs WHERE message LIKE '%LedgerSkew%'", use_index=False)
     assert full == [("h1-17",), ("h1-3",)]
+
+
+def test_a_table_without_message_is_not_pruned(searchable: Lake) -> None:
+    """Without a `message` column in the table, `message` in its subquery names the outer query's column."""
+    from loglake.lake.schema_registry import SchemaRegistry
+
+    def drop_message(schema: Any) -> bool:
+        schema.columns = [c for c in schema.columns if c.name != "message"]
+        return True
+
+    SchemaRegistry(searchable.store).update("logs", drop_message)
+    sql = (
+        "SELECT count(*) FROM (VALUES 'Quixotic') AS o(message) "
+        "WHERE EXISTS (SELECT 1 FROM logs WHERE message LIKE '%Quixotic%')"
+    )
+    rows, engine = _run(searchable, sql)
+    assert rows == [(1,)] and engine.skips == {}

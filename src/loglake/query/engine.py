@@ -24,6 +24,7 @@ from loglake.errors import QueryError
 from loglake.lake.clean_zone import partition_of, table_prefix
 from loglake.lake.compaction import live_files
 from loglake.lake.s3_files import CHANGED
+from loglake.lake.schema_registry import SchemaRegistry
 from loglake.lake.store import Store, glob_escape
 from loglake.query.dialect import READ_ONLY, URL_MACROS, athena_to_duckdb, first_word, referenced_tables
 from loglake.query.pruning import kept_partitions, partition_condition, text_conditions
@@ -200,7 +201,7 @@ class DuckDBEngine:
         texts = text_conditions(sql, set(self.tables)) if self.use_skip_index else {}
         for table, wanted in texts.items():
             items = sorted({item for condition in wanted for item in condition.items()})
-            if not items:
+            if not items or not self.has_message(table):
                 continue
             in_range = keeps.get(table)
             count = SkipCount()
@@ -213,6 +214,12 @@ class DuckDBEngine:
             create_views(self.con, self.store, {table}, keep=keep)
             self._views.add(table)
             self._pruned.add(table)
+
+    def has_message(self, table: str) -> bool:
+        """Whether the table's view has the `message` its index covers: in one without it, `message` would
+        name a column of an enclosing query (a correlated subquery), which no skip index describes."""
+        schema = SchemaRegistry(self.store).get(table)
+        return schema is None or schema.column("message") is not None
 
     def all_tables(self) -> list[str]:
         """The names a query can read: the clean tables, then the zone views."""

@@ -65,6 +65,7 @@ def explain(engine: DuckDBEngine, sql: str, time_range: TimeRange | None = None)
         and {col.name for col in c.find_all(exp.Column)} <= set(PARTITIONS)
     ] + (time_range.partition_sql() if time_range else [])
     texts = text_conditions(sql, set(engine.tables)) if engine.use_skip_index else {}
+    texts = {table: conditions for table, conditions in texts.items() if engine.has_message(table)}
     plans = []
     for table in tables:
         prefix = table_prefix(table)
