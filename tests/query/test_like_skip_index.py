@@ -161,6 +161,9 @@ def test_answers_equal_the_full_scan(searchable: Lake, where: str, count: int, r
         # a subquery that is not a plain SELECT * filter: its LIMIT picks rows before the outer WHERE
         ("SELECT count(*) FROM (SELECT * FROM logs ORDER BY event_id LIMIT 100) s WHERE s.message LIKE '%Ledger%'", 2),
         ("WITH x AS (SELECT * FROM logs) SELECT count(*) FROM x WHERE message LIKE '%LedgerSkew%'", 3),
+        # `*` that replaces message: the outer condition is not on the table's message
+        ("SELECT count(*) FROM (SELECT * REPLACE ('LedgerSkew' AS message) FROM logs) s WHERE s.message LIKE '%Ledg%'",
+         240),
     ],
 )  # fmt: skip
 def test_queries_where_a_skip_could_change_the_answer_are_not_pruned(searchable: Lake, sql: str, count: int) -> None:

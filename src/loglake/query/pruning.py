@@ -141,6 +141,7 @@ def _reference_conditions(ref: Any) -> frozenset[TextCondition]:
                 found.add(condition)
         used = {key for key, value in select.args.items() if value}
         star = len(select.expressions) == 1 and isinstance(select.expressions[0], exp.Star)
+        star = star and not any(select.expressions[0].args.values())  # * REPLACE (... AS message), * EXCEPT
         parent = select.parent
         if not (star and used <= {"expressions", "from_", "where"} and isinstance(parent, exp.Subquery)):
             break
