@@ -82,6 +82,11 @@ def test_a_term_in_two_files_of_six_reads_two(searchable: Lake) -> None:
     assert engine.skips["logs"].conditions == ["message LIKE '%LedgerSkew%'"]
     full, plain = _run(searchable, sql, use_index=False)
     assert full == rows and plain.skips == {}
+    with DuckDBEngine(searchable.store) as engine:
+        engine.query(sql)
+        assert len(engine.skips["logs"].read) == 2
+        assert len(engine.query(sql, dialect="duckdb").rows) == 3  # --dialect duckdb: not pruned, nothing left over
+        assert engine.skips == {}
 
 
 def test_duckdb_reads_only_the_files_left(searchable: Lake) -> None:

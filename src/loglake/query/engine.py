@@ -168,6 +168,7 @@ class DuckDBEngine:
         hand the answer to Arrow, pandas or polars without a round trip through Python tuples."""
         if self._filesystem is not None:
             self._filesystem.invalidate_cache()
+        self.skips = {}
         if dialect == "athena":
             self._views -= self._pruned
             self._pruned = set()
@@ -189,7 +190,6 @@ class DuckDBEngine:
         """Make the views of the query's clean tables over the files it can need: the partitions its WHERE
         keeps, less the files whose skip index rules out a text condition every row must meet (query/pruning.py).
         Only the files that survive partition pruning have their index read."""
-        self.skips = {}
         keeps: dict[str, Callable[[str], bool]] = {}
         found = partition_condition(sql, set(self.tables))
         if found is not None:
