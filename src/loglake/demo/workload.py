@@ -242,14 +242,16 @@ def write_workload(
         make = GENERATORS[service]
         malformed = 0
         path = folder / f"{service}.log"
-        with path.open("wb") as out:
-            lines = []
+        # Each line is written as it is made: orjson's bytes keep a 4 KB buffer each, so a list of them held
+        # 4.7 KB per event (16 GB for the 3.4M checkout events of a 10M workload).
+        with path.open("wb", buffering=1 << 20) as out:
             for i, t in enumerate(_times(rng, count)):
                 line = make(rng, t, i)
                 if service in JSON_SERVICES and rng.random() < 0.004:
                     line = line[: rng.randint(5, len(line) - 2)]
                     malformed += 1
-                lines.append(line)
-            out.write(b"\n".join(lines) + b"\n")
+                out.write(line + b"\n")
+            if not count:
+                out.write(b"\n")  # as the files were always written: an empty service's file is one empty line
         files.append(ServiceFile(service, path, count, malformed))
     return files
