@@ -305,6 +305,9 @@ def test_s3_lake_reads_indexes_only_of_the_partitions_kept(s3_lake: Lake, monkey
     assert _read(engine) == (0, 1, 0)
     full, _ = _run(s3_lake, "SELECT event_id FROM logs WHERE message LIKE '%LedgerSkew%'", use_index=False)
     assert full == [("h1-17",), ("h1-3",)]
+    with DuckDBEngine(s3_lake.store) as engine:
+        (plan,) = explain(engine, "SELECT event_id FROM logs WHERE message LIKE '%LedgerSkew%'")
+    assert (len(plan.files), plan.skipped_by_index, plan.partitions) == (1, 2, [("2025-11-28", 1)])
 
 
 def test_a_table_without_message_is_not_pruned(searchable: Lake) -> None:
@@ -322,3 +325,29 @@ def test_a_table_without_message_is_not_pruned(searchable: Lake) -> None:
     )
     rows, engine = _run(searchable, sql)
     assert rows == [(1,)] and engine.skips == {}
+
+
+def test_after_compaction_each_event_once_and_a_compacted_file_without_index_read(lake: Lake) -> None:
+    from loglake.lake.compaction import compact, is_compacted
+
+    for hour in range(3):
+        for part in range(2):  # two raw objects per hour: two clean files to compact into one
+            write_messages(
+                lake.store, "/svc/c", _messages(hour if (hour, part) == (1, 1) else 0),
+                id_prefix=f"h{hour}p{part}-", stream=f"s{hour}-{part}", timestamp=T0 + hour * HOUR + part,
+            )  # fmt: skip
+    run_etl(lake, pending_raw_objects(lake), EtlSettings(), workers=1)
+    sql = "SELECT event_id FROM logs WHERE message LIKE '%LedgerSkew%'"
+    before, engine = _run(lake, sql)
+    assert before == [("h1p1-17",), ("h1p1-3",)] and _read(engine) == (1, 5, 0)
+    report = compact(lake.store, ["logs"], older_than_s=0, target_bytes=1 << 20, grace_s=3600)
+    assert (report.totals()["inputs"], report.totals()["outputs"]) == (6, 3)
+    after, engine = _run(lake, sql)
+    assert after == before and _read(engine) == (1, 2, 0)  # compaction wrote its files' indexes
+    compacted = sorted(engine.skips["logs"].read)
+    (hour0,) = [k for k in lake.store.list("clean/logs/dt=2025-11-28/hour=00/") if is_compacted(k)]
+    lake.store.delete(skip_index.index_key(hour0))  # a compacted file without an index: read
+    again, engine = _run(lake, sql)
+    assert again == before and _read(engine) == (2, 1, 1)
+    assert set(compacted) < set(engine.skips["logs"].read)
+    assert again == _run(lake, sql, use_index=False)[0]
