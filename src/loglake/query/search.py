@@ -21,6 +21,7 @@ import duckdb
 
 from loglake.catalog.duckdb_views import clean_tables
 from loglake.errors import QueryError
+from loglake.lake.clean_zone import event_time_sql, timestamp_is_epoch_ms, timestamp_type
 from loglake.lake.compaction import live_files
 from loglake.lake.store import Store
 from loglake.query import engine as engine_module
@@ -259,11 +260,12 @@ def search(
     return SearchResult(["table", *shown], rows[:limit], matches, plan, time.monotonic() - started)
 
 
-def _source(store: Store, keys: list[str], columns: list[str] | None) -> str:
+def _source(store: Store, table: str, keys: list[str], columns: list[str] | None) -> str:
+    """The files' rows; a JSON-lines file's `timestamp` read as the table stores it (lake/clean_zone.py)."""
     paths = "[" + ", ".join(sql_string(store.glob(key)) for key in keys) + "]"
     if keys[0].endswith(".parquet"):
         return f"read_parquet({paths}, union_by_name = true, hive_partitioning = false)"
-    types = {name: "TIMESTAMP" if name == "timestamp" else "VARCHAR" for name in columns or []}
+    types = {name: timestamp_type(table) if name == "timestamp" else "VARCHAR" for name in columns or []}
     return (
         f"read_json({paths}, format = 'newline_delimited', compression = 'gzip', columns = {sql_struct(types)}, "
         "hive_partitioning = false)"
@@ -291,24 +293,25 @@ def _search_table(
         if not part:
             continue
         if part[0].endswith(".parquet"):
-            present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {_source(store, part, None)}").fetchall()}
+            described = con.execute(f"DESCRIBE SELECT * FROM {_source(store, table, part, None)}").fetchall()
+            present = {row[0] for row in described}
         else:
             present = set(shown)
         missing = [c for c in searched if c not in present]
         if len(missing) == len(searched):
             continue  # none of the searched columns is in these files: nothing can match here
-        source = _source(store, part, shown)
-        select = ", ".join(
-            f"CAST({quote_identifier(c)} AS VARCHAR) AS {quote_identifier(c)}"
-            if c not in ("timestamp",) and c in present
-            else (quote_identifier(c) if c in present else f"NULL AS {quote_identifier(c)}")
-            for c in shown
-        )
-        matching = [pattern.where(f"CAST({quote_identifier(c)} AS VARCHAR)") for c in searched if c in present]
+        source = _source(store, table, part, shown)
+        # every table's rows carry the event time as a TIMESTAMP (waf_logs stores epoch ms): one kind of time
+        # to sort the tables' rows together and to show
+        values = {c: f"CAST({quote_identifier(c)} AS VARCHAR)" for c in shown if c in present}
+        if "timestamp" in present:
+            values["timestamp"] = event_time_sql(table)
+        select = ", ".join(f"{values.get(c, 'NULL')} AS {quote_identifier(c)}" for c in shown)
+        matching = [pattern.where(f"CAST({values[c]} AS VARCHAR)") for c in searched if c in present]
         where = ["(" + " OR ".join(matching) + ")"]
         params: dict[str, Any] = {"pattern": pattern.parameter()}
         if time_range is not None:
-            where += time_range.timestamp_sql()
+            where += time_range.timestamp_sql(epoch_ms=timestamp_is_epoch_ms(table))
         if groups:
             where.append("(" + " OR ".join(f"log_group GLOB $group{i}" for i in range(len(groups))) + ")")
             params.update({f"group{i}": group for i, group in enumerate(groups)})
