@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from conftest import CliRun, Ingest
+from conftest import CliRun, Ingest, write_messages
 from loglake.errors import QueryError
 from loglake.lake.open import Lake
+from loglake.pipeline import pending_raw_objects, run_etl
 from loglake.query.engine import DuckDBEngine
 from loglake.query.saved_queries import saved_query
+from loglake.transform.settings import EtlSettings
 
 LINES = b'{"timestamp":"2026-11-26T10:00:00Z","level":"error","route":"/a","ms":5}\n' * 3
 TABLES = "logs, quarantine, raw_events"
@@ -111,3 +114,28 @@ def test_the_command_line_prints_the_param_to_pass(run_cli: CliRun, lake: Lake, 
         "(see loglake tables for the columns)"
     )
     assert err.count("\n") == 1
+
+
+WAF_RECORD = (Path(__file__).parents[1] / "events" / "aws_formats" / "waf_docs.log").read_text().splitlines()[0]
+"""AWS WAF developer guide's first example record (tests/events/ATTRIBUTION.md)."""
+
+
+@pytest.mark.parametrize("dialect", ["athena", "duckdb"])
+def test_timestamp_hints_say_which_tables_keep_milliseconds(lake: Lake, ingest_lines: Ingest, dialect: str) -> None:
+    """waf_logs' `timestamp` is AWS's epoch ms (BIGINT), every other table's a TIMESTAMP: each hint names the
+    right type, and AWS's own arithmetic on waf_logs runs."""
+    ingest_lines(LINES)
+    write_messages(lake.store, "/waf", [WAF_RECORD])
+    run_etl(lake, pending_raw_objects(lake), EtlSettings(), workers=1)
+    with DuckDBEngine(lake.store) as engine:
+        assert message(engine, "SELECT timestamp / 1000 FROM logs", dialect).endswith(
+            "; `timestamp` is a TIMESTAMP in every table but waf_logs (epoch milliseconds, as in AWS's table): "
+            "for epoch seconds use to_unixtime(timestamp)"
+        )
+        assert message(engine, "SELECT date_trunc('hour', timestamp) FROM waf_logs", dialect) == (
+            "No function matches the given name and argument types 'date_trunc(STRING_LITERAL, BIGINT)'; "
+            "`timestamp` in waf_logs is epoch milliseconds (BIGINT, as in AWS's table): for its time use "
+            "from_unixtime(timestamp / 1000)"
+        )
+        seconds = 1576280412 if dialect == "athena" else 1576280412.771  # Athena's bigint division is integer
+        assert engine.query("SELECT timestamp / 1000 FROM waf_logs", dialect=dialect).rows == [(seconds,)]

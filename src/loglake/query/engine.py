@@ -21,7 +21,7 @@ import duckdb
 
 from loglake.catalog.duckdb_views import ZONE_VIEWS, clean_tables, create_views
 from loglake.errors import QueryError
-from loglake.lake.clean_zone import partition_of, table_prefix
+from loglake.lake.clean_zone import TIMESTAMP_TYPES, partition_of, table_prefix, timestamp_is_epoch_ms
 from loglake.lake.compaction import live_files
 from loglake.lake.s3_files import CHANGED
 from loglake.lake.schema_registry import SchemaRegistry
@@ -253,12 +253,20 @@ class DuckDBEngine:
             )
         if column:
             return QueryError(f"{_strip_prefix(text)[:_MAX_MESSAGE]}; see loglake tables for the columns")
+        reason = _strip_prefix(text).split(". You might")[0][:_MAX_MESSAGE]
+        epoch_ms = [t for t in TIMESTAMP_TYPES if timestamp_is_epoch_ms(t)]
         if re.search(r"No function matches the given name and argument types '[-+*/%]\(TIMESTAMP", text):
-            # AWS's WAF queries divide its millisecond `timestamp`: here every table's `timestamp` is a TIMESTAMP.
-            reason = _strip_prefix(text).split(". You might")[0][:_MAX_MESSAGE]
+            # arithmetic on a TIMESTAMP `timestamp`, as AWS's queries do on the tables that keep milliseconds
             return QueryError(
-                f"{reason}; `timestamp` is a TIMESTAMP in every table (also where AWS's table has milliseconds, "
-                "as waf_logs): for epoch seconds use to_unixtime(timestamp)"
+                f"{reason}; `timestamp` is a TIMESTAMP in every table but {', '.join(epoch_ms)} (epoch "
+                "milliseconds, as in AWS's table): for epoch seconds use to_unixtime(timestamp)"
+            )
+        read_ms = sorted(set(epoch_ms) & _tables_read(sql))
+        if read_ms and re.search(r"No function matches the given name and argument types '\w+\([^)]*BIGINT", text):
+            # a time function on the millisecond `timestamp` of a table that keeps AWS's type
+            return QueryError(
+                f"{reason}; `timestamp` in {', '.join(read_ms)} is epoch milliseconds (BIGINT, as in AWS's "
+                "table): for its time use from_unixtime(timestamp / 1000)"
             )
         if isinstance(exc, duckdb.PermissionException):
             path = re.search(r'Cannot access (?:file|directory) "(.*?)"', text)
@@ -291,6 +299,16 @@ def _leaving_out(skipped: set[str], in_range: Callable[[str], bool] | None) -> C
     """A view's key filter that leaves out the `skipped` files (not "keeps the files read": a file that
     compaction writes meanwhile is then read, not lost)."""
     return lambda key: key not in skipped and (in_range is None or in_range(key))
+
+
+def _tables_read(sql: str) -> set[str]:
+    """The tables a query reads, or none when it does not parse (its error is then about its text)."""
+    from sqlglot.errors import SqlglotError
+
+    try:
+        return referenced_tables(sql)
+    except (SqlglotError, QueryError):
+        return set()
 
 
 def _first_part(message: str) -> str:
