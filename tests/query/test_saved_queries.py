@@ -17,6 +17,7 @@ from loglake.lake.open import open_lake
 from loglake.lake.raw_zone import encode_batch
 from loglake.query.engine import DuckDBEngine
 from loglake.query.saved_queries import SAVED_QUERIES, parse_params, saved_query
+from loglake.query.time_range import TimeRange
 from loglake.transform.etl import process_raw_object
 from loglake.transform.settings import EtlSettings
 
@@ -28,6 +29,22 @@ def _record(group: str, n: int, ts: int, message: str, lag_ms: int | None = None
     ingestion = None if lag_ms is None else ts + lag_ms
     return {"log_group": group, "log_stream": "s", "event_id": f"{group}-{n}", "timestamp": ts,
             "ingestion_time": ingestion, "message": message, "source": "cloudwatch"}  # fmt: skip
+
+
+WAF_RECORD = json.loads(
+    (Path(__file__).parent.parent / "events" / "aws_formats" / "waf_docs.log").read_text().splitlines()[0]
+)
+"""AWS WAF developer guide's first example record (tests/events/ATTRIBUTION.md)."""
+WAF_TIMES = [T0 + 1_234, T0 + 61_500, T0 + 3_600_001]  # 10:00:01.234, 10:01:01.500, 11:00:00.001
+WAF_LAGS = [250, 1_500, 4_001]
+
+
+def _waf_events() -> list[dict[str, Any]]:
+    """WAF records whose `timestamp` (kept by waf_logs as AWS's epoch ms) arrived WAF_LAGS ms later."""
+    return [
+        _record("/waf/acl", n, ts, json.dumps({**WAF_RECORD, "timestamp": ts}), lag_ms=lag)
+        for n, (ts, lag) in enumerate(zip(WAF_TIMES, WAF_LAGS, strict=True))
+    ]
 
 
 def _app_events() -> list[dict[str, Any]]:
@@ -55,6 +72,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBEngine]:
         "lambda": [_record(e["logGroup"], n, e["timestamp"] + n, e["message"]) for n, e in enumerate(lambda_lines)],
         "vpc": [_record("/vpc/flows", n, T0, line) for n, line in enumerate(vpc)],
         "alb": [_record("/alb/shop", n, T0, line) for n, line in enumerate(alb)],
+        "waf": _waf_events(),
     }
     for name, records in batches.items():
         key = RawKey("cloudwatch", name, "s", "0-0").key
@@ -109,6 +127,22 @@ def test_alb_5xx_rate(engine: DuckDBEngine) -> None:
 
 def test_ingestion_lag(engine: DuckDBEngine) -> None:
     assert run(engine, "ingestion_lag") == [("/app/checkout", 6, 3000, 6000, 6000)]
+
+
+def test_the_table_queries_read_waf_logs_milliseconds_as_times(engine: DuckDBEngine) -> None:
+    """waf_logs' `timestamp` is AWS's epoch ms (BIGINT): every saved query that takes a table answers on it,
+    exactly, with its times as TIMESTAMPs (as on any other table)."""
+    assert run(engine, "ingestion_lag", table="waf_logs") == [("/waf/acl", 3, 1500, 4001, 4001)]
+    assert run(engine, "errors_per_service_per_hour", table="waf_logs") == []  # WAF records have no level
+    fingerprints = engine.query(saved_query("top_error_fingerprints", {"table": "waf_logs"}))
+    assert (fingerprints.rows, fingerprints.types[2:]) == ([], ["TIMESTAMP", "TIMESTAMP"])
+    routes = engine.query(
+        saved_query("latency_by_route", {"table": "waf_logs", "route": "action", "latency": "timestamp"})
+    )
+    assert routes.rows == [("BLOCK", 3, WAF_TIMES[1], WAF_TIMES[2], WAF_TIMES[2])]  # no time: AWS's number
+    window = TimeRange.parse("2026-11-26T10:00:01.235Z", "2026-11-26T11:00:00.001Z")  # the 2nd event only
+    lag = engine.query(saved_query("ingestion_lag", {"table": "waf_logs"}, window)).rows
+    assert lag == [("/waf/acl", 1, 1500, 1500, 1500)]
 
 
 def test_every_saved_query_is_valid_athena_sql() -> None:

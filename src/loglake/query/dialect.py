@@ -168,8 +168,20 @@ def referenced_tables(sql: str) -> set[str]:
 
 def athena_to_duckdb(sql: str, schema: dict[str, dict[str, str]] | None = None) -> str:
     """Translate one read-only statement; `schema` (table → column → type) enables Athena's integer division."""
-    statement = _annotate(read_only_statement(sql), schema)
+    statement = _annotate(read_only_statement(sql), schema).transform(_at_time_zone)
     return str(statement.transform(_to_duckdb).sql(dialect="duckdb"))
+
+
+def _at_time_zone(node: Any) -> Any:
+    """Trino's at_timezone(t, zone), which sqlglot writes for `t AT TIME ZONE zone` (--since's rewrite of a
+    saved query does), as DuckDB's AT TIME ZONE. A pass of its own: _to_duckdb does not visit the inside of
+    a node it replaced (a date_diff in approx_percentile)."""
+    from sqlglot import exp
+
+    if isinstance(node, exp.Anonymous) and node.name.upper() == "AT_TIMEZONE" and len(node.expressions) == 2:
+        value, zone = node.expressions
+        return exp.AtTimeZone(this=value, zone=zone)
+    return node
 
 
 def _annotate(statement: Any, schema: dict[str, dict[str, str]] | None) -> Any:

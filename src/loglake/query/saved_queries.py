@@ -2,8 +2,9 @@
 
 Each is Athena SQL with {placeholders}. Parameters are typed and validated before they reach the
 text: identifiers must be plain names, numbers numbers, dates ISO 8601, strings are quoted; nothing a
-user passes can change the shape of the query. Until the AWS format parsers land, the Lambda, VPC and
-ALB queries read their fields from the raw message with regular expressions.
+user passes can change the shape of the query. `{event_time}` is the `table` parameter's event time as a
+TIMESTAMP (lake/clean_zone.py: waf_logs keeps AWS's epoch milliseconds). Until the AWS format parsers
+land, the Lambda, VPC and ALB queries read their fields from the raw message with regular expressions.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from loglake.errors import QueryError
+from loglake.lake.clean_zone import event_time_sql
 from loglake.query.time_range import TimeRange
 from loglake.sql_quoting import sql_string
 
@@ -80,6 +82,8 @@ class SavedQuery:
         chosen = {name: values.get(name, p.default) for name, p in self.params.items()}
         rendered = {name: p.render(name, chosen[name]) for name, p in self.params.items()}
         identifiers = {name: chosen[name] for name, p in self.params.items() if p.kind == "identifier"}
+        if "table" in chosen:  # the table's event time as a TIMESTAMP, whatever its `timestamp` holds
+            rendered["event_time"] = event_time_sql(chosen["table"], dialect="athena")
         return SavedSql(self.sql.format(**rendered), self.name, identifiers)
 
 
@@ -107,7 +111,7 @@ ORDER BY 2, 1""",
             f"""SELECT regexp_replace(regexp_replace(split_part({{text}}, chr(10), 1),
            '[0-9a-fA-F]{{{{8}}}}(-[0-9a-fA-F]{{{{4}}}}){{{{3}}}}-[0-9a-fA-F]{{{{12}}}}', '<id>'), '[0-9]+', '<n>')
            AS fingerprint,
-       count(*) AS events, min("timestamp") AS first_seen, max("timestamp") AS last_seen
+       count(*) AS events, min({{event_time}}) AS first_seen, max({{event_time}}) AS last_seen
 FROM {{table}}
 WHERE {_ERROR_LEVELS} AND {{text}} IS NOT NULL
 GROUP BY 1
@@ -179,9 +183,9 @@ ORDER BY 1""",
             "ingestion_lag",
             "delay between an event's time and its arrival (ingestion time), per log group",
             """SELECT log_group, count(*) AS events,
-       approx_percentile(date_diff('millisecond', "timestamp", ingestion_time), 0.5) AS p50_lag_ms,
-       approx_percentile(date_diff('millisecond', "timestamp", ingestion_time), 0.95) AS p95_lag_ms,
-       max(date_diff('millisecond', "timestamp", ingestion_time)) AS max_lag_ms
+       approx_percentile(date_diff('millisecond', {event_time}, ingestion_time), 0.5) AS p50_lag_ms,
+       approx_percentile(date_diff('millisecond', {event_time}, ingestion_time), 0.95) AS p95_lag_ms,
+       max(date_diff('millisecond', {event_time}, ingestion_time)) AS max_lag_ms
 FROM {table}
 WHERE ingestion_time IS NOT NULL
 GROUP BY 1
