@@ -12,6 +12,8 @@ from typer.testing import CliRunner
 
 from conftest import write_messages
 from loglake.cli.app import app
+from loglake.errors import StaleTableError
+from loglake.lake import clean_zone
 from loglake.lake.formats import FORMATS
 from loglake.lake.open import Lake
 from loglake.pipeline import pending_raw_objects, run_etl
@@ -78,3 +80,22 @@ def test_search_output_shows_every_table_s_time_alike(mixed: Lake) -> None:
         ("logs", "2026-11-29T10:01:00"),
     ]
     assert document["rows"][0]["timestamp"] == "2026-11-29T10:02:05.999000"
+
+
+def test_search_refuses_a_waf_logs_an_earlier_loglake_wrote(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its `timestamp` is a TIMESTAMP, not AWS's ms: searched, its rows would get the wrong times; refused with
+    the re-run, as a query of it is. A search of the other tables runs."""
+    with monkeypatch.context() as before:
+        before.setattr(clean_zone, "TIMESTAMP_TYPES", {})
+        write_messages(lake.store, "/waf", [WAF_RECORD], id_prefix="w")
+        write_messages(lake.store, "/app", ["STMTest blocked a"], timestamp=BASE)
+        run_etl(lake, pending_raw_objects(lake), EtlSettings(), workers=1)
+    with pytest.raises(StaleTableError) as refused:
+        search(lake.store, Pattern.parse("STMTest"))
+    assert str(refused.value) == (
+        "clean table waf_logs was written by an earlier loglake: its `timestamp` is TIMESTAMP, and is now "
+        "BIGINT (epoch milliseconds, as in AWS's table); rewrite its files with `loglake etl --force` (every raw "
+        "object is processed again)"
+    )
+    only_logs = search(lake.store, Pattern.parse("STMTest"), tables=["logs"])
+    assert [(row["table"], row["timestamp"]) for row in only_logs.rows] == [("logs", _at("2026-11-29T10:00:00"))]

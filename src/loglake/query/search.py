@@ -21,8 +21,9 @@ import duckdb
 
 from loglake.catalog.duckdb_views import clean_tables
 from loglake.errors import QueryError
-from loglake.lake.clean_zone import event_time_sql, timestamp_is_epoch_ms, timestamp_type
+from loglake.lake.clean_zone import check_timestamp, event_time_sql, timestamp_is_epoch_ms, timestamp_type
 from loglake.lake.compaction import live_files
+from loglake.lake.schema_registry import SchemaRegistry
 from loglake.lake.store import Store
 from loglake.query import engine as engine_module
 from loglake.query import skip_candidates
@@ -227,6 +228,7 @@ def search(
 
     `groups` are log-group names or globs (`/aws/lambda/*`); `tables` default to every clean table.
     `on_connection` is handed the connection that reads the files (the console interrupts it on Cancel).
+    A table an earlier loglake wrote with another `timestamp` type raises StaleTableError (lake/clean_zone.py).
     """
     started = time.monotonic()
     known = clean_tables(store)
@@ -234,6 +236,9 @@ def search(
     unknown = [t for t in chosen_tables if t not in known]
     if unknown:
         raise QueryError(f"no table {unknown[0]!r} in this lake (tables: {', '.join(known)}); see loglake tables")
+    registry = SchemaRegistry(store)
+    for table in chosen_tables:  # a table an earlier loglake wrote would show its times wrong: refused, as a query is
+        check_timestamp(registry.get(table))
     searched = list(dict.fromkeys(columns or ["message"]))
     plan = SearchPlan(tables=list(chosen_tables))
     candidates = _candidates(store, chosen_tables, pattern, searched, time_range, plan, use_index=use_index)
