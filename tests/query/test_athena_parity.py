@@ -71,6 +71,13 @@ CASES: list[tuple[str, list[tuple[Any, ...]]]] = [
     (f"SELECT day_of_week(timestamp), day_of_week(DATE '2026-11-29'), hour(timestamp), year(dt) {FIRST}",
      [(4, 7, 10, 2026)]),
     (f"SELECT date_diff('millisecond', timestamp, timestamp + INTERVAL '1.5' SECOND) {FIRST}", [(1500,)]),
+    # inside a function that is itself translated: whole hours (1h44m30s and 1h15m are 1), not boundaries (2)
+    (
+        "SELECT approx_percentile(date_diff('hour', timestamp, TIMESTAMP '2026-11-26 12:00:00'), 0.5) "
+        "FROM logs WHERE service = 'api'",
+        [(1,)],
+    ),
+    ("SELECT regexp_extract(json_extract_scalar('not json', '$.a'), 'x')", [(None,)]),
     # regular expressions
     ("SELECT regexp_extract(request_url, '^https?://([^/:]+)', 1) FROM logs ORDER BY timestamp",
      [("shop.example.com",), ("pay.example.com",), ("shop.example.com",), ("shop.example.com",)]),

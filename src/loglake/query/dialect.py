@@ -168,20 +168,20 @@ def referenced_tables(sql: str) -> set[str]:
 
 def athena_to_duckdb(sql: str, schema: dict[str, dict[str, str]] | None = None) -> str:
     """Translate one read-only statement; `schema` (table → column → type) enables Athena's integer division."""
-    statement = _annotate(read_only_statement(sql), schema).transform(_at_time_zone)
-    return str(statement.transform(_to_duckdb).sql(dialect="duckdb"))
+    statement = _annotate(read_only_statement(sql), schema)
+    return str(_translate_bottom_up(statement).sql(dialect="duckdb"))
 
 
-def _at_time_zone(node: Any) -> Any:
-    """Trino's at_timezone(t, zone), which sqlglot writes for `t AT TIME ZONE zone` (--since's rewrite of a
-    saved query does), as DuckDB's AT TIME ZONE. A pass of its own: _to_duckdb does not visit the inside of
-    a node it replaced (a date_diff in approx_percentile)."""
-    from sqlglot import exp
-
-    if isinstance(node, exp.Anonymous) and node.name.upper() == "AT_TIMEZONE" and len(node.expressions) == 2:
-        value, zone = node.expressions
-        return exp.AtTimeZone(this=value, zone=zone)
-    return node
+def _translate_bottom_up(node: Any) -> Any:
+    """_to_duckdb on every node, its children first. sqlglot's transform does not visit the inside of a node it
+    replaced, so a date_diff inside approx_percentile kept DuckDB's boundary count (a silent wrong answer)."""
+    for child in list(node.iter_expressions()):
+        translated = _translate_bottom_up(child)
+        if translated is not child:
+            if translated.type is None:
+                translated.type = child.type  # the annotation a parent's rule may read (date_add of a DATE)
+            child.replace(translated)
+    return _to_duckdb(node)
 
 
 def _annotate(statement: Any, schema: dict[str, dict[str, str]] | None) -> Any:
@@ -217,6 +217,11 @@ def _only_when(node: Any, condition: Any) -> Any:
 def _to_duckdb(node: Any) -> Any:
     from sqlglot import exp
 
+    if isinstance(node, exp.Anonymous) and node.name.upper() == "AT_TIMEZONE" and len(node.expressions) == 2:
+        # Trino's at_timezone(t, zone), which sqlglot writes for `t AT TIME ZONE zone` (--since's rewrite of a
+        # saved query does), as DuckDB's AT TIME ZONE.
+        value, zone = node.expressions
+        return exp.AtTimeZone(this=value, zone=zone)
     if isinstance(node, exp.Anonymous) and node.name.upper() == "FORMAT_DATETIME":
         value, pattern = node.expressions
         return exp.TimeToStr(this=value, format=exp.Literal.string(_literal_pattern(pattern, "format_datetime")))
