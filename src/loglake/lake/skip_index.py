@@ -44,7 +44,6 @@ MIN_BITS = 1 << 10
 MAX_WORD = 256
 """Longest word whose trigrams are indexed; a file with a longer one gets no index."""
 WORD = re.compile(r"[a-z0-9_]+")
-_WORD_SQL = "[a-z0-9_]+"
 
 
 def index_key(clean_key: str) -> str:
@@ -133,75 +132,96 @@ def build_many(
         finally:
             own.close()
     by_path = {str(path): key for key, path in files.items()}
+    words = _distinct_words(con, by_path)
+    # A file holding a word longer than MAX_WORD gets no index (it is always read): the trigrams of one 1 MB word
+    # cost minutes (substr is linear in the position), and leaving them out would skip files that could match.
+    unindexable = {path for path, found in words.items() if max(map(len, found)) > MAX_WORD}
+    indexed = sorted(path for path in words if path not in unindexable)
+    counts: dict[str, int] = {}
+    blooms: dict[str, str] = {}
+    if indexed:
+        # Trigrams come from the file's distinct words (not from each occurrence) and are made distinct before
+        # they are hashed. The words travel as one space-joined text per file: a list of 100,000 strings costs
+        # more to convert than one string costs to split.
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE __ll_skip_items AS
+            WITH words AS (
+                SELECT filename, unnest(string_split(text, ' ')) AS word
+                FROM (SELECT unnest($files) AS filename, unnest($texts) AS text)
+            )
+            SELECT filename, hash('t:' || word) AS h FROM words
+            UNION ALL
+            SELECT filename, hash('g:' || trigram) FROM (
+                SELECT DISTINCT filename, substr(word, i, 3) AS trigram FROM (
+                    SELECT filename, word, unnest(range(1, length(word) - 1)) AS i FROM words WHERE length(word) >= 3
+                )
+            )""",
+            {"files": indexed, "texts": [b" ".join(words[path]).decode("ascii") for path in indexed]},
+        )
+        counts = {
+            str(name): int(n)
+            for name, n in con.execute("SELECT filename, count(*) FROM __ll_skip_items GROUP BY filename").fetchall()
+        }
+        for bits in sorted({filter_bits(n) for n in counts.values()}):  # bitstring_agg takes constant bounds
+            # Each of the HASHES positions is aggregated on its own and the filters OR-ed: a join with
+            # range(HASHES) cost five times more.
+            positions_sql = " | ".join(
+                f"bitstring_agg(CAST(((h & 4294967295) + {i} * (h >> 32)) % {bits} AS BIGINT), 0, {bits - 1})"
+                for i in range(HASHES)
+            )
+            blooms.update(
+                con.execute(
+                    f"""SELECT filename, ({positions_sql})::VARCHAR FROM __ll_skip_items
+                    WHERE list_contains($files, filename) GROUP BY filename""",
+                    {"files": [path for path, n in counts.items() if filter_bits(n) == bits]},
+                ).fetchall()
+            )
+        con.execute("DROP TABLE __ll_skip_items")
+    check = hash_check()
+    built = {}
+    for path, key in by_path.items():
+        if path in unindexable:
+            continue
+        bits = filter_bits(counts.get(path, 0))
+        text = blooms.get(path) or "0" * bits
+        built[key] = SkipIndex(
+            versions.get(key), counts.get(path, 0), bits, int(text, 2).to_bytes(bits // 8, "big"), check
+        )
+    return built
+
+
+_WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789_")
+_SEPARATE = bytes(b if b in _WORD_BYTES else 0x20 for b in range(256))
+"""Every byte that cannot be in a word becomes a space. On UTF-8 this splits exactly where WORD does on the
+text: a word is ASCII, and every byte of a multi-byte character is 0x80 or above."""
+_CHUNK = 8192
+
+
+def _distinct_words(con: duckdb.DuckDBPyConnection, by_path: dict[str, str]) -> dict[str, set[bytes]]:
+    """Each file's distinct words (runs of [a-z0-9_] in DuckDB's lower(message)); files without one are absent.
+
+    Lowering stays DuckDB's (a search lowers its pattern with it); splitting is bytes.translate + split in
+    Python, read in chunks: measured on 50,000 ALB lines, 0.3 s against 0.7 s for regexp_extract_all + DISTINCT.
+    """
     sources = []
     for fmt in FORMATS.values():  # each file read by its output format's plug-in (lake/formats)
         listed = [glob_escape(p) for p, k in by_path.items() if k.endswith(fmt.suffix)]
         if listed:
             source = fmt.reader(listed, {"message": "VARCHAR"}, hive=False, filename=True)
             sources.append(f"SELECT filename, message FROM {source}")
-    # A file's words are distinct already; its trigrams are made distinct here. Splitting the messages into
-    # words is most of the cost (measured: regexp_extract_all beats string_split_regex and translate+split).
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE __ll_skip_words AS
-        SELECT DISTINCT filename, unnest(regexp_extract_all(lower(message), '{_WORD_SQL}')) AS word
-        FROM ({" UNION ALL ".join(sources)})"""
+    words: dict[str, set[bytes]] = {}
+    result = con.execute(
+        f"SELECT filename, lower(message) FROM ({' UNION ALL '.join(sources)}) WHERE message IS NOT NULL"
     )
-    # A file holding a word longer than MAX_WORD gets no index (it is always read): the trigrams of one 1 MB word
-    # cost minutes (substr is linear in the position), and leaving them out would skip files that could match.
-    unindexable = {
-        str(row[0])
-        for row in con.execute(
-            f"SELECT DISTINCT filename FROM __ll_skip_words WHERE length(word) > {MAX_WORD}"
-        ).fetchall()
-    }
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE __ll_skip_items AS
-        WITH words AS (SELECT * FROM __ll_skip_words WHERE filename NOT IN (SELECT unnest($long::VARCHAR[])))
-        SELECT filename, hash('t:' || word) AS h FROM words
-        UNION ALL
-        SELECT DISTINCT filename, hash('g:' || substr(word, i, 3)) FROM (
-            SELECT filename, word, unnest(range(1, length(word) - 1)) AS i FROM words WHERE length(word) >= 3
-        )""",
-        {"long": sorted(unindexable)},
-    )
-    con.execute("DROP TABLE __ll_skip_words")
-    # One statement gives each file's item count and its filter at the smallest size, which is the right one
-    # for every file of a small object (so it needs two statements in all); larger files get one more per size.
-    counts: dict[str, int] = {}
-    blooms: dict[str, str] = {}
-    for name, n, small in con.execute(
-        f"""SELECT filename, count(*) FILTER (WHERE r.i = 0),
-                   bitstring_agg(CAST(((h & 4294967295) + r.i * (h >> 32)) % {MIN_BITS} AS BIGINT), 0, {MIN_BITS - 1})
-                   ::VARCHAR
-            FROM __ll_skip_items, range({HASHES}) AS r(i) GROUP BY filename"""
-    ).fetchall():
-        counts[str(name)] = int(n)
-        if filter_bits(int(n)) == MIN_BITS:
-            blooms[str(name)] = str(small)
-    sizes = {path: filter_bits(counts.get(path, 0)) for path in by_path}
-    for bits in sorted(set(sizes.values()) - {MIN_BITS}):  # one query per size: bitstring_agg takes constant bounds
-        chosen = [path for path, size in sizes.items() if size == bits and counts.get(path)]
-        blooms.update(
-            con.execute(
-                f"""SELECT filename, bitstring_agg(position, 0, {bits - 1})::VARCHAR FROM (
-                    SELECT filename, CAST(((h & 4294967295) + r.i * (h >> 32)) % {bits} AS BIGINT) AS position
-                    FROM __ll_skip_items, range({HASHES}) AS r(i) WHERE list_contains($files, filename)
-                ) GROUP BY filename""",
-                {"files": chosen},
-            ).fetchall()
-        )
-    con.execute("DROP TABLE __ll_skip_items")
-    check = hash_check()
-    built = {}
-    for path, key in by_path.items():
-        if path in unindexable:
-            continue
-        bits = sizes[path]
-        text = blooms.get(path) or "0" * bits
-        built[key] = SkipIndex(
-            versions.get(key), counts.get(path, 0), bits, int(text, 2).to_bytes(bits // 8, "big"), check
-        )
-    return built
+    while rows := result.fetchmany(_CHUNK):
+        texts: dict[str, list[str]] = {}
+        for name, text in rows:
+            texts.setdefault(name, []).append(text)
+        for name, listed in texts.items():
+            found = "\n".join(listed).encode().translate(_SEPARATE).split()
+            if found:
+                words.setdefault(str(name), set()).update(found)
+    return words
 
 
 @functools.cache
