@@ -78,3 +78,21 @@ def test_logfmt_pairs_are_extracted_once_per_step() -> None:
         f"SELECT {values} FROM (SELECT *, {staging} FROM classified WHERE format = 'logfmt') ORDER BY 1"
     ).fetchall()
     assert rows == [(1, "x y", True), (2, "", False)]
+
+
+def test_vpc_tokens_split_at_single_spaces_without_a_regex() -> None:
+    """regexp_split_to_array(trim(line), ' +') cost 0.11 s per 50,000 default records, string_split 0.03 s: a
+    line without a run of spaces takes string_split; the two agree on every line (runs, edges, tabs, empty)."""
+    from loglake.transform.parsers.vpc_flow_log import VpcFlowLogParser
+
+    staged = VpcFlowLogParser().staged("message")
+    assert "string_split(trim(" in staged
+    assert staged.startswith("CASE WHEN contains(") and staged.count("regexp_split_to_array(") == 1
+    lines = ["", " ", "  ", "a", " a  b ", "a b", "a\tb  c", "  x", "2 1 eni-1 - - - - - - - 1 2 - NODATA\r\n", "a b\n"]
+    rows = duckdb.execute(
+        f"SELECT regexp_split_to_array(trim(rtrim(message, chr(10) || chr(13))), ' +') AS by_regex, {staged} "
+        "FROM (SELECT unnest($lines::VARCHAR[]) AS message)",
+        {"lines": lines},
+    ).fetchall()
+    assert [expected for expected, _ in rows] == [got for _, got in rows]
+    assert [len(got) for _, got in rows] == [1, 1, 1, 1, 2, 2, 2, 1, 14, 2]

