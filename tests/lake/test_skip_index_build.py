@@ -50,11 +50,14 @@ def test_words_are_split_without_a_regex_and_positions_without_a_join(tmp_path: 
     sql = "\n".join(recording.statements)
     assert (sql.count("regexp"), sql.count(f"range({skip_index.HASHES})"), sql.count("bitstring_agg(")) == (0, 0, 7)
     assert len(recording.statements) == 5  # messages, items, counts, one filter size, drop
+    # DuckDB lowers only messages beyond ASCII (as many bytes as characters: ASCII, lowered by a byte table)
+    assert "CASE WHEN strlen(message) = length(message) THEN message ELSE lower(message) END" in sql
 
 
 def test_text_beyond_ascii_gives_the_items_of_the_regex_definition(tmp_path: Path) -> None:
     """Words are split on bytes: every byte of a multi-byte character is a separator, as the character is for
-    WORD; lower() is still DuckDB's (the Kelvin sign lowers to an ASCII 'k', 'İ' to 'i')."""
+    WORD. A message beyond ASCII is lowered by DuckDB (the Kelvin sign lowers to an ASCII 'k', 'İ' to 'i'),
+    one of ASCII only by the byte table, as lower() would."""
     messages: list[str | None] = [
         "Ünïcode wörds: naïve café KELVIN\u212a İstanbul ŞEHİR",
         "tab\there\x00nul\x1fend new\nline cr\rlf",
@@ -62,12 +65,13 @@ def test_text_beyond_ascii_gives_the_items_of_the_regex_definition(tmp_path: Pat
         "日本語テキスト abc日本def 123_456 ÆØÅ-x_y_z",
         "emoji 😀rocket🚀fuel ok",
         "",
+        "ASCII Only UPPER_Case ZQX",  # lowered by the byte table, not by DuckDB
     ]
     con = duckdb.connect()
     key = "clean/logs/dt=2026-01-01/hour=00/u.parquet"
     built = skip_index.build_many({key: _parquet(con, tmp_path / "u.parquet", messages)}, versions={}, con=con)
     expected = _reference_items(con, messages)
-    assert {"t:kelvink", "t:istanbul", "t:nul", "t:def", "t:x_y_z", "t:rocket", "g:ock"} <= expected
-    assert built[key].items == len(expected) == 70
+    assert {"t:kelvink", "t:istanbul", "t:def", "t:x_y_z", "g:ock", "t:upper_case", "g:zqx"} <= expected
+    assert built[key].items == len(expected) == 88
     hashed, _ = skip_index.hashes(con, sorted(expected))
     assert all(built[key].may_contain(h) for h in hashed)
