@@ -23,7 +23,9 @@ class SyslogRfc3164Parser(RegexParser):
     guard = "substr({m}, 1, 1) = '<' OR substr({m}, 4, 1) = ' '"
     groups = BSD_GROUPS
     columns = bsd_columns()
-    time = "regexp_replace({s}.ts, ' +', ' ', 'g')"
+    # `Mar  7`: the day's padding space goes; a time without a run of spaces is already what the regex would
+    # make of it, and skips it (0.02 s per 50,000 lines).
+    time = "CASE WHEN contains({s}.ts, '  ') THEN regexp_replace({s}.ts, ' +', ' ', 'g') ELSE {s}.ts END"
     level = severity_level()
 
 
