@@ -35,6 +35,8 @@ class Athena:
         self.sent: list[tuple[str, str, str]] = []
         self.ids: dict[str, str] = {}
         self.fail: re.Pattern[str] | None = None
+        self.retries: list[dict[str, Any]] = []
+        """Each Athena client's botocore retry settings, in the order they were made."""
 
     def _sent(self, params: dict[str, Any], **_: Any) -> None:
         self.sent.append((params["QueryString"], params["WorkGroup"], params["QueryExecutionContext"]["Database"]))
@@ -67,6 +69,7 @@ def athena(s3_lake: Lake, aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator
     def client(name: str, *args: Any, **kwargs: Any) -> Any:
         made = original(name, *args, **kwargs)
         if name == "athena":
+            watched.retries.append(dict(made.meta.config.retries or {}))
             made.meta.events.register("before-parameter-build.athena.StartQueryExecution", watched._sent)
             made.meta.events.register("after-call.athena.StartQueryExecution", watched._started)
             made.meta.events.register("after-call.athena.GetQueryExecution", watched._status)
@@ -77,13 +80,13 @@ def athena(s3_lake: Lake, aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator
     yield watched
 
 
-def _glue_table(name: str, iceberg: bool) -> None:
+def _glue_table(name: str, iceberg: bool, **more: str) -> None:
     """A Glue table as pyiceberg's Glue catalog (Iceberg) or `loglake catalog sync` (hive) leaves it."""
     parameters = (
         {"table_type": "ICEBERG", "metadata_location": f"s3://loglake-test/lake/clean/{name}/metadata/1.metadata.json"}
         if iceberg
         else {"EXTERNAL": "TRUE", "projection.enabled": "true"}
-    )
+    ) | more
     boto3.client("glue").create_table(DatabaseName="loglake", TableInput={"Name": name, "Parameters": parameters})
 
 
@@ -91,12 +94,13 @@ NOW = datetime(2026, 11, 29, 23, 30, tzinfo=UTC)
 """The run's clock (maintenance.utc_now), fixed: the statements name the closed hours."""
 
 
-def _expected(table: str, closed_before: str, grace_s: int) -> list[str]:
+def _expected(table: str, closed_before: str, grace_s: int, first_day: str = "2026-11-27") -> list[str]:
+    """The statements for one table; OPTIMIZE from `first_day` (the default: two days before the cut's day)."""
     day, hour = closed_before.split("T")
     return [
         f"ALTER TABLE loglake.{table} SET TBLPROPERTIES ('vacuum_max_snapshot_age_seconds' = '{grace_s}')",
         f"OPTIMIZE loglake.{table} REWRITE DATA USING BIN_PACK\n"
-        f"WHERE dt < DATE '{day}' OR (dt = DATE '{day}' AND hour < {int(hour)})",
+        f"WHERE dt >= DATE '{first_day}' AND (dt < DATE '{day}' OR (dt = DATE '{day}' AND hour < {int(hour)}))",
         f"VACUUM loglake.{table}",
     ]
 
@@ -117,13 +121,13 @@ def test_each_iceberg_table_gets_its_statements_in_order_and_hive_tables_are_lef
         DatabaseName="loglake")["TableList"]}  # fmt: skip
     assert tables == {"logs": "ICEBERG", "quarantine": None, "raw_events": None, "vpc_flow_logs": None}
     monkeypatch.setenv("LOGLAKE_MAINTENANCE_OLDER_THAN_S", "7200")
-    monkeypatch.setenv("LOGLAKE_MAINTENANCE_GRACE_S", "600")
+    monkeypatch.setenv("LOGLAKE_MAINTENANCE_GRACE_S", "900")
     capsys.readouterr()
 
     answer = maintenance.handler(SCHEDULED_EVENT, context=None)
 
     assert answer == {"tables": ["logs"], "left_alone": ["quarantine", "raw_events", "vpc_flow_logs"], "statements": 3}
-    assert athena.statements() == _expected("logs", "2026-11-29T21", 600)  # 23:30 less 2 h: hours before 21
+    assert athena.statements() == _expected("logs", "2026-11-29T21", 900)  # 23:30 less 2 h: hours before 21
     assert {(workgroup, database) for _sql, workgroup, database in athena.sent} == {("loglake", "loglake")}
     documents = emf_lines(capsys.readouterr().out)
     assert metric(documents, "IcebergTables") == (1, "Count")
@@ -218,3 +222,74 @@ def test_a_hive_only_lake_runs_nothing_and_needs_no_sqlglot(
         "statements": 0,
     }
     assert athena.sent == []
+
+
+@pytest.mark.parametrize("grace", ["0", "899"])
+def test_a_grace_shorter_than_an_etl_invocation_is_refused(
+    s3_lake: Lake, athena: Athena, monkeypatch: pytest.MonkeyPatch, grace: str
+) -> None:
+    """At 0 s, VACUUM deletes the files an ETL invocation has written and not yet committed: data loss."""
+    boto3.client("glue").create_database(DatabaseInput={"Name": "loglake"})
+    _glue_table("logs", iceberg=True)
+    monkeypatch.setenv("LOGLAKE_MAINTENANCE_GRACE_S", grace)
+    with pytest.raises(ConfigError) as raised:
+        maintenance.handler(SCHEDULED_EVENT, context=None)
+    assert str(raised.value) == (
+        f"LOGLAKE_MAINTENANCE_GRACE_S must be at least 900 seconds, not {grace}: VACUUM would delete the files an "
+        "ETL invocation (up to 900 s) has written but not yet committed; set the stack's MaintenanceGraceSeconds "
+        "to 900 or more (loglake deploy)"
+    )
+    assert athena.sent == []
+    assert read_runs(s3_lake.store)["maintenance"].ok is False
+
+
+def test_the_least_grace_and_a_days_setting_are_taken(
+    s3_lake: Lake, athena: Athena, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    boto3.client("glue").create_database(DatabaseInput={"Name": "loglake"})
+    _glue_table("logs", iceberg=True)
+    monkeypatch.setenv("LOGLAKE_MAINTENANCE_GRACE_S", "900")
+    monkeypatch.setenv("LOGLAKE_MAINTENANCE_DAYS", "7")
+    assert maintenance.handler(SCHEDULED_EVENT, context=None)["statements"] == 3
+    assert athena.statements() == _expected("logs", "2026-11-29T22", 900, first_day="2026-11-22")
+    monkeypatch.setenv("LOGLAKE_MAINTENANCE_DAYS", "0")
+    with pytest.raises(ConfigError, match=r"^LOGLAKE_MAINTENANCE_DAYS must be at least 1 days, not 0"):
+        maintenance.handler(SCHEDULED_EVENT, context=None)
+
+
+def test_athena_is_asked_with_the_shared_retry_settings(s3_lake: Lake, athena: Athena) -> None:
+    """Throttling (TooManyRequestsException) is retried as for the conservation check's queries."""
+    boto3.client("glue").create_database(DatabaseInput={"Name": "loglake"})
+    _glue_table("logs", iceberg=True)
+    maintenance.handler(SCHEDULED_EVENT, context=None)
+    # athena_client()'s max_attempts=8 (retries), which botocore holds as 9 attempts in all; boto3's default is 4.
+    assert athena.retries == [{"mode": "standard", "total_max_attempts": 9}]
+
+
+def test_a_table_whose_name_loglake_refuses_fails_alone(
+    s3_lake: Lake, athena: Athena, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An Iceberg table another tool made, named outside loglake's identifiers, does not stop the others."""
+    boto3.client("glue").create_database(DatabaseInput={"Name": "loglake"})
+    for name in ("2024-events", "logs"):
+        _glue_table(name, iceberg=True)
+    capsys.readouterr()
+    with pytest.raises(QueryError) as raised:
+        maintenance.handler(SCHEDULED_EVENT, context=None)
+    assert athena.statements() == _expected("logs", "2026-11-29T22", 3600)
+    why = "2024-events: invalid table name '2024-events': use lowercase letters, digits and '_'"
+    assert str(raised.value) == f"Iceberg maintenance failed for 1 of 2 tables: {why}"
+    assert metric(emf_lines(capsys.readouterr().out), "MaintenanceFailures") == (1, "Count")
+    run = read_runs(s3_lake.store)["maintenance"]
+    assert (run.ok, run.error, run.figures["failed_tables"], run.figures["statements"]) == (False, why, 1, 3)
+
+
+def test_the_grace_alter_runs_only_for_tables_that_do_not_have_it(s3_lake: Lake, athena: Athena) -> None:
+    """Glue's Parameters hold the table's properties: an hourly ALTER would be a commit and a table version."""
+    boto3.client("glue").create_database(DatabaseInput={"Name": "loglake"})
+    _glue_table("alb_logs", iceberg=True, vacuum_max_snapshot_age_seconds="3600")
+    _glue_table("logs", iceberg=True, vacuum_max_snapshot_age_seconds="1800")
+    assert maintenance.handler(SCHEDULED_EVENT, context=None)["statements"] == 5
+    assert athena.statements() == (
+        _expected("alb_logs", "2026-11-29T22", 3600)[1:] + _expected("logs", "2026-11-29T22", 3600)
+    )

@@ -300,17 +300,39 @@ def test_athena_maintenance_sql_for_iceberg_tables() -> None:
     assert iceberg_athena.maintenance_sql("logs", "loglake", 3600, grace_s=600, now=now) == [
         "ALTER TABLE loglake.logs SET TBLPROPERTIES ('vacuum_max_snapshot_age_seconds' = '600')",
         "OPTIMIZE loglake.logs REWRITE DATA USING BIN_PACK\n"
-        "WHERE dt < DATE '2025-11-28' OR (dt = DATE '2025-11-28' AND hour < 4)",
+        "WHERE dt >= DATE '2025-11-26' AND (dt < DATE '2025-11-28' OR (dt = DATE '2025-11-28' AND hour < 4))",
         "VACUUM loglake.logs",
     ]
-    # Midnight: the closed hours are every hour of the days before.
-    assert iceberg_athena.optimize_sql("logs", None, 0, datetime(2025, 11, 28, 0, 0, tzinfo=UTC)) == (
+    # Midnight: the closed hours are every hour of the days before, back to `days` days before.
+    assert iceberg_athena.optimize_sql("logs", None, 0, datetime(2025, 11, 28, 0, 0, tzinfo=UTC), days=1) == (
         "OPTIMIZE logs REWRITE DATA USING BIN_PACK\n"
-        "WHERE dt < DATE '2025-11-28' OR (dt = DATE '2025-11-28' AND hour < 0)"
+        "WHERE dt >= DATE '2025-11-27' AND (dt < DATE '2025-11-28' OR (dt = DATE '2025-11-28' AND hour < 0))"
     )
     # The database never in backticks (AWS's VACUUM page), nor the table (OPTIMIZE is Trino SQL): plain names only.
     with pytest.raises(ConfigError, match=r"Glue database '_db': Athena's VACUUM takes only a plain name"):
         iceberg_athena.vacuum_sql("logs", "_db")
+
+
+def test_optimize_covers_a_bounded_number_of_days_however_old_the_table() -> None:
+    """A backlog does not make each hourly run rewrite the table's whole history: the first day is fixed by
+    `days`, across a month's and a year's edge."""
+    now = datetime(2026, 1, 1, 0, 30, tzinfo=UTC)  # less an hour: 2025-12-31 23:30, hours before 23
+    assert iceberg_athena.optimize_sql("logs", "loglake", 3600, now, days=30) == (
+        "OPTIMIZE loglake.logs REWRITE DATA USING BIN_PACK\n"
+        "WHERE dt >= DATE '2025-12-01' AND (dt < DATE '2025-12-31' OR (dt = DATE '2025-12-31' AND hour < 23))"
+    )
+
+
+def test_the_grace_alter_is_left_out_when_the_table_already_has_it() -> None:
+    """Each ALTER TABLE is an Iceberg commit and a Glue table version: only when the value differs."""
+    now = datetime(2025, 11, 28, 5, 30, tzinfo=UTC)
+    properties = {"table_type": "ICEBERG", "vacuum_max_snapshot_age_seconds": "3600"}
+    same = iceberg_athena.maintenance_sql("logs", "loglake", 3600, 3600, now, properties=properties)
+    assert [sql.split(None, 1)[0] for sql in same] == ["OPTIMIZE", "VACUUM"]
+    for parameters in ({"vacuum_max_snapshot_age_seconds": "600"}, {"table_type": "ICEBERG"}):
+        other = iceberg_athena.maintenance_sql("logs", "loglake", 3600, 3600, now, properties=parameters)
+        assert other[0] == "ALTER TABLE loglake.logs SET TBLPROPERTIES ('vacuum_max_snapshot_age_seconds' = '3600')"
+        assert len(other) == 3
 
 
 def test_the_lambda_reads_the_table_format_from_its_environment(monkeypatch: pytest.MonkeyPatch) -> None:

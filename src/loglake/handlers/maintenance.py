@@ -4,8 +4,11 @@ the tables, Athena, in the stack's workgroup.
 For each Iceberg table of the Glue database (a Glue table whose `table_type` is ICEBERG; hive tables are
 left alone: Athena cannot compact them exactly-once, docs/lake-layout.md), it runs lake/iceberg_athena.py's
 maintenance statements one after the other, waiting for each: the grace period
-(`vacuum_max_snapshot_age_seconds`), `OPTIMIZE ... REWRITE DATA USING BIN_PACK` over the closed hours, then
-`VACUUM`. A statement that fails ends that table's run (the next statements assume it) and the others go on;
+(`vacuum_max_snapshot_age_seconds`, only when the Glue table's Parameters do not hold it already; never under
+MIN_GRACE_S, so VACUUM cannot delete an ETL invocation's files before it commits them), `OPTIMIZE ... REWRITE
+DATA USING BIN_PACK` over the closed hours of the last LOGLAKE_MAINTENANCE_DAYS days (a bounded run however
+large the backlog), then `VACUUM`. A statement that fails, or a table loglake cannot name, ends that table's
+run (the next statements assume it) and the others go on;
 any failure then fails the invocation, so Lambda's Errors metric (the MaintenanceErrorsAlarm) sees it, after
 the EMF metrics and the run record (state/runs/maintenance.json) are written. Athena does the reads and
 writes with the function's role: its grants are in the deploy template (deploy/operations.py).
@@ -20,13 +23,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from loglake.aws_calls import call_aws
-from loglake.errors import ConfigError, QueryError, first_line
+from loglake.errors import ConfigError, LoglakeError, QueryError, first_line
 from loglake.handlers.environment import lake_from_environment
 from loglake.handlers.metrics import Metrics, Stopwatch
 from loglake.lake.compaction import DEFAULT_OLDER_THAN_S
-from loglake.lake.iceberg_athena import DEFAULT_GRACE_S, maintenance_sql
+from loglake.lake.iceberg_athena import DEFAULT_DAYS, DEFAULT_GRACE_S, MIN_GRACE_S, maintenance_sql
 from loglake.lake.runs import now_ms, record_run
-from loglake.query.athena_engine import AthenaEngine
+from loglake.query.athena_engine import AthenaEngine, athena_client
 
 RUN_KIND = "maintenance"
 MARGIN_S = 30.0
@@ -51,16 +54,24 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _seconds(name: str, default: float) -> int:
+def _seconds(name: str, default: float, minimum: int = 0, why: str = "", unit: str = "seconds") -> int:
     text = os.environ.get(name) or str(int(default))
     if not text.isdecimal():
-        raise ConfigError(f"{name} must be a whole number of seconds, not {text!r}")
+        raise ConfigError(f"{name} must be a whole number of {unit}, not {text!r}")
+    if int(text) < minimum:
+        raise ConfigError(f"{name} must be at least {minimum} {unit}, not {text}: {why}")
     return int(text)
 
 
-def iceberg_tables(glue: Any, database: str) -> tuple[list[str], list[str]]:
-    """(Iceberg tables, other tables) of the Glue database, by name, sorted."""
-    iceberg: list[str] = []
+GRACE_WHY = (
+    "VACUUM would delete the files an ETL invocation (up to 900 s) has written but not yet committed; "
+    f"set the stack's MaintenanceGraceSeconds to {MIN_GRACE_S} or more (loglake deploy)"
+)
+
+
+def iceberg_tables(glue: Any, database: str) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """(Iceberg tables with their Glue Parameters, other tables) of the Glue database, by name, sorted."""
+    iceberg: dict[str, dict[str, str]] = {}
     other: list[str] = []
     token = None
     while True:
@@ -68,11 +79,14 @@ def iceberg_tables(glue: Any, database: str) -> tuple[list[str], list[str]]:
             glue, "Glue", QueryError, "get_tables", DatabaseName=database, **({"NextToken": token} if token else {})
         )
         for table in page.get("TableList", []):
-            kind = str(table.get("Parameters", {}).get("table_type", "")).upper()
-            (iceberg if kind == "ICEBERG" else other).append(table["Name"])
+            parameters = {str(k): str(v) for k, v in table.get("Parameters", {}).items()}
+            if parameters.get("table_type", "").upper() == "ICEBERG":
+                iceberg[table["Name"]] = parameters
+            else:
+                other.append(table["Name"])
         token = page.get("NextToken")
         if not token:
-            return sorted(iceberg), sorted(other)
+            return dict(sorted(iceberg.items())), sorted(other)
 
 
 def maintain(
@@ -85,17 +99,27 @@ def maintain(
     grace_s: int,
     remaining_s: Callable[[], float] | None = None,
     now: datetime | None = None,
+    days: int = DEFAULT_DAYS,
 ) -> MaintenanceReport:
-    """Run the maintenance statements of every Iceberg table; `remaining_s()` bounds each statement's wait."""
+    """Run the maintenance statements of every Iceberg table; `remaining_s()` bounds each statement's wait.
+    A table loglake cannot maintain (a name it refuses, made by another tool) is that table's failure only."""
     report = MaintenanceReport()
-    report.tables, report.skipped = iceberg_tables(glue, database)
+    properties, report.skipped = iceberg_tables(glue, database)
+    report.tables = list(properties)
     now = now or utc_now()
     for index, table in enumerate(report.tables):
         if remaining_s is not None and remaining_s() < 2 * MARGIN_S:
             why = "not run: the invocation ran out of time (raise the function's Timeout, or run it more often)"
             report.failures += [(later, why) for later in report.tables[index:]]
             break
-        for sql in maintenance_sql(table, database, older_than_s, grace_s, now):
+        try:
+            statements = maintenance_sql(
+                table, database, older_than_s, grace_s, now, days=days, properties=properties[table]
+            )
+        except LoglakeError as exc:
+            report.failures.append((table, first_line(exc)))
+            continue
+        for sql in statements:
             wait = 1800.0 if remaining_s is None else max(1.0, remaining_s() - MARGIN_S)
             engine = AthenaEngine(workgroup=workgroup, database=database, client=athena, max_wait_s=wait)
             report.statements += 1
@@ -132,11 +156,12 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     try:
         report = maintain(
             boto3.client("glue"),
-            boto3.client("athena"),
+            athena_client(),  # the retry config the conservation check's queries use
             workgroup=os.environ.get("LOGLAKE_ATHENA_WORKGROUP", "primary"),
             database=os.environ.get("LOGLAKE_GLUE_DATABASE", "loglake"),
             older_than_s=_seconds("LOGLAKE_MAINTENANCE_OLDER_THAN_S", DEFAULT_OLDER_THAN_S),
-            grace_s=_seconds("LOGLAKE_MAINTENANCE_GRACE_S", DEFAULT_GRACE_S),
+            grace_s=_seconds("LOGLAKE_MAINTENANCE_GRACE_S", DEFAULT_GRACE_S, MIN_GRACE_S, GRACE_WHY),
+            days=_seconds("LOGLAKE_MAINTENANCE_DAYS", DEFAULT_DAYS, 1, "OPTIMIZE needs a day to cover", "days"),
             remaining_s=(lambda: float(remaining()) / 1000) if callable(remaining) else None,
             now=utc_now(),
         )

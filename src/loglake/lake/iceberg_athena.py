@@ -10,6 +10,7 @@ deletes the files no snapshot references; OPTIMIZE rewrites only the closed hour
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from loglake.catalog.athena_ddl import _columns, _ident, _qualified, _string, clean_table_root
@@ -21,13 +22,23 @@ from loglake.lake.schema_registry import TableSchema
 DEFAULT_GRACE_S = 3600
 """As compaction's: longer than a query that planned before a commit takes."""
 
+MIN_GRACE_S = 900
+"""The least grace VACUUM may be given: Lambda's longest timeout (the template's EtlTimeout MaxValue), so a
+file an ETL invocation wrote but has not committed yet is never an orphan old enough to delete."""
+
+DEFAULT_DAYS = 2
+"""OPTIMIZE covers the closed hours of this many days back (plus the current day's): a bounded rewrite each
+run, so a backlog does not make every run rewrite the table's whole history."""
+
+GRACE_PROPERTY = "vacuum_max_snapshot_age_seconds"
+
 
 def table_properties(grace_s: int = DEFAULT_GRACE_S) -> dict[str, str]:
     return {
         "table_type": "ICEBERG",
         "format": "parquet",
         "write_compression": "zstd",
-        "vacuum_max_snapshot_age_seconds": str(int(grace_s)),
+        GRACE_PROPERTY: str(int(grace_s)),
         "vacuum_min_snapshots_to_keep": "1",
     }
 
@@ -47,7 +58,9 @@ def table_ddl(schema: TableSchema, location: str, database: str | None = None, g
     )
 
 
-_PLAIN = re.compile(r"[a-z][a-z0-9_]*")
+PLAIN_NAME = r"[a-z][a-z0-9_]*"
+"""The database names maintenance accepts; the template's GlueDatabase pattern is this, up to 64 characters."""
+_PLAIN = re.compile(PLAIN_NAME)
 
 
 def maintained_name(table: str, database: str | None) -> str:
@@ -68,13 +81,17 @@ def closed_before(older_than_s: float, now: datetime | None = None) -> tuple[str
     return cut.strftime("%Y-%m-%d"), cut.hour
 
 
-def optimize_sql(table: str, database: str | None, older_than_s: float, now: datetime | None = None) -> str:
-    """Bin-pack the closed hours' small files into files of Athena's target size (one Iceberg commit)."""
+def optimize_sql(
+    table: str, database: str | None, older_than_s: float, now: datetime | None = None, days: int = DEFAULT_DAYS
+) -> str:
+    """Bin-pack the closed hours' small files into files of Athena's target size (one Iceberg commit), from
+    `days` days before the last closed hour's day: older hours are left to `loglake compact` or a run with more."""
     day, hour = closed_before(older_than_s, now)
-    name = maintained_name(table, database)
+    first = (datetime.strptime(day, "%Y-%m-%d") - timedelta(days=days)).strftime("%Y-%m-%d")
+    name, cut = maintained_name(table, database), _string(day)
     return (
         f"OPTIMIZE {name} REWRITE DATA USING BIN_PACK\n"
-        f"WHERE dt < DATE {_string(day)} OR (dt = DATE {_string(day)} AND hour < {hour})"
+        f"WHERE dt >= DATE {_string(first)} AND (dt < DATE {cut} OR (dt = DATE {cut} AND hour < {hour}))"
     )
 
 
@@ -84,12 +101,20 @@ def vacuum_sql(table: str, database: str | None) -> str:
 
 
 def maintenance_sql(
-    table: str, database: str | None, older_than_s: float, grace_s: int = DEFAULT_GRACE_S, now: datetime | None = None
+    table: str,
+    database: str | None,
+    older_than_s: float,
+    grace_s: int = DEFAULT_GRACE_S,
+    now: datetime | None = None,
+    *,
+    days: int = DEFAULT_DAYS,
+    properties: Mapping[str, str] | None = None,
 ) -> list[str]:
-    """What `loglake compact` is on AWS for an Iceberg table, in order: the grace period, OPTIMIZE, VACUUM."""
+    """What `loglake compact` is on AWS for an Iceberg table, in order: the grace period, OPTIMIZE, VACUUM.
+    The ALTER TABLE is left out when `properties` (the Glue table's Parameters) already hold the grace: each
+    one is an Iceberg commit and a Glue table version, and may conflict with an ETL commit."""
     qualified = maintained_name(table, database)
-    return [
-        f"ALTER TABLE {qualified} SET TBLPROPERTIES ('vacuum_max_snapshot_age_seconds' = '{int(grace_s)}')",
-        optimize_sql(table, database, older_than_s, now),
-        vacuum_sql(table, database),
-    ]
+    statements = [optimize_sql(table, database, older_than_s, now, days), vacuum_sql(table, database)]
+    if properties is not None and str(properties.get(GRACE_PROPERTY, "")) == str(int(grace_s)):
+        return statements
+    return [f"ALTER TABLE {qualified} SET TBLPROPERTIES ('{GRACE_PROPERTY}' = '{int(grace_s)}')", *statements]
