@@ -11,7 +11,9 @@ from cfnlint.api import lint
 
 from loglake.deploy.operations import ALARM_NAMES
 from loglake.deploy.template import build_template
+from loglake.errors import ConfigError
 from loglake.handlers.metrics import NAMESPACE
+from loglake.lake.iceberg_athena import MIN_GRACE_S, maintained_name
 
 IF_TOPIC = {"Fn::If": ["UseAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
 
@@ -228,9 +230,11 @@ def test_the_iceberg_maintenance_runs_on_a_schedule_with_least_privilege() -> No
         "LOGLAKE_GLUE_DATABASE": {"Ref": "GlueDatabase"},
         "LOGLAKE_MAINTENANCE_OLDER_THAN_S": {"Ref": "MaintenanceOlderThanSeconds"},
         "LOGLAKE_MAINTENANCE_GRACE_S": {"Ref": "MaintenanceGraceSeconds"},
+        "LOGLAKE_MAINTENANCE_DAYS": {"Ref": "MaintenanceDays"},
     }
     parameters = template["Parameters"]
     assert [parameters[p]["Default"] for p in ("MaintenanceEnabled", "MaintenanceRate")] == ["true", "rate(1 hour)"]
+    assert [parameters[p]["Default"] for p in ("MaintenanceGraceSeconds", "MaintenanceDays")] == ["3600", "2"]
     assert template["Conditions"]["UseMaintenance"] == {"Fn::Equals": [{"Ref": "MaintenanceEnabled"}, "true"]}
     schedule = resources["MaintenanceSchedule"]["Properties"]
     assert schedule["ScheduleExpression"] == {"Ref": "MaintenanceRate"}
@@ -278,6 +282,54 @@ def test_the_etl_and_the_collector_may_write_only_their_own_run_record() -> None
         assert runs == [
             f"arn:${{AWS::Partition}}:s3:::${{NamePrefix}}-lake-${{AWS::AccountId}}-${{AWS::Region}}/state/runs/{kind}.json*"
         ]
+
+
+def test_the_grace_parameter_refuses_less_than_an_etl_invocation() -> None:
+    """VACUUM deletes unreferenced files older than the grace; an ETL invocation (up to EtlTimeout's 900 s)
+    references its files only when it commits: a shorter grace (0 was accepted) loses them."""
+    parameters = build_template()["Parameters"]
+    assert MIN_GRACE_S == 900 >= parameters["EtlTimeout"]["MaxValue"]
+    pattern = re.compile(parameters["MaintenanceGraceSeconds"]["AllowedPattern"])
+    accepted = [n for n in range(0, 20_000) if pattern.fullmatch(str(n))]
+    assert (accepted[0], len(accepted)) == (MIN_GRACE_S, 20_000 - MIN_GRACE_S)
+    assert [v for v in ("9999999", "10000000", "0900", "", "1h", "-1") if pattern.fullmatch(v)] == ["9999999"]
+    days = re.compile(parameters["MaintenanceDays"]["AllowedPattern"])
+    assert [v for v in ("0", "1", "2", "9999", "10000", "01", "") if days.fullmatch(v)] == ["1", "2", "9999"]
+
+
+def _maintainable(database: str) -> bool:
+    try:
+        maintained_name("logs", database)
+    except ConfigError:
+        return False
+    return True
+
+
+def test_the_glue_database_pattern_is_the_names_maintenance_accepts() -> None:
+    """`2024logs` passed the template's pattern and then failed every maintenance run."""
+    pattern = re.compile(build_template()["Parameters"]["GlueDatabase"]["AllowedPattern"])
+    names = ["loglake", "logs_2024", "a", "a" * 64, "a" * 65, "2024logs", "_logs", "Logs", "log-lake", "", "l\u00f6g"]
+    assert [n for n in names if pattern.fullmatch(n)] == ["loglake", "logs_2024", "a", "a" * 64]
+    assert [n for n in names if n and _maintainable(n)] == ["loglake", "logs_2024", "a", "a" * 64, "a" * 65]
+
+
+def test_the_scheduled_functions_are_not_retried_by_lambda() -> None:
+    """A failed scheduled run is retried by the next schedule; Lambda's two retries would only triple its cost
+    (and, for maintenance, its Athena commits) before the event reaches FailedInvocations."""
+    resources = build_template()["Resources"]
+    configs = {n: r["Properties"] for n, r in resources.items() if r["Type"] == "AWS::Lambda::EventInvokeConfig"}
+    assert configs == {
+        "ConservationInvokeConfig": {
+            "FunctionName": {"Ref": "ConservationFunction"},
+            "Qualifier": "$LATEST",
+            "MaximumRetryAttempts": 0,
+        },
+        "MaintenanceInvokeConfig": {
+            "FunctionName": {"Ref": "MaintenanceFunction"},
+            "Qualifier": "$LATEST",
+            "MaximumRetryAttempts": 0,
+        },
+    }
 
 
 def test_cfn_lint_accepts_the_operations_resources() -> None:

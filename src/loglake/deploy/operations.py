@@ -33,6 +33,7 @@ from loglake.deploy.template import (
     athena_query_statements,
     glue_arns,
 )
+from loglake.lake.iceberg_athena import DEFAULT_DAYS
 from loglake.lake.keys import CLEAN_PREFIX, QUARANTINE_PREFIX, RAW_PREFIX, SCHEMA_PREFIX, STATE_PREFIX
 
 CONSERVATION_HANDLER = "loglake.handlers.conservation.handler"
@@ -93,8 +94,18 @@ PARAMETERS: Json = {
     "MaintenanceGraceSeconds": {
         "Type": "String",
         "Default": "3600",
-        "AllowedPattern": "^[0-9]{1,7}$",
-        "Description": "VACUUM keeps snapshots this young (vacuum_max_snapshot_age_seconds): longer than a query runs.",
+        "AllowedPattern": "^(9[0-9]{2}|[1-9][0-9]{3,6})$",  # 900 (MIN_GRACE_S) to 9999999
+        "ConstraintDescription": "whole seconds, at least 900: VACUUM deletes unreferenced files older than this, "
+        "and an ETL invocation (up to 900 s) commits its files only at its end",
+        "Description": "VACUUM keeps snapshots this young (vacuum_max_snapshot_age_seconds): longer than a query runs, "
+        "and at least 900 s (the ETL's longest invocation).",
+    },
+    "MaintenanceDays": {
+        "Type": "String",
+        "Default": str(DEFAULT_DAYS),
+        "AllowedPattern": "^[1-9][0-9]{0,3}$",
+        "Description": "OPTIMIZE covers the closed hours from this many days before the newest closed hour's day "
+        "(each run is bounded; older hours need a run with more days).",
     },
 }
 
@@ -382,6 +393,15 @@ def _maintenance_role() -> Json:
     return _role("loglake-maintenance", statements, "MaintenanceLogGroup")
 
 
+def _no_retries(function: str) -> Json:
+    """A scheduled function's failed run is not retried by Lambda (twice, by default): the next scheduled run
+    is the retry, its errors alarm has already fired, and the failed event still reaches FailedInvocations."""
+    return {
+        "Type": "AWS::Lambda::EventInvokeConfig",
+        "Properties": {"FunctionName": _ref(function), "Qualifier": "$LATEST", "MaximumRetryAttempts": 0},
+    }
+
+
 def _maintenance_resources() -> Json:
     return {
         "MaintenanceLogGroup": _log_group("${NamePrefix}-maintenance"),
@@ -399,8 +419,10 @@ def _maintenance_resources() -> Json:
                 "LOGLAKE_GLUE_DATABASE": _ref("GlueDatabase"),
                 "LOGLAKE_MAINTENANCE_OLDER_THAN_S": _ref("MaintenanceOlderThanSeconds"),
                 "LOGLAKE_MAINTENANCE_GRACE_S": _ref("MaintenanceGraceSeconds"),
+                "LOGLAKE_MAINTENANCE_DAYS": _ref("MaintenanceDays"),
             },
         ),
+        "MaintenanceInvokeConfig": _no_retries("MaintenanceFunction"),
         "MaintenanceSchedule": {
             "Type": "AWS::Events::Rule",
             "Properties": {
@@ -446,6 +468,7 @@ def resources() -> Json:
                 "LOGLAKE_CONSERVATION_HOURS": _ref("ConservationHours"),
             },
         ),
+        "ConservationInvokeConfig": _no_retries("ConservationFunction"),
         "ConservationSchedule": {
             "Type": "AWS::Events::Rule",
             "Properties": {

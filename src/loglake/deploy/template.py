@@ -322,7 +322,12 @@ PARAMETERS: Json = {
         "Default": 30,
         "AllowedValues": [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 3653],
     },
-    "GlueDatabase": {"Type": "String", "Default": "loglake", "AllowedPattern": "^[a-z0-9_]{1,64}$"},
+    "GlueDatabase": {
+        "Type": "String",
+        "Default": "loglake",
+        "AllowedPattern": "^[a-z][a-z0-9_]{0,63}$",  # iceberg_athena.PLAIN_NAME: Athena's VACUUM takes no quoting
+        "ConstraintDescription": "a lowercase letter, then lowercase letters, digits and '_' (64 at most)",
+    },
     "EtlRoutes": {
         "Type": "String",
         "Default": "[]",
