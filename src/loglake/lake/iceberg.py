@@ -29,7 +29,6 @@ import re
 import secrets
 import tempfile
 import time
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -39,7 +38,7 @@ from typing import TYPE_CHECKING, Any, cast
 import orjson
 
 from loglake.errors import ConfigError, InvariantError, StoreError
-from loglake.lake import skip_index
+from loglake.lake import iceberg_files, skip_index
 from loglake.lake.clean_zone import envelope, table_prefix
 from loglake.lake.formats import format_of_key
 from loglake.lake.keys import CLEAN_PREFIX, STATE_PREFIX, clean_key, table_name
@@ -68,6 +67,10 @@ _STAMPED = re.compile(r"(?:-r|/c-)(?P<ms>\d{13})[0-9a-f]{8}(?:-\d+)?\.parquet$")
 _RUN = re.compile(r"/[0-9a-f]{24}-r\d{13}[0-9a-f]{8}(?:-\d+)?\.parquet$")
 """An ETL run's Iceberg data file (run_name)."""
 _FOLDER = re.compile(r"^dt=(\d{4}-\d{2}-\d{2})/hour=(\d{1,2})$")
+PY_IO_IMPL = "py-io-impl"
+FILE_IO = "loglake.lake.iceberg_io.LakeFileIO"
+NAME_MAPPING = "schema.name-mapping.default"
+"""The FileIO of every catalog: no pyarrow, boto3 for S3 (lake/iceberg_io.py)."""
 TABLE_PROPERTIES = {
     "format-version": "2",
     # Full bounds for raw_object (not the default 16-character prefix, which every raw key shares), so a
@@ -79,12 +82,14 @@ TABLE_PROPERTIES = {
 }
 
 
-def check_available() -> None:
-    """A one-line error naming the extra when pyiceberg or pyarrow is missing."""
+def check_available(local: bool = True) -> None:
+    """A one-line error naming the extra when pyiceberg (or, for a local lake's SQLite catalog, sqlalchemy)
+    is missing. pyarrow is not needed: commits are built from DuckDB's footers (lake/iceberg_files.py)."""
     try:
-        import pyarrow  # noqa: F401
         import pyiceberg  # noqa: F401
-        import sqlalchemy  # noqa: F401
+
+        if local:
+            import sqlalchemy  # noqa: F401
     except ImportError as exc:
         raise ConfigError(
             f"table_format = 'iceberg' needs the {EXTRA} extra ({exc.name} is not installed): {INSTALL}"
@@ -133,8 +138,8 @@ def _base(store: Store) -> str:
 def catalog(store: Store) -> Any:
     """The lake's catalog: on a local lake the embedded one (pyiceberg SqlCatalog on SQLite in state/); on an
     S3 lake the Glue Data Catalog (lake/iceberg_glue.py), database $LOGLAKE_GLUE_DATABASE or `loglake`."""
-    check_available()
     root = _root(store)
+    check_available(local=root is not None)
     if root is None:
         from loglake.lake.iceberg_glue import glue_catalog
 
@@ -143,7 +148,9 @@ def catalog(store: Store) -> Any:
 
     path = root / CATALOG_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    cat = SqlCatalog(NAMESPACE, uri=f"sqlite:///{path}", warehouse=_file_uri(root / CLEAN_PREFIX))
+    cat = SqlCatalog(
+        NAMESPACE, uri=f"sqlite:///{path}", warehouse=_file_uri(root / CLEAN_PREFIX), **{PY_IO_IMPL: FILE_IO}
+    )
     cat.create_namespace_if_not_exists(namespace(store))
     return cat
 
@@ -186,7 +193,7 @@ def uses_iceberg(store: Store, table: str, table_format: str) -> bool:
         return True
     if table_format != "iceberg":
         return False
-    check_available()
+    check_available(local=_root(store) is not None)
     # Files named as this module names them are another worker's, not yet committed (the table's first).
     hive = [k for k in store.list(table_prefix(table)) if format_of_key(k) is not None and not _RUN.search(k)]
     if hive:
@@ -327,40 +334,117 @@ def props_key(props: dict[str, str]) -> tuple[str, str]:
 
 
 def _transaction(store: Store, tbl: Any, table: str, raw_key: str, files: list[str], props: dict[str, str]) -> None:
+    """One commit: the new files' columns added to the schema, the object's earlier rows removed (whole files
+    whose rows are all the object's; a shared file rewritten by DuckDB without them), the new files added.
+    Every entry is built from DuckDB's footers (lake/iceberg_files.py): no pyarrow."""
+    import duckdb
     from pyiceberg.exceptions import ValidationError
+
+    with tempfile.TemporaryDirectory(prefix="loglake-iceberg-") as tmp, contextlib.ExitStack() as stack:
+        local = {k: str(stack.enter_context(store.local_file(k))) for k in files}
+        con = duckdb.connect(config={"threads": 1, "temp_directory": str(Path(tmp) / "spill")})
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            schema = iceberg_files.file_schema(con, list(local.values())) if files else None
+            with tbl.transaction() as txn:
+                if schema is not None:
+                    try:
+                        with txn.update_schema() as update:
+                            update.union_by_name(schema)
+                    except ValidationError as exc:
+                        raise ConfigError(
+                            f"Iceberg table {table!r} cannot take {raw_key}: {exc} (Iceberg promotes only "
+                            "int->long, float->double and decimal precision; a widening to VARCHAR is refused). "
+                            "Nothing committed: route these log groups to a new table ([etl] routes) or keep this "
+                            "table as table_format = 'hive'"
+                        ) from None
+                metadata = txn.table_metadata
+                removed, rewritten = _remove_object(store, con, tbl, metadata, raw_key, Path(tmp))
+                added = rewritten + [
+                    iceberg_files.data_file(con, local[k], _uri(store, k), Path(local[k]).stat().st_size, metadata)
+                    for k in files
+                ]
+                if added and metadata.name_mapping() is None:  # readers of files without field ids (Athena)
+                    txn.set_properties(**{NAME_MAPPING: metadata.schema().name_mapping.model_dump_json()})
+                if removed:
+                    with txn.update_snapshot(snapshot_properties=props).overwrite() as overwrite:
+                        for entry in removed:
+                            overwrite.delete_data_file(entry)
+                        for entry in added:
+                            overwrite.append_data_file(entry)
+                elif added:
+                    with txn.update_snapshot(snapshot_properties=props).fast_append() as append:
+                        for entry in added:
+                            append.append_data_file(entry)
+        finally:
+            con.close()
+
+
+def _remove_object(
+    store: Store, con: Any, tbl: Any, metadata: Any, raw_key: str, tmp: Path
+) -> tuple[list[Any], list[Any]]:
+    """The data files of the current snapshot that hold rows of `raw_key` (to delete), and the DataFiles of
+    the rewrites of those that hold other rows too (to add). An ETL run's file holds one object's rows, so
+    its raw_object bounds (full, TABLE_PROPERTIES) are both the key and it goes whole; a compacted file
+    shared with other objects is read, and rewritten by DuckDB without the object's rows."""
     from pyiceberg.expressions import EqualTo
 
-    schema = _files_schema(store, files)
-    with tbl.transaction() as txn:
-        if schema is not None:
-            try:
-                with txn.update_schema() as update:
-                    update.union_by_name(schema)
-            except ValidationError as exc:
-                raise ConfigError(
-                    f"Iceberg table {table!r} cannot take {raw_key}: {exc} (Iceberg promotes only int->long, "
-                    "float->double and decimal precision; a widening to VARCHAR is refused). Nothing committed: "
-                    "route these log groups to a new table ([etl] routes) or keep this table as table_format = 'hive'"
-                ) from None
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "Delete operation did not match any records": a first run
-            txn.delete(cast(Any, EqualTo)("raw_object", raw_key), snapshot_properties=props)
-        if files:
-            txn.add_files([_uri(store, k) for k in files], snapshot_properties=props, check_duplicate_files=False)
+    removed: list[Any] = []
+    rewritten: list[Any] = []
+    if tbl.current_snapshot() is None:
+        return removed, rewritten
+    field = metadata.schema().find_field("raw_object")
+    for task in tbl.scan(row_filter=cast(Any, EqualTo)("raw_object", raw_key)).plan_files():
+        if task.delete_files:
+            raise InvariantError(
+                f"Iceberg table has delete files (merge-on-read, written by another engine) next to "
+                f"{task.file.file_path}; nothing committed: rewrite the table (Athena OPTIMIZE ... REWRITE DATA) first"
+            )
+        entry = task.file
+        low, high = entry.lower_bounds.get(field.field_id), entry.upper_bounds.get(field.field_id)
+        only = raw_key.encode()
+        if low == only and high == only and entry.null_value_counts.get(field.field_id) == 0:
+            removed.append(entry)
+            continue
+        key = _key(store, entry.file_path)
+        with store.local_file(key) as path:
+            source = f"read_parquet({sql_string(glob_escape(str(path)))}, hive_partitioning = false)"
+            mine, total = con.execute(
+                f"SELECT count(*) FILTER (WHERE raw_object = {sql_string(raw_key)}), count(*) FROM {source}"
+            ).fetchall()[0]
+            if mine == 0:
+                continue
+            removed.append(entry)
+            if mine == total:
+                continue
+            name = f"c-{int(time.time() * 1000):013d}{secrets.token_hex(4)}"
+            out = tmp / f"{name}.parquet"
+            (kept,) = con.execute(
+                f"COPY (SELECT * FROM {source} WHERE raw_object IS DISTINCT FROM {sql_string(raw_key)}) "
+                f"TO {sql_string(str(out))} (FORMAT parquet, COMPRESSION zstd)"
+            ).fetchall()[0]
+        if kept != total - mine:
+            raise InvariantError(f"{key}: kept {kept} of {total} rows, not {total - mine}; nothing committed")
+        new_key = f"{key.rsplit('/', 1)[0]}/{name}.parquet"
+        store.put_file(new_key, out)
+        skip_index.write_for_all(store, [new_key])
+        rewritten.append(iceberg_files.data_file(con, str(out), _uri(store, new_key), out.stat().st_size, metadata))
+    return removed, rewritten
 
 
 def _files_schema(store: Store, files: list[str]) -> Any:
-    """The union of the new files' Arrow schemas (each has the columns its rows had)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    """The union of the new files' schemas (each has the columns its rows had), as DuckDB reads them."""
+    import duckdb
 
     if not files:
         return None
-    schemas = []
-    for key in files:
-        with store.local_file(key) as path:
-            schemas.append(pq.read_schema(path))
-    return pa.unify_schemas(schemas, promote_options="permissive")
+    with contextlib.ExitStack() as stack:
+        paths = [str(stack.enter_context(store.local_file(k))) for k in files]
+        con = duckdb.connect(config={"threads": 1})
+        try:
+            return iceberg_files.file_schema(con, paths)
+        finally:
+            con.close()
 
 
 def _load_or_create(store: Store, table: str, files: list[str]) -> Any:
@@ -495,13 +579,13 @@ def _compact_partition(
     store: Store, table: str, part: str, files: list[tuple[str, int, int]], target_bytes: int, result: PartitionResult
 ) -> None:
     import duckdb
-    from pyiceberg.io.pyarrow import parquet_file_to_data_file
 
     tbl = _load(store, table)
     expected = sum(rows for _k, rows, _s in files)
     name = f"c-{int(time.time() * 1000):013d}{secrets.token_hex(4)}"
     prefix = f"{table_prefix(table)}{part}/"
     written: list[str] = []
+    entries: list[Any] = []
     with tempfile.TemporaryDirectory(prefix="loglake-compact-") as tmp, contextlib.ExitStack() as stack:
         paths = [glob_escape(str(stack.enter_context(store.local_file(k)))) for k, _r, _s in files]
         con = duckdb.connect(config={"threads": 1, "temp_directory": str(Path(tmp) / "spill")})
@@ -525,18 +609,25 @@ def _compact_partition(
         if rows != expected:
             raise InvariantError(f"{prefix}: read {expected} rows but wrote {rows}; nothing committed")
         outs = sorted(out.iterdir(), key=lambda p: int(re.sub(r"\D", "", p.name) or 0))
-        for n, file in enumerate(f for f in outs if f.stat().st_size > 0):
-            key = f"{prefix}{name}{'' if n == 0 else f'-{n}'}.parquet"
-            store.put_file(key, file)
-            written.append(key)
+        con = duckdb.connect(config={"threads": 1})
+        try:
+            for n, file in enumerate(f for f in outs if f.stat().st_size > 0):
+                key = f"{prefix}{name}{'' if n == 0 else f'-{n}'}.parquet"
+                store.put_file(key, file)
+                written.append(key)
+                entries.append(
+                    iceberg_files.data_file(con, str(file), _uri(store, key), file.stat().st_size, tbl.metadata)
+                )
+        finally:
+            con.close()
     inputs = {_uri(store, k) for k, _r, _s in files}
     props = {OPERATION: "compact"}
     with tbl.transaction() as txn, txn.update_snapshot(snapshot_properties=props).overwrite() as rewrite:
         for task in tbl.scan().plan_files():
             if task.file.file_path in inputs:
                 rewrite.delete_data_file(task.file)
-        for key in written:
-            rewrite.append_data_file(parquet_file_to_data_file(tbl.io, tbl.metadata, _uri(store, key)))
+        for entry in entries:
+            rewrite.append_data_file(entry)
     skip_index.write_for_all(store, written)
     result.inputs, result.outputs, result.rows = len(files), len(written), int(rows)
     result.input_bytes = sum(s for _k, _r, s in files)

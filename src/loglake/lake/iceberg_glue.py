@@ -3,7 +3,8 @@ reads and writes natively. Endpoints and credentials come from boto3's own envir
 (AWS_ENDPOINT_URL[_GLUE|_S3], AWS_REGION), so the tests point it at a moto server as they do boto3.
 
 Glue holds only the pointer to the table's current metadata file (table parameter `metadata_location`,
-`table_type` = ICEBERG); commits are Glue UpdateTable calls conditioned on the table's VersionId.
+`table_type` = ICEBERG); commits are Glue UpdateTable calls conditioned on the table's VersionId. The
+table's files are read and written through boto3 (lake/iceberg_io.py), so the Lambda needs no pyarrow.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ def glue_catalog(warehouse: str) -> Any:
     """A pyiceberg GlueCatalog whose data and metadata files live under `warehouse` (s3://bucket/prefix/clean)."""
     from pyiceberg.catalog.glue import GlueCatalog
 
+    from loglake.lake.iceberg import FILE_IO, PY_IO_IMPL
+
     env = os.environ
-    props = {"warehouse": warehouse}
+    props = {"warehouse": warehouse, PY_IO_IMPL: FILE_IO}  # boto3 for the files, never pyarrow's S3
     glue = env.get("AWS_ENDPOINT_URL_GLUE") or env.get("AWS_ENDPOINT_URL")
     s3 = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
     region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
