@@ -38,18 +38,24 @@ def _describe(artifact: Artifact) -> str:
     )
 
 
-def _build(out_path: Path, runtime: str, architecture: str) -> Artifact:
+def _build(out_path: Path, runtime: str, architecture: str, iceberg: bool = False) -> Artifact:
     with err.status(f"fetching {runtime}/{architecture} wheels and zipping the artifact..."):
-        return build_artifact(out_path, runtime, architecture)
+        return build_artifact(out_path, runtime, architecture, iceberg=iceberg)
 
 
 def package(
     output: Annotated[Path, typer.Option("--out", help="Where to write the zip.")] = Path("dist/loglake-lambda.zip"),
     runtime: RuntimeOption = "python3.12",
     architecture: ArchitectureOption = "x86_64",
+    iceberg: Annotated[
+        bool,
+        typer.Option(
+            "--iceberg", help="Add pyiceberg without pyarrow, so the ETL commits to Iceberg tables (Glue catalog)."
+        ),
+    ] = False,
 ) -> None:
     """Build the Lambda artifact (no docker): manylinux wheels for the runtime, plus loglake."""
-    out.print(_describe(_build(output, runtime, architecture)))
+    out.print(_describe(_build(output, runtime, architecture, iceberg)))
 
 
 def template(subscribe: SubscribeOption = None) -> None:

@@ -2,8 +2,11 @@
 
 pip downloads the manylinux wheels of loglake's core dependencies (duckdb, orjson) for the chosen
 runtime and architecture, and the loglake package itself is copied from where it is installed. boto3
-is left out: every Lambda Python runtime ships it. The zip is byte-for-byte reproducible (sorted
-entries, fixed timestamps), so its hash names it and an unchanged build never redeploys code.
+is left out: every Lambda Python runtime ships it. `--iceberg` adds pyiceberg and its mandatory
+dependencies without pyarrow (the commit path builds its entries from DuckDB's footers, lake/iceberg_files.py)
+and without its CLI's (click, rich), so the ETL can commit to Iceberg tables in the Glue catalog from the
+zip. The zip is byte-for-byte reproducible (sorted entries, fixed timestamps), so its hash names it and
+an unchanged build never redeploys code.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ rich, sqlglot), which the Lambda never imports; only the versions are taken from
 def lambda_requirements() -> list[str]:
     """The requirements of LAMBDA_PACKAGES as the installed package pins them."""
     requires = [r for r in metadata.requires("loglake") or [] if "extra ==" not in r]
-    chosen = [r for r in requires if re.split(r"[\s<>=!~\[;]", r, maxsplit=1)[0].lower() in LAMBDA_PACKAGES]
+    chosen = [r for r in requires if _name(r) in LAMBDA_PACKAGES]
     if len(chosen) != len(LAMBDA_PACKAGES):
         raise PackageError(
             f"loglake's metadata pins {chosen}, not one requirement each of {', '.join(LAMBDA_PACKAGES)}; "
@@ -62,7 +65,43 @@ def lambda_requirements() -> list[str]:
     return chosen
 
 
-def _install_wheels(target: Path, runtime: str, architecture: str) -> None:
+ICEBERG_PACKAGE = "pyiceberg"
+ICEBERG_LEFT_OUT = ("pyarrow", "click", "rich")
+"""pyiceberg's dependencies the Lambda does not import: pyarrow (166 MB; commits need none) and its CLI's."""
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[\s<>=!~\[;]", requirement, maxsplit=1)[0].lower()
+
+
+def iceberg_requirements() -> tuple[str, list[str]]:
+    """(pyiceberg as loglake's `iceberg` extra pins it, without extras; its mandatory dependencies as the
+    installed pyiceberg pins them, less ICEBERG_LEFT_OUT). pyiceberg itself goes in with --no-deps."""
+    extra = [r for r in metadata.requires("loglake") or [] if 'extra == "iceberg"' in r and _name(r) == ICEBERG_PACKAGE]
+    try:
+        requires = metadata.requires(ICEBERG_PACKAGE) or []
+    except metadata.PackageNotFoundError:
+        requires = None
+    if len(extra) != 1 or requires is None:
+        raise PackageError(
+            "`loglake package --iceberg` takes pyiceberg's pins from the installed packages: "
+            "pip install -e '.[iceberg]' and run it again"
+        )
+    pin = re.sub(r"\[[^\]]*\]", "", extra[0].split(";", 1)[0]).replace(" ", "")
+    deps = [r.split(";", 1)[0].strip() for r in requires if "extra ==" not in r]
+    return pin, [r for r in deps if _name(r) not in ICEBERG_LEFT_OUT]
+
+
+def _install_wheels(target: Path, runtime: str, architecture: str, iceberg: bool = False) -> None:
+    if iceberg:
+        pin, deps = iceberg_requirements()
+        _pip(target, runtime, architecture, [*lambda_requirements(), *deps])
+        _pip(target, runtime, architecture, ["--no-deps", pin])
+    else:
+        _pip(target, runtime, architecture, lambda_requirements())
+
+
+def _pip(target: Path, runtime: str, architecture: str, requirements: list[str]) -> None:
     machine = ARCHITECTURES[architecture]
     command = [
         sys.executable,
@@ -80,7 +119,7 @@ def _install_wheels(target: Path, runtime: str, architecture: str) -> None:
         RUNTIMES[runtime],
         "--only-binary=:all:",
         *(arg for tag in MANYLINUX for arg in ("--platform", f"{tag}_{machine}")),
-        *lambda_requirements(),
+        *requirements,
     ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -116,14 +155,16 @@ def _zip(folder: Path, out: Path) -> tuple[int, int, dict[str, int]]:
     return unzipped, files, by_top
 
 
-def build_artifact(out: Path, runtime: str = "python3.12", architecture: str = "x86_64") -> Artifact:
+def build_artifact(
+    out: Path, runtime: str = "python3.12", architecture: str = "x86_64", *, iceberg: bool = False
+) -> Artifact:
     if runtime not in RUNTIMES:
         raise PackageError(f"unsupported runtime {runtime!r}: choose {', '.join(RUNTIMES)} (duckdb 2.x needs 3.12+)")
     if architecture not in ARCHITECTURES:
         raise PackageError(f"unsupported architecture {architecture!r}: choose {', '.join(ARCHITECTURES)}")
     with tempfile.TemporaryDirectory(prefix="loglake-package-") as work:
         folder = Path(work) / "lambda"
-        _install_wheels(folder, runtime, architecture)
+        _install_wheels(folder, runtime, architecture, iceberg)
         _copy_loglake(folder)
         unzipped, files, by_top = _zip(folder, out)
     if unzipped > LAMBDA_UNZIPPED_LIMIT:
