@@ -8,13 +8,14 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 from unittest.mock import ANY
 
 import duckdb
 import pytest
 
 from conftest import CliRun, Ingest, write_messages
-from loglake.errors import StoreError
+from loglake.errors import StaleTableError, StoreError
 from loglake.lake import clean_zone
 from loglake.lake.clean_zone import (
     ATHENA_PARTITIONS,
@@ -34,8 +35,9 @@ from loglake.lake.clean_zone import (
 from loglake.lake.formats import FORMATS
 from loglake.lake.keys import clean_key
 from loglake.lake.open import Lake
+from loglake.lake.raw_zone import list_raw_objects
 from loglake.lake.schema_registry import SchemaRegistry
-from loglake.pipeline import pending_raw_objects, run_etl
+from loglake.pipeline import pending_raw_objects, run_etl, run_etl_objects
 from loglake.query.engine import DuckDBEngine
 from loglake.sql_quoting import sql_string
 from loglake.transform.settings import EtlSettings
@@ -138,8 +140,8 @@ def _legacy_lake(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
 
 REFUSAL = (
     "clean table waf_logs was written by an earlier loglake: its `timestamp` is TIMESTAMP, and is now "
-    "BIGINT (epoch milliseconds, as in AWS's table); rewrite its files with `loglake etl --force` (every raw "
-    "object is processed again)"
+    "BIGINT (epoch milliseconds, as in AWS's table); rewrite its files with `loglake compact --table waf_logs "
+    "--rewrite-stale` (every hour of the table, exactly)"
 )
 STALE = f"error: {REFUSAL}\n"
 
@@ -167,7 +169,14 @@ def test_a_table_written_with_the_old_timestamp_type_is_refused_until_rewritten(
     assert schema is not None and schema.column("timestamp") is not None
     assert schema.column("timestamp").type == "TIMESTAMP"  # type: ignore[union-attr]
 
-    code, _out, err = run_cli("etl", "--lake", path, "--force")
+    assert run_cli("etl", "--lake", path, "--force")[0] == 1  # a forced run refuses too: it never retypes
+    code, out, err = run_cli("compact", "--lake", path, "--table", "waf_logs", "--rewrite-stale")
+    assert (code, out, err) == (
+        0,
+        "rewrote waf_logs: 4 table-hours, 4 files into 4 (8 rows); its `timestamp` now has the current type\n",
+        "",
+    )
+    code, _out, err = run_cli("etl", "--lake", path)
     assert code == 0, err
     millis = sorted(json.loads(line)["timestamp"] for line in [*WAF_DOCS, *WAF_DOCS[:2], WAF_DOCS[2]])
     with DuckDBEngine(lake.store) as engine:
@@ -181,6 +190,107 @@ def test_a_table_written_with_the_old_timestamp_type_is_refused_until_rewritten(
         "added",
         "retyped TIMESTAMP -> BIGINT (the contract's type; files rewritten)",
     ]
+
+
+def _timestamps(lake: Lake) -> list[int]:
+    with DuckDBEngine(lake.store) as engine:
+        return [row[0] for row in engine.query('SELECT "timestamp" FROM waf_logs ORDER BY 1').rows]
+
+
+LEGACY_MILLIS = sorted(json.loads(line)["timestamp"] for line in [*WAF_DOCS, *WAF_DOCS[:2]])
+"""The 8 events of _legacy_lake, as AWS's milliseconds."""
+
+
+def _refused(lake: Lake) -> str:
+    with pytest.raises(StaleTableError) as refused, DuckDBEngine(lake.store) as engine:
+        engine.query('SELECT "timestamp" FROM waf_logs')
+    return str(refused.value)
+
+
+def test_a_forced_run_of_one_object_keeps_the_table_refused(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A forced run rewrites one object's files (a quarantine re-drive, a stream-header re-run, an interrupted
+    `etl --force`): it never retypes the table. It is refused as the table's readers are, and nothing is written."""
+    _legacy_lake(lake, monkeypatch)
+    keys = sorted(k for k in list_raw_objects(lake.store) if "%2Fwaf%2F" in k)
+    before = sorted(lake.store.list("clean/waf_logs/"))
+    run = run_etl_objects(lake, keys[:1], EtlSettings(), force=True)
+    assert [(f.raw_object, f.reason) for f in run.failures] == [(keys[0], REFUSAL)]
+    assert _refused(lake) == REFUSAL
+    column = SchemaRegistry(lake.store).get("waf_logs").column("timestamp")  # type: ignore[union-attr]
+    assert column is not None and (column.type, len(column.history)) == ("TIMESTAMP", 1)
+    assert sorted(lake.store.list("clean/waf_logs/")) == before
+
+
+@pytest.mark.parametrize("output_format", sorted(FORMATS))
+def test_rewrite_stale_converts_every_file_exactly(
+    output_format: str, lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every hour is rewritten (a file alone, and compacted files too), whatever its age, then the
+    registry is retyped: every live file holds BIGINT milliseconds, every event once, in every format."""
+    from loglake.lake.compaction import live_files, rewrite_stale
+
+    with monkeypatch.context() as before:
+        before.setattr(clean_zone, "TIMESTAMP_TYPES", {})
+        write_messages(lake.store, "/waf/a", WAF_DOCS, id_prefix="a")
+        write_messages(lake.store, "/waf/b", WAF_DOCS[:2], id_prefix="b", stream="s2")
+        run_etl(lake, pending_raw_objects(lake), EtlSettings(output_format=output_format), workers=1)
+    assert len(live_files(lake.store, "waf_logs")) == 6  # 4 hours; 2 of them with a file of each object
+    report = rewrite_stale(lake.store, "waf_logs", grace_s=0)
+    assert [(p.partition, p.status, p.inputs, p.outputs, p.rows) for p in report.partitions] == [
+        ("dt=2019-12-13/hour=23", "compacted", 2, 1, 3),
+        ("dt=2020-06-17/hour=01", "compacted", 2, 1, 2),
+        ("dt=2020-06-17/hour=02", "compacted", 1, 1, 1),
+        ("dt=2021-09-23/hour=18", "compacted", 1, 1, 2),
+    ]
+    live = live_files(lake.store, "waf_logs")
+    assert live == sorted(key for p in report.partitions for key in p.written)
+    assert _timestamps(lake) == LEGACY_MILLIS
+    with DuckDBEngine(lake.store) as engine:
+        assert engine.query("SELECT typeof(timestamp), count(*) FROM waf_logs GROUP BY 1").rows == [("BIGINT", 8)]
+    column = SchemaRegistry(lake.store).get("waf_logs").column("timestamp")  # type: ignore[union-attr]
+    assert column is not None and column.type == "BIGINT"
+    assert column.history[-1]["by"] == "loglake compact --rewrite-stale"
+    assert rewrite_stale(lake.store, "waf_logs", grace_s=0).partitions == []  # not stale any more: nothing
+
+
+@pytest.mark.parametrize("crash_at", ["second hour", "retype"])
+def test_a_rewrite_killed_midway_leaves_the_table_refused(
+    crash_at: str, lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed after one hour is rewritten, or after all of them but before the retype: the table holds both
+    types, and stays refused (readers and the ETL); run again, it is rewritten, every event once."""
+    from loglake.lake import compaction
+    from loglake.lake.schema_registry import TableSchema
+
+    _legacy_lake(lake, monkeypatch)
+    real = compaction.compact_partition
+    done: list[str] = []
+
+    def killed_after_one(*args: Any, **kwargs: Any) -> Any:
+        if done:
+            raise KeyboardInterrupt
+        done.append(args[2])
+        return real(*args, **kwargs)
+
+    def killed(*_args: Any) -> bool:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as crash:
+        if crash_at == "second hour":
+            crash.setattr(compaction, "compact_partition", killed_after_one)
+        else:
+            crash.setattr(TableSchema, "retype", killed)
+        with pytest.raises(KeyboardInterrupt):
+            compaction.rewrite_stale(lake.store, "waf_logs", grace_s=0)
+    assert _refused(lake) == REFUSAL
+    write_messages(lake.store, "/waf/c", WAF_DOCS[2:3], id_prefix="c")
+    (new,) = [k for k in pending_raw_objects(lake) if "%2Fwaf%2Fc" in k]
+    assert [f.reason for f in run_etl_objects(lake, [new], EtlSettings()).failures] == [REFUSAL]
+    report = compaction.rewrite_stale(lake.store, "waf_logs", grace_s=0)
+    assert [(p.status, p.rows) for p in report.partitions] == [("compacted", n) for n in (3, 2, 1, 2)]
+    assert _timestamps(lake) == LEGACY_MILLIS
+    assert run_etl_objects(lake, [new], EtlSettings()).failures == []
+    assert _timestamps(lake) == sorted([*LEGACY_MILLIS, json.loads(WAF_DOCS[2])["timestamp"]])
 
 
 @pytest.mark.parametrize("output_format", sorted(FORMATS))

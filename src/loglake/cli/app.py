@@ -31,7 +31,7 @@ from loglake.cli.terminal import (
     time_range,
 )
 from loglake.config import Config, load_config
-from loglake.errors import ConfigError, ExportError, LoglakeError
+from loglake.errors import ConfigError, ExportError, LoglakeError, StaleTableError
 from loglake.lake import formats as clean_formats
 from loglake.lake.open import Lake, open_lake
 from loglake.lake.runs import collect_figures, recording
@@ -767,6 +767,13 @@ def compact(
     grace: Annotated[
         str, typer.Option(help="Replaced files are deleted this long after (a query that listed them reads them).")
     ] = "1h",
+    rewrite_stale: Annotated[
+        bool,
+        typer.Option(
+            "--rewrite-stale",
+            help="Rewrite every hour of a table an earlier loglake wrote with another `timestamp` type; then retype.",
+        ),
+    ] = False,
 ) -> None:
     """Rewrite the small clean files of closed hours into large ones; queries count every event once throughout."""
     from loglake.catalog.duckdb_views import clean_tables
@@ -781,6 +788,9 @@ def compact(
     for name in table or []:
         if name not in known:
             raise ConfigError(f"no clean table {name!r}; tables: {', '.join(known)} (see loglake tables)")
+    if rewrite_stale:
+        _rewrite_stale(opened, table or known, target, grace_s, lake)
+        return
     with recording(opened.store, "compaction") as figures:  # the last run, for `loglake status`
         report = run_compaction(
             opened.store, table or known, older_than_s=older_than_s, target_bytes=target, grace_s=grace_s
@@ -805,6 +815,28 @@ def compact(
             soft_wrap=True,
         )
         raise typer.Exit(1)
+
+
+def _rewrite_stale(opened: Lake, tables: list[str], target: int, grace_s: float, lake: str | None) -> None:
+    """`compact --rewrite-stale`: each stale table rewritten hour by hour, retyped once all are."""
+    from loglake.lake.compaction import rewrite_stale
+
+    for name in tables:
+        report = rewrite_stale(opened.store, name, target_bytes=target, grace_s=grace_s)
+        if not report.partitions:
+            continue  # not stale
+        left = [p.partition for p in report.partitions if p.status not in ("compacted", "nothing")]
+        if left:
+            raise StaleTableError(
+                f"{len(left)} of {len(report.partitions)} hours of {name} were busy or changed while rewritten "
+                f"(first {left[0]}); its type is unchanged and it stays refused: run "
+                f"`loglake compact{_lake_flag(lake)} --table {name} --rewrite-stale` again"
+            )
+        totals = report.totals()
+        out.print(
+            f"rewrote {name}: {len(report.partitions)} table-hours, {totals['inputs']:,} files into "
+            f"{totals['outputs']:,} ({totals['rows']:,} rows); its `timestamp` now has the current type"
+        )
 
 
 @app.command()

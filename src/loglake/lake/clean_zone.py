@@ -126,21 +126,37 @@ def timestamp_sql_of_any_version(table: str, column: str = '"timestamp"') -> str
     return f"coalesce(TRY_CAST({text} AS BIGINT), epoch_ms(CAST({text} AS TIMESTAMP)))"
 
 
+REWRITE_STALE = "--rewrite-stale"
+"""The `loglake compact` option that rewrites a stale table's files, then retypes its registry."""
+
+
+def rewrite_command(table: str) -> str:
+    """The one command that repairs a stale table (lake/compaction.py rewrite_stale)."""
+    return f"loglake compact --table {table} {REWRITE_STALE}"
+
+
+def is_stale(schema: TableSchema | None) -> bool:
+    """Whether the registry holds another `timestamp` type than the contract's (an earlier loglake wrote it)."""
+    if schema is None:
+        return False
+    column = schema.column("timestamp")
+    return column is not None and column.type != timestamp_type(schema.table)
+
+
 def check_timestamp(schema: TableSchema | None) -> None:
     """Refuse a table whose registry holds another `timestamp` type than the contract's: its files were
     written by an earlier loglake (`waf_logs` had the envelope's TIMESTAMP), and reading them as the
-    contract's type would fail or mean another instant. A forced re-run rewrites them (etl.py)."""
-    if schema is None:
-        return
-    column = schema.column("timestamp")
-    wanted = timestamp_type(schema.table)
-    if column is not None and column.type != wanted:
-        raise StaleTableError(stale_message(schema.table, column.type, wanted))
+    contract's type would fail or mean another instant. Only `rewrite_command` retypes the registry, once
+    every live file of the table is rewritten; until then the table is refused, whatever its files hold."""
+    if schema is not None and is_stale(schema):
+        column = schema.column("timestamp")
+        assert column is not None
+        raise StaleTableError(stale_message(schema.table, column.type, timestamp_type(schema.table)))
 
 
 def stale_message(table: str, found: str, wanted: str) -> str:
     unit = " (epoch milliseconds, as in AWS's table)" if wanted == EPOCH_MS else ""
     return (
         f"clean table {table} was written by an earlier loglake: its `timestamp` is {found}, and is now "
-        f"{wanted}{unit}; rewrite its files with `loglake etl --force` (every raw object is processed again)"
+        f"{wanted}{unit}; rewrite its files with `{rewrite_command(table)}` (every hour of the table, exactly)"
     )

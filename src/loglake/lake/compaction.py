@@ -48,9 +48,15 @@ from typing import Any
 import duckdb
 import orjson
 
-from loglake.errors import ConfigError, InvariantError, RawObjectError, StoreError
+from loglake.errors import ConfigError, InvariantError, RawObjectError, StaleTableError, StoreError
 from loglake.lake import iceberg, skip_index
-from loglake.lake.clean_zone import PARTITIONS, table_prefix, timestamp_sql_of_any_version, timestamp_type
+from loglake.lake.clean_zone import (
+    PARTITIONS,
+    is_stale,
+    table_prefix,
+    timestamp_sql_of_any_version,
+    timestamp_type,
+)
 from loglake.lake.formats import OutputFormat, format_of_key
 from loglake.lake.keys import STATE_PREFIX, RawKey, table_name
 from loglake.lake.manifests import read_manifest
@@ -218,11 +224,14 @@ def _columns(store: Store, table: str) -> dict[str, str]:
     return {c.name: c.type for c in schema.columns}
 
 
-def _select(con: Any, fmt: OutputFormat, paths: list[str], columns: dict[str, str], table: str) -> str:
+def _select(
+    con: Any, fmt: OutputFormat, paths: list[str], columns: dict[str, str], table: str, *, convert: bool = False
+) -> str:
     """The rows of `paths` under the registry's current columns and types (absent columns NULL); `timestamp`
-    as the contract types it, also from a file an earlier loglake wrote (a forced re-run rewrites those)."""
+    as the contract types it, also from a file an earlier loglake wrote. A table the registry still calls
+    stale keeps its type (one type per table), unless `convert` (rewrite_stale, which rewrites every hour)."""
     converted = timestamp_sql_of_any_version(table)
-    if columns.get("timestamp") != timestamp_type(table):
+    if columns.get("timestamp") != timestamp_type(table) and not convert:
         converted = None  # a table an earlier loglake wrote, not yet rewritten: kept as it is, read as it is
     read = dict(columns, timestamp="VARCHAR") if converted is not None else columns
     source = fmt.reader(paths, read, hive=False)
@@ -294,6 +303,8 @@ class PartitionResult:
     deleted: int = 0
     status: str = "compacted"
     """compacted | nothing (one live file, or only compacted ones) | busy (another run holds it) | conflict"""
+    written: list[str] = field(default_factory=list)
+    """The compacted files this run committed (rewrite_stale checks that they are all the table holds)."""
 
 
 @dataclass
@@ -349,6 +360,57 @@ def compact(
     return report
 
 
+REWRITE_CAUSE = "loglake compact --rewrite-stale"
+"""The cause the registry records for the retype (the column's history)."""
+
+
+def rewrite_stale(
+    store: Store, table: str, *, target_bytes: int = DEFAULT_TARGET_BYTES, grace_s: float = DEFAULT_GRACE_S
+) -> CompactionReport:
+    """Rewrite every hour of a table an earlier loglake wrote with another `timestamp` type, then retype its
+    registry; an empty report for a table that is not stale.
+
+    Each hour is a compaction (its lease, its one record write: exactly once, and a crash leaves the hour
+    as it was or rewritten). The registry is retyped last, and only when every live file of the table is
+    one this run wrote: until then readers and the ETL keep refusing the table (clean_zone.check_timestamp),
+    so a half-rewritten table is refused, never read mixed. Run again after a crash, a busy or a
+    conflicting hour: rewritten hours are read exactly either way (clean_zone.timestamp_sql_of_any_version).
+    """
+    report = CompactionReport()
+    registry = SchemaRegistry(store)
+    schema = registry.get(table)
+    if schema is None or not is_stale(schema):
+        return report
+    column = schema.column("timestamp")
+    assert column is not None
+    wanted = timestamp_type(table)
+    if iceberg.is_iceberg(store, table):
+        raise StaleTableError(iceberg_stale_message(table, column.type, wanted))
+    ever = -float("inf")  # every hour, the open ones included: the ETL writes none of them meanwhile
+    for partition in closed_partitions(store, table, ever):
+        report.partitions.append(compact_partition(store, table, partition, target_bytes, grace_s, rewrite=True))
+    if any(p.status not in ("compacted", "nothing") for p in report.partitions):
+        return report  # the caller says which hours, and to run it again; the table stays refused
+    written = {key for p in report.partitions for key in p.written}
+    left = [key for key in live_files(store, table) if key not in written]
+    if left:
+        raise InvariantError(
+            f"{left[0]} ({len(left)} files in all) appeared while {table} was rewritten; its type is unchanged: "
+            f"run `loglake compact --table {table} --rewrite-stale` again"
+        )
+    registry.update(table, lambda s: s.retype("timestamp", wanted, REWRITE_CAUSE))
+    return report
+
+
+def iceberg_stale_message(table: str, found: str, wanted: str) -> str:
+    """Iceberg cannot change a column from timestamp to long: the table must be made again from the raw zone."""
+    return (
+        f"clean table {table} is an Iceberg table an earlier loglake wrote with a {found} `timestamp` (now {wanted}), "
+        "and Iceberg cannot change a column's type to it; nothing changed: recreate the table from the raw zone "
+        f"(drop it: `loglake compact --table {table} --rewrite-stale --drop-iceberg`, then `loglake etl --force`)"
+    )
+
+
 def _committed(store: Store, keys: list[str]) -> list[str]:
     """`keys` less the files of ETL runs that have not committed them (no manifest of their object lists
     them): such a run may be rewriting them now, and its hook takes the partition lease only once the
@@ -370,9 +432,19 @@ def _lease_name(table: str, partition: str) -> str:
 
 
 def compact_partition(
-    store: Store, table: str, partition: str, target_bytes: int = DEFAULT_TARGET_BYTES, grace_s: float = 0.0
+    store: Store,
+    table: str,
+    partition: str,
+    target_bytes: int = DEFAULT_TARGET_BYTES,
+    grace_s: float = 0.0,
+    *,
+    rewrite: bool = False,
 ) -> PartitionResult:
-    """Delete what the grace period frees, then rewrite the live files into files of `target_bytes`."""
+    """Delete what the grace period frees, then rewrite the live files into files of `target_bytes`.
+
+    `rewrite` (rewrite_stale) rewrites every live file, one alone or compacted, with `timestamp` converted
+    to the contract's type; also files of ETL runs without a manifest: readers read them, and no ETL run of
+    this loglake writes a stale table (it is refused before it writes), so none is rewriting them."""
     result = PartitionResult(table, partition)
     with store.lease(_lease_name(table, partition)) as held:
         if not held:
@@ -381,12 +453,14 @@ def compact_partition(
         result.deleted = _collect(store, table, partition, grace_s, held)
         live, record, version = _partition_live(store, table, partition)
         by_format: dict[str, list[str]] = {}
-        for key in _committed(store, live):
+        for key in live if rewrite else _committed(store, live):
             fmt = format_of_key(key)
             if fmt is not None:
                 by_format.setdefault(fmt.name, []).append(key)
         todo = {
-            name: keys for name, keys in by_format.items() if len(keys) > 1 and any(not is_compacted(k) for k in keys)
+            name: keys
+            for name, keys in by_format.items()
+            if rewrite or (len(keys) > 1 and any(not is_compacted(k) for k in keys))
         }
         if not todo:
             result.status = "nothing"
@@ -410,7 +484,7 @@ def compact_partition(
                         (expected,) = con.execute(
                             f"SELECT count(*) FROM {fmt.reader(paths, {'raw_object': 'VARCHAR'}, hive=False)}"
                         ).fetchall()[0]
-                        select = _select(con, fmt, paths, columns, table)
+                        select = _select(con, fmt, paths, columns, table, convert=rewrite)
                         label = f"{COMPACTED}{compaction_id}{'' if n == 0 else f'-{name}'}"
                         size = sum(Path(glob_unescape(p)).stat().st_size for p in paths)
                         per_file = int(expected * target_bytes / max(size, 1))
@@ -447,7 +521,7 @@ def compact_partition(
         if not store.put_if(record_key(table, partition), record.to_json(), version):
             result.status = "conflict"
             return result
-        result.inputs, result.outputs = len(inputs), len(written)
+        result.inputs, result.outputs, result.written = len(inputs), len(written), sorted(written)
         result.deleted += _collect(store, table, partition, grace_s, held)  # with no grace, the inputs go now
     return result
 

@@ -340,13 +340,13 @@ def _register(
     force: bool = False,
 ) -> TableSchema:
     """Name new fields and record types in the registry before any data is written. A table an earlier
-    loglake wrote with another `timestamp` type is refused, unless this run is forced (it rewrites them)."""
+    loglake wrote with another `timestamp` type is refused, forced or not: a run rewrites one object's files,
+    and only a rewrite of every file of the table may retype it (lake/compaction.py rewrite_stale)."""
     fields = list(_table_fields(plans).values())
     columns = dict(envelope(table), **(OPTIONAL_ENVELOPE if has_b64 else {}))
 
     def change(schema: TableSchema) -> bool:
-        retyped = force and schema.retype("timestamp", columns["timestamp"], cause)
-        check_timestamp(schema)
+        check_timestamp(schema)  # never retyped here, forced or not: `loglake compact --rewrite-stale` does
         taken = RESERVED_NAMES | {c.name for c in schema.columns}
         refused, capped = refused_fields(
             schema,
@@ -363,7 +363,7 @@ def _register(
             for f in fields
             if f.source in names
         ]
-        return schema.merge(incoming, settings.output_format, cause) or capped or retyped
+        return schema.merge(incoming, settings.output_format, cause) or capped
 
     return registry.update(table, change)
 
