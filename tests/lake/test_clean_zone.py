@@ -293,6 +293,51 @@ def test_a_rewrite_killed_midway_leaves_the_table_refused(
     assert _timestamps(lake) == sorted([*LEGACY_MILLIS, json.loads(WAF_DOCS[2])["timestamp"]])
 
 
+ICEBERG_REFUSAL = (
+    "error: clean table waf_logs is an Iceberg table an earlier loglake wrote with a TIMESTAMP `timestamp`, and "
+    "Iceberg cannot change a column to BIGINT: nothing changed; drop the table, then make it again from the raw "
+    'zone with `loglake etl --force` (the steps: docs/troubleshooting.md, "An Iceberg table of an earlier '
+    'loglake")\n'
+)
+
+
+def test_an_iceberg_table_of_the_old_type_is_refused_and_the_documented_steps_repair_it(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch, run_cli: CliRun
+) -> None:
+    """Iceberg cannot change timestamp to long: --rewrite-stale refuses on one line and changes nothing (the
+    registry keeps TIMESTAMP, so the table stays refused); the steps troubleshooting.md gives (delete the
+    table's files and registry, drop it from the embedded catalog, `etl --force`) give AWS's milliseconds."""
+    import shutil
+    import sqlite3
+
+    iceberg = EtlSettings(table_format="iceberg")
+    with monkeypatch.context() as before:
+        before.setattr(clean_zone, "TIMESTAMP_TYPES", {})
+        write_messages(lake.store, "/waf/a", WAF_DOCS, id_prefix="a")
+        write_messages(lake.store, "/waf/b", WAF_DOCS[:2], id_prefix="b", stream="s2")
+        run_etl(lake, pending_raw_objects(lake), iceberg, workers=1)
+    path = lake.store.uri
+    files = sorted(lake.store.list(""))
+    assert run_cli("compact", "--lake", path, "--table", "waf_logs", "--rewrite-stale") == (1, "", ICEBERG_REFUSAL)
+    assert sorted(lake.store.list("")) == files
+    assert _refused(lake) == REFUSAL
+    keys = sorted(list_raw_objects(lake.store))
+    assert [f.reason for f in run_etl_objects(lake, keys, iceberg, force=True).failures] == [REFUSAL, REFUSAL]
+
+    root = Path(path)  # docs/troubleshooting.md, "An Iceberg table of an earlier loglake", local lake
+    for folder in ("clean/waf_logs", "state/skip_index/waf_logs"):
+        shutil.rmtree(root / folder)
+    for file in ("state/iceberg/tables/waf_logs.json", "schema/waf_logs.json"):
+        (root / file).unlink()
+    with sqlite3.connect(root / "state/iceberg/catalog.db") as catalog:
+        catalog.execute("DELETE FROM iceberg_tables WHERE table_name = 'waf_logs'")
+    (code, _out, err) = run_cli("etl", "--lake", path, "--force", "--table-format", "iceberg")
+    assert code == 0, err
+    assert _timestamps(lake) == LEGACY_MILLIS
+    with DuckDBEngine(lake.store) as engine:
+        assert engine.query("SELECT typeof(timestamp), count(*) FROM waf_logs GROUP BY 1").rows == [("BIGINT", 8)]
+
+
 @pytest.mark.parametrize("output_format", sorted(FORMATS))
 def test_compaction_keeps_the_milliseconds_of_waf_logs(output_format: str, lake: Lake) -> None:
     """Compaction reads waf_logs' `timestamp` as either version wrote it and writes the contract's BIGINT:

@@ -405,9 +405,9 @@ def rewrite_stale(
 def iceberg_stale_message(table: str, found: str, wanted: str) -> str:
     """Iceberg cannot change a column from timestamp to long: the table must be made again from the raw zone."""
     return (
-        f"clean table {table} is an Iceberg table an earlier loglake wrote with a {found} `timestamp` (now {wanted}), "
-        "and Iceberg cannot change a column's type to it; nothing changed: recreate the table from the raw zone "
-        f"(drop it: `loglake compact --table {table} --rewrite-stale --drop-iceberg`, then `loglake etl --force`)"
+        f"clean table {table} is an Iceberg table an earlier loglake wrote with a {found} `timestamp`, and Iceberg "
+        f"cannot change a column to {wanted}: nothing changed; drop the table, then make it again from the raw zone "
+        'with `loglake etl --force` (the steps: docs/troubleshooting.md, "An Iceberg table of an earlier loglake")'
     )
 
 
