@@ -13,8 +13,9 @@ decides the same. Every step is linear in the number of columns.
 
 Envelope columns (source `envelope:<name>`) have the types the clean-zone contract declares and never
 widen: a different type means the contract changed since the table was written (`waf_logs.timestamp`,
-TIMESTAMP before it became AWS's epoch milliseconds). `merge` refuses that; a forced re-run `retype`s
-the column, recorded in its history, and rewrites the files (lake/clean_zone.py `check_timestamp`).
+TIMESTAMP before it became AWS's epoch milliseconds). `merge` refuses that; only `loglake compact
+--rewrite-stale` `retype`s the column, recorded in its history, once it has rewritten every file of the table
+(lake/compaction.py `rewrite_stale`); an ETL run never does, forced or not: it rewrites one object's files.
 """
 
 from __future__ import annotations
@@ -175,7 +176,8 @@ class TableSchema:
 
     def retype(self, name: str, type_: str, cause: str) -> bool:
         """Give an envelope column the type the contract now declares; True when it changed. Not a widening:
-        the files written before hold the old type, so only a forced re-run, which rewrites them, calls it."""
+        the files written before hold the old type, so only compaction.rewrite_stale, once it has rewritten
+        every one of them, calls it."""
         current = self.column(name)
         if current is None or current.type == type_:
             return False
