@@ -293,6 +293,27 @@ def test_a_rewrite_killed_midway_leaves_the_table_refused(
     assert _timestamps(lake) == sorted([*LEGACY_MILLIS, json.loads(WAF_DOCS[2])["timestamp"]])
 
 
+def test_a_rewrite_that_finds_an_hour_busy_does_not_retype(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch, run_cli: CliRun
+) -> None:
+    """An hour held by a compaction is left; the registry keeps TIMESTAMP (the table stays refused) and the
+    command says to run it again, exit 1; run again, it finishes, every event once."""
+    _legacy_lake(lake, monkeypatch)
+    path = lake.store.uri
+    with lake.store.lease("compact/waf_logs/dt=2020-06-17/hour=01") as held:
+        assert held
+        assert run_cli("compact", "--lake", path, "--table", "waf_logs", "--rewrite-stale") == (
+            1,
+            "",
+            "error: 1 of 4 hours of waf_logs were busy or changed while rewritten (first dt=2020-06-17/hour=01); "
+            f"its type is unchanged and it stays refused: run `loglake compact --lake {path} --table waf_logs "
+            "--rewrite-stale` again\n",
+        )
+    assert _refused(lake) == REFUSAL
+    assert run_cli("compact", "--lake", path, "--table", "waf_logs", "--rewrite-stale")[0] == 0
+    assert _timestamps(lake) == LEGACY_MILLIS
+
+
 ICEBERG_REFUSAL = (
     "error: clean table waf_logs is an Iceberg table an earlier loglake wrote with a TIMESTAMP `timestamp`, and "
     "Iceberg cannot change a column to BIGINT: nothing changed; drop the table, then make it again from the raw "
