@@ -19,8 +19,8 @@ WAF_RECORD = (Path(__file__).parents[1] / "events" / "aws_formats" / "waf_docs.l
 APACHE = '127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326 "-" "curl/8.0"'
 REFUSAL = (
     "clean table waf_logs was written by an earlier loglake: its `timestamp` is TIMESTAMP, and is now "
-    "BIGINT (epoch milliseconds, as in AWS's table); rewrite its files with `loglake etl --force` (every raw "
-    "object is processed again)"
+    "BIGINT (epoch milliseconds, as in AWS's table); rewrite its files with `loglake compact --table waf_logs "
+    "--rewrite-stale` (every hour of the table, exactly)"
 )
 
 

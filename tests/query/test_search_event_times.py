@@ -94,8 +94,8 @@ def test_search_refuses_a_waf_logs_an_earlier_loglake_wrote(lake: Lake, monkeypa
         search(lake.store, Pattern.parse("STMTest"))
     assert str(refused.value) == (
         "clean table waf_logs was written by an earlier loglake: its `timestamp` is TIMESTAMP, and is now "
-        "BIGINT (epoch milliseconds, as in AWS's table); rewrite its files with `loglake etl --force` (every raw "
-        "object is processed again)"
+        "BIGINT (epoch milliseconds, as in AWS's table); rewrite its files with `loglake compact --table waf_logs "
+        "--rewrite-stale` (every hour of the table, exactly)"
     )
     only_logs = search(lake.store, Pattern.parse("STMTest"), tables=["logs"])
     assert [(row["table"], row["timestamp"]) for row in only_logs.rows] == [("logs", _at("2026-11-29T10:00:00"))]
