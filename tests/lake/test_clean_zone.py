@@ -375,3 +375,14 @@ def test_compaction_keeps_the_milliseconds_of_waf_logs(output_format: str, lake:
         got = engine.query("SELECT timestamp, typeof(timestamp), raw_object LIKE '%waf%2Fa%' FROM waf_logs").rows
     assert sorted(got) == [(1576280412771, "BIGINT", True), (1576280412772, "BIGINT", True),
                            (1576280412773, "BIGINT", False)]  # fmt: skip
+
+
+def test_partition_of_reads_loglakes_and_icebergs_names_of_an_hour() -> None:
+    from loglake.lake.clean_zone import partition_of
+
+    assert partition_of("clean/logs/dt=2026-11-27/hour=05/0123456789abcdef01234567.parquet") == ("2026-11-27", 5)
+    assert partition_of("clean/logs/data/dt=2026-11-27/hour=5/00000-0-a9ace14a.parquet") == ("2026-11-27", 5)
+    assert partition_of("clean/logs/data/dt=2026-11-27/hour=23/00000-0-a9ace14a.parquet") == ("2026-11-27", 23)
+    assert partition_of("clean/logs/data/dt=2026-11-27/hour=24/x.parquet") is None
+    assert partition_of("clean/logs/metadata/00001-x.metadata.json") is None
+    assert partition_of("clean/logs/dt=2026-11-27/hour=5/") is None  # a folder, not a file

@@ -338,13 +338,10 @@ class Console:
     def _extent_from_partitions(self, tables: list[str], window: TimeRange) -> tuple[datetime, datetime] | None:
         """The start of the first and the end of the last dt/hour partition in the window, from the listing
         alone (no query: a whole day's histogram is then one query); None when no partition is in it."""
-        from loglake.lake.clean_zone import partition_of, table_prefix
+        from loglake.lake.compaction import partitions
 
         found = sorted(
-            part
-            for table in tables
-            for key in self.lake.store.list(table_prefix(table))
-            if (part := partition_of(key)) is not None and window.hours_overlap(*part)
+            part for table in tables for part in partitions(self.lake.store, table) if window.hours_overlap(*part)
         )
         if not found:
             return None

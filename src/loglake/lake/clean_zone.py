@@ -72,13 +72,17 @@ def table_prefix(table: str) -> str:
     return f"{CLEAN_PREFIX}{table_name(table)}/"
 
 
-_PARTITION = re.compile(r"/dt=(\d{4}-\d{2}-\d{2})/hour=(\d{2})/[^/]+$")
+_PARTITION = re.compile(r"/dt=(\d{4}-\d{2}-\d{2})/hour=(\d{1,2})/[^/]+$")
 
 
 def partition_of(key: str) -> tuple[str, int] | None:
-    """The (dt, hour) of a clean file's key, None for any other key."""
+    """The (dt, hour) of a clean file's key, None for any other key. The one parser of partition keys:
+    loglake writes `hour=05`, but Iceberg names its own files `<table>/data/dt=D/hour=5/...` (Athena's
+    OPTIMIZE, pyiceberg's rewrites), and a reader that misses those drops their rows without a word."""
     match = _PARTITION.search(key)
-    return (match.group(1), int(match.group(2))) if match else None
+    if match is None or int(match.group(2)) > 23:
+        return None
+    return match.group(1), int(match.group(2))
 
 
 def envelope(table: str) -> dict[str, str]:

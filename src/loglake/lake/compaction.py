@@ -53,6 +53,7 @@ from loglake.lake import iceberg, skip_index
 from loglake.lake.clean_zone import (
     PARTITIONS,
     is_stale,
+    partition_of,
     table_prefix,
     timestamp_sql_of_any_version,
     timestamp_type,
@@ -171,6 +172,27 @@ def live_files(store: Store, table: str, keep: Callable[[str], bool] | None = No
             f for f in record.live if (parts := split_key(f)) and parts[1] == partition and (keep is None or keep(f))
         )
     return sorted(live)
+
+
+def partitions_of_files(store: Store, table: str) -> list[tuple[str, tuple[str, int] | None]]:
+    """Each live file of `table` (live_files) with its (dt, hour). An Iceberg table's come from its current
+    data files' partition values, whatever their path (Iceberg's own files say `hour=5`, or sit under a
+    hash); a hive key's from the key (clean_zone.partition_of). None: no partition known, so read it."""
+    if iceberg.is_iceberg(store, table):
+        prefix = table_prefix(table)
+        return [
+            (key, partition_of(f"{prefix}{part}/{key.rsplit('/', 1)[-1]}"))
+            for key, part, _rows, _bytes in iceberg.data_files(store, table)
+        ]
+    return [(key, partition_of(key)) for key in live_files(store, table)]
+
+
+def partitions(store: Store, table: str) -> set[tuple[str, int]]:
+    """The (dt, hour) of every partition of `table` that holds a file: an Iceberg table's from its current
+    snapshot (a listing also shows files no snapshot holds), a hive table's from one listing."""
+    if iceberg.is_iceberg(store, table):
+        return {p for _key, p in partitions_of_files(store, table) if p is not None}
+    return {p for key in store.list(table_prefix(table)) if format_of_key(key) is not None and (p := partition_of(key))}
 
 
 def _partition_live(store: Store, table: str, partition: str) -> tuple[list[str], PartitionRecord, str | None]:

@@ -21,8 +21,9 @@ import duckdb
 
 from loglake.catalog.duckdb_views import ZONE_VIEWS, clean_tables, create_views
 from loglake.errors import QueryError
-from loglake.lake.clean_zone import TIMESTAMP_TYPES, partition_of, table_prefix, timestamp_is_epoch_ms
+from loglake.lake.clean_zone import TIMESTAMP_TYPES, partition_of, timestamp_is_epoch_ms
 from loglake.lake.compaction import live_files
+from loglake.lake.compaction import partitions as table_partitions
 from loglake.lake.s3_files import CHANGED
 from loglake.lake.schema_registry import SchemaRegistry
 from loglake.lake.store import Store, glob_escape
@@ -194,7 +195,7 @@ class DuckDBEngine:
         found = partition_condition(sql, set(self.tables))
         if found is not None:
             table, conditions = found
-            partitions = sorted({p for key in self.store.list(table_prefix(table)) if (p := partition_of(key))})
+            partitions = sorted(table_partitions(self.store, table))  # Iceberg's: its snapshot's
             kept = kept_partitions(self.con, partitions, conditions)
             if kept is not None and len(kept) < len(partitions):
                 keeps[table] = lambda key: partition_of(key) in kept

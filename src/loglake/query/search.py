@@ -10,7 +10,6 @@ reads every file in range (the index covers `message` only). A file without a cu
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -22,7 +21,7 @@ import duckdb
 from loglake.catalog.duckdb_views import clean_tables
 from loglake.errors import QueryError
 from loglake.lake.clean_zone import check_timestamp, event_time_sql, timestamp_is_epoch_ms, timestamp_type
-from loglake.lake.compaction import live_files
+from loglake.lake.compaction import partitions_of_files
 from loglake.lake.schema_registry import SchemaRegistry
 from loglake.lake.store import Store
 from loglake.query import engine as engine_module
@@ -33,7 +32,6 @@ from loglake.sql_quoting import quote_identifier, sql_string, sql_struct
 
 DEFAULT_LIMIT = 100
 SHOWN_COLUMNS = ("timestamp", "log_group", "log_stream", "message")
-_PARTITION = re.compile(r"/dt=(\d{4}-\d{2}-\d{2})/hour=(\d{2})/")
 
 
 @dataclass(frozen=True)
@@ -197,10 +195,11 @@ def _candidates(
     chosen: dict[str, list[str]] = {}
     for table in tables:
         # what the views read: each event once, whatever compaction is doing (lake/compaction.py)
-        keys = [k for k in live_files(store, table) if k.endswith((".parquet", ".json.gz"))]
-        plan.files_total += len(keys)
-        if time_range is not None:
-            keys = [k for k in keys if (m := _PARTITION.search(k)) and time_range.hours_overlap(m[1], int(m[2]))]
+        files = [(k, p) for k, p in partitions_of_files(store, table) if k.endswith((".parquet", ".json.gz"))]
+        plan.files_total += len(files)
+        if time_range is not None:  # a file of no known partition is read (filtered by its rows' time)
+            files = [(k, p) for k, p in files if p is None or time_range.hours_overlap(*p)]
+        keys = [k for k, _p in files]
         plan.files_in_range += len(keys)
         kept = skip_candidates.may_match(store, keys, items, count)
         plan.files_read += len(kept)
