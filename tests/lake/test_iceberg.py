@@ -411,3 +411,25 @@ def test_waf_logs_is_an_iceberg_table_with_aws_millisecond_timestamp(lake: Lake)
     iso = datetime.fromtimestamp(T0 // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     assert _query(lake, sql) == [(T0 + 1, iso), (T0 + 2, iso), (T0 + 3_000, iso.replace(":00.000Z", ":03.000Z"))]
     _verify(lake)
+
+
+def test_expiry_never_deletes_a_file_loglake_did_not_name(lake: Lake) -> None:
+    """Athena's OPTIMIZE writes its outputs (no loglake name stamp) before it commits them: `compact`'s expiry
+    leaves them to Athena's VACUUM, and still deletes loglake's own orphans once the grace period is over."""
+    keys = [_raw(lake, f"s{s}", _json(2)) for s in range(2)]
+    run_etl(lake, keys, ICEBERG, workers=1)
+    athenas = "clean/logs/data/dt=2025-11-28/hour=0/00000-0-6f1d2c3a-5b4e-4c7d-8e9f-0a1b2c3d4e5f-00001.parquet"
+    lake.store.put(athenas, b"written by OPTIMIZE, not yet committed")
+    ours = f"clean/logs/dt=2025-11-28/hour=00/{'0' * 24}-r{T0:013d}0a1b2c3d.parquet"  # a crashed run's, old
+    lake.store.put(ours, b"never committed")
+
+    report = compact(lake.store, ["logs"], older_than_s=0, grace_s=3600)
+    assert [(p.partition, p.inputs, p.outputs, p.rows, p.status) for p in report.partitions] == [
+        ("dt=2025-11-28/hour=00", 2, 1, 4, "compacted"),
+    ]
+    assert lake.store.exists(athenas)
+    assert not lake.store.exists(ours)
+    assert iceberg.expire(lake.store, "logs", grace_s=0) == 2  # the compacted inputs; Athena's file stays
+    assert lake.store.exists(athenas)
+    assert _query(lake, "SELECT count(*), count(DISTINCT event_id) FROM logs") == [(4, 4)]
+    _verify(lake)

@@ -656,7 +656,10 @@ def expire(store: Store, table: str, grace_s: float, *, locked: bool = False) ->
     """Expire snapshots older than `grace_s` (never the current one), then delete the data files that no
     retained snapshot references, adds or removes: a file removed less than `grace_s` ago stays, for a
     reader that planned its scan before. Files no commit made yet (an ETL run writing) are younger than
-    `grace_s` by the time in their name and stay too. Returns the files deleted."""
+    `grace_s` by the time in their name and stay too. A file loglake did not name is deleted only where the
+    metadata shows it committed, then removed before the cutoff (pyiceberg's rewrites of a re-drive): Athena's
+    OPTIMIZE writes its outputs before it commits them, and orphans of its own are Athena VACUUM's business.
+    Returns the files deleted."""
     with contextlib.nullcontext() if locked else _lease(store, table):
         tbl = _load(store, table)
         # Snapshots taken at the cutoff's millisecond or before expire (with no grace: all but the current).
@@ -669,6 +672,7 @@ def expire(store: Store, table: str, grace_s: float, *, locked: bool = False) ->
 
         taken_at = {s.snapshot_id: s.timestamp_ms for s in tbl.metadata.snapshots}
         referenced: set[str] = set()
+        removed: set[str] = set()
         for snapshot in tbl.metadata.snapshots:
             for manifest in snapshot.manifests(tbl.io):
                 for entry in manifest.fetch_manifest_entry(tbl.io, discard_deleted=False):
@@ -677,12 +681,19 @@ def expire(store: Store, table: str, grace_s: float, *, locked: bool = False) ->
                     )
                     if removed_at is None or removed_at > cutoff_ms:
                         referenced.add(entry.data_file.file_path)  # live, or removed within the grace period
+                    else:
+                        removed.add(entry.data_file.file_path)  # committed, then removed before the cutoff
         referenced_keys = {_key(store, uri) for uri in referenced}
+        removed_keys = {_key(store, uri) for uri in removed} - referenced_keys
         deleted = 0
         for key in list(store.list(table_prefix(table))):
             if not key.endswith(".parquet") or key in referenced_keys or "/metadata/" in key:
                 continue
             stamped = _STAMPED.search(key)
+            if stamped is None and key not in removed_keys:
+                # Not named by loglake (pyiceberg's rewrites, Athena's OPTIMIZE: its outputs exist before its
+                # commit) and not seen committed then removed: left alone, orphans are Athena VACUUM's business.
+                continue
             if stamped is not None and int(stamped["ms"]) > cutoff_ms:
                 continue  # young: an uncommitted run's, or removed within the grace period
             _delete(store, key)
