@@ -5,7 +5,9 @@ objects (so hour 10 holds two files).
 Every case runs four times with the same expected rows: over the hive table (the default), over the same
 events as an Iceberg table (`table_format = "iceberg"`, the lake's embedded SQLite catalog), over that
 Iceberg table after `loglake compact` merged hour 10's two files and expired the old snapshots, and the same
-compacted Iceberg table in an S3 lake whose catalog is Glue (a moto server), read through ranged GETs."""
+compacted Iceberg table in an S3 lake whose catalog is Glue (a moto server), read through ranged GETs.
+All four run on DuckDB only (the Athena SQL translated, as `loglake query` runs it embedded): no Athena is
+asked here, so "parity" is with Athena's documented semantics, not with a live Athena's answers."""
 
 from __future__ import annotations
 
