@@ -336,12 +336,13 @@ class Console:
         return since, until
 
     def _extent_from_partitions(self, tables: list[str], window: TimeRange) -> tuple[datetime, datetime] | None:
-        """The start of the first and the end of the last dt/hour partition in the window, from the listing
-        alone (no query: a whole day's histogram is then one query); None when no partition is in it."""
-        from loglake.lake.compaction import partitions
+        """The start of the first and the end of the last dt/hour partition in the window, from the partitions
+        alone (a hive listing, an Iceberg snapshot's files; no query: a whole day's histogram is then one
+        query); None when no partition is in it."""
+        from loglake.lake.compaction import table_partitions
 
         found = sorted(
-            part for table in tables for part in partitions(self.lake.store, table) if window.hours_overlap(*part)
+            part for table in tables for part in table_partitions(self.lake.store, table) if window.hours_overlap(*part)
         )
         if not found:
             return None

@@ -187,7 +187,7 @@ def partitions_of_files(store: Store, table: str) -> list[tuple[str, tuple[str, 
     return [(key, partition_of(key)) for key in live_files(store, table)]
 
 
-def partitions(store: Store, table: str) -> set[tuple[str, int]]:
+def table_partitions(store: Store, table: str) -> set[tuple[str, int]]:
     """The (dt, hour) of every partition of `table` that holds a file: an Iceberg table's from its current
     snapshot (a listing also shows files no snapshot holds), a hive table's from one listing."""
     if iceberg.is_iceberg(store, table):

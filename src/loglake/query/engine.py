@@ -22,8 +22,7 @@ import duckdb
 from loglake.catalog.duckdb_views import ZONE_VIEWS, clean_tables, create_views
 from loglake.errors import QueryError
 from loglake.lake.clean_zone import TIMESTAMP_TYPES, partition_of, timestamp_is_epoch_ms
-from loglake.lake.compaction import live_files
-from loglake.lake.compaction import partitions as table_partitions
+from loglake.lake.compaction import live_files, table_partitions
 from loglake.lake.s3_files import CHANGED
 from loglake.lake.schema_registry import SchemaRegistry
 from loglake.lake.store import Store, glob_escape
