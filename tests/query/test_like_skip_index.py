@@ -115,6 +115,7 @@ def _files_read(profile: str) -> int:
         ("message ILIKE '%ledgerskew-TIMEOUT%'", 3, 2),
         ("regexp_like(message, 'req-[14]-(3|8) after')", 2, 2),
         ("regexp_like(message, '(?i)LEDGERSKEW')", 3, 2),
+        ("regexp_like(message, '[[:alpha:]xyz]')", 240, 6),  # RE2: one letter or x, y, z; Python read 'xyz]' text
         ("message LIKE 'ERROR LedgerSkew%30s'", 3, 2),  # anchored: its pieces are still required
         ("message LIKE '%Ledger_kew%'", 3, 2),  # `_` is one character: 'Ledger' and 'kew' are asked
         ("message LIKE '% req-4-8 %'", 1, 1),  # 'req' a whole word, and only hour 4's file holds an 8

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -326,9 +327,13 @@ def regex_literals(pattern: str, *, ignore_case: bool) -> list[str] | None:
         import re._parser as sre_parse  # type: ignore[import-not-found,unused-ignore]
     except ImportError:  # pragma: no cover - Python 3.11+ has it
         return None
+    if "[:" in pattern:  # RE2's POSIX classes ([[:alpha:]xyz] is one character); Python reads text there
+        return None
     try:
-        parsed: Any = sre_parse.parse(pattern)
-    except (re.error, RecursionError, OverflowError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", FutureWarning)  # a nested set or set operation: RE2 reads it otherwise
+            parsed: Any = sre_parse.parse(pattern)
+    except (re.error, RecursionError, OverflowError, FutureWarning):
         return None
     if parsed.state.flags & re.IGNORECASE:
         ignore_case = True
