@@ -79,15 +79,18 @@ def _resolve(value: Any, names: dict[str, Any] | None = None) -> Any:
     return {k: _resolve(v, names) for k, v in value.items()}
 
 
-def role_statements(role: str) -> list[dict[str, Any]]:
+def role_statements(role: str, *, iceberg: bool = False) -> list[dict[str, Any]]:
     """The role's inline statements and those of every policy attached to it (the KMS and redaction-key
-    policies only add kms/ssm/secretsmanager actions, so their conditions do not matter for S3)."""
+    policies only add kms/ssm/secretsmanager actions, so their conditions do not matter for S3). The
+    Iceberg ETL's policy only with `iceberg` (TableFormat=iceberg): a hive stack has none of it."""
     resources = build_template(["/aws/lambda/example"])["Resources"]
     documents = [p["PolicyDocument"] for p in resources[role]["Properties"]["Policies"]]
     documents += [
         r["Properties"]["PolicyDocument"]
         for r in resources.values()
-        if r["Type"] == "AWS::IAM::Policy" and {"Ref": role} in r["Properties"]["Roles"]
+        if r["Type"] == "AWS::IAM::Policy"
+        and {"Ref": role} in r["Properties"]["Roles"]
+        and (iceberg or r.get("Condition") != "UseIceberg")
     ]
     statements = [_resolve(s) for d in documents for s in d["Statement"]]
     for statement in statements:  # a Split inside a Resource list gives a list in the list
@@ -183,8 +186,9 @@ def other_requests(service: str, operation: str, params: dict[str, Any]) -> list
         return [("logs:DescribeLogGroups", f"{LOGS}*", {})]
     if service == "logs" and operation in ("DescribeLogStreams", "FilterLogEvents", "GetLogEvents"):
         return [(f"logs:{operation}", f"{LOGS}{params['logGroupName']}:*", {})]
-    if service == "glue" and operation == "GetDatabase":
-        return [("glue:GetDatabase", r, {}) for r in (f"{GLUE}:catalog", f"{GLUE}:database/{params['Name']}")]
+    if service == "glue" and operation in ("GetDatabase", "CreateDatabase"):
+        name = params.get("Name") or params["DatabaseInput"]["Name"]
+        return [(f"glue:{operation}", r, {}) for r in (f"{GLUE}:catalog", f"{GLUE}:database/{name}")]
     if service == "glue" and operation in ("GetTable", "GetTables", "CreateTable", "UpdateTable"):
         database = params["DatabaseName"]
         table = params.get("Name") or params.get("TableInput", {}).get("Name") or "*"  # GetTables: all of them
@@ -225,9 +229,9 @@ class Recorder:
             r for service, operation, params in self.others for r in other_requests(service, operation, params)
         ]
 
-    def denied(self, role: str) -> list[str]:
+    def denied(self, role: str, *, iceberg: bool = False) -> list[str]:
         """Each request the role does not allow, as 'action resource [s3:prefix=…]', in call order, once."""
-        statements = role_statements(role)
+        statements = role_statements(role, iceberg=iceberg)
         refused = []
         for action, resource, keys in self.requests():
             if not allowed(statements, (action, resource, keys)):
@@ -319,6 +323,34 @@ def test_etl_new_object_duplicate_and_quarantine(
     with recorder.recording():
         assert _run_etl(deployed, key)["already_done"] == [key]  # a duplicate notification
     assert recorder.denied("EtlRole") == []
+
+
+def test_etl_with_iceberg_tables(deployed: Lake, recorder: Recorder, monkeypatch: pytest.MonkeyPatch) -> None:
+    """TableFormat=iceberg: the first object creates the Glue Iceberg table (in the database the stack
+    created, without CreateDatabase), the next commits a snapshot to it, a duplicate commits nothing."""
+    from loglake.lake import iceberg
+
+    boto3.client("glue").create_database(DatabaseInput={"Name": "loglake"})
+    monkeypatch.setenv("LOGLAKE_GLUE_DATABASE", "loglake")
+    monkeypatch.setenv("LOGLAKE_ETL_TABLE_FORMAT", "iceberg")  # as the template sets it with TableFormat=iceberg
+    write_messages(deployed.store, "/app/a", ['{"n":1}', '{"n":2}', "{bad json"], stream="s1")
+    write_messages(deployed.store, "/app/a", ['{"n":3}'], stream="s2", id_prefix="f")
+    first, second = sorted(deployed.store.list("raw/"))
+    with recorder.recording():
+        assert _run_etl(deployed, first)["processed"] == [first]
+        assert _run_etl(deployed, second)["processed"] == [second]
+        assert _run_etl(deployed, second)["already_done"] == [second]
+    glue = [operation for _service, operation, _params in recorder.others]
+    assert "CreateDatabase" not in glue and {"GetDatabase", "GetTable", "CreateTable", "UpdateTable"} <= set(glue)
+    assert recorder.denied("EtlRole", iceberg=True) == []
+    assert iceberg.is_iceberg(deployed.store, "logs")
+    table = boto3.client("glue").get_table(DatabaseName="loglake", Name="logs")["Table"]
+    location = table["Parameters"]["metadata_location"]  # the table's creation, then two commits
+    assert location.startswith(f"s3://{LAKE}/clean/logs/metadata/00002-")
+    assert [s[iceberg.RAW_OBJECT] for s in iceberg.snapshot_summaries(deployed.store, "logs")] == [first, second]
+    with DuckDBEngine(deployed.store) as engine:
+        assert engine.query("SELECT count(*), count(DISTINCT event_id) FROM logs").rows == [(3, 3)]
+    assert len(list(deployed.store.list("quarantine/"))) == 1
 
 
 def _cloudwatch_raw(lake: Lake, stream: str, count: int) -> str:

@@ -369,6 +369,15 @@ PARAMETERS: Json = {
             "that parameter only."
         ),
     },
+    "TableFormat": {
+        "Type": "String",
+        "Default": "hive",
+        "AllowedValues": ["hive", "iceberg"],
+        "Description": (
+            "How the ETL commits the clean zone: hive (Parquet partitions, Glue partition projection) or iceberg "
+            "(Iceberg tables in the Glue database; needs the artifact of `loglake package --iceberg`)."
+        ),
+    },
     "BytesScannedCutoffPerQuery": {
         "Type": "Number",
         "Default": 10737418240,
@@ -419,6 +428,8 @@ def _etl_resources() -> Json:
                 "LOGLAKE_REDACT_KEY_PARAMETER": {
                     "Fn::If": ["UseRedactKeyParameter", _ref("RedactKeyParameterName"), _ref("AWS::NoValue")]
                 },
+                # unset on a hive stack, so its function's configuration stays what it was before TableFormat
+                "LOGLAKE_ETL_TABLE_FORMAT": {"Fn::If": ["UseIceberg", "iceberg", _ref("AWS::NoValue")]},
             },
         ),
         "EtlInvokePermission": {
@@ -430,6 +441,25 @@ def _etl_resources() -> Json:
                 "SourceArn": _bucket_arn(RAW_BUCKET),
                 "SourceAccount": _ref("AWS::AccountId"),
             },
+        },
+    }
+
+
+def _etl_iceberg_policy() -> Json:
+    """What an Iceberg commit adds to the ETL role, only with TableFormat=iceberg: a new table's marker (the
+    role may read markers already), and the metadata and manifest files it writes under clean/ are covered by
+    the role's clean/ grants. Glue: the same table calls as a hive stack's; no CreateDatabase (the stack
+    creates the database, lake/iceberg_glue.py only creates one that does not exist)."""
+    return {
+        "Type": "AWS::IAM::Policy",
+        "Condition": "UseIceberg",
+        "Properties": {
+            "PolicyName": "loglake-etl-iceberg",
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [_statement(["s3:PutObject"], _object_arns(LAKE_BUCKET, [ICEBERG_STATE]))],
+            },
+            "Roles": [_ref("EtlRole")],
         },
     }
 
@@ -789,6 +819,7 @@ def build_template(subscribe: Iterable[str] = ()) -> Json:
             "UseKms": {"Fn::Not": [{"Fn::Equals": [_ref("KmsKeyArn"), ""]}]},
             "UseRedactKeySecret": {"Fn::Not": [{"Fn::Equals": [_ref("RedactKeySecretArn"), ""]}]},
             "UseRedactKeyParameter": {"Fn::Not": [{"Fn::Equals": [_ref("RedactKeyParameterName"), ""]}]},
+            "UseIceberg": {"Fn::Equals": [_ref("TableFormat"), "iceberg"]},
             **operations.CONDITIONS,
         },
         "Resources": {
@@ -798,6 +829,7 @@ def build_template(subscribe: Iterable[str] = ()) -> Json:
             **_subscription_resources(groups),
             **_catalog_resources(),
             **_redact_key_resources(),
+            "EtlIcebergPolicy": _etl_iceberg_policy(),
             **operations.resources(),
             "KmsPolicy": _kms_policy(
                 [

@@ -129,7 +129,8 @@ def _base(store: Store) -> str:
     root = _root(store)
     if root is not None:
         return _file_uri(root)
-    uri = str(getattr(store, "uri", "") or getattr(getattr(store, "main", None), "uri", ""))
+    # a lake with its own raw zone (a deployed stack): the lake's URI, not ZonedStore's description of both
+    uri = str(getattr(getattr(store, "main", None), "uri", "") or getattr(store, "uri", ""))
     if not uri.startswith("s3://"):
         raise ConfigError(f"Iceberg tables need a local lake or an S3 lake, not {uri or store!r}")
     return uri.rstrip("/")

@@ -16,6 +16,7 @@ from typing import Any
 def glue_catalog(warehouse: str) -> Any:
     """A pyiceberg GlueCatalog whose data and metadata files live under `warehouse` (s3://bucket/prefix/clean)."""
     from pyiceberg.catalog.glue import GlueCatalog
+    from pyiceberg.typedef import EMPTY_DICT
 
     from loglake.lake.iceberg import FILE_IO, PY_IO_IMPL
 
@@ -36,4 +37,13 @@ def glue_catalog(warehouse: str) -> Any:
             props[f"glue.{key}"] = props[f"s3.{key}"] = env[name]
     if env.get("AWS_SESSION_TOKEN"):
         props["glue.session-token"] = props["s3.session-token"] = env["AWS_SESSION_TOKEN"]
-    return GlueCatalog("glue", **props)
+
+    class ExistingDatabaseCatalog(GlueCatalog):
+        """pyiceberg creates the namespace by calling Glue's CreateDatabase and ignoring AlreadyExists: a
+        deployed ETL role has no CreateDatabase (the stack creates the database), so look it up first."""
+
+        def create_namespace_if_not_exists(self, namespace: Any, properties: Any = EMPTY_DICT) -> None:
+            if not self.namespace_exists(namespace):  # GetDatabase
+                super().create_namespace_if_not_exists(namespace, properties)
+
+    return ExistingDatabaseCatalog("glue", **props)
