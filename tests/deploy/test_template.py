@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -248,3 +249,58 @@ def test_loglake_template_prints_the_template_byte_for_byte() -> None:
     result = CliRunner().invoke(app, ["template", "--subscribe", "/aws/lambda/orders"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == build_template(["/aws/lambda/orders"])
+
+
+BEFORE_TABLE_FORMAT = Path(__file__).parent / "data" / "template_hive_before_table_format.json"
+"""`loglake template --subscribe /aws/lambda/example` as it was before TableFormat (json.dumps, indent=1).
+Regenerate it only for a change every hive stack is meant to get."""
+
+
+def _as_hive(value: Any) -> Any:
+    """The template as CloudFormation applies it with TableFormat=hive: UseIceberg false, its resources gone."""
+    if isinstance(value, list):
+        return [_as_hive(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {"Fn::If"} and value["Fn::If"][0] == "UseIceberg":
+        return _as_hive(value["Fn::If"][2])
+    kept = {
+        k: _as_hive(v) for k, v in value.items() if not (isinstance(v, dict) and v.get("Condition") == "UseIceberg")
+    }
+    return {k: v for k, v in kept.items() if v != {"Ref": "AWS::NoValue"}}
+
+
+def test_a_hive_stack_deploys_the_template_it_did_before_table_format() -> None:
+    template = build_template(["/aws/lambda/example"])
+    parameter = template["Parameters"].pop("TableFormat")
+    assert (parameter["Type"], parameter["Default"], parameter["AllowedValues"]) == (
+        "String",
+        "hive",
+        ["hive", "iceberg"],
+    )
+    assert template["Conditions"].pop("UseIceberg") == {"Fn::Equals": [{"Ref": "TableFormat"}, "iceberg"]}
+    hive = _as_hive(template)
+    assert json.dumps(hive, indent=1) + "\n" == BEFORE_TABLE_FORMAT.read_text()
+    assert set(template["Resources"]) - set(hive["Resources"]) == {"EtlIcebergPolicy"}
+
+
+def test_an_iceberg_stack_sets_the_table_format_and_grants_the_marker() -> None:
+    resources = build_template()["Resources"]
+    env = resources["EtlFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["LOGLAKE_ETL_TABLE_FORMAT"] == {"Fn::If": ["UseIceberg", "iceberg", {"Ref": "AWS::NoValue"}]}
+    policy = resources["EtlIcebergPolicy"]
+    assert (policy["Condition"], policy["Properties"]["Roles"]) == ("UseIceberg", [{"Ref": "EtlRole"}])
+    assert policy["Properties"]["PolicyDocument"]["Statement"] == [
+        {
+            "Effect": "Allow",
+            "Action": ["s3:PutObject"],
+            "Resource": [
+                {
+                    "Fn::Sub": "arn:${AWS::Partition}:s3:::${NamePrefix}-lake-${AWS::AccountId}-${AWS::Region}"
+                    "/state/iceberg/tables/*"
+                }
+            ],
+        }
+    ]
+    etl = json.dumps(resources["EtlRole"]) + json.dumps(policy)
+    assert "CreateDatabase" not in etl and "glue:*" not in etl
