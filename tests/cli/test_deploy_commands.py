@@ -63,3 +63,55 @@ def test_bad_parameters_are_one_line_errors(aws_tls: str, tmp_path: Path) -> Non
     result = runner.invoke(app, ["deploy", "--stack", "x1", "--artifact", str(artifact), "--param", "oops"])
     assert result.exit_code == 1
     assert "--param takes name=value, not 'oops'" in str(result.exception)
+
+
+def _zip(path: Path, *names: str) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name in names:
+            archive.writestr(name, "")
+    return path
+
+
+def _etl_environment(stack: str) -> dict[str, str]:
+    config = boto3.client("lambda").get_function_configuration(FunctionName=f"{stack}-etl")
+    variables: dict[str, str] = config["Environment"]["Variables"]
+    return variables
+
+
+def _resources(stack: str) -> set[str]:
+    summaries = boto3.client("cloudformation").list_stack_resources(StackName=stack)["StackResourceSummaries"]
+    return {r["LogicalResourceId"] for r in summaries}
+
+
+def test_deploy_with_iceberg_tables_keeps_them_on_an_update(aws_tls: str, tmp_path: Path) -> None:
+    plain = _zip(tmp_path / "plain.zip", "loglake/__init__.py")
+    with_iceberg = _zip(tmp_path / "iceberg.zip", "loglake/__init__.py", "pyiceberg/__init__.py")
+    base = ["deploy", "--stack", "ice", "--log-group", "/app/a", "--yes"]
+
+    refused = runner.invoke(app, [*base, "--artifact", str(plain), "--table-format", "iceberg"])
+    assert refused.exit_code == 1
+    assert str(refused.exception) == (
+        f"{plain} has no pyiceberg, which the Iceberg ETL needs: build it with "
+        f"`loglake package --iceberg --out {plain}`, or deploy with --table-format hive"
+    )
+    assert boto3.client("cloudformation").list_stacks(StackStatusFilter=["CREATE_COMPLETE"])["StackSummaries"] == []
+
+    deployed = runner.invoke(app, [*base, "--artifact", str(with_iceberg), "--table-format", "iceberg"])
+    assert deployed.exit_code == 0, deployed.output
+    assert _etl_environment("ice")["LOGLAKE_ETL_TABLE_FORMAT"] == "iceberg"
+    assert "EtlIcebergPolicy" in _resources("ice")
+
+    # An update without the flag keeps the stack's table format, so it needs the Iceberg artifact still.
+    again = runner.invoke(app, [*base, "--artifact", str(plain)])
+    assert again.exit_code == 1
+    assert "has no pyiceberg" in str(again.exception)
+    conflict = runner.invoke(
+        app, [*base, "--artifact", str(plain), "--table-format", "hive", "--param", "TableFormat=iceberg"]
+    )
+    assert conflict.exit_code == 1
+    assert str(conflict.exception) == "--table-format hive and --param TableFormat=iceberg disagree: give one of them"
+
+    back = runner.invoke(app, [*base, "--artifact", str(plain), "--table-format", "hive"])
+    assert back.exit_code == 0, back.output
+    assert "LOGLAKE_ETL_TABLE_FORMAT" not in _etl_environment("ice")  # a hive stack's function, as before
+    # (moto keeps a resource whose condition turned false on an update: test_template checks the hive template)

@@ -14,6 +14,7 @@ from rich.table import Table
 from loglake.deploy.package import Artifact, build_artifact
 from loglake.deploy.stack import Change, StackDeployer
 from loglake.deploy.template import build_template
+from loglake.errors import ConfigError
 from loglake.query.saved_queries import parse_params
 
 out = Console(highlight=False, soft_wrap=True)
@@ -21,6 +22,7 @@ err = Console(stderr=True, highlight=False)
 
 RuntimeOption = Annotated[str, typer.Option(help="Lambda runtime: python3.12 or python3.13.")]
 ArchitectureOption = Annotated[str, typer.Option(help="x86_64 or arm64 (Graviton, about 20% cheaper).")]
+TABLE_FORMATS = ("hive", "iceberg")
 SubscribeOption = Annotated[
     list[str] | None, typer.Option("--subscribe", help="Also deliver this log group in real time (repeatable).")
 ]
@@ -84,18 +86,33 @@ def deploy(
     ] = None,
     runtime: RuntimeOption = "python3.12",
     architecture: ArchitectureOption = "x86_64",
+    table_format: Annotated[
+        str | None,
+        typer.Option(
+            "--table-format",
+            help="hive or iceberg (Iceberg tables in the Glue database; builds `package --iceberg`). "
+            "Default: the stack's current one, hive for a new stack.",
+        ),
+    ] = None,
     yes: Annotated[bool, typer.Option("--yes", help="Execute the change set without asking.")] = False,
 ) -> None:
     """Deploy or update the stack through a CloudFormation change set, showing the changes and progress."""
     parameters = {"Runtime": runtime, "Architecture": architecture, **parse_params(param or [])}
     if log_group:
         parameters["LogGroups"] = ",".join(log_group)
+    deployer = StackDeployer(stack)
+    chosen = _table_format(table_format, parameters.get("TableFormat"), deployer)
+    parameters["TableFormat"] = chosen
+    iceberg = chosen == "iceberg"
     if artifact_path is None:
-        artifact = _build(Path("dist/loglake-lambda.zip"), runtime, architecture)
+        name = "loglake-lambda-iceberg.zip" if iceberg else "loglake-lambda.zip"
+        artifact = _build(Path("dist") / name, runtime, architecture, iceberg)
     else:
         import hashlib
 
         data = artifact_path.read_bytes()
+        if iceberg:
+            _require_pyiceberg(artifact_path)
         artifact = Artifact(artifact_path, hashlib.sha256(data).hexdigest(), len(data), 0, 0, [])
     err.print(_describe(artifact) if artifact.files else f"artifact {artifact_path}")
 
@@ -103,7 +120,7 @@ def deploy(
         _show_changes(changes)
         return yes or typer.confirm(f"Execute these {len(changes)} changes on stack {stack}?", err=True)
 
-    result = StackDeployer(stack).deploy(
+    result = deployer.deploy(
         artifact, parameters, subscribe=subscribe or [], confirm=confirm, on_event=lambda line: err.print(escape(line))
     )
     if not result.changes and not result.executed:
@@ -113,6 +130,32 @@ def deploy(
         return
     for name, value in sorted(result.outputs.items()):
         out.print(f"{name}: {escape(value)}")
+
+
+def _table_format(option: str | None, param: str | None, deployer: StackDeployer) -> str:
+    """--table-format, else --param TableFormat=, else the stack's current value (an update without the
+    flag must not turn an Iceberg stack's ETL back to hive), else hive."""
+    if option is not None and param is not None and option != param:
+        raise ConfigError(f"--table-format {option} and --param TableFormat={param} disagree: give one of them")
+    chosen = option or param or deployer.parameter("TableFormat") or "hive"
+    if chosen not in TABLE_FORMATS:
+        raise ConfigError(f"--table-format takes hive or iceberg, not {chosen!r}")
+    return chosen
+
+
+def _require_pyiceberg(path: Path) -> None:
+    """An Iceberg stack's ETL imports pyiceberg: refuse an artifact without it before anything is deployed."""
+    import zipfile
+
+    try:
+        names = zipfile.ZipFile(path).namelist()
+    except zipfile.BadZipFile:
+        raise ConfigError(f"{path} is not a zip file: build one with `loglake package --iceberg`") from None
+    if not any(n.startswith("pyiceberg/") for n in names):
+        raise ConfigError(
+            f"{path} has no pyiceberg, which the Iceberg ETL needs: build it with "
+            f"`loglake package --iceberg --out {path}`, or deploy with --table-format hive"
+        )
 
 
 def destroy(

@@ -130,6 +130,15 @@ class StackDeployer:
             raise DeployError(f"CloudFormation refused describe_stacks: {exc}") from None
         return str(stacks[0]["StackStatus"]) if stacks else None
 
+    def parameter(self, name: str) -> str | None:
+        """A parameter's value on the deployed stack; None when there is no stack or it lacks the parameter."""
+        if self._status() is None:
+            return None
+        stacks = self._cfn("describe_stacks", StackName=self.stack)["Stacks"]
+        values = {p["ParameterKey"]: p.get("ParameterValue") for p in stacks[0].get("Parameters", [])}
+        value = values.get(name)
+        return None if value is None else str(value)
+
     def _template_argument(self, template: dict[str, Any], bucket: str) -> dict[str, str]:
         body = json.dumps(template, separators=(",", ":"), sort_keys=True)
         if len(body) <= TEMPLATE_BODY_LIMIT:
