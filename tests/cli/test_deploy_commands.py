@@ -10,6 +10,7 @@ import boto3
 from typer.testing import CliRunner
 
 from loglake.cli.app import app
+from loglake.deploy.stack import StackDeployer
 
 runner = CliRunner()
 
@@ -111,7 +112,15 @@ def test_deploy_with_iceberg_tables_keeps_them_on_an_update(aws_tls: str, tmp_pa
     assert conflict.exit_code == 1
     assert str(conflict.exception) == "--table-format hive and --param TableFormat=iceberg disagree: give one of them"
 
-    back = runner.invoke(app, [*base, "--artifact", str(plain), "--table-format", "hive"])
+    # Back to hive: new tables only; the Iceberg ones stay Iceberg, so the ETL still needs pyiceberg.
+    plain_back = runner.invoke(app, [*base, "--artifact", str(plain), "--table-format", "hive"])
+    assert plain_back.exit_code == 1
+    assert str(plain_back.exception) == (
+        f"{plain} has no pyiceberg: this stack's Iceberg tables stay Iceberg with --table-format hive (only new "
+        f"tables are hive), so its ETL still needs it: build it with `loglake package --iceberg --out {plain}`"
+    )
+    back = runner.invoke(app, [*base, "--artifact", str(with_iceberg), "--table-format", "hive"])
     assert back.exit_code == 0, back.output
-    assert "LOGLAKE_ETL_TABLE_FORMAT" not in _etl_environment("ice")  # a hive stack's function, as before
-    # (moto keeps a resource whose condition turned false on an update: test_template checks the hive template)
+    assert StackDeployer("ice").parameter("TableFormat") == "hive"
+    # (moto's update keeps the function's environment and a resource whose condition turned false:
+    # tests/deploy/test_template.py checks the template a hive stack applies)

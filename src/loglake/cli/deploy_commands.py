@@ -101,9 +101,12 @@ def deploy(
     if log_group:
         parameters["LogGroups"] = ",".join(log_group)
     deployer = StackDeployer(stack)
-    chosen = _table_format(table_format, parameters.get("TableFormat"), deployer)
+    current = deployer.parameter("TableFormat")
+    chosen = _table_format(table_format, parameters.get("TableFormat"), current)
     parameters["TableFormat"] = chosen
-    iceberg = chosen == "iceberg"
+    # A table that is Iceberg stays Iceberg under TableFormat=hive (lake/iceberg.py uses_iceberg), so a stack
+    # that was iceberg keeps needing pyiceberg: only new tables become hive.
+    iceberg = "iceberg" in (chosen, current)
     if artifact_path is None:
         name = "loglake-lambda-iceberg.zip" if iceberg else "loglake-lambda.zip"
         artifact = _build(Path("dist") / name, runtime, architecture, iceberg)
@@ -112,7 +115,7 @@ def deploy(
 
         data = artifact_path.read_bytes()
         if iceberg:
-            _require_pyiceberg(artifact_path)
+            _require_pyiceberg(artifact_path, chosen != "iceberg")
         artifact = Artifact(artifact_path, hashlib.sha256(data).hexdigest(), len(data), 0, 0, [])
     err.print(_describe(artifact) if artifact.files else f"artifact {artifact_path}")
 
@@ -132,18 +135,18 @@ def deploy(
         out.print(f"{name}: {escape(value)}")
 
 
-def _table_format(option: str | None, param: str | None, deployer: StackDeployer) -> str:
+def _table_format(option: str | None, param: str | None, current: str | None) -> str:
     """--table-format, else --param TableFormat=, else the stack's current value (an update without the
     flag must not turn an Iceberg stack's ETL back to hive), else hive."""
     if option is not None and param is not None and option != param:
         raise ConfigError(f"--table-format {option} and --param TableFormat={param} disagree: give one of them")
-    chosen = option or param or deployer.parameter("TableFormat") or "hive"
+    chosen = option or param or current or "hive"
     if chosen not in TABLE_FORMATS:
         raise ConfigError(f"--table-format takes hive or iceberg, not {chosen!r}")
     return chosen
 
 
-def _require_pyiceberg(path: Path) -> None:
+def _require_pyiceberg(path: Path, was_iceberg: bool) -> None:
     """An Iceberg stack's ETL imports pyiceberg: refuse an artifact without it before anything is deployed."""
     import zipfile
 
@@ -151,6 +154,11 @@ def _require_pyiceberg(path: Path) -> None:
         names = zipfile.ZipFile(path).namelist()
     except zipfile.BadZipFile:
         raise ConfigError(f"{path} is not a zip file: build one with `loglake package --iceberg`") from None
+    if was_iceberg and not any(n.startswith("pyiceberg/") for n in names):
+        raise ConfigError(
+            f"{path} has no pyiceberg: this stack's Iceberg tables stay Iceberg with --table-format hive (only new "
+            f"tables are hive), so its ETL still needs it: build it with `loglake package --iceberg --out {path}`"
+        )
     if not any(n.startswith("pyiceberg/") for n in names):
         raise ConfigError(
             f"{path} has no pyiceberg, which the Iceberg ETL needs: build it with "
