@@ -115,7 +115,6 @@ def _files_read(profile: str) -> int:
         ("message ILIKE '%ledgerskew-TIMEOUT%'", 3, 2),
         ("regexp_like(message, 'req-[14]-(3|8) after')", 2, 2),
         ("regexp_like(message, '(?i)LEDGERSKEW')", 3, 2),
-        ("regexp_like(message, '[[:alpha:]xyz]')", 240, 6),  # RE2: one letter or x, y, z; Python read 'xyz]' text
         ("message LIKE 'ERROR LedgerSkew%30s'", 3, 2),  # anchored: its pieces are still required
         ("message LIKE '%Ledger_kew%'", 3, 2),  # `_` is one character: 'Ledger' and 'kew' are asked
         ("message LIKE '% req-4-8 %'", 1, 1),  # 'req' a whole word, and only hour 4's file holds an 8
@@ -151,6 +150,8 @@ def test_answers_equal_the_full_scan(searchable: Lake, where: str, count: int, r
         ("SELECT count(*) FROM logs WHERE CASE WHEN hour = 2 THEN true ELSE message LIKE '%LedgerSkew%' END", 43),
         ("SELECT count(*) FROM logs WHERE message LIKE '%ms%'", 174),  # no 3-character word: nothing to ask
         ("SELECT count(*) FROM logs WHERE regexp_like(message, 'LEDGERSKEW', 'i')", 3),  # flags: not read here
+        # RE2's POSIX class: one letter, x, y or z (Python's parser read 'xyz]' as text: every file skipped, 0 rows)
+        ("SELECT count(*) FROM logs WHERE regexp_like(message, '[[:alpha:]xyz]')", 240),
         # the table read a second time, with another predicate or none: the view serves both reads
         ("SELECT count(*) FROM logs a JOIN logs b ON a.hour = b.hour WHERE a.message LIKE '%LedgerSkew%'", 120),
         ("SELECT count(*) FROM logs WHERE message LIKE '%LedgerSkew%' UNION ALL SELECT count(*) FROM logs", 243),
