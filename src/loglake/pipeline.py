@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 import duckdb
@@ -37,6 +38,9 @@ from loglake.lake.unreadable import (
 from loglake.transform.etl import EtlResult
 from loglake.transform.settings import EtlSettings
 
+BATCH_OBJECTS = 32
+"""Raw objects one worker processes in one DuckDB pass at most (transform/etl_batch.py): the fixed cost of
+a run (~70 ms of CPU) is paid once per batch instead of once per object."""
 LEASE_WAIT_S = 600.0
 """How long a run waits, after its other objects, for objects another run is processing."""
 
@@ -125,23 +129,54 @@ def run_etl_objects(
     store.sweep()
     records = set(store.list(UNREADABLE_PREFIX))
 
+    def run_one(key: str) -> list[EtlResult] | EtlFailure:
+        event = object_created_event(lake.raw_bucket, lake.object_key(key))
+        try:
+            results = handle_s3_event(event, lake, settings, threads=threads, force=force)
+        except RawObjectError as exc:
+            set_aside(store, key, str(exc), "etl")
+            return EtlFailure(key, str(exc), True, exc)
+        except (LoglakeError, duckdb.Error, OSError) as exc:
+            return EtlFailure(key, first_line(exc), False, exc)
+        if unreadable_key(key) in records:
+            clear(store, key)  # readable again (restored, or a fixed reader)
+        return results
+
     def attempt(key: str, wait: float) -> list[EtlResult] | EtlFailure | None:
         with store.lease(f"etl/{key}", wait=wait) as held:
-            if not held:
-                return None
-            event = object_created_event(lake.raw_bucket, lake.object_key(key))
-            try:
-                results = handle_s3_event(event, lake, settings, threads=threads, force=force)
-            except RawObjectError as exc:
-                set_aside(store, key, str(exc), "etl")
-                return EtlFailure(key, str(exc), True, exc)
-            except (LoglakeError, duckdb.Error, OSError) as exc:
-                return EtlFailure(key, first_line(exc), False, exc)
-            if unreadable_key(key) in records:
-                clear(store, key)  # readable again (restored, or a fixed reader)
-            return results
+            return run_one(key) if held else None
+
+    def attempt_batch(keys: list[str]) -> list[list[EtlResult] | EtlFailure | None]:
+        """Objects of one DuckDB pass (transform/etl_batch.py), each under its own lease; after an error,
+        each object again on its own, so that a failure is that object's alone."""
+        with ExitStack() as leases:
+            held = {k for k in keys if leases.enter_context(store.lease(f"etl/{k}", wait=0.0))}
+            mine = [k for k in keys if k in held]
+            done: dict[str, list[EtlResult] | EtlFailure] = {}
+            if len(mine) > 1:
+                event = {
+                    "Records": [
+                        r for k in mine for r in object_created_event(lake.raw_bucket, lake.object_key(k))["Records"]
+                    ]
+                }
+                try:
+                    results = handle_s3_event(
+                        event, lake, settings, threads=threads, force=force, one_at_a_time_on_error=False
+                    )
+                except (LoglakeError, duckdb.Error, OSError):
+                    results = None
+                if results is not None:
+                    for k, result in zip(mine, results, strict=True):
+                        done[k] = [result]
+                        if unreadable_key(k) in records:
+                            clear(store, k)
+            for k in mine:
+                if k not in done:
+                    done[k] = run_one(k)
+            return [done.get(k) for k in keys]
 
     run = EtlRun()
+    keys_seen: set[str] = set()
 
     def collect(key: str, outcome: list[EtlResult] | EtlFailure | None) -> bool:
         if isinstance(outcome, EtlFailure):
@@ -153,12 +188,17 @@ def run_etl_objects(
                     on_done(result)
         return outcome is None
 
-    keys = list(raw_keys)
+    keys: list[str] = []
+    repeated: list[str] = []  # a key given twice: processed, then skipped as done
+    for key in raw_keys:
+        (repeated if key in keys_seen else keys).append(key)
+        keys_seen.add(key)
+    size = max(1, min(BATCH_OBJECTS, -(-len(keys) // workers)))  # every worker gets a batch
+    batches = [keys[i : i + size] for i in range(0, len(keys), size)]
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="loglake-etl") as pool:
-        held_elsewhere = [
-            key for key, outcome in zip(keys, pool.map(lambda k: attempt(k, 0.0), keys), strict=True)
-            if collect(key, outcome)
-        ]  # fmt: skip
+        first = [o for outcomes in pool.map(attempt_batch, batches) for o in outcomes]
+        held_elsewhere = [key for key, outcome in zip(keys, first, strict=True) if collect(key, outcome)]
+        held_elsewhere += repeated
         outcomes = pool.map(lambda k: attempt(k, lease_wait), held_elsewhere)
         run.busy = [key for key, outcome in zip(held_elsewhere, outcomes, strict=True) if collect(key, outcome)]
     error = run.error()

@@ -21,7 +21,8 @@ from loglake.handlers.metrics import Stopwatch, etl_metrics
 from loglake.lake.keys import QUARANTINE_PREFIX, partition_day
 from loglake.lake.open import Lake
 from loglake.lake.runs import etl_figures, now_ms, record_run
-from loglake.transform.etl import EtlResult, process_raw_object
+from loglake.transform.etl import EtlResult
+from loglake.transform.etl_batch import process_raw_objects
 from loglake.transform.settings import EtlSettings
 
 QUARANTINE_START = "quarantine/dt"
@@ -38,15 +39,16 @@ def handle_s3_event(
     *,
     threads: int | None = None,
     force: bool = False,
+    one_at_a_time_on_error: bool = True,
 ) -> list[EtlResult]:
-    """Process every ObjectCreated record; `force` re-runs objects that already have a manifest (re-drive)."""
-    results = []
-    for record in s3_records(event):
-        if not record.is_object_created:
-            continue
-        key = lake.lake_key(record.bucket, record.key)
-        results.append(process_raw_object(lake.store, key, settings, threads=threads, force=force))
-    return results
+    """Process every ObjectCreated record (one result each, in order); `force` re-runs objects that already
+    have a manifest (re-drive). Several records share one DuckDB pass (transform/etl_batch.py); after an
+    error they are processed one at a time, and the first object that fails raises its own error, unless
+    `one_at_a_time_on_error` is False (the batch's error is raised: the local pipeline's choice)."""
+    keys = [lake.lake_key(r.bucket, r.key) for r in s3_records(event) if r.is_object_created]
+    return process_raw_objects(
+        lake.store, keys, settings, threads=threads, force=force, one_at_a_time_on_error=one_at_a_time_on_error
+    )
 
 
 def sync_catalog_if_changed(

@@ -52,6 +52,11 @@ from loglake.transform.settings import EtlSettings
 ETL_VERSION = f"etl/{__version__}"
 _MAX_TIMESTAMP_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 
+BATCH_NUMBER = "__ll_n"
+BATCH_RAW_OBJECT = "__ll_raw_object"
+"""Columns of `classified` when it holds several raw objects (transform/etl_batch.py): each row's object's
+number in the batch, and its raw key."""
+
 MISMATCH = "__format_mismatch"
 """The parser value of an event whose log group forces a format the event does not match."""
 
@@ -241,49 +246,62 @@ def _routing(settings: EtlSettings, excluded: frozenset[str] = frozenset()) -> t
 def _load(con: Any, raw_path: Path, raw_key: str, settings: EtlSettings) -> tuple[int, int]:
     """Read the raw object into `classified`: one row per distinct event, with its parser or its reason.
     `con` comes from transform/session.py: the time zone and the macros are already set."""
-    source = (
-        f"read_json({sql_string(glob_escape(str(raw_path)))}, format = 'newline_delimited', "
-        f"columns = {sql_struct(RAW_COLUMNS)}, "
-        # Raw keys look like Hive partitions (log_group=...): the values must come from the records.
-        f"compression = 'gzip', maximum_object_size = {MAX_RAW_LINE_BYTES}, hive_partitioning = false)"
-    )
-
-    def classify(events: str) -> str:
-        return _classify_sql(settings, excluded).replace(_EVENTS, events)
-
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE raw_lines AS SELECT * FROM {source}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE raw_lines AS SELECT * FROM {raw_reader([raw_path])}")
     except duckdb.Error as exc:
         if not is_content_error(exc):
             raise  # out of memory, disk full, interrupted: retried, never set aside as unreadable
         raise RawObjectError(f"{raw_key} is not a raw batch (gzip NDJSON of raw records): {exc}") from exc
+    return classify_lines(con, raw_key, settings)[0]
+
+
+def raw_reader(raw_paths: list[Path], *, filename: bool = False) -> str:
+    """The table expression that reads raw objects (gzip NDJSON), with each row's file when `filename`."""
+    paths = ", ".join(sql_string(glob_escape(str(path))) for path in raw_paths)
+    return (
+        f"read_json([{paths}], format = 'newline_delimited', columns = {sql_struct(RAW_COLUMNS)}, "
+        # Raw keys look like Hive partitions (log_group=...): the values must come from the records.
+        f"compression = 'gzip', maximum_object_size = {MAX_RAW_LINE_BYTES}, hive_partitioning = false"
+        f"{', filename = true' if filename else ''})"
+    )
+
+
+def classify_lines(con: Any, raw_key: str, settings: EtlSettings, *, batch: bool = False) -> dict[int, tuple[int, int]]:
+    """Classify `raw_lines` into `classified` (parsers' set-up, guard pass, detection, de-duplication):
+    (raw rows, distinct events) by object number (`batch`: column __ll_n; else one object, 0)."""
+
+    def classify(events: str) -> str:
+        return _classify_sql(settings, excluded).replace(_EVENTS, events)
+
     for parser in PARSERS:
         for statement in parser.setup():
             con.execute(statement)
     excluded = _guarded_out(con)
     con.execute(classify("SELECT * FROM raw_lines ORDER BY rowid"))
     con.execute("DROP TABLE raw_lines")
-    raw_rows, missing, distinct = con.execute(  # one statement: each costs ~1 ms however small the object
-        "SELECT count(*), count(*) FILTER (WHERE log_group IS NULL OR event_id IS NULL OR timestamp IS NULL "
-        "OR message IS NULL), count(DISTINCT (log_group, event_id)) FROM classified"
-    ).fetchall()[0]
+    number, by, group = (BATCH_NUMBER, f"{BATCH_NUMBER}, ", " GROUP BY ALL") if batch else ("0", "", "")
+    counts = con.execute(  # one statement: each costs ~1 ms however small the object
+        f"SELECT {number}, count(*), count(*) FILTER (WHERE log_group IS NULL OR event_id IS NULL "
+        f"OR timestamp IS NULL OR message IS NULL), count(DISTINCT ({by}log_group, event_id)) FROM classified{group}"
+    ).fetchall()
+    missing = sum(int(row[2]) for row in counts)
     if missing:
         raise RawObjectError(
             f"{raw_key}: {missing} records lack log_group, event_id, timestamp or message; "
             "not a raw batch, refusing to process it"
         )
-    repeated = distinct != raw_rows
-    if repeated:
+    raw_rows = {int(n): int(rows) for n, rows, _missing, _distinct in counts}
+    events = {int(n): int(distinct) for n, _rows, _missing, distinct in counts}
+    if events != raw_rows:
         # The first copy in file order wins. Rare (overlapping collector windows), so paid only when needed.
         con.execute(
             "CREATE OR REPLACE TEMP TABLE raw_events AS SELECT * EXCLUDE (format, __ll_reason, __ll_table) "
             "FROM classified "
-            "QUALIFY row_number() OVER (PARTITION BY log_group, event_id ORDER BY rowid) = 1"
+            f"QUALIFY row_number() OVER (PARTITION BY {by}log_group, event_id ORDER BY rowid) = 1"
         )
         con.execute(classify("SELECT * FROM raw_events ORDER BY rowid"))
         con.execute("DROP TABLE raw_events")
-    events = raw_rows if not repeated else con.execute("SELECT count(*) FROM classified").fetchall()[0][0]
-    return int(raw_rows), int(events)
+    return {n: (raw_rows[n], events[n]) for n in raw_rows}
 
 
 _EVENTS = "__ll_events__"
@@ -400,9 +418,13 @@ def _clean_query(
     has_b64: bool,
     raw_key: str,
     rules: tuple[RedactRule, ...] = (),
+    *,
+    batch: bool = False,
 ) -> str:
     """One SELECT per parser over its own rows (UNION ALL), so a parser's cost is paid only by its events.
-    Redaction rules apply to the text columns they cover in the final SELECT, before anything is written."""
+    Redaction rules apply to the text columns they cover in the final SELECT, before anything is written.
+    `batch`: `classified` holds several raw objects (transform/etl_batch.py): each row's raw_object is its
+    own, and `__ll_n` (its object's number, a partition of the write) is selected too."""
     fields = _table_fields(plans)
     branches = []
     for name, plan in plans.items():
@@ -425,12 +447,13 @@ def _clean_query(
     message = redaction.wrap(rules, table, "message", "message")
     # The exact bytes of an undecodable message would leak what redaction removed: the raw zone keeps them.
     b64 = (", NULL::VARCHAR AS message_b64" if message != "message" else ", message_b64") if has_b64 else ""
+    raw_object, object_number = (BATCH_RAW_OBJECT, f", {BATCH_NUMBER}") if batch else (sql_string(raw_key), "")
     return f"""
         SELECT {stored_timestamp_sql(table, "__ll_time")} AS "timestamp", __ll_time_source AS time_source,
                __ll_level AS level, {message} AS message, log_group, log_stream, event_id,
-               epoch_ms(ingestion_time) AS ingestion_time, source, format, {sql_string(raw_key)} AS raw_object
+               epoch_ms(ingestion_time) AS ingestion_time, source, format, {raw_object} AS raw_object
                {b64} {payload},
-               strftime(__ll_time, '%Y-%m-%d') AS dt, strftime(__ll_time, '%H') AS hour
+               strftime(__ll_time, '%Y-%m-%d') AS dt, strftime(__ll_time, '%H') AS hour{object_number}
         FROM (
             SELECT *, {timestamps.event_time_expression("__ll_parsed", "timestamp")} AS __ll_time,
                    {timestamps.time_source_expression("__ll_parsed", "source")} AS __ll_time_source
@@ -489,26 +512,32 @@ def _write_quarantine(
 ) -> list[str]:
     """Quarantined records, with the message redacted as the rules covering `quarantine` and the table
     each line was bound for ask."""
+    folder = tmp / "quarantine"
+    con.execute(
+        f"COPY ({_quarantine_query(raw_key, rules)}) TO {sql_string(str(folder))} "
+        "(FORMAT json, COMPRESSION gzip, PARTITION_BY (dt))"
+    )
+    return _store_outputs(folder, store, quarantine_key, object_id)
+
+
+def _quarantine_query(raw_key: str, rules: tuple[RedactRule, ...], *, batch: bool = False) -> str:
+    """The quarantine rows of `classified`; `batch` as in _clean_query."""
     details = " ".join(f"WHEN {sql_string(r)} THEN {sql_string(d)}" for r, d in REASON_DETAIL.items())
     kept = [c for c in QUARANTINE_COLUMNS if c not in ("reason", "detail", "stage", "stage_version", "raw_object")]
+    raw_object, object_number = (BATCH_RAW_OBJECT, f", {BATCH_NUMBER}") if batch else (sql_string(raw_key), "")
     message, b64 = redaction.quarantine_message(rules, "message", "message_b64", "__ll_table")
     if message != "message":
         kept = [
             f"{message} AS message" if c == "message" else f"{b64} AS message_b64" if c == "message_b64" else c
             for c in kept
         ]
-    quarantine_query = f"""
+    return f"""
         SELECT {", ".join(kept)}, __ll_reason AS reason, CASE __ll_reason {details} END AS detail,
-               'etl' AS stage, {sql_string(ETL_VERSION)} AS stage_version, {sql_string(raw_key)} AS raw_object,
+               'etl' AS stage, {sql_string(ETL_VERSION)} AS stage_version, {raw_object} AS raw_object,
                strftime(epoch_ms(CASE WHEN timestamp BETWEEN 0 AND {_MAX_TIMESTAMP_MS} THEN timestamp ELSE 0 END),
-                        '%Y-%m-%d') AS dt
+                        '%Y-%m-%d') AS dt{object_number}
         FROM classified WHERE __ll_reason IS NOT NULL
     """
-    folder = tmp / "quarantine"
-    con.execute(
-        f"COPY ({quarantine_query}) TO {sql_string(str(folder))} (FORMAT json, COMPRESSION gzip, PARTITION_BY (dt))"
-    )
-    return _store_outputs(folder, store, quarantine_key, object_id)
 
 
 def _store_outputs(

@@ -1,0 +1,454 @@
+"""The ETL of several raw objects in one DuckDB pass, with outputs, manifests and keys per object as
+transform/etl.py makes them one at a time.
+
+Most of what a 10-event object costs is not its events: every DuckDB statement pays to bind its
+expressions and to compile its regexes again on each run (the parsers' detection, the time and level
+macros), whatever the number of rows. One pass over a batch pays that once for all its objects:
+
+    read every object (its number in the batch, __ll_n, and its raw key on each row)
+        → classify → plan per table over the batch → one write per table, partitioned by object
+        → per object: conservation checks, manifest, commit, exactly as process_raw_object
+
+What stays per object: the skip check (a committed run of the same version is not redone), the
+de-duplication (by log_group and event_id within the object), the figures and the conservation check of
+its manifest, its output keys (derived from its raw key alone, so a retry overwrites), and the commit.
+A table's columns are planned over the batch, so a file can hold a column that is NULL in all its rows
+(another object of the batch had the field) or a wider type; readers cast every file to the registry's
+types, so queries give the same rows either way.
+
+A batch is not used where it could read an object differently: objects with different remembered
+stream headers are not batched together, and a batch that finds a header line (VPC flow logs, CloudFront)
+or writes an Iceberg table is processed one object at a time instead. Any error does the same, so the
+error (and an unreadable object set aside) names the one object it concerns.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from loglake.errors import InvariantError
+from loglake.lake import iceberg, skip_index, stream_headers
+from loglake.lake.compaction import outputs_present, settle_outputs
+from loglake.lake.keys import RawKey, clean_key, quarantine_key
+from loglake.lake.manifests import Manifest, read_manifest, write_manifest
+from loglake.lake.schema_registry import SchemaRegistry, TableSchema
+from loglake.lake.store import Store
+from loglake.sql_quoting import sql_string
+from loglake.transform import etl, redaction, session
+from loglake.transform.etl import BATCH_NUMBER, BATCH_RAW_OBJECT, ETL_VERSION, EtlResult
+from loglake.transform.naming import within_cap
+from loglake.transform.parsers import PARSERS, ParsePlan
+from loglake.transform.settings import EtlSettings
+
+MAX_OBJECTS = 64
+"""Objects in one DuckDB pass at most (a caller's longer list is cut into batches of this size)."""
+MAX_OBJECT_BYTES = 1 << 20
+"""A raw object larger than this (gzip bytes) is processed on its own: its fixed cost is noise beside its
+events, and a batch of large objects would hold all of them in memory at once."""
+
+
+class _Unbatchable(Exception):
+    """The batch cannot give exactly what one run per object gives: process its objects one at a time."""
+
+
+@dataclass
+class _Pending:
+    """A raw object of the batch: what process_raw_object reads before it starts."""
+
+    key: str
+    object_id: str
+    previous: Manifest | None
+    raw_version: str | None
+    headers: stream_headers.Headers
+    path: Path | None = None
+    raw_bytes: int = 0
+
+
+def process_raw_objects(
+    store: Store,
+    raw_keys: Sequence[str],
+    settings: EtlSettings,
+    *,
+    force: bool = False,
+    threads: int | None = None,
+    one_at_a_time_on_error: bool = True,
+) -> list[EtlResult]:
+    """ETL each raw object (results in the order of `raw_keys`), small ones in shared DuckDB passes.
+
+    On an error the batch's objects are processed one at a time with process_raw_object, which raises the
+    first object's own error; `one_at_a_time_on_error=False` raises the batch's error instead (the local
+    pipeline then runs each object under its own error handling)."""
+    results: dict[str, EtlResult] = {}
+    for start in range(0, len(raw_keys), MAX_OBJECTS):
+        chunk = list(dict.fromkeys(raw_keys[start : start + MAX_OBJECTS]))
+        try:
+            results.update(_process_chunk(store, chunk, settings, force=force, threads=threads))
+        except Exception:
+            if not one_at_a_time_on_error:
+                raise
+            for key in chunk:
+                results[key] = etl.process_raw_object(store, key, settings, force=force, threads=threads)
+    seen: set[str] = set()
+    out = []
+    for key in raw_keys:  # a key given twice is done once, then done already (as one at a time)
+        out.append(results[key] if key not in seen else EtlResult(results[key].manifest, skipped=True))
+        seen.add(key)
+    return out
+
+
+def _process_chunk(
+    store: Store, keys: list[str], settings: EtlSettings, *, force: bool, threads: int | None
+) -> dict[str, EtlResult]:
+    results: dict[str, EtlResult] = {}
+    pending: list[_Pending] = []
+    for key in keys:
+        object_id = RawKey.parse(key).object_id
+        previous = read_manifest(store, object_id)
+        raw_version = store.version(key)
+        if (
+            not force
+            and previous is not None
+            and previous.etl_version == ETL_VERSION
+            and previous.raw_version == raw_version
+            and outputs_present(store, previous.outputs)
+        ):
+            results[key] = EtlResult(previous, skipped=True)
+        else:
+            pending.append(_Pending(key, object_id, previous, raw_version, stream_headers.remembered(store, key)))
+    groups: dict[str, list[_Pending]] = {}
+    for item in pending:  # objects read with different remembered headers are never in one pass
+        groups.setdefault(repr(sorted(item.headers.items())), []).append(item)
+    for group in groups.values():
+        singles: list[_Pending] = []
+        with ExitStack() as downloads:
+            batch = []
+            for item in group:
+                one = ExitStack()
+                item.path = one.enter_context(store.local_file(item.key))
+                item.raw_bytes = item.path.stat().st_size
+                if len(group) > 1 and item.raw_bytes <= MAX_OBJECT_BYTES:
+                    downloads.callback(one.close)
+                    batch.append(item)
+                else:
+                    one.close()
+                    singles.append(item)
+            if len(batch) == 1:
+                singles += batch
+            elif batch:
+                try:
+                    results.update(_process_batch(store, batch, settings, force=force, threads=threads))
+                except _Unbatchable:
+                    singles += batch
+        for item in singles:
+            results[item.key] = etl.process_raw_object(store, item.key, settings, force=force, threads=threads)
+    return results
+
+
+@dataclass
+class _Figures:
+    """One object's counts from the batch's tables."""
+
+    raw_rows: int = 0
+    events: int = 0
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    newest_event_ms: int | None = None
+    table_newest_ms: dict[str, int] = field(default_factory=dict)
+    tables: dict[str, int] = field(default_factory=dict)
+    time_sources: dict[str, int] = field(default_factory=dict)
+    outputs: list[str] = field(default_factory=list)
+    output_bytes: int = 0
+
+
+def _process_batch(
+    store: Store, batch: list[_Pending], settings: EtlSettings, *, force: bool, threads: int | None
+) -> dict[str, EtlResult]:
+    """One DuckDB pass for `batch` (at least two objects), then each object's commit."""
+    if settings.table_format == "iceberg":
+        raise _Unbatchable("iceberg")
+    registry = SchemaRegistry(store)
+    started = time.perf_counter()
+    figures = [_Figures() for _ in batch]
+    versions: dict[str, int] = {}
+    table_objects: dict[str, set[int]] = {}
+    with tempfile.TemporaryDirectory(prefix="loglake-etl-") as tmp_name:
+        tmp = Path(tmp_name)
+        prepared = session.acquire(threads)
+        con = prepared.con
+        try:
+            if settings.redact:
+                redaction.prepare(con, settings.redact)
+            stream_headers.stage(con, batch[0].headers)
+            _read(con, batch)
+            counts = etl.classify_lines(con, batch[0].key, settings, batch=True)
+            if not set(counts) <= set(range(len(batch))):
+                raise _Unbatchable("a row of no object")  # a file name the engine spelled otherwise
+            if stream_headers.found_in_object(con):
+                raise _Unbatchable("a header line")  # whose object it belongs to decides what it applies to
+            for n, (raw_rows, events) in counts.items():
+                figures[n].raw_rows, figures[n].events = raw_rows, events
+            groups = _figures(con, figures)
+            read_done = time.perf_counter()
+            formats = {fmt for _n, _table, fmt, _count, _b64 in groups}
+            tables = sorted({table for _n, table, _fmt, _count, _b64 in groups})
+            if any(iceberg.uses_iceberg(store, table, settings.table_format) for table in tables):
+                raise _Unbatchable("iceberg")
+            plans = _plans(con, groups, formats, settings.max_depth)
+            local: dict[str, Path] = {}
+            for table in tables:
+                rows = [g for g in groups if g[1] == table]
+                table_objects[table] = {n for n, *_ in rows}
+                table_plans = {fmt: plans[fmt] for _n, _t, fmt, _count, _b64 in rows}
+                has_b64 = any(b64 for *_, b64 in rows)
+                if any(bool(b64) != has_b64 for n in table_objects[table] for b64 in _b64(rows, n)):
+                    raise _Unbatchable("message_b64 in some objects only")  # an optional column: as each has it
+                cause = batch[min(table_objects[table])].key
+                schema = etl._register(registry, settings, table, table_plans, has_b64, cause, force=force)
+                written = _write_clean(con, tmp, store, settings, schema, table_plans, has_b64, batch, local)
+                every = [k for n in sorted(written) for k in written[n]]
+                versions[table] = etl._note_earliest_dt(registry, store, schema, every).version
+                for n, keys in written.items():
+                    figures[n].outputs += keys
+                if settings.skip_index:
+                    skip_index.write_for_all(store, every, paths=local, con=con)
+            for n, keys in _write_quarantine(con, tmp, store, settings, batch).items():
+                figures[n].outputs += keys
+            _time_sources(con, tmp / "clean", settings, figures)
+            for n in range(len(batch)):
+                figures[n].output_bytes = sum(
+                    f.stat().st_size
+                    for folder in [
+                        *(tmp / "clean").glob(f"*/{BATCH_NUMBER}={n}"),
+                        tmp / "quarantine" / f"{BATCH_NUMBER}={n}",
+                    ]
+                    for f in etl._files(folder)
+                )
+            write_done = time.perf_counter()
+        except BaseException:
+            session.release(prepared, failed=True)
+            raise
+        session.release(prepared, failed=False)
+
+    for n, item in enumerate(batch):
+        _check(item.key, figures[n])
+    share = {"read": (read_done - started) * 1000 / len(batch), "write": (write_done - read_done) * 1000 / len(batch)}
+    results = {}
+    for n, item in enumerate(batch):
+        committing = time.perf_counter()
+        result = _commit(store, item, figures[n], settings, force=force, threads=threads)
+        mine = {t: v for t, v in versions.items() if n in table_objects[t]}
+        stage_ms = {**share, "commit": (time.perf_counter() - committing) * 1000}
+        results[item.key] = EtlResult(result, skipped=False, schema_versions=mine, stage_ms=stage_ms)
+    return results
+
+
+def _plans(
+    con: Any, groups: list[tuple[int, str, str, int, int]], formats: set[str], depth: int
+) -> dict[str, ParsePlan]:
+    """The parsers' plans over the batch, when each object's own plans (what a run of its own writes with:
+    JSON fields, logfmt keys, their types) are the same; otherwise _Unbatchable. Planned over the batch
+    (not taken from an object) because a plan may stage rows of `classified` in a table of its own."""
+    own: dict[int, set[str]] = {}
+    for n, _table, fmt, _count, _b64 in groups:
+        own.setdefault(n, set()).add(fmt)
+    con.execute("ALTER TABLE classified RENAME TO __ll_batch")
+    mine = []
+    try:
+        for n, names in sorted(own.items()):
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE classified AS SELECT * FROM __ll_batch WHERE {BATCH_NUMBER} = {n}"
+            )
+            mine.append({p.name: p.plan(con, depth) for p in PARSERS if p.name in names})
+    finally:
+        con.execute("DROP TABLE IF EXISTS classified; ALTER TABLE __ll_batch RENAME TO classified")
+    plans = {p.name: p.plan(con, depth) for p in PARSERS if p.name in formats}
+    if any(_written(plan) != _written(plans[name]) for one in mine for name, plan in one.items()):
+        raise _Unbatchable("objects whose fields differ")  # a column of each object's files would differ
+    return plans
+
+
+def _written(plan: ParsePlan) -> ParsePlan:
+    """What decides a plan's columns: its SQL (a JSON plan's past_cap is a closure over its fields' paths,
+    which its staging SQL lists)."""
+    return replace(plan, past_cap=None)
+
+
+def _b64(rows: list[tuple[int, str, str, int, int]], n: int) -> list[bool]:
+    """Whether object `n` has a message_b64 in the table of `rows` (all its formats together)."""
+    return [any(b64 for m, _table, _fmt, _count, b64 in rows if m == n)]
+
+
+def _read(con: Any, batch: list[_Pending]) -> None:
+    """`raw_lines` with every object's rows, numbered by object (file order kept: first copy wins)."""
+    paths = [item.path for item in batch if item.path is not None]
+    number = " ".join(f"WHEN {sql_string(str(p))} THEN {n}" for n, p in enumerate(paths))
+    raw_key = " ".join(f"WHEN {n} THEN {sql_string(item.key)}" for n, item in enumerate(batch))
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE raw_lines AS SELECT * EXCLUDE ({BATCH_NUMBER}), {BATCH_NUMBER}, "
+            f"CASE {BATCH_NUMBER} {raw_key} END AS {BATCH_RAW_OBJECT} FROM ("
+            f"SELECT * EXCLUDE (filename), CASE filename {number} END AS {BATCH_NUMBER} "
+            f"FROM {etl.raw_reader(paths, filename=True)})"
+        )
+    except duckdb.Error as exc:
+        raise _Unbatchable("read") from exc  # one at a time: the error then names its object
+
+
+def _figures(con: Any, figures: list[_Figures]) -> list[tuple[int, str, str, int, int]]:
+    """Each object's quarantine reasons and newest event times (as etl._figures) and its clean rows per
+    (table, format), in one statement; returns (object, table, format, rows, rows with message_b64)."""
+    in_range = f"timestamp BETWEEN 0 AND {etl._MAX_TIMESTAMP_MS}"
+    rows = con.execute(
+        f"""SELECT 'reason', {BATCH_NUMBER}, coalesce(__ll_reason, 'unknown'), NULL, count(*), NULL
+                FROM classified WHERE format IS NULL GROUP BY ALL
+            UNION ALL SELECT 'table', {BATCH_NUMBER}, __ll_table, NULL, max(timestamp), NULL
+                FROM classified WHERE format IS NOT NULL AND {in_range} GROUP BY ALL
+            UNION ALL SELECT 'newest', {BATCH_NUMBER}, NULL, NULL, max(timestamp), NULL
+                FROM classified WHERE {in_range} GROUP BY ALL
+            UNION ALL SELECT 'group', {BATCH_NUMBER}, __ll_table, format, count(*), count(message_b64)
+                FROM classified WHERE format IS NOT NULL GROUP BY ALL
+            ORDER BY ALL"""
+    ).fetchall()
+    groups = []
+    for kind, n, name, fmt, value, b64 in rows:
+        one = figures[int(n)]
+        if kind == "reason":
+            one.quarantine_reasons[str(name)] = int(value)
+        elif kind == "table" and value is not None:
+            one.table_newest_ms[str(name)] = int(value)
+        elif kind == "newest" and value is not None:
+            one.newest_event_ms = int(value)
+        elif kind == "group":
+            groups.append((int(n), str(name), str(fmt), int(value), int(b64)))
+            one.tables[str(name)] = one.tables.get(str(name), 0) + int(value)
+    return groups
+
+
+def _write_clean(
+    con: Any,
+    tmp: Path,
+    store: Store,
+    settings: EtlSettings,
+    schema: TableSchema,
+    plans: dict[str, ParsePlan],
+    has_b64: bool,
+    batch: list[_Pending],
+    local: dict[str, Path],
+) -> dict[int, list[str]]:
+    """One table's clean files for every object of the batch (one COPY, one folder per object), moved to
+    the keys process_raw_object would give them; keys by object number."""
+    table = schema.table
+    names = schema.pointer_names()
+    plans = within_cap(con, table, plans, names)
+    query = etl._clean_query(table, plans, names, has_b64, "", settings.redact, batch=True)
+    folder = tmp / "clean" / table
+    folder.parent.mkdir(exist_ok=True)
+    con.execute(
+        f"COPY ({query}) TO {sql_string(str(folder))} "
+        f"({settings.format.copy_options}, PARTITION_BY ({BATCH_NUMBER}, dt, hour))"
+    )
+    suffix = settings.format.suffix
+    return {
+        n: etl._store_outputs(
+            folder / f"{BATCH_NUMBER}={n}",
+            store,
+            lambda part, name: clean_key(table, part, name, suffix),
+            item.object_id,
+            local,
+        )
+        for n, item in enumerate(batch)
+        if (folder / f"{BATCH_NUMBER}={n}").exists()
+    }
+
+
+def _write_quarantine(
+    con: Any, tmp: Path, store: Store, settings: EtlSettings, batch: list[_Pending]
+) -> dict[int, list[str]]:
+    folder = tmp / "quarantine"
+    query = etl._quarantine_query("", settings.redact, batch=True)
+    con.execute(
+        f"COPY ({query}) TO {sql_string(str(folder))} "
+        f"(FORMAT json, COMPRESSION gzip, PARTITION_BY ({BATCH_NUMBER}, dt))"
+    )
+    return {
+        n: etl._store_outputs(folder / f"{BATCH_NUMBER}={n}", store, quarantine_key, item.object_id)
+        for n, item in enumerate(batch)
+        if (folder / f"{BATCH_NUMBER}={n}").exists()
+    }
+
+
+def _time_sources(con: Any, folder: Path, settings: EtlSettings, figures: list[_Figures]) -> None:
+    """Clean rows per time_source and object, read back from the files just written (as etl does)."""
+    if not folder.exists():
+        return
+    fmt = settings.format
+    source = fmt.reader(str(folder / "**" / f"*{fmt.suffix}"), {"time_source": "VARCHAR"}, hive=False, filename=True)
+    number = f"regexp_extract(filename, '/{BATCH_NUMBER}=(\\d+)/', 1)::INTEGER"
+    rows = con.execute(f"SELECT {number}, time_source, count(*) FROM {source} GROUP BY ALL ORDER BY ALL").fetchall()
+    for n, name, count in rows:
+        figures[int(n)].time_sources[str(name)] = int(count)
+
+
+def _check(raw_key: str, one: _Figures) -> None:
+    """The conservation checks process_raw_object makes, for one object of the batch."""
+    clean_rows = sum(one.tables.values())
+    quarantined = sum(one.quarantine_reasons.values())
+    if clean_rows + quarantined != one.events:
+        raise InvariantError(
+            f"{raw_key}: {one.events} events but {clean_rows} clean + {quarantined} quarantined; nothing committed"
+        )
+    written = sum(one.time_sources.values())
+    if written != clean_rows:
+        raise InvariantError(
+            f"{raw_key}: {clean_rows} clean rows but {written} in the files written; nothing committed"
+        )
+
+
+def _commit(
+    store: Store, item: _Pending, one: _Figures, settings: EtlSettings, *, force: bool, threads: int | None
+) -> Manifest:
+    """process_raw_object's commit, for one object of the batch: the same steps in the same order."""
+    outputs = sorted(one.outputs)
+    clean_rows = sum(one.tables.values())
+    quarantined = sum(one.quarantine_reasons.values())
+    manifest = Manifest(
+        raw_object=item.key,
+        etl_version=ETL_VERSION,
+        raw_rows=one.raw_rows,
+        events=one.events,
+        duplicates=one.raw_rows - one.events,
+        clean_rows=clean_rows,
+        quarantined_rows=quarantined,
+        outputs=outputs,
+        raw_version=item.raw_version,
+        tables=dict(one.tables),
+        time_sources=dict(one.time_sources),
+        raw_bytes=item.raw_bytes,
+        output_bytes=one.output_bytes,
+        committed_ms=int(time.time() * 1000),
+        quarantine_reasons=dict(one.quarantine_reasons),
+        newest_event_ms=one.newest_event_ms,
+        table_newest_ms=dict(one.table_newest_ms),
+    )
+    previous = item.previous
+    owned = iceberg.commit_outputs(store, item.key, item.raw_version, ETL_VERSION, outputs, previous, force=force)
+    hive_before = [k for k in (previous.outputs if previous else []) if k not in owned]
+    hive_now = [k for k in outputs if k not in owned]
+    settle_outputs(store, item.key, hive_before, hive_now, rerun=previous is not None)
+    write_manifest(store, item.object_id, manifest)
+    if previous is not None:
+        for stale in set(hive_before) - set(hive_now):
+            store.delete(stale)
+
+    def rerun(key: str) -> EtlResult:
+        return etl.process_raw_object(store, key, settings, force=True, threads=threads)
+
+    stream_headers.after_commit(store, item.key, item.headers, {}, rerun)
+    return manifest

@@ -1,0 +1,271 @@
+"""Several raw objects in one DuckDB pass (issue 12, item 5): each object gets what a run of its own gives
+(manifest, output keys, rows, quarantine), exactly once across retries, duplicates and kills, for about the
+DuckDB statements of one object."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from conftest import T0, write_messages
+from loglake.aws_events.s3_event import object_created_event
+from loglake.errors import RawObjectError
+from loglake.handlers.etl import handle_s3_event
+from loglake.lake.keys import RawKey
+from loglake.lake.local_store import CRASH_HOOK
+from loglake.lake.open import Lake, open_lake
+from loglake.lake.raw_zone import list_raw_objects
+from loglake.lake.unreadable import unreadable_objects
+from loglake.pipeline import run_etl_objects
+from loglake.query.conservation import check_conservation
+from loglake.query.engine import DuckDBEngine
+from loglake.transform import etl_batch, session
+from loglake.transform.etl import EtlResult, process_raw_object
+from loglake.transform.etl_batch import process_raw_objects
+from loglake.transform.settings import EtlSettings
+
+HOUR_MS = 3_600_000
+
+
+def _repeated(lake: Lake) -> None:
+    """A raw object that holds one event twice (overlapping collector windows): the first copy counts."""
+    lines = [
+        {"log_group": "/app/e", "log_stream": "s", "event_id": event_id, "timestamp": T0 + n, "ingestion_time": None,
+         "message": message, "source": "cloudwatch"}
+        for n, (event_id, message) in enumerate([("e0", _json(9)), ("e1", _json(10)), ("e0", _json(11))])
+    ]  # fmt: skip
+    key = RawKey("cloudwatch", "/app/e", "s", f"{T0}-{T0 + HOUR_MS}-0").key
+    lake.store.put(key, gzip.compress(b"".join(orjson.dumps(line) + b"\n" for line in lines)))
+
+
+def _json(n: int, level: str = "info") -> str:
+    return f'{{"level": "{level}", "msg": "m{n}", "n": {n}}}'
+
+
+def _fill(lake: Lake) -> list[str]:
+    """Six objects with the same JSON fields (each object alone is planned with the same columns), text,
+    broken JSON, a repeated event, two hours."""
+    write_messages(lake.store, "/app/a", [_json(1), _json(2, "warn")])
+    write_messages(lake.store, "/app/b", [_json(3), '{"msg": broken', "plain text"])
+    write_messages(lake.store, "/app/c", ["2025-11-28T00:00:01Z ERROR disk full", _json(4)], timestamp=T0 + HOUR_MS)
+    write_messages(lake.store, "/app/d", [_json(5), _json(6)], id_prefix="x")
+    write_messages(lake.store, "/app/d", [_json(7), _json(8)], id_prefix="y", stream="t")
+    _repeated(lake)
+    return sorted(list_raw_objects(lake.store))
+
+
+def _batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of every batch that committed through the shared pass."""
+    sizes: list[int] = []
+    original = etl_batch._process_batch
+
+    def counted(store: Any, batch: list[Any], *args: Any, **kwargs: Any) -> Any:
+        result = original(store, batch, *args, **kwargs)
+        sizes.append(len(batch))
+        return result
+
+    monkeypatch.setattr(etl_batch, "_process_batch", counted)
+    return sizes
+
+
+def _manifest(result: EtlResult) -> dict[str, Any]:
+    figures = dict(vars(result.manifest))
+    for moment in ("committed_ms", "raw_version", "output_bytes", "raw_bytes"):  # of the run or of gzip's output
+        figures.pop(moment)
+    return figures
+
+
+def _rows(lake: Lake, unreadable: str = "") -> dict[str, list[tuple[Any, ...]]]:
+    with DuckDBEngine(lake.store) as engine:
+        rows = {
+            "logs": engine.query(
+                "SELECT timestamp, time_source, level, message, log_group, log_stream, event_id, format, raw_object, "
+                "dt, hour, level_2, msg, n FROM logs ORDER BY log_group, log_stream, event_id"
+            ).rows,
+            "quarantine": engine.query(
+                "SELECT log_group, event_id, reason, raw_object, message FROM quarantine ORDER BY log_group, event_id"
+            ).rows,
+        }
+        report = check_conservation(engine, lake.store)
+    checks = [o for o in report.objects if o.raw_object != unreadable]
+    assert [(o.status, o.reason) for o in checks] == [("ok", "")] * 6
+    assert [o.status for o in report.objects if o.raw_object == unreadable] == (["unreadable"] if unreadable else [])
+    assert (report.totals()["clean_events"], report.totals()["quarantined_events"]) == (12, 1)
+    return rows
+
+
+def test_a_batch_gives_each_object_what_a_run_of_its_own_gives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    alone, together = open_lake(str(tmp_path / "alone")), open_lake(str(tmp_path / "together"))
+    keys = _fill(alone)
+    assert _fill(together) == keys
+    settings = EtlSettings()
+    sizes = _batches(monkeypatch)
+    one_by_one = [process_raw_object(alone.store, key, settings) for key in keys]
+    batched = process_raw_objects(together.store, keys, settings)
+    assert sizes == [6]
+    assert [_manifest(r) for r in batched] == [_manifest(r) for r in one_by_one]
+    assert [
+        (RawKey.parse(m.raw_object).log_group, m.raw_rows, m.events, m.clean_rows, m.quarantined_rows, m.time_sources)
+        for m in (r.manifest for r in batched)
+    ] == [
+        ("/app/e", 3, 2, 2, 0, {"source": 2}),  # the repeated event counts once
+        ("/app/a", 2, 2, 2, 0, {"source": 2}),
+        ("/app/b", 3, 3, 2, 1, {"source": 2}),
+        ("/app/c", 2, 2, 2, 0, {"parsed": 1, "source": 1}),
+        ("/app/d", 2, 2, 2, 0, {"source": 2}),
+        ("/app/d", 2, 2, 2, 0, {"source": 2}),
+    ]
+    assert [r.manifest.raw_bytes for r in batched] == [len(together.store.get(k)) for k in keys]
+    assert sorted(together.store.list("")) == sorted(alone.store.list(""))  # the same keys, state included
+    assert _rows(together) == _rows(alone)
+    assert [r.schema_versions for r in batched] == [{"logs": 2}] * 6
+
+
+def test_a_batch_costs_the_statements_of_one_object(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a small object costs is mostly per statement (binding, each regex compiled per run): a batch sends
+    as many statements for six objects as for two, and one object at a time sends them all for each."""
+    for n in range(6):
+        write_messages(lake.store, f"/small/{n}", ['{"a": 1}', "plain text", '{"a": 2, "b": "x"}', '{"cut'])
+    keys = sorted(list_raw_objects(lake.store))
+    statements: list[str] = []
+    init = session.Session.__init__
+
+    class Counting:
+        def __init__(self, con: Any) -> None:
+            self._con = con
+
+        def execute(self, *args: Any, **kwargs: Any) -> Any:
+            statements.append(str(args[0]))
+            return self._con.execute(*args, **kwargs)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._con, name)
+
+    def counting(self: session.Session, threads: int | None) -> None:
+        init(self, threads)
+        self.con = Counting(self.con)  # type: ignore[assignment]
+
+    monkeypatch.setattr(session.Session, "__init__", counting)
+
+    def sent(work: Callable[[], object]) -> int:
+        statements.clear()
+        worker = threading.Thread(target=work)  # a thread of its own: a connection of its own
+        worker.start()
+        worker.join()
+        return len(statements)
+
+    settings = EtlSettings()
+    one = sent(lambda: process_raw_object(lake.store, keys[0], settings, force=True))
+    two, four, six = (
+        sent(lambda n=n: process_raw_objects(lake.store, keys[:n], settings, force=True)) for n in (2, 4, 6)
+    )
+    each = sent(lambda: [process_raw_object(lake.store, key, settings, force=True) for key in keys])
+    assert each == 6 * one
+    # Per object, a batch adds only the check of its own plans (a copy of its rows, its JSON plan): the same
+    # few statements for each, a fifth of a run of its own at most.
+    assert six - four == four - two and (four - two) // 2 <= one // 5
+
+
+def test_objects_whose_fields_differ_are_processed_one_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Planned over the batch, `top` would be one JSON column (an object in one, text in the other) and `n`
+    text for both: each object's files would differ from what a run of its own writes."""
+    messages = [
+        ['{"top": {"a": {"b": 1}}, "n": 1}'],
+        ['{"top": "x", "n": "big"}'],
+        ['{"top": {"a": {"b": 2}}, "n": 2}'],
+    ]
+    alone, together = open_lake(str(tmp_path / "alone")), open_lake(str(tmp_path / "together"))
+    for lake in (alone, together):
+        for n, lines in enumerate(messages):
+            write_messages(lake.store, f"/app/{n}", lines)
+    keys = sorted(list_raw_objects(alone.store))
+    sizes = _batches(monkeypatch)
+    one_by_one = [process_raw_object(alone.store, key, EtlSettings()) for key in keys]
+    batched = process_raw_objects(together.store, keys, EtlSettings())
+    assert sizes == []
+    assert [_manifest(r) for r in batched] == [_manifest(r) for r in one_by_one]
+    assert sorted(together.store.list("")) == sorted(alone.store.list(""))
+    with DuckDBEngine(together.store) as engine:
+        rows = engine.query("SELECT log_group, top, top_a_b, n FROM logs ORDER BY log_group").rows
+    assert rows == [("/app/0", None, 1, "1"), ("/app/1", "x", None, "big"), ("/app/2", None, 2, "2")]
+
+
+def test_retries_and_duplicate_notifications_of_a_batch_are_exactly_once(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = _fill(lake)
+    sizes = _batches(monkeypatch)
+    first = process_raw_objects(lake.store, [*keys, keys[1]], EtlSettings())
+    assert [r.skipped for r in first] == [False] * 6 + [True]  # a key twice: done, then done already
+    again = process_raw_objects(lake.store, keys, EtlSettings())
+    assert [r.skipped for r in again] == [True] * 6
+    outputs = sorted(lake.store.list("clean/"))
+    forced = process_raw_objects(lake.store, keys, EtlSettings(), force=True)
+    assert [r.skipped for r in forced] == [False] * 6
+    assert sorted(lake.store.list("clean/")) == outputs  # rewritten under the same keys
+    assert sizes == [6, 6]
+    _rows(lake)
+
+
+def test_an_unreadable_object_in_a_batch_is_set_aside_alone(lake: Lake) -> None:
+    keys = _fill(lake)
+    broken = RawKey("file", "/broken", "s", "0000000000000-0000").key
+    lake.store.put(broken, b"not gzip at all")
+    run = run_etl_objects(lake, [*keys[:2], broken, *keys[2:]], EtlSettings(), workers=1)
+    assert [r.manifest.raw_object for r in run.results] == keys
+    assert [(f.raw_object, f.set_aside) for f in run.failures] == [(broken, True)]
+    assert list(unreadable_objects(lake.store)) == [broken]
+    _rows(lake, unreadable=broken)
+
+
+def test_the_lambda_raises_the_error_of_the_object_that_fails(lake: Lake) -> None:
+    keys = _fill(lake)
+    broken = RawKey("file", "/broken", "s", "0000000000000-0000").key
+    lake.store.put(broken, b"not gzip at all")
+    records = [r for k in [keys[0], broken, keys[1]] for r in object_created_event(lake.raw_bucket, k)["Records"]]
+    with pytest.raises(RawObjectError, match=f"^{broken} is not a raw batch"):
+        handle_s3_event({"Records": records}, lake, EtlSettings())
+    # One at a time after the batch failed: the object before the broken one is committed, as it was before.
+    assert [r.skipped for r in process_raw_objects(lake.store, keys[:2], EtlSettings())] == [True, False]
+
+
+_ETL = (
+    "import sys; from loglake.lake.open import open_lake; from loglake.pipeline import run_etl; "
+    "from loglake.lake.raw_zone import list_raw_objects; from loglake.transform.settings import EtlSettings; "
+    "lake = open_lake(sys.argv[1]); run_etl(lake, sorted(list_raw_objects(lake.store)), EtlSettings(), "
+    "workers=1, force=True)"
+)
+
+
+def test_a_batch_killed_before_any_write_then_run_again_counts_each_event_once(lake: Lake, tmp_path: Path) -> None:
+    _fill(lake)
+    process_raw_objects(lake.store, sorted(list_raw_objects(lake.store)), EtlSettings())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOGLAKE_")}
+    crashes = 0
+    while True:
+        copy = tmp_path / f"lake-{crashes + 1}"
+        shutil.copytree(lake.store.uri, copy, ignore=shutil.ignore_patterns(".locks"))
+        child = subprocess.run([sys.executable, "-c", _ETL, str(copy)], env=env | {CRASH_HOOK: str(crashes + 1)})
+        again = open_lake(str(copy))
+        _rows(again)  # every object rewritten under its keys: even before the re-run nothing counts twice
+        if child.returncode == 0:
+            break
+        assert child.returncode == -signal.SIGKILL
+        crashes += 1
+        process_raw_objects(again.store, sorted(list_raw_objects(again.store)), EtlSettings(), force=True)
+        _rows(again)
+    # Each output, index and manifest of the five objects was a crash point.
+    assert crashes >= len([k for k in lake.store.list("") if k.startswith(("clean/", "quarantine/", "state/etl/"))])
