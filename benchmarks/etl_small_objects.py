@@ -15,7 +15,7 @@ what they cost. Contenders, each `process_raw_object` on the same objects, one t
   the guard pass);
 - **batched, N per pass**: `process_raw_objects` on the same objects, N at a time (transform/etl_batch.py:
   one DuckDB pass for N objects, outputs and manifests per object; 10 is what an SQS-fed Lambda receives
-  at most, 32 what a local pipeline worker takes); objects over 1 MiB go one at a time, so the large
+  at most, 32 what a local pipeline worker takes); objects over 256 KiB go one at a time, so the large
   objects cost as **now**;
 - **per-line Python baseline** (etl_throughput.py's `json.loads` + flatten + `json.dumps`) on the same
   objects, so the figures can be compared across runs on a shared machine.

@@ -33,7 +33,8 @@ from loglake.query.engine import DuckDBEngine
 from loglake.transform import etl_batch, session
 from loglake.transform.etl import EtlResult, process_raw_object
 from loglake.transform.etl_batch import process_raw_objects
-from loglake.transform.settings import EtlSettings
+from loglake.transform.redaction import RedactRule
+from loglake.transform.settings import EtlSettings, Route
 
 HOUR_MS = 3_600_000
 
@@ -130,6 +131,33 @@ def test_a_batch_gives_each_object_what_a_run_of_its_own_gives(tmp_path: Path, m
     assert sorted(together.store.list("")) == sorted(alone.store.list(""))  # the same keys, state included
     assert _rows(together) == _rows(alone)
     assert [r.schema_versions for r in batched] == [{"logs": 2}] * 6
+
+
+def test_json_lines_redaction_and_routes_in_a_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batch's clean and quarantine writes keep the settings' format, redaction and routes per row."""
+    settings = EtlSettings(
+        output_format="jsonl",
+        redact=(RedactRule(kinds=("email",)),),
+        routes=(Route("/app/d", table="dee"),),
+    )
+    alone, together = open_lake(str(tmp_path / "alone")), open_lake(str(tmp_path / "together"))
+    keys = _fill(alone)
+    assert _fill(together) == keys
+    for lake in (alone, together):
+        write_messages(lake.store, "/app/f", [_json(12, "a@example.com"), '{"msg": "cut b@example.com'])
+    keys = sorted(list_raw_objects(alone.store))
+    sizes = _batches(monkeypatch)
+    one_by_one = [process_raw_object(alone.store, key, settings) for key in keys]
+    batched = process_raw_objects(together.store, keys, settings)
+    assert sizes == [7]
+    assert [_manifest(r) for r in batched] == [_manifest(r) for r in one_by_one]
+    assert sorted(together.store.list("")) == sorted(alone.store.list(""))
+    assert [r.manifest.tables for r in batched if "dee" in r.manifest.tables] == [{"dee": 2}, {"dee": 2}]
+    with DuckDBEngine(together.store) as engine:
+        rows = engine.query("SELECT level_2, message FROM logs WHERE log_group = '/app/f'").rows
+        quarantined = engine.query("SELECT message FROM quarantine WHERE log_group = '/app/f'").rows
+    assert rows == [("[REDACTED:email]", '{"level": "[REDACTED:email]", "msg": "m12", "n": 12}')]
+    assert quarantined == [('{"msg": "cut [REDACTED:email]',)]
 
 
 def test_a_batch_costs_the_statements_of_one_object(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,6 +12,7 @@ and re-run, or a duplicate S3 notification overwrites the same objects and never
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import tempfile
 import time
@@ -73,9 +74,16 @@ class EtlResult:
 
 
 def process_raw_object(
-    store: Store, raw_key: str, settings: EtlSettings, *, force: bool = False, threads: int | None = None
+    store: Store,
+    raw_key: str,
+    settings: EtlSettings,
+    *,
+    force: bool = False,
+    threads: int | None = None,
+    raw_path: Path | None = None,
 ) -> EtlResult:
-    """ETL one raw object. `threads` caps DuckDB's threads when several objects run side by side."""
+    """ETL one raw object. `threads` caps DuckDB's threads when several objects run side by side;
+    `raw_path` is the object's local copy when the caller has one (etl_batch: not downloaded twice)."""
     key = RawKey.parse(raw_key)
     object_id = key.object_id
     previous = read_manifest(store, object_id)
@@ -91,7 +99,8 @@ def process_raw_object(
 
     registry = SchemaRegistry(store)
     started = time.perf_counter()
-    with store.local_file(raw_key) as raw_path, tempfile.TemporaryDirectory(prefix="loglake-etl-") as tmp:
+    reading = contextlib.nullcontext(raw_path) if raw_path is not None else store.local_file(raw_key)
+    with reading as raw_path, tempfile.TemporaryDirectory(prefix="loglake-etl-") as tmp:
         prepared = session.acquire(threads)  # a connection reused across objects: set up once per thread
         con = prepared.con
         try:

@@ -50,7 +50,7 @@ from loglake.transform.settings import EtlSettings
 
 MAX_OBJECTS = 64
 """Objects in one DuckDB pass at most (a caller's longer list is cut into batches of this size)."""
-MAX_OBJECT_BYTES = 1 << 20
+MAX_OBJECT_BYTES = 256 << 10
 """A raw object larger than this (gzip bytes) is processed on its own: its fixed cost is noise beside its
 events, and a batch of large objects would hold all of them in memory at once."""
 
@@ -89,6 +89,9 @@ def process_raw_objects(
     results: dict[str, EtlResult] = {}
     for start in range(0, len(raw_keys), MAX_OBJECTS):
         chunk = list(dict.fromkeys(raw_keys[start : start + MAX_OBJECTS]))
+        if len(chunk) == 1:  # nothing to share: as one at a time, with nothing read twice
+            results[chunk[0]] = etl.process_raw_object(store, chunk[0], settings, force=force, threads=threads)
+            continue
         try:
             results.update(_process_chunk(store, chunk, settings, force=force, threads=threads))
         except Exception:
@@ -127,28 +130,23 @@ def _process_chunk(
     for item in pending:  # objects read with different remembered headers are never in one pass
         groups.setdefault(repr(sorted(item.headers.items())), []).append(item)
     for group in groups.values():
-        singles: list[_Pending] = []
-        with ExitStack() as downloads:
-            batch = []
+        with ExitStack() as downloads:  # each object read once, whichever way it is processed
             for item in group:
-                one = ExitStack()
-                item.path = one.enter_context(store.local_file(item.key))
+                item.path = downloads.enter_context(store.local_file(item.key))
                 item.raw_bytes = item.path.stat().st_size
-                if len(group) > 1 and item.raw_bytes <= MAX_OBJECT_BYTES:
-                    downloads.callback(one.close)
-                    batch.append(item)
-                else:
-                    one.close()
-                    singles.append(item)
-            if len(batch) == 1:
-                singles += batch
-            elif batch:
+            batch = [item for item in group if item.raw_bytes <= MAX_OBJECT_BYTES]
+            singles = [item for item in group if item.raw_bytes > MAX_OBJECT_BYTES]
+            if len(batch) > 1:
                 try:
                     results.update(_process_batch(store, batch, settings, force=force, threads=threads))
                 except _Unbatchable:
                     singles += batch
-        for item in singles:
-            results[item.key] = etl.process_raw_object(store, item.key, settings, force=force, threads=threads)
+            else:
+                singles += batch
+            for item in sorted(singles, key=group.index):
+                results[item.key] = etl.process_raw_object(
+                    store, item.key, settings, force=force, threads=threads, raw_path=item.path
+                )
     return results
 
 
