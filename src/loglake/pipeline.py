@@ -1,7 +1,9 @@
-"""The local pipeline: run the ETL on raw objects the way S3 would, one ObjectCreated event per object.
+"""The local pipeline: run the ETL on raw objects the way S3 would, with ObjectCreated events.
 
 On AWS the raw bucket's notification invokes handlers.etl for each new object; locally this module
-sends the same-shaped event to the same function, so both paths share every line of ETL code.
+sends the same-shaped event to the same function, so both paths share every line of ETL code. Each
+worker sends one event with the records of up to BATCH_OBJECTS objects, which the ETL processes in one
+DuckDB pass (transform/etl_batch.py); after an error, each of them is sent again alone.
 
 A run never stops at one object: an unreadable raw object is set aside (lake/unreadable.py) and reported,
 and the others are processed. Each object is processed under a lease, so two runs on one lake (two
