@@ -39,6 +39,41 @@ from loglake.transform.settings import EtlSettings, Route
 HOUR_MS = 3_600_000
 
 
+def _raw(lake: Lake, group: str, lines: list[dict[str, Any]]) -> None:
+    records = [
+        {"log_group": group, "log_stream": "s", "event_id": f"e{n}", "timestamp": T0 + n, "ingestion_time": None,
+         "source": "cloudwatch", **line}
+        for n, line in enumerate(lines)
+    ]  # fmt: skip
+    key = RawKey("cloudwatch", group, "s", f"{T0}-{T0 + HOUR_MS}-0").key
+    lake.store.put(key, gzip.compress(b"".join(orjson.dumps(record) + b"\n" for record in records)))
+
+
+def test_an_object_with_undecodable_bytes_is_not_batched_with_one_without(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """message_b64 is a column only of the files whose rows have one: planned together, both would have it."""
+    alone, together = open_lake(str(tmp_path / "alone")), open_lake(str(tmp_path / "together"))
+    for lake in (alone, together):
+        _raw(lake, "/app/a", [{"message": _json(1)}])
+        _raw(lake, "/app/b", [{"message": "caf\ufffd", "message_b64": "Y2Fm6Q=="}])
+    keys = sorted(list_raw_objects(alone.store))
+    sizes = _batches(monkeypatch)
+    one_by_one = [process_raw_object(alone.store, key, EtlSettings()) for key in keys]
+    batched = process_raw_objects(together.store, keys, EtlSettings())
+    assert sizes == []
+    assert [_manifest(r) for r in batched] == [_manifest(r) for r in one_by_one]
+    assert [(r.manifest.clean_rows, r.manifest.quarantined_rows) for r in batched] == [(1, 0), (1, 0)]
+    with DuckDBEngine(together.store) as engine:
+        rows = engine.query("SELECT log_group, message_b64 FROM logs ORDER BY log_group").rows
+        columns = [
+            engine.query(f"SELECT * FROM read_parquet('{together.store.uri}/{key}')").columns
+            for key in together.store.list("clean/")
+        ]
+    assert rows == [("/app/a", None), ("/app/b", "Y2Fm6Q==")]
+    assert sorted("message_b64" in c for c in columns) == [False, True]
+
+
 def _repeated(lake: Lake) -> None:
     """A raw object that holds one event twice (overlapping collector windows): the first copy counts."""
     lines = [

@@ -198,15 +198,18 @@ def _process_batch(
             tables = sorted({table for _n, table, _fmt, _count, _b64 in groups})
             if any(iceberg.uses_iceberg(store, table, settings.table_format) for table in tables):
                 raise _Unbatchable("iceberg")
+            for table in tables:  # every check before the first write
+                rows = [g for g in groups if g[1] == table]
+                table_objects[table] = {n for n, *_ in rows}
+                has_b64 = any(b64 for *_, b64 in rows)
+                if any(bool(b64) != has_b64 for n in table_objects[table] for b64 in _b64(rows, n)):
+                    raise _Unbatchable("message_b64 in some objects only")  # an optional column: as each has it
             plans = _plans(con, groups, formats, settings.max_depth)
             local: dict[str, Path] = {}
             for table in tables:
                 rows = [g for g in groups if g[1] == table]
-                table_objects[table] = {n for n, *_ in rows}
                 table_plans = {fmt: plans[fmt] for _n, _t, fmt, _count, _b64 in rows}
                 has_b64 = any(b64 for *_, b64 in rows)
-                if any(bool(b64) != has_b64 for n in table_objects[table] for b64 in _b64(rows, n)):
-                    raise _Unbatchable("message_b64 in some objects only")  # an optional column: as each has it
                 cause = batch[min(table_objects[table])].key
                 schema = etl._register(registry, settings, table, table_plans, has_b64, cause, force=force)
                 written = _write_clean(con, tmp, store, settings, schema, table_plans, has_b64, batch, local)
