@@ -125,7 +125,7 @@ def process_raw_object(
             for table in sorted({g[0] for g in groups}):
                 table_plans = {fmt: plans[fmt] for t, fmt, _count, _b64 in groups if t == table}
                 has_b64 = any(b64 for t, _fmt, _count, b64 in groups if t == table)
-                schema = _register(registry, settings, table, table_plans, has_b64, raw_key, force=force)
+                schema = _register(registry, settings, table, table_plans, has_b64, raw_key)
                 local: dict[str, Path] = {}
                 written = _write_clean(
                     con, Path(tmp), store, settings, schema, table_plans, has_b64, raw_key, object_id, local
@@ -363,8 +363,6 @@ def _register(
     plans: dict[str, ParsePlan],
     has_b64: bool,
     cause: str,
-    *,
-    force: bool = False,
 ) -> TableSchema:
     """Name new fields and record types in the registry before any data is written. A table an earlier
     loglake wrote with another `timestamp` type is refused, forced or not: a run rewrites one object's files,

@@ -211,7 +211,7 @@ def _process_batch(
                 table_plans = {fmt: plans[fmt] for _n, _t, fmt, _count, _b64 in rows}
                 has_b64 = any(b64 for *_, b64 in rows)
                 cause = batch[min(table_objects[table])].key
-                schema = etl._register(registry, settings, table, table_plans, has_b64, cause, force=force)
+                schema = etl._register(registry, settings, table, table_plans, has_b64, cause)
                 written = _write_clean(con, tmp, store, settings, schema, table_plans, has_b64, batch, local)
                 every = [k for n in sorted(written) for k in written[n]]
                 versions[table] = etl._note_earliest_dt(registry, store, schema, every).version
