@@ -524,14 +524,10 @@ def data_files(store: Store, table: str) -> list[tuple[str, str, int, int]]:
 
 
 def live_files(store: Store, table: str, keep: Callable[[str], bool] | None = None) -> list[str]:
-    """The current snapshot's data files: what every reader of an Iceberg table reads. `keep` (a key filter
-    by partition, from query pruning) sees each file as clean/<table>/dt=D/hour=HH/<name>."""
-    prefix = table_prefix(table)
-    kept = []
-    for key, part, _rows, _bytes in data_files(store, table):
-        if keep is None or keep(f"{prefix}{part}/{key.rsplit('/', 1)[-1]}"):
-            kept.append(key)
-    return kept
+    """The current snapshot's data files: what every reader of an Iceberg table reads. `keep` (a filter from
+    query pruning) sees each file's real key, the one its skip index is of; the engine's partition filter
+    takes an Iceberg file's partition from the snapshot (query/engine.py), not from its path."""
+    return [key for key, _part, _rows, _bytes in data_files(store, table) if keep is None or keep(key)]
 
 
 # --- compaction and expiry --------------------------------------------------------------------------

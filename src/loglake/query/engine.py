@@ -22,7 +22,8 @@ import duckdb
 from loglake.catalog.duckdb_views import ZONE_VIEWS, clean_tables, create_views
 from loglake.errors import QueryError
 from loglake.lake.clean_zone import TIMESTAMP_TYPES, partition_of, timestamp_is_epoch_ms
-from loglake.lake.compaction import live_files, table_partitions
+from loglake.lake.compaction import live_files, partitions_of_files, table_partitions
+from loglake.lake.iceberg import is_iceberg
 from loglake.lake.s3_files import CHANGED
 from loglake.lake.schema_registry import SchemaRegistry
 from loglake.lake.store import Store, glob_escape
@@ -194,10 +195,8 @@ class DuckDBEngine:
         found = partition_condition(sql, set(self.tables))
         if found is not None:
             table, conditions = found
-            partitions = sorted(table_partitions(self.store, table))  # Iceberg's: its snapshot's
-            kept = kept_partitions(self.con, partitions, conditions)
-            if kept is not None and len(kept) < len(partitions):
-                keeps[table] = lambda key: partition_of(key) in kept
+            if (in_kept := self._partition_filter(table, conditions)) is not None:
+                keeps[table] = in_kept
         texts = text_conditions(sql, set(self.tables)) if self.use_skip_index else {}
         for table, wanted in texts.items():
             items = sorted({item for condition in wanted for item in condition.items()})
@@ -214,6 +213,23 @@ class DuckDBEngine:
             create_views(self.con, self.store, {table}, keep=keep)
             self._views.add(table)
             self._pruned.add(table)
+
+    def _partition_filter(self, table: str, conditions: list[str]) -> Callable[[str], bool] | None:
+        """A filter of the real keys of the partitions the query's WHERE keeps (None: it keeps them all).
+        An Iceberg file's partition is its snapshot's value, whatever its path says (Iceberg's own `hour=5`,
+        or a hash); a file the snapshot did not hold when this ran (a commit since) is read."""
+        if not is_iceberg(self.store, table):
+            partitions = sorted(table_partitions(self.store, table))
+            kept = kept_partitions(self.con, partitions, conditions)
+            if kept is None or len(kept) == len(partitions):
+                return None
+            return lambda key: partition_of(key) in kept
+        of_key = dict(partitions_of_files(self.store, table))
+        partitions = sorted({p for p in of_key.values() if p is not None})
+        kept_ = kept_partitions(self.con, partitions, conditions)
+        if kept_ is None or len(kept_) == len(partitions):
+            return None
+        return lambda key: (p := of_key.get(key)) is None or p in kept_
 
     def has_message(self, table: str) -> bool:
         """Whether the table's view has the `message` its index covers: in one without it, `message` would
