@@ -1,26 +1,29 @@
-"""How the skip index is built (issue 13, item 4): words split outside DuckDB's regex engine, Bloom positions
-aggregated without a join, and the same items as the regex definition on text that is not plain ASCII."""
+"""The skip index holds exactly the items of its definition (lake/skip_index.py's docstring): the words of
+`WORD` over DuckDB's lower() of each message and every trigram of each word, whatever the text. The build
+splits words outside DuckDB's regex engine, on bytes, and lowers only the messages beyond ASCII: each
+message here, alone in its file and all together in one, must give the definition's items, no fewer and
+no more (a file missing one would be skipped by a search that matches it)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import duckdb
+import pytest
 
 from loglake.lake import skip_index
 
-
-class _Recording:
-    """A connection that records the SQL it is given (build_many takes any connection)."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.con = con
-        self.statements: list[str] = []
-
-    def execute(self, sql: str, *args: Any) -> Any:
-        self.statements.append(sql)
-        return self.con.execute(sql, *args)
+MESSAGES = [
+    "Ünïcode wörds: naïve café KELVIN\u212a İstanbul ŞEHİR",
+    "\u212a alone, \u212aelvin and 5\u212a",  # the Kelvin sign lowers to an ASCII 'k'
+    "ſtrange ſ long s: ſſ Straße",  # 'ſ' stays itself under lower(): a separator, as for WORD
+    "İİ İnce iİi",  # 'İ' lowers to 'i'
+    "tab\there\tand\t\ttabs\x00nul\x00\x00end\x1fus new\nline cr\rlf",
+    "日本語テキスト abc日本def 123_456 ÆØÅ-x_y_z 中文_mixed",
+    "emoji 😀rocket🚀fuel ok 👍🏽thumbs_up",
+    "ASCII Only UPPER_Case ZQX __init__ a1b2c3",  # ASCII only: lowered by the byte table
+    "ab cd e",  # words shorter than a trigram
+]
 
 
 def _parquet(con: duckdb.DuckDBPyConnection, path: Path, messages: list[str | None]) -> Path:
@@ -30,48 +33,40 @@ def _parquet(con: duckdb.DuckDBPyConnection, path: Path, messages: list[str | No
     return path
 
 
-def _reference_items(con: duckdb.DuckDBPyConnection, messages: list[str | None]) -> set[str]:
+def _definition(con: duckdb.DuckDBPyConnection, messages: list[str | None]) -> set[str]:
     """The index's definition: WORD over DuckDB's lower() of each message, every trigram of every word."""
     lowered = con.execute("SELECT list_transform($m::VARCHAR[], lambda x: lower(x))", {"m": messages}).fetchall()
     words = {w for text in lowered[0][0] if text is not None for w in skip_index.WORD.findall(text)}
     return {f"t:{w}" for w in words} | {f"g:{w[i : i + 3]}" for w in words for i in range(len(w) - 2)}
 
 
-def test_words_are_split_without_a_regex_and_positions_without_a_join(tmp_path: Path) -> None:
-    """regexp_extract_all + DISTINCT over every message was 0.7 s of 1.2 s per 50,000 ALB lines, and the join
-    with range(HASHES) that made the Bloom positions 0.13 s more: 1.17 s -> 0.68 s CPU in all (same filters)."""
+def test_the_definition_reads_duckdbs_lower() -> None:
+    """The reference itself: what lower() makes of the characters beyond ASCII decides the words."""
     con = duckdb.connect()
-    key = "clean/logs/dt=2026-01-01/hour=00/a.parquet"
-    path = _parquet(con, tmp_path / "a.parquet", ["GET /api/orders 200 user=u1", "cache miss key=session:7"])
-    recording = _Recording(con)
-    built = skip_index.build_many({key: path}, versions={key: "v"}, con=recording)  # type: ignore[arg-type]
-    assert (built[key].items, built[key].bits) == (31, 1024)
-    assert built == skip_index.build_many({key: path}, versions={key: "v"})
-    sql = "\n".join(recording.statements)
-    assert (sql.count("regexp"), sql.count(f"range({skip_index.HASHES})"), sql.count("bitstring_agg(")) == (0, 0, 7)
-    assert len(recording.statements) == 5  # messages, items, counts, one filter size, drop
-    # DuckDB lowers only messages beyond ASCII (as many bytes as characters: ASCII, lowered by a byte table)
-    assert "CASE WHEN strlen(message) = length(message) THEN message ELSE lower(message) END" in sql
+    items = {item for item in _definition(con, MESSAGES) if item.startswith("t:")}
+    assert {"t:kelvink", "t:kelvin", "t:5k", "t:k", "t:istanbul", "t:ii", "t:iii", "t:ince"} <= items
+    assert {"t:trange", "t:stra", "t:e", "t:def", "t:x_y_z", "t:_mixed", "t:thumbs_up", "t:upper_case"} <= items
+    assert {"t:tab", "t:here", "t:nul", "t:end", "t:us", "t:cr", "t:lf", "t:__init__", "t:a1b2c3"} <= items
+    assert not any("ſ" in item or "\u212a" in item or "İ" in item for item in items)
+    assert len(_definition(con, ["ab cd e"])) == 3  # three words, no trigram
 
 
-def test_text_beyond_ascii_gives_the_items_of_the_regex_definition(tmp_path: Path) -> None:
-    """Words are split on bytes: every byte of a multi-byte character is a separator, as the character is for
-    WORD. A message beyond ASCII is lowered by DuckDB (the Kelvin sign lowers to an ASCII 'k', 'İ' to 'i'),
-    one of ASCII only by the byte table, as lower() would."""
-    messages: list[str | None] = [
-        "Ünïcode wörds: naïve café KELVIN\u212a İstanbul ŞEHİR",
-        "tab\there\x00nul\x1fend new\nline cr\rlf",
-        None,
-        "日本語テキスト abc日本def 123_456 ÆØÅ-x_y_z",
-        "emoji 😀rocket🚀fuel ok",
-        "",
-        "ASCII Only UPPER_Case ZQX",  # lowered by the byte table, not by DuckDB
-    ]
+@pytest.mark.parametrize("together", [False, True], ids=["one file per message", "one file of all"])
+def test_each_file_holds_exactly_the_items_of_the_definition(tmp_path: Path, together: bool) -> None:
     con = duckdb.connect()
-    key = "clean/logs/dt=2026-01-01/hour=00/u.parquet"
-    built = skip_index.build_many({key: _parquet(con, tmp_path / "u.parquet", messages)}, versions={}, con=con)
-    expected = _reference_items(con, messages)
-    assert {"t:kelvink", "t:istanbul", "t:def", "t:x_y_z", "g:ock", "t:upper_case", "g:zqx"} <= expected
-    assert built[key].items == len(expected) == 88
-    hashed, _ = skip_index.hashes(con, sorted(expected))
-    assert all(built[key].may_contain(h) for h in hashed)
+    batches: list[list[str | None]] = [[*MESSAGES, None, ""]] if together else [[m] for m in MESSAGES]
+    files = {
+        f"clean/logs/dt=2026-01-01/hour=00/m{i}.parquet": _parquet(con, tmp_path / f"m{i}.parquet", batch)
+        for i, batch in enumerate(batches)
+    }
+    built = skip_index.build_many(files, versions={}, con=con)
+    assert sorted(built) == sorted(files)
+    sizes = []
+    for i, batch in enumerate(batches):
+        index = built[f"clean/logs/dt=2026-01-01/hour=00/m{i}.parquet"]
+        expected = sorted(_definition(con, batch))
+        hashed, check = skip_index.hashes(con, expected)
+        missing = [item for item, h in zip(expected, hashed, strict=True) if not index.may_contain(h)]
+        assert (missing, index.items, index.hash_check) == ([], len(expected), check), batch
+        sizes.append(index.items)
+    assert sizes == ([144] if together else [27, 13, 12, 6, 21, 19, 21, 30, 3])
