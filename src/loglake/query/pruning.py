@@ -135,7 +135,9 @@ def _reference_conditions(ref: Any) -> frozenset[TextCondition]:
         if select is None:
             break
         where = select.args.get("where")
-        single = not select.args.get("joins")
+        # `message` unqualified is the table's only when nothing else in the FROM can name one: a LATERAL VIEW
+        # can (`t AS message`, or inline() of a struct with a message field)
+        single = not select.args.get("joins") and not select.args.get("laterals")
         for conjunct in _conjuncts_of(where.this) if where is not None else []:
             if (condition := _text_condition(conjunct, alias, single)) is not None:
                 found.add(condition)
