@@ -86,6 +86,27 @@ def write_messages(
     write_payload(store, LogsPayload("DATA_MESSAGE", log_group, stream, events))
 
 
+class _AnyDatetime(type):
+    """A pinned datetime class still recognises every real datetime (`isinstance(value, datetime)` in the code)."""
+
+    def __instancecheck__(cls, instance: object) -> bool:
+        return isinstance(instance, datetime.datetime)
+
+
+def pin_clock(monkeypatch: pytest.MonkeyPatch, moment: datetime.datetime, *modules: str) -> None:
+    """Make `datetime.now()` in `modules` (dotted names that did `from datetime import datetime`) answer `moment`,
+    so that a test of "the last hour" sees the same hours whenever it runs (CI once ran one at 23:09)."""
+    pinned = moment.astimezone(datetime.UTC)
+
+    class PinnedDatetime(datetime.datetime, metaclass=_AnyDatetime):
+        @classmethod
+        def now(cls, tz: datetime.tzinfo | None = None) -> datetime.datetime:  # type: ignore[override]
+            return pinned.astimezone(tz) if tz is not None else pinned.astimezone().replace(tzinfo=None)
+
+    for module in modules:
+        monkeypatch.setattr(f"{module}.datetime", PinnedDatetime)
+
+
 @pytest.fixture
 def deliver(lake: Lake) -> Deliver:
     """Deliver messages as CloudWatch Logs events (write_messages), then run the ETL; ids are `e0`, `e1`, ..."""

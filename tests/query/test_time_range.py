@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -10,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from typer.testing import CliRunner
 
-from conftest import write_messages
+from conftest import pin_clock, write_messages
 from loglake.cli.app import app
 from loglake.errors import ConfigError
 from loglake.lake.open import Lake
@@ -140,13 +141,26 @@ def test_plural_units_keep_their_meaning() -> None:
 
 
 MINUTES_AGO = [200, 150, 100, 50, 20, 5]
-"""One raw object per event time (a different stream each), ERROR events; none within a minute of an hour's edge
-relative to the test's now, so the CLI's own now (a few seconds later) selects the same events."""
+"""One raw object per event time (a different stream each), ERROR events, counted back from the pinned now."""
+EDGES = [
+    datetime(2026, 11, 29, 20, 40, tzinfo=UTC),  # mid-hour: the window stays in this hour
+    datetime(2026, 11, 29, 23, 9, tzinfo=UTC),  # CI's 23:09: ten minutes back cross into the previous hour
+    datetime(2026, 11, 29, 23, 30, tzinfo=UTC),  # half past: two of the hour's events, not one or three
+    datetime(2026, 12, 1, 0, 3, tzinfo=UTC),  # just after midnight on a month's first day: back into November
+]
 
 
 @pytest.fixture
-def timed_lake(lake: Lake) -> tuple[str, datetime]:
-    now = datetime.now(UTC)
+def now() -> datetime:
+    """The moment the lake's events count back from and every relative --since/--until counts back from."""
+    return EDGES[0]
+
+
+@pytest.fixture
+def timed_lake(lake: Lake, now: datetime, monkeypatch: pytest.MonkeyPatch) -> tuple[str, datetime]:
+    """The events of MINUTES_AGO before `now`, with the clock of --since pinned at `now`: a test of "the last
+    hour" that read the real clock saw different hours at 23:09 than at 20:40 (and the CLI's now came later)."""
+    pin_clock(monkeypatch, now, "loglake.query.time_range")
     for n, minutes in enumerate(MINUTES_AGO):
         ms = int((now - timedelta(minutes=minutes)).timestamp() * 1000)
         write_messages(
@@ -156,12 +170,19 @@ def timed_lake(lake: Lake) -> tuple[str, datetime]:
     return lake.store.uri.removeprefix("file://"), now
 
 
+def test_the_clock_of_relative_times_is_pinned(timed_lake: tuple[str, datetime]) -> None:
+    _lake, now = timed_lake
+    period = TimeRange.parse("1h", None)
+    assert period is not None and period.since == datetime(2026, 11, 29, 19, 40, tzinfo=UTC) == now - timedelta(hours=1)
+
+
 def _csv(args: list[str]) -> list[str]:
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     return result.stdout.splitlines()[1:]
 
 
+@pytest.mark.parametrize("now", EDGES, ids=lambda moment: moment.strftime("%Y-%m-%dT%H:%M"))
 def test_since_returns_exactly_the_events_of_the_last_hour(timed_lake: tuple[str, datetime]) -> None:
     lake, _now = timed_lake
     sql = "SELECT message FROM logs ORDER BY timestamp"
@@ -185,12 +206,22 @@ def test_since_returns_exactly_the_events_of_the_last_hour(timed_lake: tuple[str
     assert _csv(["query", "--lake", lake, "-f", "csv", "--since", "1h", cte]) == ["3"]
 
 
-def test_since_prunes_partitions(timed_lake: tuple[str, datetime], lake: Lake) -> None:
+@pytest.mark.parametrize(
+    ("now", "files_read"),
+    # The files of the hours that [now - 10m, ...) overlaps (one file per event), worked out by hand:
+    [
+        (EDGES[0], 2),  # 20:30-: hour 20 holds the 20m (20:20) and 5m (20:35) events
+        (EDGES[1], 3),  # 22:59-: hours 22 and 23 hold the 50m (22:19), 20m (22:49) and 5m (23:04) events
+        (EDGES[2], 2),  # 23:20-: hour 23 holds the 20m (23:10) and 5m (23:25) events; 50m (22:40) is pruned
+        (EDGES[3], 3),  # 11-30 23:53-: hour 23 of Nov 30 holds 50m, 20m, 5m (23:13, 23:43, 23:58); Dec 1 none
+        (datetime(2026, 12, 1, 0, 15, tzinfo=UTC), 1),  # 00:05-: hour 0 of Dec 1 holds the 5m event alone
+    ],
+    ids=["20:40", "23:09", "23:30", "month-edge-00:03", "00:15"],
+)
+def test_since_prunes_partitions(timed_lake: tuple[str, datetime], lake: Lake, files_read: int) -> None:
     _lake, now = timed_lake
-    # Ten minutes before the fixture's own now ("10m" would count from a later now). A window that starts in the
-    # previous hour reads that hour's files too (CI met this at 23:09), so the expected count follows the clock.
-    period = TimeRange.parse(now - timedelta(minutes=10), None)
-    assert period is not None
+    period = TimeRange.parse("10m", None)
+    assert period is not None and period.since == now - timedelta(minutes=10)
     engine = DuckDBEngine(lake.store)
     try:
         engine.ensure_views({"logs"})
@@ -199,10 +230,7 @@ def test_since_prunes_partitions(timed_lake: tuple[str, datetime], lake: Lake) -
         assert engine.con.execute(text).fetchall() == [(1,)]
     finally:
         engine.close()
-    event_hours = [now - timedelta(minutes=m) for m in MINUTES_AGO]
-    files_in_range_hours = sum(1 for t in event_hours if period.hours_overlap(t.strftime("%Y-%m-%d"), t.hour))
-    assert len({t.strftime("%Y-%m-%d %H") for t in event_hours}) >= 3
-    assert f"Total Files Read: {files_in_range_hours}" in profile
+    assert [int(n) for n in re.findall(r"Total Files Read: (\d+)", profile)] == [files_read]
 
 
 def test_every_saved_query_accepts_a_time_range(timed_lake: tuple[str, datetime]) -> None:
