@@ -582,12 +582,16 @@ def test_an_s3_lease_that_cannot_be_renewed_or_was_taken_over_is_lost(
 
     store = s3_lake.store
     assert isinstance(store, S3Store)
-    store.lease_ttl = 1.5
+    # Renewed every third of the TTL and held for two thirds after each renewal was sent: the renewal that finds
+    # the lease taken over has a third of the TTL, less its take and its renewal PUTs, to get moto's answer before
+    # the lease expires here as "not renewed". With 1.5 s, 0.2 s slower PUTs (a loaded machine) made that the
+    # reason; 6 s leaves two seconds.
+    store.lease_ttl = 6.0
     with store.lease("etl/x") as held:
         assert held and not held.lost
         [key] = store.list(LEASE_PREFIX)
-        store.put(key, b'{"owner": "another run", "ttl_s": 1.5}')  # taken over after it expired
-        deadline = time.monotonic() + 3
+        store.put(key, b'{"owner": "another run", "ttl_s": 6.0}')  # taken over after it expired
+        deadline = time.monotonic() + 10
         while not held.lost and time.monotonic() < deadline:
             time.sleep(0.05)
         assert held.lost
@@ -600,6 +604,7 @@ def test_an_s3_lease_that_cannot_be_renewed_or_was_taken_over_is_lost(
 
     calls: list[str] = []
     put_object = store.client.put_object
+    store.lease_ttl = 3.0  # valid 2 s after it was taken: still held 0.5 s later, even with slow PUTs
     with store.lease("etl/y") as held:
         assert held
 
@@ -612,7 +617,7 @@ def test_an_s3_lease_that_cannot_be_renewed_or_was_taken_over_is_lost(
         monkeypatch.setattr(store.client, "put_object", unreachable)
         time.sleep(0.5)
         assert not held.lost  # valid for two thirds of the TTL after its last renewal
-        deadline = time.monotonic() + 3
+        deadline = time.monotonic() + 10
         while not held.lost and time.monotonic() < deadline:
             time.sleep(0.05)
         assert held.lost
