@@ -9,7 +9,7 @@ import ipaddress
 import json
 import os
 import re
-import socket
+import shutil
 import ssl
 import subprocess
 import sys
@@ -152,29 +152,36 @@ def query(lake: Lake) -> Callable[[str], list[tuple[Any, ...]]]:
 def _start_moto(
     extra_env: dict[str, str] | None = None, tls: tuple[Path, Path] | None = None
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """`tls` (certificate, key) serves HTTPS, which bucket policies that demand aws:SecureTransport need."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    """`tls` (certificate, key) serves HTTPS, which bucket policies that demand aws:SecureTransport need.
+
+    The server binds a port of the system's choosing and tells which (moto_server.py --port-file): a port
+    probed free here and bound by the server a second later could meanwhile be taken by another process."""
+    folder = Path(tempfile.mkdtemp(prefix="loglake-moto-"))
+    port_file = folder / "port"
     tls_args = ["-c", str(tls[0]), "-k", str(tls[1])] if tls else []
     server = subprocess.Popen(
-        [sys.executable, str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port), *tls_args],
+        [sys.executable, str(MOTO_SERVER), "-H", "127.0.0.1", "--port-file", str(port_file), *tls_args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ, **(extra_env or {})},
     )
-    endpoint = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     context = ssl.create_default_context(cafile=str(tls[0])) if tls else None
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1, context=context).close()
-            return server, endpoint
-        except OSError:
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            try:
+                if port_file.exists():
+                    endpoint = f"{'https' if tls else 'http'}://127.0.0.1:{int(port_file.read_text())}"
+                    urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=5, context=context).close()
+                    return server, endpoint
+            except OSError:
+                pass
             if time.monotonic() > deadline or server.poll() is not None:
                 server.kill()
-                raise RuntimeError("the moto server did not start") from None
+                raise RuntimeError("the moto server did not start")
             time.sleep(0.2)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def reset_and_point_boto3_at(endpoint: str, monkeypatch: pytest.MonkeyPatch, ca_bundle: Path | None = None) -> str:

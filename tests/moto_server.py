@@ -7,7 +7,8 @@ those gaps by calling moto's own S3, Glue and Athena backends with the template'
 test reads them back through the real S3/Glue/Athena APIs. Nothing here decides what a test sees: a
 property missing from the template is missing from the bucket.
 
-Run as `python tests/moto_server.py -H 127.0.0.1 -p PORT` (the arguments of `python -m moto.server`).
+Run as `python tests/moto_server.py -H 127.0.0.1 -p PORT` (the arguments of `python -m moto.server`), or with
+`--port-file PATH` instead of `-p` to listen on a free port and write its number to PATH (what the tests do).
 """
 
 from __future__ import annotations
@@ -265,7 +266,39 @@ class CloudWatchAlarm(_Named, CloudFormationModel):
         return cls(alarm.name, alarm.alarm_arn)
 
 
-if __name__ == "__main__":
-    from moto.server import main
+def serve_on_a_free_port(argv: list[str]) -> None:
+    """`--port-file PATH`: bind a port the system chooses and write its number to PATH once listening.
 
-    main(sys.argv[1:])
+    A port probed free by the tests and bound here later could be taken in between by any process on the
+    machine (another test run's server, even another moto that the tests would then reset and use): the
+    socket this process listens on is the one whose number it reports."""
+    import argparse
+    import os
+    from pathlib import Path
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("--port-file", required=True)
+    parser.add_argument("-c", "--ssl-cert")
+    parser.add_argument("-k", "--ssl-key")
+    args = parser.parse_args(argv)
+    app = DomainDispatcherApplication(create_backend_app)
+    tls = (args.ssl_cert, args.ssl_key) if args.ssl_cert and args.ssl_key else None
+    server = make_server(args.host, 0, app, threaded=True, request_handler=MotoRequestHandler, ssl_context=tls)
+    os.environ["MOTO_PORT"] = str(server.port)  # what moto puts in the URLs it hands out, as its main() does
+    written = Path(f"{args.port_file}.tmp")
+    written.write_text(str(server.port))
+    written.replace(args.port_file)  # whole, or not there yet
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    if "--port-file" in sys.argv:
+        serve_on_a_free_port(sys.argv[1:])
+    else:
+        from moto.server import main
+
+        main(sys.argv[1:])
