@@ -25,6 +25,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from loglake.lake.open import Lake, open_lake
@@ -41,6 +42,18 @@ from loglake.transform.settings import EtlSettings
 # The console's lake and server fixtures live beside its tests, registered here: a second conftest.py would shadow
 # this one for the other folders' `from conftest import ...`.
 pytest_plugins = ["console.console_lake"]
+
+hypothesis_settings.register_profile("loglake", derandomize=True, database=None)
+"""The property tests try the same examples on every run (a seed from each test's own code) and keep no database
+of past failures: a run fails because of the code, not because it drew an unlucky input that the last run did
+not. `--hypothesis-seed N` or `--hypothesis-profile explore` draws new inputs (docs/security.md's long runs)."""
+hypothesis_settings.register_profile("explore", derandomize=False)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("hypothesis_seed", None) is None and config.getoption("hypothesis_profile", None) is None:
+        hypothesis_settings.load_profile("loglake")
+
 
 EVENTS = Path(__file__).parent / "events"
 MOTO_SERVER = Path(__file__).parent / "moto_server.py"
