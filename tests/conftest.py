@@ -331,15 +331,20 @@ def hermetic_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def cold_lambda_container() -> Iterator[None]:
-    """Handlers build their lake once per container (lru_cache): every test starts and ends with a cold one."""
-    from loglake.handlers import etl
-    from loglake.handlers.environment import lake_from_environment
+    """Handlers build their lake once per container (lru_cache), fetch the redaction key once and point redaction
+    at it: every test starts and ends with a cold one, whatever handler test ran before it."""
+    from loglake.handlers import environment, etl
+    from loglake.transform import redaction
 
-    lake_from_environment.cache_clear()
-    etl._catalogued.clear()
+    def cold() -> None:
+        environment.lake_from_environment.cache_clear()
+        environment._fetch_key.cache_clear()
+        redaction.set_key_source(None)
+        etl._catalogued.clear()
+
+    cold()
     yield
-    lake_from_environment.cache_clear()
-    etl._catalogued.clear()
+    cold()
 
 
 CliRun = Callable[..., tuple[int, str, str]]
