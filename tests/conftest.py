@@ -49,9 +49,30 @@ TERMINAL_SETTINGS = (
 fixture runs: FORCE_COLOR or GITHUB_ACTIONS put ANSI codes in the output the CLI tests compare (27 of 52
 tests in four tests/cli files failed with FORCE_COLOR=1), a narrow COLUMNS wrapped help and
 tables. The tests see what a CI shell without them gives: no colour, 80 columns."""
-for _name in [n for n in os.environ if n in TERMINAL_SETTINGS]:
+NO_AWS_CONFIGURATION = {
+    "AWS_CONFIG_FILE": "/nonexistent/loglake-tests/aws-config",
+    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/loglake-tests/aws-credentials",
+    "AWS_EC2_METADATA_DISABLED": "true",  # never probe the instance metadata address
+}
+"""No ~/.aws file (its profiles, regions, retry settings) and no instance metadata probe reach a test."""
+
+
+def _from_the_shell(name: str) -> bool:
+    return (
+        name in TERMINAL_SETTINGS
+        or (name.startswith("LOGLAKE_") and name not in TEST_SWITCHES)
+        or name.startswith("AWS_")
+    )
+
+
+# The tests start from the shell's environment less loglake's and AWS's settings: an exported LOGLAKE_LAKE or
+# LOGLAKE_RAW sent every CLI test's raw objects into one shared folder, and an AWS_PROFILE this machine lacks or
+# AWS_MAX_ATTEMPTS changed which credentials and how many retries the tests saw. Done once, here, not per test:
+# a module's fixture may set AWS variables for all of its tests. Tests that need AWS set what they need (the
+# `aws` fixture, or their own variables).
+for _name in [n for n in os.environ if _from_the_shell(n)]:
     del os.environ[_name]
-os.environ["COLUMNS"] = "80"
+os.environ.update(NO_AWS_CONFIGURATION, COLUMNS="80")
 
 # The console's lake and server fixtures live beside its tests, registered here: a second conftest.py would shadow
 # this one for the other folders' `from conftest import ...`.
@@ -190,8 +211,7 @@ def _start_moto(
         [sys.executable, str(MOTO_SERVER), "-H", "127.0.0.1", "--port-file", str(port_file), *tls_args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        # The shell's AWS settings stay out of the server: an AWS_PROFILE this machine lacks stops moto at import.
-        env={**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **(extra_env or {})},
+        env={**os.environ, **(extra_env or {})},  # without the shell's AWS_PROFILE, which stopped moto at import
     )
     context = ssl.create_default_context(cafile=str(tls[0])) if tls else None
     deadline = time.monotonic() + 60
@@ -212,13 +232,6 @@ def _start_moto(
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _no_aws_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No ~/.aws file (its profiles, regions, retry settings) and no instance metadata probe reach a test."""
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/loglake-tests/aws-config")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/loglake-tests/aws-credentials")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # never probe the instance metadata address
-
-
 def reset_and_point_boto3_at(endpoint: str, monkeypatch: pytest.MonkeyPatch, ca_bundle: Path | None = None) -> str:
     """Point boto3 at a freshly reset moto server (through boto3's own AWS_ENDPOINT_URL convention)."""
     context = ssl.create_default_context(cafile=str(ca_bundle)) if ca_bundle else None
@@ -230,7 +243,8 @@ def reset_and_point_boto3_at(endpoint: str, monkeypatch: pytest.MonkeyPatch, ca_
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    _no_aws_configuration(monkeypatch)
+    for name, value in NO_AWS_CONFIGURATION.items():
+        monkeypatch.setenv(name, value)
     if ca_bundle:
         monkeypatch.setenv("AWS_CA_BUNDLE", str(ca_bundle))
     return endpoint
@@ -311,22 +325,6 @@ def s3_lake(aws: str) -> Lake:
 
     boto3.client("s3").create_bucket(Bucket="loglake-test")
     return open_lake("s3://loglake-test/lake")
-
-
-def _loglake_or_aws(name: str) -> bool:
-    return (name.startswith("LOGLAKE_") and name not in TEST_SWITCHES) or name.startswith("AWS_")
-
-
-@pytest.fixture(autouse=True)
-def hermetic_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test starts without loglake and AWS settings, the shell's or an earlier test's: an exported
-    LOGLAKE_LAKE or LOGLAKE_RAW sent every test's raw objects into one shared folder, and an AWS_PROFILE or
-    AWS_MAX_ATTEMPTS changed which credentials and how many retries the tests saw. No AWS configuration file
-    is read and no instance metadata is asked for; tests that need AWS set what they need (the `aws` fixture,
-    or their own variables)."""
-    for name in [n for n in os.environ if _loglake_or_aws(n)]:
-        monkeypatch.delenv(name)
-    _no_aws_configuration(monkeypatch)
 
 
 @pytest.fixture(autouse=True)
