@@ -38,6 +38,7 @@ from loglake.lake.unreadable import (
     unreadable_objects,
 )
 from loglake.transform.etl import EtlResult
+from loglake.transform.etl_batch import BatchError
 from loglake.transform.settings import EtlSettings
 
 BATCH_OBJECTS = 32
@@ -162,16 +163,21 @@ def run_etl_objects(
                     ]
                 }
                 try:
-                    results = handle_s3_event(
-                        event, lake, settings, threads=threads, force=force, one_at_a_time_on_error=False
+                    results = dict(
+                        zip(
+                            mine,
+                            handle_s3_event(
+                                event, lake, settings, threads=threads, force=force, one_at_a_time_on_error=False
+                            ),
+                            strict=True,
+                        )
                     )
-                except (LoglakeError, duckdb.Error, OSError):
-                    results = None
-                if results is not None:
-                    for k, result in zip(mine, results, strict=True):
-                        done[k] = [result]
-                        if unreadable_key(k) in records:
-                            clear(store, k)
+                except BatchError as exc:  # what it finished stays processed; the rest run alone
+                    results = exc.results
+                for k, result in results.items():
+                    done[k] = [result]
+                    if unreadable_key(k) in records:
+                        clear(store, k)
             for k in mine:
                 if k not in done:
                     done[k] = run_one(k)

@@ -24,6 +24,7 @@ error (and an unreadable object set aside) names the one object it concerns.
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -34,7 +35,7 @@ from typing import Any
 
 import duckdb
 
-from loglake.errors import InvariantError
+from loglake.errors import InvariantError, first_line
 from loglake.lake import iceberg, skip_index, stream_headers
 from loglake.lake.compaction import outputs_present, settle_outputs
 from loglake.lake.keys import RawKey, clean_key, quarantine_key
@@ -53,6 +54,20 @@ MAX_OBJECTS = 64
 MAX_OBJECT_BYTES = 256 << 10
 """A raw object larger than this (gzip bytes) is processed on its own: its fixed cost is noise beside its
 events, and a batch of large objects would hold all of them in memory at once."""
+
+
+MAX_BATCH_BYTES = 1 << 20
+"""A pass holds objects of this many gzip bytes in all at most: logs compress 10-40x, so a pass of larger
+objects would hold hundreds of MB of lines at once (a Lambda's memory), for little gain."""
+
+
+class BatchError(Exception):
+    """A batch failed: `results` holds what its objects finished before the error (a committed object must
+    be reported as processed, not found done by the retry), `__cause__` the error."""
+
+    def __init__(self, results: dict[str, EtlResult], cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.results = results
 
 
 class _Unbatchable(Exception):
@@ -93,12 +108,14 @@ def process_raw_objects(
             results[chunk[0]] = etl.process_raw_object(store, chunk[0], settings, force=force, threads=threads)
             continue
         try:
-            results.update(_process_chunk(store, chunk, settings, force=force, threads=threads))
-        except Exception:
+            _process_chunk(store, chunk, settings, results, force=force, threads=threads)
+        except Exception as exc:
             if not one_at_a_time_on_error:
-                raise
-            for key in chunk:
-                results[key] = etl.process_raw_object(store, key, settings, force=force, threads=threads)
+                raise BatchError(results, exc) from exc
+            print(
+                f"loglake: a batch of {len(chunk)} raw objects is run one at a time: {first_line(exc)}", file=sys.stderr
+            )
+            _one_at_a_time(store, [k for k in chunk if k not in results], settings, results, force, threads)
     seen: set[str] = set()
     out = []
     for key in raw_keys:  # a key given twice is done once, then done already (as one at a time)
@@ -107,10 +124,37 @@ def process_raw_objects(
     return out
 
 
+def _one_at_a_time(
+    store: Store,
+    keys: list[str],
+    settings: EtlSettings,
+    results: dict[str, EtlResult],
+    force: bool,
+    threads: int | None,
+) -> None:
+    """Every object alone, each after the others' errors too (an object left out would keep files that no
+    manifest commits); then the first error, which names its object."""
+    errors: list[Exception] = []
+    for key in keys:
+        try:
+            results[key] = etl.process_raw_object(store, key, settings, force=force, threads=threads)
+        except Exception as exc:
+            errors.append(exc)
+    if errors:
+        raise errors[0]
+
+
 def _process_chunk(
-    store: Store, keys: list[str], settings: EtlSettings, *, force: bool, threads: int | None
-) -> dict[str, EtlResult]:
-    results: dict[str, EtlResult] = {}
+    store: Store,
+    keys: list[str],
+    settings: EtlSettings,
+    results: dict[str, EtlResult],
+    *,
+    force: bool,
+    threads: int | None,
+) -> None:
+    """ETL `keys` into `results`, which keeps each object's result as soon as it has one (an error later in
+    the chunk leaves them there)."""
     pending: list[_Pending] = []
     for key in keys:
         object_id = RawKey.parse(key).object_id
@@ -134,20 +178,32 @@ def _process_chunk(
             for item in group:
                 item.path = downloads.enter_context(store.local_file(item.key))
                 item.raw_bytes = item.path.stat().st_size
-            batch = [item for item in group if item.raw_bytes <= MAX_OBJECT_BYTES]
             singles = [item for item in group if item.raw_bytes > MAX_OBJECT_BYTES]
-            if len(batch) > 1:
-                try:
-                    results.update(_process_batch(store, batch, settings, force=force, threads=threads))
-                except _Unbatchable:
+            for batch in _by_size([item for item in group if item.raw_bytes <= MAX_OBJECT_BYTES]):
+                if len(batch) > 1:
+                    try:
+                        _process_batch(store, batch, settings, results, force=force, threads=threads)
+                    except _Unbatchable:
+                        singles += batch
+                else:
                     singles += batch
-            else:
-                singles += batch
             for item in sorted(singles, key=group.index):
                 results[item.key] = etl.process_raw_object(
                     store, item.key, settings, force=force, threads=threads, raw_path=item.path
                 )
-    return results
+
+
+def _by_size(items: list[_Pending]) -> list[list[_Pending]]:
+    """Consecutive passes of at most MAX_BATCH_BYTES of raw objects each."""
+    passes: list[list[_Pending]] = []
+    size = MAX_BATCH_BYTES
+    for item in items:
+        if size + item.raw_bytes > MAX_BATCH_BYTES:
+            passes.append([])
+            size = 0
+        passes[-1].append(item)
+        size += item.raw_bytes
+    return passes
 
 
 @dataclass
@@ -166,9 +222,15 @@ class _Figures:
 
 
 def _process_batch(
-    store: Store, batch: list[_Pending], settings: EtlSettings, *, force: bool, threads: int | None
-) -> dict[str, EtlResult]:
-    """One DuckDB pass for `batch` (at least two objects), then each object's commit."""
+    store: Store,
+    batch: list[_Pending],
+    settings: EtlSettings,
+    results: dict[str, EtlResult],
+    *,
+    force: bool,
+    threads: int | None,
+) -> None:
+    """One DuckDB pass for `batch` (at least two objects), then each object's commit, into `results`."""
     if settings.table_format == "iceberg":
         raise _Unbatchable("iceberg")
     registry = SchemaRegistry(store)
@@ -205,13 +267,17 @@ def _process_batch(
                 if any(bool(b64) != has_b64 for n in table_objects[table] for b64 in _b64(rows, n)):
                     raise _Unbatchable("message_b64 in some objects only")  # an optional column: as each has it
             plans = _plans(con, groups, formats, settings.max_depth)
-            local: dict[str, Path] = {}
-            for table in tables:
+            schemas = {}
+            for table in tables:  # every table registered (or refused) before the first file is written
                 rows = [g for g in groups if g[1] == table]
                 table_plans = {fmt: plans[fmt] for _n, _t, fmt, _count, _b64 in rows}
                 has_b64 = any(b64 for *_, b64 in rows)
                 cause = batch[min(table_objects[table])].key
-                schema = etl._register(registry, settings, table, table_plans, has_b64, cause)
+                schemas[table] = (etl._register(registry, settings, table, table_plans, has_b64, cause), table_plans)
+            local: dict[str, Path] = {}
+            for table in tables:
+                schema, table_plans = schemas[table]
+                has_b64 = any(b64 for _n, t, _fmt, _count, b64 in groups if t == table)
                 written = _write_clean(con, tmp, store, settings, schema, table_plans, has_b64, batch, local)
                 every = [k for n in sorted(written) for k in written[n]]
                 versions[table] = etl._note_earliest_dt(registry, store, schema, every).version
@@ -240,14 +306,12 @@ def _process_batch(
     for n, item in enumerate(batch):
         _check(item.key, figures[n])
     share = {"read": (read_done - started) * 1000 / len(batch), "write": (write_done - read_done) * 1000 / len(batch)}
-    results = {}
     for n, item in enumerate(batch):
         committing = time.perf_counter()
         result = _commit(store, item, figures[n], settings, force=force, threads=threads)
         mine = {t: v for t, v in versions.items() if n in table_objects[t]}
         stage_ms = {**share, "commit": (time.perf_counter() - committing) * 1000}
         results[item.key] = EtlResult(result, skipped=False, schema_versions=mine, stage_ms=stage_ms)
-    return results
 
 
 def _plans(
