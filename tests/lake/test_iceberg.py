@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import builtins
 import gzip
+import os
 import threading
 from datetime import UTC, date, datetime
 from typing import Any
@@ -433,3 +434,21 @@ def test_expiry_never_deletes_a_file_loglake_did_not_name(lake: Lake) -> None:
     assert lake.store.exists(athenas)
     assert _query(lake, "SELECT count(*), count(DISTINCT event_id) FROM logs") == [(4, 4)]
     _verify(lake)
+
+
+def test_pyiceberg_evaluates_manifests_on_one_thread(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pyiceberg's manifest evaluator keeps the manifest it evaluates in an attribute and is shared by the pool's
+    threads (_ManifestEvalVisitor.eval): with several workers, a scan can leave out a manifest that holds matching
+    files, and an overwrite fails with "Missing required files to delete" (CI met it once). The lake's catalog
+    makes the pool one worker, also where a pool of several existed before."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pyiceberg.utils.concurrent import ExecutorFactory
+
+    monkeypatch.setenv("PYICEBERG_MAX_WORKERS", "8")
+    monkeypatch.setattr(ExecutorFactory, "_instance", ThreadPoolExecutor(max_workers=8))
+    monkeypatch.setattr(ExecutorFactory, "_instance_pid", os.getpid())
+    iceberg.catalog(lake.store)
+    assert ExecutorFactory.get_or_create()._max_workers == 1  # type: ignore[attr-defined]
+    monkeypatch.setattr(ExecutorFactory, "_instance_pid", None)  # as in a new process: a new pool
+    assert ExecutorFactory.get_or_create()._max_workers == 1  # type: ignore[attr-defined]

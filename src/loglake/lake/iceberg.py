@@ -30,6 +30,7 @@ import secrets
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -69,8 +70,8 @@ _RUN = re.compile(r"/[0-9a-f]{24}-r\d{13}[0-9a-f]{8}(?:-\d+)?\.parquet$")
 _FOLDER = re.compile(r"^dt=(\d{4}-\d{2}-\d{2})/hour=(\d{1,2})$")
 PY_IO_IMPL = "py-io-impl"
 FILE_IO = "loglake.lake.iceberg_io.LakeFileIO"
-NAME_MAPPING = "schema.name-mapping.default"
 """The FileIO of every catalog: no pyarrow, boto3 for S3 (lake/iceberg_io.py)."""
+NAME_MAPPING = "schema.name-mapping.default"
 TABLE_PROPERTIES = {
     "format-version": "2",
     # Full bounds for raw_object (not the default 16-character prefix, which every raw key shares), so a
@@ -136,11 +137,25 @@ def _base(store: Store) -> str:
     return uri.rstrip("/")
 
 
+def _one_pyiceberg_thread() -> None:
+    """Evaluate manifests on one thread. pyiceberg (0.12) maps manifests over a shared pool with one evaluator
+    per partition spec, whose eval() keeps the manifest it evaluates in an attribute (_ManifestEvalVisitor): two
+    threads can each test the other's partition summaries and leave out a manifest that holds matching files.
+    A scan then misses files without a word, and an overwrite fails with "Missing required files to delete" (CI
+    met that once). A lake's table has few, small manifests, so one worker costs little."""
+    from pyiceberg.utils.concurrent import ExecutorFactory
+
+    os.environ["PYICEBERG_MAX_WORKERS"] = "1"  # pools made later (a new process) get one worker too
+    if getattr(ExecutorFactory.get_or_create(), "_max_workers", 1) != 1:
+        ExecutorFactory._instance = ThreadPoolExecutor(max_workers=1)
+
+
 def catalog(store: Store) -> Any:
     """The lake's catalog: on a local lake the embedded one (pyiceberg SqlCatalog on SQLite in state/); on an
     S3 lake the Glue Data Catalog (lake/iceberg_glue.py), database $LOGLAKE_GLUE_DATABASE or `loglake`."""
     root = _root(store)
     check_available(local=root is not None)
+    _one_pyiceberg_thread()
     if root is None:
         from loglake.lake.iceberg_glue import glue_catalog
 
