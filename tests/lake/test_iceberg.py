@@ -438,9 +438,9 @@ def test_expiry_never_deletes_a_file_loglake_did_not_name(lake: Lake) -> None:
 
 def test_pyiceberg_evaluates_manifests_on_one_thread(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
     """pyiceberg's manifest evaluator keeps the manifest it evaluates in an attribute and is shared by the pool's
-    threads (_ManifestEvalVisitor.eval): with several workers, a scan can leave out a manifest that holds matching
-    files, and an overwrite fails with "Missing required files to delete" (CI met it once). The lake's catalog
-    makes the pool one worker, also where a pool of several existed before."""
+    threads (_ManifestEvalVisitor.eval): with several workers, an overwrite (a re-run's commit) can leave out the
+    manifest that holds a file to delete and fail with "Missing required files to delete" (CI met it once). The
+    lake's catalog makes the pool one worker, also where a pool of several existed before."""
     from concurrent.futures import ThreadPoolExecutor
 
     from pyiceberg.utils.concurrent import ExecutorFactory

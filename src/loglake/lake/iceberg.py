@@ -138,11 +138,12 @@ def _base(store: Store) -> str:
 
 
 def _one_pyiceberg_thread() -> None:
-    """Evaluate manifests on one thread. pyiceberg (0.12) maps manifests over a shared pool with one evaluator
-    per partition spec, whose eval() keeps the manifest it evaluates in an attribute (_ManifestEvalVisitor): two
-    threads can each test the other's partition summaries and leave out a manifest that holds matching files.
-    A scan then misses files without a word, and an overwrite fails with "Missing required files to delete" (CI
-    met that once). A lake's table has few, small manifests, so one worker costs little."""
+    """Evaluate manifests on one thread. An overwrite in pyiceberg (0.12) maps the parent's manifests over a
+    shared pool with one evaluator per partition spec, whose eval() keeps the manifest it evaluates in an
+    attribute (_ManifestEvalVisitor): two threads can each test the other's partition summaries and leave out
+    the manifest that holds a file to delete, and the re-run fails with "Missing required files to delete" (CI
+    met that once). Scans evaluate manifests in one thread; a lake's table has few, small manifests, so one
+    worker costs little."""
     from pyiceberg.utils.concurrent import ExecutorFactory
 
     os.environ["PYICEBERG_MAX_WORKERS"] = "1"  # pools made later (a new process) get one worker too
