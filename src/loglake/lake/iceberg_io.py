@@ -19,6 +19,8 @@ from urllib.parse import urlparse
 from pyiceberg.io import FileIO, InputFile, InputStream, OutputFile, OutputStream
 from pyiceberg.typedef import EMPTY_DICT, Properties
 
+from loglake.lake.s3_files import is_missing
+
 
 def _split(location: str) -> tuple[str, str, str]:
     """(scheme, bucket, key or local path) of a location."""
@@ -66,7 +68,7 @@ class LakeInputFile(InputFile):
         try:
             body = self._io.s3().get_object(Bucket=bucket, Key=key)["Body"].read()
         except Exception as exc:
-            if _missing(exc):
+            if is_missing(exc):
                 raise FileNotFoundError(self.location) from exc
             raise
         return io.BytesIO(body)
@@ -110,11 +112,6 @@ def _write_local(path: Path, data: bytes, overwrite: bool) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _missing(exc: Exception) -> bool:
-    code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
-    return code in ("404", "NoSuchKey", "NotFound")
-
-
 class LakeFileIO(FileIO):
     """file:// paths on the local disk and s3:// objects through boto3 (endpoint, region and keys from the
     catalog's s3.* properties, else boto3's own environment)."""
@@ -145,7 +142,7 @@ class LakeFileIO(FileIO):
         try:
             self.s3().head_object(Bucket=bucket, Key=key)
         except Exception as exc:
-            if _missing(exc):
+            if is_missing(exc):
                 return False
             raise
         return True
