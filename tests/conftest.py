@@ -14,6 +14,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -93,6 +94,30 @@ def pytest_configure(config: pytest.Config) -> None:
 EVENTS = Path(__file__).parent / "events"
 MOTO_SERVER = Path(__file__).parent / "moto_server.py"
 """moto's server, with CloudFormation models for what the deploy template uses (see that file)."""
+
+
+def cancelled_midway(run: Callable[[], object], cancel: Callable[[str], bool], request_id: str) -> list[object]:
+    """Run `run` in a thread, cancel `request_id` as soon as its engine exists, and return what `run` gave or
+    raised (QueryError): the console's cancel is checked against a request that is really running."""
+    from loglake.errors import QueryError
+
+    outcome: list[object] = []
+
+    def target() -> None:
+        try:
+            outcome.append(run())
+        except QueryError as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=target)
+    started = time.monotonic()
+    worker.start()
+    while not cancel(request_id):  # False until the request's engine exists
+        assert time.monotonic() - started < 30
+        time.sleep(0.05)
+    worker.join(30)
+    assert not worker.is_alive()
+    return outcome
 
 
 def load_event(name: str) -> dict[str, Any]:

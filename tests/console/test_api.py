@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import cancelled_midway
 from console.console_lake import build_lake
 from loglake.console.api import Console, parse_range
 from loglake.lake.open import Lake
@@ -99,28 +100,10 @@ def test_health_reports_conservation_and_sources(console: Console) -> None:
 
 
 def test_a_running_query_is_cancelled_by_its_request_id(console: Console) -> None:
-    import threading
-    import time
-
     from loglake.errors import QueryError
 
-    outcome: list[BaseException | dict[str, object]] = []
     slow = "SELECT count(*) FROM " + ", ".join(f"logs AS t{i}" for i in range(12))  # 10^12 rows
-
-    def run() -> None:
-        try:
-            outcome.append(console.run_query(slow, request_id="slow-one"))
-        except QueryError as exc:
-            outcome.append(exc)
-
-    worker = threading.Thread(target=run)
-    started = time.monotonic()
-    worker.start()
-    while not console.cancel("slow-one"):  # False until the request's engine exists
-        assert time.monotonic() - started < 30
-        time.sleep(0.05)
-    worker.join(30)
-    assert not worker.is_alive()
+    outcome = cancelled_midway(lambda: console.run_query(slow, request_id="slow-one"), console.cancel, "slow-one")
     assert len(outcome) == 1 and isinstance(outcome[0], QueryError)
     assert str(outcome[0]) == "cancelled: the query was interrupted; run it again to get its answer"
     assert console.cancel("slow-one") is False  # nothing left to cancel

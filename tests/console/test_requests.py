@@ -4,8 +4,6 @@ re-drives of exactly the row clicked, and a server bound to another loopback add
 from __future__ import annotations
 
 import json
-import threading
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -13,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from conftest import cancelled_midway
 from console.console_lake import ROUTED, Settings, build_lake
 from loglake.console.api import Console
 from loglake.console.server import Server
@@ -73,22 +72,9 @@ def test_a_running_search_is_cancelled_by_its_request_id(console: Console, monke
         con.execute("SELECT count(*) FROM range(1000000) a, range(1000000) b").fetchall()  # 10^12 rows
 
     monkeypatch.setattr("loglake.query.search.lock_down", slow_lock_down)
-    outcome: list[BaseException | dict[str, Any]] = []
-
-    def run() -> None:
-        try:
-            outcome.append(console.search("timeout", None, request_id="slow-search"))
-        except QueryError as exc:
-            outcome.append(exc)
-
-    worker = threading.Thread(target=run)
-    started = time.monotonic()
-    worker.start()
-    while not console.cancel("slow-search"):  # False until the search's connection exists
-        assert time.monotonic() - started < 30
-        time.sleep(0.05)
-    worker.join(30)
-    assert not worker.is_alive()
+    outcome = cancelled_midway(
+        lambda: console.search("timeout", None, request_id="slow-search"), console.cancel, "slow-search"
+    )
     assert len(outcome) == 1 and isinstance(outcome[0], QueryError)
     assert str(outcome[0]) == "cancelled: the query was interrupted; run it again to get its answer"
     assert console.cancel("slow-search") is False
