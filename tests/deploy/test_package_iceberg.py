@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from test_package import LAMBDA_PYTHON
+from test_package import LAMBDA_PYTHON, needs_lambda_python
 
 from conftest import write_messages
 from loglake.deploy.package import LAMBDA_UNZIPPED_LIMIT, build_artifact, iceberg_requirements
@@ -60,7 +60,7 @@ def test_iceberg_zip_holds_pyiceberg_without_pyarrow(iceberg_zip: Path) -> None:
     assert "loglake/lake/iceberg_files.py" in names and "loglake/lake/iceberg_io.py" in names
 
 
-@pytest.mark.skipif(LAMBDA_PYTHON is None, reason="needs a python3.12 interpreter, the Lambda runtime's version")
+@needs_lambda_python
 def test_etl_handler_from_the_iceberg_zip_commits_to_glue(iceberg_zip: Path, s3_lake: Lake, tmp_path: Path) -> None:
     assert LAMBDA_PYTHON is not None
     code, runtime = tmp_path / "task", tmp_path / "runtime"
