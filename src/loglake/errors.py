@@ -11,6 +11,7 @@ LoglakeError
 ├── CollectError         CloudWatch refused or could not be reached (after retries)
 ├── ExportError          a CloudWatch export or CloudTrail file that cannot be imported
 ├── CatalogError         the Glue Data Catalog refused a change
+├── AthenaReadsTableError  compaction refused: Athena reads the hive table (or loglake cannot tell)
 ├── PackageError         the Lambda artifact cannot be built
 └── DeployError          CloudFormation refused or rolled back a deployment
 """
@@ -61,6 +62,11 @@ class ExportError(LoglakeError):
 
 class CatalogError(LoglakeError):
     pass
+
+
+class AthenaReadsTableError(LoglakeError):
+    """`loglake compact` refused for a hive table Athena reads, or when Glue cannot say whether it does: Athena
+    reads the whole hour prefix, so it would count compacted events twice until the replaced files go."""
 
 
 class PackageError(LoglakeError):

@@ -310,7 +310,7 @@ def test_athena_maintenance_sql_for_iceberg_tables() -> None:
         "WHERE dt >= DATE '2025-11-27' AND (dt < DATE '2025-11-28' OR (dt = DATE '2025-11-28' AND hour < 0))"
     )
     # The database never in backticks (AWS's VACUUM page), nor the table (OPTIMIZE is Trino SQL): plain names only.
-    with pytest.raises(ConfigError, match=r"Glue database '_db': Athena's VACUUM takes only a plain name"):
+    with pytest.raises(ConfigError, match=r"Glue database '_db' is not a name loglake accepts"):
         iceberg_athena.vacuum_sql("logs", "_db")
 
 

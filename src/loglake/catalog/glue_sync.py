@@ -22,6 +22,7 @@ from loglake.catalog.athena_ddl import (
     quarantine_table_properties,
     table_format,
 )
+from loglake.catalog.glue_names import checked_database
 from loglake.errors import CatalogError
 from loglake.lake.clean_zone import ATHENA_PARTITIONS, table_prefix
 from loglake.lake.formats.jsonl import JSON_LINES_STORAGE
@@ -96,6 +97,7 @@ def _same(existing: dict[str, Any], wanted: dict[str, Any]) -> bool:
 
 class GlueCatalog:
     def __init__(self, database: str, client: Any = None) -> None:
+        checked_database(database)  # before any AWS call: the name every loglake path accepts
         if client is None:
             import boto3
 

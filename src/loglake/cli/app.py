@@ -20,6 +20,8 @@ from typer import _click as click
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from loglake import __version__
+from loglake.catalog.athena_guard import NOT_READ_FLAG, check_not_read_by_athena
+from loglake.catalog.glue_names import checked_database
 from loglake.cli import deploy_commands
 from loglake.cli.terminal import (
     FormatOption,
@@ -774,20 +776,47 @@ def compact(
             help="Rewrite every hour of a table an earlier loglake wrote with another `timestamp` type; then retype.",
         ),
     ] = False,
+    not_read_by_athena: Annotated[
+        bool,
+        typer.Option(
+            NOT_READ_FLAG,
+            help="Athena does not read this S3 lake: compact its hive tables without asking Glue (Athena reads "
+            "a hive table's whole hour, so it would count compacted events twice until the replaced files go).",
+        ),
+    ] = False,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            help="Glue database Athena reads the lake through (default: loglake.toml's athena database, or "
+            "loglake): a hive table registered there is not compacted."
+        ),
+    ] = None,
 ) -> None:
-    """Rewrite the small clean files of closed hours into large ones; queries count every event once throughout."""
+    """Rewrite the small clean files of closed hours into large ones; queries count every event once throughout
+    (on Athena, for Iceberg tables only: a hive table Athena reads is refused, docs/lake-layout.md)."""
     from loglake.catalog.duckdb_views import clean_tables
     from loglake.lake.compaction import compact as run_compaction
     from loglake.lake.compaction import parse_duration, parse_size
 
+    if database is not None:
+        checked_database(database)
     older_than_s = parse_duration(older_than, "--older-than")
     target = parse_size(target_size, "--target-size")
     grace_s = parse_duration(grace, "--grace")
-    _config, opened = _open(lake)
+    config, opened = _open(lake)
     known = clean_tables(opened.store)
     for name in table or []:
         if name not in known:
             raise ConfigError(f"no clean table {name!r}; tables: {', '.join(known)} (see loglake tables)")
+    if not not_read_by_athena:
+        command = f"loglake compact{_lake_flag(lake)}" + "".join(f" --table {name}" for name in table or [])
+        check_not_read_by_athena(
+            opened.store,
+            config.lake,
+            table or known,
+            database or config.athena.get("database", "loglake"),
+            command + (" --rewrite-stale" if rewrite_stale else ""),
+        )
     if rewrite_stale:
         _rewrite_stale(opened, table or known, target, grace_s, lake)
         return
@@ -939,6 +968,8 @@ def ddl(
     from loglake.lake import iceberg_athena
     from loglake.lake.iceberg import is_iceberg
 
+    if database is not None:
+        checked_database(database)
     config, opened = _open(lake)
     where = location or config.lake
     registry = SchemaRegistry(opened.store)
@@ -987,6 +1018,8 @@ def catalog_sync(
     """Create or update the Glue database and tables from the schema registry (idempotent)."""
     from loglake.catalog.glue_sync import GlueCatalog
 
+    if database is not None:
+        checked_database(database)  # before the lake is opened (on S3, an AWS call)
     config, opened = _open(lake)
     name = database or config.athena.get("database", "loglake")
     report = GlueCatalog(name).sync(

@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from loglake.catalog.glue_names import GLUE_DATABASE_PATTERN, GLUE_DATABASE_RULE
 from loglake.errors import ConfigError
 from loglake.lake.formats import DEFAULT_FORMAT
 from loglake.lake.keys import CLEAN_PREFIX, QUARANTINE_PREFIX, RAW_PREFIX, SCHEMA_PREFIX, STATE_PREFIX
@@ -325,8 +326,8 @@ PARAMETERS: Json = {
     "GlueDatabase": {
         "Type": "String",
         "Default": "loglake",
-        "AllowedPattern": "^[a-z][a-z0-9_]{0,63}$",  # iceberg_athena.PLAIN_NAME: Athena's VACUUM takes no quoting
-        "ConstraintDescription": "a lowercase letter, then lowercase letters, digits and '_' (64 at most)",
+        "AllowedPattern": GLUE_DATABASE_PATTERN,  # catalog/glue_names.py: Athena's VACUUM takes no quoting
+        "ConstraintDescription": GLUE_DATABASE_RULE,
     },
     "EtlRoutes": {
         "Type": "String",

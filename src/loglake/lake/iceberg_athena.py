@@ -9,12 +9,11 @@ deletes the files no snapshot references; OPTIMIZE rewrites only the closed hour
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from loglake.catalog.athena_ddl import _columns, _ident, _qualified, _string, clean_table_root
-from loglake.errors import ConfigError
+from loglake.catalog.glue_names import checked_database
 from loglake.lake.clean_zone import ATHENA_PARTITIONS
 from loglake.lake.keys import table_name
 from loglake.lake.schema_registry import TableSchema
@@ -58,11 +57,6 @@ def table_ddl(schema: TableSchema, location: str, database: str | None = None, g
     )
 
 
-PLAIN_NAME = r"[a-z][a-z0-9_]*"
-"""The database names maintenance accepts; the template's GlueDatabase pattern is this, up to 64 characters."""
-_PLAIN = re.compile(PLAIN_NAME)
-
-
 def maintained_name(table: str, database: str | None) -> str:
     """`database.table`, unquoted, as all three maintenance statements take it: AWS's VACUUM page says not to
     enclose the database name in backticks, and OPTIMIZE is Trino SQL, where backticks are refused. Table names
@@ -70,9 +64,7 @@ def maintained_name(table: str, database: str | None) -> str:
     name = table_name(table)
     if database is None:
         return name
-    if not _PLAIN.fullmatch(database):
-        raise ConfigError(f"Glue database {database!r}: Athena's VACUUM takes only a plain name ([a-z][a-z0-9_]*)")
-    return f"{database}.{name}"
+    return f"{checked_database(database)}.{name}"  # the template's GlueDatabase rule (catalog/glue_names.py)
 
 
 def closed_before(older_than_s: float, now: datetime | None = None) -> tuple[str, int]:
