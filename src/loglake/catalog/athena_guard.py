@@ -9,7 +9,7 @@ so only hive tables of an S3 lake are checked.
 The signal is the Glue Data Catalog itself, the catalog Athena reads through: a table of the Glue database
 (the one `catalog sync`, the ETL's sync and the stack use) whose location is the clean table's prefix, or a
 folder above or below it. It catches tables any loglake version registered and tables made by hand from
-`loglake ddl`, and needs only the caller's `glue:GetTables` on that database (the stack's query policy has
+`loglake ddl`, and needs only the caller's `glue:GetTables` on that database (the stack's RawQueryPolicy has
 it); the ETL needs no new permission, as a record the ETL would keep in the lake would. A lake Athena does
 not read says so with `--not-read-by-athena`. When Glue cannot answer (no credentials, access denied, an
 endpoint without Glue), loglake cannot tell, so it refuses too, naming the flag.
