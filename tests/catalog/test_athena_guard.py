@@ -10,8 +10,9 @@ import boto3
 import pytest
 
 from conftest import CliRun, write_messages
-from loglake.catalog.athena_guard import AthenaRead, athena_reads
+from loglake.catalog.athena_guard import AthenaRead, athena_reads, check_not_read_by_athena
 from loglake.catalog.glue_sync import GlueCatalog
+from loglake.errors import AthenaReadsTableError
 from loglake.lake.compaction import RECORD_PREFIX, live_files
 from loglake.lake.open import Lake
 from loglake.pipeline import pending_raw_objects, run_etl
@@ -164,3 +165,23 @@ def test_a_glue_that_cannot_answer_refuses_with_the_flag(s3_lake: Lake, glue_ref
     )
     assert len(list(s3_lake.store.list(HOUR))) == 2
     assert run_cli(*COMPACT, "--not-read-by-athena") == (0, COMPACTED, "")
+
+
+def test_the_refusal_names_every_table_athena_reads(s3_lake: Lake) -> None:
+    glue = boto3.client("glue")
+    glue.create_database(DatabaseInput={"Name": "logs_db"})
+    for name in ("waf", "logs"):
+        descriptor = {"Location": f"s3://loglake-test/lake/clean/{name}/"}
+        glue.create_table(DatabaseName="logs_db", TableInput={"Name": name, "StorageDescriptor": descriptor})
+
+    with pytest.raises(AthenaReadsTableError) as refused:
+        check_not_read_by_athena(s3_lake.store, LAKE, ["logs", "waf", "vpc"], "logs_db", "loglake compact", glue)
+
+    assert str(refused.value).startswith(
+        "hive tables logs, waf of this lake are read by Athena (Glue table logs_db.logs over "
+        "s3://loglake-test/lake/clean/logs/ and 1 more): compacting would make Athena count"
+    )
+    assert str(refused.value).endswith(
+        'run `loglake compact --not-read-by-athena` (docs/lake-layout.md, "Compaction and Athena")'
+    )
+    check_not_read_by_athena(s3_lake.store, LAKE, ["vpc"], "logs_db", "loglake compact", glue)  # not read: no error
