@@ -510,8 +510,10 @@ def _lease(store: Store, table: str) -> Iterator[None]:
 
 
 def _delete(store: Store, key: str) -> None:
-    store.delete(key)
+    """The index first: a run killed between the two leaves the file, which the next expiry deletes (it lists
+    files, not indexes); the other way round an index with no file would stay for good."""
     skip_index.delete_for(store, key)
+    store.delete(key)
 
 
 # --- readers ----------------------------------------------------------------------------------------
@@ -623,16 +625,21 @@ def _compact_partition(
             raise InvariantError(f"{prefix}: read {expected} rows but wrote {rows}; nothing committed")
         outs = sorted(out.iterdir(), key=lambda p: int(re.sub(r"\D", "", p.name) or 0))
         con = duckdb.connect(config={"threads": 1})
+        local: dict[str, Path] = {}
         try:
             for n, file in enumerate(f for f in outs if f.stat().st_size > 0):
                 key = f"{prefix}{name}{'' if n == 0 else f'-{n}'}.parquet"
                 store.put_file(key, file)
                 written.append(key)
+                local[key] = file
                 entries.append(
                     iceberg_files.data_file(con, str(file), _uri(store, key), file.stat().st_size, tbl.metadata)
                 )
         finally:
             con.close()
+        # Before the commit, as the ETL does: a run killed after it would leave a live file that search reads
+        # whole for as long as it lives; killed before it, the index goes with its uncommitted file (expire).
+        skip_index.write_for_all(store, written, paths=local)
     inputs = {_uri(store, k) for k, _r, _s in files}
     props = {OPERATION: "compact"}
     with tbl.transaction() as txn, txn.update_snapshot(snapshot_properties=props).overwrite() as rewrite:
@@ -641,7 +648,6 @@ def _compact_partition(
                 rewrite.delete_data_file(task.file)
         for entry in entries:
             rewrite.append_data_file(entry)
-    skip_index.write_for_all(store, written)
     result.inputs, result.outputs, result.rows = len(files), len(written), int(rows)
     result.input_bytes = sum(s for _k, _r, s in files)
 
