@@ -1,6 +1,6 @@
 """Tests only: `loglake compact` of an Iceberg lake in a child process that SIGKILLs itself at a chosen point.
 
-    python iceberg_kill_child.py <lake> <grace_s> <target_bytes> <point> <n> <log>
+    python iceberg_kill_child.py <lake> <grace_s> <target_bytes> <point> <n> <log> <expire_after>
 
 Every point the run reaches is appended to <log> (one line, `phase:point`) before the run goes on; at the
 `n`th `point` (say `compact:sql`) the process kills itself with SIGKILL, as an OOM kill or a lost host
@@ -15,7 +15,8 @@ would, so nothing of Python's cleanup runs. The points, in the order a compactio
     delete      a file deleted (expiry: data files; pyiceberg: old metadata files)
     unindex     a skip index deleted (expiry: the index of a data file it deleted)
 
-`phase` is `compact` until snapshot expiry starts (lake/iceberg.expire), then `expire`.
+`phase` is `compact` until snapshot expiry starts (lake/iceberg.expire), then `expire`. Expiry waits until
+the wall clock reads <expire_after> (seconds since epoch), so that earlier commits are older than the grace.
 """
 
 from __future__ import annotations
@@ -23,22 +24,23 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
 
-def main(lake: str, grace_s: str, target_bytes: str, point: str, n: str, log: str) -> None:
+def main(lake: str, grace_s: str, target_bytes: str, point: str, n: str, log: str, expire_after: str) -> None:
     from loglake.lake.compaction import compact
     from loglake.lake.open import open_lake
 
     with Path(log).open("a", buffering=1) as out:  # line-buffered: each line is in the kernel before a kill
-        _install(out, point, int(n))
+        _install(out, point, int(n), float(expire_after))
         compact(open_lake(lake).store, ["logs"], older_than_s=0, grace_s=float(grace_s), target_bytes=int(target_bytes))
         out.write("done\n")
 
 
-def _install(out: TextIO, point: str, n: int) -> None:
+def _install(out: TextIO, point: str, n: int, expire_after: float) -> None:
     """Wrap the calls at which the points are, so that each logs its point and the chosen one kills."""
     from sqlalchemy.orm import Session
 
@@ -79,6 +81,7 @@ def _install(out: TextIO, point: str, n: int) -> None:
 
     def expire(*args: Any, **kwargs: Any) -> int:
         phase[0] = "expire"
+        time.sleep(max(0.0, expire_after - time.time()))
         return iceberg_expire(*args, **kwargs)
 
     Session.commit = commit  # type: ignore[method-assign]

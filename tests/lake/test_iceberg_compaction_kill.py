@@ -96,23 +96,20 @@ def test_queries_count_exactly_while_iceberg_compaction_is_killed_at_seeded_poin
     answers: list[tuple[int, int]] = []
     expected: list[int] = []
     killed: list[str] = []
-    ended = time.monotonic()
+    ended = time.time()
     for round_, point in enumerate(schedule):
         total += _late(lake, f"late{round_}")
         nth = rng.randint(*{**COMPACT_POINTS, **EXPIRE_POINTS}[point])
-        if point in EXPIRE_POINTS:  # what the last run removed or left behind is older than the grace by now
-            time.sleep(max(0.0, GRACE_S + 0.5 - (time.monotonic() - ended)))
+        # Expiry waits until what the last run removed or left behind is older than the grace.
+        expire_after = ended + GRACE_S + 0.5 if point in EXPIRE_POINTS else 0.0
         log = tmp_path / f"points-{round_}.log"
-        child = subprocess.Popen(
-            [sys.executable, str(CHILD), str(lake.store.uri), str(GRACE_S), "20000", point, str(nth), str(log)],
-            env=env,
-            stderr=subprocess.PIPE,
-        )
+        args = [str(lake.store.uri), str(GRACE_S), "20000", point, str(nth), str(log), str(expire_after)]
+        child = subprocess.Popen([sys.executable, str(CHILD), *args], env=env, stderr=subprocess.PIPE)
         while child.poll() is None:
             answers.append(_counts(lake))
             expected.append(total)
         _out, err = child.communicate()
-        ended = time.monotonic()
+        ended = time.time()
         reached = log.read_text().splitlines()
         assert child.returncode == -signal.SIGKILL, (point, nth, reached, err.decode()[-2000:])
         assert reached[-1] == "killed" and reached[:-1].count(point) == nth
