@@ -549,8 +549,10 @@ def compact_partition(
 
 
 def _delete(store: Store, key: str) -> None:
-    store.delete(key)
+    """The index first: a run killed between the two leaves the file, which the next run deletes (it lists
+    files, not indexes); the other way round an orphan's index stayed with no file, for good."""
     skip_index.delete_for(store, key)
+    store.delete(key)
 
 
 def _collect(store: Store, table: str, partition: str, grace_s: float, lease: Lease) -> int:
