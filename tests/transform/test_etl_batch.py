@@ -4,6 +4,7 @@ DuckDB statements of one object."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
 import shutil
@@ -11,7 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -240,11 +241,12 @@ def test_a_batch_costs_the_statements_of_one_object(lake: Lake, monkeypatch: pyt
     assert six - four == four - two and (four - two) // 2 <= one // 5
 
 
-def test_objects_whose_fields_differ_are_processed_one_at_a_time(
+def test_objects_whose_fields_differ_share_passes_with_the_objects_planned_alike(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Planned over the batch, `top` would be one JSON column (an object in one, text in the other) and `n`
-    text for both: each object's files would differ from what a run of its own writes."""
+    text for both: each object's files would differ from what a run of its own writes. The objects of one
+    shape (0 and 2) still share a pass; the other runs alone (it used to be all three, one at a time)."""
     messages = [
         ['{"top": {"a": {"b": 1}}, "n": 1}'],
         ['{"top": "x", "n": "big"}'],
@@ -258,7 +260,7 @@ def test_objects_whose_fields_differ_are_processed_one_at_a_time(
     sizes = _batches(monkeypatch)
     one_by_one = [process_raw_object(alone.store, key, EtlSettings()) for key in keys]
     batched = process_raw_objects(together.store, keys, EtlSettings())
-    assert sizes == []
+    assert sizes == [2]
     assert [_manifest(r) for r in batched] == [_manifest(r) for r in one_by_one]
     assert sorted(together.store.list("")) == sorted(alone.store.list(""))
     with DuckDBEngine(together.store) as engine:
@@ -418,3 +420,33 @@ def test_a_batch_killed_before_any_write_then_run_again_counts_each_event_once(l
         _rows(again)
     # Each output, index and manifest of the five objects was a crash point.
     assert crashes >= len([k for k in lake.store.list("") if k.startswith(("clean/", "quarantine/", "state/etl/"))])
+
+
+def test_objects_are_downloaded_as_their_pass_needs_them(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Lambda's /tmp is 512 MB by default: the local copies held at once are one pass's objects and the
+    object being read, never the whole batch (all six were downloaded before the first pass)."""
+    keys = _fill(lake)
+    sizes = sorted(len(lake.store.get(k)) for k in keys)
+    monkeypatch.setattr(etl_batch, "MAX_BATCH_BYTES", sizes[0] + sizes[1])  # no pass holds three
+    monkeypatch.setattr(etl_batch, "MAX_OBJECT_BYTES", sizes[-1] - 1)  # the largest runs alone
+    held: list[int] = [0]
+    peak: list[int] = []
+    original = lake.store.local_file
+
+    @contextlib.contextmanager
+    def counted(key: str) -> Iterator[Path]:
+        with original(key) as path:
+            held[0] += 1
+            peak.append(held[0])
+            try:
+                yield path
+            finally:
+                held[0] -= 1
+
+    monkeypatch.setattr(lake.store, "local_file", counted)
+    passes = _batches(monkeypatch)
+    results = process_raw_objects(lake.store, keys, EtlSettings())
+    assert [r.skipped for r in results] == [False] * 6
+    assert (len(peak), max(peak), held[0]) == (6, 2, 0)  # each object downloaded once
+    assert passes == [2]
+    _rows(lake)

@@ -74,6 +74,15 @@ class _Unbatchable(Exception):
     """The batch cannot give exactly what one run per object gives: process its objects one at a time."""
 
 
+class _Regroup(_Unbatchable):
+    """The batch's objects do not share their fields, but some sets of them do: `parts` are those sets, by
+    object number, each of which can share a pass."""
+
+    def __init__(self, parts: list[list[int]]) -> None:
+        super().__init__("objects whose fields differ")
+        self.parts = parts
+
+
 @dataclass
 class _Pending:
     """A raw object of the batch: what process_raw_object reads before it starts."""
@@ -174,36 +183,88 @@ def _process_chunk(
     for item in pending:  # objects read with different remembered headers are never in one pass
         groups.setdefault(repr(sorted(item.headers.items())), []).append(item)
     for group in groups.values():
-        with ExitStack() as downloads:  # each object read once, whichever way it is processed
-            for item in group:
-                item.path = downloads.enter_context(store.local_file(item.key))
+        _process_group(store, group, settings, results, force=force, threads=threads)
+
+
+def _process_group(
+    store: Store,
+    group: list[_Pending],
+    settings: EtlSettings,
+    results: dict[str, EtlResult],
+    *,
+    force: bool,
+    threads: int | None,
+) -> None:
+    """Download the objects in turn: a large one is processed alone as soon as it is here, small ones wait for
+    their pass, which runs once the next would take it past MAX_BATCH_BYTES. So the local disk (a Lambda's
+    /tmp, 512 MB by default) holds one pass's objects and one large object at most, never the whole group."""
+    waiting: list[tuple[_Pending, ExitStack]] = []
+
+    def run_waiting() -> None:
+        try:
+            _process_pass(store, [item for item, _files in waiting], settings, results, force=force, threads=threads)
+        finally:
+            for _item, files in waiting:
+                files.close()
+            waiting.clear()
+
+    try:
+        for item in group:
+            files = ExitStack()  # each object read once, whichever way it is processed
+            try:
+                item.path = files.enter_context(store.local_file(item.key))
                 item.raw_bytes = item.path.stat().st_size
-            singles = [item for item in group if item.raw_bytes > MAX_OBJECT_BYTES]
-            for batch in _by_size([item for item in group if item.raw_bytes <= MAX_OBJECT_BYTES]):
-                if len(batch) > 1:
-                    try:
-                        _process_batch(store, batch, settings, results, force=force, threads=threads)
-                    except _Unbatchable:
-                        singles += batch
-                else:
-                    singles += batch
-            for item in sorted(singles, key=group.index):
-                results[item.key] = etl.process_raw_object(
-                    store, item.key, settings, force=force, threads=threads, raw_path=item.path
-                )
+            except BaseException:
+                files.close()
+                raise
+            if item.raw_bytes > MAX_OBJECT_BYTES:
+                with files:
+                    results[item.key] = etl.process_raw_object(
+                        store, item.key, settings, force=force, threads=threads, raw_path=item.path
+                    )
+                continue
+            if waiting and sum(i.raw_bytes for i, _files in waiting) + item.raw_bytes > MAX_BATCH_BYTES:
+                run_waiting()
+            waiting.append((item, files))
+        if waiting:
+            run_waiting()
+    finally:
+        for _item, files in waiting:
+            files.close()
 
 
-def _by_size(items: list[_Pending]) -> list[list[_Pending]]:
-    """Consecutive passes of at most MAX_BATCH_BYTES of raw objects each."""
-    passes: list[list[_Pending]] = []
-    size = MAX_BATCH_BYTES
-    for item in items:
-        if size + item.raw_bytes > MAX_BATCH_BYTES:
-            passes.append([])
-            size = 0
-        passes[-1].append(item)
-        size += item.raw_bytes
-    return passes
+def _process_pass(
+    store: Store,
+    batch: list[_Pending],
+    settings: EtlSettings,
+    results: dict[str, EtlResult],
+    *,
+    force: bool,
+    threads: int | None,
+) -> None:
+    """One pass for `batch`; objects whose fields differ get a pass per set of objects planned alike (objects
+    of one service share their fields), and what cannot share a pass runs one object at a time."""
+    singles: list[_Pending] = []
+    if len(batch) == 1:
+        singles = batch
+    else:
+        try:
+            _process_batch(store, batch, settings, results, force=force, threads=threads)
+        except _Regroup as regroup:
+            for part in ([batch[n] for n in numbers] for numbers in regroup.parts):
+                if len(part) == 1:
+                    singles += part
+                    continue
+                try:
+                    _process_batch(store, part, settings, results, force=force, threads=threads)
+                except _Unbatchable:
+                    singles += part
+        except _Unbatchable:
+            singles = batch
+    for item in sorted(singles, key=batch.index):
+        results[item.key] = etl.process_raw_object(
+            store, item.key, settings, force=force, threads=threads, raw_path=item.path
+        )
 
 
 @dataclass
@@ -266,7 +327,7 @@ def _process_batch(
                 has_b64 = any(b64 for *_, b64 in rows)
                 if any(bool(b64) != has_b64 for n in table_objects[table] for b64 in _b64(rows, n)):
                     raise _Unbatchable("message_b64 in some objects only")  # an optional column: as each has it
-            plans = _plans(con, groups, formats, settings.max_depth)
+            plans = _plans(con, groups, formats, settings.max_depth, len(batch))
             schemas = {}
             for table in tables:  # every table registered (or refused) before the first file is written
                 rows = [g for g in groups if g[1] == table]
@@ -315,28 +376,46 @@ def _process_batch(
 
 
 def _plans(
-    con: Any, groups: list[tuple[int, str, str, int, int]], formats: set[str], depth: int
+    con: Any, groups: list[tuple[int, str, str, int, int]], formats: set[str], depth: int, objects: int
 ) -> dict[str, ParsePlan]:
     """The parsers' plans over the batch, when each object's own plans (what a run of its own writes with:
-    JSON fields, logfmt keys, their types) are the same; otherwise _Unbatchable. Planned over the batch
+    JSON fields, logfmt keys, their types) are the same; otherwise _Regroup, with the sets of the `objects`
+    that can share a pass. Planned over the batch
     (not taken from an object) because a plan may stage rows of `classified` in a table of its own."""
     own: dict[int, set[str]] = {}
     for n, _table, fmt, _count, _b64 in groups:
         own.setdefault(n, set()).add(fmt)
     con.execute("ALTER TABLE classified RENAME TO __ll_batch")
-    mine = []
+    mine: dict[int, dict[str, ParsePlan]] = {}
     try:
         for n, names in sorted(own.items()):
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE classified AS SELECT * FROM __ll_batch WHERE {BATCH_NUMBER} = {n}"
             )
-            mine.append({p.name: p.plan(con, depth) for p in PARSERS if p.name in names})
+            mine[n] = {p.name: p.plan(con, depth) for p in PARSERS if p.name in names}
     finally:
         con.execute("DROP TABLE IF EXISTS classified; ALTER TABLE __ll_batch RENAME TO classified")
     plans = {p.name: p.plan(con, depth) for p in PARSERS if p.name in formats}
-    if any(_written(plan) != _written(plans[name]) for one in mine for name, plan in one.items()):
-        raise _Unbatchable("objects whose fields differ")  # a column of each object's files would differ
+    if any(_written(plan) != _written(plans[name]) for one in mine.values() for name, plan in one.items()):
+        # planned together, a column of each object's files would differ from what a run of its own writes
+        raise _Regroup(_alike([mine.get(n, {}) for n in range(objects)]))
     return plans
+
+
+def _alike(own: list[dict[str, ParsePlan]]) -> list[list[int]]:
+    """Objects (by number) in sets whose plans agree on every format they share: each set plans as each of its
+    objects does alone (an object without clean rows has no plan: it fits any). First fit, in batch order."""
+    parts: list[tuple[list[int], dict[str, ParsePlan]]] = []
+    for n, plans in enumerate(own):
+        written = {name: _written(plan) for name, plan in plans.items()}
+        for numbers, shared in parts:
+            if all(shared[name] == plan for name, plan in written.items() if name in shared):
+                numbers.append(n)
+                shared.update(written)
+                break
+        else:
+            parts.append(([n], written))
+    return [numbers for numbers, _shared in parts]
 
 
 def _written(plan: ParsePlan) -> ParsePlan:
