@@ -1,4 +1,4 @@
-"""The ETL Lambda, on the raw bucket's ObjectCreated notifications.
+"""The ETL Lambda, on the raw bucket's ObjectCreated notifications (direct, or through an SQS queue).
 
 `handle_s3_event` is the whole behaviour and is what the local pipeline calls; `handler` only finds
 the lake in the environment (LOGLAKE_LAKE, LOGLAKE_RAW, LOGLAKE_ETL_FORMAT) and, with
@@ -15,8 +15,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from loglake.aws_events.s3_event import s3_records
+from loglake.aws_events.sqs_event import is_sqs_event
 from loglake.errors import first_line
 from loglake.handlers.environment import etl_settings_from_environment, lake_from_environment
+from loglake.handlers.etl_queue import handle_sqs_event
 from loglake.handlers.metrics import Stopwatch, etl_metrics
 from loglake.lake.keys import QUARANTINE_PREFIX, partition_day
 from loglake.lake.open import Lake
@@ -86,10 +88,17 @@ def quarantine_start(results: list[EtlResult]) -> str | None:
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+    """An S3 notification (one object, EtlBatchSize 1), or a batch of SQS messages that each hold one
+    (EtlBatchSize > 1, handlers/etl_queue.py), answered with the messages to retry."""
     lake = lake_from_environment()
     started, watch = now_ms(), Stopwatch()
+    queued = None
     try:
-        results = handle_s3_event(event, lake, etl_settings_from_environment())
+        if is_sqs_event(event):
+            queued = handle_sqs_event(event, lake, etl_settings_from_environment())
+            results = queued.results
+        else:
+            results = handle_s3_event(event, lake, etl_settings_from_environment())
     except Exception as exc:  # Lambda retries it and counts it in Errors; the state says it failed
         record_run(lake.store, "etl", started, ok=False, where="lambda", error=first_line(exc))
         raise
@@ -102,7 +111,11 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
         database and (versions or start) and sync_catalog_if_changed(lake, database, versions, start)
     )
     etl_metrics(results, {"catalog": catalog.ms(), "total": watch.ms()}).emit()
-    record_run(lake.store, "etl", started, where="lambda", figures=etl_figures(results))
+    retried = [] if queued is None else list(queued.failed_messages.values())
+    failed = f"{len(retried)} messages retried, the first: {retried[0]}" if retried else ""
+    record_run(lake.store, "etl", started, ok=not failed, where="lambda", figures=etl_figures(results), error=failed)
+    if queued is not None:
+        return queued.batch_item_failures()  # the answer ReportBatchItemFailures reads
     return {
         "processed": processed,
         "already_done": [r.manifest.raw_object for r in results if r.skipped],

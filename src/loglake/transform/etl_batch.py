@@ -114,7 +114,12 @@ def process_raw_objects(
     for start in range(0, len(raw_keys), MAX_OBJECTS):
         chunk = list(dict.fromkeys(raw_keys[start : start + MAX_OBJECTS]))
         if len(chunk) == 1:  # nothing to share: as one at a time, with nothing read twice
-            results[chunk[0]] = etl.process_raw_object(store, chunk[0], settings, force=force, threads=threads)
+            try:
+                results[chunk[0]] = etl.process_raw_object(store, chunk[0], settings, force=force, threads=threads)
+            except Exception as exc:
+                if one_at_a_time_on_error:
+                    raise
+                raise BatchError(results, exc) from exc  # the earlier chunks' objects are committed
             continue
         try:
             _process_chunk(store, chunk, settings, results, force=force, threads=threads)
