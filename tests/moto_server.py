@@ -7,6 +7,9 @@ those gaps by calling moto's own S3, Glue and Athena backends with the template'
 test reads them back through the real S3/Glue/Athena APIs. Nothing here decides what a test sees: a
 property missing from the template is missing from the bucket.
 
+Two fixes make moto evaluate conditions as CloudFormation does: a Number parameter's Ref is a string in
+Fn::Equals, and an update leaves alone a resource whose condition is false.
+
 Run as `python tests/moto_server.py -H 127.0.0.1 -p PORT` (the arguments of `python -m moto.server`), or with
 `--port-file PATH` instead of `-p` to listen on a free port and write its number to PATH (what the tests do).
 """
@@ -21,6 +24,7 @@ from typing import Any
 
 from flask import has_request_context, request
 from moto.athena.models import athena_backends
+from moto.cloudformation import parsing as cloudformation_parsing
 from moto.cloudformation.models import CloudFormationBackend
 from moto.core.common_models import CloudFormationModel
 from moto.glue.models import glue_backends
@@ -34,19 +38,24 @@ def _s3(account_id: str, region_name: str) -> Any:
 
 
 def _notification(properties: dict[str, Any]) -> dict[str, Any]:
-    """CloudFormation's NotificationConfiguration in the shape moto's S3 XML parser produces."""
-    functions = []
-    for index, config in enumerate(properties.get("LambdaConfigurations", [])):
-        rules = config.get("Filter", {}).get("S3Key", {}).get("Rules", [])
-        entry: dict[str, Any] = {
-            "Id": f"lambda-{index}",
-            "CloudFunction": config["Function"],
-            "Event": [config["Event"]],
-        }
-        if rules:
-            entry["Filter"] = {"S3Key": {"FilterRule": [{"Name": r["Name"], "Value": r["Value"]} for r in rules]}}
-        functions.append(entry)
-    return {"CloudFunctionConfiguration": functions} if functions else {}
+    """CloudFormation's NotificationConfiguration in the shape moto's S3 XML parser produces (Lambda and SQS
+    destinations)."""
+    shape: dict[str, Any] = {}
+    kinds = (
+        ("LambdaConfigurations", "Function", "CloudFunction", "lambda"),
+        ("QueueConfigurations", "Queue", "Queue", "sqs"),
+    )
+    for template_key, target, moto_key, name in kinds:
+        entries = []
+        for index, config in enumerate(properties.get(template_key, [])):
+            rules = config.get("Filter", {}).get("S3Key", {}).get("Rules", [])
+            entry: dict[str, Any] = {"Id": f"{name}-{index}", moto_key: config[target], "Event": [config["Event"]]}
+            if rules:
+                entry["Filter"] = {"S3Key": {"FilterRule": [{"Name": r["Name"], "Value": r["Value"]} for r in rules]}}
+            entries.append(entry)
+        if entries:
+            shape[f"{'CloudFunction' if name == 'lambda' else 'Queue'}Configuration"] = entries
+    return shape
 
 
 _create_bucket = FakeBucket.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
@@ -121,6 +130,41 @@ def _get_permission(self: FakeBucket, action: str, resource: str) -> PermissionR
 FakeBucket.get_permission = _get_permission  # type: ignore[method-assign]
 
 
+_parse_condition = cloudformation_parsing.parse_condition
+
+
+def _parse_condition_with_string_refs(condition: Any, resources_map: Any, condition_map: dict[str, Any]) -> bool:
+    """Fn::Equals as CloudFormation evaluates it: a Number parameter's Ref is a string there ("1"), where moto
+    keeps the number and finds 1 unequal to "1" (EtlBatchSize's DirectEtl was false with its default)."""
+    if isinstance(condition, dict) and list(condition) == ["Fn::Equals"]:
+        left, right = (
+            value if not isinstance(value, dict) else cloudformation_parsing.clean_json(value, resources_map)
+            for value in condition["Fn::Equals"]
+        )
+        if isinstance(left, int | float) and not isinstance(left, bool) and isinstance(right, str):
+            return str(left) == right
+    return bool(_parse_condition(condition, resources_map, condition_map))
+
+
+cloudformation_parsing.parse_condition = _parse_condition_with_string_refs
+
+_parse_and_update_resource = cloudformation_parsing.parse_and_update_resource
+
+
+def _update_only_resources_that_exist(
+    logical_id: str, resource_json: dict[str, Any], resources_map: Any, account_id: str, region_name: str
+) -> Any:
+    """moto updates a resource whose parameter changed even when its condition is false (CloudFormation
+    leaves it uncreated), and fails resolving its references to the other uncreated resources."""
+    condition = resource_json.get("Condition")
+    if isinstance(condition, str) and not resources_map.lazy_condition_map[condition]:
+        return resources_map._parsed_resources.get(logical_id)
+    return _parse_and_update_resource(logical_id, resource_json, resources_map, account_id, region_name)
+
+
+cloudformation_parsing.parse_and_update_resource = _update_only_resources_that_exist
+
+
 _execute_change_set = CloudFormationBackend.execute_change_set
 
 
@@ -167,6 +211,28 @@ class BucketPolicy(_Named, CloudFormationModel):  # moto only looks at direct su
         policy = json.dumps(properties["PolicyDocument"]).encode()
         _s3(account_id, region_name).put_bucket_policy(properties["Bucket"], policy)
         return cls(properties["Bucket"])
+
+
+class QueuePolicy(_Named, CloudFormationModel):
+    __module__ = MODULE
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SQS::QueuePolicy"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kw: Any
+    ) -> QueuePolicy:
+        from moto.sqs.models import sqs_backends
+
+        properties = cloudformation_json["Properties"]
+        backend = sqs_backends[account_id][region_name]
+        for url in properties["Queues"]:
+            backend.set_queue_attributes(
+                url.rstrip("/").split("/")[-1], {"Policy": json.dumps(properties["PolicyDocument"])}
+            )
+        return cls(resource_name)
 
 
 class GlueDatabase(_Named, CloudFormationModel):

@@ -124,3 +124,85 @@ def test_deploy_with_iceberg_tables_keeps_them_on_an_update(aws_tls: str, tmp_pa
     assert StackDeployer("ice").parameter("TableFormat") == "hive"
     # (moto's update keeps the function's environment and a resource whose condition turned false:
     # tests/deploy/test_template.py checks the template a hive stack applies)
+
+
+def _queue_attributes(url: str) -> dict[str, str]:
+    attributes: dict[str, str] = boto3.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["All"])[
+        "Attributes"
+    ]
+    return attributes
+
+
+def test_deploy_with_a_batched_etl_puts_a_queue_between_the_raw_bucket_and_the_etl(
+    aws_tls: str, tmp_path: Path
+) -> None:
+    plain = _zip(tmp_path / "plain.zip", "loglake/__init__.py")
+    base = ["deploy", "--stack", "batched", "--log-group", "/app/a", "--artifact", str(plain), "--yes"]
+    raw = "batched-raw-123456789012-us-east-1"
+
+    deployed = runner.invoke(app, [*base, "--etl-batch-size", "10"])
+    assert deployed.exit_code == 0, deployed.output
+    resources = _resources("batched")
+    assert {"EtlQueue", "EtlDeadLetters", "EtlQueuePolicy", "EtlQueueReadPolicy", "EtlQueueMapping"} <= resources
+    assert "EtlInvokePermission" not in resources
+    outputs = {line.split(": ", 1)[0]: line.split(": ", 1)[1] for line in deployed.stdout.splitlines() if ": " in line}
+    queue, dead = _queue_attributes(outputs["EtlQueueUrl"]), _queue_attributes(outputs["EtlDeadLettersQueueUrl"])
+    assert json.loads(queue["RedrivePolicy"]) == {"deadLetterTargetArn": dead["QueueArn"], "maxReceiveCount": 5}
+    assert (queue["VisibilityTimeout"], queue["MessageRetentionPeriod"], dead["MessageRetentionPeriod"]) == (
+        "720",
+        "345600",
+        "1209600",
+    )
+    [send] = json.loads(queue["Policy"])["Statement"]
+    assert (send["Principal"], send["Action"], send["Resource"]) == (
+        {"Service": "s3.amazonaws.com"},
+        "sqs:SendMessage",
+        queue["QueueArn"],
+    )
+    assert send["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": f"arn:aws:s3:::{raw}"},
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+    }
+    [mapping] = boto3.client("lambda").list_event_source_mappings(FunctionName="batched-etl")["EventSourceMappings"]
+    assert (mapping["EventSourceArn"], mapping["BatchSize"], mapping["MaximumBatchingWindowInSeconds"]) == (
+        queue["QueueArn"],
+        10,
+        5,
+    )
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": 10}  # the ETL's reserved concurrency
+    notification = boto3.client("s3").get_bucket_notification_configuration(Bucket=raw)
+    assert "LambdaFunctionConfigurations" not in notification
+    [target] = notification["QueueConfigurations"]
+    assert (target["QueueArn"], target["Events"]) == (queue["QueueArn"], ["s3:ObjectCreated:*"])
+    assert {r["Name"].lower(): r["Value"] for r in target["Filter"]["Key"]["FilterRules"]} == {
+        "prefix": "raw/",
+        "suffix": ".json.gz",
+    }
+    # An update without the flag keeps the stack's batch size (CloudFormation would reset it to 1).
+    again = runner.invoke(app, base)
+    assert again.exit_code == 0, again.output
+    assert StackDeployer("batched").parameter("EtlBatchSize") == "10"
+
+
+def test_etl_batch_settings_lambda_would_refuse_are_one_line_errors(aws_tls: str, tmp_path: Path) -> None:
+    plain = _zip(tmp_path / "plain.zip", "loglake/__init__.py")
+    base = ["deploy", "--stack", "refused", "--artifact", str(plain), "--yes"]
+    cases = {
+        ("--etl-batch-size", "0"): "--etl-batch-size takes 1 to 1000, not 0",
+        ("--etl-batch-size", "50", "--param", "EtlBatchWindowSeconds=0"): (
+            "Lambda batches over 10 messages only with a batching window: --param EtlBatchWindowSeconds=5 (not 0), "
+            "or --etl-batch-size 10"
+        ),
+        ("--etl-batch-size", "5", "--param", "EtlQueueVisibilitySeconds=60"): (
+            "the ETL queue's visibility timeout (60 s) is shorter than EtlTimeout (120 s), which Lambda refuses: "
+            "--param EtlQueueVisibilitySeconds=720"
+        ),
+        ("--etl-batch-size", "5", "--param", "EtlBatchSize=6"): (
+            "--etl-batch-size 5 and --param EtlBatchSize=6 disagree: give one of them"
+        ),
+    }
+    for arguments, message in cases.items():
+        result = runner.invoke(app, [*base, *arguments])
+        assert (result.exit_code, str(result.exception)) == (1, message)
+    assert boto3.client("cloudformation").list_stacks(StackStatusFilter=["CREATE_COMPLETE"])["StackSummaries"] == []

@@ -116,6 +116,15 @@ def test_raw_prefix_notifies_the_etl_function(deployed: dict[str, Any]) -> None:
     rules = {r["Name"].lower(): r["Value"] for r in target["Filter"]["Key"]["FilterRules"]}
     assert rules == {"prefix": "raw/", "suffix": ".json.gz"}
     assert "NotificationConfiguration" not in json.dumps(boto3.client("s3").get_bucket_policy(Bucket=LAKE))
+    assert "QueueConfigurations" not in boto3.client("s3").get_bucket_notification_configuration(Bucket=RAW)
+    # EtlBatchSize 1 (the default): S3 invokes the ETL itself; no queue, no event source mapping
+    assert boto3.client("lambda").list_event_source_mappings()["EventSourceMappings"] == []
+    [queue] = boto3.client("sqs").list_queues()["QueueUrls"]
+    assert queue.split("/")[-1] == deployed["result"].outputs["FailedInvocationsQueueUrl"].split("/")[-1]
+    assert "EtlQueueUrl" not in deployed["result"].outputs
+    policy = boto3.client("lambda").get_policy(FunctionName="loglake-test-etl")["Policy"]
+    [permission] = json.loads(policy)["Statement"]
+    assert permission["Principal"] == {"Service": "s3.amazonaws.com"}
 
 
 def _policy(role_prefix: str) -> list[dict[str, Any]]:

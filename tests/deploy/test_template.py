@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from cfnlint.api import lint
 
+from loglake.deploy.etl_queue import PARAMETERS as ETL_QUEUE_PARAMETERS
 from loglake.deploy.template import build_template
 from loglake.errors import ConfigError
 
@@ -256,21 +257,36 @@ BEFORE_TABLE_FORMAT = Path(__file__).parent / "data" / "template_hive_before_tab
 Regenerate it only for a change every hive stack is meant to get."""
 
 
+DEFAULT_CONDITIONS = {"UseIceberg": False, "BatchedEtl": False, "DirectEtl": True}
+"""The conditions the snapshot predates (TableFormat, EtlBatchSize), as their parameters' defaults make them."""
+
+
+def _condition(resource: dict[str, Any]) -> bool | None:
+    """The value of a resource's (or output's) condition, when it is one of DEFAULT_CONDITIONS."""
+    name = resource.get("Condition")
+    return DEFAULT_CONDITIONS.get(name) if isinstance(name, str) else None
+
+
 def _as_hive(value: Any) -> Any:
-    """The template as CloudFormation applies it with TableFormat=hive: UseIceberg false, its resources gone."""
+    """The template as CloudFormation applies it with TableFormat=hive and EtlBatchSize=1: their conditions'
+    Fn::If resolved, the resources of a false condition gone, a true condition's resources unconditional."""
     if isinstance(value, list):
         return [_as_hive(v) for v in value]
     if not isinstance(value, dict):
         return value
-    if set(value) == {"Fn::If"} and value["Fn::If"][0] == "UseIceberg":
-        return _as_hive(value["Fn::If"][2])
-    kept = {
-        k: _as_hive(v) for k, v in value.items() if not (isinstance(v, dict) and v.get("Condition") == "UseIceberg")
-    }
+    if set(value) == {"Fn::If"} and value["Fn::If"][0] in DEFAULT_CONDITIONS:
+        condition, when_true, when_false = value["Fn::If"]
+        return _as_hive(when_true if DEFAULT_CONDITIONS[condition] else when_false)
+    kept = {k: _as_hive(v) for k, v in value.items() if not (isinstance(v, dict) and _condition(v) is False)}
+    if _condition(kept) is True:
+        del kept["Condition"]
     return {k: v for k, v in kept.items() if v != {"Ref": "AWS::NoValue"}}
 
 
 def test_a_hive_stack_deploys_the_template_it_did_before_table_format() -> None:
+    """Byte for byte, but for one thing CloudFormation forces: DependsOn cannot name a resource that may not
+    exist (EtlInvokePermission, only with EtlBatchSize 1), so the raw bucket waits on EtlNotificationTarget, a
+    WaitConditionHandle (no AWS resource) that references the permission, or the queue policy when batched."""
     template = build_template(["/aws/lambda/example"])
     parameter = template["Parameters"].pop("TableFormat")
     assert (parameter["Type"], parameter["Default"], parameter["AllowedValues"]) == (
@@ -279,9 +295,30 @@ def test_a_hive_stack_deploys_the_template_it_did_before_table_format() -> None:
         ["hive", "iceberg"],
     )
     assert template["Conditions"].pop("UseIceberg") == {"Fn::Equals": [{"Ref": "TableFormat"}, "iceberg"]}
+    batch = {name: template["Parameters"].pop(name) for name in ETL_QUEUE_PARAMETERS}
+    assert (batch["EtlBatchSize"]["Default"], batch["EtlBatchWindowSeconds"]["Default"]) == (1, 5)
+    assert {name: template["Conditions"].pop(name) for name in ("BatchedEtl", "DirectEtl", "EtlConcurrencyOfOne")} == {
+        "BatchedEtl": {"Fn::Not": [{"Fn::Equals": [{"Ref": "EtlBatchSize"}, "1"]}]},
+        "DirectEtl": {"Fn::Equals": [{"Ref": "EtlBatchSize"}, "1"]},
+        "EtlConcurrencyOfOne": {"Fn::Equals": [{"Ref": "EtlReservedConcurrency"}, "1"]},
+    }
     hive = _as_hive(template)
+    target = hive["Resources"].pop("EtlNotificationTarget")
+    assert target["Type"] == "AWS::CloudFormation::WaitConditionHandle" and "Properties" not in target
+    assert target["Metadata"]["EtlInvokePermission"] == {"Ref": "EtlInvokePermission"}
+    assert hive["Resources"]["RawBucket"]["DependsOn"] == ["EtlNotificationTarget"]
+    hive["Resources"]["RawBucket"]["DependsOn"] = ["EtlInvokePermission"]
     assert json.dumps(hive, indent=1) + "\n" == BEFORE_TABLE_FORMAT.read_text()
-    assert set(template["Resources"]) - set(hive["Resources"]) == {"EtlIcebergPolicy"}
+    assert set(template["Resources"]) - set(hive["Resources"]) == {
+        "EtlIcebergPolicy",
+        "EtlNotificationTarget",
+        "EtlQueue",
+        "EtlDeadLetters",
+        "EtlQueuePolicy",
+        "EtlQueueReadPolicy",
+        "EtlQueueMapping",
+        "EtlDeadLettersAlarm",
+    }
 
 
 def test_an_iceberg_stack_sets_the_table_format_and_grants_the_marker() -> None:
@@ -304,3 +341,83 @@ def test_an_iceberg_stack_sets_the_table_format_and_grants_the_marker() -> None:
     ]
     etl = json.dumps(resources["EtlRole"]) + json.dumps(policy)
     assert "CreateDatabase" not in etl and "glue:*" not in etl
+
+
+def test_the_batched_etl_template_is_clean_for_cfn_lint() -> None:
+    template = build_template(["/aws/lambda/orders"])
+    template["Parameters"]["EtlBatchSize"]["Default"] = 10
+    matches = lint(json.dumps(template), regions=["us-east-1", "eu-west-1"])
+    assert [str(m) for m in matches] == []
+
+
+def test_a_batched_etl_reads_a_queue_only_the_raw_bucket_may_send_to() -> None:
+    resources = build_template()["Resources"]
+    raw_arn = {"Fn::Sub": "arn:${AWS::Partition}:s3:::${NamePrefix}-raw-${AWS::AccountId}-${AWS::Region}"}
+    queue_arn = {"Fn::GetAtt": ["EtlQueue", "Arn"]}
+    [send] = resources["EtlQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert send == {
+        "Sid": "RawBucketNotifies",
+        "Effect": "Allow",
+        "Principal": {"Service": "s3.amazonaws.com"},
+        "Action": "sqs:SendMessage",
+        "Resource": queue_arn,
+        "Condition": {
+            "ArnEquals": {"aws:SourceArn": raw_arn},
+            "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+        },
+    }
+    read = resources["EtlQueueReadPolicy"]
+    assert (read["Condition"], read["Properties"]["Roles"]) == ("BatchedEtl", [{"Ref": "EtlRole"}])
+    assert read["Properties"]["PolicyDocument"]["Statement"] == [
+        {
+            "Effect": "Allow",
+            "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+            "Resource": queue_arn,
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["s3:PutObject"],
+            "Resource": [
+                {"Fn::Sub": "arn:${AWS::Partition}:s3:::${NamePrefix}-lake-${AWS::AccountId}-${AWS::Region}"
+                 "/state/unreadable/*"}
+            ],
+        },
+    ]  # fmt: skip
+    mapping = resources["EtlQueueMapping"]
+    assert mapping["DependsOn"] == ["EtlQueueReadPolicy"]
+    assert {k: v for k, v in mapping["Properties"].items() if k != "ScalingConfig"} == {
+        "EventSourceArn": queue_arn,
+        "FunctionName": {"Ref": "EtlFunction"},
+        "BatchSize": {"Ref": "EtlBatchSize"},
+        "MaximumBatchingWindowInSeconds": {"Ref": "EtlBatchWindowSeconds"},
+        "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        "Enabled": True,
+    }
+    queue = resources["EtlQueue"]["Properties"]
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["EtlDeadLetters", "Arn"]},
+        "maxReceiveCount": 5,
+    }
+    assert queue["SqsManagedSseEnabled"] is resources["EtlDeadLetters"]["Properties"]["SqsManagedSseEnabled"] is True
+    assert resources["EtlInvokePermission"]["Condition"] == "DirectEtl"
+    notification = resources["RawBucket"]["Properties"]["NotificationConfiguration"]["Fn::If"]
+    assert (notification[0], list(notification[1]), list(notification[2])) == (
+        "BatchedEtl",
+        ["QueueConfigurations"],
+        ["LambdaConfigurations"],
+    )
+    assert notification[1]["QueueConfigurations"][0]["Queue"] == queue_arn
+    alarm = resources["EtlDeadLettersAlarm"]
+    assert (alarm["Condition"], alarm["Properties"]["Dimensions"]) == (
+        "BatchedEtl",
+        [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["EtlDeadLetters", "QueueName"]}}],
+    )
+    conditional = {name for name, r in resources.items() if r.get("Condition") == "BatchedEtl"}
+    assert conditional == {
+        "EtlQueue",
+        "EtlDeadLetters",
+        "EtlQueuePolicy",
+        "EtlQueueReadPolicy",
+        "EtlQueueMapping",
+        "EtlDeadLettersAlarm",
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -11,9 +12,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from loglake.deploy import etl_queue
 from loglake.deploy.package import Artifact, build_artifact
 from loglake.deploy.stack import Change, StackDeployer
-from loglake.deploy.template import build_template
+from loglake.deploy.template import PARAMETERS, build_template
 from loglake.errors import ConfigError
 from loglake.query.saved_queries import parse_params
 
@@ -94,6 +96,14 @@ def deploy(
             "Default: the stack's current one, hive for a new stack.",
         ),
     ] = None,
+    etl_batch_size: Annotated[
+        int | None,
+        typer.Option(
+            "--etl-batch-size",
+            help="Raw objects per ETL invocation: 1 (S3 invokes the ETL per object) or more (through an SQS "
+            "queue, sharing one DuckDB pass; docs/deploy.md). Default: the stack's current one, 1 for a new stack.",
+        ),
+    ] = None,
     yes: Annotated[bool, typer.Option("--yes", help="Execute the change set without asking.")] = False,
 ) -> None:
     """Deploy or update the stack through a CloudFormation change set, showing the changes and progress."""
@@ -104,6 +114,7 @@ def deploy(
     current = deployer.parameter("TableFormat")
     chosen = _table_format(table_format, parameters.get("TableFormat"), current)
     parameters["TableFormat"] = chosen
+    _etl_batching(parameters, etl_batch_size, deployer.parameter)
     # A table that is Iceberg stays Iceberg under TableFormat=hive (lake/iceberg.py uses_iceberg), so a stack
     # that was iceberg keeps needing pyiceberg: only new tables become hive.
     iceberg = "iceberg" in (chosen, current)
@@ -144,6 +155,37 @@ def _table_format(option: str | None, param: str | None, current: str | None) ->
     if chosen not in TABLE_FORMATS:
         raise ConfigError(f"--table-format takes hive or iceberg, not {chosen!r}")
     return chosen
+
+
+def _etl_batching(parameters: dict[str, str], option: int | None, current: Callable[[str], str | None]) -> None:
+    """--etl-batch-size into EtlBatchSize, checked as Lambda will check it. A parameter not given keeps the
+    stack's value (CloudFormation would reset it to the default: a batched stack would lose its queue)."""
+    given = parameters.get("EtlBatchSize")
+    if option is not None and given is not None and str(option) != given:
+        raise ConfigError(f"--etl-batch-size {option} and --param EtlBatchSize={given} disagree: give one of them")
+    for name in ("EtlBatchSize", "EtlBatchWindowSeconds", "EtlQueueVisibilitySeconds"):
+        value = str(option) if name == "EtlBatchSize" and option is not None else parameters.get(name) or current(name)
+        if value is not None:
+            parameters[name] = value
+    defaults = {name: str(p["Default"]) for name, p in {**etl_queue.PARAMETERS, **PARAMETERS}.items() if "Default" in p}
+    values = {**defaults, **parameters}
+    try:
+        size, window = int(values["EtlBatchSize"]), int(values["EtlBatchWindowSeconds"])
+        visibility, timeout = int(values["EtlQueueVisibilitySeconds"]), int(values["EtlTimeout"])
+    except ValueError as exc:
+        raise ConfigError(f"the ETL batch parameters take whole numbers: {exc}") from None
+    if not 1 <= size <= etl_queue.MAX_BATCH_SIZE:
+        raise ConfigError(f"--etl-batch-size takes 1 to {etl_queue.MAX_BATCH_SIZE}, not {size}")
+    if size > 10 and window < 1:
+        raise ConfigError(
+            f"Lambda batches over 10 messages only with a batching window: --param EtlBatchWindowSeconds=5 "
+            f"(not {window}), or --etl-batch-size 10"
+        )
+    if size > 1 and visibility < timeout:
+        raise ConfigError(
+            f"the ETL queue's visibility timeout ({visibility} s) is shorter than EtlTimeout ({timeout} s), which "
+            f"Lambda refuses: --param EtlQueueVisibilitySeconds={6 * timeout}"
+        )
 
 
 def _require_pyiceberg(path: Path, was_iceberg: bool) -> None:

@@ -435,6 +435,7 @@ def _etl_resources() -> Json:
         ),
         "EtlInvokePermission": {
             "Type": "AWS::Lambda::Permission",
+            "Condition": "DirectEtl",  # S3 invokes the function only without the queue (deploy/etl_queue.py)
             "Properties": {
                 "Action": "lambda:InvokeFunction",
                 "FunctionName": {"Fn::GetAtt": ["EtlFunction", "Arn"]},
@@ -741,31 +742,23 @@ def _storage_resources() -> Json:
             "ExpirationInDays": _ref("RawExpirationDays"),
         }
     ]
-    notification = {
-        "NotificationConfiguration": {
-            "LambdaConfigurations": [
-                {
-                    "Event": "s3:ObjectCreated:*",
-                    "Function": {"Fn::GetAtt": ["EtlFunction", "Arn"]},
-                    "Filter": {
-                        "S3Key": {
-                            "Rules": [
-                                {"Name": "prefix", "Value": RAW_PREFIX},
-                                {"Name": "suffix", "Value": RAW_SUFFIX},
-                            ]
-                        }
-                    },
-                }
-            ]
-        }
+    from loglake.deploy import etl_queue
+
+    rules = [{"Name": "prefix", "Value": RAW_PREFIX}, {"Name": "suffix", "Value": RAW_SUFFIX}]
+    raw_filter = {"S3Key": {"Rules": rules}}
+    direct = {
+        "LambdaConfigurations": [
+            {"Event": "s3:ObjectCreated:*", "Function": {"Fn::GetAtt": ["EtlFunction", "Arn"]}, "Filter": raw_filter}
+        ]
     }
+    notification = {"NotificationConfiguration": etl_queue.notification(raw_filter, direct)}
     results_rules = [
         {"Id": "expire-results", "Status": "Enabled", "ExpirationInDays": _ref("QueryResultExpirationDays")}
     ]
     # An overwrite (any role that may put raw/*) keeps the old version for the raw retention: no role can
     # shorten the raw zone's life by rewriting it. An expired object also stays that long as a noncurrent version.
     raw_bucket = _bucket(RAW_BUCKET, raw_rules, notification, noncurrent_days=_ref("RawExpirationDays"))
-    raw_bucket["DependsOn"] = ["EtlInvokePermission"]
+    raw_bucket["DependsOn"] = ["EtlNotificationTarget"]  # the Lambda permission or the queue policy
     return {
         "RawBucket": raw_bucket,
         "RawBucketPolicy": _tls_only_policy("RawBucket", RAW_BUCKET),
@@ -806,7 +799,7 @@ OUTPUTS: Json = {
 
 def build_template(subscribe: Iterable[str] = ()) -> Json:
     """The stack's template; `subscribe` names the log groups that also get a real-time subscription filter."""
-    from loglake.deploy import operations  # alarms, dashboard, conservation check (it uses this module's parts)
+    from loglake.deploy import etl_queue, operations  # they use this module's parts
 
     groups = list(dict.fromkeys(subscribe))
     for group in groups:
@@ -815,17 +808,19 @@ def build_template(subscribe: Iterable[str] = ()) -> Json:
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "loglake: CloudWatch Logs -> S3 raw zone -> ETL Lambda -> clean zone -> Athena",
-        "Parameters": {**PARAMETERS, **operations.PARAMETERS},
+        "Parameters": {**PARAMETERS, **operations.PARAMETERS, **etl_queue.PARAMETERS},
         "Conditions": {
             "UseKms": {"Fn::Not": [{"Fn::Equals": [_ref("KmsKeyArn"), ""]}]},
             "UseRedactKeySecret": {"Fn::Not": [{"Fn::Equals": [_ref("RedactKeySecretArn"), ""]}]},
             "UseRedactKeyParameter": {"Fn::Not": [{"Fn::Equals": [_ref("RedactKeyParameterName"), ""]}]},
             "UseIceberg": {"Fn::Equals": [_ref("TableFormat"), "iceberg"]},
             **operations.CONDITIONS,
+            **etl_queue.CONDITIONS,
         },
         "Resources": {
             **_storage_resources(),
             **_etl_resources(),
+            **etl_queue.resources(),
             **_collector_resources(),
             **_subscription_resources(groups),
             **_catalog_resources(),
@@ -850,5 +845,5 @@ def build_template(subscribe: Iterable[str] = ()) -> Json:
                 },
             },
         },
-        "Outputs": {**OUTPUTS, **operations.OUTPUTS},
+        "Outputs": {**OUTPUTS, **operations.OUTPUTS, **etl_queue.OUTPUTS},
     }
