@@ -79,18 +79,20 @@ def _resolve(value: Any, names: dict[str, Any] | None = None) -> Any:
     return {k: _resolve(v, names) for k, v in value.items()}
 
 
-def role_statements(role: str, *, iceberg: bool = False) -> list[dict[str, Any]]:
+def role_statements(role: str, *, iceberg: bool = False, batched: bool = False) -> list[dict[str, Any]]:
     """The role's inline statements and those of every policy attached to it (the KMS and redaction-key
     policies only add kms/ssm/secretsmanager actions, so their conditions do not matter for S3). The
-    Iceberg ETL's policy only with `iceberg` (TableFormat=iceberg): a hive stack has none of it."""
+    Iceberg ETL's policy only with `iceberg` (TableFormat=iceberg), the queue's only with `batched`
+    (EtlBatchSize > 1): a stack with the defaults has neither."""
     resources = build_template(["/aws/lambda/example"])["Resources"]
     documents = [p["PolicyDocument"] for p in resources[role]["Properties"]["Policies"]]
+    left_out = {condition for condition, on in (("UseIceberg", iceberg), ("BatchedEtl", batched)) if not on}
     documents += [
         r["Properties"]["PolicyDocument"]
         for r in resources.values()
         if r["Type"] == "AWS::IAM::Policy"
         and {"Ref": role} in r["Properties"]["Roles"]
-        and (iceberg or r.get("Condition") != "UseIceberg")
+        and r.get("Condition") not in left_out
     ]
     statements = [_resolve(s) for d in documents for s in d["Statement"]]
     for statement in statements:  # a Split inside a Resource list gives a list in the list
@@ -229,9 +231,9 @@ class Recorder:
             r for service, operation, params in self.others for r in other_requests(service, operation, params)
         ]
 
-    def denied(self, role: str, *, iceberg: bool = False) -> list[str]:
+    def denied(self, role: str, *, iceberg: bool = False, batched: bool = False) -> list[str]:
         """Each request the role does not allow, as 'action resource [s3:prefix=…]', in call order, once."""
-        statements = role_statements(role, iceberg=iceberg)
+        statements = role_statements(role, iceberg=iceberg, batched=batched)
         refused = []
         for action, resource, keys in self.requests():
             if not allowed(statements, (action, resource, keys)):
@@ -433,6 +435,44 @@ def test_etl_of_an_unreadable_raw_object(deployed: Lake, recorder: Recorder) -> 
         _run_etl(deployed, key)  # the invocation fails (to the queue); `loglake verify` records it
     assert ("GetObject", deployed.object_key(key)) in [(o, p.get("Key")) for o, p in recorder.calls]
     assert recorder.denied("EtlRole") == []
+
+
+def _sqs_event(lake: Lake, keys: list[str]) -> dict[str, Any]:
+    """Lambda's SQS batch from the stack's queue: one message per raw object, its body the S3 notification."""
+    record = load_event("s3_sqs_event")["Records"][0]
+    records = []
+    for n, key in enumerate(keys):
+        body = _s3_event(lake, key)
+        records.append({**record, "messageId": f"m{n}", "body": json.dumps(body)})
+    return {"Records": records}
+
+
+def test_batched_etl_of_new_unreadable_and_redelivered_objects(
+    deployed: Lake, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """EtlBatchSize > 1: one SQS batch of three objects and an unreadable one, which is set aside (the queue's
+    role policy lets the ETL write state/unreadable/ and nothing more), then the batch redelivered."""
+    from loglake.handlers import etl
+
+    boto3.client("glue").create_database(DatabaseInput={"Name": "loglake"})
+    monkeypatch.setenv("LOGLAKE_GLUE_DATABASE", "loglake")
+    keys = [_cloudwatch_raw(deployed, f"q{n}", 3) for n in range(3)]
+    broken = _cloudwatch_raw(deployed, "q9", 1)
+    deployed.store.put(broken, b"not gzip at all")
+    event = _sqs_event(deployed, [*keys, broken])
+    with recorder.recording():
+        assert etl.handler(event, context=None) == {"batchItemFailures": []}
+    assert recorder.denied("EtlRole", batched=True) == []
+    [unreadable] = [p["Key"] for o, p in recorder.calls if o == "PutObject" and "/unreadable/" in p["Key"]]
+    assert recorder.denied("EtlRole") == [f"s3:PutObject arn:aws:s3:::{LAKE}/{unreadable}"]  # only when batched
+    with recorder.recording():
+        assert etl.handler(event, context=None) == {"batchItemFailures": []}
+    assert recorder.denied("EtlRole", batched=True) == []
+    queue_grants = [s for s in role_statements("EtlRole", batched=True) if any("sqs:" in a for a in s["Action"])]
+    assert [(s["Action"], s["Resource"]) for s in queue_grants] == [
+        (["sqs:SendMessage"], [{"Fn::GetAtt": ["FailedInvocations", "Arn"]}]),
+        (["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], [{"Fn::GetAtt": ["EtlQueue", "Arn"]}]),
+    ]
 
 
 def test_the_template_names_the_prefixes_the_modules_use() -> None:
