@@ -450,3 +450,20 @@ def test_objects_are_downloaded_as_their_pass_needs_them(lake: Lake, monkeypatch
     assert (len(peak), max(peak), held[0]) == (6, 2, 0)  # each object downloaded once
     assert passes == [2]
     _rows(lake)
+
+
+def test_the_readable_objects_of_a_batch_share_a_pass_beside_an_unreadable_one(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One truncated object used to send the whole batch one object at a time; now only it runs alone (and
+    raises, naming itself), after the others committed in one pass."""
+    keys = _fill(lake)
+    broken = RawKey("file", "/broken", "s", "0000000000000-0000").key
+    lake.store.put(broken, b"not gzip at all")
+    passes = _batches(monkeypatch)
+    with pytest.raises(etl_batch.BatchError) as caught:
+        process_raw_objects(lake.store, [*keys[:2], broken, *keys[2:]], EtlSettings(), one_at_a_time_on_error=False)
+    assert passes == [6]
+    assert sorted(caught.value.results) == keys and not any(r.skipped for r in caught.value.results.values())
+    assert isinstance(caught.value.__cause__, RawObjectError) and broken in str(caught.value.__cause__)
+    _rows(lake, unreadable=broken)

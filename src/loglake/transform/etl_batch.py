@@ -447,7 +447,20 @@ def _read(con: Any, batch: list[_Pending]) -> None:
             f"FROM {etl.raw_reader(paths, filename=True)})"
         )
     except duckdb.Error as exc:
-        raise _Unbatchable("read") from exc  # one at a time: the error then names its object
+        # The objects that read alone share a pass; the others run alone, where the error names its object.
+        bad = [n for n, path in enumerate(paths) if not _readable(con, path)]
+        if bad and len(bad) < len(batch):
+            raise _Regroup([[n for n in range(len(batch)) if n not in bad], *[[n] for n in bad]]) from exc
+        raise _Unbatchable("read") from exc
+
+
+def _readable(con: Any, path: Path) -> bool:
+    """Whether DuckDB reads one raw object (a cheap probe, run only after a pass failed to read)."""
+    try:
+        con.execute(f"SELECT count(*) FROM {etl.raw_reader([path])}").fetchall()
+    except duckdb.Error:
+        return False
+    return True
 
 
 def _figures(con: Any, figures: list[_Figures]) -> list[tuple[int, str, str, int, int]]:
