@@ -441,11 +441,9 @@ def _clean_query(
             f"AS {quote_identifier(names[source])}"
             for source, column in fields.items()
         )
-        staging = "".join(f", {expression} AS {column}" for column, expression in plan.staging.items())
         branches.append(
             f"SELECT *, ll_parse_time({plan.time}, timestamp) AS __ll_parsed, {plan.level} AS __ll_level{values} "
-            f"FROM (SELECT *{staging} FROM classified "
-            f"WHERE format = {sql_string(name)} AND __ll_table = {sql_string(table)})"
+            f"FROM ({staged_rows(name, table, plan)})"
         )
     payload = ""
     for source, column in fields.items():
@@ -467,6 +465,16 @@ def _clean_query(
             FROM ({" UNION ALL BY NAME ".join(branches)})
         )
     """
+
+
+def staged_rows(name: str, table: str, plan: ParsePlan) -> str:
+    """SQL: the rows of `classified` that parser `name` writes to `table`, with its staging and derived columns
+    (each derived column in a SELECT of its own, so the ones after it read it without computing it again)."""
+    staging = "".join(f", {expression} AS {column}" for column, expression in plan.staging.items())
+    rows = f"SELECT *{staging} FROM classified WHERE format = {sql_string(name)} AND __ll_table = {sql_string(table)}"
+    for column, expression in plan.derived.items():
+        rows = f"SELECT *, {expression} AS {column} FROM ({rows})"
+    return rows
 
 
 def _as(field: FieldPlan, type_: str) -> str:

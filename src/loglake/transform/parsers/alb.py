@@ -15,7 +15,12 @@ each field after `trace_id` may end the record, but none may be skipped: the abs
 
 from __future__ import annotations
 
-from loglake.transform.parsers.base import Column, Example, RegexParser, text
+import re
+from dataclasses import replace
+from typing import Any
+
+from loglake.sql_quoting import sql_string
+from loglake.transform.parsers.base import LINE, Column, Example, ParsePlan, RegexParser, anchored, text
 
 COLUMNS: dict[str, str] = {
     "type": "VARCHAR", "time": "VARCHAR", "elb": "VARCHAR", "client_ip": "VARCHAR", "client_port": "INTEGER",
@@ -62,6 +67,70 @@ class AlbParser(RegexParser):
     columns = (*(text(name, type_, nulls=("-", "- ")) for name, type_ in COLUMNS.items()), _DAY)
     time = "{s}.time"
     level = "CASE WHEN TRY_CAST({s}.elb_status_code AS INTEGER) >= 500 THEN 'ERROR' END"
+
+    def plan(self, con: Any, max_depth: int) -> ParsePlan:
+        """The columns of RegexParser, read from a struct that _cut_at_url makes (the regex's own groups)."""
+        plan = super().plan(con, max_depth)
+        return replace(plan, staging={}, derived=_cut_at_url(self.pattern, self.groups, self.struct_column))
+
+
+_VERB = ' "([^ ]*) '
+_URL = "(.*)"
+
+
+def _cut_at_url(pattern: str, groups: tuple[str, ...], struct: str) -> dict[str, str]:
+    """Derived columns that end in `struct`: the groups regexp_extract gives for the whole pattern, found
+    in three cuts of the line, each cheap for RE2. The whole pattern's groups cost 1.1 s per 50,000 lines:
+    the request URL's `(.*)` and the optional tail send RE2 to its NFA over the whole line, while a match
+    without groups (its DFA) costs 0.09 s.
+
+    Why the groups are the same. The pattern is HEAD `(.*)` REST, and a line here matched it whole
+    (detection). RE2 gives the submatches of the first parse in the backtracking order (leftmost-first):
+    HEAD's choices first, then the URL from longest to shortest, then REST's. HEAD has one parse only:
+    its groups match no space and are separated by single spaces, so it is the line's first 14 tokens
+    and the request's `"verb `; the two `ip:port` tokens split at their last `:` (or `-`), the only split
+    the greedy group allows. So HEAD's text is its match found by the DFA (group 0), and its groups those
+    of HEAD alone on that text. The URL is the longest k for which the rest of the line matches REST:
+    a candidate k is taken from string functions (before the protocol, before the first `" "`), and used
+    only where two DFA tests prove it: the rest from k matches REST, and no longer URL leaves a rest that
+    does (the rest from k does not match `.+REST`); the URL must also hold no newline (`.`). REST's groups
+    are then those of REST alone on the rest. A line failing any test (a URL holding `" "`, a newline)
+    takes the whole pattern's regexp_extract, as before."""
+    before, _verb, rest = pattern.partition(_VERB + _URL)
+    head = before + _VERB
+    assert head + _URL + rest == pattern, "the ALB pattern is no longer HEAD (.*) REST"
+    n_head = re.compile(head).groups
+    assert groups[n_head] == "request_url" and n_head + 1 + re.compile(rest).groups == len(groups)
+
+    def names(some: tuple[str, ...]) -> str:
+        return "[" + ", ".join(sql_string(g) for g in some) + "]"
+
+    c = f"{struct}_"  # the derived columns' prefix
+    line, head_text, after, quote, cut, rest_text, fast = (
+        f"{c}{n}" for n in ("line", "head", "after", "quote", "cut", "rest", "fast")
+    )
+    pieces = [f"{g} := {c}h.{g}" for g in groups[:n_head]]
+    pieces += [f"request_url := left({after}, {cut} - 1)"]
+    pieces += [f"{g} := {c}r.{g}" for g in groups[n_head + 1 :]]
+    return {
+        line: LINE.format(m="message"),
+        head_text: f"regexp_extract({line}, {sql_string('^(?:' + head + ')')}, 0)",
+        after: f"substr({line}, length({head_text}) + 1)",
+        quote: f"strpos({after}, '\" \"')",
+        # The last space before the first `" "`: where the URL would end if it holds neither.
+        cut: f"CASE WHEN {quote} > 1 AND contains(left({after}, {quote} - 1), ' ') "
+        f"THEN {quote} - strpos(reverse(left({after}, {quote} - 1)), ' ') END",
+        rest_text: f"substr({after}, {cut})",
+        fast: f"CASE WHEN {cut} IS NULL OR contains(left({after}, {cut} - 1), chr(10)) THEN false "
+        f"WHEN NOT regexp_full_match({rest_text}, {sql_string(rest)}) THEN false "
+        f"ELSE NOT regexp_full_match({rest_text}, {sql_string('.+(?:' + rest + ')')}) END",
+        f"{c}h": f"CASE WHEN {fast} THEN regexp_extract({head_text}, {sql_string(anchored(head))}, "
+        f"{names(groups[:n_head])}) END",
+        f"{c}r": f"CASE WHEN {fast} THEN regexp_extract({rest_text}, {sql_string(anchored(rest))}, "
+        f"{names(groups[n_head + 1 :])}) END",
+        struct: f"CASE WHEN {fast} THEN struct_pack({', '.join(pieces)}) "
+        f"ELSE regexp_extract({line}, {sql_string(anchored(pattern))}, {names(groups)}) END",
+    }
 
 
 EXAMPLES = [

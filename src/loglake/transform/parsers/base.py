@@ -36,6 +36,9 @@ class ParsePlan:
     fields: list[FieldPlan] = field(default_factory=list)
     staging: dict[str, str] = field(default_factory=dict)
     """Columns to materialise once (e.g. a single JSON parse into a list) for rows of this format."""
+    derived: dict[str, str] = field(default_factory=dict)
+    """Columns computed after `staging`, in order, each in its own SELECT over the row so far: a value
+    several later steps read (a cut of the line) is computed once, not once per mention."""
     past_cap: Callable[[ParsePlan, Any, str, frozenset[str]], ParsePlan] | None = None
     """Open-schema plans (JSON): (this plan, the connection, a table, the sources that got no column there
     because the table reached max_columns) → the plan to write that table with, those fields' values in

@@ -1,0 +1,69 @@
+"""ALB's groups found in cuts of the line (parsers/alb.py _cut_at_url) are the whole pattern's groups: on every
+line the pattern accepts, the struct the plan stages equals regexp_extract of the whole pattern, and the lines
+whose URL the string functions cannot place (a longer URL that also parses, `" "` in the URL) take it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from loglake.sql_quoting import sql_string
+from loglake.transform.etl import staged_rows
+from loglake.transform.parsers.alb import EXAMPLES, AlbParser
+from loglake.transform.parsers.base import LINE, anchored
+
+SAMPLES = Path(__file__).parents[2] / "events" / "aws_formats"
+HEAD = "https 2026-11-26T10:00:00.000000Z app/my-lb/50dc6c495c0c9188 10.1.2.3:4567 10.0.0.1:80 0.000 0.001 0.000 "
+TAIL = (
+    ' "curl/8.4.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789012:'
+    'targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337262-36d228ad5d99923122bbe354" "www.example.com" "-" 0 '
+    '2026-11-26T10:00:00.000000Z "forward" "-" "-" "10.0.0.1:80" "200" "-" "-"'
+)
+CRAFTED = [
+    HEAD + '200 200 34 366 "GET https://www.example.com:443/a b c HTTP/1.1"' + TAIL,  # spaces in the URL
+    HEAD + '200 200 34 366 "GET https://www.example.com:443/a" "b HTTP/1.1"' + TAIL,  # `" "` in the URL
+    HEAD + '400 - 34 366 "- - - "' + TAIL,  # a request ALB could not parse
+    HEAD + '200 200 34 366 "GET https://x/ - "' + TAIL,  # protocol `- `
+    HEAD + '200 200 34 366 "GET https://x/ HTTP/1.1"' + TAIL + " extra1 extra2",  # newer fields
+    # A longer URL also parses (the tail's last group takes anything): the regex takes the longest.
+    HEAD + '200 200 34 366 "GET https://x/ HTTP/1.1"' + TAIL + ' "GET https://y/ HTTP/1.1"' + TAIL,
+    HEAD + '200 200 34 366 "GET https://x/caf\u00e9/e\u0301/\U0001f1eb\U0001f1f7 HTTP/1.1"' + TAIL,  # beyond ASCII
+    HEAD.replace("app/my-lb", "app/m\u00fd-lb\u0301") + '200 200 34 366 "GET https://x/ HTTP/1.1"' + TAIL,
+    HEAD.replace("10.1.2.3:4567", "[2001:db8::1]:4567") + ' 200 34 366 "GET https://x/ HTTP/1.1"' + TAIL,  # IPv6
+    HEAD.replace("10.0.0.1:80", "-") + '502 - 34 366 "GET https://x/ HTTP/1.1"' + TAIL,  # no target
+    HEAD + '200 200 34 366 "GET https://x/a\tb HTTP/1.1"' + TAIL,  # a tab in the URL
+    HEAD + '200 200 34 366 "GET https://x/a\nb HTTP/1.1"' + TAIL,  # a newline: the pattern refuses it
+    HEAD + '200 200 34 366 "GET https://x/ HTTP/1.1"' + TAIL + "\r\n",  # CloudWatch's line break
+]
+
+
+def _lines() -> list[str]:
+    files = [*sorted(SAMPLES.glob("alb_docs_*.log")), SAMPLES / "alb_vrl.log", SAMPLES / "alb_otel.log"]
+    found = [line for f in files for line in f.read_text().splitlines() if line.strip()]
+    return [e.message for e in EXAMPLES] + found + CRAFTED
+
+
+def test_alb_struct_from_cuts_equals_the_whole_patterns_groups() -> None:
+    parser = AlbParser()
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TEMP TABLE classified AS SELECT m AS message, 'alb' AS format, 'alb_logs' AS __ll_table "
+        "FROM unnest($lines::VARCHAR[]) AS t(m)",
+        {"lines": _lines()},
+    )
+    line = LINE.format(m="message")
+    con.execute(f"DELETE FROM classified WHERE NOT regexp_full_match({line}, {sql_string(parser.pattern)})")
+    names = "[" + ", ".join(sql_string(g) for g in parser.groups) + "]"
+    whole = f"regexp_extract({line}, {sql_string(anchored(parser.pattern))}, {names})"
+    rows = con.execute(
+        f"SELECT message, {whole}, __ll_alb, __ll_alb_fast FROM ({staged_rows('alb', 'alb_logs', parser.plan(con, 5))}) "
+        "ORDER BY message"
+    ).fetchall()
+    assert len(rows) == len(_lines()) - 1  # all but the line with a newline in its URL
+    assert [message for message, expected, got, _fast in rows if expected != got] == []
+    slow = sorted(message for message, _expected, _got, fast in rows if not fast)
+    assert slow == sorted([CRAFTED[1], CRAFTED[5]])
+    longest = next(got for message, _expected, got, _fast in rows if message == CRAFTED[5])
+    assert longest["request_url"].startswith("https://x/ HTTP/1.1") and longest["request_proto"] == "HTTP/1.1"
+    assert longest["extra_fields"] == ""
