@@ -151,3 +151,58 @@ def test_level_aliases(con: duckdb.DuckDBPyConnection, value: str | None, level:
 def test_text_levels(con: duckdb.DuckDBPyConnection, line: str, level: str | None) -> None:
     sql = f"SELECT {levels.text_level_expression('m')} FROM (SELECT ? AS m)"
     assert con.execute(sql, [line]).fetchall() == [(level,)]
+
+
+# Each format's strings (from the cases above, and edges of each pattern), for the fast paths' tests.
+_BY_FORMAT = {
+    "iso": ["2026-11-26T10:00:00Z", "2026/11/26 10:00:00.123456", "2026-11-26 12:00:00 +0200", "2026-13-40T99:00:00Z"],
+    "epoch_s": ["1795687200", "1795687200.25", "9999999999.9"],
+    "epoch_ms": ["1795687200123", "0000000000000"],
+    "epoch_us": ["1795687200123456"],
+    "clf": ["26/Nov/2026:12:00:00 +0200", "10/Oct/2000:13:55:36 -0700", "31/Feb/2026:10:00:00 +0000"],
+    "syslog": ["Nov 26 10:00:00", "Nov  6 10:00:00", "Feb 29 12:00:00", "Foo 99 99:99:99"],
+    "ctime": ["Thu Nov 26 10:00:00 2026", "Thu Nov 26 10:00:00.123456 2026", "Mon Feb  2 01:02:03 2026"],
+    "tomcat": ["26-Nov-2026 10:00:00.123", "26-Nov-2026 10:00:00"],
+}
+_NONE = ["not a time", "12:00", "2026-11-26 10:00:00 CEST", "I1126 10:00:00.123456", "Thu Nov 26 10:00:00 CET 2026", ""]
+
+
+def test_each_time_string_matches_one_format_only(con: duckdb.DuckDBPyConnection) -> None:
+    """A fast path tests its own format before the cascade: right only if no string matches two formats."""
+    assert list(_BY_FORMAT) == list(timestamps.TIME_FORMATS)
+    for name, texts in _BY_FORMAT.items():
+        for text in texts:
+            tests = ", ".join(
+                f"regexp_full_match($t, '{pattern}')" for pattern, _convert in timestamps.TIME_FORMATS.values()
+            )
+            matched = con.execute(f"SELECT [{tests}]", {"t": text}).fetchall()[0][0]
+            assert [n for n, hit in zip(timestamps.TIME_FORMATS, matched, strict=True) if hit] == [name], text
+
+
+@pytest.mark.parametrize("time_format", list(timestamps.TIME_FORMATS))
+def test_time_fast_paths_give_the_cascades_values(con: duckdb.DuckDBPyConnection, time_format: str) -> None:
+    """The same value as ll_parse_time for every string: those of its format, of the others, none, NULL."""
+    texts: list[str | None] = [t for listed in _BY_FORMAT.values() for t in listed] + _NONE + [None]
+    fast = timestamps.parse_time_expression("t", "r", time_format)
+    assert fast.startswith("ll_parse_time_" if time_format != "iso" else "ll_parse_time(")
+    for ref_ms in (REF_MS, 1_767_225_600_000, 1_772_323_200_000):
+        rows = con.execute(
+            f"SELECT t, {fast}, ll_parse_time(t, r) FROM (SELECT unnest($texts::VARCHAR[]) AS t, $r::BIGINT AS r)",
+            {"texts": texts, "r": ref_ms},
+        ).fetchall()
+        assert len(rows) == len(texts)
+        assert [t for t, got, expected in rows if got != expected] == []
+    assert con.execute(f"SELECT {fast} FROM (SELECT NULL::VARCHAR AS t, 0 AS r)").fetchall() == [(None,)]
+
+
+def test_parsers_that_know_their_time_format_use_its_fast_path() -> None:
+    """The cascade tests up to five patterns before CLF or syslog's: 10-30 ms per 50,000 lines."""
+    from loglake.transform.parsers import PARSERS
+    from loglake.transform.parsers.access_log import AccessLogParser
+
+    declared = {p.name: p.time_format for p in PARSERS if getattr(p, "time_format", None)}
+    expected = {"access_log": "clf", "s3_access_log": "clf", "syslog_rfc3164": "syslog", "vpc_flow_log": "epoch_s"}
+    assert declared == expected
+    assert AccessLogParser().plan(None, 5).time_format == "clf"
+    with pytest.raises(ValueError, match="unknown time format 'rfc822'"):
+        timestamps.parse_time_expression("t", "r", "rfc822")

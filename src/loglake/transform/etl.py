@@ -442,7 +442,8 @@ def _clean_query(
             for source, column in fields.items()
         )
         branches.append(
-            f"SELECT *, ll_parse_time({plan.time}, timestamp) AS __ll_parsed, {plan.level} AS __ll_level{values} "
+            f"SELECT *, {timestamps.parse_time_expression(plan.time, 'timestamp', plan.time_format)} AS __ll_parsed, "
+            f"{plan.level} AS __ll_level{values} "
             f"FROM ({staged_rows(name, table, plan)})"
         )
     payload = ""

@@ -62,6 +62,48 @@ _WORD_GUARD = r"^(?:[A-Za-z][\w.-]*:?[ \t]+\[?\d{4}[-/]|(?:Mon|Tue|Wed|Thu|Fri|S
 TEXT_CLF_PATTERN = rf"\[({_CLF})\]"
 TEXT_SYSLOG_PATTERN = rf"^(?:<\d{{1,3}}>)?({_SYSLOG})"
 
+TIME_FORMATS: dict[str, tuple[str, str]] = {
+    "iso": (_ISO, "ll_iso(s)"),
+    "epoch_s": (r"\d{10}(\.\d+)?", "ll_utc(to_timestamp(s::DOUBLE))"),
+    "epoch_ms": (r"\d{13}", "epoch_ms(s::BIGINT)"),
+    "epoch_us": (r"\d{16}", "make_timestamp(s::BIGINT)"),
+    "clf": (_CLF, "ll_utc(try_strptime(s, '%d/%b/%Y:%H:%M:%S %z'))"),
+    "syslog": (_SYSLOG, "ll_yearless(replace(s, '  ', ' '), ref_ms)"),
+    "ctime": (_CTIME, "try_strptime(replace(s, '  ', ' '), ['%a %b %d %H:%M:%S %Y', '%a %b %d %H:%M:%S.%f %Y'])"),
+    "tomcat": (_TOMCAT, "try_strptime(s, ['%d-%b-%Y %H:%M:%S', '%d-%b-%Y %H:%M:%S.%f'])"),
+}
+"""The time formats ll_parse_time reads, in the order it tests them: each a full-match pattern and the SQL
+that converts a string `s` matching it (`ref_ms`: the record's timestamp). No string matches two patterns
+(they differ in their first characters: 4 digits and `-` or `/`; digits only, of three lengths; 2 digits
+and `/`; a month's name and a space then a digit; a day's name then a month's; 2 digits and `-`), so a
+parser that knows its format (ParsePlan.time_format) can test that one first: a string matching it gets
+the value the cascade gives it, any other string still goes through the cascade."""
+
+
+def _cascade() -> str:
+    return "\n        ".join(
+        f"WHEN regexp_full_match(s, {sql_string(pattern)}) THEN {convert}" for pattern, convert in TIME_FORMATS.values()
+    )
+
+
+def _fast_paths() -> str:
+    """One macro per format after the first (the first is the cascade's own first test): that format's test
+    and conversion, else the cascade."""
+    return "\n".join(
+        f"CREATE OR REPLACE TEMP MACRO ll_parse_time_{name}(s, ref_ms) AS (CASE WHEN regexp_full_match(s, "
+        f"{sql_string(pattern)}) THEN {convert} ELSE ll_parse_time(s, ref_ms) END);"
+        for name, (pattern, convert) in list(TIME_FORMATS.items())[1:]
+    )
+
+
+def parse_time_expression(time: str, record_ms: str, time_format: str | None) -> str:
+    """SQL: ll_parse_time of the time string `time`, through the fast path of `time_format` when it has one."""
+    if time_format is not None and time_format not in TIME_FORMATS:
+        raise ValueError(f"unknown time format {time_format!r}; one of {', '.join(TIME_FORMATS)}")
+    macro = "ll_parse_time" if time_format in (None, next(iter(TIME_FORMATS))) else f"ll_parse_time_{time_format}"
+    return f"{macro}({time}, {record_ms})"
+
+
 MACROS = rf"""
 CREATE OR REPLACE TEMP MACRO ll_utc(t) AS (t AT TIME ZONE 'UTC');
 CREATE OR REPLACE TEMP MACRO ll_iso_text(s) AS (replace(
@@ -80,19 +122,11 @@ CREATE OR REPLACE TEMP MACRO ll_yearless(s, ref_ms) AS (coalesce(
 CREATE OR REPLACE TEMP MACRO ll_parse_time(s, ref_ms) AS (
     CASE
         WHEN s IS NULL THEN NULL
-        WHEN regexp_full_match(s, '{_ISO}') THEN ll_iso(s)
-        WHEN regexp_full_match(s, '\d{{10}}(\.\d+)?') THEN ll_utc(to_timestamp(s::DOUBLE))
-        WHEN regexp_full_match(s, '\d{{13}}') THEN epoch_ms(s::BIGINT)
-        WHEN regexp_full_match(s, '\d{{16}}') THEN make_timestamp(s::BIGINT)
-        WHEN regexp_full_match(s, '{_CLF}') THEN ll_utc(try_strptime(s, '%d/%b/%Y:%H:%M:%S %z'))
-        WHEN regexp_full_match(s, '{_SYSLOG}') THEN ll_yearless(replace(s, '  ', ' '), ref_ms)
-        WHEN regexp_full_match(s, '{_CTIME}') THEN try_strptime(
-            replace(s, '  ', ' '), ['%a %b %d %H:%M:%S %Y', '%a %b %d %H:%M:%S.%f %Y'])
-        WHEN regexp_full_match(s, '{_TOMCAT}') THEN try_strptime(s, ['%d-%b-%Y %H:%M:%S', '%d-%b-%Y %H:%M:%S.%f'])
+        {_cascade()}
         ELSE NULL
     END
 );
-"""
+{_fast_paths()}"""
 
 
 def text_time_expression(message: str) -> str:

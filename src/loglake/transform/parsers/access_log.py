@@ -77,6 +77,7 @@ class AccessLogParser(RegexParser):
         text("extra_fields"),
     )
     time = "{s}.request_received_time"
+    time_format = "clf"
 
 
 EXAMPLES = [

@@ -36,6 +36,9 @@ class ParsePlan:
     fields: list[FieldPlan] = field(default_factory=list)
     staging: dict[str, str] = field(default_factory=dict)
     """Columns to materialise once (e.g. a single JSON parse into a list) for rows of this format."""
+    time_format: str | None = None
+    """What `time` looks like when the parser knows it (a key of timestamps.TIME_FORMATS): a time of that
+    format skips the tests of the others; any other time string is read as without it."""
     derived: dict[str, str] = field(default_factory=dict)
     """Columns computed after `staging`, in order, each in its own SELECT over the row so far: a value
     several later steps read (a cut of the line) is computed once, not once per mention."""
@@ -130,6 +133,8 @@ class FixedSchemaParser:
     columns: tuple[Column, ...]
     time: str = "NULL"
     """SQL over `{s}`: the event time string."""
+    time_format: str | None = None
+    """ParsePlan.time_format: the format `time` has (CLF in access logs), when it has one."""
     level: str = "NULL"
     guard: str | None = None
     """SQL over `{m}` (the message), true for every message this parser can claim, and much cheaper than
@@ -173,6 +178,7 @@ class FixedSchemaParser:
             fields.append(FieldPlan(f"/{key}", column.type, value, (key,)))
         return ParsePlan(
             time=self.time.replace("{s}", s),
+            time_format=self.time_format,
             level=self.level.replace("{s}", s),
             fields=fields,
             staging={s: self.staged("message")},

@@ -46,6 +46,7 @@ class S3AccessLogParser(RegexParser):
     groups = tuple(COLUMNS)
     columns = tuple(text(name, type_) for name, type_ in COLUMNS.items())
     time = "{s}.requestdatetime"
+    time_format = "clf"
     level = "CASE WHEN TRY_CAST({s}.httpstatus AS INTEGER) >= 500 THEN 'ERROR' END"
 
 

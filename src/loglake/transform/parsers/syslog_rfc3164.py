@@ -26,6 +26,7 @@ class SyslogRfc3164Parser(RegexParser):
     # `Mar  7`: the day's padding space goes; a time without a run of spaces is already what the regex would
     # make of it, and skips it (0.02 s per 50,000 lines).
     time = "CASE WHEN contains({s}.ts, '  ') THEN regexp_replace({s}.ts, ' +', ' ', 'g') ELSE {s}.ts END"
+    time_format = "syslog"
     level = severity_level()
 
 

@@ -80,6 +80,7 @@ class VpcFlowLogParser(FixedSchemaParser):
         Column("day", "VARCHAR", f"strftime(to_timestamp(TRY_CAST({_field('start')} AS BIGINT)), '%Y/%m/%d')"),
     )
     time = _field("start")
+    time_format = "epoch_s"
 
     def setup(self) -> list[str]:
         default = "[" + ", ".join(sql_string(f) for f in DEFAULT_V2) + "]"
