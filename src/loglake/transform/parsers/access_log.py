@@ -13,7 +13,11 @@ report it) and `forwarded_for` the whole list as written. `-` is NULL. The time 
 
 from __future__ import annotations
 
-from loglake.transform.parsers.base import Column, Example, RegexParser, text
+from dataclasses import replace
+from typing import Any
+
+from loglake.sql_quoting import sql_string
+from loglake.transform.parsers.base import LINE, Column, Example, ParsePlan, RegexParser, anchored, text
 
 _QUOTED = r'"((?:[^"\\]|\\.)*)"'
 # More than two spaces in the request line: the path has spaces; else the usual `METHOD PATH [PROTOCOL]`.
@@ -78,6 +82,60 @@ class AccessLogParser(RegexParser):
     )
     time = "{s}.request_received_time"
     time_format = "clf"
+
+    def plan(self, con: Any, max_depth: int) -> ParsePlan:
+        """The columns of RegexParser, read from a struct that _by_quotes makes (the regex's own groups)."""
+        plan = super().plan(con, max_depth)
+        return replace(plan, staging={}, derived=_by_quotes(self.pattern, self.groups, self.struct_column))
+
+
+_TOKEN = r'[^\s,\["]+'
+_PLAIN = r'"[^"\\]*"'
+SHAPE = rf'{_TOKEN} {_TOKEN} {_TOKEN} \[[^\]\["]+\] {_PLAIN} (?:\d{{3}}|-) (?:\d+|-)(?: {_PLAIN} {_PLAIN})?'
+"""The common and combined lines that _by_quotes reads with string functions: three tokens without a comma,
+`[` or `"`, a time without brackets or quotes, and quoted fields without a backslash."""
+
+
+def _by_quotes(pattern: str, groups: tuple[str, ...], struct: str) -> dict[str, str]:
+    """Derived columns that end in `struct`: the groups regexp_extract gives for `pattern`, read with string
+    functions from a line of SHAPE (split at its quotes, then at spaces), the whole pattern's regexp_extract
+    from any other line. The regex's 13 groups cost 0.22 s per 50,000 lines; SHAPE's full match (RE2's DFA)
+    and the splits about a third of it.
+
+    Why the groups are the same. A line here matched the pattern (detection), and RE2 gives the groups of its
+    first parse in the backtracking order. On a line of SHAPE the optional vhost comes first: present, it
+    would be the first token, and the user the fourth, which must be followed by ` [`; the fourth token is
+    the time's first word, and what follows it is a word of the time (no `[` in it) or the quoted request,
+    so no parse has a vhost. The client list is one token (no comma). The three tokens, the time (up to the
+    only `]`) and the quoted fields (up to the next quote: no backslash escapes one) are then forced, and the
+    optional referrer and agent are present when the line has them (the greedy choice, which succeeds).
+    Groups the parse leaves out (vhost, port, forwarded list, extra fields) are '', as regexp_extract
+    gives them."""
+    c = f"{struct}_"
+    line, fast, parts = f"{c}line", f"{c}fast", f"{c}parts"
+    head = f"{parts}[1]"
+    # The time: after the head's only `[`, up to its `] ` at the end.
+    time = f"substr({head}, strpos({head}, '[') + 1, length({head}) - strpos({head}, '[') - 2)"
+    values = {
+        "client_ip": f"split_part({head}, ' ', 1)",
+        "client_id": f"split_part({head}, ' ', 2)",
+        "user_id": f"split_part({head}, ' ', 3)",
+        "request_received_time": time,
+        "client_request": f"{parts}[2]",
+        "server_status": f"split_part({parts}[3], ' ', 2)",
+        "returned_obj_size": f"split_part({parts}[3], ' ', 3)",
+        "referrer": f"coalesce({parts}[4], '')",
+        "user_agent": f"coalesce({parts}[6], '')",
+    }
+    names = "[" + ", ".join(sql_string(g) for g in groups) + "]"
+    fields = ", ".join(f"{g} := {values.get(g, chr(39) * 2)}" for g in groups)
+    return {
+        line: LINE.format(m="message"),
+        fast: f"NOT contains({line}, '\\') AND regexp_full_match({line}, {sql_string(SHAPE)})",
+        parts: f"CASE WHEN {fast} THEN string_split({line}, '\"') END",
+        struct: f"CASE WHEN {fast} THEN struct_pack({fields}) "
+        f"ELSE regexp_extract({line}, {sql_string(anchored(pattern))}, {names}) END",
+    }
 
 
 EXAMPLES = [
