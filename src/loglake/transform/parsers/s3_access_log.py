@@ -12,7 +12,11 @@ the fields a record has are filled by position and the absent ones are NULL.
 
 from __future__ import annotations
 
-from loglake.transform.parsers.base import Example, RegexParser, text
+from dataclasses import replace
+from typing import Any
+
+from loglake.sql_quoting import sql_string
+from loglake.transform.parsers.base import LINE, Example, ParsePlan, RegexParser, anchored, text
 
 COLUMNS: dict[str, str] = {
     "bucketowner": "VARCHAR", "bucket_name": "VARCHAR", "requestdatetime": "VARCHAR", "remoteip": "VARCHAR",
@@ -48,6 +52,67 @@ class S3AccessLogParser(RegexParser):
     time = "{s}.requestdatetime"
     time_format = "clf"
     level = "CASE WHEN TRY_CAST({s}.httpstatus AS INTEGER) >= 500 THEN 'ERROR' END"
+
+    def plan(self, con: Any, max_depth: int) -> ParsePlan:
+        """The columns of RegexParser, read from a struct that _by_quotes makes (the regex's own groups)."""
+        plan = super().plan(con, max_depth)
+        return replace(plan, staging={}, derived=_by_quotes(self.pattern, self.groups, self.struct_column))
+
+
+_T = r'[^ "]*'
+SHAPE = (
+    rf'[^ "\[\]]* [^ "\[\]]* \[[^\]"\n]*\](?: {_T}){{5}} "[^"]*" (?:-|[0-9]*)(?: {_T}){{5}} "[^" ]*" "[^"]*" {_T}'
+    rf"(?: {_T}){{0,8}} ?"
+)
+"""The records that _by_quotes reads with string functions: no quote but those around the request, the
+referrer (one word) and the agent, no bracket in the first two fields, and at most the eight later fields
+(then a space, as AWS's examples have: the extra fields are '' with it or without it)."""
+
+
+def _by_quotes(pattern: str, groups: tuple[str, ...], struct: str) -> dict[str, str]:
+    """Derived columns that end in `struct`: the groups regexp_extract gives for `pattern`, read with string
+    functions from a record of SHAPE (split at its six quotes, then at spaces), the whole pattern's
+    regexp_extract from any other record. The regex's 27 groups cost about 0.35 s per 50,000 records.
+
+    Why the groups are the same. A record here matched the pattern (detection); RE2 gives the groups of its
+    first parse in the backtracking order. In a record of SHAPE every group is forced: the fields are
+    separated by single spaces and hold none; the lazy time ends at the first `]` (the shortest, and the rest
+    matches from there); a quoted field ends at the next quote. Each later field is present when the record
+    has it (the greedy choice, which succeeds), the absent ones and the extra fields are ''."""
+    c = f"{struct}_"
+    line, fast, parts, head = (f"{c}{n}" for n in ("line", "fast", "parts", "head"))
+    # The words of the text between the quotes: each split once, not once per field.
+    after, middle, later = (f"{c}{n}" for n in ("after", "middle", "later"))
+
+    def word(text: str, n: int) -> str:
+        return f"coalesce({text}[{n}], '')"  # past the last word: a field the record does not have
+
+    values = {
+        "bucketowner": f"split_part({head}, ' ', 1)",
+        "bucket_name": f"split_part({head}, ' ', 2)",
+        "requestdatetime": f"substr({head}, strpos({head}, '[') + 1, strpos({head}, ']') - strpos({head}, '[') - 1)",
+        **{g: word(after, n) for n, g in enumerate(groups[3:8], start=1)},
+        "request_uri": f"'\"' || {parts}[2] || '\"'",
+        **{g: word(middle, n) for n, g in enumerate(groups[9:15], start=2)},
+        "referrer": f"'\"' || {parts}[4] || '\"'",
+        "useragent": f"'\"' || {parts}[6] || '\"'",
+        **{g: word(later, n) for n, g in enumerate(groups[17:26], start=2)},
+    }
+    assert list(values) == list(groups[:26]) and groups[26] == "extra_fields"
+    names = "[" + ", ".join(sql_string(g) for g in groups) + "]"
+    fields = ", ".join(f"{g} := {values.get(g, chr(39) * 2)}" for g in groups)
+    return {
+        line: LINE.format(m="message"),
+        fast: f"regexp_full_match({line}, {sql_string(SHAPE)})",
+        parts: f"CASE WHEN {fast} THEN string_split({line}, '\"') END",
+        head: f"{parts}[1]",
+        # The five fields after the time (which holds no `]`), the six after the request, those after the agent.
+        after: f"string_split(substr({head}, strpos({head}, ']') + 2), ' ')",
+        middle: f"string_split({parts}[3], ' ')",
+        later: f"string_split({parts}[7], ' ')",
+        struct: f"CASE WHEN {fast} THEN struct_pack({fields}) "
+        f"ELSE regexp_extract({line}, {sql_string(anchored(pattern))}, {names}) END",
+    }
 
 
 EXAMPLES = [

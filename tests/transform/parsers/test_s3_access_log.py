@@ -1,0 +1,88 @@
+"""S3 access-log groups read with string functions (parsers/s3_access_log.py _by_quotes) are the regex's own
+groups: on every record the pattern accepts, the struct the plan stages equals regexp_extract of the whole
+pattern, and the records outside SHAPE take the regex."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from loglake.sql_quoting import sql_string
+from loglake.transform.etl import staged_rows
+from loglake.transform.parsers.base import LINE, anchored
+from loglake.transform.parsers.s3_access_log import EXAMPLES, S3AccessLogParser
+
+SAMPLES = Path(__file__).parents[2] / "events" / "aws_formats"
+OWNER = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"
+HEAD = f"{OWNER} my-bucket [06/Feb/2019:00:00:38 +0000] 192.0.2.3 {OWNER} 3E57427F3EXAMPLE REST.GET.OBJECT k.txt"
+LATER = (
+    " - s9lzHYrFp76ZVxRcpX9+5cjAnEH2ROuNkd2BHfIa6UkFVdtjf5mKR3/eTPFvsiP/XV/VLi31234= SigV4 "
+    "ECDHE-RSA-AES128-GCM-SHA256 AuthHeader my-bucket.s3.us-west-1.amazonaws.com TLSv1.2 - Yes"
+)
+FAST = [
+    HEAD + ' "GET /my-bucket/k.txt HTTP/1.1" 200 - 113 113 7 5 "https://e.com/a?b=1" "aws-cli/2.0"' + LATER,
+    HEAD + ' "GET /k HTTP/1.1" 200 - 113 113 7 5 "-" "S3Console/0.4" -',  # 18 fields
+    HEAD + ' "GET /k HTTP/1.1" 404 NoSuchKey 243 - 9 - "-" "curl/8 (x; y)" - abc= SigV4',  # a few later fields
+    HEAD + ' "GET /caf\u00e9 HTTP/1.1" 200 - 1 1 1 1 "-" "\U0001f600 agent"' + LATER,  # beyond ASCII
+    HEAD + ' "GET /a\nb HTTP/1.1" 200 - 1 1 1 1 "-" "x"' + LATER,  # a newline inside the request
+    HEAD + ' "" - - 1 1 1 1 "" ""' + LATER,  # empty quoted fields, `-` status
+    HEAD.replace(" k.txt", " ") + ' "GET / HTTP/1.1" 200  1 1 1 1 "-" "x" -  x',  # empty fields
+    HEAD + ' "GET /k HTTP/1.1" 200 - 113 113 7 5 "-" "x"' + LATER + " ",  # a space after the last field
+]
+SLOW = [
+    HEAD + ' "GET /k HTTP/1.1" 200 - 113 113 7 5 "-" -' + LATER,  # an unquoted agent
+    HEAD + ' - 200 - 113 113 7 5 "-" "x"' + LATER,  # an unquoted request
+    HEAD + ' "GET /k HTTP/1.1" 200 - 113 113 7 5 - "x"' + LATER,  # an unquoted referrer
+    HEAD + ' "GET /k HTTP/1.1" 200 - 113 113 7 5 "-" "x"' + LATER + " more fields",  # S3's next fields
+    HEAD.replace("my-bucket [", "my[bucket [") + ' "GET /k HTTP/1.1" 200 - 1 1 1 1 "-" "x"' + LATER,
+    HEAD + ' "GET /k HTTP/1.1" 200 - 113 113 7 5 "-" "x"' + LATER.replace(" Yes", ' "Yes"'),  # a quoted field
+]
+
+
+def _staged(lines: list[str]) -> list[tuple[str, object, object, bool]]:
+    parser = S3AccessLogParser()
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TEMP TABLE classified AS SELECT m AS message, 's3_access_log' AS format, "
+        "'s3_access_logs' AS __ll_table FROM unnest($lines::VARCHAR[]) AS t(m)",
+        {"lines": lines},
+    )
+    line = LINE.format(m="message")
+    con.execute(f"DELETE FROM classified WHERE NOT regexp_full_match({line}, {sql_string(parser.pattern)})")
+    names = "[" + ", ".join(sql_string(g) for g in parser.groups) + "]"
+    whole = f"regexp_extract({line}, {sql_string(anchored(parser.pattern))}, {names})"
+    rows = staged_rows("s3_access_log", "s3_access_logs", parser.plan(con, 5))
+    return con.execute(f"SELECT message, {whole}, __ll_s3_access_log, __ll_s3_access_log_fast FROM ({rows})").fetchall()
+
+
+def test_s3_struct_by_quotes_equals_the_whole_patterns_groups() -> None:
+    files = sorted(SAMPLES.glob("s3_access_docs*.log"))
+    docs = [line for f in files for line in f.read_text().splitlines() if line.strip()]
+    lines = [e.message for e in EXAMPLES] + docs + FAST + SLOW
+    rows = _staged(lines)
+    assert len(rows) == len(lines)  # the pattern accepts every one of them
+    assert [message for message, expected, got, _fast in rows if expected != got] == []
+    fast = {message for message, _expected, _got, is_fast in rows if is_fast}
+    assert fast >= set(FAST) and not fast & set(SLOW)
+    # AWS's own records all take the string functions.
+    assert sum(is_fast for _message, _expected, _got, is_fast in rows) == len(lines) - len(SLOW) == 27
+
+
+def test_s3_fast_values() -> None:
+    (row,) = _staged([FAST[0]])
+    assert row[3] is True
+    assert {k: v for k, v in row[2].items() if k in ("requestdatetime", "key", "request_uri", "errorcode")} == {
+        "requestdatetime": "06/Feb/2019:00:00:38 +0000",
+        "key": "k.txt",
+        "request_uri": '"GET /my-bucket/k.txt HTTP/1.1"',
+        "errorcode": "-",
+    }
+    assert [row[2][k] for k in ("referrer", "useragent", "versionid", "hostid", "aclrequired", "extra_fields")] == [
+        '"https://e.com/a?b=1"',
+        '"aws-cli/2.0"',
+        "-",
+        "s9lzHYrFp76ZVxRcpX9+5cjAnEH2ROuNkd2BHfIa6UkFVdtjf5mKR3/eTPFvsiP/XV/VLi31234=",
+        "Yes",
+        "",
+    ]
