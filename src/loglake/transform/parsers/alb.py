@@ -87,14 +87,15 @@ def _cut_at_url(pattern: str, groups: tuple[str, ...], struct: str) -> dict[str,
     Why the groups are the same. The pattern is HEAD `(.*)` REST, and a line here matched it whole
     (detection). RE2 gives the submatches of the first parse in the backtracking order (leftmost-first):
     HEAD's choices first, then the URL from longest to shortest, then REST's. HEAD has one parse only:
-    its groups match no space and are separated by single spaces, so it is the line's first 14 tokens
+    its groups match no space and are separated by single spaces, so it is the line's first 12 tokens
     and the request's `"verb `; the two `ip:port` tokens split at their last `:` (or `-`), the only split
-    the greedy group allows. So HEAD's text is its match found by the DFA (group 0), and its groups those
-    of HEAD alone on that text. The URL is the longest k for which the rest of the line matches REST:
-    a candidate k is taken from string functions (before the protocol, before the first `" "`), and used
-    only where two DFA tests prove it: the rest from k matches REST, and no longer URL leaves a rest that
-    does (the rest from k does not match `.+REST`); the URL must also hold no newline (`.`). REST's groups
-    are then those of REST alone on the rest. A line failing any test (a URL holding `" "`, a newline)
+    the greedy group allows (the port is the token's trailing digits: the separator is no digit). So HEAD's
+    text is its match found by the DFA (group 0), and its groups are that text's words. The URL is the
+    longest k for which the rest of the line matches REST: a candidate k is taken from string functions
+    (before the protocol, before the first `" "`), and used only where two DFA tests prove it: the rest
+    from k matches REST, and no longer URL leaves a rest that does (the rest from k does not match
+    `.+REST`); the URL must also hold no newline (`.`). REST's groups are then those of REST alone on the
+    rest. A line failing any test (a URL holding `" "`, a newline)
     takes the whole pattern's regexp_extract, as before."""
     before, _verb, rest = pattern.partition(_VERB + _URL)
     head = before + _VERB
@@ -109,7 +110,20 @@ def _cut_at_url(pattern: str, groups: tuple[str, ...], struct: str) -> dict[str,
     line, head_text, after, quote, cut, rest_text, fast = (
         f"{c}{n}" for n in ("line", "head", "after", "quote", "cut", "rest", "fast")
     )
-    pieces = [f"{g} := {c}h.{g}" for g in groups[:n_head]]
+    assert n_head == 15 and groups[3:7] == ("client_ip", "client_port", "target_ip", "target_port")
+    words = f"{c}words"
+
+    def word(n: int) -> str:
+        return f"{words}[{n}]"
+
+    def address(n: int) -> tuple[str, str]:
+        """`ip:port` (or `ip-port`, `-`): the port is the token's trailing digits (the separator is none)."""
+        trimmed = f"rtrim({word(n)}, '0123456789')"
+        return f"left({trimmed}, length({trimmed}) - 1)", f"substr({word(n)}, length({trimmed}) + 1)"
+
+    values = [word(1), word(2), word(3), *address(4), *address(5), *(word(n) for n in range(6, 13))]
+    values.append(f"substr({word(13)}, 2)")  # `"verb`
+    pieces = [f"{g} := {value}" for g, value in zip(groups[:n_head], values, strict=True)]
     pieces += [f"request_url := left({after}, {cut} - 1)"]
     pieces += [f"{g} := {c}r.{g}" for g in groups[n_head + 1 :]]
     return {
@@ -124,8 +138,7 @@ def _cut_at_url(pattern: str, groups: tuple[str, ...], struct: str) -> dict[str,
         fast: f"CASE WHEN {cut} IS NULL OR contains(left({after}, {cut} - 1), chr(10)) THEN false "
         f"WHEN NOT regexp_full_match({rest_text}, {sql_string(rest)}) THEN false "
         f"ELSE NOT regexp_full_match({rest_text}, {sql_string('.+(?:' + rest + ')')}) END",
-        f"{c}h": f"CASE WHEN {fast} THEN regexp_extract({head_text}, {sql_string(anchored(head))}, "
-        f"{names(groups[:n_head])}) END",
+        words: f"CASE WHEN {fast} THEN string_split({head_text}, ' ') END",
         f"{c}r": f"CASE WHEN {fast} THEN regexp_extract({rest_text}, {sql_string(anchored(rest))}, "
         f"{names(groups[n_head + 1 :])}) END",
         struct: f"CASE WHEN {fast} THEN struct_pack({', '.join(pieces)}) "
