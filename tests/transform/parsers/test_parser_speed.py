@@ -80,6 +80,36 @@ def test_logfmt_pairs_are_extracted_once_per_step() -> None:
     assert rows == [(1, "x y", True), (2, "", False)]
 
 
+def test_logfmt_type_verdicts_test_each_value_once() -> None:
+    """The verdicts (BIGINT, DOUBLE, BOOLEAN) ran the digits regex and the BIGINT cast twice per value: each
+    test is now a column the verdicts share (0.12 s -> 0.09 s per 50,000 lines of 7 pairs)."""
+    from loglake.transform.parsers.logfmt import LogfmtParser
+
+    class Recording:
+        def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+            self.con, self.statements = con, []
+
+        def execute(self, sql: str) -> duckdb.DuckDBPyConnection:
+            self.statements.append(sql)
+            return self.con.execute(sql)
+
+    con = Recording(duckdb.connect())
+    con.execute(
+        "CREATE TEMP TABLE classified AS SELECT * FROM (VALUES ('a=1 b=2.5 c=true d=99999999999999999999 e=-', "
+        "'logfmt'), ('a=-3 b=7 c=FALSE d=1 e=x', 'logfmt')) AS t(message, format)"
+    )
+    plan = LogfmtParser().plan(con, 5)
+    assert [(f.path[0], f.type) for f in plan.fields] == [
+        ("a", "BIGINT"),
+        ("b", "DOUBLE"),
+        ("c", "BOOLEAN"),
+        ("d", "VARCHAR"),  # beyond BIGINT: never a rounded DOUBLE
+        ("e", "VARCHAR"),
+    ]
+    (verdicts,) = [sql for sql in con.statements if "bool_and(" in sql]
+    assert verdicts.count("regexp_full_match(") == 1 and verdicts.count("AS BIGINT)") == 1
+
+
 def test_vpc_tokens_split_at_single_spaces_without_a_regex() -> None:
     """regexp_split_to_array(trim(line), ' +') cost 0.11 s per 50,000 default records, string_split 0.03 s: a
     line without a run of spaces takes string_split; the two agree on every line (runs, edges, tabs, empty)."""

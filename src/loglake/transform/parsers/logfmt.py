@@ -89,15 +89,18 @@ class LogfmtParser:
             f"CREATE OR REPLACE TEMP TABLE {_STAGED} AS SELECT rowid AS rid, {_pair_map('message')} AS pairs "
             f"FROM classified WHERE format = {sql_string(self.name)}"
         )
-        pairs = f"SELECT e.key AS k, e.value AS v FROM (SELECT unnest(map_entries(pairs)) AS e FROM {_STAGED})"
-        integer = "regexp_full_match(v, '[+-]?[0-9]+') AND TRY_CAST(v AS BIGINT) IS NOT NULL"
+        # Each value's tests once (digits, BIGINT, DOUBLE), for the three verdicts that read them.
+        pairs = (
+            "SELECT k, v, regexp_full_match(v, '[+-]?[0-9]+') AS digits, TRY_CAST(v AS BIGINT) AS whole, "
+            "TRY_CAST(v AS DOUBLE) AS number FROM (SELECT e.key AS k, e.value AS v FROM "
+            f"(SELECT unnest(map_entries(pairs)) AS e FROM {_STAGED}))"
+        )
         present = "FILTER (WHERE v NOT IN ('', '-'))"  # a key never present is VARCHAR (bool_and of none: NULL)
         verdicts = con.execute(
-            f"SELECT k, bool_and({integer}) {present}, "
+            f"SELECT k, bool_and(digits AND whole IS NOT NULL) {present}, "
             # An integer too big for BIGINT stays text: DOUBLE would silently round it.
-            f"bool_and(TRY_CAST(v AS DOUBLE) IS NOT NULL AND NOT (regexp_full_match(v, '[+-]?[0-9]+') "
-            f"AND TRY_CAST(v AS BIGINT) IS NULL)) {present}, bool_and(lower(v) IN ('true', 'false')) {present} "
-            f"FROM ({pairs}) GROUP BY k ORDER BY k"
+            f"bool_and(number IS NOT NULL AND NOT (digits AND whole IS NULL)) {present}, "
+            f"bool_and(lower(v) IN ('true', 'false')) {present} FROM ({pairs}) GROUP BY k ORDER BY k"
         ).fetchall()
         values = {key: f"{_MAP}[{sql_string(key)}]" for key, *_checks in verdicts}
         fields = []
