@@ -8,7 +8,9 @@ at 64 characters. A name checked here is refused before any AWS call, not by the
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 
 from loglake.errors import ConfigError
 
@@ -28,3 +30,18 @@ def checked_database(name: str) -> str:
             "template's GlueDatabase (Athena's VACUUM and OPTIMIZE take it unquoted)"
         )
     return name
+
+
+GLUE_DATABASE_ENV = "LOGLAKE_GLUE_DATABASE"
+"""The stack sets it on its functions (the ETL's Glue sync, Iceberg's catalog, maintenance): the database a
+deployed lake's tables are in."""
+DEFAULT_GLUE_DATABASE = "loglake"
+
+
+def glue_database(flag: str | None = None, athena: Mapping[str, str] | None = None) -> str:
+    """The Glue database a command uses: its --database, else $LOGLAKE_GLUE_DATABASE (the stack's GlueDatabase on
+    its functions), else loglake.toml's [athena] database, else `loglake`. One order for every command, so a
+    command never looks in another database than the one the lake's tables are in. Not checked here: a caller
+    checks it (checked_database) where the name reaches AWS, so a legacy name in loglake.toml does not stop
+    commands that never use it (compact on a local lake)."""
+    return flag or os.environ.get(GLUE_DATABASE_ENV) or (athena or {}).get("database") or DEFAULT_GLUE_DATABASE

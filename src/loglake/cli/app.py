@@ -6,6 +6,7 @@ Every command that works on a lake takes --lake (see loglake.config); errors are
 
 from __future__ import annotations
 
+import shlex
 import sys
 import time
 from collections import Counter
@@ -21,7 +22,7 @@ from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from loglake import __version__
 from loglake.catalog.athena_guard import NOT_READ_FLAG, check_not_read_by_athena
-from loglake.catalog.glue_names import checked_database
+from loglake.catalog.glue_names import checked_database, glue_database
 from loglake.cli import deploy_commands
 from loglake.cli.terminal import (
     FormatOption,
@@ -33,7 +34,7 @@ from loglake.cli.terminal import (
     time_range,
 )
 from loglake.config import Config, load_config
-from loglake.errors import ConfigError, ExportError, LoglakeError, StaleTableError
+from loglake.errors import AthenaReadsTableError, ConfigError, ExportError, LoglakeError, StaleTableError
 from loglake.lake import formats as clean_formats
 from loglake.lake.open import Lake, open_lake
 from loglake.lake.runs import collect_figures, recording
@@ -146,7 +147,7 @@ def _engine(name: str, config: Config, opened: Lake) -> QueryEngine:
 
         return AthenaEngine(
             workgroup=config.athena.get("workgroup", "primary"),
-            database=config.athena.get("database", "loglake"),
+            database=glue_database(None, config.athena),
             output_location=config.athena.get("output_location") or None,
         )
     raise typer.BadParameter("--engine must be duckdb or athena")
@@ -787,8 +788,9 @@ def compact(
     database: Annotated[
         str | None,
         typer.Option(
-            help="Glue database Athena reads the lake through (default: loglake.toml's athena database, or "
-            "loglake): a hive table registered there is not compacted."
+            help="Glue database Athena reads the lake through (default: $LOGLAKE_GLUE_DATABASE, then loglake.toml's "
+            "athena database, then loglake): a hive table registered there is not compacted. Only this database "
+            "is checked."
         ),
     ] = None,
 ) -> None:
@@ -809,12 +811,22 @@ def compact(
         if name not in known:
             raise ConfigError(f"no clean table {name!r}; tables: {', '.join(known)} (see loglake tables)")
     if not not_read_by_athena:
-        command = f"loglake compact{_lake_flag(lake)}" + "".join(f" --table {name}" for name in table or [])
-        check_not_read_by_athena(
-            opened.store,
+        given = [("--table", name) for name in table or []]  # the user's options, for the command suggested
+        given += [("--database", database)] if database else []
+        options = {
+            "--older-than": (older_than, "1h"),
+            "--target-size": (target_size, "128MB"),
+            "--grace": (grace, "1h"),
+        }
+        given += [(flag, value) for flag, (value, default) in options.items() if value != default]
+        command = f"loglake compact{_lake_flag(lake)}" + "".join(f" {flag} {shlex.quote(v)}" for flag, v in given)
+        _check_athena(
+            opened,
             config.lake,
             table or known,
-            database or config.athena.get("database", "loglake"),
+            glue_database(database, config.athena),
+            grace_s,
+            grace,
             command + (" --rewrite-stale" if rewrite_stale else ""),
         )
     if rewrite_stale:
@@ -844,6 +856,30 @@ def compact(
             soft_wrap=True,
         )
         raise typer.Exit(1)
+
+
+def _check_athena(
+    opened: Lake, lake_uri: str, tables: list[str], database: str, grace_s: float, grace: str, command: str
+) -> None:
+    """compact's Athena guard (catalog/athena_guard.py). Refused, it still deletes what earlier compactions
+    replaced, past the grace: Athena counts those files twice, and this is the only run that deletes them."""
+    from loglake.lake.compaction import collect
+
+    try:
+        check_not_read_by_athena(lake_uri, tables, database, command)
+    except AthenaReadsTableError as refused:
+        done = collect(opened.store, tables, grace_s)
+        said = [f"{refused}. Nothing was compacted"]
+        if done.deleted:
+            said.append(f"it deleted {done.deleted:,} files earlier compactions replaced, which Athena counted twice")
+        if done.waiting:
+            said.append(
+                f"{done.waiting:,} more such files are within the grace (or wait for a re-drive): `{command}` "
+                f"deletes them once --grace ({grace}) has passed"
+            )
+        if done.busy:
+            said.append(f"{done.busy:,} table-hours were held by another run and were left to it")
+        raise AthenaReadsTableError("; ".join(said)) from None
 
 
 def _rewrite_stale(opened: Lake, tables: list[str], target: int, grace_s: float, lake: str | None) -> None:
@@ -1011,7 +1047,10 @@ def catalog_sync(
     lake: LakeOption = None,
     location: Annotated[str | None, typer.Option(help="s3://bucket/prefix/ of the lake (default: the lake's).")] = None,
     database: Annotated[
-        str | None, typer.Option(help="Glue database (default: loglake.toml's athena database, or loglake).")
+        str | None,
+        typer.Option(
+            help="Glue database (default: $LOGLAKE_GLUE_DATABASE, then loglake.toml's athena database, then loglake)."
+        ),
     ] = None,
     partitions: Annotated[bool, typer.Option(help="Also register the dt/hour partitions found in the lake.")] = False,
 ) -> None:
@@ -1021,7 +1060,7 @@ def catalog_sync(
     if database is not None:
         checked_database(database)  # before the lake is opened (on S3, an AWS call)
     config, opened = _open(lake)
-    name = database or config.athena.get("database", "loglake")
+    name = glue_database(database, config.athena)
     report = GlueCatalog(name).sync(
         opened.store, location or config.lake, partitions=partitions, raw_location=config.raw
     )

@@ -24,6 +24,7 @@ from typing import Any
 import duckdb
 
 from loglake.catalog.duckdb_views import clean_tables
+from loglake.catalog.glue_names import glue_database
 from loglake.config import Config, load_config
 from loglake.errors import QueryError
 from loglake.lake.clean_zone import epoch_seconds_sql, event_time_sql, timestamp_is_epoch_ms
@@ -85,7 +86,7 @@ class Console:
         athena = self._config_loader().athena
         return AthenaEngine(
             workgroup=athena.get("workgroup", "primary"),
-            database=athena.get("database", "loglake"),
+            database=glue_database(None, athena),
             output_location=athena.get("output_location") or None,
         )
 

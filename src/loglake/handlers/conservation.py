@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from loglake.catalog.glue_names import glue_database
 from loglake.errors import ConfigError, first_line
 from loglake.handlers.environment import lake_from_environment
 from loglake.handlers.metrics import Stopwatch, conservation_metrics
@@ -63,7 +64,7 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
         engine = GeneratedSql(
             AthenaEngine(
                 workgroup=os.environ.get("LOGLAKE_ATHENA_WORKGROUP", "primary"),
-                database=os.environ.get("LOGLAKE_GLUE_DATABASE", "loglake"),
+                database=glue_database(),
             )
         )
         report = check_conservation(engine, lake.store, on_athena=True, time_range=TimeRange(since=since))

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from loglake.aws_calls import call_aws
+from loglake.aws_calls import glue_tables
+from loglake.catalog.glue_names import glue_database
 from loglake.errors import ConfigError, LoglakeError, QueryError, first_line
 from loglake.handlers.environment import lake_from_environment
 from loglake.handlers.metrics import Metrics, Stopwatch
@@ -73,20 +74,13 @@ def iceberg_tables(glue: Any, database: str) -> tuple[dict[str, dict[str, str]],
     """(Iceberg tables with their Glue Parameters, other tables) of the Glue database, by name, sorted."""
     iceberg: dict[str, dict[str, str]] = {}
     other: list[str] = []
-    token = None
-    while True:
-        page = call_aws(
-            glue, "Glue", QueryError, "get_tables", DatabaseName=database, **({"NextToken": token} if token else {})
-        )
-        for table in page.get("TableList", []):
-            parameters = {str(k): str(v) for k, v in table.get("Parameters", {}).items()}
-            if parameters.get("table_type", "").upper() == "ICEBERG":
-                iceberg[table["Name"]] = parameters
-            else:
-                other.append(table["Name"])
-        token = page.get("NextToken")
-        if not token:
-            return dict(sorted(iceberg.items())), sorted(other)
+    for table in glue_tables(glue, database, QueryError) or []:
+        parameters = {str(k): str(v) for k, v in table.get("Parameters", {}).items()}
+        if parameters.get("table_type", "").upper() == "ICEBERG":
+            iceberg[table["Name"]] = parameters
+        else:
+            other.append(table["Name"])
+    return dict(sorted(iceberg.items())), sorted(other)
 
 
 def maintain(
@@ -158,7 +152,7 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
             boto3.client("glue"),
             athena_client(),  # the retry config the conservation check's queries use
             workgroup=os.environ.get("LOGLAKE_ATHENA_WORKGROUP", "primary"),
-            database=os.environ.get("LOGLAKE_GLUE_DATABASE", "loglake"),
+            database=glue_database(),
             older_than_s=_seconds("LOGLAKE_MAINTENANCE_OLDER_THAN_S", DEFAULT_OLDER_THAN_S),
             grace_s=_seconds("LOGLAKE_MAINTENANCE_GRACE_S", DEFAULT_GRACE_S, MIN_GRACE_S, GRACE_WHY),
             days=_seconds("LOGLAKE_MAINTENANCE_DAYS", DEFAULT_DAYS, 1, "OPTIMIZE needs a day to cover", "days"),

@@ -595,6 +595,44 @@ def _collect(store: Store, table: str, partition: str, grace_s: float, lease: Le
     return deleted
 
 
+@dataclass
+class Collection:
+    """What `collect` did: files deleted, files still within the grace period, table-hours another run held."""
+
+    deleted: int = 0
+    waiting: int = 0
+    busy: int = 0
+
+
+def collect(store: Store, tables: list[str], grace_s: float) -> Collection:
+    """Only the deletions of a compaction run (hive tables): the inputs earlier runs replaced and the c-* files
+    no record names, once past the grace, each table-hour under its lease; nothing is written but records.
+    `compact` refused by Athena's guard (catalog/athena_guard.py) still runs it: those files are the ones
+    Athena counts twice, and only this deletes them."""
+    done = Collection()
+    for table in tables:
+        if iceberg.is_iceberg(store, table):
+            continue
+        prefix = f"{RECORD_PREFIX}{table_name(table)}/"
+        partitions = {k[len(prefix) : -len(".json")] for k in store.list(prefix) if k.endswith(".json")}
+        partitions |= {parts[1] for k in store.list(table_prefix(table)) if (parts := split_key(k)) and is_compacted(k)}
+        for partition in sorted(partitions):
+            with store.lease(_lease_name(table, partition)) as held:
+                if not held:
+                    done.busy += 1
+                    continue
+                done.deleted += _collect(store, table, partition, grace_s, held)
+                record, _version = read_record(store, table, partition)
+                record = record or PartitionRecord()
+                done.waiting += sum(1 for entry in record.replaced.values() if not entry.deleted)
+                done.waiting += sum(
+                    1
+                    for k in store.list(f"{table_prefix(table)}{partition}/")
+                    if is_compacted(k) and k not in record.live and k not in record.replaced
+                )
+    return done
+
+
 def _named_ms(key: str) -> int | None:
     """When a compacted file was named (`c-<ms><hex>`), in ms since epoch; None for another name."""
     parts = split_key(key)

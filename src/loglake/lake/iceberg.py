@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 
+from loglake.catalog.glue_names import checked_database, glue_database
 from loglake.errors import ConfigError, InvariantError, StoreError
 from loglake.lake import iceberg_files, skip_index
 from loglake.lake.clean_zone import envelope, table_prefix
@@ -173,9 +174,10 @@ def catalog(store: Store) -> Any:
 
 
 def namespace(store: Store) -> str:
-    """The catalog namespace of the lake's tables: `loglake` (on Glue: the database, $LOGLAKE_GLUE_DATABASE)."""
+    """The catalog namespace of the lake's tables: `loglake` (on Glue: the database, $LOGLAKE_GLUE_DATABASE, a
+    name checked as every loglake command checks it: glue_names.py)."""
     if _root(store) is None:
-        return os.environ.get("LOGLAKE_GLUE_DATABASE") or NAMESPACE
+        return checked_database(glue_database())
     return NAMESPACE
 
 
@@ -510,8 +512,10 @@ def _lease(store: Store, table: str) -> Iterator[None]:
 
 
 def _delete(store: Store, key: str) -> None:
-    """The index first: a run killed between the two leaves the file, which the next expiry deletes (it lists
-    files, not indexes); the other way round an index with no file would stay for good."""
+    """A file loglake named (stamped, `-r<ms>`/`c-<ms>`), its index first: a run killed between the two leaves
+    the file, which the next expiry deletes (it lists files and goes by the stamp); the other way round an index
+    with no file would stay for good. Unstamped files (pyiceberg's, Athena's) have no index: expire deletes
+    only the file."""
     skip_index.delete_for(store, key)
     store.delete(key)
 
@@ -715,7 +719,10 @@ def expire(store: Store, table: str, grace_s: float, *, locked: bool = False) ->
                 continue
             if stamped is not None and int(stamped["ms"]) > cutoff_ms:
                 continue  # young: an uncommitted run's, or removed within the grace period
-            _delete(store, key)
+            if stamped is None:
+                store.delete(key)  # not loglake's file: it has no skip index (a kill here leaves nothing behind)
+            else:
+                _delete(store, key)
             deleted += 1
     return deleted
 
