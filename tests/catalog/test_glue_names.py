@@ -70,3 +70,32 @@ def test_commands_refuse_a_bad_database_before_any_aws_call(
     assert run_cli("catalog", "sync", "--lake", where, "--location", "s3://b/l/", "--database", name) == expected
     assert run_cli("compact", "--lake", where, "--database", name) == expected
     assert run_cli("ddl", "--lake", where, "--location", "s3://b/l/", "--database", name) == expected
+
+
+def test_one_order_resolves_the_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--database, then $LOGLAKE_GLUE_DATABASE (what the stack sets on its functions), then loglake.toml, then
+    loglake. Before, compact and catalog sync skipped the environment that the handlers and Iceberg read."""
+    from loglake.catalog.glue_names import glue_database
+
+    monkeypatch.delenv("LOGLAKE_GLUE_DATABASE", raising=False)
+    assert glue_database() == "loglake"
+    assert glue_database(None, {"database": "toml_db"}) == "toml_db"
+    monkeypatch.setenv("LOGLAKE_GLUE_DATABASE", "prod")
+    assert glue_database(None, {"database": "toml_db"}) == "prod"
+    assert glue_database("flag_db", {"database": "toml_db"}) == "flag_db"
+
+
+def test_the_iceberg_namespace_on_glue_follows_the_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before, $LOGLAKE_GLUE_DATABASE reached pyiceberg's Glue catalog unchecked."""
+    from typing import cast
+
+    from loglake.lake import iceberg
+    from loglake.lake.store import Store
+
+    s3_store = cast(Store, object())  # no local root: an S3 lake, whose namespace is the Glue database
+    monkeypatch.setenv("LOGLAKE_GLUE_DATABASE", "prod_logs")
+    assert iceberg.namespace(s3_store) == "prod_logs"
+    monkeypatch.setenv("LOGLAKE_GLUE_DATABASE", "Prod-Logs")
+    with pytest.raises(ConfigError) as refused:
+        iceberg.namespace(s3_store)
+    assert str(refused.value) == _message("Prod-Logs")

@@ -452,3 +452,33 @@ def test_pyiceberg_evaluates_manifests_on_one_thread(lake: Lake, monkeypatch: py
     assert ExecutorFactory.get_or_create()._max_workers == 1  # type: ignore[attr-defined]
     monkeypatch.setattr(ExecutorFactory, "_instance_pid", None)  # as in a new process: a new pool
     assert ExecutorFactory.get_or_create()._max_workers == 1  # type: ignore[attr-defined]
+
+
+def test_expiry_deletes_a_committed_file_loglake_did_not_name_without_its_index(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file committed by another writer (pyiceberg's add_files here, as Athena's OPTIMIZE outputs) has no skip
+    index: expiry deletes only the file. Before, it deleted the index first, and a kill there left the file
+    for good (once its removing snapshot expires, nothing shows it was committed)."""
+    keys = [_raw(lake, f"s{s}", _json(2)) for s in range(2)]
+    run_etl(lake, keys, ICEBERG, workers=1)
+    first = live_files(lake.store, "logs")[0]
+    other = "clean/logs/dt=2025-11-28/hour=00/written-by-another-engine.parquet"
+    lake.store.put(other, lake.store.get(first))
+    tbl = iceberg.catalog(lake.store).load_table(("loglake", "logs"))
+    tbl.add_files([f"{iceberg._base(lake.store)}/{other}"])
+    assert _query(lake, "SELECT count(*), count(DISTINCT event_id) FROM logs") == [(6, 4)]
+    compact(lake.store, ["logs"], older_than_s=0, grace_s=3600)
+    index_for = iceberg.skip_index.delete_for
+
+    def no_index(store: Any, key: str) -> None:
+        if key == other:
+            raise RuntimeError("killed")  # asked for an index this file never had: a kill here stranded it
+        index_for(store, key)
+
+    monkeypatch.setattr(iceberg.skip_index, "delete_for", no_index)
+
+    assert iceberg.expire(lake.store, "logs", grace_s=0) == 3  # the 2 ETL files and the other engine's
+    assert not lake.store.exists(other)
+    assert len(live_files(lake.store, "logs")) == 1
+    assert _query(lake, "SELECT count(*), count(DISTINCT event_id) FROM logs") == [(6, 4)]
