@@ -47,7 +47,7 @@ EXPIRE_POINTS = {
     "expire:unindex": (1, 2),
 }
 """Kill points of expiry: its commit (metadata.json, the catalog's transaction), then the deletion of each file that
-no retained snapshot references, and of its skip index (between the two: the file gone, its index not yet)."""
+no retained snapshot references, and of its skip index (between the two: the index gone, the file not yet)."""
 
 
 def _etl(lake: Lake, force: bool = False) -> None:
