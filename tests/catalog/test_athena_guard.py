@@ -4,6 +4,7 @@ replaced files are deleted. Before, the compaction ran and exited 0 (a silent wr
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -102,7 +103,7 @@ def test_an_iceberg_table_in_glue_compacts(s3_lake: Lake, run_cli: CliRun) -> No
     glue_table = boto3.client("glue").get_table(DatabaseName="loglake", Name="logs")["Table"]
     assert glue_table["Parameters"]["table_type"] == "ICEBERG"
 
-    code, out, err = run_cli(*COMPACT)
+    code, out, err = run_cli(*COMPACT[:-1], "15m")
 
     assert (code, err) == (0, "")
     assert out.startswith("compacted 1 table-hours: 2 files into 1 (5 rows)")
@@ -291,7 +292,7 @@ def test_an_iceberg_table_a_hive_glue_table_reads_is_refused(s3_lake: Lake, run_
         DatabaseName="loglake", TableInput={"Name": "hive", "StorageDescriptor": descriptor}
     )
 
-    code, out, err = run_cli(*COMPACT)
+    code, out, err = run_cli(*COMPACT[:-1], "15m")
 
     assert (code, out) == (1, "")
     assert err.startswith("error: table logs of this lake is read by Athena as hive (Glue table loglake.hive over ")
@@ -310,3 +311,26 @@ def test_a_local_lake_compacts_whatever_its_athena_database_setting(
         COMPACTED,
         "",
     )
+
+
+def test_an_iceberg_table_of_an_s3_lake_needs_the_etls_grace(s3_lake: Lake, run_cli: CliRun) -> None:
+    """The ETL's Lambdas write a data file up to 900 s before they commit it; expiry deletes an uncommitted file
+    older than the grace. Before, `--grace 0` ran expiry at once on S3, where an invocation may be running."""
+    _fill(s3_lake, EtlSettings(table_format="iceberg"))
+    pending = f"{HOUR}{'0' * 24}-r{int(time.time() * 1000) - 1000:013d}0a1b2c3d.parquet"  # written 1 s ago
+    s3_lake.store.put(pending, b"an ETL invocation's file, its commit still to come")
+
+    assert run_cli(*COMPACT, "--target-size", "1MB") == (
+        1,
+        "",
+        "error: --grace 0 is under 900 s for the Iceberg table logs of an S3 lake: expiry would delete data files "
+        "an ETL invocation (up to 900 s) has written but not committed yet, and its commit would then reference "
+        "missing files; nothing was compacted: run `loglake compact --lake s3://loglake-test/lake --older-than 0 "
+        "--target-size 1MB --grace 15m`\n",
+    )
+    assert s3_lake.store.exists(pending)
+    assert len(live_files(s3_lake.store, "logs")) == 2
+    kept = "compacted 1 table-hours: 2 files into 1 (5 rows); deleted 0 replaced files\n"  # all within the grace
+    assert run_cli(*COMPACT[:-1], "15m") == (0, kept, "")
+    assert s3_lake.store.exists(pending)
+    assert len(live_files(s3_lake.store, "logs")) == 1

@@ -810,24 +810,25 @@ def compact(
     for name in table or []:
         if name not in known:
             raise ConfigError(f"no clean table {name!r}; tables: {', '.join(known)} (see loglake tables)")
+    given = [("--table", name) for name in table or []]  # the user's options, for the commands suggested
+    given += [("--database", database)] if database else []
+    options = {"--older-than": (older_than, "1h"), "--target-size": (target_size, "128MB"), "--grace": (grace, "1h")}
+    given += [(flag, value) for flag, (value, default) in options.items() if value != default]
+    given += [("--rewrite-stale", "")] if rewrite_stale else []
+
+    def command(**changed: str) -> str:
+        """The user's compact command, `changed` options replaced: --grace as grace=..."""
+        flags = [(f, changed.pop(f[2:].replace("-", "_"), v)) for f, v in given]
+        flags += [(f"--{name.replace('_', '-')}", value) for name, value in changed.items()]
+        return f"loglake compact{_lake_flag(lake)}" + "".join(
+            f" {flag}" + (f" {shlex.quote(value)}" if value else "") for flag, value in flags
+        )
+
+    if not rewrite_stale:
+        _check_iceberg_grace(opened, config.lake, table or known, grace_s, grace, command(grace="15m"))
     if not not_read_by_athena:
-        given = [("--table", name) for name in table or []]  # the user's options, for the command suggested
-        given += [("--database", database)] if database else []
-        options = {
-            "--older-than": (older_than, "1h"),
-            "--target-size": (target_size, "128MB"),
-            "--grace": (grace, "1h"),
-        }
-        given += [(flag, value) for flag, (value, default) in options.items() if value != default]
-        command = f"loglake compact{_lake_flag(lake)}" + "".join(f" {flag} {shlex.quote(v)}" for flag, v in given)
         _check_athena(
-            opened,
-            config.lake,
-            table or known,
-            glue_database(database, config.athena),
-            grace_s,
-            grace,
-            command + (" --rewrite-stale" if rewrite_stale else ""),
+            opened, config.lake, table or known, glue_database(database, config.athena), grace_s, grace, command()
         )
     if rewrite_stale:
         _rewrite_stale(opened, table or known, target, grace_s, lake)
@@ -856,6 +857,28 @@ def compact(
             soft_wrap=True,
         )
         raise typer.Exit(1)
+
+
+def _check_iceberg_grace(
+    opened: Lake, lake_uri: str, tables: list[str], grace_s: float, grace: str, fixed: str
+) -> None:
+    """On an S3 lake, the ETL's Lambdas write an Iceberg table's data files up to MIN_GRACE_S before they commit
+    them, and expiry deletes an uncommitted file once the time in its name is older than the grace: with less,
+    it could delete a file a commit then references (the stack's maintenance has the same floor). A local lake
+    keeps any grace: its ETL runs are the user's own, whom --grace 0 asks to run none meanwhile."""
+    from loglake.lake.iceberg import is_iceberg
+    from loglake.lake.iceberg_athena import MIN_GRACE_S
+
+    if not lake_uri.startswith("s3://") or grace_s >= MIN_GRACE_S:
+        return
+    names = [name for name in tables if is_iceberg(opened.store, name)]
+    if names:
+        raise ConfigError(
+            f"--grace {grace} is under {MIN_GRACE_S} s for the Iceberg table{'s' if len(names) > 1 else ''} "
+            f"{', '.join(names)} of an S3 lake: expiry would delete data files an ETL invocation (up to "
+            f"{MIN_GRACE_S} s) has written but not committed yet, and its commit would then reference missing "
+            f"files; nothing was compacted: run `{fixed}`"
+        )
 
 
 def _check_athena(
