@@ -118,11 +118,12 @@ def check_not_read_by_athena(lake_uri: str, tables: list[str], database: str, co
         )
     if not reads:
         return
-    read = sorted({read.table for read in reads})
+    read_tables = sorted({read.table for read in reads})
     first = reads[0]
     also = f" and {len(reads) - 1} more" if len(reads) > 1 else ""
     raise AthenaReadsTableError(
-        f"table{'s' if len(read) > 1 else ''} {', '.join(read)} of this lake {'are' if len(read) > 1 else 'is'}"
+        f"table{'s' if len(read_tables) > 1 else ''} {', '.join(read_tables)} of this lake "
+        f"{'are' if len(read_tables) > 1 else 'is'}"
         f" read by Athena as hive (Glue table {first.glue_table} over {first.location}{also}): compacting would "
         "make Athena count compacted events twice until the replaced files are deleted. Make new tables Iceberg, "
         "which Athena compacts exactly once with OPTIMIZE (`loglake deploy --table-format iceberg`), or, "
