@@ -13,6 +13,26 @@ import os
 from typing import Any
 
 
+def s3_io_properties() -> dict[str, str]:
+    """lake/iceberg_io.py's s3.* properties from boto3's environment (endpoint, region, keys), for every
+    catalog whose files live on S3."""
+    env = os.environ
+    props: dict[str, str] = {}
+    s3 = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+    if s3:
+        props["s3.endpoint"] = s3
+        props["s3.force-virtual-addressing"] = "false"
+    if region:
+        props["s3.region"] = region
+    for name, key in (("AWS_ACCESS_KEY_ID", "access-key-id"), ("AWS_SECRET_ACCESS_KEY", "secret-access-key")):
+        if env.get(name):
+            props[f"s3.{key}"] = env[name]
+    if env.get("AWS_SESSION_TOKEN"):
+        props["s3.session-token"] = env["AWS_SESSION_TOKEN"]
+    return props
+
+
 def glue_catalog(warehouse: str) -> Any:
     """A pyiceberg GlueCatalog whose data and metadata files live under `warehouse` (s3://bucket/prefix/clean)."""
     from pyiceberg.catalog.glue import GlueCatalog
@@ -21,22 +41,13 @@ def glue_catalog(warehouse: str) -> Any:
     from loglake.lake.iceberg import FILE_IO, PY_IO_IMPL
 
     env = os.environ
-    props = {"warehouse": warehouse, PY_IO_IMPL: FILE_IO}  # boto3 for the files, never pyarrow's S3
+    props = {"warehouse": warehouse, PY_IO_IMPL: FILE_IO, **s3_io_properties()}  # boto3 for the files
     glue = env.get("AWS_ENDPOINT_URL_GLUE") or env.get("AWS_ENDPOINT_URL")
-    s3 = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
-    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
     if glue:
         props["glue.endpoint"] = glue
-    if s3:
-        props["s3.endpoint"] = s3
-        props["s3.force-virtual-addressing"] = "false"
-    if region:
-        props["glue.region"] = props["s3.region"] = region
-    for name, key in (("AWS_ACCESS_KEY_ID", "access-key-id"), ("AWS_SECRET_ACCESS_KEY", "secret-access-key")):
-        if env.get(name):
-            props[f"glue.{key}"] = props[f"s3.{key}"] = env[name]
-    if env.get("AWS_SESSION_TOKEN"):
-        props["glue.session-token"] = props["s3.session-token"] = env["AWS_SESSION_TOKEN"]
+    for key in ("region", "access-key-id", "secret-access-key", "session-token"):
+        if f"s3.{key}" in props:
+            props[f"glue.{key}"] = props[f"s3.{key}"]
 
     class ExistingDatabaseCatalog(GlueCatalog):
         """pyiceberg creates the namespace by calling Glue's CreateDatabase and ignoring AlreadyExists: a
