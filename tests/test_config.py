@@ -36,3 +36,38 @@ def test_bad_configuration_fails_loudly(tmp_path: Path, text: str, message: str)
     (tmp_path / "loglake.toml").write_text(text)
     with pytest.raises(ConfigError, match=message):
         load_config(cwd=tmp_path)
+
+
+ARN = "arn:aws:s3tables:eu-west-1:123456789012:bucket/logs"
+
+
+def test_s3tables_catalog_from_the_file_and_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("LOGLAKE_ICEBERG_CATALOG", "LOGLAKE_TABLE_BUCKET_ARN", "LOGLAKE_LAKE"):
+        monkeypatch.delenv(name, raising=False)
+    assert load_config(cwd=tmp_path).table_bucket_arn is None
+    (tmp_path / "loglake.toml").write_text(f'[iceberg]\ncatalog = "s3tables"\ntable_bucket_arn = "{ARN}"\n')
+    assert load_config(cwd=tmp_path).table_bucket_arn == ARN
+    monkeypatch.setenv("LOGLAKE_ICEBERG_CATALOG", "default")
+    assert load_config(cwd=tmp_path).table_bucket_arn is None
+    monkeypatch.setenv("LOGLAKE_ICEBERG_CATALOG", "s3tables")
+    monkeypatch.setenv("LOGLAKE_TABLE_BUCKET_ARN", ARN.replace("/logs", "/other"))
+    assert load_config(cwd=tmp_path).table_bucket_arn == ARN.replace("/logs", "/other")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[iceberg]\ncatalog = "s3tables"\n', 's3tables" needs table_bucket_arn'),
+        ('[iceberg]\ncatalog = "rest"\n', "catalog must be one of \\['default', 's3tables'\\], not 'rest'"),
+        ('[iceberg]\ncatalog = "s3tables"\ntable_bucket_arn = "arn:aws:s3:::logs"\n', "is not an S3 table bucket ARN"),
+        ('[iceberg]\nwarehouse = "x"\n', "unknown key\\(s\\) \\['warehouse'\\] in \\[iceberg\\]"),
+    ],
+)
+def test_bad_iceberg_catalog_settings_fail_loudly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, message: str
+) -> None:
+    for name in ("LOGLAKE_ICEBERG_CATALOG", "LOGLAKE_TABLE_BUCKET_ARN"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "loglake.toml").write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_config(cwd=tmp_path)

@@ -117,7 +117,7 @@ class Loglake:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.lake: Lake = open_lake(config.lake, config.raw)
+        self.lake: Lake = open_lake(config.lake, config.raw, config.table_bucket_arn)
 
     @property
     def uri(self) -> str:

@@ -32,6 +32,7 @@ from typing import Any
 
 from loglake.errors import ConfigError
 from loglake.lake.formats import DEFAULT_FORMAT, FORMATS
+from loglake.lake.table_bucket_store import checked_table_bucket_arn
 from loglake.transform.settings import EtlSettings
 
 TEMPLATE = """\
@@ -97,7 +98,8 @@ RAW_ENV = "LOGLAKE_RAW"
 DEFAULT_LAKE = "./lake"
 
 _ALLOWED: dict[str, set[str]] = {
-    "": {"lake", "raw", "etl", "ingest", "athena"},
+    "": {"lake", "raw", "etl", "ingest", "athena", "iceberg"},
+    "iceberg": {"catalog", "table_bucket_arn"},
     "athena": {"workgroup", "database", "output_location"},
     "etl": {"output_format", "max_depth", "separator", "routes", "redact", "max_columns", "table_format", "skip_index"},
     "ingest": {"log_group", "multiline_start"},
@@ -114,6 +116,8 @@ class Config:
     etl: EtlSettings = field(default_factory=EtlSettings)
     ingest: dict[str, str] = field(default_factory=dict)
     athena: dict[str, str] = field(default_factory=dict)
+    table_bucket_arn: str | None = None
+    """[iceberg] catalog = "s3tables": the table bucket new Iceberg tables go to (lake/iceberg_s3tables.py)."""
     config_file: Path | None = None
     """The loglake.toml in force, if any (found in the working directory or above)."""
 
@@ -180,9 +184,35 @@ def _read_file(path: Path) -> dict[str, Any]:
             raise ConfigError(f"{path}: unknown key(s) {sorted(unknown)} in {where}; allowed: {sorted(allowed)}")
     _check_types(path, "", doc, {"lake": str, "raw": str})
     _check_types(path, "etl", doc.get("etl", {}), _etl_types())
-    for section in ("ingest", "athena"):
+    for section in ("ingest", "athena", "iceberg"):
         _check_types(path, section, doc.get(section, {}), dict.fromkeys(_ALLOWED[section], str))
     return doc
+
+
+ICEBERG_CATALOGS = ("default", "s3tables")
+"""default: the lake's own (SQLite in a local lake, Glue for an S3 lake); s3tables: Amazon S3 Tables."""
+ICEBERG_CATALOG_ENV = "LOGLAKE_ICEBERG_CATALOG"
+TABLE_BUCKET_ARN_ENV = "LOGLAKE_TABLE_BUCKET_ARN"
+
+
+def table_bucket_arn(section: dict[str, str], where: str) -> str | None:
+    """The table bucket of `[iceberg] catalog = "s3tables"` ($LOGLAKE_ICEBERG_CATALOG and
+    $LOGLAKE_TABLE_BUCKET_ARN win), or None for the lake's own catalog."""
+    kind = os.environ.get(ICEBERG_CATALOG_ENV) or section.get("catalog") or "default"
+    arn = os.environ.get(TABLE_BUCKET_ARN_ENV) or section.get("table_bucket_arn") or ""
+    if kind not in ICEBERG_CATALOGS:
+        raise ConfigError(f"{where}: [iceberg] catalog must be one of {list(ICEBERG_CATALOGS)}, not {kind!r}")
+    if kind == "default":
+        return None
+    if not arn:
+        raise ConfigError(
+            f'{where}: [iceberg] catalog = "s3tables" needs table_bucket_arn = "arn:aws:s3tables:<region>:'
+            '<account>:bucket/<name>" (or $LOGLAKE_TABLE_BUCKET_ARN)'
+        )
+    try:
+        return checked_table_bucket_arn(arn)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: [iceberg] {exc}") from None
 
 
 def load_config(lake_flag: str | None = None, cwd: Path | None = None, raw_flag: str | None = None) -> Config:
@@ -213,5 +243,6 @@ def load_config(lake_flag: str | None = None, cwd: Path | None = None, raw_flag:
         etl=etl,
         ingest=dict(doc.get("ingest", {})),
         athena=dict(doc.get("athena", {})),
+        table_bucket_arn=table_bucket_arn(dict(doc.get("iceberg", {})), str(path)),
         config_file=found,
     )

@@ -4,14 +4,28 @@ is in docs/lake-layout.md (S3 Tables)."""
 
 from __future__ import annotations
 
+from typing import Any
+from unittest import mock
+
 import boto3
+import orjson
 import pytest
 from pyiceberg.exceptions import CommitFailedException, NoSuchTableError
 from pyiceberg.schema import Schema
 from pyiceberg.types import LongType, NestedField, StringType
+from test_iceberg import ICEBERG
+from test_iceberg import _json as json_messages
+from test_iceberg import _query as query
+from test_iceberg import _raw as raw_object
+from test_iceberg import _verify as verify
 
 from loglake.errors import ConfigError
-from loglake.lake.iceberg_s3tables import checked_table_bucket_arn, s3tables_catalog
+from loglake.lake import iceberg
+from loglake.lake.compaction import compact
+from loglake.lake.iceberg_s3tables import S3TablesCatalog, checked_table_bucket_arn, s3tables_catalog
+from loglake.lake.keys import RawKey, manifest_key
+from loglake.lake.open import Lake, open_lake
+from loglake.pipeline import run_etl
 
 SCHEMA = Schema(
     NestedField(1, "event_id", StringType(), required=False), NestedField(2, "n", LongType(), required=False)
@@ -73,3 +87,132 @@ def test_table_bucket_arn_is_checked_before_any_call() -> None:
     assert checked_table_bucket_arn("arn:aws:s3tables:us-east-1:123456789012:bucket/logs").endswith("/logs")
     with pytest.raises(ConfigError, match="list-table-buckets"):
         checked_table_bucket_arn("arn:aws:s3:::logs")
+
+
+@pytest.fixture
+def s3tables_lake(table_bucket: str) -> Lake:
+    boto3.client("s3").create_bucket(Bucket="loglake-test")
+    return open_lake("s3://loglake-test/lake", table_bucket_arn=table_bucket)
+
+
+def _warehouse_keys(warehouse: str, keys: list[str]) -> list[bool]:
+    """Whether each key is an object of the warehouse (one HEAD each: the bucket refuses listing)."""
+    s3, bucket = boto3.client("s3"), warehouse.removeprefix("s3://")
+    found = []
+    for key in keys:
+        try:
+            s3.head_object(Bucket=bucket, Key=key)
+            found.append(True)
+        except s3.exceptions.ClientError:
+            found.append(False)
+    return found
+
+
+def test_etl_commits_raw_objects_to_s3tables_and_duckdb_reads_them(s3tables_lake: Lake, table_bucket: str) -> None:
+    lake = s3tables_lake
+    keys = [raw_object(lake, f"s{s}", json_messages(3 + s)) for s in range(2)]
+    results = run_etl(lake, keys, ICEBERG, workers=1)
+    assert [r.skipped for r in results] == [False, False]
+
+    pointer = _pointer(table_bucket)
+    warehouse = pointer["warehouseLocation"]
+    assert pointer["metadataLocation"].startswith(f"{warehouse}/metadata/")
+    marker = orjson.loads(lake.store.get(iceberg.marker_key("logs")))
+    assert marker == {
+        "catalog": "s3tables",
+        "identifier": "loglake.logs",
+        "table_bucket_arn": table_bucket,
+        "warehouse": warehouse,
+    }
+    files = iceberg.data_files(lake.store, "logs")
+    assert sorted((rows, part) for _k, part, rows, _b in files) == [
+        (3, "dt=2025-11-28/hour=00"),
+        (4, "dt=2025-11-28/hour=00"),
+    ]
+    # the data files are in the table's warehouse, not in the lake
+    assert _warehouse_keys(warehouse, [k for k, *_ in files]) == [True, True]
+    assert not [
+        k
+        for k in boto3.client("s3").list_objects_v2(Bucket="loglake-test").get("Contents", [])
+        if "/clean/" in k["Key"]
+    ]
+    summaries = iceberg.snapshot_summaries(lake.store, "logs")
+    assert sorted(s[iceberg.RAW_OBJECT] for s in summaries) == sorted(keys)
+    assert query(lake, "SELECT count(*), count(DISTINCT event_id), sum(n) FROM logs") == [(7, 7, 3 + 6)]
+    verify(lake)
+
+    # A re-run and a duplicate notification add nothing (the snapshot records the raw object's version).
+    assert [r.skipped for r in run_etl(lake, keys, ICEBERG, workers=1)] == [True, True]
+    assert len(iceberg.snapshot_summaries(lake.store, "logs")) == 2
+    # A crash after the commit, before the manifest: the retry finds the object's key and version in the
+    # snapshot summary and adds nothing (its new files, never referenced, are deleted).
+    lake.store.delete(manifest_key(RawKey.parse(keys[0]).object_id))
+    assert [r.skipped for r in run_etl(lake, [keys[0]], ICEBERG, workers=1)] == [False]
+    assert len(iceberg.snapshot_summaries(lake.store, "logs")) == 2
+    assert iceberg.data_files(lake.store, "logs") == files
+    assert query(lake, "SELECT count(*) FROM logs") == [(7,)]
+    # A re-drive replaces the object's rows in one commit (the service's pointer moves once).
+    token = _pointer(table_bucket)["versionToken"]
+    run_etl(lake, [keys[0]], ICEBERG, workers=1, force=True)
+    assert _pointer(table_bucket)["versionToken"] != token
+    assert len(iceberg.snapshot_summaries(lake.store, "logs")) == 3
+    assert query(lake, "SELECT count(*), count(DISTINCT event_id) FROM logs") == [(7, 7)]
+    verify(lake)
+
+    # A fresh process (a new store) finds the table through its marker.
+    again = open_lake("s3://loglake-test/lake", table_bucket_arn=table_bucket)
+    assert query(again, "SELECT count(*) FROM logs") == [(7,)]
+
+
+def test_a_commit_that_loses_the_race_is_retried_on_the_fresh_table(s3tables_lake: Lake, table_bucket: str) -> None:
+    """Another writer commits (outside loglake's lease) between this run's read of the pointer and its update:
+    the version token no longer matches, and the commit is retried on the table the other writer left."""
+    lake = s3tables_lake
+    first, second = raw_object(lake, "s0", json_messages(3)), raw_object(lake, "s1", json_messages(5))
+    run_etl(lake, [first], ICEBERG, workers=1)
+    real = S3TablesCatalog._write_metadata
+    raced: list[str] = []
+
+    def another_writer_commits_first(metadata: Any, io: Any, metadata_path: str) -> None:
+        if not raced:
+            raced.append(metadata_path)
+            other = s3tables_catalog(table_bucket).load_table(("loglake", "logs"))
+            with other.transaction() as txn:
+                txn.set_properties(**{"other.writer": "yes"})
+        real(metadata, io, metadata_path)
+
+    with mock.patch.object(S3TablesCatalog, "_write_metadata", staticmethod(another_writer_commits_first)):
+        [result] = run_etl(lake, [second], ICEBERG, workers=1)
+    assert not result.skipped and len(raced) == 1
+    tbl = s3tables_catalog(table_bucket).load_table(("loglake", "logs"))
+    assert tbl.properties["other.writer"] == "yes"  # the other writer's commit kept, ours made on top of it
+    assert tbl.metadata_location != raced[0]  # the lost attempt's metadata file is not the table's
+    assert query(lake, "SELECT count(*), count(DISTINCT event_id) FROM logs") == [(8, 8)]
+    verify(lake)
+
+
+def test_compact_refuses_a_table_in_s3tables(
+    s3tables_lake: Lake, run_cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake = s3tables_lake
+    run_etl(lake, [raw_object(lake, "s0", json_messages(3))], ICEBERG, workers=1)
+    with pytest.raises(ConfigError, match="lives in S3 Tables, which compacts it"):
+        compact(lake.store, ["logs"], older_than_s=0, grace_s=0)
+    monkeypatch.setenv("LOGLAKE_ICEBERG_CATALOG", "s3tables")
+    monkeypatch.setenv("LOGLAKE_TABLE_BUCKET_ARN", lake.store.table_bucket_arn)  # type: ignore[attr-defined]
+    code, out, err = run_cli("compact", "--lake", "s3://loglake-test/lake")
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and "loglake compact refused: the Iceberg table 'logs' lives in S3 Tables" in err
+    assert query(lake, "SELECT count(*) FROM logs") == [(3,)]
+
+
+def test_an_s3tables_table_read_without_the_table_bucket_says_what_to_set(s3tables_lake: Lake) -> None:
+    run_etl(s3tables_lake, [raw_object(s3tables_lake, "s0", json_messages(3))], ICEBERG, workers=1)
+    plain = open_lake("s3://loglake-test/lake")
+    with pytest.raises(ConfigError, match='set \\[iceberg\\] catalog = "s3tables" and table_bucket_arn'):
+        query(plain, "SELECT count(*) FROM logs")
+
+
+def test_s3tables_needs_an_s3_lake(tmp_path: Any) -> None:
+    with pytest.raises(ConfigError, match="S3 Tables \\(table_bucket_arn\\) needs an S3 lake"):
+        open_lake(str(tmp_path / "lake"), table_bucket_arn="arn:aws:s3tables:us-east-1:123456789012:bucket/logs")

@@ -127,7 +127,7 @@ def _open(lake_flag: str | None, *, create: bool = False) -> tuple[Config, Lake]
     """The configured lake. Only commands that write raw data (`create`) may start a new one: a reading
     command on a folder that holds no lake would answer 0 rows or "OK" about data that is elsewhere."""
     config = load_config(lake_flag)
-    opened = open_lake(config.lake, config.raw)
+    opened = open_lake(config.lake, config.raw, config.table_bucket_arn)
     if not create and not opened.exists():
         raise ConfigError(
             f"no lake at {opened.store.uri} ({config.lake_origin_text()}); point --lake (or $LOGLAKE_LAKE, or "

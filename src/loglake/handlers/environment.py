@@ -28,7 +28,10 @@ def lake_from_environment() -> Lake:
     location = os.environ.get("LOGLAKE_LAKE")
     if not location:
         raise EventError("LOGLAKE_LAKE is not set: the function does not know where the lake is")
-    return open_lake(location, os.environ.get("LOGLAKE_RAW") or None)
+    from loglake.config import table_bucket_arn
+
+    arn = table_bucket_arn({}, "the function's environment")  # LOGLAKE_ICEBERG_CATALOG, LOGLAKE_TABLE_BUCKET_ARN
+    return open_lake(location, os.environ.get("LOGLAKE_RAW") or None, arn)
 
 
 def etl_settings_from_environment() -> EtlSettings:

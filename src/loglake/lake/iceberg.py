@@ -69,6 +69,8 @@ _STAMPED = re.compile(r"(?:-r|/c-)(?P<ms>\d{13})[0-9a-f]{8}(?:-\d+)?\.parquet$")
 _RUN = re.compile(r"/[0-9a-f]{24}-r\d{13}[0-9a-f]{8}(?:-\d+)?\.parquet$")
 """An ETL run's Iceberg data file (run_name)."""
 _FOLDER = re.compile(r"^dt=(\d{4}-\d{2}-\d{2})/hour=(\d{1,2})$")
+S3TABLES = "s3tables"
+"""A marker's catalog for a table in S3 Tables (lake/iceberg_s3tables.py, lake/table_bucket_store.py)."""
 PY_IO_IMPL = "py-io-impl"
 FILE_IO = "loglake.lake.iceberg_io.LakeFileIO"
 """The FileIO of every catalog: no pyarrow, boto3 for S3 (lake/iceberg_io.py)."""
@@ -152,12 +154,18 @@ def _one_pyiceberg_thread() -> None:
         ExecutorFactory._instance = ThreadPoolExecutor(max_workers=1)
 
 
-def catalog(store: Store) -> Any:
-    """The lake's catalog: on a local lake the embedded one (pyiceberg SqlCatalog on SQLite in state/); on an
-    S3 lake the Glue Data Catalog (lake/iceberg_glue.py), database $LOGLAKE_GLUE_DATABASE or `loglake`."""
+def catalog(store: Store, table: str | None = None) -> Any:
+    """The catalog of `table` (of new tables when None): on a local lake the embedded one (pyiceberg
+    SqlCatalog on SQLite in state/); on an S3 lake the Glue Data Catalog (lake/iceberg_glue.py), database
+    $LOGLAKE_GLUE_DATABASE or `loglake`, or S3 Tables (lake/iceberg_s3tables.py) for a table whose marker says
+    so, and for new tables when the lake is configured with a table bucket."""
     root = _root(store)
     check_available(local=root is not None)
     _one_pyiceberg_thread()
+    if root is None and catalog_kind(store, table) == S3TABLES:
+        from loglake.lake.iceberg_s3tables import s3tables_catalog
+
+        return s3tables_catalog(str(getattr(store, "table_bucket_arn", "")))
     if root is None:
         from loglake.lake.iceberg_glue import glue_catalog
 
@@ -173,6 +181,27 @@ def catalog(store: Store) -> Any:
     return cat
 
 
+def catalog_kind(store: Store, table: str | None) -> str:
+    """`s3tables` for a table in S3 Tables (its marker, or a new table of a lake with a table bucket), else
+    the lake's own (sql or glue). A table in S3 Tables read without the table bucket configured is refused
+    with the setting that fixes it."""
+    bucket = getattr(store, "table_bucket_arn", None)
+    if table is not None:
+        if bucket is not None and getattr(store, "warehouse")(table_name(table)) is not None:  # noqa: B009
+            return S3TABLES
+        if bucket is None and _root(store) is None:
+            data, _version = store.read_versioned(marker_key(table))
+            if data and orjson.loads(data).get("catalog") == S3TABLES:
+                raise ConfigError(
+                    f"the Iceberg table {table!r} lives in S3 Tables ({orjson.loads(data).get('table_bucket_arn')}): "
+                    'set [iceberg] catalog = "s3tables" and table_bucket_arn in loglake.toml '
+                    "(or LOGLAKE_ICEBERG_CATALOG and LOGLAKE_TABLE_BUCKET_ARN)"
+                )
+        if is_iceberg(store, table) or bucket is None:
+            return "sql" if _root(store) is not None else "glue"
+    return S3TABLES if bucket is not None else ("sql" if _root(store) is not None else "glue")
+
+
 def namespace(store: Store) -> str:
     """The catalog namespace of the lake's tables: `loglake` (on Glue: the database, $LOGLAKE_GLUE_DATABASE, a
     name checked as every loglake command checks it: glue_names.py)."""
@@ -186,19 +215,37 @@ def _file_uri(path: Path) -> str:
     return f"file://{path}"
 
 
+def in_s3tables(store: Store, table: str) -> bool:
+    """Whether `table` lives in S3 Tables (its files in a warehouse that cannot be listed)."""
+    return _warehouse(store, table) is not None
+
+
+def _warehouse(store: Store, table: str | None) -> Any:
+    """The S3Store of the warehouse of a table in S3 Tables (lake/table_bucket_store.py), else None."""
+    find = getattr(store, "warehouse", None)
+    return find(table) if find is not None and table is not None else None
+
+
 def _uri(store: Store, key: str) -> str:
-    return f"{_base(store)}/{key}"
+    """A data file's URI: under the lake, or under its S3 Tables table's warehouse (the same key)."""
+    warehouse = _warehouse(store, table_of(key))
+    return f"s3://{warehouse.bucket}/{key}" if warehouse is not None else f"{_base(store)}/{key}"
 
 
 def _key(store: Store, uri: str) -> str:
     prefix = _base(store) + "/"
-    if not uri.startswith(prefix):
-        raise InvariantError(f"Iceberg data file {uri} is outside the lake {prefix}")
-    return uri[len(prefix) :]
+    if uri.startswith(prefix):
+        return uri[len(prefix) :]
+    if uri.startswith("s3://"):
+        bucket, _, key = uri[len("s3://") :].partition("/")
+        warehouse = _warehouse(store, table_of(key))
+        if warehouse is not None and warehouse.bucket == bucket:
+            return key
+    raise InvariantError(f"Iceberg data file {uri} is outside the lake {prefix}")
 
 
 def _load(store: Store, table: str) -> Any:
-    return catalog(store).load_table((namespace(store), table_name(table)))
+    return catalog(store, table).load_table((namespace(store), table_name(table)))
 
 
 # --- the ETL's side ---------------------------------------------------------------------------------
@@ -221,7 +268,27 @@ def uses_iceberg(store: Store, table: str, table_format: str) -> bool:
             "applies to new tables: route these log groups to a new table ([etl] routes) or set "
             "table_format = 'hive'"
         )
+    if catalog_kind(store, table) == S3TABLES:
+        _create_in_s3tables(store, table)
     return True
+
+
+def _create_in_s3tables(store: Store, table: str) -> None:
+    """The S3 Tables table (without metadata yet) and its marker, before the ETL writes its first files: they
+    go to the table's warehouse, which the service names only once the table exists. Readers see no
+    snapshot until the first commit (data_files: none)."""
+    from loglake.catalog.glue_names import checked_database
+
+    cat = catalog(store, None)
+    ident = (checked_database(namespace(store)), table_name(table))
+    warehouse = cat.warehouse_location(ident)
+    marker = {
+        "catalog": S3TABLES,
+        "identifier": ".".join(ident),
+        "table_bucket_arn": cat.table_bucket_arn,
+        "warehouse": warehouse,
+    }
+    store.put(marker_key(table), orjson.dumps(marker))
 
 
 def run_name(object_id: str) -> str:
@@ -469,7 +536,7 @@ def _files_schema(store: Store, files: list[str]) -> Any:
 def _load_or_create(store: Store, table: str, files: list[str]) -> Any:
     from pyiceberg.exceptions import NoSuchTableError
 
-    cat = catalog(store)
+    cat = catalog(store, table)
     ident = (namespace(store), table_name(table))
     try:
         return cat.load_table(ident)
@@ -478,14 +545,16 @@ def _load_or_create(store: Store, table: str, files: list[str]) -> Any:
             return None
     cat.create_namespace_if_not_exists(ident[0])  # on Glue: the database
     schema = _files_schema(store, files)
-    location = _uri(store, table_prefix(table).rstrip("/"))
+    warehouse = _warehouse(store, table)
+    location = f"s3://{warehouse.bucket}" if warehouse is not None else _uri(store, table_prefix(table).rstrip("/"))
     txn = cat.create_table_transaction(ident, schema=schema, location=location, properties=TABLE_PROPERTIES)
     with txn.update_spec() as spec:
         spec.add_identity("dt")
         spec.add_identity("hour")
     txn.commit_transaction()
-    kind = "sql" if _root(store) is not None else "glue"
-    store.put(marker_key(table), orjson.dumps({"catalog": kind, "identifier": ".".join(ident)}))
+    if warehouse is None:  # a table in S3 Tables has had its marker since before its first files
+        kind = "sql" if _root(store) is not None else "glue"
+        store.put(marker_key(table), orjson.dumps({"catalog": kind, "identifier": ".".join(ident)}))
     return cat.load_table(ident)
 
 
@@ -515,9 +584,11 @@ def _delete(store: Store, key: str) -> None:
     """A file loglake named (stamped, `-r<ms>`/`c-<ms>`), its index first: a run killed between the two leaves
     the file, which the next expiry deletes (it lists files and goes by the stamp); the other way round an index
     with no file would stay for good. Unstamped files (pyiceberg's, Athena's) have no index: expire deletes
-    only the file."""
+    only the file. A table in S3 Tables keeps the file: its storage refuses DeleteObject, and the service's
+    unreferenced-file removal deletes files no snapshot references."""
     skip_index.delete_for(store, key)
-    store.delete(key)
+    if not in_s3tables(store, table_of(key) or ""):
+        store.delete(key)
 
 
 # --- readers ----------------------------------------------------------------------------------------
@@ -532,7 +603,14 @@ def _partition_dir(partition: Any) -> str:
 
 def data_files(store: Store, table: str) -> list[tuple[str, str, int, int]]:
     """(key, 'dt=D/hour=HH', rows, bytes) of every data file of the current snapshot."""
-    tbl = _load(store, table)
+    from pyiceberg.exceptions import NoSuchTableError
+
+    try:
+        tbl = _load(store, table)
+    except NoSuchTableError:
+        if _warehouse(store, table) is None:
+            raise
+        return []  # in S3 Tables, created before its first commit
     found = []
     for task in tbl.scan().plan_files():
         if task.delete_files:
@@ -569,6 +647,7 @@ def compact(
     expire and the data files no retained snapshot references are deleted."""
     from loglake.lake.compaction import PartitionResult
 
+    refuse_maintenance(store, table, "loglake compact")
     now = now or datetime.now(UTC)
     results = []
     with _lease(store, table):
@@ -675,6 +754,16 @@ def _duck_type(field_type: Any) -> str | None:
     return names.get(str(field_type))
 
 
+def refuse_maintenance(store: Store, table: str, what: str) -> None:
+    """S3 Tables compacts, expires snapshots and deletes unreferenced files itself (and its storage cannot be
+    listed, which loglake's expiry needs): loglake's own maintenance of such a table is refused."""
+    if _warehouse(store, table) is not None:
+        raise ConfigError(
+            f"{what} refused: the Iceberg table {table!r} lives in S3 Tables, which compacts it, expires its "
+            "snapshots and deletes unreferenced files itself (aws s3tables get-table-maintenance-configuration)"
+        )
+
+
 def expire(store: Store, table: str, grace_s: float, *, locked: bool = False) -> int:
     """Expire snapshots older than `grace_s` (never the current one), then delete the data files that no
     retained snapshot references, adds or removes: a file removed less than `grace_s` ago stays, for a
@@ -683,6 +772,7 @@ def expire(store: Store, table: str, grace_s: float, *, locked: bool = False) ->
     metadata shows it committed, then removed before the cutoff (pyiceberg's rewrites of a re-drive): Athena's
     OPTIMIZE writes its outputs before it commits them, and orphans of its own are Athena VACUUM's business.
     Returns the files deleted."""
+    refuse_maintenance(store, table, "expiry")
     with contextlib.nullcontext() if locked else _lease(store, table):
         tbl = _load(store, table)
         # Snapshots taken at the cutoff's millisecond or before expire (with no grace: all but the current).

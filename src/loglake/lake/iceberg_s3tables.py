@@ -24,7 +24,6 @@ the tests point it at a moto server; the region is the table bucket ARN's.
 from __future__ import annotations
 
 import contextlib
-import re
 from typing import Any
 
 from pyiceberg.catalog import Catalog, MetastoreCatalog
@@ -44,19 +43,7 @@ from pyiceberg.table.sorting import UNSORTED_SORT_ORDER, SortOrder
 from pyiceberg.typedef import EMPTY_DICT, Identifier, Properties
 
 from loglake.errors import ConfigError
-
-TABLE_BUCKET_ARN = re.compile(r"^arn:aws[a-z-]*:s3tables:(?P<region>[a-z0-9-]+):\d{12}:bucket/[a-z0-9][a-z0-9-]{1,61}$")
-"""What AWS names a table bucket: arn:aws:s3tables:<region>:<account>:bucket/<name>."""
-
-
-def checked_table_bucket_arn(arn: str) -> str:
-    """`arn`, or a ConfigError saying what one looks like (before any AWS call)."""
-    if not TABLE_BUCKET_ARN.fullmatch(arn):
-        raise ConfigError(
-            f"table_bucket_arn {arn!r} is not an S3 table bucket ARN (arn:aws:s3tables:<region>:<account>:"
-            "bucket/<name>): `aws s3tables list-table-buckets` shows yours"
-        )
-    return arn
+from loglake.lake.table_bucket_store import TABLE_BUCKET_ARN, checked_table_bucket_arn
 
 
 def _error_code(exc: Exception) -> str:

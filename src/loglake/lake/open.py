@@ -39,8 +39,16 @@ class Lake:
         return any(next(iter(self.store.list(prefix)), None) is not None for prefix in ZONE_PREFIXES)
 
 
-def open_lake(location: str, raw_location: str | None = None) -> Lake:
-    """`raw_location` puts the raw zone in another bucket or folder; S3 events then name that bucket."""
+def open_lake(location: str, raw_location: str | None = None, table_bucket_arn: str | None = None) -> Lake:
+    """`raw_location` puts the raw zone in another bucket or folder; S3 events then name that bucket.
+    `table_bucket_arn` puts new Iceberg tables in S3 Tables (lake/table_bucket_store.py); S3 lakes only."""
+    if table_bucket_arn:
+        from loglake.lake.table_bucket_store import TableBucketStore
+
+        opened = open_lake(location, raw_location)
+        if not location.startswith("s3://"):
+            raise ConfigError(f"S3 Tables (table_bucket_arn) needs an S3 lake (s3://bucket/prefix), not {location!r}")
+        return Lake(TableBucketStore(opened.store, table_bucket_arn), opened.raw_bucket, opened.key_prefix)
     if raw_location:
         from loglake.lake.zoned_store import ZonedStore
 

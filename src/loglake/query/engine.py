@@ -58,7 +58,7 @@ def lake_directories(store: Store) -> list[str]:
     filesystem register_lake adds); a lake whose raw zone lives elsewhere has both sides. Each local folder
     is also given as the views' globs spell it (glob_escape: `g[x]` is `g[[]x]`), which DuckDB checks first.
     """
-    sides = [getattr(store, name) for name in ("main", "raw") if hasattr(store, name)]
+    sides = [getattr(store, name) for name in ("main", "raw") if hasattr(store, name)] + _warehouses(store)
     if sides:
         return sorted({folder for side in sides for folder in lake_directories(side)})
     root = getattr(store, "root", None)
@@ -71,11 +71,18 @@ def lake_directories(store: Store) -> list[str]:
     raise QueryError(f"the embedded engine cannot tell which local folder holds {store.uri}; use --engine athena")
 
 
+def _warehouses(store: Store) -> list[Any]:
+    """The warehouses of the lake's tables in S3 Tables (lake/table_bucket_store.py): read as the lake is."""
+    warehouses = getattr(store, "warehouses", None)
+    return list(warehouses()) if callable(warehouses) else []
+
+
 def register_lake(con: duckdb.DuckDBPyConnection, store: Store) -> Any:
     """Give `con` the filesystem an S3 lake's objects are read through (lake/s3_files.py), before
     lock_down; one filesystem serves every S3 side of the lake (a raw zone in its own bucket too).
     Returns it (None for a local lake)."""
     sides = [getattr(store, name) for name in ("main", "raw") if hasattr(store, name)] or [store]
+    sides += _warehouses(store)
     remote = [side for side in sides if hasattr(side, "filesystem")]
     if not remote:
         return None

@@ -396,9 +396,10 @@ def _register(
 def _note_earliest_dt(registry: SchemaRegistry, store: Store, schema: TableSchema, written: list[str]) -> TableSchema:
     """Move the table's earliest_dt back to the oldest day just written (before the manifest commits), so
     Athena's partition projection reaches it. A registry from before earliest_dt was kept starts from the
-    table's first key: keys list in order, dt first."""
+    table's first key: keys list in order, dt first (a table in S3 Tables is newer than that registry, and
+    its storage cannot be listed)."""
     keys = list(written)
-    if schema.earliest_dt is None:
+    if schema.earliest_dt is None and not iceberg.in_s3tables(store, schema.table):
         keys.append(next(iter(store.list(f"{CLEAN_PREFIX}{schema.table}/")), ""))
     days = [day for key in keys if (day := partition_day(key))]
     if not days or (schema.earliest_dt is not None and schema.earliest_dt <= min(days)):

@@ -1,0 +1,154 @@
+"""A lake whose Iceberg tables may live in S3 Tables (`[iceberg] catalog = "s3tables"`).
+
+S3 Tables keeps each table's files in a bucket of its own, its warehouse (`s3://<id>--table-s3`), which
+takes GetObject and PutObject but refuses ListObjectsV2. The lake's keys stay what they are everywhere
+else (`clean/<table>/dt=D/hour=HH/<name>.parquet`): this store sends the keys of such a table to its
+warehouse, under the same key, and everything else to the lake. So the ETL's writes, the skip index,
+DuckDB's reads of the snapshot's files, search and verify reach the table's files unchanged.
+
+Which tables live in S3 Tables comes from their markers (lake/iceberg.py `marker_key`: the catalog and the
+warehouse, written when the ETL creates the table): each table's marker is read once per store, and a
+marker this store writes is remembered at once. Listing a table's folder in S3 Tables is refused with one
+line: the service refuses it too, and an Iceberg reader never needs it (it reads the snapshot).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from loglake.errors import ConfigError, StoreError
+from loglake.lake.keys import CLEAN_PREFIX
+from loglake.lake.store import Lease, Store, listed_versions
+
+TABLE_BUCKET_ARN = re.compile(r"^arn:aws[a-z-]*:s3tables:(?P<region>[a-z0-9-]+):\d{12}:bucket/[a-z0-9][a-z0-9-]{1,61}$")
+"""What AWS names a table bucket: arn:aws:s3tables:<region>:<account>:bucket/<name>."""
+
+
+def checked_table_bucket_arn(arn: str) -> str:
+    """`arn`, or a ConfigError saying what one looks like (before any AWS call)."""
+    if not TABLE_BUCKET_ARN.fullmatch(arn):
+        raise ConfigError(
+            f"table_bucket_arn {arn!r} is not an S3 table bucket ARN (arn:aws:s3tables:<region>:<account>:"
+            "bucket/<name>): `aws s3tables list-table-buckets` shows yours"
+        )
+    return arn
+
+
+S3TABLES = "s3tables"
+"""The marker's `catalog` for a table in S3 Tables."""
+
+
+class TableBucketStore:
+    def __init__(self, inner: Store, table_bucket_arn: str) -> None:
+        self.inner = inner
+        self.table_bucket_arn = checked_table_bucket_arn(table_bucket_arn)
+        self.uri = inner.uri
+        self._warehouses: dict[str, Any] = {}
+        """table -> its warehouse's S3Store, or None: not an S3 Tables table."""
+        # the engine reads the lake's sides (query/engine.py): the lake's own, then each warehouse
+        self.main = getattr(inner, "main", inner)
+        if hasattr(inner, "raw"):
+            self.raw = inner.raw
+
+    # --- routing -------------------------------------------------------------------------------------
+
+    def _marker(self, table: str) -> str:
+        from loglake.lake.iceberg import marker_key
+
+        return marker_key(table)
+
+    def warehouse(self, table: str) -> Any:
+        """The S3Store of `table`'s warehouse, or None when the table is not in S3 Tables."""
+        if table not in self._warehouses:
+            data, _version = self.inner.read_versioned(self._marker(table))
+            self._remember(table, data)
+        return self._warehouses[table]
+
+    def _remember(self, table: str, data: bytes | None) -> None:
+        marker = orjson.loads(data) if data else {}
+        if marker.get("catalog") != S3TABLES:
+            self._warehouses[table] = None
+            return
+        from loglake.lake.s3_store import S3Store
+
+        bucket = str(marker["warehouse"]).removeprefix("s3://").strip("/")
+        self._warehouses[table] = S3Store(bucket, "", client=getattr(self.main, "client", None))
+
+    def warehouses(self) -> list[Any]:
+        """Every S3 Tables table's warehouse store (one listing of the markers): the engine reads them too."""
+        from loglake.lake.iceberg import iceberg_tables
+
+        return [w for t in iceberg_tables(self.inner) if (w := self.warehouse(t)) is not None]
+
+    def _table(self, key: str) -> str | None:
+        if not key.startswith(CLEAN_PREFIX):
+            return None
+        table, sep, _rest = key[len(CLEAN_PREFIX) :].partition("/")
+        return table if sep and table else None
+
+    def _for(self, key: str) -> Store:
+        table = self._table(key)
+        warehouse = self.warehouse(table) if table is not None else None
+        return warehouse if warehouse is not None else self.inner
+
+    # --- Store ---------------------------------------------------------------------------------------
+
+    def get(self, key: str) -> bytes:
+        return self._for(key).get(key)
+
+    def put(self, key: str, data: bytes) -> None:
+        self._for(key).put(key, data)
+        from loglake.lake.iceberg import MARKER_PREFIX
+
+        if key.startswith(MARKER_PREFIX) and key.endswith(".json"):
+            self._remember(key[len(MARKER_PREFIX) : -len(".json")], data)
+
+    def put_file(self, key: str, path: Path) -> None:
+        self._for(key).put_file(key, path)
+
+    def delete(self, key: str) -> None:
+        self._for(key).delete(key)
+
+    def exists(self, key: str) -> bool:
+        return self._for(key).exists(key)
+
+    def version(self, key: str) -> str | None:
+        return self._for(key).version(key)
+
+    def list(self, prefix: str) -> Iterator[str]:
+        table = self._table(prefix)
+        if table is not None and self.warehouse(table) is not None:
+            raise StoreError(
+                f"the Iceberg table {table!r} lives in S3 Tables ({self.table_bucket_arn}), whose storage cannot "
+                "be listed; loglake reads it through its snapshot: this command does not support S3 Tables tables"
+            )
+        return self.inner.list(prefix)
+
+    def list_versions(self, prefix: str) -> Iterator[tuple[str, str | None]]:
+        if self._table(prefix) is not None:
+            list(self.list(prefix))  # the refusal above, for a table in S3 Tables
+        return listed_versions(self.inner, prefix)
+
+    def local_file(self, key: str) -> AbstractContextManager[Path]:
+        return self._for(key).local_file(key)
+
+    def read_versioned(self, key: str) -> tuple[bytes | None, str | None]:
+        return self._for(key).read_versioned(key)
+
+    def put_if(self, key: str, data: bytes, version: str | None) -> bool:
+        return self._for(key).put_if(key, data, version)
+
+    def glob(self, pattern: str) -> str:
+        return self._for(pattern).glob(pattern)
+
+    def sweep(self) -> Sequence[str]:
+        return self.inner.sweep()
+
+    def lease(self, name: str, *, wait: float = 0.0) -> AbstractContextManager[Lease]:
+        return self.inner.lease(name, wait=wait)
