@@ -216,3 +216,42 @@ def test_an_s3tables_table_read_without_the_table_bucket_says_what_to_set(s3tabl
 def test_s3tables_needs_an_s3_lake(tmp_path: Any) -> None:
     with pytest.raises(ConfigError, match="S3 Tables \\(table_bucket_arn\\) needs an S3 lake"):
         open_lake(str(tmp_path / "lake"), table_bucket_arn="arn:aws:s3tables:us-east-1:123456789012:bucket/logs")
+
+
+def test_every_reader_of_an_s3tables_table_through_the_cli(
+    s3tables_lake: Lake, run_cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """query, search (with the skip index), status, verify and tables read the table through its snapshot;
+    `query --explain` (it lists the table's folder) and `ddl` say what they do not do."""
+    lake = s3tables_lake
+    run_etl(lake, [raw_object(lake, "s0", json_messages(3, msg="hello world"))], ICEBERG, workers=1)
+    run_etl(lake, [raw_object(lake, "s1", json_messages(2, msg="bye"))], ICEBERG, workers=1)
+    monkeypatch.setenv("LOGLAKE_ICEBERG_CATALOG", "s3tables")
+    monkeypatch.setenv("LOGLAKE_TABLE_BUCKET_ARN", lake.store.table_bucket_arn)  # type: ignore[attr-defined]
+    at = ["--lake", "s3://loglake-test/lake"]
+
+    code, out, _err = run_cli(
+        "query", "SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM logs", *at, "--format", "csv"
+    )
+    assert (code, out) == (0, "n,d\n5,5\n")
+    code, out, err = run_cli("search", "hello", *at)
+    assert code == 0 and out.count("hello world") == 3
+    assert "3 matches; read 1 of 2 files in range" in err and "1 skipped by the skip index" in err
+    code, out, _err = run_cli("verify", *at)
+    assert (code, out) == (0, "OK 2 raw objects: 5 raw events = 5 clean + 0 quarantined\n")
+    code, out, _err = run_cli("status", *at)
+    assert code == 0 and "2 raw objects, 0 pending" in out
+    code, out, _err = run_cli("tables", *at)
+    assert code == 0 and out.startswith("logs (")
+
+    code, out, err = run_cli("query", "SELECT count(*) FROM logs", "--explain", *at)
+    assert (code, out) == (1, "")
+    assert err == (
+        "error: query --explain does not support the Iceberg table 'logs' in S3 Tables (its storage cannot be "
+        "listed): run the query without --explain\n"
+    )
+    code, out, err = run_cli("ddl", "logs", *at)
+    assert code == 0, err
+    assert out.startswith(
+        '-- logs lives in S3 Tables: no DDL; Athena reads it as "s3tablescatalog/loglake-tables"."loglake"."logs"'
+    )

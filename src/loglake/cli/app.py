@@ -1025,7 +1025,8 @@ def ddl(
     """Print Athena DDL generated from the schema registry: tables with partition projection."""
     from loglake.catalog import athena_ddl
     from loglake.lake import iceberg_athena
-    from loglake.lake.iceberg import is_iceberg
+    from loglake.lake.iceberg import in_s3tables, is_iceberg
+    from loglake.lake.iceberg import namespace as iceberg_namespace
 
     if database is not None:
         checked_database(database)
@@ -1039,6 +1040,14 @@ def ddl(
         if schema is None:
             known = ", ".join(sorted(registry.tables())) or "none yet"
             raise ConfigError(f"no table {name!r} in this lake (tables: {known}); see `loglake tables`")
+        if in_s3tables(opened.store, name):  # Athena reads it through the s3tablescatalog federation
+            bucket = str(getattr(opened.store, "table_bucket_arn", "")).rsplit("/", 1)[-1]
+            statements.append(
+                f"-- {name} lives in S3 Tables: no DDL; Athena reads it as "
+                f'"s3tablescatalog/{bucket}"."{iceberg_namespace(opened.store)}"."{name}" once the table bucket '
+                "is integrated with AWS analytics services (the Glue federation, docs/deploy.md)"
+            )
+            continue
         if is_iceberg(opened.store, name):  # CREATE TABLE ... 'table_type' = 'ICEBERG'; never a DROP TABLE
             statements.append(
                 iceberg_athena.table_ddl(schema, where, database)

@@ -13,8 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from loglake.errors import QueryError
 from loglake.lake.clean_zone import FILES_PATTERN, PARTITIONS, table_prefix
 from loglake.lake.formats import FORMATS
+from loglake.lake.iceberg import in_s3tables
 from loglake.lake.store import glob_unescape
 from loglake.query.dialect import read_only_statement
 from loglake.query.engine import DuckDBEngine
@@ -68,6 +70,11 @@ def explain(engine: DuckDBEngine, sql: str, time_range: TimeRange | None = None)
     texts = {table: conditions for table, conditions in texts.items() if engine.has_message(table)}
     plans = []
     for table in tables:
+        if in_s3tables(engine.store, table):
+            raise QueryError(
+                f"query --explain does not support the Iceberg table {table!r} in S3 Tables (its storage cannot "
+                "be listed): run the query without --explain"
+            )
         prefix = table_prefix(table)
         plan = ScanPlan(table)
         schema_columns = set(engine.schema().get(table, {}))
