@@ -83,6 +83,12 @@ workgroup = "primary"
 database = "loglake"
 # output_location = "s3://my-athena-results/loglake/"
 
+# [iceberg]
+# Iceberg tables of an S3 lake go to the Glue Data Catalog; "s3tables" puts new ones in Amazon S3 Tables
+# (docs/deploy.md, "S3 Tables"). LOGLAKE_ICEBERG_CATALOG and LOGLAKE_TABLE_BUCKET_ARN override these.
+# catalog = "s3tables"
+# table_bucket_arn = "arn:aws:s3tables:us-east-1:111122223333:bucket/my-logs"
+
 [ingest]
 # Log group for local files (loglake ingest --log-group overrides it).
 log_group = "local"
