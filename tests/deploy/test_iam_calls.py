@@ -50,6 +50,7 @@ VALUES = {
     "GlueDatabase": "loglake",
     "AthenaWorkGroup": PREFIX,
     "LogGroups": ["/svc/*", "/app/orders"],
+    "TableBucketArn": f"arn:aws:s3tables:{REGION}:{ACCOUNT}:bucket/{PREFIX}-tables",
 }
 
 Request = tuple[str, str, dict[str, str]]
@@ -79,14 +80,18 @@ def _resolve(value: Any, names: dict[str, Any] | None = None) -> Any:
     return {k: _resolve(v, names) for k, v in value.items()}
 
 
-def role_statements(role: str, *, iceberg: bool = False, batched: bool = False) -> list[dict[str, Any]]:
+def role_statements(
+    role: str, *, iceberg: bool = False, batched: bool = False, s3tables: bool = False
+) -> list[dict[str, Any]]:
     """The role's inline statements and those of every policy attached to it (the KMS and redaction-key
     policies only add kms/ssm/secretsmanager actions, so their conditions do not matter for S3). The
     Iceberg ETL's policy only with `iceberg` (TableFormat=iceberg), the queue's only with `batched`
-    (EtlBatchSize > 1): a stack with the defaults has neither."""
+    (EtlBatchSize > 1), the S3 Tables one only with `iceberg` and `s3tables` (a TableBucketArn): a stack with
+    the defaults has none of them."""
     resources = build_template(["/aws/lambda/example"])["Resources"]
     documents = [p["PolicyDocument"] for p in resources[role]["Properties"]["Policies"]]
-    left_out = {condition for condition, on in (("UseIceberg", iceberg), ("BatchedEtl", batched)) if not on}
+    conditions = (("UseIceberg", iceberg), ("BatchedEtl", batched), ("UseS3Tables", iceberg and s3tables))
+    left_out = {condition for condition, on in conditions if not on}
     documents += [
         r["Properties"]["PolicyDocument"]
         for r in resources.values()
@@ -142,10 +147,30 @@ def _object(bucket: str, key: str) -> str:
     return f"arn:aws:s3:::{bucket}/{key}"
 
 
+def _table_of_warehouse(bucket: str) -> str:
+    """The ARN of the S3 Tables table whose warehouse is `bucket` (asked of the moto server)."""
+    client = boto3.client("s3tables")
+    for table_bucket in client.list_table_buckets()["tableBuckets"]:
+        for table in client.list_tables(tableBucketARN=table_bucket["arn"])["tables"]:
+            found = client.get_table(
+                tableBucketARN=table_bucket["arn"], namespace=table["namespace"][0], name=table["name"]
+            )
+            if found["warehouseLocation"] == f"s3://{bucket}":
+                return str(found["tableARN"])
+    raise AssertionError(f"no S3 Tables table has the warehouse {bucket}")
+
+
 def iam_requests(operation: str, params: dict[str, Any]) -> list[Request]:
-    """What AWS authorizes an S3 operation as (docs: "Actions, resources, and condition keys for Amazon S3")."""
+    """What AWS authorizes an S3 operation as (docs: "Actions, resources, and condition keys for Amazon S3").
+    An object of an S3 Tables table's warehouse is authorized as s3tables:GetTableData / PutTableData on
+    the table (docs: "Access management for S3 Tables")."""
     bucket = params.get("Bucket", "")
     key = params.get("Key", "")
+    if bucket.endswith("--table-s3"):
+        data = {"GetObject": "GetTableData", "HeadObject": "GetTableData", "PutObject": "PutTableData"}
+        if operation not in data:
+            raise AssertionError(f"S3 operation {operation} on an S3 Tables warehouse is not mapped: add it")
+        return [(f"s3tables:{data[operation]}", _table_of_warehouse(bucket), {})]
     version = "Version" if params.get("VersionId") else ""
     if operation in ("GetObject", "HeadObject"):  # HeadObject needs s3:GetObject; a VersionId the version action
         return [(f"s3:GetObject{version}", _object(bucket, key), {})]
@@ -205,6 +230,14 @@ def other_requests(service: str, operation: str, params: dict[str, Any]) -> list
     ):  # each is authorized on the workgroup the query runs in: the function's own
         workgroup = params.get("WorkGroup") or params.get("Name") or os.environ["LOGLAKE_ATHENA_WORKGROUP"]
         return [(f"athena:{operation}", f"arn:aws:athena:{REGION}:{ACCOUNT}:workgroup/{workgroup}", {})]
+    if service == "s3tables" and operation in ("GetNamespace", "CreateNamespace", "CreateTable"):
+        return [(f"s3tables:{operation}", params["tableBucketARN"], {})]  # the table bucket
+    if service == "s3tables" and operation in ("GetTable", "GetTableMetadataLocation", "UpdateTableMetadataLocation"):
+        namespace = params["namespace"]
+        table = boto3.client("s3tables").get_table(
+            tableBucketARN=params["tableBucketARN"], namespace=namespace, name=params["name"]
+        )
+        return [(f"s3tables:{operation}", str(table["tableARN"]), {})]  # the table
     raise AssertionError(f"{service} {operation} is not mapped to its IAM action: add it to other_requests")
 
 
@@ -231,9 +264,9 @@ class Recorder:
             r for service, operation, params in self.others for r in other_requests(service, operation, params)
         ]
 
-    def denied(self, role: str, *, iceberg: bool = False, batched: bool = False) -> list[str]:
+    def denied(self, role: str, *, iceberg: bool = False, batched: bool = False, s3tables: bool = False) -> list[str]:
         """Each request the role does not allow, as 'action resource [s3:prefix=…]', in call order, once."""
-        statements = role_statements(role, iceberg=iceberg, batched=batched)
+        statements = role_statements(role, iceberg=iceberg, batched=batched, s3tables=s3tables)
         refused = []
         for action, resource, keys in self.requests():
             if not allowed(statements, (action, resource, keys)):
@@ -351,6 +384,51 @@ def test_etl_with_iceberg_tables(deployed: Lake, recorder: Recorder, monkeypatch
     assert location.startswith(f"s3://{LAKE}/clean/logs/metadata/00002-")
     assert [s[iceberg.RAW_OBJECT] for s in iceberg.snapshot_summaries(deployed.store, "logs")] == [first, second]
     with DuckDBEngine(deployed.store) as engine:
+        assert engine.query("SELECT count(*), count(DISTINCT event_id) FROM logs").rows == [(3, 3)]
+    assert len(list(deployed.store.list("quarantine/"))) == 1
+
+
+def test_etl_with_s3tables_tables(deployed: Lake, recorder: Recorder, monkeypatch: pytest.MonkeyPatch) -> None:
+    """TableFormat=iceberg with a TableBucketArn: the first object creates the namespace and the table in the
+    table bucket, the next commits to it, a duplicate commits nothing; every S3 Tables call and every read
+    and write of the table's warehouse is allowed by the ETL role's EtlS3TablesPolicy, and none is without it."""
+    from loglake.handlers.environment import lake_from_environment
+    from loglake.lake import iceberg
+
+    arn = boto3.client("s3tables").create_table_bucket(name=f"{PREFIX}-tables")["arn"]
+    assert arn == VALUES["TableBucketArn"]
+    boto3.client("glue").create_database(DatabaseInput={"Name": "loglake"})  # the stack's database
+    monkeypatch.setenv("LOGLAKE_GLUE_DATABASE", "loglake")
+    monkeypatch.setenv("LOGLAKE_ETL_TABLE_FORMAT", "iceberg")  # as the template sets them with a TableBucketArn
+    monkeypatch.setenv("LOGLAKE_ICEBERG_CATALOG", "s3tables")
+    monkeypatch.setenv("LOGLAKE_TABLE_BUCKET_ARN", arn)
+    write_messages(deployed.store, "/app/a", ['{"n":1}', '{"n":2}', "{bad json"], stream="s1")
+    write_messages(deployed.store, "/app/a", ['{"n":3}'], stream="s2", id_prefix="f")
+    first, second = sorted(deployed.store.list("raw/"))
+    with recorder.recording():
+        assert _run_etl(deployed, first)["processed"] == [first]
+        assert _run_etl(deployed, second)["processed"] == [second]
+        assert _run_etl(deployed, second)["already_done"] == [second]
+    calls = [operation for service, operation, _params in recorder.others if service == "s3tables"]
+    assert calls[:4] == ["GetTableMetadataLocation", "GetNamespace", "CreateNamespace", "CreateTable"]
+    assert calls.count("UpdateTableMetadataLocation") == 3  # the table's first metadata, then two commits
+    assert [o for o, p in recorder.calls if p["Bucket"].endswith("--table-s3") and o == "PutObject"]
+    assert recorder.denied("EtlRole", iceberg=True, s3tables=True) == []
+    without = recorder.denied("EtlRole", iceberg=True)
+    assert {line.split()[0] for line in without} == {
+        "s3tables:GetTableMetadataLocation",
+        "s3tables:GetNamespace",
+        "s3tables:CreateNamespace",
+        "s3tables:CreateTable",
+        "s3tables:GetTableData",
+        "s3tables:PutTableData",
+        "s3tables:UpdateTableMetadataLocation",
+    }
+    glue_tables = boto3.client("glue").get_tables(DatabaseName="loglake")["TableList"]
+    assert "logs" not in {t["Name"] for t in glue_tables}  # the table is S3 Tables', not a Glue one over it
+    lake = lake_from_environment()
+    assert [s[iceberg.RAW_OBJECT] for s in iceberg.snapshot_summaries(lake.store, "logs")] == [first, second]
+    with DuckDBEngine(lake.store) as engine:
         assert engine.query("SELECT count(*), count(DISTINCT event_id) FROM logs").rows == [(3, 3)]
     assert len(list(deployed.store.list("quarantine/"))) == 1
 

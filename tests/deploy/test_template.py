@@ -13,6 +13,7 @@ from cfnlint.api import lint
 from loglake.deploy.etl_queue import PARAMETERS as ETL_QUEUE_PARAMETERS
 from loglake.deploy.template import build_template
 from loglake.errors import ConfigError
+from loglake.lake.table_bucket_store import TABLE_BUCKET_ARN
 
 
 @pytest.mark.parametrize("subscribe", [[], ["/aws/lambda/orders", "/ecs/web"]])
@@ -257,7 +258,7 @@ BEFORE_TABLE_FORMAT = Path(__file__).parent / "data" / "template_hive_before_tab
 Regenerate it only for a change every hive stack is meant to get."""
 
 
-DEFAULT_CONDITIONS = {"UseIceberg": False, "BatchedEtl": False, "DirectEtl": True}
+DEFAULT_CONDITIONS = {"UseIceberg": False, "UseS3Tables": False, "BatchedEtl": False, "DirectEtl": True}
 """The conditions the snapshot predates (TableFormat, EtlBatchSize), as their parameters' defaults make them."""
 
 
@@ -295,6 +296,10 @@ def test_a_hive_stack_deploys_the_template_it_did_before_table_format() -> None:
         ["hive", "iceberg"],
     )
     assert template["Conditions"].pop("UseIceberg") == {"Fn::Equals": [{"Ref": "TableFormat"}, "iceberg"]}
+    assert template["Parameters"].pop("TableBucketArn")["Default"] == ""
+    assert template["Conditions"].pop("UseS3Tables") == {
+        "Fn::And": [{"Condition": "UseIceberg"}, {"Fn::Not": [{"Fn::Equals": [{"Ref": "TableBucketArn"}, ""]}]}]
+    }
     batch = {name: template["Parameters"].pop(name) for name in ETL_QUEUE_PARAMETERS}
     assert (batch["EtlBatchSize"]["Default"], batch["EtlBatchWindowSeconds"]["Default"]) == (1, 5)
     assert {name: template["Conditions"].pop(name) for name in ("BatchedEtl", "DirectEtl", "EtlConcurrencyOfOne")} == {
@@ -311,6 +316,7 @@ def test_a_hive_stack_deploys_the_template_it_did_before_table_format() -> None:
     assert json.dumps(hive, indent=1) + "\n" == BEFORE_TABLE_FORMAT.read_text()
     assert set(template["Resources"]) - set(hive["Resources"]) == {
         "EtlIcebergPolicy",
+        "EtlS3TablesPolicy",
         "EtlNotificationTarget",
         "EtlQueue",
         "EtlDeadLetters",
@@ -319,6 +325,42 @@ def test_a_hive_stack_deploys_the_template_it_did_before_table_format() -> None:
         "EtlQueueMapping",
         "EtlDeadLettersAlarm",
     }
+
+
+def test_an_s3tables_stack_names_the_table_bucket_and_grants_its_tables_only() -> None:
+    template = build_template()
+    env = template["Resources"]["EtlFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["LOGLAKE_ICEBERG_CATALOG"] == {"Fn::If": ["UseS3Tables", "s3tables", {"Ref": "AWS::NoValue"}]}
+    assert env["LOGLAKE_TABLE_BUCKET_ARN"] == {
+        "Fn::If": ["UseS3Tables", {"Ref": "TableBucketArn"}, {"Ref": "AWS::NoValue"}]
+    }
+    policy = template["Resources"]["EtlS3TablesPolicy"]
+    assert (policy["Condition"], policy["Properties"]["Roles"]) == ("UseS3Tables", [{"Ref": "EtlRole"}])
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert [(s["Action"], s["Resource"]) for s in statements] == [
+        (
+            ["s3tables:GetNamespace", "s3tables:CreateNamespace", "s3tables:CreateTable"],
+            [{"Ref": "TableBucketArn"}],
+        ),
+        (
+            [
+                "s3tables:GetTable",
+                "s3tables:GetTableMetadataLocation",
+                "s3tables:UpdateTableMetadataLocation",
+                "s3tables:GetTableData",
+                "s3tables:PutTableData",
+            ],
+            [{"Fn::Sub": "${TableBucketArn}/table/*"}],
+        ),
+    ]
+    # the parameter's pattern accepts what the lake accepts, and nothing it refuses
+    pattern = re.compile(template["Parameters"]["TableBucketArn"]["AllowedPattern"])
+    for arn in ("", "arn:aws:s3tables:us-east-1:123456789012:bucket/logs", "arn:aws:s3:::logs", "bucket/logs"):
+        assert bool(pattern.fullmatch(arn)) == (arn == "" or bool(TABLE_BUCKET_ARN.fullmatch(arn)))
+    assert [bool(pattern.fullmatch(a)) for a in ("", "arn:aws:s3tables:eu-west-1:123456789012:bucket/l-1")] == [
+        True,
+        True,
+    ]
 
 
 def test_an_iceberg_stack_sets_the_table_format_and_grants_the_marker() -> None:

@@ -53,6 +53,11 @@ def _if_kms(with_kms: Any, without: Any) -> Json:
     return {"Fn::If": ["UseKms", with_kms, without]}
 
 
+TABLE_BUCKET_ARN_PATTERN = r"^$|^arn:aws[a-z-]*:s3tables:[a-z0-9-]+:[0-9]{12}:bucket/[a-z0-9][a-z0-9-]{1,61}$"
+"""The TableBucketArn parameter's pattern (CloudFormation's regex dialect): what lake/table_bucket_store.py
+accepts, or empty."""
+
+
 def _statement(actions: list[str], resources: Any, condition: Json | None = None) -> Json:
     statement: Json = {"Effect": "Allow", "Action": actions, "Resource": resources}
     if condition:
@@ -379,6 +384,16 @@ PARAMETERS: Json = {
             "(Iceberg tables in the Glue database; needs the artifact of `loglake package --iceberg`)."
         ),
     },
+    "TableBucketArn": {
+        "Type": "String",
+        "Default": "",
+        "AllowedPattern": TABLE_BUCKET_ARN_PATTERN,
+        "Description": (
+            "Optional, with TableFormat=iceberg: the ARN of an S3 table bucket (arn:aws:s3tables:<region>:<account>:"
+            "bucket/<name>). New Iceberg tables are then created there (namespace: the Glue database's name) "
+            "instead of in the Glue Data Catalog; S3 Tables compacts and expires them itself."
+        ),
+    },
     "BytesScannedCutoffPerQuery": {
         "Type": "Number",
         "Default": 10737418240,
@@ -431,6 +446,9 @@ def _etl_resources() -> Json:
                 },
                 # unset on a hive stack, so its function's configuration stays what it was before TableFormat
                 "LOGLAKE_ETL_TABLE_FORMAT": {"Fn::If": ["UseIceberg", "iceberg", _ref("AWS::NoValue")]},
+                # only with TableFormat=iceberg and a TableBucketArn (lake/iceberg_s3tables.py)
+                "LOGLAKE_ICEBERG_CATALOG": {"Fn::If": ["UseS3Tables", "s3tables", _ref("AWS::NoValue")]},
+                "LOGLAKE_TABLE_BUCKET_ARN": {"Fn::If": ["UseS3Tables", _ref("TableBucketArn"), _ref("AWS::NoValue")]},
             },
         ),
         "EtlInvokePermission": {
@@ -460,6 +478,39 @@ def _etl_iceberg_policy() -> Json:
             "PolicyDocument": {
                 "Version": "2012-10-17",
                 "Statement": [_statement(["s3:PutObject"], _object_arns(LAKE_BUCKET, [ICEBERG_STATE]))],
+            },
+            "Roles": [_ref("EtlRole")],
+        },
+    }
+
+
+def _etl_s3tables_policy() -> Json:
+    """What the ETL needs of S3 Tables, only with a TableBucketArn, on that table bucket alone: the namespace
+    and table of a new table (created by its first object), then each commit's pointer read and
+    compare-and-swap; reads and writes of a table's files (its warehouse) are authorized by AWS as
+    s3tables:GetTableData / PutTableData on the table, not as s3:GetObject / PutObject."""
+    bucket = _ref("TableBucketArn")
+    tables = {"Fn::Sub": "${TableBucketArn}/table/*"}
+    return {
+        "Type": "AWS::IAM::Policy",
+        "Condition": "UseS3Tables",
+        "Properties": {
+            "PolicyName": "loglake-etl-s3tables",
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    _statement(["s3tables:GetNamespace", "s3tables:CreateNamespace", "s3tables:CreateTable"], [bucket]),
+                    _statement(
+                        [
+                            "s3tables:GetTable",
+                            "s3tables:GetTableMetadataLocation",
+                            "s3tables:UpdateTableMetadataLocation",
+                            "s3tables:GetTableData",
+                            "s3tables:PutTableData",
+                        ],
+                        [tables],
+                    ),
+                ],
             },
             "Roles": [_ref("EtlRole")],
         },
@@ -814,6 +865,9 @@ def build_template(subscribe: Iterable[str] = ()) -> Json:
             "UseRedactKeySecret": {"Fn::Not": [{"Fn::Equals": [_ref("RedactKeySecretArn"), ""]}]},
             "UseRedactKeyParameter": {"Fn::Not": [{"Fn::Equals": [_ref("RedactKeyParameterName"), ""]}]},
             "UseIceberg": {"Fn::Equals": [_ref("TableFormat"), "iceberg"]},
+            "UseS3Tables": {
+                "Fn::And": [{"Condition": "UseIceberg"}, {"Fn::Not": [{"Fn::Equals": [_ref("TableBucketArn"), ""]}]}]
+            },
             **operations.CONDITIONS,
             **etl_queue.CONDITIONS,
         },
@@ -826,6 +880,7 @@ def build_template(subscribe: Iterable[str] = ()) -> Json:
             **_catalog_resources(),
             **_redact_key_resources(),
             "EtlIcebergPolicy": _etl_iceberg_policy(),
+            "EtlS3TablesPolicy": _etl_s3tables_policy(),
             **operations.resources(),
             "KmsPolicy": _kms_policy(
                 [

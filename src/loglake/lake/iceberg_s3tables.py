@@ -93,8 +93,9 @@ class S3TablesCatalog(MetastoreCatalog):
             return str(self._pointer(identifier)["warehouseLocation"])
         except NoSuchTableError:
             pass
-        with contextlib.suppress(NamespaceAlreadyExistsError):
-            self.create_namespace(namespace)
+        if not self.namespace_exists(namespace):  # GetNamespace: CreateNamespace only for a new one
+            with contextlib.suppress(NamespaceAlreadyExistsError):
+                self.create_namespace(namespace)
         try:
             self._call("create_table", namespace=namespace, name=table, format="ICEBERG")
         except Exception as exc:
