@@ -255,3 +255,15 @@ def test_every_reader_of_an_s3tables_table_through_the_cli(
     assert out.startswith(
         '-- logs lives in S3 Tables: no DDL; Athena reads it as "s3tablescatalog/loglake-tables"."loglake"."logs"'
     )
+
+
+def test_verify_on_athena_refuses_a_table_in_s3tables(s3tables_lake: Lake) -> None:
+    """The scheduled check asks Athena about the Glue database, where an S3 Tables table is not: it says so
+    before any query instead of failing on a missing table."""
+    from loglake.query.conservation import check_conservation
+
+    run_etl(s3tables_lake, [raw_object(s3tables_lake, "s0", json_messages(3))], ICEBERG, workers=1)
+    engine = mock.Mock()
+    with pytest.raises(ConfigError, match="verify on Athena does not support the Iceberg table\\(s\\) logs in S3"):
+        check_conservation(engine, s3tables_lake.store, on_athena=True)
+    assert engine.query.call_count == 0

@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 
 from loglake.catalog.duckdb_views import clean_tables
-from loglake.errors import QueryError, first_line
+from loglake.errors import ConfigError, QueryError, first_line
 from loglake.lake.manifests import processed_raw_objects
 from loglake.lake.raw_zone import MAX_RAW_LINE_BYTES, RAW_COLUMNS, list_raw_objects
 from loglake.lake.store import Store, glob_escape
@@ -127,6 +127,15 @@ def check_conservation(
     store.sweep()  # temporary files of writers that died, which earlier versions left where globs read them
     processed = processed_raw_objects(store)
     tables = clean_tables(store)
+    if on_athena:
+        from loglake.lake.iceberg import in_s3tables
+
+        elsewhere = [t for t in tables if in_s3tables(store, t)]
+        if elsewhere:  # not in the Glue database Athena is asked about: the check would fail on a missing table
+            raise ConfigError(
+                f"verify on Athena does not support the Iceberg table(s) {', '.join(elsewhere)} in S3 Tables (Athena "
+                "reads them through the s3tablescatalog federation, not the Glue database): run `loglake verify`"
+            )
     unreadable = unreadable_objects(store)
     raw_object = RAW_OBJECT_ON_ATHENA if on_athena else "raw_object"
     try:
