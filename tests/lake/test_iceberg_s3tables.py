@@ -267,3 +267,21 @@ def test_verify_on_athena_refuses_a_table_in_s3tables(s3tables_lake: Lake) -> No
     with pytest.raises(ConfigError, match="verify on Athena does not support the Iceberg table\\(s\\) logs in S3"):
         check_conservation(engine, s3tables_lake.store, on_athena=True)
     assert engine.query.call_count == 0
+
+
+def test_a_worker_that_saw_no_table_yet_writes_to_the_warehouse_once_another_created_it(
+    s3tables_lake: Lake, table_bucket: str
+) -> None:
+    """A Lambda container remembers that `logs` was no S3 Tables table (it read a clean key before); another
+    container then creates the table. The first one's next run must write to the table's warehouse, not to
+    the lake (where S3 Tables' maintenance cannot reach its files)."""
+    early = open_lake("s3://loglake-test/lake", table_bucket_arn=table_bucket)
+    assert not early.store.exists("clean/logs/dt=2025-11-28/hour=00/x.parquet")  # remembered: not in S3 Tables
+    run_etl(s3tables_lake, [raw_object(s3tables_lake, "s0", json_messages(3))], ICEBERG, workers=1)
+    run_etl(early, [raw_object(early, "s1", json_messages(4))], ICEBERG, workers=1)
+    warehouse = _pointer(table_bucket)["warehouseLocation"]
+    files = iceberg.data_files(early.store, "logs")
+    assert _warehouse_keys(warehouse, [k for k, *_ in files]) == [True, True]
+    lake_objects = boto3.client("s3").list_objects_v2(Bucket="loglake-test").get("Contents", [])
+    assert [o["Key"] for o in lake_objects if "/clean/" in o["Key"]] == []
+    assert query(early, "SELECT count(*), count(DISTINCT event_id) FROM logs") == [(7, 7)]

@@ -186,10 +186,11 @@ def catalog_kind(store: Store, table: str | None) -> str:
     the lake's own (sql or glue). A table in S3 Tables read without the table bucket configured is refused
     with the setting that fixes it."""
     bucket = getattr(store, "table_bucket_arn", None)
-    if table is not None:
-        if bucket is not None and getattr(store, "warehouse")(table_name(table)) is not None:  # noqa: B009
-            return S3TABLES
-        if bucket is None and _root(store) is None:
+    own = "sql" if _root(store) is not None else "glue"
+    if table is None:
+        return S3TABLES if bucket is not None else own
+    if bucket is None:
+        if _root(store) is None:  # an S3 lake: one GET of the marker, which says where the table lives
             data, _version = store.read_versioned(marker_key(table))
             if data and orjson.loads(data).get("catalog") == S3TABLES:
                 raise ConfigError(
@@ -197,9 +198,11 @@ def catalog_kind(store: Store, table: str | None) -> str:
                     'set [iceberg] catalog = "s3tables" and table_bucket_arn in loglake.toml '
                     "(or LOGLAKE_ICEBERG_CATALOG and LOGLAKE_TABLE_BUCKET_ARN)"
                 )
-        if is_iceberg(store, table) or bucket is None:
-            return "sql" if _root(store) is not None else "glue"
-    return S3TABLES if bucket is not None else ("sql" if _root(store) is not None else "glue")
+        return own
+    known = is_iceberg(store, table)  # first: a marker seen replaces the store's remembered absence
+    if getattr(store, "warehouse")(table_name(table)) is not None:  # noqa: B009
+        return S3TABLES
+    return own if known else S3TABLES
 
 
 def namespace(store: Store) -> str:

@@ -7,8 +7,10 @@ warehouse, under the same key, and everything else to the lake. So the ETL's wri
 DuckDB's reads of the snapshot's files, search and verify reach the table's files unchanged.
 
 Which tables live in S3 Tables comes from their markers (lake/iceberg.py `marker_key`: the catalog and the
-warehouse, written when the ETL creates the table): each table's marker is read once per store, and a
-marker this store writes is remembered at once. Listing a table's folder in S3 Tables is refused with one
+warehouse, written when the ETL creates the table): each table's marker is read once per store, a marker
+this store writes is remembered at once, and a marker seen to exist (is_iceberg, which every Iceberg path
+asks first) replaces a remembered absence, so a worker that looked before another created the table does
+not write the table's files to the lake. Listing a table's folder in S3 Tables is refused with one
 line: the service refuses it too, and an Iceberg reader never needs it (it reads the snapshot).
 """
 
@@ -116,7 +118,20 @@ class TableBucketStore:
         self._for(key).delete(key)
 
     def exists(self, key: str) -> bool:
-        return self._for(key).exists(key)
+        found = self._for(key).exists(key)
+        if found:
+            self._marker_seen(key)
+        return found
+
+    def _marker_seen(self, key: str) -> None:
+        """A marker that exists replaces a remembered absence: another worker (a Lambda container) created the
+        table since this store looked, and its keys must now go to the table's warehouse."""
+        from loglake.lake.iceberg import MARKER_PREFIX
+
+        if key.startswith(MARKER_PREFIX) and key.endswith(".json"):
+            table = key[len(MARKER_PREFIX) : -len(".json")]
+            if table in self._warehouses and self._warehouses[table] is None:
+                del self._warehouses[table]
 
     def version(self, key: str) -> str | None:
         return self._for(key).version(key)
@@ -139,7 +154,10 @@ class TableBucketStore:
         return self._for(key).local_file(key)
 
     def read_versioned(self, key: str) -> tuple[bytes | None, str | None]:
-        return self._for(key).read_versioned(key)
+        data, version = self._for(key).read_versioned(key)
+        if data is not None:
+            self._marker_seen(key)
+        return data, version
 
     def put_if(self, key: str, data: bytes, version: str | None) -> bool:
         return self._for(key).put_if(key, data, version)
