@@ -36,6 +36,7 @@ from loglake.cli.terminal import (
 from loglake.config import Config, load_config
 from loglake.errors import AthenaReadsTableError, ConfigError, ExportError, LoglakeError, StaleTableError
 from loglake.lake import formats as clean_formats
+from loglake.lake.iceberg import refuse_maintenance
 from loglake.lake.open import Lake, open_lake
 from loglake.lake.runs import collect_figures, recording
 from loglake.lake.schema_registry import SchemaRegistry
@@ -824,6 +825,8 @@ def compact(
             f" {flag}" + (f" {shlex.quote(value)}" if value else "") for flag, value in flags
         )
 
+    for name in table or known:  # S3 Tables maintains its tables itself: before any other check (lake/iceberg.py)
+        refuse_maintenance(opened.store, name, "loglake compact")
     if not rewrite_stale:
         _check_iceberg_grace(opened, config.lake, table or known, grace_s, grace, command(grace="15m"))
     if not not_read_by_athena:
