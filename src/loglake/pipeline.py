@@ -1,9 +1,9 @@
 """The local pipeline: run the ETL on raw objects the way S3 would, with ObjectCreated events.
 
-On AWS the raw bucket's notification invokes handlers.etl for each new object; locally this module
-sends the same-shaped event to the same function, so both paths share every line of ETL code. Each
-worker sends one event with the records of up to BATCH_OBJECTS objects, which the ETL processes in one
-DuckDB pass (transform/etl_batch.py); after an error, each of them is sent again alone.
+On AWS the raw bucket's notification invokes handlers.etl for each new object (or, batched, for the
+messages of a queue); locally each worker hands up to BATCH_OBJECTS objects to transform/leased_etl.py,
+which the batched Lambda shares: the objects share one DuckDB pass (transform/etl_batch.py), and after an
+error the object it names runs alone while the others go back to the batch path.
 
 A run never stops at one object: an unreadable raw object is set aside (lake/unreadable.py) and reported,
 and the others are processed. Each object is processed under a lease, so two runs on one lake (two
@@ -16,14 +16,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 
-import duckdb
-
-from loglake.aws_events.s3_event import object_created_event
-from loglake.errors import LoglakeError, RawObjectError, StoreError, first_line
-from loglake.handlers.etl import handle_s3_event
+from loglake.errors import LoglakeError, StoreError, first_line
 from loglake.lake.manifests import processed_raw_objects
 from loglake.lake.open import Lake
 from loglake.lake.raw_zone import list_raw_objects
@@ -32,13 +27,10 @@ from loglake.lake.unreadable import (
     FIX,
     UNREADABLE_PREFIX,
     Unreadable,
-    clear,
-    set_aside,
-    unreadable_key,
     unreadable_objects,
 )
 from loglake.transform.etl import EtlResult
-from loglake.transform.etl_batch import BatchError
+from loglake.transform.leased_etl import EtlFailure, attempt_objects
 from loglake.transform.settings import EtlSettings
 
 BATCH_OBJECTS = 32
@@ -46,16 +38,6 @@ BATCH_OBJECTS = 32
 a run (~70 ms of CPU) is paid once per batch instead of once per object."""
 LEASE_WAIT_S = 600.0
 """How long a run waits, after its other objects, for objects another run is processing."""
-
-
-@dataclass(frozen=True)
-class EtlFailure:
-    raw_object: str
-    reason: str
-    set_aside: bool
-    """True when the object is unreadable and is now recorded in state/unreadable/ (not retried until
-    it changes, or until `etl --force`)."""
-    error: Exception = field(repr=False, compare=False)
 
 
 @dataclass
@@ -132,56 +114,13 @@ def run_etl_objects(
     store.sweep()
     records = set(store.list(UNREADABLE_PREFIX))
 
-    def run_one(key: str) -> list[EtlResult] | EtlFailure:
-        event = object_created_event(lake.raw_bucket, lake.object_key(key))
-        try:
-            results = handle_s3_event(event, lake, settings, threads=threads, force=force)
-        except RawObjectError as exc:
-            set_aside(store, key, str(exc), "etl")
-            return EtlFailure(key, str(exc), True, exc)
-        except (LoglakeError, duckdb.Error, OSError) as exc:
-            return EtlFailure(key, first_line(exc), False, exc)
-        if unreadable_key(key) in records:
-            clear(store, key)  # readable again (restored, or a fixed reader)
-        return results
-
-    def attempt(key: str, wait: float) -> list[EtlResult] | EtlFailure | None:
-        with store.lease(f"etl/{key}", wait=wait) as held:
-            return run_one(key) if held else None
-
-    def attempt_batch(keys: list[str]) -> list[list[EtlResult] | EtlFailure | None]:
-        """Objects of one DuckDB pass (transform/etl_batch.py), each under its own lease; after an error,
-        each object again on its own, so that a failure is that object's alone."""
-        with ExitStack() as leases:
-            held = {k for k in keys if leases.enter_context(store.lease(f"etl/{k}", wait=0.0))}
-            mine = [k for k in keys if k in held]
-            done: dict[str, list[EtlResult] | EtlFailure] = {}
-            if len(mine) > 1:
-                event = {
-                    "Records": [
-                        r for k in mine for r in object_created_event(lake.raw_bucket, lake.object_key(k))["Records"]
-                    ]
-                }
-                try:
-                    results = dict(
-                        zip(
-                            mine,
-                            handle_s3_event(
-                                event, lake, settings, threads=threads, force=force, one_at_a_time_on_error=False
-                            ),
-                            strict=True,
-                        )
-                    )
-                except BatchError as exc:  # what it finished stays processed; the rest run alone
-                    results = exc.results
-                for k, result in results.items():
-                    done[k] = [result]
-                    if unreadable_key(k) in records:
-                        clear(store, k)
-            for k in mine:
-                if k not in done:
-                    done[k] = run_one(k)
-            return [done.get(k) for k in keys]
+    def attempt_batch(keys: list[str], wait: float = 0.0) -> list[list[EtlResult] | EtlFailure | None]:
+        """Objects of one DuckDB pass, each under its own lease (transform/leased_etl.py, which the batched
+        ETL Lambda shares)."""
+        outcomes = attempt_objects(
+            store, keys, settings, unreadable_records=records, threads=threads, force=force, lease_wait=wait
+        )
+        return [[o] if isinstance(o, EtlResult) else o for o in (outcomes[k] for k in keys)]
 
     run = EtlRun()
     keys_seen: set[str] = set()
@@ -207,7 +146,7 @@ def run_etl_objects(
         first = [o for outcomes in pool.map(attempt_batch, batches) for o in outcomes]
         held_elsewhere = [key for key, outcome in zip(keys, first, strict=True) if collect(key, outcome)]
         held_elsewhere += repeated
-        outcomes = pool.map(lambda k: attempt(k, lease_wait), held_elsewhere)
+        outcomes = pool.map(lambda k: attempt_batch([k], lease_wait)[0], held_elsewhere)
         run.busy = [key for key, outcome in zip(held_elsewhere, outcomes, strict=True) if collect(key, outcome)]
     error = run.error()
     figures = {**etl_figures(run.results), "failures": len(run.failures), "busy": len(run.busy)}

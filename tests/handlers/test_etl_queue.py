@@ -23,7 +23,7 @@ from loglake.lake.manifests import processed_raw_objects
 from loglake.lake.open import Lake, open_lake
 from loglake.lake.raw_zone import list_raw_objects
 from loglake.lake.s3_store import S3Store
-from loglake.lake.unreadable import unreadable_objects
+from loglake.lake.unreadable import set_aside, unreadable_objects
 from loglake.query.conservation import check_conservation
 from loglake.query.engine import DuckDBEngine
 from loglake.transform import etl_batch
@@ -189,3 +189,47 @@ def test_the_test_event_s3_sends_is_acknowledged_and_a_foreign_body_is_retried(
     assert answer == {"batchItemFailures": [{"itemIdentifier": "foreign"}, {"itemIdentifier": "garbled"}]}
     assert list(processed_raw_objects(lake.store)) == keys
     assert list(unreadable_objects(lake.store)) == []
+
+
+def test_an_object_another_run_holds_is_retried_and_one_readable_again_loses_its_record(
+    queued: tuple[Lake, str],
+) -> None:
+    """The Lambda takes each object's lease as `loglake etl --lake s3://...` does (transform/leased_etl.py):
+    an object a re-drive is processing is left to it and its message retried; an object with a record in
+    state/unreadable/ that now reads is processed and its record cleared."""
+    lake, url = queued
+    keys = _objects(lake, 3)
+    event = _delivered(url, 4)
+    by_key = _by_key(event)
+    set_aside(lake.store, keys[1], "was cut short", "etl")
+    assert list(unreadable_objects(lake.store)) == [keys[1]]
+    with lake.store.lease(f"etl/{keys[0]}") as held:
+        assert held
+        answer = etl_handler.handler(event, context=None)
+    assert answer == {"batchItemFailures": [{"itemIdentifier": by_key[keys[0]]}]}
+    assert sorted(processed_raw_objects(lake.store)) == keys[1:]
+    assert list(lake.store.list("state/unreadable/")) == []
+    assert etl_handler.handler(event, context=None) == {"batchItemFailures": []}  # the lease is free again
+    assert sorted(processed_raw_objects(lake.store)) == keys
+
+
+def test_after_an_unreadable_object_the_objects_never_tried_go_back_to_the_batch_path(
+    queued: tuple[Lake, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Passes of 3: the first holds the unreadable object, which alone runs by itself (set aside); the four
+    objects after it share passes again instead of each running alone."""
+    lake, url = queued
+    monkeypatch.setattr(etl_batch, "MAX_OBJECTS", 3)
+    keys = _objects(lake, 6)
+    broken = RawKey("cloudwatch", "/app/broken", "s", "0000000000000-0000").key
+    lake.store.put(broken, b"not gzip at all")
+    event = _delivered(url, 8)
+    order = [keys[0], broken, *keys[1:]]
+    by_key = _by_key(event)
+    position = {by_key[k]: n for n, k in enumerate(order)}
+    event["Records"].sort(key=lambda r: position.get(r["messageId"], -1))  # the test event first
+    passes = _passes(monkeypatch)
+    assert etl_handler.handler(event, context=None) == {"batchItemFailures": []}
+    assert passes == [2, 3]  # keys[0] and keys[1] beside the unreadable one, then 3; the last is a chunk of one
+    assert sorted(processed_raw_objects(lake.store)) == keys
+    assert list(unreadable_objects(lake.store)) == [broken]

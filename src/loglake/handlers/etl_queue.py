@@ -7,6 +7,8 @@ that failed for any other reason (S3, memory, an invariant) comes back after the
 and goes to the dead-letter queue after its last receive. A redelivered message adds nothing: its objects'
 manifests say they are done (as for a duplicate S3 notification).
 
+Each object is processed under its lease (transform/leased_etl.py, shared with `loglake etl`): an object
+another run holds (a re-drive with `loglake etl --lake s3://...`) is reported failed and retried later.
 An unreadable raw object (not gzip, cut short, not raw records) is set aside in state/unreadable/ as the
 local pipeline sets it aside: no retry can read it, `loglake status` and `verify` report it by name, and
 it is processed again once it is restored (a new version).
@@ -20,11 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loglake.aws_events.sqs_event import queued_s3_events
-from loglake.errors import LoglakeError, RawObjectError, first_line
+from loglake.errors import LoglakeError, first_line
 from loglake.lake.open import Lake
-from loglake.lake.unreadable import set_aside
-from loglake.transform.etl import EtlResult, process_raw_object
-from loglake.transform.etl_batch import BatchError, process_raw_objects
+from loglake.lake.unreadable import UNREADABLE_PREFIX
+from loglake.transform.etl import EtlResult
+from loglake.transform.leased_etl import EtlFailure, attempt_objects
 from loglake.transform.settings import EtlSettings
 
 
@@ -66,38 +68,24 @@ def handle_sqs_event(
                 continue
             messages_of.setdefault(key, []).append(message.message_id)
     keys = list(messages_of)
-    done: dict[str, EtlResult] = {}
-    try:
-        if len(keys) > 1:
-            batched = process_raw_objects(lake.store, keys, settings, threads=threads, one_at_a_time_on_error=False)
-            done = dict(zip(keys, batched, strict=True))
-    except BatchError as exc:  # what the batch committed stays done; the others run alone, each with its own error
-        done = dict(exc.results)
+    records = set(lake.store.list(UNREADABLE_PREFIX)) if keys else set()
+    outcomes = attempt_objects(
+        lake.store, keys, settings, unreadable_records=records, threads=threads, expected=(Exception,)
+    )
     for key in keys:
-        if key not in done:
-            _one(lake, key, settings, threads, done, outcome)
-    outcome.results = [done[key] for key in keys if key in done]
+        match outcomes[key]:
+            case EtlResult() as result:
+                outcome.results.append(result)
+            case EtlFailure(set_aside=True, error=error):
+                outcome.unreadable.append(key)
+                print(f"loglake: raw object {key} is set aside as unreadable: {first_line(error)}", file=sys.stderr)
+            case EtlFailure(reason=reason):  # retried with its message; after the last receive, dead-lettered
+                outcome.failed_objects[key] = reason
+            case None:
+                outcome.failed_objects[key] = f"another run holds its lease (etl/{key}); retried once it is done"
     for key, reason in outcome.failed_objects.items():
         for message_id in messages_of[key]:
             outcome.failed_messages.setdefault(message_id, f"{key}: {reason}")
     for message_id, reason in outcome.failed_messages.items():
         print(f"loglake: message {message_id} is retried: {reason}", file=sys.stderr)
     return outcome
-
-
-def _one(
-    lake: Lake,
-    key: str,
-    settings: EtlSettings,
-    threads: int | None,
-    done: dict[str, EtlResult],
-    outcome: QueueOutcome,
-) -> None:
-    try:
-        done[key] = process_raw_object(lake.store, key, settings, threads=threads)
-    except RawObjectError as exc:
-        set_aside(lake.store, key, str(exc), "etl")
-        outcome.unreadable.append(key)
-        print(f"loglake: raw object {key} is set aside as unreadable: {first_line(exc)}", file=sys.stderr)
-    except Exception as exc:  # retried with its message; after the last receive it is in the dead-letter queue
-        outcome.failed_objects[key] = first_line(exc)

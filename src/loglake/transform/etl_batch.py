@@ -27,8 +27,8 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
-from contextlib import ExitStack
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -63,11 +63,26 @@ objects would hold hundreds of MB of lines at once (a Lambda's memory), for litt
 
 class BatchError(Exception):
     """A batch failed: `results` holds what its objects finished before the error (a committed object must
-    be reported as processed, not found done by the retry), `__cause__` the error."""
+    be reported as processed, not found done by the retry), `__cause__` the error. `failed` is the object
+    the error concerns when one object's step failed (None when the shared pass failed); `chunk` the keys of
+    the pass it was in. A caller runs `failed` (or else `chunk`) alone and the keys never tried in a batch
+    again, so one unreadable object does not send every later object of a long list to run alone."""
 
-    def __init__(self, results: dict[str, EtlResult], cause: Exception) -> None:
+    def __init__(
+        self, results: dict[str, EtlResult], cause: Exception, *, failed: str | None, chunk: Sequence[str]
+    ) -> None:
         super().__init__(str(cause))
         self.results = results
+        self.failed = failed
+        self.chunk = list(chunk)
+
+
+class _ObjectError(Exception):
+    """One object's own step failed (its `__cause__`): carries its key up to process_raw_objects."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
 
 
 class _Unbatchable(Exception):
@@ -119,15 +134,19 @@ def process_raw_objects(
             except Exception as exc:
                 if one_at_a_time_on_error:
                     raise
-                raise BatchError(results, exc) from exc  # the earlier chunks' objects are committed
+                # the earlier chunks' objects are committed
+                raise BatchError(results, exc, failed=chunk[0], chunk=chunk) from exc
             continue
         try:
             _process_chunk(store, chunk, settings, results, force=force, threads=threads)
         except Exception as exc:
+            failed, cause = (exc.key, exc.__cause__) if isinstance(exc, _ObjectError) else (None, exc)
+            assert isinstance(cause, Exception)
             if not one_at_a_time_on_error:
-                raise BatchError(results, exc) from exc
+                raise BatchError(results, cause, failed=failed, chunk=chunk) from cause
             print(
-                f"loglake: a batch of {len(chunk)} raw objects is run one at a time: {first_line(exc)}", file=sys.stderr
+                f"loglake: a batch of {len(chunk)} raw objects is run one at a time: {first_line(cause)}",
+                file=sys.stderr,
             )
             _one_at_a_time(store, [k for k in chunk if k not in results], settings, results, force, threads)
     seen: set[str] = set()
@@ -136,6 +155,15 @@ def process_raw_objects(
         out.append(results[key] if key not in seen else EtlResult(results[key].manifest, skipped=True))
         seen.add(key)
     return out
+
+
+@contextmanager
+def _of(key: str) -> Iterator[None]:
+    """An error in the block is `key`'s own (_ObjectError), not the shared pass's."""
+    try:
+        yield
+    except Exception as exc:
+        raise _ObjectError(key) from exc
 
 
 def _one_at_a_time(
@@ -171,19 +199,21 @@ def _process_chunk(
     the chunk leaves them there)."""
     pending: list[_Pending] = []
     for key in keys:
-        object_id = RawKey.parse(key).object_id
-        previous = read_manifest(store, object_id)
-        raw_version = store.version(key)
-        if (
-            not force
-            and previous is not None
-            and previous.etl_version == ETL_VERSION
-            and previous.raw_version == raw_version
-            and outputs_present(store, previous.outputs)
-        ):
-            results[key] = EtlResult(previous, skipped=True)
-        else:
-            pending.append(_Pending(key, object_id, previous, raw_version, stream_headers.remembered(store, key)))
+        with _of(key):
+            object_id = RawKey.parse(key).object_id
+            previous = read_manifest(store, object_id)
+            raw_version = store.version(key)
+            if (
+                not force
+                and previous is not None
+                and previous.etl_version == ETL_VERSION
+                and previous.raw_version == raw_version
+                and outputs_present(store, previous.outputs)
+            ):
+                results[key] = EtlResult(previous, skipped=True)
+            else:
+                headers = stream_headers.remembered(store, key)
+                pending.append(_Pending(key, object_id, previous, raw_version, headers))
     groups: dict[str, list[_Pending]] = {}
     for item in pending:  # objects read with different remembered headers are never in one pass
         groups.setdefault(repr(sorted(item.headers.items())), []).append(item)
@@ -217,13 +247,14 @@ def _process_group(
         for item in group:
             files = ExitStack()  # each object read once, whichever way it is processed
             try:
-                item.path = files.enter_context(store.local_file(item.key))
-                item.raw_bytes = item.path.stat().st_size
+                with _of(item.key):
+                    item.path = files.enter_context(store.local_file(item.key))
+                    item.raw_bytes = item.path.stat().st_size
             except BaseException:
                 files.close()
                 raise
             if item.raw_bytes > MAX_OBJECT_BYTES:
-                with files:
+                with files, _of(item.key):
                     results[item.key] = etl.process_raw_object(
                         store, item.key, settings, force=force, threads=threads, raw_path=item.path
                     )
@@ -267,9 +298,10 @@ def _process_pass(
         except _Unbatchable:
             singles = batch
     for item in sorted(singles, key=batch.index):
-        results[item.key] = etl.process_raw_object(
-            store, item.key, settings, force=force, threads=threads, raw_path=item.path
-        )
+        with _of(item.key):
+            results[item.key] = etl.process_raw_object(
+                store, item.key, settings, force=force, threads=threads, raw_path=item.path
+            )
 
 
 @dataclass
@@ -370,11 +402,13 @@ def _process_batch(
         session.release(prepared, failed=False)
 
     for n, item in enumerate(batch):
-        _check(item.key, figures[n])
+        with _of(item.key):
+            _check(item.key, figures[n])
     share = {"read": (read_done - started) * 1000 / len(batch), "write": (write_done - read_done) * 1000 / len(batch)}
     for n, item in enumerate(batch):
         committing = time.perf_counter()
-        result = _commit(store, item, figures[n], settings, force=force, threads=threads)
+        with _of(item.key):
+            result = _commit(store, item, figures[n], settings, force=force, threads=threads)
         mine = {t: v for t, v in versions.items() if n in table_objects[t]}
         stage_ms = {**share, "commit": (time.perf_counter() - committing) * 1000}
         results[item.key] = EtlResult(result, skipped=False, schema_versions=mine, stage_ms=stage_ms)
