@@ -7,10 +7,12 @@ import zipfile
 from pathlib import Path
 
 import boto3
+import pytest
 from typer.testing import CliRunner
 
 from loglake.cli.app import app
 from loglake.deploy.stack import StackDeployer
+from loglake.errors import ConfigError
 
 runner = CliRunner()
 
@@ -185,18 +187,43 @@ def test_deploy_with_a_batched_etl_puts_a_queue_between_the_raw_bucket_and_the_e
     assert StackDeployer("batched").parameter("EtlBatchSize") == "10"
 
 
+def test_etl_batch_size_is_normalised_and_the_stacks_concurrency_is_checked() -> None:
+    """--param EtlBatchSize=01 is 1 (CloudFormation compares the strings: "01" would not select DirectEtl),
+    and an update that gives no EtlReservedConcurrency is checked against the stack's value."""
+    from loglake.cli.deploy_commands import _etl_batching
+
+    parameters = {"EtlBatchSize": "01"}
+    _etl_batching(parameters, None, lambda name: None)
+    assert parameters == {"EtlBatchSize": "1"}
+    stack = {"EtlReservedConcurrency": "1", "EtlBatchWindowSeconds": "5"}
+    with pytest.raises(ConfigError, match=r"needs EtlReservedConcurrency of 2 to 1000 \(not 1\)"):
+        _etl_batching({"EtlBatchSize": "010"}, None, stack.get)
+
+
 def test_etl_batch_settings_lambda_would_refuse_are_one_line_errors(aws_tls: str, tmp_path: Path) -> None:
     plain = _zip(tmp_path / "plain.zip", "loglake/__init__.py")
     base = ["deploy", "--stack", "refused", "--artifact", str(plain), "--yes"]
     cases = {
-        ("--etl-batch-size", "0"): "--etl-batch-size takes 1 to 1000, not 0",
+        ("--etl-batch-size", "0"): "--etl-batch-size takes 1 to 100, not 0",
+        ("--etl-batch-size", "101"): "--etl-batch-size takes 1 to 100, not 101",
+        ("--etl-batch-size", "5", "--param", "EtlReservedConcurrency=1"): (
+            "--etl-batch-size 5 needs EtlReservedConcurrency of 2 to 1000 (not 1): Lambda caps the queue's "
+            "concurrent batches there, and without the cap batches it throttles go to the dead-letter queue: "
+            "--param EtlReservedConcurrency=2"
+        ),
+        ("--etl-batch-size", "5", "--param", "EtlReservedConcurrency=1001"): (
+            "--etl-batch-size 5 needs EtlReservedConcurrency of 2 to 1000 (not 1001): Lambda caps the queue's "
+            "concurrent batches there, and without the cap batches it throttles go to the dead-letter queue: "
+            "--param EtlReservedConcurrency=2"
+        ),
         ("--etl-batch-size", "50", "--param", "EtlBatchWindowSeconds=0"): (
             "Lambda batches over 10 messages only with a batching window: --param EtlBatchWindowSeconds=5 (not 0), "
             "or --etl-batch-size 10"
         ),
-        ("--etl-batch-size", "5", "--param", "EtlQueueVisibilitySeconds=60"): (
-            "the ETL queue's visibility timeout (60 s) is shorter than EtlTimeout (120 s), which Lambda refuses: "
-            "--param EtlQueueVisibilitySeconds=720"
+        ("--etl-batch-size", "5", "--param", "EtlQueueVisibilitySeconds=122"): (
+            "the ETL queue's visibility timeout (122 s) is shorter than EtlTimeout (120 s) plus the batching "
+            "window (5 s): messages would come back while their batch runs: --param EtlQueueVisibilitySeconds=725 "
+            "(AWS advises six times the timeout)"
         ),
         ("--etl-batch-size", "5", "--param", "EtlBatchSize=6"): (
             "--etl-batch-size 5 and --param EtlBatchSize=6 disagree: give one of them"

@@ -529,7 +529,8 @@ def test_batched_etl_of_new_unreadable_and_redelivered_objects(
     deployed: Lake, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """EtlBatchSize > 1: one SQS batch of three objects and an unreadable one, which is set aside (the queue's
-    role policy lets the ETL write state/unreadable/ and nothing more), then the batch redelivered."""
+    role policy lets the ETL list, write and clear state/unreadable/ and nothing more), then the batch
+    redelivered. Each object is processed under its lease (state/leases/), as `loglake etl` takes it."""
     from loglake.handlers import etl
 
     boto3.client("glue").create_database(DatabaseInput={"Name": "loglake"})
@@ -542,7 +543,10 @@ def test_batched_etl_of_new_unreadable_and_redelivered_objects(
         assert etl.handler(event, context=None) == {"batchItemFailures": []}
     assert recorder.denied("EtlRole", batched=True) == []
     [unreadable] = [p["Key"] for o, p in recorder.calls if o == "PutObject" and "/unreadable/" in p["Key"]]
-    assert recorder.denied("EtlRole") == [f"s3:PutObject arn:aws:s3:::{LAKE}/{unreadable}"]  # only when batched
+    assert recorder.denied("EtlRole") == [  # only when batched: the records, listed once, and the one written
+        f"s3:ListBucket arn:aws:s3:::{LAKE} s3:prefix='state/unreadable/'",
+        f"s3:PutObject arn:aws:s3:::{LAKE}/{unreadable}",
+    ]
     with recorder.recording():
         assert etl.handler(event, context=None) == {"batchItemFailures": []}
     assert recorder.denied("EtlRole", batched=True) == []

@@ -307,6 +307,17 @@ def test_a_hive_stack_deploys_the_template_it_did_before_table_format() -> None:
         "DirectEtl": {"Fn::Equals": [{"Ref": "EtlBatchSize"}, "1"]},
         "EtlConcurrencyOfOne": {"Fn::Equals": [{"Ref": "EtlReservedConcurrency"}, "1"]},
     }
+    assert template.pop("Rules") == {  # a batched stack needs a reserved concurrency Lambda can cap batches at
+        "BatchedEtlConcurrency": {
+            "RuleCondition": {"Fn::Not": [{"Fn::Equals": [{"Ref": "EtlBatchSize"}, "1"]}]},
+            "Assertions": [
+                {
+                    "Assert": {"Fn::Not": [{"Fn::Equals": [{"Ref": "EtlReservedConcurrency"}, "1"]}]},
+                    "AssertDescription": "EtlBatchSize > 1 needs EtlReservedConcurrency of 2 to 1000",
+                }
+            ],
+        }
+    }
     hive = _as_hive(template)
     target = hive["Resources"].pop("EtlNotificationTarget")
     assert target["Type"] == "AWS::CloudFormation::WaitConditionHandle" and "Properties" not in target
@@ -418,11 +429,17 @@ def test_a_batched_etl_reads_a_queue_only_the_raw_bucket_may_send_to() -> None:
         },
         {
             "Effect": "Allow",
-            "Action": ["s3:PutObject"],
+            "Action": ["s3:PutObject", "s3:DeleteObject"],
             "Resource": [
                 {"Fn::Sub": "arn:${AWS::Partition}:s3:::${NamePrefix}-lake-${AWS::AccountId}-${AWS::Region}"
                  "/state/unreadable/*"}
             ],
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": {"Fn::Sub": "arn:${AWS::Partition}:s3:::${NamePrefix}-lake-${AWS::AccountId}-${AWS::Region}"},
+            "Condition": {"StringLike": {"s3:prefix": ["state/unreadable/*"]}},
         },
     ]  # fmt: skip
     mapping = resources["EtlQueueMapping"]

@@ -169,22 +169,36 @@ def _etl_batching(parameters: dict[str, str], option: int | None, current: Calla
             parameters[name] = value
     defaults = {name: str(p["Default"]) for name, p in {**etl_queue.PARAMETERS, **PARAMETERS}.items() if "Default" in p}
     values = {**defaults, **parameters}
+    if "EtlReservedConcurrency" not in parameters and current("EtlReservedConcurrency") is not None:
+        values["EtlReservedConcurrency"] = str(current("EtlReservedConcurrency"))
     try:
         size, window = int(values["EtlBatchSize"]), int(values["EtlBatchWindowSeconds"])
         visibility, timeout = int(values["EtlQueueVisibilitySeconds"]), int(values["EtlTimeout"])
+        concurrency = int(values["EtlReservedConcurrency"])
     except ValueError as exc:
         raise ConfigError(f"the ETL batch parameters take whole numbers: {exc}") from None
+    if "EtlBatchSize" in parameters:  # CloudFormation compares strings: 01 would be a change, and not "1"
+        parameters["EtlBatchSize"] = str(size)
     if not 1 <= size <= etl_queue.MAX_BATCH_SIZE:
         raise ConfigError(f"--etl-batch-size takes 1 to {etl_queue.MAX_BATCH_SIZE}, not {size}")
-    if size > 10 and window < 1:
+    if size == 1:
+        return
+    if window < 1 and size > 10:
         raise ConfigError(
             f"Lambda batches over 10 messages only with a batching window: --param EtlBatchWindowSeconds=5 "
             f"(not {window}), or --etl-batch-size 10"
         )
-    if size > 1 and visibility < timeout:
+    if not 2 <= concurrency <= etl_queue.MAX_CONCURRENCY:
         raise ConfigError(
-            f"the ETL queue's visibility timeout ({visibility} s) is shorter than EtlTimeout ({timeout} s), which "
-            f"Lambda refuses: --param EtlQueueVisibilitySeconds={6 * timeout}"
+            f"--etl-batch-size {size} needs EtlReservedConcurrency of 2 to {etl_queue.MAX_CONCURRENCY} (not "
+            f"{concurrency}): Lambda caps the queue's concurrent batches there, and without the cap batches it "
+            "throttles go to the dead-letter queue: --param EtlReservedConcurrency=2"
+        )
+    if visibility < timeout + window:
+        raise ConfigError(
+            f"the ETL queue's visibility timeout ({visibility} s) is shorter than EtlTimeout ({timeout} s) plus "
+            f"the batching window ({window} s): messages would come back while their batch runs: "
+            f"--param EtlQueueVisibilitySeconds={6 * timeout + window} (AWS advises six times the timeout)"
         )
 
 

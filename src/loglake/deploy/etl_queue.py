@@ -20,6 +20,7 @@ from loglake.deploy.template import (
     RAW_BUCKET,
     Json,
     _bucket_arn,
+    _list_under,
     _object_arns,
     _ref,
     _skip,
@@ -27,9 +28,13 @@ from loglake.deploy.template import (
 )
 from loglake.lake.unreadable import UNREADABLE_PREFIX
 
-MAX_BATCH_SIZE = 1000
-"""EtlBatchSize at most: Lambda's 6 MB payload holds about 4,000 S3 notifications, and a batch of 1,000
-10-event objects takes about 12 s of the 120 s EtlTimeout (benchmarks/README.md)."""
+MAX_BATCH_SIZE = 100
+"""EtlBatchSize at most. Only CPU time is measured (benchmarks/README.md: about 18 ms per 10-event object in
+batches of 10); each object also makes about 10 sequential S3 requests, so on AWS wall time is roughly
+0.25 s per object more (not measured). A batch that runs past EtlTimeout counts a receive for every message,
+and the fifth sends them all to the dead-letter queue: 100 objects stay well inside the 120 s default."""
+MAX_CONCURRENCY = 1000
+"""ScalingConfig.MaximumConcurrency at most (Lambda takes 2 to 1000)."""
 MAX_RECEIVES = 5
 """Receives of a message before it goes to the dead-letter queue: AWS's advice for a Lambda source queue (at
 least 5), so that a batch throttled by the function's concurrency is not dead-lettered."""
@@ -74,6 +79,20 @@ CONDITIONS: Json = {
     "BatchedEtl": {"Fn::Not": [{"Fn::Equals": [_ref("EtlBatchSize"), "1"]}]},
     "DirectEtl": {"Fn::Equals": [_ref("EtlBatchSize"), "1"]},
     "EtlConcurrencyOfOne": {"Fn::Equals": [_ref("EtlReservedConcurrency"), "1"]},
+}
+
+RULES: Json = {
+    "BatchedEtlConcurrency": {
+        # Lambda's MaximumConcurrency is 2 to 1000; without it the mapping polls with 5 or more concurrent
+        # batches, and each one throttled counts a receive (deploy also refuses more than MAX_CONCURRENCY)
+        "RuleCondition": {"Fn::Not": [{"Fn::Equals": [_ref("EtlBatchSize"), "1"]}]},
+        "Assertions": [
+            {
+                "Assert": {"Fn::Not": [{"Fn::Equals": [_ref("EtlReservedConcurrency"), "1"]}]},
+                "AssertDescription": "EtlBatchSize > 1 needs EtlReservedConcurrency of 2 to 1000",
+            }
+        ],
+    }
 }
 
 QUEUE_ARN = {"Fn::GetAtt": ["EtlQueue", "Arn"]}
@@ -153,8 +172,10 @@ def resources() -> Json:
                     "Version": "2012-10-17",
                     "Statement": [
                         _statement(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], QUEUE_ARN),
-                        # an unreadable raw object is set aside (handlers/etl_queue.py), not retried
-                        _statement(["s3:PutObject"], _object_arns(LAKE_BUCKET, [UNREADABLE_PREFIX])),
+                        # an unreadable raw object is set aside (handlers/etl_queue.py), not retried; the records
+                        # are listed once per invocation, and one of an object that reads again is deleted
+                        _statement(["s3:PutObject", "s3:DeleteObject"], _object_arns(LAKE_BUCKET, [UNREADABLE_PREFIX])),
+                        _list_under(LAKE_BUCKET, [UNREADABLE_PREFIX]),
                     ],
                 },
                 "Roles": [_ref("EtlRole")],
@@ -172,6 +193,8 @@ def resources() -> Json:
                 "FunctionResponseTypes": ["ReportBatchItemFailures"],
                 "Enabled": True,
                 # no more concurrent batches than the function may run: a throttled batch counts as a receive
+                # (RULES and deploy keep EtlReservedConcurrency at 2 to 1000 here; the Fn::If only tells
+                # cfn-lint, which does not read Rules, that 1 never reaches MaximumConcurrency)
                 "ScalingConfig": {
                     "Fn::If": [
                         "EtlConcurrencyOfOne",

@@ -871,6 +871,7 @@ def build_template(subscribe: Iterable[str] = ()) -> Json:
             **operations.CONDITIONS,
             **etl_queue.CONDITIONS,
         },
+        "Rules": etl_queue.RULES,
         "Resources": {
             **_storage_resources(),
             **_etl_resources(),
