@@ -31,6 +31,7 @@ def test_the_alarms_watch_the_queue_the_functions_and_the_emf_metrics() -> None:
         "ConservationErrorsAlarm",
         "EtlDeadLettersAlarm",  # only with EtlBatchSize > 1 (tests/deploy/test_template.py)
         "EtlErrorsAlarm",
+        "EtlRetriedMessagesAlarm",  # only with EtlBatchSize > 1
         "FailedInvocationsAlarm",
         "MaintenanceErrorsAlarm",
         "QuarantineRatioAlarm",
@@ -142,7 +143,7 @@ def test_the_dashboard_is_valid_json_with_every_alarm_and_the_pipeline_figures()
     assert widgets[0]["type"] == "alarm"
     assert widgets[0]["properties"]["alarms"] == [f"arn:{name}.Arn" for name in ALARM_NAMES]
     # every alarm the stack always has; the batched ETL's dead-letter alarm exists only with EtlBatchSize > 1
-    assert set(ALARM_NAMES) == set(alarms(template)) - {"EtlDeadLettersAlarm"}
+    assert set(ALARM_NAMES) == set(alarms(template)) - {"EtlDeadLettersAlarm", "EtlRetriedMessagesAlarm"}
     titles = [w["properties"]["title"] for w in widgets[1:]]
     assert titles == [
         "Events: collected, clean, quarantined",

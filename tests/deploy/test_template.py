@@ -335,6 +335,7 @@ def test_a_hive_stack_deploys_the_template_it_did_before_table_format() -> None:
         "EtlQueueReadPolicy",
         "EtlQueueMapping",
         "EtlDeadLettersAlarm",
+        "EtlRetriedMessagesAlarm",
     }
 
 
@@ -471,6 +472,13 @@ def test_a_batched_etl_reads_a_queue_only_the_raw_bucket_may_send_to() -> None:
         "BatchedEtl",
         [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["EtlDeadLetters", "QueueName"]}}],
     )
+    retried = resources["EtlRetriedMessagesAlarm"]
+    assert (retried["Condition"], retried["Properties"]["MetricName"], retried["Properties"]["Dimensions"]) == (
+        "BatchedEtl",
+        "RetriedMessages",
+        [{"Name": "Function", "Value": "etl"}],
+    )
+    assert (retried["Properties"]["Threshold"], retried["Properties"]["Statistic"]) == (0, "Sum")
     conditional = {name for name, r in resources.items() if r.get("Condition") == "BatchedEtl"}
     assert conditional == {
         "EtlQueue",
@@ -479,4 +487,5 @@ def test_a_batched_etl_reads_a_queue_only_the_raw_bucket_may_send_to() -> None:
         "EtlQueueReadPolicy",
         "EtlQueueMapping",
         "EtlDeadLettersAlarm",
+        "EtlRetriedMessagesAlarm",
     }

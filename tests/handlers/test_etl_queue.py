@@ -127,7 +127,7 @@ def test_ten_queued_objects_share_one_pass_and_a_redelivery_adds_nothing(
 
 
 def test_only_the_message_of_an_object_that_failed_is_retried(
-    queued: tuple[Lake, str], monkeypatch: pytest.MonkeyPatch
+    queued: tuple[Lake, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Of ten objects, one is not gzip (set aside as unreadable: no retry reads it, so its message is done)
     and one cannot be read from S3 (a transient error: its message alone is retried); the other eight commit."""
@@ -150,15 +150,19 @@ def test_only_the_message_of_an_object_that_failed_is_retried(
         return original(self, key)
 
     monkeypatch.setattr(S3Store, "local_file", unavailable)
+    capsys.readouterr()
     assert etl_handler.handler(event, context=None) == {"batchItemFailures": [{"itemIdentifier": by_key[flaky]}]}
     assert sorted(processed_raw_objects(store)) == keys
     assert list(unreadable_objects(store)) == [unreadable]
     run = orjson.loads(store.get("state/runs/etl.json"))
     assert (run["ok"], run["error"]) == (
         False,
-        f"1 messages retried, the first: {flaky}: cannot read s3://{BUCKET}/lake/{flaky}: SlowDown: "
-        "Please reduce your request rate.",
+        f"1 message retried, the first: {flaky}: cannot read s3://{BUCKET}/lake/{flaky}: SlowDown: "
+        f"Please reduce your request rate.; 1 raw object set aside as unreadable: {unreadable}",
     )
+    # Lambda's Errors never counts an answer: the handler's own metrics are what the alarm watches
+    [emf] = [orjson.loads(line) for line in capsys.readouterr().out.splitlines() if "RetriedMessages" in line]
+    assert (emf["RetriedMessages"], emf["UnreadableObjects"], emf["RawObjectsProcessed"]) == (1, 1, 8)
 
     monkeypatch.setattr(S3Store, "local_file", original)  # S3 answers again: the message comes back
     passes = _passes(monkeypatch)

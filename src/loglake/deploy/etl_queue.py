@@ -14,7 +14,7 @@ does not own. The messages hold bucket names and object keys (log group and stre
 
 from __future__ import annotations
 
-from loglake.deploy.operations import _alarm
+from loglake.deploy.operations import _alarm, _loglake_metric
 from loglake.deploy.template import (
     LAKE_BUCKET,
     RAW_BUCKET,
@@ -203,6 +203,18 @@ def resources() -> Json:
                     ]
                 },
             },
+        },
+        "EtlRetriedMessagesAlarm": {
+            **_alarm(
+                "etl-retried-messages",
+                "The batched ETL answered with messages to retry: an object failed (S3, memory, an invariant) or "
+                "another run held its lease. Lambda's Errors does not count these (docs/operations.md).",
+                0,
+                300,
+                **_loglake_metric("RetriedMessages", "etl"),
+                Statistic="Sum",
+            ),
+            "Condition": "BatchedEtl",
         },
         "EtlDeadLettersAlarm": {
             **_alarm(

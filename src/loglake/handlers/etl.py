@@ -110,9 +110,12 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     catalog_updated = bool(
         database and (versions or start) and sync_catalog_if_changed(lake, database, versions, start)
     )
-    etl_metrics(results, {"catalog": catalog.ms(), "total": watch.ms()}).emit()
-    retried = [] if queued is None else list(queued.failed_messages.values())
-    failed = f"{len(retried)} messages retried, the first: {retried[0]}" if retried else ""
+    metrics = etl_metrics(results, {"catalog": catalog.ms(), "total": watch.ms()})
+    if queued is not None:  # a failed object is an answer, not an error: Lambda's Errors never counts it
+        metrics.add("RetriedMessages", len(queued.failed_messages))
+        metrics.add("UnreadableObjects", len(queued.unreadable))
+    metrics.emit()
+    failed = "" if queued is None else queued.summary()
     record_run(lake.store, "etl", started, ok=not failed, where="lambda", figures=etl_figures(results), error=failed)
     if queued is not None:
         return queued.batch_item_failures()  # the answer ReportBatchItemFailures reads

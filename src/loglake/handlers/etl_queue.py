@@ -43,6 +43,16 @@ class QueueOutcome:
     """message id -> why it is retried (an object's error, or a body that is no S3 notification)."""
     test_events: int = 0
 
+    def summary(self) -> str:
+        """What the run record says of a batch that did not do everything ("" when it did)."""
+        retried = list(self.failed_messages.values())
+        parts = []
+        if retried:
+            parts.append(f"{_count(len(retried), 'message')} retried, the first: {retried[0]}")
+        if self.unreadable:
+            parts.append(f"{_count(len(self.unreadable), 'raw object')} set aside as unreadable: {self.unreadable[0]}")
+        return "; ".join(parts)
+
     def batch_item_failures(self) -> dict[str, Any]:
         """The answer Lambda reads with ReportBatchItemFailures."""
         return {"batchItemFailures": [{"itemIdentifier": m} for m in self.failed_messages]}
@@ -89,3 +99,7 @@ def handle_sqs_event(
     for message_id, reason in outcome.failed_messages.items():
         print(f"loglake: message {message_id} is retried: {reason}", file=sys.stderr)
     return outcome
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
