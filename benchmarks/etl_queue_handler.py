@@ -37,6 +37,7 @@ import orjson
 
 from etl_throughput import write_raw  # type: ignore[import-not-found]
 from loglake.aws_events.s3_event import object_created_event
+from loglake.aws_events.sqs_event import queued_event
 from loglake.handlers import environment
 from loglake.handlers import etl as etl_handler
 from loglake.lake.keys import RawKey
@@ -48,22 +49,7 @@ PER_BATCH = 10
 
 def sqs_event(lake: Lake, keys: list[str]) -> dict[str, Any]:
     """What Lambda's event source mapping hands the function: one record per message."""
-    records = []
-    for n, key in enumerate(keys):
-        body = object_created_event(lake.raw_bucket, lake.object_key(key))
-        records.append(
-            {
-                "messageId": f"m{n}",
-                "receiptHandle": f"r{n}",
-                "body": orjson.dumps(body).decode(),
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:loglake-etl",
-                "awsRegion": "us-east-1",
-            }
-        )
-    return {"Records": records}
+    return queued_event([object_created_event(lake.raw_bucket, lake.object_key(key)) for key in keys])
 
 
 def other_shape(lake: Lake, key: str) -> None:

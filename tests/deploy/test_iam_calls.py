@@ -29,6 +29,7 @@ import orjson
 import pytest
 
 from conftest import T0, load_event, write_messages
+from loglake.aws_events.sqs_event import queued_event
 from loglake.deploy.template import build_template
 from loglake.errors import RawObjectError
 from loglake.lake.compaction import compact
@@ -517,12 +518,7 @@ def test_etl_of_an_unreadable_raw_object(deployed: Lake, recorder: Recorder) -> 
 
 def _sqs_event(lake: Lake, keys: list[str]) -> dict[str, Any]:
     """Lambda's SQS batch from the stack's queue: one message per raw object, its body the S3 notification."""
-    record = load_event("s3_sqs_event")["Records"][0]
-    records = []
-    for n, key in enumerate(keys):
-        body = _s3_event(lake, key)
-        records.append({**record, "messageId": f"m{n}", "body": json.dumps(body)})
-    return {"Records": records}
+    return queued_event([_s3_event(lake, key) for key in keys])
 
 
 def test_batched_etl_of_new_unreadable_and_redelivered_objects(

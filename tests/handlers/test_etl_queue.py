@@ -16,8 +16,11 @@ import orjson
 import pytest
 
 from conftest import load_event, write_messages
+from loglake.aws_events.s3_event import object_created_event
+from loglake.aws_events.sqs_event import queued_event
 from loglake.errors import StoreError
 from loglake.handlers import etl as etl_handler
+from loglake.handlers.etl_queue import handle_sqs_event
 from loglake.lake.keys import RawKey
 from loglake.lake.manifests import processed_raw_objects
 from loglake.lake.open import Lake, open_lake
@@ -27,6 +30,7 @@ from loglake.lake.unreadable import set_aside, unreadable_objects
 from loglake.query.conservation import check_conservation
 from loglake.query.engine import DuckDBEngine
 from loglake.transform import etl_batch
+from loglake.transform.settings import EtlSettings
 
 BUCKET = "loglake-test"
 
@@ -237,3 +241,42 @@ def test_after_an_unreadable_object_the_objects_never_tried_go_back_to_the_batch
     assert passes == [2, 3]  # keys[0] and keys[1] beside the unreadable one, then 3; the last is a chunk of one
     assert sorted(processed_raw_objects(lake.store)) == keys
     assert list(unreadable_objects(lake.store)) == [broken]
+
+
+def test_a_message_of_several_objects_and_an_object_named_by_two_messages(
+    queued: tuple[Lake, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message is retried when any object it names failed (the others commit now and are skipped on the
+    retry); an object named by two messages is processed once, and both messages share its outcome."""
+    lake, _url = queued
+    keys = _objects(lake, 3)
+    flaky = RawKey("cloudwatch", "/app/flaky", "s", "0000000000000-0000").key
+    lake.store.put(flaky, gzip.compress(gzip.decompress(lake.store.get(keys[0])).replace(b"/app/0", b"/app/flaky")))
+
+    def body(*names: str) -> dict[str, Any]:
+        return {"Records": [r for k in names for r in object_created_event(BUCKET, f"lake/{k}")["Records"]]}
+
+    event = queued_event([body(keys[0], flaky), body(keys[1]), body(keys[1]), body(flaky), body(keys[2])])
+    original = S3Store.local_file
+
+    def unavailable(self: S3Store, key: str) -> AbstractContextManager[Path]:
+        if key == flaky:
+            raise StoreError(f"cannot read s3://{BUCKET}/lake/{key}: SlowDown")
+        return original(self, key)
+
+    monkeypatch.setattr(S3Store, "local_file", unavailable)
+    passes = _passes(monkeypatch)
+    outcome = handle_sqs_event(event, lake, EtlSettings())
+    assert outcome.batch_item_failures() == {"batchItemFailures": [{"itemIdentifier": "m0"}, {"itemIdentifier": "m3"}]}
+    assert [(r.manifest.raw_object, r.skipped) for r in outcome.results] == [(k, False) for k in keys]
+    assert passes == [3]  # keys[1] once, though two messages name it
+    assert sorted(processed_raw_objects(lake.store)) == keys
+    assert (
+        outcome.summary() == f"2 messages retried, the first: {flaky}: cannot read s3://{BUCKET}/lake/{flaky}: SlowDown"
+    )
+
+    monkeypatch.setattr(S3Store, "local_file", original)  # the two messages come back
+    again = handle_sqs_event(queued_event([body(keys[0], flaky), body(flaky)]), lake, EtlSettings())
+    assert again.batch_item_failures() == {"batchItemFailures": []}
+    assert [(r.manifest.raw_object, r.skipped) for r in again.results] == [(keys[0], True), (flaky, False)]
+    assert sorted(processed_raw_objects(lake.store)) == sorted([*keys, flaky])

@@ -8,7 +8,7 @@ failed (so it goes to the dead-letter queue and is seen), and the other messages
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,8 @@ from loglake.aws_events.s3_event import S3EventRecord, s3_records
 from loglake.errors import EventError
 
 TEST_EVENT = "s3:TestEvent"
+QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:loglake-etl"
+"""The queue queued_event's records name by default (the handler does not read it)."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,26 @@ class QueuedS3Event:
     """The ObjectCreated records of the body (none for the test event)."""
     error: str | None = None
     """Why the body is not an S3 notification; the message is then reported as failed."""
+
+
+def queued_event(bodies: Sequence[Mapping[str, Any]], queue_arn: str = QUEUE_ARN) -> dict[str, Any]:
+    """What Lambda's event source mapping hands the function: one SQS record per body (message m0, m1, ...),
+    each body an S3 notification (aws_events.s3_event.object_created_event) or the test event."""
+    return {
+        "Records": [
+            {
+                "messageId": f"m{n}",
+                "receiptHandle": f"r{n}",
+                "body": orjson.dumps(body).decode(),
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": queue_arn.split(":")[3],
+            }
+            for n, body in enumerate(bodies)
+        ]
+    }
 
 
 def is_sqs_event(event: Mapping[str, Any]) -> bool:
