@@ -1,14 +1,15 @@
 """The tests' moto server, with CloudFormation support for what loglake's template uses and moto 5.2.5 skips.
 
 moto's CloudFormation creates S3 buckets with their encryption only; it ignores public-access blocks,
-ownership controls, versioning and notifications, and has no model for bucket policies, Glue databases
-or Athena workgroups (it logs "No Moto CloudFormation support" and creates nothing). This module fills
+ownership controls, versioning and notifications (on an update too), and has no model for bucket policies,
+Glue databases or Athena workgroups (it logs "No Moto CloudFormation support" and creates nothing). This module fills
 those gaps by calling moto's own S3, Glue and Athena backends with the template's properties, so the
 test reads them back through the real S3/Glue/Athena APIs. Nothing here decides what a test sees: a
 property missing from the template is missing from the bucket.
 
-Two fixes make moto evaluate conditions as CloudFormation does: a Number parameter's Ref is a string in
-Fn::Equals, and an update leaves alone a resource whose condition is false.
+Four fixes make moto evaluate conditions as CloudFormation does: a Number parameter's Ref is a string in
+Fn::Equals, an update leaves alone a resource whose condition is false and deletes one whose condition
+turned false, and a changed parameter updates the resources whose Fn::If conditions read it.
 
 Run as `python tests/moto_server.py -H 127.0.0.1 -p PORT` (the arguments of `python -m moto.server`), or with
 `--port-file PATH` instead of `-p` to listen on a free port and write its number to PATH (what the tests do).
@@ -80,6 +81,27 @@ def _create_bucket_with_settings(
 
 
 FakeBucket.create_from_cloudformation_json = classmethod(_create_bucket_with_settings)  # type: ignore[assignment]
+
+_update_bucket = FakeBucket.update_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+
+def _update_bucket_with_notification(
+    cls: type[FakeBucket],
+    original_resource: FakeBucket,
+    new_resource_name: str,
+    cloudformation_json: Any,
+    account_id: str,
+    region_name: str,
+) -> FakeBucket:
+    """moto's update applies a bucket's encryption and tags only: its notification follows the template too
+    (EtlBatchSize 1 <-> N switches it between the function and the queue)."""
+    bucket = _update_bucket(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name)
+    properties = cloudformation_json.get("Properties", {})
+    bucket.set_notification_configuration(_notification(properties.get("NotificationConfiguration", {})))
+    return bucket
+
+
+FakeBucket.update_from_cloudformation_json = classmethod(_update_bucket_with_notification)  # type: ignore[assignment]
 
 
 CONDITIONS: dict[str, Callable[[str, str], bool]] = {
@@ -164,6 +186,56 @@ def _update_only_resources_that_exist(
 
 cloudformation_parsing.parse_and_update_resource = _update_only_resources_that_exist
 
+
+_build_resource_diff = cloudformation_parsing.ResourceMap.build_resource_diff
+
+
+def _conditions_in(value: Any) -> set[str]:
+    """The conditions a resource's Fn::If names, anywhere in it."""
+    if isinstance(value, list):
+        return {c for v in value for c in _conditions_in(v)}
+    if not isinstance(value, dict):
+        return set()
+    found = {c for v in value.values() for c in _conditions_in(v)}
+    if isinstance(value.get("Fn::If"), list) and value["Fn::If"]:
+        found.add(str(value["Fn::If"][0]))
+    return found
+
+
+def _diff_with_conditions(self: Any, other_template: dict[str, Any], parameters: dict[str, Any] | None = None) -> Any:
+    """moto modifies a resource whose own Refs name a changed parameter; CloudFormation also re-evaluates its
+    Fn::If conditions (the raw bucket's notification follows EtlBatchSize through BatchedEtl)."""
+    diff = _build_resource_diff(self, other_template, parameters)
+    if parameters:
+        changed = {p for p in parameters if self.input_parameters.get(p) != parameters[p]}
+        conditions = other_template.get("Conditions", {})
+        references = cloudformation_parsing.get_references_from_template
+        touched = {name for name, c in conditions.items() if changed & set(references(c))}
+        for name, resource in other_template["Resources"].items():
+            if name in self._resource_json_map and name not in diff["Modify"] and touched & _conditions_in(resource):
+                diff["Modify"].append(name)
+    return diff
+
+
+cloudformation_parsing.ResourceMap.build_resource_diff = _diff_with_conditions  # type: ignore[method-assign]
+
+_update_resources = cloudformation_parsing.ResourceMap.update
+
+
+def _update_deleting_what_turned_false(
+    self: Any, template: dict[str, Any], parameters: dict[str, Any] | None = None
+) -> None:
+    """CloudFormation deletes a resource whose condition an update turns false; moto keeps it."""
+    _update_resources(self, template, parameters)
+    for name, resource_json in reversed(template["Resources"].items()):
+        condition = resource_json.get("Condition")
+        if isinstance(condition, str) and not self.lazy_condition_map[condition]:
+            resource = self._parsed_resources.pop(name, None)
+            if resource is not None and not isinstance(resource, str):
+                self._delete_resource(resource, resource_json)
+
+
+cloudformation_parsing.ResourceMap.update = _update_deleting_what_turned_false  # type: ignore[method-assign]
 
 _execute_change_set = CloudFormationBackend.execute_change_set
 

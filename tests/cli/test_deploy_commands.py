@@ -187,6 +187,32 @@ def test_deploy_with_a_batched_etl_puts_a_queue_between_the_raw_bucket_and_the_e
     assert StackDeployer("batched").parameter("EtlBatchSize") == "10"
 
 
+def test_a_stack_switches_from_direct_to_batched_and_back(aws_tls: str, tmp_path: Path) -> None:
+    """EtlBatchSize 1 -> 10 -> 1 on one stack: the raw bucket's notification, the Lambda permission, the
+    queues and the event source mapping follow each update."""
+    plain = _zip(tmp_path / "plain.zip", "loglake/__init__.py")
+    base = ["deploy", "--stack", "switch", "--log-group", "/app/a", "--artifact", str(plain), "--yes"]
+    raw = "switch-raw-123456789012-us-east-1"
+    queued = {"EtlQueue", "EtlDeadLetters", "EtlQueuePolicy", "EtlQueueReadPolicy", "EtlQueueMapping"}
+
+    def state() -> tuple[list[str], bool, set[str], int]:
+        notification = boto3.client("s3").get_bucket_notification_configuration(Bucket=raw)
+        kinds = sorted(k for k in notification if k.endswith("Configurations"))
+        resources = _resources("switch")
+        mappings = boto3.client("lambda").list_event_source_mappings(FunctionName="switch-etl")
+        return kinds, "EtlInvokePermission" in resources, resources & queued, len(mappings["EventSourceMappings"])
+
+    for size, expected in [
+        ("1", (["LambdaFunctionConfigurations"], True, set(), 0)),
+        ("10", (["QueueConfigurations"], False, queued, 1)),
+        ("1", (["LambdaFunctionConfigurations"], True, set(), 0)),
+    ]:
+        result = runner.invoke(app, [*base, "--etl-batch-size", size])
+        assert result.exit_code == 0, result.output
+        assert StackDeployer("switch").parameter("EtlBatchSize") == size
+        assert state() == expected
+
+
 def test_etl_batch_size_is_normalised_and_the_stacks_concurrency_is_checked() -> None:
     """--param EtlBatchSize=01 is 1 (CloudFormation compares the strings: "01" would not select DirectEtl),
     and an update that gives no EtlReservedConcurrency is checked against the stack's value."""
