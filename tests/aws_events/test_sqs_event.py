@@ -30,10 +30,14 @@ def test_the_test_event_has_no_object_and_a_foreign_body_keeps_its_error() -> No
     test = {**record, "messageId": "t", "body": orjson.dumps(load_event("s3_test_event")).decode()}
     text = {**record, "messageId": "x", "body": "Test message."}
     other = {**record, "messageId": "o", "body": '{"Records": [{"eventSource": "aws:sns"}]}'}
-    assert queued_s3_events({"Records": [test, text, other]}) == [
-        QueuedS3Event("t", ()),
+    removed = load_event("s3_object_created")
+    removed["Records"][0]["eventName"] = "ObjectRemoved:Delete"
+    gone = {**record, "messageId": "r", "body": orjson.dumps(removed).decode()}
+    assert queued_s3_events({"Records": [test, text, other, gone]}) == [
+        QueuedS3Event("t", (), test_event=True),
         QueuedS3Event("x", (), "message x: the body is not JSON"),
         QueuedS3Event("o", (), "message o: record 0 is from 'aws:sns', not aws:s3"),
+        QueuedS3Event("r", ()),  # no object created, and not the test event
     ]
     with pytest.raises(EventError, match="SQS record 0 has no messageId"):
         queued_s3_events({"Records": [{**record, "messageId": ""}]})

@@ -197,6 +197,10 @@ def test_the_test_event_s3_sends_is_acknowledged_and_a_foreign_body_is_retried(
     assert answer == {"batchItemFailures": [{"itemIdentifier": "foreign"}, {"itemIdentifier": "garbled"}]}
     assert list(processed_raw_objects(lake.store)) == keys
     assert list(unreadable_objects(lake.store)) == []
+    notification["Records"][0]["eventName"] = "ObjectRemoved:Delete"
+    removed = {**record, "messageId": "removed", "body": orjson.dumps(notification).decode()}
+    outcome = handle_sqs_event({"Records": [test, removed]}, lake, EtlSettings())
+    assert (outcome.test_events, outcome.other_events, outcome.results) == (1, 1, [])
 
 
 def test_an_object_another_run_holds_is_retried_and_one_readable_again_loses_its_record(

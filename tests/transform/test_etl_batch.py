@@ -467,3 +467,21 @@ def test_the_readable_objects_of_a_batch_share_a_pass_beside_an_unreadable_one(
     assert sorted(caught.value.results) == keys and not any(r.skipped for r in caught.value.results.values())
     assert isinstance(caught.value.__cause__, RawObjectError) and broken in str(caught.value.__cause__)
     _rows(lake, unreadable=broken)
+
+
+def test_a_record_whose_timestamp_is_not_a_number_is_found_by_the_probe(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The probe after a failed read casts every column (a count(*) read none, found every object readable, and
+    sent the whole batch one object at a time): the others share a pass, the bad one runs alone."""
+    keys = _fill(lake)
+    bad = RawKey("file", "/bad", "s", "0000000000000-0000").key
+    record = b'{"log_group":"/bad","log_stream":"s","event_id":"1","timestamp":"abc","message":"x"}\n'
+    lake.store.put(bad, gzip.compress(record))
+    passes = _batches(monkeypatch)
+    with pytest.raises(etl_batch.BatchError) as caught:
+        process_raw_objects(lake.store, [*keys[:2], bad, *keys[2:]], EtlSettings(), one_at_a_time_on_error=False)
+    assert passes == [6]
+    assert caught.value.failed == bad
+    assert sorted(caught.value.results) == keys
+    assert isinstance(caught.value.__cause__, RawObjectError) and bad in str(caught.value.__cause__)

@@ -29,6 +29,8 @@ class QueuedS3Event:
     """The ObjectCreated records of the body (none for the test event)."""
     error: str | None = None
     """Why the body is not an S3 notification; the message is then reported as failed."""
+    test_event: bool = False
+    """The s3:TestEvent (a body of other S3 events, such as ObjectRemoved, has no records and is not one)."""
 
 
 def queued_event(bodies: Sequence[Mapping[str, Any]], queue_arn: str = QUEUE_ARN) -> dict[str, Any]:
@@ -80,7 +82,7 @@ def _message(message_id: str, body: Any) -> QueuedS3Event:
     if not isinstance(notification, dict):
         return QueuedS3Event(message_id, (), f"message {message_id}: the body is not JSON")
     if notification.get("Event") == TEST_EVENT:
-        return QueuedS3Event(message_id, ())
+        return QueuedS3Event(message_id, (), test_event=True)
     try:
         records = tuple(r for r in s3_records(notification) if r.is_object_created)
     except EventError as exc:

@@ -42,6 +42,9 @@ class QueueOutcome:
     failed_messages: dict[str, str] = field(default_factory=dict)
     """message id -> why it is retried (an object's error, or a body that is no S3 notification)."""
     test_events: int = 0
+    """Messages holding the s3:TestEvent S3 sends when the notification is configured."""
+    other_events: int = 0
+    """Messages of S3 events that create no object (the queue gets ObjectCreated only: none expected)."""
 
     def summary(self) -> str:
         """What the run record says of a batch that did not do everything ("" when it did)."""
@@ -68,8 +71,10 @@ def handle_sqs_event(
         if message.error is not None:
             outcome.failed_messages[message.message_id] = message.error
             continue
-        if not message.records:
+        if message.test_event:
             outcome.test_events += 1
+        elif not message.records:
+            outcome.other_events += 1
         for record in message.records:
             try:
                 key = lake.lake_key(record.bucket, record.key)

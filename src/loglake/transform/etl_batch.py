@@ -489,11 +489,14 @@ def _read(con: Any, batch: list[_Pending]) -> None:
 
 
 def _readable(con: Any, path: Path) -> bool:
-    """Whether DuckDB reads one raw object (a cheap probe, run only after a pass failed to read)."""
+    """Whether DuckDB reads one raw object, every column cast to its type (run only after a pass failed to
+    read): a count(*) would skip the columns, and miss a record whose "timestamp" is "abc"."""
     try:
-        con.execute(f"SELECT count(*) FROM {etl.raw_reader([path])}").fetchall()
+        con.execute(f"CREATE OR REPLACE TEMP TABLE __ll_probe AS SELECT * FROM {etl.raw_reader([path])}")
     except duckdb.Error:
         return False
+    finally:
+        con.execute("DROP TABLE IF EXISTS __ll_probe")
     return True
 
 
