@@ -155,7 +155,8 @@ def test_deploy_with_a_batched_etl_puts_a_queue_between_the_raw_bucket_and_the_e
         "345600",
         "1209600",
     )
-    [send] = json.loads(queue["Policy"])["Statement"]
+    [tls, send] = json.loads(queue["Policy"])["Statement"]
+    assert (tls["Effect"], tls["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
     assert (send["Principal"], send["Action"], send["Resource"]) == (
         {"Service": "s3.amazonaws.com"},
         "sqs:SendMessage",

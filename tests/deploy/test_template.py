@@ -408,7 +408,15 @@ def test_a_batched_etl_reads_a_queue_only_the_raw_bucket_may_send_to() -> None:
     resources = build_template()["Resources"]
     raw_arn = {"Fn::Sub": "arn:${AWS::Partition}:s3:::${NamePrefix}-raw-${AWS::AccountId}-${AWS::Region}"}
     queue_arn = {"Fn::GetAtt": ["EtlQueue", "Arn"]}
-    [send] = resources["EtlQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    [tls, send] = resources["EtlQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert tls == {
+        "Sid": "DenyWithoutTls",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "sqs:*",
+        "Resource": queue_arn,
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
     assert send == {
         "Sid": "RawBucketNotifies",
         "Effect": "Allow",

@@ -148,6 +148,14 @@ def resources() -> Json:
                 "PolicyDocument": {
                     "Version": "2012-10-17",
                     "Statement": [
+                        {  # as the buckets' policies: nothing reaches the queue over plain HTTP
+                            "Sid": "DenyWithoutTls",
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "sqs:*",
+                            "Resource": QUEUE_ARN,
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        },
                         {
                             "Sid": "RawBucketNotifies",
                             "Effect": "Allow",
@@ -158,7 +166,7 @@ def resources() -> Json:
                                 "ArnEquals": {"aws:SourceArn": _bucket_arn(RAW_BUCKET)},
                                 "StringEquals": {"aws:SourceAccount": _ref("AWS::AccountId")},
                             },
-                        }
+                        },
                     ],
                 },
             },
