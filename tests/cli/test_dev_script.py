@@ -21,6 +21,8 @@ exit 0
 """
 
 PIP = ".venv/bin/python -m pip install --quiet --disable-pip-version-check -e .[{}]"
+PYTEST = ".venv/bin/python -m pytest -n logical --dist loadfile"
+"""The whole suite on every core, a file per worker at a time (pytest-xdist)."""
 
 
 @pytest.fixture
@@ -70,12 +72,12 @@ def test_a_demo_venv_gets_the_dev_extras_for_the_tests_and_keeps_them(project: P
     dev(project, "demo")
     code, calls, stderr = dev(project, "test", "-q")
     assert code == 0, stderr
-    assert calls == [PIP.format("dev"), ".venv/bin/python -m pytest -q"]
+    assert calls == [PIP.format("dev"), f"{PYTEST} -q"]
     assert stderr == (
         "installing loglake and the tests' toolchain (.[dev]: moto, pytest, ruff, mypy, cfn-lint) into .venv...\n"
     )
     assert (project / ".venv" / ".installed").read_text() == "dev\n"
-    assert dev(project, "test") == (0, [".venv/bin/python -m pytest"], "")
+    assert dev(project, "test") == (0, [PYTEST], "")
     assert dev(project, "demo") == (0, [".venv/bin/python -m loglake demo"], "")
 
 
@@ -83,17 +85,17 @@ def test_a_newer_pyproject_reinstalls(project: Path) -> None:
     dev(project, "test")
     marker = project / ".venv" / ".installed"
     make_older(marker, than=project / "pyproject.toml")
-    assert dev(project, "test")[1] == [PIP.format("dev"), ".venv/bin/python -m pytest"]
+    assert dev(project, "test")[1] == [PIP.format("dev"), PYTEST]
     make_older(marker, than=project / "pyproject.toml")
     assert dev(project, "demo")[1] == [PIP.format("cli"), ".venv/bin/python -m loglake demo"]
     assert marker.read_text() == "cli\n"
-    assert dev(project, "test")[1] == [PIP.format("dev"), ".venv/bin/python -m pytest"]
+    assert dev(project, "test")[1] == [PIP.format("dev"), PYTEST]
 
 
 def test_an_empty_record_from_the_old_script_means_dev(project: Path) -> None:
     dev(project, "test")
     (project / ".venv" / ".installed").write_text("")
-    assert dev(project, "test") == (0, [".venv/bin/python -m pytest"], "")
+    assert dev(project, "test") == (0, [PYTEST], "")
 
 
 def test_an_unknown_command_installs_nothing(project: Path) -> None:
