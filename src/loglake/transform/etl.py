@@ -44,7 +44,7 @@ from loglake.lake.schema_registry import SchemaRegistry, TableSchema, widen
 from loglake.lake.store import Store, glob_escape
 from loglake.lake.unreadable import is_content_error
 from loglake.sql_quoting import quote_identifier, sql_string, sql_struct
-from loglake.transform import redaction, session, timestamps
+from loglake.transform import likely_format, redaction, session, timestamps
 from loglake.transform.naming import assign_names, refused_fields, within_cap
 from loglake.transform.parsers import PARSERS, FieldPlan, ParsePlan
 from loglake.transform.redaction import RedactRule
@@ -108,7 +108,7 @@ def process_raw_object(
                 redaction.prepare(con, settings.redact)
             used_headers = stream_headers.remembered(store, raw_key)  # a header from an earlier object
             stream_headers.stage(con, used_headers)
-            raw_rows, events = _load(con, raw_path, raw_key, settings)
+            raw_rows, events, staged = _load(con, raw_path, raw_key, settings)
             found_headers = stream_headers.found_in_object(con)
             figures = _figures(con)
             raw_bytes = raw_path.stat().st_size
@@ -119,7 +119,7 @@ def process_raw_object(
             ).fetchall()
             quarantined = sum(figures["quarantine_reasons"].values())  # every row without a format has a reason
             clean_rows = sum(count for _table, _format, count, _b64 in groups)
-            plans = {p.name: p.plan(con, settings.max_depth) for p in PARSERS if p.name in {g[1] for g in groups}}
+            plans = plan_formats(con, {g[1] for g in groups}, settings.max_depth, staged)
             outputs = []
             versions: dict[str, int] = {}
             for table in sorted({g[0] for g in groups}):
@@ -219,21 +219,28 @@ def _files(folder: Path) -> list[Path]:
     return [f for f in folder.rglob("*") if f.is_file()] if folder.exists() else []
 
 
-def _routing(settings: EtlSettings, excluded: frozenset[str] = frozenset()) -> tuple[str, str]:
+def _routing(
+    settings: EtlSettings, excluded: frozenset[str] = frozenset(), likely: str | None = None
+) -> tuple[str, str]:
     """SQL for the parser of each event (a route may force one) and for its clean table; `excluded` parsers
-    cannot claim any line of the object, so detection leaves them out."""
+    cannot claim any line of the object, so detection leaves them out; the `likely` parser's claim is read
+    from its groups, extracted before (likely_format.py)."""
+
+    def detect_sql(name: str) -> str:
+        return likely_format.claim(name) if name == likely else by_name[name].detect("message")
+
+    by_name = {p.name: p for p in PARSERS}
     detect = (
         "CASE "
-        + " ".join(f"WHEN {p.detect('message')} THEN {sql_string(p.name)}" for p in PARSERS if p.name not in excluded)
+        + " ".join(f"WHEN {detect_sql(p.name)} THEN {sql_string(p.name)}" for p in PARSERS if p.name not in excluded)
         + " END"
     )
-    by_name = {p.name: p for p in PARSERS}
     forced = [r for r in settings.routes if r.format is not None]
     parser = detect
     if forced:
         cases = " ".join(
             f"WHEN log_group GLOB {sql_string(r.log_group)} THEN "
-            f"CASE WHEN {by_name[str(r.format)].detect('message')} THEN {sql_string(str(r.format))} "
+            f"CASE WHEN {detect_sql(str(r.format))} THEN {sql_string(str(r.format))} "
             f"ELSE {sql_string(MISMATCH)} END"
             for r in forced
         )
@@ -252,16 +259,18 @@ def _routing(settings: EtlSettings, excluded: frozenset[str] = frozenset()) -> t
     return parser, table
 
 
-def _load(con: Any, raw_path: Path, raw_key: str, settings: EtlSettings) -> tuple[int, int]:
-    """Read the raw object into `classified`: one row per distinct event, with its parser or its reason.
-    `con` comes from transform/session.py: the time zone and the macros are already set."""
+def _load(con: Any, raw_path: Path, raw_key: str, settings: EtlSettings) -> tuple[int, int, str | None]:
+    """Read the raw object into `classified`: one row per distinct event, with its parser or its reason;
+    (raw rows, distinct events, the parser whose groups `classified` holds). `con` comes from
+    transform/session.py: the time zone and the macros are already set."""
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE raw_lines AS SELECT * FROM {raw_reader([raw_path])}")
     except duckdb.Error as exc:
         if not is_content_error(exc):
             raise  # out of memory, disk full, interrupted: retried, never set aside as unreadable
         raise RawObjectError(f"{raw_key} is not a raw batch (gzip NDJSON of raw records): {exc}") from exc
-    return classify_lines(con, raw_key, settings)[0]
+    classified = classify_lines(con, raw_key, settings)
+    return (*classified.counts[0], classified.staged)
 
 
 def raw_reader(raw_paths: list[Path], *, filename: bool = False) -> str:
@@ -275,17 +284,25 @@ def raw_reader(raw_paths: list[Path], *, filename: bool = False) -> str:
     )
 
 
-def classify_lines(con: Any, raw_key: str, settings: EtlSettings, *, batch: bool = False) -> dict[int, tuple[int, int]]:
-    """Classify `raw_lines` into `classified` (parsers' set-up, guard pass, detection, de-duplication):
-    (raw rows, distinct events) by object number (`batch`: column __ll_n; else one object, 0)."""
+@dataclass(frozen=True)
+class Classified:
+    counts: dict[int, tuple[int, int]]
+    """(raw rows, distinct events) by object number (`batch`: column __ll_n; else one object, 0)."""
+    staged: str | None
+    """The parser whose regex groups `classified` holds for its rows (likely_format.py): plan_formats' `staged`."""
+
+
+def classify_lines(con: Any, raw_key: str, settings: EtlSettings, *, batch: bool = False) -> Classified:
+    """Classify `raw_lines` into `classified` (parsers' set-up, guard pass or likely format, detection,
+    de-duplication)."""
 
     def classify(events: str) -> str:
-        return _classify_sql(settings, excluded).replace(_EVENTS, events)
+        return _classify_sql(settings, excluded, likely).replace(_EVENTS, events)
 
     for parser in PARSERS:
         for statement in parser.setup():
             con.execute(statement)
-    excluded = _guarded_out(con)
+    excluded, likely = _survey(con)
     con.execute(classify("SELECT * FROM raw_lines ORDER BY rowid"))
     con.execute("DROP TABLE raw_lines")
     number, by, group = (BATCH_NUMBER, f"{BATCH_NUMBER}, ", " GROUP BY ALL") if batch else ("0", "", "")
@@ -303,14 +320,22 @@ def classify_lines(con: Any, raw_key: str, settings: EtlSettings, *, batch: bool
     events = {int(n): int(distinct) for n, _rows, _missing, distinct in counts}
     if events != raw_rows:
         # The first copy in file order wins. Rare (overlapping collector windows), so paid only when needed.
+        staged = f", {likely_format.column(likely)}" if likely else ""
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE raw_events AS SELECT * EXCLUDE (format, __ll_reason, __ll_table) "
+            f"CREATE OR REPLACE TEMP TABLE raw_events AS SELECT * EXCLUDE (format, __ll_reason, __ll_table{staged}) "
             "FROM classified "
             f"QUALIFY row_number() OVER (PARTITION BY {by}log_group, event_id ORDER BY rowid) = 1"
         )
         con.execute(classify("SELECT * FROM raw_events ORDER BY rowid"))
         con.execute("DROP TABLE raw_events")
-    return {n: (raw_rows[n], events[n]) for n in raw_rows}
+    return Classified({n: (raw_rows[n], events[n]) for n in raw_rows}, likely)
+
+
+def plan_formats(con: Any, formats: set[str], max_depth: int, staged: str | None) -> dict[str, ParsePlan]:
+    """The plans of the parsers of `formats` over `classified`; the `staged` parser's reads the groups that
+    classification kept (Classified.staged)."""
+    plans = {p.name: p.plan(con, max_depth) for p in PARSERS if p.name in formats}
+    return likely_format.reuse(plans, staged)
 
 
 _EVENTS = "__ll_events__"
@@ -319,13 +344,26 @@ _GUARD_PASS_MAX_ROWS = 5_000
 """Objects up to this many lines test the parsers' guards before classifying (_guarded_out)."""
 
 
+def _survey(con: Any) -> tuple[frozenset[str], str | None]:
+    """What classification can skip: in a small object the parsers no line can claim (_guarded_out); in a
+    large one (where regex compilation is noise and a guard pass a second scan), the likely parser, whose
+    groups classification keeps (likely_format.py). One statement counts the lines and reads the first and
+    last."""
+    rows, first, last = con.execute(
+        "SELECT count(*), arg_min(message, rowid), arg_max(message, rowid) FROM raw_lines"
+    ).fetchall()[0]
+    if rows > _GUARD_PASS_MAX_ROWS:
+        return frozenset(), likely_format.guess([first, last])
+    return _guarded_out(con), None
+
+
 def _guarded_out(con: Any) -> frozenset[str]:
     """Parsers whose guard (their cheap pre-test) no line of `raw_lines` passes: they cannot claim a line, so
     detection leaves them out. DuckDB compiles every regex of a statement each time it runs it, which is
     most of the cost of classifying a small object; a guard that is false for every line spares its regexes."""
     guards = {p.name: str(g) for p in PARSERS if (g := getattr(p, "guard", None))}
-    if not guards or con.execute("SELECT count(*) FROM raw_lines").fetchall()[0][0] > _GUARD_PASS_MAX_ROWS:
-        return frozenset()  # in a large object the regexes' compilation is noise, and the pass a second scan
+    if not guards:
+        return frozenset()
     distinct = sorted(set(guards.values()))  # parsers of one shape share a guard: test it once
     tests = ", ".join(f"bool_or({guard.replace('{m}', 'message')})" for guard in distinct)
     passed = dict(zip(distinct, con.execute(f"SELECT {tests} FROM raw_lines").fetchall()[0], strict=True))
@@ -333,9 +371,17 @@ def _guarded_out(con: Any) -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=64)
-def _classify_sql(settings: EtlSettings, excluded: frozenset[str]) -> str:
-    """The statement that classifies the events of `_EVENTS` (built once per settings and parser set)."""
-    parser_sql, table_sql = _routing(settings, excluded)
+def _classify_sql(settings: EtlSettings, excluded: frozenset[str], likely: str | None = None) -> str:
+    """The statement that classifies the events of `_EVENTS` (built once per settings, parser set and likely
+    parser; that parser's groups are extracted first, its claim read from them, and kept: likely_format.py)."""
+    parser_sql, table_sql = _routing(settings, excluded, likely)
+    events, staged, kept = _EVENTS, "", ""
+    if likely is not None:
+        column = likely_format.column(likely)
+        events = f"SELECT *, {likely_format.extraction(likely)} AS {column} FROM ({_EVENTS})"
+        staged = f", {column}"
+        claimed = f"__ll_reason IS NULL AND __ll_parser = {sql_string(likely)}"
+        kept = f", {likely_format.kept(likely, claimed)} AS {column}"
     forced = {str(r.format) for r in settings.routes if r.format is not None}
     reject = [f"WHEN __ll_parser = {sql_string(MISMATCH)} THEN {sql_string(Reason.FORMAT_MISMATCH)}"]
     for parser in PARSERS:
@@ -346,12 +392,12 @@ def _classify_sql(settings: EtlSettings, excluded: frozenset[str]) -> str:
     bad_time = f"timestamp NOT BETWEEN 0 AND {_MAX_TIMESTAMP_MS}"
     return f"""
         CREATE OR REPLACE TEMP TABLE classified AS
-        SELECT * EXCLUDE (__ll_parser), CASE WHEN __ll_reason IS NULL THEN __ll_parser END AS format,
-               {table_sql} AS __ll_table
+        SELECT * EXCLUDE (__ll_parser{staged}), CASE WHEN __ll_reason IS NULL THEN __ll_parser END AS format,
+               {table_sql} AS __ll_table{kept}
         FROM (
             SELECT *, CASE WHEN {bad_time} THEN {sql_string(Reason.INVALID_TIMESTAMP)} {" ".join(reject)} END
                 AS __ll_reason
-            FROM (SELECT *, {parser_sql} AS __ll_parser FROM ({_EVENTS}))
+            FROM (SELECT *, {parser_sql} AS __ll_parser FROM ({events}))
         )
     """
 

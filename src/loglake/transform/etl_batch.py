@@ -46,7 +46,7 @@ from loglake.sql_quoting import sql_string
 from loglake.transform import etl, redaction, session
 from loglake.transform.etl import BATCH_NUMBER, BATCH_RAW_OBJECT, ETL_VERSION, EtlResult
 from loglake.transform.naming import within_cap
-from loglake.transform.parsers import PARSERS, ParsePlan
+from loglake.transform.parsers import ParsePlan
 from loglake.transform.settings import EtlSettings
 
 MAX_OBJECTS = 64
@@ -345,7 +345,8 @@ def _process_batch(
                 redaction.prepare(con, settings.redact)
             stream_headers.stage(con, batch[0].headers)
             _read(con, batch)
-            counts = etl.classify_lines(con, batch[0].key, settings, batch=True)
+            classified = etl.classify_lines(con, batch[0].key, settings, batch=True)
+            counts = classified.counts
             if not set(counts) <= set(range(len(batch))):
                 raise _Unbatchable("a row of no object")  # a file name the engine spelled otherwise
             if stream_headers.found_in_object(con):
@@ -364,7 +365,7 @@ def _process_batch(
                 has_b64 = any(b64 for *_, b64 in rows)
                 if any(bool(b64) != has_b64 for n in table_objects[table] for b64 in _b64(rows, n)):
                     raise _Unbatchable("message_b64 in some objects only")  # an optional column: as each has it
-            plans = _plans(con, groups, formats, settings.max_depth, len(batch))
+            plans = _plans(con, groups, formats, settings.max_depth, len(batch), classified.staged)
             schemas = {}
             for table in tables:  # every table registered (or refused) before the first file is written
                 rows = [g for g in groups if g[1] == table]
@@ -415,7 +416,12 @@ def _process_batch(
 
 
 def _plans(
-    con: Any, groups: list[tuple[int, str, str, int, int]], formats: set[str], depth: int, objects: int
+    con: Any,
+    groups: list[tuple[int, str, str, int, int]],
+    formats: set[str],
+    depth: int,
+    objects: int,
+    staged: str | None,
 ) -> dict[str, ParsePlan]:
     """The parsers' plans over the batch, when each object's own plans (what a run of its own writes with:
     JSON fields, logfmt keys, their types) are the same; otherwise _Regroup, with the sets of the `objects`
@@ -431,10 +437,10 @@ def _plans(
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE classified AS SELECT * FROM __ll_batch WHERE {BATCH_NUMBER} = {n}"
             )
-            mine[n] = {p.name: p.plan(con, depth) for p in PARSERS if p.name in names}
+            mine[n] = etl.plan_formats(con, names, depth, staged)
     finally:
         con.execute("DROP TABLE IF EXISTS classified; ALTER TABLE __ll_batch RENAME TO classified")
-    plans = {p.name: p.plan(con, depth) for p in PARSERS if p.name in formats}
+    plans = etl.plan_formats(con, formats, depth, staged)
     if any(_written(plan) != _written(plans[name]) for one in mine.values() for name, plan in one.items()):
         # planned together, a column of each object's files would differ from what a run of its own writes
         raise _Regroup(_alike([mine.get(n, {}) for n in range(objects)]))

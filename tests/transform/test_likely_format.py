@@ -1,0 +1,203 @@
+"""Classification that keeps the likely format's regex groups (transform/likely_format.py) gives every line
+the parser and the reason the plain CASE gives, and the groups the write would have extracted."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from conftest import PARSER_EXAMPLES, write_messages
+from loglake.lake.open import Lake
+from loglake.lake.raw_zone import list_raw_objects
+from loglake.sql_quoting import sql_string
+from loglake.transform import etl, likely_format, session
+from loglake.transform.parsers import PARSERS
+from loglake.transform.parsers.base import LINE, RegexParser
+from loglake.transform.settings import EtlSettings, Route
+
+T = TypeVar("T")
+ELIGIBLE = [p.name for p in PARSERS if likely_format.eligible(p)]
+BY_NAME = {p.name: p for p in PARSERS}
+
+APIGW = (
+    '198.51.100.7 - - [28/Nov/2026:10:15:01 +0000] "GET /pets HTTP/1.1" 200 512 '
+    "c6af9ac6-7b61-11e6-9a41-93e8deadbeef Dv0HJFmLoAMFp_w="
+)
+"""API Gateway's CLF line: access_log's pattern matches it too, and apigateway_access_log, earlier, claims it."""
+SYSLOG_5424 = "<34>1 2026-11-26T10:00:00Z mymachine su 42 ID47 - 'su root' failed"
+"""A line rfc5424 claims whose first characters pass rfc3164's guard too."""
+LINES = [*PARSER_EXAMPLES, APIGW, SYSLOG_5424, "", "\n", "plain words", '  [x] "y"']
+
+
+def in_new_thread(fn: Callable[[], T]) -> T:
+    """Run with a connection of a fresh thread (session.py keeps one per thread)."""
+    out: list[T] = []
+    thread = threading.Thread(target=lambda: out.append(fn()))
+    thread.start()
+    thread.join()
+    return out[0]
+
+
+def _classify(
+    lines: list[str],
+    likely: str | None,
+    settings: EtlSettings,
+    monkeypatch: pytest.MonkeyPatch,
+    duplicate: bool = False,
+) -> tuple[list[tuple[Any, ...]], etl.Classified, dict[str, list[tuple[Any, ...]]]]:
+    """classify_lines over `lines` (event i: id e<i>, group /g/<i mod 3>) with `likely` as the guess:
+    (event, format, reason, table) per event, the result, and per eligible parser its rows' groups as
+    classified holds them (column) and as its plan's staging extracts them (staged)."""
+    monkeypatch.setattr(etl, "_GUARD_PASS_MAX_ROWS", -1 if likely else 10**9)  # the likely path, or not
+    monkeypatch.setattr(likely_format, "guess", lambda messages: likely)
+    ids = [*range(len(lines)), *([0, 1] if duplicate else [])]  # a copy of e0 and e1 after the rest
+
+    def run() -> tuple[list[tuple[Any, ...]], etl.Classified, dict[str, list[tuple[Any, ...]]]]:
+        prepared = session.acquire(None)
+        con = prepared.con
+        try:
+            rows = ", ".join(
+                f"('/g/{i % 3}', 's', 'e{i}', {1_800_000_000_000 + i}, NULL, {sql_string(lines[i])}, 'file', NULL)"
+                for i in ids
+            )
+            con.execute(
+                "CREATE TEMP TABLE raw_lines AS SELECT * FROM (VALUES " + rows + ") AS t(log_group, log_stream, "
+                "event_id, timestamp, ingestion_time, message, source, message_b64)"
+            )
+            result = etl.classify_lines(con, "k", settings)
+            classified = con.execute(
+                "SELECT event_id, format, __ll_reason, __ll_table FROM classified ORDER BY event_id"
+            ).fetchall()
+            groups = {}
+            if likely:
+                parser = BY_NAME[likely]
+                assert isinstance(parser, RegexParser)
+                column = likely_format.column(likely)
+                groups["column"] = con.execute(
+                    f"SELECT event_id, {column} FROM classified WHERE {column} IS NOT NULL ORDER BY event_id"
+                ).fetchall()
+                groups["staged"] = con.execute(
+                    f"SELECT event_id, {parser.staged('message')} FROM classified "
+                    f"WHERE format = {sql_string(likely)} ORDER BY event_id"
+                ).fetchall()
+            return classified, result, groups
+        finally:
+            session.release(prepared, failed=True)
+
+    return in_new_thread(run)
+
+
+def test_lines_two_parsers_match_are_meaningful() -> None:
+    """The mixed lines below do what the tests rely on: an earlier parser claims a line the likely one matches."""
+    import re
+
+    access = BY_NAME["access_log"]
+    rfc3164 = BY_NAME["syslog_rfc3164"]
+    assert isinstance(access, RegexParser) and isinstance(rfc3164, RegexParser)
+    assert re.fullmatch(access.pattern, APIGW)
+    assert SYSLOG_5424.startswith("<")  # passes rfc3164's guard; its pattern then fails
+    assert len(ELIGIBLE) == 16 and "access_log" in ELIGIBLE and "cloudfront" not in ELIGIBLE
+
+
+@pytest.mark.parametrize("likely", ELIGIBLE)
+def test_each_likely_parser_leaves_every_line_s_parser_and_reason(likely: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = EtlSettings()
+    plain, plain_result, _ = _classify(LINES, None, settings, monkeypatch)
+    fast, fast_result, groups = _classify(LINES, likely, settings, monkeypatch)
+    assert fast == plain
+    assert fast_result.counts == plain_result.counts == {0: (len(LINES), len(LINES))}
+    assert (plain_result.staged, fast_result.staged) == (None, likely)
+    claimed = [event for event, fmt, _reason, _table in fast if fmt == likely]
+    assert claimed, likely  # the likely parser claims some line here
+    # The kept groups are what the parser's plan would extract, on exactly the rows it claimed.
+    assert [event for event, _ in groups["column"]] == claimed
+    assert [tuple(g.values()) for _e, g in groups["column"]] == [tuple(g.values()) for _e, g in groups["staged"]]
+    assert [list(g) for _e, g in groups["column"]] == [list(BY_NAME[likely].groups)] * len(claimed)  # type: ignore[attr-defined]
+
+
+def test_an_earlier_parser_still_claims_a_line_the_likely_one_matches(monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = ['127.0.0.1 - - [28/Nov/2026:10:15:01 +0000] "GET / HTTP/1.1" 200 5', APIGW]
+    fast, result, groups = _classify(lines, "access_log", EtlSettings(), monkeypatch)
+    assert [(event, fmt) for event, fmt, _r, _t in fast] == [("e0", "access_log"), ("e1", "apigateway_access_log")]
+    assert [event for event, _ in groups["column"]] == ["e0"]  # the API Gateway line keeps no groups
+    assert result.staged == "access_log"
+
+
+def test_a_forced_route_and_duplicates_keep_every_line_s_outcome(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A route forcing access_log on /g/1 (others' lines there are format_mismatch), and two duplicate events:
+    the de-duplication classifies again without the kept groups' column."""
+    settings = EtlSettings(routes=(Route("/g/1", format="access_log"),))
+    plain, plain_result, _ = _classify(LINES, None, settings, monkeypatch, duplicate=True)
+    fast, fast_result, _ = _classify(LINES, "access_log", settings, monkeypatch, duplicate=True)
+    assert fast == plain
+    assert fast_result.counts == plain_result.counts == {0: (len(LINES) + 2, len(LINES))}
+    reasons = [reason for _e, _f, reason, _t in fast]
+    assert reasons.count("format_mismatch") > 10
+
+
+def test_the_guess_is_the_format_most_sampled_lines_match() -> None:
+    access = '10.0.0.1 - - [26/Nov/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 5'
+    bsd = "<34>Nov 26 10:00:00 web-1 sshd[42]: Accepted publickey"
+    assert likely_format.guess([access, access]) == "access_log"
+    assert likely_format.guess([access + "\n", None]) == "access_log"
+    assert likely_format.guess([bsd, access]) == "access_log"  # a tie: the earlier parser in PARSERS
+    assert likely_format.guess([bsd, bsd]) == "syslog_rfc3164"
+    assert likely_format.guess(['{"a": 1}', "plain words"]) is None  # JSON and text: no regex format
+    assert likely_format.guess([]) is None
+
+
+def test_the_likely_path_extracts_each_line_once_and_the_write_reuses_it() -> None:
+    parser = BY_NAME["access_log"]
+    assert isinstance(parser, RegexParser)
+    sql = etl._classify_sql(EtlSettings(), frozenset(), "access_log")
+    assert sql.count(parser.pattern) == 2  # the extraction, and the constant test of an empty line
+    assert "regexp_full_match(rtrim" not in sql.split("THEN 'access_log'")[0].rsplit("WHEN", 1)[1]
+    line = LINE.format(m="message")
+    assert f"regexp_full_match({line}, {sql_string(parser.pattern)})" in etl._classify_sql(EtlSettings(), frozenset())
+    plans = {"access_log": parser.plan(None, 1)}
+    assert list(plans["access_log"].staging) == ["__ll_access_log"]
+    assert likely_format.reuse(plans, "access_log")["access_log"].staging == {}
+    assert likely_format.reuse(plans, None) == plans
+
+
+def test_a_large_object_s_clean_rows_are_those_of_the_plain_path(
+    lake: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole ETL, the likely path on (every object counts as large) and off: the same clean rows."""
+    access = '10.0.0.1 - - [26/Nov/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 5'
+    messages = [access, *LINES[:-4], *(LINES[4:40] * 3), access]  # the guess: access_log
+    write_messages(lake.store, "/mixed", messages)
+    [key] = list(list_raw_objects(lake.store))
+    outcome = []
+    reused: list[str | None] = []
+    reuse = likely_format.reuse
+    monkeypatch.setattr(likely_format, "reuse", lambda plans, name: reused.append(name) or reuse(plans, name))
+    for large in (True, False):
+        monkeypatch.setattr(etl, "_GUARD_PASS_MAX_ROWS", -1 if large else 10**9)
+
+        def run() -> tuple[Any, ...]:
+            result = etl.process_raw_object(lake.store, key, EtlSettings(), force=True)
+            prepared = session.acquire(None)
+            try:
+                rows = {
+                    table.name: prepared.con.execute(
+                        "SELECT * EXCLUDE (raw_object) FROM read_parquet("
+                        f"{sql_string(str(table / '**' / '*.parquet'))}, union_by_name = true, "
+                        "hive_partitioning = false) ORDER BY event_id"
+                    ).fetchall()
+                    for table in sorted((lake.store.root / "clean").iterdir())
+                }
+            finally:
+                session.release(prepared, failed=True)
+            return result.manifest.quarantine_reasons, result.manifest.tables, rows
+
+        outcome.append(in_new_thread(run))
+    assert outcome[0] == outcome[1]
+    assert reused == ["access_log", None]  # the write read the kept groups in the first run
+    reasons, tables, rows = outcome[0]
+    assert sum(len(r) for r in rows.values()) + sum(reasons.values()) == len(messages)
+    assert tables["apache_logs"] >= 2 and len(tables) > 10
