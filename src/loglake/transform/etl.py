@@ -44,7 +44,7 @@ from loglake.lake.schema_registry import SchemaRegistry, TableSchema, widen
 from loglake.lake.store import Store, glob_escape
 from loglake.lake.unreadable import is_content_error
 from loglake.sql_quoting import quote_identifier, sql_string, sql_struct
-from loglake.transform import likely_format, redaction, session, timestamps
+from loglake.transform import likely_format, markers, redaction, session, timestamps
 from loglake.transform.naming import assign_names, refused_fields, within_cap
 from loglake.transform.parsers import PARSERS, FieldPlan, ParsePlan
 from loglake.transform.redaction import RedactRule
@@ -220,14 +220,18 @@ def _files(folder: Path) -> list[Path]:
 
 
 def _routing(
-    settings: EtlSettings, excluded: frozenset[str] = frozenset(), likely: str | None = None
+    settings: EtlSettings, excluded: frozenset[str] = frozenset(), likely: str | None = None, marked: bool = False
 ) -> tuple[str, str]:
     """SQL for the parser of each event (a route may force one) and for its clean table; `excluded` parsers
     cannot claim any line of the object, so detection leaves them out; the `likely` parser's claim is read
-    from its groups, extracted before (likely_format.py)."""
+    from its groups, extracted before (likely_format.py); `marked`: parsers with markers are tested only
+    where column markers.MARKED is true."""
 
     def detect_sql(name: str) -> str:
-        return likely_format.claim(name) if name == likely else by_name[name].detect("message")
+        if name == likely:
+            return likely_format.claim(name)
+        detect = by_name[name].detect("message")
+        return markers.gated(by_name[name], detect) if marked else detect
 
     by_name = {p.name: p for p in PARSERS}
     detect = (
@@ -373,16 +377,22 @@ def _guarded_out(con: Any) -> frozenset[str]:
 @functools.lru_cache(maxsize=64)
 def _classify_sql(settings: EtlSettings, excluded: frozenset[str], likely: str | None = None) -> str:
     """The statement that classifies the events of `_EVENTS` (built once per settings, parser set and likely
-    parser; that parser's groups are extracted first, its claim read from them, and kept: likely_format.py)."""
-    parser_sql, table_sql = _routing(settings, excluded, likely)
-    events, staged, kept = _EVENTS, "", ""
+    parser; that parser's groups are extracted first, its claim read from them, and kept: likely_format.py;
+    the JSON shapes' markers are found in one pass first: markers.py)."""
+    forced = {str(r.format) for r in settings.routes if r.format is not None}
+    marked = markers.marked_sql(p for p in PARSERS if p.name not in excluded or p.name in forced)
+    parser_sql, table_sql = _routing(settings, excluded, likely, marked=marked is not None)
+    computed, dropped, kept = "", "", ""  # columns detection reads: computed before it, dropped after it
+    if marked is not None:
+        computed += f", {marked} AS {markers.MARKED}"
+        dropped += f", {markers.MARKED}"
     if likely is not None:
         column = likely_format.column(likely)
-        events = f"SELECT *, {likely_format.extraction(likely)} AS {column} FROM ({_EVENTS})"
-        staged = f", {column}"
+        computed += f", {likely_format.extraction(likely)} AS {column}"
+        dropped += f", {column}"
         claimed = f"__ll_reason IS NULL AND __ll_parser = {sql_string(likely)}"
         kept = f", {likely_format.kept(likely, claimed)} AS {column}"
-    forced = {str(r.format) for r in settings.routes if r.format is not None}
+    events = f"SELECT *{computed} FROM ({_EVENTS})" if computed else _EVENTS
     reject = [f"WHEN __ll_parser = {sql_string(MISMATCH)} THEN {sql_string(Reason.FORMAT_MISMATCH)}"]
     for parser in PARSERS:
         rule = parser.reject("message")
@@ -392,7 +402,7 @@ def _classify_sql(settings: EtlSettings, excluded: frozenset[str], likely: str |
     bad_time = f"timestamp NOT BETWEEN 0 AND {_MAX_TIMESTAMP_MS}"
     return f"""
         CREATE OR REPLACE TEMP TABLE classified AS
-        SELECT * EXCLUDE (__ll_parser{staged}), CASE WHEN __ll_reason IS NULL THEN __ll_parser END AS format,
+        SELECT * EXCLUDE (__ll_parser{dropped}), CASE WHEN __ll_reason IS NULL THEN __ll_parser END AS format,
                {table_sql} AS __ll_table{kept}
         FROM (
             SELECT *, CASE WHEN {bad_time} THEN {sql_string(Reason.INVALID_TIMESTAMP)} {" ".join(reject)} END

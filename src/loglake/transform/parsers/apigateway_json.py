@@ -22,6 +22,7 @@ _TYPED = {f"/{key}": type_ for key, type_ in NUMERIC_KEYS.items()}
 class ApiGatewayJsonParser(JsonObjectParser):
     name = "apigateway_json"
     table = "apigateway_logs"
+    markers = ('"requestId"',)
 
     def detect(self, message: str) -> str:
         cheap = (

@@ -139,6 +139,9 @@ class FixedSchemaParser:
     guard: str | None = None
     """SQL over `{m}` (the message), true for every message this parser can claim, and much cheaper than
     `matches`: lines that fail it never reach the regex. Detection runs for every line of every batch."""
+    markers: tuple[str, ...] = ()
+    """Literals one of which every message this parser claims holds: classification looks for all parsers'
+    markers in one pass and tests this parser only where one is found (transform/markers.py)."""
 
     def setup(self) -> list[str]:
         return []

@@ -68,6 +68,7 @@ class CloudTrailParser(FixedSchemaParser):
     name = "cloudtrail"
     table = "cloudtrail_logs"
     guard = "starts_with({m}, '{')"
+    markers = ('"eventVersion"',)
     columns = (
         _string("eventversion", "eventVersion"),
         _typed("useridentity", "userIdentity", USER_IDENTITY),

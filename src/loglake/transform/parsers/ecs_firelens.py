@@ -27,6 +27,7 @@ class EcsFirelensParser(FixedSchemaParser):
     name = "ecs_firelens"
     table = "container_logs"
     guard = "starts_with({m}, '{') AND contains({m}, '\"ecs_task_arn\"')"
+    markers = ('"ecs_task_arn"',)
     columns = (
         _string("container_id", "container_id"),
         _string("container_name", "container_name"),

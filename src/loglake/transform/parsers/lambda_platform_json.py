@@ -16,6 +16,7 @@ class LambdaPlatformJsonParser(FixedSchemaParser):
     name = "lambda_platform_json"
     table = "lambda_platform"
     guard = "starts_with({m}, '{')"
+    markers = ('"platform.',)
     columns = (
         _path("type", "VARCHAR", "$.type"),
         _path("request_id", "VARCHAR", "$.record.requestId"),

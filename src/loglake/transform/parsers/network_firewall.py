@@ -55,6 +55,7 @@ class NetworkFirewallParser(FixedSchemaParser):
     name = "network_firewall"
     table = "anf_logs"
     guard = "starts_with({m}, '{')"
+    markers = ('"firewall_name"',)
     columns = (
         Column("firewall_name", "VARCHAR", "{s}.firewall_name", cast=False),
         Column("availability_zone", "VARCHAR", "{s}.availability_zone", cast=False),

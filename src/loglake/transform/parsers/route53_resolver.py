@@ -43,6 +43,7 @@ class Route53ResolverParser(FixedSchemaParser):
     name = "route53_resolver"
     table = "r53_rlogs"
     guard = "starts_with({m}, '{')"
+    markers = ('"query_timestamp"',)
     columns = tuple(Column(key, duckdb_type(shape), f'{{s}}."{key}"', cast=False) for key, shape in FIELDS.items())
     time = "{s}.query_timestamp"
 

@@ -99,6 +99,7 @@ class WafParser(FixedSchemaParser):
     name = "waf"
     table = "waf_logs"
     guard = "starts_with({m}, '{')"
+    markers = ('"webaclId"',)
     columns = (
         *(Column(name, duckdb_type(shape), f'{{s}}."{key}"', cast=False) for name, key, shape in FIELDS),
         Column("region", "VARCHAR", _REGION, cast=False),
