@@ -140,3 +140,58 @@ def test_bsd_syslog_time_is_respaced_only_when_it_has_a_run_of_spaces() -> None:
         {"ts": ["Mar  7 04:02:16", "Oct 11 22:14:15", "Mar   7 04:02:16", "Nov 26  00:00:01"]},
     ).fetchall()
     assert [r[0] for r in rows] == ["Mar 7 04:02:16", "Oct 11 22:14:15", "Mar 7 04:02:16", "Nov 26 00:00:01"]
+
+
+def _same_answers(old: str, new: str, lines: list[str]) -> list[bool | None]:
+    """Evaluate two guards (SQL over {m}) on `lines`; they must agree on each; the answers."""
+    con = duckdb.connect()
+    con.execute("CREATE TEMP TABLE t AS SELECT unnest($lines::VARCHAR[]) AS m", {"lines": lines})
+    rows = con.execute(f"SELECT {old.replace('{m}', 'm')}, {new.replace('{m}', 'm')} FROM t ORDER BY rowid").fetchall()
+    assert [a for a, _ in rows] == [b for _, b in rows]
+    return [a for a, _ in rows]
+
+
+GUARD_LINES = [
+    *(f"{kind} 2026-11-26T00:00:00Z app/x" for kind in ("http", "https", "h2", "ws", "wss", "grpcs")),
+    *("http", "https", "h2x 1", "w 1", "g", "grpc 1", "HTTP 1", " http 1", "", "h", "x http"),
+    '198.51.100.7 - - [28/Nov/2026:10:15:01 +0000] "GET /pets HTTP/1.1" 200 512 '
+    "c6af9ac6-7b61-11e6-9a41-93e8deadbeef Dv0HJFmLoAMFp_w=",
+    '10.0.0.1 - - [26/Nov/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8.4.0"',
+    '10.0.0.1 - - [26/Nov/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 5 "https://e.com/" "Mozilla/5.0"',
+    *('{"a": 1}', ' {"a": 1}', '\t{"a": 1}', '\r\n{"a": 1}', "\n", " ", "  x{", "{", "a{", "\u00a0{"),
+]
+
+
+def test_alb_guard_splits_only_lines_that_begin_as_an_alb_type() -> None:
+    """split_part over every line that reaches ALB (all but JSON, Lambda and VPC ones) cost 14 ms per 50,000
+    access-log lines; testing the first character first, 3 ms. Same answer: every type begins with h, w or g."""
+    from loglake.transform.parsers.alb import AlbParser
+
+    old = "split_part({m}, ' ', 1) IN ('http', 'https', 'h2', 'ws', 'wss', 'grpcs')"
+    guard = AlbParser.guard
+    assert guard is not None and guard.startswith("(CASE WHEN substr({m}, 1, 1) IN ('h', 'w', 'g') THEN")
+    assert _same_answers(old, guard, GUARD_LINES)[:8] == [True] * 8
+
+
+def test_api_gateway_guard_looks_for_a_uuid_only_near_a_dash() -> None:
+    """A UUID holds dashes: where the last 60 characters hold none, the regex is not run (24 -> 15 ms per
+    50,000 combined access-log lines). Same answer on every line."""
+    from loglake.transform.parsers.apigateway_access_log import ApiGatewayAccessLogParser
+
+    uuid = "'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'"
+    old = f"contains({{m}}, '] \"') AND regexp_matches(right({{m}}, 60), {uuid})"
+    guard = ApiGatewayAccessLogParser.guard
+    assert guard is not None and "contains(right({m}, 60), '-') THEN regexp_matches(" in guard
+    answers = _same_answers(old, guard, GUARD_LINES)
+    assert answers.count(True) == 1
+
+
+def test_json_detection_trims_only_a_message_that_begins_with_a_blank() -> None:
+    """ltrim copied every message that reached generic JSON (8 ms per 50,000 lines); now only one that
+    begins with a blank is trimmed. Same answer on every line."""
+    from loglake.transform.parsers.json_object import JsonObjectParser
+
+    old = "starts_with(ltrim({m}, ' \t\r\n'), '{')"
+    new = JsonObjectParser().detect("{m}")
+    assert new.startswith("(CASE WHEN starts_with({m}, '{') THEN true WHEN substr({m}, 1, 1) IN")
+    assert _same_answers(old, new, GUARD_LINES).count(True) == 5

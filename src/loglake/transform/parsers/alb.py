@@ -62,7 +62,11 @@ class AlbParser(RegexParser):
         r'(|[-0-9]*) (-|[-0-9]*) ([-0-9]*) ([-0-9]*) "([^ ]*) (.*) (- |[^ ]*)" "([^"]*)" ([A-Z0-9-_]+) '
         r'([A-Za-z0-9.-]*) ([^ ]*) "([^"]*)"' + _trailing(_LATER) + " ?$"
     )
-    guard = "split_part({m}, ' ', 1) IN ('http', 'https', 'h2', 'ws', 'wss', 'grpcs')"
+    # Every type begins with h, w or g: other lines (most of them, as ALB comes early) skip the split.
+    guard = (
+        "(CASE WHEN substr({m}, 1, 1) IN ('h', 'w', 'g') "
+        "THEN split_part({m}, ' ', 1) IN ('http', 'https', 'h2', 'ws', 'wss', 'grpcs') ELSE false END)"
+    )
     groups = tuple(COLUMNS)
     columns = (*(text(name, type_, nulls=("-", "- ")) for name, type_ in COLUMNS.items()), _DAY)
     time = "{s}.time"

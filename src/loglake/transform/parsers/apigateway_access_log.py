@@ -31,10 +31,12 @@ class ApiGatewayAccessLogParser(RegexParser):
         r'(\S+) (\S+) +(\S+) \[([^\]]+)\] "(\S+) (.+) (\S+)" (\d{3}) (\S+) ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-'
         r"[0-9a-f]{4}-[0-9a-f]{12})(?: (\S+))?"
     )
-    # The request id (a UUID) near the end: a regex over 60 characters instead of the whole line.
+    # The request id (a UUID) near the end: a regex over 60 characters instead of the whole line, and only
+    # where those hold a '-' (a combined access line's user agent often does not).
     guard = (
-        "contains({m}, '] \"') AND "
-        "regexp_matches(right({m}, 60), '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}')"
+        "(CASE WHEN contains({m}, '] \"') AND contains(right({m}, 60), '-') THEN "
+        "regexp_matches(right({m}, 60), '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}') "
+        "ELSE false END)"
     )
     groups = (
         "ip", "caller", "user", "request_time", "http_method", "resource_path", "protocol", "status",

@@ -63,7 +63,12 @@ class JsonObjectParser:
         return []
 
     def detect(self, message: str) -> str:
-        return f"starts_with(ltrim({message}, ' \t\r\n'), '{{')"
+        # ltrim copies every message: only one that begins with a blank needs it.
+        return (
+            f"(CASE WHEN starts_with({message}, '{{') THEN true "
+            f"WHEN substr({message}, 1, 1) IN (' ', chr(9), chr(10), chr(13)) "
+            f"THEN starts_with(ltrim({message}, ' \t\r\n'), '{{') ELSE false END)"
+        )
 
     def reject(self, message: str) -> tuple[str, Reason] | None:
         return f"NOT json_valid({message})", Reason.INVALID_JSON
