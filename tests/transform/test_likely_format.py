@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -15,7 +14,7 @@ from loglake.lake.open import Lake
 from loglake.lake.raw_zone import list_raw_objects
 from loglake.sql_quoting import sql_string
 from loglake.transform import etl, likely_format, session
-from loglake.transform.parsers import PARSERS
+from loglake.transform.parsers import PARSERS, logfmt
 from loglake.transform.parsers.base import LINE, RegexParser
 from loglake.transform.settings import EtlSettings, Route
 
@@ -75,15 +74,23 @@ def _classify(
             groups = {}
             if likely:
                 parser = BY_NAME[likely]
-                assert isinstance(parser, RegexParser)
+                # What the write extracts without the kept column: the groups, or logfmt's pairs.
+                staged = parser.staged("message") if isinstance(parser, RegexParser) else logfmt._entries("message")
                 column = likely_format.column(likely)
                 groups["column"] = con.execute(
                     f"SELECT event_id, {column} FROM classified WHERE {column} IS NOT NULL ORDER BY event_id"
                 ).fetchall()
                 groups["staged"] = con.execute(
-                    f"SELECT event_id, {parser.staged('message')} FROM classified "
-                    f"WHERE format = {sql_string(likely)} ORDER BY event_id"
+                    f"SELECT event_id, {staged} FROM classified WHERE format = {sql_string(likely)} ORDER BY event_id"
                 ).fetchall()
+                if likely == "logfmt":  # its plan's map, from the message, then (message blanked) from the column
+                    mapped = f"{logfmt._pair_map(logfmt._entries('message'))}"
+                    groups["map"] = con.execute(
+                        f"SELECT rowid, {mapped} FROM classified WHERE format = 'logfmt' ORDER BY rowid"
+                    ).fetchall()
+                    con.execute("UPDATE classified SET message = '' WHERE format = 'logfmt'")
+                    parser.plan(con, 5)
+                    groups["planned"] = con.execute("SELECT rid, pairs FROM __ll_logfmt_pairs ORDER BY rid").fetchall()
             return classified, result, groups
         finally:
             session.release(prepared, failed=True)
@@ -100,7 +107,7 @@ def test_lines_two_parsers_match_are_meaningful() -> None:
     assert isinstance(access, RegexParser) and isinstance(rfc3164, RegexParser)
     assert re.fullmatch(access.pattern, APIGW)
     assert SYSLOG_5424.startswith("<")  # passes rfc3164's guard; its pattern then fails
-    assert len(ELIGIBLE) == 16 and "access_log" in ELIGIBLE and "cloudfront" not in ELIGIBLE
+    assert len(ELIGIBLE) == 17 and {"access_log", "logfmt"} <= set(ELIGIBLE) and "cloudfront" not in ELIGIBLE
 
 
 @pytest.mark.parametrize("likely", ELIGIBLE)
@@ -115,8 +122,9 @@ def test_each_likely_parser_leaves_every_line_s_parser_and_reason(likely: str, m
     assert claimed, likely  # the likely parser claims some line here
     # The kept groups are what the parser's plan would extract, on exactly the rows it claimed.
     assert [event for event, _ in groups["column"]] == claimed
-    assert [tuple(g.values()) for _e, g in groups["column"]] == [tuple(g.values()) for _e, g in groups["staged"]]
-    assert [list(g) for _e, g in groups["column"]] == [list(BY_NAME[likely].groups)] * len(claimed)  # type: ignore[attr-defined]
+    assert groups["column"] == groups["staged"]
+    if likely == "logfmt":  # its plan made the same map from the kept pairs
+        assert groups["planned"] == groups["map"] and len(groups["map"]) == len(claimed)
 
 
 def test_an_earlier_parser_still_claims_a_line_the_likely_one_matches(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -164,12 +172,18 @@ def test_the_likely_path_extracts_each_line_once_and_the_write_reuses_it() -> No
     assert likely_format.reuse(plans, None) == plans
 
 
+EDGES = {
+    "access_log": '10.0.0.1 - - [26/Nov/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 5',
+    "logfmt": 'ts=2026-11-26T10:00:00Z level=warn n=1 note="say \\"hi\\""',
+}
+
+
+@pytest.mark.parametrize("likely", sorted(EDGES))
 def test_a_large_object_s_clean_rows_are_those_of_the_plain_path(
-    lake: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    lake: Lake, monkeypatch: pytest.MonkeyPatch, likely: str
 ) -> None:
     """The whole ETL, the likely path on (every object counts as large) and off: the same clean rows."""
-    access = '10.0.0.1 - - [26/Nov/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 5'
-    messages = [access, *LINES[:-4], *(LINES[4:40] * 3), access]  # the guess: access_log
+    messages = [EDGES[likely], *LINES[:-4], *(LINES[4:40] * 3), EDGES[likely]]  # the guess: the first and last
     write_messages(lake.store, "/mixed", messages)
     [key] = list(list_raw_objects(lake.store))
     outcome = []
@@ -197,7 +211,7 @@ def test_a_large_object_s_clean_rows_are_those_of_the_plain_path(
 
         outcome.append(in_new_thread(run))
     assert outcome[0] == outcome[1]
-    assert reused == ["access_log", None]  # the write read the kept groups in the first run
+    assert reused == [likely, None]  # the write read the kept groups in the first run
     reasons, tables, rows = outcome[0]
     assert sum(len(r) for r in rows.values()) + sum(reasons.values()) == len(messages)
-    assert tables["apache_logs"] >= 2 and len(tables) > 10
+    assert tables["apache_logs" if likely == "access_log" else "logs"] >= 2 and len(tables) > 10

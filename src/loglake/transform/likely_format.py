@@ -15,6 +15,10 @@ the CASE reads that parser's claim from them:
 - `classified` keeps the groups (column `__ll_<parser>`, the struct the parser's plan stages) for that
   parser's rows only, and the write reads them from there (`reuse`) instead of extracting again.
 
+logfmt takes part too: its detection extracts the pairs of a line to test that the keys are distinct, and
+its plan extracted them again for the row's map; classification keeps them (logfmt.KEPT) and the plan
+reads them from there.
+
 The likely format is a guess made in Python (`re`) on two lines: a wrong guess costs time, never a row.
 """
 
@@ -26,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from loglake.sql_quoting import quote_identifier, sql_string
-from loglake.transform.parsers import PARSERS, ParsePlan, Parser
+from loglake.transform.parsers import PARSERS, ParsePlan, Parser, logfmt
 from loglake.transform.parsers.base import LINE, FixedSchemaParser, RegexParser
 
 WHOLE = "__ll_line"
@@ -35,7 +39,9 @@ WHOLE = "__ll_line"
 
 def eligible(parser: Parser) -> bool:
     """A regex parser whose detection is its guard and its full match, and whose plan stages the groups:
-    what classification can take over exactly."""
+    what classification can take over exactly; or logfmt, whose pairs its plan reads from the column."""
+    if isinstance(parser, logfmt.LogfmtParser):
+        return True
     if not isinstance(parser, RegexParser):
         return False
     kind = type(parser)
@@ -57,7 +63,7 @@ def guess(messages: list[str | None]) -> str | None:
         line = message.rstrip("\n\r")
         for parser in PARSERS:
             pattern = _python_pattern(parser.name)
-            if pattern is not None and pattern.fullmatch(line):
+            if pattern is not None and pattern.fullmatch(line) and _distinct_pairs(parser, line):
                 votes[parser.name] = votes.get(parser.name, 0) + 1
                 break
     order = {p.name: n for n, p in enumerate(PARSERS)}
@@ -69,10 +75,20 @@ def _python_pattern(name: str) -> re.Pattern[str] | None:
     parser = next(p for p in PARSERS if p.name == name)
     if not eligible(parser):
         return None
+    if isinstance(parser, logfmt.LogfmtParser):
+        return re.compile(logfmt.LINE_PATTERN)
     try:
         return re.compile(parser.pattern) if isinstance(parser, RegexParser) else None
     except re.error:  # RE2 syntax Python lacks: never guessed, still classified by the CASE
         return None
+
+
+def _distinct_pairs(parser: Parser, line: str) -> bool:
+    """logfmt claims a line of pairs only when its keys are distinct."""
+    if not isinstance(parser, logfmt.LogfmtParser):
+        return True
+    keys = [key for key, _value in re.findall(logfmt.PAIR, line)]
+    return len(set(keys)) == len(keys)
 
 
 def _parser(name: str) -> RegexParser:
@@ -82,7 +98,9 @@ def _parser(name: str) -> RegexParser:
 
 
 def extraction(name: str, message: str = "message") -> str:
-    """SQL: the parser's groups and WHOLE for a line that passes its guard, else NULL."""
+    """SQL: the parser's groups and WHOLE for a line that passes its guard, else NULL (logfmt: its pairs)."""
+    if name == logfmt.LogfmtParser.name:
+        return logfmt.kept_pairs(message)
     parser = _parser(name)
     line = LINE.format(m=message)
     names = "[" + ", ".join(sql_string(g) for g in (WHOLE, *parser.groups)) + "]"
@@ -95,6 +113,8 @@ def extraction(name: str, message: str = "message") -> str:
 def claim(name: str, message: str = "message") -> str:
     """SQL: the parser's detection, read from its extraction (column struct_column): true exactly when
     `parser.detect(message)` is."""
+    if name == logfmt.LogfmtParser.name:
+        return logfmt.kept_claim()
     parser = _parser(name)
     column = parser.struct_column
     empty_line = f"regexp_full_match('', {sql_string(parser.pattern)})"  # a constant
@@ -107,6 +127,8 @@ def claim(name: str, message: str = "message") -> str:
 def kept(name: str, claimed: str) -> str:
     """SQL: the staged struct (the groups, without WHOLE) where `claimed` (the rows the parser claimed), else
     NULL: the write reads it, and no other row carries a copy of its line."""
+    if name == logfmt.LogfmtParser.name:
+        return f"CASE WHEN {claimed} THEN {logfmt.KEPT} END"
     parser = _parser(name)
     column = parser.struct_column
     fields = ", ".join(f"{quote_identifier(g)} := {column}.{quote_identifier(g)}" for g in parser.groups)
@@ -114,13 +136,14 @@ def kept(name: str, claimed: str) -> str:
 
 
 def column(name: str) -> str:
-    """The column of `classified` that holds the parser's groups."""
-    return _parser(name).struct_column
+    """The column of `classified` that holds the parser's groups (logfmt: its pairs)."""
+    return logfmt.KEPT if name == logfmt.LogfmtParser.name else _parser(name).struct_column
 
 
 def reuse(plans: Mapping[str, ParsePlan], name: str | None) -> dict[str, ParsePlan]:
-    """The plans the write uses when `classified` holds `name`'s groups: its plan reads them from there."""
-    if name is None or name not in plans:
+    """The plans the write uses when `classified` holds `name`'s groups: its plan reads them from there.
+    (logfmt's plan looks for its column itself: its pairs make a table before the write.)"""
+    if name is None or name not in plans or name == logfmt.LogfmtParser.name:
         return dict(plans)
     staging = {k: v for k, v in plans[name].staging.items() if k != column(name)}
     return {**plans, name: replace(plans[name], staging=staging)}

@@ -37,6 +37,9 @@ def _unquote(v: str) -> str:
 
 _STAGED = "__ll_logfmt_pairs"
 """Each logfmt row's key -> value map, made once per object by plan() and read by the write (by rowid)."""
+KEPT = "__ll_logfmt"
+"""A column of `classified` (when logfmt is an object's likely format: transform/likely_format.py): the
+pairs detection found, for logfmt's rows, so the plan's map does not extract them again."""
 
 
 def _entries(message: str) -> str:
@@ -54,10 +57,36 @@ def _keys(message: str) -> str:
     return f"list_transform({_entries(message)}, lambda e: e.key)"
 
 
-def _pair_map(message: str) -> str:
-    """SQL: the key -> value map (quoted values unescaped); keys are distinct in every logfmt line."""
+def _pair_map(entries: str) -> str:
+    """SQL: the key -> value map of `entries` (quoted values unescaped); keys are distinct in every logfmt line."""
     unquoted = f"lambda e: struct_pack(key := e.key, value := {_unquote('e.value')})"
-    return f"map_from_entries(list_transform({_entries(message)}, {unquoted}))"
+    return f"map_from_entries(list_transform({entries}, {unquoted}))"
+
+
+def _distinct(keys: str) -> str:
+    """SQL: the keys of list `keys` are distinct ([keys] through a lambda: the list is made once)."""
+    return f"list_transform([{keys}], lambda k: len(list_distinct(k)) = len(k))[1]"
+
+
+def _shaped(message: str, then: str) -> str:
+    """SQL: `then` for a line that is nothing but pairs (false for any other line)."""
+    return (
+        f"(CASE WHEN NOT contains({message}, '=') THEN false "
+        f"WHEN NOT (lower(substr(ltrim({message}), 1, 1)) BETWEEN 'a' AND 'z' "
+        f"OR substr(ltrim({message}), 1, 1) IN ('_', '@')) THEN false "
+        f"WHEN NOT regexp_full_match({LINE.format(m=message)}, {sql_string(LINE_PATTERN)}) THEN false "
+        f"ELSE {then} END)"
+    )
+
+
+def kept_pairs(message: str) -> str:
+    """SQL: the line's pairs where detection would look at them (a line of nothing but pairs), else NULL."""
+    return f"CASE WHEN {_shaped(message, 'true')} THEN {_entries(message)} END"
+
+
+def kept_claim() -> str:
+    """SQL: LogfmtParser.detect, read from column KEPT (kept_pairs): true exactly when detect is."""
+    return f"(CASE WHEN {KEPT} IS NULL THEN false ELSE {_distinct(f'list_transform({KEPT}, lambda e: e.key)')} END)"
 
 
 class LogfmtParser:
@@ -68,25 +97,22 @@ class LogfmtParser:
         return []
 
     def detect(self, message: str) -> str:
-        line = LINE.format(m=message)
-        # [keys] through a lambda: the list is extracted once, not once per mention.
-        distinct = f"list_transform([{_keys(message)}], lambda k: len(list_distinct(k)) = len(k))[1]"
-        return (
-            f"(CASE WHEN NOT contains({message}, '=') THEN false "
-            f"WHEN NOT (lower(substr(ltrim({message}), 1, 1)) BETWEEN 'a' AND 'z' "
-            f"OR substr(ltrim({message}), 1, 1) IN ('_', '@')) THEN false "
-            f"WHEN NOT regexp_full_match({line}, {sql_string(LINE_PATTERN)}) THEN false "
-            f"ELSE {distinct} END)"
-        )
+        return _shaped(message, _distinct(_keys(message)))
 
     def reject(self, message: str) -> tuple[str, Reason] | None:
         return None
 
     def plan(self, con: Any, max_depth: int) -> ParsePlan:
         """One column per key seen in the batch, read from a key -> value map made once per row (a temp
-        table the write joins by rowid); keys and their types come from one aggregate over every pair."""
+        table the write joins by rowid); keys and their types come from one aggregate over every pair. The
+        pairs are those classification kept (column KEPT) when it kept them, else extracted here."""
+        kept = con.execute(
+            "SELECT count(*) FROM duckdb_columns() WHERE database_name = 'temp' AND table_name = 'classified' "
+            f"AND column_name = {sql_string(KEPT)}"
+        ).fetchall()[0][0]
+        entries = KEPT if kept else _entries("message")
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {_STAGED} AS SELECT rowid AS rid, {_pair_map('message')} AS pairs "
+            f"CREATE OR REPLACE TEMP TABLE {_STAGED} AS SELECT rowid AS rid, {_pair_map(entries)} AS pairs "
             f"FROM classified WHERE format = {sql_string(self.name)}"
         )
         # Each value's tests once (digits, BIGINT, DOUBLE), for the three verdicts that read them.
