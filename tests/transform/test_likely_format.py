@@ -27,9 +27,12 @@ APIGW = (
     "c6af9ac6-7b61-11e6-9a41-93e8deadbeef Dv0HJFmLoAMFp_w="
 )
 """API Gateway's CLF line: access_log's pattern matches it too, and apigateway_access_log, earlier, claims it."""
+BSD_ACCESS = '<13>Nov 26 10:00:00 host [26/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 5'
+"""A BSD syslog line whose pattern rfc3164 matches, and that access_log, earlier, claims."""
+BSD = "<34>Nov 26 10:00:00 web-1 sshd[42]: Accepted publickey"
 SYSLOG_5424 = "<34>1 2026-11-26T10:00:00Z mymachine su 42 ID47 - 'su root' failed"
 """A line rfc5424 claims whose first characters pass rfc3164's guard too."""
-LINES = [*PARSER_EXAMPLES, APIGW, SYSLOG_5424, "", "\n", "plain words", '  [x] "y"']
+LINES = [*PARSER_EXAMPLES, APIGW, BSD_ACCESS, SYSLOG_5424, "", "\n", "plain words", '  [x] "y"']
 
 
 def in_new_thread(fn: Callable[[], T]) -> T:
@@ -106,8 +109,12 @@ def test_lines_two_parsers_match_are_meaningful() -> None:
     rfc3164 = BY_NAME["syslog_rfc3164"]
     assert isinstance(access, RegexParser) and isinstance(rfc3164, RegexParser)
     assert re.fullmatch(access.pattern, APIGW)
+    assert re.fullmatch(access.pattern, BSD_ACCESS) and re.fullmatch(rfc3164.pattern, BSD_ACCESS)
+    assert [p.name for p in PARSERS].index("access_log") < [p.name for p in PARSERS].index("syslog_rfc3164")
     assert SYSLOG_5424.startswith("<")  # passes rfc3164's guard; its pattern then fails
-    assert len(ELIGIBLE) == 17 and {"access_log", "logfmt"} <= set(ELIGIBLE) and "cloudfront" not in ELIGIBLE
+    # access_log, ALB and S3 plan string cuts of the line, not the regex groups: not eligible.
+    assert len(ELIGIBLE) == 14 and {"syslog_rfc3164", "logfmt"} <= set(ELIGIBLE)
+    assert not {"cloudfront", "access_log", "alb", "s3_access_log"} & set(ELIGIBLE)
 
 
 @pytest.mark.parametrize("likely", ELIGIBLE)
@@ -128,19 +135,18 @@ def test_each_likely_parser_leaves_every_line_s_parser_and_reason(likely: str, m
 
 
 def test_an_earlier_parser_still_claims_a_line_the_likely_one_matches(monkeypatch: pytest.MonkeyPatch) -> None:
-    lines = ['127.0.0.1 - - [28/Nov/2026:10:15:01 +0000] "GET / HTTP/1.1" 200 5', APIGW]
-    fast, result, groups = _classify(lines, "access_log", EtlSettings(), monkeypatch)
-    assert [(event, fmt) for event, fmt, _r, _t in fast] == [("e0", "access_log"), ("e1", "apigateway_access_log")]
-    assert [event for event, _ in groups["column"]] == ["e0"]  # the API Gateway line keeps no groups
-    assert result.staged == "access_log"
+    fast, result, groups = _classify([BSD, BSD_ACCESS], "syslog_rfc3164", EtlSettings(), monkeypatch)
+    assert [(event, fmt) for event, fmt, _r, _t in fast] == [("e0", "syslog_rfc3164"), ("e1", "access_log")]
+    assert [event for event, _ in groups["column"]] == ["e0"]  # the access-log line keeps no groups
+    assert result.staged == "syslog_rfc3164"
 
 
 def test_a_forced_route_and_duplicates_keep_every_line_s_outcome(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A route forcing access_log on /g/1 (others' lines there are format_mismatch), and two duplicate events:
+    """A route forcing syslog_rfc3164 on /g/1 (others' lines there are format_mismatch), and two duplicate events:
     the de-duplication classifies again without the kept groups' column."""
-    settings = EtlSettings(routes=(Route("/g/1", format="access_log"),))
+    settings = EtlSettings(routes=(Route("/g/1", format="syslog_rfc3164"),))
     plain, plain_result, _ = _classify(LINES, None, settings, monkeypatch, duplicate=True)
-    fast, fast_result, _ = _classify(LINES, "access_log", settings, monkeypatch, duplicate=True)
+    fast, fast_result, _ = _classify(LINES, "syslog_rfc3164", settings, monkeypatch, duplicate=True)
     assert fast == plain
     assert fast_result.counts == plain_result.counts == {0: (len(LINES) + 2, len(LINES))}
     reasons = [reason for _e, _f, reason, _t in fast]
@@ -148,32 +154,33 @@ def test_a_forced_route_and_duplicates_keep_every_line_s_outcome(monkeypatch: py
 
 
 def test_the_guess_is_the_format_most_sampled_lines_match() -> None:
-    access = '10.0.0.1 - - [26/Nov/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 5'
-    bsd = "<34>Nov 26 10:00:00 web-1 sshd[42]: Accepted publickey"
-    assert likely_format.guess([access, access]) == "access_log"
-    assert likely_format.guess([access + "\n", None]) == "access_log"
-    assert likely_format.guess([bsd, access]) == "access_log"  # a tie: the earlier parser in PARSERS
-    assert likely_format.guess([bsd, bsd]) == "syslog_rfc3164"
+    nginx = "2026/11/26 10:00:00 [error] 12#0: *5 open() failed"
+    assert likely_format.guess([BSD, BSD]) == "syslog_rfc3164"
+    assert likely_format.guess([BSD + "\n", None]) == "syslog_rfc3164"
+    assert likely_format.guess([BSD, nginx]) == "nginx_error"  # a tie: the earlier parser in PARSERS
+    assert likely_format.guess(["a=1 b=2", "a=1 a=2"]) == "logfmt"  # the second: a repeated key, not logfmt
+    assert likely_format.guess([APIGW, APIGW]) == "apigateway_access_log"
     assert likely_format.guess(['{"a": 1}', "plain words"]) is None  # JSON and text: no regex format
     assert likely_format.guess([]) is None
 
 
 def test_the_likely_path_extracts_each_line_once_and_the_write_reuses_it() -> None:
-    parser = BY_NAME["access_log"]
+    parser = BY_NAME["syslog_rfc3164"]
     assert isinstance(parser, RegexParser)
-    sql = etl._classify_sql(EtlSettings(), frozenset(), "access_log")
-    assert sql.count(parser.pattern) == 2  # the extraction, and the constant test of an empty line
-    assert "regexp_full_match(rtrim" not in sql.split("THEN 'access_log'")[0].rsplit("WHEN", 1)[1]
+    sql = etl._classify_sql(EtlSettings(), frozenset(), "syslog_rfc3164")
+    pattern = sql_string(parser.pattern)[1:-1]
+    assert sql.count(pattern) == 2  # the extraction, and the constant test of an empty line
+    assert "regexp_full_match(rtrim" not in sql.split("THEN 'syslog_rfc3164'")[0].rsplit("WHEN", 1)[1]
     line = LINE.format(m="message")
     assert f"regexp_full_match({line}, {sql_string(parser.pattern)})" in etl._classify_sql(EtlSettings(), frozenset())
-    plans = {"access_log": parser.plan(None, 1)}
-    assert list(plans["access_log"].staging) == ["__ll_access_log"]
-    assert likely_format.reuse(plans, "access_log")["access_log"].staging == {}
+    plans = {"syslog_rfc3164": parser.plan(None, 1)}
+    assert list(plans["syslog_rfc3164"].staging) == ["__ll_syslog_rfc3164"]
+    assert likely_format.reuse(plans, "syslog_rfc3164")["syslog_rfc3164"].staging == {}
     assert likely_format.reuse(plans, None) == plans
 
 
 EDGES = {
-    "access_log": '10.0.0.1 - - [26/Nov/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 5',
+    "syslog_rfc3164": BSD,
     "logfmt": 'ts=2026-11-26T10:00:00Z level=warn n=1 note="say \\"hi\\""',
 }
 
@@ -214,4 +221,4 @@ def test_a_large_object_s_clean_rows_are_those_of_the_plain_path(
     assert reused == [likely, None]  # the write read the kept groups in the first run
     reasons, tables, rows = outcome[0]
     assert sum(len(r) for r in rows.values()) + sum(reasons.values()) == len(messages)
-    assert tables["apache_logs" if likely == "access_log" else "logs"] >= 2 and len(tables) > 10
+    assert tables["syslog" if likely == "syslog_rfc3164" else "logs"] >= 2 and len(tables) > 10
