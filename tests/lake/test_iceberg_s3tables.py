@@ -4,6 +4,9 @@ is in docs/lake-layout.md (S3 Tables)."""
 
 from __future__ import annotations
 
+import re
+import tempfile
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -19,7 +22,7 @@ from test_iceberg import _query as query
 from test_iceberg import _raw as raw_object
 from test_iceberg import _verify as verify
 
-from loglake.errors import ConfigError
+from loglake.errors import ConfigError, StoreError
 from loglake.lake import iceberg
 from loglake.lake.compaction import compact
 from loglake.lake.iceberg_s3tables import S3TablesCatalog, checked_table_bucket_arn, s3tables_catalog
@@ -285,3 +288,125 @@ def test_a_worker_that_saw_no_table_yet_writes_to_the_warehouse_once_another_cre
     lake_objects = boto3.client("s3").list_objects_v2(Bucket="loglake-test").get("Contents", [])
     assert [o["Key"] for o in lake_objects if "/clean/" in o["Key"]] == []
     assert query(early, "SELECT count(*), count(DISTINCT event_id) FROM logs") == [(7, 7)]
+
+
+def test_a_lake_opened_with_another_table_bucket_refuses_instead_of_reading_an_empty_table(
+    s3tables_lake: Lake, table_bucket: str
+) -> None:
+    """The table lives in bucket A (its marker says so); a lake opened with bucket B read it as 0 rows and a
+    writer made a stray table in B. Both are refused, naming both ARNs and the setting."""
+    run_etl(s3tables_lake, [raw_object(s3tables_lake, "s0", json_messages(3))], ICEBERG, workers=1)
+    other = str(boto3.client("s3tables").create_table_bucket(name="other-tables")["arn"])
+    wrong = open_lake("s3://loglake-test/lake", table_bucket_arn=other)
+    message = f"lives in the table bucket {table_bucket}, but this lake is configured with {other}: set"
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        query(wrong, "SELECT count(*) FROM logs")
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        iceberg.data_files(open_lake("s3://loglake-test/lake", table_bucket_arn=other).store, "logs")
+    writer = open_lake("s3://loglake-test/lake", table_bucket_arn=other)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        run_etl(writer, [raw_object(writer, "s1", json_messages(4))], ICEBERG, workers=1)
+    assert boto3.client("s3tables").list_tables(tableBucketARN=other)["tables"] == []
+    assert query(s3tables_lake, "SELECT count(*) FROM logs") == [(3,)]
+
+
+def test_a_table_deleted_in_s3tables_while_its_marker_stays_is_an_error_not_empty(
+    s3tables_lake: Lake, table_bucket: str
+) -> None:
+    run_etl(s3tables_lake, [raw_object(s3tables_lake, "s0", json_messages(3))], ICEBERG, workers=1)
+    boto3.client("s3tables").delete_table(tableBucketARN=table_bucket, namespace="loglake", name="logs")
+    fresh = open_lake("s3://loglake-test/lake", table_bucket_arn=table_bucket)
+    with pytest.raises(StoreError, match="the Iceberg table 'logs' is not in S3 Tables, though its marker"):
+        query(fresh, "SELECT count(*) FROM logs")
+    with pytest.raises(StoreError, match="NoSuchBucket"):  # the warehouse went with the table: nothing made anew
+        run_etl(fresh, [raw_object(fresh, "s1", json_messages(4))], ICEBERG, workers=1)
+    assert boto3.client("s3tables").list_tables(tableBucketARN=table_bucket)["tables"] == []
+
+
+def test_a_table_created_but_not_committed_yet_reads_as_empty(s3tables_lake: Lake) -> None:
+    iceberg._create_in_s3tables(s3tables_lake.store, "logs")
+    assert iceberg.data_files(s3tables_lake.store, "logs") == []
+
+
+def _service_compacts(table_bucket: str, store: Any) -> str:
+    """What S3 Tables' own compaction does: the table's files rewritten into one under <warehouse>/data/, by
+    one replace commit. Returns the new file's warehouse key."""
+    import duckdb
+
+    from loglake.lake import iceberg_files
+
+    tbl = s3tables_catalog(table_bucket).load_table(("loglake", "logs"))
+    warehouse = tbl.location().removeprefix("s3://")
+    s3 = boto3.client("s3")
+    tasks = list(tbl.scan().plan_files())
+    with tempfile.TemporaryDirectory() as tmp:
+        inputs = []
+        for n, task in enumerate(tasks):
+            path = Path(tmp) / f"in{n}.parquet"
+            path.write_bytes(s3.get_object(Bucket=warehouse, Key=task.file.file_path.split("/", 3)[3])["Body"].read())
+            inputs.append(str(path))
+        out = Path(tmp) / "out.parquet"
+        con = duckdb.connect()
+        con.execute(f"COPY (SELECT * FROM read_parquet({inputs!r})) TO '{out}' (FORMAT parquet)")
+        key = "data/0000-compacted-by-s3tables.parquet"
+        s3.put_object(Bucket=warehouse, Key=key, Body=out.read_bytes())
+        entry = iceberg_files.data_file(con, str(out), f"s3://{warehouse}/{key}", out.stat().st_size, tbl.metadata)
+        con.close()
+    with tbl.transaction() as txn, txn.update_snapshot().overwrite() as rewrite:
+        for task in tasks:
+            rewrite.delete_data_file(task.file)
+        rewrite.append_data_file(entry)
+    return key
+
+
+def test_files_the_service_compacted_into_the_warehouse_are_read_searched_verified_and_redriven(
+    s3tables_lake: Lake, table_bucket: str, run_cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake = s3tables_lake
+    keys = [raw_object(lake, f"s{s}", json_messages(3 + s, msg=f"word{s}")) for s in range(2)]
+    run_etl(lake, keys, ICEBERG, workers=1)
+    compacted = _service_compacts(table_bucket, lake.store)
+
+    fresh = open_lake("s3://loglake-test/lake", table_bucket_arn=table_bucket)
+    files = iceberg.data_files(fresh.store, "logs")
+    assert [(k, part, rows) for k, part, rows, _b in files] == [
+        (f"clean/logs/@warehouse/{compacted}", "dt=2025-11-28/hour=00", 7)
+    ]
+    assert query(fresh, "SELECT count(*), count(DISTINCT event_id) FROM logs") == [(7, 7)]
+    verify(fresh)
+    monkeypatch.setenv("LOGLAKE_ICEBERG_CATALOG", "s3tables")
+    monkeypatch.setenv("LOGLAKE_TABLE_BUCKET_ARN", table_bucket)
+    code, out, _err = run_cli("search", "word1", "--lake", "s3://loglake-test/lake")
+    assert code == 0 and out.count("word1") == 4
+
+    # A re-drive of one object rewrites the shared file without its rows, next to it in the warehouse.
+    run_etl(fresh, [keys[0]], ICEBERG, workers=1, force=True)
+    assert query(fresh, "SELECT count(*), count(DISTINCT event_id) FROM logs") == [(7, 7)]
+    after = sorted(k for k, *_ in iceberg.data_files(fresh.store, "logs"))
+    assert len(after) == 2 and after[0].startswith("clean/logs/@warehouse/data/c-")
+    assert after[1].startswith("clean/logs/dt=2025-11-28/hour=00/")
+    warehouse = _pointer(table_bucket)["warehouseLocation"]
+    assert _warehouse_keys(warehouse, [after[0].removeprefix("clean/logs/@warehouse/"), after[1]]) == [True, True]
+    verify(fresh)
+
+
+def test_a_process_opened_without_the_table_bucket_still_knows_the_table_is_in_s3tables(
+    s3tables_lake: Lake, run_cli: Any
+) -> None:
+    """The deployed conservation Lambda and a laptop's CLI open the lake without the setting: the marker says
+    where the table lives, so verify on Athena refuses and ddl prints no CREATE TABLE over an empty folder."""
+    from loglake.query.conservation import check_conservation
+
+    run_etl(s3tables_lake, [raw_object(s3tables_lake, "s0", json_messages(3))], ICEBERG, workers=1)
+    plain = open_lake("s3://loglake-test/lake")
+    assert iceberg.in_s3tables(plain.store, "logs")
+    engine = mock.Mock()
+    with pytest.raises(ConfigError, match="verify on Athena does not support the Iceberg table\\(s\\) logs in S3"):
+        check_conservation(engine, plain.store, on_athena=True)
+    assert engine.query.call_count == 0
+    code, out, err = run_cli("ddl", "logs", "--lake", "s3://loglake-test/lake")
+    assert code == 0, err
+    assert "CREATE" not in out
+    assert out.startswith(
+        '-- logs lives in S3 Tables: no DDL; Athena reads it as "s3tablescatalog/loglake-tables"."loglake"."logs"'
+    )

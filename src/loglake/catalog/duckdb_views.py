@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from loglake.lake.clean_zone import DEFAULT_TABLE, FILES_PATTERN, PARTITIONS, check_timestamp, envelope, table_prefix
+from loglake.lake.clean_zone import DEFAULT_TABLE, PARTITIONS, check_timestamp, envelope
 from loglake.lake.compaction import live_files
 from loglake.lake.formats import FORMATS
 from loglake.lake.formats.jsonl import GZIP
@@ -37,27 +37,28 @@ def clean_view_sql(
     check_timestamp(schema)
     columns = envelope(table) if schema is None else {c.name: c.type for c in schema.columns}
     typed = dict(columns, **PARTITIONS)
-    prefix = table_prefix(table)
     keys = live_files(store, table, keep)  # not a glob: compaction's inputs and outputs are never read together
     parts = []
     for fmt in FORMATS.values():
         mine = [key for key in keys if key.endswith(fmt.suffix)]
-        if not mine:
-            continue
-        source = fmt.reader(_located_paths(store, prefix, FILES_PATTERN + fmt.suffix, mine), columns)
-        parts.append(_select(typed, fmt.present_columns(con, source, typed), source))
+        # A file outside dt=/hour= folders is an Iceberg one another writer named (S3 Tables' compaction
+        # writes data/...): its dt and hour are columns of its own, as in every Iceberg data file.
+        foldered = [key for key in mine if "/dt=" in key]
+        for group, hive in ((foldered, True), ([key for key in mine if "/dt=" not in key], False)):
+            if group:
+                source = fmt.reader(_located_paths(store, group), columns, hive=hive)
+                parts.append(_select(typed, fmt.present_columns(con, source, typed), source))
     if not parts:
         parts.append(_select(typed, set(), "(SELECT 1) AS empty WHERE false"))
     return f"CREATE OR REPLACE VIEW {quote_identifier(table)} AS " + " UNION ALL ".join(parts)
 
 
-def _located_paths(store: Store, prefix: str, pattern: str, keys: list[str]) -> list[str]:
-    """The paths DuckDB reads for `keys` (under `prefix`, matching `pattern`), where `store.glob` locates
-    them: a local lake's files, or an S3 lake's objects in place (s3://, through the registered
-    filesystem), glob-escaped as the readers need."""
-    located = store.glob(prefix + pattern)
-    root = glob_unescape(located[: -len(pattern)])
-    return [glob_escape(root + key[len(prefix) :]) for key in keys]
+def _located_paths(store: Store, keys: list[str]) -> list[str]:
+    """The paths DuckDB reads for `keys`, where `store.glob` locates each (a glob-escaped key is a pattern
+    that matches only itself): a local lake's files, an S3 lake's objects in place (s3://, through the
+    registered filesystem), or a table's files in its S3 Tables warehouse, wherever there (the service's
+    compaction writes data/..., not clean/<table>/...)."""
+    return [store.glob(glob_escape(key)) for key in keys]
 
 
 def _select(typed: dict[str, str], present: set[str], source: str) -> str:

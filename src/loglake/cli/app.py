@@ -1028,7 +1028,7 @@ def ddl(
     """Print Athena DDL generated from the schema registry: tables with partition projection."""
     from loglake.catalog import athena_ddl
     from loglake.lake import iceberg_athena
-    from loglake.lake.iceberg import in_s3tables, is_iceberg
+    from loglake.lake.iceberg import is_iceberg, s3tables_marker
     from loglake.lake.iceberg import namespace as iceberg_namespace
 
     if database is not None:
@@ -1043,8 +1043,9 @@ def ddl(
         if schema is None:
             known = ", ".join(sorted(registry.tables())) or "none yet"
             raise ConfigError(f"no table {name!r} in this lake (tables: {known}); see `loglake tables`")
-        if in_s3tables(opened.store, name):  # Athena reads it through the s3tablescatalog federation
-            bucket = str(getattr(opened.store, "table_bucket_arn", "")).rsplit("/", 1)[-1]
+        marker = s3tables_marker(opened.store, name)  # from the marker: a CLI opened without the table bucket too
+        if marker is not None:  # Athena reads it through the s3tablescatalog federation
+            bucket = str(marker.get("table_bucket_arn", "")).rsplit("/", 1)[-1]
             statements.append(
                 f"-- {name} lives in S3 Tables: no DDL; Athena reads it as "
                 f'"s3tablescatalog/{bucket}"."{iceberg_namespace(opened.store)}"."{name}" once the table bucket '

@@ -165,7 +165,9 @@ def catalog(store: Store, table: str | None = None) -> Any:
     if root is None and catalog_kind(store, table) == S3TABLES:
         from loglake.lake.iceberg_s3tables import s3tables_catalog
 
-        return s3tables_catalog(str(getattr(store, "table_bucket_arn", "")))
+        bucket = str(getattr(store, "table_bucket_arn", ""))
+        # an existing table's own bucket (the store refused a marker naming another: table_bucket_store.py)
+        return s3tables_catalog(str(_marker(store, table).get("table_bucket_arn") or bucket) if table else bucket)
     if root is None:
         from loglake.lake.iceberg_glue import glue_catalog
 
@@ -218,9 +220,39 @@ def _file_uri(path: Path) -> str:
     return f"file://{path}"
 
 
+def _marker(store: Store, table: str) -> dict[str, Any]:
+    """`table`'s marker ({} when none): the store's remembered copy where it keeps one, else one read."""
+    remembered = getattr(store, "marker", None)
+    if remembered is not None:
+        return cast(dict[str, Any], remembered(table))
+    data, _version = store.read_versioned(marker_key(table))
+    return cast(dict[str, Any], orjson.loads(data)) if data else {}
+
+
+def s3tables_marker(store: Store, table: str) -> dict[str, Any] | None:
+    """The marker of `table` when it lives in S3 Tables (its files in a warehouse that cannot be listed), read
+    from the lake whatever the store's settings: a process opened without the table bucket (the scheduled
+    conservation check, a laptop's CLI) must not take it for a table of the lake's own catalog."""
+    if _root(store) is not None:
+        return None  # S3 Tables needs an S3 lake (open.py)
+    marker = _marker(store, table)
+    return marker if marker.get("catalog") == S3TABLES else None
+
+
 def in_s3tables(store: Store, table: str) -> bool:
-    """Whether `table` lives in S3 Tables (its files in a warehouse that cannot be listed)."""
-    return _warehouse(store, table) is not None
+    """Whether `table` lives in S3 Tables (its marker says so)."""
+    return s3tables_marker(store, table) is not None
+
+
+def _missing_from_s3tables(store: Store, table: str) -> StoreError:
+    marker = _marker(store, table)
+    return StoreError(
+        f"the Iceberg table {table!r} is not in S3 Tables, though its marker {marker_key(table)} says it lives there "
+        f"as {marker.get('identifier')} in {marker.get('table_bucket_arn')} (deleted there?): restore it "
+        f"(aws s3tables get-table --table-bucket-arn {marker.get('table_bucket_arn')} --namespace "
+        f"{namespace(store)} --name {table_name(table)}), or to start it over delete that marker and re-run "
+        "`loglake etl --force` on its raw objects"
+    )
 
 
 def _warehouse(store: Store, table: str | None) -> Any:
@@ -230,21 +262,25 @@ def _warehouse(store: Store, table: str | None) -> Any:
 
 
 def _uri(store: Store, key: str) -> str:
-    """A data file's URI: under the lake, or under its S3 Tables table's warehouse (the same key)."""
+    """A data file's URI: under the lake, or in its S3 Tables table's warehouse (lake/table_bucket_store.py)."""
+    from loglake.lake.table_bucket_store import warehouse_key
+
     warehouse = _warehouse(store, table_of(key))
-    return f"s3://{warehouse.bucket}/{key}" if warehouse is not None else f"{_base(store)}/{key}"
+    return f"s3://{warehouse.bucket}/{warehouse_key(key)}" if warehouse is not None else f"{_base(store)}/{key}"
 
 
-def _key(store: Store, uri: str) -> str:
+def _key(store: Store, uri: str, table: str) -> str:
+    """The lake key of a data file of `table`. In S3 Tables any object of the table's warehouse: the service's
+    own compaction writes its files under data/, which the lake names clean/<table>/@warehouse/data/..."""
     prefix = _base(store) + "/"
     if uri.startswith(prefix):
         return uri[len(prefix) :]
-    if uri.startswith("s3://"):
-        bucket, _, key = uri[len("s3://") :].partition("/")
-        warehouse = _warehouse(store, table_of(key))
-        if warehouse is not None and warehouse.bucket == bucket:
-            return key
-    raise InvariantError(f"Iceberg data file {uri} is outside the lake {prefix}")
+    warehouse = _warehouse(store, table)
+    if warehouse is not None and uri.startswith(f"s3://{warehouse.bucket}/"):
+        from loglake.lake.table_bucket_store import lake_key
+
+        return lake_key(table_name(table), uri[len(f"s3://{warehouse.bucket}/") :])
+    raise InvariantError(f"Iceberg data file {uri} of table {table!r} is outside the lake {prefix}")
 
 
 def _load(store: Store, table: str) -> Any:
@@ -448,7 +484,7 @@ def _transaction(store: Store, tbl: Any, table: str, raw_key: str, files: list[s
                             "table as table_format = 'hive'"
                         ) from None
                 metadata = txn.table_metadata
-                removed, rewritten = _remove_object(store, con, tbl, metadata, raw_key, Path(tmp))
+                removed, rewritten = _remove_object(store, con, tbl, table, metadata, raw_key, Path(tmp))
                 added = rewritten + [
                     iceberg_files.data_file(con, local[k], _uri(store, k), Path(local[k]).stat().st_size, metadata)
                     for k in files
@@ -470,7 +506,7 @@ def _transaction(store: Store, tbl: Any, table: str, raw_key: str, files: list[s
 
 
 def _remove_object(
-    store: Store, con: Any, tbl: Any, metadata: Any, raw_key: str, tmp: Path
+    store: Store, con: Any, tbl: Any, table: str, metadata: Any, raw_key: str, tmp: Path
 ) -> tuple[list[Any], list[Any]]:
     """The data files of the current snapshot that hold rows of `raw_key` (to delete), and the DataFiles of
     the rewrites of those that hold other rows too (to add). An ETL run's file holds one object's rows, so
@@ -495,7 +531,7 @@ def _remove_object(
         if low == only and high == only and entry.null_value_counts.get(field.field_id) == 0:
             removed.append(entry)
             continue
-        key = _key(store, entry.file_path)
+        key = _key(store, entry.file_path, table)
         with store.local_file(key) as path:
             source = f"read_parquet({sql_string(glob_escape(str(path)))}, hive_partitioning = false)"
             mine, total = con.execute(
@@ -543,7 +579,9 @@ def _load_or_create(store: Store, table: str, files: list[str]) -> Any:
     ident = (namespace(store), table_name(table))
     try:
         return cat.load_table(ident)
-    except NoSuchTableError:
+    except NoSuchTableError as exc:
+        if _warehouse(store, table) is not None and type(exc) is NoSuchTableError:
+            raise _missing_from_s3tables(store, table) from None  # never a new table in another warehouse
         if not files:
             return None
     cat.create_namespace_if_not_exists(ident[0])  # on Glue: the database
@@ -608,12 +646,16 @@ def data_files(store: Store, table: str) -> list[tuple[str, str, int, int]]:
     """(key, 'dt=D/hour=HH', rows, bytes) of every data file of the current snapshot."""
     from pyiceberg.exceptions import NoSuchTableError
 
+    from loglake.lake.iceberg_s3tables import NoMetadataYetError
+
     try:
         tbl = _load(store, table)
+    except NoMetadataYetError:
+        return []  # in S3 Tables, created before its first commit
     except NoSuchTableError:
         if _warehouse(store, table) is None:
             raise
-        return []  # in S3 Tables, created before its first commit
+        raise _missing_from_s3tables(store, table) from None
     found = []
     for task in tbl.scan().plan_files():
         if task.delete_files:
@@ -622,7 +664,8 @@ def data_files(store: Store, table: str) -> list[tuple[str, str, int, int]]:
                 "DuckDB's reader cannot apply: rewrite the table (Athena OPTIMIZE ... REWRITE DATA) first"
             )
         f = task.file
-        found.append((_key(store, f.file_path), _partition_dir(f.partition), f.record_count, f.file_size_in_bytes))
+        key = _key(store, f.file_path, table)
+        found.append((key, _partition_dir(f.partition), f.record_count, f.file_size_in_bytes))
     return sorted(found)
 
 
@@ -799,8 +842,8 @@ def expire(store: Store, table: str, grace_s: float, *, locked: bool = False) ->
                         referenced.add(entry.data_file.file_path)  # live, or removed within the grace period
                     else:
                         removed.add(entry.data_file.file_path)  # committed, then removed before the cutoff
-        referenced_keys = {_key(store, uri) for uri in referenced}
-        removed_keys = {_key(store, uri) for uri in removed} - referenced_keys
+        referenced_keys = {_key(store, uri, table) for uri in referenced}
+        removed_keys = {_key(store, uri, table) for uri in removed} - referenced_keys
         deleted = 0
         for key in list(store.list(table_prefix(table))):
             if not key.endswith(".parquet") or key in referenced_keys or "/metadata/" in key:

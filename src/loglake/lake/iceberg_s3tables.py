@@ -46,6 +46,11 @@ from loglake.errors import ConfigError
 from loglake.lake.table_bucket_store import TABLE_BUCKET_ARN, checked_table_bucket_arn
 
 
+class NoMetadataYetError(NoSuchTableError):
+    """The table exists in S3 Tables but nothing was committed to it yet (loglake creates it before its first
+    files, lake/iceberg.py): empty, unlike a table the service does not have (NoSuchTableError)."""
+
+
 def _error_code(exc: Exception) -> str:
     return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
 
@@ -107,7 +112,7 @@ class S3TablesCatalog(MetastoreCatalog):
         location = pointer.get("metadataLocation")
         if not location:
             namespace, table = self._names(identifier)
-            raise NoSuchTableError(f"table {namespace}.{table} in {self.table_bucket_arn} has no metadata yet")
+            raise NoMetadataYetError(f"table {namespace}.{table} in {self.table_bucket_arn} has no metadata yet")
         io = self._load_file_io(location=location)
         metadata = FromInputFile.table_metadata(io.new_input(location))
         return Table(

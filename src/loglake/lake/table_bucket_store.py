@@ -44,6 +44,37 @@ def checked_table_bucket_arn(arn: str) -> str:
 
 S3TABLES = "s3tables"
 """The marker's `catalog` for a table in S3 Tables."""
+WAREHOUSE_KEYS = "@warehouse/"
+"""`clean/<table>/@warehouse/<key>`: the lake's name for a file of the table's warehouse that loglake did not
+name under clean/<table>/ (S3 Tables' own compaction writes `data/...`); this store sends it to `<key>` there."""
+
+
+def warehouse_key(key: str) -> str:
+    """The key in the table's warehouse of a lake key of a table in S3 Tables (its inverse: lake_key)."""
+    if key.startswith(CLEAN_PREFIX):
+        _table, sep, rest = key[len(CLEAN_PREFIX) :].partition("/")
+        if sep and rest.startswith(WAREHOUSE_KEYS):
+            return rest[len(WAREHOUSE_KEYS) :]
+    return key
+
+
+def lake_key(table: str, key: str) -> str:
+    """The lake's key of the warehouse object `key` of `table`: itself under clean/<table>/, else escaped."""
+    prefix = f"{CLEAN_PREFIX}{table}/"
+    if key.startswith(prefix) and not key[len(prefix) :].startswith(WAREHOUSE_KEYS):
+        return key
+    return f"{prefix}{WAREHOUSE_KEYS}{key}"
+
+
+def checked_marker_bucket(table: str, marker: dict[str, Any], configured: str) -> None:
+    """A table in S3 Tables is read and written only through the table bucket its marker names: another one
+    would read as an empty (or missing) table, and a writer would make a stray table there."""
+    arn = marker.get("table_bucket_arn")
+    if marker.get("catalog") == S3TABLES and arn != configured:
+        raise ConfigError(
+            f"the Iceberg table {table!r} lives in the table bucket {arn}, but this lake is configured with "
+            f"{configured}: set [iceberg] table_bucket_arn (LOGLAKE_TABLE_BUCKET_ARN) to {arn}"
+        )
 
 
 class TableBucketStore:
@@ -53,6 +84,8 @@ class TableBucketStore:
         self.uri = inner.uri
         self._warehouses: dict[str, Any] = {}
         """table -> its warehouse's S3Store, or None: not an S3 Tables table."""
+        self._markers: dict[str, dict[str, Any]] = {}
+        """table -> its marker as last read or written ({}: none)."""
         # the engine reads the lake's sides (query/engine.py): the lake's own, then each warehouse
         self.main = getattr(inner, "main", inner)
         if hasattr(inner, "raw"):
@@ -72,8 +105,15 @@ class TableBucketStore:
             self._remember(table, data)
         return self._warehouses[table]
 
+    def marker(self, table: str) -> dict[str, Any]:
+        """`table`'s marker ({} when none), read once per store (then as this store last saw or wrote it)."""
+        self.warehouse(table)
+        return self._markers[table]
+
     def _remember(self, table: str, data: bytes | None) -> None:
         marker = orjson.loads(data) if data else {}
+        checked_marker_bucket(table, marker, self.table_bucket_arn)
+        self._markers[table] = marker
         if marker.get("catalog") != S3TABLES:
             self._warehouses[table] = None
             return
@@ -95,30 +135,43 @@ class TableBucketStore:
         return table if sep and table else None
 
     def _for(self, key: str) -> Store:
+        return self._route(key)[0]
+
+    def _route(self, key: str) -> tuple[Store, str]:
+        """The store that holds `key`, and its key there."""
         table = self._table(key)
         warehouse = self.warehouse(table) if table is not None else None
-        return warehouse if warehouse is not None else self.inner
+        return (warehouse, warehouse_key(key)) if warehouse is not None else (self.inner, key)
 
     # --- Store ---------------------------------------------------------------------------------------
 
     def get(self, key: str) -> bytes:
-        return self._for(key).get(key)
+        store, key = self._route(key)
+        return store.get(key)
 
     def put(self, key: str, data: bytes) -> None:
-        self._for(key).put(key, data)
+        store, routed = self._route(key)
+        store.put(routed, data)
+        self._written(key, data)
+
+    def _written(self, key: str, data: bytes) -> None:
+        """A marker this store wrote is remembered at once."""
         from loglake.lake.iceberg import MARKER_PREFIX
 
         if key.startswith(MARKER_PREFIX) and key.endswith(".json"):
             self._remember(key[len(MARKER_PREFIX) : -len(".json")], data)
 
     def put_file(self, key: str, path: Path) -> None:
-        self._for(key).put_file(key, path)
+        store, key = self._route(key)
+        store.put_file(key, path)
 
     def delete(self, key: str) -> None:
-        self._for(key).delete(key)
+        store, key = self._route(key)
+        store.delete(key)
 
     def exists(self, key: str) -> bool:
-        found = self._for(key).exists(key)
+        store, routed = self._route(key)
+        found = store.exists(routed)
         if found:
             self._marker_seen(key)
         return found
@@ -132,9 +185,11 @@ class TableBucketStore:
             table = key[len(MARKER_PREFIX) : -len(".json")]
             if table in self._warehouses and self._warehouses[table] is None:
                 del self._warehouses[table]
+                self._markers.pop(table, None)
 
     def version(self, key: str) -> str | None:
-        return self._for(key).version(key)
+        store, key = self._route(key)
+        return store.version(key)
 
     def list(self, prefix: str) -> Iterator[str]:
         table = self._table(prefix)
@@ -151,19 +206,26 @@ class TableBucketStore:
         return listed_versions(self.inner, prefix)
 
     def local_file(self, key: str) -> AbstractContextManager[Path]:
-        return self._for(key).local_file(key)
+        store, key = self._route(key)
+        return store.local_file(key)
 
     def read_versioned(self, key: str) -> tuple[bytes | None, str | None]:
-        data, version = self._for(key).read_versioned(key)
+        store, routed = self._route(key)
+        data, version = store.read_versioned(routed)
         if data is not None:
             self._marker_seen(key)
         return data, version
 
     def put_if(self, key: str, data: bytes, version: str | None) -> bool:
-        return self._for(key).put_if(key, data, version)
+        store, routed = self._route(key)
+        written = store.put_if(routed, data, version)
+        if written:
+            self._written(key, data)
+        return written
 
     def glob(self, pattern: str) -> str:
-        return self._for(pattern).glob(pattern)
+        store, pattern = self._route(pattern)
+        return store.glob(pattern)
 
     def sweep(self) -> Sequence[str]:
         return self.inner.sweep()
