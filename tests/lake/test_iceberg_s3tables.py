@@ -203,9 +203,13 @@ def test_compact_refuses_a_table_in_s3tables(
         compact(lake.store, ["logs"], older_than_s=0, grace_s=0)
     monkeypatch.setenv("LOGLAKE_ICEBERG_CATALOG", "s3tables")
     monkeypatch.setenv("LOGLAKE_TABLE_BUCKET_ARN", lake.store.table_bucket_arn)  # type: ignore[attr-defined]
-    code, out, err = run_cli("compact", "--lake", "s3://loglake-test/lake")
+    code, out, err = run_cli("compact", "--lake", "s3://loglake-test/lake", "--table", "logs")
     assert code == 1 and out == ""
     assert err.count("\n") == 1 and "loglake compact refused: the Iceberg table 'logs' lives in S3 Tables" in err
+    # Not named: left to the service with a note, and the lake's other tables are compacted.
+    code, out, err = run_cli("compact", "--lake", "s3://loglake-test/lake")
+    assert (code, err) == (0, "left to S3 Tables, which compacts them itself: logs\n")
+    assert out.startswith("compacted 0 table-hours: 0 files into 0")
     assert query(lake, "SELECT count(*) FROM logs") == [(3,)]
 
 

@@ -36,7 +36,7 @@ from loglake.cli.terminal import (
 from loglake.config import Config, load_config
 from loglake.errors import AthenaReadsTableError, ConfigError, ExportError, LoglakeError, StaleTableError
 from loglake.lake import formats as clean_formats
-from loglake.lake.iceberg import refuse_maintenance
+from loglake.lake.iceberg import in_s3tables, refuse_maintenance
 from loglake.lake.open import Lake, open_lake
 from loglake.lake.runs import collect_figures, recording
 from loglake.lake.schema_registry import SchemaRegistry
@@ -825,8 +825,14 @@ def compact(
             f" {flag}" + (f" {shlex.quote(value)}" if value else "") for flag, value in flags
         )
 
-    for name in table or known:  # S3 Tables maintains its tables itself: before any other check (lake/iceberg.py)
+    # S3 Tables maintains its tables itself (lake/iceberg.py), before any other check: one named is refused,
+    # the others are compacted without them
+    for name in table or []:
         refuse_maintenance(opened.store, name, "loglake compact")
+    managed = [] if table else [name for name in known if in_s3tables(opened.store, name)]
+    if managed:
+        err.print(f"left to S3 Tables, which compacts them itself: {', '.join(managed)}", soft_wrap=True)
+        known = [name for name in known if name not in managed]
     if not rewrite_stale:
         _check_iceberg_grace(opened, config.lake, table or known, grace_s, grace, command(grace="15m"))
     if not not_read_by_athena:
