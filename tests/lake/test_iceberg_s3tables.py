@@ -414,3 +414,21 @@ def test_a_process_opened_without_the_table_bucket_still_knows_the_table_is_in_s
     assert out.startswith(
         '-- logs lives in S3 Tables: no DDL; Athena reads it as "s3tablescatalog/loglake-tables"."loglake"."logs"'
     )
+
+
+def test_a_marker_another_worker_wrote_is_never_overwritten(s3tables_lake: Lake, table_bucket: str) -> None:
+    """Two workers creating the table write the same marker (the second finds it and goes on); a marker that
+    names another warehouse, written between this worker's look and its write, is refused and kept."""
+    iceberg._create_in_s3tables(s3tables_lake.store, "logs")
+    written = s3tables_lake.store.get(iceberg.marker_key("logs"))
+    iceberg._create_in_s3tables(open_lake("s3://loglake-test/lake", table_bucket_arn=table_bucket).store, "logs")
+    assert s3tables_lake.store.get(iceberg.marker_key("logs")) == written
+
+    other = {**orjson.loads(written), "warehouse": "s3://another--table-s3"}
+    boto3.client("s3").put_object(
+        Bucket="loglake-test", Key=f"lake/{iceberg.marker_key('logs')}", Body=orjson.dumps(other)
+    )
+    with pytest.raises(ConfigError, match=re.escape("already has a marker state/iceberg/tables/logs.json")):
+        iceberg._create_in_s3tables(open_lake("s3://loglake-test/lake", table_bucket_arn=table_bucket).store, "logs")
+    body = boto3.client("s3").get_object(Bucket="loglake-test", Key=f"lake/{iceberg.marker_key('logs')}")["Body"]
+    assert orjson.loads(body.read()) == other

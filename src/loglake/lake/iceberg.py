@@ -327,7 +327,22 @@ def _create_in_s3tables(store: Store, table: str) -> None:
         "table_bucket_arn": cat.table_bucket_arn,
         "warehouse": warehouse,
     }
-    store.put(marker_key(table), orjson.dumps(marker))
+    _put_marker(store, table, marker)
+
+
+def _put_marker(store: Store, table: str, marker: dict[str, str]) -> None:
+    """Write `table`'s marker only where there is none: two workers creating the table write the same one; a
+    marker that says otherwise (another catalog, bucket or warehouse) is never overwritten, and is refused."""
+    key = marker_key(table)
+    if store.put_if(key, orjson.dumps(marker), None):
+        return
+    data, _version = store.read_versioned(key)
+    found = orjson.loads(data) if data else None
+    if found != marker:
+        raise ConfigError(
+            f"the Iceberg table {table!r} already has a marker {key} ({found}) other than this run's ({marker}): "
+            "another loglake with other settings created it; open the lake with the settings that marker names"
+        )
 
 
 def run_name(object_id: str) -> str:
@@ -595,7 +610,7 @@ def _load_or_create(store: Store, table: str, files: list[str]) -> Any:
     txn.commit_transaction()
     if warehouse is None:  # a table in S3 Tables has had its marker since before its first files
         kind = "sql" if _root(store) is not None else "glue"
-        store.put(marker_key(table), orjson.dumps({"catalog": kind, "identifier": ".".join(ident)}))
+        _put_marker(store, table, {"catalog": kind, "identifier": ".".join(ident)})
     return cat.load_table(ident)
 
 
