@@ -432,3 +432,23 @@ def test_a_marker_another_worker_wrote_is_never_overwritten(s3tables_lake: Lake,
         iceberg._create_in_s3tables(open_lake("s3://loglake-test/lake", table_bucket_arn=table_bucket).store, "logs")
     body = boto3.client("s3").get_object(Bucket="loglake-test", Key=f"lake/{iceberg.marker_key('logs')}")["Body"]
     assert orjson.loads(body.read()) == other
+
+
+def test_a_worker_racing_another_that_creates_the_table_writes_to_it(s3tables_lake: Lake, table_bucket: str) -> None:
+    """Worker B sees no marker, then worker A creates the table in S3 Tables before B checks the lake for hive
+    files: that check lists the lake (where hive files live), not the warehouse, which refuses listing."""
+    worker_b = open_lake("s3://loglake-test/lake", table_bucket_arn=table_bucket).store
+    real = iceberg.is_iceberg
+    looked: list[bool] = []
+
+    def a_creates_the_table_after_b_looks(store: Any, table: str) -> bool:
+        found = real(store, table)
+        if not looked:
+            looked.append(found)
+            iceberg._create_in_s3tables(s3tables_lake.store, table)
+        return found
+
+    with mock.patch.object(iceberg, "is_iceberg", a_creates_the_table_after_b_looks):
+        assert iceberg.uses_iceberg(worker_b, "logs", "iceberg") is True
+    assert looked == [False]
+    assert worker_b.warehouse("logs").bucket == _pointer(table_bucket)["warehouseLocation"].removeprefix("s3://")  # type: ignore[attr-defined]

@@ -300,7 +300,10 @@ def uses_iceberg(store: Store, table: str, table_format: str) -> bool:
         return False
     check_available(local=_root(store) is not None)
     # Files named as this module names them are another worker's, not yet committed (the table's first).
-    hive = [k for k in store.list(table_prefix(table)) if format_of_key(k) is not None and not _RUN.search(k)]
+    # Hive files live only in the lake (not in an S3 Tables warehouse, which refuses listing): a table another
+    # worker created in S3 Tables since is_iceberg looked must not fail this check.
+    lake = getattr(store, "inner", store)
+    hive = [k for k in lake.list(table_prefix(table)) if format_of_key(k) is not None and not _RUN.search(k)]
     if hive:
         raise ConfigError(
             f"clean table {table!r} already holds {len(hive)} parquet-hive files, and table_format = 'iceberg' "
