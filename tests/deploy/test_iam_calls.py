@@ -233,7 +233,7 @@ def other_requests(service: str, operation: str, params: dict[str, Any]) -> list
         return [(f"athena:{operation}", f"arn:aws:athena:{REGION}:{ACCOUNT}:workgroup/{workgroup}", {})]
     if service == "s3tables" and operation in ("GetNamespace", "CreateNamespace", "CreateTable"):
         return [(f"s3tables:{operation}", params["tableBucketARN"], {})]  # the table bucket
-    if service == "s3tables" and operation in ("GetTable", "GetTableMetadataLocation", "UpdateTableMetadataLocation"):
+    if service == "s3tables" and operation in ("GetTableMetadataLocation", "UpdateTableMetadataLocation"):
         namespace = params["namespace"]
         table = boto3.client("s3tables").get_table(
             tableBucketARN=params["tableBucketARN"], namespace=namespace, name=params["name"]
@@ -412,6 +412,8 @@ def test_etl_with_s3tables_tables(deployed: Lake, recorder: Recorder, monkeypatc
         assert _run_etl(deployed, second)["already_done"] == [second]
     calls = [operation for service, operation, _params in recorder.others if service == "s3tables"]
     assert calls[:4] == ["GetTableMetadataLocation", "GetNamespace", "CreateNamespace", "CreateTable"]
+    # CreateNamespace only after GetNamespace found none, once (the first commit asks GetNamespace again)
+    assert calls.count("CreateNamespace") == 1 and calls.count("GetNamespace") == 2
     assert calls.count("UpdateTableMetadataLocation") == 3  # the table's first metadata, then two commits
     assert [o for o, p in recorder.calls if p["Bucket"].endswith("--table-s3") and o == "PutObject"]
     assert recorder.denied("EtlRole", iceberg=True, s3tables=True) == []

@@ -356,7 +356,6 @@ def test_an_s3tables_stack_names_the_table_bucket_and_grants_its_tables_only() -
         ),
         (
             [
-                "s3tables:GetTable",
                 "s3tables:GetTableMetadataLocation",
                 "s3tables:UpdateTableMetadataLocation",
                 "s3tables:GetTableData",

@@ -502,7 +502,6 @@ def _etl_s3tables_policy() -> Json:
                     _statement(["s3tables:GetNamespace", "s3tables:CreateNamespace", "s3tables:CreateTable"], [bucket]),
                     _statement(
                         [
-                            "s3tables:GetTable",
                             "s3tables:GetTableMetadataLocation",
                             "s3tables:UpdateTableMetadataLocation",
                             "s3tables:GetTableData",

@@ -98,9 +98,7 @@ class S3TablesCatalog(MetastoreCatalog):
             return str(self._pointer(identifier)["warehouseLocation"])
         except NoSuchTableError:
             pass
-        if not self.namespace_exists(namespace):  # GetNamespace: CreateNamespace only for a new one
-            with contextlib.suppress(NamespaceAlreadyExistsError):
-                self.create_namespace(namespace)
+        self.create_namespace_if_not_exists(namespace)
         try:
             self._call("create_table", namespace=namespace, name=table, format="ICEBERG")
         except Exception as exc:
@@ -222,7 +220,10 @@ class S3TablesCatalog(MetastoreCatalog):
             raise
 
     def create_namespace_if_not_exists(self, namespace: str | Identifier, properties: Properties = EMPTY_DICT) -> None:
-        with contextlib.suppress(NamespaceAlreadyExistsError):
+        """GetNamespace, then CreateNamespace only for a new one: the ETL's policy grants both (template.py)."""
+        if self.namespace_exists(namespace):
+            return
+        with contextlib.suppress(NamespaceAlreadyExistsError):  # created by another worker meanwhile
             self.create_namespace(namespace, properties)
 
     def list_namespaces(self, namespace: str | Identifier = ()) -> list[Identifier]:
