@@ -452,3 +452,21 @@ def test_a_worker_racing_another_that_creates_the_table_writes_to_it(s3tables_la
         assert iceberg.uses_iceberg(worker_b, "logs", "iceberg") is True
     assert looked == [False]
     assert worker_b.warehouse("logs").bucket == _pointer(table_bucket)["warehouseLocation"].removeprefix("s3://")  # type: ignore[attr-defined]
+
+
+def test_a_glue_tables_marker_is_read_once_per_store(aws: str) -> None:
+    """catalog_kind asks the marker on every catalog lookup (each query, each commit) of an S3 lake without a
+    table bucket: it is read once per store, and is_iceberg answers from that read."""
+    from loglake.lake.s3_store import S3Store
+
+    boto3.client("s3").create_bucket(Bucket="loglake-test")
+    store = open_lake("s3://loglake-test/lake").store
+    store.put(iceberg.marker_key("logs"), orjson.dumps({"catalog": "glue", "identifier": "loglake.logs"}))
+    with (
+        mock.patch.object(S3Store, "read_versioned", autospec=True, side_effect=S3Store.read_versioned) as reads,
+        mock.patch.object(S3Store, "exists", autospec=True, side_effect=S3Store.exists) as heads,
+    ):
+        assert [iceberg.catalog_kind(store, "logs") for _ in range(3)] == ["glue", "glue", "glue"]
+        assert [iceberg.is_iceberg(store, "logs") for _ in range(2)] == [True, True]
+        assert not iceberg.is_iceberg(store, "other")
+    assert (reads.call_count, heads.call_count) == (1, 1)

@@ -29,6 +29,7 @@ import re
 import secrets
 import tempfile
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -113,8 +114,24 @@ def marker_key(table: str) -> str:
     return f"{MARKER_PREFIX}{table_name(table)}.json"
 
 
+_MARKERS: weakref.WeakKeyDictionary[Any, dict[str, dict[str, Any]]] = weakref.WeakKeyDictionary()
+"""store -> marker key -> the marker as read or written: a marker, once there, is never changed or removed
+(_put_marker), so each is read once per store. An absence is not remembered (another worker may create it)."""
+
+
+def _known_markers(store: Store) -> dict[str, dict[str, Any]] | None:
+    try:
+        return _MARKERS.setdefault(store, {})
+    except TypeError:  # a store that cannot be weakly referenced: read every time
+        return None
+
+
 def is_iceberg(store: Store, table: str) -> bool:
-    """Whether `table` is an Iceberg table of this lake (one stat or HEAD; no pyiceberg import)."""
+    """Whether `table` is an Iceberg table of this lake (a marker read before, or one stat or HEAD; no
+    pyiceberg import)."""
+    known = _known_markers(store)
+    if known is not None and marker_key(table) in known:
+        return True
     return store.exists(marker_key(table))
 
 
@@ -192,11 +209,11 @@ def catalog_kind(store: Store, table: str | None) -> str:
     if table is None:
         return S3TABLES if bucket is not None else own
     if bucket is None:
-        if _root(store) is None:  # an S3 lake: one GET of the marker, which says where the table lives
-            data, _version = store.read_versioned(marker_key(table))
-            if data and orjson.loads(data).get("catalog") == S3TABLES:
+        if _root(store) is None:  # an S3 lake: the marker (read once per store) says where the table lives
+            marker = _marker(store, table)
+            if marker.get("catalog") == S3TABLES:
                 raise ConfigError(
-                    f"the Iceberg table {table!r} lives in S3 Tables ({orjson.loads(data).get('table_bucket_arn')}): "
+                    f"the Iceberg table {table!r} lives in S3 Tables ({marker.get('table_bucket_arn')}): "
                     'set [iceberg] catalog = "s3tables" and table_bucket_arn in loglake.toml '
                     "(or LOGLAKE_ICEBERG_CATALOG and LOGLAKE_TABLE_BUCKET_ARN)"
                 )
@@ -225,8 +242,15 @@ def _marker(store: Store, table: str) -> dict[str, Any]:
     remembered = getattr(store, "marker", None)
     if remembered is not None:
         return cast(dict[str, Any], remembered(table))
-    data, _version = store.read_versioned(marker_key(table))
-    return cast(dict[str, Any], orjson.loads(data)) if data else {}
+    known = _known_markers(store)
+    key = marker_key(table)
+    if known is not None and key in known:
+        return known[key]
+    data, _version = store.read_versioned(key)
+    marker = cast(dict[str, Any], orjson.loads(data)) if data else {}
+    if marker and known is not None:
+        known[key] = marker
+    return marker
 
 
 def s3tables_marker(store: Store, table: str) -> dict[str, Any] | None:
@@ -338,6 +362,9 @@ def _put_marker(store: Store, table: str, marker: dict[str, str]) -> None:
     marker that says otherwise (another catalog, bucket or warehouse) is never overwritten, and is refused."""
     key = marker_key(table)
     if store.put_if(key, orjson.dumps(marker), None):
+        known = _known_markers(store)
+        if known is not None:
+            known[key] = marker
         return
     data, _version = store.read_versioned(key)
     found = orjson.loads(data) if data else None
