@@ -47,8 +47,11 @@ def test_s3tables_catalog_from_the_file_and_the_environment(tmp_path: Path, monk
     assert load_config(cwd=tmp_path).table_bucket_arn is None
     (tmp_path / "loglake.toml").write_text(f'[iceberg]\ncatalog = "s3tables"\ntable_bucket_arn = "{ARN}"\n')
     assert load_config(cwd=tmp_path).table_bucket_arn == ARN
-    monkeypatch.setenv("LOGLAKE_ICEBERG_CATALOG", "default")
+    monkeypatch.setenv("LOGLAKE_ICEBERG_CATALOG", "default")  # the environment overrides the file
     assert load_config(cwd=tmp_path).table_bucket_arn is None
+    monkeypatch.setenv("LOGLAKE_TABLE_BUCKET_ARN", ARN)  # an ARN beside catalog=default would be ignored
+    with pytest.raises(ConfigError, match="is set but \\[iceberg\\] catalog is 'default', which ignores it"):
+        load_config(cwd=tmp_path)
     monkeypatch.setenv("LOGLAKE_ICEBERG_CATALOG", "s3tables")
     monkeypatch.setenv("LOGLAKE_TABLE_BUCKET_ARN", ARN.replace("/logs", "/other"))
     assert load_config(cwd=tmp_path).table_bucket_arn == ARN.replace("/logs", "/other")
@@ -61,6 +64,7 @@ def test_s3tables_catalog_from_the_file_and_the_environment(tmp_path: Path, monk
         ('[iceberg]\ncatalog = "rest"\n', "catalog must be one of \\['default', 's3tables'\\], not 'rest'"),
         ('[iceberg]\ncatalog = "s3tables"\ntable_bucket_arn = "arn:aws:s3:::logs"\n', "is not an S3 table bucket ARN"),
         ('[iceberg]\nwarehouse = "x"\n', "unknown key\\(s\\) \\['warehouse'\\] in \\[iceberg\\]"),
+        (f'[iceberg]\ntable_bucket_arn = "{ARN}"\n', "catalog is 'default', which ignores it: set catalog = "),
     ],
 )
 def test_bad_iceberg_catalog_settings_fail_loudly(

@@ -209,6 +209,13 @@ def table_bucket_arn(section: dict[str, str], where: str) -> str | None:
     if kind not in ICEBERG_CATALOGS:
         raise ConfigError(f"{where}: [iceberg] catalog must be one of {list(ICEBERG_CATALOGS)}, not {kind!r}")
     if kind == "default":
+        # an ARN given at the level that chose the catalog (or with none chosen) would be ignored: say so
+        if os.environ.get(TABLE_BUCKET_ARN_ENV) or (arn and not os.environ.get(ICEBERG_CATALOG_ENV)):
+            raise ConfigError(
+                f"{where}: table_bucket_arn {arn!r} is set but [iceberg] catalog is 'default', which ignores it: set "
+                'catalog = "s3tables" (LOGLAKE_ICEBERG_CATALOG=s3tables), or remove table_bucket_arn '
+                "(LOGLAKE_TABLE_BUCKET_ARN)"
+            )
         return None
     if not arn:
         raise ConfigError(

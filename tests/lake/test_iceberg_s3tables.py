@@ -223,6 +223,7 @@ def test_an_s3tables_table_read_without_the_table_bucket_says_what_to_set(s3tabl
 def test_s3tables_needs_an_s3_lake(tmp_path: Any) -> None:
     with pytest.raises(ConfigError, match="S3 Tables \\(table_bucket_arn\\) needs an S3 lake"):
         open_lake(str(tmp_path / "lake"), table_bucket_arn="arn:aws:s3tables:us-east-1:123456789012:bucket/logs")
+    assert list(tmp_path.iterdir()) == []  # refused before the lake's folder was made
 
 
 def test_every_reader_of_an_s3tables_table_through_the_cli(

@@ -45,9 +45,9 @@ def open_lake(location: str, raw_location: str | None = None, table_bucket_arn: 
     if table_bucket_arn:
         from loglake.lake.table_bucket_store import TableBucketStore
 
-        opened = open_lake(location, raw_location)
-        if not location.startswith("s3://"):
+        if not location.startswith("s3://"):  # before opening: a local lake's folder would be made
             raise ConfigError(f"S3 Tables (table_bucket_arn) needs an S3 lake (s3://bucket/prefix), not {location!r}")
+        opened = open_lake(location, raw_location)
         return Lake(TableBucketStore(opened.store, table_bucket_arn), opened.raw_bucket, opened.key_prefix)
     if raw_location:
         from loglake.lake.zoned_store import ZonedStore
