@@ -46,6 +46,7 @@ from loglake.lake.clean_zone import envelope, table_prefix
 from loglake.lake.formats import format_of_key
 from loglake.lake.keys import CLEAN_PREFIX, STATE_PREFIX, clean_key, table_name
 from loglake.lake.store import Store, glob_escape
+from loglake.lake.table_bucket_store import S3TABLES
 from loglake.sql_quoting import quote_identifier, sql_string
 
 if TYPE_CHECKING:  # compaction imports this module; its result type is imported where it is made
@@ -70,8 +71,6 @@ _STAMPED = re.compile(r"(?:-r|/c-)(?P<ms>\d{13})[0-9a-f]{8}(?:-\d+)?\.parquet$")
 _RUN = re.compile(r"/[0-9a-f]{24}-r\d{13}[0-9a-f]{8}(?:-\d+)?\.parquet$")
 """An ETL run's Iceberg data file (run_name)."""
 _FOLDER = re.compile(r"^dt=(\d{4}-\d{2}-\d{2})/hour=(\d{1,2})$")
-S3TABLES = "s3tables"
-"""A marker's catalog for a table in S3 Tables (lake/iceberg_s3tables.py, lake/table_bucket_store.py)."""
 PY_IO_IMPL = "py-io-impl"
 FILE_IO = "loglake.lake.iceberg_io.LakeFileIO"
 """The FileIO of every catalog: no pyarrow, boto3 for S3 (lake/iceberg_io.py)."""
@@ -135,8 +134,13 @@ def is_iceberg(store: Store, table: str) -> bool:
     return store.exists(marker_key(table))
 
 
+def marker_table(key: str) -> str | None:
+    """The table whose marker `key` is, or None."""
+    return key[len(MARKER_PREFIX) : -len(".json")] if key.startswith(MARKER_PREFIX) and key.endswith(".json") else None
+
+
 def iceberg_tables(store: Store) -> list[str]:
-    return sorted(k[len(MARKER_PREFIX) : -len(".json")] for k in store.list(MARKER_PREFIX) if k.endswith(".json"))
+    return sorted(t for k in store.list(MARKER_PREFIX) if (t := marker_table(k)) is not None)
 
 
 def _root(store: Store) -> Path | None:

@@ -156,10 +156,11 @@ class TableBucketStore:
 
     def _written(self, key: str, data: bytes) -> None:
         """A marker this store wrote is remembered at once."""
-        from loglake.lake.iceberg import MARKER_PREFIX
+        from loglake.lake.iceberg import marker_table
 
-        if key.startswith(MARKER_PREFIX) and key.endswith(".json"):
-            self._remember(key[len(MARKER_PREFIX) : -len(".json")], data)
+        table = marker_table(key)
+        if table is not None:
+            self._remember(table, data)
 
     def put_file(self, key: str, path: Path) -> None:
         store, key = self._route(key)
@@ -179,13 +180,12 @@ class TableBucketStore:
     def _marker_seen(self, key: str) -> None:
         """A marker that exists replaces a remembered absence: another worker (a Lambda container) created the
         table since this store looked, and its keys must now go to the table's warehouse."""
-        from loglake.lake.iceberg import MARKER_PREFIX
+        from loglake.lake.iceberg import marker_table
 
-        if key.startswith(MARKER_PREFIX) and key.endswith(".json"):
-            table = key[len(MARKER_PREFIX) : -len(".json")]
-            if table in self._warehouses and self._warehouses[table] is None:
-                del self._warehouses[table]
-                self._markers.pop(table, None)
+        table = marker_table(key)
+        if table is not None and table in self._warehouses and self._warehouses[table] is None:
+            del self._warehouses[table]
+            self._markers.pop(table, None)
 
     def version(self, key: str) -> str | None:
         store, key = self._route(key)
