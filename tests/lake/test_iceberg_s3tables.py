@@ -471,3 +471,21 @@ def test_a_glue_tables_marker_is_read_once_per_store(aws: str) -> None:
         assert [iceberg.is_iceberg(store, "logs") for _ in range(2)] == [True, True]
         assert not iceberg.is_iceberg(store, "other")
     assert (reads.call_count, heads.call_count) == (1, 1)
+
+
+def test_a_warehouse_is_reached_in_its_table_buckets_region(aws: str) -> None:
+    """The lake's client is in the environment's region (us-east-1 here); a table bucket in eu-west-1 has its
+    warehouse there, so its objects are read and written by a client in eu-west-1 (moto's s3tables serves one
+    region: the marker is written as the ETL writes it)."""
+    from loglake.lake.table_bucket_store import TableBucketStore
+
+    boto3.client("s3").create_bucket(Bucket="loglake-test")
+    inner = open_lake("s3://loglake-test/lake").store
+    for region, reused in (("eu-west-1", False), ("us-east-1", True)):
+        arn = f"arn:aws:s3tables:{region}:123456789012:bucket/tables"
+        store = TableBucketStore(inner, arn)
+        marker = {"catalog": "s3tables", "identifier": "loglake.logs", "table_bucket_arn": arn}
+        store.put(iceberg.marker_key("logs"), orjson.dumps({**marker, "warehouse": "s3://abc--table-s3"}))
+        client = store.warehouse("logs").client
+        assert (client.meta.region_name, client is inner.client) == (region, reused)  # type: ignore[attr-defined]
+        inner.delete(iceberg.marker_key("logs"))

@@ -42,11 +42,12 @@ LEASE_PREFIX = f"{STATE_PREFIX}leases/"
 _CONFLICT = ("PreconditionFailed", "ConditionalRequestConflict")
 
 
-def s3_client() -> Any:
+def s3_client(region: str | None = None) -> Any:
+    """`region`: another than the environment's (an S3 Tables warehouse is in its table bucket's region)."""
     import boto3
     from botocore.config import Config
 
-    return boto3.client("s3", config=Config(retries=_RETRIES))
+    return boto3.client("s3", region_name=region, config=Config(retries=_RETRIES))
 
 
 def _error(action: str, where: str, exc: Exception) -> StoreError:

@@ -120,7 +120,18 @@ class TableBucketStore:
         from loglake.lake.s3_store import S3Store
 
         bucket = str(marker["warehouse"]).removeprefix("s3://").strip("/")
-        self._warehouses[table] = S3Store(bucket, "", client=getattr(self.main, "client", None))
+        self._warehouses[table] = S3Store(bucket, "", client=self._warehouse_client())
+
+    def _warehouse_client(self) -> Any:
+        """The lake's S3 client where it is in the table bucket's region, else one in that region: a warehouse
+        lives where its table bucket does, whatever the lake's region."""
+        from loglake.lake.s3_store import s3_client
+
+        region = TABLE_BUCKET_ARN.fullmatch(self.table_bucket_arn)["region"]  # type: ignore[index]
+        lake = getattr(self.main, "client", None)
+        if lake is not None and getattr(getattr(lake, "meta", None), "region_name", None) == region:
+            return lake
+        return s3_client(region)
 
     def warehouses(self) -> list[Any]:
         """Every S3 Tables table's warehouse store (one listing of the markers): the engine reads them too."""
