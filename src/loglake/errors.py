@@ -3,6 +3,7 @@
 LoglakeError
 ├── ConfigError          bad loglake.toml, flag or environment value
 ├── StoreError           a zone could not be read or written
+├── LeaseHeldError       another run holds the lease this one needs; retried once that run is done
 ├── RawObjectError       a key or object that is not in the raw layout; refused, never mis-processed
 ├── EventError           an event passed to a handler is not the shape it expects
 ├── InvariantError       an internal count check failed (conservation, schema merge)
@@ -29,6 +30,11 @@ class ConfigError(LoglakeError):
 
 class StoreError(LoglakeError):
     pass
+
+
+class LeaseHeldError(LoglakeError):
+    """Another run holds the lease this one needs (a raw object's `etl/<key>`): refused rather than run twice
+    at once; a retry once that run is done finds its work committed."""
 
 
 class RawObjectError(LoglakeError):

@@ -355,6 +355,8 @@ def test_etl_new_object_duplicate_and_quarantine(
     assert recorder.calls, "the ETL made no S3 call: the recorder is not wired"
     assert {operation for _service, operation, _params in recorder.others} == {"GetDatabase", "GetTable", "CreateTable"}
     assert recorder.denied("EtlRole") == []
+    leases = [o for o, p in recorder.calls if p.get("Key", "").startswith("state/leases/")]
+    assert leases == ["PutObject", "GetObject", "DeleteObject"]  # the object's lease, as `loglake etl` takes it
     assert len(list(deployed.store.list("quarantine/"))) == 1
     with recorder.recording():
         assert _run_etl(deployed, key)["already_done"] == [key]  # a duplicate notification

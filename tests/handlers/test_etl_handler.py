@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from urllib.parse import quote_plus
 
 import pytest
 
-from conftest import load_event
-from loglake.errors import EventError, RawObjectError
+from conftest import load_event, write_messages
+from loglake.errors import EventError, LeaseHeldError, RawObjectError
 from loglake.handlers import etl as etl_handler
+from loglake.lake.manifests import processed_raw_objects
 from loglake.lake.open import Lake
 from loglake.lake.s3_store import S3Store
 from loglake.query.engine import DuckDBEngine
@@ -120,3 +122,36 @@ def test_raw_and_clean_in_different_buckets(aws: str, tmp_path: Path, monkeypatc
     with DuckDBEngine(lake.store) as engine:
         assert engine.query("SELECT level, raw_object FROM logs").rows == [("WARN", key)]
         assert engine.query("SELECT count(*) FROM raw_events").rows == [(1,)]
+
+
+def test_the_direct_handler_leaves_an_object_another_run_holds_and_processes_it_once_when_free(
+    s3_lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The direct path (EtlBatchSize 1) takes the lease `loglake etl --lake s3://...` takes
+    (transform/leased_etl.py): while a re-drive holds an object the invocation fails, retryable, and
+    writes nothing for it; once free the object is processed once, and a redelivery adds nothing."""
+    write_messages(s3_lake.store, "/app/a", ['{"level":"info","n":1}', "{bad json", "plain text"])
+    (key,) = s3_lake.store.list("raw/")
+    event = _event_for(s3_lake.object_key(key), bucket="loglake-test")
+    monkeypatch.setenv("LOGLAKE_LAKE", "s3://loglake-test/lake")
+    with s3_lake.store.lease(f"etl/{key}") as held:
+        assert held
+        with pytest.raises(LeaseHeldError, match=f"another run holds the lease etl/{re.escape(key)};"):
+            etl_handler.handler(event, context=None)
+    written = [k for k in s3_lake.store.list("") if not k.startswith(("raw/", "state/runs/"))]
+    assert written == []  # no clean, quarantine, registry or manifest write for the object
+    assert etl_handler.handler(event, context=None) == {
+        "processed": [key],
+        "already_done": [],
+        "catalog_updated": False,
+    }
+    assert etl_handler.handler(event, context=None) == {  # a redelivery
+        "processed": [],
+        "already_done": [key],
+        "catalog_updated": False,
+    }
+    assert list(processed_raw_objects(s3_lake.store)) == [key]
+    assert list(s3_lake.store.list("state/leases/")) == []  # released after each invocation
+    with DuckDBEngine(s3_lake.store) as engine:
+        assert engine.query("SELECT count(*) FROM logs").rows == [(2,)]
+        assert engine.query("SELECT count(*) FROM quarantine").rows == [(1,)]

@@ -16,7 +16,7 @@ from typing import Any
 
 from loglake.aws_events.s3_event import s3_records
 from loglake.aws_events.sqs_event import is_sqs_event
-from loglake.errors import first_line
+from loglake.errors import LeaseHeldError, first_line
 from loglake.handlers.environment import etl_settings_from_environment, lake_from_environment
 from loglake.handlers.etl_queue import handle_sqs_event
 from loglake.handlers.metrics import Stopwatch, etl_metrics
@@ -25,6 +25,7 @@ from loglake.lake.open import Lake
 from loglake.lake.runs import etl_figures, now_ms, record_run
 from loglake.transform.etl import EtlResult
 from loglake.transform.etl_batch import process_raw_objects
+from loglake.transform.leased_etl import etl_leases
 from loglake.transform.settings import EtlSettings
 
 QUARANTINE_START = "quarantine/dt"
@@ -46,11 +47,22 @@ def handle_s3_event(
     """Process every ObjectCreated record (one result each, in order); `force` re-runs objects that already
     have a manifest (re-drive). Several records share one DuckDB pass (transform/etl_batch.py); after an
     error they are processed one at a time, and the first object that fails raises its own error, unless
-    `one_at_a_time_on_error` is False (the batch's error is raised: the local pipeline's choice)."""
+    `one_at_a_time_on_error` is False (the batch's error is raised: the local pipeline's choice).
+
+    Each object is held under the lease `loglake etl` and the batched Lambda take (transform/leased_etl.py):
+    when another run holds one (a re-drive), nothing is processed and LeaseHeldError is raised, so that
+    Lambda retries the event; by then that run has usually committed the object, and it is skipped as done."""
     keys = [lake.lake_key(r.bucket, r.key) for r in s3_records(event) if r.is_object_created]
-    return process_raw_objects(
-        lake.store, keys, settings, threads=threads, force=force, one_at_a_time_on_error=one_at_a_time_on_error
-    )
+    with etl_leases(lake.store, keys) as held:
+        busy = [k for k in dict.fromkeys(keys) if k not in held]
+        if busy:
+            raise LeaseHeldError(
+                f"another run holds the lease etl/{busy[0]}; the event is retried (Lambda's retries, then the "
+                "failed-invocations queue: re-drive with `loglake etl --lake s3://...`)"
+            )
+        return process_raw_objects(
+            lake.store, keys, settings, threads=threads, force=force, one_at_a_time_on_error=one_at_a_time_on_error
+        )
 
 
 def sync_catalog_if_changed(

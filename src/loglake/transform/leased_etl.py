@@ -1,7 +1,8 @@
 """The ETL of a list of raw objects as every caller runs it: `loglake etl` (pipeline.py) and the batched ETL
 Lambda (handlers/etl_queue.py) share this, so that both hold the same per-object lease and handle an error
-the same way. Two runs on one lake (a re-drive with `loglake etl --lake s3://...` beside the Lambda) never
-process one object at once; that matters most with --force, which deletes a re-run's stale outputs.
+the same way; the direct ETL Lambda (handlers/etl.py) takes the same leases (`etl_leases`). Two runs on one
+lake (a re-drive with `loglake etl --lake s3://...` beside the Lambda) never process one object at once;
+that matters most with --force, which deletes a re-run's stale outputs.
 
     lease each object (etl/<raw key>; one another run holds is left to the caller: None)
         → the held objects in shared DuckDB passes (transform/etl_batch.py)
@@ -11,8 +12,8 @@ process one object at once; that matters most with --force, which deletes a re-r
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from contextlib import ExitStack
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 import duckdb
@@ -43,6 +44,14 @@ Attempt = EtlResult | EtlFailure | None
 """An object's outcome: processed (or already done), failed, or None when another run holds its lease."""
 
 
+@contextmanager
+def etl_leases(store: Store, keys: Sequence[str], *, wait: float = 0.0) -> Iterator[list[str]]:
+    """Hold `etl/<key>` for each distinct key that no other run holds (waiting up to `wait` seconds for
+    each); yields the keys held, in order, and releases them all after the block."""
+    with ExitStack() as leases:
+        yield [k for k in dict.fromkeys(keys) if leases.enter_context(store.lease(f"etl/{k}", wait=wait))]
+
+
 def attempt_objects(
     store: Store,
     keys: Sequence[str],
@@ -58,8 +67,7 @@ def attempt_objects(
     state/unreadable/ (listed once by the caller): an object processed now has its record cleared."""
     distinct = list(dict.fromkeys(keys))
     done: dict[str, EtlResult | EtlFailure] = {}
-    with ExitStack() as leases:
-        held = [k for k in distinct if leases.enter_context(store.lease(f"etl/{k}", wait=lease_wait))]
+    with etl_leases(store, distinct, wait=lease_wait) as held:
         remaining = held
         while len(remaining) > 1:
             try:
