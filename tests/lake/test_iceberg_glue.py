@@ -4,7 +4,10 @@ and `verify` holds. What moto does not cover is in docs/lake-layout.md (Iceberg 
 
 from __future__ import annotations
 
+import re
+
 import boto3
+import pytest
 from test_iceberg import ICEBERG
 from test_iceberg import _json as json_messages
 from test_iceberg import _query as query
@@ -12,9 +15,10 @@ from test_iceberg import _raw as raw_object
 from test_iceberg import _verify as verify
 
 from loglake.catalog.glue_sync import GlueCatalog as GlueSync
+from loglake.errors import ConfigError
 from loglake.lake import iceberg
 from loglake.lake.compaction import compact, live_files
-from loglake.lake.open import Lake
+from loglake.lake.open import Lake, open_lake
 from loglake.pipeline import run_etl
 
 
@@ -49,3 +53,22 @@ def test_glue_iceberg_table_created_committed_and_read_back(s3_lake: Lake) -> No
     GlueSync("loglake").sync(s3_lake.store, "s3://loglake-test/lake")
     table = boto3.client("glue").get_table(DatabaseName="loglake", Name="logs")["Table"]
     assert table["Parameters"]["table_type"] == "ICEBERG"
+
+
+def test_a_run_with_another_glue_database_creates_nothing_there(s3_lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The table's marker names loglake.logs; a CLI run with LOGLAKE_GLUE_DATABASE=other made a stray table
+    other.logs, committed its rows there, then refused (and its retry loaded the stray table and succeeded).
+    It is refused before anything is created, naming both."""
+    run_etl(s3_lake, [raw_object(s3_lake, "s0", json_messages(3))], ICEBERG, workers=1)
+    monkeypatch.setenv("LOGLAKE_GLUE_DATABASE", "other")
+    wrong = open_lake("s3://loglake-test/lake")
+    key = raw_object(wrong, "s1", json_messages(4))
+    message = (
+        "the Iceberg table 'logs' is glue:loglake.logs (its marker state/iceberg/tables/logs.json), not glue:other.logs"
+    )
+    for _attempt in range(2):
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            run_etl(wrong, [key], ICEBERG, workers=1)
+    assert [d["Name"] for d in boto3.client("glue").get_databases()["DatabaseList"]] == ["loglake"]
+    monkeypatch.delenv("LOGLAKE_GLUE_DATABASE")
+    assert query(s3_lake, "SELECT count(*) FROM logs") == [(3,)]

@@ -633,9 +633,11 @@ def _load_or_create(store: Store, table: str, files: list[str]) -> Any:
             raise _missing_from_s3tables(store, table) from None  # never a new table in another warehouse
         if not files:
             return None
+    warehouse = _warehouse(store, table)
+    if warehouse is None:  # before anything is created: a marker naming another table is refused
+        _check_marker_names(store, table, "sql" if _root(store) is not None else "glue", ".".join(ident))
     cat.create_namespace_if_not_exists(ident[0])  # on Glue: the database
     schema = _files_schema(store, files)
-    warehouse = _warehouse(store, table)
     location = f"s3://{warehouse.bucket}" if warehouse is not None else _uri(store, table_prefix(table).rstrip("/"))
     txn = cat.create_table_transaction(ident, schema=schema, location=location, properties=TABLE_PROPERTIES)
     with txn.update_spec() as spec:
@@ -646,6 +648,18 @@ def _load_or_create(store: Store, table: str, files: list[str]) -> Any:
         kind = "sql" if _root(store) is not None else "glue"
         _put_marker(store, table, {"catalog": kind, "identifier": ".".join(ident)})
     return cat.load_table(ident)
+
+
+def _check_marker_names(store: Store, table: str, kind: str, identifier: str) -> None:
+    """A table whose marker names another catalog table (a CLI run with another LOGLAKE_GLUE_DATABASE) is
+    refused before a stray table is created there and rows committed to it."""
+    marker = _marker(store, table)
+    if marker and (marker.get("catalog"), marker.get("identifier")) != (kind, identifier):
+        raise ConfigError(
+            f"the Iceberg table {table!r} is {marker.get('catalog')}:{marker.get('identifier')} (its marker "
+            f"{marker_key(table)}), not {kind}:{identifier} as this run would create it; nothing created: open "
+            "the lake with the settings that marker names (LOGLAKE_GLUE_DATABASE for a Glue database)"
+        )
 
 
 def last_commit(tbl: Any, raw_key: str) -> dict[str, str] | None:
