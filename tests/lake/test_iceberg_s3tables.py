@@ -489,3 +489,17 @@ def test_a_warehouse_is_reached_in_its_table_buckets_region(aws: str) -> None:
         client = store.warehouse("logs").client
         assert (client.meta.region_name, client is inner.client) == (region, reused)  # type: ignore[attr-defined]
         inner.delete(iceberg.marker_key("logs"))
+
+
+def test_warehouses_in_another_region_share_one_client(aws: str) -> None:
+    """A lake with many tables in a table bucket of another region built one boto3 client per table."""
+    from loglake.lake.table_bucket_store import TableBucketStore
+
+    boto3.client("s3").create_bucket(Bucket="loglake-test")
+    arn = "arn:aws:s3tables:eu-west-1:123456789012:bucket/tables"
+    store = TableBucketStore(open_lake("s3://loglake-test/lake").store, arn)
+    for table in ("a", "b"):
+        marker = {"catalog": "s3tables", "identifier": f"loglake.{table}", "table_bucket_arn": arn}
+        store.put(iceberg.marker_key(table), orjson.dumps({**marker, "warehouse": f"s3://{table}--table-s3"}))
+    first, second = store.warehouse("a").client, store.warehouse("b").client
+    assert (first.meta.region_name, first is second) == ("eu-west-1", True)

@@ -86,6 +86,8 @@ class TableBucketStore:
         """table -> its warehouse's S3Store, or None: not an S3 Tables table."""
         self._markers: dict[str, dict[str, Any]] = {}
         """table -> its marker as last read or written ({}: none)."""
+        self._clients: dict[str, Any] = {}
+        """region -> the S3 client of the warehouses there: one per store, not one per table."""
         # the engine reads the lake's sides (query/engine.py): the lake's own, then each warehouse
         self.main = getattr(inner, "main", inner)
         if hasattr(inner, "raw"):
@@ -131,7 +133,9 @@ class TableBucketStore:
         lake = getattr(self.main, "client", None)
         if lake is not None and getattr(getattr(lake, "meta", None), "region_name", None) == region:
             return lake
-        return s3_client(region)
+        if region not in self._clients:
+            self._clients[region] = s3_client(region)
+        return self._clients[region]
 
     def warehouses(self) -> list[Any]:
         """Every S3 Tables table's warehouse store (one listing of the markers): the engine reads them too."""
