@@ -503,3 +503,22 @@ def test_warehouses_in_another_region_share_one_client(aws: str) -> None:
         store.put(iceberg.marker_key(table), orjson.dumps({**marker, "warehouse": f"s3://{table}--table-s3"}))
     first, second = store.warehouse("a").client, store.warehouse("b").client
     assert (first.meta.region_name, first is second) == ("eu-west-1", True)
+
+
+def test_a_table_in_another_table_bucket_fails_only_the_queries_that_read_it(
+    s3tables_lake: Lake, table_bucket: str
+) -> None:
+    """The engine lists every table's warehouse at start: one marker naming another table bucket failed every
+    query, over any table. Only reading that table is refused (naming both ARNs)."""
+    run_etl(s3tables_lake, [raw_object(s3tables_lake, "s0", json_messages(3))], ICEBERG, workers=1)
+    other = "arn:aws:s3tables:us-east-1:123456789012:bucket/other-tables"
+    marker = {"catalog": "s3tables", "identifier": "loglake.old", "table_bucket_arn": other}
+    body = orjson.dumps({**marker, "warehouse": "s3://old--table-s3"})
+    boto3.client("s3").put_object(Bucket="loglake-test", Key=f"lake/{iceberg.marker_key('old')}", Body=body)
+    fresh = open_lake("s3://loglake-test/lake", table_bucket_arn=table_bucket)
+    assert query(fresh, "SELECT count(*) FROM logs") == [(3,)]
+    message = (
+        f"the Iceberg table 'old' lives in the table bucket {other}, but this lake is configured with {table_bucket}"
+    )
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        iceberg.data_files(fresh.store, "old")

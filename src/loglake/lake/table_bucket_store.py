@@ -138,10 +138,20 @@ class TableBucketStore:
         return self._clients[region]
 
     def warehouses(self) -> list[Any]:
-        """Every S3 Tables table's warehouse store (one listing of the markers): the engine reads them too."""
+        """Every S3 Tables table's warehouse store (one listing of the markers): the engine reads them too. A
+        table in another table bucket is left out here and refused when it is read (warehouse): one such
+        marker must not fail every query, over tables it has nothing to do with."""
         from loglake.lake.iceberg import iceberg_tables
 
-        return [w for t in iceberg_tables(self.inner) if (w := self.warehouse(t)) is not None]
+        found = []
+        for table in iceberg_tables(self.inner):
+            try:
+                warehouse = self.warehouse(table)
+            except ConfigError:
+                continue
+            if warehouse is not None:
+                found.append(warehouse)
+        return found
 
     def _table(self, key: str) -> str | None:
         if not key.startswith(CLEAN_PREFIX):
