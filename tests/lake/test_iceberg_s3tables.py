@@ -522,3 +522,38 @@ def test_a_table_in_another_table_bucket_fails_only_the_queries_that_read_it(
     )
     with pytest.raises(ConfigError, match=re.escape(message)):
         iceberg.data_files(fresh.store, "old")
+
+
+def _delete_table_and_marker(table_bucket: str) -> None:
+    """What docs/lake-layout.md tells an operator to do to start over a table deleted in S3 Tables."""
+    boto3.client("s3tables").delete_table(tableBucketARN=table_bucket, namespace="loglake", name="logs")
+    boto3.client("s3").delete_object(Bucket="loglake-test", Key=f"lake/{iceberg.marker_key('logs')}")
+
+
+def test_a_warm_writer_reads_a_deleted_marker_again(s3tables_lake: Lake, table_bucket: str) -> None:
+    """A warm ETL container remembered the marker: after the operator deleted the table and its marker,
+    every run wrote to the deleted warehouse. The failing write drops what it remembered; the next run
+    creates the table anew."""
+    run_etl(s3tables_lake, [raw_object(s3tables_lake, "s0", json_messages(3))], ICEBERG, workers=1)
+    old = _pointer(table_bucket)["warehouseLocation"]
+    _delete_table_and_marker(table_bucket)
+    key = raw_object(s3tables_lake, "s1", json_messages(4))
+    with pytest.raises(StoreError, match="NoSuchBucket"):
+        run_etl(s3tables_lake, [key], ICEBERG, workers=1)
+    assert [r.skipped for r in run_etl(s3tables_lake, [key], ICEBERG, workers=1)] == [False]
+    assert _pointer(table_bucket)["warehouseLocation"] != old
+    assert orjson.loads(s3tables_lake.store.get(iceberg.marker_key("logs")))["warehouse"] != old
+    assert query(s3tables_lake, "SELECT count(*) FROM logs") == [(4,)]
+
+
+def test_a_warm_reader_reads_a_deleted_marker_again(s3tables_lake: Lake, table_bucket: str) -> None:
+    """A catalog lookup that finds no table reads the marker again: one deleted since is said once (run
+    again) and forgotten, not reported as a table missing from S3 Tables for the life of the process."""
+    run_etl(s3tables_lake, [raw_object(s3tables_lake, "s0", json_messages(3))], ICEBERG, workers=1)
+    warm = open_lake("s3://loglake-test/lake", table_bucket_arn=table_bucket)
+    assert [rows for _k, _p, rows, _b in iceberg.data_files(warm.store, "logs")] == [3]
+    _delete_table_and_marker(table_bucket)
+    message = "the marker state/iceberg/tables/logs.json of the Iceberg table 'logs' was deleted since"
+    with pytest.raises(StoreError, match=re.escape(message)):
+        iceberg.data_files(warm.store, "logs")
+    assert (iceberg.is_iceberg(warm.store, "logs"), iceberg.in_s3tables(warm.store, "logs")) == (False, False)

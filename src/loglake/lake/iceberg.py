@@ -125,6 +125,34 @@ def _known_markers(store: Store) -> dict[str, dict[str, Any]] | None:
         return None
 
 
+def forget_marker(store: Store, table: str) -> None:
+    """Drop what this process remembers of `table`'s marker, so the next look reads it again: an operator
+    deletes the marker of a table deleted in S3 Tables (docs/lake-layout.md), and a warm Lambda container
+    that remembered it would otherwise fail every run."""
+    known = _known_markers(store)
+    if known is not None:
+        known.pop(marker_key(table), None)
+    forget = getattr(store, "forget", None)
+    if forget is not None:
+        forget(table_name(table))
+
+
+def _marker_removed(store: Store, table: str) -> StoreError:
+    return StoreError(
+        f"the marker {marker_key(table)} of the Iceberg table {table!r} was deleted since this process read it; "
+        "nothing committed: run the command again"
+    )
+
+
+def _missing_or_removed(store: Store, table: str) -> StoreError:
+    """A catalog lookup found no table: the marker is read again (not the remembered copy), and only a marker
+    still there is the table deleted in S3 Tables; one deleted since is said, and forgotten."""
+    forget_marker(store, table)
+    if in_s3tables(store, table):
+        return _missing_from_s3tables(store, table)
+    return _marker_removed(store, table)
+
+
 def is_iceberg(store: Store, table: str) -> bool:
     """Whether `table` is an Iceberg table of this lake (a marker read before, or one stat or HEAD; no
     pyiceberg import)."""
@@ -630,7 +658,7 @@ def _load_or_create(store: Store, table: str, files: list[str]) -> Any:
         return cat.load_table(ident)
     except NoSuchTableError as exc:
         if _warehouse(store, table) is not None and type(exc) is NoSuchTableError:
-            raise _missing_from_s3tables(store, table) from None  # never a new table in another warehouse
+            raise _missing_or_removed(store, table) from None  # never a new table in another warehouse
         if not files:
             return None
     warehouse = _warehouse(store, table)
@@ -718,7 +746,7 @@ def data_files(store: Store, table: str) -> list[tuple[str, str, int, int]]:
     except NoSuchTableError:
         if _warehouse(store, table) is None:
             raise
-        raise _missing_from_s3tables(store, table) from None
+        raise _missing_or_removed(store, table) from None
     found = []
     for task in tbl.scan().plan_files():
         if task.delete_files:

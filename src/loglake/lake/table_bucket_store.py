@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +112,11 @@ class TableBucketStore:
         self.warehouse(table)
         return self._markers[table]
 
+    def forget(self, table: str) -> None:
+        """Read `table`'s marker again at the next look (lake/iceberg.py forget_marker)."""
+        self._warehouses.pop(table, None)
+        self._markers.pop(table, None)
+
     def _remember(self, table: str, data: bytes | None) -> None:
         marker = orjson.loads(data) if data else {}
         checked_marker_bucket(table, marker, self.table_bucket_arn)
@@ -176,8 +181,23 @@ class TableBucketStore:
 
     def put(self, key: str, data: bytes) -> None:
         store, routed = self._route(key)
-        store.put(routed, data)
+        with self._forgotten_on_error(key, store):
+            store.put(routed, data)
         self._written(key, data)
+
+    @contextmanager
+    def _forgotten_on_error(self, key: str, store: Store) -> Iterator[None]:
+        """A write to a warehouse that fails (the table was deleted in S3 Tables, and its warehouse with it)
+        makes the table's marker be read again by the next run: the operator may have deleted it meanwhile."""
+        try:
+            yield
+        except StoreError:
+            table = self._table(key)
+            if store is not self.inner and table is not None:
+                from loglake.lake.iceberg import forget_marker
+
+                forget_marker(self, table)
+            raise
 
     def _written(self, key: str, data: bytes) -> None:
         """A marker this store wrote is remembered at once."""
@@ -188,8 +208,9 @@ class TableBucketStore:
             self._remember(table, data)
 
     def put_file(self, key: str, path: Path) -> None:
-        store, key = self._route(key)
-        store.put_file(key, path)
+        store, routed = self._route(key)
+        with self._forgotten_on_error(key, store):
+            store.put_file(routed, path)
 
     def delete(self, key: str) -> None:
         store, key = self._route(key)
