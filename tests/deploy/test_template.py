@@ -496,3 +496,14 @@ def test_a_batched_etl_reads_a_queue_only_the_raw_bucket_may_send_to() -> None:
         "EtlDeadLettersAlarm",
         "EtlRetriedMessagesAlarm",
     }
+
+
+def test_editing_a_built_template_leaves_the_next_one_as_it_was() -> None:
+    """The parts are module constants: a test that set EtlBatchSize's default to 10 on its copy made every later
+    stack of the process batched (tests/deploy/test_stack.py failed under pytest-xdist)."""
+    edited = build_template()
+    edited["Parameters"]["EtlBatchSize"]["Default"] = 10
+    edited["Conditions"]["UseKms"]["Fn::Not"][0]["Fn::Equals"][1] = "x"
+    fresh = build_template()
+    assert fresh["Parameters"]["EtlBatchSize"]["Default"] == 1
+    assert fresh["Conditions"]["UseKms"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "KmsKeyArn"}, ""]}]}

@@ -14,6 +14,7 @@ magnitude of headroom for the 8 MiB objects the sources write.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -855,50 +856,55 @@ def build_template(subscribe: Iterable[str] = ()) -> Json:
     for group in groups:
         if not _LOG_GROUP_NAME.match(group):
             raise ConfigError(f"{group!r} is not a CloudWatch log group name (letters, digits, _-/.# only)")
-    return {
-        "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": "loglake: CloudWatch Logs -> S3 raw zone -> ETL Lambda -> clean zone -> Athena",
-        "Parameters": {**PARAMETERS, **operations.PARAMETERS, **etl_queue.PARAMETERS},
-        "Conditions": {
-            "UseKms": {"Fn::Not": [{"Fn::Equals": [_ref("KmsKeyArn"), ""]}]},
-            "UseRedactKeySecret": {"Fn::Not": [{"Fn::Equals": [_ref("RedactKeySecretArn"), ""]}]},
-            "UseRedactKeyParameter": {"Fn::Not": [{"Fn::Equals": [_ref("RedactKeyParameterName"), ""]}]},
-            "UseIceberg": {"Fn::Equals": [_ref("TableFormat"), "iceberg"]},
-            "UseS3Tables": {
-                "Fn::And": [{"Condition": "UseIceberg"}, {"Fn::Not": [{"Fn::Equals": [_ref("TableBucketArn"), ""]}]}]
+    return copy.deepcopy(
+        {  # the parts are module constants: a caller editing its template must not change them
+            "AWSTemplateFormatVersion": "2010-09-09",
+            "Description": "loglake: CloudWatch Logs -> S3 raw zone -> ETL Lambda -> clean zone -> Athena",
+            "Parameters": {**PARAMETERS, **operations.PARAMETERS, **etl_queue.PARAMETERS},
+            "Conditions": {
+                "UseKms": {"Fn::Not": [{"Fn::Equals": [_ref("KmsKeyArn"), ""]}]},
+                "UseRedactKeySecret": {"Fn::Not": [{"Fn::Equals": [_ref("RedactKeySecretArn"), ""]}]},
+                "UseRedactKeyParameter": {"Fn::Not": [{"Fn::Equals": [_ref("RedactKeyParameterName"), ""]}]},
+                "UseIceberg": {"Fn::Equals": [_ref("TableFormat"), "iceberg"]},
+                "UseS3Tables": {
+                    "Fn::And": [
+                        {"Condition": "UseIceberg"},
+                        {"Fn::Not": [{"Fn::Equals": [_ref("TableBucketArn"), ""]}]},
+                    ]
+                },
+                **operations.CONDITIONS,
+                **etl_queue.CONDITIONS,
             },
-            **operations.CONDITIONS,
-            **etl_queue.CONDITIONS,
-        },
-        "Rules": etl_queue.RULES,
-        "Resources": {
-            **_storage_resources(),
-            **_etl_resources(),
-            **etl_queue.resources(),
-            **_collector_resources(),
-            **_subscription_resources(groups),
-            **_catalog_resources(),
-            **_redact_key_resources(),
-            "EtlIcebergPolicy": _etl_iceberg_policy(),
-            "EtlS3TablesPolicy": _etl_s3tables_policy(),
-            **operations.resources(),
-            "KmsPolicy": _kms_policy(
-                [
-                    "EtlRole",
-                    "CollectorRole",
-                    "ConservationRole",
-                    "MaintenanceRole",
-                    *(["SubscriptionRole"] if groups else []),
-                ]
-            ),
-            "QueryKmsPolicy": {
-                "Type": "AWS::IAM::ManagedPolicy",
-                "Condition": "UseKms",
-                "Properties": {
-                    "Description": "With KmsKeyArn: attach beside QueryPolicy or RawQueryPolicy (reads, results)",
-                    "PolicyDocument": {"Version": "2012-10-17", "Statement": [KMS_USE]},
+            "Rules": etl_queue.RULES,
+            "Resources": {
+                **_storage_resources(),
+                **_etl_resources(),
+                **etl_queue.resources(),
+                **_collector_resources(),
+                **_subscription_resources(groups),
+                **_catalog_resources(),
+                **_redact_key_resources(),
+                "EtlIcebergPolicy": _etl_iceberg_policy(),
+                "EtlS3TablesPolicy": _etl_s3tables_policy(),
+                **operations.resources(),
+                "KmsPolicy": _kms_policy(
+                    [
+                        "EtlRole",
+                        "CollectorRole",
+                        "ConservationRole",
+                        "MaintenanceRole",
+                        *(["SubscriptionRole"] if groups else []),
+                    ]
+                ),
+                "QueryKmsPolicy": {
+                    "Type": "AWS::IAM::ManagedPolicy",
+                    "Condition": "UseKms",
+                    "Properties": {
+                        "Description": "With KmsKeyArn: attach beside QueryPolicy or RawQueryPolicy (reads, results)",
+                        "PolicyDocument": {"Version": "2012-10-17", "Statement": [KMS_USE]},
+                    },
                 },
             },
-        },
-        "Outputs": {**OUTPUTS, **operations.OUTPUTS, **etl_queue.OUTPUTS},
-    }
+            "Outputs": {**OUTPUTS, **operations.OUTPUTS, **etl_queue.OUTPUTS},
+        }
+    )
