@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import statistics
 import sys
 import tempfile
@@ -27,12 +26,7 @@ from loglake.lake import skip_index
 from loglake.lake.local_store import LocalStore
 from loglake.transform.etl import process_raw_object
 from loglake.transform.settings import EtlSettings
-from parser_throughput import GENERATORS
-
-
-def _cpu() -> float:
-    times = os.times()
-    return times.user + times.system
+from parser_throughput import GENERATORS, _cpu
 
 
 def main() -> int:

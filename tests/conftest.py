@@ -120,6 +120,22 @@ def cancelled_midway(run: Callable[[], object], cancel: Callable[[str], bool], r
     return outcome
 
 
+def shared_passes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of every batch that committed through etl_batch's shared DuckDB pass, in order."""
+    from loglake.transform import etl_batch
+
+    sizes: list[int] = []
+    original = etl_batch._process_batch
+
+    def counted(store: Any, batch: list[Any], *args: Any, **kwargs: Any) -> Any:
+        result = original(store, batch, *args, **kwargs)
+        sizes.append(len(batch))
+        return result
+
+    monkeypatch.setattr(etl_batch, "_process_batch", counted)
+    return sizes
+
+
 def load_event(name: str) -> dict[str, Any]:
     """A real AWS payload from tests/events (see ATTRIBUTION.md)."""
     return json.loads((EVENTS / f"{name}.json").read_text())

@@ -15,7 +15,7 @@ import boto3
 import orjson
 import pytest
 
-from conftest import load_event, write_messages
+from conftest import load_event, shared_passes, write_messages
 from loglake.aws_events.s3_event import object_created_event
 from loglake.aws_events.sqs_event import queued_event
 from loglake.errors import StoreError
@@ -89,19 +89,6 @@ def _by_key(event: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def _passes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    sizes: list[int] = []
-    original = etl_batch._process_batch
-
-    def counted(store: Any, batch: list[Any], *args: Any, **kwargs: Any) -> Any:
-        result = original(store, batch, *args, **kwargs)
-        sizes.append(len(batch))
-        return result
-
-    monkeypatch.setattr(etl_batch, "_process_batch", counted)
-    return sizes
-
-
 def test_ten_queued_objects_share_one_pass_and_a_redelivery_adds_nothing(
     queued: tuple[Lake, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -111,7 +98,7 @@ def test_ten_queued_objects_share_one_pass_and_a_redelivery_adds_nothing(
     assert sorted(_by_key(event)) == keys
     tests = [r for r in event["Records"] if orjson.loads(r["body"]).get("Event") == "s3:TestEvent"]
     assert len(tests) == 1
-    passes = _passes(monkeypatch)
+    passes = shared_passes(monkeypatch)
     assert etl_handler.handler(event, context=None) == {"batchItemFailures": []}
     assert passes == [10]
     assert sorted(processed_raw_objects(lake.store)) == keys
@@ -169,7 +156,7 @@ def test_only_the_message_of_an_object_that_failed_is_retried(
     assert (emf["RetriedMessages"], emf["UnreadableObjects"], emf["RawObjectsProcessed"]) == (1, 1, 8)
 
     monkeypatch.setattr(S3Store, "local_file", original)  # S3 answers again: the message comes back
-    passes = _passes(monkeypatch)
+    passes = shared_passes(monkeypatch)
     assert etl_handler.handler(event, context=None) == {"batchItemFailures": []}
     assert passes == []  # the flaky object alone; the others are done, the unreadable one still set aside
     assert sorted(processed_raw_objects(store)) == sorted([*keys, flaky])
@@ -240,7 +227,7 @@ def test_after_an_unreadable_object_the_objects_never_tried_go_back_to_the_batch
     by_key = _by_key(event)
     position = {by_key[k]: n for n, k in enumerate(order)}
     event["Records"].sort(key=lambda r: position.get(r["messageId"], -1))  # the test event first
-    passes = _passes(monkeypatch)
+    passes = shared_passes(monkeypatch)
     assert etl_handler.handler(event, context=None) == {"batchItemFailures": []}
     assert passes == [2, 3]  # keys[0] and keys[1] beside the unreadable one, then 3; the last is a chunk of one
     assert sorted(processed_raw_objects(lake.store)) == keys
@@ -269,7 +256,7 @@ def test_a_message_of_several_objects_and_an_object_named_by_two_messages(
         return original(self, key)
 
     monkeypatch.setattr(S3Store, "local_file", unavailable)
-    passes = _passes(monkeypatch)
+    passes = shared_passes(monkeypatch)
     outcome = handle_sqs_event(event, lake, EtlSettings())
     assert outcome.batch_item_failures() == {"batchItemFailures": [{"itemIdentifier": "m0"}, {"itemIdentifier": "m3"}]}
     assert [(r.manifest.raw_object, r.skipped) for r in outcome.results] == [(k, False) for k in keys]

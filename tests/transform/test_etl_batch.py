@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 import pytest
 
-from conftest import T0, write_messages
+from conftest import T0, shared_passes, write_messages
 from loglake.aws_events.s3_event import object_created_event
 from loglake.errors import RawObjectError
 from loglake.handlers.etl import handle_s3_event
@@ -59,7 +59,7 @@ def test_an_object_with_undecodable_bytes_is_not_batched_with_one_without(
         _raw(lake, "/app/a", [{"message": _json(1)}])
         _raw(lake, "/app/b", [{"message": "caf\ufffd", "message_b64": "Y2Fm6Q=="}])
     keys = sorted(list_raw_objects(alone.store))
-    sizes = _batches(monkeypatch)
+    sizes = shared_passes(monkeypatch)
     one_by_one = [process_raw_object(alone.store, key, EtlSettings()) for key in keys]
     batched = process_raw_objects(together.store, keys, EtlSettings())
     assert sizes == []
@@ -102,20 +102,6 @@ def _fill(lake: Lake) -> list[str]:
     return sorted(list_raw_objects(lake.store))
 
 
-def _batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The size of every batch that committed through the shared pass."""
-    sizes: list[int] = []
-    original = etl_batch._process_batch
-
-    def counted(store: Any, batch: list[Any], *args: Any, **kwargs: Any) -> Any:
-        result = original(store, batch, *args, **kwargs)
-        sizes.append(len(batch))
-        return result
-
-    monkeypatch.setattr(etl_batch, "_process_batch", counted)
-    return sizes
-
-
 def _manifest(result: EtlResult) -> dict[str, Any]:
     figures = dict(vars(result.manifest))
     for moment in ("committed_ms", "raw_version", "output_bytes", "raw_bytes"):  # of the run or of gzip's output
@@ -147,7 +133,7 @@ def test_a_batch_gives_each_object_what_a_run_of_its_own_gives(tmp_path: Path, m
     keys = _fill(alone)
     assert _fill(together) == keys
     settings = EtlSettings()
-    sizes = _batches(monkeypatch)
+    sizes = shared_passes(monkeypatch)
     one_by_one = [process_raw_object(alone.store, key, settings) for key in keys]
     batched = process_raw_objects(together.store, keys, settings)
     assert sizes == [6]
@@ -182,7 +168,7 @@ def test_json_lines_redaction_and_routes_in_a_batch(tmp_path: Path, monkeypatch:
     for lake in (alone, together):
         write_messages(lake.store, "/app/f", [_json(12, "a@example.com"), '{"msg": "cut b@example.com'])
     keys = sorted(list_raw_objects(alone.store))
-    sizes = _batches(monkeypatch)
+    sizes = shared_passes(monkeypatch)
     one_by_one = [process_raw_object(alone.store, key, settings) for key in keys]
     batched = process_raw_objects(together.store, keys, settings)
     assert sizes == [7]
@@ -257,7 +243,7 @@ def test_objects_whose_fields_differ_share_passes_with_the_objects_planned_alike
         for n, lines in enumerate(messages):
             write_messages(lake.store, f"/app/{n}", lines)
     keys = sorted(list_raw_objects(alone.store))
-    sizes = _batches(monkeypatch)
+    sizes = shared_passes(monkeypatch)
     one_by_one = [process_raw_object(alone.store, key, EtlSettings()) for key in keys]
     batched = process_raw_objects(together.store, keys, EtlSettings())
     assert sizes == [2]
@@ -272,7 +258,7 @@ def test_retries_and_duplicate_notifications_of_a_batch_are_exactly_once(
     lake: Lake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     keys = _fill(lake)
-    sizes = _batches(monkeypatch)
+    sizes = shared_passes(monkeypatch)
     first = process_raw_objects(lake.store, [*keys, keys[1]], EtlSettings())
     assert [r.skipped for r in first] == [False] * 6 + [True]  # a key twice: done, then done already
     again = process_raw_objects(lake.store, keys, EtlSettings())
@@ -444,7 +430,7 @@ def test_objects_are_downloaded_as_their_pass_needs_them(lake: Lake, monkeypatch
                 held[0] -= 1
 
     monkeypatch.setattr(lake.store, "local_file", counted)
-    passes = _batches(monkeypatch)
+    passes = shared_passes(monkeypatch)
     results = process_raw_objects(lake.store, keys, EtlSettings())
     assert [r.skipped for r in results] == [False] * 6
     assert (len(peak), max(peak), held[0]) == (6, 2, 0)  # each object downloaded once
@@ -460,7 +446,7 @@ def test_the_readable_objects_of_a_batch_share_a_pass_beside_an_unreadable_one(
     keys = _fill(lake)
     broken = RawKey("file", "/broken", "s", "0000000000000-0000").key
     lake.store.put(broken, b"not gzip at all")
-    passes = _batches(monkeypatch)
+    passes = shared_passes(monkeypatch)
     with pytest.raises(etl_batch.BatchError) as caught:
         process_raw_objects(lake.store, [*keys[:2], broken, *keys[2:]], EtlSettings(), one_at_a_time_on_error=False)
     assert passes == [6]
@@ -478,7 +464,7 @@ def test_a_record_whose_timestamp_is_not_a_number_is_found_by_the_probe(
     bad = RawKey("file", "/bad", "s", "0000000000000-0000").key
     record = b'{"log_group":"/bad","log_stream":"s","event_id":"1","timestamp":"abc","message":"x"}\n'
     lake.store.put(bad, gzip.compress(record))
-    passes = _batches(monkeypatch)
+    passes = shared_passes(monkeypatch)
     with pytest.raises(etl_batch.BatchError) as caught:
         process_raw_objects(lake.store, [*keys[:2], bad, *keys[2:]], EtlSettings(), one_at_a_time_on_error=False)
     assert passes == [6]
