@@ -143,15 +143,7 @@ def process_raw_object(
             raise
         session.release(prepared, failed=False)
 
-    if clean_rows + quarantined != events:
-        raise InvariantError(
-            f"{raw_key}: {events} events but {clean_rows} clean + {quarantined} quarantined; nothing committed"
-        )
-    if sum(time_sources.values()) != clean_rows:
-        raise InvariantError(
-            f"{raw_key}: {clean_rows} clean rows but {sum(time_sources.values())} in the files written; "
-            "nothing committed"
-        )
+    check_counts(raw_key, events, clean_rows, quarantined, sum(time_sources.values()))
     tables: dict[str, int] = {}
     for table, _format, count, _b64 in groups:
         tables[table] = tables.get(table, 0) + count
@@ -172,8 +164,46 @@ def process_raw_object(
         committed_ms=int(time.time() * 1000),
         **figures,
     )
+    commit(store, manifest, previous, object_id, used_headers, found_headers, settings, force=force, threads=threads)
+    stage_ms = {
+        "read": (read_done - started) * 1000,
+        "write": (write_done - read_done) * 1000,
+        "commit": (time.perf_counter() - write_done) * 1000,
+    }
+    return EtlResult(manifest, skipped=False, schema_versions=versions, stage_ms=stage_ms)
+
+
+def check_counts(raw_key: str, events: int, clean_rows: int, quarantined: int, written: int) -> None:
+    """Conservation before any commit: every distinct event is clean or quarantined, and every clean row is in
+    the files written (`written`: their rows, counted back from them)."""
+    if clean_rows + quarantined != events:
+        raise InvariantError(
+            f"{raw_key}: {events} events but {clean_rows} clean + {quarantined} quarantined; nothing committed"
+        )
+    if written != clean_rows:
+        raise InvariantError(
+            f"{raw_key}: {clean_rows} clean rows but {written} in the files written; nothing committed"
+        )
+
+
+def commit(
+    store: Store,
+    manifest: Manifest,
+    previous: Manifest | None,
+    object_id: str,
+    used_headers: stream_headers.Headers,
+    found_headers: stream_headers.Headers,
+    settings: EtlSettings,
+    *,
+    force: bool,
+    threads: int | None,
+) -> None:
+    """Commit one object's outputs (shared by one-object runs and etl_batch's passes): Iceberg commits, the
+    hive hours' settlement against compaction, the manifest, then a re-run's stale outputs and the objects
+    of its stream read before their header was known."""
+    raw_key, outputs = manifest.raw_object, manifest.outputs
     # Iceberg tables: one commit each (its old rows out, its new files in); their old files go by expiry.
-    owned = iceberg.commit_outputs(store, raw_key, raw_version, ETL_VERSION, outputs, previous, force=force)
+    owned = iceberg.commit_outputs(store, raw_key, manifest.raw_version, ETL_VERSION, outputs, previous, force=force)
     hive_before = [k for k in (previous.outputs if previous else []) if k not in owned]
     hive_now = [k for k in outputs if k not in owned]
     settle_outputs(store, raw_key, hive_before, hive_now, rerun=previous is not None)
@@ -187,12 +217,6 @@ def process_raw_object(
 
     # Objects read before their stream's header was known are read again.
     stream_headers.after_commit(store, raw_key, used_headers, found_headers, rerun)
-    stage_ms = {
-        "read": (read_done - started) * 1000,
-        "write": (write_done - read_done) * 1000,
-        "commit": (time.perf_counter() - write_done) * 1000,
-    }
-    return EtlResult(manifest, skipped=False, schema_versions=versions, stage_ms=stage_ms)
 
 
 def _figures(con: Any) -> dict[str, Any]:

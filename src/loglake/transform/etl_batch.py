@@ -35,11 +35,11 @@ from typing import Any
 
 import duckdb
 
-from loglake.errors import InvariantError, first_line
+from loglake.errors import first_line
 from loglake.lake import iceberg, skip_index, stream_headers
-from loglake.lake.compaction import outputs_present, settle_outputs
+from loglake.lake.compaction import outputs_present
 from loglake.lake.keys import RawKey, clean_key, quarantine_key
-from loglake.lake.manifests import Manifest, read_manifest, write_manifest
+from loglake.lake.manifests import Manifest, read_manifest
 from loglake.lake.schema_registry import SchemaRegistry, TableSchema
 from loglake.lake.store import Store
 from loglake.sql_quoting import sql_string
@@ -603,17 +603,8 @@ def _time_sources(con: Any, folder: Path, settings: EtlSettings, figures: list[_
 
 def _check(raw_key: str, one: _Figures) -> None:
     """The conservation checks process_raw_object makes, for one object of the batch."""
-    clean_rows = sum(one.tables.values())
-    quarantined = sum(one.quarantine_reasons.values())
-    if clean_rows + quarantined != one.events:
-        raise InvariantError(
-            f"{raw_key}: {one.events} events but {clean_rows} clean + {quarantined} quarantined; nothing committed"
-        )
-    written = sum(one.time_sources.values())
-    if written != clean_rows:
-        raise InvariantError(
-            f"{raw_key}: {clean_rows} clean rows but {written} in the files written; nothing committed"
-        )
+    clean_rows, quarantined = sum(one.tables.values()), sum(one.quarantine_reasons.values())
+    etl.check_counts(raw_key, one.events, clean_rows, quarantined, sum(one.time_sources.values()))
 
 
 def _commit(
@@ -642,18 +633,5 @@ def _commit(
         newest_event_ms=one.newest_event_ms,
         table_newest_ms=dict(one.table_newest_ms),
     )
-    previous = item.previous
-    owned = iceberg.commit_outputs(store, item.key, item.raw_version, ETL_VERSION, outputs, previous, force=force)
-    hive_before = [k for k in (previous.outputs if previous else []) if k not in owned]
-    hive_now = [k for k in outputs if k not in owned]
-    settle_outputs(store, item.key, hive_before, hive_now, rerun=previous is not None)
-    write_manifest(store, item.object_id, manifest)
-    if previous is not None:
-        for stale in set(hive_before) - set(hive_now):
-            store.delete(stale)
-
-    def rerun(key: str) -> EtlResult:
-        return etl.process_raw_object(store, key, settings, force=True, threads=threads)
-
-    stream_headers.after_commit(store, item.key, item.headers, {}, rerun)
+    etl.commit(store, manifest, item.previous, item.object_id, item.headers, {}, settings, force=force, threads=threads)
     return manifest
