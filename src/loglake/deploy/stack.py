@@ -119,7 +119,8 @@ class StackDeployer:
             self._s3("upload_file", Filename=str(artifact.path), Bucket=bucket, Key=artifact.key)
         return artifact.key
 
-    def _status(self, ref: str | None = None) -> str | None:
+    def _described(self, ref: str | None = None) -> dict[str, Any] | None:
+        """The stack as describe_stacks gives it; None when there is none."""
         from botocore.exceptions import ClientError
 
         try:
@@ -128,14 +129,18 @@ class StackDeployer:
             if "does not exist" in str(exc):
                 return None
             raise DeployError(f"CloudFormation refused describe_stacks: {exc}") from None
-        return str(stacks[0]["StackStatus"]) if stacks else None
+        return dict(stacks[0]) if stacks else None
+
+    def _status(self, ref: str | None = None) -> str | None:
+        stack = self._described(ref)
+        return None if stack is None else str(stack["StackStatus"])
 
     def parameter(self, name: str) -> str | None:
         """A parameter's value on the deployed stack; None when there is no stack or it lacks the parameter."""
-        if self._status() is None:
+        stack = self._described()
+        if stack is None:
             return None
-        stacks = self._cfn("describe_stacks", StackName=self.stack)["Stacks"]
-        values = {p["ParameterKey"]: p.get("ParameterValue") for p in stacks[0].get("Parameters", [])}
+        values = {p["ParameterKey"]: p.get("ParameterValue") for p in stack.get("Parameters", [])}
         value = values.get(name)
         return None if value is None else str(value)
 
