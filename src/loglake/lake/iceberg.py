@@ -375,10 +375,8 @@ def _create_in_s3tables(store: Store, table: str) -> None:
     """The S3 Tables table (without metadata yet) and its marker, before the ETL writes its first files: they
     go to the table's warehouse, which the service names only once the table exists. Readers see no
     snapshot until the first commit (data_files: none)."""
-    from loglake.catalog.glue_names import checked_database
-
     cat = catalog(store, None)
-    ident = (checked_database(namespace(store)), table_name(table))
+    ident = (namespace(store), table_name(table))  # namespace() checks the name
     warehouse = cat.warehouse_location(ident)
     marker = {
         "catalog": S3TABLES,

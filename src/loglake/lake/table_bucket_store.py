@@ -248,7 +248,7 @@ class TableBucketStore:
 
     def list_versions(self, prefix: str) -> Iterator[tuple[str, str | None]]:
         if self._table(prefix) is not None:
-            list(self.list(prefix))  # the refusal above, for a table in S3 Tables
+            self.list(prefix)  # the refusal above, for a table in S3 Tables (nothing listed)
         return listed_versions(self.inner, prefix)
 
     def local_file(self, key: str) -> AbstractContextManager[Path]:
