@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from conftest import Ingest
@@ -235,6 +236,22 @@ def test_repeated_events_in_an_object_count_once(lake: Lake, query: Query) -> No
     assert (result.manifest.raw_rows, result.manifest.events, result.manifest.duplicates) == (3, 2, 1)
     assert query("SELECT event_id, message FROM logs ORDER BY 1") == [("e1", "first"), ("e2", "x")]
     assert conservation(lake)["ok"]
+
+
+@pytest.mark.parametrize("retries", [0, 10])
+def test_the_clean_file_keeps_the_raw_objects_order(lake: Lake, retries: int) -> None:
+    """Classification reads the lines in file order without sorting them (DuckDB keeps insertion order), and
+    de-duplication's window result is sorted back into it: the clean file keeps the raw object's order (the
+    first copy of each event, where it first appears), so a re-run writes the same file."""
+    records = [_record(f"e{i}", f"line {i}") for i in range(2_000)]
+    records += [_record(f"e{i}", f"retry {i}") for i in range(0, 2_000, 200)][:retries]
+    key = _raw_object(lake, records)
+    result = process_raw_object(lake.store, key, EtlSettings())
+    assert (result.manifest.events, result.manifest.duplicates) == (2_000, retries)
+    (clean,) = [k for k in result.manifest.outputs if k.startswith("clean/")]
+    with lake.store.local_file(clean) as path:
+        rows = duckdb.execute("SELECT event_id, message FROM read_parquet(?)", [str(path)]).fetchall()
+    assert rows == [(f"e{i}", f"line {i}") for i in range(2_000)]
 
 
 def test_out_of_range_record_timestamps_are_quarantined(lake: Lake, query: Query) -> None:
