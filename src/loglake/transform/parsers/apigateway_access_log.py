@@ -23,6 +23,12 @@ NUMERIC_KEYS = {
 """Numeric $context variables by the key AWS's templates give them: typed the same in both variants."""
 
 
+def status_level(status: str) -> str:
+    """SQL: the level of a response by its $context.status (SQL text, a number or not): ERROR from 500 up,
+    else NULL (a 4xx is the client's error, not the API's). Both variants use it, so they agree."""
+    return f"CASE WHEN TRY_CAST({status} AS INTEGER) >= 500 THEN 'ERROR' END"
+
+
 class ApiGatewayAccessLogParser(RegexParser):
     name = "apigateway_access_log"
     table = "apigateway_logs"
@@ -53,7 +59,7 @@ class ApiGatewayAccessLogParser(RegexParser):
         )
     )  # fmt: skip
     time = "{s}.request_time"
-    level = "CASE WHEN TRY_CAST({s}.status AS INTEGER) >= 500 THEN 'ERROR' END"
+    level = status_level("{s}.status")
 
 
 EXAMPLES = [

@@ -5,18 +5,30 @@ A JSON object with `requestId` and `httpMethod` (REST) or `routeKey` (HTTP APIs)
 The template quotes every value (`"status": "$context.status"`), so the numeric $context variables
 (apigateway_access_log.NUMERIC_KEYS) are typed by name, as the CLF variant types them; `-`, API Gateway's
 missing value, is NULL in every column, as in the CLF variant.
+
+The event's time, as the CLF variant reads it from the line: `requestTimeEpoch` ($context.requestTimeEpoch,
+epoch milliseconds) first, as the more precise; else `requestTime` ($context.requestTime, CLF
+`26/Nov/2026:00:00:00 +0000`, whole seconds); else the generic JSON time keys. A value that is not of its
+form (`-`, a malformed time) gives way to the next; with none readable the event takes the record's
+timestamp, and time_source says `source` or `ingestion`, never `parsed`. The level is the CLF variant's
+(apigateway_access_log.status_level: ERROR for a status from 500 up), else a level key of the template.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from loglake.transform.parsers.apigateway_access_log import NUMERIC_KEYS
+from loglake.sql_quoting import sql_string
+from loglake.transform.parsers.apigateway_access_log import NUMERIC_KEYS, status_level
 from loglake.transform.parsers.base import Example, FieldPlan, ParsePlan, json_text_field
 from loglake.transform.parsers.json_object import JsonObjectParser
+from loglake.transform.timestamps import TIME_FORMATS
 
 _TYPED = {f"/{key}": type_ for key, type_ in NUMERIC_KEYS.items()}
+_TIME_KEYS = (("/requestTimeEpoch", "epoch_ms"), ("/requestTime", "clf"))
+"""The template's time fields, in order of preference, with their form (a key of TIME_FORMATS)."""
 
 
 class ApiGatewayJsonParser(JsonObjectParser):
@@ -38,6 +50,31 @@ class ApiGatewayJsonParser(JsonObjectParser):
         plan = super().plan(con, max_depth)
         plan.fields = [_typed(f) for f in plan.fields]
         return plan
+
+    def event_time(self, value: Callable[[str], str], present: frozenset[str]) -> tuple[str, str | None]:
+        """requestTimeEpoch, else requestTime, else a generic time key (module docstring). Each but the last
+        counts only where it has its form, so that `-` or a malformed value leaves the next its turn."""
+        generic, _ = super().event_time(value, present)
+        found = [(value(pointer), form) for pointer, form in _TIME_KEYS if pointer in present]
+        if not found:
+            return generic, None
+        texts = [
+            f"CASE WHEN regexp_full_match({text}, {sql_string(TIME_FORMATS[form][0])}) THEN {text} END"
+            for text, form in found
+        ]
+        if generic == "NULL":  # the last candidate needs no test: ll_parse_time reads it or gives NULL
+            texts[-1] = found[-1][0]
+        else:
+            texts.append(generic)
+        return (texts[0] if len(texts) == 1 else f"coalesce({', '.join(texts)})"), found[0][1]
+
+    def event_level(self, value: Callable[[str], str], present: frozenset[str]) -> str:
+        """The CLF variant's level by status (a 5xx is ERROR), else the template's level key, if any."""
+        generic = super().event_level(value, present)
+        if "/status" not in present:
+            return generic
+        by_status = status_level(value("/status"))
+        return by_status if generic == "NULL" else f"coalesce({by_status}, {generic})"
 
 
 def _typed(field: FieldPlan) -> FieldPlan:
@@ -61,6 +98,21 @@ EXAMPLES = [
             "response_length": 87,
             "caller": None,
             "request_time": "28/Nov/2026:10:15:01 +0000",
+            "timestamp": "2026-11-28 10:15:01",
+        },
+    ),
+    Example(  # an HTTP API's template with $context.requestTimeEpoch, which counts first (milliseconds)
+        '{"requestId": "0f3b4d2e-7b61-11e6-9a41-93e8deadbeef", "ip": "198.51.100.7", '
+        '"requestTime": "28/Nov/2026:10:15:01 +0000", "requestTimeEpoch": "1795860901250", '
+        '"httpMethod": "GET", "routeKey": "GET /pets", "status": "502", "protocol": "HTTP/1.1", '
+        '"responseLength": "-"}',
+        {
+            "route_key": "GET /pets",
+            "status": 502,
+            "request_time_epoch": 1795860901250,
+            "response_length": None,
+            "timestamp": "2026-11-28 10:15:01.25",
+            "level": "ERROR",
         },
     ),
 ]

@@ -19,6 +19,7 @@ field per event, which made a 2,000-key event take half a minute).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -80,9 +81,7 @@ class JsonObjectParser:
         types = {leaf.pointer: _TYPES.get(leaf.kind, "VARCHAR") for leaf in found}
         for pointer in _beyond_bigint(con, rows, found, types):
             types[pointer] = "VARCHAR"
-        present = set(types)
-        time_pointers = [p for p in (f"/{key}" for key in JSON_TIME_KEYS) if p in present]
-        level_pointers = [p for p in (f"/{key}" for key in JSON_LEVEL_KEYS) if p in present]
+        present = frozenset(types)
         paths = [leaf.pointer for leaf in found]
         index = {pointer: i + 1 for i, pointer in enumerate(paths)}  # SQL lists are 1-based
 
@@ -98,13 +97,27 @@ class JsonObjectParser:
         def past_cap(plan: ParsePlan, con: Any, table: str, refused: frozenset[str]) -> ParsePlan:
             return self._past_cap(plan, con, table, refused, paths, top_keys)
 
+        time, time_format = self.event_time(value, present)
         return ParsePlan(
-            time=f"coalesce({', '.join(value(p) for p in time_pointers)})" if time_pointers else "NULL",
-            level=f"ll_level(coalesce({', '.join(value(p) for p in level_pointers)}))" if level_pointers else "NULL",
+            time=time,
+            time_format=time_format,
+            level=self.event_level(value, present),
             fields=[FieldPlan(leaf.pointer, types[leaf.pointer], cast(leaf.pointer), leaf.path) for leaf in found],
             staging={_STAGED: _extract(paths)} if found else {},
             past_cap=past_cap,
         )
+
+    def event_time(self, value: Callable[[str], str], present: frozenset[str]) -> tuple[str, str | None]:
+        """ParsePlan.time and .time_format: the first of JSON_TIME_KEYS an event has. `value(pointer)` is the
+        SQL text of a field of the batch (`present` holds their pointers); a format whose template names its
+        time field overrides this."""
+        pointers = [p for p in (f"/{key}" for key in JSON_TIME_KEYS) if p in present]
+        return (f"coalesce({', '.join(value(p) for p in pointers)})" if pointers else "NULL"), None
+
+    def event_level(self, value: Callable[[str], str], present: frozenset[str]) -> str:
+        """ParsePlan.level: the first of JSON_LEVEL_KEYS an event has, normalised (arguments as event_time's)."""
+        pointers = [p for p in (f"/{key}" for key in JSON_LEVEL_KEYS) if p in present]
+        return f"ll_level(coalesce({', '.join(value(p) for p in pointers)}))" if pointers else "NULL"
 
     def _past_cap(
         self,
