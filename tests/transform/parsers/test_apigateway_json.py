@@ -139,3 +139,21 @@ def test_a_file_line_without_a_readable_time_says_ingestion(lake: Lake, tmp_path
     )
     # The file's mtime (1,700,000,000 s), a guess that time_source names as such.
     assert got == [("2023-11-14 22:13:20", "ingestion", None, 200), ("2023-11-14 22:13:20", "ingestion", "ERROR", 504)]
+
+
+def test_time_and_level_hold_past_the_column_cap(lake: Lake, deliver: Deliver) -> None:
+    """With 2 columns allowed, requestTime, requestTimeEpoch and status reach `extra` only: the
+    time and level are still theirs (the capped plan keeps the fields they read)."""
+    deliver(
+        [_line(requestTimeEpoch=str(NOV_26 + 250), status="503"), _line(requestTime="-", status="404")],
+        settings=EtlSettings(max_columns=2),
+    )
+    got = _rows(
+        lake,
+        "SELECT event_id, CAST(timestamp AS VARCHAR), time_source, level, "
+        "json_extract_string(extra, '$.status') FROM apigateway_logs ORDER BY event_id",
+    )
+    assert got == [
+        ("e0", "2026-11-26 00:00:00.25", "parsed", "ERROR", "503"),
+        ("e1", "2025-11-28 00:00:00.001", "source", None, "404"),
+    ]
