@@ -459,6 +459,14 @@ NEW_GENERATORS: dict[str, Make] = {
 GENERATORS.update(NEW_GENERATORS)
 HEADERS: dict[str, tuple[str, ...]] = {"cloudfront": CLOUDFRONT_HEADER}
 """Lines a real object of the format starts with, which are no records (their rows are `text`)."""
+UNTIMED: dict[str, Callable[[int], int]] = {
+    "lambda_platform": lambda lines: lines,
+    "ecs_firelens": lambda lines: lines,
+    "stack_trace": lambda lines: lines // 2,
+}
+"""Rows (of `lines`) whose time cannot come from the line: Lambda's platform lines and FireLens records carry
+no time of their own, nor do the generator's Python tracebacks (its odd lines; the Java ones do). Every
+other row must have time_source 'parsed': a parser that stops reading the time fails the run."""
 BY_NAME = {p.name: p for p in PARSERS}
 # The baseline's pattern for formats whose parser is not a single regex.
 BASELINE_PATTERNS = {
@@ -545,12 +553,18 @@ def prepend_header(store: LocalStore, keys: list[str], header: tuple[str, ...]) 
         store.put(key, encode_batch(lines + records))  # type: ignore[arg-type]
 
 
-def formats_written(store: LocalStore, results: list[Any]) -> dict[str, int]:
-    """Rows per value of the clean `format` column in the files these runs wrote: every line of a
-    generator must be typed by its own parser, not by another one or by `text`."""
+def formats_written(store: LocalStore, results: list[Any]) -> dict[str, dict[str, int]]:
+    """Rows per value of the clean `format` column, and per `time_source`, in the files these runs wrote:
+    every line of a generator must be typed by its own parser (not by another one or by `text`), and take
+    its time from the line unless the format carries none (TIMELESS)."""
     files = [str(store.root / o) for r in results for o in r.manifest.outputs if o.startswith("clean/")]
-    query = "SELECT format, count(*) FROM read_parquet($files, union_by_name = true) GROUP BY ALL ORDER BY ALL"
-    return dict(duckdb.execute(query, {"files": files}).fetchall())
+    query = (
+        "SELECT format, time_source, count(*) FROM read_parquet($files, union_by_name = true) GROUP BY ALL ORDER BY ALL"
+    )
+    typed: dict[str, dict[str, int]] = {}
+    for fmt, source, count in duckdb.execute(query, {"files": files}).fetchall():
+        typed.setdefault(fmt, {})[source] = count
+    return typed
 
 
 def _cpu() -> float:
@@ -601,8 +615,12 @@ def main() -> int:
                 results = [process_raw_object(store, k, EtlSettings(), force=True) for k in keys]
                 ours.append(time.perf_counter() - t0)
                 ours_cpu.append(_cpu() - c0)
-                typed = formats_written(store, results)  # after the timing
+                by_source = formats_written(store, results)  # after the timing
+                typed = {name: sum(sources.values()) for name, sources in by_source.items()}
                 assert typed == expected, f"{fmt}: rows by format {typed}, expected {expected}"
+                untimed = sum(n for source, n in by_source.get(fmt, {}).items() if source != "parsed")
+                wanted = UNTIMED[fmt](args.lines) if fmt in UNTIMED else 0
+                assert untimed == wanted, f"{fmt}: {untimed} rows without a time from the line, expected {wanted}"
                 if args.without_index:
                     c0 = _cpu()
                     for k in keys:
