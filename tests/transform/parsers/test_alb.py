@@ -76,7 +76,7 @@ def test_alb_struct_from_cuts_equals_the_whole_patterns_groups() -> None:
 
 def test_alb_rest_is_matched_once_and_each_port_cut_once() -> None:
     """The rest's full match (0.03 s per 50,000 lines) is read from its extraction's whole group, and each
-    `ip:port` word is trimmed once, not three times: 1.32 -> 1.16 s of CPU per object (benchmarks/README.md)."""
+    `ip:port` word is trimmed once, not three times: 1.27 -> 1.15 s of CPU per object (benchmarks/README.md)."""
     derived = AlbParser().plan(None, 5).derived
     assert list(derived)[6:] == [
         "__ll_alb_r",
