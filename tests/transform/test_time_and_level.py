@@ -153,6 +153,56 @@ def test_text_levels(con: duckdb.DuckDBPyConnection, line: str, level: str | Non
     assert con.execute(sql, [line]).fetchall() == [(level,)]
 
 
+def _level_before(message: str) -> str:
+    """text_level_expression as it was before text_level_word: one extraction per group."""
+    head, p = f"left({message}, 256)", levels.TEXT_LEVEL_PATTERN
+    return (
+        f"ll_level(coalesce(nullif(regexp_extract({head}, '{p}', 1), ''), "
+        f"nullif(regexp_extract({head}, '{p}', 2), ''), nullif(regexp_extract({head}, '{p}', 3), '')))"
+    )
+
+
+_LEVEL_EDGES = [
+    "",
+    "ERROR",
+    " WARN ",
+    "[Error] x",
+    "[]",
+    "level=",
+    "LEVEL=Warning then ERROR",
+    "x ERROR [debug] level=info",
+    "[info] then ERROR",
+    "level=trace [warn] FATAL:",
+    "ERRORS [ERRORS] level=errors",
+    "é ERROR é",
+    "ünïcödé [crit]",
+    "line\r\nERROR\r\n",
+    "\tINFO\t",
+    "a|NOTICE|b",
+    "x" * 251 + " ERROR",
+    "x" * 252 + " ERROR",
+    "x" * 250 + " [warn]",
+    "msg: PANIC, now",
+    '"level": "ERROR"',
+]
+
+
+def test_text_level_word_gives_the_three_extractions_values(con: duckdb.DuckDBPyConnection) -> None:
+    """One extraction of the three named groups (text_level_word) reads the same first match as the three
+    extractions, one per group, it replaced (half the CPU on 50,000 stack traces, 116 -> 56 ms)."""
+    before, after = _level_before("m"), levels.text_level_expression("m")
+    assert "', 1)" not in after and after.count("regexp_extract(") == 1
+    rows = con.execute(
+        f"SELECT m, {before}, {after} FROM (SELECT unnest(?::VARCHAR[]) AS m)", [_LEVEL_EDGES]
+    ).fetchall()
+    assert len(rows) == len(_LEVEL_EDGES)
+    assert [r for r in rows if r[1] != r[2] and not (r[1] is None and r[2] is None)] == []
+    assert [r[2] for r in rows] == [
+        *(None, "ERROR", "WARN", "ERROR", None, None, "WARN", "ERROR", "INFO", "TRACE", None),
+        *("ERROR", "FATAL", "ERROR", "INFO", "INFO", None, "ERROR", None, "FATAL", None),
+    ]  # 258 characters: the head ends in `ERR`, a level word too
+
+
 # Each format's strings (from the cases above, and edges of each pattern), for the fast paths' tests.
 _BY_FORMAT = {
     "iso": ["2026-11-26T10:00:00Z", "2026/11/26 10:00:00.123456", "2026-11-26 12:00:00 +0200", "2026-13-40T99:00:00Z"],

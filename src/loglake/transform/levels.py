@@ -13,6 +13,13 @@ JSON_LEVEL_KEYS = ("level", "severity", "lvl", "log_level", "loglevel", "levelna
 
 _WORDS = "TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|CRITICAL|CRIT|FATAL|SEVERE|ALERT|EMERG|PANIC"
 TEXT_LEVEL_PATTERN = rf"(?:^|[\s|:\]])({_WORDS})(?:$|[\s|:\[,])|\[((?i:{_WORDS}))\]|(?i:level)=((?i:{_WORDS}))\b"
+_TEXT_LEVEL_NAMED = (
+    TEXT_LEVEL_PATTERN.replace(f"({_WORDS})", f"(?P<word>{_WORDS})", 1)
+    .replace(f"\\[((?i:{_WORDS}))", f"\\[(?P<bracketed>(?i:{_WORDS}))", 1)
+    .replace(f"=((?i:{_WORDS}))", f"=(?P<assigned>(?i:{_WORDS}))", 1)
+)
+"""TEXT_LEVEL_PATTERN with its three groups named: one regexp_extract returns all three (three extractions,
+one per group, each searched the line: 3 x 40 ms per 50,000 stack traces)."""
 
 MACROS = r"""
 CREATE OR REPLACE TEMP MACRO ll_level(s) AS (
@@ -29,10 +36,14 @@ CREATE OR REPLACE TEMP MACRO ll_level(s) AS (
 """
 
 
+def text_level_word(message: str) -> str:
+    """SQL: the level word of a plain-text message as written (before ll_level), or NULL: the first of the
+    three groups of the first match that is not empty, from one extraction of the struct of all three
+    (the same first match that each group's own regexp_extract found, so the same values)."""
+    found = f"regexp_extract(left({message}, 256), '{_TEXT_LEVEL_NAMED}', ['word', 'bracketed', 'assigned'])"
+    first = "coalesce(nullif(g.word, ''), nullif(g.bracketed, ''), nullif(g.assigned, ''))"
+    return f"list_transform([{found}], lambda g: {first})[1]"
+
+
 def text_level_expression(message: str) -> str:
-    head = f"left({message}, 256)"
-    return (
-        f"ll_level(coalesce(nullif(regexp_extract({head}, '{TEXT_LEVEL_PATTERN}', 1), ''), "
-        f"nullif(regexp_extract({head}, '{TEXT_LEVEL_PATTERN}', 2), ''), "
-        f"nullif(regexp_extract({head}, '{TEXT_LEVEL_PATTERN}', 3), '')))"
-    )
+    return f"ll_level({text_level_word(message)})"
