@@ -62,6 +62,20 @@ _WORD_GUARD = r"^(?:[A-Za-z][\w.-]*:?[ \t]+\[?\d{4}[-/]|(?:Mon|Tue|Wed|Thu|Fri|S
 TEXT_CLF_PATTERN = rf"\[({_CLF})\]"
 TEXT_SYSLOG_PATTERN = rf"^(?:<\d{{1,3}}>)?({_SYSLOG})"
 
+
+def _by_fraction(text: str, clock: str, tail: str) -> str:
+    """SQL: try_strptime of `text` with the format with fractions when the string has a `.`, else without.
+
+    A list of formats (`[without, with]`) gave the same values, the first that parses, but a format that
+    fails is dear: 35 ms per 50,000 httpd times with fractions against 8 ms. In a string of these formats
+    (ctime, Tomcat) a `.` appears only before the fraction, which the format without fractions cannot read,
+    and the format with them needs; a string without `.` is read by the format without, or not at all."""
+    return (
+        f"CASE WHEN contains(s, '.') THEN try_strptime({text}, '{clock}.%f{tail}') "
+        f"ELSE try_strptime({text}, '{clock}{tail}') END"
+    )
+
+
 TIME_FORMATS: dict[str, tuple[str, str]] = {
     "iso": (_ISO, "ll_iso(s)"),
     "epoch_s": (r"\d{10}(\.\d+)?", "ll_utc(to_timestamp(s::DOUBLE))"),
@@ -69,8 +83,8 @@ TIME_FORMATS: dict[str, tuple[str, str]] = {
     "epoch_us": (r"\d{16}", "make_timestamp(s::BIGINT)"),
     "clf": (_CLF, "ll_utc(try_strptime(s, '%d/%b/%Y:%H:%M:%S %z'))"),
     "syslog": (_SYSLOG, "ll_yearless(replace(s, '  ', ' '), ref_ms)"),
-    "ctime": (_CTIME, "try_strptime(replace(s, '  ', ' '), ['%a %b %d %H:%M:%S %Y', '%a %b %d %H:%M:%S.%f %Y'])"),
-    "tomcat": (_TOMCAT, "try_strptime(s, ['%d-%b-%Y %H:%M:%S', '%d-%b-%Y %H:%M:%S.%f'])"),
+    "ctime": (_CTIME, _by_fraction("replace(s, '  ', ' ')", "%a %b %d %H:%M:%S", " %Y")),
+    "tomcat": (_TOMCAT, _by_fraction("s", "%d-%b-%Y %H:%M:%S", "")),
 }
 """The time formats ll_parse_time reads, in the order it tests them: each a full-match pattern and the SQL
 that converts a string `s` matching it (`ref_ms`: the record's timestamp). No string matches two patterns

