@@ -169,3 +169,40 @@ def test_athena_ddl_has_aws_columns_and_types(cf_lake: Lake) -> None:
     expected = {"STRING": "string", "BIGINT": "bigint", "INT": "int", "DATE": "date", "FLOAT": "double"}
     assert {name: ours.get(name) for name, _t in aws} == {name: expected[type_] for name, type_ in aws}
     assert ours["extra_fields"] == "string"
+
+
+def test_the_groups_come_from_the_tab_split_with_the_regex_values() -> None:
+    """The write read the 34 groups with one regexp_extract per record (0.28 s CPU per 50,000); the plan now
+    builds the same struct from the line's tab-separated tokens (0.04 s): equal on every line of the pattern."""
+    import duckdb
+
+    from loglake.sql_quoting import sql_string
+    from loglake.transform.parsers.base import LINE, RegexParser
+    from loglake.transform.parsers.cloudfront import CloudFrontParser
+
+    parser = CloudFrontParser()
+    plan = parser.plan(None, 5)
+    assert "__ll_cloudfront" not in plan.staging and list(plan.derived) == ["__ll_cloudfront"]
+    assert "regexp" not in plan.derived["__ll_cloudfront"]
+    first = RECORDS[0].split("\t")
+    lines = [
+        *(RECORDS[0], "\t".join(first[:12]), "\t".join(first[:13]), "\t".join(first[:24]), "\t".join(first[:26])),
+        *("\t".join([*first, "x"]), "\t".join([*first, "x", "", "y z"]), "\t".join([*first, ""])),
+        *("\t".join(first[:12]) + "\t", "\t".join(first[:33]) + "\t\t", RECORDS[0] + "\r\n", RECORDS[0] + "\n"),
+        "\t".join([*first[:5], "GËT", "ünï cödé", "", " ", *first[9:20]]),
+        "\t".join([*first[:12], "a\nb"]),  # an LF inside a field: `[^\t]` takes it
+        *("\t".join(first[:11]), "2019-12-04 21:02:31\tx", RECORDS[0] + "\tx\ny", ""),  # none of the pattern
+    ]
+    line = LINE.format(m="message")
+    old = RegexParser.staged(parser, "message")
+    rows = duckdb.execute(
+        f"SELECT regexp_full_match({line}, {sql_string(parser.pattern)}), {old}, {plan.derived['__ll_cloudfront']} "
+        f"FROM (SELECT message, {plan.staging['__ll_cf_tokens']} AS __ll_cf_tokens "
+        "FROM (SELECT unnest(?::VARCHAR[]) AS message, generate_subscripts(?, 1) AS i) ORDER BY i)",
+        [lines, lines],
+    ).fetchall()
+    assert [r[0] for r in rows] == [True] * 14 + [False] * 4
+    assert [r[1] for r in rows[:14]] == [r[2] for r in rows[:14]]
+    extra = [r[2]["extra_fields"] for r in rows[:14]]
+    assert extra == ["", "", "", "", "", "x", "x\t\ty z", "", "", "\t", "", "", "", ""]
+    assert [r[2]["sc_range_end"] for r in rows[:14]].count("") == 7  # the lines of fewer than 33 fields

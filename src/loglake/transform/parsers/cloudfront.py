@@ -29,6 +29,7 @@ from typing import Any
 from loglake.lake.stream_headers import CREATE_REMEMBERED, REMEMBERED_TABLE
 from loglake.sql_quoting import sql_string
 from loglake.transform.parsers.base import LINE, Column, Example, ParsePlan, RegexParser
+from loglake.transform.parsers.tab_fields import struct_by_tabs
 
 COLUMNS: dict[str, str] = {
     "date": "DATE", "time": "VARCHAR", "location": "VARCHAR", "bytes": "BIGINT", "request_ip": "VARCHAR",
@@ -135,9 +136,13 @@ class CloudFrontParser(RegexParser):
 
     def plan(self, con: Any, max_depth: int) -> ParsePlan:
         plan = super().plan(con, max_depth)
-        plan.staging[_TOKENS] = f"string_split({LINE.format(m='message')}, chr(9))"
-        plan.staging[_ORDER] = f"(SELECT fields FROM {_FIELDS_TABLE})"
-        plan.staging[_CUSTOM] = f"(SELECT custom FROM {_FIELDS_TABLE})"
+        plan.staging = {
+            _TOKENS: f"string_split({LINE.format(m='message')}, chr(9))",
+            _ORDER: f"(SELECT fields FROM {_FIELDS_TABLE})",
+            _CUSTOM: f"(SELECT custom FROM {_FIELDS_TABLE})",
+        }
+        # The groups from the tab split (tab_fields.py); a line read by name (a custom order) does not read them.
+        plan.derived = {self.struct_column: struct_by_tabs(_TOKENS, list(COLUMNS))}
         return plan
 
 

@@ -15,7 +15,11 @@ envelope's column). `-` is NULL.
 
 from __future__ import annotations
 
-from loglake.transform.parsers.base import Example, RegexParser, text
+from dataclasses import replace
+from typing import Any
+
+from loglake.transform.parsers.base import LINE, Example, ParsePlan, RegexParser, text
+from loglake.transform.parsers.tab_fields import struct_by_tabs
 
 COLUMNS: dict[str, str] = {
     "log_timestamp": "VARCHAR", "c_ip": "VARCHAR", "time_to_first_byte": "DOUBLE", "sc_status": "INTEGER",
@@ -55,6 +59,15 @@ class CloudFrontRealtimeParser(RegexParser):
     columns = tuple(text(name, type_) for name, type_ in COLUMNS.items())
     time = "{s}.log_timestamp"
     level = "CASE WHEN TRY_CAST({s}.sc_status AS INTEGER) >= 500 THEN 'ERROR' END"
+
+    def plan(self, con: Any, max_depth: int) -> ParsePlan:
+        """The groups from the tab split (tab_fields.py), not the 46-group regex."""
+        tokens = f"{self.struct_column}_tokens"
+        return replace(
+            super().plan(con, max_depth),
+            staging={tokens: f"string_split({LINE.format(m='message')}, chr(9))"},
+            derived={self.struct_column: struct_by_tabs(tokens, list(COLUMNS))},
+        )
 
 
 # Written for loglake (Apache-2.0) in the guide's field order, with the guide's example values.
