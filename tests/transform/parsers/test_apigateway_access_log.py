@@ -1,0 +1,90 @@
+"""API Gateway CLF access-log groups read with string functions (parsers/apigateway_access_log.py _by_quotes)
+are the regex's own groups: on every line the pattern accepts, the struct the plan stages equals
+regexp_extract of the whole pattern, and the lines outside SHAPE take the regex."""
+
+from __future__ import annotations
+
+import duckdb
+
+from loglake.sql_quoting import sql_string
+from loglake.transform.etl import staged_rows
+from loglake.transform.parsers.apigateway_access_log import EXAMPLES, ApiGatewayAccessLogParser
+from loglake.transform.parsers.base import LINE, anchored
+
+ID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
+TIME = "[28/Nov/2026:10:15:01 +0000]"
+FAST = [
+    f'198.51.100.7 - - {TIME} "GET /pets HTTP/1.1" 200 512 {ID} Dv0HJFmLoAMFp_w=',
+    f'198.51.100.7 - - {TIME} "GET /pets HTTP/1.1" 200 512 {ID}',  # no extended request id
+    f'198.51.100.7 AIDAEXAMPLE arn:aws:iam::1:user/u {TIME} "POST /pets/{{id}} HTTP/2.0" 502 - {ID} x',
+    f'2001:db8::1 - - {TIME} "GET /pets/1 /2 HTTP/1.1" 404 12 {ID} y=',  # spaces in the path
+    f'198.51.100.7 - - {TIME} "GET /a  b  HTTP/1.1" 200 5 {ID} y',  # runs of spaces in the path
+    f'198.51.100.7 - - {TIME} "GET /caf\u00e9 \U0001f600 HTTP/1.1" 200 5 {ID} y',  # beyond ASCII
+    f'198.51.100.7 - - {TIME} "GET /a\tb HTTP/1.1" 200 5 {ID} y',  # a tab inside the path
+    f'198.51.100.7 - - {TIME} "$default - HTTP/1.1" 200 5 {ID} y',  # HTTP API route key
+    f'198.51.100.7 - - [28/Nov/2026:10:15:01 +0000 x] "GET /p HTTP/1.1" 200 5 {ID} y\r\n',  # CR LF at the end
+]
+SLOW = [
+    f'198.51.100.7 -  - {TIME} "GET /pets HTTP/1.1" 200 512 {ID} x',  # two spaces before the user
+    f'198.51.100.7 - - {TIME} "GET /pe"ts HTTP/1.1" 200 512 {ID} x',  # a quote in the path
+    f'198.51.100.7 - - {TIME} "GET /pets HTTP/1.1" 200 512 {ID} "x"',  # a quoted extended id
+    f'198.51.100.7 - u"x {TIME} "GET /pets HTTP/1.1" 200 512 {ID} x',  # a quote in the user
+    f'198.51.100.7 - - [28/Nov/2026:10:15:01 "+0000] "GET /pets HTTP/1.1" 200 512 {ID} x',  # a quote in the time
+    f'198.51.100.7 - [u] {TIME} "GET /pets HTTP/1.1" 200 512 {ID} x',  # brackets in the user
+    f'198.51.100.7 - - {TIME} "GET /a\nb HTTP/1.1" 200 5 {ID} y',  # LF in the path: `.` does not match it
+    f'198.51.100.7 - - {TIME} "GET /pets HTTP/1.1\t" 200 512 {ID} x',  # no: protocol ends at the tab
+]
+
+
+def _staged(lines: list[str]) -> list[tuple[str, object, object, bool]]:
+    parser = ApiGatewayAccessLogParser()
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TEMP TABLE classified AS SELECT m AS message, 'apigateway_access_log' AS format, "
+        "'apigateway_logs' AS __ll_table FROM unnest($lines::VARCHAR[]) AS t(m)",
+        {"lines": lines},
+    )
+    line = LINE.format(m="message")
+    con.execute(f"DELETE FROM classified WHERE NOT regexp_full_match({line}, {sql_string(parser.pattern)})")
+    names = "[" + ", ".join(sql_string(g) for g in parser.groups) + "]"
+    whole = f"regexp_extract({line}, {sql_string(anchored(parser.pattern))}, {names})"
+    rows = staged_rows("apigateway_access_log", "apigateway_logs", parser.plan(con, 5))
+    column = parser.struct_column
+    return con.execute(f"SELECT message, {whole}, {column}, {column}_fast FROM ({rows})").fetchall()
+
+
+def test_struct_by_quotes_equals_the_whole_patterns_groups() -> None:
+    lines = [e.message for e in EXAMPLES] + FAST + SLOW
+    rows = _staged(lines)
+    accepted = {message for message, *_ in rows}
+    assert accepted == set(lines) - {SLOW[-2], SLOW[-1]}  # the pattern refuses an LF in the path, a tab at the end
+    assert [message for message, expected, got, _fast in rows if expected != got] == []
+    fast = {message for message, _expected, _got, is_fast in rows if is_fast}
+    assert fast == {e.message for e in EXAMPLES} | set(FAST)
+
+
+def test_fast_values() -> None:
+    rows = {message: got for message, _expected, got, _fast in _staged(FAST[1:4])}
+    assert rows[FAST[1]]["extended_request_id"] == "" and rows[FAST[1]]["request_id"] == ID
+    assert [rows[FAST[2]][k] for k in ("caller", "user", "http_method", "resource_path", "status")] == [
+        "AIDAEXAMPLE",
+        "arn:aws:iam::1:user/u",
+        "POST",
+        "/pets/{id}",
+        "502",
+    ]
+    assert [rows[FAST[3]][k] for k in ("ip", "resource_path", "protocol", "response_length")] == [
+        "2001:db8::1",
+        "/pets/1 /2",
+        "HTTP/1.1",
+        "12",
+    ]
+    assert rows[FAST[3]]["request_time"] == "28/Nov/2026:10:15:01 +0000"
+
+
+def test_classification_matches_and_the_plan_splits() -> None:
+    """The likely format kept its 11 groups from classification (RE2's submatch engine over the whole line);
+    with its own plan it is no longer eligible, so classification runs the full match only."""
+    from loglake.transform import likely_format
+
+    assert not likely_format.eligible(ApiGatewayAccessLogParser())
