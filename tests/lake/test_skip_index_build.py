@@ -70,3 +70,54 @@ def test_each_file_holds_exactly_the_items_of_the_definition(tmp_path: Path, tog
         assert (missing, index.items, index.hash_check) == ([], len(expected), check), batch
         sizes.append(index.items)
     assert sizes == ([144] if together else [27, 13, 12, 6, 21, 19, 21, 30, 3])
+
+
+def _reference_bloom(con: duckdb.DuckDBPyConnection, items: set[str], bits: int) -> bytes:
+    """The filter as SkipIndex.may_contain reads it, set bit by bit in Python."""
+    bloom = bytearray(bits // 8)
+    for hashed in skip_index.hashes(con, sorted(items))[0]:
+        for p in skip_index.positions(hashed, bits):
+            bloom[p >> 3] |= 0x80 >> (p & 7)
+    return bytes(bloom)
+
+
+def test_pieces_cut_after_the_text_that_fills_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(skip_index, "_SPLIT_CHARS", 5)
+    texts = ["aaaa", "bb", "c", "", "dddddd", "e"]
+    assert list(skip_index._pieces(texts)) == [["aaaa", "bb"], ["c", "", "dddddd"], ["e"]]
+    assert list(skip_index._pieces(["12345", "x" * 12, ""])) == [["12345"], ["x" * 12], [""]]
+    assert list(skip_index._pieces([])) == []
+
+
+@pytest.mark.parametrize(("rows", "chars", "pieces"), [(1, 1, 72), (3, 40, 48), (2048, 16384, 4)])
+def test_chunk_and_piece_boundaries_change_no_filter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: int, chars: int, pieces: int
+) -> None:
+    """Messages are fetched `_CHUNK_ROWS` at a time (a chunk may hold several files' messages) and each file's
+    are split about `_SPLIT_CHARS` characters at a time: whatever the boundaries, each file gets exactly its
+    definition's filter, a file with only NULL and empty messages an empty one, and no last piece is lost."""
+    con = duckdb.connect()
+    batches: list[list[str | None]] = [MESSAGES[:4], [None, "", None], [*MESSAGES[4:], None, "", "tail_word ZZZ"]]
+    large = [f"req-{n} Zebrafish{n} host_{n % 7}" for n in range(60)]  # 128 words, 78 trigrams: a larger filter
+    batches.append(large)
+    files = {
+        f"clean/logs/dt=2026-01-01/hour=00/c{i}.parquet": _parquet(con, tmp_path / f"c{i}.parquet", batch)
+        for i, batch in enumerate(batches)
+    }
+    monkeypatch.setattr(skip_index, "_CHUNK_ROWS", rows)
+    monkeypatch.setattr(skip_index, "_SPLIT_CHARS", chars)
+    cut: list[list[str]] = []
+    split = skip_index._pieces
+    monkeypatch.setattr(skip_index, "_pieces", lambda texts: [cut.append(p) or p for p in split(texts)])
+    built = skip_index.build_many(files, versions={}, con=con)
+    assert len(cut) == pieces
+    assert sum(len(piece) for piece in cut) == 72  # every message that is not NULL, once
+    assert sorted(built) == sorted(files)
+    sizes = []
+    for i, batch in enumerate(batches):
+        index = built[f"clean/logs/dt=2026-01-01/hour=00/c{i}.parquet"]
+        expected = _definition(con, batch)
+        assert (index.items, index.bits) == (len(expected), skip_index.filter_bits(len(expected)))
+        assert index.bloom == _reference_bloom(con, expected, index.bits), batch
+        sizes.append((index.items, index.bits))
+    assert sizes == [(53, 1024), (0, 1024), (104, 1024), (206, 2048)]
