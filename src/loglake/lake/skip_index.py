@@ -144,7 +144,7 @@ def build_many(
         # Trigrams come from the file's distinct words (not from each occurrence) and are made distinct before
         # they are hashed. The words travel as one space-joined text per file: a list of 100,000 strings costs
         # more to convert than one string costs to split. A file is its position in `indexed` (`f`): grouping
-        # and DISTINCT on an integer instead of the path cost 15-20% less.
+        # and DISTINCT on an integer instead of the path cost 15-24% less.
         con.execute(
             """CREATE OR REPLACE TEMP TABLE __ll_skip_items AS
             WITH words AS (
@@ -205,9 +205,10 @@ _CHUNK_ROWS = 2048
 """Messages taken from DuckDB at a time (its vector size): a chunk's text is joined and copied twice, so
 memory follows the chunk, not the file."""
 _SPLIT_CHARS = 1 << 14
-"""About how many characters of messages are split at a time: the list of a piece's words then stays in the
-CPU's caches while the set takes them in. Splitting 16 KiB pieces instead of a whole chunk (about 1 MB of
-ALB lines) cost half the CPU (see benchmarks/README.md)."""
+"""About how many characters of a file's messages are split at a time: the list of a piece's words (about
+3,000) then stays in the CPU's caches while the set takes them in. Splitting 16 KiB pieces instead of a
+whole chunk (about 1 MB of ALB lines) cost 35-55% less CPU here, and the build 13-40% less on most
+formats (benchmarks/README.md)."""
 
 
 def _distinct_words(con: duckdb.DuckDBPyConnection, by_path: dict[str, str]) -> dict[str, set[bytes]]:
