@@ -54,8 +54,34 @@ def any_value(value: str) -> str:
     )
 
 
+_TEXT_PATHS = (
+    "$.timeUnixNano",
+    "$.observedTimeUnixNano",
+    "$.severityText",
+    "$.severityNumber",
+    "$.traceId",
+    "$.spanId",
+    "$.flags",
+    "$.eventName",
+    "$.droppedAttributesCount",
+)
+_SCOPE_PATHS = (f"{_SCOPE}.name", f"{_SCOPE}.version")
+_DERIVED = {
+    "__ll_otlp_text": f"json_extract_string(__ll_otlp_record, [{', '.join(sql_string(p) for p in _TEXT_PATHS)}])",
+    "__ll_otlp_scope": f"json_extract_string(message, [{', '.join(sql_string(p) for p in _SCOPE_PATHS)}])",
+}
+"""The record's scalar fields and the scope's, each list from one parse (json_extract_string with a list of
+paths gives, per path, what it gives for that path alone). A json_extract_string per mention parsed the
+record 18 times per row (the time and level name their fields more than once): 0.27 s per 50,000 records."""
+
+
+def _text(path: str) -> str:
+    """SQL: the record's field at `path` (one of _TEXT_PATHS) as text, from the derived list."""
+    return f"__ll_otlp_text[{_TEXT_PATHS.index(path) + 1}]"
+
+
 def _nanos(path: str) -> str:
-    return f"TRY_CAST(json_extract_string(__ll_otlp_record, '{path}') AS HUGEINT)"
+    return f"TRY_CAST({_text(path)} AS HUGEINT)"
 
 
 def _time(path: str) -> str:
@@ -64,7 +90,7 @@ def _time(path: str) -> str:
 
 
 def _string(path: str) -> str:
-    return f"nullif(json_extract_string(__ll_otlp_record, '{path}'), '')"
+    return f"nullif({_text(path)}, '')"
 
 
 _FIXED = (
@@ -77,8 +103,8 @@ _FIXED = (
     ("trace_flags", "INTEGER", f"TRY_CAST({_string('$.flags')} AS INTEGER)"),
     ("event_name", "VARCHAR", _string("$.eventName")),
     ("dropped_attributes_count", "INTEGER", f"TRY_CAST({_string('$.droppedAttributesCount')} AS INTEGER)"),
-    ("scope_name", "VARCHAR", f"nullif(json_extract_string(message, '{_SCOPE}.name'), '')"),
-    ("scope_version", "VARCHAR", f"nullif(json_extract_string(message, '{_SCOPE}.version'), '')"),
+    ("scope_name", "VARCHAR", "nullif(__ll_otlp_scope[1], '')"),
+    ("scope_version", "VARCHAR", "nullif(__ll_otlp_scope[2], '')"),
 )
 
 
@@ -132,6 +158,7 @@ class OtlpJsonParser:
             level=f"coalesce({_LEVELS}, ll_level({_string('$.severityText')}))",
             fields=fields,
             staging={**_STAGED, **_STAGED_ATTRS},
+            derived=dict(_DERIVED),
         )
 
 
