@@ -97,7 +97,9 @@ def _compact(lake: Lake) -> None:
         ("alb_logs", 2, 1, 8), ("logs", 7, 1, 7), *[("vpc_flow_logs", 2, 1, 2)] * 2,
         *[("vpc_flow_logs", 2, 1, 4)] * 3, ("vpc_flow_logs", 2, 1, 10), *[("waf_logs", 2, 1, 2)] * 2,
     ]  # fmt: skip
-    assert files == {"alb_logs": 8, "apigateway_logs": 2, "cloudtrail_logs": 15, "lambda_platform": 1, "logs": 7,
+    # apigateway_logs: the CLF and the JSON sample share their requestTime's hour (the JSON one's time is read
+    # from the line since c9af511, not the delivery's), so one file.
+    assert files == {"alb_logs": 8, "apigateway_logs": 1, "cloudtrail_logs": 15, "lambda_platform": 1, "logs": 7,
                      "s3_access_logs": 1, "vpc_flow_logs": 24, "waf_logs": 14}  # fmt: skip
     after = {t: len(live_files(lake.store, t)) for t in files}
     assert after == {**files, "alb_logs": 7, "logs": 1, "vpc_flow_logs": 18, "waf_logs": 12}
