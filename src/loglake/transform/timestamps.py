@@ -23,6 +23,12 @@ from loglake.transform.levels import _WORDS as LEVEL_WORDS
 # Top-level JSON keys that hold the event time, in order of preference.
 JSON_TIME_KEYS = ("timestamp", "@timestamp", "time", "ts", "datetime", "date", "eventTime")
 
+LATEST_EPOCH_S = 253_402_300_799
+"""9999-12-31T23:59:59Z, the last second the lake holds (etl._MAX_TIMESTAMP_MS): a conversion of a number a
+line controls (to_timestamp, make_timestamp, epoch_ms) is guarded by a range test against it, because DuckDB
+raises on a value past its own range, which would fail the whole raw object."""
+LATEST_EPOCH_NS = (LATEST_EPOCH_S + 1) * 1_000_000_000 - 1
+
 TIME_SOURCES = ("parsed", "source", "ingestion")
 """The clean `time_source` values: read from the event itself; the source's own event timestamp
 (CloudWatch's, a subscription's); or the time the source read it (a file's mtime, stdin's read time),

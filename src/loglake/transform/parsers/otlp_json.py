@@ -27,6 +27,7 @@ from typing import Any
 from loglake.lake.quarantine import Reason
 from loglake.sql_quoting import sql_string
 from loglake.transform.parsers.base import Example, FieldPlan, ParsePlan
+from loglake.transform.timestamps import LATEST_EPOCH_NS
 
 _RESOURCE = "$.resourceLogs[0].resource.attributes"
 _SCOPE = "$.resourceLogs[0].scopeLogs[0].scope"
@@ -85,8 +86,10 @@ def _nanos(path: str) -> str:
 
 
 def _time(path: str) -> str:
-    """SQL: an OTLP time (ns since epoch, a string or a number) as a TIMESTAMP; 0 or absent is NULL."""
-    return f"CASE WHEN {_nanos(path)} > 0 THEN make_timestamp(CAST({_nanos(path)} // 1000 AS BIGINT)) END"
+    """SQL: an OTLP time (ns since epoch, a string or a number) as a TIMESTAMP; 0 or absent is NULL, and so
+    is a time past 9999-12-31 (make_timestamp would raise on it and fail the whole raw object): the event
+    then takes the observed time, or the record's, as for a record without a time."""
+    return f"CASE WHEN {_nanos(path)} BETWEEN 1 AND {LATEST_EPOCH_NS} THEN make_timestamp(CAST({_nanos(path)} // 1000 AS BIGINT)) END"
 
 
 def _string(path: str) -> str:

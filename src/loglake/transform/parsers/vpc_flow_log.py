@@ -22,6 +22,7 @@ from typing import Any
 from loglake.lake.stream_headers import CREATE_REMEMBERED, REMEMBERED_TABLE
 from loglake.sql_quoting import sql_string
 from loglake.transform.parsers.base import LINE, Column, Example, FixedSchemaParser, ParsePlan
+from loglake.transform.timestamps import LATEST_EPOCH_S
 
 FIELDS: dict[str, str] = {
     "version": "INTEGER", "account-id": "VARCHAR", "interface-id": "VARCHAR", "srcaddr": "VARCHAR",
@@ -77,13 +78,19 @@ def _field(name: str) -> str:
     return f"{{vpc:{name}}}"
 
 
+_START_S = f"TRY_CAST({_field('start')} AS BIGINT)"
+_START = f"to_timestamp(CASE WHEN {_START_S} BETWEEN 0 AND {LATEST_EPOCH_S} THEN {_START_S} END)"
+"""`start` as a time for the `date` and `day` columns: NULL past 9999-12-31 or before 1970 (to_timestamp
+raises on 14 digits, which would fail the whole raw object); `start` itself keeps the number."""
+
+
 class VpcFlowLogParser(FixedSchemaParser):
     name = "vpc_flow_log"
     table = "vpc_flow_logs"
     columns = (
         *(Column(name.replace("-", "_"), type_, _field(name)) for name, type_ in FIELDS.items()),
-        Column("date", "DATE", f"CAST(to_timestamp(TRY_CAST({_field('start')} AS BIGINT)) AS DATE)", cast=False),
-        Column("day", "VARCHAR", f"strftime(to_timestamp(TRY_CAST({_field('start')} AS BIGINT)), '%Y/%m/%d')"),
+        Column("date", "DATE", f"CAST({_START} AS DATE)", cast=False),
+        Column("day", "VARCHAR", f"strftime({_START}, '%Y/%m/%d')"),
     )
     time = _field("start")
     time_format = "epoch_s"
