@@ -4,6 +4,7 @@ format's fallback gives, or NULL in a derived column, and every good line of the
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -123,12 +124,29 @@ def test_a_vpc_start_out_of_range_has_no_date_and_the_object_lands(
     lines = [VPC_GOOD] * good_lines
     lines.insert(good_lines // 2, _vpc(start))
     _landed(lake, deliver(lines), good_lines + 1)
-    rows = query(
-        'SELECT start, "end", "date", day, timestamp, time_source, count(*) FROM vpc_flow_logs GROUP BY 1, 2, 3, 4, 5, 6'
-    )
+    columns = 'start, "end", "date", day, timestamp, time_source'
+    rows = query(f"SELECT {columns}, count(*) FROM vpc_flow_logs GROUP BY 1, 2, 3, 4, 5, 6")
     good = (1418530010, 1418530070, date(2014, 12, 14), "2014/12/14", datetime(2014, 12, 14, 4, 6, 50), "parsed")
     # A start past the format's 10 digits is not read as the event's time: the record's time, as for any line.
     crafted = (value, 1418530070, date(9999, 12, 31) if day else None, day, _record_time(good_lines // 2), "source")
     assert sorted([*rows], key=lambda r: (r[0] is None, r[0] or 0)) == sorted(
         [(*good, good_lines), (*crafted, 1)], key=lambda r: (r[0] is None, r[0] or 0)
     )
+
+
+WAF = importlib.import_module("loglake.transform.parsers.waf").EXAMPLES[0].message
+"""AWS WAF developer guide's example record (the parser's own example; tests/events/ATTRIBUTION.md)."""
+
+
+@pytest.mark.parametrize("crafted", ["9223372036854775807", "-9223372036854775807", "253402300800000"])
+def test_a_waf_timestamp_out_of_range_has_no_date_and_the_object_lands(
+    lake: Lake, deliver: Deliver, query: Query, crafted: str
+) -> None:
+    _landed(lake, deliver([WAF, WAF.replace("1576280412771", crafted, 1), WAF]), 3)
+    rows = query('SELECT event_id, timestamp, time_source, "date", action FROM waf_logs ORDER BY event_id')
+    # WAF's `timestamp` is the event time in ms: a record's out of range is replaced by the record's time.
+    assert rows == [
+        ("e0", 1576280412771, "parsed", "2019/12/13", "BLOCK"),
+        ("e1", T0 + 1, "source", None, "BLOCK"),
+        ("e2", 1576280412771, "parsed", "2019/12/13", "BLOCK"),
+    ]

@@ -27,6 +27,7 @@ LATEST_EPOCH_S = 253_402_300_799
 """9999-12-31T23:59:59Z, the last second the lake holds (etl._MAX_TIMESTAMP_MS): a conversion of a number a
 line controls (to_timestamp, make_timestamp, epoch_ms) is guarded by a range test against it, because DuckDB
 raises on a value past its own range, which would fail the whole raw object."""
+LATEST_EPOCH_MS = (LATEST_EPOCH_S + 1) * 1_000 - 1
 LATEST_EPOCH_NS = (LATEST_EPOCH_S + 1) * 1_000_000_000 - 1
 
 TIME_SOURCES = ("parsed", "source", "ingestion")

@@ -89,7 +89,8 @@ def _time(path: str) -> str:
     """SQL: an OTLP time (ns since epoch, a string or a number) as a TIMESTAMP; 0 or absent is NULL, and so
     is a time past 9999-12-31 (make_timestamp would raise on it and fail the whole raw object): the event
     then takes the observed time, or the record's, as for a record without a time."""
-    return f"CASE WHEN {_nanos(path)} BETWEEN 1 AND {LATEST_EPOCH_NS} THEN make_timestamp(CAST({_nanos(path)} // 1000 AS BIGINT)) END"
+    nanos = _nanos(path)
+    return f"CASE WHEN {nanos} BETWEEN 1 AND {LATEST_EPOCH_NS} THEN make_timestamp(CAST({nanos} // 1000 AS BIGINT)) END"
 
 
 def _string(path: str) -> str:

@@ -24,6 +24,7 @@ import json
 from loglake.sql_quoting import sql_string
 from loglake.transform.parsers.base import Column, Example, FixedSchemaParser, json_text_field
 from loglake.transform.parsers.cloudtrail import duckdb_type
+from loglake.transform.timestamps import LATEST_EPOCH_MS
 
 _MATCH = [
     {"conditionType": "VARCHAR", "sensitivityLevel": "VARCHAR", "location": "VARCHAR", "matchedData": ["VARCHAR"]}
@@ -94,6 +95,13 @@ _REGION = (
     "ELSE nullif(split_part({s}.webaclId, ':', 4), '') END"
 )
 
+_DATE = (
+    f"strftime(epoch_ms(CASE WHEN {{s}}.timestamp BETWEEN 0 AND {LATEST_EPOCH_MS} THEN {{s}}.timestamp END), "
+    "'%Y/%m/%d')"
+)
+"""AWS's `date` partition column (`yyyy/MM/dd` of `timestamp`): NULL for a timestamp outside 1970..9999, on
+which epoch_ms raises (a record's crafted `timestamp` would fail its whole raw object)."""
+
 
 class WafParser(FixedSchemaParser):
     name = "waf"
@@ -103,7 +111,7 @@ class WafParser(FixedSchemaParser):
     columns = (
         *(Column(name, duckdb_type(shape), f'{{s}}."{key}"', cast=False) for name, key, shape in FIELDS),
         Column("region", "VARCHAR", _REGION, cast=False),
-        Column("date", "VARCHAR", "strftime(epoch_ms({s}.timestamp), '%Y/%m/%d')", cast=False),
+        Column("date", "VARCHAR", _DATE, cast=False),
     )
     time = "CAST({s}.timestamp AS VARCHAR)"
 
