@@ -88,7 +88,8 @@ def _by_quotes(pattern: str, groups: tuple[str, ...], struct: str) -> dict[str, 
 
     Why the groups are the same. A line here matched the pattern (detection); RE2 gives the groups of its first
     parse in the backtracking order. On a line of SHAPE: ip, caller and user are the first three words (none
-    holds a space, each is followed by one); the time runs from the only `[` to the first `]`. In the quoted
+    holds a space, each is followed by one); the time runs from the first `[` (the three words hold
+    none) to the first `]` after it (the time holds none). In the quoted
     request the method is its first word (no space in it); `(.+)` is greedy and the protocol holds no space,
     so the protocol is the request's last word and the path everything between (spaces included). After the
     closing quote come single-space words: status, length, request id and, when the line has one more word,
