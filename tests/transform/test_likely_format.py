@@ -86,8 +86,8 @@ def _classify(
                 groups["staged"] = con.execute(
                     f"SELECT event_id, {staged} FROM classified WHERE format = {sql_string(likely)} ORDER BY event_id"
                 ).fetchall()
-                if likely == "logfmt":  # its plan's map, from the message, then (message blanked) from the column
-                    mapped = f"{logfmt._pair_map(logfmt._entries('message'))}"
+                if likely == "logfmt":  # its plan's pairs, from the message, then (message blanked) from the column
+                    mapped = f"{logfmt._pair_lists(logfmt._entries('message'))}"
                     groups["map"] = con.execute(
                         f"SELECT rowid, {mapped} FROM classified WHERE format = 'logfmt' ORDER BY rowid"
                     ).fetchall()
