@@ -5,6 +5,7 @@ format's fallback gives, or NULL in a derived column, and every good line of the
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from loglake.lake.open import Lake
 from loglake.query.conservation import check_conservation
 from loglake.query.engine import DuckDBEngine
 from loglake.transform import etl
+from loglake.transform.parsers import PARSERS
 from loglake.transform.timestamps import LATEST_EPOCH_NS, LATEST_EPOCH_S
 
 Query = Callable[[str], list[tuple[Any, ...]]]
@@ -151,3 +153,34 @@ def test_a_waf_timestamp_out_of_range_has_no_date_and_the_object_lands(
         ("e1", T0 + 1, "source", None, "BLOCK"),
         ("e2", 1576280412771, "parsed", "2019/12/13", "BLOCK"),
     ]
+
+
+EXTREME_NUMBERS = (
+    "0", "-1", "253402300799", "253402300800", "14185300530010", "9223372036854775807", "9223372036854775808",
+    "-9223372036854775809", "99999999999999999999999", "1e400", "1.5e308", "0.0000000001",
+)  # fmt: skip
+"""Edges of epoch seconds, of INT64 and beyond: the numbers that failed whole objects above, and their kin."""
+EXAMPLES = {p.name: [e.message for e in importlib.import_module(type(p).__module__).EXAMPLES] for p in PARSERS}
+
+
+def _with_extreme_numbers(examples: list[str]) -> list[str]:
+    """Each example once per (digit run, extreme number): the run replaced by the number."""
+    return [
+        text[: run.start()] + number + text[run.end() :]
+        for text in examples
+        for run in re.finditer(r"[0-9]+", text)
+        for number in EXTREME_NUMBERS
+    ]
+
+
+@pytest.mark.parametrize("parser", sorted(name for name, examples in EXAMPLES.items() if examples))
+def test_every_number_of_every_example_may_be_extreme(lake: Lake, deliver: Deliver, parser: str) -> None:
+    """A sweep: in each of the parser's examples, every digit run in turn takes every extreme number, all in one
+    raw object. The object lands (it failed for OTLP, VPC and WAF records before the range tests), and every
+    event is clean or quarantined once."""
+    lines = _with_extreme_numbers(EXAMPLES[parser])
+    assert lines, parser
+    [result] = deliver(lines)
+    assert result.manifest.clean_rows + result.manifest.quarantined_rows == result.manifest.events == len(lines)
+    with DuckDBEngine(lake.store) as engine:
+        assert check_conservation(engine, engine.store).ok
