@@ -88,13 +88,7 @@ def process_raw_object(
     object_id = key.object_id
     previous = read_manifest(store, object_id)
     raw_version = store.version(raw_key)
-    if (
-        not force
-        and previous is not None
-        and previous.etl_version == ETL_VERSION
-        and previous.raw_version == raw_version
-        and outputs_present(store, previous.outputs)  # compacted outputs count as present
-    ):
+    if previous is not None and already_committed(store, previous, raw_version, force=force):
         return EtlResult(previous, skipped=True)
 
     registry = SchemaRegistry(store)
@@ -171,6 +165,17 @@ def process_raw_object(
         "commit": (time.perf_counter() - write_done) * 1000,
     }
     return EtlResult(manifest, skipped=False, schema_versions=versions, stage_ms=stage_ms)
+
+
+def already_committed(store: Store, previous: Manifest, raw_version: str | None, *, force: bool) -> bool:
+    """An identical run (this ETL version, this version of the raw object) committed already and its outputs are
+    still there (compacted ones count as present): a duplicate notification, skipped unless forced."""
+    return (
+        not force
+        and previous.etl_version == ETL_VERSION
+        and previous.raw_version == raw_version
+        and outputs_present(store, previous.outputs)
+    )
 
 
 def check_counts(raw_key: str, events: int, clean_rows: int, quarantined: int, written: int) -> None:

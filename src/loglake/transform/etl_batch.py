@@ -37,7 +37,6 @@ import duckdb
 
 from loglake.errors import first_line
 from loglake.lake import iceberg, skip_index, stream_headers
-from loglake.lake.compaction import outputs_present
 from loglake.lake.keys import RawKey, clean_key, quarantine_key
 from loglake.lake.manifests import Manifest, read_manifest
 from loglake.lake.schema_registry import SchemaRegistry, TableSchema
@@ -203,13 +202,7 @@ def _process_chunk(
             object_id = RawKey.parse(key).object_id
             previous = read_manifest(store, object_id)
             raw_version = store.version(key)
-            if (
-                not force
-                and previous is not None
-                and previous.etl_version == ETL_VERSION
-                and previous.raw_version == raw_version
-                and outputs_present(store, previous.outputs)
-            ):
+            if previous is not None and etl.already_committed(store, previous, raw_version, force=force):
                 results[key] = EtlResult(previous, skipped=True)
             else:
                 headers = stream_headers.remembered(store, key)
