@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from botocore.exceptions import ClientError
 from pyiceberg.catalog import Catalog, MetastoreCatalog
 from pyiceberg.exceptions import (
     CommitFailedException,
@@ -51,8 +52,8 @@ class NoMetadataYetError(NoSuchTableError):
     files, lake/iceberg.py): empty, unlike a table the service does not have (NoSuchTableError)."""
 
 
-def _error_code(exc: Exception) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 class S3TablesCatalog(MetastoreCatalog):
@@ -85,7 +86,7 @@ class S3TablesCatalog(MetastoreCatalog):
         namespace, table = self._names(identifier)
         try:
             return dict(self._call("get_table_metadata_location", namespace=namespace, name=table))
-        except Exception as exc:
+        except ClientError as exc:
             if _error_code(exc) == "NotFoundException":
                 raise NoSuchTableError(f"no table {namespace}.{table} in {self.table_bucket_arn}") from None
             raise
@@ -101,7 +102,7 @@ class S3TablesCatalog(MetastoreCatalog):
         self.create_namespace_if_not_exists(namespace)
         try:
             self._call("create_table", namespace=namespace, name=table, format="ICEBERG")
-        except Exception as exc:
+        except ClientError as exc:
             if _error_code(exc) != "ConflictException":  # created by another worker meanwhile
                 raise
         return str(self._pointer(identifier)["warehouseLocation"])
@@ -164,7 +165,7 @@ class S3TablesCatalog(MetastoreCatalog):
                 versionToken=pointer["versionToken"],
                 metadataLocation=staged.metadata_location,
             )
-        except Exception as exc:
+        except ClientError as exc:
             if _error_code(exc) == "ConflictException":
                 raise CommitFailedException(
                     f"{namespace}.{name} changed since it was read (S3 Tables version token)"
@@ -214,7 +215,7 @@ class S3TablesCatalog(MetastoreCatalog):
         name = Catalog.namespace_to_string(Catalog.identifier_to_tuple(namespace))
         try:
             self._call("create_namespace", namespace=[name])
-        except Exception as exc:
+        except ClientError as exc:
             if _error_code(exc) == "ConflictException":
                 raise NamespaceAlreadyExistsError(f"namespace {name} exists in {self.table_bucket_arn}") from None
             raise
@@ -236,7 +237,7 @@ class S3TablesCatalog(MetastoreCatalog):
         name = Catalog.namespace_to_string(Catalog.identifier_to_tuple(namespace))
         try:
             self._call("get_namespace", namespace=name)
-        except Exception as exc:
+        except ClientError as exc:
             if _error_code(exc) == "NotFoundException":
                 raise NoSuchNamespaceError(f"no namespace {name} in {self.table_bucket_arn}") from None
             raise
