@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from loglake.sql_quoting import sql_string
-from loglake.transform.parsers.base import LINE, Column, Example, ParsePlan, RegexParser, anchored, text
+from loglake.transform.parsers.base import LINE, Column, Example, ParsePlan, RegexParser, cut_or_regex, text
 
 _QUOTED = r'"((?:[^"\\]|\\.)*)"'
 # More than two spaces in the request line: the path has spaces; else the usual `METHOD PATH [PROTOCOL]`.
@@ -127,14 +127,11 @@ def _by_quotes(pattern: str, groups: tuple[str, ...], struct: str) -> dict[str, 
         "referrer": f"coalesce({parts}[4], '')",
         "user_agent": f"coalesce({parts}[6], '')",
     }
-    names = "[" + ", ".join(sql_string(g) for g in groups) + "]"
-    fields = ", ".join(f"{g} := {values.get(g, chr(39) * 2)}" for g in groups)
     return {
         line: LINE.format(m="message"),
         fast: f"NOT contains({line}, '\\') AND regexp_full_match({line}, {sql_string(SHAPE)})",
         parts: f"CASE WHEN {fast} THEN string_split({line}, '\"') END",
-        struct: f"CASE WHEN {fast} THEN struct_pack({fields}) "
-        f"ELSE regexp_extract({line}, {sql_string(anchored(pattern))}, {names}) END",
+        struct: cut_or_regex(fast, values, line, pattern, groups),
     }
 
 

@@ -20,7 +20,7 @@ from dataclasses import replace
 from typing import Any
 
 from loglake.sql_quoting import sql_string
-from loglake.transform.parsers.base import LINE, Column, Example, ParsePlan, RegexParser, anchored, text
+from loglake.transform.parsers.base import LINE, Column, Example, ParsePlan, RegexParser, cut_or_regex, text
 
 COLUMNS: dict[str, str] = {
     "type": "VARCHAR", "time": "VARCHAR", "elb": "VARCHAR", "client_ip": "VARCHAR", "client_port": "INTEGER",
@@ -111,9 +111,6 @@ def _cut_at_url(pattern: str, groups: tuple[str, ...], struct: str) -> dict[str,
     n_head = re.compile(head).groups
     assert groups[n_head] == "request_url" and n_head + 1 + re.compile(rest).groups == len(groups)
 
-    def names(some: tuple[str, ...]) -> str:
-        return "[" + ", ".join(sql_string(g) for g in some) + "]"
-
     c = f"{struct}_"  # the derived columns' prefix
     line, head_text, after, quote, cut, rest_text, fast = (
         f"{c}{n}" for n in ("line", "head", "after", "quote", "cut", "rest", "fast")
@@ -132,10 +129,10 @@ def _cut_at_url(pattern: str, groups: tuple[str, ...], struct: str) -> dict[str,
 
     values = [word(1), word(2), word(3), *address(4), *address(5), *(word(n) for n in range(6, 13))]
     values.append(f"substr({word(13)}, 2)")  # `"verb`
-    pieces = [f"{g} := {value}" for g, value in zip(groups[:n_head], values, strict=True)]
-    pieces += [f"request_url := left({after}, {cut} - 1)"]
-    pieces += [f"{g} := {c}r.{g}" for g in groups[n_head + 1 :]]
-    later = [_WHOLE, *groups[n_head + 1 :]]
+    pieces = dict(zip(groups[:n_head], values, strict=True))
+    pieces["request_url"] = f"left({after}, {cut} - 1)"
+    pieces |= {g: f"{c}r.{g}" for g in groups[n_head + 1 :]}
+    later = "[" + ", ".join(sql_string(g) for g in (_WHOLE, *groups[n_head + 1 :])) + "]"
     return {
         line: LINE.format(m="message"),
         head_text: f"regexp_extract({line}, {sql_string('^(?:' + head + ')')}, 0)",
@@ -148,13 +145,12 @@ def _cut_at_url(pattern: str, groups: tuple[str, ...], struct: str) -> dict[str,
         # REST's groups, and the whole of its match (never '': REST begins with a space) where it matches.
         f"{c}r": f"CASE WHEN {cut} IS NULL OR contains(left({after}, {cut} - 1), chr(10)) THEN NULL "
         f"WHEN regexp_full_match({rest_text}, {sql_string('.+(?:' + rest + ')')}) THEN NULL "
-        f"ELSE regexp_extract({rest_text}, {sql_string(f'^((?:{rest}))$')}, {names(tuple(later))}) END",
+        f"ELSE regexp_extract({rest_text}, {sql_string(f'^((?:{rest}))$')}, {later}) END",
         fast: f"coalesce({c}r.{_WHOLE} <> '', false)",
         words: f"CASE WHEN {fast} THEN string_split({head_text}, ' ') END",
         ports[4]: f"length(rtrim({word(4)}, '0123456789'))",
         ports[5]: f"length(rtrim({word(5)}, '0123456789'))",
-        struct: f"CASE WHEN {fast} THEN struct_pack({', '.join(pieces)}) "
-        f"ELSE regexp_extract({line}, {sql_string(anchored(pattern))}, {names(groups)}) END",
+        struct: cut_or_regex(fast, pieces, line, pattern, groups),
     }
 
 

@@ -17,8 +17,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from loglake.sql_quoting import sql_string
-from loglake.transform.parsers.base import LINE, Column, Example, ParsePlan, RegexParser, anchored, text
+from loglake.transform.parsers.base import LINE, Column, Example, ParsePlan, RegexParser, cut_or_regex, text
 
 COLUMNS: dict[str, str] = {
     "time": "VARCHAR", "client_ip": "VARCHAR", "client_port": "INTEGER", "listener_port": "INTEGER",
@@ -78,14 +77,11 @@ def _split_at_spaces(pattern: str, groups: tuple[str, ...], struct: str) -> dict
     values += [f"{words}[{n}]" for n in range(9, 13)]
     values.append(f"coalesce({words}[13], '')")
     values.append(f"CASE WHEN len({words}) >= 14 THEN array_to_string({words}[14:], ' ') ELSE '' END")
-    pieces = ", ".join(f"{g} := {value}" for g, value in zip(groups, values, strict=True))
-    names = "[" + ", ".join(sql_string(g) for g in groups) + "]"
     return {
         line: LINE.format(m="message"),
         words: f"string_split({line}, ' ')",
         fast: f"coalesce(len({words}) >= 12 AND length({words}[8]) >= 2 AND suffix({words}[8], '\"'), false)",
-        struct: f"CASE WHEN {fast} THEN struct_pack({pieces}) "
-        f"ELSE regexp_extract({line}, {sql_string(anchored(pattern))}, {names}) END",
+        struct: cut_or_regex(fast, dict(zip(groups, values, strict=True)), line, pattern, groups),
     }
 
 

@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from loglake.sql_quoting import sql_string
-from loglake.transform.parsers.base import LINE, Column, Example, ParsePlan, RegexParser, anchored
+from loglake.transform.parsers.base import LINE, Column, Example, ParsePlan, RegexParser, cut_or_regex
 
 NUMERIC_KEYS = {
     "status": "INTEGER",
@@ -114,8 +114,6 @@ def _by_quotes(pattern: str, groups: tuple[str, ...], struct: str) -> dict[str, 
         "extended_request_id": f"coalesce({tail}[5], '')",
     }
     assert list(values) == list(groups)
-    names = "[" + ", ".join(sql_string(g) for g in groups) + "]"
-    fields = ", ".join(f"{g} := {values[g]}" for g in groups)
     return {
         line: LINE.format(m="message"),
         fast: f"regexp_full_match({line}, {sql_string(SHAPE)})",
@@ -124,8 +122,7 @@ def _by_quotes(pattern: str, groups: tuple[str, ...], struct: str) -> dict[str, 
         request: f"{parts}[2]",
         words: f"string_split({request}, ' ')",
         tail: f"string_split({parts}[3], ' ')",
-        struct: f"CASE WHEN {fast} THEN struct_pack({fields}) "
-        f"ELSE regexp_extract({line}, {sql_string(anchored(pattern))}, {names}) END",
+        struct: cut_or_regex(fast, values, line, pattern, groups),
     }
 
 

@@ -8,7 +8,7 @@ Every parser lists examples in its module; the tests run them through the real E
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -208,10 +208,23 @@ class RegexParser(FixedSchemaParser):
         """The groups of the match that detection found: anchored at both ends, as regexp_full_match is
         (unanchored, RE2 searched from every position and could stop short of the end; anchored, it
         extracts up to 1.7x faster)."""
-        names = "[" + ", ".join(sql_string(g) for g in self.groups) + "]"
-        return f"regexp_extract({LINE.format(m=message)}, {sql_string(anchored(self.pattern))}, {names})"
+        return regex_groups(LINE.format(m=message), self.pattern, self.groups)
 
 
 def anchored(pattern: str) -> str:
     """The pattern as a whole-line match: what regexp_full_match tests, for regexp_extract."""
     return f"^(?:{pattern})$"
+
+
+def regex_groups(line: str, pattern: str, groups: Iterable[str]) -> str:
+    """SQL: the struct of `groups` that regexp_extract gives for `pattern` matched against the whole of `line`."""
+    names = "[" + ", ".join(sql_string(g) for g in groups) + "]"
+    return f"regexp_extract({line}, {sql_string(anchored(pattern))}, {names})"
+
+
+def cut_or_regex(fast: str, values: Mapping[str, str], line: str, pattern: str, groups: tuple[str, ...]) -> str:
+    """SQL: the struct of `groups`, read with string functions (`values`) where `fast` holds (a line of the
+    shape a parser proves they are the regex's groups on), else the whole pattern's regex_groups. A group
+    `values` lacks is '', as regexp_extract gives a group the parse leaves out."""
+    fields = ", ".join(f"{g} := {values.get(g, chr(39) * 2)}" for g in groups)
+    return f"CASE WHEN {fast} THEN struct_pack({fields}) ELSE {regex_groups(line, pattern, groups)} END"

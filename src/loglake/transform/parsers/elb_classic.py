@@ -20,8 +20,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from loglake.sql_quoting import sql_string
-from loglake.transform.parsers.base import LINE, Example, ParsePlan, RegexParser, anchored, text
+from loglake.transform.parsers.base import LINE, Example, ParsePlan, RegexParser, cut_or_regex, text
 
 COLUMNS: dict[str, str] = {
     "elb_name": "VARCHAR", "request_ip": "VARCHAR", "request_port": "INTEGER", "backend_ip": "VARCHAR",
@@ -95,8 +94,6 @@ def _split_at_spaces(pattern: str, groups: tuple[str, ...], struct: str) -> dict
     values += [f"substr({w(12)}, 2)", w(13), f"CASE WHEN {end} = 15 THEN '- ' ELSE left({w(14)}, -1) END"]
     values.append(f"coalesce(substr({agent}, 2, length({agent}) - 2), '')")
     values += [f"CASE WHEN {agent} IS NULL THEN '' ELSE {w(f'len({words}) - {k}')} END" for k in (1, 0)]
-    pieces = ", ".join(f"{g} := {value}" for g, value in zip(groups, values, strict=True))
-    names = "[" + ", ".join(sql_string(g) for g in groups) + "]"
     shape = [
         f"len({words}) >= {end}",
         f"substr({w(3)}, {client}, 1) = ':'",
@@ -116,8 +113,7 @@ def _split_at_spaces(pattern: str, groups: tuple[str, ...], struct: str) -> dict
         client: f"length(rtrim({w(3)}, '0123456789'))",
         backend: f"CASE WHEN contains({w(4)}, ':') THEN length(rtrim({w(4)}, '0123456789')) END",
         fast: f"coalesce({' AND '.join(shape)}, false)",
-        struct: f"CASE WHEN {fast} THEN struct_pack({pieces}) "
-        f"ELSE regexp_extract({line}, {sql_string(anchored(pattern))}, {names}) END",
+        struct: cut_or_regex(fast, dict(zip(groups, values, strict=True)), line, pattern, groups),
     }
 
 

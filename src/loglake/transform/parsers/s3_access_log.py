@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from loglake.sql_quoting import sql_string
-from loglake.transform.parsers.base import LINE, Example, ParsePlan, RegexParser, anchored, text
+from loglake.transform.parsers.base import LINE, Example, ParsePlan, RegexParser, cut_or_regex, text
 
 COLUMNS: dict[str, str] = {
     "bucketowner": "VARCHAR", "bucket_name": "VARCHAR", "requestdatetime": "VARCHAR", "remoteip": "VARCHAR",
@@ -99,8 +99,6 @@ def _by_quotes(pattern: str, groups: tuple[str, ...], struct: str) -> dict[str, 
         **{g: word(later, n) for n, g in enumerate(groups[17:26], start=2)},
     }
     assert list(values) == list(groups[:26]) and groups[26] == "extra_fields"
-    names = "[" + ", ".join(sql_string(g) for g in groups) + "]"
-    fields = ", ".join(f"{g} := {values.get(g, chr(39) * 2)}" for g in groups)
     return {
         line: LINE.format(m="message"),
         fast: f"regexp_full_match({line}, {sql_string(SHAPE)})",
@@ -110,8 +108,7 @@ def _by_quotes(pattern: str, groups: tuple[str, ...], struct: str) -> dict[str, 
         after: f"string_split(substr({head}, strpos({head}, ']') + 2), ' ')",
         middle: f"string_split({parts}[3], ' ')",
         later: f"string_split({parts}[7], ' ')",
-        struct: f"CASE WHEN {fast} THEN struct_pack({fields}) "
-        f"ELSE regexp_extract({line}, {sql_string(anchored(pattern))}, {names}) END",
+        struct: cut_or_regex(fast, values, line, pattern, groups),
     }
 
 
