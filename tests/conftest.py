@@ -454,3 +454,28 @@ def mutated_example(draw: st.DrawFn) -> str:
     tokens = text.split(" ")
     tokens[draw(st.integers(0, len(tokens) - 1))] = draw(NOISE)
     return " ".join(tokens)
+
+
+def cut_against_regex(parser: Any, lines: list[str]) -> list[tuple[str, Any, Any, bool]]:
+    """For each of `lines` that `parser`'s pattern accepts (ordered by the line): the line, the groups of the
+    whole pattern (regexp_extract), the struct the parser's plan stages (its string cut, parsers/base.py
+    cut_or_regex) and whether the cut read it (the plan's `<struct>_fast`): where a cut must be the regex."""
+    import duckdb
+
+    from loglake.transform.etl import staged_rows
+    from loglake.transform.parsers.base import LINE, regex_groups
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TEMP TABLE classified AS SELECT m AS message, $name AS format, $table AS __ll_table "
+        "FROM unnest($lines::VARCHAR[]) AS t(m)",
+        {"lines": lines, "name": parser.name, "table": parser.table},
+    )
+    con.execute(f"DELETE FROM classified WHERE NOT {parser.matches('message')}")
+    whole = regex_groups(LINE.format(m="message"), parser.pattern, parser.groups)
+    struct = parser.struct_column
+    rows = staged_rows(parser.name, parser.table, parser.plan(con, 5))
+    found: list[tuple[str, Any, Any, bool]] = con.execute(
+        f"SELECT message, {whole}, {struct}, {struct}_fast FROM ({rows}) ORDER BY message"
+    ).fetchall()
+    return found

@@ -6,12 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
-from loglake.sql_quoting import sql_string
-from loglake.transform.etl import staged_rows
+from conftest import cut_against_regex
 from loglake.transform.parsers.access_log import EXAMPLES, AccessLogParser
-from loglake.transform.parsers.base import LINE, anchored
 
 JC = Path(__file__).parent / "vectors" / "jc" / "common-log-format.log"  # jc's test vectors (vectors/jc)
 AGENT = '"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"'
@@ -43,19 +39,7 @@ SLOW = [
 
 
 def _staged(lines: list[str]) -> list[tuple[str, object, object, bool]]:
-    parser = AccessLogParser()
-    con = duckdb.connect()
-    con.execute(
-        "CREATE TEMP TABLE classified AS SELECT m AS message, 'access_log' AS format, 'apache_logs' AS __ll_table "
-        "FROM unnest($lines::VARCHAR[]) AS t(m)",
-        {"lines": lines},
-    )
-    line = LINE.format(m="message")
-    con.execute(f"DELETE FROM classified WHERE NOT regexp_full_match({line}, {sql_string(parser.pattern)})")
-    names = "[" + ", ".join(sql_string(g) for g in parser.groups) + "]"
-    whole = f"regexp_extract({line}, {sql_string(anchored(parser.pattern))}, {names})"
-    rows = staged_rows("access_log", "apache_logs", parser.plan(con, 5))
-    return con.execute(f"SELECT message, {whole}, __ll_access_log, __ll_access_log_fast FROM ({rows})").fetchall()
+    return cut_against_regex(AccessLogParser(), lines)
 
 
 def test_access_log_struct_by_quotes_equals_the_whole_patterns_groups() -> None:

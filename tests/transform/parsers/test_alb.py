@@ -6,12 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
-from loglake.sql_quoting import sql_string
-from loglake.transform.etl import staged_rows
+from conftest import cut_against_regex
 from loglake.transform.parsers.alb import EXAMPLES, AlbParser
-from loglake.transform.parsers.base import LINE, anchored
 
 SAMPLES = Path(__file__).parents[2] / "events" / "aws_formats"
 HEAD = "https 2026-11-26T10:00:00.000000Z app/my-lb/50dc6c495c0c9188 10.1.2.3:4567 10.0.0.1:80 0.000 0.001 0.000 "
@@ -50,21 +46,7 @@ def _lines() -> list[str]:
 
 
 def test_alb_struct_from_cuts_equals_the_whole_patterns_groups() -> None:
-    parser = AlbParser()
-    con = duckdb.connect()
-    con.execute(
-        "CREATE TEMP TABLE classified AS SELECT m AS message, 'alb' AS format, 'alb_logs' AS __ll_table "
-        "FROM unnest($lines::VARCHAR[]) AS t(m)",
-        {"lines": _lines()},
-    )
-    line = LINE.format(m="message")
-    con.execute(f"DELETE FROM classified WHERE NOT regexp_full_match({line}, {sql_string(parser.pattern)})")
-    names = "[" + ", ".join(sql_string(g) for g in parser.groups) + "]"
-    whole = f"regexp_extract({line}, {sql_string(anchored(parser.pattern))}, {names})"
-    rows = con.execute(
-        f"SELECT message, {whole}, __ll_alb, __ll_alb_fast FROM ({staged_rows('alb', 'alb_logs', parser.plan(con, 5))}) "
-        "ORDER BY message"
-    ).fetchall()
+    rows = cut_against_regex(AlbParser(), _lines())
     assert len(rows) == len(_lines()) - 1  # all but the line with a newline in its URL
     assert [message for message, expected, got, _fast in rows if expected != got] == []
     slow = sorted(message for message, _expected, _got, fast in rows if not fast)

@@ -6,13 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
-from loglake.sql_quoting import sql_string
+from conftest import cut_against_regex
 from loglake.transform import likely_format
-from loglake.transform.etl import staged_rows
 from loglake.transform.parsers.alb_connection import EXAMPLES, AlbConnectionParser
-from loglake.transform.parsers.base import LINE, anchored
 
 SAMPLES = Path(__file__).parents[2] / "events" / "aws_formats"
 T = "2026-11-26T10:00:00.123456Z"
@@ -59,22 +55,7 @@ def _lines() -> list[str]:
 
 
 def test_alb_connection_struct_from_words_equals_the_whole_patterns_groups() -> None:
-    parser = AlbConnectionParser()
-    con = duckdb.connect()
-    con.execute(
-        "CREATE TEMP TABLE classified AS SELECT m AS message, 'alb_connection' AS format, "
-        "'alb_connection_logs' AS __ll_table FROM unnest($lines::VARCHAR[]) AS t(m)",
-        {"lines": _lines()},
-    )
-    line = LINE.format(m="message")
-    con.execute(f"DELETE FROM classified WHERE NOT regexp_full_match({line}, {sql_string(parser.pattern)})")
-    names = "[" + ", ".join(sql_string(g) for g in parser.groups) + "]"
-    whole = f"regexp_extract({line}, {sql_string(anchored(parser.pattern))}, {names})"
-    plan = parser.plan(con, 5)
-    rows = con.execute(
-        f"SELECT message, {whole}, __ll_alb_connection, __ll_alb_connection_fast "
-        f"FROM ({staged_rows('alb_connection', 'alb_connection_logs', plan)}) ORDER BY message"
-    ).fetchall()
+    rows = cut_against_regex(AlbConnectionParser(), _lines())
     assert len(rows) == len(_lines()) - 3  # all but the unquoted subject, the later newline, the missing field
     assert [message for message, expected, got, _fast in rows if expected != got] == []
     slow = sorted(message for message, _expected, _got, fast in rows if not fast)

@@ -4,12 +4,8 @@ regexp_extract of the whole pattern, and the lines outside SHAPE take the regex.
 
 from __future__ import annotations
 
-import duckdb
-
-from loglake.sql_quoting import sql_string
-from loglake.transform.etl import staged_rows
+from conftest import cut_against_regex
 from loglake.transform.parsers.apigateway_access_log import EXAMPLES, ApiGatewayAccessLogParser
-from loglake.transform.parsers.base import LINE, anchored
 
 ID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
 TIME = "[28/Nov/2026:10:15:01 +0000]"
@@ -37,20 +33,7 @@ SLOW = [
 
 
 def _staged(lines: list[str]) -> list[tuple[str, object, object, bool]]:
-    parser = ApiGatewayAccessLogParser()
-    con = duckdb.connect()
-    con.execute(
-        "CREATE TEMP TABLE classified AS SELECT m AS message, 'apigateway_access_log' AS format, "
-        "'apigateway_logs' AS __ll_table FROM unnest($lines::VARCHAR[]) AS t(m)",
-        {"lines": lines},
-    )
-    line = LINE.format(m="message")
-    con.execute(f"DELETE FROM classified WHERE NOT regexp_full_match({line}, {sql_string(parser.pattern)})")
-    names = "[" + ", ".join(sql_string(g) for g in parser.groups) + "]"
-    whole = f"regexp_extract({line}, {sql_string(anchored(parser.pattern))}, {names})"
-    rows = staged_rows("apigateway_access_log", "apigateway_logs", parser.plan(con, 5))
-    column = parser.struct_column
-    return con.execute(f"SELECT message, {whole}, {column}, {column}_fast FROM ({rows})").fetchall()
+    return cut_against_regex(ApiGatewayAccessLogParser(), lines)
 
 
 def test_struct_by_quotes_equals_the_whole_patterns_groups() -> None:

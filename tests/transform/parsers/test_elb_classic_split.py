@@ -8,10 +8,9 @@ from pathlib import Path
 
 import duckdb
 
-from loglake.sql_quoting import sql_string
+from conftest import cut_against_regex
 from loglake.transform import likely_format
 from loglake.transform.etl import staged_rows
-from loglake.transform.parsers.base import LINE, anchored
 from loglake.transform.parsers.elb_classic import EXAMPLES, ElbClassicParser
 
 SAMPLES = Path(__file__).parents[2] / "events" / "aws_formats"
@@ -71,26 +70,8 @@ def _lines() -> list[str]:
 
 
 def test_elb_classic_struct_from_words_equals_the_whole_patterns_groups() -> None:
-    parser = ElbClassicParser()
-    con = duckdb.connect()
-    con.execute(
-        "CREATE TEMP TABLE classified AS SELECT m AS message, 'elb_classic' AS format, "
-        "'elb_logs' AS __ll_table FROM unnest($lines::VARCHAR[]) AS t(m)",
-        {"lines": _lines()},
-    )
-    line = LINE.format(m="message")
-    refused = con.execute(
-        f"SELECT list(message) FROM classified WHERE NOT regexp_full_match({line}, {sql_string(parser.pattern)})"
-    ).fetchall()[0][0]
-    assert sorted(refused) == sorted(REFUSED)
-    con.execute(f"DELETE FROM classified WHERE NOT regexp_full_match({line}, {sql_string(parser.pattern)})")
-    names = "[" + ", ".join(sql_string(g) for g in parser.groups) + "]"
-    whole = f"regexp_extract({line}, {sql_string(anchored(parser.pattern))}, {names})"
-    plan = parser.plan(con, 5)
-    rows = con.execute(
-        f"SELECT message, {whole}, __ll_elb_classic, __ll_elb_classic_fast "
-        f"FROM ({staged_rows('elb_classic', 'elb_logs', plan)}) ORDER BY message"
-    ).fetchall()
+    rows = cut_against_regex(ElbClassicParser(), _lines())
+    assert sorted(set(_lines()) - {message for message, *_ in rows}) == sorted(REFUSED)
     assert len(rows) == len(_lines()) - 3
     assert [message for message, expected, got, _fast in rows if expected != got] == []
     assert [message for message, _expected, _got, fast in rows if not fast] == []

@@ -6,11 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
-from loglake.sql_quoting import sql_string
-from loglake.transform.etl import staged_rows
-from loglake.transform.parsers.base import LINE, anchored
+from conftest import cut_against_regex
 from loglake.transform.parsers.s3_access_log import EXAMPLES, S3AccessLogParser
 
 SAMPLES = Path(__file__).parents[2] / "events" / "aws_formats"
@@ -41,19 +37,7 @@ SLOW = [
 
 
 def _staged(lines: list[str]) -> list[tuple[str, object, object, bool]]:
-    parser = S3AccessLogParser()
-    con = duckdb.connect()
-    con.execute(
-        "CREATE TEMP TABLE classified AS SELECT m AS message, 's3_access_log' AS format, "
-        "'s3_access_logs' AS __ll_table FROM unnest($lines::VARCHAR[]) AS t(m)",
-        {"lines": lines},
-    )
-    line = LINE.format(m="message")
-    con.execute(f"DELETE FROM classified WHERE NOT regexp_full_match({line}, {sql_string(parser.pattern)})")
-    names = "[" + ", ".join(sql_string(g) for g in parser.groups) + "]"
-    whole = f"regexp_extract({line}, {sql_string(anchored(parser.pattern))}, {names})"
-    rows = staged_rows("s3_access_log", "s3_access_logs", parser.plan(con, 5))
-    return con.execute(f"SELECT message, {whole}, __ll_s3_access_log, __ll_s3_access_log_fast FROM ({rows})").fetchall()
+    return cut_against_regex(S3AccessLogParser(), lines)
 
 
 def test_s3_struct_by_quotes_equals_the_whole_patterns_groups() -> None:
