@@ -56,11 +56,74 @@ def test_alb_struct_from_cuts_equals_the_whole_patterns_groups() -> None:
     assert longest["extra_fields"] == ""
 
 
+def _line(tail: str) -> str:
+    return HEAD + '200 200 34 366 "GET https://x/ HTTP/1.1"' + tail
+
+
+TR = '"Root=1-58337262-36d228ad5d99923122bbe354"'
+FIELDS = f'{TR} "www.example.com" "-" 0 2026-11-26T10:00:00.000000Z "forward" "-" "-" "10.0.0.1:80" "200" "-" "-"'
+GROUP = "arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067"
+FITS = [  # every field, quoted as ALB writes it: REST's groups from string functions (_tail_cut)
+    _line(TAIL),
+    _line(TAIL + ' "TID_1a2b" "x y"'),  # fields newer ALBs append, quotes and all
+    _line(TAIL + " "),  # a trailing space: extra_fields ''
+    _line(TAIL + "  x"),  # two spaces: extra_fields ' x'
+    _line(TAIL + 'x"'),  # no space, an unpaired quote
+    _line(TAIL.replace('"curl/8.4.0"', '"Mozilla/5.0 (X11; Linux x86_64) \u00e9"')),  # spaces, beyond ASCII
+    _line(TAIL.replace('"curl/8.4.0"', '""')),  # an empty user agent
+    _line(f' "-" - - {GROUP} {FIELDS}'),  # no TLS: `-` cipher and protocol
+    _line(f' "curl" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2  {FIELDS}'),  # an empty target group
+    _line(f' "curl" -  {GROUP} {FIELDS}'),  # an empty ssl_protocol
+    _line(f' "curl" - - {GROUP} {FIELDS}'.replace(" 0 2026", "  2026")),  # an empty priority
+    _line(f' "curl" - - {GROUP} {FIELDS}'.replace('"10.0.0.1:80"', '""')),  # an empty target_port_list
+    _line(f' "curl" - - {GROUP} {FIELDS}'.replace('"forward" "-"', '"redirect" "https://x/ y"')),
+    _line(f' "curl" - - {GROUP} {FIELDS}').replace(" HTTP/1.1", " HTTP/1.1 x"),  # the protocol is the last word
+]
+REFUSED = [  # a shorter or differently quoted record, a value outside its class: REST's regexp_extract
+    *(e.message for e in EXAMPLES[1:]),  # 2016 and 2018 records
+    _line(f' "curl" - - {GROUP} {TR} www.example.com "-" 0 2026-11-26T10:00:00Z "forward" "-" "-" "1" "2" "3" "4"'),
+    _line(f' "curl" - - {GROUP} {FIELDS}'.replace('"200"', '"200\t201"')),  # a tab: `[^\\s"]` refuses it
+    _line(f' "curl" - - {GROUP} {FIELDS}'.replace('"200"', "200")),  # unquoted status list (the pattern's `"?`)
+    _line(f' "curl" - - {GROUP} {FIELDS}'.replace(" 0 2026", " 0  2026")),  # two spaces before the time
+    _line(f' "curl" - - {GROUP} {FIELDS}'.replace(" 0 2026", " x 2026")),  # a priority that is no number
+    _line(f' "curl" ecdhe - {GROUP} {FIELDS}'),  # a lowercase cipher
+    _line(f' "curl" - - {GROUP} {FIELDS}'.replace('"www.example.com"', '"www example"')),  # a space in a domain
+]
+
+
+def test_alb_tail_from_string_functions_equals_the_regex_and_is_taken_only_where_it_fits() -> None:
+    import duckdb
+
+    from loglake.transform.etl import staged_rows
+
+    parser = AlbParser()
+    lines = FITS + REFUSED
+    rows = cut_against_regex(parser, lines)
+    assert [message for message, expected, got, _fast in rows if expected != got] == []
+    accepted = {message for message, *_ in rows}
+    assert set(FITS) <= accepted and len(accepted - set(FITS)) == 5  # five refused lines are no ALB at all
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TEMP TABLE classified AS SELECT m AS message, 'alb' AS format, 'alb_logs' AS __ll_table "
+        "FROM unnest($lines::VARCHAR[]) AS t(m)",
+        {"lines": lines},
+    )
+    fitting = con.execute(
+        f"SELECT message FROM ({staged_rows('alb', 'alb_logs', parser.plan(con, 5))}) WHERE __ll_alb_tfits"
+    ).fetchall()
+    assert sorted(m for (m,) in fitting) == sorted(FITS)
+    extra = {message: got["extra_fields"] for message, _e, got, _f in rows if message in FITS[1:5]}
+    assert extra == {FITS[1]: '"TID_1a2b" "x y"', FITS[2]: "", FITS[3]: " x", FITS[4]: 'x"'}
+
+
 def test_alb_rest_is_matched_once_and_each_port_cut_once() -> None:
     """The rest's full match (0.03 s per 50,000 lines) is read from its extraction's whole group, and each
-    `ip:port` word is trimmed once, not three times: 1.27 -> 1.15 s of CPU per object (benchmarks/README.md)."""
+    `ip:port` word is trimmed once, not three times: 1.27 -> 1.15 s of CPU per object (benchmarks/README.md).
+    A rest that fits the string cut (_tail_cut) is not extracted: one more full match, over a few short
+    values joined (its classes)."""
     derived = AlbParser().plan(None, 5).derived
     assert list(derived)[6:] == [
+        *(f"__ll_alb_t{n}" for n in ("q", "words", "prio", "extra", "fits")),
         "__ll_alb_r",
         "__ll_alb_fast",
         "__ll_alb_words",
@@ -68,7 +131,8 @@ def test_alb_rest_is_matched_once_and_each_port_cut_once() -> None:
         "__ll_alb_target",
         "__ll_alb",
     ]
-    assert " ".join(derived.values()).count("regexp_full_match(") == 1
+    assert " ".join(derived.values()).count("regexp_full_match(") == 2
+    assert derived["__ll_alb_r"].index("WHEN __ll_alb_tfits THEN") < derived["__ll_alb_r"].index("regexp_extract(")
     assert derived["__ll_alb_fast"] == "coalesce(__ll_alb_r.__ll_rest <> '', false)"
     assert derived["__ll_alb_client"] == "length(rtrim(__ll_alb_words[4], '0123456789'))"
     assert derived["__ll_alb"].count("rtrim(") == 0
