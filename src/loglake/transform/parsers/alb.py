@@ -136,7 +136,7 @@ def _cut_at_url(pattern: str, groups: tuple[str, ...], struct: str) -> dict[str,
     pieces["request_url"] = f"left({after}, {cut} - 1)"
     pieces |= {g: f"{c}r.{g}" for g in groups[n_head + 1 :]}
     later = "[" + ", ".join(sql_string(g) for g in (_WHOLE, *groups[n_head + 1 :])) + "]"
-    tail_columns, tail_struct = _tail_cut(rest_text, f"{c}t", groups[n_head + 1 :])
+    tail_columns, tail_struct = _tail_cut(rest_text, rest, f"{c}t", groups[n_head + 1 :])
     return {
         line: LINE.format(m="message"),
         head_text: f"regexp_extract({line}, {sql_string('^(?:' + head + ')')}, 0)",
@@ -160,13 +160,22 @@ def _cut_at_url(pattern: str, groups: tuple[str, ...], struct: str) -> dict[str,
     }
 
 
-_TAIL_CLASSES = r'[A-Z0-9-_]+ [A-Za-z0-9.-]* [-.0-9]* [^\s"]+ [^\s"]+ [^ "]* [^ "]* [^ "]* [^ "]*'
-"""The classes of REST's groups that a quote-split does not settle (ssl_cipher, ssl_protocol,
-matched_rule_priority, target_status_code_list, classification, domain_name, chosen_cert_arn,
-target_port_list, classification_reason), copied from the pattern, one space between them."""
+_CLASSED = (
+    "ssl_cipher", "ssl_protocol", "matched_rule_priority", "target_status_code_list", "classification",
+    "domain_name", "chosen_cert_arn", "target_port_list", "classification_reason",
+)  # fmt: skip
+"""REST's groups whose class a quote-split does not settle (each value is tested against its group's class)."""
 
 
-def _tail_cut(rest: str, prefix: str, groups: tuple[str, ...]) -> tuple[dict[str, str], str]:
+def _group_classes(rest: str, groups: tuple[str, ...]) -> dict[str, str]:
+    """Each capturing group's body in `rest`, by name, without a lazy `?`: the classes _tail_cut tests,
+    read from the pattern itself so that the two cannot drift apart."""
+    bodies = re.findall(r"\((?!\?)((?:\\.|[^()\\])*)\)", rest)
+    assert len(bodies) == len(groups) == re.compile(rest).groups
+    return {g: body.removesuffix("?") for g, body in zip(groups, bodies, strict=True)}
+
+
+def _tail_cut(rest: str, pattern: str, prefix: str, groups: tuple[str, ...]) -> tuple[dict[str, str], str]:
     """SQL for REST's groups from string functions: (derived columns, the last of which, `<prefix>fits`, says
     whether a rest fits; the struct with `__ll_rest` and `groups` as REST's regexp_extract gives them there).
 
@@ -175,8 +184,9 @@ def _tail_cut(rest: str, prefix: str, groups: tuple[str, ...]) -> tuple[dict[str
     and after the 23rd quote anything without a newline (fields newer ALBs append). Split at `"`, its
     pieces are those values and the separators between them; a rest fits where every separator is the
     pattern's own (one space, or ` CIPHER SSLPROTO TG ` and ` PRIO CREATED ` in words at single spaces),
-    PROTO holds no space, and each value is in its group's class (_TAIL_CLASSES, one full match over them
-    joined by spaces: no class holds a space, so the join parses only one way).
+    PROTO holds no space, and each value is in its group's class (_CLASSED, classes read from `pattern`,
+    REST's regex: one full match over the values joined by spaces; no class holds a space, so the join
+    parses only one way, and no value is NULL where the lengths hold).
 
     Why these are regexp_extract's groups. That assignment of the text to REST's groups (the natural one)
     is a parse of REST. RE2 returns the first parse in backtracking order, and at each choice the natural
@@ -196,7 +206,15 @@ def _tail_cut(rest: str, prefix: str, groups: tuple[str, ...]) -> tuple[dict[str
         prio: f"string_split({q}[10], ' ')",  # '', PRIO, CREATED, ''
         extra: f"CASE WHEN len({q}) = 24 THEN {q}[24] ELSE array_to_string({q}[24:], '\"') END",
     }
-    classed = [f"{words}[2]", f"{words}[3]", f"{prio}[2]", *(f"{q}[{n}]" for n in (19, 21, 7, 9, 17, 23))]
+    values = dict(zip(groups, [
+        f"substr({q}[1], 2)", f"{q}[3]", f"{words}[2]", f"{words}[3]", f"{words}[4]", f"{q}[5]", f"{q}[7]",
+        f"{q}[9]", f"{prio}[2]", f"{prio}[3]", *(f"{q}[{n}]" for n in (11, 13, 15, 17, 19, 21, 23)),
+        f"CASE WHEN prefix({extra}, ' ') THEN substr({extra}, 2) ELSE {extra} END",
+    ], strict=True))  # fmt: skip
+    class_of = _group_classes(pattern, groups)
+    assert not any(re.fullmatch(class_of[g], " ") for g in _CLASSED)  # the join below parses one way only
+    classes = " ".join(class_of[g] for g in _CLASSED)
+    classed = ", ".join(values[g] for g in _CLASSED)
     columns[fits] = " AND ".join(
         [
             f"len({q}) >= 24",
@@ -206,15 +224,10 @@ def _tail_cut(rest: str, prefix: str, groups: tuple[str, ...]) -> tuple[dict[str
             f"len({words}) = 5 AND {words}[1] = '' AND {words}[5] = ''",
             f"len({prio}) = 4 AND {prio}[1] = '' AND {prio}[4] = ''",
             f"NOT contains({extra}, chr(10))",
-            f"regexp_full_match(concat_ws(' ', {', '.join(classed)}), {sql_string(_TAIL_CLASSES)})",
+            f"regexp_full_match(concat_ws(' ', {classed}), {sql_string(classes)})",
         ]
     )
-    values = [
-        f"substr({q}[1], 2)", f"{q}[3]", f"{words}[2]", f"{words}[3]", f"{words}[4]", f"{q}[5]", f"{q}[7]",
-        f"{q}[9]", f"{prio}[2]", f"{prio}[3]", *(f"{q}[{n}]" for n in (11, 13, 15, 17, 19, 21, 23)),
-        f"CASE WHEN prefix({extra}, ' ') THEN substr({extra}, 2) ELSE {extra} END",
-    ]  # fmt: skip
-    fields = ", ".join(f"{g} := {v}" for g, v in zip((_WHOLE, *groups), (rest, *values), strict=True))
+    fields = ", ".join(f"{g} := {v}" for g, v in {_WHOLE: rest, **values}.items())
     return columns, f"struct_pack({fields})"
 
 
