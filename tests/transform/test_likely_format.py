@@ -78,7 +78,7 @@ def _classify(
             if likely:
                 parser = BY_NAME[likely]
                 # What the write extracts without the kept column: the groups, or logfmt's pairs.
-                staged = parser.staged("message") if isinstance(parser, RegexParser) else logfmt._entries("message")
+                staged = parser.staged("message") if isinstance(parser, RegexParser) else logfmt._pair_lists("message")
                 column = likely_format.column(likely)
                 groups["column"] = con.execute(
                     f"SELECT event_id, {column} FROM classified WHERE {column} IS NOT NULL ORDER BY event_id"
@@ -87,13 +87,15 @@ def _classify(
                     f"SELECT event_id, {staged} FROM classified WHERE format = {sql_string(likely)} ORDER BY event_id"
                 ).fetchall()
                 if likely == "logfmt":  # its plan's pairs, from the message, then (message blanked) from the column
-                    mapped = f"{logfmt._pair_lists(logfmt._entries('message'))}"
+                    mapped = logfmt._pair_lists("message")
                     groups["map"] = con.execute(
                         f"SELECT rowid, {mapped} FROM classified WHERE format = 'logfmt' ORDER BY rowid"
                     ).fetchall()
                     con.execute("UPDATE classified SET message = '' WHERE format = 'logfmt'")
-                    parser.plan(con, 5)
-                    groups["planned"] = con.execute("SELECT rid, pairs FROM __ll_logfmt_pairs ORDER BY rid").fetchall()
+                    staging = parser.plan(con, 5).staging
+                    groups["planned"] = con.execute(
+                        f"SELECT rowid, {staging[logfmt._MAP]} FROM classified WHERE format = 'logfmt' ORDER BY rowid"
+                    ).fetchall()
             return classified, result, groups
         finally:
             session.release(prepared, failed=True)
