@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -227,3 +228,49 @@ def test_a_large_object_s_clean_rows_are_those_of_the_plain_path(
     reasons, tables, rows = outcome[0]
     assert sum(len(r) for r in rows.values()) + sum(reasons.values()) == len(messages)
     assert tables["syslog" if likely == "syslog_rfc3164" else "logs"] >= 2 and len(tables) > 10
+
+
+def test_a_batch_of_logfmt_objects_on_the_likely_path_writes_what_each_writes_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """logfmt's plan reads the kept pairs from the rows of `classified` (no table of its own): planned per object
+    and then over the batch, each object's clean rows are those of a run of its own, likely path or not."""
+    from loglake.lake.open import open_lake
+    from loglake.transform.etl_batch import process_raw_objects
+
+    first = ['a=1 b="x y" c=true', "a=2 b= c=false d=-", EDGES["logfmt"], "plain words", 'a=1 b="x y" c=true']
+    second = ['ts=2026-11-26T10:00:00Z level=warn msg="naïve café" n=7', "n=8 msg= level=error", "n=1 n=2"]
+    rows = []
+    plan, staged = logfmt.LogfmtParser.plan, []
+    monkeypatch.setattr(logfmt.LogfmtParser, "plan", lambda *a: staged.append(made := plan(*a)) or made)
+    for large, together in ((True, True), (True, False), (False, True)):
+        monkeypatch.setattr(etl, "_GUARD_PASS_MAX_ROWS", -1 if large else 10**9)
+        lake = open_lake(str(tmp_path / f"{large}-{together}"))
+        write_messages(lake.store, "/a", first)
+        write_messages(lake.store, "/b", second)
+        keys = sorted(list_raw_objects(lake.store))
+
+        def run(lake: Lake = lake, keys: list[str] = keys, together: bool = together) -> list[tuple[Any, ...]]:
+            if together:
+                results = process_raw_objects(lake.store, keys, EtlSettings())
+            else:
+                results = [etl.process_raw_object(lake.store, key, EtlSettings()) for key in keys]
+            assert [(r.manifest.clean_rows, r.manifest.quarantined_rows) for r in results] == [(5, 0), (3, 0)]
+            prepared = session.acquire(None)
+            try:
+                found: list[tuple[Any, ...]] = prepared.con.execute(
+                    "SELECT * EXCLUDE (raw_object, ingestion_time) FROM read_parquet("  # ingestion: the run's clock
+                    f"{sql_string(str(lake.store.root / 'clean' / '**' / '*.parquet'))}, union_by_name = true, "
+                    "hive_partitioning = false) ORDER BY log_group, event_id"
+                ).fetchall()
+            finally:
+                session.release(prepared, failed=True)
+            return found
+
+        rows.append(in_new_thread(run))
+    assert rows[0] == rows[1] == rows[2]
+    assert len(rows[0]) == 8
+    # Planned per object, over the batch and again in the two passes its differing keys ask for, then each
+    # object alone: the kept lists; then, off the likely path, the extracted pairs.
+    kept = {logfmt._MAP: logfmt.KEPT}
+    assert [p.staging == kept for p in staged] == [True] * 7 + [False] * 5
