@@ -45,3 +45,87 @@ def test_msg_is_the_regex_group_on_edge_lines() -> None:
         *("", "signal process started", 'open() "/x" failed (2: No such file)', "", "a", "a ", "a,client: b"),
         *("a, Client: b", "a, client:b", "ünïcödé ✓", "a\r", "", "", "", "", "a", ' "quoted'),
     ]
+
+
+_HEAD = "2021/04/01 13:02:31 [error] 31#31: "
+_LINES = [
+    _HEAD + '*1 open() "/x" failed (2: No such file), client: 172.17.0.1, server: localhost, host: "h:80"',
+    _HEAD + "signal process started",
+    _HEAD,
+    _HEAD + "*7 ",
+    _HEAD + "*7",
+    _HEAD + "*7  two spaces",
+    _HEAD + "*x not a connection",
+    _HEAD + "* 7 star then space",
+    _HEAD + "*7 *8 twice",
+    _HEAD + "ünïcödé ✓ 日本",
+    _HEAD + "a\r\n",
+    _HEAD + "*3 a\n",
+    _HEAD + "a\nb\n\n",
+    _HEAD + "a\rb",
+    _HEAD + "\n",
+    _HEAD + "\r\n\r\n",
+    _HEAD[:-1] + "\n",
+    _HEAD[:-1],
+    _HEAD[:-2] + " : x",
+    "2021/04/01 13:02:31 [err_1] 0#123456789012: x",
+    "2021/04/01 13:02:31 [] 31#31: x",
+    "2021/04/01 13:02:31 [érror] 31#31: x",
+    "2021/04/01 13:02:31  [error] 31#31: x",
+    "2021/04/01 13:02:31 [error] #31: x",
+    "2021/04/01 13:02:31 [error] 31#: x",
+    "2021/4/01 13:02:31 [error] 31#31: x",
+    "2021/04/01T13:02:31 [error] 31#31: x",
+    "\n" + _HEAD + "x",
+    " " + _HEAD + "x",
+    "",
+    "\n",
+]
+
+
+def test_prefix_detection_and_cut_are_the_whole_pattern_s_on_edge_lines() -> None:
+    """The pattern's full match read the whole line twice, in classification and in the write (the likely
+    format's extraction, 0.10 s per 50,000 lines): detection tests the prefix only, and the write extracts the
+    prefix's groups and cuts `rest` after it. Same claims and the same groups as the whole regex."""
+    import duckdb
+
+    from loglake.sql_quoting import sql_string
+    from loglake.transform import likely_format
+    from loglake.transform.etl import staged_rows
+    from loglake.transform.parsers.base import LINE, regex_groups
+
+    parser = NginxErrorParser()
+    detect, plan = parser.detect("message"), parser.plan(None, 5)
+    assert "regexp_full_match" not in detect and plan.staging == {} and not likely_format.eligible(parser)
+    assert parser.guard is not None
+    full_match = f"regexp_full_match({LINE.format(m='message')}, {sql_string(parser.pattern)})"  # the detection before
+    old_detect = f"(CASE WHEN {parser.guard.replace('{m}', 'message')} THEN {full_match} ELSE false END)"
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TEMP TABLE classified AS SELECT unnest($lines::VARCHAR[]) AS message, unnest(range(len($lines))) AS i, "
+        "'nginx_error' AS format, 'nginx_error_logs' AS __ll_table",
+        {"lines": _LINES},
+    )
+    claims = con.execute(f"SELECT {old_detect}, {detect} FROM classified ORDER BY i").fetchall()
+    assert [old for old, _ in claims] == [new for _, new in claims]
+    assert [old for old, _ in claims] == [True] * 16 + [False] * 3 + [True] + [False] * 11
+    whole = regex_groups(LINE.format(m="message"), parser.pattern, parser.groups)
+    rows = staged_rows(parser.name, parser.table, plan)
+    got = con.execute(f"SELECT {whole}, __ll_nginx_error FROM ({rows}) ORDER BY i").fetchall()
+    assert [old for old, _ in got] == [new for _, new in got]
+    assert [(new["cid"], new["rest"]) for _, new in got[:9]] == [
+        ("1", 'open() "/x" failed (2: No such file), client: 172.17.0.1, server: localhost, host: "h:80"'),
+        ("", "signal process started"),
+        ("", ""),
+        ("7", ""),
+        ("", "*7"),
+        ("7", " two spaces"),
+        ("", "*x not a connection"),
+        ("", "* 7 star then space"),
+        ("7", "*8 twice"),
+    ]
+    assert [new["rest"] for _, new in got[9:16]] == ["ünïcödé ✓ 日本", "a", "a", "a\nb", "a\rb", "", ""]
+    big = {"ts": "2021/04/01 13:02:31", "severity": "err_1", "pid": "0", "tid": "123456789012", "cid": "", "rest": "x"}
+    assert got[19][1] == big
+    unclaimed = [new for n, (_, new) in enumerate(got) if not claims[n][0]]
+    assert unclaimed == [dict.fromkeys(parser.groups, "")] * 14  # the regex's '' (the write never sees these)
