@@ -16,6 +16,7 @@ _EXCEPTION = (
     r"([A-Za-z_$][\w$]*(?:\.[\w$]+)*(?:Exception|Error|Throwable|Exit|Interrupt|Warning)\w*)(?:: (.*))?$"
 )
 _PYTHON_LAST = r"\n([A-Za-z_][\w.]*)(?:: ([^\n]*))?\s*\z"
+_FRAME = r"(?m)^\s+(?:at [\w$.<>/]+\(|File \")"
 
 
 def _exception_before(group: int) -> str:
@@ -111,7 +112,69 @@ def test_each_regex_runs_once_per_trace() -> None:
     and the level's regexes again per branch: the COPY of 50,000 traces took 0.55 s CPU, now 0.35 s."""
     plan = StackTraceParser().plan(None, 5)
     assert plan.time == "__ll_stack_trace_time" and plan.level == "ll_level(__ll_stack_trace_level)"
-    assert list(plan.derived) == ["__ll_stack_trace_exception", "__ll_stack_trace_time", "__ll_stack_trace_level"]
+    derived = ["second", "exception", "time", "level", "kinds"]
+    assert list(plan.derived) == [f"__ll_stack_trace_{name}" for name in derived]
     written = " ".join([plan.time, plan.level, *(f.expression for f in plan.fields), *plan.derived.values()])
-    assert written.count("regexp_extract(") == 9  # exception 2 (one per branch), time 6, level 1
-    assert written.count("(?:Exception|Error|Throwable") == 1 and written.count("(?P<message>") == 2
+    assert written.count("regexp_extract(") == 10  # exception 2 (one per branch) and its second line 1, time 6, level 1
+    # The whole trace's search for the exception, the second line's test and extraction; Python's last line.
+    assert written.count("(?:Exception|Error|Throwable") == 3 and written.count("(?P<message>") == 4
+    assert written.count("regexp_extract_all(") == 1  # frames: only where a line starts with `at x(` unindented
+
+
+# Traces whose lines test the second-line exception and the frame count per line (test below).
+_EDGES = [
+    *_TRACES,
+    "java.lang.IllegalStateException: first line\njava.lang.Error: second\n",
+    "header\nnot one\nCaused by: a.BException: third\n\tat a.b(c)\n",
+    "header\n\nx.YException: after a blank line\n",
+    "header\nCaused by: x.YException\r\n\tat a.b(c)\r\n",
+    "header\nException in thread t x.YError: m: n\n",
+    "header\nx.YException: é ✓ 日本\n\tat a.$b<init>(c)\n\tat a/b.c(d)\n",
+    "header\nx.YException\textra\n",
+    "header\n",
+    "\n",
+    "\n\n",
+    "header\n\n\nat a.b(c)\n",
+    "header\n \t\nat a.b(c)\n",
+    'header\n\f\nFile "x"\n',
+    "header\n\r\n  at a.b(c)\n",
+    "header\n\n\n  at a.b(c)\n\tat d.e(f)\n",
+    "header\nat a.b(c)\n\tat d.e(f)\n",
+    "header\n\tat a.b(c) at d.e(f)\n\t\tat g(h)\n",
+    "header\n\tat (c)\n\tat a.b c(d)\n\t at a.b(c)\n\r\tat a.b(c)\n",
+    'header\n  File "a.py", line 1\n  File \'b.py\'\n\fFile "c"\n',
+    "header\n\tat a.b(c)",
+    "\tat a.b(c)\n\tat d.e(f)\n",
+    'Traceback (most recent call last):\n  File "a.py", line 1\n\nFile "b.py"\nValueError: x\n',
+]
+
+
+def test_second_line_exception_and_frames_per_line_are_the_whole_trace_s(con: duckdb.DuckDBPyConnection) -> None:
+    """The exception's search over the whole trace and regexp_extract_all of the frames (46 + 63 ms per 50,000
+    traces) are, on most traces, the second line's test and anchored tests of each line: the same values."""
+    plan = StackTraceParser().plan(con, 5)
+    frames = next(f.expression for f in plan.fields if f.path[0] == "frames")
+    frames_before = f"TRY_CAST(nullif(len(regexp_extract_all(message, {sql_string(_FRAME)}))::VARCHAR, '') AS BIGINT)"
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE edges AS SELECT message, 'stack_trace' AS format, 'logs' AS __ll_table, i "
+        "FROM (SELECT unnest(?::VARCHAR[]) AS message, generate_subscripts(?, 1) AS i)",
+        [_EDGES, _EDGES],
+    )
+    rows = etl.staged_rows("stack_trace", "logs", plan).replace("FROM classified", "FROM edges")
+    new = f"__ll_stack_trace_exception.type, __ll_stack_trace_exception.message, {frames}, __ll_stack_trace_second"
+    after = con.execute(f"SELECT {new} FROM ({rows}) ORDER BY i").fetchall()
+    old = f"{_exception_before(1)}, {_exception_before(2)}, {frames_before}"
+    before = con.execute(f"SELECT {old} FROM edges ORDER BY i").fetchall()
+    assert len(after) == len(_EDGES) == 37
+    assert [row[:3] for row in after] == before
+    edges = after[len(_TRACES) :]
+    assert [row[0] for row in edges] == [
+        *("java.lang.IllegalStateException", "a.BException", "x.YException", "", "x.YError", "x.YException"),
+        *("",) * 15,
+        "ValueError",
+    ]  # `Caused by: x.YException\r`: `$` does not match before CR
+    # A blank line then `at x(` or `File "` unindented: one match across the line feed (the whole regex counts).
+    assert [row[2] for row in edges] == [0, 1, 0, 1, 0, 2, 0, 0, 0, 0, 1, 1, 1, 1, 2, 1, 2, 2, 2, 1, 2, 2]
+    # Where the second line gave the exception (the others: a Python traceback, the first line, the search).
+    second = [i for i, row in enumerate(after) if row[3] is not None and row[3]["type"] != ""]
+    assert second == [0, 10, len(_TRACES) + 4, len(_TRACES) + 5]
