@@ -29,9 +29,31 @@ def _msg(rest: str) -> str:
     )
 
 
+_QUOTED = ("request", "upstream", "host", "referrer")
+_QUOTED_VALUE = r'"([^"]*)"'
+_AFTER = "__ll_nginx_error_after"
+"""A struct (a derived column): per quoted label, `split_part(rest, ', <label>: "', 2)`."""
+
+
 def _context(name: str, label: str, quoted: bool = False) -> Column:
-    value = r'"([^"]*)"' if quoted else r"([^,]*)"
-    return Column(name, "VARCHAR", f"regexp_extract({{s}}.rest, {sql_string(', ' + label + ': ' + value)}, 1)", ())
+    """The context field's value: the group of `, <label>: ([^,]*)` (or `"([^"]*)"`), the first match's.
+
+    Why split_part gives it. The separator `, <label>: ` (`: "`) starts with the only comma it holds, so
+    its occurrences do not overlap; `split_part(rest, sep, 2)` is the text after the first occurrence, up
+    to the second one or the end ('' without one, as the regex). Unquoted, `[^,]*` always matches there and
+    takes the text up to the next comma, which comes no later than the second occurrence (it starts with
+    one): the text of that piece before its first comma. Quoted, where that piece holds a quote, the regex
+    matches at the first occurrence and the group ends at that quote; where it holds none, the regex decides.
+    Each regex searched the whole line: 17-21 ms per 50,000 lines, the split about half."""
+    if not quoted:
+        return Column(
+            name, "VARCHAR", f"split_part(split_part({{s}}.rest, {sql_string(f', {label}: ')}, 2), ',', 1)", ()
+        )
+    piece = f"{_AFTER}.{label}"
+    regex = f"regexp_extract({{s}}.rest, {sql_string(f', {label}: ' + _QUOTED_VALUE)}, 1)"
+    return Column(
+        name, "VARCHAR", f"CASE WHEN contains({piece}, '\"') THEN split_part({piece}, '\"', 1) ELSE {regex} END", ()
+    )
 
 
 PREFIX = r"(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d) \[(\w+)\] (\d+)#(\d+): (?:\*(\d+) )?"
@@ -92,6 +114,9 @@ class NginxErrorParser(RegexParser):
             line: LINE.format(m="message"),
             head: f"regexp_extract({line}, {sql_string('^(' + PREFIX + ')')}, {names})",
             s: _prefix_cut(line, head),
+            _AFTER: "struct_pack("
+            + ", ".join(f"{q} := split_part({s}.rest, {sql_string(f', {q}: ' + chr(34))}, 2)" for q in _QUOTED)
+            + ")",
         }
         return replace(super().plan(con, max_depth), staging={}, derived=derived)
 
