@@ -70,11 +70,12 @@ def test_otlp_record_fields_come_from_one_parse_per_row() -> None:
     con = _connection()
     _classified(con, parser.name, parser.table, OTLP_RECORDS)
     plan = parser.plan(con, 5)
-    assert list(plan.derived) == ["__ll_otlp_text", "__ll_otlp_scope"]
+    assert list(plan.derived) == ["__ll_otlp_text", "__ll_otlp_scope", "__ll_otlp_time"]  # time: test_json_shapes_speed
     written = " ".join([plan.time, plan.level, *(f.expression for f in plan.fields)])
     assert written.count("json_extract_string(__ll_otlp_record,") == 0
     assert written.count("json_extract_string(message,") == 0
-    checked = [(f.path[0], f.expression) for f in plan.fields] + [("time", plan.time), ("level", plan.level)]
+    time_text = plan.derived["__ll_otlp_time"]  # plan.time names it
+    checked = [(f.path[0], f.expression) for f in plan.fields] + [("time", time_text), ("level", plan.level)]
     assert len(checked) == 13
     rows = etl.staged_rows(parser.name, parser.table, plan)
     for name, new in checked:
@@ -84,7 +85,8 @@ def test_otlp_record_fields_come_from_one_parse_per_row() -> None:
         result = con.execute(query).fetchall()
         assert len(result) == len(OTLP_RECORDS)
         assert [r[1] for r in result] == [r[2] for r in result], name
-    values = con.execute(f"SELECT ({plan.time}), ({plan.level}), __ll_otlp_scope FROM ({rows}) ORDER BY i").fetchall()
+    time = f"strftime({timestamps.parse_time_expression(plan.time, '0', plan.time_format)}, '%Y-%m-%d %H:%M:%S.%f')"
+    values = con.execute(f"SELECT {time}, ({plan.level}), __ll_otlp_scope FROM ({rows}) ORDER BY i").fetchall()
     assert values == [
         ("2018-12-13 14:51:00.300000", "INFO", ["a", None]),
         ("2018-12-13 14:51:00.300000", "ERROR", [None, None]),
