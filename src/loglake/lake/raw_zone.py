@@ -29,6 +29,13 @@ RAW_COLUMNS: dict[str, str] = {
 """Every raw-record field and its SQL type; all but message_b64 are always present."""
 MAX_RAW_LINE_BYTES = 512 << 20
 """Readers refuse (never truncate) a raw object with a longer record line."""
+FIRST_READ_LINE_BYTES = 16 << 20
+"""The ETL reads a raw object with this `maximum_object_size` first (DuckDB's default; its buffer then holds a
+line of up to about 32 MiB), and again with MAX_RAW_LINE_BYTES only if a line is longer. DuckDB's read_json
+reserves buffers of twice the size against its memory limit: with MAX_RAW_LINE_BYTES, 1 GiB each, which a memory
+limit under about 2.1 GB refuses on two threads (a 1,769 MB Lambda's), and a reservation that large makes DuckDB
+return its allocator's cached memory to the system (allocator_bulk_deallocation_flush_threshold, 512 MiB), which
+every later statement of the object then faults back in (benchmarks/README.md, "costs every format pays")."""
 # Level 6 is gzip's default; level 1 makes objects ~25% larger for ~2x faster ingest. Raw is kept long,
 # so size wins.
 _GZIP_LEVEL = 6
