@@ -204,3 +204,14 @@ def test_reset_forgets_the_redaction_key_pads_an_object_set() -> None:
         assert connection.con.execute(f"SELECT getvariable('{redaction._IPAD}')").fetchone() == (None,)
     finally:
         connection.close()
+
+
+def test_a_prepared_connection_pools_its_blocks() -> None:
+    """DuckDB's buffers come from a pool whose pages stay mapped between statements (session.BLOCK_POOL): without
+    it an object's statements faulted their memory in again one after the other."""
+    prepared = session.Session(None)
+    try:
+        setting = prepared.con.execute("SELECT current_setting('block_allocator_memory')").fetchall()[0][0]
+    finally:
+        prepared.close()
+    assert setting == "256.0 MiB"
