@@ -1,6 +1,6 @@
 """Reading a raw object: a small `maximum_object_size` first, the largest line size only for an object that needs
-it. DuckDB reserves two buffers of twice that size against its memory limit, so with 512 MiB every object needed
-2 GiB of headroom, and an ETL connection under a Lambda-sized limit could read nothing."""
+it. DuckDB reserves a buffer of twice that size per reading thread against its memory limit, so with 512 MiB an
+ETL connection under a small Lambda's limit could read no object at all."""
 
 from __future__ import annotations
 

@@ -32,10 +32,11 @@ MAX_RAW_LINE_BYTES = 512 << 20
 FIRST_READ_LINE_BYTES = 16 << 20
 """The ETL reads a raw object with this `maximum_object_size` first (DuckDB's default; its buffer then holds a
 line of up to about 32 MiB), and again with MAX_RAW_LINE_BYTES only if a line is longer. DuckDB's read_json
-reserves buffers of twice the size against its memory limit: with MAX_RAW_LINE_BYTES, 1 GiB each, which a memory
-limit under about 2.1 GB refuses on two threads (a 1,769 MB Lambda's), and a reservation that large makes DuckDB
-return its allocator's cached memory to the system (allocator_bulk_deallocation_flush_threshold, 512 MiB), which
-every later statement of the object then faults back in (benchmarks/README.md, "costs every format pays")."""
+reserves a buffer of twice the size per reading thread against its memory limit: with MAX_RAW_LINE_BYTES, 1 GiB
+each, which a 400 MB limit refuses (a 512 MB Lambda's), or 1.4 GB on two threads; and a reservation that large
+makes DuckDB return its allocators' cached memory to the system (allocator_bulk_deallocation_flush_threshold,
+512 MiB), which every later statement of the object then faults back in (benchmarks/README.md, "what every
+format pays per object")."""
 # Level 6 is gzip's default; level 1 makes objects ~25% larger for ~2x faster ingest. Raw is kept long,
 # so size wins.
 _GZIP_LEVEL = 6

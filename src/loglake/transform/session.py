@@ -38,9 +38,9 @@ MAX_OBJECTS = 1_000
 BLOCK_POOL = "256MiB"
 """DuckDB's `block_allocator_memory` for an ETL connection: its 256 KiB buffers come from a pool of this much
 address space, whose pages stay mapped once touched (a freed block is only marked reclaimable, MADV_FREE) instead
-of going back to the system between statements and being faulted in again by the next one (without it, about
-30,000 page faults and 0.05-0.1 s of system CPU per 50,000-line object: benchmarks/README.md). A connection's
-pool is unmapped when the connection closes; blocks beyond it come from the usual allocator."""
+of going back to the system between statements and being faulted in again by the next one (without it, 20,000-
+30,000 more page faults and 0.05-0.08 s more system CPU per 50,000-line object: benchmarks/README.md). A
+connection's pool is unmapped when the connection closes; blocks beyond it come from the usual allocator."""
 
 
 def _dispose(con: Any, spill: str) -> None:
