@@ -36,6 +36,7 @@ from loglake.pipeline import pending_raw_objects, run_etl
 from loglake.query.conservation import check_conservation
 from loglake.query.engine import DuckDBEngine
 from loglake.sources.local_files import FileSource, FileSourceOptions
+from loglake.transform import session
 from loglake.transform.etl import EtlResult
 from loglake.transform.parsers import PARSERS
 from loglake.transform.settings import EtlSettings
@@ -134,6 +135,24 @@ def shared_passes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(etl_batch, "_process_batch", counted)
     return sizes
+
+
+@pytest.fixture
+def small_memory_sessions(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """ETL connections under a 400 MB memory limit (80% of a 512 MB Lambda, what DuckDB gives itself there),
+    closed after the test."""
+    connect = session.Session.__init__
+
+    def limited(self: session.Session, threads: int | None) -> None:
+        connect(self, threads)
+        self.con.execute("SET memory_limit = '400MB'")
+
+    monkeypatch.setattr(session.Session, "__init__", limited)
+    yield
+    left = getattr(session._local, "session", None)
+    if left is not None:
+        left.close()
+    session._local.session = None
 
 
 def load_event(name: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import hashlib
 import os
 import shutil
 import signal
@@ -471,3 +472,52 @@ def test_a_record_whose_timestamp_is_not_a_number_is_found_by_the_probe(
     assert caught.value.failed == bad
     assert sorted(caught.value.results) == keys
     assert isinstance(caught.value.__cause__, RawObjectError) and bad in str(caught.value.__cause__)
+
+
+def test_a_batch_shares_its_pass_under_a_small_memory_limit(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch, small_memory_sessions: None
+) -> None:
+    """Under a 400 MB memory limit on two threads (a 512 MB Lambda's share), the pass read with 512 MiB
+    failed with Out of Memory (1 GiB buffers per thread), and every object ran alone after the probes."""
+    keys = _fill(lake)
+    passes = shared_passes(monkeypatch)
+    alone: list[str] = []
+    own = etl_batch.etl.process_raw_object
+
+    def counted(store: Any, key: str, *args: Any, **kwargs: Any) -> EtlResult:
+        alone.append(key)
+        return own(store, key, *args, **kwargs)
+
+    monkeypatch.setattr(etl_batch.etl, "process_raw_object", counted)
+    results = process_raw_objects(lake.store, keys, EtlSettings(), threads=2)
+    assert passes == [6] and alone == []
+    assert [(r.manifest.events, r.manifest.clean_rows, r.manifest.quarantined_rows) for r in results] == [
+        (2, 2, 0),
+        (2, 2, 0),
+        (3, 2, 1),
+        (2, 2, 0),
+        (2, 2, 0),
+        (2, 2, 0),
+    ]  # fmt: skip (by key: /app/e, then /app/a to /app/d)
+    _rows(lake)
+
+
+def test_an_object_with_a_line_longer_than_the_first_read_runs_alone_and_whole(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pass reads with FIRST_READ_LINE_BYTES only (a pass at 512 MiB reserves 1 GiB buffers for every
+    object): the object with a longer line runs alone, where it is read again with 512 MiB, whole."""
+    keys = _fill(lake)
+    long = "y" * (40 << 20)  # past the first read's buffer (twice FIRST_READ_LINE_BYTES)
+    write_messages(lake.store, "/app/long", ["before", long, "after"])
+    long_key = next(key for key in list_raw_objects(lake.store) if key not in keys)
+    passes = shared_passes(monkeypatch)
+    results = process_raw_objects(lake.store, [*keys, long_key], EtlSettings())
+    assert passes == [6]
+    assert (results[-1].manifest.events, results[-1].manifest.clean_rows) == (3, 3)
+    with DuckDBEngine(lake.store) as engine:
+        rows = engine.query(
+            "SELECT event_id, length(message), md5(message) FROM logs WHERE log_group = '/app/long' ORDER BY event_id"
+        ).rows
+    assert [(event_id, length) for event_id, length, _md5 in rows] == [("e0", 6), ("e1", 40 << 20), ("e2", 5)]
+    assert rows[1][2] == hashlib.md5(long.encode()).digest()  # Athena's md5: varbinary

@@ -5,7 +5,6 @@ ETL connection under a small Lambda's limit could read no object at all."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ import pytest
 from conftest import write_messages
 from loglake.lake.open import Lake
 from loglake.lake.raw_zone import FIRST_READ_LINE_BYTES, MAX_RAW_LINE_BYTES, RawRecord, encode_batch, list_raw_objects
-from loglake.transform import etl, session
+from loglake.transform import etl
 from loglake.transform.etl import process_raw_object
 from loglake.transform.settings import EtlSettings
 
@@ -77,23 +76,6 @@ def test_other_reader_errors_are_not_retried(tmp_path: Path) -> None:
     with pytest.raises(duckdb.Error):
         etl.read_raw(duckdb.connect(), statement)
     assert sizes == [FIRST_READ_LINE_BYTES]
-
-
-@pytest.fixture
-def small_memory_sessions(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """ETL connections under a 400 MB memory limit (a small Lambda's share), closed after the test."""
-    connect = session.Session.__init__
-
-    def limited(self: session.Session, threads: int | None) -> None:
-        connect(self, threads)
-        self.con.execute("SET memory_limit = '400MB'")
-
-    monkeypatch.setattr(session.Session, "__init__", limited)
-    yield
-    left = getattr(session._local, "session", None)
-    if left is not None:
-        left.close()
-    session._local.session = None
 
 
 def test_an_object_is_read_under_a_small_memory_limit(lake: Lake, small_memory_sessions: None) -> None:

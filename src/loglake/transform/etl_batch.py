@@ -19,7 +19,8 @@ types, so queries give the same rows either way.
 A batch is not used where it could read an object differently: objects with different remembered
 stream headers are not batched together, and a batch that finds a header line (VPC flow logs, CloudFront)
 or writes an Iceberg table is processed one object at a time instead. Any error does the same, so the
-error (and an unreadable object set aside) names the one object it concerns.
+error (and an unreadable object set aside) names the one object it concerns. A pass reads its objects with
+raw_zone.FIRST_READ_LINE_BYTES only: an object with a longer line runs alone (see _read).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from loglake.errors import first_line
 from loglake.lake import iceberg, skip_index, stream_headers
 from loglake.lake.keys import RawKey, clean_key, quarantine_key
 from loglake.lake.manifests import Manifest, read_manifest
+from loglake.lake.raw_zone import FIRST_READ_LINE_BYTES
 from loglake.lake.schema_registry import SchemaRegistry, TableSchema
 from loglake.lake.store import Store
 from loglake.sql_quoting import sql_string
@@ -468,7 +470,12 @@ def _b64(rows: list[tuple[int, str, str, int, int]], n: int) -> list[bool]:
 
 
 def _read(con: Any, batch: list[_Pending]) -> None:
-    """`raw_lines` with every object's rows, numbered by object (file order kept: first copy wins)."""
+    """`raw_lines` with every object's rows, numbered by object (file order kept: first copy wins).
+
+    Read with FIRST_READ_LINE_BYTES only: DuckDB reserves twice `maximum_object_size` per reading thread and
+    keeps up to two such buffers per thread across the files of a pass (measured: 2 threads need 74 MB for 64
+    objects at 16 MiB, 4.3 GB at 512 MiB). An object with a longer line is refused here (the probe finds it)
+    and runs alone, where etl.read_raw reads it again with MAX_RAW_LINE_BYTES."""
     paths = [item.path for item in batch if item.path is not None]
     number = " ".join(f"WHEN {sql_string(str(p))} THEN {n}" for n, p in enumerate(paths))
     raw_key = " ".join(f"WHEN {n} THEN {sql_string(item.key)}" for n, item in enumerate(batch))
@@ -477,7 +484,7 @@ def _read(con: Any, batch: list[_Pending]) -> None:
             f"CREATE OR REPLACE TEMP TABLE raw_lines AS SELECT * EXCLUDE ({BATCH_NUMBER}), {BATCH_NUMBER}, "
             f"CASE {BATCH_NUMBER} {raw_key} END AS {BATCH_RAW_OBJECT} FROM ("
             f"SELECT * EXCLUDE (filename), CASE filename {number} END AS {BATCH_NUMBER} "
-            f"FROM {etl.raw_reader(paths, filename=True)})"
+            f"FROM {etl.raw_reader(paths, filename=True, max_line_bytes=FIRST_READ_LINE_BYTES)})"
         )
     except duckdb.Error as exc:
         # The objects that read alone share a pass; the others run alone, where the error names its object.
@@ -488,10 +495,12 @@ def _read(con: Any, batch: list[_Pending]) -> None:
 
 
 def _readable(con: Any, path: Path) -> bool:
-    """Whether DuckDB reads one raw object, every column cast to its type (run only after a pass failed to
-    read): a count(*) would skip the columns, and miss a record whose "timestamp" is "abc"."""
+    """Whether DuckDB reads one raw object as a pass does (FIRST_READ_LINE_BYTES), every column cast to its
+    type (run only after a pass failed to read): a count(*) would skip the columns, and miss a record whose
+    "timestamp" is "abc". An object with a longer line is not: it runs alone, and is read whole there."""
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE __ll_probe AS SELECT * FROM {etl.raw_reader([path])}")
+        reader = etl.raw_reader([path], max_line_bytes=FIRST_READ_LINE_BYTES)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE __ll_probe AS SELECT * FROM {reader}")
     except duckdb.Error:
         return False
     finally:
