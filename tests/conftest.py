@@ -155,6 +155,21 @@ def small_memory_sessions(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     session._local.session = None
 
 
+@pytest.fixture
+def small_memory_engines(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Query engines (DuckDBEngine) under a 400 MB memory limit on two threads, set before it locks its settings."""
+    from loglake.query import engine
+
+    lock = engine.lock_down
+
+    def limited(con: Any, directories: list[str]) -> None:
+        con.execute("SET memory_limit = '400MB'")
+        con.execute("SET threads = 2")
+        lock(con, directories)
+
+    monkeypatch.setattr(engine, "lock_down", limited)
+
+
 def load_event(name: str) -> dict[str, Any]:
     """A real AWS payload from tests/events (see ATTRIBUTION.md)."""
     return json.loads((EVENTS / f"{name}.json").read_text())

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import loglake
+from conftest import write_messages
 from loglake.errors import ConfigError, LoglakeError, QueryError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -144,3 +145,18 @@ def test_the_notebook_example_runs(tmp_path: Path) -> None:
         lines[5],
     )
     assert lines[6:] == ["verify: OK {'raw_events': 60, 'clean_events': 60, 'quarantined_events': 0}"]
+
+
+def test_query_reads_raw_events_under_a_small_memory_limit(
+    ingested: loglake.Loglake, small_memory_engines: None
+) -> None:
+    """raw_events read with 512 MiB (a 1 GiB buffer per thread): under 400 MB on two threads, Out of Memory."""
+    assert ingested.query("SELECT log_group, count(*) FROM raw_events GROUP BY 1").rows == [("app", 40)]
+
+
+def test_query_reads_a_raw_line_longer_than_the_first_read_whole(tmp_path: Path) -> None:
+    """The query runs again over a raw_events of 512 MiB when DuckDB refuses the 16 MiB view's read."""
+    lake = loglake.connect(str(tmp_path / "lake"))
+    write_messages(lake.lake.store, "/long", ["before", "y" * (40 << 20), "after"])
+    result = lake.query("SELECT event_id, length(message) FROM raw_events ORDER BY event_id")
+    assert result.rows == [("e0", 6), ("e1", 40 << 20), ("e2", 5)]

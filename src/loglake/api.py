@@ -154,7 +154,7 @@ class Loglake:
             text = engine.prepare(sql, dialect=dialect).strip().rstrip(";")
             table = f"loglake_result_{next(_names)}"
             try:
-                engine.con.execute(f"CREATE TEMP TABLE {table} AS {text}")
+                engine.execute(f"CREATE TEMP TABLE {table} AS {text}")
             except duckdb.Error as exc:
                 raise engine._error(exc, sql) from None
             return Result(engine, table, sql, time.monotonic() - started)

@@ -21,12 +21,12 @@ import duckdb
 from loglake.catalog.duckdb_views import clean_tables
 from loglake.errors import ConfigError, QueryError, first_line
 from loglake.lake.manifests import processed_raw_objects
-from loglake.lake.raw_zone import MAX_RAW_LINE_BYTES, RAW_COLUMNS, list_raw_objects
-from loglake.lake.store import Store, glob_escape
+from loglake.lake.raw_zone import list_raw_objects
+from loglake.lake.store import Store
 from loglake.lake.unreadable import Unreadable, is_content_error, set_aside, unreadable_objects
 from loglake.query.engine import DuckDBEngine, QueryEngine, QueryResult
 from loglake.query.time_range import TimeRange
-from loglake.sql_quoting import quote_identifier, sql_string, sql_struct
+from loglake.sql_quoting import quote_identifier, sql_string
 
 RAW_OBJECT_ON_ATHENA = "regexp_extract(\"$path\", 'raw/source=.*$')"
 """Athena has no raw_object column on the raw table: the object's key is the tail of its $path."""
@@ -205,15 +205,16 @@ _RAW_KEY_IN_TEXT = re.compile(r"raw/source=[^\s\"']+?\.json\.gz")
 
 
 def _read_error(store: Store, key: str) -> str | None:
-    """Why `key` cannot be read as the raw view reads it (every column); None when it can."""
+    """Why `key` cannot be read as the raw view reads it (every column); None when it can. Read as the ETL
+    reads it (etl.read_raw): 16 MiB first, 512 MiB only for a longer line, whose 1 GiB buffer a small memory
+    limit would refuse for every object; a line over 512 MiB is refused, named in the reason."""
+    from loglake.transform.etl import raw_reader, read_raw  # lazily: the ETL's modules, only when a read failed
+
     con = duckdb.connect(config={"threads": 1})
     try:
         with store.local_file(key) as path:
-            con.execute(
-                f"SELECT count(COLUMNS(*)) FROM read_json({sql_string(glob_escape(str(path)))}, "
-                f"format = 'newline_delimited', compression = 'gzip', columns = {sql_struct(RAW_COLUMNS)}, "
-                f"maximum_object_size = {MAX_RAW_LINE_BYTES}, hive_partitioning = false)"
-            ).fetchall()
+            read_raw(con, lambda size: f"SELECT count(COLUMNS(*)) FROM {raw_reader([path], max_line_bytes=size)}")
+            con.fetchall()
     except duckdb.Error as exc:
         if not is_content_error(exc):
             raise  # not the object's fault (memory, disk): verify fails loudly, nothing is set aside

@@ -19,11 +19,12 @@ from typing import Any, Protocol
 
 import duckdb
 
-from loglake.catalog.duckdb_views import ZONE_VIEWS, clean_tables, create_views
+from loglake.catalog.duckdb_views import ZONE_VIEWS, clean_tables, create_views, raw_view_sql
 from loglake.errors import QueryError
 from loglake.lake.clean_zone import TIMESTAMP_TYPES, partition_of, timestamp_is_epoch_ms
 from loglake.lake.compaction import live_files, partitions_of_files, table_partitions
 from loglake.lake.iceberg import is_iceberg
+from loglake.lake.raw_zone import FIRST_READ_LINE_BYTES, MAX_RAW_LINE_BYTES
 from loglake.lake.s3_files import CHANGED
 from loglake.lake.schema_registry import SchemaRegistry
 from loglake.lake.store import Store, glob_escape
@@ -152,6 +153,8 @@ class DuckDBEngine:
         self._views: set[str] = set()
         self._pruned: set[str] = set()
         """Views made over some partitions only, for the query that ran last: remade for the next."""
+        self._long_raw_line = False
+        """Whether the query that ran last read raw_events again with MAX_RAW_LINE_BYTES (execute)."""
 
     def ensure_views(self, names: set[str] | None) -> None:
         """Create the views a query reads (all of them for None) that do not exist yet."""
@@ -163,13 +166,33 @@ class DuckDBEngine:
         started = time.monotonic()
         text = self.prepare(sql, dialect=dialect)
         try:
-            cursor = self.con.execute(text)
-            rows = cursor.fetchall()
+            self.execute(text)
+            rows = self.con.fetchall()
         except duckdb.Error as exc:
             raise self._error(exc, sql) from None
-        description = cursor.description or []
+        description = self.con.description or []
         stats = {"engine": "duckdb", "seconds": round(time.monotonic() - started, 3)}
         return QueryResult([d[0] for d in description], [str(d[1]) for d in description], rows, stats)
+
+    def execute(self, text: str) -> None:
+        """Run `text` (from prepare), its result left on `con`. raw_events reads with FIRST_READ_LINE_BYTES
+        (duckdb_views.raw_view_sql); a query DuckDB refuses for a longer raw line runs again over a raw_events
+        of MAX_RAW_LINE_BYTES, with the ETL's own retry (etl.read_raw): only that query reserves DuckDB's 1 GiB
+        buffers per thread, and the next one gets the small view again."""
+        self._long_raw_line = False
+        if "raw_events" not in self._views:
+            self.con.execute(text)
+            return
+        from loglake.transform.etl import read_raw  # lazily: the ETL's modules load only for a raw_events query
+
+        def statement(max_line_bytes: int) -> str:
+            if max_line_bytes == FIRST_READ_LINE_BYTES:
+                return text
+            self._long_raw_line = True
+            self._views.discard("raw_events")  # remade with the small size for the next query
+            return f"{raw_view_sql(self.store, max_line_bytes)}; {text}"
+
+        read_raw(self.con, statement)
 
     def prepare(self, sql: str, *, dialect: str = "athena") -> str:
         """The checked DuckDB text of `sql`, with the views it reads made: the Python API runs it itself, to
@@ -251,6 +274,17 @@ class DuckDBEngine:
     def _error(self, exc: duckdb.Error, sql: str) -> QueryError:
         """DuckDB's error as one line that says what to do; saved queries name the --param that fixes it."""
         text = _first_part(str(exc))
+        if self._long_raw_line and isinstance(exc, duckdb.OutOfMemoryException):
+            # the query's own text is not the cause: DuckDB's buffers for the long line are
+            limit, threads = self.con.execute(
+                "SELECT current_setting('memory_limit'), current_setting('threads')"
+            ).fetchall()[0]
+            return QueryError(
+                f"raw_events holds a record line longer than {2 * FIRST_READ_LINE_BYTES >> 20} MiB, which DuckDB "
+                f"reads whole only with a {2 * MAX_RAW_LINE_BYTES >> 30} GiB buffer per thread ({threads} threads), "
+                f"over its memory limit of {limit}: run the query where DuckDB's limit (80% of the machine's "
+                f"memory) is {2 * int(threads) + 1} GiB or more, or read that event in the clean tables"
+            )
         if changed := re.search(rf"(s3://\S+): {re.escape(CHANGED)}", str(exc)):
             return QueryError(f"{changed.group(1)}: {CHANGED}")  # a rewritten object (lake/s3_files.py)
         saved = getattr(sql, "saved_query", None)
