@@ -36,7 +36,8 @@ reserves a buffer of twice the size per reading thread against its memory limit:
 each, which a 400 MB limit refuses (a 512 MB Lambda's), or 1.4 GB on two threads; and a reservation that large
 makes DuckDB return its allocators' cached memory to the system (allocator_bulk_deallocation_flush_threshold,
 512 MiB), which every later statement of the object then faults back in (benchmarks/README.md, "what every
-format pays per object")."""
+format pays per object"). The batched ETL's passes read with it only (an object with a longer line runs alone),
+and the raw_events view and verify's probe retry as the ETL does (etl.read_raw)."""
 # Level 6 is gzip's default; level 1 makes objects ~25% larger for ~2x faster ingest. Raw is kept long,
 # so size wins.
 _GZIP_LEVEL = 6
