@@ -10,7 +10,7 @@ baseline 512 MiB (raw_zone.MAX_RAW_LINE_BYTES, what every reader used before) an
 - **pass**: the batched ETL's read of N objects (etl_batch._read's read_json, with `filename`);
 - **raw_events**: `SELECT count(*) FROM raw_events` through the query engine's view (duckdb_views.raw_view_sql);
 - **probe**: verify's probe of one object (conservation._read_error's statement, one thread);
-- **long line**: one object holding a 40 MiB line, which only 512 MiB reads (etl.read_raw's second read).
+- **long line**: one object holding a 40 MiB line, which only 512 MiB reads (raw_zone.read_raw's second read).
 
 The limit is found by bisection to 4 MB (a run that fails with Out of Memory is under it). Also reported: the
 wall time of the raw_events query at each size without a limit (median of `--rounds`).
@@ -29,11 +29,11 @@ from pathlib import Path
 import duckdb
 
 from loglake.catalog.duckdb_views import raw_view_sql
+from loglake.lake import raw_zone
 from loglake.lake.open import open_lake
 from loglake.lake.raw_zone import FIRST_READ_LINE_BYTES, MAX_RAW_LINE_BYTES, RawRecord, encode_batch
 from loglake.lake.store import Store
 from loglake.sources.cloudwatch_subscription import write_payload
-from loglake.transform import etl
 
 SIZES = {"512 MiB": MAX_RAW_LINE_BYTES, "16 MiB": FIRST_READ_LINE_BYTES}
 
@@ -104,13 +104,13 @@ def main() -> None:
             store = _lake(tmp / f"lake{objects}", objects, args.lines)
             readers: dict[str, Callable[[int], str]] = {
                 "pass": lambda size, paths=paths: (
-                    f"SELECT count(*) FROM {etl.raw_reader(paths, filename=True, max_line_bytes=size)}"
+                    f"SELECT count(*) FROM {raw_zone.raw_reader(paths, filename=True, max_line_bytes=size)}"
                 ),
                 "raw_events": lambda size, store=store: f"{raw_view_sql(store, size)}; SELECT count(*) FROM raw_events",
             }
             if objects == 1:
                 readers["probe"] = lambda size, paths=paths: (
-                    f"SELECT count(COLUMNS(*)) FROM {etl.raw_reader(paths, max_line_bytes=size)}"
+                    f"SELECT count(COLUMNS(*)) FROM {raw_zone.raw_reader(paths, max_line_bytes=size)}"
                 )
             for reader, sql in readers.items():
                 for threads in thread_counts if reader != "probe" else [1]:
@@ -131,7 +131,7 @@ def main() -> None:
         long_path = [_object(tmp / "long.json.gz", 10, long=40 << 20)]
         for threads in thread_counts:
             limit = smallest_limit(
-                f"SELECT count(*) FROM {etl.raw_reader(long_path, max_line_bytes=MAX_RAW_LINE_BYTES)}", threads
+                f"SELECT count(*) FROM {raw_zone.raw_reader(long_path, max_line_bytes=MAX_RAW_LINE_BYTES)}", threads
             )
             print(f"long line (40 MiB), 512 MiB read, {threads} thread(s): {limit:,} MB")
     sys.stdout.flush()

@@ -3,7 +3,7 @@
 The view read with maximum_object_size 512 MiB, for which DuckDB reserves a 1 GiB buffer per reading thread
 (2.1 GB on two threads, 4.3 GB over several objects): under a 400 MB limit every query of raw_events, and so
 `loglake verify`, failed with Out of Memory. It now reads with 16 MiB, and a query DuckDB refuses for a longer
-line runs again over a view of 512 MiB (etl.read_raw), for that query only."""
+line runs again over a view of 512 MiB (raw_zone.read_raw), for that query only."""
 
 from __future__ import annotations
 

@@ -12,9 +12,9 @@ import duckdb
 import pytest
 
 from conftest import write_messages
+from loglake.lake import raw_zone
 from loglake.lake.open import Lake
 from loglake.lake.raw_zone import FIRST_READ_LINE_BYTES, MAX_RAW_LINE_BYTES, RawRecord, encode_batch, list_raw_objects
-from loglake.transform import etl
 from loglake.transform.etl import process_raw_object
 from loglake.transform.settings import EtlSettings
 
@@ -34,11 +34,12 @@ def read_with_sizes(path: Path) -> tuple[list[int], list[tuple[Any, ...]]]:
 
     def statement(size: int) -> str:
         sizes.append(size)
-        return f"CREATE OR REPLACE TEMP TABLE raw_lines AS SELECT * FROM {etl.raw_reader([path], max_line_bytes=size)}"
+        reader = raw_zone.raw_reader([path], max_line_bytes=size)
+        return f"CREATE OR REPLACE TEMP TABLE raw_lines AS SELECT * FROM {reader}"
 
     con = duckdb.connect()
     try:
-        etl.read_raw(con, statement)
+        raw_zone.read_raw(con, statement)
         rows = con.execute("SELECT event_id, length(message), md5(message) FROM raw_lines ORDER BY rowid").fetchall()
     finally:
         con.close()
@@ -71,10 +72,10 @@ def test_other_reader_errors_are_not_retried(tmp_path: Path) -> None:
 
     def statement(size: int) -> str:
         sizes.append(size)
-        return f"SELECT * FROM {etl.raw_reader([path], max_line_bytes=size)}"
+        return f"SELECT * FROM {raw_zone.raw_reader([path], max_line_bytes=size)}"
 
     with pytest.raises(duckdb.Error):
-        etl.read_raw(duckdb.connect(), statement)
+        raw_zone.read_raw(duckdb.connect(), statement)
     assert sizes == [FIRST_READ_LINE_BYTES]
 
 

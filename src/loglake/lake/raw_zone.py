@@ -8,13 +8,15 @@ and, only when the source bytes were not valid UTF-8, message_b64 holding the ex
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator, Sequence
-from typing import TypedDict
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TypedDict
 
 import orjson
 
 from loglake.lake.keys import RAW_PREFIX, RawKey
-from loglake.lake.store import Store
+from loglake.lake.store import Store, glob_escape
+from loglake.sql_quoting import sql_string, sql_struct
 
 RAW_COLUMNS: dict[str, str] = {
     "log_group": "VARCHAR",
@@ -37,7 +39,7 @@ each, which a 400 MB limit refuses (a 512 MB Lambda's), or 1.4 GB on two threads
 makes DuckDB return its allocators' cached memory to the system (allocator_bulk_deallocation_flush_threshold,
 512 MiB), which every later statement of the object then faults back in (benchmarks/README.md, "what every
 format pays per object"). The batched ETL's passes read with it only (an object with a longer line runs alone),
-and the raw_events view and verify's probe retry as the ETL does (etl.read_raw)."""
+and the raw_events view and verify's probe retry as the ETL does (read_raw)."""
 # Level 6 is gzip's default; level 1 makes objects ~25% larger for ~2x faster ingest. Raw is kept long,
 # so size wins.
 _GZIP_LEVEL = 6
@@ -74,3 +76,30 @@ def list_raw_objects(store: Store, prefix: str = RAW_PREFIX) -> Iterator[str]:
     for key in store.list(prefix):
         if key.endswith(".json.gz"):
             yield key
+
+
+def raw_reader(raw_paths: list[Path], *, filename: bool = False, max_line_bytes: int = MAX_RAW_LINE_BYTES) -> str:
+    """The table expression that reads raw objects (gzip NDJSON), with each row's file when `filename`; a line
+    longer than `max_line_bytes` fails the read (read_raw tries a small size first, then MAX_RAW_LINE_BYTES)."""
+    paths = ", ".join(sql_string(glob_escape(str(path))) for path in raw_paths)
+    return (
+        f"read_json([{paths}], format = 'newline_delimited', columns = {sql_struct(RAW_COLUMNS)}, "
+        # Raw keys look like Hive partitions (log_group=...): the values must come from the records.
+        f"compression = 'gzip', maximum_object_size = {max_line_bytes}, hive_partitioning = false"
+        f"{', filename = true' if filename else ''})"
+    )
+
+
+def read_raw(con: Any, statement: Callable[[int], str]) -> None:
+    """Run `statement(max_line_bytes)`, a statement that reads raw objects with raw_reader: first with
+    FIRST_READ_LINE_BYTES, and again with MAX_RAW_LINE_BYTES only when a line is longer (DuckDB then refuses the
+    read, naming the option). The rows are the same either way; the small size spares every ordinary object the
+    large one's 1 GiB reservations (FIRST_READ_LINE_BYTES)."""
+    import duckdb  # lazily: the collector writes raw objects without DuckDB
+
+    try:
+        con.execute(statement(FIRST_READ_LINE_BYTES))
+    except duckdb.InvalidInputException as exc:
+        if '"maximum_object_size"' not in str(exc):
+            raise
+        con.execute(statement(MAX_RAW_LINE_BYTES))

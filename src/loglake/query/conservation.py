@@ -21,7 +21,7 @@ import duckdb
 from loglake.catalog.duckdb_views import clean_tables
 from loglake.errors import ConfigError, QueryError, first_line
 from loglake.lake.manifests import processed_raw_objects
-from loglake.lake.raw_zone import list_raw_objects
+from loglake.lake.raw_zone import list_raw_objects, raw_reader, read_raw
 from loglake.lake.store import Store
 from loglake.lake.unreadable import Unreadable, is_content_error, set_aside, unreadable_objects
 from loglake.query.engine import DuckDBEngine, QueryEngine, QueryResult
@@ -206,10 +206,8 @@ _RAW_KEY_IN_TEXT = re.compile(r"raw/source=[^\s\"']+?\.json\.gz")
 
 def _read_error(store: Store, key: str) -> str | None:
     """Why `key` cannot be read as the raw view reads it (every column); None when it can. Read as the ETL
-    reads it (etl.read_raw): 16 MiB first, 512 MiB only for a longer line, whose 1 GiB buffer a small memory
+    reads it (raw_zone.read_raw): 16 MiB first, 512 MiB only for a longer line, whose 1 GiB buffer a small memory
     limit would refuse for every object; a line over 512 MiB is refused, named in the reason."""
-    from loglake.transform.etl import raw_reader, read_raw  # lazily: the ETL's modules, only when a read failed
-
     con = duckdb.connect(config={"threads": 1})
     try:
         with store.local_file(key) as path:

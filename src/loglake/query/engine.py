@@ -24,7 +24,7 @@ from loglake.errors import QueryError
 from loglake.lake.clean_zone import TIMESTAMP_TYPES, partition_of, timestamp_is_epoch_ms
 from loglake.lake.compaction import live_files, partitions_of_files, table_partitions
 from loglake.lake.iceberg import is_iceberg
-from loglake.lake.raw_zone import FIRST_READ_LINE_BYTES, MAX_RAW_LINE_BYTES
+from loglake.lake.raw_zone import FIRST_READ_LINE_BYTES, MAX_RAW_LINE_BYTES, read_raw
 from loglake.lake.s3_files import CHANGED
 from loglake.lake.schema_registry import SchemaRegistry
 from loglake.lake.store import Store, glob_escape
@@ -177,13 +177,12 @@ class DuckDBEngine:
     def execute(self, text: str) -> None:
         """Run `text` (from prepare), its result left on `con`. raw_events reads with FIRST_READ_LINE_BYTES
         (duckdb_views.raw_view_sql); a query DuckDB refuses for a longer raw line runs again over a raw_events
-        of MAX_RAW_LINE_BYTES, with the ETL's own retry (etl.read_raw): only that query reserves DuckDB's 1 GiB
+        of MAX_RAW_LINE_BYTES, with the ETL's own retry (raw_zone.read_raw): only that query reserves DuckDB's 1 GiB
         buffers per thread, and the next one gets the small view again."""
         self._long_raw_line = False
         if "raw_events" not in self._views:
             self.con.execute(text)
             return
-        from loglake.transform.etl import read_raw  # lazily: the ETL's modules load only for a raw_events query
 
         def statement(max_line_bytes: int) -> str:
             if max_line_bytes == FIRST_READ_LINE_BYTES:

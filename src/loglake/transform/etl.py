@@ -39,11 +39,11 @@ from loglake.lake.formats import OutputFormat
 from loglake.lake.keys import CLEAN_PREFIX, RawKey, clean_key, partition_day, quarantine_key
 from loglake.lake.manifests import Manifest, read_manifest, write_manifest
 from loglake.lake.quarantine import QUARANTINE_COLUMNS, REASON_DETAIL, Reason
-from loglake.lake.raw_zone import FIRST_READ_LINE_BYTES, MAX_RAW_LINE_BYTES, RAW_COLUMNS
+from loglake.lake.raw_zone import raw_reader, read_raw
 from loglake.lake.schema_registry import SchemaRegistry, TableSchema, widen
-from loglake.lake.store import Store, glob_escape
+from loglake.lake.store import Store
 from loglake.lake.unreadable import is_content_error
-from loglake.sql_quoting import quote_identifier, sql_string, sql_struct
+from loglake.sql_quoting import quote_identifier, sql_string
 from loglake.transform import likely_format, markers, redaction, session, timestamps
 from loglake.transform.naming import assign_names, refused_fields, within_cap
 from loglake.transform.parsers import PARSERS, FieldPlan, ParsePlan
@@ -308,31 +308,6 @@ def _load(con: Any, raw_path: Path, raw_key: str, settings: EtlSettings) -> tupl
         raise RawObjectError(f"{raw_key} is not a raw batch (gzip NDJSON of raw records): {exc}") from exc
     classified = classify_lines(con, raw_key, settings)
     return (*classified.counts[0], classified.staged)
-
-
-def raw_reader(raw_paths: list[Path], *, filename: bool = False, max_line_bytes: int = MAX_RAW_LINE_BYTES) -> str:
-    """The table expression that reads raw objects (gzip NDJSON), with each row's file when `filename`; a line
-    longer than `max_line_bytes` fails the read (read_raw tries a small size first, then MAX_RAW_LINE_BYTES)."""
-    paths = ", ".join(sql_string(glob_escape(str(path))) for path in raw_paths)
-    return (
-        f"read_json([{paths}], format = 'newline_delimited', columns = {sql_struct(RAW_COLUMNS)}, "
-        # Raw keys look like Hive partitions (log_group=...): the values must come from the records.
-        f"compression = 'gzip', maximum_object_size = {max_line_bytes}, hive_partitioning = false"
-        f"{', filename = true' if filename else ''})"
-    )
-
-
-def read_raw(con: Any, statement: Callable[[int], str]) -> None:
-    """Run `statement(max_line_bytes)`, a statement that reads raw objects with raw_reader: first with
-    FIRST_READ_LINE_BYTES, and again with MAX_RAW_LINE_BYTES only when a line is longer (DuckDB then refuses the
-    read, naming the option). The rows are the same either way; the small size spares every ordinary object the
-    large one's 1 GiB reservations (raw_zone.FIRST_READ_LINE_BYTES)."""
-    try:
-        con.execute(statement(FIRST_READ_LINE_BYTES))
-    except duckdb.InvalidInputException as exc:
-        if '"maximum_object_size"' not in str(exc):
-            raise
-        con.execute(statement(MAX_RAW_LINE_BYTES))
 
 
 @dataclass(frozen=True)

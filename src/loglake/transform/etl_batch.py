@@ -40,7 +40,7 @@ from loglake.errors import first_line
 from loglake.lake import iceberg, skip_index, stream_headers
 from loglake.lake.keys import RawKey, clean_key, quarantine_key
 from loglake.lake.manifests import Manifest, read_manifest
-from loglake.lake.raw_zone import FIRST_READ_LINE_BYTES
+from loglake.lake.raw_zone import FIRST_READ_LINE_BYTES, raw_reader
 from loglake.lake.schema_registry import SchemaRegistry, TableSchema
 from loglake.lake.store import Store
 from loglake.sql_quoting import sql_string
@@ -475,7 +475,7 @@ def _read(con: Any, batch: list[_Pending]) -> None:
     Read with FIRST_READ_LINE_BYTES only: DuckDB reserves twice `maximum_object_size` per reading thread and
     keeps up to two such buffers per thread across the files of a pass (measured: 2 threads need 74 MB for 64
     objects at 16 MiB, 4.3 GB at 512 MiB). An object with a longer line is refused here (the probe finds it)
-    and runs alone, where etl.read_raw reads it again with MAX_RAW_LINE_BYTES."""
+    and runs alone, where raw_zone.read_raw reads it again with MAX_RAW_LINE_BYTES."""
     paths = [item.path for item in batch if item.path is not None]
     number = " ".join(f"WHEN {sql_string(str(p))} THEN {n}" for n, p in enumerate(paths))
     raw_key = " ".join(f"WHEN {n} THEN {sql_string(item.key)}" for n, item in enumerate(batch))
@@ -484,7 +484,7 @@ def _read(con: Any, batch: list[_Pending]) -> None:
             f"CREATE OR REPLACE TEMP TABLE raw_lines AS SELECT * EXCLUDE ({BATCH_NUMBER}), {BATCH_NUMBER}, "
             f"CASE {BATCH_NUMBER} {raw_key} END AS {BATCH_RAW_OBJECT} FROM ("
             f"SELECT * EXCLUDE (filename), CASE filename {number} END AS {BATCH_NUMBER} "
-            f"FROM {etl.raw_reader(paths, filename=True, max_line_bytes=FIRST_READ_LINE_BYTES)})"
+            f"FROM {raw_reader(paths, filename=True, max_line_bytes=FIRST_READ_LINE_BYTES)})"
         )
     except duckdb.Error as exc:
         # The objects that read alone share a pass; the others run alone, where the error names its object.
@@ -499,7 +499,7 @@ def _readable(con: Any, path: Path) -> bool:
     type (run only after a pass failed to read): a count(*) would skip the columns, and miss a record whose
     "timestamp" is "abc". An object with a longer line is not: it runs alone, and is read whole there."""
     try:
-        reader = etl.raw_reader([path], max_line_bytes=FIRST_READ_LINE_BYTES)
+        reader = raw_reader([path], max_line_bytes=FIRST_READ_LINE_BYTES)
         con.execute(f"CREATE OR REPLACE TEMP TABLE __ll_probe AS SELECT * FROM {reader}")
     except duckdb.Error:
         return False
