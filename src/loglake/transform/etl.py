@@ -254,7 +254,8 @@ def _routing(
     """SQL for the parser of each event (a route may force one) and for its clean table; `excluded` parsers
     cannot claim any line of the object, so detection leaves them out; the `likely` parser's claim is read
     from its groups, extracted before (likely_format.py); `marked`: parsers with markers are tested only
-    where column markers.MARKED is true."""
+    where column markers.MARKED is true. A parser that can tell cheaply that no parser between is the line's
+    (`_shortcuts`) is also tested ahead of them, and in its place for the rest."""
 
     def detect_sql(name: str) -> str:
         if name == likely:
@@ -263,11 +264,12 @@ def _routing(
         return markers.gated(by_name[name], detect) if marked else detect
 
     by_name = {p.name: p for p in PARSERS}
-    detect = (
-        "CASE "
-        + " ".join(f"WHEN {detect_sql(p.name)} THEN {sql_string(p.name)}" for p in PARSERS if p.name not in excluded)
-        + " END"
-    )
+    order = [p.name for p in PARSERS if p.name not in excluded]
+    whens = {name: [f"WHEN {detect_sql(name)} THEN {sql_string(name)}"] for name in order}
+    for name, first in _shortcuts(order).items():
+        sure = by_name[name].sure("message")  # type: ignore[attr-defined]
+        whens[first].insert(0, f"WHEN {markers.gated(by_name[name], sure) if marked else sure} THEN {sql_string(name)}")
+    detect = "CASE " + " ".join(w for name in order for w in whens[name]) + " END"
     forced = [r for r in settings.routes if r.format is not None]
     parser = detect
     if forced:
@@ -290,6 +292,19 @@ def _routing(
         )
         table = f"CASE {cases} ELSE {table} END"
     return parser, table
+
+
+def _shortcuts(order: list[str]) -> dict[str, str]:
+    """Parsers tested early where they are sure (WafParser.sure): name -> the parser before which `sure` is
+    tested. Only where every parser between that one and this one in `order` (the CASE's) is in its
+    `ahead_of`, which `sure` rules out: the line then gets the parser the whole order gives it."""
+    found = {}
+    for n, name in enumerate(order):
+        ahead = getattr(next(p for p in PARSERS if p.name == name), "ahead_of", ())
+        between = [m for m in order[:n] if m in ahead]
+        if between and order[order.index(between[0]) : n] == between:
+            found[name] = between[0]
+    return found
 
 
 def _load(con: Any, raw_path: Path, raw_key: str, settings: EtlSettings) -> tuple[int, int, str | None]:
