@@ -182,7 +182,7 @@ def test_the_groups_come_from_the_tab_split_with_the_regex_values() -> None:
 
     parser = CloudFrontParser()
     plan = parser.plan(None, 5)
-    assert "__ll_cloudfront" not in plan.staging and list(plan.derived) == ["__ll_cloudfront"]
+    assert "__ll_cloudfront" not in plan.staging and list(plan.derived) == ["__ll_cloudfront", "__ll_cf_time"]
     assert "regexp" not in plan.derived["__ll_cloudfront"]
     first = RECORDS[0].split("\t")
     lines = [
@@ -206,3 +206,16 @@ def test_the_groups_come_from_the_tab_split_with_the_regex_values() -> None:
     extra = [r[2]["extra_fields"] for r in rows[:14]]
     assert extra == ["", "", "", "", "", "x", "x\t\ty z", "", "", "\t", "", "", "", ""]
     assert [r[2]["sc_range_end"] for r in rows[:14]].count("") == 7  # the lines of fewer than 33 fields
+
+
+def test_the_time_string_is_a_column_of_its_own() -> None:
+    """ll_parse_time names its argument in each branch of its cascade: CloudFront's time, a CASE over the
+    custom field order, was copied into every one, and planning them cost about 40 ms per object (the time of
+    50,000 records: 59 -> 18 ms). It is now a derived column, after the struct it reads."""
+    from loglake.transform.parsers.cloudfront import CloudFrontParser
+
+    plan = CloudFrontParser().plan(None, 5)
+    assert plan.time == "__ll_cf_time"
+    assert list(plan.derived) == ["__ll_cloudfront", "__ll_cf_time"]
+    assert plan.derived["__ll_cf_time"].startswith("CASE WHEN __ll_cf_custom THEN coalesce(")
+    assert plan.derived["__ll_cf_time"].endswith("ELSE __ll_cloudfront.date || ' ' || __ll_cloudfront.time END")
