@@ -29,7 +29,7 @@ from loglake.lake.schema_registry import EXTRA_NAME, EXTRA_SOURCE
 from loglake.sql_quoting import quote_identifier, sql_string
 from loglake.transform.levels import JSON_LEVEL_KEYS
 from loglake.transform.parsers.base import Example, FieldPlan, ParsePlan
-from loglake.transform.structure import Leaf, leaves
+from loglake.transform.structure import Leaf, group_structure, leaves
 from loglake.transform.timestamps import JSON_TIME_KEYS
 
 _TYPES = {
@@ -76,7 +76,7 @@ class JsonObjectParser:
 
     def plan(self, con: Any, max_depth: int) -> ParsePlan:
         rows = f"FROM classified WHERE format = {sql_string(self.name)}"
-        structure = con.execute(f"SELECT json_group_structure(message::JSON) {rows}").fetchall()[0][0]
+        structure = con.execute(f"SELECT {group_structure('message')} {rows}").fetchall()[0][0]
         found = leaves(structure, max_depth) if structure else []
         types = {leaf.pointer: _TYPES.get(leaf.kind, "VARCHAR") for leaf in found}
         for pointer in _beyond_bigint(con, rows, found, types):
