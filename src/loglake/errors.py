@@ -58,6 +58,11 @@ class QueryError(LoglakeError):
     pass
 
 
+class ColumnTypeError(QueryError):
+    """A clean file holds a column in a type the schema registry's type cannot hold: the table is refused,
+    never misread; the message names the table, the column and the command that widens the registry."""
+
+
 class CollectError(LoglakeError):
     """CloudWatch refused or could not be reached (after retries)."""
 

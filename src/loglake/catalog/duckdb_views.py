@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from loglake.catalog.file_types import typed_reads
 from loglake.lake.clean_zone import DEFAULT_TABLE, PARTITIONS, check_timestamp, envelope
 from loglake.lake.compaction import live_files
 from loglake.lake.formats import FORMATS
@@ -33,7 +34,8 @@ def clean_view_sql(
 ) -> str:
     """One SELECT per output format the table's files are in (lake/formats), UNION ALL; `keep` (a key
     filter) leaves out partitions a query cannot read (query/pruning.py), so their files are never opened.
-    A table an earlier loglake wrote with another `timestamp` type is refused (StaleTableError), not misread."""
+    A table an earlier loglake wrote with another `timestamp` type is refused (StaleTableError), not misread;
+    files whose column types differ from the registry's are cast to it group by group (catalog/file_types.py)."""
     check_timestamp(schema)
     columns = envelope(table) if schema is None else {c.name: c.type for c in schema.columns}
     typed = dict(columns, **PARTITIONS)
@@ -46,8 +48,10 @@ def clean_view_sql(
         foldered = [key for key in mine if "/dt=" in key]
         for group, hive in ((foldered, True), ([key for key in mine if "/dt=" not in key], False)):
             if group:
-                source = fmt.reader(_located_paths(store, group), columns, hive=hive)
-                parts.append(_select(typed, fmt.present_columns(con, source, typed), source))
+                paths = _located_paths(store, group)
+                for read in typed_reads(con, fmt, table, paths, columns, PARTITIONS, hive=hive):
+                    items = (f"{sql} AS {quote_identifier(name)}" for name, sql in read.expressions.items())
+                    parts.append(f"SELECT {', '.join(items)} FROM {read.source}")
     if not parts:
         parts.append(_select(typed, set(), "(SELECT 1) AS empty WHERE false"))
     return f"CREATE OR REPLACE VIEW {quote_identifier(table)} AS " + " UNION ALL ".join(parts)
