@@ -325,3 +325,16 @@ def test_values_come_from_records_not_from_key_segments(lake: Lake, query: Query
         (long_group, "file", "from the message", "json field")
     ]
     assert query("SELECT log_group FROM raw_events") == [(long_group,)]
+
+
+def test_a_nested_value_in_a_column_widened_within_the_batch_is_json_text(deliver: Any, lake: Lake) -> None:
+    """WAF's STRUCT("name" VARCHAR)[] `labels` and a JSON record's in one raw object: the batch writes the
+    column as VARCHAR, and the WAF value is the JSON text the JSON record's is (not DuckDB's `[{'name': value}]`)."""
+    from loglake.transform.parsers.waf import EXAMPLES as WAF
+    from loglake.transform.settings import Route
+
+    settings = EtlSettings(routes=(Route("/test/app", table="mixed"),))
+    deliver([e.message for e in WAF] + [json.dumps({"labels": [{"name": "value"}]})], settings=settings)
+    with DuckDBEngine(lake.store) as engine:
+        rows = engine.query("SELECT format, labels FROM mixed ORDER BY format").rows
+    assert rows == [("json", '[{"name":"value"}]'), ("waf", '[{"name":"value"}]')]

@@ -20,7 +20,7 @@ import duckdb
 
 from loglake.errors import ColumnTypeError
 from loglake.lake.formats import OutputFormat
-from loglake.lake.schema_registry import widen
+from loglake.lake.schema_registry import as_varchar_sql, is_nested, widen
 from loglake.lake.store import glob_unescape
 from loglake.sql_quoting import quote_identifier
 
@@ -103,18 +103,14 @@ def _expressions(
     return expressions
 
 
-def _nested(type_: str) -> bool:
-    return type_.endswith("]") or type_.startswith(("STRUCT(", "MAP(", "UNION("))
-
-
 def _convert(table: str, name: str, column: str, stored: str, wanted: str, files: Sequence[str]) -> str:
     """SQL: `column`, stored as `stored`, in the registry's `wanted` type; ColumnTypeError where no value
     of `stored` is sure to fit `wanted`."""
     if stored in _ALL_NULL:
         return f"CAST({column} AS {wanted})"
     if wanted == "VARCHAR":
-        return f"CAST(to_json({column}) AS VARCHAR)" if _nested(stored) else f"CAST({column} AS VARCHAR)"
-    if widen(stored, wanted) == wanted and not _nested(stored):  # INTEGER in a BIGINT or DOUBLE column
+        return as_varchar_sql(column, stored)
+    if widen(stored, wanted) == wanted and not is_nested(stored):  # INTEGER in a BIGINT or DOUBLE column
         return f"CAST({column} AS {wanted})"
     first = glob_unescape(files[0])
     where = first if len(files) == 1 else f"{first} and {len(files) - 1} more files"

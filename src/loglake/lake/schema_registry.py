@@ -44,6 +44,17 @@ def is_column_type(type_: str) -> bool:
     return type_ in TYPES or type_.endswith("[]") or (type_.startswith("STRUCT(") and type_.endswith(")"))
 
 
+def is_nested(type_: str) -> bool:
+    """A LIST, STRUCT or MAP type: as VARCHAR its values are JSON text (`to_json`), as the ETL writes the
+    nested values of JSON records, never DuckDB's own `[{'name': x}]` text."""
+    return type_.endswith("]") or type_.startswith(("STRUCT(", "MAP("))
+
+
+def as_varchar_sql(expression: str, type_: str) -> str:
+    """SQL: a value of `type_` as the VARCHAR a widened column holds (nested values as JSON text)."""
+    return f"CAST(to_json({expression}) AS VARCHAR)" if is_nested(type_) else f"CAST({expression} AS VARCHAR)"
+
+
 def widen(old: str, new: str) -> str:
     """The narrowest type holding both: INTEGER < BIGINT < DOUBLE; any other pair → VARCHAR."""
     if old == new:

@@ -40,7 +40,7 @@ from loglake.lake.keys import CLEAN_PREFIX, RawKey, clean_key, partition_day, qu
 from loglake.lake.manifests import Manifest, read_manifest, write_manifest
 from loglake.lake.quarantine import QUARANTINE_COLUMNS, REASON_DETAIL, Reason
 from loglake.lake.raw_zone import raw_reader, read_raw
-from loglake.lake.schema_registry import SchemaRegistry, TableSchema, widen
+from loglake.lake.schema_registry import SchemaRegistry, TableSchema, as_varchar_sql, widen
 from loglake.lake.store import Store
 from loglake.lake.unreadable import is_content_error
 from loglake.sql_quoting import quote_identifier, sql_string
@@ -574,7 +574,13 @@ def staged_rows(name: str, table: str, plan: ParsePlan) -> str:
 
 
 def _as(field: FieldPlan, type_: str) -> str:
-    return field.expression if field.type == type_ else f"CAST({field.expression} AS {type_})"
+    """A parser's value in the batch's (widened) type; a nested one in a VARCHAR column as JSON text, as JSON
+    records write theirs (WAF's `labels` beside a JSON record's)."""
+    if field.type == type_:
+        return field.expression
+    if type_ == "VARCHAR":
+        return as_varchar_sql(field.expression, field.type)
+    return f"CAST({field.expression} AS {type_})"
 
 
 def _write_clean(
