@@ -678,3 +678,21 @@ def test_a_redrive_that_moves_events_to_other_keys_shows_them_twice_until_its_co
     with DuckDBEngine(lake.store) as engine:
         assert engine.query("SELECT (SELECT count(*) FROM logs), (SELECT count(*) FROM quarantine)").rows == [(8, 9)]
     _verify(lake)
+
+
+def test_compaction_keeps_each_files_value_of_a_widened_column(lake: Lake, deliver: Any) -> None:
+    """A BOOLEAN file and a BIGINT file of one hour whose column the registry widened to VARCHAR: the compacted
+    file holds 'true' and '5' (a CAST over DuckDB's union_by_name wrote the BOOLEAN as '1')."""
+    import json
+
+    from loglake.query.engine import DuckDBEngine
+
+    deliver([json.dumps({"f": True})], log_group="/app/a")
+    deliver([json.dumps({"f": 5})], log_group="/app/b")
+    result = compact_partition(lake.store, "logs", P0, grace_s=0)
+    assert (result.status, result.inputs, result.outputs, result.rows) == ("compacted", 2, 1, 2)
+    with DuckDBEngine(lake.store) as engine:
+        assert engine.query("SELECT log_group, f FROM logs ORDER BY log_group").rows == [
+            ("/app/a", "true"),
+            ("/app/b", "5"),
+        ]

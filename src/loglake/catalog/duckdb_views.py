@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from loglake.catalog.file_types import typed_reads
 from loglake.lake.clean_zone import DEFAULT_TABLE, PARTITIONS, check_timestamp, envelope
 from loglake.lake.compaction import live_files
+from loglake.lake.file_types import typed_reads
 from loglake.lake.formats import FORMATS
 from loglake.lake.formats.jsonl import GZIP
 from loglake.lake.keys import QUARANTINE_PREFIX, RAW_PREFIX
@@ -35,7 +35,7 @@ def clean_view_sql(
     """One SELECT per output format the table's files are in (lake/formats), UNION ALL; `keep` (a key
     filter) leaves out partitions a query cannot read (query/pruning.py), so their files are never opened.
     A table an earlier loglake wrote with another `timestamp` type is refused (StaleTableError), not misread;
-    files whose column types differ from the registry's are cast to it group by group (catalog/file_types.py)."""
+    files whose column types differ from the registry's are cast to it group by group (lake/file_types.py)."""
     check_timestamp(schema)
     columns = envelope(table) if schema is None else {c.name: c.type for c in schema.columns}
     typed = dict(columns, **PARTITIONS)

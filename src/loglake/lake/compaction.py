@@ -58,6 +58,7 @@ from loglake.lake.clean_zone import (
     timestamp_sql_of_any_version,
     timestamp_type,
 )
+from loglake.lake.file_types import typed_reads
 from loglake.lake.formats import OutputFormat, format_of_key
 from loglake.lake.keys import STATE_PREFIX, RawKey, table_name
 from loglake.lake.manifests import read_manifest
@@ -256,16 +257,23 @@ def _select(
     if columns.get("timestamp") != timestamp_type(table) and not convert:
         converted = None  # a table an earlier loglake wrote, not yet rewritten: kept as it is, read as it is
     read = dict(columns, timestamp="VARCHAR") if converted is not None else columns
-    source = fmt.reader(paths, read, hive=False)
-    present = fmt.present_columns(con, source, read)
-    items = ", ".join(
-        f"{converted} AS {quote_identifier(n)}"
-        if n == "timestamp" and converted is not None and n in present
-        else f"CAST({quote_identifier(n) if n in present else 'NULL'} AS {t}) AS {quote_identifier(n)}"
-        for n, t in columns.items()
-        if n not in PARTITIONS
-    )
-    return f"SELECT {items} FROM {source}"
+    stored = {n: t for n, t in read.items() if n not in PARTITIONS}
+    own = frozenset({"timestamp"} if converted is not None else ())
+    selects = []
+    # Files whose column types differ from the registry's are read group by group (lake/file_types.py):
+    # a plain CAST over union_by_name wrote a BOOLEAN file's true into a VARCHAR column as '1'.
+    for typed in typed_reads(con, fmt, table, paths, stored, {}, hive=False, converted=own):
+        items = ", ".join(
+            f"{converted} AS {quote_identifier(n)}"
+            if n in own and n in typed.present
+            else f"CAST(NULL AS {t}) AS {quote_identifier(n)}"
+            if n in own
+            else f"{typed.expressions[n]} AS {quote_identifier(n)}"
+            for n, t in columns.items()
+            if n not in PARTITIONS
+        )
+        selects.append(f"SELECT {items} FROM {typed.source}")
+    return " UNION ALL ".join(selects)
 
 
 def _write(

@@ -32,6 +32,8 @@ class TypedRead:
     source: str
     expressions: dict[str, str]
     """Column name -> SQL of its value in the registry's type (NULL cast for a column the files lack)."""
+    present: frozenset[str]
+    """The columns these files hold."""
 
 
 def typed_reads(
@@ -43,20 +45,23 @@ def typed_reads(
     partitions: dict[str, str],
     *,
     hive: bool,
+    converted: frozenset[str] = frozenset(),
 ) -> list[TypedRead]:
     """Readers whose rows, UNION ALL, are `files` under `columns` (the registry's types) and `partitions`:
     one reader when DuckDB's types agree with the registry's, else one per group of files that agree with
-    each other. Raises ColumnTypeError where a file's type cannot become the registry's."""
+    each other. Raises ColumnTypeError where a file's type cannot become the registry's. The `converted`
+    columns (compaction's `timestamp` of any version) the caller converts itself: they are not compared."""
     typed = dict(columns, **partitions)
+    compared = {n: t for n, t in columns.items() if n not in converted}
     source = fmt.reader(files, columns, hive=hive)
     try:
         found = _types(con, source)
     except duckdb.Error:  # union_by_name cannot unify the files at all (two different STRUCTs)
         found = None
-    differing = set(columns) if found is None else _differing(con, columns, found)
+    differing = set(compared) if found is None else _differing(con, compared, found)
     if not differing:
         assert found is not None
-        return [TypedRead(source, _expressions(table, typed, found, set(), []))]
+        return [TypedRead(source, _expressions(table, typed, found, set(), []), frozenset(found))]
     groups: dict[tuple[tuple[str, str], ...], list[str]] = {}
     for path in files:  # per-file reads only here, where files disagree
         own = _types(con, fmt.reader([path], columns, hive=hive))
@@ -65,7 +70,8 @@ def typed_reads(
     for group in groups.values():
         group_source = fmt.reader(group, columns, hive=hive)
         group_types = _types(con, group_source)
-        reads.append(TypedRead(group_source, _expressions(table, typed, group_types, differing, group)))
+        expressions = _expressions(table, typed, group_types, differing, group)
+        reads.append(TypedRead(group_source, expressions, frozenset(group_types)))
     return reads
 
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from conftest import write_messages
-from loglake.catalog import file_types
 from loglake.errors import ColumnTypeError
+from loglake.lake import file_types
 from loglake.lake.open import Lake
 from loglake.lake.schema_registry import SchemaRegistry, TableSchema
 from loglake.pipeline import pending_raw_objects, run_etl
