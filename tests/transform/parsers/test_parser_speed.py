@@ -6,6 +6,7 @@ from __future__ import annotations
 import duckdb
 
 from loglake.sql_quoting import sql_string
+from loglake.transform.parsers.base import ParsePlan
 from loglake.transform.parsers.vpc_flow_log import VpcFlowLogParser
 
 
@@ -16,6 +17,15 @@ def _vpc_plan(lines: list[str]) -> dict[str, str]:
     for statement in parser.setup():
         con.execute(statement)
     return {f.path[0]: f.expression for f in parser.plan(con, 5).fields}
+
+
+def _vpc_plan_of(lines: list[str]) -> ParsePlan:
+    con = duckdb.connect()
+    con.execute("CREATE TEMP TABLE raw_lines AS SELECT unnest($lines::VARCHAR[]) AS message", {"lines": lines})
+    parser = VpcFlowLogParser()
+    for statement in parser.setup():
+        con.execute(statement)
+    return parser.plan(con, 5)
 
 
 def test_vpc_columns_read_constant_positions() -> None:
@@ -47,7 +57,7 @@ def test_vpc_absent_fields_are_typed_nulls_and_the_time_a_derived_column() -> No
         con.execute(statement)
     plan = parser.plan(con, 5)
     assert plan.time == "__ll_vpc_time"
-    assert plan.derived == {"__ll_vpc_time": "__ll_vpc_flow_log[11]"}
+    assert plan.derived["__ll_vpc_time"] == "__ll_vpc_flow_log[11]"
     absent = [f for f in plan.fields if f.expression.startswith("NULL::")]
     assert len(absent) == len(FIELDS) - 14 == 46
     assert {f.expression for f in absent} == {"NULL::VARCHAR", "NULL::INTEGER", "NULL::BIGINT"}
@@ -62,7 +72,30 @@ def test_vpc_absent_fields_are_typed_nulls_and_the_time_a_derived_column() -> No
     con.execute("CREATE OR REPLACE TEMP TABLE raw_lines AS SELECT 'srcaddr dstaddr' AS message")
     for statement in custom.setup():
         con.execute(statement)
-    assert custom.plan(con, 5).derived == {"__ll_vpc_time": "NULL::VARCHAR"}
+    assert custom.plan(con, 5).derived["__ll_vpc_time"] == "NULL::VARCHAR"
+
+
+def test_vpc_tokens_are_a_derived_column_over_the_staged_line() -> None:
+    """The tokens' SQL names the line 9 times, and each was a copy of LINE's CASE to plan (~2 ms per object):
+    the line is a staging column, the tokens a derived column over it, giving the tokens of the message on
+    every line (line ends, runs and edges of spaces, tabs, quotes, non-ASCII, empty)."""
+    from loglake.transform.parsers.base import LINE
+
+    plan = _vpc_plan_of(["2 123456789010 eni-1 1.2.3.4 5.6.7.8 1 2 6 1 1 1418530010 1418530070 ACCEPT OK"])
+    assert plan.staging == {"__ll_vpc_line": LINE.format(m="message")}
+    assert list(plan.derived) == ["__ll_vpc_flow_log", "__ll_vpc_time"]
+    tokens = plan.derived["__ll_vpc_flow_log"]
+    assert "chr(10)" not in tokens and tokens.count("__ll_vpc_line") == 9
+    staged = VpcFlowLogParser().staged("message")  # the tokens of the message, as before
+    lines = ["", " ", "  ", "a", " a  b ", "a b", "a\tb  c", "  x", "2 1 eni-1 - - - - - - - 1 2 - NODATA\r\n"]
+    lines += ["a b\n", "a b \r\n", " a b", "a b ", " \n", "\r\n", "a\r\nb \n\r", 'a "b c" d', "é ü  ñ\r", "\n a"]
+    rows = duckdb.execute(
+        f"SELECT {staged}, {tokens} FROM (SELECT message, {plan.staging['__ll_vpc_line']} AS __ll_vpc_line "
+        "FROM (SELECT unnest($lines::VARCHAR[]) AS message))",
+        {"lines": lines},
+    ).fetchall()
+    assert [old for old, _ in rows] == [new for _, new in rows]
+    assert [len(new) for _, new in rows] == [1, 1, 1, 1, 2, 2, 2, 1, 14, 2, 2, 2, 2, 1, 1, 1, 4, 3, 2]
 
 
 def test_regex_extraction_is_anchored() -> None:
