@@ -490,6 +490,29 @@ def mutated_example(draw: st.DrawFn) -> str:
     return " ".join(tokens)
 
 
+def macro_connection() -> Any:
+    """A DuckDB connection with the ETL's time zone and SQL macros (timestamps, levels), as transform/session.py
+    prepares one: what a test of a parser's time, level or plan expressions runs them on."""
+    import duckdb
+
+    from loglake.transform import levels, timestamps
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(timestamps.MACROS)
+    con.execute(levels.MACROS)
+    return con
+
+
+def classified_rows(con: Any, name: str, table: str, messages: list[str]) -> None:
+    """Temp table `classified` as classification leaves it for parser `name`: each message with its position `i`."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE classified AS SELECT m.message, $name AS format, $table AS __ll_table, "
+        "m.i AS i FROM (SELECT unnest($messages::VARCHAR[]) AS message, unnest(range(len($messages))) AS i) m",
+        {"name": name, "table": table, "messages": messages},
+    )
+
+
 def cut_against_regex(parser: Any, lines: list[str]) -> list[tuple[str, Any, Any, bool]]:
     """For each of `lines` that `parser`'s pattern accepts (ordered by the line): the line, the groups of the
     whole pattern (regexp_extract), the struct the parser's plan stages (its string cut, parsers/base.py

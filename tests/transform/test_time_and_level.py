@@ -5,16 +5,13 @@ from datetime import datetime
 import duckdb
 import pytest
 
+from conftest import macro_connection
 from loglake.transform import levels, timestamps
 
 
 @pytest.fixture(scope="module")
 def con() -> duckdb.DuckDBPyConnection:
-    connection = duckdb.connect()
-    connection.execute("SET TimeZone = 'UTC'")
-    connection.execute(timestamps.MACROS)
-    connection.execute(levels.MACROS)
-    return connection
+    return macro_connection()
 
 
 REF_MS = 1_795_780_800_000  # 2026-11-27T12:00Z, gives the year to syslog stamps

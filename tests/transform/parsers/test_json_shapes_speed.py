@@ -6,32 +6,18 @@ CR/LF, duplicate keys, missing fields, text that is not JSON)."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import duckdb
 
+from conftest import classified_rows, macro_connection
 from loglake.sql_quoting import sql_string
-from loglake.transform import etl, levels, timestamps
+from loglake.transform import etl, timestamps
 from loglake.transform.parsers.base import ParsePlan, json_text_field
 from loglake.transform.parsers.ecs_firelens import KEYS, EcsFirelensParser
 from loglake.transform.parsers.lambda_platform_json import _PATHS, LambdaPlatformJsonParser
 from loglake.transform.parsers.otlp_json import OtlpJsonParser
 from loglake.transform.parsers.waf import WafParser
-
-
-def _connection() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute(timestamps.MACROS)
-    con.execute(levels.MACROS)
-    return con
-
-
-def _classified(con: duckdb.DuckDBPyConnection, name: str, table: str, messages: list[str]) -> None:
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE classified AS SELECT m.message, $name AS format, $table AS __ll_table, "
-        "m.i AS i FROM (SELECT unnest($messages::VARCHAR[]) AS message, unnest(range(len($messages))) AS i) m",
-        {"name": name, "table": table, "messages": messages},
-    )
 
 
 def _same_values(
@@ -69,26 +55,35 @@ LAMBDA_RECORDS = [
 ]
 
 
-def test_lambda_platform_json_fields_come_from_one_parse_per_row() -> None:
-    """A json_extract_string per column, the time and the level parsed each event 13 times (the COPY of 50,000
-    events 0.30-0.32 s of CPU, 0.22-0.25 s from one list); the values are the old ones."""
-    parser = LambdaPlatformJsonParser()
-    con = _connection()
-    _classified(con, parser.name, parser.table, LAMBDA_RECORDS)
+def _plan_from_one_list(parser: Any, records: list[str]) -> tuple[Any, Any]:
+    """The parser's plan over `records`, checked to read every field from one json_extract_string path list."""
+    con = macro_connection()
+    classified_rows(con, parser.name, parser.table, records)
     plan = parser.plan(con, 5)
     staged = plan.staging[parser.struct_column]
     assert staged.count("json_extract_string(") == 1
     assert staged.startswith("json_extract_string(message, [")
     written = " ".join([plan.time, plan.level, *(f.expression for f in plan.fields)])
     assert written.count("json_extract_string(") == 0
+    return con, plan
+
+
+def _one_parse_per_path(expression: str, struct: str, paths: list[str]) -> str:
+    """`expression` as it was: each `struct[i]` a json_extract_string of the message at the i-th path."""
+    for i, path in enumerate(paths, start=1):
+        expression = expression.replace(f"{struct}[{i}]", f"json_extract_string(message, {sql_string(path)})")
+    return expression
+
+
+def test_lambda_platform_json_fields_come_from_one_parse_per_row() -> None:
+    """A json_extract_string per column, the time and the level parsed each event 13 times (the COPY of 50,000
+    events 0.30-0.32 s of CPU, 0.22-0.25 s from one list); the values are the old ones."""
+    parser = LambdaPlatformJsonParser()
+    con, plan = _plan_from_one_list(parser, LAMBDA_RECORDS)
     assert len(_PATHS) == 13
 
     def old(expression: str) -> str:
-        for i, path in enumerate(_PATHS, start=1):
-            expression = expression.replace(
-                f"{parser.struct_column}[{i}]", f"json_extract_string(message, {sql_string(path)})"
-            )
-        return expression
+        return _one_parse_per_path(expression, parser.struct_column, _PATHS)
 
     checked = {f.path[0]: old(f.expression) for f in plan.fields} | {"time": old(plan.time), "level": old(plan.level)}
     assert len(checked) == 14
@@ -128,20 +123,10 @@ def test_ecs_firelens_fields_come_from_one_parse_per_row() -> None:
     """A json_extract_string per column parsed each record seven times (the COPY of 50,000 records 0.35-0.37 s
     of CPU, 0.25-0.26 s from one list); the values are the old ones."""
     parser = EcsFirelensParser()
-    con = _connection()
-    _classified(con, parser.name, parser.table, ECS_RECORDS)
-    plan = parser.plan(con, 5)
-    staged = plan.staging[parser.struct_column]
-    assert staged.count("json_extract_string(") == 1
-    assert staged.startswith("json_extract_string(message, [")
-    written = " ".join([plan.time, plan.level, *(f.expression for f in plan.fields)])
-    assert written.count("json_extract_string(") == 0
+    con, plan = _plan_from_one_list(parser, ECS_RECORDS)
 
     def old(expression: str) -> str:
-        for i, key in enumerate(KEYS, start=1):
-            extract = f"json_extract_string(message, {sql_string('$.' + key)})"
-            expression = expression.replace(f"{parser.struct_column}[{i}]", extract)
-        return expression
+        return _one_parse_per_path(expression, parser.struct_column, [f"$.{key}" for key in KEYS])
 
     checked = {f.path[0]: old(f.expression) for f in plan.fields} | {"time": plan.time, "level": plan.level}
     assert len(checked) == 10
@@ -210,7 +195,7 @@ def test_ecs_firelens_detection_validates_and_parses_once() -> None:
         f"({json_text_field('message', '$.ecs_task_arn')} IS NOT NULL "
         f"AND {json_text_field('message', '$.container_name')} IS NOT NULL) ELSE false END)"
     )
-    con = _connection()
+    con = macro_connection()
     rows = con.execute(
         f"SELECT i, {new}, {old} FROM (SELECT unnest($m::VARCHAR[]) AS message, unnest(range(len($m))) AS i) "
         "ORDER BY i",
@@ -267,7 +252,7 @@ def test_otlp_reject_asks_json_type_instead_of_extracting() -> None:
     new, _reason = rule
     assert new.count("json_type(message,") == 2
     assert "json_extract" not in new
-    con = _connection()
+    con = macro_connection()
     rows = con.execute(
         f"SELECT i, {new}, {_OLD_REJECT} FROM (SELECT unnest($m::VARCHAR[]) AS message, unnest(range(len($m))) AS i) "
         "ORDER BY i",
@@ -283,9 +268,9 @@ def test_otlp_record_and_attribute_lists_come_from_one_parse() -> None:
     list of paths now (0.11 s; the scope's fields 4 ms from its object), the same values (the scope's fields:
     test_json_speed.py, and below)."""
     parser = OtlpJsonParser()
-    con = _connection()
+    con = macro_connection()
     docs = [d for d in OTLP_DOCS if not d.startswith('{"resourceLogs":{') and "null}" not in d[:25]]
-    _classified(con, parser.name, parser.table, docs)
+    classified_rows(con, parser.name, parser.table, docs)
     plan = parser.plan(con, 5)
     extracts = {text for e in plan.staging.values() for text in re.findall(r"json_extract\(message, [^)]*\)", e)}
     assert len(extracts) == 1
@@ -357,8 +342,8 @@ def test_otlp_time_is_read_through_the_epoch_us_fast_path() -> None:
     50,000 records, one thread); a 16-digit microsecond count now takes the `epoch_us` fast path, computed once
     (32 ms), and every time reads as the same TIMESTAMP as before, at each edge of that range."""
     parser = OtlpJsonParser()
-    con = _connection()
-    _classified(con, parser.name, parser.table, [_otlp_doc(r) for r in OTLP_TIMES])
+    con = macro_connection()
+    classified_rows(con, parser.name, parser.table, [_otlp_doc(r) for r in OTLP_TIMES])
     plan = parser.plan(con, 5)
     assert plan.time_format == "epoch_us"
     assert plan.time == "__ll_otlp_time"
@@ -435,7 +420,7 @@ def test_waf_detection_validates_and_parses_once() -> None:
         f"{json_text_field('message', '$.webaclId')} IS NOT NULL AND "
         f"{json_text_field('message', '$.httpRequest')} IS NOT NULL ELSE false END) ELSE false END)"
     )
-    con = _connection()
+    con = macro_connection()
     rows = con.execute(
         f"SELECT i, {new}, {old} FROM (SELECT unnest($m::VARCHAR[]) AS message, unnest(range(len($m))) AS i) "
         "ORDER BY i",

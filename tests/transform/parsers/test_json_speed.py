@@ -7,28 +7,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import duckdb
-
+from conftest import classified_rows, macro_connection
 from loglake.sql_quoting import sql_string
-from loglake.transform import etl, levels, timestamps
+from loglake.transform import etl, timestamps
 from loglake.transform.parsers.otlp_json import _TEXT_PATHS, OtlpJsonParser
-
-
-def _connection() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute(timestamps.MACROS)
-    con.execute(levels.MACROS)
-    return con
-
-
-def _classified(con: duckdb.DuckDBPyConnection, name: str, table: str, messages: list[str]) -> None:
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE classified AS SELECT m.message, $name AS format, $table AS __ll_table, "
-        "m.i AS i FROM (SELECT unnest($messages::VARCHAR[]) AS message, unnest(range(len($messages))) AS i) m",
-        {"name": name, "table": table, "messages": messages},
-    )
-
 
 _OLD_RECORD = "json_extract_string(__ll_otlp_record, '{}')"
 
@@ -67,8 +49,8 @@ def test_otlp_record_fields_come_from_one_parse_per_row() -> None:
     """A json_extract_string per mention parsed each OTLP record 18 times per row (0.27 s per 50,000): the
     record's scalars and the scope's come from two path lists, derived once; the values are the old ones."""
     parser = OtlpJsonParser()
-    con = _connection()
-    _classified(con, parser.name, parser.table, OTLP_RECORDS)
+    con = macro_connection()
+    classified_rows(con, parser.name, parser.table, OTLP_RECORDS)
     plan = parser.plan(con, 5)
     assert list(plan.derived) == ["__ll_otlp_text", "__ll_otlp_scope", "__ll_otlp_time"]  # time: test_json_shapes_speed
     written = " ".join([plan.time, plan.level, *(f.expression for f in plan.fields)])

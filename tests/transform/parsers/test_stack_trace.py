@@ -6,6 +6,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
+from conftest import macro_connection
 from loglake.sql_quoting import sql_string
 from loglake.transform import etl, levels, timestamps
 from loglake.transform.parsers.stack_trace import StackTraceParser
@@ -57,10 +58,7 @@ _TRACES = [
 
 @pytest.fixture(scope="module")
 def con() -> duckdb.DuckDBPyConnection:
-    connection = duckdb.connect()
-    connection.execute("SET TimeZone = 'UTC'")
-    connection.execute(timestamps.MACROS)
-    connection.execute(levels.MACROS)
+    connection: duckdb.DuckDBPyConnection = macro_connection()
     connection.execute(
         "CREATE TABLE classified AS SELECT message, 1795780800000 AS timestamp, 'stack_trace' AS format, "
         "'logs' AS __ll_table, i FROM (SELECT unnest(?::VARCHAR[]) AS message, generate_subscripts(?, 1) AS i)",
