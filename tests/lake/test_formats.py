@@ -55,7 +55,7 @@ def test_every_format_round_trips_through_writer_and_reader(name: str, tmp_path:
     select = "SELECT timestamp, message, n, dt, hour FROM {} ORDER BY timestamp"
     assert con.execute(select.format(by_glob)).fetchall() == ROWS
     assert con.execute(select.format(by_list)).fetchall() == ROWS
-    assert fmt.present_columns(con, by_list, dict(COLUMNS, dt="DATE", hour="INTEGER")) >= {"message", "dt", "hour"}
+    assert {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {by_list}").fetchall()} >= {"message", "dt", "hour"}
     typed = con.execute(f"SELECT DISTINCT typeof(dt), typeof(hour) FROM {by_list}").fetchall()
     assert typed == [("DATE", "INTEGER")]
     named = con.execute(f"SELECT DISTINCT filename FROM {fmt.reader(files, COLUMNS, filename=True)} ORDER BY 1")
@@ -142,9 +142,6 @@ class _Csv:
             f"read_csv({files_sql(files)}, header = true, union_by_name = true, "
             f"column_types = {sql_struct(stored)}{named}, {options})"
         )
-
-    def present_columns(self, con: Any, source: str, columns: dict[str, str]) -> set[str]:
-        return {str(row[0]) for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
 
     def scanned_bytes(self, con: Any, files: Sequence[str], columns: Sequence[str] | None) -> int | None:
         return None

@@ -71,10 +71,6 @@ class OutputFormat(Protocol):
         format does not describe itself; `hive` adds the typed dt/hour partitions, `filename` each file's."""
         ...
 
-    def present_columns(self, con: Any, source: str, columns: dict[str, str]) -> set[str]:
-        """The columns `source` (a reader expression) yields: a view casts these and NULLs the rest."""
-        ...
-
     def scanned_bytes(self, con: Any, files: Sequence[str], columns: Sequence[str] | None) -> int | None:
         """What a scan of `columns` (all when None) of `files` reads, for explain; None without column_chunks."""
         ...

@@ -45,9 +45,6 @@ class JsonLines:
             f"columns = {sql_struct(stored)}{named}, {options})"
         )
 
-    def present_columns(self, con: Any, source: str, columns: dict[str, str]) -> set[str]:
-        return set(columns)
-
     def scanned_bytes(self, con: Any, files: Sequence[str], columns: Sequence[str] | None) -> int | None:
         return None
 

@@ -36,9 +36,6 @@ class Parquet:
         named = ", filename = true" if filename else ""
         return f"read_parquet({files_sql(files)}, union_by_name = true{named}, {options})"
 
-    def present_columns(self, con: Any, source: str, columns: dict[str, str]) -> set[str]:
-        return {str(row[0]) for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
-
     def scanned_bytes(self, con: Any, files: Sequence[str], columns: Sequence[str] | None) -> int | None:
         """The compressed column chunks of `columns`, from the footers: how Athena bills a Parquet scan."""
         if not files or (columns is not None and not columns):
