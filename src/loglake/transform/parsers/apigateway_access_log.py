@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from loglake.sql_quoting import sql_string
-from loglake.transform.parsers.base import LINE, Column, Example, ParsePlan, RegexParser, cut_or_regex
+from loglake.transform.parsers.base import LINE, Column, Example, ParsePlan, RegexParser, between_brackets, cut_or_regex
 
 NUMERIC_KEYS = {
     "status": "INTEGER",
@@ -103,7 +103,7 @@ def _by_quotes(pattern: str, groups: tuple[str, ...], struct: str) -> dict[str, 
         "ip": f"split_part({head}, ' ', 1)",
         "caller": f"split_part({head}, ' ', 2)",
         "user": f"split_part({head}, ' ', 3)",
-        "request_time": f"substr({head}, strpos({head}, '[') + 1, strpos({head}, ']') - strpos({head}, '[') - 1)",
+        "request_time": between_brackets(head),
         "http_method": method,
         "resource_path": f"substr({request}, length({method}) + 2, "
         f"length({request}) - length({method}) - length({protocol}) - 2)",

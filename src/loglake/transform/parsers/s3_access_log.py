@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from loglake.sql_quoting import sql_string
-from loglake.transform.parsers.base import LINE, Example, ParsePlan, RegexParser, cut_or_regex, text
+from loglake.transform.parsers.base import LINE, Example, ParsePlan, RegexParser, between_brackets, cut_or_regex, text
 
 COLUMNS: dict[str, str] = {
     "bucketowner": "VARCHAR", "bucket_name": "VARCHAR", "requestdatetime": "VARCHAR", "remoteip": "VARCHAR",
@@ -90,7 +90,7 @@ def _by_quotes(pattern: str, groups: tuple[str, ...], struct: str) -> dict[str, 
     values = {
         "bucketowner": f"split_part({head}, ' ', 1)",
         "bucket_name": f"split_part({head}, ' ', 2)",
-        "requestdatetime": f"substr({head}, strpos({head}, '[') + 1, strpos({head}, ']') - strpos({head}, '[') - 1)",
+        "requestdatetime": between_brackets(head),
         **{g: word(after, n) for n, g in enumerate(groups[3:8], start=1)},
         "request_uri": f"'\"' || {parts}[2] || '\"'",
         **{g: word(middle, n) for n, g in enumerate(groups[9:15], start=2)},
