@@ -490,6 +490,29 @@ def mutated_example(draw: st.DrawFn) -> str:
     return " ".join(tokens)
 
 
+def benchmark_module(name: str) -> Any:
+    """A module of benchmarks/ (its line generators are test data too), imported without leaving that folder
+    on sys.path."""
+    folder = str(Path(__file__).resolve().parents[1] / "benchmarks")
+    sys.path.insert(0, folder)
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(folder)
+
+
+class RecordingConnection:
+    """A DuckDB connection that keeps the text of each statement run through it (`statements`): what a test
+    of a plan's SQL shape reads."""
+
+    def __init__(self, con: Any) -> None:
+        self.con, self.statements = con, []
+
+    def execute(self, sql: str, *args: object) -> Any:
+        self.statements.append(sql)
+        return self.con.execute(sql, *args)
+
+
 def macro_connection() -> Any:
     """A DuckDB connection with the ETL's time zone and SQL macros (timestamps, levels), as transform/session.py
     prepares one: what a test of a parser's time, level or plan expressions runs them on."""

@@ -7,13 +7,12 @@ import gzip
 import json
 import random
 import re
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from conftest import PARSER_EXAMPLES
+from conftest import PARSER_EXAMPLES, benchmark_module
 from loglake.transform import etl, markers
 from loglake.transform.parsers import PARSERS
 from loglake.transform.settings import EtlSettings
@@ -62,13 +61,9 @@ CRAFTED_PARSERS = [
 
 def _generated(per_format: int = 25) -> list[str]:
     """Lines of every format of benchmarks/parser_throughput.py (its GENERATORS, the benchmark's own)."""
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        from parser_throughput import GENERATORS
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
+    generators = benchmark_module("parser_throughput").GENERATORS
     rng = random.Random(13)
-    return [GENERATORS[name](rng, i) for name in sorted(GENERATORS) for i in range(per_format)]
+    return [generators[name](rng, i) for name in sorted(generators) for i in range(per_format)]
 
 
 def _golden() -> list[str]:

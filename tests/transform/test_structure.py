@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from conftest import RecordingConnection, benchmark_module
 from loglake.transform.structure import Leaf, group_structure, leaves
 
 
@@ -67,23 +68,6 @@ def _structures(con: duckdb.DuckDBPyConnection, messages: list[str]) -> tuple[ob
     return old, new
 
 
-def _app_event(rng: random.Random, i: int) -> str:
-    """The benchmark's application event (copied from benchmarks/etl_throughput.py, make_event)."""
-    doc = {
-        "timestamp": f"2026-11-26T00:00:{i % 60:02d}.{i % 1000:03d}Z",
-        "level": rng.choice(["info", "info", "info", "warn", "error"]),
-        "msg": "request completed",
-        "request": {
-            "method": "GET",
-            "route": f"/api/items/{i % 50}",
-            "status": rng.choice([200, 200, 404, 500]),
-            "latency_ms": round(rng.random() * 300, 2),
-        },
-        "user": {"id": f"u-{i % 5000:05d}", "tier": rng.choice(["free", "pro"]), "country": "FR"},
-    }
-    return json.dumps(doc, separators=(",", ":"))
-
-
 _SCALARS = ['"x"', '""', '"é\\u00e9\\n"', "0", "7", "-3", "1.5", "1e2", "-2.5E-3", "NaN", "-Infinity", "1e400",
             "18446744073709551615", "18446744073709551616", "-9223372036854775808", "-9223372036854775809",
             "9223372036854775808", "123456789012345678901234567890", "true", "false", "null"]  # fmt: skip
@@ -130,7 +114,8 @@ def _json_batches() -> dict[str, list[str]]:
         for n, group in enumerate(json.load(golden)["groups"]):
             batches[f"golden group {n}"] = [m for m in group if isinstance(m, str) and m.lstrip().startswith("{")]
     rng = random.Random(1)
-    batches["benchmark events"] = [_app_event(rng, i) for i in range(2_000)]
+    make_event = benchmark_module("etl_throughput").make_event
+    batches["benchmark events"] = [make_event(rng, i) for i in range(2_000)]
     return {name: batch for name, batch in batches.items() if batch}
 
 
@@ -178,19 +163,11 @@ def test_the_json_plan_reads_the_structure_without_json_casts() -> None:
     joined batch twice (118 ms per 50,000 lines, 59 now)."""
     from loglake.transform.parsers.json_object import JsonObjectParser
 
-    class Recording:
-        def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-            self.con, self.sql = con, []
-
-        def execute(self, sql: str, *args: object) -> duckdb.DuckDBPyConnection:
-            self.sql.append(sql)
-            return self.con.execute(sql, *args)
-
-    con = Recording(duckdb.connect())
+    con = RecordingConnection(duckdb.connect())
     con.execute("CREATE TABLE classified AS SELECT '{\"a\":1}' AS message, 'json' AS format")
     plan = JsonObjectParser().plan(con, 5)
     assert [f.source for f in plan.fields] == ["/a"]
-    structure = [s for s in con.sql if "json_structure" in s or "json_group_structure" in s]
+    structure = [s for s in con.statements if "json_structure" in s or "json_group_structure" in s]
     assert len(structure) == 1
     assert "json_group_structure" not in structure[0] and "::JSON" not in structure[0]
     assert "string_agg(message, ',')" in structure[0]

@@ -34,6 +34,21 @@ def _same_values(
         assert [r[1] for r in result] == [r[2] for r in result], column
 
 
+def _same_claims(new: str, old: str, messages: list[str]) -> list[bool]:
+    """What predicate `new` says of each message, checked to be what `old` says."""
+    rows = (
+        macro_connection()
+        .execute(
+            f"SELECT i, {new}, {old} FROM (SELECT unnest($m::VARCHAR[]) AS message, unnest(range(len($m))) AS i) "
+            "ORDER BY i",
+            {"m": messages},
+        )
+        .fetchall()
+    )
+    assert [r[1] for r in rows] == [r[2] for r in rows]
+    return [r[1] for r in rows]
+
+
 LAMBDA_RECORDS = [
     '{"time": "2022-10-12T00:01:15.000Z", "type": "platform.report", "record": {"requestId": "6d68ca91", '
     '"metrics": {"durationMs": 101.51, "billedDurationMs": 102, "memorySizeMB": 128, "maxMemoryUsedMB": 55, '
@@ -195,14 +210,7 @@ def test_ecs_firelens_detection_validates_and_parses_once() -> None:
         f"({json_text_field('message', '$.ecs_task_arn')} IS NOT NULL "
         f"AND {json_text_field('message', '$.container_name')} IS NOT NULL) ELSE false END)"
     )
-    con = macro_connection()
-    rows = con.execute(
-        f"SELECT i, {new}, {old} FROM (SELECT unnest($m::VARCHAR[]) AS message, unnest(range(len($m))) AS i) "
-        "ORDER BY i",
-        {"m": DETECTED},
-    ).fetchall()
-    assert [r[1] for r in rows] == [r[2] for r in rows]
-    assert [r[1] for r in rows] == [True] * 4 + [False, True] + [False] * 6 + [True, False, False]
+    assert _same_claims(new, old, DETECTED) == [True] * 4 + [False, True] + [False] * 6 + [True, False, False]
 
 
 def _otlp_doc(record: str, resource: str = "{}", more: str = "") -> str:
@@ -252,14 +260,7 @@ def test_otlp_reject_asks_json_type_instead_of_extracting() -> None:
     new, _reason = rule
     assert new.count("json_type(message,") == 2
     assert "json_extract" not in new
-    con = macro_connection()
-    rows = con.execute(
-        f"SELECT i, {new}, {_OLD_REJECT} FROM (SELECT unnest($m::VARCHAR[]) AS message, unnest(range(len($m))) AS i) "
-        "ORDER BY i",
-        {"m": OTLP_DOCS},
-    ).fetchall()
-    assert [r[1] for r in rows] == [r[2] for r in rows]
-    assert [r[1] for r in rows] == [False] + [True] * 9 + [True, False, False, False, False]
+    assert _same_claims(new, _OLD_REJECT, OTLP_DOCS) == [False] + [True] * 9 + [True, False, False, False, False]
 
 
 def test_otlp_record_and_attribute_lists_come_from_one_parse() -> None:
@@ -420,11 +421,8 @@ def test_waf_detection_validates_and_parses_once() -> None:
         f"{json_text_field('message', '$.webaclId')} IS NOT NULL AND "
         f"{json_text_field('message', '$.httpRequest')} IS NOT NULL ELSE false END) ELSE false END)"
     )
-    con = macro_connection()
-    rows = con.execute(
-        f"SELECT i, {new}, {old} FROM (SELECT unnest($m::VARCHAR[]) AS message, unnest(range(len($m))) AS i) "
-        "ORDER BY i",
-        {"m": WAF_LINES},
-    ).fetchall()
-    assert [r[1] for r in rows] == [r[2] for r in rows]
-    assert [r[1] for r in rows] == [True, False, False, True, True, True] + [False] * 4 + [True, False, False]
+    assert _same_claims(new, old, WAF_LINES) == [True, False, False, True, True, True] + [False] * 4 + [
+        True,
+        False,
+        False,
+    ]

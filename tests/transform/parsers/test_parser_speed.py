@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import duckdb
 
+from conftest import RecordingConnection
 from loglake.sql_quoting import sql_string
 from loglake.transform.parsers.base import ParsePlan
 from loglake.transform.parsers.vpc_flow_log import VpcFlowLogParser
@@ -152,15 +153,7 @@ def test_logfmt_type_verdicts_test_each_value_once() -> None:
     test is now a column the verdicts share (0.12 s -> 0.09 s per 50,000 lines of 7 pairs)."""
     from loglake.transform.parsers.logfmt import LogfmtParser
 
-    class Recording:
-        def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-            self.con, self.statements = con, []
-
-        def execute(self, sql: str) -> duckdb.DuckDBPyConnection:
-            self.statements.append(sql)
-            return self.con.execute(sql)
-
-    con = Recording(duckdb.connect())
+    con = RecordingConnection(duckdb.connect())
     con.execute(
         "CREATE TEMP TABLE classified AS SELECT * FROM (VALUES ('a=1 b=2.5 c=true d=99999999999999999999 e=-', "
         "'logfmt'), ('a=-3 b=7 c=FALSE d=1 e=x', 'logfmt')) AS t(message, format)"
@@ -334,14 +327,6 @@ def test_logfmt_rows_keep_two_lists_not_a_map() -> None:
     from loglake.transform.parsers import logfmt
     from loglake.transform.parsers.logfmt import LogfmtParser
 
-    class Recording:
-        def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-            self.con, self.statements = con, []
-
-        def execute(self, sql: str) -> duckdb.DuckDBPyConnection:
-            self.statements.append(sql)
-            return self.con.execute(sql)
-
     lines = [
         'a=1 b="x y" c=true',
         "a=2 b= c=false d=-",
@@ -350,7 +335,7 @@ def test_logfmt_rows_keep_two_lists_not_a_map() -> None:
         "é=no a=1",  # not logfmt: its own row, format text
         'ts=2026-11-26T10:00:00Z level=warn msg="naïve café" a.b/c@d#e=ok\n',
     ]
-    con = Recording(duckdb.connect())
+    con = RecordingConnection(duckdb.connect())
     con.con.execute(
         "CREATE TEMP TABLE classified AS SELECT message, "
         f"CASE WHEN {LogfmtParser().detect('message')} THEN 'logfmt' ELSE 'text' END AS format "
@@ -416,15 +401,7 @@ def test_logfmt_kept_pairs_are_the_write_s_column_without_a_table() -> None:
     from loglake.transform.parsers import logfmt
     from loglake.transform.parsers.logfmt import LogfmtParser
 
-    class Recording:
-        def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-            self.con, self.statements = con, []
-
-        def execute(self, sql: str) -> duckdb.DuckDBPyConnection:
-            self.statements.append(sql)
-            return self.con.execute(sql)
-
-    con = Recording(duckdb.connect())
+    con = RecordingConnection(duckdb.connect())
     _logfmt_classified(con.con, LOGFMT_EDGE_LINES, kept=True)
     plan = LogfmtParser().plan(con, 50)
     assert plan.staging == {logfmt._MAP: logfmt.KEPT}
@@ -498,20 +475,12 @@ def test_logfmt_bigint_cast_only_where_the_value_is_digits() -> None:
     from loglake.transform.parsers import logfmt
     from loglake.transform.parsers.logfmt import LogfmtParser
 
-    class Recording:
-        def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-            self.con, self.statements = con, []
-
-        def execute(self, sql: str) -> duckdb.DuckDBPyConnection:
-            self.statements.append(sql)
-            return self.con.execute(sql)
-
     values = ["1", "-3", "+7", "007", "9223372036854775807", "9223372036854775808", "-9223372036854775808"]
     values += ["-9223372036854775809", "99999999999999999999", "2.5", "1e3", ".5", "5.", "inf", "nan", "0x10"]
     values += ['" 12"', '"12 "', "1_000", "١٢", "TRUE", "False", "yes", "-", "", "x", "12a", "+", "--1", "1.5e400"]
     lines = [f"v{n}={value}" for n, value in enumerate(values)]
     lines += ["m=1", "m=2.5", "n=99999999999999999999", "n=2.5", "o=1", "o=-", "p=true", "p=", "q=1", "q=x"]
-    con = Recording(duckdb.connect())
+    con = RecordingConnection(duckdb.connect())
     _logfmt_classified(con.con, lines, kept=True)
     plan = LogfmtParser().plan(con, 100)
     (verdicts,) = [sql for sql in con.statements if "bool_and(" in sql]
