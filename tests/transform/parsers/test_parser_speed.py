@@ -367,13 +367,13 @@ LOGFMT_EDGE_LINES = [
     "a=2 b= c=false d=-",  # empty and `-` values; a key missing from other rows
     'b="say \\"hi\\" \\\\ back" ab=3 a_b=é',  # escapes, a key that prefixes another, non-ASCII
     '   d=""   a=-5   \r\n',  # extra spaces, an empty quoted value, CR/LF
-    "a=1\tb=2\x0bc",  # a tab between pairs; a vertical tab (not \s for RE2) inside a value
-    'a="x"b=c e=f=g p=C:\\dir',  # no blank after a quote; '=' and a backslash in bare values
+    "a=1\tb=2\x0bc",  # a vertical tab separates (go-logfmt): `c` is a standalone key, not logfmt (test_logfmt.py)
+    'a="x"b=c e=f=g p=C:\\dir',  # '=' in a bare value: go-logfmt's syntax error, not logfmt
     'q="a=b c" r=""',  # '=' and a blank inside quotes
     'ts=2026-11-26T10:00:00Z level=warn msg="naïve café" a.b/c@d#e=ok\n',
     "a=1 a=2",  # a repeated key: not logfmt
     "é=no a=1",  # not logfmt
-    'a=b="x y"',  # a bare value that ends at a quote: one pair, a = 'b='
+    'a=b="x y"',  # '=' and '"' in a bare value: not logfmt (it was one pair, a = 'b=', issue 13 item 1)
     "",
 ]
 
@@ -410,27 +410,18 @@ def test_logfmt_kept_pairs_are_the_write_s_column_without_a_table() -> None:
     unquoted = f"lambda e: struct_pack(key := e.key, value := {logfmt._unquote('e.value')})"
     old_map = f"map_from_entries(list_transform({_OLD_LOGFMT_ENTRIES}, {unquoted}))"
     keys = [f.path[0] for f in plan.fields]
-    assert keys == ["a", "a.b/c@d#e", "a_b", "ab", "b", "c", "d", "e", "level", "msg", "p", "q", "r", "ts"]
+    assert keys == ["a", "a.b/c@d#e", "a_b", "ab", "b", "c", "d", "level", "msg", "q", "r", "ts"]
     new = ", ".join(logfmt._lookup(logfmt._MAP, k) for k in keys)
     old = ", ".join(f"__ll_old[{sql_string(k)}]" for k in keys)
     rows = con.con.execute(
         f"SELECT message, [{new}], [{old}], map_keys(__ll_old) = {logfmt._MAP}.k FROM (SELECT *, rowid AS rid, "
         f"{logfmt.KEPT} AS {logfmt._MAP}, {old_map} AS __ll_old FROM classified WHERE format = 'logfmt') ORDER BY rid"
     ).fetchall()
-    assert [line for line, *_ in rows] == [LOGFMT_EDGE_LINES[n] for n in (0, 1, 2, 3, 4, 5, 6, 7, 10)]
+    assert [line for line, *_ in rows] == [LOGFMT_EDGE_LINES[n] for n in (0, 1, 2, 3, 6, 7)]
     assert [n for _line, n, _old, _same in rows] == [o for _line, _new, o, _same in rows]
     assert all(same for *_, same in rows)  # the same keys, in the same order
     by_line = {line: dict(zip(keys, new, strict=True)) for line, new, _old, _same in rows}
-    assert by_line["a=1\tb=2\x0bc"] == {**dict.fromkeys(keys), "a": "1", "b": "2\x0bc"}
-    assert by_line['a="x"b=c e=f=g p=C:\\dir'] == {
-        **dict.fromkeys(keys),
-        "a": "x",
-        "b": "c",
-        "e": "f=g",
-        "p": "C:\\dir",
-    }
     assert by_line['q="a=b c" r=""'] == {**dict.fromkeys(keys), "q": "a=b c", "r": ""}
-    assert by_line['a=b="x y"'] == {**dict.fromkeys(keys), "a": "b="}
 
 
 def test_logfmt_distinct_keys_compares_few_keys_pairwise() -> None:
@@ -463,7 +454,7 @@ def test_logfmt_distinct_keys_compares_few_keys_pairwise() -> None:
     ).fetchall()
     assert [new for _old, new, _claim in answers] == [old for old, _new, _claim in answers]
     assert [claim for _old, _new, claim in answers] == [old for old, _new, _claim in answers]
-    assert [old for old, _new, _claim in answers] == [True] * 8 + [False, False, True, False]
+    assert [old for old, _new, _claim in answers] == [True] * 4 + [False, False, True, True] + [False] * 4
 
 
 def test_logfmt_bigint_cast_only_where_the_value_is_digits() -> None:

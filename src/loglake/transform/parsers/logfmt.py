@@ -1,14 +1,39 @@
 """logfmt: `key=value key2="quoted value"` lines, into `logs`, one column per key.
 
 A line is logfmt when it is nothing but such pairs, with distinct keys (a repeated key leaves the line
-to plain text rather than lose a value). Quoted values are unescaped; `key=` is an empty string. The
-pairs become two lists per row (keys, values: _pair_lists) and one column per key, typed from their values: a key whose
+to plain text rather than lose a value). The pairs become two lists per row (keys, values: _pair_lists) and
+one column per key, typed from their values: a key whose
 values all read as integers is BIGINT, as numbers DOUBLE, as true/false BOOLEAN, else VARCHAR (an
 integer beyond BIGINT stays VARCHAR, never a rounded DOUBLE). `-` and an empty value do not count
 against a type: in a typed column they are NULL (`bytes=-`), in a VARCHAR column they stay as written.
 Keys are also where the time (`time`, `ts`, ...) and the level (`level`, `lvl`, ...) are looked up.
 Keys past the table's max_columns stay in the row, exact, as one `extra` JSON object of key -> value
 text, as JSON's do: a line of 18,000 pairs cannot give a table 18,000 columns.
+
+The rule: a line is split into pairs as go-logfmt's decoder splits it (go-logfmt/logfmt decode.go, the
+decoder of the Go encoder most logfmt comes from), and a line it cannot split so, or that it splits into
+something loglake does not take, is not logfmt: it goes to the next parser or to `text`, its message whole.
+The decoders disagree on malformed lines (`a=b="x y"`: go-logfmt fails with "unexpected '='"; kr/logfmt reads
+a=b and standalone keys x, y; Vector's VRL reads a='b="x' and a key `y"`), and the old reading, a='b=' with
+"x y" dropped, was none of them: a wrong value with exit 0. Line by line:
+
+- a bare value runs to a separator; `=` or `"` in it (`a=b=c`, `a=b"c`, `a==`) is go-logfmt's syntax error;
+- a quoted value runs to its first unescaped quote; a separator after it is optional (`a="x"b=1`, as go-logfmt);
+  a backslash must begin an escape go-logfmt knows (JSON's and `\\'`), and then no raw control character may
+  be in the value (go-logfmt's "invalid quoted value"); an unterminated quote is not logfmt;
+- separators are go-logfmt's bytes <= ' ' (space, tab, vertical tab, CR, ...), but LF: go-logfmt reads a
+  line as a record, so a message of two lines is two records and not claimed (the line end is stripped first);
+- `key=` and `key=""` are empty strings (go-logfmt: nil); a standalone key (`a b=1`, a bare word) is not
+  claimed (go-logfmt: nil; VRL and fluent-bit: true); nor is a repeated key (go-logfmt: both; VRL: a list);
+- keys are ASCII, `[A-Za-z_@][A-Za-z0-9_.-/@#]*`, and the first one starts after spaces only (a narrower
+  set than go-logfmt's: such lines are not claimed, never misread);
+- quoted values: `\\"` and `\\\\` are unescaped as go-logfmt does; its other escapes (`\\t`, `\\n`,
+  `\\u00e9`, ...) are kept as written, as VRL keeps them. go-logfmt decodes them (JSON's rules), but
+  tests/transform/parsers/test_typed_golden.py pins the written text (event 0.195, VRL's
+  escaped_tab_escapes_in_quoted_value): decoding them waits for that decision.
+
+tests/transform/parsers/test_logfmt.py checks every claimed line against a restatement of go-logfmt's decoder,
+which go-logfmt's own test vectors check in turn.
 """
 
 from __future__ import annotations
@@ -24,16 +49,32 @@ from loglake.transform.levels import JSON_LEVEL_KEYS
 from loglake.transform.parsers.base import LINE, Example, FieldPlan, ParsePlan
 from loglake.transform.timestamps import JSON_TIME_KEYS
 
-PAIR = r'([A-Za-z_@][\w.\-/@#]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)'
-_PAIR_MATCH = r'[A-Za-z_@][\w.\-/@#]*=(?:"(?:[^"\\]|\\.)*"|[^\s"]*)'
+_KEY_PATTERN = r"[A-Za-z_@][A-Za-z0-9_.\-/@#]*"
+"""A key: ASCII, as RE2's and Python's regexes both read it (Python's \\w would take any letter)."""
+_ESCAPE = r"""\\(?:["\\/'bfnrt]|u[0-9A-Fa-f]{4})"""
+"""An escape go-logfmt reads (its unquoting: JSON's, and `\\'`); any other backslash is its syntax error."""
+_QUOTED = rf'"[^"\\\n]*"|"(?:[^"\\\x00-\x1f]|{_ESCAPE})*"'
+"""A quoted value, up to its first unescaped quote: without a backslash, any characters but LF (go-logfmt
+reads a line); with one, every backslash begins an escape and no control character is raw (go-logfmt's
+unquoting refuses it)."""
+_BARE = r'[^\x00-\x20"=]*'
+"""An unquoted value: up to a byte <= ' ' (go-logfmt's separator); `=` or `"` in it is go-logfmt's syntax error."""
+_SEPARATOR = r"[\x00-\x09\x0b-\x20]"
+"""What separates pairs: go-logfmt's bytes <= ' ' but LF, which ends its record (a line of two records is not
+claimed)."""
+PAIR = rf"({_KEY_PATTERN})=({_QUOTED}|{_BARE})"
+"""A pair and its two groups, key and raw value (likely_format's guess reads them with Python's `re`)."""
+_PAIR_MATCH = rf"{_KEY_PATTERN}=(?:{_QUOTED}|{_BARE})"
 """PAIR without its two groups: the same matches (groups never change which text RE2 matches)."""
-LINE_PATTERN = rf"\s*(?:{PAIR}\s*)+"
+LINE_PATTERN = rf"{_SEPARATOR}*(?:{_KEY_PATTERN}=(?:(?:{_QUOTED}){_SEPARATOR}*|{_BARE}(?:{_SEPARATOR}+|$)))+"
+"""Nothing but pairs: a bare value ends at a separator or the line's end, a quoted one at its quote."""
 _TYPES = ("BIGINT", "DOUBLE", "BOOLEAN")
 _MAP = "__ll_pairs"
 
 
 def _unquote(v: str) -> str:
-    """SQL: a raw value `v` unquoted and unescaped when it is quoted."""
+    """SQL: a raw value `v` unquoted when it is quoted: `\\"` and `\\\\` read as go-logfmt reads them, any other
+    escape kept as written (as Vector's VRL keeps `\\t`; go-logfmt decodes it: see the module's docstring)."""
     return f"CASE WHEN starts_with({v}, '\"') THEN replace(replace({v}[2:-2], '\\\"', '\"'), '\\\\', '\\') ELSE {v} END"
 
 
@@ -225,5 +266,17 @@ EXAMPLES = [
     Example(
         "at=info method=GET path=/logo.png status=304 bytes=- dyno=web.2 took=0.25",
         {"status": 304, "bytes": None, "took": 0.25, "dyno": "web.2"},
+    ),
+    Example(  # a tab separates; `\"` and `\\` unescaped; `key=` and `key=""` empty; trailing blanks
+        'component=db\terr="say \\"hi\\"" dir="C:\\\\new" none= blank=""  \t',
+        {"component": "db", "err": 'say "hi"', "dir": "C:\\new", "none": "", "blank": ""},
+    ),
+    Example(  # no blank after a quoted value (go-logfmt reads on); '=' and '?' inside quotes
+        'first="x"second=2 url="/search?q=1&x=y"',
+        {"first": "x", "second": 2, "url": "/search?q=1&x=y"},
+    ),
+    Example(  # escapes other than \" and \\ are kept as written (go-logfmt would decode them: see above)
+        'esc="tab\\there" u="\\u00e9"',
+        {"esc": "tab\\there", "u": "\\u00e9"},
     ),
 ]
