@@ -76,7 +76,7 @@ class JsonObjectParser:
 
     def plan(self, con: Any, max_depth: int) -> ParsePlan:
         rows = f"FROM classified WHERE format = {sql_string(self.name)}"
-        structure = con.execute(f"SELECT {group_structure('message')} {rows}").fetchall()[0][0]
+        structure = con.execute(f"SELECT {group_structure('message', 'rowid')} {rows}").fetchall()[0][0]
         found = leaves(structure, max_depth) if structure else []
         types = {leaf.pointer: _TYPES.get(leaf.kind, "VARCHAR") for leaf in found}
         for pointer in _beyond_bigint(con, rows, found, types):
