@@ -497,3 +497,19 @@ def test_logfmt_bigint_cast_only_where_the_value_is_digits() -> None:
         "1_000": "DOUBLE", "1.5e400": "DOUBLE",  # DuckDB reads both as numbers (the old verdicts did too)
     }  # fmt: skip
     assert [new_types[k] for k in "mnopq"] == ["DOUBLE", "VARCHAR", "BIGINT", "BOOLEAN", "VARCHAR"]
+
+
+def test_stack_trace_cuts_names_at_colon_and_hints_the_level() -> None:
+    """A Java trace's second line and a Python traceback's whole text were regexp_extract'ed for the exception
+    (31 and 17 ms CPU per 25,000 traces, now 15 and 12): where the text before the first `: ` of the line is a
+    whole name, the line is cut there. The level's search over the first 256 characters runs only where one
+    of its literals is (25 -> 10 ms per 25,000 tracebacks, which have none). Values: test_stack_trace.py."""
+    from loglake.transform.parsers.stack_trace import StackTraceParser
+
+    derived = StackTraceParser().plan(None, 5).derived
+    cut = "struct_pack(type := __ll_stack_trace_head, message := substr(__ll_stack_trace_line, "
+    assert derived["__ll_stack_trace_head"] == "split_part(__ll_stack_trace_line, ': ', 1)"
+    assert cut in derived["__ll_stack_trace_second"] and cut in derived["__ll_stack_trace_exception"]
+    assert derived["__ll_stack_trace_level"].startswith(
+        "CASE WHEN contains(__ll_stack_trace, 'ALERT') OR contains(__ll_stack_trace, 'CRIT') OR "
+    )

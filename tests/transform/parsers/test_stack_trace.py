@@ -9,6 +9,7 @@ import pytest
 from conftest import macro_connection
 from loglake.sql_quoting import sql_string
 from loglake.transform import etl, levels, timestamps
+from loglake.transform.parsers import stack_trace
 from loglake.transform.parsers.stack_trace import StackTraceParser
 
 # The patterns and SQL before the derived columns (one extraction per group, each over the whole trace).
@@ -110,12 +111,13 @@ def test_each_regex_runs_once_per_trace() -> None:
     and the level's regexes again per branch: the COPY of 50,000 traces took 0.55 s CPU, now 0.35 s."""
     plan = StackTraceParser().plan(None, 5)
     assert plan.time == "__ll_stack_trace_time" and plan.level == "ll_level(__ll_stack_trace_level)"
-    derived = ["second", "exception", "time", "level", "kinds"]
+    derived = ["line", "head", "second", "exception", "time", "level", "kinds"]
     assert list(plan.derived) == [f"__ll_stack_trace_{name}" for name in derived]
     written = " ".join([plan.time, plan.level, *(f.expression for f in plan.fields), *plan.derived.values()])
     assert written.count("regexp_extract(") == 10  # exception 2 (one per branch) and its second line 1, time 6, level 1
-    # The whole trace's search for the exception, the second line's test and extraction; Python's last line.
-    assert written.count("(?:Exception|Error|Throwable") == 3 and written.count("(?P<message>") == 4
+    # The whole trace's search for the exception, the first line's test, the second line's extraction and the
+    # name's full match before its cut; Python's last line.
+    assert written.count("(?:Exception|Error|Throwable") == 4 and written.count("(?P<message>") == 4
     assert written.count("regexp_extract_all(") == 1  # frames: only where a line starts with `at x(` unindented
 
 
@@ -176,3 +178,85 @@ def test_second_line_exception_and_frames_per_line_are_the_whole_trace_s(con: du
     # Where the second line gave the exception (the others: a Python traceback, the first line, the search).
     second = [i for i, row in enumerate(after) if row[3] is not None and row[3]["type"] != ""]
     assert second == [0, 10, len(_TRACES) + 4, len(_TRACES) + 5]
+
+
+# Traces for the cuts at `: ` (a Java trace's second line, a Python traceback's last) and the level's hints:
+# each next to a near miss that must take the regex.
+_CUTS = [
+    *("header\nx.YException: a: b\n", "header\nx.YException:\n", "header\nx.YException: \n", "header\nx.Y$Error"),
+    *("header\nx.YException:  two  \r\n", "header\nx..YException: m\n", "header\n9x.YException: m\n"),
+    *("header\nx.YException ü: m\n", "header\n$Error: ü ✓ 日本", "header\nx.YExceptionFoo: m\tn\n"),
+    *("header\nCaused by: x.YError: m\n", 'header\nException in thread "main" x.YError: m\n', "header\nx.Exception: m"),
+    *("header\nx.YError:x\n", "header\nx.YError : x\n", "header\n\tx.YError: x\n", "header\nx.YError\r\n"),
+    'Traceback (most recent call last):\n  File "a"\nValueError\n',
+    'Traceback (most recent call last):\n  File "a"\nValueError: \n',
+    'Traceback (most recent call last):\n  File "a"\nValueError: a: b  \n',
+    'Traceback (most recent call last):\n  File "a"\nValueError: x\r\n',
+    'Traceback (most recent call last):\n  File "a"\nValueError: x',
+    'Traceback (most recent call last):\n  File "a"\nValueError: x\n\n',
+    'Traceback (most recent call last):\n  File "a"\nValueError: x\n  \n',
+    'Traceback (most recent call last):\n  File "a"\n_Err.x: ü ✓\x0b\n',
+    'Traceback (most recent call last):\n  File "a"\nValueError: x\x0c\n',
+    'Traceback (most recent call last):\n  File "a"\n9Error: x\n',
+    'Traceback (most recent call last):\n  File "a"\nValue Error: x\n',
+    'Traceback (most recent call last):\n  File "a"\nValueError:x\n',
+    'Traceback (most recent call last):\n  File "a"\n  ValueError: x\n',
+    "Traceback (most recent call last):\n",
+    "Traceback (most recent call last):",
+    "x: Traceback (most recent call last):\n",
+    "\nValueError: x Traceback (most recent call last):",
+    'Traceback (most recent call last):\r\n  File "a"\r\nValueError: x\r\n',
+    *("header\n\x0bat a.b(c)\n", "header\n\u00a0at a.b(c)\n", 'header\nFile "x"\n\tFile "y"\n', "\tat a.b(c)"),
+    *("x" * 300 + " ERROR\n\tat a.b(c)\n", "error [x\n\tat a.b(c)\n", "Level=Warn\n\tat a.b(c)\n"),
+    *("LEVEL=warn\n\tat a.b(c)\n", "leveL=info\n\tat a.b(c)\n", "x Error and Warning\n\tat a.b(c)\n"),
+    *("x [Error] y\n\tat a.b(c)\n", "x WARNING: y\n\tat a.b(c)\n", "ERRORS\n\tat a.b(c)\n", "l= ERR\n\tat a(\n"),
+]
+
+
+def test_cuts_at_colon_and_level_hints_give_the_searches_values(con: duckdb.DuckDBPyConnection) -> None:
+    """The second line's extraction and Python's last-line search are, where the name before the line's first
+    `: ` matches whole, a cut at that `: `; the level is searched only where one of its literals is. Both
+    give the whole-trace expressions' values (the frames too, on lines with VT, NBSP and unindented `File`)."""
+    plan = StackTraceParser().plan(con, 5)
+    frames = next(f.expression for f in plan.fields if f.path[0] == "frames")
+    frames_before = f"TRY_CAST(nullif(len(regexp_extract_all(message, {sql_string(_FRAME)}))::VARCHAR, '') AS BIGINT)"
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE cuts AS SELECT message, 'stack_trace' AS format, 'logs' AS __ll_table, i "
+        "FROM (SELECT unnest(?::VARCHAR[]) AS message, generate_subscripts(?, 1) AS i)",
+        [_CUTS, _CUTS],
+    )
+    rows = etl.staged_rows("stack_trace", "logs", plan).replace("FROM classified", "FROM cuts")
+    java_cut = f"regexp_full_match(__ll_stack_trace_head, {sql_string(stack_trace._JAVA_TYPE)})"
+    python_cut = (
+        "suffix(message, chr(10) || __ll_stack_trace_line || CASE WHEN suffix(message, chr(10)) THEN chr(10) ELSE '' "
+        f"END) AND regexp_full_match(__ll_stack_trace_head, {sql_string(stack_trace._PYTHON_TYPE)})"
+    )
+    new = f"__ll_stack_trace_exception.type, __ll_stack_trace_exception.message, {frames}, {plan.level}"
+    after = con.execute(f"SELECT {new}, {java_cut}, {python_cut} FROM ({rows}) ORDER BY i").fetchall()
+    old = f"{_exception_before(1)}, {_exception_before(2)}, {frames_before}, {_level_before()}"
+    before = con.execute(f"SELECT {old} FROM cuts ORDER BY i").fetchall()
+    assert len(after) == len(_CUTS) == 49
+    assert [row[:4] for row in after] == before
+    assert [row[0] for row in after] == [
+        *("x.YException", "", "x.YException", "x.Y$Error", "x.YException", "", "", "", "$Error", "x.YExceptionFoo"),
+        *("x.YError", "x.YError", "", "", "", "", ""),
+        *("ValueError",) * 7,
+        *("_Err.x", "ValueError"),
+        *("", "", "", "", "", "", "", "ValueError", "ValueError"),
+        *("",) * 14,
+    ]  # `x.YError\r`: `$` does not match before CR
+    assert [row[1] for row in after][:26] == [
+        *("a: b", "", "", "", " two  \r", "", "", "", "ü ✓ 日本", "m\tn", "m", "m", "", "", "", "", ""),
+        *("", "", "a: b  ", "x\r", "x", "x", "x", "ü ✓\x0b", "x\x0c"),
+    ]
+    assert [row[3] for row in after][-14:] == [
+        *(None,) * 6,
+        *("WARN", "WARN", "INFO", None, "ERROR", "WARN", None, "ERROR"),
+    ]  # `x * 300 + ERROR`: past the first 256 characters; `error [x`: a hint, no level
+    assert [row[2] for row in after][-14:-10] == [0, 0, 1, 1]
+    # The cuts were taken (the rest went to the regexes as before).
+    java = [i for i, row in enumerate(after) if row[4] and "Traceback (most" not in _CUTS[i]]
+    python = [i for i, row in enumerate(after) if row[5] and "Traceback (most" in _CUTS[i]]
+    assert java == [0, 2, 3, 4, 8, 9]
+    assert python == [17, 18, 19, 20, 21, 24, 25, 33, 34]
+    assert python_cut in plan.derived["__ll_stack_trace_exception"].replace("__ll_stack_trace,", "message,")

@@ -13,33 +13,51 @@ from typing import Any
 
 from loglake.lake.clean_zone import DEFAULT_TABLE
 from loglake.sql_quoting import sql_string
+from loglake.transform.levels import _WORDS as LEVEL_WORDS
 from loglake.transform.levels import text_level_word
 from loglake.transform.parsers.base import Column, Example, FixedSchemaParser, ParsePlan
 from loglake.transform.timestamps import text_time_expression
 
-_EXCEPTION = (
-    r"(?m)^(?:Caused by: |Exception in thread \S+ )?"
-    r"(?P<type>[A-Za-z_$][\w$]*(?:\.[\w$]+)*(?:Exception|Error|Throwable|Exit|Interrupt|Warning)\w*)"
-    r"(?:: (?P<message>.*))?$"
-)
+_JAVA_TYPE = r"[A-Za-z_$][\w$]*(?:\.[\w$]+)*(?:Exception|Error|Throwable|Exit|Interrupt|Warning)\w*"
+_EXCEPTION = rf"(?m)^(?:Caused by: |Exception in thread \S+ )?(?P<type>{_JAVA_TYPE})(?:: (?P<message>.*))?$"
 _FRAME = r"(?m)^\s+(?:at [\w$.<>/]+\(|File \")"
 # Python names exceptions freely (SMTPServerDisconnected, StopIteration): after a traceback, the
 # exception is the last line, whatever its name.
-_PYTHON_LAST = r"\n(?P<type>[A-Za-z_][\w.]*)(?:: (?P<message>[^\n]*))?\s*\z"
+_PYTHON_TYPE = r"[A-Za-z_][\w.]*"
+_PYTHON_LAST = rf"\n(?P<type>{_PYTHON_TYPE})(?:: (?P<message>[^\n]*))?\s*\z"
 _PYTHON = "contains({s}, 'Traceback (most recent call last):')"
 
 
 _S = "__ll_stack_trace"
 
 
-def _exception(message: str, second: str) -> str:
+def _cut(line: str, head: str) -> str:
+    """SQL: the struct (type, message) of a line cut at its first `: `: `head` (the text before it, all of
+    the line where it has none) and what follows it ('' where nothing does)."""
+    return f"struct_pack(type := {head}, message := substr({line}, length({head}) + 3))"
+
+
+def _exception(message: str, second: str, line: str, head: str) -> str:
     """SQL: the exception's type and message, one struct from one extraction: the same first match that
     two extractions (one per group) found, each searching the whole trace (140 ms per 50,000 traces);
-    `second` (_second_line) where that match is the second line."""
+    `second` (_second_line) where that match is the second line; a Python traceback's last line cut at
+    its first `: ` where _PYTHON_LAST's groups are that cut.
+
+    Why, for a traceback, where `line` (_exception_line: its last line, before a final LF) follows an LF
+    and its `head` matches _PYTHON_TYPE whole. A match of _PYTHON_LAST is an LF, a name and an optional
+    `: ` and rest of that line (`[^\\n]*` reads no LF), then only blanks (`\\s*`) to the end: a match that
+    starts at an earlier LF would have `line`'s first character, a letter or `_`, among those blanks, so
+    the only match starts at the LF before `line`. Its name, a run of `[\\w.]`, is `head`: `head` is all
+    `[\\w.]` and ends at the line's end or at the `:` of its first `: `; the optional group, greedy, takes
+    `: ` and the rest of the line (CR and blanks included), and `\\s*` the final LF if any. The search
+    read the whole trace and extracted two groups: the exception of 25,000 tracebacks, 17 -> 12 ms CPU."""
+    python = _PYTHON.format(s=message)
+    after = f"CASE WHEN suffix({message}, chr(10)) THEN chr(10) ELSE '' END"
+    last = f"suffix({message}, chr(10) || {line} || {after}) AND regexp_full_match({head}, {sql_string(_PYTHON_TYPE)})"
     return (
         f"CASE WHEN {second}.type <> '' THEN {second} "
-        f"WHEN {_PYTHON.format(s=message)} "
-        f"THEN regexp_extract({message}, {sql_string(_PYTHON_LAST)}, ['type', 'message']) "
+        f"WHEN {python} THEN CASE WHEN {last} THEN {_cut(line, head)} "
+        f"ELSE regexp_extract({message}, {sql_string(_PYTHON_LAST)}, ['type', 'message']) END "
         f"ELSE regexp_extract({message}, {sql_string(_EXCEPTION)}, ['type', 'message']) END"
     )
 
@@ -48,20 +66,39 @@ _LINE_EXCEPTION = _EXCEPTION.removeprefix("(?m)")
 """_EXCEPTION over one line: `^` and `$` are the line's ends."""
 
 
-def _second_line(message: str) -> str:
+def _exception_line(message: str) -> str:
+    """SQL: the line the exception is read from: a Python traceback's last (before a final LF, if any);
+    else the second line where _LINE_EXCEPTION does not match the first whole; else NULL."""
+    first = f"split_part({message}, chr(10), 1)"
+    return (
+        f"CASE WHEN {_PYTHON.format(s=message)} "
+        f"THEN split_part({message}, chr(10), CASE WHEN suffix({message}, chr(10)) THEN -2 ELSE -1 END) "
+        f"WHEN NOT regexp_full_match({first}, {sql_string(_LINE_EXCEPTION)}) THEN split_part({message}, chr(10), 2) END"
+    )
+
+
+def _second_line(message: str, line: str, head: str) -> str:
     """SQL: for a trace that is no Python traceback and whose first line _LINE_EXCEPTION does not match,
-    _LINE_EXCEPTION's groups on the second line (type '' where it does not match either); else NULL.
+    _LINE_EXCEPTION's groups on the second line `line` (type '' where it does not match either); else NULL.
 
     Why they are _EXCEPTION's first match in the trace: nothing in _EXCEPTION reads a line feed (`.`, `\\S`,
     `[\\w$]` and the literals), and with `(?m)` `^` is the start or follows an LF and `$` is the end or comes
     before one, so each match is a whole line, and the first is the first line that _LINE_EXCEPTION matches
     whole, with the same groups (the same parses of the same text, in the same order). A Java trace names its
     exception on its second line, after the logger's: the search over the trace cost 46 ms per 25,000 Java
-    traces, the two lines' tests about half."""
-    first, second = (f"split_part({message}, chr(10), {n})" for n in (1, 2))
+    traces, the two lines' tests about half.
+
+    Why the cut (_cut at the first `: `) gives those groups where `head` matches _JAVA_TYPE whole: `head`
+    holds no blank, so neither `Caused by: ` nor `Exception in thread ` starts the line, and the optional
+    prefix matches nothing; the type is then a run of `[\\w$.]` from the line's start followed by the end or
+    `: `, so it is the whole run, `head` (all `[\\w$.]`, followed by the end or the `:` of the first `: `);
+    `(?P<message>.*)` takes the rest of the line (`.` reads CR and all but LF, and the line holds no LF).
+    Elsewhere (a prefix, no such name) the extraction as before. The exception of 25,000 Java traces (this
+    line's extraction most of it): 31 -> 15 ms CPU."""
+    extraction = f"regexp_extract({line}, {sql_string(_LINE_EXCEPTION)}, ['type', 'message'])"
     return (
-        f"CASE WHEN NOT {_PYTHON.format(s=message)} AND NOT regexp_full_match({first}, {sql_string(_LINE_EXCEPTION)}) "
-        f"THEN regexp_extract({second}, {sql_string(_LINE_EXCEPTION)}, ['type', 'message']) END"
+        f"CASE WHEN {_PYTHON.format(s=message)} OR {line} IS NULL THEN NULL "
+        f"WHEN regexp_full_match({head}, {sql_string(_JAVA_TYPE)}) THEN {_cut(line, head)} ELSE {extraction} END"
     )
 
 
@@ -94,16 +131,38 @@ def _frames(message: str, kinds: str) -> str:
     return f"(CASE WHEN list_min({kinds}) >= 0 THEN list_sum({kinds}) ELSE {whole} END)::VARCHAR"
 
 
+_LEVEL_HINTS = (
+    *sorted(w for w in LEVEL_WORDS.split("|") if not any(o != w and o in w for o in LEVEL_WORDS.split("|"))),
+    *("[", "l=", "L="),
+)
+"""Literals one of which every match of levels.TEXT_LEVEL_PATTERN holds: its first branch's upper-case
+words, case-sensitive, each holding one of the words that hold no other (ERR in ERROR, WARN in WARNING);
+the second's `[`; the third's `level=` in any case, which ends in `l=` or `L=`."""
+
+
+def _level_word(message: str) -> str:
+    """SQL: levels.text_level_word, searched only in a trace that holds one of _LEVEL_HINTS: elsewhere no
+    branch of the level's pattern can match (in the whole trace, so not in its first 256 characters), and
+    the word is NULL as the search gives. A Python traceback seldom has one: 25,000 tracebacks 25 -> 10 ms
+    CPU (`left` was about a third; one RE2 pass for the hints cost 18); 25,000 Java traces, which have a
+    level and pay the hints too, 16 -> 19."""
+    hinted = " OR ".join(f"contains({message}, {sql_string(h)})" for h in _LEVEL_HINTS)
+    return f"CASE WHEN {hinted} THEN {text_level_word(message)} END"
+
+
 _DERIVED = {
-    f"{_S}_second": _second_line(_S),
-    f"{_S}_exception": _exception(_S, f"{_S}_second"),
+    f"{_S}_line": _exception_line(_S),
+    f"{_S}_head": f"split_part({_S}_line, ': ', 1)",
+    f"{_S}_second": _second_line(_S, f"{_S}_line", f"{_S}_head"),
+    f"{_S}_exception": _exception(_S, f"{_S}_second", f"{_S}_line", f"{_S}_head"),
     f"{_S}_time": text_time_expression(_S),
-    f"{_S}_level": text_level_word(_S),
+    f"{_S}_level": _level_word(_S),
     f"{_S}_kinds": _line_kinds(_S),
 }
 """Computed once per trace, in columns (plan.derived): ll_parse_time and ll_level are CASEs that name
 their argument in several branches, and DuckDB does not share a subexpression under a CASE, so the
-time's regexes over the whole trace ran again for each test of the cascade (0.16 s per 50,000)."""
+time's regexes over the whole trace ran again for each test of the cascade (0.16 s per 50,000); the
+exception's line and its text before `: ` are read in several places."""
 
 
 class StackTraceParser(FixedSchemaParser):
