@@ -513,3 +513,19 @@ def test_stack_trace_cuts_names_at_colon_and_hints_the_level() -> None:
     assert derived["__ll_stack_trace_level"].startswith(
         "CASE WHEN contains(__ll_stack_trace, 'ALERT') OR contains(__ll_stack_trace, 'CRIT') OR "
     )
+
+
+def test_mysql_error_detects_its_prefix_and_cuts_the_text_after_it() -> None:
+    """As MySQL's likely format, classification extracted the whole pattern's groups (77 ms CPU per 50,000
+    lines with the guard, and kept them in `classified`): the pattern ends in `(?s)(.*)`, so detection tests
+    its prefix at the start and the plan extracts the prefix's groups and cuts `data` (classification 0.21 ->
+    0.13 s, the write 0.13 -> 0.18 s per object). Same claims and groups: test_mysql_error.py."""
+    from loglake.transform import likely_format
+    from loglake.transform.parsers.mysql_error import PREFIX, MysqlErrorParser
+
+    parser = MysqlErrorParser()
+    assert parser.matches("{m}") == f"regexp_matches({{m}}, {sql_string('^(?:' + PREFIX + ')')})"
+    assert not likely_format.eligible(parser)
+    plan = parser.plan(None, 5)
+    assert plan.staging == {} and list(plan.derived) == [f"__ll_mysql_error{x}" for x in ("_line", "_head", "")]
+    assert "data := substr(__ll_mysql_error_line, length(__ll_mysql_error_head.whole) + 1)" in str(plan.derived)
