@@ -260,3 +260,39 @@ def test_cuts_at_colon_and_level_hints_give_the_searches_values(con: duckdb.Duck
     assert java == [0, 2, 3, 4, 8, 9]
     assert python == [17, 18, 19, 20, 21, 24, 25, 33, 34]
     assert python_cut in plan.derived["__ll_stack_trace_exception"].replace("__ll_stack_trace,", "message,")
+
+
+_TIMES = [
+    'Traceback (most recent call last):\n  File "a.py", line 1\nValueError: x\n',
+    "Traceback (most recent call last): 2026-11-26 10:00:00\nValueError: x\n",
+    "Traceback (most recent call last):\n  x [26/Nov/2026:10:00:00 +0100] y\nValueError: x\n",
+    "Traceback (most recent call last):\n" + "  y\n" * 80 + "[26/Nov/2026:10:00:00 +0100]\n",
+    "Traceback (most recent call last):\n[x]\n",
+    "Traceback (most recent call last)\n[26/Nov/2026:10:00:00 +0100]\n",
+    "Traceback 2026-11-26 10:00:00 (most recent call last):\n",
+    "Traceback: 2026-11-26 10:00:00\n",
+    "Nov 26 10:00:00 host app: Traceback (most recent call last):\n",
+    "2026-11-26 10:00:00,123 ERROR x\nTraceback (most recent call last):\nValueError: x\n",
+    "traceback (most recent call last):\n",
+    "",
+]
+
+
+def test_a_bare_traceback_s_time_is_null_without_the_search(con: duckdb.DuckDBPyConnection) -> None:
+    """A trace that starts `Traceback (most recent call last):` and holds no `[` skips text_time_expression,
+    whose value there is NULL; the others (a `[` anywhere, another start) take it as before."""
+    plan = StackTraceParser().plan(con, 5)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE times AS SELECT message, 'stack_trace' AS format, 'logs' AS __ll_table, i "
+        "FROM (SELECT unnest(?::VARCHAR[]) AS message, generate_subscripts(?, 1) AS i)",
+        [_TIMES, _TIMES],
+    )
+    rows = etl.staged_rows("stack_trace", "logs", plan).replace("FROM classified", "FROM times")
+    after = con.execute(f"SELECT __ll_stack_trace_time FROM ({rows}) ORDER BY i").fetchall()
+    before = con.execute(f"SELECT {timestamps.text_time_expression('message')} FROM times ORDER BY i").fetchall()
+    assert len(after) == len(_TIMES) == 12
+    assert after == before
+    assert [t for (t,) in after] == [
+        *(None, None, "26/Nov/2026:10:00:00 +0100", None, None, "26/Nov/2026:10:00:00 +0100", None),
+        *("2026-11-26 10:00:00", "Nov 26 10:00:00", "2026-11-26 10:00:00,123", None, None),
+    ]  # the 4th: its `[` lies past the first 256 characters
