@@ -157,7 +157,7 @@ def _time(message: str) -> str:
     """SQL: timestamps.text_time_expression, NULL without it for a trace that starts with _TRACEBACK and holds
     no `[`. Why it gives NULL there: the first character is a letter, and `_WORD_GUARD` needs the name at the
     start (`Traceback`) followed by blanks then a digit or `[` (here `(`), or a day's name (`Tra`); the syslog
-    time needs a lower-case letter after `Tra`; the CLF time, the only one searched past the start, a `[`. A
+    time needs a space after `Tra` (here `c`); the CLF time, the only one searched past the start, a `[`. A
     bare Python traceback has no time: 25,000 of them 15 -> 1 ms CPU (the CLF search's `left` most of it)."""
     bare = f"starts_with({message}, {sql_string(_TRACEBACK)}) AND NOT contains({message}, '[')"
     return f"CASE WHEN {bare} THEN NULL ELSE {text_time_expression(message)} END"
