@@ -1,8 +1,9 @@
-"""The skip index's token pass (lake/skip_index.py `_FileWords`) changes the CPU, never the index: every filter
-built with it, forced on, forced off or chosen by the probe, is byte for byte the filter of the plain word
-split it replaced (`_words_before`, the build's split before the token pass), over every benchmark format's
-generated lines, every parser's EXAMPLES and crafted lines (non-ASCII, upper case, words longer than
-MAX_WORD, empty and NULL messages, separators at the edges)."""
+"""The skip index's distinct tokens (lake/skip_index.py `_distinct_words`: DuckDB cuts messages at spaces, commas
+and tabs and keeps each file's distinct tokens; Python splits only those into words) change the CPU, never the
+index: every filter is byte for byte the filter of the word split of every message that it replaced
+(`_words_before`), over every benchmark format's generated lines, every parser's EXAMPLES and crafted lines
+(non-ASCII, upper case, words longer than MAX_WORD, empty and NULL messages, separators at the edges), in
+one group per file or cut into many groups and small pieces."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import PARSER_EXAMPLES, benchmark_module
+from conftest import PARSER_EXAMPLES, RecordingConnection, benchmark_module
 from loglake.lake import skip_index
 from loglake.lake.formats import FORMATS
 from loglake.lake.store import glob_escape
@@ -42,7 +43,8 @@ LONG = "z" * (skip_index.MAX_WORD + 1)
 
 
 def _words_before(con: duckdb.DuckDBPyConnection, by_path: dict[str, str]) -> dict[str, set[bytes]]:
-    """`_distinct_words` as it was before the token pass (commit aaaf2bb): every piece split into words."""
+    """`_distinct_words` as it was before the distinct tokens (commit aaaf2bb): every message split into words,
+    2,048 messages at a time, about 16 KiB of a file's messages at once."""
     sources = []
     for fmt in FORMATS.values():
         listed = [glob_escape(p) for p, k in by_path.items() if k.endswith(fmt.suffix)]
@@ -52,14 +54,18 @@ def _words_before(con: duckdb.DuckDBPyConnection, by_path: dict[str, str]) -> di
     words: dict[str, set[bytes]] = {}
     lowered = skip_index._LOWERED
     result = con.execute(f"SELECT filename, {lowered} FROM ({' UNION ALL '.join(sources)}) WHERE message IS NOT NULL")
-    while rows := result.fetchmany(skip_index._CHUNK_ROWS):
+    while rows := result.fetchmany(2048):
         texts: dict[str, list[str]] = {}
         for name, text in rows:
             texts.setdefault(name, []).append(text)
         for name, listed in texts.items():
             found = words.setdefault(str(name), set())
-            for piece in skip_index._pieces(listed):
-                found.update("\n".join(piece).encode().translate(skip_index._SEPARATE).split())
+            start = size = 0
+            for end, text in enumerate(listed, 1):
+                size += len(text)
+                if size >= 1 << 14 or end == len(listed):
+                    found.update("\n".join(listed[start:end]).encode().translate(skip_index._SEPARATE).split())
+                    start, size = end, 0
     return {name: found for name, found in words.items() if found}
 
 
@@ -82,10 +88,9 @@ def _batches() -> Iterator[tuple[str, list[str | None]]]:
     yield "only_empty", [None, "", ",", " ", None]
 
 
-@pytest.mark.parametrize(("rows", "chars", "every"), [(2048, 16384, 16), (64, 128, 2)])
-@pytest.mark.parametrize("mode", ["probe", "tokens", "words"])
+@pytest.mark.parametrize(("buckets", "chars"), [(1, 16384), (5, 64)])
 def test_filters_are_byte_identical_to_the_word_split(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str, rows: int, chars: int, every: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, buckets: int, chars: int
 ) -> None:
     con = duckdb.connect()
     batches = dict(_batches())
@@ -93,63 +98,34 @@ def test_filters_are_byte_identical_to_the_word_split(
         f"clean/logs/dt=2026-01-01/hour=00/{name}.parquet": _parquet(con, tmp_path / f"{name}.parquet", batch)
         for name, batch in batches.items()
     }
-    monkeypatch.setattr(skip_index, "_CHUNK_ROWS", rows)
+    largest = max(path.stat().st_size for path in files.values())
+    monkeypatch.setattr(skip_index, "_BUCKET_BYTES", largest // buckets + 1 if buckets > 1 else largest + 1)
     monkeypatch.setattr(skip_index, "_SPLIT_CHARS", chars)
-    monkeypatch.setattr(skip_index, "_PROBE_EVERY", every)
-    monkeypatch.setattr(skip_index, "_PROBE_PIECES", 8 if every == 16 else 2)
-    if mode != "probe":  # the probe's verdict forced: every chunk's tokens (or none) after its probe
-        monkeypatch.setattr(skip_index, "_COST_WORD", 10**9 if mode == "tokens" else 0)
-    chose: list[bool] = []  # each probe's verdict
-    tokens: list[int] = []  # the _FileWords (one per file) that split a chunk's distinct tokens
-    probe, add = skip_index._FileWords._probe, skip_index._FileWords._add_tokens
-
-    def probed(self: skip_index._FileWords, pieces: list[list[str]]) -> bool:
-        chose.append(probe(self, pieces))
-        return chose[-1]
-
-    def added(self: skip_index._FileWords, distinct: set[bytes]) -> None:
-        tokens.append(id(self))
-        add(self, distinct)
-
-    monkeypatch.setattr(skip_index._FileWords, "_probe", probed)
-    monkeypatch.setattr(skip_index._FileWords, "_add_tokens", added)
+    groups: list[str] = []
+    distinct_words = skip_index._distinct_words
+    pieces = skip_index._pieces
+    monkeypatch.setattr(skip_index, "_pieces", lambda text: groups.append("") or pieces(text))
     new = skip_index.build_many(files, versions={}, con=con)
     with monkeypatch.context() as before:
         before.setattr(skip_index, "_distinct_words", _words_before)
         old = skip_index.build_many(files, versions={}, con=con)
+    assert skip_index._distinct_words is distinct_words
     assert sorted(old) == sorted(new) == sorted(k for k in files if "long_word" not in k)
     differ = [key for key in old if old[key].to_bytes() != new[key].to_bytes()]
     assert differ == []
-    assert new["clean/logs/dt=2026-01-01/hour=00/only_empty.parquet"].items == 0
-    assert len(chose) == (8 if every == 16 else 114)  # probes: chunks of 8 (2) pieces or more
-    assert chose.count(True) == {"tokens": len(chose), "words": 0, "probe": 1 if every == 16 else 6}[mode]
-    files_by_tokens = {"tokens": 8 if every == 16 else 37, "words": 0, "probe": 1 if every == 16 else 2}[mode]
-    assert len(set(tokens)) == files_by_tokens  # with (64, 128, 2) every file but only_empty (one piece)
+    assert (new["clean/logs/dt=2026-01-01/hour=00/only_empty.parquet"].items, len(groups)) == (
+        0,
+        37 * buckets + 1,
+    )  # only_empty: one group (its empty token)
 
 
-@pytest.mark.parametrize(
-    ("fmt", "tokens"),
-    [
-        ("cloudtrail", True),
-        ("waf", True),
-        ("nlb", True),
-        ("ecs_firelens", True),
-        ("vpc_flow_log", False),
-        ("access_log", False),
-        ("alb", False),
-        ("json", False),
-        ("otlp_json", False),
-    ],
-)
-def test_the_probe_splits_tokens_where_they_repeat(fmt: str, tokens: bool) -> None:
-    """One 2,048-line chunk of the format's generated lines: tokens where the probe's counts say they cost
-    less (CloudTrail's ARNs, WAF's rule groups, NLB's listeners repeat on every line: 21-26% less CPU in
-    `_distinct_words`), words where nearly every token is new (VPC's addresses, ports and byte counts: the
-    token pass cost twice as much there). The words are the plain split's either way."""
-    make = benchmark_module("parser_throughput").GENERATORS[fmt]
-    rng = random.Random(5)
-    lines = [make(rng, i) for i in range(2048)]
-    file = skip_index._FileWords()
-    file.add(lines)
-    assert (file.tokens, file.since_probe) == (tokens, 1)
-    assert file.words == set("\n".join(lines).encode().translate(skip_index._SEPARATE).split())
+def test_distinct_tokens_come_from_duckdb(tmp_path: Path) -> None:
+    """The shape of the speed-up: DuckDB cuts the messages into tokens and makes them distinct per file, and
+    hands Python one text per file (per group); before, Python split every message (2,048 rows at a time)."""
+    con = RecordingConnection(duckdb.connect())
+    path = _parquet(con.con, tmp_path / "a.parquet", ["GET /a,b\tc x", "GET /a,b\tc y", None])
+    found = skip_index._distinct_words(con, {str(path): "clean/logs/dt=2026-01-01/hour=00/a.parquet"})  # type: ignore[arg-type]
+    assert found == {str(path): {b"get", b"a", b"b", b"c", b"x", b"y"}}
+    (sql,) = con.statements
+    assert "SELECT DISTINCT filename, unnest(string_split(replace(replace(CASE WHEN strlen(message)" in sql
+    assert "string_agg(token, ' ')" in sql and "GROUP BY filename, hash(token) % 1" in sql

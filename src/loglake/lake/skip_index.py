@@ -26,7 +26,7 @@ import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import duckdb
 import orjson
@@ -201,90 +201,28 @@ WORD does on the text: a word is ASCII, and every byte of a multi-byte character
 _LOWERED = "CASE WHEN strlen(message) = length(message) THEN message ELSE lower(message) END"
 """lower(message) as the index needs it: a message of ASCII only (as many bytes as characters) is lowered by
 _SEPARATE, which is what lower() does to ASCII, without DuckDB copying it (half the read's cost)."""
-_CHUNK_ROWS = 2048
-"""Messages taken from DuckDB at a time (its vector size): a chunk's text is joined and copied twice, so
-memory follows the chunk, not the file."""
+_TOKENS = f"string_split(replace(replace({_LOWERED}, ',', ' '), chr(9), ' '), ' ')"
+"""A message's tokens: cut at spaces, commas and tabs, bytes that cannot be in a word (ASCII, so never inside
+a multi-byte character). No word spans a cut, so the words of a message are exactly the words of its tokens."""
+_BUCKET_BYTES = 4 << 20
+"""Bytes of clean file per group of distinct tokens handed to Python: a group's text is copied twice there
+(encode, translate), so Python's memory follows the group, not the largest file."""
 _SPLIT_CHARS = 1 << 14
-"""About how many characters of a file's messages are split at a time: the list of a piece's words (about
-3,000) then stays in the CPU's caches while the set takes them in. Splitting 16 KiB pieces instead of a
-whole chunk (about 1 MB of ALB lines) cost 35-55% less CPU here, and the build 13-40% less on most
-formats (benchmarks/README.md)."""
-
-
-_TOKENS = bytes(0x20 if b == 0x2C else b + 0x20 if 0x41 <= b <= 0x5A else b for b in range(256))
-"""Commas become spaces and A-Z a-z; `split()` then cuts at ASCII whitespace too. A token so cut is bounded by
-bytes that cannot be in a word (whitespace, comma: ASCII, so never inside a multi-byte character), so the
-words of a text are exactly the words of its tokens, and the words of its distinct tokens joined by spaces."""
-_PROBE_EVERY = 16
-"""A file's chunks of messages between two probes (the first chunk is probed: see `_FileWords`)."""
-_PROBE_PIECES = 8
-"""A probe splits 1/_PROBE_PIECES of a chunk's pieces both ways; a chunk of fewer pieces is not probed."""
-_COST_TOKEN, _COST_DISTINCT, _COST_TOKEN_WORD, _COST_WORD = 6, 49, 4, 7
-"""Relative CPU (about 10 ns units, fitted on the 34 benchmark formats' 50,000-line objects) of one token
-occurrence, one distinct token of a chunk, one word split from the distinct tokens, one word occurrence
-split from the text: benchmarks/README.md (2026-11-30, h-index2)."""
-
-
-class _FileWords:
-    """One file's distinct words, from its messages a chunk at a time.
-
-    A chunk's text is split into words (the default) or, where that is cheaper, first into tokens at
-    whitespace and commas: the chunk's distinct tokens are then split into words, so a token that repeats
-    (a CloudTrail ARN, a WAF rule group, an NLB listener) is split once instead of once per line. Which way
-    pays depends on how often tokens repeat: a probe (1/8 of a chunk, every 16th chunk of the file) counts
-    tokens, distinct tokens and words, and `_COST_*` weighs them. Both ways give the same words, so the
-    choice changes only the CPU, never the index.
-    """
-
-    def __init__(self) -> None:
-        self.words: set[bytes] = set()
-        self.tokens = False
-        self.since_probe = _PROBE_EVERY
-
-    def add(self, texts: list[str]) -> None:
-        pieces = list(_pieces(texts))
-        if self.since_probe >= _PROBE_EVERY and len(pieces) >= _PROBE_PIECES:
-            probed = len(pieces) // _PROBE_PIECES
-            self.tokens = self._probe(pieces[:probed])
-            pieces = pieces[probed:]
-            self.since_probe = 0
-        self.since_probe += 1
-        if not self.tokens:
-            for piece in pieces:
-                self.words.update("\n".join(piece).encode().translate(_SEPARATE).split())
-            return
-        distinct: set[bytes] = set()
-        for piece in pieces:
-            distinct.update("\n".join(piece).encode().translate(_TOKENS).split())
-        self._add_tokens(distinct)
-
-    def _add_tokens(self, distinct: set[bytes]) -> None:
-        for part in _pieces(list(distinct)):
-            self.words.update(b" ".join(part).translate(_SEPARATE).split())
-
-    def _probe(self, pieces: list[list[str]]) -> bool:
-        """Split `pieces` into words (kept) and into tokens (counted): True where tokens would cost less."""
-        occurrences = tokens = 0
-        distinct: set[bytes] = set()
-        for piece in pieces:
-            text = "\n".join(piece).encode()
-            words = text.translate(_SEPARATE).split()
-            self.words.update(words)
-            occurrences += len(words)
-            split = text.translate(_TOKENS).split()
-            tokens += len(split)
-            distinct.update(split)
-        from_distinct = sum(len(b" ".join(part).translate(_SEPARATE).split()) for part in _pieces(list(distinct)))
-        cost = _COST_TOKEN * tokens + _COST_DISTINCT * len(distinct) + _COST_TOKEN_WORD * from_distinct
-        return cost < _COST_WORD * occurrences
+"""About how many bytes of text are split at a time: the list of a piece's words (about 3,000) then stays in
+the CPU's caches while the set takes them in (35-55% less CPU than a whole 1 MB text; benchmarks/README.md)."""
 
 
 def _distinct_words(con: duckdb.DuckDBPyConnection, by_path: dict[str, str]) -> dict[str, set[bytes]]:
     """Each file's distinct words (runs of [a-z0-9_] in DuckDB's lower(message)); files without one are absent.
 
-    Lowering is DuckDB's (a search lowers its pattern with it), or the same for ASCII; splitting is
-    bytes.translate + split in Python, a piece of a chunk at a time (`_FileWords`): on 50,000 ALB lines
-    0.3 s, where regexp_extract_all + DISTINCT took 0.7 s.
+    DuckDB cuts the messages into tokens (`_TOKENS`) and keeps each file's distinct tokens, joined by spaces
+    into one text per file (or per hash bucket of its tokens, for a large file); Python splits that text into
+    words with bytes.translate + split. The words are the same as splitting every message: a file's words
+    are the union of its messages' tokens' words, a token's words do not depend on how often it occurs, and
+    a space (where texts are joined, and where they are cut into pieces) is never part of a word. A token
+    repeated on many lines (a user agent, an ARN, a JSON key and its constant value) is split once instead
+    of once per line: 30-50% less CPU on most formats (benchmarks/README.md, 2026-11-30, h-index2).
+    Lowering is DuckDB's (a search lowers its pattern with it), or the same for ASCII (`_LOWERED`).
     """
     sources = []
     for fmt in FORMATS.values():  # each file read by its output format's plug-in (lake/formats)
@@ -292,30 +230,31 @@ def _distinct_words(con: duckdb.DuckDBPyConnection, by_path: dict[str, str]) -> 
         if listed:
             source = fmt.reader(listed, {"message": "VARCHAR"}, hive=False, filename=True)
             sources.append(f"SELECT filename, message FROM {source}")
-    files: dict[str, _FileWords] = {}
-    result = con.execute(f"SELECT filename, {_LOWERED} FROM ({' UNION ALL '.join(sources)}) WHERE message IS NOT NULL")
-    while rows := result.fetchmany(_CHUNK_ROWS):
-        texts: dict[str, list[str]] = {}
-        for name, text in rows:
-            texts.setdefault(name, []).append(text)
-        for name, listed in texts.items():
-            files.setdefault(str(name), _FileWords()).add(listed)
-    return {name: file.words for name, file in files.items() if file.words}
+    buckets = 1 + max(Path(path).stat().st_size for path in by_path) // _BUCKET_BYTES
+    result = con.execute(
+        f"""SELECT filename, string_agg(token, ' ') FROM (
+            SELECT DISTINCT filename, unnest({_TOKENS}) AS token
+            FROM ({" UNION ALL ".join(sources)}) WHERE message IS NOT NULL
+        ) GROUP BY filename, hash(token) % {buckets}"""
+    )
+    words: dict[str, set[bytes]] = {}
+    while (row := result.fetchone()) is not None:  # one group's text at a time
+        found = words.setdefault(str(row[0]), set())
+        for piece in _pieces(str(row[1]).encode().translate(_SEPARATE)):
+            found.update(piece.split())
+    return {name: found for name, found in words.items() if found}
 
 
-_Text = TypeVar("_Text", str, bytes)
-
-
-def _pieces(texts: list[_Text]) -> Iterator[list[_Text]]:
-    """`texts` in order, cut after the first text that brings a piece to _SPLIT_CHARS characters or more."""
-    start = size = 0
-    for end, text in enumerate(texts, 1):
-        size += len(text)
-        if size >= _SPLIT_CHARS:
-            yield texts[start:end]
-            start, size = end, 0
-    if start < len(texts):
-        yield texts[start:]
+def _pieces(text: bytes) -> Iterator[bytes]:
+    """`text` in order, each piece cut at the first space _SPLIT_CHARS bytes or more after its start (the
+    space left out): a word is never cut."""
+    start = 0
+    while start < len(text):
+        end = text.find(b" ", start + _SPLIT_CHARS)
+        if end < 0:
+            end = len(text)
+        yield text[start:end]
+        start = end + 1
 
 
 @functools.cache
