@@ -81,22 +81,66 @@ def _reference_bloom(con: duckdb.DuckDBPyConnection, items: set[str], bits: int)
     return bytes(bloom)
 
 
-def test_pieces_cut_at_the_first_space_past_the_size(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pieces_cut_after_the_text_that_fills_one(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(skip_index, "_SPLIT_CHARS", 5)
-    assert list(skip_index._pieces(b"aaaa bb c dddddd e")) == [b"aaaa bb", b"c dddddd", b"e"]
-    assert list(skip_index._pieces(b"abcdefghij klm")) == [b"abcdefghij", b"klm"]
-    assert list(skip_index._pieces(b"12345")) == [b"12345"]
-    assert list(skip_index._pieces(b"ab  cd     ")) == [b"ab  cd", b"    "]
-    assert list(skip_index._pieces(b"")) == []
+    texts = ["aaaa", "bb", "c", "", "dddddd", "e"]
+    assert list(skip_index._pieces(texts)) == [["aaaa", "bb"], ["c", "", "dddddd"], ["e"]]
+    assert list(skip_index._pieces(["12345", "x" * 12, ""])) == [["12345"], ["x" * 12], [""]]
+    assert list(skip_index._pieces([])) == []
+
+
+@pytest.mark.parametrize(("rows", "chars", "pieces"), [(1, 1, 72), (3, 40, 48), (2048, 16384, 4)])
+def test_split_messages_chunk_and_piece_boundaries_change_no_filter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: int, chars: int, pieces: int
+) -> None:
+    """Messages are fetched `_CHUNK_ROWS` at a time (a chunk may hold several files' messages) and each file's
+    are split about `_SPLIT_CHARS` characters at a time: whatever the boundaries, each file gets exactly its
+    definition's filter, a file with only NULL and empty messages an empty one, and no last piece is lost."""
+    con = duckdb.connect()
+    batches: list[list[str | None]] = [MESSAGES[:4], [None, "", None], [*MESSAGES[4:], None, "", "tail_word ZZZ"]]
+    large = [f"req-{n} Zebrafish{n} host_{n % 7}" for n in range(60)]  # 128 words, 78 trigrams: a larger filter
+    batches.append(large)
+    files = {
+        f"clean/logs/dt=2026-01-01/hour=00/c{i}.parquet": _parquet(con, tmp_path / f"c{i}.parquet", batch)
+        for i, batch in enumerate(batches)
+    }
+    monkeypatch.setattr(skip_index, "_CHUNK_ROWS", rows)
+    monkeypatch.setattr(skip_index, "_tokens_pay", lambda texts: False)  # every message split (the other way: below)
+    monkeypatch.setattr(skip_index, "_SPLIT_CHARS", chars)
+    cut: list[list[str]] = []
+    split = skip_index._pieces
+    monkeypatch.setattr(skip_index, "_pieces", lambda texts: [cut.append(p) or p for p in split(texts)])
+    built = skip_index.build_many(files, versions={}, con=con)
+    assert len(cut) == pieces
+    assert sum(len(piece) for piece in cut) == 72  # every message that is not NULL, once
+    assert sorted(built) == sorted(files)
+    sizes = []
+    for i, batch in enumerate(batches):
+        index = built[f"clean/logs/dt=2026-01-01/hour=00/c{i}.parquet"]
+        expected = _definition(con, batch)
+        assert (index.items, index.bits) == (len(expected), skip_index.filter_bits(len(expected)))
+        assert index.bloom == _reference_bloom(con, expected, index.bits), batch
+        sizes.append((index.items, index.bits))
+    assert sizes == [(53, 1024), (0, 1024), (104, 1024), (206, 2048)]
+
+
+def test_text_pieces_cut_at_the_first_space_past_the_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(skip_index, "_SPLIT_CHARS", 5)
+    assert list(skip_index._text_pieces(b"aaaa bb c dddddd e")) == [b"aaaa bb", b"c dddddd", b"e"]
+    assert list(skip_index._text_pieces(b"abcdefghij klm")) == [b"abcdefghij", b"klm"]
+    assert list(skip_index._text_pieces(b"12345")) == [b"12345"]
+    assert list(skip_index._text_pieces(b"ab  cd     ")) == [b"ab  cd", b"    "]
+    assert list(skip_index._text_pieces(b"")) == []
 
 
 @pytest.mark.parametrize(("buckets", "chars", "groups"), [(7, 1, 22), (3, 40, 10), (1, 16384, 4)])
-def test_bucket_and_piece_boundaries_change_no_filter(
+def test_distinct_tokens_bucket_and_piece_boundaries_change_no_filter(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, buckets: int, chars: int, groups: int
 ) -> None:
-    """Each file's distinct tokens come from DuckDB in groups (by hash, one per `_BUCKET_BYTES` of the largest
-    file) and are split about `_SPLIT_CHARS` bytes at a time: whatever the boundaries, each file gets exactly its
-    definition's filter, a file with only NULL and empty messages an empty one, and no last piece is lost."""
+    """Where tokens pay, each file's distinct tokens come from DuckDB in groups (by hash, one per `_BUCKET_BYTES`
+    of the largest file) and are split about `_SPLIT_CHARS` bytes at a time: whatever the boundaries, each file
+    gets exactly its definition's filter, a file with only NULL and empty messages an empty one, and no last
+    piece is lost."""
     con = duckdb.connect()
     batches: list[list[str | None]] = [MESSAGES[:4], [None, "", None], [*MESSAGES[4:], None, "", "tail_word ZZZ"]]
     large = [f"req-{n} Zebrafish{n} host_{n % 7}" for n in range(60)]  # 128 words, 78 trigrams: a larger filter
@@ -109,8 +153,10 @@ def test_bucket_and_piece_boundaries_change_no_filter(
     monkeypatch.setattr(skip_index, "_BUCKET_BYTES", largest // buckets + 1 if buckets > 1 else largest + 1)
     monkeypatch.setattr(skip_index, "_SPLIT_CHARS", chars)
     cut: list[tuple[bytes, list[bytes]]] = []  # each group's text (its distinct tokens) and its pieces
-    split = skip_index._pieces
-    monkeypatch.setattr(skip_index, "_pieces", lambda text: cut.append((text, list(split(text)))) or cut[-1][1])
+    split = skip_index._text_pieces
+    monkeypatch.setattr(skip_index, "_text_pieces", lambda text: cut.append((text, list(split(text)))) or cut[-1][1])
+    monkeypatch.setattr(skip_index, "_CHUNK_ROWS", 3)  # 3 rows in the first chunk: the probe runs
+    monkeypatch.setattr(skip_index, "_tokens_pay", lambda texts: True)
     built = skip_index.build_many(files, versions={}, con=con)
     # every bucket of each file with tokens (the file of NULL and empty messages: one group, an empty text)
     assert (len(cut), sum(not text for text, _ in cut)) == (groups, 1)

@@ -1,9 +1,10 @@
-"""The skip index's distinct tokens (lake/skip_index.py `_distinct_words`: DuckDB cuts messages at spaces, commas
-and tabs and keeps each file's distinct tokens; Python splits only those into words) change the CPU, never the
-index: every filter is byte for byte the filter of the word split of every message that it replaced
-(`_words_before`), over every benchmark format's generated lines, every parser's EXAMPLES and crafted lines
-(non-ASCII, upper case, words longer than MAX_WORD, empty and NULL messages, separators at the edges), in
-one group per file or cut into many groups and small pieces."""
+"""The skip index's distinct tokens (lake/skip_index.py `_words_of_distinct_tokens`: DuckDB cuts messages at
+spaces, commas and tabs and keeps each file's distinct tokens; Python splits only those into words), used where
+a probe of the first messages says they pay (`_tokens_pay`), change the CPU, never the index: every filter is
+byte for byte the filter of the word split of every message (`_words_before`, the code before them), over every
+benchmark format's generated lines, every parser's EXAMPLES and crafted lines (non-ASCII, upper case, words
+longer than MAX_WORD, empty and NULL messages, separators at the edges), either way, in one group per file or
+cut into many groups and small pieces."""
 
 from __future__ import annotations
 
@@ -89,8 +90,9 @@ def _batches() -> Iterator[tuple[str, list[str | None]]]:
 
 
 @pytest.mark.parametrize(("buckets", "chars"), [(1, 16384), (5, 64)])
+@pytest.mark.parametrize("way", ["words", "tokens", "probe"])
 def test_filters_are_byte_identical_to_the_word_split(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, buckets: int, chars: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, way: str, buckets: int, chars: int
 ) -> None:
     con = duckdb.connect()
     batches = dict(_batches())
@@ -101,31 +103,70 @@ def test_filters_are_byte_identical_to_the_word_split(
     largest = max(path.stat().st_size for path in files.values())
     monkeypatch.setattr(skip_index, "_BUCKET_BYTES", largest // buckets + 1 if buckets > 1 else largest + 1)
     monkeypatch.setattr(skip_index, "_SPLIT_CHARS", chars)
-    groups: list[str] = []
-    distinct_words = skip_index._distinct_words
-    pieces = skip_index._pieces
-    monkeypatch.setattr(skip_index, "_pieces", lambda text: groups.append("") or pieces(text))
+    verdicts: list[bool] = []
+    pay = skip_index._tokens_pay
+    monkeypatch.setattr(
+        skip_index,
+        "_tokens_pay",
+        lambda texts: verdicts.append(pay(texts) if way == "probe" else way == "tokens") or verdicts[-1],
+    )
+    groups: list[bytes] = []
+    pieces = skip_index._text_pieces
+    monkeypatch.setattr(skip_index, "_text_pieces", lambda text: groups.append(text) or pieces(text))
     new = skip_index.build_many(files, versions={}, con=con)
     with monkeypatch.context() as before:
         before.setattr(skip_index, "_distinct_words", _words_before)
         old = skip_index.build_many(files, versions={}, con=con)
-    assert skip_index._distinct_words is distinct_words
     assert sorted(old) == sorted(new) == sorted(k for k in files if "long_word" not in k)
     differ = [key for key in old if old[key].to_bytes() != new[key].to_bytes()]
     assert differ == []
-    assert (new["clean/logs/dt=2026-01-01/hour=00/only_empty.parquet"].items, len(groups)) == (
-        0,
-        37 * buckets + 1,
-    )  # only_empty: one group (its empty token)
+    assert new["clean/logs/dt=2026-01-01/hour=00/only_empty.parquet"].items == 0
+    # one probe (11,430 messages not NULL: the first chunk is full); the distinct tokens' groups: 37 files with a token
+    # in each bucket, only_empty's one empty token
+    assert (verdicts, len(groups)) == ([way != "words"], 0 if way == "words" else 37 * buckets + 1)
 
 
-def test_distinct_tokens_come_from_duckdb(tmp_path: Path) -> None:
-    """The shape of the speed-up: DuckDB cuts the messages into tokens and makes them distinct per file, and
-    hands Python one text per file (per group); before, Python split every message (2,048 rows at a time)."""
+def _generated(fmt: str, lines: int) -> list[str]:
+    make = benchmark_module("parser_throughput").GENERATORS[fmt]
+    rng = random.Random(5)
+    return [make(rng, i) for i in range(lines)]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "pays"),
+    [
+        ("cloudtrail", True),
+        ("waf", True),
+        ("nlb", True),
+        ("alb", True),
+        ("access_log", True),
+        ("vpc_flow_log", False),
+        ("mysql_slow", False),
+        ("syslog_rsyslog_file", False),
+        ("cloudfront_realtime", False),
+        ("container_docker", False),
+    ],
+)
+def test_the_probe_chooses_distinct_tokens_where_they_repeat(fmt: str, pays: bool) -> None:
+    """The probe's verdict on 256 generated lines: distinct tokens where they cost 0.53-0.79 of the split
+    (CloudTrail's ARNs, WAF's rule groups, NLB's listeners, ALB's and Apache's constant fields), the split where
+    they cost 1.1-1.26 of it (VPC's addresses, ports and byte counts; benchmarks/README.md, h-index2)."""
+    assert skip_index._tokens_pay(_generated(fmt, 256)) is pays
+
+
+@pytest.mark.parametrize(("fmt", "statements"), [("access_log", 2), ("vpc_flow_log", 1)])
+def test_distinct_tokens_come_from_duckdb(tmp_path: Path, fmt: str, statements: int) -> None:
+    """The shape of the speed-up: where the probe of a full first chunk says so, DuckDB cuts the messages into
+    tokens and makes them distinct per file, and hands Python one text per file (per group); elsewhere, and
+    before, Python split every message, 2,048 at a time."""
     con = RecordingConnection(duckdb.connect())
-    path = _parquet(con.con, tmp_path / "a.parquet", ["GET /a,b\tc x", "GET /a,b\tc y", None])
-    found = skip_index._distinct_words(con, {str(path): "clean/logs/dt=2026-01-01/hour=00/a.parquet"})  # type: ignore[arg-type]
-    assert found == {str(path): {b"get", b"a", b"b", b"c", b"x", b"y"}}
-    (sql,) = con.statements
-    assert "SELECT DISTINCT filename, unnest(string_split(replace(replace(CASE WHEN strlen(message)" in sql
-    assert "string_agg(token, ' ')" in sql and "GROUP BY filename, hash(token) % 1" in sql
+    lines: list[str | None] = [*_generated(fmt, 2100), None, ""]
+    path = _parquet(con.con, tmp_path / "a.parquet", lines)
+    key = "clean/logs/dt=2026-01-01/hour=00/a.parquet"
+    found = skip_index._distinct_words(con, {str(path): key})  # type: ignore[arg-type]
+    expected = {w for m in lines if m for w in m.encode().translate(skip_index._SEPARATE).split()}
+    assert found == {str(path): expected}
+    assert len(con.statements) == statements
+    assert ("SELECT DISTINCT filename, unnest(string_split(replace(replace(CASE WHEN" in con.statements[-1]) == (
+        statements == 2
+    )

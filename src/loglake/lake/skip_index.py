@@ -204,25 +204,29 @@ _SEPARATE, which is what lower() does to ASCII, without DuckDB copying it (half 
 _TOKENS = f"string_split(replace(replace({_LOWERED}, ',', ' '), chr(9), ' '), ' ')"
 """A message's tokens: cut at spaces, commas and tabs, bytes that cannot be in a word (ASCII, so never inside
 a multi-byte character). No word spans a cut, so the words of a message are exactly the words of its tokens."""
+_CUT_TOKENS = bytes(0x20 if b in b",\t" else b for b in range(256))
+"""`_TOKENS` in Python (then split at b" "): what the probe counts."""
+_CHUNK_ROWS = 2048
+"""Messages taken from DuckDB at a time (its vector size): a chunk's text is joined and copied twice, so
+memory follows the chunk, not the file."""
+_PROBE_ROWS = 256
+"""Messages of the first chunk that the probe counts tokens, distinct tokens and words of (see `_tokens_pay`)."""
 _BUCKET_BYTES = 4 << 20
 """Bytes of clean file per group of distinct tokens handed to Python: a group's text is copied twice there
 (encode, translate), so Python's memory follows the group, not the largest file."""
 _SPLIT_CHARS = 1 << 14
-"""About how many bytes of text are split at a time: the list of a piece's words (about 3,000) then stays in
-the CPU's caches while the set takes them in (35-55% less CPU than a whole 1 MB text; benchmarks/README.md)."""
+"""About how many characters of text are split at a time: the list of a piece's words (about 3,000) then stays
+in the CPU's caches while the set takes them in. Splitting 16 KiB pieces instead of a whole chunk (about 1 MB
+of ALB lines) cost 35-55% less CPU here (benchmarks/README.md)."""
 
 
 def _distinct_words(con: duckdb.DuckDBPyConnection, by_path: dict[str, str]) -> dict[str, set[bytes]]:
     """Each file's distinct words (runs of [a-z0-9_] in DuckDB's lower(message)); files without one are absent.
 
-    DuckDB cuts the messages into tokens (`_TOKENS`) and keeps each file's distinct tokens, joined by spaces
-    into one text per file (or per hash bucket of its tokens, for a large file); Python splits that text into
-    words with bytes.translate + split. The words are the same as splitting every message: a file's words
-    are the union of its messages' tokens' words, a token's words do not depend on how often it occurs, and
-    a space (where texts are joined, and where they are cut into pieces) is never part of a word. A token
-    repeated on many lines (a user agent, an ARN, a JSON key and its constant value) is split once instead
-    of once per line: 30-50% less CPU on most formats (benchmarks/README.md, 2026-11-30, h-index2).
-    Lowering is DuckDB's (a search lowers its pattern with it), or the same for ASCII (`_LOWERED`).
+    Two ways, with the same words: every message split into words in Python (bytes.translate + split, a
+    piece of a chunk at a time), or, where tokens repeat (`_tokens_pay`), DuckDB making each file's distinct
+    tokens and Python splitting only those (`_words_of_distinct_tokens`). Lowering is DuckDB's (a search
+    lowers its pattern with it), or the same for ASCII (`_LOWERED`).
     """
     sources = []
     for fmt in FORMATS.values():  # each file read by its output format's plug-in (lake/formats)
@@ -230,22 +234,78 @@ def _distinct_words(con: duckdb.DuckDBPyConnection, by_path: dict[str, str]) -> 
         if listed:
             source = fmt.reader(listed, {"message": "VARCHAR"}, hive=False, filename=True)
             sources.append(f"SELECT filename, message FROM {source}")
+    union = " UNION ALL ".join(sources)
+    words: dict[str, set[bytes]] = {}
+    result = con.execute(f"SELECT filename, {_LOWERED} FROM ({union}) WHERE message IS NOT NULL")
+    rows = result.fetchmany(_CHUNK_ROWS)
+    if len(rows) == _CHUNK_ROWS and _tokens_pay([text for _, text in rows[:_PROBE_ROWS]]):
+        return _words_of_distinct_tokens(con, union, by_path)
+    while rows:
+        texts: dict[str, list[str]] = {}
+        for name, text in rows:
+            texts.setdefault(name, []).append(text)
+        for name, listed in texts.items():
+            found = words.setdefault(str(name), set())
+            for piece in _pieces(listed):
+                found.update("\n".join(piece).encode().translate(_SEPARATE).split())
+        rows = result.fetchmany(_CHUNK_ROWS)
+    return {name: found for name, found in words.items() if found}
+
+
+def _tokens_pay(texts: list[str]) -> bool:
+    """Whether DuckDB's distinct tokens would cost clearly less than splitting every message, from the counts
+    of a sample: its tokens and the words of its distinct tokens against its words.
+
+    DuckDB pays about as much per token (cut, hash, DISTINCT) as Python per word; Python then splits the
+    distinct tokens. On the 34 benchmark formats' first 256 lines (benchmarks/README.md, 2026-11-30,
+    h-index2), (tokens + words of distinct tokens) / words was 0.47-0.86 where the distinct tokens cost
+    0.53-0.93 of the split, 0.93 and over where they cost up to 1.26 (VPC, MySQL slow log, rsyslog,
+    CloudFront real-time), except logfmt and stack traces (0.96, 1.16: they would have won). A sample sees
+    fewer repeats than the whole file: it errs towards the split.
+    """
+    text = "\n".join(texts).encode()
+    words = len(text.translate(_SEPARATE).split())
+    tokens = [token for line in texts for token in line.encode().translate(_CUT_TOKENS).split(b" ")]
+    from_distinct = len(b" ".join(set(tokens)).translate(_SEPARATE).split())
+    return len(tokens) + from_distinct < 0.9 * words
+
+
+def _words_of_distinct_tokens(
+    con: duckdb.DuckDBPyConnection, union: str, by_path: dict[str, str]
+) -> dict[str, set[bytes]]:
+    """`_distinct_words` from each file's distinct tokens: DuckDB cuts the messages into tokens (`_TOKENS`) and
+    joins each file's distinct tokens by spaces into one text (one per hash bucket of its tokens, for a large
+    file); Python splits that into words. The words are those of every message: a file's words are the union
+    of its tokens' words, a token's words do not depend on how often it occurs, and a space (where tokens are
+    joined, and where a text is cut into pieces) is never part of a word. A token repeated on many lines (a
+    user agent, an ARN, a JSON key and its constant value) is split once instead of once per line."""
     buckets = 1 + max(Path(path).stat().st_size for path in by_path) // _BUCKET_BYTES
     result = con.execute(
         f"""SELECT filename, string_agg(token, ' ') FROM (
-            SELECT DISTINCT filename, unnest({_TOKENS}) AS token
-            FROM ({" UNION ALL ".join(sources)}) WHERE message IS NOT NULL
+            SELECT DISTINCT filename, unnest({_TOKENS}) AS token FROM ({union}) WHERE message IS NOT NULL
         ) GROUP BY filename, hash(token) % {buckets}"""
     )
     words: dict[str, set[bytes]] = {}
     while (row := result.fetchone()) is not None:  # one group's text at a time
         found = words.setdefault(str(row[0]), set())
-        for piece in _pieces(str(row[1]).encode().translate(_SEPARATE)):
+        for piece in _text_pieces(str(row[1]).encode().translate(_SEPARATE)):
             found.update(piece.split())
     return {name: found for name, found in words.items() if found}
 
 
-def _pieces(text: bytes) -> Iterator[bytes]:
+def _pieces(texts: list[str]) -> Iterator[list[str]]:
+    """`texts` in order, cut after the first text that brings a piece to _SPLIT_CHARS characters or more."""
+    start = size = 0
+    for end, text in enumerate(texts, 1):
+        size += len(text)
+        if size >= _SPLIT_CHARS:
+            yield texts[start:end]
+            start, size = end, 0
+    if start < len(texts):
+        yield texts[start:]
+
+
+def _text_pieces(text: bytes) -> Iterator[bytes]:
     """`text` in order, each piece cut at the first space _SPLIT_CHARS bytes or more after its start (the
     space left out): a word is never cut."""
     start = 0
