@@ -18,6 +18,8 @@ import duckdb
 import pytest
 
 from conftest import Deliver
+from loglake.lake.open import Lake
+from loglake.query.engine import DuckDBEngine
 from loglake.transform.parsers import logfmt
 from loglake.transform.parsers.logfmt import LogfmtParser
 
@@ -321,3 +323,90 @@ def test_escapes_that_go_logfmt_decodes_are_kept_as_written() -> None:
     line = 'level=info field="escaped tabs \\t\\t" u="\\u00e9\\n"'
     assert _go_logfmt(line) == [[("level", "info"), ("field", "escaped tabs \t\t"), ("u", "é\n")]]
     assert _claimed([line]) == [[("level", "info"), ("field", "escaped tabs \\t\\t"), ("u", "\\u00e9\\n")]]
+
+
+def _typed(lake: Lake, columns: list[str]) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The clean `logs` table's types of `columns` and its rows of them, by event."""
+    names = ", ".join(f'"{c}"' for c in columns)
+    with DuckDBEngine(lake.store) as engine:
+        result = engine.query(f"SELECT {names} FROM logs ORDER BY event_id")
+    return result.types, result.rows
+
+
+CAST_CHANGES = {
+    "zip": "007",
+    "plus": "+5",
+    "under": "1_000",
+    "spaced": '" 12 "',
+    "huge": "1e400",
+    "tiny": "1e-400",
+    "infinity": "Infinity",
+    "inf": "inf",
+    "nan": "NaN",
+    "negzero": "-0",
+    "big": "9223372036854775808",
+}
+"""Values DuckDB's TRY_CAST reads (as 7, 5, 1000.0, 12.0, inf, 0.0, inf, inf, nan, 0) though typing would change
+them; `big` (beyond BIGINT) was already text. Each key's other value alone would type the column (`1`)."""
+
+
+def test_numbers_a_cast_would_change_keep_the_column_text_as_written(deliver: Deliver, lake: Lake) -> None:
+    """Typed only when the typed value reads back as written: `007` is an id, not 7 (it was BIGINT 7, `1e400`
+    DOUBLE inf, `1e-400` 0.0, `NaN` nan, ...). `-` and '' stay NULL-like: they do not decide the type."""
+    deliver(
+        [
+            " ".join(f"{k}={v}" for k, v in CAST_CHANGES.items()),
+            " ".join(f"{k}=1" for k in CAST_CHANGES),
+            " ".join(f"{k}=-" for k in CAST_CHANGES),
+        ]
+    )
+    types, rows = _typed(lake, list(CAST_CHANGES))
+    assert types == ["VARCHAR"] * len(CAST_CHANGES)
+    assert rows == [
+        ("007", "+5", "1_000", " 12 ", "1e400", "1e-400", "Infinity", "inf", "NaN", "-0", "9223372036854775808"),
+        ("1",) * len(CAST_CHANGES),
+        ("-",) * len(CAST_CHANGES),
+    ]
+
+
+def test_canonical_numbers_and_booleans_are_still_typed(deliver: Deliver, lake: Lake) -> None:
+    """JSON's number grammar, finite, is typed as before: BIGINT's whole range, fractions and exponents (a zero
+    written with digits and an exponent is 0.0, the smallest subnormal is not), true/false in any case."""
+    deliver(
+        [
+            "n=-9223372036854775808 z=0 x=-0.0 e=1.5E+3 s=5e-324 ok=TRUE empty=",
+            "n=9223372036854775807 z=- x=0e5 e=2 s=0.5 ok=false empty=3",
+        ]
+    )
+    types, rows = _typed(lake, ["n", "z", "x", "e", "s", "ok", "empty"])
+    assert types == ["BIGINT", "BIGINT", "DOUBLE", "DOUBLE", "DOUBLE", "BOOLEAN", "BIGINT"]
+    assert rows == [
+        (-9223372036854775808, 0, -0.0, 1500.0, 5e-324, True, None),
+        (9223372036854775807, None, 0.0, 2.0, 0.5, False, 3),
+    ]
+    assert str(rows[0][2]) == "-0.0"
+
+
+def test_an_empty_or_dash_level_or_time_does_not_hide_the_next_key(deliver: Deliver, query: Query) -> None:
+    """The first level key and time key that a line gives a value: `level= lvl=warn` was NULL, and `time= ts=...`
+    the record's time."""
+    deliver(
+        [
+            "level= lvl=warn msg=a",
+            "level=- severity=error msg=b",
+            "level=info lvl=debug msg=c",
+            "level=- lvl= msg=d",
+            "time= ts=2026-11-26T10:00:00Z msg=e",
+            "time=- ts=2026-11-26T11:00:00Z msg=f",
+            "time=2026-11-26T12:00:00Z ts=2026-11-26T13:00:00Z msg=g",
+        ]
+    )
+    assert query("SELECT msg, level, CAST(timestamp AS VARCHAR), time_source FROM logs ORDER BY msg") == [
+        ("a", "WARN", "2025-11-28 00:00:00", "source"),
+        ("b", "ERROR", "2025-11-28 00:00:00.001", "source"),
+        ("c", "INFO", "2025-11-28 00:00:00.002", "source"),
+        ("d", None, "2025-11-28 00:00:00.003", "source"),
+        ("e", None, "2026-11-26 10:00:00", "parsed"),
+        ("f", None, "2026-11-26 11:00:00", "parsed"),
+        ("g", None, "2026-11-26 12:00:00", "parsed"),
+    ]
