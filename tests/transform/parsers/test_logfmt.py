@@ -198,6 +198,7 @@ FAMILY: list[tuple[str, list[tuple[str, str]] | None]] = [
     ('msg="a\\\\b" n=1', [("msg", "a\\b"), ("n", "1")]),
     ('msg="l1\\nl2\\tx" u="\\u00e9\\/"', [("msg", "l1\\nl2\\tx"), ("u", "\\u00e9\\/")]),
     ('a="\\ud800\\\'"', [("a", "\\ud800\\'")]),  # go-logfmt: U+FFFD and ', as escapes it accepts
+    ('a="\\\\t" b="\\t"', [("a", "\\t"), ("b", "\\t")]),  # an escaped backslash then t; an escaped t: one text
     ('a="" b=1', [("a", ""), ("b", "1")]),
     ('q="a=b c" r=""', [("q", "a=b c"), ("r", "")]),
     ('a="x\ty"', [("a", "x\ty")]),  # a raw tab in a quoted value without escapes: kept

@@ -2,11 +2,15 @@
 
 A line is logfmt when it is nothing but such pairs, with distinct keys (a repeated key leaves the line
 to plain text rather than lose a value). The pairs become two lists per row (keys, values: _pair_lists) and
-one column per key, typed from their values: a key whose
-values all read as integers is BIGINT, as numbers DOUBLE, as true/false BOOLEAN, else VARCHAR (an
-integer beyond BIGINT stays VARCHAR, never a rounded DOUBLE). `-` and an empty value do not count
-against a type: in a typed column they are NULL (`bytes=-`), in a VARCHAR column they stay as written.
-Keys are also where the time (`time`, `ts`, ...) and the level (`level`, `lvl`, ...) are looked up.
+one column per key, typed from their values, only where the typed value reads back as written: a key
+whose values are all canonical integers in BIGINT's range (`-?(0|[1-9][0-9]*)`, not `-0`) is BIGINT; all
+JSON numbers (NUMBER_PATTERN, finite, 0.0 only when written as a zero) DOUBLE; all true/false, in any case,
+BOOLEAN; else VARCHAR, exact as written. DuckDB's casts read more (`007` as 7, `+5`, `1_000`, ` 12 `,
+`1e400` as inf, `1e-400` as 0.0, `inf`, `NaN`): such a value, an integer beyond BIGINT (never a rounded
+DOUBLE) or `-0` makes its column text. `-` and an empty value do not count against a type: in a typed
+column they are NULL (`bytes=-`), in a VARCHAR column they stay as written.
+Keys are also where the time (`time`, `ts`, ...) and the level (`level`, `lvl`, ...) are looked up: the
+first of their keys that a line gives a value (`-` or empty gives none: `level= lvl=warn` is WARN).
 Keys past the table's max_columns stay in the row, exact, as one `extra` JSON object of key -> value
 text, as JSON's do: a line of 18,000 pairs cannot give a table 18,000 columns.
 
@@ -30,7 +34,8 @@ a=b and standalone keys x, y; Vector's VRL reads a='b="x' and a key `y"`), and t
 - quoted values: `\\"` and `\\\\` are unescaped as go-logfmt does; its other escapes (`\\t`, `\\n`,
   `\\u00e9`, ...) are kept as written, as VRL keeps them. go-logfmt decodes them (JSON's rules), but
   tests/transform/parsers/test_typed_golden.py pins the written text (event 0.195, VRL's
-  escaped_tab_escapes_in_quoted_value): decoding them waits for that decision.
+  escaped_tab_escapes_in_quoted_value): decoding them waits for that decision. So `a="\\\\t"` (an escaped
+  backslash, then t) and `b="\\t"` both store the two characters `\\t`: the stored text cannot tell them apart.
 
 tests/transform/parsers/test_logfmt.py checks every claimed line against a restatement of go-logfmt's decoder,
 which go-logfmt's own test vectors check in turn.
