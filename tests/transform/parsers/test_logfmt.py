@@ -388,6 +388,15 @@ def test_canonical_numbers_and_booleans_are_still_typed(deliver: Deliver, lake: 
     assert str(rows[0][2]) == "-0.0"
 
 
+def test_an_integer_beyond_2_53_beside_fractions_keeps_the_column_text(deliver: Deliver, lake: Lake) -> None:
+    """A column of fractions and integers is DOUBLE only while every integer is one exactly: 2^53 + 1 would read
+    back as 2^53 (it was DOUBLE 9007199254740992.0); 2^53 itself is exact."""
+    deliver(["big=9007199254740993 edge=9007199254740992", "big=1.5 edge=-1.5"])
+    types, rows = _typed(lake, ["big", "edge"])
+    assert types == ["VARCHAR", "DOUBLE"]
+    assert rows == [("9007199254740993", 9007199254740992.0), ("1.5", -1.5)]
+
+
 def test_an_empty_or_dash_level_or_time_does_not_hide_the_next_key(deliver: Deliver, query: Query) -> None:
     """The first level key and time key that a line gives a value: `level= lvl=warn` was NULL, and `time= ts=...`
     the record's time."""

@@ -2,13 +2,13 @@
 
 A line is logfmt when it is nothing but such pairs, with distinct keys (a repeated key leaves the line
 to plain text rather than lose a value). The pairs become two lists per row (keys, values: _pair_lists) and
-one column per key, typed from their values, only where the typed value reads back as written: a key
-whose values are all canonical integers in BIGINT's range (`-?(0|[1-9][0-9]*)`, not `-0`) is BIGINT; all
-JSON numbers (NUMBER_PATTERN, finite, 0.0 only when written as a zero) DOUBLE; all true/false, in any case,
-BOOLEAN; else VARCHAR, exact as written. DuckDB's casts read more (`007` as 7, `+5`, `1_000`, ` 12 `,
-`1e400` as inf, `1e-400` as 0.0, `inf`, `NaN`): such a value, an integer beyond BIGINT (never a rounded
-DOUBLE) or `-0` makes its column text. `-` and an empty value do not count against a type: in a typed
-column they are NULL (`bytes=-`), in a VARCHAR column they stay as written.
+one column per key, typed from their values, only where the typed value reads back as written: a key whose values
+are all canonical integers in BIGINT's range (`-?(0|[1-9][0-9]*)`, not `-0`) is BIGINT; all JSON numbers
+(NUMBER_PATTERN, finite, 0.0 only when written as a zero, integers within 2^53) DOUBLE; all true/false, in any case,
+BOOLEAN; else VARCHAR, exact as written. DuckDB's casts read more (`007` as 7, `+5`, `1_000`, ` 12 `, `1e400` as
+inf, `1e-400` as 0.0, `inf`, `NaN`): such a value, an integer beyond BIGINT (never a rounded DOUBLE) or `-0` makes
+its column text. `-` and an empty value do not count against a type: in a typed column they are NULL (`bytes=-`), in
+a VARCHAR column they stay as written.
 Keys are also where the time (`time`, `ts`, ...) and the level (`level`, `lvl`, ...) are looked up: the
 first of their keys that a line gives a value (`-` or empty gives none: `level= lvl=warn` is WARN).
 Keys past the table's max_columns stay in the row, exact, as one `extra` JSON object of key -> value
@@ -82,6 +82,8 @@ _FRACTION_OR_EXPONENT = "(contains(v, '.') OR contains(v, 'e') OR contains(v, 'E
 _NOT_UNDERFLOWN = "(CASE WHEN number = 0 THEN ltrim(split_part(lower(v), 'e', 1), '-0.') = '' ELSE true END)"
 """SQL: DOUBLE `number` of JSON number `v` is 0 only where `v`'s digits before its exponent are all zeros. A
 CASE, so that only the zeros are split (an OR split every value: 0.11 s per 50,000 lines, against 0.055 s)."""
+_EXACT_IN_DOUBLE = 1 << 53
+"""The largest magnitude up to which every integer is a DOUBLE exactly."""
 _MAP = "__ll_pairs"
 
 
@@ -215,9 +217,13 @@ class LogfmtParser:
         )
         present = "FILTER (WHERE v NOT IN ('', '-'))"  # a key never present is VARCHAR (bool_and of none: NULL)
         integer = "(whole_text AND whole IS NOT NULL AND v <> '-0')"  # reads back as written
-        # An integer that is not BIGINT's stays text (too big: DOUBLE would round it; `-0`); a DOUBLE is finite and
-        # only 0 when written as 0 (`1e-400` reads as 0.0). A NULL would be skipped by bool_and: each test is false.
-        double = f"CASE WHEN whole_text THEN {integer} ELSE coalesce(isfinite(number), false) AND {_NOT_UNDERFLOWN} END"
+        # An integer that is not BIGINT's stays text (too big: DOUBLE would round it; `-0`), as does one beyond
+        # 2^53 beside fractions (an id among `1.5`s: DOUBLE would round it too); a DOUBLE is finite and only 0
+        # when written as 0 (`1e-400` reads as 0.0). A NULL would be skipped by bool_and: each test is false.
+        double = (
+            f"CASE WHEN whole_text THEN {integer} AND whole BETWEEN -{_EXACT_IN_DOUBLE} AND {_EXACT_IN_DOUBLE} "
+            f"ELSE coalesce(isfinite(number), false) AND {_NOT_UNDERFLOWN} END"
+        )
         verdicts = con.execute(
             f"SELECT k, bool_and({integer}) {present}, bool_and({double}) {present}, "
             f"bool_and(lower(v) IN ('true', 'false')) {present} FROM ({pairs}) GROUP BY k ORDER BY k"
