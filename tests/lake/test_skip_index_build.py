@@ -138,9 +138,9 @@ def test_distinct_tokens_bucket_and_piece_boundaries_change_no_filter(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, buckets: int, chars: int, groups: int
 ) -> None:
     """Where tokens pay, each file's distinct tokens come from DuckDB in groups (by hash, one per `_BUCKET_BYTES`
-    of the largest file) and are split about `_SPLIT_CHARS` bytes at a time: whatever the boundaries, each file
-    gets exactly its definition's filter, a file with only NULL and empty messages an empty one, and no last
-    piece is lost."""
+    of the largest file's messages) and are split about `_SPLIT_CHARS` bytes at a time: whatever the boundaries,
+    each file gets exactly its definition's filter, a file with only NULL and empty messages an empty one, and
+    no last piece is lost."""
     con = duckdb.connect()
     batches: list[list[str | None]] = [MESSAGES[:4], [None, "", None], [*MESSAGES[4:], None, "", "tail_word ZZZ"]]
     large = [f"req-{n} Zebrafish{n} host_{n % 7}" for n in range(60)]  # 128 words, 78 trigrams: a larger filter
@@ -149,7 +149,7 @@ def test_distinct_tokens_bucket_and_piece_boundaries_change_no_filter(
         f"clean/logs/dt=2026-01-01/hour=00/c{i}.parquet": _parquet(con, tmp_path / f"c{i}.parquet", batch)
         for i, batch in enumerate(batches)
     }
-    largest = max(path.stat().st_size for path in files.values())
+    largest = max(skip_index._message_bytes(con, str(path), key) for key, path in files.items())
     monkeypatch.setattr(skip_index, "_BUCKET_BYTES", largest // buckets + 1 if buckets > 1 else largest + 1)
     monkeypatch.setattr(skip_index, "_SPLIT_CHARS", chars)
     cut: list[tuple[bytes, list[bytes]]] = []  # each group's text (its distinct tokens) and its pieces
@@ -173,3 +173,27 @@ def test_distinct_tokens_bucket_and_piece_boundaries_change_no_filter(
         assert index.bloom == _reference_bloom(con, expected, index.bits), batch
         sizes.append((index.items, index.bits))
     assert sizes == [(53, 1024), (0, 1024), (104, 1024), (206, 2048)]
+
+
+def test_distinct_token_groups_follow_the_messages_bytes_not_the_file_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Python's share of a large file's distinct tokens is bounded by its messages' bytes (the Parquet footer's
+    uncompressed size of `message`), not by the compressed file: with groups of a bit more than the file's size,
+    the 30-fold compressible messages still come in several groups (they came in one), and the filter is the one
+    the per-message split gives."""
+    con = duckdb.connect()
+    lines: list[str | None] = [f"id{n:05d} {'same words again ' * 8}" for n in range(3000)]
+    key = "clean/logs/dt=2026-01-01/hour=00/z.parquet"
+    path = _parquet(con, tmp_path / "z.parquet", lines)
+    message_bytes = skip_index._message_bytes(con, str(path), key)
+    assert message_bytes > 10 * path.stat().st_size
+    monkeypatch.setattr(skip_index, "_BUCKET_BYTES", path.stat().st_size + 1)
+    groups: list[bytes] = []
+    pieces = skip_index._text_pieces
+    monkeypatch.setattr(skip_index, "_text_pieces", lambda text: groups.append(text) or pieces(text))
+    monkeypatch.setattr(skip_index, "_tokens_pay", lambda texts: True)
+    built = skip_index.build_many({key: path}, versions={}, con=con)
+    assert len(groups) == 1 + message_bytes // (path.stat().st_size + 1)
+    monkeypatch.setattr(skip_index, "_tokens_pay", lambda texts: False)
+    assert built[key].to_bytes() == skip_index.build_many({key: path}, versions={}, con=con)[key].to_bytes()

@@ -100,7 +100,7 @@ def test_filters_are_byte_identical_to_the_word_split(
         f"clean/logs/dt=2026-01-01/hour=00/{name}.parquet": _parquet(con, tmp_path / f"{name}.parquet", batch)
         for name, batch in batches.items()
     }
-    largest = max(path.stat().st_size for path in files.values())
+    largest = max(skip_index._message_bytes(con, str(path), key) for key, path in files.items())
     monkeypatch.setattr(skip_index, "_BUCKET_BYTES", largest // buckets + 1 if buckets > 1 else largest + 1)
     monkeypatch.setattr(skip_index, "_SPLIT_CHARS", chars)
     verdicts: list[bool] = []
@@ -154,11 +154,12 @@ def test_the_probe_chooses_distinct_tokens_where_they_repeat(fmt: str, pays: boo
     assert skip_index._tokens_pay(_generated(fmt, 256)) is pays
 
 
-@pytest.mark.parametrize(("fmt", "statements"), [("access_log", 2), ("vpc_flow_log", 1)])
+@pytest.mark.parametrize(("fmt", "statements"), [("access_log", 3), ("vpc_flow_log", 1)])
 def test_distinct_tokens_come_from_duckdb(tmp_path: Path, fmt: str, statements: int) -> None:
     """The shape of the speed-up: where the probe of a full first chunk says so, DuckDB cuts the messages into
-    tokens and makes them distinct per file, and hands Python one text per file (per group); elsewhere, and
-    before, Python split every message, 2,048 at a time."""
+    tokens and makes them distinct per file, and hands Python one text per file (per group, sized by the
+    message column's bytes in the Parquet footer: a statement); elsewhere, and before, Python split every
+    message, 2,048 at a time."""
     con = RecordingConnection(duckdb.connect())
     lines: list[str | None] = [*_generated(fmt, 2100), None, ""]
     path = _parquet(con.con, tmp_path / "a.parquet", lines)
@@ -168,5 +169,5 @@ def test_distinct_tokens_come_from_duckdb(tmp_path: Path, fmt: str, statements: 
     assert found == {str(path): expected}
     assert len(con.statements) == statements
     assert ("SELECT DISTINCT filename, unnest(string_split(replace(replace(CASE WHEN" in con.statements[-1]) == (
-        statements == 2
+        statements == 3
     )
