@@ -9,7 +9,7 @@ Every parser lists examples in its module; the tests run them through the real E
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from loglake.lake.quarantine import Reason
@@ -225,6 +225,42 @@ def regex_groups(line: str, pattern: str, groups: Iterable[str]) -> str:
     """SQL: the struct of `groups` that regexp_extract gives for `pattern` matched against the whole of `line`."""
     names = "[" + ", ".join(sql_string(g) for g in groups) + "]"
     return f"regexp_extract({line}, {sql_string(anchored(pattern))}, {names})"
+
+
+class PrefixParser(RegexParser):
+    """A RegexParser whose pattern is `(?s)` + `prefix` + `(.*)`, the last group the text after the prefix.
+
+    `(?s)(.*)` matches whatever follows, so the whole pattern matches a line exactly when `prefix` matches at
+    its start, and (leftmost-first: the first parse in priority order wins, and every parse of `prefix` is
+    followed by a match of `(.*)`) its groups are the prefix's first match at the start, then the text after
+    it. So detection tests the prefix at the start of the message, which RE2 decides without reading the rest
+    (the line is the message less a trailing run of CR and LF, which a prefix must not read, so it starts with
+    the prefix exactly when the message does), and the write extracts the prefix's groups and cuts the last
+    group after the prefix's match, where RE2's submatch engine over `(.*)` read the whole line. A subclass's
+    prefix must read no CR or LF, and its match must be ASCII (its length then counts the characters substr
+    skips). With its own detection and plan such a parser is not likely_format's."""
+
+    prefix: str
+
+    def matches(self, message: str) -> str:
+        return f"regexp_matches({message}, {sql_string('^(?:' + self.prefix + ')')})"
+
+    def plan(self, con: Any, max_depth: int) -> ParsePlan:
+        """The columns of RegexParser, read from the struct of the regex's own groups, cut once: the prefix's
+        groups (`head`, `whole` its match) and the text after it, or the whole pattern's regexp_extract where
+        the prefix does not match (never on a line detection claimed; there the regex gives the same struct)."""
+        s = self.struct_column
+        line, head = f"{s}_line", f"{s}_head"
+        names = "[" + ", ".join(sql_string(g) for g in ("whole", *self.groups[:-1])) + "]"
+        fields = ", ".join(f"{g} := {head}.{g}" for g in self.groups[:-1])
+        cut = f"struct_pack({fields}, {self.groups[-1]} := substr({line}, length({head}.whole) + 1))"
+        regex = regex_groups(line, self.pattern, self.groups)
+        derived = {
+            line: LINE.format(m="message"),
+            head: f"regexp_extract({line}, {sql_string('^(' + self.prefix + ')')}, {names})",
+            s: f"CASE WHEN {head}.whole <> '' THEN {cut} ELSE {regex} END",
+        }
+        return replace(super().plan(con, max_depth), staging={}, derived=derived)
 
 
 def cut_or_regex(fast: str, values: Mapping[str, str], line: str, pattern: str, groups: tuple[str, ...]) -> str:

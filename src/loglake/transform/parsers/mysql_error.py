@@ -10,38 +10,22 @@ take the names of MySQL's own `performance_schema.error_log` table: `thread_id`,
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
-
-from loglake.sql_quoting import sql_string
-from loglake.transform.parsers.base import LINE, Example, ParsePlan, RegexParser, regex_groups, text
+from loglake.transform.parsers.base import Example, PrefixParser, text
 
 PREFIX = (
     r"(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?) +(\d+) "
     r"\[(System|ERROR|Error|Warning|Note|Info)\](?: \[(MY-\d+)\])?(?: \[(\w+)\])? ?"
 )
-"""The pattern without its last group: `(?s)(.*)` matches whatever follows, so the whole pattern matches a
-line exactly when PREFIX matches at its start, and (leftmost-first: the first parse in priority order wins,
-and every parse of PREFIX is followed by a match of `(.*)`) its groups are PREFIX's first match at the
-start, then `data`, the text after it. PREFIX reads no CR or LF (digits, `-`, `T`, `:`, `.`, `Z`, `+`,
-spaces, brackets, `\\w`), and its match is ASCII. As nginx_error's PREFIX (the same argument)."""
+"""The pattern without its last group, `data` (base.PrefixParser's argument). It reads no CR or LF (digits, `-`,
+`T`, `:`, `.`, `Z`, `+`, spaces, brackets, `\\w`), and its match is ASCII. RE2's submatch engine over `(.*)`
+read the whole line (68 ms CPU per 50,000 lines, in classification as the likely format's extraction, 77 with
+its guard); the prefix's extraction stops after it (42)."""
 
 
-def _prefix_cut(line: str, head: str) -> str:
-    """SQL: the struct of the pattern's groups from `head` (PREFIX's groups at the start of `line`, `whole`
-    its match) and the text after it, or the whole pattern's regexp_extract where PREFIX does not match
-    (never on a line detection claimed; there the regex gives the same struct). RE2's submatch engine over
-    `(.*)` read the whole line (68 ms CPU per 50,000 lines, in classification as the likely format's
-    extraction, 77 with its guard); PREFIX's extraction stops after the prefix (42)."""
-    fields = ", ".join(f"{g} := {head}.{g}" for g in MysqlErrorParser.groups[:-1])
-    cut = f"struct_pack({fields}, data := substr({line}, length({head}.whole) + 1))"
-    regex = regex_groups(line, MysqlErrorParser.pattern, MysqlErrorParser.groups)
-    return f"CASE WHEN {head}.whole <> '' THEN {cut} ELSE {regex} END"
-
-
-class MysqlErrorParser(RegexParser):
+class MysqlErrorParser(PrefixParser):
     name = "mysql_error"
     table = "mysql_error_logs"
+    prefix = PREFIX
     pattern = "(?s)" + PREFIX + "(.*)"
     # After the 19 characters of date and time comes `.`, a zone or the space: a Java or Python logging line
     # (`2026-11-26 14:03:07,412 ERROR [main] ...`) passed the rest of the guard, and its full match paid for
@@ -60,26 +44,6 @@ class MysqlErrorParser(RegexParser):
     )
     time = "{s}.ts"
     level = "ll_level(CASE {s}.prio WHEN 'Note' THEN 'INFO' WHEN 'System' THEN 'INFO' ELSE {s}.prio END)"
-
-    def matches(self, message: str) -> str:
-        """PREFIX at the start of the message: the pattern's full match of the line, which RE2 tests without
-        reading the rest. The line is the message less a trailing run of CR and LF, which PREFIX cannot read,
-        so it starts with PREFIX exactly when the message does."""
-        return f"regexp_matches({message}, {sql_string('^(?:' + PREFIX + ')')})"
-
-    def plan(self, con: Any, max_depth: int) -> ParsePlan:
-        """The columns of RegexParser, read from the struct _prefix_cut makes (the regex's own groups). With
-        its own detection and plan the parser is not likely_format's: classification runs PREFIX's test, and
-        the write cuts the line once."""
-        s = self.struct_column
-        line, head = f"{s}_line", f"{s}_head"
-        names = "[" + ", ".join(sql_string(g) for g in ("whole", *self.groups[:-1])) + "]"
-        derived = {
-            line: LINE.format(m="message"),
-            head: f"regexp_extract({line}, {sql_string('^(' + PREFIX + ')')}, {names})",
-            s: _prefix_cut(line, head),
-        }
-        return replace(super().plan(con, max_depth), staging={}, derived=derived)
 
 
 EXAMPLES = [
