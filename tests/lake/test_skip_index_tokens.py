@@ -1,10 +1,10 @@
-"""The skip index's distinct tokens (lake/skip_index.py `_words_of_distinct_tokens`: DuckDB cuts messages at
-spaces, commas and tabs and keeps each file's distinct tokens; Python splits only those into words), used where
-a probe of the first messages says they pay (`_tokens_pay`), change the CPU, never the index: every filter is
-byte for byte the filter of the word split of every message (`_words_before`, the code before them), over every
-benchmark format's generated lines, every parser's EXAMPLES and crafted lines (non-ASCII, upper case, words
-longer than MAX_WORD, empty and NULL messages, separators at the edges), either way, in one group per file or
-cut into many groups and small pieces."""
+"""The skip index's distinct tokens (lake/skip_index.py `_words_of_distinct_tokens`: DuckDB cuts messages at spaces,
+commas and tabs and keeps each file's distinct tokens; Python splits only those into words), used where a probe of
+the first messages says they pay (`_tokens_pay`), change the CPU, never the index: every filter is byte for byte
+the filter of the word split of every message (benchmarks/skip_index_words.py's `words_before`, the code before
+them), over every benchmark format's generated lines, every parser's EXAMPLES and crafted lines (non-ASCII, upper
+case, words longer than MAX_WORD, empty and NULL messages, separators at the edges), either way, in one group per
+file or cut into many groups and small pieces."""
 
 from __future__ import annotations
 
@@ -17,8 +17,6 @@ import pytest
 
 from conftest import PARSER_EXAMPLES, RecordingConnection, benchmark_module
 from loglake.lake import skip_index
-from loglake.lake.formats import FORMATS
-from loglake.lake.store import glob_escape
 
 CRAFTED: list[str | None] = [
     None,
@@ -41,33 +39,6 @@ CRAFTED: list[str | None] = [
     "x" * 40 + "," + "y" * 40,
 ]
 LONG = "z" * (skip_index.MAX_WORD + 1)
-
-
-def _words_before(con: duckdb.DuckDBPyConnection, by_path: dict[str, str]) -> dict[str, set[bytes]]:
-    """`_distinct_words` as it was before the distinct tokens (commit aaaf2bb): every message split into words,
-    2,048 messages at a time, about 16 KiB of a file's messages at once."""
-    sources = []
-    for fmt in FORMATS.values():
-        listed = [glob_escape(p) for p, k in by_path.items() if k.endswith(fmt.suffix)]
-        if listed:
-            source = fmt.reader(listed, {"message": "VARCHAR"}, hive=False, filename=True)
-            sources.append(f"SELECT filename, message FROM {source}")
-    words: dict[str, set[bytes]] = {}
-    lowered = skip_index._LOWERED
-    result = con.execute(f"SELECT filename, {lowered} FROM ({' UNION ALL '.join(sources)}) WHERE message IS NOT NULL")
-    while rows := result.fetchmany(2048):
-        texts: dict[str, list[str]] = {}
-        for name, text in rows:
-            texts.setdefault(name, []).append(text)
-        for name, listed in texts.items():
-            found = words.setdefault(str(name), set())
-            start = size = 0
-            for end, text in enumerate(listed, 1):
-                size += len(text)
-                if size >= 1 << 14 or end == len(listed):
-                    found.update("\n".join(listed[start:end]).encode().translate(skip_index._SEPARATE).split())
-                    start, size = end, 0
-    return {name: found for name, found in words.items() if found}
 
 
 def _parquet(con: duckdb.DuckDBPyConnection, path: Path, messages: list[str | None]) -> Path:
@@ -115,7 +86,7 @@ def test_filters_are_byte_identical_to_the_word_split(
     monkeypatch.setattr(skip_index, "_text_pieces", lambda text: groups.append(text) or pieces(text))
     new = skip_index.build_many(files, versions={}, con=con)
     with monkeypatch.context() as before:
-        before.setattr(skip_index, "_distinct_words", _words_before)
+        before.setattr(skip_index, "_distinct_words", benchmark_module("skip_index_words").words_before)
         old = skip_index.build_many(files, versions={}, con=con)
     assert sorted(old) == sorted(new) == sorted(k for k in files if "long_word" not in k)
     differ = [key for key in old if old[key].to_bytes() != new[key].to_bytes()]
