@@ -35,7 +35,7 @@ from loglake.lake.raw_zone import raw_reader, read_raw
 from loglake.transform import session
 from loglake.transform.etl import process_raw_object
 from loglake.transform.settings import EtlSettings
-from parser_throughput import GENERATORS, HEADERS, baseline_parse, prepend_header
+from parser_throughput import GENERATORS, HEADERS, baseline_parse, chosen_formats, prepend_header
 
 RECORD_COLUMNS = (
     "message, log_group, log_stream, event_id, epoch_ms(timestamp) AS timestamp, "
@@ -96,10 +96,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are reported")
     parser.add_argument("--formats", default=",".join(GENERATORS))
     args = parser.parse_args()
-    formats = args.formats.split(",")
-    unknown = [f for f in formats if f not in GENERATORS]
-    if unknown:
-        parser.error(f"unknown format(s) {unknown}; choose from {', '.join(GENERATORS)}")
+    formats = chosen_formats(parser, args.formats)
     print(f"{args.lines:,} lines per format in raw objects of {args.batch:,}; CPU s, medians of {args.rounds} round(s)")
     names = ("baseline", "floor", "floor+index", "loglake", "no index")
     print(f"{'format':<21}" + "".join(f" {n:>11}" for n in names) + f" {'ceiling':>8} {'ceiling, index':>14}")

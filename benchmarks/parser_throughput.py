@@ -574,6 +574,15 @@ def _cpu() -> float:
     return times.user + times.system
 
 
+def chosen_formats(parser: argparse.ArgumentParser, value: str) -> list[str]:
+    """The formats of a comma-separated `--formats` (GENERATORS' names), or the usage error naming the unknown."""
+    formats = value.split(",")
+    unknown = [f for f in formats if f not in GENERATORS]
+    if unknown:
+        parser.error(f"unknown format(s) {unknown}; choose from {', '.join(GENERATORS)}")
+    return formats
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
@@ -584,10 +593,7 @@ def main() -> int:
         "--without-index", action="store_true", help="also run loglake with [etl] skip_index = false (a column more)"
     )
     args = parser.parse_args()
-    formats = args.formats.split(",")
-    unknown = [f for f in formats if f not in GENERATORS]
-    if unknown:
-        parser.error(f"unknown format(s) {unknown}; choose from {', '.join(GENERATORS)}")
+    formats = chosen_formats(parser, args.formats)
     print(f"{args.lines:,} lines per format in raw objects of {args.batch:,}; medians of {args.rounds} round(s)")
     extra = f" {'cpu ratio, no index':>19}" if args.without_index else ""
     print(f"{'format':<21} {'baseline ev/s':>14} {'loglake ev/s':>13} {'ratio':>6} {'cpu ratio':>9}{extra}  check")

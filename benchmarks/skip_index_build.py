@@ -26,7 +26,7 @@ from loglake.lake import skip_index
 from loglake.lake.local_store import LocalStore
 from loglake.transform.etl import process_raw_object
 from loglake.transform.settings import EtlSettings
-from parser_throughput import GENERATORS, _cpu
+from parser_throughput import GENERATORS, _cpu, chosen_formats
 
 
 def main() -> int:
@@ -35,10 +35,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--formats", default=",".join(GENERATORS))
     args = parser.parse_args()
-    formats = args.formats.split(",")
-    unknown = [f for f in formats if f not in GENERATORS]
-    if unknown:
-        parser.error(f"unknown format(s) {unknown}; choose from {', '.join(GENERATORS)}")
+    formats = chosen_formats(parser, args.formats)
     print(f"{args.lines:,} lines per format in one raw object; medians of {args.rounds} round(s), CPU seconds")
     print(f"{'format':<16} {'ETL, no index':>13} {'index build':>11} {'share':>6} {'items':>8}  filters digest")
     for fmt in formats:

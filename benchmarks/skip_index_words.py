@@ -31,7 +31,7 @@ from loglake.lake.local_store import LocalStore
 from loglake.lake.store import glob_escape
 from loglake.transform.etl import process_raw_object
 from loglake.transform.settings import EtlSettings
-from parser_throughput import GENERATORS
+from parser_throughput import GENERATORS, chosen_formats
 
 
 def words_before(con: duckdb.DuckDBPyConnection, by_path: dict[str, str]) -> dict[str, set[bytes]]:
@@ -66,10 +66,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--formats", default=",".join(GENERATORS))
     args = parser.parse_args()
-    formats = args.formats.split(",")
-    unknown = [f for f in formats if f not in GENERATORS]
-    if unknown:
-        parser.error(f"unknown format(s) {unknown}; choose from {', '.join(GENERATORS)}")
+    formats = chosen_formats(parser, args.formats)
     print(f"{args.lines:,} lines per format in one raw object; medians of {args.rounds} round(s), CPU ms")
     print(f"{'format':<22} {'before':>7} {'now':>7} {'ratio':>6} {'way':>6}  same")
     ways = {"before": words_before, "now": skip_index._distinct_words}
