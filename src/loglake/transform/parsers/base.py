@@ -269,3 +269,14 @@ def cut_or_regex(fast: str, values: Mapping[str, str], line: str, pattern: str, 
     `values` lacks is '', as regexp_extract gives a group the parse leaves out."""
     fields = ", ".join(f"{g} := {values.get(g, chr(39) * 2)}" for g in groups)
     return f"CASE WHEN {fast} THEN struct_pack({fields}) ELSE {regex_groups(line, pattern, groups)} END"
+
+
+def first_given(values: list[str]) -> str:
+    """SQL: the first of `values` (text: the time's or the level's keys, in order) that a line gives: `-` or an
+    empty value says nothing, so it must not hide the next key's (logfmt's `level= lvl=warn` is WARN, JSON's
+    `{"level": "", "severity": "error"}` ERROR). The last value is not tested: ll_parse_time and ll_level read
+    `-` and '' as NULL, so one key (the usual case) costs nothing."""
+    if not values:
+        return "NULL"
+    given = [f"nullif(nullif({v}, ''), '-')" for v in values[:-1]]
+    return f"coalesce({', '.join([*given, values[-1]])})"

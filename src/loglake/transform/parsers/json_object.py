@@ -28,7 +28,7 @@ from loglake.lake.quarantine import Reason
 from loglake.lake.schema_registry import EXTRA_NAME, EXTRA_SOURCE
 from loglake.sql_quoting import quote_identifier, sql_string
 from loglake.transform.levels import JSON_LEVEL_KEYS
-from loglake.transform.parsers.base import Example, FieldPlan, ParsePlan
+from loglake.transform.parsers.base import Example, FieldPlan, ParsePlan, first_given
 from loglake.transform.structure import Leaf, group_structure, leaves
 from loglake.transform.timestamps import JSON_TIME_KEYS
 
@@ -108,16 +108,16 @@ class JsonObjectParser:
         )
 
     def event_time(self, value: Callable[[str], str], present: frozenset[str]) -> tuple[str, str | None]:
-        """ParsePlan.time and .time_format: the first of JSON_TIME_KEYS an event has. `value(pointer)` is the
-        SQL text of a field of the batch (`present` holds their pointers); a format whose template names its
-        time field overrides this."""
+        """ParsePlan.time and .time_format: the first of JSON_TIME_KEYS an event gives (base.first_given).
+        `value(pointer)` is the SQL text of a field of the batch (`present` holds their pointers); a format whose
+        template names its time field overrides this."""
         pointers = [p for p in (f"/{key}" for key in JSON_TIME_KEYS) if p in present]
-        return (f"coalesce({', '.join(value(p) for p in pointers)})" if pointers else "NULL"), None
+        return first_given([value(p) for p in pointers]), None
 
     def event_level(self, value: Callable[[str], str], present: frozenset[str]) -> str:
-        """ParsePlan.level: the first of JSON_LEVEL_KEYS an event has, normalised (arguments as event_time's)."""
+        """ParsePlan.level: the first of JSON_LEVEL_KEYS an event gives, normalised (arguments as event_time's)."""
         pointers = [p for p in (f"/{key}" for key in JSON_LEVEL_KEYS) if p in present]
-        return f"ll_level(coalesce({', '.join(value(p) for p in pointers)}))" if pointers else "NULL"
+        return f"ll_level({first_given([value(p) for p in pointers])})" if pointers else "NULL"
 
     def _past_cap(
         self,

@@ -51,7 +51,7 @@ from loglake.lake.quarantine import Reason
 from loglake.lake.schema_registry import EXTRA_NAME, EXTRA_SOURCE
 from loglake.sql_quoting import sql_string
 from loglake.transform.levels import JSON_LEVEL_KEYS
-from loglake.transform.parsers.base import LINE, Example, FieldPlan, ParsePlan
+from loglake.transform.parsers.base import LINE, Example, FieldPlan, ParsePlan, first_given
 from loglake.transform.timestamps import JSON_TIME_KEYS
 
 _KEY_PATTERN = r"[A-Za-z_@][A-Za-z0-9_.\-/@#]*"
@@ -237,22 +237,12 @@ class LogfmtParser:
         times = [values[k] for k in JSON_TIME_KEYS if k in values]
         levels = [values[k] for k in JSON_LEVEL_KEYS if k in values]
         return ParsePlan(
-            time=_first_given(times),
-            level=f"ll_level({_first_given(levels)})" if levels else "NULL",
+            time=first_given(times),
+            level=f"ll_level({first_given(levels)})" if levels else "NULL",
             fields=fields,
             staging={_MAP: staging},
             past_cap=_past_cap,
         )
-
-
-def _first_given(values: list[str]) -> str:
-    """SQL: the first of `values` (the time's or the level's keys, in order) that a line gives: `-` or an empty
-    value says nothing, so it must not hide the next key's (`level= lvl=warn` is WARN). The last value is not
-    tested: ll_parse_time and ll_level read `-` and '' as NULL, so one key (the usual case) costs nothing."""
-    if not values:
-        return "NULL"
-    given = [f"nullif(nullif({v}, ''), '-')" for v in values[:-1]]
-    return f"coalesce({', '.join([*given, values[-1]])})"
 
 
 def _past_cap(plan: ParsePlan, con: Any, table: str, refused: frozenset[str]) -> ParsePlan:
