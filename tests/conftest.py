@@ -191,6 +191,8 @@ def lake(tmp_path: Path) -> Lake:
 
 Ingest = Callable[..., list[EtlResult]]
 Deliver = Callable[..., list[EtlResult]]
+Query = Callable[[str], list[tuple[Any, ...]]]
+"""The `query` fixture: SQL over the lake (DuckDB), its rows."""
 
 
 T0 = 1_764_288_000_000
@@ -264,7 +266,7 @@ def ingest_lines(lake: Lake, tmp_path: Path) -> Ingest:
 
 
 @pytest.fixture
-def query(lake: Lake) -> Callable[[str], list[tuple[Any, ...]]]:
+def query(lake: Lake) -> Query:
     def run(sql: str) -> list[tuple[Any, ...]]:
         with DuckDBEngine(lake.store) as engine:
             return engine.query(sql).rows

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from conftest import Ingest
+from conftest import Ingest, Query
 from loglake.errors import RawObjectError, StoreError
 from loglake.lake.keys import RawKey
 from loglake.lake.open import Lake
@@ -22,8 +21,6 @@ from loglake.query.conservation import check_conservation
 from loglake.query.engine import DuckDBEngine
 from loglake.transform.etl import process_raw_object
 from loglake.transform.settings import EtlSettings
-
-Query = Callable[[str], list[tuple[Any, ...]]]
 
 
 def conservation(lake: Lake) -> dict[str, Any]:

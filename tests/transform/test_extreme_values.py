@@ -6,21 +6,18 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from conftest import T0, Deliver
+from conftest import T0, Deliver, Query
 from loglake.lake.open import Lake
 from loglake.query.conservation import check_conservation
 from loglake.query.engine import DuckDBEngine
 from loglake.transform import etl
 from loglake.transform.parsers import PARSERS
 from loglake.transform.timestamps import LATEST_EPOCH_NS, LATEST_EPOCH_S
-
-Query = Callable[[str], list[tuple[Any, ...]]]
 
 
 def _record_time(index: int) -> datetime:

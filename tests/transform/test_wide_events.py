@@ -8,14 +8,13 @@ benchmarks/wide_events.py; these tests pin the values.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-from conftest import Deliver
+from conftest import Deliver, Query
 from loglake.cli.app import app
 from loglake.config import load_config
 from loglake.errors import ConfigError
@@ -26,8 +25,6 @@ from loglake.query.conservation import check_conservation
 from loglake.query.engine import DuckDBEngine
 from loglake.transform.etl import process_raw_object
 from loglake.transform.settings import EtlSettings
-
-Query = Callable[[str], list[tuple[Any, ...]]]
 
 
 def schema_of(lake: Lake, table: str = "logs") -> TableSchema:

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any
 
-from conftest import Deliver
-
-Query = Callable[[str], list[tuple[Any, ...]]]
+from conftest import Deliver, Query
 
 
 def test_an_empty_or_dash_level_or_time_does_not_hide_the_next_key(deliver: Deliver, query: Query) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import duckdb
 
+from conftest import classified_rows
 from loglake.sql_quoting import sql_string
 from loglake.transform import etl
 from loglake.transform.parsers.base import LINE
@@ -59,11 +60,7 @@ _OLD_COLUMNS = {  # each column's label regex over the line, as before the split
 def test_report_split_at_tabs_gives_each_label_regex_s_value() -> None:
     parser = LambdaPlatformParser()
     con = duckdb.connect()
-    con.execute(
-        "CREATE TABLE classified AS SELECT message, 'lambda_platform' AS format, "
-        "'lambda_platform' AS __ll_table, i FROM (SELECT unnest(?::VARCHAR[]) AS message, generate_subscripts(?, 1) AS i)",
-        [_LINES, _LINES],
-    )
+    classified_rows(con, parser.name, parser.table, _LINES)
     plan = parser.plan(con, 5)
     assert [f.path[0] for f in plan.fields] == list(_OLD_COLUMNS)
     new = ", ".join(f.expression for f in plan.fields)

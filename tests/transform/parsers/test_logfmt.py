@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from conftest import Deliver
+from conftest import Deliver, Query
 from loglake.lake.open import Lake
 from loglake.query.engine import DuckDBEngine
 from loglake.transform.parsers import logfmt
@@ -27,7 +27,6 @@ VECTORS = Path(__file__).parent / "vectors" / "go-logfmt" / "decode_test.json"
 STANDALONE = object()
 """A key with no `=` (go-logfmt gives it a nil value, as it does `key=`; loglake does not claim its line)."""
 Pair = tuple[str, object]
-Query = Callable[[str], list[tuple[Any, ...]]]
 
 
 class GoSyntaxError(Exception):

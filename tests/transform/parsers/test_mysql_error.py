@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import duckdb
 
+from conftest import classified_rows
 from loglake.transform import etl
 from loglake.transform.parsers.base import LINE, RegexParser, regex_groups
 from loglake.transform.parsers.mysql_error import PREFIX, MysqlErrorParser
@@ -46,11 +47,7 @@ _LINES = [
 def test_prefix_detection_and_cut_give_the_whole_pattern_s_claims_and_groups() -> None:
     parser = MysqlErrorParser()
     con = duckdb.connect()
-    con.execute(
-        "CREATE TABLE classified AS SELECT message, 'mysql_error' AS format, 'mysql_error_logs' AS __ll_table, i "
-        "FROM (SELECT unnest(?::VARCHAR[]) AS message, generate_subscripts(?, 1) AS i)",
-        [_LINES, _LINES],
-    )
+    classified_rows(con, parser.name, parser.table, _LINES)
     guard = str(parser.guard).replace("{m}", "message")
     old_claim = f"(CASE WHEN {guard} THEN {RegexParser.matches(parser, 'message')} ELSE false END)"
     claims = con.execute(f"SELECT {parser.detect('message')}, {old_claim} FROM classified ORDER BY i").fetchall()

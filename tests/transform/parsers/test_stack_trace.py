@@ -9,7 +9,7 @@ import pytest
 from conftest import macro_connection
 from loglake.sql_quoting import sql_string
 from loglake.transform import etl, levels, timestamps
-from loglake.transform.parsers import stack_trace
+from loglake.transform.parsers import ParsePlan, stack_trace
 from loglake.transform.parsers.stack_trace import StackTraceParser
 
 # The patterns and SQL before the derived columns (one extraction per group, each over the whole trace).
@@ -149,18 +149,24 @@ _EDGES = [
 ]
 
 
+def _staged(con: duckdb.DuckDBPyConnection, plan: ParsePlan, table: str, traces: list[str]) -> str:
+    """The plan's staged rows over `traces` in temp table `table` (each with its position `i`), beside the
+    module connection's `classified` of _TRACES."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT message, 'stack_trace' AS format, 'logs' AS __ll_table, i "
+        "FROM (SELECT unnest(?::VARCHAR[]) AS message, generate_subscripts(?, 1) AS i)",
+        [traces, traces],
+    )
+    return etl.staged_rows("stack_trace", "logs", plan).replace("FROM classified", f"FROM {table}")
+
+
 def test_second_line_exception_and_frames_per_line_are_the_whole_trace_s(con: duckdb.DuckDBPyConnection) -> None:
     """The exception's search over the whole trace and regexp_extract_all of the frames (46 + 63 ms per 50,000
     traces) are, on most traces, the second line's test and anchored tests of each line: the same values."""
     plan = StackTraceParser().plan(con, 5)
     frames = next(f.expression for f in plan.fields if f.path[0] == "frames")
     frames_before = f"TRY_CAST(nullif(len(regexp_extract_all(message, {sql_string(_FRAME)}))::VARCHAR, '') AS BIGINT)"
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE edges AS SELECT message, 'stack_trace' AS format, 'logs' AS __ll_table, i "
-        "FROM (SELECT unnest(?::VARCHAR[]) AS message, generate_subscripts(?, 1) AS i)",
-        [_EDGES, _EDGES],
-    )
-    rows = etl.staged_rows("stack_trace", "logs", plan).replace("FROM classified", "FROM edges")
+    rows = _staged(con, plan, "edges", _EDGES)
     new = f"__ll_stack_trace_exception.type, __ll_stack_trace_exception.message, {frames}, __ll_stack_trace_second"
     after = con.execute(f"SELECT {new} FROM ({rows}) ORDER BY i").fetchall()
     old = f"{_exception_before(1)}, {_exception_before(2)}, {frames_before}"
@@ -220,12 +226,7 @@ def test_cuts_at_colon_and_level_hints_give_the_searches_values(con: duckdb.Duck
     plan = StackTraceParser().plan(con, 5)
     frames = next(f.expression for f in plan.fields if f.path[0] == "frames")
     frames_before = f"TRY_CAST(nullif(len(regexp_extract_all(message, {sql_string(_FRAME)}))::VARCHAR, '') AS BIGINT)"
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE cuts AS SELECT message, 'stack_trace' AS format, 'logs' AS __ll_table, i "
-        "FROM (SELECT unnest(?::VARCHAR[]) AS message, generate_subscripts(?, 1) AS i)",
-        [_CUTS, _CUTS],
-    )
-    rows = etl.staged_rows("stack_trace", "logs", plan).replace("FROM classified", "FROM cuts")
+    rows = _staged(con, plan, "cuts", _CUTS)
     java_cut = f"regexp_full_match(__ll_stack_trace_head, {sql_string(stack_trace._JAVA_TYPE)})"
     python_cut = (
         "suffix(message, chr(10) || __ll_stack_trace_line || CASE WHEN suffix(message, chr(10)) THEN chr(10) ELSE '' "
@@ -282,12 +283,7 @@ def test_a_bare_traceback_s_time_is_null_without_the_search(con: duckdb.DuckDBPy
     """A trace that starts `Traceback (most recent call last):` and holds no `[` skips text_time_expression,
     whose value there is NULL; the others (a `[` anywhere, another start) take it as before."""
     plan = StackTraceParser().plan(con, 5)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE times AS SELECT message, 'stack_trace' AS format, 'logs' AS __ll_table, i "
-        "FROM (SELECT unnest(?::VARCHAR[]) AS message, generate_subscripts(?, 1) AS i)",
-        [_TIMES, _TIMES],
-    )
-    rows = etl.staged_rows("stack_trace", "logs", plan).replace("FROM classified", "FROM times")
+    rows = _staged(con, plan, "times", _TIMES)
     after = con.execute(f"SELECT __ll_stack_trace_time FROM ({rows}) ORDER BY i").fetchall()
     before = con.execute(f"SELECT {timestamps.text_time_expression('message')} FROM times ORDER BY i").fetchall()
     assert len(after) == len(_TIMES) == 12
