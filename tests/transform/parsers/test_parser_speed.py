@@ -543,3 +543,31 @@ def test_stack_trace_time_skips_a_bare_traceback() -> None:
         "CASE WHEN starts_with(__ll_stack_trace, 'Traceback (most recent call last):') "
         "AND NOT contains(__ll_stack_trace, '[') THEN NULL ELSE coalesce("
     )
+
+
+def test_stack_trace_takes_cheap_tests_before_its_regexes() -> None:
+    """Per 50,000 traces (CPU): detection tests two sure cases that start at an LF before _FRAME's search
+    (20.8 -> 8.9 ms); the time takes the digits' whole match, without the groups' engine, before
+    text_time_expression (24 -> 13 ms per 25,000 Java traces); a frame line is tested by its literals before
+    the two anchored regexes (40 -> 31 ms); a first line that starts with a digit is no exception line (4.5 ->
+    0.4 ms). The object: 0.456 -> 0.396 s. Values: test_stack_trace.py."""
+    from loglake.transform.parsers.stack_trace import StackTraceParser
+
+    parser = StackTraceParser()
+    assert parser.matches("m") == (
+        "(CASE WHEN contains(m, chr(10) || '  File \"') OR regexp_matches(m, '\\n\\tat [\\w$.<>/]+\\(') THEN true "
+        "ELSE regexp_matches(m, '(?m)^\\s+(?:at [\\w$.<>/]+\\(|File \\\")') END)"
+    )
+    derived = parser.plan(None, 5).derived
+    assert (
+        derived["__ll_stack_trace_time"]
+        .split(" ELSE ")[1]
+        .startswith("coalesce(nullif(regexp_extract(__ll_stack_trace, '^(?:(?:\\d{4}(?:-\\d{2}-\\d{2}|/\\d{2}/\\d{2})")
+    )
+    assert derived["__ll_stack_trace_kinds"].startswith(
+        "list_transform(string_split(__ll_stack_trace, chr(10)), lambda x: CASE WHEN starts_with(x, '  File \"') "
+        "THEN 1 WHEN NOT contains(x, 'at ') AND NOT contains(x, 'File \"') THEN 0 WHEN regexp_matches("
+    )
+    assert (
+        "WHEN substr(__ll_stack_trace, 1, 1) BETWEEN '0' AND '9' THEN split_part(" in derived["__ll_stack_trace_line"]
+    )

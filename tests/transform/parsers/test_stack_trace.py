@@ -114,7 +114,8 @@ def test_each_regex_runs_once_per_trace() -> None:
     derived = ["line", "head", "second", "exception", "time", "level", "kinds"]
     assert list(plan.derived) == [f"__ll_stack_trace_{name}" for name in derived]
     written = " ".join([plan.time, plan.level, *(f.expression for f in plan.fields), *plan.derived.values()])
-    assert written.count("regexp_extract(") == 10  # exception 2 (one per branch) and its second line 1, time 6, level 1
+    # exception 2 (one per branch) and its second line 1, time 7 (the digits' whole match first), level 1
+    assert written.count("regexp_extract(") == 11
     # The whole trace's search for the exception, the first line's test, the second line's extraction and the
     # name's full match before its cut; Python's last line.
     assert written.count("(?:Exception|Error|Throwable") == 4 and written.count("(?P<message>") == 4
@@ -292,3 +293,102 @@ def test_a_bare_traceback_s_time_is_null_without_the_search(con: duckdb.DuckDBPy
         *(None, None, "26/Nov/2026:10:00:00 +0100", None, None, "26/Nov/2026:10:00:00 +0100", None),
         *("2026-11-26 10:00:00", "Nov 26 10:00:00", "2026-11-26 10:00:00,123", None, None),
     ]  # the 4th: its `[` lies past the first 256 characters
+
+
+# Traces for the time's whole match of the digits, the frames' tests without a regex, the second line taken
+# after a first line that starts with a digit, and the sure cases of detection: each next to a near miss.
+_CHEAP = [
+    *("2026-11-26 14:03:07,412 ERROR x\n\tat a.b(c)\n", "2026-11-26T14:03:07.123456789123Z x\n", "2026-11-26 10:00:00"),
+    *(
+        "2026-11-26  10:00:00 UTC\n",
+        "2026-11-26 10:00:00 +01:00 x\n",
+        "2026-11-26 10:00:00 -0100\n",
+        "2026/11/26 10:00:00z",
+    ),
+    *(
+        "2026-11-26 10:00:00 CEST x\n",
+        "2026-11-26 10:00:00 CESTX\n",
+        "2026-11-26 10:00:00 EST\n",
+        "2026-11-26 10:00:00 GMT+1",
+    ),
+    *(
+        "26-Nov-2026 10:00:00.123 SEVERE\n",
+        "26-Nov-2026 10:00:00,123\n",
+        "2026-11-26 1:00:00\n",
+        "2026-11-26\n10:00:00\n",
+    ),
+    *("2026-11-26 10:00:0\n", "20261126 10:00:00\n", "2026-11-26 10:00:00\r\n", "\uff12026-11-26 10:00:00\n", "0\n"),
+    *("1x.YException: m\nfoo.BarError: n\n\tat a.b(c)\n", "9\nx.YError\n", "0\n\n", "٣x.YError: m\nz.Error: n\n"),
+    *("2026-11-26 10:00:00 x [26/Nov/2026:10:00:00 +0100]\n", "1 [26/Nov/2026:10:00:00 +0100]\nx.YError: m\n"),
+    *('x\n  File "a" at b(\n', '  File "a"\n', 'x\n   File "a"\n', "x\n  File 'a'\n", 'x\n  File"a"\n'),
+    *("x\n\tfoo at a.b(c)\n", "x\n\tat a.b(c)at d(\n", "x at y(\n\tat a(\n", 'x\n\t File "a"\n', 'x\n  File "'),
+    *('x\n\u00a0 File "a"\n', "x\nat\n", "x\n at \n", 'x\n  File "a"\n\n  File "b"\n', 'x\n\x0c  File "a"\n'),
+    *(
+        "x\n\tat (c)\n",
+        "x\n\tat a.b c(d)\n",
+        "x\n \tat a(b)\n",
+        "x\r\n\tat a(b)\r\n",
+        "x\n\tat ü(b)\n",
+        "x\n\tat a.b(\n",
+    ),
+    *("x\n\tat\ta(b)\n", "x\n\t\tat a(b)\n", "x\n\n\tat a(b)", '  File "a" no line feed', "\tat a(b) no line feed"),
+    *("x\n\n  File", 'x\n  File "a"', 'x\n\nFile "a"\n', "x\n\nat a(b)\n", "\n\tat a$<init>/x(b)\n", '\n  File "\n'),
+]
+
+
+def test_digit_time_cheap_line_tests_and_sure_frames_give_the_old_values(con: duckdb.DuckDBPyConnection) -> None:
+    """The time's whole match before text_time_expression, the frames' lines tested without a regex where
+    they can, the second line taken after a first line that starts with a digit, and detection's two sure
+    cases before _FRAME's search: each gives the old expression's value on every trace (crafted near misses:
+    zones, fractions, a full-width digit, CR, blanks before `File`, no name before `(`, no line feed)."""
+    plan = StackTraceParser().plan(con, 5)
+    frames = next(f.expression for f in plan.fields if f.path[0] == "frames")
+    frames_before = f"TRY_CAST(nullif(len(regexp_extract_all(message, {sql_string(_FRAME)}))::VARCHAR, '') AS BIGINT)"
+    detect_before = (
+        f"(CASE WHEN contains(message, chr(10)) THEN regexp_matches(message, {sql_string(_FRAME)}) ELSE false END)"
+    )
+    rows = _staged(con, plan, "cheap", _CHEAP)
+    new = f"__ll_stack_trace_time, {frames}, __ll_stack_trace_exception.type, __ll_stack_trace_exception.message"
+    after = con.execute(f"SELECT {new}, {StackTraceParser().detect('message')} FROM ({rows}) ORDER BY i").fetchall()
+    old = (
+        f"{timestamps.text_time_expression('message')}, {frames_before}, {_exception_before(1)}, "
+        f"{_exception_before(2)}, {detect_before}"
+    )
+    before = con.execute(f"SELECT {old} FROM cheap ORDER BY i").fetchall()
+    assert len(after) == len(_CHEAP) == 58
+    assert after == before
+    assert [row[0] for row in after][:20] == [
+        *(
+            "2026-11-26 14:03:07,412",
+            "2026-11-26T14:03:07.123456789",
+            "2026-11-26 10:00:00",
+            "2026-11-26  10:00:00 UTC",
+        ),
+        *(
+            "2026-11-26 10:00:00 +01:00",
+            "2026-11-26 10:00:00 -0100",
+            "2026/11/26 10:00:00z",
+            "2026-11-26 10:00:00 CEST",
+        ),
+        *("2026-11-26 10:00:00", "2026-11-26 10:00:00 EST", "2026-11-26 10:00:00 GMT", "26-Nov-2026 10:00:00.123"),
+        *("26-Nov-2026 10:00:00", None, None, None, None, "2026-11-26 10:00:00", None, None),
+    ]  # `CESTX`: no word boundary after the zone; `GMT+1`: the zone takes ` GMT`, not `+1`; a full-width digit
+    assert [row[0] for row in after][24:26] == ["2026-11-26 10:00:00", "26/Nov/2026:10:00:00 +0100"]
+    assert [row[2] for row in after][20:26] == ["foo.BarError", "x.YError", "", "", "", "x.YError"]
+    assert [row[1] for row in after][26:] == [
+        *(1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 2, 1, 0, 0, 1, 1, 0, 1, 0, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1),
+    ]  # `\tat\ta(b)`: a tab after `at`; `\xa0`: no blank for RE2's `\s`; a blank line before `File "`
+    assert [row[4] for row in after][26:] == [
+        *(True, True, True, False, False, False, True, True, True, True, False, False, False, True, True, False),
+        *(False, True, True, False, True, False, True, True, False, False, False, True, True, True, True, True),
+    ]  # without a line feed, no claim (the guard)
+
+
+def test_whole_group_only_where_the_group_holds_the_rest() -> None:
+    """_DIGIT_TIME's derivation: a pattern whose first group is not all of it after `^` is refused."""
+    assert stack_trace._whole_group(r"^(a|b\))") == r"^(?:a|b\))"
+    assert stack_trace._whole_group(r"^([)(]x)") == r"^(?:[)(]x)"
+    assert stack_trace._DIGIT_TIME.removeprefix("^(?:") == timestamps.TEXT_DIGIT_PATTERN.removeprefix("^(")
+    for pattern in (r"^(a)(?:b)", r"^(a)|(b)", r"^(?:a)", r"(a)", r"^(a)b", r"^(a\)"):
+        with pytest.raises(ValueError, match="one group around the rest"):
+            stack_trace._whole_group(pattern)

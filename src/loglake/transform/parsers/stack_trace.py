@@ -16,11 +16,13 @@ from loglake.sql_quoting import sql_string
 from loglake.transform.levels import _WORDS as LEVEL_WORDS
 from loglake.transform.levels import text_level_word
 from loglake.transform.parsers.base import Column, Example, FixedSchemaParser, ParsePlan
-from loglake.transform.timestamps import text_time_expression
+from loglake.transform.timestamps import TEXT_DIGIT_PATTERN, text_time_expression
 
 _JAVA_TYPE = r"[A-Za-z_$][\w$]*(?:\.[\w$]+)*(?:Exception|Error|Throwable|Exit|Interrupt|Warning)\w*"
 _EXCEPTION = rf"(?m)^(?:Caused by: |Exception in thread \S+ )?(?P<type>{_JAVA_TYPE})(?:: (?P<message>.*))?$"
 _FRAME = r"(?m)^\s+(?:at [\w$.<>/]+\(|File \")"
+_JAVA_FRAME = r"\n\tat [\w$.<>/]+\("
+"""An LF and a Java frame line's start: every match is one of _FRAME."""
 # Python names exceptions freely (SMTPServerDisconnected, StopIteration): after a traceback, the
 # exception is the last line, whatever its name.
 _PYTHON_TYPE = r"[A-Za-z_][\w.]*"
@@ -68,12 +70,20 @@ _LINE_EXCEPTION = _EXCEPTION.removeprefix("(?m)")
 
 def _exception_line(message: str) -> str:
     """SQL: the line the exception is read from: a Python traceback's last (before a final LF, if any);
-    else the second line where _LINE_EXCEPTION does not match the first whole; else NULL."""
+    else the second line where _LINE_EXCEPTION does not match the first whole; else NULL.
+
+    A first line that starts with a digit (a Java trace's logger line starts with its time) takes the second
+    line without the full match: every match of _LINE_EXCEPTION starts with `C` or `E` (its prefixes) or a
+    character of `[A-Za-z_$]` (the name), never a digit (RE2's `\\d` and the test here are ASCII; a trace
+    that starts with an LF has an empty first line and starts with no digit). 25,000 Java traces: 4.5 ->
+    0.4 ms CPU."""
     first = f"split_part({message}, chr(10), 1)"
+    second = f"split_part({message}, chr(10), 2)"
     return (
         f"CASE WHEN {_PYTHON.format(s=message)} "
         f"THEN split_part({message}, chr(10), CASE WHEN suffix({message}, chr(10)) THEN -2 ELSE -1 END) "
-        f"WHEN NOT regexp_full_match({first}, {sql_string(_LINE_EXCEPTION)}) THEN split_part({message}, chr(10), 2) END"
+        f"WHEN substr({message}, 1, 1) BETWEEN '0' AND '9' THEN {second} "
+        f"WHEN NOT regexp_full_match({first}, {sql_string(_LINE_EXCEPTION)}) THEN {second} END"
     )
 
 
@@ -102,6 +112,9 @@ def _second_line(message: str, line: str, head: str) -> str:
     )
 
 
+_FILE = 'File "'
+_PYTHON_FRAME = f"  {_FILE}"
+"""How Python indents a frame line: a line that starts with it matches _FRAME_LINE."""
 _FRAME_LINE = r"^\s+(?:at [\w$.<>/]+\(|File \")"
 _UNINDENTED = r"^(?:at [\w$.<>/]+\(|File \")"
 
@@ -117,9 +130,17 @@ def _line_kinds(message: str) -> str:
     `at`/`File` (a -1) or has leading blanks: a frame line. Two matches cannot end in the same line (they
     would overlap), and each frame line holds the end of one: a match that crosses the line's start ends
     in it (the line holds a letter), else the search reaches the line's start and matches there.
-    regexp_extract_all over the trace: 63 ms per 50,000 traces; these anchored tests of each line, 35."""
+    regexp_extract_all over the trace: 63 ms per 50,000 traces; these anchored tests of each line, 35.
+
+    Each line is tested without a regex first, with the regexes' values: a line that starts with
+    _PYTHON_FRAME (two spaces, then `File "`: `\\s+` reads the spaces) is a frame line (1); a line that holds
+    neither `at ` nor `File "` can match neither regex (each match holds one of them), so it is a 0. A Python
+    traceback's code lines and a Java trace's first two lines no longer pay two regexes each: the frames of
+    25,000 tracebacks 19.5 -> 11.4 ms CPU, of 25,000 Java traces 20.4 -> 19.7."""
     kind = (
-        f"CASE WHEN regexp_matches(x, {sql_string(_FRAME_LINE)}) THEN 1 "
+        f"CASE WHEN starts_with(x, {sql_string(_PYTHON_FRAME)}) THEN 1 "
+        f"WHEN NOT contains(x, 'at ') AND NOT contains(x, {sql_string(_FILE)}) THEN 0 "
+        f"WHEN regexp_matches(x, {sql_string(_FRAME_LINE)}) THEN 1 "
         f"WHEN regexp_matches(x, {sql_string(_UNINDENTED)}) THEN -1 ELSE 0 END"
     )
     return f"list_transform(string_split({message}, chr(10)), lambda x: {kind})"
@@ -153,14 +174,52 @@ def _level_word(message: str) -> str:
 _TRACEBACK = "Traceback (most recent call last):"
 
 
+def _whole_group(pattern: str) -> str:
+    """`pattern` (`^(` ... `)`) with its first group made non-capturing, where that group holds all of the
+    pattern after `^` (its `)` is the last character); else ValueError."""
+    depth, escaped, in_class = 0, False, False
+    for n, char in enumerate(pattern):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0 and n != len(pattern) - 1:
+                break
+    else:
+        if pattern.startswith("^(") and not pattern.startswith("^(?") and pattern.endswith(")") and depth == 0:
+            return "^(?:" + pattern[2:]
+    raise ValueError(f"not ^(...) with one group around the rest: {pattern!r}")
+
+
+_DIGIT_TIME = _whole_group(TEXT_DIGIT_PATTERN)
+"""timestamps.TEXT_DIGIT_PATTERN without its group (it held the whole match)."""
+
+
 def _time(message: str) -> str:
     """SQL: timestamps.text_time_expression, NULL without it for a trace that starts with _TRACEBACK and holds
     no `[`. Why it gives NULL there: the first character is a letter, and `_WORD_GUARD` needs the name at the
     start (`Traceback`) followed by blanks then a digit or `[` (here `(`), or a day's name (`Tra`); the syslog
     time needs a space after `Tra` (here `c`); the CLF time, the only one searched past the start, a `[`. A
-    bare Python traceback has no time: 25,000 of them 15 -> 1 ms CPU (the CLF search's `left` most of it)."""
+    bare Python traceback has no time: 25,000 of them 15 -> 1 ms CPU (the CLF search's `left` most of it).
+
+    Elsewhere the whole match of _DIGIT_TIME, where there is one, before text_time_expression. Why it is
+    that expression's value: _DIGIT_TIME is timestamps.TEXT_DIGIT_PATTERN with its group made non-capturing,
+    and that group holds all of the pattern after `^`, so a match's whole text is the group's. A match starts
+    with a digit (both alternatives do; `\\d` is ASCII), where text_time_expression's first branch is that
+    group's extraction, and is never empty, so coalesce takes it there as text_time_expression's own
+    coalesce does; without a match the expression as before. RE2 finds the whole match without the engine
+    that reads groups: 25,000 Java traces 24.0 -> 12.8 ms CPU."""
     bare = f"starts_with({message}, {sql_string(_TRACEBACK)}) AND NOT contains({message}, '[')"
-    return f"CASE WHEN {bare} THEN NULL ELSE {text_time_expression(message)} END"
+    digits = f"nullif(regexp_extract({message}, {sql_string(_DIGIT_TIME)}, 0), '')"
+    return f"CASE WHEN {bare} THEN NULL ELSE coalesce({digits}, {text_time_expression(message)}) END"
 
 
 _DERIVED = {
@@ -192,7 +251,12 @@ class StackTraceParser(FixedSchemaParser):
     guard = "contains({m}, chr(10))"
 
     def matches(self, message: str) -> str:
-        return f"regexp_matches({message}, {sql_string(_FRAME)})"
+        """_FRAME's search, after two sure cases: an LF then `  File "` (Python's frame line) or `\\tat name(`
+        (Java's), each a match of _FRAME (`^` after the LF, `\\s+` the blanks). Their searches start at an LF
+        (RE2 skips to it): 50,000 traces 20.8 -> 8.9 ms CPU, where _FRAME's `^\\s+` read each line."""
+        python = f"contains({message}, chr(10) || {sql_string(_PYTHON_FRAME)})"
+        sure = f"{python} OR regexp_matches({message}, {sql_string(_JAVA_FRAME)})"
+        return f"(CASE WHEN {sure} THEN true ELSE regexp_matches({message}, {sql_string(_FRAME)}) END)"
 
     def plan(self, con: Any, max_depth: int) -> ParsePlan:
         return replace(super().plan(con, max_depth), derived=dict(_DERIVED))
