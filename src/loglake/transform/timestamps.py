@@ -18,7 +18,7 @@ then takes the record's `timestamp`, and `time_source` says where that came from
 from __future__ import annotations
 
 from loglake.sql_quoting import sql_string
-from loglake.transform.levels import _WORDS as LEVEL_WORDS
+from loglake.transform.levels import LEVEL_WORDS
 
 # Top-level JSON keys that hold the event time, in order of preference.
 JSON_TIME_KEYS = ("timestamp", "@timestamp", "time", "ts", "datetime", "date", "eventTime")

@@ -13,8 +13,7 @@ from typing import Any
 
 from loglake.lake.clean_zone import DEFAULT_TABLE
 from loglake.sql_quoting import sql_string
-from loglake.transform.levels import _WORDS as LEVEL_WORDS
-from loglake.transform.levels import text_level_word
+from loglake.transform.levels import LEVEL_WORDS, text_level_word
 from loglake.transform.parsers.base import Column, Example, FixedSchemaParser, ParsePlan
 from loglake.transform.timestamps import TEXT_DIGIT_PATTERN, text_time_expression
 
