@@ -15,6 +15,12 @@ for a present one, so a file is never skipped wrongly. The index records the cle
 rewritten since (a re-run, compaction) has a stale index, which is ignored, and a file without an index is
 always read. Items are hashed with DuckDB's hash() (at build and at search time); each index records the
 hash of a fixed text, so an engine whose hash() changed ignores the old indexes (their files are read).
+
+Ids make most of the trigrams' cost and tell nothing through them: a file with HEX_FILE or more distinct *hex
+words* (only [0-9a-f], HEX_WORD characters or more: UUID parts, trace and request ids, hashes, long numbers)
+gets all 4,096 hex trigrams (`HEX_TRIGRAMS`) instead of its hex words' trigrams, which are among them. The
+words themselves stay items. A filter of a superset of the items answers "maybe" wherever it did, so no file
+is skipped wrongly; a file under HEX_FILE is indexed exactly as the definition above says.
 """
 
 from __future__ import annotations
@@ -45,6 +51,15 @@ MIN_BITS = 1 << 10
 MAX_WORD = 256
 """Longest word whose trigrams are indexed; a file with a longer one gets no index."""
 WORD = re.compile(r"[a-z0-9_]+")
+HEX_WORD = 8
+"""Shortest hex word (only [0-9a-f], at least one letter) that counts towards HEX_FILE."""
+HEX_FILE = 256
+"""Distinct hex words (HEX_WORD) from which a file's index holds all of HEX_TRIGRAMS instead of the trigrams of its
+words of hex digits only (any length; digits too, whose trigrams are among them). Counting only words with a
+letter keeps files of long numbers (epoch times, flow ids), which give none of the 3,096 trigrams with a
+letter, out. K: see benchmarks/README.md (2026-11-30, hex trigrams)."""
+HEX_TRIGRAMS = tuple(f"{a}{b}{c}" for a in "0123456789abcdef" for b in "0123456789abcdef" for c in "0123456789abcdef")
+"""Every trigram a word of hex digits can have (4,096)."""
 
 
 def index_key(clean_key: str) -> str:
@@ -144,21 +159,35 @@ def build_many(
         # Trigrams come from the file's distinct words (not from each occurrence) and are made distinct before
         # they are hashed. The words travel as one space-joined text per file: a list of 100,000 strings costs
         # more to convert than one string costs to split. A file is its position in `indexed` (`f`): grouping
-        # and DISTINCT on an integer instead of the path cost 15-24% less.
+        # and DISTINCT on an integer instead of the path cost 15-24% less. `covered`: the files of ids, whose
+        # words of hex digits only give no trigram, HEX_TRIGRAMS standing in (see HEX_FILE); DuckDB's regex
+        # tells those words apart at a quarter of what Python's bytes.strip costs.
         con.execute(
-            """CREATE OR REPLACE TEMP TABLE __ll_skip_items AS
-            WITH words AS (
-                SELECT f, unnest(string_split(text, ' ')) AS word
-                FROM (SELECT unnest(range(len($texts))) AS f, unnest($texts) AS text)
+            f"""CREATE OR REPLACE TEMP TABLE __ll_skip_items AS
+            WITH words AS MATERIALIZED (
+                SELECT f, word, length(word) >= 3 AND regexp_full_match(word, '[0-9a-f]+') AS hex FROM (
+                    SELECT f, unnest(string_split(text, ' ')) AS word
+                    FROM (SELECT unnest(range(len($texts))) AS f, unnest($texts) AS text)
+                )
+            ),
+            covered AS (
+                SELECT f FROM words
+                WHERE hex AND length(word) >= {HEX_WORD} AND regexp_matches(word, '[a-f]')
+                GROUP BY f HAVING count(*) >= {HEX_FILE}
             )
             SELECT f, hash('t:' || word) AS h FROM words
             UNION ALL
             SELECT f, hash('g:' || trigram) FROM (
-                SELECT DISTINCT f, substr(word, i, 3) AS trigram FROM (
-                    SELECT f, word, unnest(range(1, length(word) - 1)) AS i FROM words WHERE length(word) >= 3
+                SELECT DISTINCT f, trigram FROM (
+                    SELECT f, substr(word, i, 3) AS trigram FROM (
+                        SELECT f, word, unnest(range(1, length(word) - 1)) AS i FROM words
+                        WHERE length(word) >= 3 AND NOT (hex AND f IN (SELECT f FROM covered))
+                    )
+                    UNION ALL
+                    SELECT f, unnest($hex) FROM covered
                 )
             )""",
-            {"texts": [b" ".join(words[path]).decode("ascii") for path in indexed]},
+            {"texts": [b" ".join(words[path]).decode("ascii") for path in indexed], "hex": list(HEX_TRIGRAMS)},
         )
         counts = {
             indexed[int(f)]: int(n)
