@@ -2,6 +2,7 @@
 code before the hex-trigram cover), in the same run, and whether both gave the same filters.
 
     python benchmarks/skip_index_hex.py --old /tmp/hexidx-old/src [--lines 50000] [--rounds 3] [--formats otlp_json]
+        [--hex-word 8] [--hex-file 256]
 
 For each format, `--lines` synthetic lines (parser_throughput's generators) in one raw object go through
 `process_raw_object` without the index; then the index of the clean files it wrote is built `--rounds` times each
@@ -55,8 +56,11 @@ def main() -> int:
     parser.add_argument("--lines", type=int, default=50_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--formats", default=",".join(GENERATORS))
+    parser.add_argument("--hex-word", type=int, default=skip_index.HEX_WORD, help="skip_index.HEX_WORD to try")
+    parser.add_argument("--hex-file", type=int, default=skip_index.HEX_FILE, help="skip_index.HEX_FILE to try")
     args = parser.parse_args()
     formats = chosen_formats(parser, args.formats)
+    skip_index.HEX_WORD, skip_index.HEX_FILE = args.hex_word, args.hex_file  # read by each build's statement
     builds = {"old": load_old(args.old).build_many, "new": skip_index.build_many}
     print(f"{args.lines:,} lines per format in one raw object; medians of {args.rounds} round(s), CPU ms")
     heads = f"{'files':>5} {'old':>7} {'new':>7} {'ratio':>6} {'covered':>7} {'items old':>10} {'new':>9}"

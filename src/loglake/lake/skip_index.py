@@ -165,14 +165,12 @@ def build_many(
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE __ll_skip_items AS
             WITH words AS MATERIALIZED (
-                SELECT f, word, length(word) >= 3 AND regexp_full_match(word, '[0-9a-f]+') AS hex FROM (
-                    SELECT f, unnest(string_split(text, ' ')) AS word
-                    FROM (SELECT unnest(range(len($texts))) AS f, unnest($texts) AS text)
-                )
+                SELECT f, unnest(string_split(text, ' ')) AS word
+                FROM (SELECT unnest(range(len($texts))) AS f, unnest($texts) AS text)
             ),
-            covered AS (
+            covered AS MATERIALIZED (
                 SELECT f FROM words
-                WHERE hex AND length(word) >= {HEX_WORD} AND regexp_matches(word, '[a-f]')
+                WHERE length(word) >= {HEX_WORD} AND regexp_full_match(word, '[0-9a-f]*[a-f][0-9a-f]*')
                 GROUP BY f HAVING count(*) >= {HEX_FILE}
             )
             SELECT f, hash('t:' || word) AS h FROM words
@@ -181,7 +179,8 @@ def build_many(
                 SELECT DISTINCT f, trigram FROM (
                     SELECT f, substr(word, i, 3) AS trigram FROM (
                         SELECT f, word, unnest(range(1, length(word) - 1)) AS i FROM words
-                        WHERE length(word) >= 3 AND NOT (hex AND f IN (SELECT f FROM covered))
+                        WHERE length(word) >= 3
+                        AND NOT (f IN (SELECT f FROM covered) AND regexp_full_match(word, '[0-9a-f]+'))
                     )
                     UNION ALL
                     SELECT f, unnest($hex) FROM covered
