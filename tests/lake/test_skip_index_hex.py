@@ -97,7 +97,7 @@ def test_files_of_ids_and_files_without_in_one_build(tmp_path: Path) -> None:
     """One pass over several files: each gets its own item set (the cover is per file, never the build's)."""
     con = duckdb.connect()
     batches = {
-        "ids": _messages(_ids(random.Random(7), 300, FEW)),
+        "ids": _messages(_ids(random.Random(7), skip_index.HEX_FILE + 100, FEW)),
         "few": _messages(_ids(random.Random(8), 40, FEW)),
         "plain": ["cache miss key=session:7", "GET /api/orders 200 user=u1"],
     }

@@ -16,11 +16,12 @@ rewritten since (a re-run, compaction) has a stale index, which is ignored, and 
 always read. Items are hashed with DuckDB's hash() (at build and at search time); each index records the
 hash of a fixed text, so an engine whose hash() changed ignores the old indexes (their files are read).
 
-Ids make most of the trigrams' cost and tell nothing through them: a file with HEX_FILE or more distinct *hex
-words* (only [0-9a-f], HEX_WORD characters or more: UUID parts, trace and request ids, hashes, long numbers)
-gets all 4,096 hex trigrams (`HEX_TRIGRAMS`) instead of its hex words' trigrams, which are among them. The
-words themselves stay items. A filter of a superset of the items answers "maybe" wherever it did, so no file
-is skipped wrongly; a file under HEX_FILE is indexed exactly as the definition above says.
+Ids make most of the trigrams' cost and tell little through them: a file with HEX_FILE or more distinct ids
+(words of only [0-9a-f] with a letter, HEX_WORD characters or more: UUID parts, trace and request ids, hashes)
+gets all 4,096 hex trigrams (HEX_TRIGRAMS) instead of the trigrams of its words of hex digits only (any length,
+numbers too), which are among them. The words themselves stay items. A filter of a superset of the items
+answers "maybe" wherever it did, so no file is skipped wrongly; every other file is indexed exactly as the
+definition above says.
 """
 
 from __future__ import annotations
@@ -52,12 +53,14 @@ MAX_WORD = 256
 """Longest word whose trigrams are indexed; a file with a longer one gets no index."""
 WORD = re.compile(r"[a-z0-9_]+")
 HEX_WORD = 8
-"""Shortest hex word (only [0-9a-f], at least one letter) that counts towards HEX_FILE."""
-HEX_FILE = 256
-"""Distinct hex words (HEX_WORD) from which a file's index holds all of HEX_TRIGRAMS instead of the trigrams of its
-words of hex digits only (any length; digits too, whose trigrams are among them). Counting only words with a
-letter keeps files of long numbers (epoch times, flow ids), which give none of the 3,096 trigrams with a
-letter, out. K: see benchmarks/README.md (2026-11-30, hex trigrams)."""
+"""Shortest id (only [0-9a-f], at least one letter) that counts towards HEX_FILE: a UUID's first part."""
+HEX_FILE = 1024
+"""Distinct ids (HEX_WORD) from which a file's index holds all of HEX_TRIGRAMS instead of the trigrams of its words
+of hex digits only. Sampled from the benchmark formats' files, 1,024 random ids of 16 or more digits give all
+4,096 hex trigrams (UUIDs 77-81%, 256 ids 12-76%), and a file of fewer saves under a millisecond, so the filter
+gains few items; a file of ids there has 8,000 or more, with every hex trigram already (benchmarks/README.md,
+2026-11-30, h-hexidx). Counting only words with a letter keeps files of long numbers (epoch times, flow ids),
+which give none of the 3,096 trigrams with a letter, out."""
 HEX_TRIGRAMS = tuple(f"{a}{b}{c}" for a in "0123456789abcdef" for b in "0123456789abcdef" for c in "0123456789abcdef")
 """Every trigram a word of hex digits can have (4,096)."""
 
