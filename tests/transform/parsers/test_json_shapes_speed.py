@@ -5,7 +5,6 @@ CR/LF, duplicate keys, missing fields, text that is not JSON)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import duckdb
@@ -16,7 +15,7 @@ from loglake.transform import etl, timestamps
 from loglake.transform.parsers.base import ParsePlan, json_text_field
 from loglake.transform.parsers.ecs_firelens import KEYS, EcsFirelensParser
 from loglake.transform.parsers.lambda_platform_json import _PATHS, LambdaPlatformJsonParser
-from loglake.transform.parsers.otlp_json import OtlpJsonParser
+from loglake.transform.parsers.otlp_json import _STAGED_ATTRS, OtlpJsonParser
 from loglake.transform.parsers.waf import WafParser
 
 
@@ -263,40 +262,56 @@ def test_otlp_reject_asks_json_type_instead_of_extracting() -> None:
     assert _same_claims(new, _OLD_REJECT, OTLP_DOCS) == [False] + [True] * 9 + [True, False, False, False, False]
 
 
+_OLD_OTLP_PARTS = (
+    "json_extract(message, ['$.resourceLogs[0].scopeLogs[0].logRecords[0]', '$.resourceLogs[0].resource.attributes', "
+    "'$.resourceLogs[0].scopeLogs[0].logRecords[0].attributes', '$.resourceLogs[0].scopeLogs[0].scope'])"
+)
+_OLD_OTLP_COLUMNS = {
+    "__ll_otlp_record": f"{_OLD_OTLP_PARTS}[1]",
+    "__ll_otlp_resource": f'json_transform({_OLD_OTLP_PARTS}[2], \'[{{"key": "VARCHAR", "value": "JSON"}}]\')',
+    "__ll_otlp_attributes": f'json_transform({_OLD_OTLP_PARTS}[3], \'[{{"key": "VARCHAR", "value": "JSON"}}]\')',
+    "__ll_otlp_scope_object": f"{_OLD_OTLP_PARTS}[4]",
+}
+"""OTLP's staged columns before the one json_transform (commit da68c6c): one json_extract path list."""
+_OLD_OTLP_DERIVED = {
+    "__ll_otlp_text": "json_extract_string(__ll_otlp_record, ['$.timeUnixNano', '$.observedTimeUnixNano', "
+    "'$.severityText', '$.severityNumber', '$.traceId', '$.spanId', '$.flags', '$.eventName', "
+    "'$.droppedAttributesCount'])",
+    "__ll_otlp_scope": "coalesce(json_extract_string(__ll_otlp_scope_object, ['$.name', '$.version']), [NULL, NULL])",
+}
+
+
 def test_otlp_record_and_attribute_lists_come_from_one_parse() -> None:
     """The record and the two attribute lists were three json_extract of the message (three parses, 0.17 s of
-    CPU per 50,000 records, one thread), and the scope's fields a fourth parse (28 ms); one json_extract with a
-    list of paths now (0.11 s; the scope's fields 4 ms from its object), the same values (the scope's fields:
-    test_json_speed.py, and below)."""
+    CPU per 50,000 records, one thread), then one json_extract path list whose record the scalar fields parsed
+    again; now one json_transform of the message into a STRUCT, the same lists and texts (the columns:
+    test_json_speed.py's test_otlp_one_transform_gives_the_old_columns)."""
     parser = OtlpJsonParser()
     con = macro_connection()
     docs = [d for d in OTLP_DOCS if not d.startswith('{"resourceLogs":{') and "null}" not in d[:25]]
     classified_rows(con, parser.name, parser.table, docs)
     plan = parser.plan(con, 5)
-    extracts = {text for e in plan.staging.values() for text in re.findall(r"json_extract\(message, [^)]*\)", e)}
-    assert len(extracts) == 1
-    assert next(iter(extracts)).startswith("json_extract(message, ['")
-    old = {
-        "__ll_otlp_record": "json_extract(message, '$.resourceLogs[0].scopeLogs[0].logRecords[0]')",
-        "__ll_otlp_resource": "json_transform(json_extract(message, '$.resourceLogs[0].resource.attributes'), "
-        '\'[{"key": "VARCHAR", "value": "JSON"}]\')',
-        "__ll_otlp_attributes": "json_transform(json_extract(message, "
-        '\'$.resourceLogs[0].scopeLogs[0].logRecords[0].attributes\'), \'[{"key": "VARCHAR", "value": "JSON"}]\')',
-    }
-    old["__ll_otlp_scope_object"] = "json_extract(message, '$.resourceLogs[0].scopeLogs[0].scope')"
-    assert sorted(plan.staging) == sorted(old)
-    assert plan.derived["__ll_otlp_scope"].count("json_extract_string(__ll_otlp_scope_object, ") == 1
+    assert list(plan.staging) == ["__ll_otlp_log"]
+    assert plan.staging["__ll_otlp_log"].startswith("json_transform(message, ")
+    assert "json_extract(" not in " ".join([*plan.staging.values(), *plan.derived.values()])
     staged = etl.staged_rows(parser.name, parser.table, plan)
-    for column, expression in old.items():
-        result = con.execute(
-            f"SELECT i, {column}::VARCHAR, ({expression})::VARCHAR FROM ({staged}) ORDER BY i"
-        ).fetchall()
-        assert len(result) == len(docs) == 13
-        assert [r[1] for r in result] == [r[2] for r in result], column
-    scope = "json_extract_string(message, ['$.resourceLogs[0].scopeLogs[0].scope.name', "
-    scope += "'$.resourceLogs[0].scopeLogs[0].scope.version'])"
-    result = con.execute(f"SELECT i, __ll_otlp_scope, {scope} FROM ({staged}) ORDER BY i").fetchall()
-    assert [r[1] for r in result] == [r[2] for r in result]
+    old_columns = ", ".join(f"{e} AS {c}" for c, e in _OLD_OTLP_COLUMNS.items())
+    old_rows = f"SELECT *, {old_columns} FROM classified"
+    for column, expression in _OLD_OTLP_DERIVED.items():
+        old_rows = f"SELECT *, {expression} AS {column} FROM ({old_rows})"
+    # The text lists are read by element: where no record object is (a document reject quarantines) the old
+    # list was NULL, the new one a list of NULLs.
+    read = ["__ll_otlp_resource", "__ll_otlp_attributes"]
+    read += [f"__ll_otlp_text[{k}]" for k in range(1, 10)] + ["__ll_otlp_scope[1]", "__ll_otlp_scope[2]"]
+    for column, expression in _STAGED_ATTRS.items():  # what plan() reads the keys from
+        new = con.execute(f"SELECT i, ({expression})::VARCHAR FROM classified ORDER BY i").fetchall()
+        old = con.execute(f"SELECT i, {column}::VARCHAR FROM ({old_rows}) ORDER BY i").fetchall()
+        assert new == old, column
+    for column in read:
+        new = con.execute(f"SELECT i, {column}::VARCHAR FROM ({staged}) ORDER BY i").fetchall()
+        old = con.execute(f"SELECT i, {column}::VARCHAR FROM ({old_rows}) ORDER BY i").fetchall()
+        assert len(new) == len(docs) == 13
+        assert new == old, column
     kinds = [(f.source, f.type) for f in plan.fields][-6:]
     assert kinds == [
         ("/~0resource/a", "VARCHAR"),
@@ -425,4 +440,106 @@ def test_waf_detection_validates_and_parses_once() -> None:
         True,
         False,
         False,
+    ]
+
+
+def _one_record(record: str, resource: str = '{"attributes":[]}', scope: str = "{}", log_more: str = "") -> str:
+    return (
+        '{"resourceLogs":[{"resource":'
+        + resource
+        + log_more
+        + ',"scopeLogs":[{"scope":'
+        + scope
+        + ',"logRecords":['
+        + record
+        + "]}]}]}"
+    )
+
+
+_KIND_ATTRS = (
+    '[{"key":"s","value":{"stringValue":"a\\\\/b\\u00e9\\r\\n\\"q\\""}},{"key":"i","value":{"intValue":12}},'
+    '{"key":"d","value":{"doubleValue":"NaN"}},{"key":"b","value":{"boolValue":false}},'
+    '{"key":"a","value":{"arrayValue":{"values":[{"intValue":"1"}]}}},{"key":"k","value":{"kvlistValue":{}}},'
+    '{"key":"y","value":{"bytesValue":"AAE="}},{"key":"s","value":{"stringValue":"second"}},{"key":"","value":{}},'
+    '{"key":null,"value":{"stringValue":"x"}},{"key":"n","value":null},{"key":"m"},{"key":"\\u00fc","value":'
+    '{"doubleValue":-0.0,"stringValue":"both"}}]'
+)
+OTLP_ONE_RECORD_DOCS = [
+    _one_record(
+        '{"severityText":"W\\u0041RN\\r\\n","traceId":"\\"q\\"","eventName":"é","body":{"stringValue":"\\\\/"},'
+        '"attributes":' + _KIND_ATTRS + "}"
+    ),
+    _one_record(
+        '{"severityNumber":9.0,"flags":1.5e-7,"droppedAttributesCount":1E400,"timeUnixNano":1.5e18,'
+        '"observedTimeUnixNano":12345678901234567890123,"spanId":-0,"body":{"doubleValue":-1.5e-7}}'
+    ),
+    _one_record(
+        '{"timeUnixNano":null,"severityText":null,"severityNumber":null,"body":null,"attributes":null}',
+        resource="null",
+        scope="null",
+    ),
+    _one_record('{"severityText":"","traceId":" ","eventName":"  x ","body":{}}', scope='{"name":"","version":" "}'),
+    _one_record(
+        '{"attributes":"x","attributes":' + _KIND_ATTRS + ',"body":{"intValue":"1"},"body":{"boolValue":true},'
+        '"timeUnixNano":"1544712660300000000","timeUnixNano":"1"}',
+        resource='{"attributes":' + _KIND_ATTRS + "}",
+    ),
+    _one_record('{"\\u0062ody":{"kvlistValue":{"values":[]}},"sev\\u0065rityText":"error","SeverityText":"x"}'),
+    _one_record('{"body":"plain","severityNumber":"17"}', scope='[{"name":"a"}]'),
+    _one_record('{"body":5,"flags":"3"}', scope='"s"', resource='"r"'),
+    _one_record('{"body":{"arrayValue":{"values":[]}}}', scope='{"name":{"a":1},"version":2,"name":"dup"}'),
+    _one_record('{"attributes":[]}', resource='{"attributes":{"key":"a"},"attributes":[{"key":"z"}]}'),
+    _one_record('{"severityNumber":13}', log_more=',"resource":{"attributes":[{"key":"late"}]}'),
+    '{"resourceLogs":[{"scopeLogs":"x","scopeLogs":[{"logRecords":[{"severityText":"a"}]}]}]}',
+    '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"severityText":"b"}],"scope":{"name":"s"}}]},{"scopeLogs":[]}]}',
+    '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"severityText":"c"}]},{"logRecords":[]}]}],"resourceLogs":[]}',
+]
+
+
+def test_otlp_one_transform_gives_the_old_columns() -> None:
+    """Every column, the time and the level of the one-transform plan, over crafted documents (escapes,
+    non-ASCII, CR/LF, numbers where strings are usual, nulls, empty and spaced strings, duplicate and escaped
+    keys, a scope or resource that is not an object, every AnyValue kind, more resources and scopes after the
+    first): the same text as the same expressions over the columns as staged before (one json_extract path list
+    of the message, then json_extract_string / json_transform of its parts)."""
+    parser = OtlpJsonParser()
+    con = macro_connection()
+    classified_rows(con, parser.name, parser.table, OTLP_ONE_RECORD_DOCS)
+    plan = parser.plan(con, 5)
+    assert list(plan.staging) == ["__ll_otlp_log"]
+    staged = etl.staged_rows(parser.name, parser.table, plan)
+    old_columns = ", ".join(f"{e} AS {c}" for c, e in _OLD_OTLP_COLUMNS.items())
+    old_rows = f"SELECT *, {old_columns} FROM classified"
+    for column, expression in {**_OLD_OTLP_DERIVED, "__ll_otlp_time": plan.derived["__ll_otlp_time"]}.items():
+        old_rows = f"SELECT *, {expression} AS {column} FROM ({old_rows})"
+    for column, expression in _STAGED_ATTRS.items():  # what plan() reads the keys from
+        new_lists = con.execute(f"SELECT i, ({expression})::VARCHAR FROM classified ORDER BY i").fetchall()
+        old_lists = con.execute(f"SELECT i, {column}::VARCHAR FROM ({old_rows}) ORDER BY i").fetchall()
+        assert new_lists == old_lists, column
+    body = "__ll_otlp_log['scopeLogs'][1]['logRecords'][1]['body']"
+    checked = [(f.source, f.expression) for f in plan.fields] + [("time", plan.time), ("level", plan.level)]
+    assert len(checked) == 11 + 10 + 10 + 2  # the fixed columns, the attribute keys of both lists, time and level
+    for name, new in checked:
+        old = new.replace(body, "json_extract(__ll_otlp_record, '$.body')")
+        assert (old != new) == (name == "/body"), name
+        new_values = con.execute(f"SELECT i, ({new})::VARCHAR FROM ({staged}) ORDER BY i").fetchall()
+        old_values = con.execute(f"SELECT i, ({old})::VARCHAR FROM ({old_rows}) ORDER BY i").fetchall()
+        assert len(new_values) == len(OTLP_ONE_RECORD_DOCS) == 14
+        assert new_values == old_values, name
+    bodies = con.execute(f"SELECT ({plan.fields[3].expression}) FROM ({staged}) ORDER BY i").fetchall()
+    assert [b[0] for b in bodies] == [
+        "\\/",
+        "-1.5e-7",
+        None,
+        None,
+        "1",
+        '{"values":[]}',
+        None,
+        None,
+        '{"values":[]}',
+        None,
+        None,
+        None,
+        None,
+        None,
     ]

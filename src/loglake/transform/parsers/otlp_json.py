@@ -22,6 +22,7 @@ into that shape.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from loglake.lake.quarantine import Reason
@@ -29,26 +30,83 @@ from loglake.sql_quoting import sql_string
 from loglake.transform.parsers.base import Example, FieldPlan, ParsePlan
 from loglake.transform.timestamps import LATEST_EPOCH_NS
 
-_RESOURCE = "$.resourceLogs[0].resource.attributes"
-_SCOPE = "$.resourceLogs[0].scopeLogs[0].scope"
-_RECORD = "$.resourceLogs[0].scopeLogs[0].logRecords[0]"
-_ATTRS_SHAPE = '[{"key": "VARCHAR", "value": "JSON"}]'
-_STAGED_ATTRS = {
-    "__ll_otlp_resource": f"json_transform(json_extract(message, '{_RESOURCE}'), '{_ATTRS_SHAPE}')",
-    "__ll_otlp_attributes": f"json_transform(json_extract(message, '{_RECORD}.attributes'), '{_ATTRS_SHAPE}')",
-}
-"""The attribute lists, each from its own parse of the message: what plan() reads the attributes' keys from."""
-_PARTS = f"json_extract(message, ['{_RECORD}', '{_RESOURCE}', '{_RECORD}.attributes', '{_SCOPE}'])"
+_TEXT_PATHS = (
+    "$.timeUnixNano",
+    "$.observedTimeUnixNano",
+    "$.severityText",
+    "$.severityNumber",
+    "$.traceId",
+    "$.spanId",
+    "$.flags",
+    "$.eventName",
+    "$.droppedAttributesCount",
+)
+_ATTRS = [{"key": "VARCHAR", "value": "JSON"}]
+
+
+def _first_log(shape: dict[str, object]) -> str:
+    """SQL: the message's first `resourceLogs` entry, json_transform'ed into `shape` (a STRUCT)."""
+    structure = json.dumps({"resourceLogs": [shape]}, separators=(",", ":"))
+    return f"json_transform(message, {sql_string(structure)})['resourceLogs'][1]"
+
+
+_LEAVES = {path[2:]: "JSON" for path in _TEXT_PATHS}
 _STAGED = {
-    "__ll_otlp_record": f"{_PARTS}[1]",
-    "__ll_otlp_resource": f"json_transform({_PARTS}[2], '{_ATTRS_SHAPE}')",
-    "__ll_otlp_attributes": f"json_transform({_PARTS}[3], '{_ATTRS_SHAPE}')",
-    "__ll_otlp_scope_object": f"{_PARTS}[4]",
+    "__ll_otlp_log": _first_log(
+        {
+            "resource": {"attributes": _ATTRS},
+            "scopeLogs": [
+                {
+                    "scope": {"name": "JSON", "version": "JSON"},
+                    "logRecords": [{**_LEAVES, "body": "JSON", "attributes": _ATTRS}],
+                }
+            ],
+        }
+    )
 }
-"""What the columns read: the record, _STAGED_ATTRS's lists and the scope, from one parse of the message
-(json_extract with a list of paths gives, per path, what it gives for that path alone; the mentions of that
-one expression in one SELECT are computed once): 0.17 s -> 0.11 s of CPU per 50,000 records, one thread, and
-the scope's two fields no longer parse the whole message again (28 -> 4 ms, the list 106 -> 111 ms)."""
+"""Everything the columns read, from one parse of the message into a STRUCT, without writing the record out
+as JSON and parsing it again: the attribute lists as before (`[{key: VARCHAR, value: JSON}]`), every scalar
+field and the body as a JSON leaf. Why the values are the old ones (`json_extract(message, path)`, then
+json_extract_string or json_transform of it): json_transform follows a path as json_extract does (the first of
+duplicate keys, keys compared exactly after unescaping, NULL where a step's value is not the object or array
+the structure names), and a JSON leaf is the text json_extract writes there, except for a JSON null (NULL
+instead of 'null', which every reader below maps to NULL as it did 'null'). The clean query of 50,000 records,
+one thread: 345-363 -> 275-285 ms as a temp table, 484 -> 397 ms as a Parquet COPY
+(tests/transform/parsers/test_json_shapes_speed.py compares every column on crafted documents)."""
+_RECORD_PATH = "$.resourceLogs[0].scopeLogs[0].logRecords[0]"
+"""Where the one record must be (reject)."""
+_RECORD = "__ll_otlp_log['scopeLogs'][1]['logRecords'][1]"
+_SCOPE = "__ll_otlp_log['scopeLogs'][1]['scope']"
+_STAGED_ATTRS = {
+    "__ll_otlp_resource": f"{_first_log({'resource': {'attributes': _ATTRS}})}['resource']['attributes']",
+    "__ll_otlp_attributes": _first_log({"scopeLogs": [{"logRecords": [{"attributes": _ATTRS}]}]})
+    + "['scopeLogs'][1]['logRecords'][1]['attributes']",
+}
+"""The attribute lists, each from a transform of its own (smaller than _STAGED's): what plan() reads the
+attributes' keys from (each statement 52 -> 47 and 67 -> 62 ms per 50,000 records, one thread, against
+json_transform of json_extract's text)."""
+
+
+def _leaf_texts(leaves: list[str]) -> str:
+    """SQL: json_extract_string's value of each JSON leaf, a VARCHAR list. The same value as before: the old
+    columns read json_extract_string(record, '$.field') of the record json_extract wrote; each leaf is the
+    field's value written by the same writer, and json_extract_string(leaf, '$') reads and writes it as the
+    path did (a JSON null leaf is NULL, as the path's null was). A leaf's text between its quotes, where it
+    holds no escape, costs more than this parse of a small text (30 against 24 ms per 50,000 records)."""
+    return "[" + ", ".join(f"json_extract_string({leaf}, '$')" for leaf in leaves) + "]"
+
+
+_DERIVED = {
+    "__ll_otlp_resource": "__ll_otlp_log['resource']['attributes']",
+    "__ll_otlp_attributes": f"{_RECORD}['attributes']",
+    "__ll_otlp_text": _leaf_texts([f"{_RECORD}[{sql_string(path[2:])}]" for path in _TEXT_PATHS]),
+    "__ll_otlp_scope": _leaf_texts([f"{_SCOPE}['name']", f"{_SCOPE}['version']"]),
+}
+"""The attribute lists, the record's scalar fields and the scope's, from _STAGED's STRUCT. Before, the
+record's fields were a json_extract_string path list over the record's JSON text (one more parse per row; a
+json_extract_string per mention, before that, parsed the record 18 times: 0.27 s per 50,000 records)."""
+
+
 _KINDS = {"stringValue": "VARCHAR", "intValue": "BIGINT", "doubleValue": "DOUBLE", "boolValue": "BOOLEAN"}
 _ORIGINS = {"__ll_otlp_resource": "~0resource", "__ll_otlp_attributes": "~0attributes"}
 """Source pointers of attribute columns, `~`-prefixed so that they sort after the fixed fields: on a
@@ -64,27 +122,6 @@ def any_value(value: str) -> str:
         f"coalesce({scalars}, json_extract_string({value}, '$.bytesValue'), "
         f"json_extract({value}, '$.arrayValue')::VARCHAR, json_extract({value}, '$.kvlistValue')::VARCHAR)"
     )
-
-
-_TEXT_PATHS = (
-    "$.timeUnixNano",
-    "$.observedTimeUnixNano",
-    "$.severityText",
-    "$.severityNumber",
-    "$.traceId",
-    "$.spanId",
-    "$.flags",
-    "$.eventName",
-    "$.droppedAttributesCount",
-)
-_DERIVED = {
-    "__ll_otlp_text": f"json_extract_string(__ll_otlp_record, [{', '.join(sql_string(p) for p in _TEXT_PATHS)}])",
-    # No scope: both NULL, as each path gives on the message (a NULL object gives a NULL list).
-    "__ll_otlp_scope": "coalesce(json_extract_string(__ll_otlp_scope_object, ['$.name', '$.version']), [NULL, NULL])",
-}
-"""The record's scalar fields and the scope's, each list from one parse (json_extract_string with a list of
-paths gives, per path, what it gives for that path alone). A json_extract_string per mention parsed the
-record 18 times per row (the time and level name their fields more than once): 0.27 s per 50,000 records."""
 
 
 def _text(path: str) -> str:
@@ -138,7 +175,7 @@ _FIXED = (
     ("observed_timestamp", "TIMESTAMP", _time("$.observedTimeUnixNano")),
     ("severity_text", "VARCHAR", _string("$.severityText")),
     ("severity_number", "INTEGER", f"TRY_CAST({_string('$.severityNumber')} AS INTEGER)"),
-    ("body", "VARCHAR", any_value("json_extract(__ll_otlp_record, '$.body')")),
+    ("body", "VARCHAR", any_value(f"{_RECORD}['body']")),
     ("trace_id", "VARCHAR", _string("$.traceId")),
     ("span_id", "VARCHAR", _string("$.spanId")),
     ("trace_flags", "INTEGER", f"TRY_CAST({_string('$.flags')} AS INTEGER)"),
@@ -180,7 +217,7 @@ class OtlpJsonParser:
         records = f"len(json_type({message}, '$.resourceLogs[*].scopeLogs[*].logRecords[*]'))"
         # The one record must be where the columns read it: elsewhere (after an empty scope) the row would be
         # empty. `loglake ingest` writes every record there; a document from elsewhere is quarantined.
-        where = f"coalesce(json_type({message}, '{_RECORD}'), '') <> 'OBJECT'"
+        where = f"coalesce(json_type({message}, '{_RECORD_PATH}'), '') <> 'OBJECT'"
         return f"({records} <> 1 OR {where})", Reason.OTLP_NOT_SPLIT
 
     def plan(self, con: Any, max_depth: int) -> ParsePlan:
