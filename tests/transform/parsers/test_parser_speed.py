@@ -576,7 +576,7 @@ def test_stack_trace_takes_cheap_tests_before_its_regexes() -> None:
 def test_otlp_parses_each_record_once_into_a_struct() -> None:
     """OTLP JSON's columns read one json_transform of the message (a STRUCT with the attribute lists, the
     scope's and record's fields as JSON leaves), not a json_extract path list whose record the scalar fields
-    then parsed again: the clean query of 50,000 records, one thread, 345-363 -> 275-285 ms (a Parquet COPY
+    then parsed again: the clean query of 50,000 records, one thread, 345-363 -> 275-317 ms (a Parquet COPY
     484 -> 397 ms). plan() finds both lists' keys in one statement, from one transform per row. Values:
     test_json_shapes_speed.py's test_otlp_one_transform_gives_the_old_columns."""
     from loglake.transform.parsers.otlp_json import OtlpJsonParser

@@ -71,7 +71,7 @@ json_extract_string or json_transform of it): json_transform follows a path as j
 duplicate keys, keys compared exactly after unescaping, NULL where a step's value is not the object or array
 the structure names), and a JSON leaf is the text json_extract writes there, except for a JSON null (NULL
 instead of 'null', which every reader below maps to NULL as it did 'null'). The clean query of 50,000 records,
-one thread: 345-363 -> 275-285 ms as a temp table, 484 -> 397 ms as a Parquet COPY
+one thread: 345-363 -> 275-317 ms as a temp table, 484 -> 397 ms as a Parquet COPY
 (tests/transform/parsers/test_json_shapes_speed.py compares every column on crafted documents)."""
 _RECORD_PATH = "$.resourceLogs[0].scopeLogs[0].logRecords[0]"
 """Where the one record must be (reject)."""
