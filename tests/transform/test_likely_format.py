@@ -116,11 +116,11 @@ def test_lines_two_parsers_match_are_meaningful() -> None:
     assert [p.name for p in PARSERS].index("access_log") < [p.name for p in PARSERS].index("syslog_rfc3164")
     assert SYSLOG_5424.startswith("<")  # passes rfc3164's guard; its pattern then fails
     # access_log, API Gateway's CLF, the load balancers' and S3 plan string cuts of the line, CloudFront's
-    # real-time logs a tab split, nginx's and MySQL's errors a cut after the pattern's prefix, not the regex groups:
-    # not eligible.
-    assert len(ELIGIBLE) == 8 and {"syslog_rfc3164", "logfmt"} <= set(ELIGIBLE)
+    # real-time logs a tab split, nginx's and MySQL's errors a cut after the pattern's prefix, httpd's errors a cut
+    # of their usual shape, not the regex groups: not eligible.
+    assert len(ELIGIBLE) == 7 and {"syslog_rfc3164", "logfmt"} <= set(ELIGIBLE)
     lines = {"cloudfront", "cloudfront_realtime", "access_log", "alb", "alb_connection", "elb_classic", "s3_access_log"}
-    lines |= {"apigateway_access_log", "nginx_error", "mysql_error"}
+    lines |= {"apigateway_access_log", "nginx_error", "mysql_error", "apache_error"}
     assert not lines & set(ELIGIBLE)
 
 
@@ -165,7 +165,8 @@ def test_the_guess_is_the_format_most_sampled_lines_match() -> None:
     nginx = "2026/11/26 10:00:00 [error] 12#0: *5 open() failed"
     assert likely_format.guess([BSD, BSD]) == "syslog_rfc3164"
     assert likely_format.guess([BSD + "\n", None]) == "syslog_rfc3164"
-    assert likely_format.guess([BSD, httpd]) == "apache_error"  # a tie: the earlier parser in PARSERS
+    assert likely_format.guess([BSD, SYSLOG_5424]) == "syslog_rfc5424"  # a tie: the earlier parser in PARSERS
+    assert likely_format.guess([httpd, httpd]) is None  # its plan cuts the line's usual shape: not eligible
     assert likely_format.guess([nginx, nginx]) is None  # its plan cuts the line after the prefix: not eligible
     assert likely_format.guess(["a=1 b=2", "a=1 a=2"]) == "logfmt"  # the second: a repeated key, not logfmt
     assert likely_format.guess([APIGW, APIGW]) is None  # its plan cuts the line (and access_log's): not eligible
