@@ -19,9 +19,11 @@ hash of a fixed text, so an engine whose hash() changed ignores the old indexes 
 Ids make most of the trigrams' cost and tell little through them: a file with HEX_FILE or more distinct ids
 (words of only [0-9a-f] with a letter, HEX_WORD characters or more: UUID parts, trace and request ids, hashes)
 gets all 4,096 hex trigrams (HEX_TRIGRAMS) instead of the trigrams of its words of hex digits only (any length,
-numbers too), which are among them. The words themselves stay items. A filter of a superset of the items
-answers "maybe" wherever it did, so no file is skipped wrongly; every other file is indexed exactly as the
-definition above says.
+numbers too), which are among them. The words themselves stay items. Every item the definition gives such a
+file is among its items, and a Bloom filter never says "no" for an item it holds, so no file is skipped wrongly
+(a filter of more items, sized anew, can still turn an old false "maybe" into a "no"); every other file is
+indexed exactly as the definition above says. The price: a search for a fragment of hex digits reads every
+such file (a file of a few thousand structured ids held far fewer hex trigrams before).
 """
 
 from __future__ import annotations
@@ -57,7 +59,9 @@ HEX_WORD = 8
 HEX_FILE = 1024
 """Distinct ids (HEX_WORD) from which a file's index holds all of HEX_TRIGRAMS instead of the trigrams of its words
 of hex digits only. Sampled from the benchmark formats' files, 1,024 random ids of 16 or more digits give all
-4,096 hex trigrams (UUIDs 77-81%, 256 ids 12-76%), and a file of fewer saves under a millisecond, so the filter
+4,096 hex trigrams (UUIDs 77-81%, 256 ids 12-76%; 1,024-1,800 structured ids, such as CloudTrail's or VPC's, far
+fewer: a review found 1,500-line files answering "maybe" for 683-761 of 3,016 absent hex fragments before, all
+after), and a file of fewer saves under a millisecond, so the filter
 gains few items; a file of ids there has 8,000 or more, with every hex trigram already (benchmarks/README.md,
 2026-11-30, h-hexidx). Counting only words with a letter keeps files of long numbers (epoch times, flow ids),
 which give none of the 3,096 trigrams with a letter, out."""
