@@ -561,3 +561,15 @@ def cut_against_regex(parser: Any, lines: list[str]) -> list[tuple[str, Any, Any
         f"SELECT message, {whole}, {struct}, {struct}_fast FROM ({rows}) ORDER BY message"
     ).fetchall()
     return found
+
+
+def reference_bloom(con: Any, items: set[str], bits: int) -> bytes:
+    """A skip index's filter of `items`, set bit by bit in Python as SkipIndex.may_contain reads it: the reference
+    the SQL build is compared with (tests/lake/test_skip_index*.py)."""
+    from loglake.lake import skip_index
+
+    bloom = bytearray(bits // 8)
+    for hashed in skip_index.hashes(con, sorted(items))[0]:
+        for p in skip_index.positions(hashed, bits):
+            bloom[p >> 3] |= 0x80 >> (p & 7)
+    return bytes(bloom)

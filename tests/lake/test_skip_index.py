@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 
+from conftest import reference_bloom
 from loglake.lake import skip_index
 
 
@@ -61,15 +62,6 @@ def test_a_file_without_words_gets_an_empty_filter(tmp_path: Path) -> None:
     assert (built[key].items, built[key].bits, built[key].bloom) == (0, 1024, bytes(128))
 
 
-def _bloom(con: duckdb.DuckDBPyConnection, items: set[str], bits: int) -> bytes:
-    """The filter as SkipIndex.may_contain reads it, set bit by bit in Python (the reference)."""
-    bloom = bytearray(bits // 8)
-    for hashed in skip_index.hashes(con, sorted(items))[0]:
-        for p in skip_index.positions(hashed, bits):
-            bloom[p >> 3] |= 0x80 >> (p & 7)
-    return bytes(bloom)
-
-
 def test_filter_sizes_and_bits_equal_a_python_reference(tmp_path: Path) -> None:
     """Files of exactly n items (two-character words: one item each) across the filter-size boundaries."""
     alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -98,7 +90,7 @@ def test_filter_sizes_and_bits_equal_a_python_reference(tmp_path: Path) -> None:
     }
     for key, items in expected.items():
         assert built[key].items == len(items)
-        assert built[key].bloom == _bloom(con, items, built[key].bits)
+        assert built[key].bloom == reference_bloom(con, items, built[key].bits)
 
 
 def test_a_file_with_a_word_too_long_to_index_gets_no_index_and_the_others_do(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from conftest import reference_bloom
 from loglake.lake import skip_index
 
 HEX_ITEMS = {f"g:{a}{b}{c}" for a in "0123456789abcdef" for b in "0123456789abcdef" for c in "0123456789abcdef"}
@@ -26,15 +27,6 @@ def _definition(messages: list[str]) -> set[str]:
     """The items of the index's definition (ASCII messages: Python's lower() is DuckDB's)."""
     words = {w for m in messages for w in skip_index.WORD.findall(m.lower())}
     return {f"t:{w}" for w in words} | {f"g:{w[i : i + 3]}" for w in words for i in range(len(w) - 2)}
-
-
-def _bloom(con: duckdb.DuckDBPyConnection, items: set[str], bits: int) -> bytes:
-    """The filter as SkipIndex.may_contain reads it, set bit by bit in Python (what the build before made)."""
-    bloom = bytearray(bits // 8)
-    for hashed in skip_index.hashes(con, sorted(items))[0]:
-        for p in skip_index.positions(hashed, bits):
-            bloom[p >> 3] |= 0x80 >> (p & 7)
-    return bytes(bloom)
 
 
 def _ids(rng: random.Random, n: int, digits: str = "0123456789abcdef", length: int = 8) -> list[str]:
@@ -69,7 +61,10 @@ def test_a_file_of_ids_holds_every_hex_trigram_and_every_item_of_the_definition(
     hashed, check = skip_index.hashes(con, sorted(expected))
     missing = [item for item, h in zip(sorted(expected), hashed, strict=True) if not index.may_contain(h)]
     assert (missing, index.items, index.hash_check) == ([], len(expected), check)
-    assert (index.bits, index.bloom) == (skip_index.filter_bits(len(expected)), _bloom(con, expected, index.bits))
+    assert (index.bits, index.bloom) == (
+        skip_index.filter_bits(len(expected)),
+        reference_bloom(con, expected, index.bits),
+    )
 
 
 @pytest.mark.parametrize(
@@ -90,7 +85,7 @@ def test_a_file_under_hex_file_keeps_the_filter_of_the_definition_byte_for_byte(
     expected = _definition(messages)
     assert len(HEX_ITEMS - expected) > 0, case  # the cover would have changed this filter
     assert (index.items, index.bits) == (len(expected), skip_index.filter_bits(len(expected))), case
-    assert index.bloom == _bloom(con, expected, index.bits), case
+    assert index.bloom == reference_bloom(con, expected, index.bits), case
 
 
 def test_files_of_ids_and_files_without_in_one_build(tmp_path: Path) -> None:
@@ -109,6 +104,6 @@ def test_files_of_ids_and_files_without_in_one_build(tmp_path: Path) -> None:
     for name, messages in batches.items():
         index = built[f"clean/logs/dt=2026-01-01/hour=00/{name}.parquet"]
         expected = _definition(messages) | (HEX_ITEMS if name == "ids" else set())
-        assert (index.items, index.bloom) == (len(expected), _bloom(con, expected, index.bits)), name
+        assert (index.items, index.bloom) == (len(expected), reference_bloom(con, expected, index.bits)), name
     temp = con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchall()[0][0]
     assert temp == 0
