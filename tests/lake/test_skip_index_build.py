@@ -97,13 +97,7 @@ def test_split_messages_chunk_and_piece_boundaries_change_no_filter(
     are split about `_SPLIT_CHARS` characters at a time: whatever the boundaries, each file gets exactly its
     definition's filter, a file with only NULL and empty messages an empty one, and no last piece is lost."""
     con = duckdb.connect()
-    batches: list[list[str | None]] = [MESSAGES[:4], [None, "", None], [*MESSAGES[4:], None, "", "tail_word ZZZ"]]
-    large = [f"req-{n} Zebrafish{n} host_{n % 7}" for n in range(60)]  # 128 words, 78 trigrams: a larger filter
-    batches.append(large)
-    files = {
-        f"clean/logs/dt=2026-01-01/hour=00/c{i}.parquet": _parquet(con, tmp_path / f"c{i}.parquet", batch)
-        for i, batch in enumerate(batches)
-    }
+    batches, files = _four_files(con, tmp_path)
     monkeypatch.setattr(skip_index, "_CHUNK_ROWS", rows)
     monkeypatch.setattr(skip_index, "_tokens_pay", lambda texts: False)  # every message split (the other way: below)
     monkeypatch.setattr(skip_index, "_SPLIT_CHARS", chars)
@@ -115,6 +109,18 @@ def test_split_messages_chunk_and_piece_boundaries_change_no_filter(
     assert sum(len(piece) for piece in cut) == 72  # every message that is not NULL, once
     assert sorted(built) == sorted(files)
     assert _sizes_if_each_is_its_definition(con, built, batches) == [(53, 1024), (0, 1024), (104, 1024), (206, 2048)]
+
+
+def _four_files(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> tuple[list[list[str | None]], dict[str, Path]]:
+    """Four clean files (c0..c3) and their messages: MESSAGES in two, one of only NULL and empty messages, and
+    a larger one (128 words, 78 trigrams: a larger filter)."""
+    batches: list[list[str | None]] = [MESSAGES[:4], [None, "", None], [*MESSAGES[4:], None, "", "tail_word ZZZ"]]
+    batches.append([f"req-{n} Zebrafish{n} host_{n % 7}" for n in range(60)])
+    files = {
+        f"clean/logs/dt=2026-01-01/hour=00/c{i}.parquet": _parquet(con, tmp_path / f"c{i}.parquet", batch)
+        for i, batch in enumerate(batches)
+    }
+    return batches, files
 
 
 def _sizes_if_each_is_its_definition(
@@ -149,13 +155,7 @@ def test_distinct_tokens_bucket_and_piece_boundaries_change_no_filter(
     each file gets exactly its definition's filter, a file with only NULL and empty messages an empty one, and
     no last piece is lost."""
     con = duckdb.connect()
-    batches: list[list[str | None]] = [MESSAGES[:4], [None, "", None], [*MESSAGES[4:], None, "", "tail_word ZZZ"]]
-    large = [f"req-{n} Zebrafish{n} host_{n % 7}" for n in range(60)]  # 128 words, 78 trigrams: a larger filter
-    batches.append(large)
-    files = {
-        f"clean/logs/dt=2026-01-01/hour=00/c{i}.parquet": _parquet(con, tmp_path / f"c{i}.parquet", batch)
-        for i, batch in enumerate(batches)
-    }
+    batches, files = _four_files(con, tmp_path)
     largest = max(skip_index._message_bytes(con, str(path), key) for key, path in files.items())
     monkeypatch.setattr(skip_index, "_BUCKET_BYTES", largest // buckets + 1 if buckets > 1 else largest + 1)
     monkeypatch.setattr(skip_index, "_SPLIT_CHARS", chars)

@@ -58,13 +58,12 @@ HEX_WORD = 8
 """Shortest id (only [0-9a-f], at least one letter) that counts towards HEX_FILE: a UUID's first part."""
 HEX_FILE = 1024
 """Distinct ids (HEX_WORD) from which a file's index holds all of HEX_TRIGRAMS instead of the trigrams of its words
-of hex digits only. Sampled from the benchmark formats' files, 1,024 random ids of 16 or more digits give all
-4,096 hex trigrams (UUIDs 77-81%, 256 ids 12-76%; 1,024-1,800 structured ids, such as CloudTrail's or VPC's, far
-fewer: a review found 1,500-line files answering "maybe" for 683-761 of 3,016 absent hex fragments before, all
-after), and a file of fewer saves under a millisecond, so the filter
-gains few items; a file of ids there has 8,000 or more, with every hex trigram already (benchmarks/README.md,
-2026-11-30, h-hexidx). Counting only words with a letter keeps files of long numbers (epoch times, flow ids),
-which give none of the 3,096 trigrams with a letter, out."""
+of hex digits only. Sampled from the benchmark formats' files, 1,024 random ids of 16 or more digits give all 4,096 hex
+trigrams (UUIDs 77-81%, 256 ids 12-76%; 1,024-1,800 structured ids, such as CloudTrail's or VPC's, far fewer: a review
+found 1,500-line files answering "maybe" for 683-761 of 3,016 absent hex fragments before, all after), and a file of
+fewer saves under a millisecond, so the filter gains few items; a file of ids there has 8,000 or more, with every hex
+trigram already (benchmarks/README.md, 2026-11-30, h-hexidx). Counting only words with a letter keeps files of long
+numbers (epoch times, flow ids), which give none of the 3,096 trigrams with a letter, out."""
 HEX_TRIGRAMS = tuple(f"{a}{b}{c}" for a in "0123456789abcdef" for b in "0123456789abcdef" for c in "0123456789abcdef")
 """Every trigram a word of hex digits can have (4,096)."""
 

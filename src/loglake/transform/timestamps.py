@@ -60,7 +60,9 @@ _ZONE_NAMES = (
 # Any other word before a time is not enough: `Expires 2027-01-01 00:00:00` is not the event's time.
 # One pattern per first character (digit, `[`, letter), so a line pays for the forms it can start with.
 _TIME = rf"(?:{_ISO})(?: (?:{_ZONE_NAMES})\b)?|{_CTIME}|{_TOMCAT}"
-TEXT_DIGIT_PATTERN = rf"^((?:{_ISO})(?: (?:{_ZONE_NAMES})\b)?|{_TOMCAT})"
+TEXT_DIGIT_TIME = rf"(?:{_ISO})(?: (?:{_ZONE_NAMES})\b)?|{_TOMCAT}"
+"""A time that starts with a digit (ISO, Tomcat's): TEXT_DIGIT_PATTERN's one group."""
+TEXT_DIGIT_PATTERN = f"^({TEXT_DIGIT_TIME})"
 TEXT_BRACKET_PATTERN = rf"^\[(?:(?i:{LEVEL_WORDS})\][ \t]+\[?)?({_TIME})"
 TEXT_WORD_PATTERN = rf"^(?:[A-Za-z][\w.-]*:[ \t]+\[?|(?:{LEVEL_WORDS})[ \t]+\[?)?({_TIME})"
 TEXT_PROGRAM_PATTERN = rf"^[A-Za-z][\w.-]* ({_ISO}):"

@@ -15,8 +15,11 @@ from loglake.transform import etl, timestamps
 from loglake.transform.parsers.base import ParsePlan, json_text_field
 from loglake.transform.parsers.ecs_firelens import KEYS, EcsFirelensParser
 from loglake.transform.parsers.lambda_platform_json import _PATHS, LambdaPlatformJsonParser
-from loglake.transform.parsers.otlp_json import _STAGED_ATTRS, OtlpJsonParser
+from loglake.transform.parsers.otlp_json import _LIST_PATHS, _LISTS, OtlpJsonParser
 from loglake.transform.parsers.waf import WafParser
+
+_STAGED_ATTRS = {staged: _LISTS + path for staged, path in _LIST_PATHS.items()}
+"""Each OTLP attribute list over the message, as OtlpJsonParser.plan reads its keys."""
 
 
 def _same_values(

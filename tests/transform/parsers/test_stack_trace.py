@@ -21,6 +21,15 @@ _PYTHON_LAST = r"\n([A-Za-z_][\w.]*)(?:: ([^\n]*))?\s*\z"
 _FRAME = r"(?m)^\s+(?:at [\w$.<>/]+\(|File \")"
 
 
+_FRAMES_BEFORE = f"TRY_CAST(nullif(len(regexp_extract_all(message, {sql_string(_FRAME)}))::VARCHAR, '') AS BIGINT)"
+"""The frames column as the whole-trace search counted them (before the per-line tests)."""
+
+
+def _frames(plan: ParsePlan) -> str:
+    """The plan's expression of the frames column."""
+    return next(f.expression for f in plan.fields if f.path[0] == "frames")
+
+
 def _exception_before(group: int) -> str:
     return (
         "CASE WHEN contains(message, 'Traceback (most recent call last):') "
@@ -165,12 +174,11 @@ def test_second_line_exception_and_frames_per_line_are_the_whole_trace_s(con: du
     """The exception's search over the whole trace and regexp_extract_all of the frames (46 + 63 ms per 50,000
     traces) are, on most traces, the second line's test and anchored tests of each line: the same values."""
     plan = StackTraceParser().plan(con, 5)
-    frames = next(f.expression for f in plan.fields if f.path[0] == "frames")
-    frames_before = f"TRY_CAST(nullif(len(regexp_extract_all(message, {sql_string(_FRAME)}))::VARCHAR, '') AS BIGINT)"
+    frames = _frames(plan)
     rows = _staged(con, plan, "edges", _EDGES)
     new = f"__ll_stack_trace_exception.type, __ll_stack_trace_exception.message, {frames}, __ll_stack_trace_second"
     after = con.execute(f"SELECT {new} FROM ({rows}) ORDER BY i").fetchall()
-    old = f"{_exception_before(1)}, {_exception_before(2)}, {frames_before}"
+    old = f"{_exception_before(1)}, {_exception_before(2)}, {_FRAMES_BEFORE}"
     before = con.execute(f"SELECT {old} FROM edges ORDER BY i").fetchall()
     assert len(after) == len(_EDGES) == 37
     assert [row[:3] for row in after] == before
@@ -225,8 +233,7 @@ def test_cuts_at_colon_and_level_hints_give_the_searches_values(con: duckdb.Duck
     `: ` matches whole, a cut at that `: `; the level is searched only where one of its literals is. Both
     give the whole-trace expressions' values (the frames too, on lines with VT, NBSP and unindented `File`)."""
     plan = StackTraceParser().plan(con, 5)
-    frames = next(f.expression for f in plan.fields if f.path[0] == "frames")
-    frames_before = f"TRY_CAST(nullif(len(regexp_extract_all(message, {sql_string(_FRAME)}))::VARCHAR, '') AS BIGINT)"
+    frames = _frames(plan)
     rows = _staged(con, plan, "cuts", _CUTS)
     java_cut = f"regexp_full_match(__ll_stack_trace_head, {sql_string(stack_trace._JAVA_TYPE)})"
     python_cut = (
@@ -235,7 +242,7 @@ def test_cuts_at_colon_and_level_hints_give_the_searches_values(con: duckdb.Duck
     )
     new = f"__ll_stack_trace_exception.type, __ll_stack_trace_exception.message, {frames}, {plan.level}"
     after = con.execute(f"SELECT {new}, {java_cut}, {python_cut} FROM ({rows}) ORDER BY i").fetchall()
-    old = f"{_exception_before(1)}, {_exception_before(2)}, {frames_before}, {_level_before()}"
+    old = f"{_exception_before(1)}, {_exception_before(2)}, {_FRAMES_BEFORE}, {_level_before()}"
     before = con.execute(f"SELECT {old} FROM cuts ORDER BY i").fetchall()
     assert len(after) == len(_CUTS) == 49
     assert [row[:4] for row in after] == before
@@ -342,8 +349,7 @@ def test_digit_time_cheap_line_tests_and_sure_frames_give_the_old_values(con: du
     cases before _FRAME's search: each gives the old expression's value on every trace (crafted near misses:
     zones, fractions, a full-width digit, CR, blanks before `File`, no name before `(`, no line feed)."""
     plan = StackTraceParser().plan(con, 5)
-    frames = next(f.expression for f in plan.fields if f.path[0] == "frames")
-    frames_before = f"TRY_CAST(nullif(len(regexp_extract_all(message, {sql_string(_FRAME)}))::VARCHAR, '') AS BIGINT)"
+    frames = _frames(plan)
     detect_before = (
         f"(CASE WHEN contains(message, chr(10)) THEN regexp_matches(message, {sql_string(_FRAME)}) ELSE false END)"
     )
@@ -351,7 +357,7 @@ def test_digit_time_cheap_line_tests_and_sure_frames_give_the_old_values(con: du
     new = f"__ll_stack_trace_time, {frames}, __ll_stack_trace_exception.type, __ll_stack_trace_exception.message"
     after = con.execute(f"SELECT {new}, {StackTraceParser().detect('message')} FROM ({rows}) ORDER BY i").fetchall()
     old = (
-        f"{timestamps.text_time_expression('message')}, {frames_before}, {_exception_before(1)}, "
+        f"{timestamps.text_time_expression('message')}, {_FRAMES_BEFORE}, {_exception_before(1)}, "
         f"{_exception_before(2)}, {detect_before}"
     )
     before = con.execute(f"SELECT {old} FROM cheap ORDER BY i").fetchall()
@@ -384,11 +390,7 @@ def test_digit_time_cheap_line_tests_and_sure_frames_give_the_old_values(con: du
     ]  # without a line feed, no claim (the guard)
 
 
-def test_whole_group_only_where_the_group_holds_the_rest() -> None:
-    """_DIGIT_TIME's derivation: a pattern whose first group is not all of it after `^` is refused."""
-    assert stack_trace._whole_group(r"^(a|b\))") == r"^(?:a|b\))"
-    assert stack_trace._whole_group(r"^([)(]x)") == r"^(?:[)(]x)"
+def test_digit_time_is_the_text_digit_pattern_without_its_group() -> None:
+    """_DIGIT_TIME's whole match is text_time_expression's digit group only while that group is all of the pattern
+    after `^`."""
     assert stack_trace._DIGIT_TIME.removeprefix("^(?:") == timestamps.TEXT_DIGIT_PATTERN.removeprefix("^(")
-    for pattern in (r"^(a)(?:b)", r"^(a)|(b)", r"^(?:a)", r"(a)", r"^(a)b", r"^(a\)"):
-        with pytest.raises(ValueError, match="one group around the rest"):
-            stack_trace._whole_group(pattern)

@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from loglake.sql_quoting import sql_string
-from loglake.transform.parsers.base import LINE, Example, ParsePlan, RegexParser, regex_groups, text
+from loglake.transform.parsers.base import LINE, Example, ParsePlan, RegexParser, cut_or_regex, text
 
 PREFIX = (
     r"(?:# Time: ([^\n]*)\n)?# User@Host: ([^\n]*?)(?:\s+Id:\s*(\d+))?\n"
@@ -89,14 +89,12 @@ class MysqlSlowParser(RegexParser):
             "set_timestamp": f"{head}.set_timestamp",
             "sql_text": f"substr({line}, length({head}.whole) + 1)",
         }
-        fast = ", ".join(f"{g} := {cut.get(g, chr(39) * 2)}" for g in self.groups)
         names = "['whole', 'user_host', 'thread_id', 'set_timestamp']"
         derived = {
             line: LINE.format(m="message"),
             head: f"regexp_extract({line}, {sql_string(SHAPE)}, {names})",
             numbers: f"string_split(split_part({head}.whole, chr(10), 3), ' ')",
-            s: f"CASE WHEN {head}.whole <> '' THEN struct_pack({fast}) "
-            f"ELSE {regex_groups(line, self.pattern, self.groups)} END",
+            s: cut_or_regex(f"{head}.whole <> ''", cut, line, self.pattern, self.groups),
         }
         return replace(super().plan(con, max_depth), staging={}, derived=derived)
 

@@ -83,8 +83,6 @@ _LIST_PATHS = {
     "__ll_otlp_resource": "['resource']['attributes']",
     "__ll_otlp_attributes": "['scopeLogs'][1]['logRecords'][1]['attributes']",
 }
-_STAGED_ATTRS = {staged: _LISTS + path for staged, path in _LIST_PATHS.items()}
-"""Each attribute list over the message, as plan() reads it."""
 
 
 def _leaf_texts(leaves: list[str]) -> str:
@@ -97,8 +95,7 @@ def _leaf_texts(leaves: list[str]) -> str:
 
 
 _DERIVED = {
-    "__ll_otlp_resource": "__ll_otlp_log['resource']['attributes']",
-    "__ll_otlp_attributes": f"{_RECORD}['attributes']",
+    **{staged: f"__ll_otlp_log{path}" for staged, path in _LIST_PATHS.items()},
     "__ll_otlp_text": _leaf_texts([f"{_RECORD}[{sql_string(path[2:])}]" for path in _TEXT_PATHS]),
     "__ll_otlp_scope": _leaf_texts([f"{_SCOPE}['name']", f"{_SCOPE}['version']"]),
 }
