@@ -116,11 +116,11 @@ def test_lines_two_parsers_match_are_meaningful() -> None:
     assert [p.name for p in PARSERS].index("access_log") < [p.name for p in PARSERS].index("syslog_rfc3164")
     assert SYSLOG_5424.startswith("<")  # passes rfc3164's guard; its pattern then fails
     # access_log, API Gateway's CLF, the load balancers' and S3 plan string cuts of the line, CloudFront's
-    # real-time logs a tab split, nginx's and MySQL's errors a cut after the pattern's prefix, httpd's errors and
-    # MySQL's slow queries a cut of their usual shape, not the regex groups: not eligible.
-    assert len(ELIGIBLE) == 6 and {"syslog_rfc3164", "logfmt"} <= set(ELIGIBLE)
+    # real-time logs a tab split, nginx's and MySQL's errors and MySQL's general log a cut after the pattern's
+    # prefix, httpd's errors and MySQL's slow queries a cut of their usual shape, not the regex groups: not eligible.
+    assert len(ELIGIBLE) == 5 and {"syslog_rfc3164", "logfmt"} <= set(ELIGIBLE)
     lines = {"cloudfront", "cloudfront_realtime", "access_log", "alb", "alb_connection", "elb_classic", "s3_access_log"}
-    lines |= {"apigateway_access_log", "nginx_error", "mysql_error", "apache_error", "mysql_slow"}
+    lines |= {"apigateway_access_log", "nginx_error", "mysql_error", "apache_error", "mysql_slow", "mysql_general"}
     assert not lines & set(ELIGIBLE)
 
 

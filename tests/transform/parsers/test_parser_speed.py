@@ -517,6 +517,22 @@ def test_mysql_error_detects_its_prefix_and_cuts_the_text_after_it() -> None:
     assert "data := substr(__ll_mysql_error_line, length(__ll_mysql_error_head.whole) + 1)" in str(plan.derived)
 
 
+def test_mysql_general_detects_its_prefix_and_cuts_the_argument_after_it() -> None:
+    """As the likely format of its objects, MySQL's general log had the whole pattern's groups extracted in
+    classification (RE2's submatch engine over the `(.*)` of every line): the pattern ends in `(?s)(.*)`, so
+    detection tests its prefix at the start and the plan extracts the prefix's groups and cuts `argument`
+    (classification 0.22 -> 0.11 s per 50,000-line object). Same claims and groups: test_mysql_general.py."""
+    from loglake.transform import likely_format
+    from loglake.transform.parsers.mysql_general import PREFIX, MysqlGeneralParser
+
+    parser = MysqlGeneralParser()
+    assert parser.matches("{m}") == f"regexp_matches({{m}}, {sql_string('^(?:' + PREFIX + ')')})"
+    assert not likely_format.eligible(parser)
+    plan = parser.plan(None, 5)
+    assert plan.staging == {} and list(plan.derived) == [f"__ll_mysql_general{x}" for x in ("_line", "_head", "")]
+    assert "argument := substr(__ll_mysql_general_line, length(__ll_mysql_general_head.whole) + 1)" in str(plan.derived)
+
+
 def test_lambda_report_is_split_at_tabs_where_it_has_the_usual_shape() -> None:
     """Twelve label regexes each searched a REPORT line (the columns, time and level: 127 ms CPU per 50,000
     lines): a line of the usual shape is split at tabs once (a derived column) and each column reads its

@@ -9,15 +9,18 @@ no records: they stay in `logs` as text.
 
 from __future__ import annotations
 
-from loglake.transform.parsers.base import Example, RegexParser, text
+from loglake.transform.parsers.base import Example, PrefixParser, text
+
+PREFIX = r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?)\t *(\d+) ([A-Z][A-Za-z ]*?)\t"
+"""The pattern without its last group, `argument` (base.PrefixParser's argument). It reads no CR or LF (digits,
+`-`, `T`, `:`, `.`, `Z`, `+`, tabs, spaces, ASCII letters), and its match is ASCII."""
 
 
-class MysqlGeneralParser(RegexParser):
+class MysqlGeneralParser(PrefixParser):
     name = "mysql_general"
     table = "mysql_general_logs"
-    pattern = (
-        r"(?s)(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?)\t *(\d+) ([A-Z][A-Za-z ]*?)\t(.*)"
-    )
+    prefix = PREFIX
+    pattern = "(?s)" + PREFIX + "(.*)"
     guard = "substr({m}, 5, 1) = '-' AND substr({m}, 11, 1) = 'T' AND contains(left({m}, 40), chr(9))"
     groups = ("ts", "thread_id", "command_type", "argument")
     columns = (text("thread_id", "BIGINT"), text("command_type"), text("argument", nulls=()))
