@@ -11,21 +11,41 @@ place (`INFO main: ...`) is an application's line, not syslog. Columns and names
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from loglake.sql_quoting import sql_string
-from loglake.transform.parsers.base import Example, RegexParser
+from loglake.transform.parsers.base import LINE, Example, ParsePlan, RegexParser, regex_groups
 from loglake.transform.parsers.syslog_fields import BSD_GROUPS, bsd_columns, severity_level
 
 _LEVEL_HOST = r"^(?:<\d+>)?\S+ (?i:trace|debug|info|notice|warn|warning|error|err|crit|critical|alert|emerg|fatal) "
+
+PREFIX = (
+    # The offset may lack its colon (`+0400`, as strftime's %z writes it: Beats' tz-offset fixture).
+    r"(?:<(\d{1,3})>)?(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})) "
+    r"([^\s\[\]:=\"]+) ([^\s\[\]:=\"]+)(?:\[([^\]\s]*)\])?:"
+)
+"""The pattern up to the tag's `:`, without `(?: (.*))?` (the message). It reads no CR or LF (digits, `<>-T:.Z+`,
+spaces, and classes that exclude `\\s`), and it matches a text's start in at most one way, so at one length: the
+PRI is there exactly when the text starts with `<` (the time starts with a digit), and each later part ends at
+the first character it cannot hold (the host and tag at the space, `[` or `:` after them, the pid at `]`). So the
+whole pattern matches a line exactly when PREFIX matches at its start and is followed by a space or nothing, and
+its groups are PREFIX's, then the text after that space ('' where there is none, as regexp_extract gives a group
+the match leaves out)."""
+
+
+HEAD = (
+    r"(?:<\d{1,3}>)?(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})) "
+    r"([^\s\[\]:=\"]+) ([^\s\[\]:=\"]+)(\[[^\]\s]*\])?:"
+)
+"""PREFIX with four groups (the time, host, tag and the pid's bracket whole) and the PRI's digits ungrouped:
+each character decides its path, so RE2 extracts them with its one-pass engine (it does up to four groups)."""
 
 
 class SyslogRsyslogFileParser(RegexParser):
     name = "syslog_rsyslog_file"
     table = "syslog"
-    pattern = (
-        # The offset may lack its colon (`+0400`, as strftime's %z writes it: Beats' tz-offset fixture).
-        r"(?s)(?:<(\d{1,3})>)?(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})) "
-        r"([^\s\[\]:=\"]+) ([^\s\[\]:=\"]+)(?:\[([^\]\s]*)\])?:(?: (.*))?"
-    )
+    pattern = "(?s)" + PREFIX + "(?: (.*))?"
     guard = "substr({m}, 11, 1) = 'T' OR (substr({m}, 1, 1) = '<' AND contains(left({m}, 16), 'T'))"
     groups = BSD_GROUPS
     columns = bsd_columns()
@@ -33,8 +53,41 @@ class SyslogRsyslogFileParser(RegexParser):
     level = severity_level()
 
     def matches(self, message: str) -> str:
-        # `2026-11-26T10:00:00Z INFO main: started` is an application's line, not host INFO's.
-        return f"({super().matches(message)} AND NOT regexp_matches({message}, {sql_string(_LEVEL_HOST)}))"
+        """The pattern's full match of the line, as PREFIX at the message's start followed by a space, or by
+        nothing but the line end (a run of CR and LF, which LINE drops): RE2 stops after the prefix, where the
+        full match read the whole line (53 -> 20 ms per 50,000 lines). `2026-11-26T10:00:00Z INFO main:
+        started` is an application's line, not host INFO's."""
+        head = sql_string("^(?:" + PREFIX + r")(?: |[\r\n]*\z)")
+        return f"(regexp_matches({message}, {head}) AND NOT regexp_matches({message}, {sql_string(_LEVEL_HOST)}))"
+
+    def plan(self, con: Any, max_depth: int) -> ParsePlan:
+        """The time, host, tag and `[pid]` of HEAD's match at the line's start (four groups: RE2's one-pass
+        engine, 17 ms per 50,000 lines, where the whole pattern's six groups over the whole line took 61), the
+        rest cut with string functions where that match is followed by a space or ends the line; elsewhere the
+        whole pattern's regexp_extract (never on a line detection claimed). Where HEAD matches, it matched what
+        PREFIX matches (the same text, its groups grouped differently), so, by PREFIX's docstring, the cut gives
+        the pattern's groups: the PRI is the digits between the leading `<` and the first `>` (`\\d` holds no
+        `>`), the pid the bracket's inside, and the match's length the sum of its parts' (the PRI's `<...>` ends
+        at that `>`, then the time, two spaces, the host, the tag, the bracket and the colon); length and substr
+        both count code points (a host or tag may hold non-ASCII letters)."""
+        s = self.struct_column
+        line, head = f"{s}_line", f"{s}_head"
+        pri_end = f"CASE WHEN prefix({line}, '<') THEN strpos({line}, '>') ELSE 0 END"
+        parts = " + ".join(f"length({head}.{g})" for g in ("ts", "hostname", "appname", "bracket"))
+        length = f"({pri_end} + {parts} + 3)"
+        cut = (
+            f"struct_pack(pri := CASE WHEN prefix({line}, '<') THEN substr({line}, 2, strpos({line}, '>') - 2) "
+            f"ELSE '' END, ts := {head}.ts, hostname := {head}.hostname, appname := {head}.appname, "
+            f"procid := substr({head}.bracket, 2, length({head}.bracket) - 2), msg := substr({line}, {length} + 2))"
+        )
+        ends = f"(substr({line}, {length} + 1, 1) = ' ' OR length({line}) = {length})"
+        regex = regex_groups(line, self.pattern, self.groups)
+        derived = {
+            line: LINE.format(m="message"),
+            head: f"regexp_extract({line}, {sql_string('^' + HEAD)}, ['ts', 'hostname', 'appname', 'bracket'])",
+            s: f"CASE WHEN {head}.ts <> '' AND {ends} THEN {cut} ELSE {regex} END",
+        }
+        return replace(super().plan(con, max_depth), staging={}, derived=derived)
 
 
 EXAMPLES = [
