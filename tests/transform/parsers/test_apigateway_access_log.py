@@ -4,8 +4,11 @@ regexp_extract of the whole pattern, and the lines outside SHAPE take the regex.
 
 from __future__ import annotations
 
+import duckdb
+
 from conftest import cut_against_regex
-from loglake.transform.parsers.apigateway_access_log import EXAMPLES, ApiGatewayAccessLogParser
+from loglake.sql_quoting import sql_string
+from loglake.transform.parsers.apigateway_access_log import EXAMPLES, SHAPE, ApiGatewayAccessLogParser
 
 ID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
 TIME = "[28/Nov/2026:10:15:01 +0000]"
@@ -30,6 +33,29 @@ SLOW = [
     f'198.51.100.7 - - {TIME} "GET /a\nb HTTP/1.1" 200 5 {ID} y',  # LF in the path: `.` does not match it
     f'198.51.100.7 - - {TIME} "GET /pets HTTP/1.1\t" 200 512 {ID} x',  # no: protocol ends at the tab
 ]
+# Lines the pattern accepts that of_shape's string tests must send to the right path (SHAPE's, or the regex).
+EDGES = [
+    f'198.51.100.7 - - [28/Nov/2026:10:15:01  +0000] "GET /p HTTP/1.1" 200 5 {ID} y',  # two spaces in the time
+    f'198.51.100.7 - - [28/Nov/2026\n10:15:01 +0000] "GET /p HTTP/1.1" 200 5 {ID} y',  # LF in the time
+    f'198.51.100.7 - - [28/Nov/2026:10:15:01\r+0000] "GET /p HTTP/1.1" 200 5 {ID} y',  # CR in the time
+    f'198.51.100.7 - - [28/[Nov/2026:10:15:01 +0000] "GET /p HTTP/1.1" 200 5 {ID} y',  # `[` in the time
+    f'198.51.100.7 - [u {TIME} "GET /p HTTP/1.1" 200 5 {ID} y',  # `[` opening the user
+    f'198.51.100.7 [c - {TIME} "GET /p HTTP/1.1" 200 5 {ID} y',  # `[` opening the caller
+    f'[198.51.100.7 - - {TIME} "GET /p HTTP/1.1" 200 5 {ID} y',  # `[` opening the ip
+    f'198.51[.100.7 - - {TIME} "GET /p HTTP/1.1" 200 5 {ID} y',  # `[` inside the ip
+    f'198.51.100.7] - - {TIME} "GET /p HTTP/1.1" 200 5 {ID} y',  # `]` in the ip
+    f'198.51.100.7 - u] {TIME} "GET /p HTTP/1.1" 200 5 {ID} y',  # `]` in the user
+    f'198.51.100.7 - [u] [x] {TIME} "GET /p HTTP/1.1" 200 5 {ID} y',  # a bracketed user, then more
+    f'198.51.100.7  - - {TIME} "GET /p HTTP/1.1" 200 5 {ID} y',  # two spaces after the ip: the pattern refuses
+    f'198.51.100.7 -   - {TIME} "GET /p HTTP/1.1" 200 5 {ID} y',  # three spaces before the user
+    f'caf\u00e9 \u00e9 \U0001f600 [28/Nov/2026:10:15:01 \u00e9] "G\u00e9T /\u00e9 H\u00e9" 200 \u00e9 {ID} \u00e9',
+    f'198.51.100.7 - - {TIME} "GET /p[x] HTTP/1.1" 200 5 {ID} y]',  # brackets after the head
+    f'198.51.100.7 - - [] "GET /p HTTP/1.1" 200 5 {ID} y',  # an empty time: the pattern refuses
+    f'198.51.100.7 - - [ ] "GET /p HTTP/1.1" 200 5 {ID}\n',  # a blank time
+    f'198.51.100.7 - - {TIME} "GET   HTTP/1.1" 200 5 {ID} y',  # a path of one space
+    f'198.51.100.7 - - {TIME} "GET /p HTTP/1.1" 200 5 {ID} y"',  # a third quote
+    f'198.51.100.7\t- - {TIME} "GET /p HTTP/1.1" 200 5 {ID} y',  # a tab after the ip: the pattern refuses
+]
 
 
 def _staged(lines: list[str]) -> list[tuple[str, object, object, bool]]:
@@ -44,6 +70,26 @@ def test_struct_by_quotes_equals_the_whole_patterns_groups() -> None:
     assert [message for message, expected, got, _fast in rows if expected != got] == []
     fast = {message for message, _expected, _got, is_fast in rows if is_fast}
     assert fast == {e.message for e in EXAMPLES} | set(FAST)
+
+
+def test_string_tests_take_only_lines_of_shape() -> None:
+    """of_shape replaced SHAPE's full match over the whole line: on every line the pattern accepts it holds only
+    where SHAPE does (so the cut reads only lines its argument covers), and the struct is the regex's groups."""
+    lines = [e.message for e in EXAMPLES] + FAST + SLOW + EDGES
+    rows = _staged(lines)
+    assert [message for message, expected, got, _fast in rows if expected != got] == []
+    con = duckdb.connect()
+    of_shape = {message: fast for message, _expected, _got, fast in rows}
+    shape = dict(
+        con.execute(
+            f"SELECT m, regexp_full_match(regexp_replace(m, '[\\r\\n]+\\z', ''), {sql_string(SHAPE)}) "
+            "FROM unnest($lines::VARCHAR[]) AS t(m)",
+            {"lines": list(of_shape)},
+        ).fetchall()
+    )
+    assert [m for m in of_shape if of_shape[m] and not shape[m]] == []
+    assert [m for m in of_shape if shape[m] and not of_shape[m]] == [EDGES[0], EDGES[3]]  # spaces, `[` in the time
+    assert len(rows) == 32 and sum(of_shape.values()) == 14
 
 
 def test_fast_values() -> None:

@@ -247,6 +247,28 @@ def test_api_gateway_guard_looks_for_a_uuid_only_near_a_dash() -> None:
     assert answers.count(True) == 1
 
 
+def test_api_gateway_shape_is_tested_on_the_split_not_by_a_full_match() -> None:
+    """SHAPE's full match read the whole line again after detection's (24 ms per 50,000 lines); string tests of the
+    split at quotes, which the cut needs anyway, decide it (the struct 67 -> 50 ms). test_apigateway_access_log.py
+    compares them with SHAPE on crafted lines."""
+    from loglake.transform.parsers.apigateway_access_log import ApiGatewayAccessLogParser
+
+    derived = ApiGatewayAccessLogParser().plan(None, 5).derived
+    s = ApiGatewayAccessLogParser().struct_column
+    assert list(derived) == [f"{s}_{n}" for n in ("line", "parts", "head", "fast", "request", "words", "tail")] + [s]
+    assert derived[f"{s}_parts"] == f"string_split({s}_line, '\"')"
+    assert "regexp" not in derived[f"{s}_fast"] and f"len({s}_parts) = 3" in derived[f"{s}_fast"]
+
+
+def test_api_gateway_time_takes_the_clf_path() -> None:
+    """AWS's CLF template writes `$context.requestTime` as CLF: the fast path tests that format first (a string of
+    another format still takes the cascade, timestamps.TIME_FORMATS), 27 -> 19 ms per 50,000 times."""
+    from loglake.transform.parsers.apigateway_access_log import ApiGatewayAccessLogParser
+
+    plan = ApiGatewayAccessLogParser().plan(None, 5)
+    assert plan.time_format == "clf" and plan.time == "__ll_apigateway_access_log.request_time"
+
+
 def test_json_detection_trims_only_a_message_that_begins_with_a_blank() -> None:
     """ltrim copied every message that reached generic JSON (8 ms per 50,000 lines); now only one that
     begins with a blank is trimmed. Same answer on every line."""

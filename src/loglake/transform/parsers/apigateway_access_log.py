@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from loglake.sql_quoting import sql_string
 from loglake.transform.parsers.base import LINE, Column, Example, ParsePlan, RegexParser, between_brackets, cut_or_regex
 
 NUMERIC_KEYS = {
@@ -63,6 +62,7 @@ class ApiGatewayAccessLogParser(RegexParser):
         )
     )  # fmt: skip
     time = "{s}.request_time"
+    time_format = "clf"  # AWS's template: its times skip the cascade's tests before CLF's (27 -> 19 ms per 50,000)
     level = status_level("{s}.status")
 
     def plan(self, con: Any, max_depth: int) -> ParsePlan:
@@ -80,9 +80,31 @@ bracket in the first three fields, no LF in the time or the path. Every line of 
 (each part is a part of the pattern's, piece by piece)."""
 
 
+def of_shape(parts: str, head: str) -> str:
+    r"""SQL: true for a line of SHAPE among those the pattern accepts (the plan reads only these), by string tests of
+    its split at quotes (`parts`, `head` its first piece) instead of SHAPE's full match (RE2 over the whole line,
+    ~24 ms per 50,000 API Gateway lines; the struct 67 -> 50 ms with these tests). A line it refuses takes the
+    regex: never a wrong value, at worst the slower path (a time holding `[` or two spaces in a row, which SHAPE
+    accepts).
+
+    Why each line it accepts is of SHAPE. The pattern is `G1 G2 +G3 \[G4\] "G5 G6 G7" G8 G9 G10( G11)?`.
+    - Exactly two quotes (three pieces): they are the pattern's two, so no group holds a quote, and `head` is
+      `G1 G2 +G3 [G4] ` (it ends in `] `).
+    - No two spaces in a row in `head`: ` +` is one space. No LF in `head`: G4 holds none (G1-G3 are `\S+`).
+    - The first `]` of `head` is its last but one character, the pattern's `\]`: G1-G3 hold none (G4 holds none
+      by the pattern).
+    - `head` holds one `[` (two pieces at `[`): the pattern's `\[`, so G1-G4 hold none.
+    Then G1-G3 are `[^\s"\[\]]+`, G4 `[^\]"\n]+`, G5, G7, G9 and G11 `[^\s"]+` (`\S+`, no quote), G6
+    `[^"\n]+` (`.+`, no quote), with single spaces where SHAPE has them: the line is of SHAPE."""
+    return (
+        f"coalesce(len({parts}) = 3 AND NOT contains({head}, '  ') AND NOT contains({head}, chr(10)) "
+        f"AND len(string_split({head}, '[')) = 2 AND strpos({head}, ']') = length({head}) - 1, false)"
+    )
+
+
 def _by_quotes(pattern: str, groups: tuple[str, ...], struct: str) -> dict[str, str]:
     """Derived columns that end in `struct`: the groups regexp_extract gives for `pattern`, read with string
-    functions from a line of SHAPE (split at its two quotes, then at spaces), the whole pattern's
+    functions from a line of SHAPE (of_shape; split at its two quotes, then at spaces), the whole pattern's
     regexp_extract from any other line. The 11 groups cost about 0.3 s per 50,000 lines (kept during
     classification as the likely format's); the full match (RE2's DFA) and the splits a fraction of it.
 
@@ -94,6 +116,7 @@ def _by_quotes(pattern: str, groups: tuple[str, ...], struct: str) -> dict[str, 
     so the protocol is the request's last word and the path everything between (spaces included). After the
     closing quote come single-space words: status, length, request id and, when the line has one more word,
     the extended request id (the greedy choice, which succeeds); absent, it is '' as regexp_extract gives it."""
+
     c = f"{struct}_"
     line, fast, parts, head, request, words, tail = (
         f"{c}{n}" for n in ("line", "fast", "parts", "head", "request", "words", "tail")
@@ -116,9 +139,9 @@ def _by_quotes(pattern: str, groups: tuple[str, ...], struct: str) -> dict[str, 
     assert list(values) == list(groups)
     return {
         line: LINE.format(m="message"),
-        fast: f"regexp_full_match({line}, {sql_string(SHAPE)})",
-        parts: f"CASE WHEN {fast} THEN string_split({line}, '\"') END",
+        parts: f"string_split({line}, '\"')",
         head: f"{parts}[1]",
+        fast: of_shape(parts, head),
         request: f"{parts}[2]",
         words: f"string_split({request}, ' ')",
         tail: f"string_split({parts}[3], ' ')",
