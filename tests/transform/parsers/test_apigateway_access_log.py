@@ -117,3 +117,15 @@ def test_classification_matches_and_the_plan_splits() -> None:
     from loglake.transform import likely_format
 
     assert not likely_format.eligible(ApiGatewayAccessLogParser())
+
+
+def test_a_long_extended_request_id_is_claimed() -> None:
+    """The guard looked for the request id in the message's last 60 characters: a line whose extended request id
+    (or its line end) pushed it out went to access_log (its combined pattern accepts the line), though this
+    pattern accepts it. The guard now reads the line's end as the pattern does (apigateway_access_log.END)."""
+    con = duckdb.connect()
+    head = f'198.51.100.7 - - {TIME} "GET /pets HTTP/1.1" 200 512 {ID} '
+    lines = [head + "x" * n + end for n in (16, 23, 24, 60) for end in ("", "\r\n")]
+    detect = ApiGatewayAccessLogParser().detect("m")
+    con.execute("CREATE TEMP TABLE t AS SELECT unnest($lines::VARCHAR[]) AS m", {"lines": lines})
+    assert [claimed for (claimed,) in con.execute(f"SELECT {detect} FROM t ORDER BY rowid").fetchall()] == [True] * 8
