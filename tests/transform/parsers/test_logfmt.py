@@ -170,11 +170,12 @@ def _narrowed(message: str) -> str | None:
 def _claimed(lines: list[str]) -> list[list[tuple[str, str]] | None]:
     """logfmt's detection and its pairs (keys, unquoted values), per line: None where it does not claim."""
     rows = duckdb.execute(
-        f"SELECT {LogfmtParser().detect('message')}, {logfmt._pair_lists('message')} "
-        "FROM (SELECT unnest($lines::VARCHAR[]) AS message, generate_subscripts($lines::VARCHAR[], 1) AS n) ORDER BY n",
+        f"SELECT claimed, p.k, {logfmt._values('p')} FROM (SELECT n, {LogfmtParser().detect('message')} AS claimed, "
+        f"{logfmt._pair_lists('message')} AS p FROM (SELECT unnest($lines::VARCHAR[]) AS message, "
+        "generate_subscripts($lines::VARCHAR[], 1) AS n)) ORDER BY n",
         {"lines": lines},
     ).fetchall()
-    return [list(zip(pairs["k"], pairs["v"], strict=True)) if claimed else None for claimed, pairs in rows]
+    return [list(zip(keys, values, strict=True)) if claimed else None for claimed, keys, values in rows]
 
 
 FAMILY: list[tuple[str, list[tuple[str, str]] | None]] = [

@@ -478,6 +478,104 @@ def test_logfmt_kept_pairs_are_the_write_s_column_without_a_table() -> None:
     assert by_line['q="a=b c" r=""'] == {**dict.fromkeys(keys), "q": "a=b c", "r": ""}
 
 
+_LOGFMT_CUT_LINES = [  # LOGFMT_EDGE_LINES and more: a key quoted in one row only, leading blanks of each kind
+    *LOGFMT_EDGE_LINES,
+    'a=x b=plain c="true" msg=""',
+    "\ta=1 b=2",  # a tab before the first key: not claimed (keys start after spaces only)
+    "\u00a0a=1",  # ltrim strips a no-break space; the full match never took it
+    "\u3000a=1 b=2",
+    "\u212a=1",  # the Kelvin sign lowers to `k`: not a key
+    '_a=1 @b=2 msg="x \\"q\\" y" ok=""',
+    "9a=1",
+    " \r\na=1",
+    "   =1",
+    'a=-0 b=1e400 c=007 d="12" e=TRUE msg="naïve\r" f=',
+    'a=3 b=4.5 c=8 d=- e=false ts=2026-11-26T10:00:01Z level="info"\r',
+]
+
+
+def _old_logfmt_shaped(message: str) -> str:
+    """logfmt's shape test before 2026-11-30 15:00: spaces, then a key's first character, then the full match."""
+    from loglake.transform.parsers import logfmt
+    from loglake.transform.parsers.base import LINE
+
+    return (
+        f"(CASE WHEN NOT contains({message}, '=') THEN false "
+        f"WHEN NOT (lower(substr(ltrim({message}), 1, 1)) BETWEEN 'a' AND 'z' "
+        f"OR substr(ltrim({message}), 1, 1) IN ('_', '@')) THEN false "
+        f"WHEN NOT regexp_full_match({LINE.format(m=message)}, {sql_string(logfmt.LINE_PATTERN)}) THEN false "
+        "ELSE true END)"
+    )
+
+
+def test_logfmt_values_are_cut_where_they_are_read() -> None:
+    """Classification cut and unquoted every pair's value (two lambdas over every pair: 30-35 ms per 50,000
+    lines of 7 pairs); it now keeps the keys and the matches, and a value is cut where it is read: in the
+    write's column of its key (unquoted only for a key that a quote begins somewhere in the batch), and in
+    the verdicts over distinct pairs. The shape test is one full match (` *` then pairs) without ltrim's
+    first-character test. Every value and type equals the old lists' on crafted lines, and every shape
+    answer the old test's."""
+    from loglake.transform.parsers import logfmt
+    from loglake.transform.parsers.logfmt import LogfmtParser
+
+    kept = logfmt.kept_pairs("message")
+    assert kept.count("lambda") == 2 and "replace(replace(" not in kept  # the matches' list, and the keys: no values
+    assert "ltrim(" not in kept and kept.count("regexp_full_match(") == 1
+    con = RecordingConnection(duckdb.connect())
+    _logfmt_classified(con.con, _LOGFMT_CUT_LINES, kept=True)
+    plan = LogfmtParser().plan(con, 50)
+    (verdicts,) = [sql for sql in con.statements if "bool_and(" in sql]
+    assert "SELECT DISTINCT k, m FROM" in verdicts
+    old_lists = (  # the two lists as classification kept them before: keys and unquoted values
+        f"list_transform([{logfmt._matches('message')}], lambda m: struct_pack(k := list_transform(m, lambda p: "
+        f"{logfmt._KEY}), v := list_transform(list_transform(m, lambda p: {logfmt._VALUE}), lambda v: "
+        f"{logfmt._unquote('v')})))[1]"
+    )
+    old_lookup = "__ll_old.v[list_position(__ll_old.k, {key})]"
+    types = {f.path[0]: f.type for f in plan.fields}
+    assert types == {
+        "@b": "BIGINT", "_a": "BIGINT", "a": "VARCHAR", "a.b/c@d#e": "VARCHAR", "a_b": "VARCHAR", "ab": "BIGINT",
+        "b": "VARCHAR", "c": "VARCHAR", "d": "BIGINT", "e": "BOOLEAN", "f": "VARCHAR", "level": "VARCHAR",
+        "msg": "VARCHAR", "ok": "VARCHAR", "q": "VARCHAR", "r": "VARCHAR", "ts": "VARCHAR",
+    }  # fmt: skip
+    cheap = {f.path[0] for f in plan.fields if "starts_with(" not in f.expression}  # never quoted: not unquoted
+    assert cheap == {"@b", "_a", "a", "a.b/c@d#e", "a_b", "ab", "e", "f", "ts"}
+    new = ", ".join(f"({f.expression})::VARCHAR" for f in plan.fields)
+    old = ", ".join(
+        f"({old_lookup.format(key=sql_string(f.path[0]))})::VARCHAR"
+        if f.type == "VARCHAR"
+        else f"TRY_CAST({old_lookup.format(key=sql_string(f.path[0]))} AS {f.type})::VARCHAR"
+        for f in plan.fields
+    )
+    rows = con.con.execute(
+        f"SELECT message, [{new}], [{old}] FROM (SELECT *, rowid AS rid, {logfmt.KEPT} AS {logfmt._MAP}, "
+        f"{old_lists} AS __ll_old FROM classified WHERE format = 'logfmt') ORDER BY rid"
+    ).fetchall()
+    claimed = [0, 1, 2, 3, 6, 7, 12, 17, 21, 22]
+    assert [line for line, *_ in rows] == [_LOGFMT_CUT_LINES[n] for n in claimed]
+    assert [n for _line, n, _old in rows] == [o for _line, _new, o in rows]
+    by_line = {line: dict(zip(types, values, strict=True)) for line, values, _old in rows}
+    assert by_line['a=x b=plain c="true" msg=""'] == {
+        **dict.fromkeys(types),
+        "a": "x",
+        "b": "plain",
+        "c": "true",
+        "msg": "",
+    }
+    assert by_line[_LOGFMT_CUT_LINES[17]] == {
+        **dict.fromkeys(types), "_a": "1", "@b": "2", "msg": 'x "q" y', "ok": ""
+    }  # fmt: skip
+    old_shape = _old_logfmt_shaped("message")
+    new_shape = logfmt._shaped("message", "true")
+    answers = con.con.execute(
+        f"SELECT {new_shape}, {old_shape} FROM (SELECT unnest($lines::VARCHAR[]) AS message, "
+        "generate_subscripts($lines::VARCHAR[], 1) AS n) ORDER BY n",
+        {"lines": _LOGFMT_CUT_LINES},
+    ).fetchall()
+    assert [new for new, _old in answers] == [old for _new, old in answers]
+    assert [n for n, (new, _old) in enumerate(answers) if new] == [0, 1, 2, 3, 6, 7, 8, 12, 17, 21, 22]
+
+
 def test_logfmt_distinct_keys_compares_few_keys_pairwise() -> None:
     """Detection's distinct-keys test hashed each line's keys (list_distinct: 0.04 s per 50,000 lines of 7
     keys); up to 32 keys it now checks that each key's first position is its own (0.01 s), past that it

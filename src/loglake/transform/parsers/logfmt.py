@@ -1,18 +1,17 @@
 """logfmt: `key=value key2="quoted value"` lines, into `logs`, one column per key.
 
-A line is logfmt when it is nothing but such pairs, with distinct keys (a repeated key leaves the line
-to plain text rather than lose a value). The pairs become two lists per row (keys, values: _pair_lists) and
+A line is logfmt when it is nothing but such pairs, with distinct keys (a repeated key leaves the line to plain
+text rather than lose a value). The pairs become two lists per row (keys, `key=value` matches: _pair_lists) and
 one column per key, typed from their values, only where the typed value reads back as written: a key whose values
 are all canonical integers in BIGINT's range (`-?(0|[1-9][0-9]*)`, not `-0`) is BIGINT; all JSON numbers
-(NUMBER_PATTERN, finite, 0.0 only when written as a zero, integers within 2^53) DOUBLE; all true/false, in any case,
-BOOLEAN; else VARCHAR, exact as written. DuckDB's casts read more (`007` as 7, `+5`, `1_000`, ` 12 `, `1e400` as
-inf, `1e-400` as 0.0, `inf`, `NaN`): such a value, an integer beyond BIGINT (never a rounded DOUBLE) or `-0` makes
-its column text. `-` and an empty value do not count against a type: in a typed column they are NULL (`bytes=-`), in
-a VARCHAR column they stay as written.
-Keys are also where the time (`time`, `ts`, ...) and the level (`level`, `lvl`, ...) are looked up: the
-first of their keys that a line gives a value (`-` or empty gives none: `level= lvl=warn` is WARN).
-Keys past the table's max_columns stay in the row, exact, as one `extra` JSON object of key -> value
-text, as JSON's do: a line of 18,000 pairs cannot give a table 18,000 columns.
+(NUMBER_PATTERN, finite, 0.0 only when written as a zero, integers within 2^53) DOUBLE; all true/false, in any
+case, BOOLEAN; else VARCHAR, exact as written. DuckDB's casts read more (`007` as 7, `+5`, `1_000`, ` 12 `,
+`1e400` as inf, `1e-400` as 0.0, `inf`, `NaN`): such a value, an integer beyond BIGINT (never a rounded DOUBLE) or
+`-0` makes its column text. `-` and an empty value do not count against a type: in a typed column they are NULL
+(`bytes=-`), in a VARCHAR column they stay as written. Keys are also where the time (`time`, `ts`, ...) and the
+level (`level`, `lvl`, ...) are looked up: the first of their keys that a line gives a value (`-` or empty gives
+none: `level= lvl=warn` is WARN). Keys past the table's max_columns stay in the row, exact, as one `extra` JSON
+object of key -> value text, as JSON's do: a line of 18,000 pairs cannot give a table 18,000 columns.
 
 The rule: a line is split into pairs as go-logfmt's decoder splits it (go-logfmt/logfmt decode.go, the
 decoder of the Go encoder most logfmt comes from), and a line it cannot split so, or that it splits into
@@ -71,8 +70,12 @@ PAIR = rf"({_KEY_PATTERN})=({_QUOTED}|{_BARE})"
 """A pair and its two groups, key and raw value (likely_format's guess reads them with Python's `re`)."""
 _PAIR_MATCH = rf"{_KEY_PATTERN}=(?:{_QUOTED}|{_BARE})"
 """PAIR without its two groups: the same matches (groups never change which text RE2 matches)."""
-LINE_PATTERN = rf"{_SEPARATOR}*(?:{_KEY_PATTERN}=(?:(?:{_QUOTED}){_SEPARATOR}*|{_BARE}(?:{_SEPARATOR}+|$)))+"
+_PAIRS = rf"(?:{_KEY_PATTERN}=(?:(?:{_QUOTED}){_SEPARATOR}*|{_BARE}(?:{_SEPARATOR}+|$)))+"
 """Nothing but pairs: a bare value ends at a separator or the line's end, a quoted one at its quote."""
+LINE_PATTERN = rf"{_SEPARATOR}*{_PAIRS}"
+"""A line of pairs after any separators (likely_format's guess reads it with Python's `re`)."""
+_SPACED_LINE = rf" *{_PAIRS}"
+"""What detection fully matches: pairs after spaces only (the first key starts after spaces: module docstring)."""
 _TYPES = ("BIGINT", "DOUBLE", "BOOLEAN")
 NUMBER_PATTERN = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
 """What a typed number is written as: JSON's number grammar. DuckDB's casts read more (`007`, `+5`, `1_000`,
@@ -94,7 +97,7 @@ def _unquote(v: str) -> str:
 
 
 _STAGED = "__ll_logfmt_pairs"
-"""Each logfmt row's keys and values (_pair_lists), made once per object by plan() when classification kept
+"""Each logfmt row's keys and matches (_pair_lists), made once per object by plan() when classification kept
 none (KEPT), and read by the write (by rowid)."""
 KEPT = "__ll_logfmt"
 """A column of `classified` (when logfmt is an object's likely format: transform/likely_format.py): the
@@ -119,20 +122,30 @@ def _keys(message: str) -> str:
 
 
 def _pair_lists(message: str) -> str:
-    """SQL: the line's pairs as two lists, keys `k` and values `v` (quoted values unescaped), read by
-    `_lookup`, from one extraction of the matches. Not a MAP: map_from_entries hashes every key to check
-    that they are distinct (0.12 s per 50,000 lines of 7 pairs, against 0.05 s for the two lists), and
-    detection proves they are, so the first position of a key is its only one and the lookup gives the
-    map's value."""
+    """SQL: the line's pairs as two lists, keys `k` and the matches `m` themselves (`key=raw value`, as
+    written), read by `_lookup`, from one extraction of the matches. Not a MAP: map_from_entries hashes every
+    key to check that they are distinct (0.12 s per 50,000 lines of 7 pairs, against 0.05 s for two lists),
+    and detection proves they are, so the first position of a key is its only one and the lookup gives the
+    map's value. The values are cut (and unquoted) where they are read, the write's columns and the plan's
+    distinct pairs, not here for every pair: two lambdas over every pair cost 30-35 ms per 50,000 lines of 7
+    pairs in classification (benchmarks/README.md)."""
     keys = f"list_transform(m, lambda p: {_KEY})"
-    # Raw values first, then unquoted: the unquoting reads its value three times (0.01 s less per 50,000 lines)
-    values = f"list_transform(list_transform(m, lambda p: {_VALUE}), lambda v: {_unquote('v')})"
-    return f"list_transform([{_matches(message)}], lambda m: struct_pack(k := {keys}, v := {values}))[1]"
+    return f"list_transform([{_matches(message)}], lambda m: struct_pack(k := {keys}, m := m))[1]"
 
 
-def _lookup(pairs: str, key: str) -> str:
-    """SQL: the value of `key` in `pairs` (_pair_lists), NULL when the line lacks it (list_position is NULL)."""
-    return f"{pairs}.v[list_position({pairs}.k, {sql_string(key)})]"
+def _lookup(pairs: str, key: str, quoted: bool = True) -> str:
+    """SQL: the value of `key` in `pairs` (_pair_lists), unquoted, NULL when the line lacks it (list_position
+    is NULL). The match at the key's position is `key=raw value` (the key is the match up to its first '=',
+    and a key holds no '=', so the raw value starts after the key's length and one '='; keys are ASCII, so
+    characters are bytes). Without `quoted` (no value of the key starts with a quote in the batch, which the
+    plan knows), the raw value is the value: _unquote gives any other value back as it is."""
+    raw = f"substr({pairs}.m[list_position({pairs}.k, {sql_string(key)})], {len(key) + 2})"
+    return _unquote(raw) if quoted else raw
+
+
+def _values(pairs: str) -> str:
+    """SQL: the unquoted values of `pairs` (_pair_lists), in the keys' order (a table past its cap only)."""
+    return f"list_transform(list_transform({pairs}.m, lambda p: {_VALUE}), lambda v: {_unquote('v')})"
 
 
 _FEW_KEYS = 32
@@ -157,9 +170,7 @@ def _shaped(message: str, then: str) -> str:
     """SQL: `then` for a line that is nothing but pairs (false for any other line)."""
     return (
         f"(CASE WHEN NOT contains({message}, '=') THEN false "
-        f"WHEN NOT (lower(substr(ltrim({message}), 1, 1)) BETWEEN 'a' AND 'z' "
-        f"OR substr(ltrim({message}), 1, 1) IN ('_', '@')) THEN false "
-        f"WHEN NOT regexp_full_match({LINE.format(m=message)}, {sql_string(LINE_PATTERN)}) THEN false "
+        f"WHEN NOT regexp_full_match({LINE.format(m=message)}, {sql_string(_SPACED_LINE)}) THEN false "
         f"ELSE {then} END)"
     )
 
@@ -205,15 +216,21 @@ class LogfmtParser:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {_STAGED} AS SELECT rowid AS rid, {pairs} AS pairs {rows}")
             source = f"SELECT pairs FROM {_STAGED}"
             staging = f"(SELECT pairs FROM {_STAGED} WHERE {_STAGED}.rid = classified.rowid)"
-        # Each value's tests once (a JSON number, an integer, BIGINT, DOUBLE), for the three verdicts that read
-        # them. Each cast only where the value's text can pass it (a failed cast is slow): BIGINT for integers,
-        # DOUBLE for the other JSON numbers (an integer that counts for BIGINT is a finite DOUBLE).
+        # Each distinct (key, value)'s tests once (a JSON number, an integer, BIGINT, DOUBLE), for the three
+        # verdicts that read them. Each cast only where the value's text can pass it (a failed cast is slow):
+        # BIGINT for integers, DOUBLE for the other JSON numbers (an integer that counts for BIGINT is a finite
+        # DOUBLE). Distinct pairs first: every verdict is a bool_and of a test of one value, and its FILTER
+        # reads the value only, so a repeated pair cannot change it; levels, methods and statuses repeat, and
+        # the tests then run on fewer values (54 -> 41 ms per 50,000 lines of 7 pairs, 2 of them never
+        # repeating; benchmarks/README.md).
         pairs = (
-            "SELECT k, v, whole_text, CASE WHEN whole_text THEN TRY_CAST(v AS BIGINT) END AS whole, "
+            "SELECT k, v, quoted, whole_text, CASE WHEN whole_text THEN TRY_CAST(v AS BIGINT) END AS whole, "
             "CASE WHEN numeric AND NOT whole_text THEN TRY_CAST(v AS DOUBLE) END AS number FROM ("
             f"SELECT *, numeric AND NOT {_FRACTION_OR_EXPONENT} AS whole_text FROM ("
-            f"SELECT *, regexp_full_match(v, {sql_string(NUMBER_PATTERN)}) AS numeric "
-            f"FROM (SELECT unnest(pairs.k) AS k, unnest(pairs.v) AS v FROM ({source}))))"
+            f"SELECT *, regexp_full_match(v, {sql_string(NUMBER_PATTERN)}) AS numeric FROM ("
+            f"SELECT k, {_unquote('raw')} AS v, starts_with(raw, '\"') AS quoted FROM ("
+            "SELECT k, substr(m, strpos(m, '=') + 1) AS raw FROM ("
+            f"SELECT DISTINCT k, m FROM (SELECT unnest(pairs.k) AS k, unnest(pairs.m) AS m FROM ({source})))))))"
         )
         present = "FILTER (WHERE v NOT IN ('', '-'))"  # a key never present is VARCHAR (bool_and of none: NULL)
         integer = "(whole_text AND whole IS NOT NULL AND v <> '-0')"  # reads back as written
@@ -226,11 +243,11 @@ class LogfmtParser:
         )
         verdicts = con.execute(
             f"SELECT k, bool_and({integer}) {present}, bool_and({double}) {present}, "
-            f"bool_and(lower(v) IN ('true', 'false')) {present} FROM ({pairs}) GROUP BY k ORDER BY k"
+            f"bool_and(lower(v) IN ('true', 'false')) {present}, bool_or(quoted) FROM ({pairs}) GROUP BY k ORDER BY k"
         ).fetchall()
-        values = {key: _lookup(_MAP, key) for key, *_checks in verdicts}
+        values = {key: _lookup(_MAP, key, quoted) for key, *_checks, quoted in verdicts}
         fields = []
-        for key, *checks in verdicts:
+        for key, *checks, _quoted in verdicts:
             type_ = next((t for t, ok in zip(_TYPES, checks, strict=True) if ok), "VARCHAR")
             value = values[key] if type_ == "VARCHAR" else f"TRY_CAST({values[key]} AS {type_})"
             fields.append(FieldPlan(_pointer(key), type_, value, (key,)))
@@ -250,7 +267,7 @@ def _past_cap(plan: ParsePlan, con: Any, table: str, refused: frozenset[str]) ->
     kept keys (at most max_columns) are what the SQL names, so its size is bounded whatever the line."""
     kept = [f for f in plan.fields if f.source not in refused]
     names = ", ".join(sql_string(f.path[0]) for f in kept)
-    pairs = f"map({_MAP}.k, {_MAP}.v)"  # rare (a table past its cap): the map's cost is paid here only
+    pairs = f"map({_MAP}.k, {_values(_MAP)})"  # rare (a table past its cap): the map's cost is paid here only
     others = f"list_filter(map_entries({pairs}), lambda e: NOT list_contains([{names}]::VARCHAR[], e.key))"
     extra = f"CASE WHEN len({others}) > 0 THEN to_json(map_from_entries({others}))::VARCHAR END"
     return replace(plan, fields=[*kept, FieldPlan(EXTRA_SOURCE, "VARCHAR", extra, (EXTRA_NAME,))])
