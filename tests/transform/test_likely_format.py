@@ -28,12 +28,13 @@ APIGW = (
     "c6af9ac6-7b61-11e6-9a41-93e8deadbeef Dv0HJFmLoAMFp_w="
 )
 """API Gateway's CLF line: access_log's pattern matches it too, and apigateway_access_log, earlier, claims it."""
-BSD_ACCESS = '<13>Nov 26 10:00:00 host [26/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 5'
-"""A BSD syslog line whose pattern rfc3164 matches, and that access_log, earlier, claims."""
+SYSLOG_ACCESS = '<13>1 - - [26/Nov/2026:10:00:00 +0000] "GET - HTTP/1.1" 200 5'
+"""A line whose pattern rfc5424 matches (the tag `[26/Nov/2026:10:00:00`, the structured data `-`), and that
+access_log, earlier, claims."""
 BSD = "<34>Nov 26 10:00:00 web-1 sshd[42]: Accepted publickey"
 SYSLOG_5424 = "<34>1 2026-11-26T10:00:00Z mymachine su 42 ID47 - 'su root' failed"
 """A line rfc5424 claims whose first characters pass rfc3164's guard too."""
-LINES = [*PARSER_EXAMPLES, APIGW, BSD_ACCESS, SYSLOG_5424, "", "\n", "plain words", '  [x] "y"']
+LINES = [*PARSER_EXAMPLES, APIGW, SYSLOG_ACCESS, SYSLOG_5424, "", "\n", "plain words", '  [x] "y"']
 
 
 def in_new_thread(fn: Callable[[], T]) -> T:
@@ -109,17 +110,27 @@ def test_lines_two_parsers_match_are_meaningful() -> None:
     import re
 
     access = BY_NAME["access_log"]
-    rfc3164 = BY_NAME["syslog_rfc3164"]
-    assert isinstance(access, RegexParser) and isinstance(rfc3164, RegexParser)
+    rfc5424 = BY_NAME["syslog_rfc5424"]
+    assert isinstance(access, RegexParser) and isinstance(rfc5424, RegexParser)
     assert re.fullmatch(access.pattern, APIGW)
-    assert re.fullmatch(access.pattern, BSD_ACCESS) and re.fullmatch(rfc3164.pattern, BSD_ACCESS)
-    assert [p.name for p in PARSERS].index("access_log") < [p.name for p in PARSERS].index("syslog_rfc3164")
+    assert re.fullmatch(access.pattern, SYSLOG_ACCESS) and re.fullmatch(rfc5424.pattern, SYSLOG_ACCESS)
+    assert [p.name for p in PARSERS].index("access_log") < [p.name for p in PARSERS].index("syslog_rfc5424")
     assert SYSLOG_5424.startswith("<")  # passes rfc3164's guard; its pattern then fails
     # access_log, API Gateway's CLF, the load balancers' and S3 plan string cuts of the line, CloudFront's
     # real-time logs a tab split, nginx's and MySQL's errors and MySQL's general log a cut after the pattern's
-    # prefix, httpd's errors and MySQL's slow queries a cut of their usual shape, not the regex groups: not eligible.
-    assert len(ELIGIBLE) == 5 and {"syslog_rfc3164", "logfmt"} <= set(ELIGIBLE)
-    lines = {"cloudfront", "cloudfront_realtime", "access_log", "alb", "alb_connection", "elb_classic", "s3_access_log"}
+    # prefix, httpd's errors and MySQL's slow queries a cut of their usual shape, BSD syslog a cut after a one-pass
+    # head of its usual line, not the regex groups: not eligible.
+    assert len(ELIGIBLE) == 4 and {"syslog_rfc5424", "logfmt"} <= set(ELIGIBLE)
+    lines = {
+        "syslog_rfc3164",
+        "cloudfront",
+        "cloudfront_realtime",
+        "access_log",
+        "alb",
+        "alb_connection",
+        "elb_classic",
+        "s3_access_log",
+    }
     lines |= {"apigateway_access_log", "nginx_error", "mysql_error", "apache_error", "mysql_slow", "mysql_general"}
     assert not lines & set(ELIGIBLE)
 
@@ -142,18 +153,18 @@ def test_each_likely_parser_leaves_every_line_s_parser_and_reason(likely: str, m
 
 
 def test_an_earlier_parser_still_claims_a_line_the_likely_one_matches(monkeypatch: pytest.MonkeyPatch) -> None:
-    fast, result, groups = _classify([BSD, BSD_ACCESS], "syslog_rfc3164", EtlSettings(), monkeypatch)
-    assert [(event, fmt) for event, fmt, _r, _t in fast] == [("e0", "syslog_rfc3164"), ("e1", "access_log")]
+    fast, result, groups = _classify([SYSLOG_5424, SYSLOG_ACCESS], "syslog_rfc5424", EtlSettings(), monkeypatch)
+    assert [(event, fmt) for event, fmt, _r, _t in fast] == [("e0", "syslog_rfc5424"), ("e1", "access_log")]
     assert [event for event, _ in groups["column"]] == ["e0"]  # the access-log line keeps no groups
-    assert result.staged == "syslog_rfc3164"
+    assert result.staged == "syslog_rfc5424"
 
 
 def test_a_forced_route_and_duplicates_keep_every_line_s_outcome(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A route forcing syslog_rfc3164 on /g/1 (others' lines there are format_mismatch), and two duplicate events:
+    """A route forcing syslog_rfc5424 on /g/1 (others' lines there are format_mismatch), and two duplicate events:
     the de-duplication classifies again without the kept groups' column."""
-    settings = EtlSettings(routes=(Route("/g/1", format="syslog_rfc3164"),))
+    settings = EtlSettings(routes=(Route("/g/1", format="syslog_rfc5424"),))
     plain, plain_result, _ = _classify(LINES, None, settings, monkeypatch, duplicate=True)
-    fast, fast_result, _ = _classify(LINES, "syslog_rfc3164", settings, monkeypatch, duplicate=True)
+    fast, fast_result, _ = _classify(LINES, "syslog_rfc5424", settings, monkeypatch, duplicate=True)
     assert fast == plain
     assert fast_result.counts == plain_result.counts == {0: (len(LINES) + 2, len(LINES))}
     reasons = [reason for _e, _f, reason, _t in fast]
@@ -163,9 +174,10 @@ def test_a_forced_route_and_duplicates_keep_every_line_s_outcome(monkeypatch: py
 def test_the_guess_is_the_format_most_sampled_lines_match() -> None:
     httpd = "[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok /etc/httpd/conf/workers2.properties"
     nginx = "2026/11/26 10:00:00 [error] 12#0: *5 open() failed"
-    assert likely_format.guess([BSD, BSD]) == "syslog_rfc3164"
-    assert likely_format.guess([BSD + "\n", None]) == "syslog_rfc3164"
-    assert likely_format.guess([BSD, SYSLOG_5424]) == "syslog_rfc5424"  # a tie: the earlier parser in PARSERS
+    assert likely_format.guess([SYSLOG_5424, SYSLOG_5424]) == "syslog_rfc5424"
+    assert likely_format.guess([SYSLOG_5424 + "\n", None]) == "syslog_rfc5424"
+    assert likely_format.guess(["a=1 b=2", SYSLOG_5424]) == "syslog_rfc5424"  # a tie: the earlier parser in PARSERS
+    assert likely_format.guess([BSD, BSD]) is None  # its plan cuts the line after a one-pass head: not eligible
     assert likely_format.guess([httpd, httpd]) is None  # its plan cuts the line's usual shape: not eligible
     assert likely_format.guess([nginx, nginx]) is None  # its plan cuts the line after the prefix: not eligible
     assert likely_format.guess(["a=1 b=2", "a=1 a=2"]) == "logfmt"  # the second: a repeated key, not logfmt
@@ -175,22 +187,22 @@ def test_the_guess_is_the_format_most_sampled_lines_match() -> None:
 
 
 def test_the_likely_path_extracts_each_line_once_and_the_write_reuses_it() -> None:
-    parser = BY_NAME["syslog_rfc3164"]
+    parser = BY_NAME["syslog_rfc5424"]
     assert isinstance(parser, RegexParser)
-    sql = etl._classify_sql(EtlSettings(), frozenset(), "syslog_rfc3164")
+    sql = etl._classify_sql(EtlSettings(), frozenset(), "syslog_rfc5424")
     pattern = sql_string(parser.pattern)[1:-1]
     assert sql.count(pattern) == 2  # the extraction, and the constant test of an empty line
-    assert "regexp_full_match(rtrim" not in sql.split("THEN 'syslog_rfc3164'")[0].rsplit("WHEN", 1)[1]
+    assert "regexp_full_match(rtrim" not in sql.split("THEN 'syslog_rfc5424'")[0].rsplit("WHEN", 1)[1]
     line = LINE.format(m="message")
     assert f"regexp_full_match({line}, {sql_string(parser.pattern)})" in etl._classify_sql(EtlSettings(), frozenset())
-    plans = {"syslog_rfc3164": parser.plan(None, 1)}
-    assert list(plans["syslog_rfc3164"].staging) == ["__ll_syslog_rfc3164"]
-    assert likely_format.reuse(plans, "syslog_rfc3164")["syslog_rfc3164"].staging == {}
+    plans = {"syslog_rfc5424": parser.plan(None, 1)}
+    assert list(plans["syslog_rfc5424"].staging) == ["__ll_syslog_rfc5424"]
+    assert likely_format.reuse(plans, "syslog_rfc5424")["syslog_rfc5424"].staging == {}
     assert likely_format.reuse(plans, None) == plans
 
 
 EDGES = {
-    "syslog_rfc3164": BSD,
+    "syslog_rfc5424": SYSLOG_5424,
     "logfmt": 'ts=2026-11-26T10:00:00Z level=warn n=1 note="say \\"hi\\""',
 }
 
@@ -231,7 +243,7 @@ def test_a_large_object_s_clean_rows_are_those_of_the_plain_path(
     assert reused == [likely, None]  # the write read the kept groups in the first run
     reasons, tables, rows = outcome[0]
     assert sum(len(r) for r in rows.values()) + sum(reasons.values()) == len(messages)
-    assert tables["syslog" if likely == "syslog_rfc3164" else "logs"] >= 2 and len(tables) > 10
+    assert tables["syslog" if likely == "syslog_rfc5424" else "logs"] >= 2 and len(tables) > 10
 
 
 def test_a_batch_of_logfmt_objects_on_the_likely_path_writes_what_each_writes_alone(

@@ -7,19 +7,37 @@ than a day after the record (timestamps.py, docs/etl.md). Names as in syslog_rfc
 
 from __future__ import annotations
 
-from loglake.transform.parsers.base import Example, RegexParser
+from dataclasses import replace
+from typing import Any
+
+from loglake.sql_quoting import sql_string
+from loglake.transform.parsers.base import LINE, Example, ParsePlan, PrefixParser, regex_groups
 from loglake.transform.parsers.syslog_fields import BSD_GROUPS, bsd_columns, severity_level
 
+_TIME = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} \d{2}:\d{2}:\d{2}"
+_MONTHS = "('Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec')"
+_WORD = r"[^\s\[\]:-][^\s\[\]:]*"
 
-class SyslogRfc3164Parser(RegexParser):
+PREFIX = (
+    # The month is a month's name: `<13>Foo 11 22:14:15 host msg` is no BSD syslog line (libbeat rejects it).
+    rf"(?:<(\d{{1,3}})>)?({_TIME}) "
+    # Neither host nor tag begins with `-`: syslogd's `--- last message repeated 2 times ---` has neither.
+    rf"(?:({_WORD}) )?({_WORD})(?:\[([^\]\s]*)\])?:? "
+)
+"""The pattern up to the message's `(.*)`. It reads no CR or LF (digits, month letters, `<>[]:`, spaces and
+classes that exclude `\\s`), so PrefixParser's detection (PREFIX at the message's start) is the full match's."""
+
+HEAD = rf"(?:<\d{{1,3}}>)?([A-Z][a-z][a-z] +\d{{1,2}} \d{{2}}:\d{{2}}:\d{{2}}) ({_WORD}) ({_WORD})(\[[^\]\s]*\])?:? "
+"""PREFIX's usual shape, a host present, with four groups (the time, host, tag and the pid's bracket whole) and
+the PRI's digits ungrouped: each character decides its path (a word ends at the first space, `[` or `:`), so RE2
+extracts them with its one-pass engine."""
+
+
+class SyslogRfc3164Parser(PrefixParser):
     name = "syslog_rfc3164"
     table = "syslog"
-    pattern = (
-        # The month is a month's name: `<13>Foo 11 22:14:15 host msg` is no BSD syslog line (libbeat rejects it).
-        r"(?s)(?:<(\d{1,3})>)?((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} \d{2}:\d{2}:\d{2}) "
-        # Neither host nor tag begins with `-`: syslogd's `--- last message repeated 2 times ---` has neither.
-        r"(?:([^\s\[\]:-][^\s\[\]:]*) )?([^\s\[\]:-][^\s\[\]:]*)(?:\[([^\]\s]*)\])?:? (.*)"
-    )
+    prefix = PREFIX
+    pattern = "(?s)" + PREFIX + "(.*)"
     guard = "substr({m}, 1, 1) = '<' OR substr({m}, 4, 1) = ' '"
     groups = BSD_GROUPS
     columns = bsd_columns()
@@ -28,6 +46,42 @@ class SyslogRfc3164Parser(RegexParser):
     time = "CASE WHEN contains({s}.ts, '  ') THEN regexp_replace({s}.ts, ' +', ' ', 'g') ELSE {s}.ts END"
     time_format = "syslog"
     level = severity_level()
+
+    def plan(self, con: Any, max_depth: int) -> ParsePlan:
+        """The time, host, tag and `[pid]` of HEAD's match at the line's start (four groups: RE2's one-pass
+        engine), the PRI, pid and message cut with string functions; elsewhere (no host, or a line detection
+        did not claim) the whole pattern's regexp_extract.
+
+        Why the cut gives the pattern's groups where HEAD matches: the pattern is leftmost-first, and its
+        optional host comes first, so it takes the parse with a host wherever one exists. HEAD is that parse
+        (the same parts in the same order, the host required): the host is the line's first word after the
+        time (a word holds no space, so it ends at the space after it), the tag the longest word after it (a
+        shorter one would be followed by a word's character, which is none of `[`, `:` or space), the bracket
+        taken where `:? ` follows it, the colon where the space follows it. So the groups are HEAD's, the PRI
+        is the digits between the leading `<` and the first `>` (the time starts with a letter, `\\d` holds no
+        `>`), the pid the bracket's inside, and the message the text after HEAD's match: its length is the
+        PRI's `<...>` (up to that `>`), the time, two spaces, host, tag, bracket, then `:` where the character
+        after the bracket is one, and the last space. length and substr both count code points (a host or tag
+        may hold non-ASCII letters)."""
+        s = self.struct_column
+        line, head = f"{s}_line", f"{s}_head"
+        pri_end = f"CASE WHEN prefix({line}, '<') THEN strpos({line}, '>') ELSE 0 END"
+        parts = " + ".join(f"length({head}.{g})" for g in ("ts", "hostname", "appname", "bracket"))
+        before_colon = f"({pri_end} + {parts} + 2)"
+        colon = f"CASE WHEN substr({line}, {before_colon} + 1, 1) = ':' THEN 1 ELSE 0 END"
+        cut = (
+            f"struct_pack(pri := CASE WHEN prefix({line}, '<') THEN substr({line}, 2, strpos({line}, '>') - 2) "
+            f"ELSE '' END, ts := {head}.ts, hostname := {head}.hostname, appname := {head}.appname, "
+            f"procid := substr({head}.bracket, 2, length({head}.bracket) - 2), "
+            f"msg := substr({line}, {before_colon} + {colon} + 2))"
+        )
+        regex = regex_groups(line, self.pattern, self.groups)
+        derived = {
+            line: LINE.format(m="message"),
+            head: f"regexp_extract({line}, {sql_string('^' + HEAD)}, ['ts', 'hostname', 'appname', 'bracket'])",
+            s: f"CASE WHEN {head}.ts <> '' AND left({head}.ts, 3) IN {_MONTHS} THEN {cut} ELSE {regex} END",
+        }
+        return replace(super().plan(con, max_depth), staging={}, derived=derived)
 
 
 EXAMPLES = [

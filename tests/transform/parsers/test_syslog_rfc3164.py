@@ -1,0 +1,121 @@
+"""syslog_rfc3164 detects its lines by the pattern's prefix and cuts the PRI, pid and message after a one-pass
+extraction of its usual head (syslog_rfc3164.PREFIX, HEAD): the same claims and the same groups as the whole
+pattern's full match and extraction, on crafted lines."""
+
+from __future__ import annotations
+
+import duckdb
+
+from conftest import classified_rows
+from loglake.transform import etl
+from loglake.transform.parsers.base import LINE, RegexParser, regex_groups
+from loglake.transform.parsers.syslog_rfc3164 import HEAD, PREFIX, SyslogRfc3164Parser
+
+_T = "Oct 11 22:14:15"
+_CLAIMED = [
+    "<34>Oct 11 22:14:15 mymachine su: 'su root' failed for lonvick on /dev/pts/8",
+    "Mar  7 04:02:16 avas clamd[11165]: /var/amavis/parts/part-00003: Worm.Mydoom.F FOUND",
+    "<38>Nov 26 00:00:01 web-1 sshd[42]: Accepted publickey for user1 from 10.0.0.1 port 2222 ssh2",
+    "<0>Jan 1 00:00:00 h t: one-digit day",
+    "<191>Dec    31 23:59:59 h t[]: empty pid, a run of spaces",
+    "<999>Feb 29 12:00:00 h t[x]: PRI past 191",
+    f"{_T} h t words without a colon",
+    f"{_T} h t: ",
+    f"{_T} h t:  two spaces  ",
+    f"{_T} h t[7]: ",
+    f"{_T} h t[1] bracket then space",
+    f"{_T} h t: first\nsecond\r\n",
+    f"{_T} h t: x\r\n\r\n",
+    f"{_T} h t: \ttab",
+    f"{_T} hôst-ü tâg[ß]: ünïcödé ✓ 日本",
+    f"{_T} he\u0301 te\u0301[1]: combining marks",
+    f"{_T} 日本 タグ[１]: full-width pid",
+    f"{_T} h t[1]: a [b] c: d",
+    f"{_T} h t-: x=\"quoted\" 'q'",
+    f"{_T} h t: x\u00a0nbsp",
+    # 20: no host (the cut's shape fails, the regex reads them)
+    "<133>Jun 13 16:33:35 haproxy[73411]: Proxy sticky-servers started.",
+    f"{_T} su: no host",
+    f"{_T} h t",
+    f"{_T} h t:",
+    f"{_T} h t:\n",
+    f"{_T} h t[1]",
+    f"{_T} h t[1]:",
+    f"{_T} h t:x glued",
+    f"{_T} h t[1]:x glued",
+    f"{_T} h t[a b]: space in pid",
+    f"{_T} h  t: two spaces before the tag",
+    f"{_T} h -t: dash tag",
+    f"{_T} h t]x: bracket",
+    f"{_T} h t\r: CR in the tag",
+    f"{_T} h\u00a0t: nbsp in the host",
+]
+_REFUSED = [
+    f"{_T}  h t: two spaces before the host",
+    f"{_T} h\tt: tab",
+    f"{_T} -h t: dash host",
+    f"{_T} --- last message repeated 2 times ---",
+    f"{_T} h:t: x",
+    f"{_T} h",
+    f"{_T} ",
+    "Foo 11 22:14:15 h t: no month",
+    "oct 11 22:14:15 h t: lower case",
+    "Oct 111 22:14:15 h t: three-digit day",
+    "Oct 11 2:14:15 h t: one-digit hour",
+    "Oct １1 22:14:15 h t: full-width digit",
+    "<1234>Oct 11 22:14:15 h t: four-digit PRI",
+    "<>Oct 11 22:14:15 h t: empty PRI",
+    "<13> Oct 11 22:14:15 h t: space after PRI",
+    f" {_T} h t: leading space",
+    f"\n{_T} h t: leading LF",
+    "<34>1 2026-11-26T10:00:00Z mymachine su 42 ID47 - 'su root' failed",
+    "",
+    "\r\n",
+]
+
+
+def test_prefix_detection_and_head_cut_give_the_whole_pattern_s_claims_and_groups() -> None:
+    parser = SyslogRfc3164Parser()
+    lines = [*_CLAIMED, *_REFUSED]
+    con = duckdb.connect()
+    classified_rows(con, parser.name, parser.table, lines)
+    guard = str(parser.guard).replace("{m}", "message")
+    old_claim = f"(CASE WHEN {guard} THEN {RegexParser.matches(parser, 'message')} ELSE false END)"
+    claims = con.execute(f"SELECT {parser.detect('message')}, {old_claim} FROM classified ORDER BY i").fetchall()
+    assert [new for new, _ in claims] == [old for _, old in claims]
+    assert [new for new, _ in claims] == [True] * 35 + [False] * 20
+    plan = parser.plan(con, 5)
+    rows = etl.staged_rows(parser.name, parser.table, plan)
+    s = parser.struct_column
+    after = con.execute(f"SELECT {s} FROM ({rows}) ORDER BY i").fetchall()
+    before = con.execute(
+        f"SELECT {regex_groups(LINE.format(m='message'), parser.pattern, parser.groups)} FROM classified ORDER BY i"
+    ).fetchall()
+    assert len(after) == len(lines) == 55
+    assert after == before
+    picked = [after[i][0] for i in (0, 1, 4, 7, 8, 11, 14, 15, 20, 22)]
+    assert [(r["pri"], r["ts"], r["hostname"], r["appname"], r["procid"], r["msg"]) for r in picked] == [
+        ("34", _T, "mymachine", "su", "", "'su root' failed for lonvick on /dev/pts/8"),
+        ("", "Mar  7 04:02:16", "avas", "clamd", "11165", "/var/amavis/parts/part-00003: Worm.Mydoom.F FOUND"),
+        ("191", "Dec    31 23:59:59", "h", "t", "", "empty pid, a run of spaces"),
+        ("", _T, "h", "t", "", ""),
+        ("", _T, "h", "t", "", " two spaces  "),
+        ("", _T, "h", "t", "", "first\nsecond"),
+        ("", _T, "hôst-ü", "tâg", "ß", "ünïcödé ✓ 日本"),
+        ("", _T, "he\u0301", "te\u0301", "1", "combining marks"),
+        ("133", "Jun 13 16:33:35", "", "haproxy", "73411", "Proxy sticky-servers started."),
+        ("", _T, "", "h", "", "t"),
+    ]
+    # The cut served every claimed line with a host (HEAD matched), the regex those without one; of the refused
+    # lines HEAD (its month a class) matches `Foo`'s, which the month test sends to the regex too.
+    cut = con.execute(f"SELECT {s}_head.ts <> '' FROM ({rows}) ORDER BY i").fetchall()
+    assert [c for (c,) in cut] == [True] * 20 + [False] * 15 + [False] * 7 + [True] + [False] * 12
+
+    # HEAD is PREFIX with the host required and its groups moved: the same text with every parenthesis,
+    # the host's `?` and the PRI's and month's forms dropped.
+    def bare(pattern: str) -> str:
+        return pattern.replace("(?:", "(").replace("(", "").replace(")", "").replace("?", "")
+
+    month = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
+    assert bare(HEAD).replace("[A-Z][a-z][a-z]", month) == bare(PREFIX)
+    assert parser.pattern == "(?s)" + PREFIX + "(.*)"
