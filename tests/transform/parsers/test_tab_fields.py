@@ -13,7 +13,8 @@ from loglake.transform.parsers.tab_fields import struct_by_tabs
 
 def test_struct_by_tabs_names_tokens_in_order() -> None:
     assert struct_by_tabs("t", ["a", "b", "rest"]) == (
-        "struct_pack(a := coalesce(t[1], ''), b := coalesce(t[2], ''), rest := array_to_string(t[3:], chr(9)))"
+        "struct_pack(a := coalesce(t[1], ''), b := coalesce(t[2], ''), "
+        "rest := CASE WHEN len(t) < 3 THEN '' ELSE array_to_string(t[3:], chr(9)) END)"
     )
 
 
@@ -47,3 +48,23 @@ def test_realtime_groups_come_from_the_tab_split_with_the_regex_values() -> None
     assert [r[1] for r in matched] == [r[2] for r in matched]
     assert [r[2]["extra_fields"] for r in matched] == ["", "", "", "", "x\t\ty z", "", "", "", ""]
     assert [r[2]["asn"] for r in matched] == ["", "", "", "64496", "64496", "", "64496", "", ""]
+
+
+def test_last_group_joins_only_where_there_are_tokens() -> None:
+    names = ["a", "b", "c", "rest"]
+    new = struct_by_tabs("t", names)
+    assert "CASE WHEN len(t) < 4 THEN '' ELSE array_to_string(t[4:], chr(9)) END" in new
+    old = new.replace(
+        "CASE WHEN len(t) < 4 THEN '' ELSE array_to_string(t[4:], chr(9)) END", "array_to_string(t[4:], chr(9))"
+    )
+    lines = ["x", "x\ty", "x\ty\tz", "x\ty\tz\t", "x\ty\tz\tw", "x\ty\tz\tw\tv", "\t\t\t\t", "x\ty\tz\t\u00e9\r\n", ""]
+    rows = (
+        duckdb.connect()
+        .execute(
+            f"SELECT l, {old}, {new} FROM (SELECT l, string_split(l, chr(9)) AS t FROM unnest($lines::VARCHAR[]) AS u(l))",
+            {"lines": [*lines, None]},
+        )
+        .fetchall()
+    )
+    assert len(rows) == 10 and [r for r in rows if r[1] != r[2]] == []
+    assert [r[2]["rest"] for r in rows] == ["", "", "", "", "w", "w\tv", "\t", "\u00e9\r\n", "", None]

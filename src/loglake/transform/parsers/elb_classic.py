@@ -21,6 +21,7 @@ from dataclasses import replace
 from typing import Any
 
 from loglake.transform.parsers.base import LINE, Example, ParsePlan, RegexParser, cut_or_regex, text
+from loglake.transform.parsers.trailing_digits import before_trailing_digits
 
 COLUMNS: dict[str, str] = {
     "elb_name": "VARCHAR", "request_ip": "VARCHAR", "request_port": "INTEGER", "backend_ip": "VARCHAR",
@@ -110,8 +111,8 @@ def _split_at_spaces(pattern: str, groups: tuple[str, ...], struct: str) -> dict
         agent: f"CASE WHEN len({words}) >= {end} + 3 "
         f"THEN array_to_string(list_slice({words}, {end} + 1, len({words}) - 2), ' ') END",
         # Where the port's digits begin, less one: the colon (the port is the word's trailing digits).
-        client: f"length(rtrim({w(3)}, '0123456789'))",
-        backend: f"CASE WHEN contains({w(4)}, ':') THEN length(rtrim({w(4)}, '0123456789')) END",
+        client: before_trailing_digits(w(3)),
+        backend: f"CASE WHEN contains({w(4)}, ':') THEN {before_trailing_digits(w(4))} END",
         fast: f"coalesce({' AND '.join(shape)}, false)",
         struct: cut_or_regex(fast, dict(zip(groups, values, strict=True)), line, pattern, groups),
     }

@@ -49,7 +49,9 @@ COLUMNS = (
     Column("target_ip", "VARCHAR", _TARGET[0]),
     Column("target_port", "INTEGER", _TARGET[1]),
     *(column for name, column in _BY_NAME.items() if name not in ("type", "version", "time", "elb", "listener_id")),
-    Column("extra_fields", "VARCHAR", "array_to_string({s}[23:], ' ')"),
+    # Only where there is a 23rd token: array_to_string of the empty slice cost 13 ms per 50,000 records.
+    # The same value: NULL where the slice is empty, as its '' is (the column's nullif).
+    Column("extra_fields", "VARCHAR", "CASE WHEN len({s}) > 22 THEN array_to_string({s}[23:], ' ') END"),
 )
 
 
