@@ -41,7 +41,7 @@ line and that run, and its line ends in the pattern's `-[0-9a-f]{12}(?: (\S+))?`
 optional group), so the guard holds on each; a line it fails the pattern would refuse. It replaced a search for
 the whole UUID in `right(m, 60)` (`right` alone cost 11-16 ms per 50,000 lines): 27 -> 9 ms per 50,000 API
 Gateway lines, 15 -> 8 ms per 50,000 combined access-log lines (benchmarks/README.md). That search also refused
-a line whose extended request id (over ~23 characters, with its line end) pushed the id out of the 60: such a
+a line whose extended request id (22-23 characters or more, by its line end) pushed the id out of the 60: such a
 line went to access_log, whose pattern accepts it too."""
 
 
@@ -97,7 +97,8 @@ def of_shape(parts: str, head: str) -> str:
     Why each line it accepts is of SHAPE. The pattern is `G1 G2 +G3 \[G4\] "G5 G6 G7" G8 G9 G10( G11)?`.
     - Exactly two quotes (three pieces): they are the pattern's two, so no group holds a quote, and `head` is
       `G1 G2 +G3 [G4] ` (it ends in `] `).
-    - No two spaces in a row in `head`: ` +` is one space. No LF in `head`: G4 holds none (G1-G3 are `\S+`).
+    - No two spaces in a row in `head`: ` +` is one space. No LF in `head` (tested: the pattern's G4, `[^\]]+`,
+      could hold one, SHAPE's cannot; G1-G3 are `\S+`).
     - The first `]` of `head` is its last but one character, the pattern's `\]`: G1-G3 hold none (G4 holds none
       by the pattern).
     - `head` holds one `[` (two pieces at `[`): the pattern's `\[`, so G1-G4 hold none.
