@@ -538,6 +538,35 @@ def classified_rows(con: Any, name: str, table: str, messages: list[str]) -> Non
     )
 
 
+def prefix_against_regex(
+    parser: Any, lines: list[str], old_claim: str | None = None
+) -> tuple[list[bool], list[Any], Any, str]:
+    """A PrefixParser (or a parser cut after a one-pass head) checked against its whole pattern on `lines`: its
+    detection claims what `old_claim` (SQL over `message`; default: the guard, then the whole pattern's full match)
+    claimed, and its plan's struct equals the whole pattern's groups on every line. Returns the claims, the struct of
+    each line (in order), the connection and the plan's rows (SQL over `classified`, ordered by `i`) for the caller's
+    own checks."""
+    import duckdb
+
+    from loglake.transform.etl import staged_rows
+    from loglake.transform.parsers.base import LINE, RegexParser, regex_groups
+
+    con = duckdb.connect()
+    classified_rows(con, parser.name, parser.table, lines)
+    if old_claim is None:
+        guard = str(parser.guard).replace("{m}", "message")
+        old_claim = f"(CASE WHEN {guard} THEN {RegexParser.matches(parser, 'message')} ELSE false END)"
+    pairs = con.execute(f"SELECT {parser.detect('message')}, {old_claim} FROM classified ORDER BY i").fetchall()
+    claims = [bool(new) for new, _ in pairs]
+    assert claims == [bool(old) for _, old in pairs]
+    rows = staged_rows(parser.name, parser.table, parser.plan(con, 5))
+    after = con.execute(f"SELECT {parser.struct_column} FROM ({rows}) ORDER BY i").fetchall()
+    whole = regex_groups(LINE.format(m="message"), parser.pattern, parser.groups)
+    assert len(after) == len(lines)
+    assert after == con.execute(f"SELECT {whole} FROM classified ORDER BY i").fetchall()
+    return claims, [row[0] for row in after], con, rows
+
+
 def cut_against_regex(parser: Any, lines: list[str]) -> list[tuple[str, Any, Any, bool]]:
     """For each of `lines` that `parser`'s pattern accepts (ordered by the line): the line, the groups of the
     whole pattern (regexp_extract), the struct the parser's plan stages (its string cut, parsers/base.py

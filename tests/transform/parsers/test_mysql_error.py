@@ -3,11 +3,7 @@ same claims and the same groups as the whole pattern's full match and extraction
 
 from __future__ import annotations
 
-import duckdb
-
-from conftest import classified_rows
-from loglake.transform import etl
-from loglake.transform.parsers.base import LINE, RegexParser, regex_groups
+from conftest import prefix_against_regex
 from loglake.transform.parsers.mysql_error import PREFIX, MysqlErrorParser
 
 _LINES = [
@@ -46,29 +42,17 @@ _LINES = [
 
 def test_prefix_detection_and_cut_give_the_whole_pattern_s_claims_and_groups() -> None:
     parser = MysqlErrorParser()
-    con = duckdb.connect()
-    classified_rows(con, parser.name, parser.table, _LINES)
-    guard = str(parser.guard).replace("{m}", "message")
-    old_claim = f"(CASE WHEN {guard} THEN {RegexParser.matches(parser, 'message')} ELSE false END)"
-    claims = con.execute(f"SELECT {parser.detect('message')}, {old_claim} FROM classified ORDER BY i").fetchall()
-    assert [new for new, _ in claims] == [old for _, old in claims]
-    assert [new for new, _ in claims] == [True] * 7 + [False, True, False] + [True] * 9 + [False] * 11  # 7, 9: no `] `
-    plan = parser.plan(con, 5)
-    rows = etl.staged_rows("mysql_error", "mysql_error_logs", plan)
+    claims, after, con, rows = prefix_against_regex(parser, _LINES)
     s = parser.struct_column
-    after = con.execute(f"SELECT {s} FROM ({rows}) ORDER BY i").fetchall()
-    before = con.execute(
-        f"SELECT {regex_groups(LINE.format(m='message'), parser.pattern, parser.groups)} FROM classified ORDER BY i"
-    ).fetchall()
-    assert len(after) == len(_LINES) == 30
-    assert after == before
-    assert [row[0]["data"] for row in after][:19] == [
+    assert claims == [True] * 7 + [False, True, False] + [True] * 9 + [False] * 11  # 7, 9: no `] `
+    assert len(after) == 30
+    assert [row["data"] for row in after][:19] == [
         *("CA certificate ca.pem is self signed.", "Event Scheduler: Loaded 0 events"),
         *("Aborted connection 12 to db: 'shop' user: 'app' host: '10.0.0.5'", "x", "y", "z", " two spaces "),
         *("", "", "", "[MY-1] glued", "", "", "[MY-x] [Sub] not a code", "[MY-1] order", "[Sub x] spaced"),
         *("ünïcödé ✓ 日本\nsecond line", "\tab", "frac"),
     ]
-    assert [(row[0]["error_code"], row[0]["subsystem"]) for row in after][11:15] == [
+    assert [(row["error_code"], row["subsystem"]) for row in after][11:15] == [
         ("MY-1", ""),
         ("MY-1", "Sub"),
         ("", ""),

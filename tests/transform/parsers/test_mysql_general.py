@@ -3,11 +3,7 @@ the same claims and the same groups as the whole pattern's full match and extrac
 
 from __future__ import annotations
 
-import duckdb
-
-from conftest import classified_rows
-from loglake.transform import etl
-from loglake.transform.parsers.base import LINE, RegexParser, regex_groups
+from conftest import prefix_against_regex
 from loglake.transform.parsers.mysql_general import PREFIX, MysqlGeneralParser
 
 _LINES = [
@@ -46,28 +42,16 @@ _LINES = [
 
 def test_prefix_detection_and_cut_give_the_whole_pattern_s_claims_and_groups() -> None:
     parser = MysqlGeneralParser()
-    con = duckdb.connect()
-    classified_rows(con, parser.name, parser.table, _LINES)
-    guard = str(parser.guard).replace("{m}", "message")
-    old_claim = f"(CASE WHEN {guard} THEN {RegexParser.matches(parser, 'message')} ELSE false END)"
-    claims = con.execute(f"SELECT {parser.detect('message')}, {old_claim} FROM classified ORDER BY i").fetchall()
-    assert [new for new, _ in claims] == [old for _, old in claims]
-    assert [new for new, _ in claims] == [True] * 14 + [False] * 4 + [False] * 12
-    plan = parser.plan(con, 5)
-    rows = etl.staged_rows(parser.name, parser.table, plan)
+    claims, after, con, rows = prefix_against_regex(parser, _LINES)
     s = parser.struct_column
-    after = con.execute(f"SELECT {s} FROM ({rows}) ORDER BY i").fetchall()
-    before = con.execute(
-        f"SELECT {regex_groups(LINE.format(m='message'), parser.pattern, parser.groups)} FROM classified ORDER BY i"
-    ).fetchall()
-    assert len(after) == len(_LINES) == 30
-    assert after == before
-    assert [row[0]["argument"] for row in after][:14] == [
+    assert claims == [True] * 14 + [False] * 4 + [False] * 12
+    assert len(after) == 30
+    assert [row["argument"] for row in after][:14] == [
         *("SELECT 1", "admin@10.0.0.1 on shop using TCP/IP", "shop", "", "SELECT 'a\tb'", "SELECT 1", "no zone"),
         *("  spaced  ", "SELECT 'ünïcödé ✓ 日本'\nFROM t", "", "\tdouble tab", "x", "trailing space in the command"),
         "y",
     ]
-    assert [(row[0]["thread_id"], row[0]["command_type"]) for row in after][11:14] == [
+    assert [(row["thread_id"], row["command_type"]) for row in after][11:14] == [
         ("7", "Prepare Execute Close stmt"),
         ("7", "Query "),
         ("7", "Q"),

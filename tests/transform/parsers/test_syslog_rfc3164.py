@@ -4,11 +4,7 @@ pattern's full match and extraction, on crafted lines."""
 
 from __future__ import annotations
 
-import duckdb
-
-from conftest import classified_rows
-from loglake.transform import etl
-from loglake.transform.parsers.base import LINE, RegexParser, regex_groups
+from conftest import prefix_against_regex
 from loglake.transform.parsers.syslog_rfc3164 import HEAD, PREFIX, SyslogRfc3164Parser
 
 _T = "Oct 11 22:14:15"
@@ -77,23 +73,11 @@ _REFUSED = [
 def test_prefix_detection_and_head_cut_give_the_whole_pattern_s_claims_and_groups() -> None:
     parser = SyslogRfc3164Parser()
     lines = [*_CLAIMED, *_REFUSED]
-    con = duckdb.connect()
-    classified_rows(con, parser.name, parser.table, lines)
-    guard = str(parser.guard).replace("{m}", "message")
-    old_claim = f"(CASE WHEN {guard} THEN {RegexParser.matches(parser, 'message')} ELSE false END)"
-    claims = con.execute(f"SELECT {parser.detect('message')}, {old_claim} FROM classified ORDER BY i").fetchall()
-    assert [new for new, _ in claims] == [old for _, old in claims]
-    assert [new for new, _ in claims] == [True] * 35 + [False] * 20
-    plan = parser.plan(con, 5)
-    rows = etl.staged_rows(parser.name, parser.table, plan)
+    claims, after, con, rows = prefix_against_regex(parser, lines)
     s = parser.struct_column
-    after = con.execute(f"SELECT {s} FROM ({rows}) ORDER BY i").fetchall()
-    before = con.execute(
-        f"SELECT {regex_groups(LINE.format(m='message'), parser.pattern, parser.groups)} FROM classified ORDER BY i"
-    ).fetchall()
-    assert len(after) == len(lines) == 55
-    assert after == before
-    picked = [after[i][0] for i in (0, 1, 4, 7, 8, 11, 14, 15, 20, 22)]
+    assert claims == [True] * 35 + [False] * 20
+    assert len(after) == 55
+    picked = [after[i] for i in (0, 1, 4, 7, 8, 11, 14, 15, 20, 22)]
     assert [(r["pri"], r["ts"], r["hostname"], r["appname"], r["procid"], r["msg"]) for r in picked] == [
         ("34", _T, "mymachine", "su", "", "'su root' failed for lonvick on /dev/pts/8"),
         ("", "Mar  7 04:02:16", "avas", "clamd", "11165", "/var/amavis/parts/part-00003: Worm.Mydoom.F FOUND"),

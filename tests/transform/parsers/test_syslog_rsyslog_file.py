@@ -4,12 +4,9 @@ pattern's full match and extraction, on crafted lines."""
 
 from __future__ import annotations
 
-import duckdb
-
-from conftest import classified_rows
+from conftest import prefix_against_regex
 from loglake.sql_quoting import sql_string
-from loglake.transform import etl
-from loglake.transform.parsers.base import LINE, RegexParser, regex_groups
+from loglake.transform.parsers.base import RegexParser
 from loglake.transform.parsers.syslog_rsyslog_file import _LEVEL_HOST, HEAD, PREFIX, SyslogRsyslogFileParser
 
 _T = "2026-11-26T10:00:00.123456+01:00"
@@ -57,25 +54,15 @@ _LINES = [
 
 def test_prefix_detection_and_head_cut_give_the_whole_pattern_s_claims_and_groups() -> None:
     parser = SyslogRsyslogFileParser()
-    con = duckdb.connect()
-    classified_rows(con, parser.name, parser.table, _LINES)
     guard = str(parser.guard).replace("{m}", "message")
     full = RegexParser.matches(parser, "message")
     old_claim = f"(CASE WHEN {guard} THEN ({full} AND NOT regexp_matches(message, {sql_string(_LEVEL_HOST)})) "
     old_claim += "ELSE false END)"
-    claims = con.execute(f"SELECT {parser.detect('message')}, {old_claim} FROM classified ORDER BY i").fetchall()
-    assert [new for new, _ in claims] == [old for _, old in claims]
-    assert [new for new, _ in claims] == [True] * 18 + [False] * 20
-    plan = parser.plan(con, 5)
-    rows = etl.staged_rows(parser.name, parser.table, plan)
+    claims, after, con, rows = prefix_against_regex(parser, _LINES, old_claim)
     s = parser.struct_column
-    after = con.execute(f"SELECT {s} FROM ({rows}) ORDER BY i").fetchall()
-    before = con.execute(
-        f"SELECT {regex_groups(LINE.format(m='message'), parser.pattern, parser.groups)} FROM classified ORDER BY i"
-    ).fetchall()
-    assert len(after) == len(_LINES) == 38
-    assert after == before
-    picked = [after[i][0] for i in (2, 5, 6, 8, 14, 15)]
+    assert claims == [True] * 18 + [False] * 20
+    assert len(after) == 38
+    picked = [after[i] for i in (2, 5, 6, 8, 14, 15)]
     assert [(r["pri"], r["hostname"], r["appname"], r["procid"], r["msg"]) for r in picked] == [
         ("86", "bastion", "sshd", "48211", "Accepted publickey for deploy"),
         ("191", "h", "t", "", "empty pid"),
