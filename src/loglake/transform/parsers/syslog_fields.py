@@ -3,6 +3,7 @@ and the BSD-style line's groups and columns (RFC 3164, and rsyslog's file format
 
 from __future__ import annotations
 
+from loglake.sql_quoting import sql_string
 from loglake.transform.parsers.base import Column, text
 
 FACILITIES = (
@@ -48,3 +49,37 @@ def bsd_columns() -> tuple[Column, ...]:
         text("procid"),
         Column("msg", "VARCHAR", "{s}.msg", ()),
     )
+
+
+HEAD_GROUPS = ("ts", "hostname", "appname", "bracket")
+"""The groups of a BSD-shaped head pattern (BSD syslog's and rsyslog's HEAD): the time, host, tag and the pid's
+bracket whole, the PRI's digits ungrouped (four groups: RE2's one-pass engine)."""
+
+
+def head_length(line: str, head: str, separators: int) -> str:
+    """SQL: the length of a head's match at the start of `line` (`head`: its HEAD_GROUPS struct), which holds the
+    PRI's `<...>` (up to the first `>`: `\\d` holds none), the time, the host, the tag, the bracket and
+    `separators` more characters (the spaces after the time and host, and a colon when the head's has one).
+    length and substr both count code points (a host or tag may hold non-ASCII letters)."""
+    pri_end = f"CASE WHEN prefix({line}, '<') THEN strpos({line}, '>') ELSE 0 END"
+    parts = " + ".join(f"length({head}.{g})" for g in HEAD_GROUPS)
+    return f"({pri_end} + {parts} + {separators})"
+
+
+def head_cut(line: str, head: str, msg: str) -> dict[str, str]:
+    """SQL: BSD_GROUPS' values cut from a line whose head matched: the PRI the digits between the leading `<`
+    and the first `>`, the pid the bracket's inside, the message `msg` (SQL: the text after the head)."""
+    return {
+        "pri": f"CASE WHEN prefix({line}, '<') THEN substr({line}, 2, strpos({line}, '>') - 2) ELSE '' END",
+        "ts": f"{head}.ts",
+        "hostname": f"{head}.hostname",
+        "appname": f"{head}.appname",
+        "procid": f"substr({head}.bracket, 2, length({head}.bracket) - 2)",
+        "msg": msg,
+    }
+
+
+def head_groups(line: str, head_pattern: str) -> str:
+    """SQL: the HEAD_GROUPS struct of `head_pattern`'s match at the start of `line` (all '' where none)."""
+    names = "[" + ", ".join(f"'{g}'" for g in HEAD_GROUPS) + "]"
+    return f"regexp_extract({line}, {sql_string('^' + head_pattern)}, {names})"

@@ -10,9 +10,15 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from loglake.sql_quoting import sql_string
-from loglake.transform.parsers.base import LINE, Example, ParsePlan, PrefixParser, regex_groups
-from loglake.transform.parsers.syslog_fields import BSD_GROUPS, bsd_columns, severity_level
+from loglake.transform.parsers.base import LINE, Example, ParsePlan, PrefixParser, cut_or_regex
+from loglake.transform.parsers.syslog_fields import (
+    BSD_GROUPS,
+    bsd_columns,
+    head_cut,
+    head_groups,
+    head_length,
+    severity_level,
+)
 
 _TIME = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} \d{2}:\d{2}:\d{2}"
 _MONTHS = "('Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec')"
@@ -65,21 +71,14 @@ class SyslogRfc3164Parser(PrefixParser):
         may hold non-ASCII letters)."""
         s = self.struct_column
         line, head = f"{s}_line", f"{s}_head"
-        pri_end = f"CASE WHEN prefix({line}, '<') THEN strpos({line}, '>') ELSE 0 END"
-        parts = " + ".join(f"length({head}.{g})" for g in ("ts", "hostname", "appname", "bracket"))
-        before_colon = f"({pri_end} + {parts} + 2)"
+        before_colon = head_length(line, head, 2)
         colon = f"CASE WHEN substr({line}, {before_colon} + 1, 1) = ':' THEN 1 ELSE 0 END"
-        cut = (
-            f"struct_pack(pri := CASE WHEN prefix({line}, '<') THEN substr({line}, 2, strpos({line}, '>') - 2) "
-            f"ELSE '' END, ts := {head}.ts, hostname := {head}.hostname, appname := {head}.appname, "
-            f"procid := substr({head}.bracket, 2, length({head}.bracket) - 2), "
-            f"msg := substr({line}, {before_colon} + {colon} + 2))"
-        )
-        regex = regex_groups(line, self.pattern, self.groups)
+        cut = head_cut(line, head, f"substr({line}, {before_colon} + {colon} + 2)")
+        fast = f"{head}.ts <> '' AND left({head}.ts, 3) IN {_MONTHS}"
         derived = {
             line: LINE.format(m="message"),
-            head: f"regexp_extract({line}, {sql_string('^' + HEAD)}, ['ts', 'hostname', 'appname', 'bracket'])",
-            s: f"CASE WHEN {head}.ts <> '' AND left({head}.ts, 3) IN {_MONTHS} THEN {cut} ELSE {regex} END",
+            head: head_groups(line, HEAD),
+            s: cut_or_regex(fast, cut, line, self.pattern, self.groups),
         }
         return replace(super().plan(con, max_depth), staging={}, derived=derived)
 

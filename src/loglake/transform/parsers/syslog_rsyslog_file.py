@@ -15,8 +15,15 @@ from dataclasses import replace
 from typing import Any
 
 from loglake.sql_quoting import sql_string
-from loglake.transform.parsers.base import LINE, Example, ParsePlan, RegexParser, regex_groups
-from loglake.transform.parsers.syslog_fields import BSD_GROUPS, bsd_columns, severity_level
+from loglake.transform.parsers.base import LINE, Example, ParsePlan, RegexParser, cut_or_regex
+from loglake.transform.parsers.syslog_fields import (
+    BSD_GROUPS,
+    bsd_columns,
+    head_cut,
+    head_groups,
+    head_length,
+    severity_level,
+)
 
 _LEVEL_HOST = r"^(?:<\d+>)?\S+ (?i:trace|debug|info|notice|warn|warning|error|err|crit|critical|alert|emerg|fatal) "
 
@@ -72,20 +79,18 @@ class SyslogRsyslogFileParser(RegexParser):
         both count code points (a host or tag may hold non-ASCII letters)."""
         s = self.struct_column
         line, head = f"{s}_line", f"{s}_head"
-        pri_end = f"CASE WHEN prefix({line}, '<') THEN strpos({line}, '>') ELSE 0 END"
-        parts = " + ".join(f"length({head}.{g})" for g in ("ts", "hostname", "appname", "bracket"))
-        length = f"({pri_end} + {parts} + 3)"
-        cut = (
-            f"struct_pack(pri := CASE WHEN prefix({line}, '<') THEN substr({line}, 2, strpos({line}, '>') - 2) "
-            f"ELSE '' END, ts := {head}.ts, hostname := {head}.hostname, appname := {head}.appname, "
-            f"procid := substr({head}.bracket, 2, length({head}.bracket) - 2), msg := substr({line}, {length} + 2))"
-        )
+        length = head_length(line, head, 3)
         ends = f"(substr({line}, {length} + 1, 1) = ' ' OR length({line}) = {length})"
-        regex = regex_groups(line, self.pattern, self.groups)
         derived = {
             line: LINE.format(m="message"),
-            head: f"regexp_extract({line}, {sql_string('^' + HEAD)}, ['ts', 'hostname', 'appname', 'bracket'])",
-            s: f"CASE WHEN {head}.ts <> '' AND {ends} THEN {cut} ELSE {regex} END",
+            head: head_groups(line, HEAD),
+            s: cut_or_regex(
+                f"{head}.ts <> '' AND {ends}",
+                head_cut(line, head, f"substr({line}, {length} + 2)"),
+                line,
+                self.pattern,
+                self.groups,
+            ),
         }
         return replace(super().plan(con, max_depth), staging={}, derived=derived)
 
