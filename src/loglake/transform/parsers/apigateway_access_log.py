@@ -124,7 +124,6 @@ def _by_quotes(pattern: str, groups: tuple[str, ...], struct: str) -> dict[str, 
     so the protocol is the request's last word and the path everything between (spaces included). After the
     closing quote come single-space words: status, length, request id and, when the line has one more word,
     the extended request id (the greedy choice, which succeeds); absent, it is '' as regexp_extract gives it."""
-
     c = f"{struct}_"
     line, fast, parts, head, request, words, tail = (
         f"{c}{n}" for n in ("line", "fast", "parts", "head", "request", "words", "tail")
