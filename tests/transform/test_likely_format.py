@@ -117,10 +117,10 @@ def test_lines_two_parsers_match_are_meaningful() -> None:
     assert [p.name for p in PARSERS].index("access_log") < [p.name for p in PARSERS].index("syslog_rfc5424")
     assert SYSLOG_5424.startswith("<")  # passes rfc3164's guard; its pattern then fails
     # access_log, API Gateway's CLF, the load balancers' and S3 plan string cuts of the line, CloudFront's
-    # real-time logs a tab split, nginx's and MySQL's errors and MySQL's general log a cut after the pattern's
-    # prefix, httpd's errors and MySQL's slow queries a cut of their usual shape, BSD syslog a cut after a one-pass
-    # head of its usual line, not the regex groups: not eligible.
-    assert len(ELIGIBLE) == 4 and {"syslog_rfc5424", "logfmt"} <= set(ELIGIBLE)
+    # real-time logs a tab split, nginx's and MySQL's errors, MySQL's general log and RDS PostgreSQL a cut after
+    # the pattern's prefix, httpd's errors and MySQL's slow queries a cut of their usual shape, BSD syslog a cut
+    # after a one-pass head of its usual line, not the regex groups: not eligible.
+    assert len(ELIGIBLE) == 3 and {"syslog_rfc5424", "logfmt"} <= set(ELIGIBLE)
     lines = {
         "syslog_rfc3164",
         "cloudfront",
@@ -132,6 +132,7 @@ def test_lines_two_parsers_match_are_meaningful() -> None:
         "s3_access_log",
     }
     lines |= {"apigateway_access_log", "nginx_error", "mysql_error", "apache_error", "mysql_slow", "mysql_general"}
+    lines |= {"rds_postgresql"}
     assert not lines & set(ELIGIBLE)
 
 
