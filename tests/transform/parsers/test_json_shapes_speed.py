@@ -5,6 +5,7 @@ CR/LF, duplicate keys, missing fields, text that is not JSON)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -546,3 +547,74 @@ def test_otlp_one_transform_gives_the_old_columns() -> None:
         None,
         None,
     ]
+
+
+_R53 = (
+    '{"version":"1.100000","account_id":"1","region":"us-east-1","vpc_id":"vpc-1",'
+    '"query_timestamp":"2020-09-24T00:01:02Z","query_name":"example.com.","query_type":"A","query_class":"IN",'
+    '"rcode":"NOERROR","answers":[],"srcaddr":"10.0.0.1","srcport":"53","transport":"UDP","srcids":{}}'
+)
+ONE_PARSE_DETECTION = [
+    _R53,
+    _R53.replace('"rcode":"NOERROR"', '"rcode":null'),
+    _R53.replace('"rcode":"NOERROR"', '"rcode":""'),
+    _R53.replace('"query_name":"example.com."', '"query_name":{"a":1.5e-7}'),
+    _R53.replace('"query_name":"example.com.",', ""),
+    _R53.replace('"query_timestamp":"2020-09-24T00:01:02Z"', '"query_timestamp":1600905662'),
+    _R53.replace('"rcode":"NOERROR"', '"rcode":"NOERROR","rcode":null'),
+    _R53.replace('"rcode":"NOERROR"', '"rcode":null,"rcode":"NOERROR"'),
+    _R53.replace('"rcode"', '"RCODE"'),
+    _R53[:-1],
+    _R53 + " trailing",
+    "  " + _R53 + "\r\n",
+    '["query_timestamp", "query_name", "rcode"]',
+    '{"note": "\\"query_timestamp\\":1 \\"firewall_name\\":2", "query_name": "é", "rcode": "x"}',
+    '{"query_timestamp":"t","query_name":"n","rcode":"r","firewall_name":"f","event":{}}',
+    '{"firewall_name":"fw","event":{"timestamp":"2020-10-13T22:10:01.006481+0000","event_type":"netflow"}}',
+    '{"firewall_name":"fw","event":null}',
+    '{"firewall_name":null,"event":{}}',
+    '{"firewall_name":"","event":[]}',
+    '{"firewall_name":"fw","event":"text"}',
+    '{"firewall_name":"fw","event":0}',
+    '{"firewall_name":"fw"}',
+    '{"event":{},"firewall_name":"fw","firewall_name":null}',
+    '{"firewall_name":"fw","event":{"a":1}',
+    '{"firewall_name":"fw","event":{"a":"\\u00e9\\r\\n"}} \n',
+    '{"availability_zone":"us-east-1b","firewall_name":"日本","event_timestamp":"1602627001","event":{"x":-1E400}}',
+    "",
+    "firewall_name event",
+]
+"""Route 53 Resolver and Network Firewall records and near-misses: a field null, empty, of another type or
+missing; duplicate keys (the first null); a key in another case; truncated, trailing text, blanks and CR/LF
+around; an array; the markers inside a string value; invalid JSON; not JSON at all."""
+
+
+def test_route53_and_network_firewall_detection_validate_and_parse_once() -> None:
+    """Each field was a json_text_field of its own (a validation and a parse per field: three of each for
+    Route 53 Resolver, two for Network Firewall); now one json_valid and one path list per record, and every
+    line is claimed as before."""
+    from loglake.transform.parsers.network_firewall import NetworkFirewallParser
+    from loglake.transform.parsers.route53_resolver import Route53ResolverParser
+
+    r53, nf = Route53ResolverParser().detect("message"), NetworkFirewallParser().detect("message")
+    assert [(d.count("json_valid("), d.count("json_extract_string(")) for d in (r53, nf)] == [(1, 1), (1, 1)]
+    name, stamp, rcode = (json_text_field("message", f"$.{k}") for k in ("query_name", "query_timestamp", "rcode"))
+    old_r53 = (
+        "(CASE WHEN starts_with(message, '{') THEN (CASE WHEN contains(message, '\"query_timestamp\"') "
+        f"THEN {name} IS NOT NULL AND {stamp} IS NOT NULL AND {rcode} IS NOT NULL ELSE false END) ELSE false END)"
+    )
+    firewall, event = (json_text_field("message", f"$.{k}") for k in ("firewall_name", "event"))
+    old_nf = (
+        "(CASE WHEN starts_with(message, '{') THEN (CASE WHEN contains(message, '\"firewall_name\"') "
+        f"THEN {firewall} IS NOT NULL AND {event} IS NOT NULL ELSE false END) ELSE false END)"
+    )
+    samples = Path(__file__).resolve().parents[2] / "events" / "aws_formats"
+    documented = [
+        line
+        for name in ("route53_resolver_docs.log", "route53_resolver_docs_2020.log", "network_firewall_otel.log")
+        for line in (samples / name).read_text().splitlines()
+    ]
+    lines = ONE_PARSE_DETECTION + documented
+    claims = [_same_claims(new, old, lines) for new, old in ((r53, old_r53), (nf, old_nf))]
+    assert [i for i, claimed in enumerate(claims[0]) if claimed] == [0, 2, 3, 5, 6, 14, 28, 29]
+    assert [i for i, claimed in enumerate(claims[1]) if claimed] == [14, 15, 18, 19, 20, 22, 24, 25, 30, 31, 32]

