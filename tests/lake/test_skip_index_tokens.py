@@ -139,6 +139,6 @@ def test_distinct_tokens_come_from_duckdb(tmp_path: Path, fmt: str, statements: 
     expected = {w for m in lines if m for w in m.encode().translate(skip_index._SEPARATE).split()}
     assert found == {str(path): expected}
     assert len(con.statements) == statements
-    assert ("SELECT DISTINCT filename, unnest(string_split(replace(replace(CASE WHEN" in con.statements[-1]) == (
+    assert ("SELECT DISTINCT f, unnest(string_split(replace(replace(CASE WHEN" in con.statements[-1]) == (
         statements == 3
     )

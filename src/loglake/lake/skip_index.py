@@ -41,7 +41,7 @@ import duckdb
 import orjson
 
 from loglake.errors import StoreError
-from loglake.lake.formats import FORMATS
+from loglake.lake.formats import format_of_key
 from loglake.lake.keys import CLEAN_PREFIX, STATE_PREFIX
 from loglake.lake.store import Store, glob_escape
 
@@ -155,19 +155,20 @@ def build_many(
             own.close()
     by_path = {str(path): key for key, path in files.items()}
     words = _distinct_words(con, by_path)
-    # A file holding a word longer than MAX_WORD gets no index (it is always read): the trigrams of one 1 MB word
-    # cost minutes (substr is linear in the position), and leaving them out would skip files that could match.
-    unindexable = {path for path, found in words.items() if max(map(len, found)) > MAX_WORD}
-    indexed = sorted(path for path in words if path not in unindexable)
+    indexed = sorted(words)
     counts: dict[str, int] = {}
-    blooms: dict[str, str] = {}
+    unindexable: set[str] = set()
+    blooms: dict[str, bytes] = {}
     if indexed:
         # Trigrams come from the file's distinct words (not from each occurrence) and are made distinct before
         # they are hashed. The words travel as one space-joined text per file: a list of 100,000 strings costs
         # more to convert than one string costs to split. A file is its position in `indexed` (`f`): grouping
         # and DISTINCT on an integer instead of the path cost 15-24% less. `covered`: the files of ids, whose
         # words of hex digits only give no trigram, HEX_TRIGRAMS standing in (see HEX_FILE); DuckDB's regex
-        # tells those words apart at a quarter of what Python's bytes.strip costs.
+        # tells those words apart at a quarter of what Python's bytes.strip costs. A word longer than MAX_WORD
+        # gives no trigrams (those of one 1 MB word cost minutes: substr is linear in the position) but a NULL
+        # item that marks its file as unindexable: DuckDB finds them in a scan it makes anyway, where Python's
+        # max(map(len, words)) cost 30-45 ms per 200,000 distinct words (a cache miss per word).
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE __ll_skip_items AS
             WITH words AS MATERIALIZED (
@@ -181,11 +182,13 @@ def build_many(
             )
             SELECT f, hash('t:' || word) AS h FROM words
             UNION ALL
+            SELECT f, NULL FROM words WHERE length(word) > {MAX_WORD}
+            UNION ALL
             SELECT f, hash('g:' || trigram) FROM (
                 SELECT DISTINCT f, trigram FROM (
                     SELECT f, substr(word, i, 3) AS trigram FROM (
                         SELECT f, word, unnest(range(1, length(word) - 1)) AS i FROM words
-                        WHERE length(word) >= 3
+                        WHERE length(word) BETWEEN 3 AND {MAX_WORD}
                         AND NOT (f IN (SELECT f FROM covered) AND regexp_full_match(word, '[0-9a-f]+'))
                     )
                     UNION ALL
@@ -194,23 +197,28 @@ def build_many(
             )""",
             {"texts": [b" ".join(words[path]).decode("ascii") for path in indexed], "hex": list(HEX_TRIGRAMS)},
         )
-        counts = {
-            indexed[int(f)]: int(n)
-            for f, n in con.execute("SELECT f, count(*) FROM __ll_skip_items GROUP BY f").fetchall()
-        }
+        for f, n, long in con.execute(
+            "SELECT f, count(h), count(*) - count(h) FROM __ll_skip_items GROUP BY f"
+        ).fetchall():
+            if long:
+                unindexable.add(indexed[int(f)])
+            else:
+                counts[indexed[int(f)]] = int(n)
         for bits in sorted({filter_bits(n) for n in counts.values()}):  # bitstring_agg takes constant bounds
-            # Each of the HASHES positions is aggregated on its own and the filters OR-ed: a join with
-            # range(HASHES) cost five times more.
-            positions_sql = " | ".join(
-                f"bitstring_agg(CAST(((h & 4294967295) + {i} * (h >> 32)) % {bits} AS BIGINT), 0, {bits - 1})"
-                for i in range(HASHES)
+            # One bitstring_agg over each item's HASHES positions (a list, unnested): seven aggregates OR-ed
+            # cost more, a join with range(HASHES) five times more. Read as a BLOB: a BIT of a multiple of 8
+            # bits (every filter size is) is its bytes, first bit first, as int(text, 2).to_bytes gave them.
+            positions_sql = ", ".join(
+                f"CAST(((h & 4294967295) + {i} * (h >> 32)) % {bits} AS BIGINT)" for i in range(HASHES)
             )
             sized = [f for f, path in enumerate(indexed) if path in counts and filter_bits(counts[path]) == bits]
             blooms.update(
-                (indexed[int(f)], str(text))
-                for f, text in con.execute(
-                    f"""SELECT f, ({positions_sql})::VARCHAR FROM __ll_skip_items
-                    WHERE list_contains($files, f) GROUP BY f""",
+                (indexed[int(f)], bytes(bloom))
+                for f, bloom in con.execute(
+                    f"""SELECT f, bitstring_agg(p, 0, {bits - 1})::BLOB FROM (
+                        SELECT f, unnest([{positions_sql}]) AS p FROM __ll_skip_items
+                        WHERE list_contains($files, f)
+                    ) GROUP BY f""",
                     {"files": sized},
                 ).fetchall()
             )
@@ -221,10 +229,10 @@ def build_many(
         if path in unindexable:
             continue
         bits = filter_bits(counts.get(path, 0))
-        text = blooms.get(path) or "0" * bits
-        built[key] = SkipIndex(
-            versions.get(key), counts.get(path, 0), bits, int(text, 2).to_bytes(bits // 8, "big"), check
-        )
+        bloom = blooms.get(path) or bytes(bits // 8)
+        if len(bloom) * 8 != bits:
+            raise StoreError(f"skip index: a filter of {len(bloom) * 8} bits where {bits} were made")
+        built[key] = SkipIndex(versions.get(key), counts.get(path, 0), bits, bloom, check)
     return built
 
 
@@ -265,28 +273,33 @@ def _distinct_words(con: duckdb.DuckDBPyConnection, by_path: dict[str, str]) -> 
     tokens and Python splitting only those (`_words_of_distinct_tokens`). Lowering is DuckDB's (a search
     lowers its pattern with it), or the same for ASCII (`_LOWERED`).
     """
-    sources = []
-    for fmt in FORMATS.values():  # each file read by its output format's plug-in (lake/formats)
-        listed = [glob_escape(p) for p, k in by_path.items() if k.endswith(fmt.suffix)]
-        if listed:
-            source = fmt.reader(listed, {"message": "VARCHAR"}, hive=False, filename=True)
-            sources.append(f"SELECT filename, message FROM {source}")
+    # Each file is its own scan with its position in `names` as a constant key: grouping and DISTINCT on an
+    # integer instead of the reader's filename (a path of 100 bytes or more per row, hashed and compared) cost
+    # 15-20% less in the distinct tokens' statement, and the split's rows carry an int instead of a str.
+    readable = [(path, fmt) for path, key in by_path.items() if (fmt := format_of_key(key)) is not None]
+    if not readable:
+        return {}
+    names = [path for path, _ in readable]
+    sources = [
+        f"SELECT {f} AS f, message FROM {fmt.reader([glob_escape(path)], {'message': 'VARCHAR'}, hive=False)}"
+        for f, (path, fmt) in enumerate(readable)
+    ]
     union = " UNION ALL ".join(sources)
-    words: dict[str, set[bytes]] = {}
-    result = con.execute(f"SELECT filename, {_LOWERED} FROM ({union}) WHERE message IS NOT NULL")
+    words: dict[int, set[bytes]] = {}
+    result = con.execute(f"SELECT f, {_LOWERED} FROM ({union}) WHERE message IS NOT NULL")
     rows = result.fetchmany(_CHUNK_ROWS)
     if len(rows) == _CHUNK_ROWS and _tokens_pay([text for _, text in rows[:_PROBE_ROWS]]):
-        return _words_of_distinct_tokens(con, union, by_path)
+        return _words_of_distinct_tokens(con, union, names, by_path)
     while rows:
-        texts: dict[str, list[str]] = {}
-        for name, text in rows:
-            texts.setdefault(name, []).append(text)
-        for name, listed in texts.items():
-            found = words.setdefault(str(name), set())
+        texts: dict[int, list[str]] = {}
+        for f, text in rows:
+            texts.setdefault(f, []).append(text)
+        for f, listed in texts.items():
+            found = words.setdefault(f, set())
             for piece in _pieces(listed):
                 found.update("\n".join(piece).encode().translate(_SEPARATE).split())
         rows = result.fetchmany(_CHUNK_ROWS)
-    return {name: found for name, found in words.items() if found}
+    return {names[f]: found for f, found in words.items() if found}
 
 
 def _tokens_pay(texts: list[str]) -> bool:
@@ -308,26 +321,27 @@ def _tokens_pay(texts: list[str]) -> bool:
 
 
 def _words_of_distinct_tokens(
-    con: duckdb.DuckDBPyConnection, union: str, by_path: dict[str, str]
+    con: duckdb.DuckDBPyConnection, union: str, names: list[str], by_path: dict[str, str]
 ) -> dict[str, set[bytes]]:
     """`_distinct_words` from each file's distinct tokens: DuckDB cuts the messages into tokens (`_TOKENS`) and
     joins each file's distinct tokens by spaces into one text (one per hash bucket of its tokens, for a large
     file); Python splits that into words. The words are those of every message: a file's words are the union
     of its tokens' words, a token's words do not depend on how often it occurs, and a space (where tokens are
     joined, and where a text is cut into pieces) is never part of a word. A token repeated on many lines (a
-    user agent, an ARN, a JSON key and its constant value) is split once instead of once per line."""
-    buckets = 1 + max(_message_bytes(con, path, key) for path, key in by_path.items()) // _BUCKET_BYTES
+    user agent, an ARN, a JSON key and its constant value) is split once instead of once per line. `union`:
+    each file's messages keyed by its position `f` in `names`."""
+    buckets = 1 + max(_message_bytes(con, path, by_path[path]) for path in names) // _BUCKET_BYTES
     result = con.execute(
-        f"""SELECT filename, string_agg(token, ' ') FROM (
-            SELECT DISTINCT filename, unnest({_TOKENS}) AS token FROM ({union}) WHERE message IS NOT NULL
-        ) GROUP BY filename, hash(token) % {buckets}"""
+        f"""SELECT f, string_agg(token, ' ') FROM (
+            SELECT DISTINCT f, unnest({_TOKENS}) AS token FROM ({union}) WHERE message IS NOT NULL
+        ) GROUP BY f, hash(token) % {buckets}"""
     )
-    words: dict[str, set[bytes]] = {}
+    words: dict[int, set[bytes]] = {}
     while (row := result.fetchone()) is not None:  # one group's text at a time
-        found = words.setdefault(str(row[0]), set())
+        found = words.setdefault(int(row[0]), set())
         for piece in _text_pieces(str(row[1]).encode().translate(_SEPARATE)):
             found.update(piece.split())
-    return {name: found for name, found in words.items() if found}
+    return {names[f]: found for f, found in words.items() if found}
 
 
 def _pieces(texts: list[str]) -> Iterator[list[str]]:
