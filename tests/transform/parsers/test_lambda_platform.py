@@ -1,5 +1,6 @@
-"""lambda_platform reads a REPORT line of Lambda's usual shape (lambda_platform._REPORT) by splitting it at
-tabs: the same values as each column's label regex, on crafted lines (and the regexes elsewhere)."""
+"""lambda_platform reads a REPORT line of Lambda's usual shape (lambda_platform._REPORT) from the pattern's
+groups and its last group's words: the same values as each column's label regex, on crafted lines (and the
+regexes elsewhere)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,19 @@ _LINES = [
     "INIT_START Runtime Version: python:3.12.v18\tRuntime Version ARN: arn:aws:lambda:x\n",
     "XRAY TraceId: 1-636d1462-33ef1060\tSegmentId: 7ccb4860675ee485\tSampled: false\t",
     "",
+    # The last group's words (memory, max memory, init duration): spacing, ends and digits around them.
+    _REPORT + "Max Memory Used: 36 MB\tInit Duration: 190.62 ms",
+    _REPORT + "Max Memory Used: 36 MB\tInit Duration: 190.62 ms\t\t",
+    _REPORT + "Max Memory Used:  36 MB\t",
+    _REPORT + "Max Memory Used: 36 MB \t",
+    _REPORT.replace("Memory Size: 128", "Memory Size: 1 28") + "Max Memory Used: 36 MB\t",
+    _REPORT + "Max Memory Used: 36 MB\tInit Duration: 1.5 ms\tX",
+    _REPORT + "Max Memory Used: \uff13\uff16 MB\t",
+    _REPORT + "Max Memory Used: 36 MB\r\tInit Duration: 1.5 ms\t",
+    _REPORT.replace("Duration: 9.14", "Duration: ") + "Max Memory Used: 36 MB\t",
+    _REPORT + "Max Memory Used: 36 MB\tInit Duration: . ms\t",
+    _REPORT + "Max Memory Used: 0 MB\tInit Duration: 0 ms\t",
+    _REPORT.replace("Memory Size: 128 MB", "Memory Size: 128 MB\tMemory Size: 256 MB") + "Max Memory Used: 36 MB\t",
 ]
 _OLD_COLUMNS = {  # each column's label regex over the line, as before the split
     "type": r"^(START|END|REPORT|INIT_START|INIT_REPORT|XRAY) ",
@@ -65,7 +79,7 @@ def test_report_split_at_tabs_gives_each_label_regex_s_value() -> None:
     assert [f.path[0] for f in plan.fields] == list(_OLD_COLUMNS)
     new = ", ".join(f.expression for f in plan.fields)
     after = con.execute(
-        f"SELECT {new}, __ll_lambda_platform_cut IS NOT NULL FROM ({etl.staged_rows(parser.name, parser.table, plan)}) "
+        f"SELECT {new}, __ll_lambda_platform_cut.request_id <> '' FROM ({etl.staged_rows(parser.name, parser.table, plan)}) "
         "ORDER BY i"
     ).fetchall()
     line = LINE.format(m="message")
@@ -74,11 +88,13 @@ def test_report_split_at_tabs_gives_each_label_regex_s_value() -> None:
         for f, pattern in zip(plan.fields, _OLD_COLUMNS.values(), strict=True)
     )
     before = con.execute(f"SELECT {old} FROM classified ORDER BY i").fetchall()
-    assert len(after) == len(_LINES) == 25
+    assert len(after) == len(_LINES) == 37
     assert [row[:-1] for row in after] == before
-    # The split served the usual REPORT lines, a duration of dots and a fractional billed duration (their
-    # columns NULL or the number, as the regex's), and a memory past BIGINT (NULL); the regexes the rest.
-    assert [i for i, row in enumerate(after) if row[-1]] == [0, 1, 2, 3, 12, 13, 17]
+    # The groups served the usual REPORT lines, a duration of dots and a fractional billed duration (their
+    # columns NULL or the number, as the regex's), a memory past BIGINT (NULL), an init duration of a dot and
+    # zeros; the regexes the rest.
+    assert [i for i, row in enumerate(after) if row[-1]] == [0, 1, 2, 3, 12, 13, 17, 34, 35]
+    assert after[34][7] is None and after[35][5:8] == (128, 0, 0.0)
     assert after[1][:-1] == ("REPORT", _ID, None, 9.14, 10.0, 128, 36, 190.62, None, None, None, None)
     assert after[0][7] is None and after[4][8:11] == ("1-636d1462-33ef1060", "7ccb4860675ee485", True)
     assert [row[1] for row in after][8:11] == [_ID.upper(), "Version:1", "ü✓"]

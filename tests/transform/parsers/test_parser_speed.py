@@ -704,19 +704,24 @@ def test_rsyslog_detects_its_prefix_and_cuts_after_a_one_pass_head() -> None:
     assert HEAD.count("(") - HEAD.count("(?:") == 4
 
 
-def test_lambda_report_is_split_at_tabs_where_it_has_the_usual_shape() -> None:
+def test_lambda_report_is_read_from_one_extraction_where_it_has_the_usual_shape() -> None:
     """Twelve label regexes each searched a REPORT line (the columns, time and level: 127 ms CPU per 50,000
-    lines): a line of the usual shape is split at tabs once (a derived column) and each column reads its
-    piece (73-81 ms). Values: test_lambda_platform.py."""
+    lines). A line of the usual shape was then tested by a full match, split at tabs and each column cut its
+    piece with split_part (all columns 72-80 ms); now one anchored extraction of four groups (RE2's one-pass
+    engine: the full match's cost) gives three values and a tail that one split at spaces cuts (49 ms).
+    Values: test_lambda_platform.py."""
     from loglake.transform.parsers.lambda_platform import LambdaPlatformParser
 
     plan = LambdaPlatformParser().plan(None, 5)
-    assert list(plan.derived) == ["__ll_lambda_platform_cut"]
-    assert plan.derived["__ll_lambda_platform_cut"].startswith(
-        "CASE WHEN regexp_full_match(__ll_lambda_platform, 'REPORT RequestId: [0-9a-f-]+\\tDuration: "
-    )
+    assert list(plan.derived) == ["__ll_lambda_platform_cut", "__ll_lambda_platform_tail"]
+    cut = plan.derived["__ll_lambda_platform_cut"]
+    assert cut.startswith("regexp_extract(__ll_lambda_platform, '^REPORT RequestId: ([0-9a-f-]+)\\tDuration: ")
+    assert cut.endswith(", ['request_id', 'duration_ms', 'billed_duration_ms', 'rest'])")
+    assert "regexp_full_match" not in cut and "split_part" not in " ".join(f.expression for f in plan.fields)
+    assert plan.derived["__ll_lambda_platform_tail"] == "string_split(__ll_lambda_platform_cut.rest, ' ')"
     assert all(
-        f.expression.count("CASE WHEN __ll_lambda_platform_cut IS NULL THEN regexp_extract(") == 1 for f in plan.fields
+        f.expression.count("CASE WHEN __ll_lambda_platform_cut.request_id = '' THEN regexp_extract(") == 1
+        for f in plan.fields
     )
 
 
