@@ -98,3 +98,15 @@ def test_report_split_at_tabs_gives_each_label_regex_s_value() -> None:
     assert after[1][:-1] == ("REPORT", _ID, None, 9.14, 10.0, 128, 36, 190.62, None, None, None, None)
     assert after[0][7] is None and after[4][8:11] == ("1-636d1462-33ef1060", "7ccb4860675ee485", True)
     assert [row[1] for row in after][8:11] == [_ID.upper(), "Version:1", "ü✓"]
+
+
+def test_a_null_line_takes_the_regexes() -> None:
+    """The cut's groups are NULL on a NULL line: the columns test `<> ''`, so it takes the label regexes
+    (all NULL), as the old `cut IS NULL` did, rather than the REPORT branch's constant type."""
+    parser = LambdaPlatformParser()
+    plan = parser.plan(None, 5)
+    rows = f"SELECT NULL::VARCHAR AS {parser.struct_column}"
+    for name, expression in plan.derived.items():
+        rows = f"SELECT *, {expression} AS {name} FROM ({rows})"
+    values = duckdb.connect().execute(f"SELECT {', '.join(f.expression for f in plan.fields)} FROM ({rows})").fetchall()
+    assert values == [(None,) * 12]

@@ -720,7 +720,8 @@ def test_lambda_report_is_read_from_one_extraction_where_it_has_the_usual_shape(
     assert "regexp_full_match" not in cut and "split_part" not in " ".join(f.expression for f in plan.fields)
     assert plan.derived["__ll_lambda_platform_tail"] == "string_split(__ll_lambda_platform_cut.rest, ' ')"
     assert all(
-        f.expression.count("CASE WHEN __ll_lambda_platform_cut.request_id = '' THEN regexp_extract(") == 1
+        f.expression.count("CASE WHEN __ll_lambda_platform_cut.request_id <> '' THEN ") == 1
+        and f.expression.count(" ELSE regexp_extract(") == 1
         for f in plan.fields
     )
 

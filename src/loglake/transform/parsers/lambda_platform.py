@@ -35,16 +35,18 @@ so their regexes give ''. After a label, `\\s*` takes its one space, and the val
 and the next space or tab. The first three are the pattern's groups; the last group, split at spaces, is
 `N`, `MB<tab>Max`, `Memory`, `Used:`, `N`, `MB<tab>` and, with Init Duration, `Init`, `Duration:`, `X`,
 `ms<tab>`: words 1, 5 and 8. `[0-9a-f-]+` is never empty, so the request id's group is '' exactly where the
-line is not of the shape. Each label regex searched the line: 12 of them cost 150 ms CPU per 50,000 REPORT
-lines. The pattern is anchored and each character decides the next step (RE2's one-pass engine; it extracts
-at most four groups so): its extraction costs what its full match did (28 ms), where the full match, a split
-at tabs and six split_parts cost about 50."""
+line is not of the shape (NULL where it is NULL): the columns test `<> ''`, so both take the regexes. Each
+label regex searched the line: 12 of them cost 150 ms CPU per 50,000 REPORT lines. The pattern is anchored
+and each character decides the next step (RE2's one-pass engine; it extracts at most four groups so): its
+extraction costs what its full match did (28 ms), where the full match, a split at tabs and six split_parts
+cost about 50."""
 
 
 def _labelled(name: str, type_: str, label: str, value: str = r"(\S+)") -> Column:
     pattern = sql_string(label + _SEPARATOR + value)
     regex = f"regexp_extract({{s}}, {pattern}, 1)"
-    return Column(name, type_, f"CASE WHEN {_CUT}.request_id = '' THEN {regex} ELSE {_CUTS.get(name, chr(39) * 2)} END")
+    cut = _CUTS.get(name, chr(39) * 2)
+    return Column(name, type_, f"CASE WHEN {_CUT}.request_id <> '' THEN {cut} ELSE {regex} END")
 
 
 _CUTS = {
@@ -63,7 +65,8 @@ _COLUMNS = (
     Column(
         "type",
         "VARCHAR",
-        f"CASE WHEN {_CUT}.request_id = '' THEN regexp_extract({{s}}, {sql_string('^' + _TYPES)}, 1) ELSE 'REPORT' END",
+        f"CASE WHEN {_CUT}.request_id <> '' THEN 'REPORT' "
+        f"ELSE regexp_extract({{s}}, {sql_string('^' + _TYPES)}, 1) END",
     ),
     _labelled("request_id", "VARCHAR", "RequestId"),
     _labelled("version", "VARCHAR", "Version"),
