@@ -33,8 +33,8 @@ XRAY TraceId, SegmentId, Sampled, Runtime Version; Init Duration where its piece
 so their regexes give ''. After a label, `\\s*` takes its one space, and the value's class (`\\S+`,
 `[0-9.]+`, `[0-9]+`) the whole value, which a tab or ` ms`/` MB` follows: the text between that space
 and the next space or tab. The first three are the pattern's groups; the last group, split at spaces, is
-`N`, `MB<tab>Max`, `Memory`, `Used:`, `N`, `MB<tab>` and, with Init Duration, `Init`, `Duration:`, `X`,
-`ms<tab>`: words 1, 5 and 8. `[0-9a-f-]+` is never empty, so the request id's group is '' exactly where the
+`N`, `MB<tab>Max`, `Memory`, `Used:`, `N`, `MB<tab>` or, with Init Duration, `MB<tab>Init`, `Duration:`,
+`X`, `ms<tab>`: words 1, 5 and 8. `[0-9a-f-]+` is never empty, so the request id's group is '' exactly where the
 line is not of the shape (NULL where it is NULL): the columns test `<> ''`, so both take the regexes. Each
 label regex searched the line: 12 of them cost 150 ms CPU per 50,000 REPORT lines. The pattern is anchored
 and each character decides the next step (RE2's one-pass engine; it extracts at most four groups so): its
