@@ -43,8 +43,12 @@ def _messages(n: int, lines: int) -> list[str | None]:
     return [None, *(f"GET /{word}/{i % 7} host=h{n}-{i % 3},{word}Tail\tshared" for i in range(lines))]
 
 
+@pytest.mark.parametrize("own_scans", [32, 0])  # each file its own scan; one scan per format, filenames joined
 @pytest.mark.parametrize("lines", [40, 2100])  # under a chunk: every message split; a full chunk: distinct tokens
-def test_every_file_of_a_mixed_build_holds_exactly_its_own_items(tmp_path: Path, lines: int) -> None:
+def test_every_file_of_a_mixed_build_holds_exactly_its_own_items(
+    tmp_path: Path, lines: int, own_scans: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(skip_index, "_OWN_SCANS", own_scans)
     con = duckdb.connect()
     files: dict[str, Path] = {}
     expected: dict[str, set[str]] = {}
@@ -99,3 +103,20 @@ def test_files_are_integers_long_words_duckdbs_and_one_aggregate_per_filter(tmp_
     blooms = [sql for sql in con.statements if "bitstring_agg" in sql]
     assert len(blooms) == 2  # two filter sizes
     assert all(sql.count("bitstring_agg") == 1 and "::BLOB" in sql for sql in blooms)
+
+
+def test_many_files_share_one_scan_per_format(tmp_path: Path) -> None:
+    """A scan has a fixed cost: past _OWN_SCANS files (a batch's), the files of each format are read by one scan
+    whose filenames a join maps to positions, not by a scan each (1,000 small files cost twice as much that way)."""
+    con = RecordingConnection(duckdb.connect())
+    files = {}
+    for n in range(skip_index._OWN_SCANS + 1):
+        if n % 2:
+            files[f"{PREFIX}j{n}.json.gz"] = _json_gz(tmp_path / f"{n}.json.gz", _messages(n, 3))
+        else:
+            files[f"{PREFIX}p{n}.parquet"] = _parquet(con.con, tmp_path / f"{n}.parquet", _messages(n, 3))
+    built = skip_index.build_many(files, versions={}, con=con)  # type: ignore[arg-type]
+    assert len(built) == len(files)
+    words = [sql for sql in con.statements if "__ll_skip_items" not in sql and "message" in sql][0]
+    assert words.count("read_parquet(") == 1 and words.count("read_json(") == 1
+    assert words.count("JOIN (VALUES") == 2
