@@ -117,6 +117,6 @@ def test_many_files_share_one_scan_per_format(tmp_path: Path) -> None:
             files[f"{PREFIX}p{n}.parquet"] = _parquet(con.con, tmp_path / f"{n}.parquet", _messages(n, 3))
     built = skip_index.build_many(files, versions={}, con=con)  # type: ignore[arg-type]
     assert len(built) == len(files)
-    words = [sql for sql in con.statements if "__ll_skip_items" not in sql and "message" in sql][0]
+    words = next(sql for sql in con.statements if "__ll_skip_items" not in sql and "message" in sql)
     assert words.count("read_parquet(") == 1 and words.count("read_json(") == 1
     assert words.count("JOIN (VALUES") == 2
