@@ -44,7 +44,7 @@ from loglake.lake.schema_registry import SchemaRegistry, TableSchema, as_varchar
 from loglake.lake.store import Store
 from loglake.lake.unreadable import is_content_error
 from loglake.sql_quoting import quote_identifier, sql_string
-from loglake.transform import likely_format, markers, redaction, session, timestamps
+from loglake.transform import hour_write, likely_format, markers, redaction, session, timestamps
 from loglake.transform.naming import assign_names, refused_fields, within_cap
 from loglake.transform.parsers import PARSERS, FieldPlan, ParsePlan
 from loglake.transform.redaction import RedactRule
@@ -601,10 +601,10 @@ def _write_clean(
     clean_query = _clean_query(schema.table, plans, schema.pointer_names(), has_b64, raw_key, settings.redact)
     if iceberg.uses_iceberg(store, schema.table, settings.table_format):
         return iceberg.write_files(con, clean_query, tmp, store, schema.table, object_id)
-    options = settings.format.copy_options
     folder = tmp / "clean" / schema.table
     folder.parent.mkdir(exist_ok=True)
-    con.execute(f"COPY ({clean_query}) TO {sql_string(str(folder))} ({options}, PARTITION_BY (dt, hour))")
+    stream = raw_key.rsplit("/", 1)[0]  # the raw key less its range: one stream's objects
+    hour_write.write(con, clean_query, folder, settings.format, schema.table, stream)
     return _store_outputs(
         folder,
         store,
