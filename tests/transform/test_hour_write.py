@@ -110,6 +110,13 @@ def test_rows_spanning_hours_fall_back_to_the_partitioned_write_and_the_stream_k
     assert ["PARTITION_BY" in c for c in con.copies()] == [False]
 
 
+def test_the_streams_remembered_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hour_write, "_REMEMBERED", 2)
+    for n, stream in enumerate(("a", "b", "a", "c")):
+        hour_write.write(Recording(), _query("2026-11-26 10:00:00"), tmp_path / str(n), PARQUET, "logs", stream)
+    assert hour_write._spans == {("c", "logs"): 1}  # "a" again kept two; "c" started over
+
+
 def test_json_lines_keep_the_partitioned_write(tmp_path: Path) -> None:
     con = Recording()
     hour_write.write(con, _query("2026-11-26 10:00:00"), tmp_path / "t", JSONL, "logs", "stream-a")

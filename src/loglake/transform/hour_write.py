@@ -31,6 +31,8 @@ _HOUR = re.compile(r"\d{2}")
 _spans: dict[tuple[str, str], int] = {}
 """Partitions the previous clean write of (stream, table) made in this process: 1 tries the one-file path."""
 _spans_lock = threading.Lock()
+_REMEMBERED = 10_000
+"""Streams remembered at most: a long run over many streams starts over rather than grow without bound."""
 
 
 def write(con: Any, query: str, folder: Path, fmt: OutputFormat, table: str, stream: str) -> None:
@@ -78,6 +80,8 @@ def one_hour(con: Any, path: Path, table: str) -> tuple[str, str] | None:
 
 def _remember(stream: str, table: str, partitions: int) -> None:
     with _spans_lock:
+        if len(_spans) >= _REMEMBERED and (stream, table) not in _spans:
+            _spans.clear()
         _spans[(stream, table)] = partitions
 
 
