@@ -39,8 +39,23 @@ def marked_sql(parsers: Iterable[Parser], message: str = "message") -> str | Non
     return f"(CASE WHEN {JSON_START.replace('{m}', message)} THEN {found} ELSE false END)"
 
 
-def gated(parser: Parser, detect: str) -> str:
-    """The parser's detection SQL, tested only where column MARKED is true (unchanged without markers)."""
-    if not markers(parser):
+def needle(marker: str) -> str:
+    """A part of `marker` that `contains` finds cheaply: from its last capital letter (else after its first
+    character, the quote). DuckDB's `contains` jumps to each place the needle's first byte occurs, and a
+    quote is everywhere in a JSON line, a capital letter or a `q` rarely: `contains(m, '"eventVersion"')`
+    costs 22-30 ms per 50,000 Route 53 or Network Firewall records, `contains(m, 'Version"')` 4-6. Every
+    message that holds the marker holds this part, so testing it first changes no answer."""
+    capitals = [n for n, c in enumerate(marker) if "A" <= c <= "Z"]
+    return marker[capitals[-1] :] if capitals else marker[1:]
+
+
+def gated(parser: Parser, detect: str, message: str = "message") -> str:
+    """The parser's detection SQL, tested only where column MARKED is true and the message holds the needle of
+    one of its markers (unchanged without markers): a line of another JSON shape skips the parser's own
+    quoted `contains` and its parse."""
+    found = markers(parser)
+    if not found:
         return detect
-    return f"(CASE WHEN {MARKED} THEN {detect} ELSE false END)"
+    needles = " OR ".join(f"contains({message}, {sql_string(needle(m))})" for m in sorted(set(found)))
+    # CASE, not AND: SQL does not promise to test MARKED first.
+    return f"(CASE WHEN {MARKED} THEN (CASE WHEN {needles} THEN {detect} ELSE false END) ELSE false END)"
