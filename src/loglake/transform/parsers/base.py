@@ -237,8 +237,9 @@ class PrefixParser(RegexParser):
     (the line is the message less a trailing run of CR and LF, which a prefix must not read, so it starts with
     the prefix exactly when the message does), and the write extracts the prefix's groups and cuts the last
     group after the prefix's match, where RE2's submatch engine over `(.*)` read the whole line. A subclass's
-    prefix must read no CR or LF, and its match must be ASCII (its length then counts the characters substr
-    skips). With its own detection and plan such a parser is not likely_format's."""
+    prefix must read no CR or LF; its match may hold any characters, since DuckDB's length and substr both count
+    code points (test_rds_postgresql.py pins it on non-ASCII prefixes; rds_postgresql rests on it). With its
+    own detection and plan such a parser is not likely_format's."""
 
     prefix: str
 

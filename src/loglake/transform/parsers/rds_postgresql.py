@@ -80,7 +80,7 @@ class RdsPostgresqlParser(PrefixParser):
         gives an absent group); the user (no `@`) is `user@database` before its first `@`, the database after it;
         the pid is `[pid]` less its brackets and the severity (no `:`) what follows up to the next `:`. The message
         starts after the match, whose length is its four groups' plus the three colons between them (length and
-        substr both count code points)."""
+        substr, like strpos and left in the cuts, count code points)."""
         s = self.struct_column
         line, head = f"{s}_line", f"{s}_head"
         at = f"strpos({head}.user_db, '@')"
