@@ -6,7 +6,7 @@ import json
 import re
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from typer.testing import CliRunner
@@ -274,3 +274,17 @@ def test_invalid_time_is_a_usage_error_with_an_example(timed_lake: tuple[str, da
         assert proc.returncode == 2, (command, proc.stderr)
         assert message in proc.stderr, (command, proc.stderr)
         assert proc.stderr.count("\n") == 1 and proc.stdout == "", proc.stderr
+
+
+def test_partition_overlap_reaches_the_last_hour_and_reads_since_in_utc() -> None:
+    """dt=9999-12-31/hour=23 is a partition a line's time can make (years up to 9999 are read): listing it must
+    not overflow (it did: start + 1 hour). An hour or day starting at `since`'s own hour or day overlaps, one
+    ending exactly at `since` does not, and a `since` with another zone is placed by its UTC time."""
+    period = TimeRange(since=datetime(9999, 12, 31, 23, 30, tzinfo=UTC))
+    assert [h for h in (21, 22, 23) if period.hours_overlap("9999-12-31", h)] == [23]
+    assert (period.days_overlap("9999-12-30"), period.days_overlap("9999-12-31")) == (False, True)
+    on_the_hour = TimeRange(since=datetime(2026, 11, 28, 22, tzinfo=UTC))
+    assert [h for h in (21, 22, 23) if on_the_hour.hours_overlap("2026-11-28", h)] == [22, 23]
+    india = TimeRange(since=datetime(2026, 11, 29, 4, 0, tzinfo=timezone(timedelta(hours=5, minutes=30))))  # 22:30Z
+    assert [h for h in (21, 22, 23) if india.hours_overlap("2026-11-28", h)] == [22, 23]
+    assert (india.days_overlap("2026-11-28"), india.days_overlap("2026-11-27")) == (True, False)

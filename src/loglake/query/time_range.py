@@ -102,12 +102,20 @@ class TimeRange:
         """Whether the partition dt=`dt`/hour=`hour` can hold rows in the range (for file listings)."""
         start = datetime.fromisoformat(dt).replace(hour=hour, tzinfo=UTC)
         last = self.last_hour()
-        return (self.since is None or start + timedelta(hours=1) > self.since) and (last is None or start <= last)
+        return (self.since is None or start >= self._since_floor(day=False)) and (last is None or start <= last)
 
     def days_overlap(self, dt: str) -> bool:
         start = datetime.fromisoformat(dt).replace(tzinfo=UTC)
         last = self.last_hour()
-        return (self.since is None or start + timedelta(days=1) > self.since) and (last is None or start <= last)
+        return (self.since is None or start >= self._since_floor(day=True)) and (last is None or start <= last)
+
+    def _since_floor(self, *, day: bool) -> datetime:
+        """The start of the UTC hour (or day) holding `since`: a partition that starts at or after it ends after
+        `since`. Compared this way, not as start + 1 hour > since, because the lake's last partition
+        (dt=9999-12-31/hour=23, which a line's time can reach) has no next hour in Python's datetime."""
+        assert self.since is not None
+        floor = self.since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        return floor.replace(hour=0) if day else floor
 
     def partition_sql(self, *, hourly: bool = True) -> list[str]:
         """Conditions on dt (and hour) alone: what partition pruning uses, on DuckDB and on Athena."""
