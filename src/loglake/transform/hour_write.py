@@ -6,8 +6,12 @@ to one file, even with one constant partition key (benchmarks/README.md, "Clean 
 and most collector objects lie within one hour. dt and hour are strftime of the event time that `timestamp`
 stores, so the written file's min and max `timestamp` (Parquet statistics, read from its footer) prove it:
 when both fall in the same hour and no row lacks one, every row has that dt and hour, and the file is exactly
-the one partition the partitioned write would have made (the same rows and columns; dt and hour stay folder
-names, not columns). Otherwise the file is dropped and the partitioned COPY runs as before.
+the one partition the partitioned write would have made (the same rows in the same order, the same columns and
+DuckDB types; dt and hour stay folder names, not columns). One difference is in the Parquet schema only: a plain
+COPY marks a column DuckDB proves has no NULL (a constant, a NOT NULL result) `required` where the partitioned
+write marks every column `optional`, a few bytes less per column chunk. Both are plain Parquet; a review read
+tables mixing them through DuckDB (IS NULL filters too), pyarrow.dataset and the Iceberg path with the same
+answers. Otherwise the file is dropped and the partitioned COPY runs as before.
 
 An object whose rows span hours would pay the one-file COPY for nothing, so the path taken follows what the
 previous object of the same stream and table turned out to be (one partition or several): a stream's objects
