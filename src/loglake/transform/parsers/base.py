@@ -243,6 +243,11 @@ class PrefixParser(RegexParser):
 
     prefix: str
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """The pattern follows from the prefix, so a subclass states only `prefix`."""
+        super().__init_subclass__(**kwargs)
+        cls.pattern = "(?s)" + cls.prefix + "(.*)"
+
     def matches(self, message: str) -> str:
         return f"regexp_matches({message}, {sql_string('^(?:' + self.prefix + ')')})"
 

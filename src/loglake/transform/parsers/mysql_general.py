@@ -13,14 +13,13 @@ from loglake.transform.parsers.base import Example, PrefixParser, text
 
 PREFIX = r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?)\t *(\d+) ([A-Z][A-Za-z ]*?)\t"
 """The pattern without its last group, `argument` (base.PrefixParser's argument). It reads no CR or LF (digits,
-`-`, `T`, `:`, `.`, `Z`, `+`, tabs, spaces, ASCII letters), and its match is ASCII."""
+`-`, `T`, `:`, `.`, `Z`, `+`, tabs, spaces, ASCII letters)."""
 
 
 class MysqlGeneralParser(PrefixParser):
     name = "mysql_general"
     table = "mysql_general_logs"
     prefix = PREFIX
-    pattern = "(?s)" + PREFIX + "(.*)"
     guard = "substr({m}, 5, 1) = '-' AND substr({m}, 11, 1) = 'T' AND contains(left({m}, 40), chr(9))"
     groups = ("ts", "thread_id", "command_type", "argument")
     columns = (text("thread_id", "BIGINT"), text("command_type"), text("argument", nulls=()))

@@ -66,7 +66,6 @@ class NginxErrorParser(PrefixParser):
     name = "nginx_error"
     table = "nginx_error_logs"
     prefix = PREFIX
-    pattern = "(?s)" + PREFIX + "(.*)"
     guard = "substr({m}, 5, 1) = '/' AND substr({m}, 20, 2) = ' ['"
     groups = ("ts", "severity", "pid", "tid", "cid", "rest")
     columns = (

@@ -53,7 +53,6 @@ class RdsPostgresqlParser(PrefixParser):
     name = "rds_postgresql"
     table = "postgresql_logs"
     prefix = PREFIX
-    pattern = "(?s)" + PREFIX + "(.*)"
     # `YYYY-MM-DD HH:MM:SS` then a zone: the space and colons are where PostgreSQL's %t puts them.
     guard = "substr({m}, 11, 1) = ' ' AND substr({m}, 5, 1) = '-' AND contains(left({m}, 120), ':[')"
     groups = ("log_time", "remote_host", "remote_port", "user_name", "database_name", "process_id",

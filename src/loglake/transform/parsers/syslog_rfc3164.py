@@ -43,7 +43,6 @@ class SyslogRfc3164Parser(PrefixParser):
     name = "syslog_rfc3164"
     table = "syslog"
     prefix = PREFIX
-    pattern = "(?s)" + PREFIX + "(.*)"
     guard = "substr({m}, 1, 1) = '<' OR substr({m}, 4, 1) = ' '"
     groups = BSD_GROUPS
     columns = bsd_columns()
