@@ -12,7 +12,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from conftest import Deliver
+from conftest import Deliver, RecordingConnection
 from loglake.lake.formats.jsonl import JSONL
 from loglake.lake.formats.parquet import PARQUET
 from loglake.lake.open import Lake, open_lake
@@ -28,20 +28,15 @@ def fresh_streams() -> Iterator[None]:
     hour_write.forget()
 
 
-class Recording:
-    """A DuckDB connection that keeps the text of every statement it runs."""
+def _recording() -> RecordingConnection:
+    """A connection in the ETL's time zone that keeps the text of every statement it runs."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    return RecordingConnection(con)
 
-    def __init__(self) -> None:
-        self.con = duckdb.connect()
-        self.con.execute("SET TimeZone = 'UTC'")
-        self.statements: list[str] = []
 
-    def execute(self, sql: str, *args: Any) -> Any:
-        self.statements.append(sql)
-        return self.con.execute(sql, *args)
-
-    def copies(self) -> list[str]:
-        return [s for s in self.statements if s.lstrip().startswith("COPY")]
+def _copies(con: RecordingConnection) -> list[str]:
+    return [s for s in con.statements if s.lstrip().startswith("COPY")]
 
 
 def _query(*times: str) -> str:
@@ -64,10 +59,10 @@ def _files(folder: Path) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def test_rows_within_one_hour_take_one_plain_copy_at_their_partition(tmp_path: Path) -> None:
-    con = Recording()
+    con = _recording()
     query = _query("2026-11-26 10:00:00", "2026-11-26 10:59:59.999999", "2026-11-26 10:30:00")
     hour_write.write(con, query, tmp_path / "t", PARQUET, "logs", "stream-a")
-    copies = con.copies()
+    copies = _copies(con)
     assert len(copies) == 1 and "PARTITION_BY" not in copies[0]
     assert _files(tmp_path / "t") == {
         "dt=2026-11-26/hour=10/data_0.parquet": [
@@ -81,7 +76,7 @@ def test_rows_within_one_hour_take_one_plain_copy_at_their_partition(tmp_path: P
 
 def test_the_same_files_and_rows_as_the_partitioned_write(tmp_path: Path) -> None:
     query = _query("2026-11-26 23:00:00", "2026-11-26 23:59:59", "2026-11-26 23:12:00")
-    hour_write.write(Recording(), query, tmp_path / "one", PARQUET, "logs", "stream-a")
+    hour_write.write(_recording(), query, tmp_path / "one", PARQUET, "logs", "stream-a")
     duckdb.execute(
         f"COPY ({query}) TO '{tmp_path / 'part'}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (dt, hour))"
     )
@@ -90,10 +85,10 @@ def test_the_same_files_and_rows_as_the_partitioned_write(tmp_path: Path) -> Non
 
 
 def test_rows_spanning_hours_fall_back_to_the_partitioned_write_and_the_stream_keeps_it(tmp_path: Path) -> None:
-    con = Recording()
+    con = _recording()
     query = _query("2026-11-26 10:59:59.999999", "2026-11-26 11:00:00")
     hour_write.write(con, query, tmp_path / "a", PARQUET, "logs", "stream-a")
-    assert ["PARTITION_BY" in c for c in con.copies()] == [False, True]
+    assert ["PARTITION_BY" in c for c in _copies(con)] == [False, True]
     assert sorted(_files(tmp_path / "a")) == [
         "dt=2026-11-26/hour=10/data_0.parquet",
         "dt=2026-11-26/hour=11/data_0.parquet",
@@ -101,26 +96,26 @@ def test_rows_spanning_hours_fall_back_to_the_partitioned_write_and_the_stream_k
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
     con.statements.clear()  # the stream's next object goes straight to the partitioned write
     hour_write.write(con, _query("2026-11-26 12:00:00"), tmp_path / "b", PARQUET, "logs", "stream-a")
-    assert ["PARTITION_BY" in c for c in con.copies()] == [True]
+    assert ["PARTITION_BY" in c for c in _copies(con)] == [True]
     con.statements.clear()  # which wrote one partition: the one after tries the plain COPY again
     hour_write.write(con, _query("2026-11-26 13:00:00"), tmp_path / "c", PARQUET, "logs", "stream-a")
-    assert ["PARTITION_BY" in c for c in con.copies()] == [False]
+    assert ["PARTITION_BY" in c for c in _copies(con)] == [False]
     con.statements.clear()  # another stream starts on the plain COPY
     hour_write.write(con, _query("2026-11-26 13:00:00"), tmp_path / "d", PARQUET, "logs", "stream-b")
-    assert ["PARTITION_BY" in c for c in con.copies()] == [False]
+    assert ["PARTITION_BY" in c for c in _copies(con)] == [False]
 
 
 def test_the_streams_remembered_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(hour_write, "_REMEMBERED", 2)
     for n, stream in enumerate(("a", "b", "a", "c")):
-        hour_write.write(Recording(), _query("2026-11-26 10:00:00"), tmp_path / str(n), PARQUET, "logs", stream)
+        hour_write.write(_recording(), _query("2026-11-26 10:00:00"), tmp_path / str(n), PARQUET, "logs", stream)
     assert hour_write._spans == {("c", "logs"): 1}  # "a" again kept two; "c" started over
 
 
 def test_json_lines_keep_the_partitioned_write(tmp_path: Path) -> None:
-    con = Recording()
+    con = _recording()
     hour_write.write(con, _query("2026-11-26 10:00:00"), tmp_path / "t", JSONL, "logs", "stream-a")
-    assert ["PARTITION_BY" in c for c in con.copies()] == [True]
+    assert ["PARTITION_BY" in c for c in _copies(con)] == [True]
 
 
 def _one_file(con: duckdb.DuckDBPyConnection, path: Path, select: str) -> Path:
