@@ -189,3 +189,82 @@ def test_context_fields_are_the_regex_groups_on_edge_lines() -> None:
     ]
     requests = [after[2] for _, after in got[8:17]]  # a piece without a quote: the regex's group runs on
     assert requests == ["GET /a, b: c", None, None, None, "a, request: ", "a, request: ", "a", "é ✓ 日本", "a\nb"]
+
+
+_HEAD_LINES = [
+    *_LINES,
+    "2021/04/01 13:02:31 [emerg] 1#0: *18446744073709551616 big",
+    "2021/04/01 13:02:31 [warn] 007#0008: *0009 leading zeros",
+    "2021/04/01 13:02:31 [ERROR_2] 99999999999999999999#1: x",
+    "2021/04/01 13:02:31 [" + "a" * 300 + "] 1#2: long level",
+    "2021/04/01 13:02:31 [error] 1#2: *3\tx",
+    "2021/04/01 13:02:31 [error] 1#2: *3 \r\n",
+    "2021/04/01 13:02:31 [error] 1#2: *3 ]x] [y] #4: *5 ",
+    "2021/04/01 13:02:31 [error] 1#2: *３ full-width digit",
+    "2021/04/01 13:02:31 [error] １#2: x",
+    "2021/04/01 13:02:31 [error]] 1#2: x",
+    "2021/04/01 13:02:31 [[error] 1#2: x",
+    "2021/04/01 13:02:31 [error] 1#2:  *3 x",
+    "2021/04/01 13:02:31 [error] 1#2: *3 日本 ✓ é",
+    "2021/04/01 13:02:31 [error] 1#2: " + "x" * 5000,
+    "２021/04/01 13:02:31 [error] 1#2: x",
+    "2021-04-01 13:02:31 [error] 1#2: x",
+    "2021/04/01 13:02:31 [error] 1#2:x",
+    "2021/04/01 13:02:31 [error] 1#2: *",
+    "2021/04/01 13:02:31\t[error] 1#2: x",
+    '127.0.0.1 - - [01/Apr/2021:13:02:31 +0000] "GET / HTTP/1.1" 200 12 "-" "curl/8.0"',
+    "[Thu Nov 26 10:00:00.123456 2026] [core:error] [pid 1:tid 2] [client 1.2.3.4:5] x",
+    "2026-11-26T10:00:00.123456Z 12 [Warning] [MY-010055] [Server] x",
+    "<34>Oct 11 22:14:15 mymachine su: 'su root' failed",
+]
+
+
+def test_one_pass_head_cut_is_the_six_group_head_s_struct() -> None:
+    """The prefix's whole match and five groups took RE2's backtracking engine (89 ms CPU per 50,000 lines);
+    HEAD's four (the whole match, pid, tid, cid) its one-pass engine (31 ms), and the time and the level are
+    cut from the whole match. The struct is PrefixParser's, value for value, on every message of the typed
+    golden corpus (all formats' lines, through the plan whether claimed or not) and on crafted edge lines."""
+    import gzip
+    import json
+    from dataclasses import replace
+    from pathlib import Path
+
+    from loglake.transform.etl import staged_rows
+    from loglake.transform.parsers.base import PrefixParser
+
+    golden = json.loads(gzip.decompress((Path(__file__).parent / "typed_golden.json.gz").read_bytes()))
+    corpus = [m for group in golden["groups"] for m in group if isinstance(m, str)]  # not VPC's dict samples
+    lines = [*_HEAD_LINES, *corpus]
+    parser = NginxErrorParser()
+    plan = parser.plan(None, 5)
+    old = replace(plan, derived=PrefixParser.plan(parser, None, 5).derived)  # the struct before HEAD
+    assert plan.derived["__ll_nginx_error_head"].endswith("['whole', 'pid', 'tid', 'cid'])")
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TEMP TABLE classified AS SELECT unnest($lines::VARCHAR[]) AS message, unnest(range(len($lines))) AS i, "
+        "'nginx_error' AS format, 'nginx_error_logs' AS __ll_table",
+        {"lines": lines},
+    )
+    got = con.execute(
+        f"SELECT o.__ll_nginx_error, n.__ll_nginx_error FROM ({staged_rows(parser.name, parser.table, old)}) o "
+        f"JOIN ({staged_rows(parser.name, parser.table, plan)}) n USING (i) ORDER BY i"
+    ).fetchall()
+    assert len(got) == len(lines) and len(corpus) == 809
+    assert [before for before, _ in got] == [after for _, after in got]
+    cut = [after for _, after in got[len(_LINES) : len(_HEAD_LINES)]]
+    assert [(r["ts"], r["severity"], r["pid"], r["tid"], r["cid"]) for r in cut[:4]] == [
+        ("2021/04/01 13:02:31", "emerg", "1", "0", "18446744073709551616"),
+        ("2021/04/01 13:02:31", "warn", "007", "0008", "0009"),
+        ("2021/04/01 13:02:31", "ERROR_2", "99999999999999999999", "1", ""),
+        ("2021/04/01 13:02:31", "a" * 300, "1", "2", ""),
+    ]
+    assert [r["rest"] for r in cut[4:8]] == ["*3\tx", "", "]x] [y] #4: *5 ", "*３ full-width digit"]
+    assert cut[12]["rest"] == "日本 ✓ é" and cut[13]["rest"] == "x" * 5000
+    assert [r["ts"] for r in cut[8:12]] == ["", "", "", "2021/04/01 13:02:31"]  # full-width pid, `]]`, `[[`, `:  *`
+    assert [r["ts"] for r in cut[14:]] == ["", "", "", "2021/04/01 13:02:31", "", "", "", "", ""]  # `: *`: no cid
+    assert (cut[17]["cid"], cut[17]["rest"]) == ("", "*")
+    claimed = [after for _, after in got[len(_HEAD_LINES) :] if after["ts"]]
+    detected = (
+        f"SELECT count(*) FILTER (WHERE {parser.detect('message')}) FROM classified WHERE i >= {len(_HEAD_LINES)}"
+    )
+    assert con.execute(detected).fetchone() == (len(claimed),) == (13,)  # the corpus's nginx lines

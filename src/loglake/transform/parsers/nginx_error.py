@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from loglake.sql_quoting import sql_string
-from loglake.transform.parsers.base import Column, Example, ParsePlan, PrefixParser, text
+from loglake.transform.parsers.base import Column, Example, ParsePlan, PrefixParser, regex_groups, text
 
 _MSG = "^(.*?)(?:, client: .*)?$"
 
@@ -62,6 +62,32 @@ is ASCII (digits, `/`, `:`, `[`, `]`, `#`, `*`, spaces and `\\w`). Detection 41 
 90 -> 45 ms against RE2's submatch engine over `(.*)`, and with the detection 0.10 -> 0.05 s."""
 
 
+HEAD = r"^(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[\w+\] (\d+)#(\d+): (?:\*(\d+) )?)"
+"""PREFIX at the line's start with four groups: its whole match, then pid, tid and cid (PREFIX's own groups
+without the time's and the level's). RE2 extracts at most four groups of a pattern each character decides
+with its one-pass engine: 31 ms per 50,000 lines, where PrefixParser's six groups (the whole match and
+PREFIX's five) took its backtracking engine, 89 ms."""
+
+
+def _cut_head(regex: str, head: str, line: str) -> str:
+    r"""SQL: the struct of the pattern's groups from HEAD's groups `head`: the time and the level cut from the
+    whole match; `regex` (the whole pattern's groups, as PrefixParser takes them) where HEAD does not match.
+
+    Why the cut is PREFIX's groups: HEAD is PREFIX with the time's and the level's groups dropped and one
+    around all of it; groups do not change which text RE2's leftmost-first parse matches, so the whole match
+    and pid, tid and cid are PrefixParser's. A match is never empty (it starts with digits), so '' is no
+    match. The time, `\d{4}/\d\d/\d\d \d\d:\d\d:\d\d`, is the match's first 19 characters (RE2's `\d`
+    is ASCII: one character each); ` [` follows, so the level starts at the 22nd and ends before the first
+    `]` (`\w+` is ASCII word characters, and no `]` comes before it). `rest` is the text after the match.
+    The struct of 50,000 lines: 105 -> 53 ms CPU (extraction and cut)."""
+    whole = f"{head}.whole"
+    cut = (
+        f"struct_pack(ts := left({whole}, 19), severity := substr({whole}, 22, strpos({whole}, ']') - 22), "
+        f"pid := {head}.pid, tid := {head}.tid, cid := {head}.cid, rest := substr({line}, length({whole}) + 1))"
+    )
+    return f"CASE WHEN {whole} <> '' THEN {cut} ELSE {regex} END"
+
+
 class NginxErrorParser(PrefixParser):
     name = "nginx_error"
     table = "nginx_error_logs"
@@ -85,11 +111,18 @@ class NginxErrorParser(PrefixParser):
     level = "ll_level({s}.severity)"
 
     def plan(self, con: Any, max_depth: int) -> ParsePlan:
-        """PrefixParser's plan, and the quoted context values after `rest`'s labels, cut once."""
+        """PrefixParser's plan with its head read by HEAD (_cut_head), and the quoted context values after
+        `rest`'s labels, cut once."""
         plan = super().plan(con, max_depth)
         s = self.struct_column
+        head, line = f"{s}_head", f"{s}_line"
+        derived = {
+            **plan.derived,
+            head: f"regexp_extract({line}, {sql_string(HEAD)}, ['whole', 'pid', 'tid', 'cid'])",
+            s: _cut_head(regex_groups(line, self.pattern, self.groups), head, line),
+        }
         after = ", ".join(f"{q} := split_part({s}.rest, {sql_string(f', {q}: ' + chr(34))}, 2)" for q in _QUOTED)
-        return replace(plan, derived={**plan.derived, _AFTER: f"struct_pack({after})"})
+        return replace(plan, derived={**derived, _AFTER: f"struct_pack({after})"})
 
 
 EXAMPLES = [
