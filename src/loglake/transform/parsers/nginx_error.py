@@ -79,7 +79,7 @@ def _cut_head(regex: str, head: str, line: str) -> str:
     match. The time, `\d{4}/\d\d/\d\d \d\d:\d\d:\d\d`, is the match's first 19 characters (RE2's `\d`
     is ASCII: one character each); ` [` follows, so the level starts at the 22nd and ends before the first
     `]` (`\w+` is ASCII word characters, and no `]` comes before it). `rest` is the text after the match.
-    The struct of 50,000 lines: 105 -> 53 ms CPU (extraction and cut)."""
+    In the object's COPY, the line, the head and this struct: 128 -> 78 ms CPU per 50,000 lines."""
     whole = f"{head}.whole"
     cut = (
         f"struct_pack(ts := left({whole}, 19), severity := substr({whole}, 22, strpos({whole}, ']') - 22), "
