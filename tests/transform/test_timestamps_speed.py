@@ -7,6 +7,7 @@ connections, and every value must be equal. The shapes that make them cheaper ar
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -222,3 +223,72 @@ def test_times_in_utc_without_icu() -> None:
     microseconds, which make_timestamp reads as the same wall time (compared above on years 0-9999)."""
     assert "AT TIME ZONE" not in timestamps.MACROS
     assert "ll_utc(t) AS (make_timestamp(epoch_us(t)))" in timestamps.MACROS
+
+
+def _rfc3339_times() -> list[str]:
+    """RFC 3339 times of every shape timestamps.RFC3339 takes, valid and not: fractions of 1-9 digits, `Z`,
+    offsets with and without `:`, leap days, 23:59:60, 24:00, years 0000/0001/9999, days and months out of range."""
+    dates = [
+        *("2026-11-26", "2024-02-29", "2026-02-29", "2100-02-29", "2000-02-29", "2026-02-30", "2026-04-31"),
+        *("2026-13-01", "2026-00-10", "2026-11-00", "2026-11-32", "0000-01-01", "0001-01-01", "9999-12-31"),
+        *("1969-12-31", "1970-01-01", "1582-10-10", "2026-12-31", "2027-01-01"),
+    ]
+    clocks = ["00:00:00", "23:59:59", "23:59:60", "24:00:00", "23:60:00", "99:00:00", "10:00:00"]
+    fractions = ["", *(f".{'123456789'[:n]}" for n in range(1, 10)), ".000000", ".999999999", ".000000001"]
+    zones = [
+        *("Z", "+00:00", "-00:00", "+01:00", "-05:00", "+05:30", "+14:00", "-14:00", "+23:59", "-23:59", "+24:00"),
+        *("+99:99", "+0000", "+0130", "-0800", "+9999"),
+    ]
+    times = [f"{d}T{c}{f}{z}" for d in dates for c in clocks for f in fractions[:3] for z in zones[:4]]
+    times += [f"{d}T10:00:00{f}{z}" for d in dates[:6] for f in fractions for z in zones]
+    return times
+
+
+def test_the_matched_rfc3339_path_gives_the_cascade_s_value() -> None:
+    """ll_parse_time_matched_rfc3339 (a cast, no test) against the old ll_parse_time, on RFC 3339 times, '' and
+    NULL, the strings a parser may give it (timestamps.MATCHED_FORMATS)."""
+    texts: list[str | None] = [*_rfc3339_times(), "", None]
+    assert all(t is None or t == "" or re.fullmatch(timestamps.RFC3339, t) for t in texts)
+    query = (
+        "SELECT i, {} FROM (SELECT unnest($texts::VARCHAR[]) AS t, generate_subscripts($texts::VARCHAR[], 1) AS i, "
+        "1795780800000 AS r) ORDER BY i"
+    )
+    before, after = duckdb.connect(), duckdb.connect()
+    before.execute(_BEFORE)
+    after.execute(timestamps.MACROS)
+    old = before.execute(query.format("ll_parse_time(t, r)"), {"texts": texts}).fetchall()
+    new = after.execute(query.format("ll_parse_time_matched_rfc3339(t, r)"), {"texts": texts}).fetchall()
+    assert len(new) == len(texts) == 2846
+    assert [texts[row[0] - 1] for row, was in zip(new, old, strict=True) if row != was] == []
+    assert sum(row[1] is not None for row in new) == 1064  # not a comparison of NULLs: how many it reads
+    assert new[0][1] == datetime(2026, 11, 26)
+    assert "regexp_full_match" not in timestamps.parse_time_expression("t", "r", "matched_rfc3339")
+
+
+def test_the_matched_syslog_path_gives_the_cascade_s_value() -> None:
+    """ll_parse_time_matched_syslog (its strptime, no full match) against the old ll_parse_time and fast path, on
+    every single-spaced syslog time of the crafted ones (yearless: Feb 29, the year's turn, days and hours out of
+    range, `Foo` for a month), '' and NULL, each against every record time."""
+    singles = sorted({re.sub(" +", " ", t) for t in _SYSLOG if re.fullmatch(timestamps.TIME_FORMATS["syslog"][0], t)})
+    months = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Foo")
+    singles += [
+        f"{m} {d} {c}" for m in months for d in ("1", "01", "28", "29", "30", "31") for c in ("00:00:00", "23:59:59")
+    ]
+    texts: list[str | None] = [*singles, "", None]
+    assert all(t is None or t == "" or re.fullmatch(timestamps.TIME_FORMATS["syslog"][0], t) for t in texts)
+    assert not any(t and "  " in t for t in texts)
+    query = (
+        "SELECT i, j, {} FROM (SELECT unnest($texts::VARCHAR[]) AS t, generate_subscripts($texts::VARCHAR[], 1) AS i), "
+        "(SELECT unnest($refs::BIGINT[]) AS r, generate_subscripts($refs::BIGINT[], 1) AS j) ORDER BY i, j"
+    )
+    before, after = duckdb.connect(), duckdb.connect()
+    before.execute(_BEFORE)
+    after.execute(timestamps.MACROS)
+    args = {"texts": texts, "refs": REFS}
+    old = before.execute(query.format("ll_parse_time(t, r), ll_parse_time_syslog(t, r)"), args).fetchall()
+    new = after.execute(query.format("ll_parse_time_matched_syslog(t, r), ll_parse_time_matched_syslog(t, r)"), args)
+    rows = new.fetchall()
+    assert len(rows) == len(texts) * len(REFS) == 187 * 17
+    assert [(texts[r[0] - 1], REFS[r[1] - 1]) for r, was in zip(rows, old, strict=True) if r != was] == []
+    assert sum(r[2] is not None for r in rows) == 2416  # not a comparison of NULLs: how many it reads
+    assert "regexp_full_match" not in timestamps.MACROS.split("ll_parse_time_matched_syslog_read(s, t, ref_ms)")[1]

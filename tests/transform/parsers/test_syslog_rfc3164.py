@@ -4,7 +4,14 @@ pattern's full match and extraction, on crafted lines."""
 
 from __future__ import annotations
 
-from conftest import prefix_against_regex
+import re
+from datetime import datetime
+
+import duckdb
+
+from conftest import classified_rows, prefix_against_regex
+from loglake.transform import timestamps
+from loglake.transform.etl import staged_rows
 from loglake.transform.parsers.syslog_rfc3164 import HEAD, PREFIX, SyslogRfc3164Parser
 
 _T = "Oct 11 22:14:15"
@@ -103,3 +110,31 @@ def test_prefix_detection_and_head_cut_give_the_whole_pattern_s_claims_and_group
     month = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
     assert bare(HEAD).replace("[A-Z][a-z][a-z]", month) == bare(PREFIX)
     assert parser.pattern == "(?s)" + PREFIX + "(.*)"
+
+
+def test_the_time_takes_the_matched_syslog_path_with_the_cascade_s_values() -> None:
+    """The plan's time string (HEAD's time with a month's name, or the pattern's group, respaced) is '' or a
+    single-spaced full match of the syslog time on every line, claimed or not: so its `matched_syslog` path (no
+    full match) reads what ll_parse_time_syslog read, here against record times around the year's turn."""
+    parser = SyslogRfc3164Parser()
+    plan = parser.plan(None, 5)
+    assert plan.time_format == "matched_syslog" and parser.time_format == "syslog"
+    lines = [*_CLAIMED, *_REFUSED, "Feb 29 12:00:00 h t: leap day", "Dec 31 23:59:59 h t: x", "Jan  1 00:00:00 h t: x"]
+    con = duckdb.connect()
+    con.execute(timestamps.MACROS)
+    classified_rows(con, parser.name, parser.table, lines)
+    fast = timestamps.parse_time_expression(plan.time, "r", plan.time_format)
+    cascade = timestamps.parse_time_expression(plan.time, "r", parser.time_format)
+    staged = staged_rows(parser.name, parser.table, plan)
+    rows = con.execute(
+        f"SELECT i, r, {plan.time}, {fast}, {cascade}, ll_parse_time({plan.time}, r) FROM ({staged}), "
+        "(SELECT unnest([1795780800000, 1767225600000, 1740787200000, 1772323200000]) AS r) ORDER BY i, r"
+    ).fetchall()
+    assert len(rows) == len(lines) * 4
+    syslog = timestamps.TIME_FORMATS["syslog"][0]
+    assert [r[2] for r in rows if r[2] != "" and not (re.fullmatch(syslog, r[2]) and "  " not in r[2])] == []
+    assert [r[:2] for r in rows if not r[3] == r[4] == r[5]] == []
+    # Not a comparison of NULLs: the refused lines' time is '' (Foo's too), a Feb 29 is read in 2024 only.
+    assert sum(r[3] is not None for r in rows) == 4 * 34 + 1 + 1 + 4 * 2
+    feb29 = [r[3] for r in rows if r[0] == len(lines) - 3]
+    assert feb29 == [datetime(2024, 2, 29, 12, 0), None, None, None]  # read on 2025-03-01 (the first record time)

@@ -4,8 +4,15 @@ pattern's full match and extraction, on crafted lines."""
 
 from __future__ import annotations
 
-from conftest import prefix_against_regex
+import re
+from datetime import datetime
+
+import duckdb
+
+from conftest import classified_rows, prefix_against_regex
 from loglake.sql_quoting import sql_string
+from loglake.transform import timestamps
+from loglake.transform.etl import staged_rows
 from loglake.transform.parsers.base import RegexParser
 from loglake.transform.parsers.syslog_rsyslog_file import _LEVEL_HOST, HEAD, PREFIX, SyslogRsyslogFileParser
 
@@ -80,3 +87,36 @@ def test_prefix_detection_and_head_cut_give_the_whole_pattern_s_claims_and_group
         "(", ""
     ).replace(")", "")
     assert parser.pattern == "(?s)" + PREFIX + "(?: (.*))?"
+
+
+def test_the_time_takes_the_matched_rfc3339_path_with_the_cascade_s_values() -> None:
+    """The time group is timestamps.RFC3339 in PREFIX and HEAD, so the struct's time is '' or a full match of it
+    on every line, claimed or not, and its `matched_rfc3339` path (a cast, no test) reads what ll_parse_time read:
+    here on the crafted lines and on times of every RFC 3339 shape (fractions of 1-9 digits, `Z`, `+0400`,
+    leap days, 23:59:60, 24:00, years 0001 and 9999, days out of range)."""
+    parser = SyslogRsyslogFileParser()
+    plan = parser.plan(None, 5)
+    assert plan.time_format == "matched_rfc3339" and plan.time == "__ll_syslog_rsyslog_file.ts"
+    assert f"({timestamps.RFC3339}) " in PREFIX and PREFIX.count("(") - PREFIX.count("(?:") == 5
+    assert HEAD.startswith(rf"(?:<\d{{1,3}}>)?({timestamps.RFC3339}) ")
+    times = [
+        *("2024-02-29T23:59:60Z", "2026-02-29T00:00:00Z", "2026-11-26T24:00:00+00:00", "0001-01-01T00:00:00+01:00"),
+        *("9999-12-31T23:59:59.999999999-14:00", "2026-11-31T10:00:00Z", "2026-11-26T10:00:00.1+0400"),
+        *(f"2026-11-26T10:00:00.{'123456789'[:n]}-05:30" for n in range(1, 10)),
+    ]
+    lines = [*_LINES, *(f"{t} h t: x" for t in times)]
+    con = duckdb.connect()
+    con.execute(timestamps.MACROS)
+    classified_rows(con, parser.name, parser.table, lines)
+    fast = timestamps.parse_time_expression(plan.time, "1795780800000", plan.time_format)
+    rows = con.execute(
+        f"SELECT i, {plan.time}, {fast}, ll_parse_time({plan.time}, 1795780800000) "
+        f"FROM ({staged_rows(parser.name, parser.table, plan)}) ORDER BY i"
+    ).fetchall()
+    assert len(rows) == len(lines) == 54
+    assert [r[1] for r in rows if r[1] != "" and not re.fullmatch(timestamps.RFC3339, r[1])] == []
+    assert [r[0] for r in rows if r[2] != r[3]] == []
+    # Not a comparison of NULLs: NULL where the pattern reads no time (''), and for the three added times that are
+    # no instant (23:59:60, Feb 29 2026, Nov 31); 24:00 is the next day's midnight.
+    assert [r[0] for r in rows if r[2] is None] == [*range(18, 26), *range(28, 40), 43]
+    assert rows[40][2] == datetime(2026, 11, 27) and rows[44][2] == datetime(2026, 11, 26, 6, 0, 0, 100000)

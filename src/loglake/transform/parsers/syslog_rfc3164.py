@@ -67,7 +67,12 @@ class SyslogRfc3164Parser(PrefixParser):
         `>`), the pid the bracket's inside, and the message the text after HEAD's match: its length is the
         PRI's `<...>` (up to that `>`), the time, two spaces, host, tag, bracket, then `:` where the character
         after the bracket is one, and the last space. length and substr both count code points (a host or tag
-        may hold non-ASCII letters)."""
+        may hold non-ASCII letters).
+
+        The time string is a time of HEAD with a month's name (the cut's test) or the pattern's group ('' where the
+        regex does not match), respaced (`time`): a full match of TIME_FORMATS['syslog'] with single spaces, so
+        it takes ll_parse_time's `matched_syslog` path, without the fast path's two full matches
+        (timestamps.MATCHED_FORMATS); the class keeps `syslog`, what any other plan of its time would use."""
         s = self.struct_column
         line, head = f"{s}_line", f"{s}_head"
         before_colon = head_length(line, head, 2)
@@ -79,7 +84,7 @@ class SyslogRfc3164Parser(PrefixParser):
             head: head_groups(line, HEAD),
             s: cut_or_regex(fast, cut, line, self.pattern, self.groups),
         }
-        return replace(super().plan(con, max_depth), staging={}, derived=derived)
+        return replace(super().plan(con, max_depth), staging={}, derived=derived, time_format="matched_syslog")
 
 
 EXAMPLES = [

@@ -24,12 +24,13 @@ from loglake.transform.parsers.syslog_fields import (
     head_length,
     severity_level,
 )
+from loglake.transform.timestamps import RFC3339
 
 _LEVEL_HOST = r"^(?:<\d+>)?\S+ (?i:trace|debug|info|notice|warn|warning|error|err|crit|critical|alert|emerg|fatal) "
 
 PREFIX = (
     # The offset may lack its colon (`+0400`, as strftime's %z writes it: Beats' tz-offset fixture).
-    r"(?:<(\d{1,3})>)?(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})) "
+    rf"(?:<(\d{{1,3}})>)?({RFC3339}) "
     r"([^\s\[\]:=\"]+) ([^\s\[\]:=\"]+)(?:\[([^\]\s]*)\])?:"
 )
 """The pattern up to the tag's `:`, without `(?: (.*))?` (the message). It reads no CR or LF (digits, `<>-T:.Z+`,
@@ -41,10 +42,7 @@ its groups are PREFIX's, then the text after that space ('' where there is none,
 the match leaves out)."""
 
 
-HEAD = (
-    r"(?:<\d{1,3}>)?(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})) "
-    r"([^\s\[\]:=\"]+) ([^\s\[\]:=\"]+)(\[[^\]\s]*\])?:"
-)
+HEAD = rf"(?:<\d{{1,3}}>)?({RFC3339}) ([^\s\[\]:=\"]+) ([^\s\[\]:=\"]+)(\[[^\]\s]*\])?:"
 """PREFIX with four groups (the time, host, tag and the pid's bracket whole) and the PRI's digits ungrouped:
 each character decides its path, so RE2 extracts them with its one-pass engine (it does up to four groups)."""
 
@@ -76,7 +74,10 @@ class SyslogRsyslogFileParser(RegexParser):
         the pattern's groups: the PRI is the digits between the leading `<` and the first `>` (`\\d` holds no
         `>`), the pid the bracket's inside, and the match's length the sum of its parts' (the PRI's `<...>` ends
         at that `>`, then the time, two spaces, the host, the tag, the bracket and the colon); length and substr
-        both count code points (a host or tag may hold non-ASCII letters)."""
+        both count code points (a host or tag may hold non-ASCII letters).
+
+        The time is RFC3339's group in both (or '' where the regex does not match), so it takes ll_parse_time's
+        `matched_rfc3339` path: its TIMESTAMPTZ cast without the cascade's tests (timestamps.MATCHED_FORMATS)."""
         s = self.struct_column
         line, head = f"{s}_line", f"{s}_head"
         length = head_length(line, head, 3)
@@ -92,7 +93,7 @@ class SyslogRsyslogFileParser(RegexParser):
                 self.groups,
             ),
         }
-        return replace(super().plan(con, max_depth), staging={}, derived=derived)
+        return replace(super().plan(con, max_depth), staging={}, derived=derived, time_format="matched_rfc3339")
 
 
 EXAMPLES = [
