@@ -230,3 +230,16 @@ def test_the_values_the_write_reads_are_the_old_ones() -> None:
     prepared.close()
     assert len(rows) == 1_588
     assert [n for n, _o in rows] == [o for _n, o in rows]
+
+
+def test_the_guard_is_false_only_where_detection_is() -> None:
+    """LogfmtParser.guard lets a small object without `=` leave logfmt out (etl._guarded_out): on no line may it
+    be false where detection is true."""
+    lines = [*corpus(), *EDGES, *_random_lines(2_000, 3)]
+    guard = LogfmtParser.guard.replace("{m}", "message")
+    rows = duckdb.execute(
+        f"SELECT {guard}, {LogfmtParser().detect('message')} FROM (SELECT unnest($lines::VARCHAR[]) AS message)",
+        {"lines": lines},
+    ).fetchall()
+    assert [claimed for passed, claimed in rows if not passed] == [False] * 517
+    assert sum(claimed for _passed, claimed in rows) == 1_178
