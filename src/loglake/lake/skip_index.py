@@ -161,24 +161,33 @@ def build_many(
     unindexable: set[str] = set()
     blooms: dict[str, bytes] = {}
     if indexed:
+        pieces_of, pieces = _word_pieces([words[path] for path in indexed])
         # Trigrams come from the file's distinct words (not from each occurrence) and are made distinct before
-        # they are hashed. The words travel as one space-joined text per file: a list of 100,000 strings costs
-        # more to convert than one string costs to split. A file is its position in `indexed` (`f`): grouping
-        # and DISTINCT on an integer instead of the path cost 15-24% less. `covered`: the files of ids, whose
-        # words of hex digits only give no trigram, HEX_TRIGRAMS standing in (see HEX_FILE); DuckDB's regex
-        # tells those words apart at a quarter of what Python's bytes.strip costs. A word longer than MAX_WORD
-        # gives no trigrams (those of one 1 MB word cost minutes: substr is linear in the position) but a NULL
-        # item that marks its file as unindexable: DuckDB finds them in a scan it makes anyway, where Python's
-        # max(map(len, words)) cost 30-45 ms per 200,000 distinct words (a cache miss per word).
+        # they are hashed. The words travel as space-joined texts, _PIECE_WORDS each (`_word_pieces`): a
+        # list of 100,000 strings costs more to convert than a text costs to split, and one text per file costs
+        # several times more to split and unnest than its pieces. A file is its position in `indexed` (`f`):
+        # grouping and DISTINCT on an integer instead of the path cost 15-24% less. `covered`: the files of ids,
+        # whose words of hex digits only give no trigram, HEX_TRIGRAMS standing in (see HEX_FILE); DuckDB's regex
+        # tells those words apart at a quarter of what Python's bytes.strip costs, once per word of 3 or more
+        # characters (`hex`; an id is a `hex` word with a digits-only test left): a second regex for the
+        # trigrams' test cost API Gateway access logs 24 ms, Lambda text 12 ms of their 210 and 107 ms statement
+        # (h-index7). A word longer than MAX_WORD gives no trigrams (those of one 1 MB word cost minutes: substr
+        # is linear in the position) but a NULL item that marks its file as unindexable: DuckDB finds them in a
+        # scan it makes anyway, where Python's max(map(len, words)) cost 30-45 ms per 200,000 distinct words (a
+        # cache miss per word). Such a file (`long`) gets no index, so none of its words gives trigrams either:
+        # CloudFront's 50,000 lines and one long word 410 -> 140 ms; 0-2 ms more where there is none (h-index7).
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE __ll_skip_items AS
             WITH words AS MATERIALIZED (
-                SELECT f, unnest(string_split(text, ' ')) AS word
-                FROM (SELECT unnest(range(len($texts))) AS f, unnest($texts) AS text)
+                SELECT f, word, length(word) >= 3 AND regexp_full_match(word, '[0-9a-f]+') AS hex FROM (
+                    SELECT f, unnest(string_split(text, ' ')) AS word
+                    FROM (SELECT unnest($pieces_of) AS f, unnest($pieces) AS text)
+                )
             ),
+            long AS MATERIALIZED (SELECT DISTINCT f FROM words WHERE length(word) > {MAX_WORD}),
             covered AS MATERIALIZED (
                 SELECT f FROM words
-                WHERE length(word) >= {HEX_WORD} AND regexp_full_match(word, '[0-9a-f]*[a-f][0-9a-f]*')
+                WHERE hex AND length(word) >= {HEX_WORD} AND NOT regexp_full_match(word, '[0-9]+')
                 GROUP BY f HAVING count(*) >= {HEX_FILE}
             )
             SELECT f, hash('t:' || word) AS h FROM words
@@ -190,13 +199,13 @@ def build_many(
                     SELECT f, substr(word, i, 3) AS trigram FROM (
                         SELECT f, word, unnest(range(1, length(word) - 1)) AS i FROM words
                         WHERE length(word) BETWEEN 3 AND {MAX_WORD}
-                        AND NOT (f IN (SELECT f FROM covered) AND regexp_full_match(word, '[0-9a-f]+'))
+                        AND NOT (hex AND f IN (SELECT f FROM covered)) AND f NOT IN (SELECT f FROM long)
                     )
                     UNION ALL
                     SELECT f, unnest($hex) FROM covered
                 )
             )""",
-            {"texts": [b" ".join(words[path]).decode("ascii") for path in indexed], "hex": list(HEX_TRIGRAMS)},
+            {"pieces_of": pieces_of, "pieces": pieces, "hex": list(HEX_TRIGRAMS)},
         )
         for f, n, long in con.execute(
             "SELECT f, count(h), count(*) - count(h) FROM __ll_skip_items GROUP BY f"
@@ -296,6 +305,12 @@ def _distinct_words(con: duckdb.DuckDBPyConnection, by_path: dict[str, str]) -> 
     return {names[f]: found for f, found in words.items() if found}
 
 
+_PIECE_WORDS = 1024
+"""Words per text of the items statement (`_word_pieces`). DuckDB's unnest of string_split over one text of a file's
+125,000 words costs several times what it costs over pieces of them: OTLP's 251,200 words, 160-180 ms against 20-30
+ms for pieces of 2-64 KiB; and Python joins pieces for less than one text (33 against 44-50 ms per 10 joins of OTLP's
+words; benchmarks/README.md, h-index7)."""
+
 _OWN_SCANS = 32
 """Files up to which each is a scan of its own (see _keyed_messages); a scan has a fixed cost, so beyond it the
 files of one format share one (1,000 files of 200 rows: 0.66 s of CPU in one scan, 1.2 s in 1,000)."""
@@ -365,6 +380,19 @@ def _words_of_distinct_tokens(
         for piece in _text_pieces(str(row[1]).encode().translate(_SEPARATE)):
             found.update(piece.split())
     return {names[f]: found for f, found in words.items() if found}
+
+
+def _word_pieces(words: list[set[bytes]]) -> tuple[list[int], list[str]]:
+    """Each set's words joined by spaces, _PIECE_WORDS at a time, and the position in `words` of each piece's set:
+    the texts the items statement splits into its rows of words (the same rows as one text per set)."""
+    of: list[int] = []
+    pieces: list[str] = []
+    for f, found in enumerate(words):
+        listed = list(found)
+        for start in range(0, len(listed), _PIECE_WORDS):
+            of.append(f)
+            pieces.append(b" ".join(listed[start : start + _PIECE_WORDS]).decode("ascii"))
+    return of, pieces
 
 
 def _pieces(texts: list[str]) -> Iterator[list[str]]:
