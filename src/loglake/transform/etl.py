@@ -47,6 +47,7 @@ from loglake.sql_quoting import quote_identifier, sql_string
 from loglake.transform import hour_write, likely_format, markers, redaction, session, timestamps
 from loglake.transform.naming import assign_names, refused_fields, within_cap
 from loglake.transform.parsers import PARSERS, FieldPlan, ParsePlan
+from loglake.transform.parsers.base import LINE
 from loglake.transform.redaction import RedactRule
 from loglake.transform.settings import EtlSettings
 
@@ -248,19 +249,41 @@ def _files(folder: Path) -> list[Path]:
     return [f for f in folder.rglob("*") if f.is_file()] if folder.exists() else []
 
 
+LINE_COLUMN = "__ll_line_text"
+"""Column of the classification statement: base.LINE of the message, computed once per event before the CASE.
+The detections of LINE_READERS read it instead of their own copies of LINE (25, each a CASE and a
+regexp_replace bound, optimized and compiled per statement: 11-15 ms of every object's planning,
+benchmarks/README.md, h-order7). The same value, so the same claims."""
+LINE_READERS = frozenset(
+    {
+        "container_docker", "lambda_text", "vpc_flow_log", "alb", "nlb", "elb_classic", "alb_connection",
+        "s3_access_log", "cloudfront", "cloudfront_realtime", "apigateway_access_log", "access_log", "container_cri",
+    }
+)  # fmt: skip
+"""The parsers whose detections read LINE_COLUMN: the ones measured with it (h-order7). The others keep their own
+copy of LINE (the same value)."""
+
+
 def _routing(
-    settings: EtlSettings, excluded: frozenset[str] = frozenset(), likely: str | None = None, marked: bool = False
+    settings: EtlSettings,
+    excluded: frozenset[str] = frozenset(),
+    likely: str | None = None,
+    marked: bool = False,
+    line_column: bool = False,
 ) -> tuple[str, str]:
     """SQL for the parser of each event (a route may force one) and for its clean table; `excluded` parsers
     cannot claim any line of the object, so detection leaves them out; the `likely` parser's claim is read
     from its groups, extracted before (likely_format.py); `marked`: parsers with markers are tested only
-    where column markers.MARKED is true. A parser that can tell cheaply that no parser between is the line's
-    (`_shortcuts`) is also tested ahead of them, and in its place for the rest."""
+    where column markers.MARKED is true; `line_column`: LINE_READERS read base.LINE of the message from column
+    LINE_COLUMN. A parser that can tell cheaply that no parser between is the line's (`_shortcuts`) is also
+    tested ahead of them, and in its place for the rest."""
 
     def detect_sql(name: str) -> str:
         if name == likely:
             return likely_format.claim(name)
         detect = by_name[name].detect("message")
+        if line_column and name in LINE_READERS:
+            detect = detect.replace(LINE.format(m="message"), LINE_COLUMN)
         return markers.gated(by_name[name], detect) if marked else detect
 
     by_name = {p.name: p for p in PARSERS}
@@ -338,12 +361,13 @@ def classify_lines(con: Any, raw_key: str, settings: EtlSettings, *, batch: bool
     de-duplication)."""
 
     def classify(events: str) -> str:
-        return _classify_sql(settings, excluded, likely).replace(_EVENTS, events)
+        return _classify_sql(settings, excluded, likely, settled).replace(_EVENTS, events)
 
     for parser in PARSERS:
         for statement in parser.setup():
             con.execute(statement)
     excluded, likely = _survey(con)
+    settled = _settled(con)
     con.execute(classify("SELECT * FROM raw_lines"))  # in file order: DuckDB keeps insertion order (no sort)
     con.execute("DROP TABLE raw_lines")
     number, by, group = (BATCH_NUMBER, f"{BATCH_NUMBER}, ", " GROUP BY ALL") if batch else ("0", "", "")
@@ -412,14 +436,34 @@ def _guarded_out(con: Any) -> frozenset[str]:
     return frozenset(name for name, guard in guards.items() if not passed[guard])  # NULL: no line passed
 
 
+def _settled(con: Any) -> tuple[tuple[str, str], ...]:
+    """(subquery, its value as a SQL literal) for each parser's `settled` subqueries, read once after the
+    parsers' set-up: an uncorrelated subquery over a set-up table is one value per object, and in the
+    classification statement it is bound and planned as a join on every run (VPC's and CloudFront's
+    `custom`: with its value a constant, the optimizer drops the branch it rules out; 5-9 ms of planning
+    per object, benchmarks/README.md, h-order7). Only booleans and NULL are substituted."""
+    queries = sorted({q for p in PARSERS for q in getattr(p, "settled", ())})
+    if not queries:
+        return ()
+    values = con.execute(f"SELECT {', '.join(queries)}").fetchall()[0]
+    literals = {True: "true", False: "false", None: "CAST(NULL AS BOOLEAN)"}
+    return tuple((q, literals[v]) for q, v in zip(queries, values, strict=True) if isinstance(v, bool) or v is None)
+
+
 @functools.lru_cache(maxsize=64)
-def _classify_sql(settings: EtlSettings, excluded: frozenset[str], likely: str | None = None) -> str:
-    """The statement that classifies the events of `_EVENTS` (built once per settings, parser set and likely
-    parser; that parser's groups are extracted first, its claim read from them, and kept: likely_format.py;
-    the JSON shapes' markers are found in one pass first: markers.py)."""
+def _classify_sql(
+    settings: EtlSettings,
+    excluded: frozenset[str],
+    likely: str | None = None,
+    settled: tuple[tuple[str, str], ...] = (),
+) -> str:
+    """The statement that classifies the events of `_EVENTS` (built once per settings, parser set, likely
+    parser and settled values; that parser's groups are extracted first, its claim read from them, and kept:
+    likely_format.py; the JSON shapes' markers are found in one pass first: markers.py; LINE_READERS read
+    column LINE_COLUMN). Each `settled` subquery is its value (`_settled`): the same values, planned once."""
     forced = {str(r.format) for r in settings.routes if r.format is not None}
     marked = markers.marked_sql(p for p in PARSERS if p.name not in excluded or p.name in forced)
-    parser_sql, table_sql = _routing(settings, excluded, likely, marked=marked is not None)
+    parser_sql, table_sql = _routing(settings, excluded, likely, marked=marked is not None, line_column=True)
     computed, dropped, kept = "", "", ""  # columns detection reads: computed before it, dropped after it
     if marked is not None:
         computed += f", {marked} AS {markers.MARKED}"
@@ -430,7 +474,9 @@ def _classify_sql(settings: EtlSettings, excluded: frozenset[str], likely: str |
         dropped += f", {column}"
         claimed = f"__ll_reason IS NULL AND __ll_parser = {sql_string(likely)}"
         kept = f", {likely_format.kept(likely, claimed)} AS {column}"
-    events = f"SELECT *{computed} FROM ({_EVENTS})" if computed else _EVENTS
+    defined = f"SELECT *, {LINE.format(m='message')} AS {LINE_COLUMN} FROM ({_EVENTS})"
+    events = f"SELECT *{computed} FROM ({defined})" if computed else defined
+    dropped += f", {LINE_COLUMN}"
     reject = [f"WHEN __ll_parser = {sql_string(MISMATCH)} THEN {sql_string(Reason.FORMAT_MISMATCH)}"]
     for parser in PARSERS:
         rule = parser.reject("message")
@@ -438,7 +484,7 @@ def _classify_sql(settings: EtlSettings, excluded: frozenset[str], likely: str |
             predicate, reason = rule
             reject.append(f"WHEN __ll_parser = {sql_string(parser.name)} AND {predicate} THEN {sql_string(reason)}")
     bad_time = f"timestamp NOT BETWEEN 0 AND {_MAX_TIMESTAMP_MS}"
-    return f"""
+    statement = f"""
         CREATE OR REPLACE TEMP TABLE classified AS
         SELECT * EXCLUDE (__ll_parser{dropped}), CASE WHEN __ll_reason IS NULL THEN __ll_parser END AS format,
                {table_sql} AS __ll_table{kept}
@@ -448,6 +494,9 @@ def _classify_sql(settings: EtlSettings, excluded: frozenset[str], likely: str |
             FROM (SELECT *, {parser_sql} AS __ll_parser FROM ({events}))
         )
     """
+    for subquery, value in settled:
+        statement = statement.replace(subquery, value)
+    return statement
 
 
 def _register(

@@ -99,6 +99,9 @@ class CloudFrontParser(RegexParser):
     )
     # A date then a tab: cheap, and no other format starts so; any line once a `#Fields` selection is known.
     guard = f"(SELECT custom FROM {_FIELDS_TABLE}) OR (substr({{m}}, 11, 1) = chr(9) AND substr({{m}}, 5, 1) = '-')"
+    settled = (f"(SELECT custom FROM {_FIELDS_TABLE})",)
+    """Subqueries of the guard and the detection that are one value per object: classification reads them
+    once and uses their values (etl._settled)."""
     groups = tuple(COLUMNS)
     columns = tuple(_column(name, type_) for name, type_ in COLUMNS.items())
     time = (

@@ -97,6 +97,9 @@ class VpcFlowLogParser(FixedSchemaParser):
     )
     time = _field("start")
     time_format = "epoch_s"
+    settled = ("(SELECT custom FROM __ll_vpc_fields)",)
+    """Subqueries of the detection that are one value per object: classification reads them once and uses
+    their values (etl._settled)."""
 
     def setup(self) -> list[str]:
         default = "[" + ", ".join(sql_string(f) for f in DEFAULT_V2) + "]"
@@ -135,7 +138,7 @@ class VpcFlowLogParser(FixedSchemaParser):
             f"THEN regexp_full_match({line}, {sql_string(_V2)}) ELSE false END"
         )
         # Nested CASEs: each test runs only where the previous one held (SQL's AND gives no such promise).
-        return f"(CASE WHEN (SELECT custom FROM __ll_vpc_fields) THEN {custom} ELSE {default} END)"
+        return f"(CASE WHEN {self.settled[0]} THEN {custom} ELSE {default} END)"
 
     def staged(self, message: str) -> str:
         return _TOKENS.replace("{m}", message)
