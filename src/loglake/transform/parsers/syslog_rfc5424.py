@@ -8,38 +8,59 @@ The level comes from the severity (err → ERROR, warning → WARN, notice → I
 
 from __future__ import annotations
 
-from loglake.transform.parsers.base import Column, Example, RegexParser, text
+from dataclasses import replace
+
+from loglake.transform.parsers.base import Column, Example, RegexParser
 from loglake.transform.parsers.syslog_fields import pri_columns, severity_level
 
 # SD elements; like VRL, a space after '=' is tolerated (some senders write `key= "value"`).
 _SD = r'(?:\[[^\s\]=]+(?: [^\s=\]]+= ?"(?:[^"\\]|\\.)*")*\])+'
 
+HEAD = r"(?:<\d{1,3}>)?\d{1,2} (?:-|\d{4}-\d\d-\d\dT\S+) \S+ \S+ \S+ \S+"
+"""PRI, version, time, host, app, procid and msgid: tokens without whitespace (`\\S`, the PRI's `<\\d>`), one
+space between two, so the `k`-th field is `string_split(head, ' ')[k]` (the first holds the PRI's `<...>`)."""
+
+
+def _token(k: int) -> str:
+    """SQL: the head's `k`-th space-separated token. One string_split, indexed: DuckDB computes the split once
+    for all seven mentions in the write (50,000 benchmark heads: 22 ms of CPU, seven split_part calls 89)."""
+    return f"string_split({{s}}.head, ' ')[{k}]"
+
+
+_PRI = "CASE WHEN prefix({s}.head, '<') THEN substr({s}.head, 2, strpos({s}.head, '>') - 2) ELSE '' END"
+"""The PRI's digits: between the leading `<` and the first `>` (`\\d` holds none); '' without a PRI."""
+_VERSION = f"substr({_token(1)}, strpos({_token(1)}, '>') + 1)"
+"""The first token after its PRI (a token without PRI is digits: no `>`, strpos 0, the whole token)."""
+
 
 class SyslogRfc5424Parser(RegexParser):
+    """Three groups, not nine: classification extracts the likely format's groups plus the whole line, and RE2's
+    one-pass submatch engine takes at most four (50,000 benchmark lines: nine groups and the whole 224 ms of
+    CPU, three and the whole 48). The regex is the same language with fewer captures, so it claims the same
+    lines and takes the same parse; the six head fields are cut from the head with string functions."""
+
     name = "syslog_rfc5424"
     table = "syslog"
     # PRI may be absent (`1 2015-08-05T21:58:59.693Z host ...`: a relay stripped it; OpenTelemetry's
     # allow_skip_pri_header reads such lines): then facility, severity and level are NULL.
-    pattern = (
-        rf"(?s)(?:<(\d{{1,3}})>)?(\d{{1,2}}) (-|\d{{4}}-\d\d-\d\dT\S+) (\S+) (\S+) (\S+) (\S+) (-|{_SD})(?: (.*))?"
-    )
+    pattern = rf"(?s)({HEAD}) (-|{_SD})(?: (.*))?"
     guard = (
         "(starts_with({m}, '<') AND contains(substr({m}, 2, 4), '>')) "
         "OR (substr({m}, 2, 1) = ' ' AND substr({m}, 7, 1) = '-' AND substr({m}, 13, 1) = 'T')"
     )
-    groups = ("pri", "version", "ts", "hostname", "appname", "procid", "msgid", "structured_data", "msg")
+    groups = ("head", "structured_data", "msg")
     columns = (
-        *pri_columns(),
-        text("version", "INTEGER"),
-        text("hostname"),
-        text("appname"),
-        text("procid"),
-        text("msgid"),
-        text("structured_data"),
+        *(replace(c, value=c.value.replace("{s}.pri", _PRI)) for c in pri_columns()),
+        Column("version", "INTEGER", _VERSION),
+        Column("hostname", "VARCHAR", _token(3)),
+        Column("appname", "VARCHAR", _token(4)),
+        Column("procid", "VARCHAR", _token(5)),
+        Column("msgid", "VARCHAR", _token(6)),
+        Column("structured_data", "VARCHAR", "{s}.structured_data"),
         Column("msg", "VARCHAR", "{s}.msg", ()),
     )
-    time = "nullif({s}.ts, '-')"
-    level = severity_level()
+    time = f"nullif({_token(2)}, '-')"
+    level = severity_level().replace("{s}.pri", _PRI)
 
 
 EXAMPLES = [
