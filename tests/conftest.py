@@ -8,6 +8,7 @@ import importlib
 import ipaddress
 import json
 import os
+import random
 import re
 import shutil
 import ssl
@@ -590,6 +591,17 @@ def cut_against_regex(parser: Any, lines: list[str]) -> list[tuple[str, Any, Any
         f"SELECT message, {whole}, {struct}, {struct}_fast FROM ({rows}) ORDER BY message"
     ).fetchall()
     return found
+
+
+def distinct_ids(rng: random.Random, n: int, digits: str = "0123456789abcdef", length: int = 8) -> list[str]:
+    """n distinct ids of `length` characters of `digits`, each with a letter when `digits` has one (the skip
+    index's files of ids, lake/skip_index.py HEX_FILE)."""
+    made: set[str] = set()
+    while len(made) < n:
+        word = "".join(rng.choice(digits) for _ in range(length))
+        if digits.isdigit() or not word.isdigit():
+            made.add(word)
+    return sorted(made)
 
 
 def reference_bloom(con: Any, items: set[str], bits: int) -> bytes:

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import reference_bloom
+from conftest import distinct_ids, reference_bloom
 from loglake.lake import skip_index
 
 HEX_ITEMS = {f"g:{a}{b}{c}" for a in "0123456789abcdef" for b in "0123456789abcdef" for c in "0123456789abcdef"}
@@ -29,16 +29,6 @@ def _definition(messages: list[str]) -> set[str]:
     return {f"t:{w}" for w in words} | {f"g:{w[i : i + 3]}" for w in words for i in range(len(w) - 2)}
 
 
-def _ids(rng: random.Random, n: int, digits: str = "0123456789abcdef", length: int = 8) -> list[str]:
-    """n distinct ids of `length` characters of `digits`, each with a letter when `digits` has one."""
-    made: set[str] = set()
-    while len(made) < n:
-        word = "".join(rng.choice(digits) for _ in range(length))
-        if digits.isdigit() or not word.isdigit():
-            made.add(word)
-    return sorted(made)
-
-
 def _messages(ids: list[str]) -> list[str]:
     """Ids among words that are not hex-only: mixed (req_…, x9…), short hex (cafe), numbers, uppercase."""
     lines = [f"GET /orders/{i} req_{i[:5]} id={i.upper()} took {n * 7}ms cafe x9{i[:3]}" for n, i in enumerate(ids)]
@@ -52,7 +42,7 @@ FEW = "0123abc"
 @pytest.mark.parametrize("ids", [skip_index.HEX_FILE, skip_index.HEX_FILE + 500])
 def test_a_file_of_ids_holds_every_hex_trigram_and_every_item_of_the_definition(tmp_path: Path, ids: int) -> None:
     con = duckdb.connect()
-    messages = _messages(_ids(random.Random(ids), ids, FEW))
+    messages = _messages(distinct_ids(random.Random(ids), ids, FEW))
     key = "clean/logs/dt=2026-01-01/hour=00/ids.parquet"
     index = skip_index.build_many({key: _parquet(con, tmp_path / "ids.parquet", messages)}, versions={}, con=con)[key]
     definition = _definition(messages)
@@ -70,9 +60,12 @@ def test_a_file_of_ids_holds_every_hex_trigram_and_every_item_of_the_definition(
 @pytest.mark.parametrize(
     ("case", "messages"),
     [
-        ("one id fewer than HEX_FILE", _messages(_ids(random.Random(1), skip_index.HEX_FILE - 1, FEW))),
-        ("ids one digit shorter than HEX_WORD", _messages(_ids(random.Random(2), 600, length=skip_index.HEX_WORD - 1))),
-        ("long numbers: hex without a letter", _messages(_ids(random.Random(3), 600, "0123456789", length=13))),
+        ("one id fewer than HEX_FILE", _messages(distinct_ids(random.Random(1), skip_index.HEX_FILE - 1, FEW))),
+        (
+            "ids one digit shorter than HEX_WORD",
+            _messages(distinct_ids(random.Random(2), 600, length=skip_index.HEX_WORD - 1)),
+        ),
+        ("long numbers: hex without a letter", _messages(distinct_ids(random.Random(3), 600, "0123456789", length=13))),
         ("no ids", [f"user u{n} bought item {n * 31} for {n % 17}.99 EUR" for n in range(600)]),
     ],
 )
@@ -92,8 +85,8 @@ def test_files_of_ids_and_files_without_in_one_build(tmp_path: Path) -> None:
     """One pass over several files: each gets its own item set (the cover is per file, never the build's)."""
     con = duckdb.connect()
     batches = {
-        "ids": _messages(_ids(random.Random(7), skip_index.HEX_FILE + 100, FEW)),
-        "few": _messages(_ids(random.Random(8), 40, FEW)),
+        "ids": _messages(distinct_ids(random.Random(7), skip_index.HEX_FILE + 100, FEW)),
+        "few": _messages(distinct_ids(random.Random(8), 40, FEW)),
         "plain": ["cache miss key=session:7", "GET /api/orders 200 user=u1"],
     }
     files = {

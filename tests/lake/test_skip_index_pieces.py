@@ -12,7 +12,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from conftest import reference_bloom
+from conftest import distinct_ids, reference_bloom
 from loglake.lake import skip_index
 
 PREFIX = "clean/logs/dt=2026-01-01/hour=00/"
@@ -68,25 +68,16 @@ def _parquet(con: duckdb.DuckDBPyConnection, path: Path, messages: list[str | No
     return path
 
 
-def _hex(rng: random.Random, n: int, length: int, digits: str = "0123456789abcdef") -> list[str]:
-    made: set[str] = set()
-    while len(made) < n:
-        word = "".join(rng.choice(digits) for _ in range(length))
-        if digits.isdigit() or not word.isdigit():
-            made.add(word)
-    return sorted(made)
-
-
 def _files() -> dict[str, list[str | None]]:
     """Files of ids (HEX_FILE of them, one short of it), of long numbers, of several pieces of words, with a word
     over MAX_WORD, and crafted edges: empty and separator-only lines, CR/LF, tabs, non-ASCII, MAX_WORD exactly."""
     rng = random.Random(7)
     words = [f"w{i}_{'x' * (i % 40)}{i * 7919}" for i in range(3 * skip_index._PIECE_WORDS + 5)]
-    ids = _hex(rng, skip_index.HEX_FILE, 16)
+    ids = distinct_ids(rng, skip_index.HEX_FILE, length=16)
     return {
         "ids": [f"trace={i.upper()} span {i[:8]} cafe 0123 n{n} took {n * 13}ms\r\n" for n, i in enumerate(ids)],
-        "ids_short_of_one": [f"req {i} ok" for i in _hex(rng, skip_index.HEX_FILE - 1, 8)],
-        "numbers": [f"flow {n} bytes {int(n) * 31}" for n in _hex(rng, 1500, 12, "0123456789")],
+        "ids_short_of_one": [f"req {i} ok" for i in distinct_ids(rng, skip_index.HEX_FILE - 1)],
+        "numbers": [f"flow {n} bytes {int(n) * 31}" for n in distinct_ids(rng, 1500, "0123456789", length=12)],
         "pieces": [" ".join(words[i : i + 9]) for i in range(0, len(words), 9)],
         "long_word": [*words[:700], f"a,{'q' * (skip_index.MAX_WORD + 1)},b", None],
         "edges": [
