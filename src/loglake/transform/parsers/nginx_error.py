@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from loglake.sql_quoting import sql_string
-from loglake.transform.parsers.base import Column, Example, ParsePlan, PrefixParser, regex_groups, text
+from loglake.transform.parsers.base import Column, Example, ParsePlan, PrefixParser, cut_or_regex, text
 
 _MSG = "^(.*?)(?:, client: .*)?$"
 
@@ -69,9 +69,9 @@ with its one-pass engine: 31 ms per 50,000 lines, where PrefixParser's six group
 PREFIX's five) took its backtracking engine, 89 ms."""
 
 
-def _cut_head(regex: str, head: str, line: str) -> str:
-    r"""SQL: the struct of the pattern's groups from HEAD's groups `head`: the time and the level cut from the
-    whole match; `regex` (the whole pattern's groups, as PrefixParser takes them) where HEAD does not match.
+def _head_cuts(head: str, line: str) -> dict[str, str]:
+    r"""SQL: the pattern's groups cut from HEAD's groups `head`, where HEAD matched (base.cut_or_regex takes the
+    regex elsewhere).
 
     Why the cut is PREFIX's groups: HEAD is PREFIX with the time's and the level's groups dropped and one
     around all of it; groups do not change which text RE2's leftmost-first parse matches, so the whole match
@@ -81,11 +81,14 @@ def _cut_head(regex: str, head: str, line: str) -> str:
     `]` (`\w+` is ASCII word characters, and no `]` comes before it). `rest` is the text after the match.
     In the object's COPY, the line, the head and this struct: 128 -> 78 ms CPU per 50,000 lines."""
     whole = f"{head}.whole"
-    cut = (
-        f"struct_pack(ts := left({whole}, 19), severity := substr({whole}, 22, strpos({whole}, ']') - 22), "
-        f"pid := {head}.pid, tid := {head}.tid, cid := {head}.cid, rest := substr({line}, length({whole}) + 1))"
-    )
-    return f"CASE WHEN {whole} <> '' THEN {cut} ELSE {regex} END"
+    return {
+        "ts": f"left({whole}, 19)",
+        "severity": f"substr({whole}, 22, strpos({whole}, ']') - 22)",
+        "pid": f"{head}.pid",
+        "tid": f"{head}.tid",
+        "cid": f"{head}.cid",
+        "rest": f"substr({line}, length({whole}) + 1)",
+    }
 
 
 class NginxErrorParser(PrefixParser):
@@ -111,7 +114,7 @@ class NginxErrorParser(PrefixParser):
     level = "ll_level({s}.severity)"
 
     def plan(self, con: Any, max_depth: int) -> ParsePlan:
-        """PrefixParser's plan with its head read by HEAD (_cut_head), and the quoted context values after
+        """PrefixParser's plan with its head read by HEAD (_head_cuts), and the quoted context values after
         `rest`'s labels, cut once."""
         plan = super().plan(con, max_depth)
         s = self.struct_column
@@ -119,7 +122,7 @@ class NginxErrorParser(PrefixParser):
         derived = {
             **plan.derived,
             head: f"regexp_extract({line}, {sql_string(HEAD)}, ['whole', 'pid', 'tid', 'cid'])",
-            s: _cut_head(regex_groups(line, self.pattern, self.groups), head, line),
+            s: cut_or_regex(f"{head}.whole <> ''", _head_cuts(head, line), line, self.pattern, self.groups),
         }
         after = ", ".join(f"{q} := split_part({s}.rest, {sql_string(f', {q}: ' + chr(34))}, 2)" for q in _QUOTED)
         return replace(plan, derived={**derived, _AFTER: f"struct_pack({after})"})
