@@ -3,11 +3,13 @@ line's groups for the rest: the same columns as the list on every line, claimed 
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 
 from conftest import classified_rows
 from loglake.transform.etl import staged_rows
-from loglake.transform.parsers.container_cri import HEAD, ContainerCriParser
+from loglake.transform.parsers.container_cri import _TIME, HEAD, STD_WITHIN, ContainerCriParser
 
 T = "2024-04-13T07:59:37.505201169Z"
 _LINES = [
@@ -76,3 +78,18 @@ def test_one_line_events_are_cut_from_the_head_with_the_list_s_values() -> None:
 
 def test_the_head_takes_three_groups_for_the_one_pass_engine() -> None:
     assert HEAD.count("(") - HEAD.count("(?:") == 3 and HEAD.startswith("^")
+
+
+def test_guard_window_holds_the_longest_time() -> None:
+    """The guard looks for ` std` within STD_WITHIN characters: the time pattern's longest match (from the pattern
+    itself, so a wider time fails here) and ` std` must fit, and a line with the longest time passes the guard."""
+    longest = re._parser.parse(_TIME).getwidth()[1]
+    assert longest == 35
+    assert longest + len(" std") <= STD_WITHIN
+    line = "2024-02-29T23:59:59.123456789+05:30 stderr F the longest time"
+    assert re.fullmatch(_TIME, line[:35])
+    guard = ContainerCriParser.guard.format(m="m")
+    with duckdb.connect() as con:
+        assert con.execute(f"SELECT {guard} FROM (SELECT $m AS m)", {"m": line}).fetchone() == (True,)
+        wider = line.replace(".123456789", ".1234567890")  # ten digits: no CRI time, the guard's window is passed
+        assert con.execute(f"SELECT {guard} FROM (SELECT $m AS m)", {"m": wider}).fetchone() == (False,)

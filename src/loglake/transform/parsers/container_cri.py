@@ -22,6 +22,9 @@ from loglake.sql_quoting import sql_string
 from loglake.transform.parsers.base import LINE, Column, Example, FixedSchemaParser, ParsePlan
 
 _TIME = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})"
+STD_WITHIN = 39
+"""Characters of a line within which a CRI line's ` std` (of ` stdout`/` stderr`) ends: the longest `_TIME` (35,
+tests/transform/parsers/test_container_cri.py derives it from the pattern) and those four."""
 _ONE = r"(\S+) (stdout|stderr) ([A-Z](?::[A-Z])*)(?: (.*))?"
 """One CRI line, as groups (the time is checked by the detection pattern)."""
 _LINE = rf"{_TIME} (?:stdout|stderr) [A-Z](?::[A-Z])*(?: [^\n]*)?"
@@ -36,11 +39,11 @@ class ContainerCriParser(FixedSchemaParser):
     name = "container_cri"
     table = "container_logs"
     # An RFC 3339 time with `T`, then ` stdout` or ` stderr`: cheap; the regex then checks each line. The time
-    # is 20 to 35 ASCII characters (`\.\d{1,9}`, `Z` or `+hh:mm`), so ` std` ends by the 39th: without that test
+    # is 20 to 35 ASCII characters (`\.\d{1,9}`, `Z` or `+hh:mm`), so ` std` ends by STD_WITHIN: without that test
     # MySQL's and rsyslog's ISO lines each paid the regex (~10 ms per 50,000, benchmarks/README.md, h-order7).
     guard = (
         "substr({m}, 11, 1) = 'T' AND substr({m}, 5, 1) = '-' AND substr({m}, 20, 1) IN ('.', 'Z', '+', '-') "
-        "AND contains(left({m}, 39), ' std')"
+        f"AND contains(left({{m}}, {STD_WITHIN}), ' std')"
     )
     columns = (
         Column("time", "VARCHAR", "{s}.time", ()),
