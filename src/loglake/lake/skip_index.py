@@ -24,10 +24,16 @@ file is among its items, and a Bloom filter never says "no" for an item it holds
 (a filter of more items, sized anew, can still turn an old false "maybe" into a "no"); every other file is
 indexed exactly as the definition above says. The price: a search for a fragment of hex digits reads every
 such file (a file of a few thousand structured ids held far fewer hex trigrams before).
+
+Numbers make most of the other files' trigrams. A file of SAMPLED_FILE pieces of words or more whose first
+SAMPLE_PIECES pieces already give all 1,000 trigrams of digits (DIGIT_TRIGRAMS) gets those 1,000 instead of the
+trigrams of each of its words of digits only: the same items (every such word's trigrams are among the 1,000, and
+the 1,000 come from its own words), so the same filter, byte for byte.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import re
@@ -67,6 +73,14 @@ trigram already (benchmarks/README.md, 2026-11-30, h-hexidx). Counting only word
 numbers (epoch times, flow ids), which give none of the 3,096 trigrams with a letter, out."""
 HEX_TRIGRAMS = tuple(f"{a}{b}{c}" for a in "0123456789abcdef" for b in "0123456789abcdef" for c in "0123456789abcdef")
 """Every trigram a word of hex digits can have (4,096)."""
+DIGIT_TRIGRAMS = tuple(f"{a}{b}{c}" for a in "0123456789" for b in "0123456789" for c in "0123456789")
+"""Every trigram a word of digits can have (1,000)."""
+SAMPLE_PIECES = 4
+"""Pieces (_PIECE_WORDS words each) at the start of a file's words in which the items statement looks for all of
+DIGIT_TRIGRAMS (see `_samples`)."""
+SAMPLED_FILE = 3 * SAMPLE_PIECES
+"""Pieces from which a file is sampled for its digit trigrams: on a smaller file the sample costs about what it
+saves (JSON's 5,800 words a file, sampled: the statement 24-26 -> 33-37 ms, h-index8)."""
 
 
 def index_key(clean_key: str) -> str:
@@ -176,12 +190,19 @@ def build_many(
         # scan it makes anyway, where Python's max(map(len, words)) cost 30-45 ms per 200,000 distinct words (a
         # cache miss per word). Such a file (`long`) gets no index, so none of its words gives trigrams either:
         # CloudFront's 50,000 lines and one long word 410 -> 140 ms; 0-2 ms more where there is none (h-index7).
+        # `numbered`: a large file (not of ids) whose sample holds every digit trigram; its words of digits only
+        # give none, DIGIT_TRIGRAMS standing in (exact: see the module's docstring). In the benchmark's files
+        # nearly all trigram occurrences of such files are of numbers (httpd errors 470,863 of 470,904, Network
+        # Firewall 860,147 of 860,282, MySQL slow log 505,170 of 507,743), and every file of 12,288 words or more
+        # held all 1,000 within its first 13-60 KB of words: the statement 261 -> 132 ms on Network Firewall's
+        # object, 174 -> 115 on MySQL slow log's, 146 -> 127 on httpd errors' (h-index8). Files of ids are left
+        # out: their hex words (numbers among them) already give none.
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE __ll_skip_items AS
             WITH words AS MATERIALIZED (
-                SELECT f, word, length(word) >= 3 AND regexp_full_match(word, '[0-9a-f]+') AS hex FROM (
-                    SELECT f, unnest(string_split(text, ' ')) AS word
-                    FROM (SELECT unnest($pieces_of) AS f, unnest($pieces) AS text)
+                SELECT f, sample, word, length(word) >= 3 AND regexp_full_match(word, '[0-9a-f]+') AS hex FROM (
+                    SELECT f, sample, unnest(string_split(text, ' ')) AS word
+                    FROM (SELECT unnest($pieces_of) AS f, unnest($samples) AS sample, unnest($pieces) AS text)
                 )
             ),
             long AS MATERIALIZED (SELECT DISTINCT f FROM words WHERE length(word) > {MAX_WORD}),
@@ -189,6 +210,15 @@ def build_many(
                 SELECT f FROM words
                 WHERE hex AND length(word) >= {HEX_WORD} AND NOT regexp_full_match(word, '[0-9]+')
                 GROUP BY f HAVING count(*) >= {HEX_FILE}
+            ),
+            numbered AS MATERIALIZED (
+                SELECT f FROM (
+                    SELECT DISTINCT f, substr(word, i, 3) AS trigram FROM (
+                        SELECT f, word, unnest(range(1, length(word) - 1)) AS i FROM words
+                        WHERE sample AND hex AND length(word) <= {MAX_WORD} AND regexp_full_match(word, '[0-9]+')
+                        AND f NOT IN (SELECT f FROM covered)
+                    )
+                ) GROUP BY f HAVING count(*) = {len(DIGIT_TRIGRAMS)}
             )
             SELECT f, hash('t:' || word) AS h FROM words
             UNION ALL
@@ -200,12 +230,21 @@ def build_many(
                         SELECT f, word, unnest(range(1, length(word) - 1)) AS i FROM words
                         WHERE length(word) BETWEEN 3 AND {MAX_WORD}
                         AND NOT (hex AND f IN (SELECT f FROM covered)) AND f NOT IN (SELECT f FROM long)
+                        AND NOT (hex AND f IN (SELECT f FROM numbered) AND regexp_full_match(word, '[0-9]+'))
                     )
                     UNION ALL
                     SELECT f, unnest($hex) FROM covered
+                    UNION ALL
+                    SELECT f, unnest($digits) FROM numbered WHERE f NOT IN (SELECT f FROM long)
                 )
             )""",
-            {"pieces_of": pieces_of, "pieces": pieces, "hex": list(HEX_TRIGRAMS)},
+            {
+                "pieces_of": pieces_of,
+                "samples": _samples(pieces_of),
+                "pieces": pieces,
+                "hex": list(HEX_TRIGRAMS),
+                "digits": list(DIGIT_TRIGRAMS),
+            },
         )
         for f, n, long in con.execute(
             "SELECT f, count(h), count(*) - count(h) FROM __ll_skip_items GROUP BY f"
@@ -393,6 +432,16 @@ def _word_pieces(words: list[set[bytes]]) -> tuple[list[int], list[str]]:
             of.append(f)
             pieces.append(b" ".join(listed[start : start + _PIECE_WORDS]).decode("ascii"))
     return of, pieces
+
+
+def _samples(pieces_of: list[int]) -> list[bool]:
+    """For each piece, whether it is among the first SAMPLE_PIECES of a file of SAMPLED_FILE pieces or more
+    (`pieces_of` is sorted): the pieces the items statement looks for every digit trigram in."""
+    sizes = collections.Counter(pieces_of)
+    return [
+        i < SAMPLE_PIECES or pieces_of[i - SAMPLE_PIECES] != f if sizes[f] >= SAMPLED_FILE else False
+        for i, f in enumerate(pieces_of)
+    ]
 
 
 def _pieces(texts: list[str]) -> Iterator[list[str]]:
