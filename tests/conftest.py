@@ -614,3 +614,37 @@ def reference_bloom(con: Any, items: set[str], bits: int) -> bytes:
         for p in skip_index.positions(hashed, bits):
             bloom[p >> 3] |= 0x80 >> (p & 7)
     return bytes(bloom)
+
+
+class SkipItemsSnapshot:
+    """A connection that keeps the rows of the skip index build's items table (dropped before build_many
+    returns) and its parameters: what tests/lake/test_skip_index_*.py compare with an older items statement."""
+
+    def __init__(self, con: Any) -> None:
+        self.con = con
+        self.rows: list[tuple[int, int | None]] = []
+        self.params: dict[str, Any] = {}
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        result = self.con.execute(sql, *args)
+        if "CREATE OR REPLACE TEMP TABLE __ll_skip_items" in sql:
+            self.params = args[0]
+            self.rows = self.con.execute("SELECT f, h FROM __ll_skip_items ORDER BY f, h NULLS FIRST").fetchall()
+        return result
+
+
+def message_parquet(con: Any, path: Path, messages: list[str | None]) -> Path:
+    """A Parquet file of one `message` column: a clean file as the skip index reads it."""
+    con.execute("CREATE OR REPLACE TEMP TABLE m AS SELECT unnest($m::VARCHAR[]) AS message", {"m": messages})
+    con.execute(f"COPY m TO '{path}' (FORMAT parquet)")
+    con.execute("DROP TABLE m")
+    return path
+
+
+def index_definition(messages: list[str | None]) -> set[str]:
+    """The skip index's items by its definition (lake/skip_index.py): each word of the lowered messages and each
+    trigram inside a word, with no shortcut."""
+    from loglake.lake import skip_index
+
+    found = {w for m in messages if m for w in skip_index.WORD.findall(m.lower())}
+    return {f"t:{w}" for w in found} | {f"g:{w[i : i + 3]}" for w in found for i in range(len(w) - 2)}

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pytest
 
-from conftest import distinct_ids, reference_bloom
+from conftest import SkipItemsSnapshot, distinct_ids, index_definition, message_parquet, reference_bloom
 from loglake.lake import skip_index
 
 PREFIX = "clean/logs/dt=2026-01-01/hour=00/"
@@ -51,22 +50,6 @@ SAMPLED_WORDS = skip_index.SAMPLED_FILE * skip_index._PIECE_WORDS
 """Words from which a file is sampled."""
 
 
-class _Snapshot:
-    """A connection that keeps the rows of the build's items table (dropped before build_many returns)."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.con = con
-        self.rows: list[tuple[int, int | None]] = []
-        self.params: dict[str, Any] = {}
-
-    def execute(self, sql: str, *args: Any) -> Any:
-        result = self.con.execute(sql, *args)
-        if "CREATE OR REPLACE TEMP TABLE __ll_skip_items" in sql:
-            self.params = args[0]
-            self.rows = self.con.execute("SELECT f, h FROM __ll_skip_items ORDER BY f, h NULLS FIRST").fetchall()
-        return result
-
-
 def _numbers(rng: random.Random, n: int, digits: str = "0123456789") -> list[str]:
     return distinct_ids(rng, n, digits, length=rng.choice([3, 5, 7]))
 
@@ -98,18 +81,6 @@ def _files() -> dict[str, list[str | None]]:
     }
 
 
-def _parquet(con: duckdb.DuckDBPyConnection, path: Path, messages: list[str | None]) -> Path:
-    con.execute("CREATE OR REPLACE TEMP TABLE m AS SELECT unnest($m::VARCHAR[]) AS message", {"m": messages})
-    con.execute(f"COPY m TO '{path}' (FORMAT parquet)")
-    con.execute("DROP TABLE m")
-    return path
-
-
-def _definition(messages: list[str | None]) -> set[str]:
-    found = {w for m in messages if m for w in skip_index.WORD.findall(m.lower())}
-    return {f"t:{w}" for w in found} | {f"g:{w[i : i + 3]}" for w in found for i in range(len(w) - 2)}
-
-
 @pytest.mark.parametrize("own_scans", [32, 0])  # each file its own scan; one scan per format (the many-files path)
 def test_the_items_are_the_old_statements_and_the_filters_the_definitions(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, own_scans: int
@@ -117,8 +88,10 @@ def test_the_items_are_the_old_statements_and_the_filters_the_definitions(
     monkeypatch.setattr(skip_index, "_OWN_SCANS", own_scans)
     con = duckdb.connect()
     batches = _files()
-    files = {f"{PREFIX}{name}.parquet": _parquet(con, tmp_path / f"{name}.parquet", m) for name, m in batches.items()}
-    snapshot = _Snapshot(con)
+    files = {
+        f"{PREFIX}{name}.parquet": message_parquet(con, tmp_path / f"{name}.parquet", m) for name, m in batches.items()
+    }
+    snapshot = SkipItemsSnapshot(con)
     built = skip_index.build_many(files, versions=dict.fromkeys(files, "v"), con=snapshot)  # type: ignore[arg-type]
 
     params = snapshot.params
@@ -141,10 +114,10 @@ def test_the_items_are_the_old_statements_and_the_filters_the_definitions(
         key = f"{PREFIX}{name}.parquet"
         if name == "long_word":
             continue
-        items = _definition(messages) | (HEX_ITEMS if name == "ids" else set())
+        items = index_definition(messages) | (HEX_ITEMS if name == "ids" else set())
         assert (name, built[key].items) == (name, len(items))
         assert built[key].bloom == reference_bloom(con, items, skip_index.filter_bits(len(items)))
-    no_nine = _definition(batches["no_nine"])
+    no_nine = index_definition(batches["no_nine"])
     assert len({t for t in no_nine if t[:2] == "g:" and t[2:].isdigit()}) == 729  # never saturated: 9 is never in it
 
 

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pytest
 
-from conftest import distinct_ids, reference_bloom
+from conftest import SkipItemsSnapshot, distinct_ids, index_definition, message_parquet, reference_bloom
 from loglake.lake import skip_index
 
 PREFIX = "clean/logs/dt=2026-01-01/hour=00/"
@@ -45,29 +44,6 @@ OLD_ITEMS = f"""CREATE OR REPLACE TEMP TABLE old_items AS
 """The items statement before h-index7: one text per file, the hex regex twice, trigrams of unindexable files."""
 
 
-class _Snapshot:
-    """A connection that keeps the rows of the build's items table (dropped before build_many returns)."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.con = con
-        self.rows: list[tuple[int, int | None]] = []
-        self.params: dict[str, Any] = {}
-
-    def execute(self, sql: str, *args: Any) -> Any:
-        result = self.con.execute(sql, *args)
-        if "CREATE OR REPLACE TEMP TABLE __ll_skip_items" in sql:
-            self.params = args[0]
-            self.rows = self.con.execute("SELECT f, h FROM __ll_skip_items ORDER BY f, h NULLS FIRST").fetchall()
-        return result
-
-
-def _parquet(con: duckdb.DuckDBPyConnection, path: Path, messages: list[str | None]) -> Path:
-    con.execute("CREATE OR REPLACE TEMP TABLE m AS SELECT unnest($m::VARCHAR[]) AS message", {"m": messages})
-    con.execute(f"COPY m TO '{path}' (FORMAT parquet)")
-    con.execute("DROP TABLE m")
-    return path
-
-
 def _files() -> dict[str, list[str | None]]:
     """Files of ids (HEX_FILE of them, one short of it), of long numbers, of several pieces of words, with a word
     over MAX_WORD, and crafted edges: empty and separator-only lines, CR/LF, tabs, non-ASCII, MAX_WORD exactly."""
@@ -93,11 +69,6 @@ def _files() -> dict[str, list[str | None]]:
     }
 
 
-def _definition(messages: list[str | None]) -> set[str]:
-    found = {w for m in messages if m for w in skip_index.WORD.findall(m.lower())}
-    return {f"t:{w}" for w in found} | {f"g:{w[i : i + 3]}" for w in found for i in range(len(w) - 2)}
-
-
 @pytest.mark.parametrize("own_scans", [32, 0])  # each file its own scan; one scan per format (the many-files path)
 def test_the_items_are_the_old_statements_and_the_filters_the_definitions(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, own_scans: int
@@ -105,8 +76,10 @@ def test_the_items_are_the_old_statements_and_the_filters_the_definitions(
     monkeypatch.setattr(skip_index, "_OWN_SCANS", own_scans)
     con = duckdb.connect()
     batches = _files()
-    files = {f"{PREFIX}{name}.parquet": _parquet(con, tmp_path / f"{name}.parquet", m) for name, m in batches.items()}
-    snapshot = _Snapshot(con)
+    files = {
+        f"{PREFIX}{name}.parquet": message_parquet(con, tmp_path / f"{name}.parquet", m) for name, m in batches.items()
+    }
+    snapshot = SkipItemsSnapshot(con)
     built = skip_index.build_many(files, versions=dict.fromkeys(files, "v"), con=snapshot)  # type: ignore[arg-type]
 
     words = skip_index._distinct_words(con, {str(path): key for key, path in files.items()})
@@ -127,7 +100,7 @@ def test_the_items_are_the_old_statements_and_the_filters_the_definitions(
         key = f"{PREFIX}{name}.parquet"
         if name == "long_word":
             continue
-        items = _definition(messages) | (HEX_ITEMS if name == "ids" else set())
+        items = index_definition(messages) | (HEX_ITEMS if name == "ids" else set())
         assert (name, built[key].items) == (name, len(items))
         assert built[key].bloom == reference_bloom(con, items, skip_index.filter_bits(len(items)))
     # the pieces: at most _PIECE_WORDS words each, every file cut into ceil(words / _PIECE_WORDS) of them
