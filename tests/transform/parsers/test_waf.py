@@ -36,8 +36,8 @@ from loglake.lake.open import Lake, open_lake
 from loglake.lake.schema_registry import SchemaRegistry
 from loglake.pipeline import pending_raw_objects, run_etl
 from loglake.query.engine import DuckDBEngine
-from loglake.transform.parsers.base import json_text_fields
-from loglake.transform.parsers.waf import WafParser, _present
+from loglake.transform.parsers.base import json_fields_present, json_text_fields
+from loglake.transform.parsers.waf import WafParser
 from loglake.transform.settings import EtlSettings
 
 SAMPLES = Path(__file__).parents[2] / "events" / "aws_formats"
@@ -328,7 +328,7 @@ _OLD_FOUND = json_text_fields(
     [*_WAF_PATHS[0], *_WAF_PATHS[1]],
     "k[1] IS NOT NULL AND k[2] IS NOT NULL AND k[3] IS NULL AND k[4] IS NULL",
 )
-"""WafParser.sure's field test before `_present`: a json_valid, then a json_extract_string of the four."""
+"""WafParser.sure's field test before `json_fields_present`: a json_valid, then a json_extract_string of the four."""
 
 _SURE_LINES = [
     '{"webaclId":"a","httpRequest":{}}',
@@ -378,7 +378,7 @@ a control character in a string is not JSON."""
 
 
 def test_sure_reads_its_fields_with_one_parse_and_the_old_answer() -> None:
-    """`sure` validated each record, then parsed it again to write its four fields out as text; `_present` asks
+    """`sure` validated each record, then parsed it again to write its four fields out as text; `json_fields_present` asks
     their types from one parse in TRY (0.41 -> 0.32 s per 50,000 WAF records in the classifying statement).
     Both forms side by side in one statement (so that rows that are not JSON share a chunk with rows that are:
     TRY's row-by-row pass) on crafted records, AWS's and the benchmark's WAF records and every line of the
@@ -387,7 +387,7 @@ def test_sure_reads_its_fields_with_one_parse_and_the_old_answer() -> None:
     rng = random.Random(8)
     corpus = [line for path in sorted(SAMPLES.iterdir()) for line in path.read_text().splitlines()]
     lines = _SURE_LINES + DOCS + [generated(rng, i) for i in range(50)] + corpus
-    new = _present("message", *_WAF_PATHS)
+    new = json_fields_present("message", *_WAF_PATHS)
     assert new.count("json_type(") == 1 and "json_valid" not in new and "TRY(" in new
     sure = WafParser().sure("message")
     assert new in sure

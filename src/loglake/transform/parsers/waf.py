@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 
 from loglake.sql_quoting import sql_string
-from loglake.transform.parsers.base import Column, Example, FixedSchemaParser, json_text_fields
+from loglake.transform.parsers.base import Column, Example, FixedSchemaParser, json_fields_present, json_text_fields
 from loglake.transform.parsers.cloudtrail import duckdb_type
 from loglake.transform.timestamps import LATEST_EPOCH_MS
 
@@ -103,27 +103,6 @@ _DATE = (
 which epoch_ms raises (a record's crafted `timestamp` would fail its whole raw object)."""
 
 
-def _present(message: str, present: list[str], absent: list[str]) -> str:
-    """SQL: the message is JSON, holds a non-null value at each of `present` and none (or null) at `absent`:
-    `json_text_fields(message, present + absent, ...)`'s `k[i] IS NOT NULL` and `k[i] IS NULL`, never NULL.
-
-    That helper validates the record (json_valid) and then parses it again to write each field out as text
-    (`$.httpRequest`, an object, as JSON text): per 50,000 WAF records, the classifying statement's CPU 0.41 s
-    against 0.32 s with this form (medians of 11, alternated; 2 threads), about 5% of a WAF object. Here one
-    parse answers: `json_type` of the fields, in TRY. Why that is the same answer:
-    - DuckDB's json_type and json_valid read the text with the same reader and flags (JSONCommon::ReadDocument
-      and ReadDocumentUnsafe with READ_FLAG); with constant paths the read is json_type's only error, so
-      TRY(...) is NULL exactly where json_valid is false (or the message NULL), and no list then passes;
-    - on JSON, json_extract_string is NULL where the path is absent or its value is JSON null, json_type
-      NULL or 'NULL' there (json_type keeps a null's type): `coalesce(type, 'NULL') = 'NULL'` is that test.
-    TRY evaluates a chunk again row by row only where one row fails: records that hold `"webaclId"` but are
-    not JSON (none in WAF's own logs) pay that, on their chunk."""
-    listed = "[" + ", ".join(sql_string(p) for p in [*present, *absent]) + "]"
-    tests = [f"coalesce(k[{i}], 'NULL') <> 'NULL'" for i in range(1, len(present) + 1)]
-    tests += [f"coalesce(k[{i}], 'NULL') = 'NULL'" for i in range(len(present) + 1, len(present) + len(absent) + 1)]
-    return f"list_transform([TRY(json_type({message}, {listed}))], lambda k: {' AND '.join(tests)})[1]"
-
-
 class WafParser(FixedSchemaParser):
     name = "waf"
     table = "waf_logs"
@@ -158,11 +137,11 @@ class WafParser(FixedSchemaParser):
         - container_docker: the message does not start with `{"log":` (its guard); otlp_json: nor with
           `{"resourceLogs":` (its detection's CASE).
 
-        The fields are read by `_present` (json_text_fields' answer from one parse: its docstring says why).
-        `contains(message, 'webaclId"')` is implied by detect's `contains(message, '"webaclId"')`, which it
+        The fields are read by base.json_fields_present (json_text_fields' answer from one parse; its docstring
+        says why). `contains(message, 'webaclId"')` is implied by detect's `contains(message, '"webaclId"')`, which it
         tests first. Where it is false (not WAF's, or a WAF record that one of them might claim) the CASE goes
         on in PARSERS order as before, WAF's detection included."""
-        found = _present(message, ["$.webaclId", "$.httpRequest"], ["$.requestId", "$.ecs_task_arn"])
+        found = json_fields_present(message, ["$.webaclId", "$.httpRequest"], ["$.requestId", "$.ecs_task_arn"])
         theirs = f"""starts_with({message}, '{{"log":') OR starts_with({message}, '{{"resourceLogs":')"""
         # `webaclId"` first: contains() scans for the needle's first byte, and `"` is everywhere in JSON ('w'
         # is not): 13-18 -> 3-5 ms per 50,000 API Gateway or ECS records, which now pay this test.
