@@ -648,3 +648,18 @@ def index_definition(messages: list[str | None]) -> set[str]:
 
     found = {w for m in messages if m for w in skip_index.WORD.findall(m.lower())}
     return {f"t:{w}" for w in found} | {f"g:{w[i : i + 3]}" for w in found for i in range(len(w) - 2)}
+
+
+def build_with_snapshot(
+    con: Any, tmp_path: Path, batches: dict[str, list[str | None]], prefix: str
+) -> tuple[dict[str, Path], SkipItemsSnapshot, dict[str, Any]]:
+    """Each batch of messages as a clean Parquet file under `prefix`, their skip indexes built in one build_many, and
+    the snapshot of its items table: the set-up of tests/lake/test_skip_index_*.py's comparisons."""
+    from loglake.lake import skip_index
+
+    files = {
+        f"{prefix}{name}.parquet": message_parquet(con, tmp_path / f"{name}.parquet", m) for name, m in batches.items()
+    }
+    snapshot = SkipItemsSnapshot(con)
+    built = skip_index.build_many(files, versions=dict.fromkeys(files, "v"), con=snapshot)  # type: ignore[arg-type]
+    return files, snapshot, built

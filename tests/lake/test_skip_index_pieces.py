@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import SkipItemsSnapshot, distinct_ids, index_definition, message_parquet, reference_bloom
+from conftest import build_with_snapshot, distinct_ids, index_definition, reference_bloom
 from loglake.lake import skip_index
 
 PREFIX = "clean/logs/dt=2026-01-01/hour=00/"
@@ -76,11 +76,7 @@ def test_the_items_are_the_old_statements_and_the_filters_the_definitions(
     monkeypatch.setattr(skip_index, "_OWN_SCANS", own_scans)
     con = duckdb.connect()
     batches = _files()
-    files = {
-        f"{PREFIX}{name}.parquet": message_parquet(con, tmp_path / f"{name}.parquet", m) for name, m in batches.items()
-    }
-    snapshot = SkipItemsSnapshot(con)
-    built = skip_index.build_many(files, versions=dict.fromkeys(files, "v"), con=snapshot)  # type: ignore[arg-type]
+    files, snapshot, built = build_with_snapshot(con, tmp_path, batches, PREFIX)
 
     words = skip_index._distinct_words(con, {str(path): key for key, path in files.items()})
     indexed = sorted(words)
