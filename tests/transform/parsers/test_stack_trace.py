@@ -3,14 +3,20 @@ columns): the same values as the expressions it replaced, on crafted traces."""
 
 from __future__ import annotations
 
+import gzip
+import json
+import random
+from pathlib import Path
+
 import duckdb
 import pytest
 
-from conftest import macro_connection
+from conftest import PARSER_EXAMPLES, benchmark_module, macro_connection
 from loglake.sql_quoting import sql_string
 from loglake.transform import etl, levels, timestamps
-from loglake.transform.parsers import ParsePlan, stack_trace
+from loglake.transform.parsers import PARSERS, ParsePlan, stack_trace
 from loglake.transform.parsers.stack_trace import StackTraceParser
+from loglake.transform.settings import EtlSettings
 
 # The patterns and SQL before the derived columns (one extraction per group, each over the whole trace).
 _EXCEPTION = (
@@ -394,3 +400,142 @@ def test_digit_time_is_the_text_digit_pattern_without_its_group() -> None:
     """_DIGIT_TIME's whole match is text_time_expression's digit group only while that group is all of the pattern
     after `^`."""
     assert stack_trace._DIGIT_TIME.removeprefix("^(?:") == timestamps.TEXT_DIGIT_PATTERN.removeprefix("^(")
+
+
+# Classification's shortcut (StackTraceParser.sure, tested before every other parser: etl._shortcuts).
+_LOGGER = "2026-11-26 14:03:07,412 "
+_FRAME_LINE = "\n\tat com.example.Api.handle(Api.java:112)\n"
+_TRACEBACK = 'Traceback (most recent call last):\n  File "'
+_SURE_CRAFTED = [
+    # sure: a traceback's start, then anything; each parser's guard or pattern text later in the message
+    _TRACEBACK + 'a.py", line 1, in run\nValueError: x\n',
+    _TRACEBACK + 'a.py"\n' + " " * 40 + '] "GET / HTTP/1.1" 200 5 "-" "-"\n',
+    _TRACEBACK + "\t\t\t\t\t",
+    _TRACEBACK + '"\n' + "x" * 20 + " ] [" + "y" * 20 + "] \r\n",
+    _TRACEBACK + 'é ü ✓\r\n  File "b"\nKeyboardInterrupt\r\n',
+    _TRACEBACK + '\nSTART RequestId: 1 Version: $LATEST\n{"a":1}\n',
+    _TRACEBACK + '"\n# Time: 2026-11-26T14:03:07.412Z\n<13>1 2026-11-26T14:03:07Z h a - - - x\n',
+    _TRACEBACK,
+    _TRACEBACK + "a b c",
+    # sure: a logger's line, no `] "`, a Java frame
+    _LOGGER + "ERROR [main] c.e.X - failed\njava.lang.IllegalStateException: x" + _FRAME_LINE,
+    _LOGGER + "x" + _FRAME_LINE,
+    _LOGGER + "\n\tat a(",
+    _LOGGER + "WARN  x:[1]:LOG:  y\t\tz\tw\n\tat a.b(c)\r\n",
+    _LOGGER + "INFO é ✓ ] [pid 1] x] y\n\tat <init>/x$1.y(Z)\n",
+    _LOGGER + "ERROR 5 123456789012 eni-1 a b c d e f g 1 2 ACCEPT OK\n\tat a.b(c)\n",
+    "9999-99-99 99:99:99,999 \t" + _FRAME_LINE,
+    # not sure (the CASE in PARSERS order decides): near misses of each shape
+    _LOGGER + "[main] ERROR x" + _FRAME_LINE,
+    _LOGGER + 'ERROR [main] "GET / HTTP/1.1" 200' + _FRAME_LINE,
+    _LOGGER + 'ERROR x] "y' + _FRAME_LINE,
+    _LOGGER + 'ERROR x [26/Nov/2026:14:03:07 +0000] "GET / HTTP/1.1\n\tat a.b(c)\n',
+    "2026-11-26 14:03:07.412 ERROR x" + _FRAME_LINE,
+    "2026-11-26T14:03:07,412 ERROR x" + _FRAME_LINE,
+    "2026-11-26 14:03:07,41 ERROR x" + _FRAME_LINE,
+    "२०२६-11-26 14:03:07,412 ERROR x" + _FRAME_LINE,
+    _LOGGER + "ERROR x\n\tat a.b c(\n",
+    _LOGGER + "ERROR x\n  at a.b(c)\n",
+    _LOGGER + "ERROR x",
+    'Traceback (most recent call last):\n File "a.py"\n',
+    'Traceback (most recent call last): \n  File "a.py"\n',
+    " " + _TRACEBACK + 'a.py"\n',
+    'Traceback (most recent call last):\r\n  File "a.py"\r\n',
+    '{"a": 1}\n  File "x"\n',
+    "[2026-11-26 14:03:07,412] ERROR x" + _FRAME_LINE,
+]
+"""Traces `sure` takes, with text each other parser's guard or pattern reads, and near misses it leaves to the
+CASE: a `[` or `] "` after the logger's time, other times, other frames, other starts."""
+_SURE = 16
+"""How many of _SURE_CRAFTED's first lines `sure` takes."""
+_CUSTOM = [
+    "version vpc-id subnet-id srcaddr dstaddr action log-status",  # VPC's header: its `custom` is true
+    "#Fields: date time c-ip sc-bytes x-edge-location cs-method",  # CloudFront's header: its `custom` too
+    'Traceback (most recent call last):\n  File "a"',  # VPC's 7 fields (its split reads the LF as a word's)
+    'Traceback (most recent call last):\n  File "a", line 1\t2\t3\t4\t5\t6',  # CloudFront's 6 fields
+    _LOGGER + "x 1 2 3" + _FRAME_LINE.rstrip("\n"),
+    _LOGGER + "x\t1\t2\t3\t4" + _FRAME_LINE.rstrip("\n"),
+]
+"""An object whose headers make VPC's and CloudFront's detection read the field count: `sure` is false there,
+and its traces of 7 words or 6 tab-separated fields are theirs, as the whole order gives them."""
+
+
+def _parsers(lines: list[str], shortcut: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[bool]]:
+    """Each line's parser from classification's CASE (with or without stack_trace's shortcut) and `sure`."""
+    with monkeypatch.context() as patched:
+        if not shortcut:
+            shortcuts = etl._shortcuts
+            patched.setattr(
+                etl, "_shortcuts", lambda order: {k: v for k, v in shortcuts(order).items() if k != "stack_trace"}
+            )
+        connection = duckdb.connect()
+        connection.execute("CREATE TABLE raw_lines AS SELECT unnest($l::VARCHAR[]) AS message", {"l": lines})
+        for parser in PARSERS:
+            for statement in parser.setup():
+                connection.execute(statement)
+        parser_sql, _table = etl._routing(EtlSettings())
+        sure = StackTraceParser().sure("message")
+        rows = connection.execute(f"SELECT {parser_sql}, {sure} FROM raw_lines ORDER BY rowid").fetchall()
+    return [str(row[0]) for row in rows], [bool(row[1]) for row in rows]
+
+
+def test_sure_traces_keep_the_parser_the_whole_order_gives_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Classification tests StackTraceParser.sure before every parser; each line keeps the parser the CASE in
+    PARSERS order gives it: crafted traces and near misses, the benchmark's traces and lines of every format,
+    every parser's examples and test_typed_golden.py's messages, and all of them again in an object whose
+    VPC and CloudFront headers make those parsers count fields (`sure` is false there)."""
+    generators = benchmark_module("parser_throughput").GENERATORS
+    rng = random.Random(11)
+    traces = [generators["stack_trace"](rng, i) for i in range(400)]
+    generated = [generators[name](rng, i) for name in sorted(generators) for i in range(20)]
+    golden = _golden_messages()
+    names = [p.name for p in PARSERS]
+    assert etl._shortcuts(names)["stack_trace"] == names[0]  # tested before every parser
+    assert StackTraceParser.ahead_of == tuple(names[: names.index("stack_trace")])
+    objects = [
+        [*_SURE_CRAFTED, *traces, *generated],
+        [*_SURE_CRAFTED, *PARSER_EXAMPLES, *golden],  # their VPC and CloudFront headers
+        [*_CUSTOM, *_SURE_CRAFTED, *traces],
+    ]
+    for k, object_lines in enumerate(objects):
+        new, sure = _parsers(object_lines, True, monkeypatch)
+        old, _sure = _parsers(object_lines, False, monkeypatch)
+        assert [(line, o, n) for line, o, n in zip(object_lines, old, new, strict=True) if o != n] == []
+        assert all(n == "stack_trace" for n, s in zip(new, sure, strict=True) if s)
+        if k == 0:
+            assert sure[: len(_SURE_CRAFTED)] == [j < _SURE for j in range(len(_SURE_CRAFTED))]
+            assert sure[len(_SURE_CRAFTED) : len(_SURE_CRAFTED) + len(traces)] == [True] * len(traces)
+        else:
+            assert not any(sure)
+    assert old[:6] == ["text", "vpc_flow_log", "vpc_flow_log", "cloudfront", "vpc_flow_log", "cloudfront"]
+
+
+def test_no_parser_before_claims_a_trace_sure_takes() -> None:
+    """Every parser of StackTraceParser.ahead_of, its own detection, is false on every crafted line and
+    benchmark trace that `sure` takes (what the CASE's order needs), and stack_trace's is true."""
+    generators = benchmark_module("parser_throughput").GENERATORS
+    rng = random.Random(5)
+    lines = [*_SURE_CRAFTED, *(generators["stack_trace"](rng, i) for i in range(200))]
+    connection = duckdb.connect()
+    connection.execute("CREATE TABLE raw_lines AS SELECT unnest($l::VARCHAR[]) AS message", {"l": lines})
+    for parser in PARSERS:
+        for statement in parser.setup():
+            connection.execute(statement)
+    sure = StackTraceParser().sure("message")
+    claims = ", ".join(f"count(*) FILTER (WHERE {p.detect('message')})" for p in PARSERS)
+    counts = connection.execute(f"SELECT count(*), {claims} FROM raw_lines WHERE {sure}").fetchall()[0]
+    by_name = dict(zip([p.name for p in PARSERS], counts[1:], strict=True))
+    assert counts[0] == _SURE + 200
+    assert by_name.pop("stack_trace") == counts[0]
+    assert by_name.pop("text") == counts[0]  # plain text takes every line
+    assert by_name == dict.fromkeys(by_name, 0)
+
+
+def _golden_messages() -> list[str]:
+    """The messages of test_typed_golden.py's corpus."""
+    golden = Path(__file__).with_name("typed_golden.json.gz")
+    groups = json.loads(gzip.decompress(golden.read_bytes()))["groups"]
+    items = [item for group in groups for item in group]
+    messages = [line for item in items for line in ([item] if isinstance(item, str) else item["lines"])]
+    assert len(messages) > 800
+    return messages
