@@ -126,10 +126,10 @@ def test_each_regex_runs_once_per_trace() -> None:
     and the level's regexes again per branch: the COPY of 50,000 traces took 0.55 s CPU, now 0.35 s."""
     plan = StackTraceParser().plan(None, 5)
     assert plan.time == "__ll_stack_trace_time" and plan.level == "ll_level(__ll_stack_trace_level)"
-    derived = ["line", "head", "second", "exception", "time", "level", "kinds"]
+    derived = ["line", "head", "second", "exception", "digits", "time", "level", "kinds"]
     assert list(plan.derived) == [f"__ll_stack_trace_{name}" for name in derived]
     written = " ".join([plan.time, plan.level, *(f.expression for f in plan.fields), *plan.derived.values()])
-    # exception 2 (one per branch) and its second line 1, time 7 (the digits' whole match first), level 1
+    # exception 2 (one per branch) and its second line 1, the digits' whole match 1, time 6, level 1
     assert written.count("regexp_extract(") == 11
     # The whole trace's search for the exception, the first line's test, the second line's extraction and the
     # name's full match before its cut; Python's last line.
@@ -539,3 +539,72 @@ def _golden_messages() -> list[str]:
     messages = [line for item in items for line in ([item] if isinstance(item, str) else item["lines"])]
     assert len(messages) > 800
     return messages
+
+
+# Traces that start with a digit time, followed or not by a blank, a level word and a blank (_level_word's
+# fast path): each zone, Tomcat's time, T and two blanks, words that start or hold others, separators.
+_LEVEL_EDGES = [
+    *_TRACES,
+    *(f"2026-11-26 14:03:07,412 {w} [main] x\n\tat a.b(c)\n" for w in levels.LEVEL_WORDS.split("|")),
+    *(f"2026-11-26 14:03:07 {z} ERROR x\n" for z in ("UTC", "GMT", "CEST", "EST", "AKST", "NZDT", "IST", "WET")),
+    "2026-11-26 14:03:07 +01:00 WARN x\n",
+    "2026-11-26 14:03:07+0100 INFO x\n",
+    "2026-11-26T14:03:07.123456789Z DEBUG x\n",
+    "2026-11-26  14:03:07 TRACE x\n",
+    "2026/11/26 14:03:07 FATAL x\n",
+    "26-Nov-2026 14:03:07.123 ERROR x\n",
+    "26-Jul-2026 14:03:07 INFO x\n",
+    "2026-11-26 14:03:07,412 ERRORS x\n",
+    "2026-11-26 14:03:07,412 ERROR\tx\n",
+    "2026-11-26 14:03:07,412 ERROR\n\tat a.b(c)\n",
+    "2026-11-26 14:03:07,412 ERROR",
+    "2026-11-26 14:03:07,412 ERROR:",
+    "2026-11-26 14:03:07,412  ERROR x\n",
+    "2026-11-26 14:03:07,412 error x [WARN]\n",
+    "2026-11-26 14:03:07,412 [INFO] ERROR x\n",
+    "2026-11-26 14:03:07,412 level=debug ERROR x\n",
+    "2026-11-26 14:03:07,412 WARNING x\n",
+    "2026-11-26 14:03:07,412 WARN: x\n",
+    "2026-11-26 14:03:07,412 INFOx ERROR y\n",
+    "2026-11-26 14:03:07,412 é ERROR y\n",
+    "2026-11-26 14:03:07,412 ✓ INFO y\n",
+    "2026-11-26 14:03:07,412 " + "x" * 300 + " ERROR y\n",
+    "2026-11-26 14:03:07 UTCX ERROR x\n",
+    "2026-11-26 14:03:07 CEST\tINFO x\n",
+    "2026-11-26 14:03:07\tINFO x\n",
+    "2026-11-26 14:03:07\r\nINFO x\n",
+    "2026-11-26 1 INFO x\n",
+    "२०२६-11-26 14:03:07 INFO x\n",
+    "1 INFO x\n",
+    "",
+]
+
+
+def test_level_after_the_digit_time_is_the_search_s_word(con: duckdb.DuckDBPyConnection) -> None:
+    """_level_word reads a level word between blanks right after the digit time without the hints and the search:
+    the plan's level, against the three extractions before the derived columns (_level_before) and main's
+    hinted search (kept here), on _LEVEL_EDGES and the benchmark's traces; the fast path is taken."""
+    generators = benchmark_module("parser_throughput").GENERATORS
+    rng = random.Random(3)
+    traces = [*_LEVEL_EDGES, *(generators["stack_trace"](rng, i) for i in range(400))]
+    plan = StackTraceParser().plan(con, 5)
+    hinted = " OR ".join(f"contains(message, {sql_string(h)})" for h in stack_trace._LEVEL_HINTS)
+    main = f"ll_level(CASE WHEN {hinted} THEN {levels.text_level_word('message')} END)"
+    rows = etl.staged_rows("stack_trace", "logs", plan).replace("FROM classified", "FROM level_edges")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE level_edges AS SELECT message, 'stack_trace' AS format, 'logs' AS __ll_table, "
+        "i FROM (SELECT unnest(?::VARCHAR[]) AS message, generate_subscripts(?, 1) AS i)",
+        [traces, traces],
+    )
+    found = con.execute(
+        f"SELECT {plan.level}, {_level_before()}, {main}, __ll_stack_trace_digits FROM ({rows}) ORDER BY i"
+    ).fetchall()
+    assert len(found) == len(traces)
+    assert [row[0] for row in found] == [row[1] for row in found] == [row[2] for row in found]
+    fast = [
+        row[0]
+        for row, message in zip(found, traces, strict=True)
+        if row[3] is not None and message[len(row[3]) :].startswith(tuple(f" {w} " for w in stack_trace._FAST_LEVELS))
+    ]
+    assert len(fast) == 8 + 6 + 6 + 200 + 3  # the words, zones, other times, the Java traces, _TRACES'
+    assert {row[0] for row in found} == {None, "ERROR", "WARN", "INFO", "DEBUG", "TRACE", "FATAL"}
