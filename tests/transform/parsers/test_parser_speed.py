@@ -651,9 +651,10 @@ def test_stack_trace_cuts_names_at_colon_and_hints_the_level() -> None:
     cut = "struct_pack(type := __ll_stack_trace_head, message := substr(__ll_stack_trace_line, "
     assert derived["__ll_stack_trace_head"] == "split_part(__ll_stack_trace_line, ': ', 1)"
     assert cut in derived["__ll_stack_trace_second"] and cut in derived["__ll_stack_trace_exception"]
-    assert derived["__ll_stack_trace_level"].startswith(
-        "CASE WHEN contains(__ll_stack_trace, 'ALERT') OR contains(__ll_stack_trace, 'CRIT') OR "
-    )
+    # The word right after a digit time first (test_stack_trace.py::test_level_after_the_digit_time_is_the_search_s_word).
+    level = derived["__ll_stack_trace_level"]
+    assert level.startswith("CASE WHEN __ll_stack_trace_digits IS NOT NULL AND starts_with(")
+    assert "WHEN contains(__ll_stack_trace, 'ALERT') OR contains(__ll_stack_trace, 'CRIT') OR " in level
 
 
 def test_mysql_error_detects_its_prefix_and_cuts_the_text_after_it() -> None:
@@ -774,10 +775,10 @@ def test_stack_trace_takes_cheap_tests_before_its_regexes() -> None:
         "ELSE regexp_matches(m, '(?m)^\\s+(?:at [\\w$.<>/]+\\(|File \\\")') END)"
     )
     derived = parser.plan(None, 5).derived
-    assert (
-        derived["__ll_stack_trace_time"]
-        .split(" ELSE ")[1]
-        .startswith("coalesce(nullif(regexp_extract(__ll_stack_trace, '^(?:(?:\\d{4}(?:-\\d{2}-\\d{2}|/\\d{2}/\\d{2})")
+    assert derived["__ll_stack_trace_time"].split(" ELSE ")[1].startswith("coalesce(__ll_stack_trace_digits, ")
+    assert derived["__ll_stack_trace_digits"].startswith(
+        "CASE WHEN substr(__ll_stack_trace, 1, 1) BETWEEN '0' AND '9' "
+        "THEN nullif(regexp_extract(__ll_stack_trace, '^(?:(?:\\d{4}(?:-\\d{2}-\\d{2}|/\\d{2}/\\d{2})"
     )
     assert derived["__ll_stack_trace_kinds"].startswith(
         "list_transform(string_split(__ll_stack_trace, chr(10)), lambda x: CASE WHEN starts_with(x, '  File \"') "
