@@ -20,9 +20,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from loglake.lake.quarantine import Reason
 from loglake.sql_quoting import sql_string
 from loglake.transform.parsers.apigateway_access_log import NUMERIC_KEYS, status_level
-from loglake.transform.parsers.base import Example, FieldPlan, ParsePlan, json_text_field
+from loglake.transform.parsers.base import Example, FieldPlan, ParsePlan, json_fields_present
 from loglake.transform.parsers.json_object import JsonObjectParser
 from loglake.transform.timestamps import TIME_FORMATS
 
@@ -41,10 +42,17 @@ class ApiGatewayJsonParser(JsonObjectParser):
             f"contains({message}, '\"requestId\"') "
             f"AND (contains({message}, '\"httpMethod\"') OR contains({message}, '\"routeKey\"'))"
         )
-        return (
-            f"(CASE WHEN {cheap} THEN {super().detect(message)} "
-            f"AND {json_text_field(message, '$.requestId')} IS NOT NULL ELSE false END)"
-        )
+        # `requestId` present and not JSON null, from one parse (base.json_fields_present): json_text_field
+        # validated the record and parsed it again.
+        present = json_fields_present(message, ["$.requestId"], [])
+        return f"(CASE WHEN {cheap} THEN {super().detect(message)} AND {present} ELSE false END)"
+
+    def reject(self, message: str) -> tuple[str, Reason] | None:
+        """None: a line is API Gateway JSON's only where `detect` held (no other path gives it this parser: a
+        forced route tests `detect` too, and likely_format takes regex parsers only), and detect's field test
+        holds only on valid JSON (json_fields_present: json_type read it as json_valid reads). JSON's reject,
+        `NOT json_valid(message)`, was false on every such line: its json_valid, ~6 ms per 50,000 records, went."""
+        return None
 
     def plan(self, con: Any, max_depth: int) -> ParsePlan:
         plan = super().plan(con, max_depth)

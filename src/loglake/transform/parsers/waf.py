@@ -24,7 +24,7 @@ import json
 from loglake.sql_quoting import sql_string
 from loglake.transform.parsers.base import Column, Example, FixedSchemaParser, json_fields_present, json_text_fields
 from loglake.transform.parsers.cloudtrail import duckdb_type
-from loglake.transform.timestamps import LATEST_EPOCH_MS
+from loglake.transform.timestamps import EPOCH_MS_NUMBER, LATEST_EPOCH_MS
 
 _MATCH = [
     {"conditionType": "VARCHAR", "sensitivityLevel": "VARCHAR", "location": "VARCHAR", "matchedData": ["VARCHAR"]}
@@ -113,7 +113,10 @@ class WafParser(FixedSchemaParser):
         Column("region", "VARCHAR", _REGION, cast=False),
         Column("date", "VARCHAR", _DATE, cast=False),
     )
-    time = "CAST({s}.timestamp AS VARCHAR)"
+    time = "{s}.timestamp"
+    # WAF's milliseconds as the BIGINT json_transform read, through timestamps.EPOCH_MS_NUMBER: ll_parse_time of
+    # their text without the cast to text and three full matches.
+    time_format = EPOCH_MS_NUMBER
 
     def matches(self, message: str) -> str:
         """Both fields from one validation and one parse (a json_text_field each validated and parsed every
