@@ -251,6 +251,7 @@ def test_parsers_that_know_their_time_format_use_its_fast_path() -> None:
     expected = {"access_log": "clf", "s3_access_log": "clf", "syslog_rfc3164": "syslog", "vpc_flow_log": "epoch_s"}
     expected["apache_error"] = "ctime"  # httpd's own time
     expected["apigateway_access_log"] = "clf"  # AWS's CLF template: $context.requestTime
+    expected["container_docker"] = "rfc3339"  # Docker's RFC3339Nano `time`
     expected["waf"] = timestamps.EPOCH_MS_NUMBER  # WAF's milliseconds, a BIGINT
     assert declared == expected
     assert AccessLogParser().plan(None, 5).time_format == "clf"

@@ -294,6 +294,34 @@ def test_the_matched_syslog_path_gives_the_cascade_s_value() -> None:
     assert "regexp_full_match" not in timestamps.MACROS.split("ll_parse_time_matched_syslog_read(s, t, ref_ms)")[1]
 
 
+def test_the_rfc3339_path_gives_the_cascade_s_value() -> None:
+    """ll_parse_time_rfc3339 (RFC 3339's full match, its cast; any other string the cascade) against the old
+    ll_parse_time on every crafted string of every format (not RFC 3339: the cascade), the RFC 3339 times of
+    _rfc3339_times, Docker's RFC3339Nano with CR/LF, blanks and non-ASCII around it, each against every record
+    time; the new value on every row, not only where the strings match."""
+    docker = "2026-11-26T00:00:00.123456789Z"
+    around = [docker + "\n", " " + docker, docker + " ", docker.replace("T", " "), docker.replace("Z", "z")]
+    around += [docker.replace("-", "/"), docker.replace(".", ","), docker + "é", "２" + docker[1:], docker[:-1]]
+    texts: list[str | None] = [*TEXTS, *_rfc3339_times()[::7], docker, *around]
+    query = (
+        "SELECT i, j, {} FROM (SELECT unnest($texts::VARCHAR[]) AS t, generate_subscripts($texts::VARCHAR[], 1) AS i), "
+        "(SELECT unnest($refs::BIGINT[]) AS r, generate_subscripts($refs::BIGINT[], 1) AS j) ORDER BY i, j"
+    )
+    before, after = duckdb.connect(), duckdb.connect()
+    for con in (before, after):
+        con.execute("SET TimeZone = 'UTC'")
+    before.execute(_BEFORE)
+    after.execute(timestamps.MACROS)
+    args = {"texts": texts, "refs": REFS}
+    old = before.execute(query.format("ll_parse_time(t, r)"), args).fetchall()
+    new = after.execute(query.format("ll_parse_time_rfc3339(t, r)"), args).fetchall()
+    assert len(new) == len(texts) * len(REFS)
+    assert [(texts[r[0] - 1], REFS[r[1] - 1]) for r, was in zip(new, old, strict=True) if r != was] == []
+    assert sum(bool(t) and re.fullmatch(timestamps.RFC3339, t) is not None for t in texts) == 445
+    assert sum(r[2] is not None for r in new) == 4629  # not a comparison of NULLs: how many it reads
+    assert timestamps.parse_time_expression("t", "r", "rfc3339") == "ll_parse_time_rfc3339(t, r)"
+
+
 def test_the_epoch_ms_number_path_gives_the_cascade_s_value() -> None:
     """ll_parse_time_epoch_ms_number(n) (WAF's BIGINT milliseconds) against the old ll_parse_time of
     CAST(n AS VARCHAR): every number of 1 to 18 digits at its ends and in between, both signs, 0, BIGINT's ends,

@@ -120,28 +120,76 @@ DOCKER_CLAIMS = [
 ]
 
 
+_DOCKER_LINE = "CASE WHEN suffix(message, chr(10)) OR suffix(message, chr(13)) THEN regexp_replace(message, '[\\r\\n]+\\z', '') ELSE message END"
+DOCKER_DETECT_8DD5176 = (
+    "(CASE WHEN starts_with(message, '{\"log\":') THEN (contains(message, '\"stream\":') AND list_bool_and("
+    f"list_transform(string_split({_DOCKER_LINE}, chr(10)), lambda x: CASE WHEN json_valid(x) AND "
+    "starts_with(x, '{\"log\":') THEN list_bool_and(list_transform(json_keys(x), lambda k: k IN ('log', 'stream', "
+    "'time', 'attrs'))) ELSE false END))) ELSE false END)"
+)
+"""Docker's detection at 8dd5176 (json_valid and json_keys per line, a split and a lambda for every event)."""
+DOCKER_MORE_CLAIMS = [
+    '{"log":"a","stream":"stdout"} trailing',
+    '{"log":"a","stream":"stdout"}{"log":"b"}',
+    '{"log":"a","stream":"stdout",}',
+    '{"log":"a","stream":"stdout","time":NaN}',
+    '{"log":\'a\',"stream":"stdout"}',
+    '{"log":"a\\u0001","stream":"stdout"}',
+    '{"log":"a' + chr(1) + '","stream":"stdout"}',
+    '{"log":"a' + chr(0) + '","stream":"stdout"}',
+    '{"log":"' + "[" * 200 + '","stream":"stdout"}',
+    '{"log":' + "[" * 200 + "]" * 200 + ',"stream":"stdout"}',
+    '{"log":1e400,"stream":"stdout"}',
+    '{"log":"a","stream":"stdout"}\r\n',
+    '{"log":"a","stream":"stdout"}\r',
+    '{"log":"a","stream":"stdout"}\n\n',
+    '{"log":"a","stream":"stdout"}\r\n{"log":"b","stream":"stderr"}',
+    '{"log":"a","stream":"stdout"}\n{"log":"b","stream":"stderr","attrs":{}}\n{"log":"c","stream":"stdout"}',
+    '{"log":"a","stream":"stdout"}\n{"log":"b","stream":"stderr"\n',
+    '{"log":"a","stream":"stdout"}\n {"log":"b","stream":"stderr"}',
+    '{"log":"a","stream":"stdout","\\u0074ime":"t"}',
+    '{"log":"a","stream":"stdout","tim\\u00e9":"t"}',
+    '{"log":"é","stream":"stdout","attrs":"ünï"}',
+    '{"log":"a","stream":"stdout","Attrs":{}}',
+    '{"log":"a","stream":"stdout","stream":"stderr","log":"b"}',
+    '{"log":"a","stream":"stdout","":""}',
+    '{"log":"a","stream":"stdout"',
+    '{"log":"x' + "y" * 100_000 + '","stream":"stdout"}',
+    '\n{"log":"a","stream":"stdout"}',
+    '{"log":"a","stream":"stdout"}\n',
+    None,
+]
+
+
 def test_docker_detection_tests_each_key_with_in() -> None:
-    """`list_has_all(Docker's keys, json_keys(x))` as an IN per key: the same claims on every line."""
+    """`list_has_all(Docker's keys, json_keys(x))` as an IN per key, one parse per line (TRY(json_keys), no
+    json_valid): the claims of 8dd5176's expression (kept above) and
+    of the one with list_has_all on every line, valid JSON or not (trailing text, a second document, a trailing
+    comma, NaN, single quotes, control characters, a NUL, deep nesting, 1e400, CR/LF, blank and broken lines)."""
     new = ContainerDockerParser().detect("message")
     assert "list_has_all" not in new
-    old = new.replace(
+    assert "json_valid(" not in new
+    assert new.count("TRY(json_keys(x))") == 1
+    older = DOCKER_DETECT_8DD5176.replace(
         "list_bool_and(list_transform(json_keys(x), lambda k: k IN ('log', 'stream', 'time', 'attrs')))",
         "list_has_all(['log', 'stream', 'time', 'attrs'], json_keys(x))",
     )
-    assert old != new
+    assert older != DOCKER_DETECT_8DD5176
+    lines = [*DOCKER_CLAIMS, *DOCKER_MORE_CLAIMS] * 3  # several chunks: TRY re-runs a failing chunk row by row
     rows = (
         macro_connection()
         .execute(
-            f"SELECT i, {new}, {old} FROM (SELECT unnest($m::VARCHAR[]) AS message, unnest(range(len($m))) AS i) "
-            "ORDER BY i",
-            {"m": DOCKER_CLAIMS},
+            f"SELECT i, {new}, {DOCKER_DETECT_8DD5176}, {older} FROM (SELECT unnest($m::VARCHAR[]) AS message, "
+            "unnest(range(len($m))) AS i) ORDER BY i",
+            {"m": lines},
         )
         .fetchall()
     )
-    assert [r[1] for r in rows] == [r[2] for r in rows]
+    assert [r[1] for r in rows] == [r[2] for r in rows] == [r[3] for r in rows]
     n = len(DOCKER_LINES)
     # every Docker line but the last (a blank before its `{`), none of the others
-    assert [r[1] for r in rows] == [True] * (n - 1) + [False] * (len(DOCKER_CLAIMS) - n + 1)
+    assert [r[1] for r in rows[: len(DOCKER_CLAIMS)]] == [True] * (n - 1) + [False] * (len(DOCKER_CLAIMS) - n + 1)
+    assert sum(bool(r[1]) for r in rows) == 3 * (n - 1 + 16)  # json_valid takes trailing commas, NaN, 1e400
 
 
 ECS_RECORDS = [

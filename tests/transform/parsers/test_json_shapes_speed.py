@@ -202,18 +202,53 @@ DETECTED = [
 ]
 
 
+DETECTED_MORE = [
+    '{"ecs_task_arn": "t", "container_name": "/a"} trailing',
+    '{"ecs_task_arn": "t", "container_name": "/a"}{"x": 1}',
+    '{"ecs_task_arn": "t", "container_name": "/a",}',
+    '{"ecs_task_arn": "t", "container_name": NaN}',
+    '{"ecs_task_arn": "t", "container_name": 1e400}',
+    "{'ecs_task_arn': 't', 'container_name': '/a'}",
+    '{"ecs_task_arn": "t", "container_name": "/a' + chr(1) + '"}',
+    '{"ecs_task_arn": "t", "container_name": "/a' + chr(0) + '"}',
+    '{"ecs_task_arn": "t", "container_name": "/a", "deep": ' + "[" * 200 + "]" * 200 + "}",
+    '{"ecs_task_arn": "NULL", "container_name": "null"}',
+    '{"ecs_task_arn": "", "container_name": ""}',
+    '{"ecs_task_arn": false, "container_name": 0}',
+    '{"ecs_task_arn": null, "ecs_task_arn": "t", "container_name": "/a"}',
+    '{"ecs_task_arn": "t", "ecs_task_arn": null, "container_name": "/a"}',
+    '{"\\u0065cs_task_arn": "t", "container_name": "/a", "x": "\\"ecs_task_arn\\""}',
+    '{"Ecs_task_arn": "t", "container_name": "/a", "ecs_task_arn ": "t"}',
+    '{"ecs_task_arn": "ünï", "container_name": "é\\r\\n"}\r\n',
+    '{"ecs_task_arn":"t","container_name":"/a","log":"' + "z" * 100_000 + '"}',
+    '{"ecs_task_arn": "t", "container_name": "/a"',
+    '{"ecs_task_arn": "t", "container_name": "/a"}\n{"ecs_task_arn": "t", "container_name": "/a"}',
+    None,
+]
+
+
 def test_ecs_firelens_detection_validates_and_parses_once() -> None:
     """Detection read its two fields with a json_text_field each (two validations and two parses per line,
-    75 ms per 50,000 FireLens records); one validation and one list now, and it claims the same lines."""
+    75 ms per 50,000 FireLens records); then one validation and one list (json_text_fields); now one parse
+    (base.json_fields_present, TRY(json_type)): the same claims as both on every record, valid JSON or not,
+    three times over (several chunks: TRY evaluates a failing chunk again row by row)."""
     new = EcsFirelensParser().detect("message")
-    assert new.count("json_valid(") == 1
-    assert new.count("json_extract_string(") == 1
+    assert "json_valid(" not in new
+    assert new.count("TRY(json_type(") == 1
     old = (
         "(CASE WHEN starts_with(message, '{') AND contains(message, '\"ecs_task_arn\"') THEN "
         f"({json_text_field('message', '$.ecs_task_arn')} IS NOT NULL "
         f"AND {json_text_field('message', '$.container_name')} IS NOT NULL) ELSE false END)"
     )
+    one_list = (  # 8dd5176's: one validation, one json_extract_string of both paths
+        "(CASE WHEN starts_with(message, '{') AND contains(message, '\"ecs_task_arn\"') THEN "
+        "list_transform([json_extract_string(CASE WHEN json_valid(message) THEN message END, "
+        "['$.ecs_task_arn', '$.container_name'])], lambda k: k[1] IS NOT NULL AND k[2] IS NOT NULL)[1] ELSE false END)"
+    )
     assert _same_claims(new, old, DETECTED) == [True] * 4 + [False, True] + [False] * 6 + [True, False, False]
+    records = [*DETECTED, *DETECTED_MORE] * 3
+    assert _same_claims(new, one_list, records) == _same_claims(new, old, records)
+    assert sum(bool(c) for c in _same_claims(new, one_list, records)) == 3 * (8 + 8)
 
 
 def _otlp_doc(record: str, resource: str = "{}", more: str = "") -> str:

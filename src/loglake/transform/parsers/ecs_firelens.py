@@ -13,7 +13,7 @@ time is the delivery's (CloudWatch's, Firehose's).
 from __future__ import annotations
 
 from loglake.sql_quoting import sql_string
-from loglake.transform.parsers.base import Column, Example, FixedSchemaParser, json_text_fields
+from loglake.transform.parsers.base import Column, Example, FixedSchemaParser, json_fields_present
 
 KEYS = ("container_id", "container_name", "source", "log", "ecs_cluster", "ecs_task_arn", "ecs_task_definition")
 _REMOVED = "{" + ", ".join(f'"{key}": null' for key in KEYS) + "}"
@@ -62,9 +62,10 @@ class EcsFirelensParser(FixedSchemaParser):
     )
 
     def matches(self, message: str) -> str:
-        """Both fields from one validation and one parse (a json_text_field each: two of each)."""
-        paths = ["$.ecs_task_arn", "$.container_name"]
-        return json_text_fields(message, paths, "k[1] IS NOT NULL AND k[2] IS NOT NULL")
+        """Both fields present (not JSON null) from one parse (base.json_fields_present; json_text_fields
+        validated the record and parsed it again: the classifying statement 134 -> 119 ms per 50,000 FireLens
+        records, benchmarks/README.md, h-json9)."""
+        return json_fields_present(message, ["$.ecs_task_arn", "$.container_name"], [])
 
     def staged(self, message: str) -> str:
         return _STAGED.replace("{m}", message)
