@@ -386,6 +386,7 @@ def classify_lines(con: Any, raw_key: str, settings: EtlSettings, *, batch: bool
     if events != raw_rows:
         # The first copy in file order wins. Rare (overlapping collector windows), so paid only when needed.
         staged = f", {likely_format.column(likely)}" if likely else ""
+        staged += "".join(f", {column}" for column in claimed_columns(settings, excluded))
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE raw_events AS SELECT * EXCLUDE (format, __ll_reason, __ll_table{staged}) "
             "FROM classified "
@@ -413,13 +414,20 @@ _GUARD_PASS_MAX_ROWS = 5_000
 def _survey(con: Any) -> tuple[frozenset[str], str | None]:
     """What classification can skip: in a small object the parsers no line can claim (_guarded_out); in a
     large one (where regex compilation is noise and a guard pass a second scan), the likely parser, whose
-    groups classification keeps (likely_format.py). One statement counts the lines and reads the first and
-    last."""
-    rows, first, last = con.execute(
-        "SELECT count(*), arg_min(message, rowid), arg_max(message, rowid) FROM raw_lines"
+    groups classification keeps (likely_format.py), and the parsers with claimed columns (claimed_columns)
+    whose guard no line passes: those columns would cost every row of the object (13 ms of CPU per 50,000 JSON
+    or access log lines for OTLP's, all NULL). One statement counts the lines, reads the first and last, and
+    tests those guards."""
+    guards = {
+        p.name: str(g) for p in PARSERS if getattr(p, "claimed_columns", None) and (g := getattr(p, "guard", None))
+    }
+    tests = "".join(f", bool_or({guard.replace('{m}', 'message')})" for guard in guards.values())
+    rows, first, last, *passed = con.execute(
+        f"SELECT count(*), arg_min(message, rowid), arg_max(message, rowid){tests} FROM raw_lines"
     ).fetchall()[0]
     if rows > _GUARD_PASS_MAX_ROWS:
-        return frozenset(), likely_format.guess([first, last])
+        unclaimed = frozenset(name for name, ok in zip(guards, passed, strict=True) if not ok)  # NULL: no line
+        return unclaimed, likely_format.guess([first, last])
     return _guarded_out(con), None
 
 
@@ -463,6 +471,7 @@ def _classify_sql(
     column LINE_COLUMN). Each `settled` subquery is its value (`_settled`): the same values, planned once."""
     forced = {str(r.format) for r in settings.routes if r.format is not None}
     marked = markers.marked_sql(p for p in PARSERS if p.name not in excluded or p.name in forced)
+    own_columns = claimed_columns(settings, excluded)
     parser_sql, table_sql = _routing(settings, excluded, likely, marked=marked is not None, line_column=True)
     computed, dropped, kept = "", "", ""  # columns detection reads: computed before it, dropped after it
     if marked is not None:
@@ -484,6 +493,10 @@ def _classify_sql(
             predicate, reason = rule
             reject.append(f"WHEN __ll_parser = {sql_string(parser.name)} AND {predicate} THEN {sql_string(reason)}")
     bad_time = f"timestamp NOT BETWEEN 0 AND {_MAX_TIMESTAMP_MS}"
+    parsed = f"SELECT *, {parser_sql} AS __ll_parser FROM ({events})"
+    if own_columns:  # each parser's claimed columns for its rows, before the reject rules that may read them
+        computed = ", ".join(f"{expression} AS {column}" for column, expression in own_columns.items())
+        parsed = f"SELECT *, {computed} FROM ({parsed})"
     statement = f"""
         CREATE OR REPLACE TEMP TABLE classified AS
         SELECT * EXCLUDE (__ll_parser{dropped}), CASE WHEN __ll_reason IS NULL THEN __ll_parser END AS format,
@@ -491,12 +504,28 @@ def _classify_sql(
         FROM (
             SELECT *, CASE WHEN {bad_time} THEN {sql_string(Reason.INVALID_TIMESTAMP)} {" ".join(reject)} END
                 AS __ll_reason
-            FROM (SELECT *, {parser_sql} AS __ll_parser FROM ({events}))
+            FROM ({parsed})
         )
     """
     for subquery, value in settled:
         statement = statement.replace(subquery, value)
     return statement
+
+
+def claimed_columns(settings: EtlSettings, excluded: frozenset[str]) -> dict[str, str]:
+    """column -> SQL of the `claimed_columns` (name -> SQL over `{m}`) of the parsers classification tests
+    (`excluded` ones only where a route forces them). Each is computed in classification over the message of the
+    rows its parser claims (NULL on every other row), after detection and before the reject rules, which may read
+    it, and kept in `classified`: the parser's plan and the write read it there instead of computing it again
+    (OTLP's json_transform of the document: its not-split test, its plan's attribute keys and its columns read
+    one parse of the message, not three). No other parser has any."""
+    forced = {str(r.format) for r in settings.routes if r.format is not None}
+    return {
+        column: expression.replace("{m}", f"CASE WHEN __ll_parser = {sql_string(p.name)} THEN message END")
+        for p in PARSERS
+        if p.name not in excluded or p.name in forced
+        for column, expression in getattr(p, "claimed_columns", {}).items()
+    }
 
 
 def _register(

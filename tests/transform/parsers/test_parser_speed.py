@@ -794,14 +794,15 @@ def test_otlp_parses_each_record_once_into_a_struct() -> None:
     scope's and record's fields as JSON leaves), not a json_extract path list whose record the scalar fields
     then parsed again: the clean query of 50,000 records, one thread, 345-363 -> 275-317 ms (a Parquet COPY
     484 -> 397 ms). plan() finds both lists' keys in one statement, from one transform per row. Values:
-    test_json_shapes_speed.py's test_otlp_one_transform_gives_the_old_columns."""
+    test_json_shapes_speed.py's test_otlp_one_transform_gives_the_old_columns. Where classification kept that
+    transform (etl.claimed_columns), plan() and the write read it and parse nothing: test_otlp_json.py."""
     from loglake.transform.parsers.otlp_json import OtlpJsonParser
 
     con = RecordingConnection(duckdb.connect())
     con.execute("CREATE TEMP TABLE classified AS SELECT '{}' AS message, 'otlp_json' AS format")
     plan = OtlpJsonParser().plan(con, 5)
-    assert len(con.statements) == 2  # the keys of both lists from one statement (120 -> 97 ms, one thread)
-    assert "WITH lists AS MATERIALIZED (SELECT json_transform(message, " in con.statements[1]
+    assert len(con.statements) == 3  # whether classification kept the transform, then the keys of both lists
+    assert "WITH lists AS MATERIALIZED (SELECT json_transform(message, " in con.statements[2]
     assert list(plan.staging) == ["__ll_otlp_log"]
     assert plan.staging["__ll_otlp_log"].startswith('json_transform(message, \'{"resourceLogs":[{"resource":')
     assert plan.staging["__ll_otlp_log"].endswith("')['resourceLogs'][1]")
@@ -818,6 +819,14 @@ def test_otlp_parses_each_record_once_into_a_struct() -> None:
     written = " ".join([*plan.staging.values(), *plan.derived.values(), *(f.expression for f in plan.fields)])
     assert "json_extract(message" not in written
     assert "json_extract_string(message" not in written
+    kept = RecordingConnection(duckdb.connect())
+    kept.execute(
+        "CREATE TEMP TABLE classified AS SELECT '{}' AS message, 'otlp_json' AS format, "
+        f"{plan.staging['__ll_otlp_log']} AS __ll_otlp_log"
+    )
+    from_kept = OtlpJsonParser().plan(kept, 5)
+    assert from_kept.staging == {} and from_kept.derived == plan.derived
+    assert "json_transform(" not in kept.statements[2] and "unnest(__ll_otlp_log['resource']" in kept.statements[2]
 
 
 def test_apache_error_detects_its_prefix_and_cuts_its_usual_line() -> None:

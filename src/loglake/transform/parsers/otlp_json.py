@@ -23,7 +23,7 @@ into that shape.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from loglake.lake.quarantine import Reason
 from loglake.sql_quoting import sql_string
@@ -44,26 +44,28 @@ _TEXT_PATHS = (
 _ATTRS = [{"key": "VARCHAR", "value": "JSON"}]
 
 
+def _resource_logs(shape: dict[str, object], message: str = "message") -> str:
+    """SQL: the message's `resourceLogs` entries, json_transform'ed into `shape` (a STRUCT each)."""
+    structure = json.dumps({"resourceLogs": [shape]}, separators=(",", ":"))
+    return f"json_transform({message}, {sql_string(structure)})['resourceLogs']"
+
+
 def _first_log(shape: dict[str, object]) -> str:
     """SQL: the message's first `resourceLogs` entry, json_transform'ed into `shape` (a STRUCT)."""
-    structure = json.dumps({"resourceLogs": [shape]}, separators=(",", ":"))
-    return f"json_transform(message, {sql_string(structure)})['resourceLogs'][1]"
+    return f"{_resource_logs(shape)}[1]"
 
 
 _LEAVES = {path[2:]: "JSON" for path in _TEXT_PATHS}
-_STAGED = {
-    "__ll_otlp_log": _first_log(
+_SHAPE: dict[str, object] = {
+    "resource": {"attributes": _ATTRS},
+    "scopeLogs": [
         {
-            "resource": {"attributes": _ATTRS},
-            "scopeLogs": [
-                {
-                    "scope": {"name": "JSON", "version": "JSON"},
-                    "logRecords": [{**_LEAVES, "body": "JSON", "attributes": _ATTRS}],
-                }
-            ],
+            "scope": {"name": "JSON", "version": "JSON"},
+            "logRecords": [{**_LEAVES, "body": "JSON", "attributes": _ATTRS}],
         }
-    )
+    ],
 }
+_STAGED = {"__ll_otlp_log": _first_log(_SHAPE)}
 """Everything the columns read, from one parse of the message into a STRUCT, without writing the record out
 as JSON and parsing it again: the attribute lists as before (`[{key: VARCHAR, value: JSON}]`), every scalar
 field and the body as a JSON leaf. Why the values are the old ones (`json_extract(message, path)`, then
@@ -73,6 +75,25 @@ the structure names), and a JSON leaf is the text json_extract writes there, exc
 instead of 'null', which every reader below maps to NULL as it did 'null'). The clean query of 50,000 records,
 one thread: 345-363 -> 275-317 ms as a temp table, 484 -> 397 ms as a Parquet COPY
 (tests/transform/parsers/test_json_shapes_speed.py compares every column on crafted documents)."""
+_LOG = "__ll_otlp_log"
+"""The first `resourceLogs` entry as _SHAPE's STRUCT: what every column reads (_STAGED in the write; kept from
+classification where it ran there: OtlpJsonParser.claimed_columns)."""
+_COUNT = "__ll_otlp_records"
+"""Column of `classified` (OtlpJsonParser.claimed_columns): how many records the document holds, NULL for none."""
+
+
+def _record_count(resource_logs: str) -> str:
+    """SQL: how many records `resource_logs` (the transform's list) holds, NULL for none: as many as json_type's
+    wildcard (`$.resourceLogs[*].scopeLogs[*].logRecords[*]`) matches, wherever either is 1. The transform
+    follows the first of duplicate keys as a path step does; an entry that is not an object has no `scopeLogs`
+    (a STRUCT of NULLs), a list that is not an array no entries (NULL), as the wildcard matches nothing there;
+    every element of an array counts, whatever its type (tests/transform/parsers/test_otlp_json.py)."""
+    return (
+        f"list_sum(list_transform({resource_logs}, "
+        "lambda r: list_sum(list_transform(r['scopeLogs'], lambda s: len(s['logRecords'])))))"
+    )
+
+
 _RECORD_PATH = "$.resourceLogs[0].scopeLogs[0].logRecords[0]"
 """Where the one record must be (reject)."""
 _RECORD = "__ll_otlp_log['scopeLogs'][1]['logRecords'][1]"
@@ -191,6 +212,17 @@ _LEVELS = (
 """The data model's severity ranges (1-4 TRACE ... 21-24 FATAL); the text when the number is absent."""
 
 
+_KIND = (
+    "CASE "
+    + " ".join(f"WHEN starts_with(a.value, '{{\"{kind}\":') THEN '{kind}'" for kind in _KINDS)
+    + " ELSE json_keys(a.value)[1] END"
+)
+"""SQL: the first key of an attribute's value (a JSON leaf), its kind: json_keys(a.value)[1], read from the
+text where it is one of _KINDS. Exact: the leaf is yyjson's minified writing of the parsed value, so its text
+starts `{"intValue":` exactly when its first key is intValue (an escaped key is written unescaped; a quote in
+a key is written escaped, so the key cannot end earlier). 78 -> 53 ms per 50,000 records (h-otlp8)."""
+
+
 def _pointer(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
 
@@ -198,36 +230,62 @@ def _pointer(key: str) -> str:
 class OtlpJsonParser:
     name = "otlp_json"
     table = "otel_logs"
+    guard = """starts_with({m}, '{"resourceLogs":')"""
+    """Detection's own first test: an object where no line passes it leaves this parser out of classification
+    (etl._survey), and its claimed columns with it."""
+    claimed_columns: ClassVar[dict[str, str]] = {
+        _LOG: f"{_resource_logs(_SHAPE, '{m}')}[1]",
+        _COUNT: _record_count(_resource_logs(_SHAPE, "{m}")),
+    }
+    """Computed in classification for the rows this parser claims and kept in `classified` (etl.claimed_columns):
+    one json_transform of the document (both columns name the same expression, which DuckDB computes once) for
+    the not-split test, plan()'s attribute keys and the write's columns, which each parsed the message before
+    (json_type's record count; the transform of both attribute lists; _STAGED's transform)."""
 
     def setup(self) -> list[str]:
         return []
 
     def detect(self, message: str) -> str:
-        return f"(CASE WHEN starts_with({message}, '{{\"resourceLogs\":') THEN json_valid({message}) ELSE false END)"
+        return f"(CASE WHEN {self.guard.replace('{m}', message)} THEN json_valid({message}) ELSE false END)"
 
     def reject(self, message: str) -> tuple[str, Reason] | None:
         """Not one record, or not where the columns read it. Both tests ask json_type for the paths' matches:
         the wildcard gives one type per record (what json_extract gave, one JSON text per record, without
         writing each record out again), and json_type at the record's path is the type of what json_extract
         extracted there (NULL where nothing is), without extracting it: 0.22 s -> 0.08 s of CPU per 50,000
-        records (tests/transform/parsers/test_json_shapes_speed.py)."""
-        records = f"len(json_type({message}, '$.resourceLogs[*].scopeLogs[*].logRecords[*]'))"
+        records (tests/transform/parsers/test_json_shapes_speed.py). Now the count is read from the transform
+        classification keeps (claimed_columns; the same answer: test_otlp_json.py), and json_type is asked only
+        of a first record without any field the columns read."""
         # The one record must be where the columns read it: elsewhere (after an empty scope) the row would be
-        # empty. `loglake ingest` writes every record there; a document from elsewhere is quarantined.
-        where = f"coalesce(json_type({message}, '{_RECORD_PATH}'), '') <> 'OBJECT'"
-        return f"({records} <> 1 OR {where})", Reason.OTLP_NOT_SPLIT
+        # empty. `loglake ingest` writes every record there; a document from elsewhere is quarantined. A record
+        # with a field of _SHAPE's is an object; only one without any (`{}`, or not an object: the transform makes
+        # either a STRUCT of NULLs) asks json_type.
+        fields = " OR ".join(f"{_RECORD}[{sql_string(f)}] IS NOT NULL" for f in (*_LEAVES, "body", "attributes"))
+        where = (
+            f"CASE WHEN {fields} THEN false ELSE coalesce(json_type({message}, '{_RECORD_PATH}'), '') <> 'OBJECT' END"
+        )
+        return f"({_COUNT} IS DISTINCT FROM 1 OR {where})", Reason.OTLP_NOT_SPLIT
 
     def plan(self, con: Any, max_depth: int) -> ParsePlan:
         fields = [FieldPlan(f"/{name}", type_, expression, (name,)) for name, type_, expression in _FIXED]
-        # Both lists from one transform per row, kept for the two unnests (a statement per list, each with its
-        # own transform, cost 120 against 97 ms per 50,000 records, one thread).
-        kind = "json_keys(a.value)[1]"
+        kept = con.execute(
+            "SELECT count(*) FROM duckdb_columns() WHERE database_name = 'temp' AND table_name = 'classified' "
+            f"AND column_name = {sql_string(_LOG)}"
+        ).fetchall()[0][0]
+        rows = f"FROM classified WHERE format = {sql_string(self.name)}"
+        if kept:  # the lists of the transform classification kept (claimed_columns): no parse here or in the write
+            source, lists, staging = rows, _LOG, {}
+        else:  # both lists from one transform per row, kept for the two unnests (120 against 97 ms a statement
+            # per list, each with its own transform, per 50,000 records, one thread)
+            source, lists, staging = "FROM lists", "l", dict(_STAGED)
         unnests = " UNION ALL ".join(
-            f"SELECT {n} AS origin, unnest(l{_LIST_PATHS[staged]}) AS a FROM lists" for n, staged in enumerate(_ORIGINS)
+            f"SELECT {n} AS origin, unnest({lists}{_LIST_PATHS[staged]}) AS a {source}"
+            for n, staged in enumerate(_ORIGINS)
         )
+        cte = "" if kept else f"WITH lists AS MATERIALIZED (SELECT {_LISTS} AS l {rows})"
         query = f"""
-            WITH lists AS MATERIALIZED (SELECT {_LISTS} AS l FROM classified WHERE format = {sql_string(self.name)})
-            SELECT origin, a.key, list(DISTINCT {kind} ORDER BY {kind}) FROM ({unnests})
+            {cte}
+            SELECT origin, a.key, list(DISTINCT {_KIND} ORDER BY {_KIND}) FROM ({unnests})
             WHERE a.key IS NOT NULL AND a.key <> ''
             GROUP BY ALL ORDER BY ALL
         """
@@ -243,7 +301,7 @@ class OtlpJsonParser:
             time_format="epoch_us",
             level=f"coalesce({_LEVELS}, ll_level({_string('$.severityText')}))",
             fields=fields,
-            staging=dict(_STAGED),
+            staging=staging,
             derived={**_DERIVED, "__ll_otlp_time": event_time()},  # ll_parse_time names its string 3 times
         )
 
