@@ -10,6 +10,7 @@ import json
 import re
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -244,6 +245,16 @@ def _rfc3339_times() -> list[str]:
     return times
 
 
+def _old_and_new(query: str, args: dict[str, object], old: str, new: str) -> tuple[list[Any], list[Any]]:
+    """`query` (a `{}` for the expressions) run with the 4fe3b2a macros and `old`, then with today's and `new`,
+    each on a connection of its own in UTC: the rows of each."""
+    before, after = duckdb.connect(), duckdb.connect()
+    for con, macros in ((before, _BEFORE), (after, timestamps.MACROS)):
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute(macros)
+    return before.execute(query.format(old), args).fetchall(), after.execute(query.format(new), args).fetchall()
+
+
 def test_the_matched_rfc3339_path_gives_the_cascade_s_value() -> None:
     """ll_parse_time_matched_rfc3339 (a cast, no test) against the old ll_parse_time, on RFC 3339 times, '' and
     NULL, the strings a parser may give it (timestamps.MATCHED_FORMATS)."""
@@ -253,11 +264,7 @@ def test_the_matched_rfc3339_path_gives_the_cascade_s_value() -> None:
         "SELECT i, {} FROM (SELECT unnest($texts::VARCHAR[]) AS t, generate_subscripts($texts::VARCHAR[], 1) AS i, "
         "1795780800000 AS r) ORDER BY i"
     )
-    before, after = duckdb.connect(), duckdb.connect()
-    before.execute(_BEFORE)
-    after.execute(timestamps.MACROS)
-    old = before.execute(query.format("ll_parse_time(t, r)"), {"texts": texts}).fetchall()
-    new = after.execute(query.format("ll_parse_time_matched_rfc3339(t, r)"), {"texts": texts}).fetchall()
+    old, new = _old_and_new(query, {"texts": texts}, "ll_parse_time(t, r)", "ll_parse_time_matched_rfc3339(t, r)")
     assert len(new) == len(texts) == 2846
     assert [texts[row[0] - 1] for row, was in zip(new, old, strict=True) if row != was] == []
     assert sum(row[1] is not None for row in new) == 1064  # not a comparison of NULLs: how many it reads
@@ -281,13 +288,12 @@ def test_the_matched_syslog_path_gives_the_cascade_s_value() -> None:
         "SELECT i, j, {} FROM (SELECT unnest($texts::VARCHAR[]) AS t, generate_subscripts($texts::VARCHAR[], 1) AS i), "
         "(SELECT unnest($refs::BIGINT[]) AS r, generate_subscripts($refs::BIGINT[], 1) AS j) ORDER BY i, j"
     )
-    before, after = duckdb.connect(), duckdb.connect()
-    before.execute(_BEFORE)
-    after.execute(timestamps.MACROS)
-    args = {"texts": texts, "refs": REFS}
-    old = before.execute(query.format("ll_parse_time(t, r), ll_parse_time_syslog(t, r)"), args).fetchall()
-    new = after.execute(query.format("ll_parse_time_matched_syslog(t, r), ll_parse_time_matched_syslog(t, r)"), args)
-    rows = new.fetchall()
+    old, rows = _old_and_new(
+        query,
+        {"texts": texts, "refs": REFS},
+        "ll_parse_time(t, r), ll_parse_time_syslog(t, r)",
+        "ll_parse_time_matched_syslog(t, r), ll_parse_time_matched_syslog(t, r)",
+    )
     assert len(rows) == len(texts) * len(REFS) == 187 * 17
     assert [(texts[r[0] - 1], REFS[r[1] - 1]) for r, was in zip(rows, old, strict=True) if r != was] == []
     assert sum(r[2] is not None for r in rows) == 2416  # not a comparison of NULLs: how many it reads
@@ -307,14 +313,8 @@ def test_the_rfc3339_path_gives_the_cascade_s_value() -> None:
         "SELECT i, j, {} FROM (SELECT unnest($texts::VARCHAR[]) AS t, generate_subscripts($texts::VARCHAR[], 1) AS i), "
         "(SELECT unnest($refs::BIGINT[]) AS r, generate_subscripts($refs::BIGINT[], 1) AS j) ORDER BY i, j"
     )
-    before, after = duckdb.connect(), duckdb.connect()
-    for con in (before, after):
-        con.execute("SET TimeZone = 'UTC'")
-    before.execute(_BEFORE)
-    after.execute(timestamps.MACROS)
     args = {"texts": texts, "refs": REFS}
-    old = before.execute(query.format("ll_parse_time(t, r)"), args).fetchall()
-    new = after.execute(query.format("ll_parse_time_rfc3339(t, r)"), args).fetchall()
+    old, new = _old_and_new(query, args, "ll_parse_time(t, r)", "ll_parse_time_rfc3339(t, r)")
     assert len(new) == len(texts) * len(REFS)
     assert [(texts[r[0] - 1], REFS[r[1] - 1]) for r, was in zip(new, old, strict=True) if r != was] == []
     assert sum(bool(t) and re.fullmatch(timestamps.RFC3339, t) is not None for t in texts) == 445
@@ -335,14 +335,12 @@ def test_the_epoch_ms_number_path_gives_the_cascade_s_value() -> None:
         "SELECT i, j, {} FROM (SELECT unnest($n::BIGINT[]) AS n, generate_subscripts($n::BIGINT[], 1) AS i), "
         "(SELECT unnest($refs::BIGINT[]) AS r, generate_subscripts($refs::BIGINT[], 1) AS j) ORDER BY i, j"
     )
-    before, after = duckdb.connect(), duckdb.connect()
-    for con in (before, after):
-        con.execute("SET TimeZone = 'UTC'")
-    before.execute(_BEFORE)
-    after.execute(timestamps.MACROS)
-    args = {"n": numbers, "refs": REFS}
-    old = before.execute(query.format("ll_parse_time(CAST(n AS VARCHAR), r)"), args).fetchall()
-    new = after.execute(query.format(f"ll_parse_time_{timestamps.EPOCH_MS_NUMBER}(n, r)"), args).fetchall()
+    old, new = _old_and_new(
+        query,
+        {"n": numbers, "refs": REFS},
+        "ll_parse_time(CAST(n AS VARCHAR), r)",
+        f"ll_parse_time_{timestamps.EPOCH_MS_NUMBER}(n, r)",
+    )
     assert len(new) == len(numbers) * len(REFS) == 135 * 17
     assert [(numbers[r[0] - 1], REFS[r[1] - 1]) for r, was in zip(new, old, strict=True) if r != was] == []
     # read: positive numbers of 10 digits (seconds), 13 (milliseconds) and 16 (microseconds), 5 of each, and the
