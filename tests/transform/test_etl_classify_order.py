@@ -7,14 +7,15 @@ import gzip
 import json
 import random
 import re
+import threading
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from conftest import PARSER_EXAMPLES, benchmark_module
-from loglake.transform import etl, markers
-from loglake.transform.parsers import PARSERS
+from loglake.transform import etl, likely_format, markers, session
+from loglake.transform.parsers import PARSERS, logfmt, vpc_flow_log
 from loglake.transform.settings import EtlSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,7 +94,7 @@ def test_every_line_keeps_its_parser(monkeypatch: pytest.MonkeyPatch, excluded: 
     generated = _generated()
     lines = [*PARSER_EXAMPLES, *_golden(), *generated, *CRAFTED]
     new = _classify(lines, excluded, marked)
-    monkeypatch.setattr(etl, "_shortcuts", lambda order: {})
+    monkeypatch.setattr(etl, "_shortcuts", lambda order, likely=None: {})
     old = _classify(lines, excluded, marked)
     moved = [(line, o, n) for line, o, n in zip(lines, old, new, strict=True) if o != n]
     assert moved == []
@@ -130,3 +131,209 @@ def test_shortcut_only_where_every_parser_between_is_ruled_out() -> None:
     }
     assert etl._shortcuts(["apigateway_json", "json", "waf"]) == {}
     assert etl._shortcuts(["cloudtrail", "waf", "apigateway_json"]) == {}
+
+
+S3_PAIRS = 'a=1 b="x [t] 1 2 3 4 5 - - 6 7 8 9 10 ' + "y" * 24 + ' - 12"'
+"""A line of two pairs that S3's pattern matches (a blank at its 65th character: S3's guard): S3 claims it."""
+ACCESS_PAIRS = 'h=1 i=2 u="3 [t] " r=" 200 5 "'
+"""Pairs that access_log's pattern matches (host, ident, user, `[t]`, the request ` r=`, status, bytes): its."""
+
+# logfmt lines (and near misses) for logfmt's shortcut (logfmt.kept_sure, tested first where logfmt is the likely
+# format): each guard's characters where a logfmt line can hold them (a leading blank, `] ` in a quoted or bare
+# value, a line end, CR, tab or VT separators), the words the earlier parsers' patterns start with as keys, the
+# other parsers' own lines, duplicate keys, non-ASCII, JSON, and the counts of fields that a VPC or CloudFront
+# header makes those parsers claim.
+LOGFMT_CRAFTED = [
+    'a=1 b="x y"',
+    " a=1 b=2",
+    "  a=1",
+    'a=1 b="[x] y"',
+    'a=1 b="x] \\"GET / HTTP/1.1\\" 200"',
+    'host=1.2.3.4 ident="- - [10/Oct/2000:13:55:36 -0700] \\"GET / HTTP/1.0\\" 200 2326"',
+    'a="x\\"] y"',
+    'ts=2026-11-26T10:00:00Z level=info msg="] "',
+    "a=1 b=] c=2",
+    S3_PAIRS,
+    ACCESS_PAIRS,
+    "a=x] b=1",
+    "a=1 ]",
+    "a=]",
+    "START=1 RequestId=2",
+    "START RequestId: 1 a=2",
+    "tls=1 a=2",
+    "http=1 b=2",
+    "h2=x",
+    "Jan=1 b=2",
+    "Jan  1 00:00:00 host app: a=1",
+    "a=1\n",
+    "a=1\r\n",
+    "a=1\n\n\r",
+    "a=1\nb=2",
+    'a=1\n  File "x"',
+    "a=1\n\tat a.b(c)",
+    "a=1 a=2",
+    "a=1 b=2 a=3",
+    "a=1\tb=2",
+    "a=1\x0bb=2",
+    "a=1\rb=2",
+    "a=1 \t b=2 ",
+    '{"a":1}',
+    ' {"a":"b=c"}',
+    "_a=1",
+    "@a=1",
+    "a.b/c-d#e@f=1",
+    'a="é ✓" b=ü',
+    "a=",
+    'a=""',
+    "=1",
+    "a==1",
+    "a=b=c",
+    'a="x"b=1',
+    "# a=1",
+    "<13>a=1",
+    "[a]=1",
+    "1a=1",
+    "2026-11-26T10:00:00Z a=1",
+    "version=2 account-id=1",
+    "a=1 b=2 c=3 d=4 e=5 f=6 g=7",
+    'a=1 b=2 c=3 d=4 e=5 f=6 g="x y"',
+    "a=1\tb=2\tc=3\td=4\te=5\tf=6",
+    "a=1\tb=2\tc=3\td=4\te=5\tf=6\n",
+    "#Fields:a=1",
+    " ".join(f"k{n}=v" for n in range(40)),
+    " ".join(f"k{n % 39}=v" for n in range(40)),
+    'a="\\u00e9\\t" b="\\x"',
+    "",
+]
+HEADERS = [
+    "version vpc-id subnet-id srcaddr dstaddr action log-status",
+    "#Fields: date time c-ip sc-bytes x-edge-location cs-method",
+]
+"""A VPC and a CloudFront header: in an object, their parsers claim lines of 7 blank-separated and 6 tab-separated
+fields (their `custom`), logfmt lines among them."""
+_LOGFMT_NOISE = [
+    *("]", "] ", '] "', " ", "  ", '"', "\\", "=", "{", "[", "\t", "\n", "\r\n", "\x0b", "0", "9", "-", ":"),
+    *("START ", "tls ", "Jan ", "http ", "# ", "<13>", "é", "✓", "\tat a.b(c)", '  File "', "a=", " b=1", "T"),
+]
+
+
+def _mutated(count: int) -> list[str]:
+    """The benchmark's logfmt lines, each with 1-3 insertions, deletions or replacements from _LOGFMT_NOISE."""
+    rng = random.Random(29)
+    make = benchmark_module("parser_throughput").GENERATORS["logfmt"]
+    lines = []
+    for i in range(count):
+        line = make(rng, i)
+        for _ in range(rng.randint(1, 3)):
+            at = rng.randrange(len(line) + 1)
+            op = rng.random()
+            if op < 0.5:
+                line = line[:at] + rng.choice(_LOGFMT_NOISE) + line[at:]
+            elif op < 0.75:
+                line = line[:at] + line[at + rng.randint(1, 3) :]
+            else:
+                line = line[:at] + rng.choice(_LOGFMT_NOISE) + line[at + 1 :]
+        lines.append(line)
+    return lines
+
+
+def _header(line: str) -> bool:
+    """A line that VPC's or CloudFront's set-up takes as its object's header."""
+    return line.startswith("#Fields: ") or re.fullmatch(vpc_flow_log.HEADER_PATTERN, line.rstrip("\r\n")) is not None
+
+
+def _classify_likely(lines: list[str], monkeypatch: pytest.MonkeyPatch, shortcut: bool) -> list[tuple[object, ...]]:
+    """classify_lines over `lines` with logfmt as the likely format: (format, reason, table, kept pairs) per
+    event, with logfmt's shortcut or (`shortcut` false) without it (every other shortcut kept)."""
+    real = etl._shortcuts
+    monkeypatch.setattr(etl, "_GUARD_PASS_MAX_ROWS", -1)
+    monkeypatch.setattr(likely_format, "guess", lambda messages: "logfmt")
+    monkeypatch.setattr(etl, "_shortcuts", real if shortcut else lambda order, likely=None: real(order))
+    etl._classify_sql.cache_clear()  # a statement built with the other setting must not be reused
+
+    def run() -> list[tuple[object, ...]]:
+        prepared = session.acquire(None)
+        try:
+            prepared.con.execute(
+                "CREATE TEMP TABLE raw_lines AS SELECT '/g' AS log_group, 's' AS log_stream, 'e' || n AS event_id, "
+                "1800000000000 + n AS timestamp, NULL::BIGINT AS ingestion_time, m AS message, 'file' AS source, "
+                "NULL::VARCHAR AS message_b64 FROM (SELECT unnest($m::VARCHAR[]) AS m, "
+                "generate_subscripts($m::VARCHAR[], 1) AS n)",
+                {"m": lines},
+            )
+            result = etl.classify_lines(prepared.con, "k", EtlSettings())
+            assert result.staged == "logfmt"
+            query = f"SELECT format, __ll_reason, __ll_table, {logfmt.KEPT} FROM classified ORDER BY rowid"
+            return [tuple(row) for row in prepared.con.execute(query).fetchall()]
+        finally:
+            session.release(prepared, failed=True)
+
+    try:
+        out: list[list[tuple[object, ...]]] = []
+        thread = threading.Thread(target=lambda: out.append(run()))
+        thread.start()
+        thread.join()
+        return out[0]
+    finally:
+        etl._classify_sql.cache_clear()
+
+
+@pytest.mark.parametrize("headers", [False, True], ids=["plain", "headers"])
+def test_logfmt_s_shortcut_keeps_every_line_s_parser(monkeypatch: pytest.MonkeyPatch, headers: bool) -> None:
+    """Where logfmt is the likely format, its shortcut (kept_sure, before every parser) against the CASE without
+    it: every parser's examples, the golden messages, 2,500 benchmark lines of every format, 3,000 mutated logfmt
+    lines and LOGFMT_CRAFTED, with and without the VPC and CloudFront headers (their `custom`): the same format,
+    reason, table and kept pairs on every line."""
+    generators = benchmark_module("parser_throughput").GENERATORS
+    rng = random.Random(5)
+    generated = [generators[name](rng, i) for name in sorted(generators) for i in range(2500)]
+    lines = [*PARSER_EXAMPLES, *_golden(), *generated, *_mutated(3000)]
+    # Without headers, the examples' and golden messages' out: neither parser counts fields, the shortcut is taken.
+    lines = [*HEADERS, *lines] if headers else [line for line in lines if not _header(line)]
+    lines += LOGFMT_CRAFTED
+    new = _classify_likely(lines, monkeypatch, shortcut=True)
+    old = _classify_likely(lines, monkeypatch, shortcut=False)
+    moved = [(line, o[:3], n[:3]) for line, o, n in zip(lines, old, new, strict=True) if o != n]
+    assert moved == []
+    formats = [row[0] for row in new]
+    assert formats.count("logfmt") >= 2500 + 800  # the mutations leave about 900 of 3,000 logfmt
+    crafted = dict(zip(LOGFMT_CRAFTED, formats[-len(LOGFMT_CRAFTED) :], strict=True))
+    assert crafted["a=1 b=] c=2"] == crafted[" a=1 b=2"] == crafted["a=1\r\n"] == "logfmt"
+    assert crafted["a=1 a=2"] == "text"
+    assert (crafted[S3_PAIRS], crafted[ACCESS_PAIRS]) == ("s3_access_log", "access_log")  # `] `: no shortcut
+    seven, six = "a=1 b=2 c=3 d=4 e=5 f=6 g=7", "a=1\tb=2\tc=3\td=4\te=5\tf=6"
+    assert (crafted[seven], crafted[six]) == (("vpc_flow_log", "cloudfront") if headers else ("logfmt", "logfmt"))
+
+
+def test_no_parser_before_logfmt_claims_a_line_its_shortcut_takes() -> None:
+    """Each parser of LogfmtParser.ahead_of (every parser before logfmt) runs its own detection on every line
+    kept_sure takes (the benchmark's lines of every format, mutated logfmt lines, LOGFMT_CRAFTED, the examples and
+    the golden messages): none claims one. And kept_sure takes the benchmark's logfmt lines."""
+    generators = benchmark_module("parser_throughput").GENERATORS
+    rng = random.Random(17)
+    generated = [generators[name](rng, i) for name in sorted(generators) for i in range(200)]
+    start = 200 * sorted(generators).index("logfmt")
+    logfmt_at = slice(start, start + 200)
+    lines = [*PARSER_EXAMPLES, *_golden(), *generated, *_mutated(2000), *LOGFMT_CRAFTED]
+    names = [p.name for p in PARSERS]
+    assert logfmt.LogfmtParser.ahead_of == tuple(names[: names.index("logfmt")])
+    by_name = {p.name: p for p in PARSERS}
+    settled = (*getattr(by_name["vpc_flow_log"], "settled", ()), *getattr(by_name["cloudfront"], "settled", ()))
+    assert settled == logfmt._CUSTOM_FIELDS
+    con = duckdb.connect()
+    con.execute("CREATE TEMP TABLE raw_lines (message VARCHAR)")  # no header: VPC's and CloudFront's defaults
+    for parser in PARSERS:
+        for statement in parser.setup():
+            con.execute(statement)
+    con.execute(
+        f"CREATE TEMP TABLE taken AS SELECT message FROM (SELECT message, {logfmt.kept_pairs('message')} AS "
+        f"{logfmt.KEPT} FROM (SELECT unnest($m::VARCHAR[]) AS message)) WHERE {logfmt.kept_sure('message')}",
+        {"m": lines},
+    )
+    taken = {row[0] for row in con.execute("SELECT message FROM taken").fetchall()}
+    own = set(generated[logfmt_at])
+    assert {line for line in generated if line in taken} == own  # the benchmark's logfmt lines, and only those
+    assert len(taken) > 700  # distinct lines
+    for name in logfmt.LogfmtParser.ahead_of:
+        claims = con.execute(f"SELECT message FROM taken WHERE {by_name[name].detect('message')}").fetchall()
+        assert claims == [], name

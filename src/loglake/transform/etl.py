@@ -289,8 +289,9 @@ def _routing(
     by_name = {p.name: p for p in PARSERS}
     order = [p.name for p in PARSERS if p.name not in excluded]
     whens = {name: [f"WHEN {detect_sql(name)} THEN {sql_string(name)}"] for name in order}
-    for name, first in _shortcuts(order).items():
-        sure = by_name[name].sure("message")  # type: ignore[attr-defined]
+    for name, first in _shortcuts(order, likely).items():
+        kept = likely_format.sure(name) if name == likely else None  # read from the likely parser's column
+        sure = kept if kept is not None else by_name[name].sure("message")  # type: ignore[attr-defined]
         whens[first].insert(0, f"WHEN {markers.gated(by_name[name], sure) if marked else sure} THEN {sql_string(name)}")
     detect = "CASE " + " ".join(w for name in order for w in whens[name]) + " END"
     forced = [r for r in settings.routes if r.format is not None]
@@ -317,13 +318,16 @@ def _routing(
     return parser, table
 
 
-def _shortcuts(order: list[str]) -> dict[str, str]:
-    """Parsers tested early where they are sure (WafParser.sure): name -> the parser before which `sure` is
-    tested. Only where every parser between that one and this one in `order` (the CASE's) is in its
-    `ahead_of`, which `sure` rules out: the line then gets the parser the whole order gives it."""
+def _shortcuts(order: list[str], likely: str | None = None) -> dict[str, str]:
+    """Parsers tested early where they are sure (WafParser.sure; the `likely` parser's likely_format.sure, read
+    from its column): name -> the parser before which `sure` is tested. Only where every parser between that
+    one and this one in `order` (the CASE's) is in its `ahead_of`, which `sure` rules out: the line then gets
+    the parser the whole order gives it."""
     found = {}
     for n, name in enumerate(order):
-        ahead = getattr(next(p for p in PARSERS if p.name == name), "ahead_of", ())
+        parser = next(p for p in PARSERS if p.name == name)
+        has_sure = hasattr(parser, "sure") or (name == likely and likely_format.sure(name) is not None)
+        ahead = getattr(parser, "ahead_of", ()) if has_sure else ()
         between = [m for m in order[:n] if m in ahead]
         if between and order[order.index(between[0]) : n] == between:
             found[name] = between[0]

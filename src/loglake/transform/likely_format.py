@@ -124,6 +124,12 @@ def claim(name: str, message: str = "message") -> str:
     )
 
 
+def sure(name: str, message: str = "message") -> str | None:
+    """SQL: the parser's `sure` read from its extraction (logfmt: kept_sure, true where none of its `ahead_of`
+    claims the line), or None where it has none: etl._shortcuts tests it before those parsers."""
+    return logfmt.kept_sure(message) if name == logfmt.LogfmtParser.name else None
+
+
 def kept(name: str, claimed: str) -> str:
     """SQL: the staged struct (the groups, without WHOLE) where `claimed` (the rows the parser claimed), else
     NULL: the write reads it, and no other row carries a copy of its line."""

@@ -231,6 +231,47 @@ def kept_claim() -> str:
     return f"(CASE WHEN {KEPT} IS NULL THEN false ELSE {_distinct_keys(f'{KEPT}.k')} END)"
 
 
+_CUSTOM_FIELDS = ("(SELECT custom FROM __ll_vpc_fields)", "(SELECT custom FROM __ll_cf_fields)")
+"""VPC's and CloudFront's `settled` subqueries (etl._settled makes each a constant): true where the object's
+stream has a header that makes that parser claim lines by their count of fields."""
+
+
+def kept_sure(message: str) -> str:
+    """SQL: the line is logfmt's (kept_claim) and no parser of LogfmtParser.ahead_of claims it, read from column
+    KEPT: what the whole CASE gives it, tested before those parsers (etl._shortcuts). KEPT is not NULL exactly
+    where LINE is `_SPACED_LINE` (kept_pairs): spaces, then pairs (no LF: neither a key, a value nor a
+    separator holds one). Where the message also does not start with a space, does not hold `] ` and neither
+    VPC's nor CloudFront's header is in force, the message starts with a key (`[A-Za-z_@]`, then key characters,
+    none a space, up to its `=`) and no parser before logfmt claims it:
+
+    - the JSON shapes (lambda_platform_json .. json): each claims only a message that starts with `{`, or
+      (apigateway_json, json) with a blank, LF or CR before it;
+    - lambda_platform: `^(START|END|REPORT|INIT_START|INIT_REPORT|XRAY) ` needs a space right after a word
+      that holds no `=`: within the first key, where there is none;
+    - lambda_text, elb_classic, alb_connection, cloudfront_realtime, nginx_error, apache_error, container_cri,
+      rds_postgresql, mysql_error, mysql_general, syslog_rfc5424, syslog_rsyslog_file: their patterns (or
+      prefixes, PrefixParser: at the message's start) start with `[`, `<` or a digit; mysql_slow's guard
+      is `# `; vpc_flow_log's default detection needs a digit 1-9 first, cloudfront's default pattern a digit;
+    - alb: the message's first word (up to its first space) is one of `http`, `https`, `h2`, `ws`, `wss`,
+      `grpcs` (its guard): a logfmt message's holds the first key's `=`; nlb: it starts `tls ` (the same);
+    - syslog_rfc3164: a month's three letters and a blank (or `<` first): the blank would be in the first key;
+    - s3_access_log, apigateway_access_log, access_log: their patterns (and guards) hold `] `;
+    - stack_trace: every LF of the message is in its trailing run of CR and LF (LINE holds none), so no LF is
+      followed by `  File "` or a tab, and no line after one holds a blank then `at ` or `File "`; the first
+      line starts with a key, not a blank;
+    - vpc_flow_log and cloudfront with a header (their `custom`: any line of the header's count of fields):
+      ruled out by the test itself.
+
+    The keys' distinct test (kept_claim) is last: the others are cheaper. Where this is false the CASE goes on
+    in PARSERS order as before, logfmt's detection included."""
+    custom = " AND ".join(f"{query} IS NOT TRUE" for query in _CUSTOM_FIELDS)
+    return (
+        f"(CASE WHEN {KEPT} IS NULL THEN false "
+        f"WHEN starts_with({message}, ' ') OR contains({message}, '] ') THEN false "
+        f"WHEN {custom} THEN {_distinct_keys(f'{KEPT}.k')} ELSE false END)"
+    )
+
+
 class LogfmtParser:
     name = "logfmt"
     table = DEFAULT_TABLE
@@ -238,6 +279,18 @@ class LogfmtParser:
     """A line without `=` holds no pair (detection's first test). A small object none of whose lines passes it
     leaves logfmt out of classification (etl._guarded_out), and DuckDB then neither plans nor compiles its
     detection: 5-9 ms of CPU per object, which every object of up to 5,000 lines paid (benchmarks/README.md)."""
+
+    ahead_of = (
+        *("lambda_platform_json", "cloudtrail", "apigateway_json", "container_docker", "ecs_firelens"),
+        *("otlp_json", "waf", "route53_resolver", "network_firewall", "json", "lambda_platform", "lambda_text"),
+        *("vpc_flow_log", "alb", "nlb", "elb_classic", "alb_connection", "s3_access_log", "cloudfront"),
+        *("cloudfront_realtime", "apigateway_access_log", "access_log", "nginx_error", "apache_error"),
+        *("container_cri", "rds_postgresql", "mysql_error", "mysql_general", "mysql_slow", "syslog_rfc5424"),
+        *("syslog_rfc3164", "syslog_rsyslog_file", "stack_trace"),
+    )
+    """Every parser before logfmt in PARSERS: a logfmt line paid all their detections (221 -> 167 ms per
+    50,000 lines without them, benchmarks/README.md, h-lines9). Where logfmt is the object's likely format,
+    classification tests kept_sure (read from its kept pairs: likely_format.sure) before them."""
 
     def setup(self) -> list[str]:
         return []
