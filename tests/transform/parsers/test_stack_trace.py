@@ -466,7 +466,9 @@ def _parsers(lines: list[str], shortcut: bool, monkeypatch: pytest.MonkeyPatch) 
         if not shortcut:
             shortcuts = etl._shortcuts
             patched.setattr(
-                etl, "_shortcuts", lambda order: {k: v for k, v in shortcuts(order).items() if k != "stack_trace"}
+                etl,
+                "_shortcuts",
+                lambda order, likely=None: {k: v for k, v in shortcuts(order, likely).items() if k != "stack_trace"},
             )
         connection = duckdb.connect()
         connection.execute("CREATE TABLE raw_lines AS SELECT unnest($l::VARCHAR[]) AS message", {"l": lines})
