@@ -516,6 +516,21 @@ class RecordingConnection:
         return self.con.execute(sql, *args)
 
 
+def classifying_connection(lines: list[str]) -> Any:
+    """A DuckDB connection whose table raw_lines holds `lines` (column message, in order) after every parser's
+    set-up ran on it: what classification's CASE (etl._routing) and a parser's detection or `sure` read."""
+    import duckdb
+
+    from loglake.transform.parsers import PARSERS
+
+    con = duckdb.connect()
+    con.execute("CREATE TEMP TABLE raw_lines AS SELECT unnest($lines::VARCHAR[]) AS message", {"lines": lines})
+    for parser in PARSERS:
+        for statement in parser.setup():
+            con.execute(statement)
+    return con
+
+
 def macro_connection() -> Any:
     """A DuckDB connection with the ETL's time zone and SQL macros (timestamps, levels), as transform/session.py
     prepares one: what a test of a parser's time, level or plan expressions runs them on."""

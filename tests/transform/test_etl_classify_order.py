@@ -10,10 +10,9 @@ import re
 import threading
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from conftest import PARSER_EXAMPLES, benchmark_module
+from conftest import PARSER_EXAMPLES, benchmark_module, classifying_connection
 from loglake.transform import etl, likely_format, markers, session
 from loglake.transform.parsers import PARSERS, logfmt, vpc_flow_log
 from loglake.transform.settings import EtlSettings
@@ -75,11 +74,7 @@ def _golden() -> list[str]:
 
 
 def _classify(lines: list[str], excluded: frozenset[str], marked: bool) -> list[str]:
-    con = duckdb.connect()
-    con.execute("CREATE TEMP TABLE raw_lines AS SELECT unnest($lines::VARCHAR[]) AS message", {"lines": lines})
-    for parser in PARSERS:
-        for statement in parser.setup():
-            con.execute(statement)
+    con = classifying_connection(lines)
     parser_sql, _table = etl._routing(EtlSettings(), excluded, marked=marked)
     found = markers.marked_sql(PARSERS) if marked else "NULL"
     query = f"SELECT {parser_sql} FROM (SELECT *, rowid AS n, {found} AS {markers.MARKED} FROM raw_lines) ORDER BY n"
@@ -320,11 +315,7 @@ def test_no_parser_before_logfmt_claims_a_line_its_shortcut_takes() -> None:
     by_name = {p.name: p for p in PARSERS}
     settled = (*getattr(by_name["vpc_flow_log"], "settled", ()), *getattr(by_name["cloudfront"], "settled", ()))
     assert settled == logfmt._CUSTOM_FIELDS
-    con = duckdb.connect()
-    con.execute("CREATE TEMP TABLE raw_lines (message VARCHAR)")  # no header: VPC's and CloudFront's defaults
-    for parser in PARSERS:
-        for statement in parser.setup():
-            con.execute(statement)
+    con = classifying_connection([])  # no header: VPC's and CloudFront's defaults
     con.execute(
         f"CREATE TEMP TABLE taken AS SELECT message FROM (SELECT message, {logfmt.kept_pairs('message')} AS "
         f"{logfmt.KEPT} FROM (SELECT unnest($m::VARCHAR[]) AS message)) WHERE {logfmt.kept_sure('message')}",

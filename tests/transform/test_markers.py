@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from conftest import PARSER_EXAMPLES
+from conftest import PARSER_EXAMPLES, classifying_connection
 from loglake.sql_quoting import sql_string
 from loglake.transform import etl, markers
 from loglake.transform.parsers import PARSERS
@@ -74,11 +74,7 @@ def test_the_json_shapes_declare_markers_their_detection_requires() -> None:
 
 
 def test_gated_detection_gives_every_line_the_same_parser() -> None:
-    con = duckdb.connect()
-    con.execute("CREATE TEMP TABLE raw_lines AS SELECT unnest($lines::VARCHAR[]) AS message", {"lines": LINES})
-    for parser in PARSERS:
-        for statement in parser.setup():
-            con.execute(statement)
+    con = classifying_connection(LINES)
     plain, _table = etl._routing(EtlSettings())
     gated, _table = etl._routing(EtlSettings(), marked=True)
     marked = markers.marked_sql(PARSERS)

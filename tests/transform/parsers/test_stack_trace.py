@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import PARSER_EXAMPLES, benchmark_module, macro_connection
+from conftest import PARSER_EXAMPLES, benchmark_module, classifying_connection, macro_connection
 from loglake.sql_quoting import sql_string
 from loglake.transform import etl, levels, timestamps
 from loglake.transform.parsers import PARSERS, ParsePlan, stack_trace
@@ -470,11 +470,7 @@ def _parsers(lines: list[str], shortcut: bool, monkeypatch: pytest.MonkeyPatch) 
                 "_shortcuts",
                 lambda order, likely=None: {k: v for k, v in shortcuts(order, likely).items() if k != "stack_trace"},
             )
-        connection = duckdb.connect()
-        connection.execute("CREATE TABLE raw_lines AS SELECT unnest($l::VARCHAR[]) AS message", {"l": lines})
-        for parser in PARSERS:
-            for statement in parser.setup():
-                connection.execute(statement)
+        connection = classifying_connection(lines)
         parser_sql, _table = etl._routing(EtlSettings())
         sure = StackTraceParser().sure("message")
         rows = connection.execute(f"SELECT {parser_sql}, {sure} FROM raw_lines ORDER BY rowid").fetchall()
@@ -518,11 +514,7 @@ def test_no_parser_before_claims_a_trace_sure_takes() -> None:
     generators = benchmark_module("parser_throughput").GENERATORS
     rng = random.Random(5)
     lines = [*_SURE_CRAFTED, *(generators["stack_trace"](rng, i) for i in range(200))]
-    connection = duckdb.connect()
-    connection.execute("CREATE TABLE raw_lines AS SELECT unnest($l::VARCHAR[]) AS message", {"l": lines})
-    for parser in PARSERS:
-        for statement in parser.setup():
-            connection.execute(statement)
+    connection = classifying_connection(lines)
     sure = StackTraceParser().sure("message")
     claims = ", ".join(f"count(*) FILTER (WHERE {p.detect('message')})" for p in PARSERS)
     counts = connection.execute(f"SELECT count(*), {claims} FROM raw_lines WHERE {sure}").fetchall()[0]
