@@ -665,6 +665,27 @@ def index_definition(messages: list[str | None]) -> set[str]:
     return {f"t:{w}" for w in found} | {f"g:{w[i : i + 3]}" for w in found for i in range(len(w) - 2)}
 
 
+HEX_ITEMS = {f"g:{a}{b}{c}" for a in "0123456789abcdef" for b in "0123456789abcdef" for c in "0123456789abcdef"}
+"""The 4,096 hex trigrams as skip index items: what a file of ids holds (lake/skip_index.py HEX_FILE)."""
+
+
+def assert_filters_are_the_definitions(
+    con: Any, built: dict[str, Any], batches: dict[str, list[str | None]], prefix: str
+) -> None:
+    """Every batch's file but `long_word` (unindexable: no index) has the filter of its definition's items (with
+    HEX_ITEMS for `ids`, a file of ids), bit for bit: tests/lake/test_skip_index_*.py's check of a build."""
+    from loglake.lake import skip_index
+
+    assert sorted(built) == sorted(f"{prefix}{name}.parquet" for name in batches if name != "long_word")
+    for name, messages in batches.items():
+        if name == "long_word":
+            continue
+        key = f"{prefix}{name}.parquet"
+        items = index_definition(messages) | (HEX_ITEMS if name == "ids" else set())
+        assert (name, built[key].items) == (name, len(items))
+        assert built[key].bloom == reference_bloom(con, items, skip_index.filter_bits(len(items)))
+
+
 def build_with_snapshot(
     con: Any, tmp_path: Path, batches: dict[str, list[str | None]], prefix: str
 ) -> tuple[dict[str, Path], SkipItemsSnapshot, dict[str, Any]]:

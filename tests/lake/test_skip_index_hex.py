@@ -10,10 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import distinct_ids, reference_bloom
+from conftest import HEX_ITEMS, distinct_ids, reference_bloom
 from loglake.lake import skip_index
-
-HEX_ITEMS = {f"g:{a}{b}{c}" for a in "0123456789abcdef" for b in "0123456789abcdef" for c in "0123456789abcdef"}
 
 
 def _parquet(con: duckdb.DuckDBPyConnection, path: Path, messages: list[str]) -> Path:

@@ -11,11 +11,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import build_with_snapshot, distinct_ids, index_definition, reference_bloom
+from conftest import assert_filters_are_the_definitions, build_with_snapshot, distinct_ids
 from loglake.lake import skip_index
 
 PREFIX = "clean/logs/dt=2026-01-01/hour=00/"
-HEX_ITEMS = {f"g:{trigram}" for trigram in skip_index.HEX_TRIGRAMS}
 OLD_ITEMS = f"""CREATE OR REPLACE TEMP TABLE old_items AS
     WITH words AS MATERIALIZED (
         SELECT f, unnest(string_split(text, ' ')) AS word
@@ -91,14 +90,7 @@ def test_the_items_are_the_old_statements_and_the_filters_the_definitions(
     assert len(long_rows) == 1 + len(words[indexed[long]])
     assert len([row for row in old if row[0] == long]) > len(long_rows)
 
-    assert sorted(built) == sorted(key for key in files if "long_word" not in key)
-    for name, messages in batches.items():
-        key = f"{PREFIX}{name}.parquet"
-        if name == "long_word":
-            continue
-        items = index_definition(messages) | (HEX_ITEMS if name == "ids" else set())
-        assert (name, built[key].items) == (name, len(items))
-        assert built[key].bloom == reference_bloom(con, items, skip_index.filter_bits(len(items)))
+    assert_filters_are_the_definitions(con, built, batches, PREFIX)
     # the pieces: at most _PIECE_WORDS words each, every file cut into ceil(words / _PIECE_WORDS) of them
     assert max(len(p.split(" ")) for p in snapshot.params["pieces"]) == skip_index._PIECE_WORDS
     assert len(snapshot.params["pieces"]) == sum(-(-len(words[path]) // skip_index._PIECE_WORDS) for path in indexed)

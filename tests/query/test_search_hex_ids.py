@@ -9,7 +9,7 @@ import random
 import duckdb
 import pytest
 
-from conftest import T0, write_messages
+from conftest import HEX_ITEMS, T0, write_messages
 from loglake.lake import skip_index
 from loglake.lake.open import Lake
 from loglake.pipeline import pending_raw_objects, run_etl
@@ -18,7 +18,6 @@ from loglake.transform.settings import EtlSettings
 
 HOUR = 3_600_000
 HEX = "0123456789abcdef"
-HEX_ITEMS = {f"g:{a}{b}{c}" for a in HEX for b in HEX for c in HEX}
 
 
 def _hex(rng: random.Random, length: int, digits: str = HEX) -> str:
