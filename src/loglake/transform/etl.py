@@ -46,7 +46,7 @@ from loglake.lake.unreadable import is_content_error
 from loglake.sql_quoting import quote_identifier, sql_string
 from loglake.transform import hour_write, likely_format, markers, redaction, session, timestamps
 from loglake.transform.naming import assign_names, refused_fields, within_cap
-from loglake.transform.parsers import PARSERS, FieldPlan, ParsePlan
+from loglake.transform.parsers import PARSERS, FieldPlan, ParsePlan, Parser
 from loglake.transform.parsers.base import LINE
 from loglake.transform.redaction import RedactRule
 from loglake.transform.settings import EtlSettings
@@ -473,8 +473,8 @@ def _classify_sql(
     parser and settled values; that parser's groups are extracted first, its claim read from them, and kept:
     likely_format.py; the JSON shapes' markers are found in one pass first: markers.py; LINE_READERS read
     column LINE_COLUMN). Each `settled` subquery is its value (`_settled`): the same values, planned once."""
-    forced = {str(r.format) for r in settings.routes if r.format is not None}
-    marked = markers.marked_sql(p for p in PARSERS if p.name not in excluded or p.name in forced)
+    tested = _tested(settings, excluded)
+    marked = markers.marked_sql(tested)
     own_columns = claimed_columns(settings, excluded)
     parser_sql, table_sql = _routing(settings, excluded, likely, marked=marked is not None, line_column=True)
     computed, dropped, kept = "", "", ""  # columns detection reads: computed before it, dropped after it
@@ -491,9 +491,9 @@ def _classify_sql(
     events = f"SELECT *{computed} FROM ({defined})" if computed else defined
     dropped += f", {LINE_COLUMN}"
     reject = [f"WHEN __ll_parser = {sql_string(MISMATCH)} THEN {sql_string(Reason.FORMAT_MISMATCH)}"]
-    for parser in PARSERS:
+    for parser in tested:
         rule = parser.reject("message")
-        if rule is not None and (parser.name not in excluded or parser.name in forced):
+        if rule is not None:
             predicate, reason = rule
             reject.append(f"WHEN __ll_parser = {sql_string(parser.name)} AND {predicate} THEN {sql_string(reason)}")
     bad_time = f"timestamp NOT BETWEEN 0 AND {_MAX_TIMESTAMP_MS}"
@@ -523,13 +523,17 @@ def claimed_columns(settings: EtlSettings, excluded: frozenset[str]) -> dict[str
     it, and kept in `classified`: the parser's plan and the write read it there instead of computing it again
     (OTLP's json_transform of the document: its not-split test, its plan's attribute keys and its columns read
     one parse of the message, not three). No other parser has any."""
-    forced = {str(r.format) for r in settings.routes if r.format is not None}
     return {
         column: expression.replace("{m}", f"CASE WHEN __ll_parser = {sql_string(p.name)} THEN message END")
-        for p in PARSERS
-        if p.name not in excluded or p.name in forced
+        for p in _tested(settings, excluded)
         for column, expression in getattr(p, "claimed_columns", {}).items()
     }
+
+
+def _tested(settings: EtlSettings, excluded: frozenset[str]) -> list[Parser]:
+    """The parsers classification tests, in PARSERS order: all but `excluded`, save those a route forces."""
+    forced = {str(r.format) for r in settings.routes if r.format is not None}
+    return [p for p in PARSERS if p.name not in excluded or p.name in forced]
 
 
 def _register(
