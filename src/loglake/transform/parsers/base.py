@@ -133,9 +133,6 @@ def json_fields_present(message: str, present: list[str], absent: list[str]) -> 
     return f"list_transform([TRY(json_type({message}, {listed}))], lambda k: {' AND '.join(tests)})[1]"
 
 
-"""A message without the line break CloudWatch keeps at the end of Lambda's lines."""
-
-
 @dataclass(frozen=True)
 class Column:
     """A fixed column. `value` is SQL in which `{s}` stands for the parser's staged struct (replaced
