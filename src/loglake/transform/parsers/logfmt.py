@@ -51,6 +51,8 @@ from loglake.lake.schema_registry import EXTRA_NAME, EXTRA_SOURCE
 from loglake.sql_quoting import sql_string
 from loglake.transform.levels import JSON_LEVEL_KEYS
 from loglake.transform.parsers.base import LINE, Example, FieldPlan, ParsePlan, first_given
+from loglake.transform.parsers.cloudfront import CloudFrontParser
+from loglake.transform.parsers.vpc_flow_log import VpcFlowLogParser
 from loglake.transform.timestamps import JSON_TIME_KEYS
 
 _KEY_PATTERN = r"[A-Za-z_@][A-Za-z0-9_.\-/@#]*"
@@ -231,7 +233,7 @@ def kept_claim() -> str:
     return f"(CASE WHEN {KEPT} IS NULL THEN false ELSE {_distinct_keys(f'{KEPT}.k')} END)"
 
 
-_CUSTOM_FIELDS = ("(SELECT custom FROM __ll_vpc_fields)", "(SELECT custom FROM __ll_cf_fields)")
+_CUSTOM_FIELDS = (*VpcFlowLogParser.settled, *CloudFrontParser.settled)
 """VPC's and CloudFront's `settled` subqueries (etl._settled makes each a constant): true where the object's
 stream has a header that makes that parser claim lines by their count of fields."""
 
