@@ -608,12 +608,20 @@ def _clean_query(
     rules: tuple[RedactRule, ...] = (),
     *,
     batch: bool = False,
+    every_column: bool = False,
 ) -> str:
     """One SELECT per parser over its own rows (UNION ALL), so a parser's cost is paid only by its events.
     Redaction rules apply to the text columns they cover in the final SELECT, before anything is written.
     `batch`: `classified` holds several raw objects (transform/etl_batch.py): each row's raw_object is its
-    own, and `__ll_n` (its object's number, a partition of the write) is selected too."""
-    fields = _table_fields(plans)
+    own, and `__ll_n` (its object's number, a partition of the write) is selected too.
+
+    A column every parser plans as `lacking` (NULL on every row) is left out unless `every_column`: readers
+    take each table's columns from the registry and give a file's absent ones NULL (lake/file_types.py,
+    Athena's Parquet and JSON readers by name), and writing them cost VPC's default-format object 46 columns of
+    NULLs, about 90 ms of its 440 (benchmarks/README.md). An Iceberg table's schema grows from its files'
+    columns (lake/iceberg.py), so its files keep every column."""
+    filled = {f.source for plan in plans.values() for f in plan.fields if every_column or not f.lacking}
+    fields = {source: field for source, field in _table_fields(plans).items() if source in filled}
     branches = []
     for name, plan in plans.items():
         own = {f.source: f for f in plan.fields}
@@ -684,8 +692,11 @@ def _write_clean(
     """Write one table's clean objects (engine → temp folder → store); return their keys. `local` gets the
     temp file of each key (the skip index reads those rather than the store)."""
     plans = within_cap(con, schema.table, plans, schema.pointer_names())  # fields past max_columns → extra
-    clean_query = _clean_query(schema.table, plans, schema.pointer_names(), has_b64, raw_key, settings.redact)
-    if iceberg.uses_iceberg(store, schema.table, settings.table_format):
+    to_iceberg = iceberg.uses_iceberg(store, schema.table, settings.table_format)
+    clean_query = _clean_query(
+        schema.table, plans, schema.pointer_names(), has_b64, raw_key, settings.redact, every_column=to_iceberg
+    )
+    if to_iceberg:
         return iceberg.write_files(con, clean_query, tmp, store, schema.table, object_id)
     folder = tmp / "clean" / schema.table
     folder.parent.mkdir(exist_ok=True)

@@ -25,6 +25,11 @@ class FieldPlan:
     expression: str
     """SQL over the parser's staged row (classified columns plus ParsePlan.staging)."""
     path: tuple[str, ...] = ()
+    lacking: bool = False
+    """The parser knows none of this object's rows has the field (`expression` is then a typed NULL): VPC's
+    fields its flow log format lacks. The column stays in the registry (and the Athena table); the clean file
+    leaves it out unless another parser of the table fills it (etl._clean_query), and readers give it NULL
+    from the registry, as for a file written before the column existed."""
 
 
 @dataclass

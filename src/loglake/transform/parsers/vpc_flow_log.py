@@ -152,17 +152,18 @@ class VpcFlowLogParser(FixedSchemaParser):
             name = match.group(1)
             return f"{s}[{order.index(name) + 1}]" if name in order else "NULL::VARCHAR"
 
-        def expression(field: FieldPlan) -> str:
+        def planned(field: FieldPlan) -> FieldPlan:
             # A field the format lacks is NULL whatever cleaning surrounds its slot (nullif, TRY_CAST of NULL): a
-            # typed NULL spares binding that chain (46 of the 60 columns of a default record, ~3.5 ms per object).
+            # typed NULL spares binding that chain (46 of the 60 columns of a default record, ~3.5 ms per object),
+            # and the clean file leaves the column out (FieldPlan.lacking).
             name = _BY_COLUMN.get(field.path[0]) if field.path else None
             if name is not None and name not in order:
-                return f"NULL::{field.type}"
-            return _SLOT.sub(token, field.expression)
+                return replace(field, expression=f"NULL::{field.type}", lacking=True)
+            return replace(field, expression=_SLOT.sub(token, field.expression))
 
         # The time string is a derived column: ll_parse_time names its argument in each branch of its cascade
         # (about 30 times), and the token's list lookup, bound once per mention, cost ~2 ms of planning per object.
-        fields = [replace(f, expression=expression(f)) for f in plan.fields]
+        fields = [planned(f) for f in plan.fields]
         # The line is a staging column and the tokens a derived one over it: the tokens' SQL names the line 9
         # times, each a copy of LINE's CASE to plan (~2 ms per object). LINE of a line is the line (its
         # trailing CR and LF are gone), so the tokens are those of _TOKENS over the message.
