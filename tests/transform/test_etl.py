@@ -335,3 +335,57 @@ def test_a_nested_value_in_a_column_widened_within_the_batch_is_json_text(delive
     with DuckDBEngine(lake.store) as engine:
         rows = engine.query("SELECT format, labels FROM mixed ORDER BY format").rows
     assert rows == [("json", '[{"name":"value"}]'), ("waf", '[{"name":"value"}]')]
+
+
+def _quarantine_copies(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The quarantine COPY statements the ETL's sessions run from now on."""
+    from loglake.transform import session
+
+    copies: list[str] = []
+    acquire = session.acquire
+
+    class Watched:
+        def __init__(self, con: Any) -> None:
+            self._con = con
+
+        def execute(self, sql: str, *args: Any, **kwargs: Any) -> Any:
+            if sql.lstrip().startswith("COPY") and "/quarantine'" in sql:
+                copies.append(sql)
+            return self._con.execute(sql, *args, **kwargs)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._con, name)
+
+    def watched(threads: int | None) -> Any:
+        taken = acquire(threads)
+        if not isinstance(taken.con, Watched):
+            taken.con = Watched(taken.con)
+        return taken
+
+    monkeypatch.setattr(session, "acquire", watched)
+    return copies
+
+
+@pytest.mark.parametrize("objects", [1, 3], ids=["one object", "a batch"])
+def test_quarantine_copy_runs_only_when_rows_are_quarantined(
+    lake: Lake, query: Query, monkeypatch: pytest.MonkeyPatch, objects: int
+) -> None:
+    """A COPY of no rows writes no file, so it is skipped (its planning and scan cost a small object ~4%); an
+    object, or a batch, with one quarantined row still writes it, once."""
+    from conftest import write_messages
+
+    copies = _quarantine_copies(monkeypatch)
+    for n in range(objects):
+        write_messages(lake.store, f"/app/{n}", ['{"a": 1}', "plain text"], id_prefix=f"{n}.")
+    results = run_etl(lake, pending_raw_objects(lake), EtlSettings(), workers=1)
+    assert [(r.manifest.clean_rows, r.manifest.quarantined_rows) for r in results] == [(2, 0)] * objects
+    assert copies == []
+    assert not any(key.startswith("quarantine/") for r in results for key in r.manifest.outputs)
+    for n in range(objects):
+        write_messages(lake.store, f"/bad/{n}", ['{"cut', "plain text"] if n == 0 else ["ok"], id_prefix=f"b{n}.")
+    results = run_etl(lake, pending_raw_objects(lake), EtlSettings(), workers=1)
+    assert sorted((r.manifest.clean_rows, r.manifest.quarantined_rows) for r in results) == sorted(
+        [(1, 1)] + [(1, 0)] * (objects - 1)
+    )
+    assert len(copies) == 1
+    assert query("SELECT reason, message, log_group FROM quarantine") == [("invalid_json", '{"cut', "/bad/0")]

@@ -379,8 +379,9 @@ def _process_batch(
                     figures[n].outputs += keys
                 if settings.skip_index:
                     skip_index.write_for_all(store, every, paths=local, con=con)
-            for n, keys in _write_quarantine(con, tmp, store, settings, batch).items():
-                figures[n].outputs += keys
+            if any(one.quarantine_reasons for one in figures):  # as etl: no rows, no file, no COPY
+                for n, keys in _write_quarantine(con, tmp, store, settings, batch).items():
+                    figures[n].outputs += keys
             _time_sources(con, tmp / "clean", settings, figures)
             for n in range(len(batch)):
                 figures[n].output_bytes = sum(
