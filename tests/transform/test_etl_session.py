@@ -91,17 +91,17 @@ def test_a_failed_object_does_not_reach_the_next(
     first, failing, last = small_objects(lake, 3)
     unreadable = RawKey("file", "/broken", "s", "0000000000000-0000").key
     lake.store.put(unreadable, b"not gzip at all")
-    write_quarantine = etl._write_quarantine
+    write_clean = etl._write_clean  # after classification, with the object's temp tables in the session
 
     def disk_full_for(key: str) -> Callable[..., list[str]]:
-        def write(con: Any, tmp: Path, store: Any, raw_key: str, *args: Any) -> list[str]:
-            if raw_key == key:
+        def write(*args: Any) -> list[str]:
+            if key in args:  # the raw key, among _write_clean's arguments
                 raise OSError(28, "No space left on device")
-            return write_quarantine(con, tmp, store, raw_key, *args)
+            return write_clean(*args)
 
         return write
 
-    monkeypatch.setattr(etl, "_write_quarantine", disk_full_for(failing))
+    monkeypatch.setattr(etl, "_write_clean", disk_full_for(failing))
 
     def work() -> list[object]:
         outcomes: list[object] = [process_raw_object(lake.store, first, EtlSettings()).manifest.events]
@@ -117,7 +117,7 @@ def test_a_failed_object_does_not_reach_the_next(
     assert in_new_thread(work) == [3, "OSError", "RawObjectError", 3, 0]
     # A fresh connection after each failure, none after a success.
     assert etl_connections == ["loglake.transform.session"] * 3
-    monkeypatch.setattr(etl, "_write_quarantine", write_quarantine)
+    monkeypatch.setattr(etl, "_write_clean", write_clean)
     again = in_new_thread(lambda: process_raw_object(lake.store, failing, EtlSettings()))
     assert (again.skipped, again.manifest.events, again.manifest.clean_rows) == (False, 3, 3)
 
