@@ -1,5 +1,5 @@
-"""Classification's shortcut (etl._shortcuts, WafParser.sure): WAF is tested early where it is sure, and every
-line keeps the parser that the whole PARSERS order gives it."""
+"""Classification's shortcuts (etl._shortcuts: WafParser.sure, logfmt's kept_sure, MysqlErrorParser.sure): a parser is
+tested early where it is sure, and every line keeps the parser that the whole PARSERS order gives it."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import pytest
 from conftest import PARSER_EXAMPLES, benchmark_module, classifying_connection
 from loglake.transform import etl, likely_format, markers, session
 from loglake.transform.parsers import PARSERS, logfmt, vpc_flow_log
+from loglake.transform.parsers.mysql_error import MysqlErrorParser
 from loglake.transform.settings import EtlSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,8 +107,9 @@ def test_waf_is_tested_before_the_json_shapes_it_passed_where_it_is_sure() -> No
     parser_sql, _table = etl._routing(EtlSettings())
     names = {p.name for p in PARSERS}
     order = [name for name in re.findall(r"THEN '(\w+)'", parser_sql) if name in names]
-    assert order[0] == "stack_trace"  # StackTraceParser.sure, before every parser (test_stack_trace.py)
-    order = order[1:]
+    # StackTraceParser.sure and MysqlErrorParser.sure, before every parser (test_stack_trace.py, test_mysql_error.py)
+    assert order[:2] == ["stack_trace", "mysql_error"]
+    order = order[2:]
     assert order[:5] == ["lambda_platform_json", "cloudtrail", "waf", "apigateway_json", "container_docker"]
     assert len(order) == len(PARSERS) + 1
     assert order.count("waf") == 2
@@ -328,3 +330,129 @@ def test_no_parser_before_logfmt_claims_a_line_its_shortcut_takes() -> None:
     for name in logfmt.LogfmtParser.ahead_of:
         claims = con.execute(f"SELECT message FROM taken WHERE {by_name[name].detect('message')}").fetchall()
         assert claims == [], name
+
+
+_MYSQL_NOISE = [
+    *(" ", "  ", "\t", "\n", "\r\n", "\r", '"', " - ", "-", "]", "] ", "[", ":", "0", "9", ".", "Z", "T", "+02:00"),
+    *("é", "日", "\x0b", "[Note] ", "[MY-1] ", "[Server] ", "stdout ", "START ", "tls ", "{", "<13>", "# ", "/", ","),
+    *("12345678-1234-1234-1234-123456789012 ", '"GET / HTTP/1.1" ', "[10/Oct/2000:13:55:36 -0700] ", "1" * 20, "x:80 "),
+]
+"""What the mutations of _mysql_mutated insert or put in place: the characters and words that sure and the earlier
+parsers' guards and patterns read (blanks, quotes, ` - `, brackets, digits, the time's characters, line ends, other
+formats' first words, a request id, an access log's time and request, a long thread)."""
+
+
+_MYSQL_THEIRS = [
+    "2026-11-26T00:00:00.000000Z 0 [Note] a b c d e - 200 g h i j k l - m",
+    '2026-11-26T00:00:00.000000Z 0 [Note] aa b c d e "GET / HTTP/1.1" 200 g h i j k l "ua" m',
+    '2026-11-26T00:00:00.000000Z 0 [Note] x [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 2326',
+    '2026-11-26T00:00:00.000000Z 0 [Note] [t] "GET / HTTP/1.1" 200 5 01234567-89ab-cdef-0123-456789abcdef',
+]
+"""MySQL 8.0-shaped lines whose text S3's pattern (a blank at the 65th character, `-` or quoted fields), access_log's
+and API Gateway's CLF match: theirs, and not sure (` - ` or `"`)."""
+
+
+def _mysql_mutated(count: int) -> list[str]:
+    """The benchmark's MySQL error lines (every other one as MySQL 5.7 writes it, without code and subsystem), each
+    with 1-3 insertions, deletions or replacements from _MYSQL_NOISE, half of them in the first 45 characters."""
+    rng = random.Random(31)
+    make = benchmark_module("parser_throughput").GENERATORS["mysql_error"]
+    lines = []
+    for i in range(count):
+        line = make(rng, i)
+        line = line.replace(" [MY-010055] [Server]", "") if i % 2 else line
+        for _ in range(rng.randint(1, 3)):
+            at = rng.randrange(46) if rng.random() < 0.5 else rng.randrange(len(line) + 1)
+            op = rng.random()
+            if op < 0.5:
+                line = line[:at] + rng.choice(_MYSQL_NOISE) + line[at:]
+            elif op < 0.75:
+                line = line[:at] + line[at + rng.randint(1, 3) :]
+            else:
+                line = line[:at] + rng.choice(_MYSQL_NOISE) + line[at + 1 :]
+        lines.append(line)
+    return lines
+
+
+def _classify_object(
+    lines: list[str], monkeypatch: pytest.MonkeyPatch, shortcut: bool, path: str
+) -> list[tuple[object, ...]]:
+    """classify_lines over `lines`: (format, reason, table) per event, with mysql_error's shortcut or (`shortcut`
+    false) without it (every other shortcut kept). `path`: "guarded" (the small object's guard pass), "large" (the
+    large object's, no likely format), or the likely format the large object's path is given."""
+    real = etl._shortcuts
+    with monkeypatch.context() as patched:
+        if path != "guarded":
+            patched.setattr(etl, "_GUARD_PASS_MAX_ROWS", -1)
+            patched.setattr(likely_format, "guess", lambda messages: None if path == "large" else path)
+        if not shortcut:
+            patched.setattr(
+                etl,
+                "_shortcuts",
+                lambda order, likely=None: {k: v for k, v in real(order, likely).items() if k != "mysql_error"},
+            )
+        etl._classify_sql.cache_clear()  # a statement built with the other setting must not be reused
+
+        def run() -> list[tuple[object, ...]]:
+            prepared = session.acquire(None)
+            try:
+                prepared.con.execute(
+                    "CREATE TEMP TABLE raw_lines AS SELECT '/g' AS log_group, 's' AS log_stream, 'e' || n AS event_id, "
+                    "1800000000000 + n AS timestamp, NULL::BIGINT AS ingestion_time, m AS message, 'file' AS source, "
+                    "NULL::VARCHAR AS message_b64 FROM (SELECT unnest($m::VARCHAR[]) AS m, "
+                    "generate_subscripts($m::VARCHAR[], 1) AS n)",
+                    {"m": lines},
+                )
+                result = etl.classify_lines(prepared.con, "k", EtlSettings())
+                assert result.staged == (None if path in ("guarded", "large") else path)
+                query = "SELECT format, __ll_reason, __ll_table FROM classified ORDER BY rowid"
+                return [tuple(row) for row in prepared.con.execute(query).fetchall()]
+            finally:
+                session.release(prepared, failed=True)
+
+        try:
+            out: list[list[tuple[object, ...]]] = []
+            thread = threading.Thread(target=lambda: out.append(run()))
+            thread.start()
+            thread.join()
+            return out[0]
+        finally:
+            etl._classify_sql.cache_clear()
+
+
+@pytest.mark.parametrize("path", ["guarded", "large", "lambda_text", "logfmt"])
+@pytest.mark.parametrize("headers", [False, True], ids=["plain", "headers"])
+def test_mysql_error_s_shortcut_keeps_every_line_s_parser(
+    monkeypatch: pytest.MonkeyPatch, headers: bool, path: str
+) -> None:
+    """MysqlErrorParser.sure (before every parser ahead of mysql_error) against the CASE without it, through
+    etl.classify_lines on the small object's guard pass and the large object's path (without a likely format, and
+    with Lambda text's or logfmt's groups read from their column): every parser's examples, the golden messages, 150
+    benchmark lines of every format, 3,000 mutated MySQL error lines and _MYSQL_THEIRS, with and without the VPC and
+    CloudFront headers (their `custom`): the same format, reason and table on every line."""
+    generators = benchmark_module("parser_throughput").GENERATORS
+    rng = random.Random(19)
+    generated = [generators[name](rng, i) for name in sorted(generators) for i in range(150)]
+    mutated = _mysql_mutated(3000)
+    lines = [*PARSER_EXAMPLES, *_golden(), *generated, *mutated]
+    # Without headers, the examples' and golden messages' out: neither parser counts fields, the shortcut is taken.
+    lines = [*HEADERS, *lines] if headers else [line for line in lines if not _header(line)]
+    if path == "guarded":
+        lines = lines[-4_000:]  # a small object: the guard pass
+        assert not any(_header(line) for line in lines)
+        lines = [*HEADERS, *lines] if headers else lines
+    lines += _MYSQL_THEIRS
+    new = _classify_object(lines, monkeypatch, True, path)
+    old = _classify_object(lines, monkeypatch, False, path)
+    moved = [(line, o, n) for line, o, n in zip(lines, old, new, strict=True) if o != n]
+    assert moved == []
+    assert [row[0] for row in new[-4:]] == ["s3_access_log", "s3_access_log", "access_log", "apigateway_access_log"]
+    con = classifying_connection(lines)
+    sure = con.execute(f"SELECT count(*) FILTER (WHERE {MysqlErrorParser().sure('message')}) FROM raw_lines")
+    taken = sure.fetchall()[0][0]
+    formats = [row[0] for row in new]
+    if headers:
+        assert taken == 0
+    else:
+        assert taken > (550 if path == "guarded" else 700)  # a fifth of the mutated lines, and the benchmark's
+    assert formats.count("mysql_error") > (700 if path == "guarded" else 850)

@@ -3,11 +3,18 @@ same claims and the same groups as the whole pattern's full match and extraction
 
 from __future__ import annotations
 
+import gzip
+import json
 import random
 from pathlib import Path
 
-from conftest import prefix_against_regex
+import pytest
+
+from conftest import PARSER_EXAMPLES, benchmark_module, classifying_connection, prefix_against_regex
+from loglake.transform import etl
+from loglake.transform.parsers import PARSERS
 from loglake.transform.parsers.mysql_error import PREFIX, MysqlErrorParser
+from loglake.transform.settings import EtlSettings
 
 _LINES = [
     "2024-01-15T10:23:45.123456Z 0 [Warning] [MY-010068] [Server] CA certificate ca.pem is self signed.",
@@ -119,8 +126,6 @@ def test_the_usual_line_s_head_is_cut_from_four_groups_as_the_prefix_gives_it() 
     on the crafted lines, Beats' MySQL 8.0.15 log, every parser's examples (neighbouring formats) and lines of
     the benchmark's date-led formats, each also with CR LF, the plan's struct is the whole pattern's groups and
     detection claims what it claimed (conftest.prefix_against_regex)."""
-    from conftest import PARSER_EXAMPLES, benchmark_module
-
     generators = benchmark_module("parser_throughput").GENERATORS
     rng = random.Random(7)
     neighbours = [
@@ -175,3 +180,178 @@ def test_the_usual_line_s_head_is_cut_from_four_groups_as_the_prefix_gives_it() 
         ("MY-1", "", ""),
         ("MY-1", "", "[Sub x] spaced subsystem"),
     ]
+
+
+# Classification's shortcut (MysqlErrorParser.sure, tested before every parser ahead of mysql_error: etl._shortcuts).
+_S = "2026-11-26T00:00:00.000000Z"
+_SURE_CRAFTED = [
+    # sure: RDS's MySQL 8.0 and 5.7 lines, with text that each earlier parser's guard or pattern reads
+    f"{_S} 0 [Warning] [MY-010055] [Server] IP address '10.0.0.1' could not be resolved: Name or service not known",
+    f"{_S} 0 [Note] Event Scheduler: Loaded 0 events",
+    f"{_S} 12 [System] [MY-013169] [Server] /rdsdbbin/mysql/bin/mysqld (mysqld 8.0.28) initializing as process 1",
+    f"{_S} 9 [Warning] [MY-010055] [Server] Access denied for user 'app'@'10.0.0.5' (using password: YES)",
+    f"{_S} 3 [Note] Aborted connection 12 to db: 'shop' user: 'app' host: '10.0.0.5' (Got an error reading packets)",
+    f"{_S} {'1' * 20} [Warning] twenty digits: `] ` ends at the 59th character",
+    f"{_S} 0 [ERROR] [MY-1] [InnoDB] CR LF\r\n",
+    f"{_S} 0 [Error] LF LF\n\n",
+    f"{_S} 0 [Info] lone CR\r",
+    f"{_S} 0 [Note] ünïcödé ✓ 日本\nsecond line\r\n",
+    f"{_S} 0 [Note] ",
+    f"{_S} 0 [Note]  two blanks",
+    f"{_S} 0 [Note] [MY-1] [Server] x] y [z] 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20",
+    f"{_S} 0 [Note] a b c d e f 200 g h i j k l m n o p q r s t u v w x y z: S3's fields without `-` or a quote",
+    f"{_S} 0 [Note] x] y [10/Oct/2000:13:55:36 -0700] GET / HTTP/1.0 200 2326",
+    f"{_S} 0 [Note] a\tb\tc\td\te\tf",
+    f"{_S} 0 [Note] a b c d",
+    f"{_S} 0 [Note] START RequestId: 1 Version: $LATEST",
+    f"{_S} 0 [Note] tls 2.0 x stdout F {{log:1}} <13>1 # Time: -x x- --",
+    f"{_S} 0 [Note] x:[1]:LOG:  y\t\tz",
+    f"{_S} 0 [Note] 2026/11/26 00:00:00 [error] 1#1: x\n\tat a.b(c)\n  File x",
+    f"{_S} 0 [Note] 12345678-1234-1234-1234-123456789012 INFO x",
+    f"{_S} 0 [Note] \x0b\t\x00 control characters",
+    f"{_S} 0 [Note] " + "long text " * 10_000,
+    f"2019-03-05T18:54:20.123456Z {'9' * 7} [Note] InnoDB: Buffer pool(s) load completed at 190305 18:54:20",
+]
+"""Lines `sure` takes: MySQL 8.0 and 5.7 lines as RDS writes them (the time in UTC with microseconds), with line
+ends, non-ASCII, control characters, a long text, and text that other parsers' guards and patterns read."""
+_S3_DASHES = f"{_S} 0 [Note] a b c d e - 200 g h i j k l - m"
+"""S3's pattern matches it (a blank at the 65th character: S3's guard): S3 claims it, not sure (` - `)."""
+_S3_QUOTES = f'{_S} 0 [Note] aa b c d e "GET / HTTP/1.1" 200 g h i j k l "ua" m'
+"""S3's again, with its quoted fields: not sure (`"`)."""
+_NOT_SURE = [
+    # another parser's (the whole order gives it to them): sure leaves them to the CASE
+    _S3_DASHES,
+    _S3_QUOTES,
+    f'{_S} 0 [Note] x [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 2326',  # access_log's
+    f'{_S} 0 [Note] [t] "GET / HTTP/1.1" 200 5 01234567-89ab-cdef-0123-456789abcdef',  # API Gateway's CLF
+    f'{_S} 0 [Note]:80 10.0.0.1:80 0.1 0.1 0.1 200 200 0 0 "GET / HTTP/1.1"',  # Classic ELB's
+    f'{_S} 0 1 443 TLSv1.2 X 0.1 "CN=x" NotBefore a b TID_1',  # ALB connections'
+    f"{_S} 12345678-1234-1234-1234-123456789012 INFO [Note] x",  # Lambda text's
+    f"[INFO] {_S} 12345678-1234-1234-1234-123456789012 [Note] x",
+    f"{_S} stdout F 0 [Note] x",  # CRI's
+    # mysql_error's (or text's), not sure: other times, spacing, threads and levels, a quote or ` - `
+    f"{_S} 0 [Note] x - y",
+    f'{_S} 0 [Note] say "hi"',
+    f"{_S} 0 [Note]",
+    f"{_S} 0 [Note]x",
+    f"{_S} 0 [Note]\tx",
+    f"{_S} 0 [Note]\r\n",
+    f"{_S}  0 [Note] two blanks before the thread",
+    f"{_S}\t0 [Note] a tab",
+    f"{_S} {'1' * 21} [Note] 21 digits",
+    f"{_S} {'1' * 40} [Note] `] ` past the guard's 60 characters",
+    f"{_S} x [Note] no thread",
+    f"{_S} 0 [note] lower case",
+    f"{_S} 0 [Notes] longer",
+    f"{_S} 0 [WARN] another word",
+    f"{_S} 0 [Note][MY-1] glued",
+    "2019-03-05 18:54:20 140234 [ERROR] Aborted connection 12 to db: 'shop' user: 'app' host: '10.0.0.5'",
+    "2019-03-05 18:54:20.123456Z 1 [Note] a blank for T",
+    "2019-03-05T18:54:20.123456+02:00 7 [Note] a zone",
+    "2019-03-05T18:54:20.123Z 7 [Note] milliseconds",
+    "2019-03-05T18:54:20Z 7 [Note] no fraction",
+    "2019-03-05T18:54:20.1234567Z 7 [Note] seven digits",
+    "२०१९-03-05T18:54:20.123456Z 7 [Note] Devanagari digits",
+    "2019-03-05T18:54:20.12345６Z 7 [Note] a full-width digit",
+    f" {_S} 0 [Note] leading blank",
+    f"\n{_S} 0 [Note] leading LF",
+    f"{_S[:26]}\rZ 0 [Note] CR",
+    "",
+]
+"""Lines `sure` does not take, each next to a line it takes."""
+_NOT_SURE_PARSERS = [
+    *("s3_access_log", "s3_access_log", "access_log", "apigateway_access_log", "elb_classic", "alb_connection"),
+    *("lambda_text", "lambda_text", "container_cri", "mysql_error", "mysql_error", "text", "text", "text", "text"),
+    *("mysql_error", "text", "mysql_error", "text", "text", "text", "text", "text", "mysql_error", "mysql_error"),
+    *("mysql_error", "mysql_error", "mysql_error", "mysql_error", "mysql_error", "text", "text", "text", "text"),
+    *("text", "text"),
+]
+"""The parser of each line of _NOT_SURE, as the CASE in PARSERS order gives it."""
+_CUSTOM = [
+    "version vpc-id subnet-id srcaddr dstaddr action log-status",  # VPC's header: its `custom` is true
+    "#Fields: date time c-ip sc-bytes x-edge-location cs-method",  # CloudFront's header: its `custom` too
+    f"{_S} 0 [Note] a b c d",  # VPC's 7 fields
+    f"{_S} 0 [Note] a\tb\tc\td\te\tf",  # CloudFront's 6 fields
+]
+"""An object whose headers make VPC's and CloudFront's detection read the field count: `sure` is false there, and
+its MySQL lines of 7 words or 6 tab-separated fields are theirs, as the whole order gives them."""
+
+
+def _parsers(lines: list[str], shortcut: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[bool]]:
+    """Each line's parser from classification's CASE (with or without mysql_error's shortcut) and `sure`."""
+    with monkeypatch.context() as patched:
+        if not shortcut:
+            shortcuts = etl._shortcuts
+            patched.setattr(
+                etl,
+                "_shortcuts",
+                lambda order, likely=None: {k: v for k, v in shortcuts(order, likely).items() if k != "mysql_error"},
+            )
+        connection = classifying_connection(lines)
+        parser_sql, _table = etl._routing(EtlSettings())
+        sure = MysqlErrorParser().sure("message")
+        rows = connection.execute(f"SELECT {parser_sql}, {sure} FROM raw_lines ORDER BY rowid").fetchall()
+    return [str(row[0]) for row in rows], [bool(row[1]) for row in rows]
+
+
+def _golden_messages() -> list[str]:
+    """The messages of test_typed_golden.py's corpus."""
+    golden = Path(__file__).with_name("typed_golden.json.gz")
+    groups = json.loads(gzip.decompress(golden.read_bytes()))["groups"]
+    items = [item for group in groups for item in group]
+    messages = [line for item in items for line in ([item] if isinstance(item, str) else item["lines"])]
+    assert len(messages) > 800
+    return messages
+
+
+def test_sure_lines_keep_the_parser_the_whole_order_gives_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Classification tests MysqlErrorParser.sure before every parser ahead of it; each line keeps the parser the
+    CASE in PARSERS order gives it: crafted lines and near misses, 400 benchmark lines (MySQL 8.0's and the same as
+    5.7 writes them), 20 lines of every format, every parser's examples and test_typed_golden.py's messages, each
+    also with CR LF, and the crafted and benchmark lines again in an object whose VPC and CloudFront headers make
+    those parsers count fields (`sure` is false there)."""
+    generators = benchmark_module("parser_throughput").GENERATORS
+    rng = random.Random(13)
+    bench = [generators["mysql_error"](rng, i) for i in range(200)]
+    bench += [line.replace(" [MY-010055] [Server]", "") for line in bench]  # MySQL 5.7's shape
+    generated = [generators[name](rng, i) for name in sorted(generators) for i in range(20)]
+    crafted = [*_SURE_CRAFTED, *_NOT_SURE]
+    names = [p.name for p in PARSERS]
+    assert etl._shortcuts(names)["mysql_error"] == names[0]  # tested before every parser (after stack_trace's)
+    assert MysqlErrorParser.ahead_of == tuple(names[: names.index("mysql_error")])
+    corpus = [*PARSER_EXAMPLES, *_golden_messages()]  # their VPC and CloudFront headers
+    objects = [
+        [*crafted, *bench, *generated, *(line + "\r\n" for line in generated)],
+        [*crafted, *corpus, *(line + "\r\n" for line in corpus)],
+        [*_CUSTOM, *crafted, *bench],
+    ]
+    for k, object_lines in enumerate(objects):
+        new, sure = _parsers(object_lines, True, monkeypatch)
+        old, _sure = _parsers(object_lines, False, monkeypatch)
+        assert [(line, o, n) for line, o, n in zip(object_lines, old, new, strict=True) if o != n] == []
+        assert all(n == "mysql_error" for n, s in zip(new, sure, strict=True) if s)
+        if k == 0:
+            assert sure[: len(crafted)] == [j < len(_SURE_CRAFTED) for j in range(len(crafted))]
+            assert sure[len(crafted) : len(crafted) + len(bench)] == [True] * len(bench)
+            assert old[len(_SURE_CRAFTED) : len(crafted)] == _NOT_SURE_PARSERS
+        else:
+            assert not any(sure)
+    assert old[:4] == ["text", "vpc_flow_log", "vpc_flow_log", "cloudfront"]  # the header of 7 words is VPC's
+
+
+def test_no_parser_before_claims_a_line_sure_takes() -> None:
+    """Every parser of MysqlErrorParser.ahead_of, its own detection, is false on every crafted line and benchmark
+    line that `sure` takes (what the CASE's order needs), and mysql_error's is true."""
+    generators = benchmark_module("parser_throughput").GENERATORS
+    rng = random.Random(5)
+    bench = [generators["mysql_error"](rng, i) for i in range(200)]
+    lines = [*_SURE_CRAFTED, *_NOT_SURE, *bench, *(line.replace(" [MY-010055] [Server]", "") for line in bench)]
+    connection = classifying_connection(lines)
+    sure = MysqlErrorParser().sure("message")
+    claims = ", ".join(f"count(*) FILTER (WHERE {p.detect('message')})" for p in PARSERS)
+    counts = connection.execute(f"SELECT count(*), {claims} FROM raw_lines WHERE {sure}").fetchall()[0]
+    by_name = dict(zip([p.name for p in PARSERS], counts[1:], strict=True))
+    assert counts[0] == len(_SURE_CRAFTED) + 400
+    assert by_name.pop("mysql_error") == counts[0]
+    assert by_name.pop("text") == counts[0]  # plain text takes every line
+    assert {name: by_name[name] for name in MysqlErrorParser.ahead_of} == dict.fromkeys(MysqlErrorParser.ahead_of, 0)
