@@ -531,6 +531,29 @@ def classifying_connection(lines: list[str]) -> Any:
     return con
 
 
+def shortcut_parsers(
+    lines: list[str], parser: Any, shortcut: bool, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[str], list[bool]]:
+    """Each line's parser from classification's CASE, with or without `parser`'s shortcut (its `sure` tested
+    first), and its `sure` of each line."""
+    from loglake.transform import etl
+    from loglake.transform.settings import EtlSettings
+
+    with monkeypatch.context() as patched:
+        if not shortcut:
+            shortcuts = etl._shortcuts
+            patched.setattr(
+                etl,
+                "_shortcuts",
+                lambda order, likely=None: {k: v for k, v in shortcuts(order, likely).items() if k != parser.name},
+            )
+        connection = classifying_connection(lines)
+        parser_sql, _table = etl._routing(EtlSettings())
+        rows = connection.execute(f"SELECT {parser_sql}, {parser.sure('message')} FROM raw_lines ORDER BY rowid")
+        found = rows.fetchall()
+    return [str(row[0]) for row in found], [bool(row[1]) for row in found]
+
+
 def macro_connection() -> Any:
     """A DuckDB connection with the ETL's time zone and SQL macros (timestamps, levels), as transform/session.py
     prepares one: what a test of a parser's time, level or plan expressions runs them on."""

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PARSER_EXAMPLES, benchmark_module, classifying_connection, prefix_against_regex
+from conftest import PARSER_EXAMPLES, benchmark_module, classifying_connection, prefix_against_regex, shortcut_parsers
 from loglake.transform import etl
 from loglake.transform.parsers import PARSERS
 from loglake.transform.parsers.mysql_error import PREFIX, MysqlErrorParser
-from loglake.transform.settings import EtlSettings
 
 _LINES = [
     "2024-01-15T10:23:45.123456Z 0 [Warning] [MY-010068] [Server] CA certificate ca.pem is self signed.",
@@ -277,23 +276,6 @@ _CUSTOM = [
 its MySQL lines of 7 words or 6 tab-separated fields are theirs, as the whole order gives them."""
 
 
-def _parsers(lines: list[str], shortcut: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[bool]]:
-    """Each line's parser from classification's CASE (with or without mysql_error's shortcut) and `sure`."""
-    with monkeypatch.context() as patched:
-        if not shortcut:
-            shortcuts = etl._shortcuts
-            patched.setattr(
-                etl,
-                "_shortcuts",
-                lambda order, likely=None: {k: v for k, v in shortcuts(order, likely).items() if k != "mysql_error"},
-            )
-        connection = classifying_connection(lines)
-        parser_sql, _table = etl._routing(EtlSettings())
-        sure = MysqlErrorParser().sure("message")
-        rows = connection.execute(f"SELECT {parser_sql}, {sure} FROM raw_lines ORDER BY rowid").fetchall()
-    return [str(row[0]) for row in rows], [bool(row[1]) for row in rows]
-
-
 def _golden_messages() -> list[str]:
     """The messages of test_typed_golden.py's corpus."""
     golden = Path(__file__).with_name("typed_golden.json.gz")
@@ -326,8 +308,8 @@ def test_sure_lines_keep_the_parser_the_whole_order_gives_them(monkeypatch: pyte
         [*_CUSTOM, *crafted, *bench],
     ]
     for k, object_lines in enumerate(objects):
-        new, sure = _parsers(object_lines, True, monkeypatch)
-        old, _sure = _parsers(object_lines, False, monkeypatch)
+        new, sure = shortcut_parsers(object_lines, MysqlErrorParser(), True, monkeypatch)
+        old, _sure = shortcut_parsers(object_lines, MysqlErrorParser(), False, monkeypatch)
         assert [(line, o, n) for line, o, n in zip(object_lines, old, new, strict=True) if o != n] == []
         assert all(n == "mysql_error" for n, s in zip(new, sure, strict=True) if s)
         if k == 0:

@@ -11,12 +11,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import PARSER_EXAMPLES, benchmark_module, classifying_connection, macro_connection
+from conftest import PARSER_EXAMPLES, benchmark_module, classifying_connection, macro_connection, shortcut_parsers
 from loglake.sql_quoting import sql_string
 from loglake.transform import etl, levels, timestamps
 from loglake.transform.parsers import PARSERS, ParsePlan, stack_trace
 from loglake.transform.parsers.stack_trace import StackTraceParser
-from loglake.transform.settings import EtlSettings
 
 # The patterns and SQL before the derived columns (one extraction per group, each over the whole trace).
 _EXCEPTION = (
@@ -460,23 +459,6 @@ _CUSTOM = [
 and its traces of 7 words or 6 tab-separated fields are theirs, as the whole order gives them."""
 
 
-def _parsers(lines: list[str], shortcut: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[bool]]:
-    """Each line's parser from classification's CASE (with or without stack_trace's shortcut) and `sure`."""
-    with monkeypatch.context() as patched:
-        if not shortcut:
-            shortcuts = etl._shortcuts
-            patched.setattr(
-                etl,
-                "_shortcuts",
-                lambda order, likely=None: {k: v for k, v in shortcuts(order, likely).items() if k != "stack_trace"},
-            )
-        connection = classifying_connection(lines)
-        parser_sql, _table = etl._routing(EtlSettings())
-        sure = StackTraceParser().sure("message")
-        rows = connection.execute(f"SELECT {parser_sql}, {sure} FROM raw_lines ORDER BY rowid").fetchall()
-    return [str(row[0]) for row in rows], [bool(row[1]) for row in rows]
-
-
 def test_sure_traces_keep_the_parser_the_whole_order_gives_them(monkeypatch: pytest.MonkeyPatch) -> None:
     """Classification tests StackTraceParser.sure before every parser; each line keeps the parser the CASE in
     PARSERS order gives it: crafted traces and near misses, the benchmark's traces and lines of every format,
@@ -496,8 +478,8 @@ def test_sure_traces_keep_the_parser_the_whole_order_gives_them(monkeypatch: pyt
         [*_CUSTOM, *_SURE_CRAFTED, *traces],
     ]
     for k, object_lines in enumerate(objects):
-        new, sure = _parsers(object_lines, True, monkeypatch)
-        old, _sure = _parsers(object_lines, False, monkeypatch)
+        new, sure = shortcut_parsers(object_lines, StackTraceParser(), True, monkeypatch)
+        old, _sure = shortcut_parsers(object_lines, StackTraceParser(), False, monkeypatch)
         assert [(line, o, n) for line, o, n in zip(object_lines, old, new, strict=True) if o != n] == []
         assert all(n == "stack_trace" for n, s in zip(new, sure, strict=True) if s)
         if k == 0:
