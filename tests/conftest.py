@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import gzip
 import importlib
 import ipaddress
 import json
@@ -552,6 +553,16 @@ def shortcut_parsers(
         rows = connection.execute(f"SELECT {parser_sql}, {parser.sure('message')} FROM raw_lines ORDER BY rowid")
         found = rows.fetchall()
     return [str(row[0]) for row in found], [bool(row[1]) for row in found]
+
+
+def golden_messages() -> list[str]:
+    """Every message of test_typed_golden.py's corpus (tests/transform/parsers/typed_golden.json.gz), in order."""
+    golden = Path(__file__).parent / "transform" / "parsers" / "typed_golden.json.gz"
+    groups = json.loads(gzip.decompress(golden.read_bytes()))["groups"]
+    items = [item for group in groups for item in group]
+    messages = [line for item in items for line in ([item] if isinstance(item, str) else item["lines"])]
+    assert len(messages) > 800
+    return messages
 
 
 def macro_connection() -> Any:

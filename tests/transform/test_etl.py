@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from conftest import Ingest, Query
+from conftest import Ingest, Query, write_messages
 from loglake.errors import RawObjectError, StoreError
 from loglake.lake.keys import RawKey
 from loglake.lake.open import Lake
@@ -372,8 +372,6 @@ def test_quarantine_copy_runs_only_when_rows_are_quarantined(
 ) -> None:
     """A COPY of no rows writes no file, so it is skipped (its planning and scan cost a small object ~4%); an
     object, or a batch, with one quarantined row still writes it, once."""
-    from conftest import write_messages
-
     copies = _quarantine_copies(monkeypatch)
     for n in range(objects):
         write_messages(lake.store, f"/app/{n}", ['{"a": 1}', "plain text"], id_prefix=f"{n}.")

@@ -239,14 +239,11 @@ def _header(line: str) -> bool:
     return line.startswith("#Fields: ") or re.fullmatch(vpc_flow_log.HEADER_PATTERN, line.rstrip("\r\n")) is not None
 
 
-def _classify_likely(lines: list[str], monkeypatch: pytest.MonkeyPatch, shortcut: bool) -> list[tuple[object, ...]]:
-    """classify_lines over `lines` with logfmt as the likely format: (format, reason, table, kept pairs) per
-    event, with logfmt's shortcut or (`shortcut` false) without it (every other shortcut kept)."""
-    real = etl._shortcuts
-    monkeypatch.setattr(etl, "_GUARD_PASS_MAX_ROWS", -1)
-    monkeypatch.setattr(likely_format, "guess", lambda messages: "logfmt")
-    monkeypatch.setattr(etl, "_shortcuts", real if shortcut else lambda order, likely=None: real(order))
-    etl._classify_sql.cache_clear()  # a statement built with the other setting must not be reused
+def _classified(lines: list[str], staged: str | None, columns: str) -> list[tuple[object, ...]]:
+    """classify_lines over `lines` as one object's raw_lines, in a thread of its own (a fresh session, released
+    as failed); `columns` of `classified` per event. The classification it found to keep is `staged`. The
+    statement cache is cleared before and after, so no statement built under other patches is reused."""
+    etl._classify_sql.cache_clear()
 
     def run() -> list[tuple[object, ...]]:
         prepared = session.acquire(None)
@@ -259,8 +256,8 @@ def _classify_likely(lines: list[str], monkeypatch: pytest.MonkeyPatch, shortcut
                 {"m": lines},
             )
             result = etl.classify_lines(prepared.con, "k", EtlSettings())
-            assert result.staged == "logfmt"
-            query = f"SELECT format, __ll_reason, __ll_table, {logfmt.KEPT} FROM classified ORDER BY rowid"
+            assert result.staged == staged
+            query = f"SELECT {columns} FROM classified ORDER BY rowid"
             return [tuple(row) for row in prepared.con.execute(query).fetchall()]
         finally:
             session.release(prepared, failed=True)
@@ -273,6 +270,16 @@ def _classify_likely(lines: list[str], monkeypatch: pytest.MonkeyPatch, shortcut
         return out[0]
     finally:
         etl._classify_sql.cache_clear()
+
+
+def _classify_likely(lines: list[str], monkeypatch: pytest.MonkeyPatch, shortcut: bool) -> list[tuple[object, ...]]:
+    """classify_lines over `lines` with logfmt as the likely format: (format, reason, table, kept pairs) per
+    event, with logfmt's shortcut or (`shortcut` false) without it (every other shortcut kept)."""
+    real = etl._shortcuts
+    monkeypatch.setattr(etl, "_GUARD_PASS_MAX_ROWS", -1)
+    monkeypatch.setattr(likely_format, "guess", lambda messages: "logfmt")
+    monkeypatch.setattr(etl, "_shortcuts", real if shortcut else lambda order, likely=None: real(order))
+    return _classified(lines, "logfmt", f"format, __ll_reason, __ll_table, {logfmt.KEPT}")
 
 
 @pytest.mark.parametrize("headers", [False, True], ids=["plain", "headers"])
@@ -391,33 +398,8 @@ def _classify_object(
                 "_shortcuts",
                 lambda order, likely=None: {k: v for k, v in real(order, likely).items() if k != "mysql_error"},
             )
-        etl._classify_sql.cache_clear()  # a statement built with the other setting must not be reused
-
-        def run() -> list[tuple[object, ...]]:
-            prepared = session.acquire(None)
-            try:
-                prepared.con.execute(
-                    "CREATE TEMP TABLE raw_lines AS SELECT '/g' AS log_group, 's' AS log_stream, 'e' || n AS event_id, "
-                    "1800000000000 + n AS timestamp, NULL::BIGINT AS ingestion_time, m AS message, 'file' AS source, "
-                    "NULL::VARCHAR AS message_b64 FROM (SELECT unnest($m::VARCHAR[]) AS m, "
-                    "generate_subscripts($m::VARCHAR[], 1) AS n)",
-                    {"m": lines},
-                )
-                result = etl.classify_lines(prepared.con, "k", EtlSettings())
-                assert result.staged == (None if path in ("guarded", "large") else path)
-                query = "SELECT format, __ll_reason, __ll_table FROM classified ORDER BY rowid"
-                return [tuple(row) for row in prepared.con.execute(query).fetchall()]
-            finally:
-                session.release(prepared, failed=True)
-
-        try:
-            out: list[list[tuple[object, ...]]] = []
-            thread = threading.Thread(target=lambda: out.append(run()))
-            thread.start()
-            thread.join()
-            return out[0]
-        finally:
-            etl._classify_sql.cache_clear()
+        staged = None if path in ("guarded", "large") else path
+        return _classified(lines, staged, "format, __ll_reason, __ll_table")
 
 
 @pytest.mark.parametrize("path", ["guarded", "large", "lambda_text", "logfmt"])

@@ -3,14 +3,19 @@ same claims and the same groups as the whole pattern's full match and extraction
 
 from __future__ import annotations
 
-import gzip
-import json
 import random
 from pathlib import Path
 
 import pytest
 
-from conftest import PARSER_EXAMPLES, benchmark_module, classifying_connection, prefix_against_regex, shortcut_parsers
+from conftest import (
+    PARSER_EXAMPLES,
+    benchmark_module,
+    classifying_connection,
+    golden_messages,
+    prefix_against_regex,
+    shortcut_parsers,
+)
 from loglake.transform import etl
 from loglake.transform.parsers import PARSERS
 from loglake.transform.parsers.mysql_error import PREFIX, MysqlErrorParser
@@ -276,16 +281,6 @@ _CUSTOM = [
 its MySQL lines of 7 words or 6 tab-separated fields are theirs, as the whole order gives them."""
 
 
-def _golden_messages() -> list[str]:
-    """The messages of test_typed_golden.py's corpus."""
-    golden = Path(__file__).with_name("typed_golden.json.gz")
-    groups = json.loads(gzip.decompress(golden.read_bytes()))["groups"]
-    items = [item for group in groups for item in group]
-    messages = [line for item in items for line in ([item] if isinstance(item, str) else item["lines"])]
-    assert len(messages) > 800
-    return messages
-
-
 def test_sure_lines_keep_the_parser_the_whole_order_gives_them(monkeypatch: pytest.MonkeyPatch) -> None:
     """Classification tests MysqlErrorParser.sure before every parser ahead of it; each line keeps the parser the
     CASE in PARSERS order gives it: crafted lines and near misses, 400 benchmark lines (MySQL 8.0's and the same as
@@ -301,7 +296,7 @@ def test_sure_lines_keep_the_parser_the_whole_order_gives_them(monkeypatch: pyte
     names = [p.name for p in PARSERS]
     assert etl._shortcuts(names)["mysql_error"] == names[0]  # tested before every parser (after stack_trace's)
     assert MysqlErrorParser.ahead_of == tuple(names[: names.index("mysql_error")])
-    corpus = [*PARSER_EXAMPLES, *_golden_messages()]  # their VPC and CloudFront headers
+    corpus = [*PARSER_EXAMPLES, *golden_messages()]  # their VPC and CloudFront headers
     objects = [
         [*crafted, *bench, *generated, *(line + "\r\n" for line in generated)],
         [*crafted, *corpus, *(line + "\r\n" for line in corpus)],

@@ -3,15 +3,19 @@ columns): the same values as the expressions it replaced, on crafted traces."""
 
 from __future__ import annotations
 
-import gzip
-import json
 import random
-from pathlib import Path
 
 import duckdb
 import pytest
 
-from conftest import PARSER_EXAMPLES, benchmark_module, classifying_connection, macro_connection, shortcut_parsers
+from conftest import (
+    PARSER_EXAMPLES,
+    benchmark_module,
+    classifying_connection,
+    golden_messages,
+    macro_connection,
+    shortcut_parsers,
+)
 from loglake.sql_quoting import sql_string
 from loglake.transform import etl, levels, timestamps
 from loglake.transform.parsers import PARSERS, ParsePlan, stack_trace
@@ -468,7 +472,7 @@ def test_sure_traces_keep_the_parser_the_whole_order_gives_them(monkeypatch: pyt
     rng = random.Random(11)
     traces = [generators["stack_trace"](rng, i) for i in range(400)]
     generated = [generators[name](rng, i) for name in sorted(generators) for i in range(20)]
-    golden = _golden_messages()
+    golden = golden_messages()
     names = [p.name for p in PARSERS]
     assert etl._shortcuts(names)["stack_trace"] == names[0]  # tested before every parser
     assert StackTraceParser.ahead_of == tuple(names[: names.index("stack_trace")])
@@ -505,16 +509,6 @@ def test_no_parser_before_claims_a_trace_sure_takes() -> None:
     assert by_name.pop("stack_trace") == counts[0]
     assert by_name.pop("text") == counts[0]  # plain text takes every line
     assert by_name == dict.fromkeys(by_name, 0)
-
-
-def _golden_messages() -> list[str]:
-    """The messages of test_typed_golden.py's corpus."""
-    golden = Path(__file__).with_name("typed_golden.json.gz")
-    groups = json.loads(gzip.decompress(golden.read_bytes()))["groups"]
-    items = [item for group in groups for item in group]
-    messages = [line for item in items for line in ([item] if isinstance(item, str) else item["lines"])]
-    assert len(messages) > 800
-    return messages
 
 
 # Traces that start with a digit time, followed or not by a blank, a level word and a blank (_level_word's
