@@ -3,7 +3,20 @@ the same claims and the same groups as the whole pattern's full match and extrac
 
 from __future__ import annotations
 
-from conftest import prefix_against_regex
+import random
+
+import pytest
+
+from conftest import (
+    PARSER_EXAMPLES,
+    benchmark_module,
+    classifying_connection,
+    golden_messages,
+    prefix_against_regex,
+    shortcut_parsers,
+)
+from loglake.transform import etl
+from loglake.transform.parsers import PARSERS
 from loglake.transform.parsers.mysql_general import PREFIX, MysqlGeneralParser
 
 _LINES = [
@@ -60,3 +73,176 @@ def test_prefix_detection_and_cut_give_the_whole_pattern_s_claims_and_groups() -
     whole = con.execute(f"SELECT {s}_head.whole <> '' FROM ({rows}) ORDER BY i").fetchall()
     assert [w for (w,) in whole] == [True] * 14 + [False] * 16
     assert parser.pattern == "(?s)" + PREFIX + "(.*)"
+
+
+# Classification's shortcut (MysqlGeneralParser.sure, tested before every parser ahead of mysql_general:
+# etl._shortcuts).
+_G = "2026-11-26T00:00:00.000000Z"
+_SURE_CRAFTED = [
+    # sure: records as RDS writes them, with text that each earlier parser's guard or pattern reads
+    f"{_G}\t   12 Query\tSELECT * FROM orders WHERE id = 1",
+    f"{_G}\t12 Connect\tadmin@10.0.0.1 on shop using TCP/IP",
+    f"{_G}\t    7 Init DB\tshop",
+    f"{_G}\t 7 Quit\t",
+    f"{_G}\t7 Prepare Execute Close stmt\tx",
+    f"{_G}\t7 Query \ttrailing space in the command",
+    f"{_G}\t7 Q\ty",
+    f"{_G}\t7 Query\t\tdouble tab",
+    f"{_G}\t1234567 Query\t-1234-1234-1234-123456789012 INFO seven digits: Lambda text's request id",
+    f"{_G}\t12345678 Query\t-1234-1234-1234-123456789012 INFO eight digits",
+    f"{_G}\t123456789 Query\t-1234-1234-1234-123456789012 INFO nine digits",
+    f"{_G}\t{'9' * 40} Query\tforty digits",
+    f"{_G}\t1 Quit\t stdout F: ' std' in the first 39 characters (CRI's guard)",
+    f"{_G}\t1 Query\tOK DATA 1 2 3 ACCEPT OK: VPC's guard",
+    f"{_G}\t1 Query\t[Note]\t[MY-1]\t[Server]: mysql_error's words without a blank after `]`",
+    f'{_G}\t1 Query\tSELECT \'{{"requestId": 1, "httpMethod": "GET", "webaclId": 2}}\'',
+    f"{_G}\t1 Query\tSELECT 'a - b \"c\" [d]' - a quote and ` - `, `]` without a blank",
+    f'{_G}\t1 Query\tx [10/Oct/2000:13:55:36 -0700]"GET / HTTP/1.0" 200 2326',
+    f"{_G}\t1 Query\ta\tb\tc\td\te\tf",
+    f"{_G}\t1 Query\tSTART RequestId: tls 2.0 <13>1 # Time: 2026/11/26 00:00:00 [error]1#1: x:[1]:LOG:  y",
+    f"{_G}\t1 Query\tSELECT 1\r\n",
+    f"{_G}\t1 Query\tSELECT 1\n\n",
+    f"{_G}\t1 Query\tSELECT 1\r",
+    f"{_G}\t1 Query\tSELECT 'ünïcödé ✓ 日本'\nFROM t\r\n",
+    f"{_G}\t1 Query\t\x0b\x00 control characters",
+    f"{_G}\t1 Query\t" + "long text " * 10_000,
+    f"2019-03-05T18:54:20.123456Z\t{'9' * 7} Query\tSELECT 1",
+]
+"""Records `sure` takes: MySQL general log records as RDS writes them (the time in UTC with microseconds), with
+line ends, non-ASCII, control characters, a long text, and text that other parsers' guards and patterns read."""
+_S3 = f"{_G}\t1 Query\txx [t] a b c d e - 200 g h i j k l - m"
+"""S3's pattern matches it (a blank at the 65th character: S3's guard): S3 claims it, not sure (`] `)."""
+_NOT_SURE = [
+    # another parser's (the whole order gives it to them): sure leaves it to the CASE
+    _S3,
+    # mysql_general's, not sure: `] `, other times
+    f"{_G}\t1 Query\tSELECT '[a] b'",
+    f'{_G}\t1 Query\tx [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 2326',
+    f'{_G}\t1 Query\t[t] "GET / HTTP/1.1" 200 5 01234567-89ab-cdef-0123-456789abcdef',
+    "2026-11-26T00:00:00.123Z\t1 Query\tmilliseconds",
+    "2026-11-26T00:00:00Z\t1 Query\tno fraction",
+    "2026-11-26T00:00:00.1234567Z\t1 Query\tseven digits",
+    "2026-11-26T00:00:00.000000+02:00\t1 Query\ta zone",
+    "2026-11-26T00:00:00.000000\t1 Query\tno zone",
+    # text's: not a record, or not at the start
+    "2026-11-26T00:00:00.00000Z\t\t1 Query\tfive digits, a tab at 28",
+    f"{_G} 1 Query\ta blank for the tab",
+    f"{_G}\t\t1 Query\ttwo tabs",
+    f"{_G}\tx Query\tno thread",
+    f"{_G}\t1  Query\ttwo blanks",
+    f"{_G}\t1 query\tlower case",
+    f"{_G}\t1 Qüery\tnon-ASCII command",
+    f"{_G}\t1 Query",
+    f"{_G}\t1 Query\r\tCR before the tab",
+    f"{_G}\t1 Query\n\tLF before the tab",
+    "2026-11-26 00:00:00.000000Z\t1 Query\ta blank for T",
+    "२०२६-11-26T00:00:00.000000Z\t1 Query\tDevanagari digits",
+    "2026-11-26T00:00:00.00000６Z\t1 Query\ta full-width digit",
+    f" {_G}\t1 Query\tleading blank",
+    f"\n{_G}\t1 Query\tleading LF",
+    "Time                 Id Command    Argument",
+    "",
+]
+"""Lines `sure` does not take, each next to a line it takes."""
+_NOT_SURE_PARSERS = ["s3_access_log"] + ["mysql_general"] * 8 + ["text"] * 17
+"""The parser of each line of _NOT_SURE, as the CASE in PARSERS order gives it."""
+_VPC_RECORD = f"{_G}\t1 Query\tSELECT * FROM t"
+_CUSTOM = [
+    "version vpc-id subnet-id srcaddr dstaddr",  # VPC's header of 5 fields: its `custom` is true
+    "#Fields: date time c-ip sc-bytes x-edge-location cs-method",  # CloudFront's header: its `custom` too
+    _VPC_RECORD,
+]
+"""An object whose headers make VPC's and CloudFront's detection read the field count: `sure` is false there, and
+a record of 5 words (split at blanks) is VPC's, as the whole order gives it."""
+
+
+def _bench(seed: int) -> list[str]:
+    """200 of the benchmark's records, and the same with other commands and arguments."""
+    generators = benchmark_module("parser_throughput").GENERATORS
+    rng = random.Random(seed)
+    bench = [generators["mysql_general"](rng, i) for i in range(200)]
+    other = [line.replace("Query\tSELECT", "Connect\tapp@10.0.0.5 on shop using TCP/IP SELECT") for line in bench]
+    return [*bench, *other]
+
+
+_NOISE = [
+    *(" ", "  ", "\t", "\n", "\r\n", "\r", '"', "] ", '] "', "[", "{", ":", "0", "9", ".", "Z", "T", "-", "+02:00"),
+    *("é", "日", "\x0b", "[Note] ", "stdout ", "START ", "tls ", "<13>", "# ", "/", ",", "OK ", "Query\t", "a"),
+    *("12345678-1234-1234-1234-123456789012 ", '"GET / HTTP/1.1" ', "[10/Oct/2000:13:55:36 -0700] ", "1" * 9),
+]
+"""What _mutated inserts or puts in place: the characters and words that sure and the earlier parsers' guards and
+patterns read."""
+
+
+def _mutated(count: int) -> list[str]:
+    """The benchmark's records, each with 1-3 insertions, deletions or replacements from _NOISE, half of them in the
+    first 40 characters."""
+    rng = random.Random(37)
+    records = _bench(11)
+    lines = []
+    for i in range(count):
+        line = records[i % len(records)]
+        for _ in range(rng.randint(1, 3)):
+            at = rng.randrange(40) if rng.random() < 0.5 else rng.randrange(len(line) + 1)
+            op = rng.random()
+            if op < 0.5:
+                line = line[:at] + rng.choice(_NOISE) + line[at:]
+            elif op < 0.75:
+                line = line[:at] + line[at + rng.randint(1, 3) :]
+            else:
+                line = line[:at] + rng.choice(_NOISE) + line[at + 1 :]
+        lines.append(line)
+    return lines
+
+
+def test_sure_records_keep_the_parser_the_whole_order_gives_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Classification tests MysqlGeneralParser.sure before every parser ahead of it; each line keeps the parser the
+    CASE in PARSERS order gives it: crafted records and near misses, 400 benchmark records, 2,000 mutated ones, 20
+    lines of every format, every parser's examples and test_typed_golden.py's messages, each also with CR LF, and
+    crafted and benchmark records again in an object whose VPC and CloudFront headers make those parsers count
+    fields (`sure` is false there)."""
+    generators = benchmark_module("parser_throughput").GENERATORS
+    rng = random.Random(13)
+    bench = _bench(13)
+    generated = [generators[name](rng, i) for name in sorted(generators) for i in range(20)]
+    crafted = [*_SURE_CRAFTED, *_NOT_SURE]
+    names = [p.name for p in PARSERS]
+    assert etl._shortcuts(names)["mysql_general"] == names[0]  # tested before every parser
+    assert MysqlGeneralParser.ahead_of == tuple(names[: names.index("mysql_general")])
+    corpus = [*PARSER_EXAMPLES, *golden_messages()]  # their VPC and CloudFront headers
+    objects = [
+        [*crafted, *bench, *generated, *(line + "\r\n" for line in generated)],
+        [*crafted, *corpus, *(line + "\r\n" for line in corpus)],
+        [*crafted, *_mutated(2000)],
+        [*_CUSTOM, *crafted, *bench],
+    ]
+    for k, object_lines in enumerate(objects):
+        new, sure = shortcut_parsers(object_lines, MysqlGeneralParser(), True, monkeypatch)
+        old, _sure = shortcut_parsers(object_lines, MysqlGeneralParser(), False, monkeypatch)
+        assert [(line, o, n) for line, o, n in zip(object_lines, old, new, strict=True) if o != n] == []
+        assert all(n == "mysql_general" for n, s in zip(new, sure, strict=True) if s)
+        if k == 0:
+            assert sure[: len(crafted)] == [j < len(_SURE_CRAFTED) for j in range(len(crafted))]
+            assert sure[len(crafted) : len(crafted) + len(bench)] == [True] * len(bench)
+            assert old[len(_SURE_CRAFTED) : len(crafted)] == _NOT_SURE_PARSERS
+        elif k == 2:
+            assert 200 < sum(sure[len(crafted) :]) < 1800  # the mutations hit and miss what sure reads
+        elif k == 3:
+            assert not any(sure)
+    assert old[:3] == ["text", "text", "vpc_flow_log"]  # the record of 5 words is VPC's
+
+
+def test_no_parser_before_claims_a_record_sure_takes() -> None:
+    """Every parser of MysqlGeneralParser.ahead_of, its own detection, is false on every crafted, benchmark and
+    mutated record that `sure` takes (what the CASE's order needs), and mysql_general's is true."""
+    lines = [*_SURE_CRAFTED, *_NOT_SURE, *_bench(5), *_mutated(2000)]
+    connection = classifying_connection(lines)
+    sure = MysqlGeneralParser().sure("message")
+    claims = ", ".join(f"count(*) FILTER (WHERE {p.detect('message')})" for p in PARSERS)
+    counts = connection.execute(f"SELECT count(*), {claims} FROM raw_lines WHERE {sure}").fetchall()[0]
+    by_name = dict(zip([p.name for p in PARSERS], counts[1:], strict=True))
+    assert counts[0] > len(_SURE_CRAFTED) + 400 + 200
+    assert by_name.pop("mysql_general") == counts[0]
+    assert by_name.pop("text") == counts[0]  # plain text takes every line
+    ahead = MysqlGeneralParser.ahead_of
+    assert {name: by_name[name] for name in ahead} == dict.fromkeys(ahead, 0)

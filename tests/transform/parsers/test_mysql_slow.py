@@ -4,11 +4,23 @@ extraction, on crafted queries."""
 
 from __future__ import annotations
 
+import random
 import re
 from typing import Any
 
-from conftest import classified_rows, macro_connection
+import pytest
+
+from conftest import (
+    PARSER_EXAMPLES,
+    benchmark_module,
+    classified_rows,
+    classifying_connection,
+    golden_messages,
+    macro_connection,
+    shortcut_parsers,
+)
 from loglake.transform import etl, likely_format
+from loglake.transform.parsers import PARSERS
 from loglake.transform.parsers.base import RegexParser
 from loglake.transform.parsers.mysql_slow import PREFIX, SHAPE, MysqlSlowParser
 
@@ -122,3 +134,184 @@ def test_the_pattern_is_the_prefix_then_what_matches_anything_and_the_shape_is_o
     assert parser.pattern.startswith("(?s)" + PREFIX) and parser.pattern.endswith(r";\n)?(.*)")
     assert re.compile(SHAPE).groups == 4  # RE2's one-pass engine extracts 4 groups at most
     assert not likely_format.eligible(parser)
+
+
+# Classification's shortcut (MysqlSlowParser.sure, tested before every parser ahead of mysql_slow: etl._shortcuts).
+_T = "# Time: 2026-11-26T00:00:00.000000Z\n"
+_U = "# User@Host: app[app] @  [10.0.0.1]  Id:    18\n"
+_Q = "# Query_time: 1.000000  Lock_time: 0.000000 Rows_sent: 1  Rows_examined: 0\n"
+_HEAD = _T + _U + _Q
+_SURE_CRAFTED = [
+    # sure: queries as MySQL writes them, with text that each earlier parser's guard or pattern reads
+    _HEAD + "SET timestamp=1764115200;\nSELECT SLEEP(1);",
+    _HEAD + "use shop;\nSET timestamp=1764115200;\nUPDATE orders SET state = 'x' WHERE id = 1;",
+    _HEAD + 'SELECT \'{"requestId": "1", "httpMethod": "GET", "eventVersion": "1", "webaclId": "w"}\';',
+    _HEAD + "SELECT '10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 2326';",
+    _HEAD + 'SELECT "a] "b" - c [t] "GET / HTTP/1.1" 200 5 01234567-89ab-cdef-0123-456789abcdef";',
+    _HEAD + "SELECT 'a\tb\tc\td\te\tf\tg\th\ti\tj\tk\tl';",
+    _HEAD + "SELECT 1 stdout F START RequestId: tls 2.0 <13>1 2026/11/26 00:00:00 [error] 1#1: x:[1]:LOG:  y",
+    _HEAD + "x",
+    _HEAD + 'SELECT 1;\n\tat a.b(c)\n  File "x", line 1\n',
+    _HEAD + "SELECT 1;\r\n",
+    _HEAD + "SELECT 1;\n\n",
+    _HEAD + "SELECT 1;\r",
+    _HEAD + "SELECT 'ünïcödé ✓ 日本';\nsecond line\r\n",
+    _HEAD + "ü",
+    _HEAD + "\x0b\t\x00 control characters",
+    _HEAD + " leading blank",
+    _HEAD + "SELECT '" + "long text " * 10_000 + "';",
+    _HEAD.replace(_T, "# Time: 2026-11-26T00:00:00Z\n") + "SELECT 1; -- no fraction",
+    _HEAD.replace(_T, "# Time: 2026-11-26T00:00:00.1Z\n") + "SELECT 1; -- one digit",
+    _HEAD.replace(_T, "# Time: 210323 16:15:04\n") + "SET timestamp=1616516104;\nSELECT 1; -- 5.6, MariaDB",
+    _HEAD.replace(_T, "# Time: 210323  6:15:04\n") + "SELECT 1; -- the hour padded with a blank",
+    _HEAD.replace(_U, '# User@Host: a] "b[c] @ x [1.2.3.4]  Id: 1\n') + 'SELECT 1; -- `] "` in the user',
+    _HEAD.replace(_U, "# User@Host: app[app] @  [10.0.0.1]\n") + "SELECT 1; -- no Id",
+    _HEAD.replace(_U, "# User@Host: [] @  []  Id: 7\n") + "SELECT 1; -- empty user",
+    _HEAD.replace(_U, "# User@Host: a\tb[c] @ h\t[1.2.3.4]  Id:\t1\n") + "SELECT 1; -- tabs",
+    _HEAD.replace(_U, _U + "# Thread_id: 18  Schema: shop  QC_hit: No\n") + "SELECT 1; -- MariaDB's # line",
+    _HEAD.replace(_Q, _Q[:-1] + "  Rows_affected: 0  Bytes_sent: 5\n") + "SELECT 1; -- MariaDB's fields",
+    _HEAD.replace(_Q, "# Query_time: 1.5 Lock_time: 0 Rows_sent: 1 Rows_examined: 2\n") + "SELECT 1; -- single blanks",
+    _HEAD + "SELECT 1;\n" + _HEAD + "SELECT 2; -- two queries",
+    _HEAD.replace(_U, "# User@Host: x  Id:\n5\n") + "SELECT 1; -- an LF after Id: (`\\s*` takes it)",
+]
+"""Queries `sure` takes: MySQL's slow queries with a `# Time` line (ISO time in UTC, or 5.6's and MariaDB's), with
+line ends, non-ASCII, control characters, a long statement, and text that other parsers' guards and patterns read
+(JSON keys, `] "`, an access log's time and request, tabs, other formats' first words)."""
+_NOT_SURE = [
+    # text's: no LF ends the # Query_time line once the line end is dropped (base.LINE)
+    _HEAD,
+    _HEAD + "\n",
+    _HEAD + "\r\n",
+    # mysql_slow's, not sure: a line end first in the statement, no `# Time` line, other times
+    _HEAD + "\nSELECT 1; -- an empty line first",
+    _HEAD + "\rSELECT 1; -- a CR first",
+    _HEAD.replace(_T, "") + "SELECT 1; -- no # Time",
+    _HEAD.replace(_T, "# Time: 2026-11-26T00:00:00.000000+00:00\n") + "SELECT 1; -- a zone",
+    _HEAD.replace(_T, "# Time: 2026-11-26 00:00:00\n") + "SELECT 1; -- a blank for T",
+    _HEAD.replace(_T, "# Time: 2026-11-26T00:00:00.Z\n") + "SELECT 1; -- dot only",
+    _HEAD.replace(_T, "# Time: 2026-11-26T00:00:00.000000Z \n") + "SELECT 1; -- a blank after the time",
+    _HEAD.replace(_T, "# Time: 2026-11-26T00:00:00.000000Z\r\n") + "SELECT 1; -- CR LF after the time",
+    _HEAD.replace(_T, "# Time:  2026-11-26T00:00:00.000000Z\n") + "SELECT 1; -- two blanks",
+    _HEAD.replace(_T, "# Time: 21032 16:15:04\n") + "SELECT 1; -- five digits",
+    _HEAD.replace(_T, "# Time: 210323 16:15:4\n") + "SELECT 1; -- one digit of seconds",
+    _HEAD.replace(_T, "# Time: 210323\t16:15:04\n") + "SELECT 1; -- a tab",
+    _HEAD.replace(_T, "# Time: २०२६-11-26T00:00:00.000000Z\n") + "SELECT 1; -- Devanagari digits",
+    _HEAD.replace(_T, "# Time: \n") + "SELECT 1; -- empty time",
+    # text's: not a slow query, or not at the start
+    _HEAD.replace(_T, "# Time: 2026-11-26T00:00:00.000000Z\n# Time: 1\n") + "SELECT 1; -- two # Time",
+    _HEAD.replace(_T, "#  Time: 2026-11-26T00:00:00.000000Z\n") + "SELECT 1; -- #, two blanks",
+    _HEAD.replace(_T, "# time: 2026-11-26T00:00:00.000000Z\n") + "SELECT 1; -- lower case",
+    _HEAD.replace(_U, "") + "SELECT 1; -- no # User@Host",
+    _HEAD.replace(_Q, "") + "SELECT 1; -- no # Query_time",
+    _HEAD.replace(_Q, "# Query_time: 1e3  Lock_time: 0 Rows_sent: 0  Rows_examined: 0\n") + "SELECT 1;",
+    _HEAD.replace(_Q, "#Query_time: 1  Lock_time: 0 Rows_sent: 0  Rows_examined: 0\n") + "SELECT 1;",
+    " " + _HEAD + "SELECT 1; -- leading blank",
+    "\n" + _HEAD + "SELECT 1; -- leading LF",
+    "# Time: 2026-11-26T00:00:00.000000Z",
+    "#Version: 1.0",
+    "#Fields: date time x-edge-location sc-bytes c-ip cs-method",
+    "",
+]
+"""Queries and lines `sure` does not take, each next to a query it takes."""
+_NOT_SURE_PARSERS = ["text"] * 3 + ["mysql_slow"] * 14 + ["text"] * 13
+"""The parser of each line of _NOT_SURE, as the CASE in PARSERS order gives it."""
+_VPC_QUERY = _HEAD.replace(_U, "# User@Host: a[a] @  [1]  Id: 1\n") + "SELECT 1;"
+_CUSTOM = [
+    " ".join(
+        ("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes " * 2).split()[:18]
+    ),
+    "#Fields: date time c-ip sc-bytes x-edge-location cs-method",  # CloudFront's header: its `custom` too
+    _VPC_QUERY,
+]
+"""An object whose headers make VPC's and CloudFront's detection read the field count: `sure` is false there, and
+a query of 18 words (split at blanks) is VPC's, as the whole order gives it."""
+
+
+def _bench(seed: int) -> list[str]:
+    """200 of the benchmark's slow queries, and the same as MySQL 5.6 and MariaDB write them (`%y%m%d %H:%M:%S`)."""
+    generators = benchmark_module("parser_throughput").GENERATORS
+    rng = random.Random(seed)
+    bench = [generators["mysql_slow"](rng, i) for i in range(200)]
+    return [*bench, *(re.sub(r"Time: 20(\d\d)-(\d\d)-(\d\d)T(\S+)\.\d+Z", r"Time: \1\2\3 \4", q) for q in bench)]
+
+
+_NOISE = [
+    *(" ", "  ", "\t", "\n", "\r\n", "\r", '"', "] ", '] "', "[", "{", ":", "0", "9", ".", "Z", "T", "-", "#", "# "),
+    *("é", "日", "\x0b", "# Time: ", "# User@Host: ", "Id: 1", "stdout ", "START ", "tls ", "<13>", "/", ","),
+    *("12345678-1234-1234-1234-123456789012 ", '"GET / HTTP/1.1" ', "[10/Oct/2000:13:55:36 -0700] ", "x:80 "),
+]
+"""What _mutated inserts or puts in place: the characters and words that sure and the earlier parsers' guards and
+patterns read."""
+
+
+def _mutated(count: int) -> list[str]:
+    """The benchmark's slow queries (every other one with 5.6's time), each with 1-3 insertions, deletions or
+    replacements from _NOISE, half of them in the first 40 characters."""
+    rng = random.Random(29)
+    queries = _bench(7)
+    lines = []
+    for i in range(count):
+        line = queries[i % len(queries)]
+        for _ in range(rng.randint(1, 3)):
+            at = rng.randrange(40) if rng.random() < 0.5 else rng.randrange(len(line) + 1)
+            op = rng.random()
+            if op < 0.5:
+                line = line[:at] + rng.choice(_NOISE) + line[at:]
+            elif op < 0.75:
+                line = line[:at] + line[at + rng.randint(1, 3) :]
+            else:
+                line = line[:at] + rng.choice(_NOISE) + line[at + 1 :]
+        lines.append(line)
+    return lines
+
+
+def test_sure_queries_keep_the_parser_the_whole_order_gives_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Classification tests MysqlSlowParser.sure before every parser ahead of it; each line keeps the parser the
+    CASE in PARSERS order gives it: crafted queries and near misses, 400 benchmark queries (8.0's and the same with
+    5.6's time), 2,000 mutated ones, 20 lines of every format, every parser's examples and test_typed_golden.py's
+    messages, each also with CR LF, and crafted and benchmark queries again in an object whose VPC and CloudFront
+    headers make those parsers count fields (`sure` is false there)."""
+    generators = benchmark_module("parser_throughput").GENERATORS
+    rng = random.Random(13)
+    bench = _bench(13)
+    generated = [generators[name](rng, i) for name in sorted(generators) for i in range(20)]
+    crafted = [*_SURE_CRAFTED, *_NOT_SURE]
+    names = [p.name for p in PARSERS]
+    assert etl._shortcuts(names)["mysql_slow"] == names[0]  # tested before every parser
+    assert MysqlSlowParser.ahead_of == tuple(names[: names.index("mysql_slow")])
+    corpus = [*PARSER_EXAMPLES, *golden_messages()]  # their VPC and CloudFront headers
+    objects = [
+        [*crafted, *bench, *generated, *(line + "\r\n" for line in generated)],
+        [*crafted, *corpus, *(line + "\r\n" for line in corpus)],
+        [*crafted, *_mutated(2000)],
+        [*_CUSTOM, *crafted, *bench],
+    ]
+    for k, object_lines in enumerate(objects):
+        new, sure = shortcut_parsers(object_lines, MysqlSlowParser(), True, monkeypatch)
+        old, _sure = shortcut_parsers(object_lines, MysqlSlowParser(), False, monkeypatch)
+        assert [(line, o, n) for line, o, n in zip(object_lines, old, new, strict=True) if o != n] == []
+        assert all(n == "mysql_slow" for n, s in zip(new, sure, strict=True) if s)
+        if k == 0:
+            assert sure[: len(crafted)] == [j < len(_SURE_CRAFTED) for j in range(len(crafted))]
+            assert sure[len(crafted) : len(crafted) + len(bench)] == [True] * len(bench)
+            assert old[len(_SURE_CRAFTED) : len(crafted)] == _NOT_SURE_PARSERS
+        elif k == 2:
+            assert 200 < sum(sure[len(crafted) :]) < 1800  # the mutations hit and miss what sure reads
+        elif k == 3:
+            assert not any(sure)
+    assert old[:3] == ["text", "text", "vpc_flow_log"]  # the query of 18 words is VPC's
+
+
+def test_no_parser_before_claims_a_query_sure_takes() -> None:
+    """Every parser of MysqlSlowParser.ahead_of, its own detection, is false on every crafted, benchmark and
+    mutated query that `sure` takes (what the CASE's order needs), and mysql_slow's is true."""
+    lines = [*_SURE_CRAFTED, *_NOT_SURE, *_bench(5), *_mutated(2000)]
+    connection = classifying_connection(lines)
+    sure = MysqlSlowParser().sure("message")
+    claims = ", ".join(f"count(*) FILTER (WHERE {p.detect('message')})" for p in PARSERS)
+    counts = connection.execute(f"SELECT count(*), {claims} FROM raw_lines WHERE {sure}").fetchall()[0]
+    by_name = dict(zip([p.name for p in PARSERS], counts[1:], strict=True))
+    assert counts[0] > len(_SURE_CRAFTED) + 400 + 200
+    assert by_name.pop("mysql_slow") == counts[0]
+    assert by_name.pop("text") == counts[0]  # plain text takes every line
+    assert {name: by_name[name] for name in MysqlSlowParser.ahead_of} == dict.fromkeys(MysqlSlowParser.ahead_of, 0)
