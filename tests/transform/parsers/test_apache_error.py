@@ -4,11 +4,24 @@ extraction with the column expressions of before, on crafted lines."""
 
 from __future__ import annotations
 
+import random
 import re
+import threading
 from typing import Any
 
-from conftest import classified_rows, macro_connection
-from loglake.transform import etl, likely_format
+import pytest
+
+from conftest import (
+    PARSER_EXAMPLES,
+    benchmark_module,
+    classified_rows,
+    classifying_connection,
+    golden_messages,
+    macro_connection,
+    shortcut_parsers,
+)
+from loglake.transform import etl, likely_format, session
+from loglake.transform.parsers import PARSERS, vpc_flow_log
 from loglake.transform.parsers.apache_error import (
     CLIENT,
     CLIENT_PORT,
@@ -17,6 +30,7 @@ from loglake.transform.parsers.apache_error import (
     ApacheErrorParser,
 )
 from loglake.transform.parsers.base import Column, RegexParser, text
+from loglake.transform.settings import EtlSettings
 
 _T = "[Wed Oct 11 14:32:52.123456 2000]"
 _HEAD = f"{_T} [core:error] [pid 35708:tid 4328636416] [client 72.15.99.187:41716] "
@@ -152,3 +166,280 @@ def test_the_pattern_is_the_prefix_then_the_text_and_the_shape_is_one_pass_sized
     assert re.compile(SHAPE.replace(r"\z", "$")).groups == 4  # RE2's one-pass engine extracts 4 groups at most
     assert not likely_format.eligible(parser)
     assert {c.name for c in parser.columns} == {c.name for c in _Before.columns} and text("x").value == "{s}.x"
+
+
+# Classification's shortcut (ApacheErrorParser.sure, tested before every parser ahead of apache_error: etl._shortcuts).
+_W = "[Wed Oct 11 14:32:52.123456 2000]"
+_UUID = "01234567-89ab-cdef-0123-456789abcdef"
+_SURE_CRAFTED = [
+    # sure: httpd's own time and a level block, with text that each earlier parser's guard or pattern reads
+    f"{_W} [core:error] [pid 35708:tid 4328636416] [client 72.15.99.187:41716] File does not exist: /favicon.ico",
+    "[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok /etc/httpd/conf/workers2.properties",
+    "[Tue Mar 08 10:34:31 2005] [error] [client 192.0.2.44] (13)Permission denied: access to /index.html denied",
+    "[Thu Nov 26 10:00:01.482112 2026] [:error] [pid 2241] [client 198.51.100.7:53312] PHP Warning:  $user",
+    "[Mon Jan 01 00:00:00 1999] [mpm_event:notice] [pid 1:tid 2] AH00489: Apache/2.4.62 (Debian) configured",
+    "[Fri Feb 29 23:59:59.1 2024] [x-y:trace8] one digit of fraction",
+    "[Sat Sep 30 12:00:00.123456789 2026] [ssl:debug] nine digits of fraction",
+    f"{_W} [mod x[y:info] a module with a blank and a bracket",
+    f"{_W} [:warn] ",
+    f"{_W} [warn]  two blanks",
+    f'{_W} [core:error] [client 10.0.0.1:5] x [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 2326',
+    f'{_W} [core:error] a b c "GET / HTTP/1.1" 200 5 {_UUID}',
+    f"{_W} [core:error] a b c d e - 200 g h i j k l - m n o p q r s t u v w x y z: S3's fields and dashes",
+    f'{_W} [core:error] aa b c d e "GET / HTTP/1.1" 200 g h i j k l "ua" m: S3\'s quoted fields',
+    f"{_W} [core:error] a\tb\tc\td\te\tf",
+    f"{_W} [core:error] a b c d",
+    f'{_W} [core:error] START RequestId: 1 Version: $LATEST tls 1.0 x stdout F {{"log":1}} <13>1 # Time: x',
+    f"{_W} [core:error] [INFO] 2026-11-26T00:00:00.000Z 12345678-1234-1234-1234-123456789012 x",
+    f"{_W} [core:error] 2026/11/26 00:00:00 [error] 1#1: x\n\tat a.b(c)\n  File x",
+    f"{_W} [core:error] CR LF\r\n",
+    f"{_W} [core:error] LF LF\n\n",
+    f"{_W} [core:error] lone CR\r",
+    f"{_W} [core:error] ünïcödé ✓ 日本\nsecond line\r\n",
+    f"{_W} [core:error] \x0b\t\x00 control characters",
+    f"{_W} [core:error] " + "long text " * 10_000,
+    "[Wed Oct 11 14:32:52 2000] [core:error] [pid 1] glued[client x] text",
+]
+"""Lines `sure` takes: httpd's own time (2.2 and 2.4, with and without a fraction) and a level block, with line ends,
+non-ASCII, control characters, a long text, and text that other parsers' guards and patterns read."""
+_NOT_SURE = [
+    # another parser's (the whole order gives it to them), starting as httpd's line does: sure leaves them
+    '[Wed Oct 11 [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 2326',  # access_log's: `[` at 13
+    '[Wed Oct 11 14:32:52 [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 2326',  # with a virtual host
+    '[Wed Oct, 11 14:32:52 2000] [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 2326',  # a client list
+    f'[Wed Oct  11 [10/Oct/2000:13:55:36 +0000] "GET /x HTTP/1.1" 200 5 {_UUID}',  # API Gateway's CLF
+    "[Wed Oct [11/Oct/2000:13:55:36 -0700] 10.0.0.1 arn:iam::1:user/a 3E57427F REST.GET.OBJECT k "
+    '"GET /k HTTP/1.1" 200 - 1 1 1 1 "-" "ua" -',  # S3's: `[` at 10
+    # the same, with a time and a level block as PREFIX reads them, but not httpd's time: SURE needs httpd's
+    '[Wed Oct 11] [error] "GET / HTTP/1.0" 200 5',  # access_log's
+    f'[Wed Oct  11] [error] "GET /x HTTP/1.1" 200 5 {_UUID}',  # API Gateway's
+    '[Wed Oct [x] [error] arn:iam::1:user/ab 3E57427F REST.GET.OBJECT k "GET /k HTTP/1.1" 200 - 1 1 1 1 "-" "ua" -',
+    "[INFO] 2026-11-26T00:00:00.000Z 12345678-1234-1234-1234-123456789012 [Wed Oct 11 14:32:52 2000] [core:error] x",
+    "[Wed]\t2026-11-26T00:00:00.000Z\t12345678-1234-1234-1234-123456789012\t[core:error] x",  # Lambda text's
+    # apache_error's (or text's), not sure: other times, spacing and level blocks
+    _HEAD.replace(_T, "[01/Mar/2021:12:00:19 +0000]") + "CLF",
+    _HEAD.replace(_T, "[2026-11-26 10:00:00.123456]") + "ISO",
+    f"{_W} [core:ERROR] upper case level",
+    f"{_W} [core:error]x",
+    f"{_W} [core:error]",
+    f"{_W} [core:error]\r\n",
+    f"{_W}  [core:error] two blanks",
+    f"{_W}[core:error] glued",
+    f"{_W} core:error no block",
+    "[Wed Oct 1 14:32:52 2000] [core:error] one digit of day",
+    "[Wed Oct  1 14:32:52 2000] [core:error] a blank for a digit",
+    "[Wed Oct 11 14:32:52. 2000] [core:error] a dot without digits",
+    "[Wed Oct 11 14:32:52 20000] [core:error] five digits of year",
+    "[Wed Oct 11 4:32:52 2000] [core:error] one digit of hour",
+    "[Wed Oct 11 14:32:52 2000 CEST] [core:error] a zone",
+    "[wed oct 11 14:32:52 2000] [core:error] lower case",
+    "[Wed Okt 11 14:32:52 2000] [core:error] another language",
+    "[Wen Oct 11 14:32:52 2000] [core:error] no weekday",
+    "[Wed\tOct 11 14:32:52 2000] [core:error] a tab",
+    "[Wed Oct 1１ 14:32:52 2000] [core:error] a full-width digit",
+    f" {_W} [core:error] leading blank",
+    f"\n{_W} [core:error] leading LF",
+    "[Wed",
+    "",
+]
+"""Lines `sure` does not take, each next to a line it takes."""
+_NOT_SURE_PARSERS = [
+    *("access_log", "access_log", "access_log", "apigateway_access_log", "s3_access_log", "access_log"),
+    *("apigateway_access_log", "s3_access_log", "lambda_text"),
+    *("lambda_text", "apache_error", "apache_error", "text", "text", "text", "text", "text", "text", "text"),
+    *("apache_error", "apache_error", "apache_error", "apache_error", "apache_error", "apache_error"),
+    *("apache_error", "apache_error", "apache_error", "apache_error", "apache_error", "text", "text", "text"),
+    "text",
+]
+"""The parser of each line of _NOT_SURE, as the CASE in PARSERS order gives it."""
+_CUSTOM = [
+    "version vpc-id subnet-id srcaddr dstaddr action log-status",  # VPC's header: its `custom` is true
+    "#Fields: date time c-ip sc-bytes x-edge-location cs-method",  # CloudFront's header: its `custom` too
+    "[Wed Oct 11 14:32:52 2000] [core:error] a",  # VPC's 7 fields
+    f"{_W} [core:error] x a\tb\tc\td\te\tf",  # CloudFront's 6 fields (8 words)
+]
+"""An object whose headers make VPC's and CloudFront's detection read the field count: `sure` is false there, and
+its httpd lines of 7 words or 6 tab-separated fields are theirs, as the whole order gives them."""
+
+
+def _bench(seed: int) -> list[str]:
+    """400 benchmark lines: httpd 2.4's (parser_throughput.py), and the same without a fraction, as 2.2 writes."""
+    make = benchmark_module("parser_throughput").GENERATORS["apache_error"]
+    rng = random.Random(seed)
+    lines = [make(rng, i) for i in range(200)]
+    return [*lines, *(re.sub(r"\.\d{6} ", " ", line, count=1) for line in lines)]
+
+
+def test_sure_lines_keep_the_parser_the_whole_order_gives_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Classification tests ApacheErrorParser.sure before every parser ahead of apache_error; each line keeps the
+    parser the CASE in PARSERS order gives it: crafted lines and near misses, 400 benchmark lines, 20 lines of every
+    format, every parser's examples and test_typed_golden.py's messages, each also with CR LF, and the crafted and
+    benchmark lines again in an object whose VPC and CloudFront headers make those parsers count fields (`sure` is
+    false there)."""
+    generators = benchmark_module("parser_throughput").GENERATORS
+    rng = random.Random(13)
+    bench = _bench(13)
+    generated = [generators[name](rng, i) for name in sorted(generators) for i in range(20)]
+    crafted = [*_SURE_CRAFTED, *_NOT_SURE]
+    names = [p.name for p in PARSERS]
+    assert etl._shortcuts(names)["apache_error"] == names[0]  # tested before every parser
+    assert ApacheErrorParser.ahead_of == tuple(names[: names.index("apache_error")])
+    corpus = [*PARSER_EXAMPLES, *golden_messages()]  # their VPC and CloudFront headers
+    objects = [
+        [*crafted, *bench, *generated, *(line + "\r\n" for line in generated)],
+        [*crafted, *corpus, *(line + "\r\n" for line in corpus)],
+        [*_CUSTOM, *crafted, *bench],
+    ]
+    for k, object_lines in enumerate(objects):
+        new, sure = shortcut_parsers(object_lines, ApacheErrorParser(), True, monkeypatch)
+        old, _sure = shortcut_parsers(object_lines, ApacheErrorParser(), False, monkeypatch)
+        assert [(line, o, n) for line, o, n in zip(object_lines, old, new, strict=True) if o != n] == []
+        assert all(n == "apache_error" for n, s in zip(new, sure, strict=True) if s)
+        if k == 0:
+            assert sure[: len(crafted)] == [j < len(_SURE_CRAFTED) for j in range(len(crafted))]
+            assert sure[len(crafted) : len(crafted) + len(bench)] == [True] * len(bench)
+            assert old[len(_SURE_CRAFTED) : len(crafted)] == _NOT_SURE_PARSERS
+        else:
+            assert not any(sure)
+    assert old[:4] == ["text", "vpc_flow_log", "vpc_flow_log", "cloudfront"]  # the line of 7 words is VPC's
+
+
+def test_no_parser_before_claims_a_line_sure_takes() -> None:
+    """Every parser of ApacheErrorParser.ahead_of, its own detection, is false on every crafted line and benchmark
+    line that `sure` takes (what the CASE's order needs), and apache_error's is true."""
+    bench = _bench(5)
+    lines = [*_SURE_CRAFTED, *_NOT_SURE, *bench, *(line + "\r\n" for line in bench)]
+    connection = classifying_connection(lines)
+    sure = ApacheErrorParser().sure("message")
+    claims = ", ".join(f"count(*) FILTER (WHERE {p.detect('message')})" for p in PARSERS)
+    counts = connection.execute(f"SELECT count(*), {claims} FROM raw_lines WHERE {sure}").fetchall()[0]
+    by_name = dict(zip([p.name for p in PARSERS], counts[1:], strict=True))
+    assert counts[0] == len(_SURE_CRAFTED) + 800
+    assert by_name.pop("apache_error") == counts[0]
+    assert by_name.pop("text") == counts[0]  # plain text takes every line
+    assert {name: by_name[name] for name in ApacheErrorParser.ahead_of} == dict.fromkeys(ApacheErrorParser.ahead_of, 0)
+
+
+HEADERS = [
+    "version vpc-id subnet-id srcaddr dstaddr action log-status",
+    "#Fields: date time c-ip sc-bytes x-edge-location cs-method",
+]
+"""A VPC and a CloudFront header: in an object, their parsers count fields (their `custom`), and no `sure` holds."""
+_NOISE = [
+    *(" ", "  ", "\t", "\n", "\r\n", "\r", "\x0b", '"', '] "', " - ", "-", "[", "]", "] [", ":", ",", ".", "/", "0"),
+    *("9", "é", "日", "{", "START ", "tls ", "# ", "<13>", "Wed ", "Oct ", "2000] ", "[core:error] ", "[error] "),
+    *("[pid 1:tid 2] ", "[client 10.0.0.1:5] ", "[10/Oct/2000:13:55:36 -0700] ", '"GET / HTTP/1.1" 200 5 ', '"-" '),
+    *("01234567-89ab-cdef-0123-456789abcdef", "2026-11-26T00:00:00.000Z ", "10.0.0.1 ", "a:80 ", "\\"),
+]
+"""What mutations insert or put in place: the characters and words that the shortcuts and the earlier parsers' guards
+and patterns read (blanks, line ends, quotes, brackets, digits, the times' characters, httpd's blocks, a CLF time and
+request, other formats' first words, a request id, an address and a port)."""
+
+
+def mutated(name: str, count: int, seed: int) -> list[str]:
+    """The benchmark's lines of format `name`, each with 1-3 insertions, deletions or replacements from _NOISE, half
+    of them in the first 45 characters."""
+    rng = random.Random(seed)
+    make = benchmark_module("parser_throughput").GENERATORS[name]
+    lines = []
+    for i in range(count):
+        line = make(rng, i)
+        for _ in range(rng.randint(1, 3)):
+            at = rng.randrange(46) if rng.random() < 0.5 else rng.randrange(len(line) + 1)
+            op = rng.random()
+            if op < 0.5:
+                line = line[:at] + rng.choice(_NOISE) + line[at:]
+            elif op < 0.75:
+                line = line[:at] + line[at + rng.randint(1, 3) :]
+            else:
+                line = line[:at] + rng.choice(_NOISE) + line[at + 1 :]
+        lines.append(line)
+    return lines
+
+
+def classify_object(
+    lines: list[str], monkeypatch: pytest.MonkeyPatch, name: str, shortcut: bool, path: str
+) -> list[tuple[object, ...]]:
+    """etl.classify_lines over `lines` as one object: (format, reason, table) per event, with parser `name`'s shortcut
+    or (`shortcut` false) without it (every other shortcut kept). `path`: "guarded" (the small object's guard pass),
+    "large" (the large object's, no likely format), or the likely format the large object's path is given."""
+    real = etl._shortcuts
+    with monkeypatch.context() as patched:
+        if path != "guarded":
+            patched.setattr(etl, "_GUARD_PASS_MAX_ROWS", -1)
+            patched.setattr(likely_format, "guess", lambda messages: None if path == "large" else path)
+        if not shortcut:
+            patched.setattr(
+                etl,
+                "_shortcuts",
+                lambda order, likely=None: {k: v for k, v in real(order, likely).items() if k != name},
+            )
+        etl._classify_sql.cache_clear()
+
+        def run() -> list[tuple[object, ...]]:
+            prepared = session.acquire(None)
+            try:
+                prepared.con.execute(
+                    "CREATE TEMP TABLE raw_lines AS SELECT '/g' AS log_group, 's' AS log_stream, 'e' || n AS event_id, "
+                    "1800000000000 + n AS timestamp, NULL::BIGINT AS ingestion_time, m AS message, 'file' AS source, "
+                    "NULL::VARCHAR AS message_b64 FROM (SELECT unnest($m::VARCHAR[]) AS m, "
+                    "generate_subscripts($m::VARCHAR[], 1) AS n)",
+                    {"m": lines},
+                )
+                result = etl.classify_lines(prepared.con, "k", EtlSettings())
+                assert result.staged == (None if path in ("guarded", "large") else path)
+                query = "SELECT format, __ll_reason, __ll_table FROM classified ORDER BY rowid"
+                return [tuple(row) for row in prepared.con.execute(query).fetchall()]
+            finally:
+                session.release(prepared, failed=True)
+
+        try:
+            out: list[list[tuple[object, ...]]] = []
+            thread = threading.Thread(target=lambda: out.append(run()))  # a fresh session of its own
+            thread.start()
+            thread.join()
+            return out[0]
+        finally:
+            etl._classify_sql.cache_clear()
+
+
+def corpus_lines(name: str, headers: bool, path: str, extra: list[str]) -> list[str]:
+    """Every parser's examples, the golden messages, 100 benchmark lines of every format and 2,000 mutated lines of
+    format `name`, with the VPC and CloudFront headers first or without lines those would take as headers; a small
+    object (its last 4,000 lines) for the guard pass; then `extra`."""
+    generators = benchmark_module("parser_throughput").GENERATORS
+    rng = random.Random(19)
+    generated = [generators[n](rng, i) for n in sorted(generators) for i in range(100)]
+    lines = [*PARSER_EXAMPLES, *golden_messages(), *generated, *mutated(name, 2000, 31)]
+    lines = [line for line in lines if not _header(line)]
+    lines = lines[-4_000:] if path == "guarded" else lines
+    return [*(HEADERS if headers else []), *lines, *extra]
+
+
+def _header(line: str) -> bool:
+    """A line that VPC's or CloudFront's set-up takes as its object's header."""
+    return line.startswith("#Fields: ") or re.fullmatch(vpc_flow_log.HEADER_PATTERN, line.rstrip("\r\n")) is not None
+
+
+@pytest.mark.parametrize("path", ["guarded", "large", "lambda_text", "logfmt"])
+@pytest.mark.parametrize("headers", [False, True], ids=["plain", "headers"])
+def test_shortcut_keeps_every_line_s_parser_in_classify_lines(
+    monkeypatch: pytest.MonkeyPatch, headers: bool, path: str
+) -> None:
+    """ApacheErrorParser.sure against the CASE without it, through etl.classify_lines (markers, settled values, the
+    LINE column) on the small object's guard pass and the large object's path (without a likely format, and with
+    Lambda text's or logfmt's groups read from their column): corpus_lines with 2,000 mutated httpd lines and the
+    crafted lines, with and without the VPC and CloudFront headers: the same format, reason and table on every line."""
+    lines = corpus_lines("apache_error", headers, path, [*_SURE_CRAFTED, *_NOT_SURE])
+    new = classify_object(lines, monkeypatch, "apache_error", True, path)
+    old = classify_object(lines, monkeypatch, "apache_error", False, path)
+    assert [(line, o, n) for line, o, n in zip(lines, old, new, strict=True) if o != n] == []
+    taken = classifying_connection(lines).execute(
+        f"SELECT count(*) FILTER (WHERE {ApacheErrorParser().sure('message')}) FROM raw_lines"
+    )
+    if headers:  # 7 blank-separated words are VPC's there
+        assert taken.fetchall()[0][0] == 0
+    else:
+        assert [row[0] for row in new[-len(_NOT_SURE) :]] == _NOT_SURE_PARSERS
+        assert taken.fetchall()[0][0] > (450 if path == "guarded" else 550)  # bench, crafted, mutated
+    assert [row[0] for row in new].count("apache_error") > (1300 if path == "guarded" else 1400)
