@@ -4,12 +4,16 @@ pattern's full match and extraction, on crafted lines."""
 
 from __future__ import annotations
 
+import random
 import re
 from datetime import datetime
 
 import duckdb
+import pytest
+from test_syslog_rsyslog_file import NOISE, check_shortcut
 
-from conftest import classified_rows, prefix_against_regex
+from conftest import benchmark_module, classified_rows, prefix_against_regex
+from loglake.sql_quoting import sql_string
 from loglake.transform import timestamps
 from loglake.transform.etl import staged_rows
 from loglake.transform.parsers.syslog_rfc3164 import HEAD, PREFIX, SyslogRfc3164Parser
@@ -138,3 +142,86 @@ def test_the_time_takes_the_matched_syslog_path_with_the_cascade_s_values() -> N
     assert sum(r[3] is not None for r in rows) == 4 * 34 + 1 + 1 + 4 * 2
     feb29 = [r[3] for r in rows if r[0] == len(lines) - 3]
     assert feb29 == [datetime(2024, 2, 29, 12, 0), None, None, None]  # read on 2025-03-01 (the first record time)
+
+
+# Classification's shortcut (SyslogRfc3164Parser.sure, tested before every parser ahead of it: etl._shortcuts).
+_N = "<13>Nov 26 00:00:00"
+_SURE_CRAFTED = [
+    # sure: BSD syslog lines, with and without PRI and host, and text that each earlier parser's guard or pattern reads
+    "<34>Oct 11 22:14:15 mymachine su: 'su root' failed for lonvick on /dev/pts/8",
+    "Mar  7 04:02:16 avas clamd[11165]: /var/amavis/parts/part-00003: Worm.Mydoom.F FOUND",
+    "<133>Jun 13 16:33:35 haproxy[73411]: Proxy sticky-servers started.",
+    "<0>Jan 1 00:00:00 h t: one-digit day",
+    "<191>Dec    31 23:59:59 h t[]: a run of blanks",
+    "Sep 26 00:00:00 START RequestId: 1 Version: $LATEST",
+    f"{_N} h t:x glued: the host is the tag",
+    f"{_N} h t words without a colon",
+    f"{_N} h t: first\nsecond\r\n",
+    f"{_N} h t: x\r\n",
+    f"{_N} h t: \ttab\t1\t2",
+    f"{_N} hôst-ü tâg[ß]: ünïcödé ✓ 日本",
+    f"{_N} http tls: a b c d e f g h",
+    f"{_N} stdout F: x",
+    f"{_N} 1 [Note] digits for a tag",
+    f"{_N} t: x [10/Oct/2000:13:55:36 -0700] GET / HTTP/1.0 200 2326 (no quote after the bracket)",
+    f'{_N} h t: say "hi" - a quote and a dash',
+    f"{_N} h t: [x] ] [ ] y " + "z" * 40,
+    f"{_N} h t: \x0b\t\x00 control characters",
+    f"{_N} h t: " + "long text " * 10_000,
+]
+"""Lines `sure` takes: BSD syslog lines, with line ends, non-ASCII, control characters, a long text, and hosts, tags
+and text that other parsers' guards and patterns read."""
+_NOT_SURE = [
+    # another parser's (the whole order gives it to them): sure leaves them to the CASE
+    f'{_N} t: [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 2326',  # access_log's (its virtual host first)
+    f'{_N} [t] "GET / HTTP/1.1" 200 5 01234567-89ab-cdef-0123-456789abcdef',  # API Gateway's CLF
+    '<165>1 2026-11-26T00:00:00.000000Z host app 1 ID [m@1 a="1"] syslog_rfc5424',
+    "<13>1 - h a - - - Nov 26 00:00:00 h t: x",
+    # BSD syslog's (or text's), not sure: `] "`, other months, PRIs, spacing
+    f'{_N} h t: x [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 2326',
+    f'{_N} h t: ] "',
+    "<13>Foo 11 22:14:15 h t: no month",
+    "nov 26 00:00:00 h t: lower case",
+    "<1234>Nov 26 00:00:00 h t: four-digit PRI",
+    "<>Nov 26 00:00:00 h t: empty PRI",
+    f"{_N} --- last message repeated 2 times ---",
+    f"{_N}",
+    f"{_N} h",
+    f"{_N}  h t: two blanks",
+    f"{_N}\th t: a tab",
+    "<13>Nov 26 0:00:00 h t: one-digit hour",
+    "<13>Nov 126 00:00:00 h t: three-digit day",
+    "<13>Nov 26 00:00:00.123 h t: fraction",
+    f" {_N} h t: leading blank",
+    f"\n{_N} h t: leading LF",
+    "",
+]
+"""Lines `sure` does not take, each next to a line it takes."""
+_NOT_SURE_PARSERS = [
+    *("access_log", "apigateway_access_log", "syslog_rfc5424", "syslog_rfc5424", "syslog_rfc3164", "syslog_rfc3164"),
+    *("text", "text", "text", "text", "text", "text", "text", "text", "text", "text", "text", "text", "text"),
+    *("text", "text"),
+]
+"""The parser of each line of _NOT_SURE, as the CASE in PARSERS order gives it."""
+_CUSTOM = [
+    "version vpc-id subnet-id srcaddr dstaddr action log-status",  # VPC's header: its `custom` is true
+    "#Fields: date time c-ip sc-bytes x-edge-location cs-method",  # CloudFront's header: its `custom` too
+    f"{_T} h t: a b",  # VPC's 7 fields
+    f"{_T} h t: a\tb\tc\td\te\tf",  # CloudFront's 6 fields
+]
+"""An object whose headers make VPC's and CloudFront's detection read the field count: `sure` is false there, and
+its BSD syslog lines of 7 words or 6 tab-separated fields are theirs, as the whole order gives them."""
+
+
+def test_sure_lines_keep_the_parser_the_whole_order_gives_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SyslogRfc3164Parser.sure before every line format (test_syslog_rsyslog_file.check_shortcut) on the crafted lines
+    and 400 benchmark lines (half without PRI); `sure` reads PREFIX's match as detection does (the same SQL)."""
+    generators = benchmark_module("parser_throughput").GENERATORS
+    rng = random.Random(7)
+    bench = [generators["syslog_rfc3164"](rng, i) for i in range(200)]
+    bench += [line[line.index(">") + 1 :] for line in bench]
+    crafted = (_SURE_CRAFTED, _NOT_SURE, _NOT_SURE_PARSERS)
+    parser = SyslogRfc3164Parser()
+    regex = f"regexp_matches(message, {sql_string('^(?:' + PREFIX + ')')})"
+    assert regex in parser.detect("message") and regex in parser.sure("message")
+    check_shortcut(parser, bench, crafted, _CUSTOM, [*NOISE, "<38>", "<1>", "Jan ", "Oct", "  "], monkeypatch)

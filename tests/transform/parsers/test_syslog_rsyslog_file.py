@@ -4,15 +4,27 @@ pattern's full match and extraction, on crafted lines."""
 
 from __future__ import annotations
 
+import random
 import re
 from datetime import datetime
+from typing import Any
 
 import duckdb
+import pytest
 
-from conftest import classified_rows, prefix_against_regex
+from conftest import (
+    PARSER_EXAMPLES,
+    benchmark_module,
+    classified_rows,
+    classifying_connection,
+    golden_messages,
+    prefix_against_regex,
+    shortcut_parsers,
+)
 from loglake.sql_quoting import sql_string
-from loglake.transform import timestamps
+from loglake.transform import etl, timestamps
 from loglake.transform.etl import staged_rows
+from loglake.transform.parsers import PARSERS, vpc_flow_log
 from loglake.transform.parsers.base import RegexParser
 from loglake.transform.parsers.syslog_rsyslog_file import _LEVEL_HOST, HEAD, PREFIX, SyslogRsyslogFileParser
 
@@ -120,3 +132,184 @@ def test_the_time_takes_the_matched_rfc3339_path_with_the_cascade_s_values() -> 
     # no instant (23:59:60, Feb 29 2026, Nov 31); 24:00 is the next day's midnight.
     assert [r[0] for r in rows if r[2] is None] == [*range(18, 26), *range(28, 40), 43]
     assert rows[40][2] == datetime(2026, 11, 27) and rows[44][2] == datetime(2026, 11, 26, 6, 0, 0, 100000)
+
+
+# Classification's shortcut (SyslogRsyslogFileParser.sure, tested before every parser ahead of it: etl._shortcuts).
+_SURE_CRAFTED = [
+    # sure: RSYSLOG_FileFormat's lines, with hosts, tags and text that each earlier parser's guard or pattern reads
+    f"{_T} web-01 systemd[1]: Started session-4.scope - Session 4 of User admin.",
+    "2026-11-26T10:00:01.000042-05:00 db-02 kernel: [12345.678901] EXT4-fs (sda1): re-mounted.",
+    f"{_T} h t:",
+    f"{_T} h t[7]:",
+    f"{_T} h t[]: empty pid",
+    f"{_T} h t:\r\n",
+    f"{_T} h t:\n\n",
+    f"{_T} h t: first\nsecond\r\n",
+    f"{_T} h t: \ttab\t1\t2",
+    f"{_T} hôst-ü tâg[ß]: ünïcödé ✓ 日本",
+    f"{_T} stdout F: CRI's stream for a host",
+    f"{_T} stderr P[1]: x",
+    f"{_T} 12345 t: [Note] digits for a host, MySQL's level after",
+    f"{_T} 12345678-1234-1234-1234-123456789012 INFO: a request id for a host",
+    f"{_T} http tls: a b c d e f g h",
+    f"{_T} h t: x [10/Oct/2000:13:55:36 -0700] GET / HTTP/1.0 200 2326 (no quote after the bracket)",
+    f'{_T} h t: say "hi" - a quote and a dash',
+    f"{_T} h t: [x] ] [ ] y " + "z" * 40,
+    f"{_T} infos t: not a level word",
+    f"{_T} h INFO: a level word for a tag",
+    f"{_T} h t: \x0b\t\x00 control characters",
+    f"{_T} h t: " + "long text " * 10_000,
+]
+"""Lines `sure` takes: rsyslog's file format with microseconds and an offset, with line ends, non-ASCII, control
+characters, a long text, and hosts, tags and text that other parsers' guards and patterns read."""
+_NOT_SURE = [
+    # another parser's (the whole order gives it to them): sure leaves them to the CASE
+    f'{_T} h t: x [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 2326',  # access_log's
+    f'{_T} h t: [t] "GET / HTTP/1.1" 200 5 01234567-89ab-cdef-0123-456789abcdef',  # API Gateway's CLF
+    f"{_T} stdout F x",  # CRI's
+    f"{_T} stdout F:X x",
+    f"{_T} 12345 [Note] x",  # MySQL's error log
+    f"{_T}\t1 Query\tSELECT 1",  # MySQL's general log
+    "2026-11-26T10:00:00.123456Z 12345678-1234-1234-1234-123456789012 INFO x",  # Lambda text's
+    # rsyslog's (or text's), not sure: `] "`, other times, a level for a host, no colon, spacing
+    f'{_T} web kernel: [1] "x"',
+    f"{_T} INFO main: started",
+    f"{_T} Warning t: level words in any case",
+    "2026-11-26T10:00:00.123456Z h t: Z",
+    "2026-11-26T10:00:00+01:00 h t: no fraction",
+    "2026-11-26T10:00:00.123+01:00 h t: milliseconds",
+    "2026-11-26T10:00:00.123456+0100 h t: no colon in the offset",
+    f"<13>{_T} h t: PRI",
+    f"{_T} h t x",
+    f"{_T} h t:x glued",
+    f"{_T} h t:\rx",
+    f"{_T}  h t: two blanks",
+    f"{_T} h  t: two blanks",
+    f"{_T} h t[1 2]: x",
+    f"{_T} h: no tag",
+    f"{_T} h=1 t: x",
+    "२०२६-11-26T10:00:00.123456+01:00 h t: Devanagari digits",
+    f" {_T} h t: leading blank",
+    f"\n{_T} h t: leading LF",
+    "",
+]
+"""Lines `sure` does not take, each next to a line it takes."""
+_NOT_SURE_PARSERS = [
+    *("access_log", "apigateway_access_log", "container_cri", "container_cri", "mysql_error", "mysql_general"),
+    *("lambda_text", "syslog_rsyslog_file", "text", "text", "syslog_rsyslog_file", "syslog_rsyslog_file"),
+    *("syslog_rsyslog_file", "syslog_rsyslog_file", "syslog_rsyslog_file", "text", "text", "text", "text", "text"),
+    *("text", "text", "text", "text", "text", "text", "text"),
+]
+"""The parser of each line of _NOT_SURE, as the CASE in PARSERS order gives it."""
+_CUSTOM = [
+    "version vpc-id subnet-id srcaddr dstaddr action log-status",  # VPC's header: its `custom` is true
+    "#Fields: date time c-ip sc-bytes x-edge-location cs-method",  # CloudFront's header: its `custom` too
+    f"{_T} h t: a b c d",  # VPC's 7 fields
+    f"{_T} h t: a\tb\tc\td\te\tf",  # CloudFront's 6 fields
+]
+"""An object whose headers make VPC's and CloudFront's detection read the field count: `sure` is false there, and
+its rsyslog lines of 7 words or 6 tab-separated fields are theirs, as the whole order gives them."""
+
+NOISE = [
+    *(" ", "  ", "\t", "\n", "\r\n", "\r", '"', " - ", "-", "]", "] ", '] "', "[", ":", "0", "9", ".", "Z", "T"),
+    *("+02:00", "é", "日", "\x0b", "=", "INFO ", "[Note] ", "stdout F ", "stdout ", "F", "<13>", "{", "# ", "/", ","),
+    *("12345678-1234-1234-1234-123456789012 ", '"GET / HTTP/1.1" ', "[10/Oct/2000:13:55:36 -0700] ", "1" * 20),
+    *("Nov 26 ", "1 ", "tls ", "http ", "START "),
+]
+"""What `mutated` inserts or puts in place: the characters and words that sure and the earlier parsers' guards and
+patterns read (blanks, quotes, ` - `, brackets, digits, the time's characters, line ends, level words, other
+formats' first words, a request id, an access log's time and request, a long number)."""
+
+
+def _header(line: str) -> bool:
+    """A line that VPC's or CloudFront's set-up takes as its object's header."""
+    return line.startswith("#Fields: ") or re.fullmatch(vpc_flow_log.HEADER_PATTERN, line.rstrip("\r\n")) is not None
+
+
+def mutated(lines: list[str], noise: list[str], seed: int) -> list[str]:
+    """Each of `lines` with 1-3 insertions, deletions or replacements from `noise`, half of them in the first 45
+    characters (where `sure` and the other parsers' guards read)."""
+    rng = random.Random(seed)
+    made = []
+    for line in lines:
+        for _ in range(rng.randint(1, 3)):
+            at = rng.randrange(46) if rng.random() < 0.5 else rng.randrange(len(line) + 1)
+            op = rng.random()
+            if op < 0.5:
+                line = line[:at] + rng.choice(noise) + line[at:]
+            elif op < 0.75:
+                line = line[:at] + line[at + rng.randint(1, 3) :]
+            else:
+                line = line[:at] + rng.choice(noise) + line[at + 1 :]
+        made.append(line)
+    return made
+
+
+def check_shortcut(
+    parser: Any,
+    bench: list[str],
+    crafted: tuple[list[str], list[str], list[str]],
+    custom: list[str],
+    noise: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`parser`'s shortcut (its `sure`, tested before the first of its ahead_of) against the CASE in PARSERS order:
+    crafted lines (`crafted`: the lines sure takes, those it does not and their parsers), `bench` (the benchmark's
+    lines of the format, all sure), 20 lines of every format, every parser's examples and test_typed_golden.py's
+    messages (without their VPC and CloudFront headers, so that `sure` is tested), each also with CR LF, the benchmark
+    lines mutated three times with `noise` (a tenth of them or more still sure), and the
+    crafted, benchmark and corpus lines again after `custom`'s VPC and CloudFront headers (`sure` is false there;
+    custom's last two lines are theirs): each line keeps the parser the whole order gives it. And every parser of
+    ahead_of, its own detection, is false on each of these lines that `sure` takes."""
+    sure_lines, not_sure, not_sure_parsers = crafted
+    generators = benchmark_module("parser_throughput").GENERATORS
+    rng = random.Random(13)
+    generated = [generators[name](rng, i) for name in sorted(generators) for i in range(20)]
+    lines = [*sure_lines, *not_sure]
+    names = [p.name for p in PARSERS]
+    first = names.index("lambda_platform")  # after the JSON shapes and generic JSON, before every line format
+    assert names[first - 1] == "json"
+    assert etl._shortcuts(names)[parser.name] == "lambda_platform"
+    assert parser.ahead_of == tuple(names[first : names.index(parser.name)])
+    corpus = [*PARSER_EXAMPLES, *golden_messages()]
+    headless = [line for line in corpus if not _header(line)]
+    assert len(headless) < len(corpus)
+    changed = [line for seed in range(3) for line in mutated(bench, noise, seed)]
+    objects = [
+        [*lines, *bench, *generated, *(line + "\r\n" for line in generated), *changed],
+        [*lines, *headless, *(line + "\r\n" for line in headless)],
+        [*custom, *lines, *bench, *corpus],
+    ]
+    for k, object_lines in enumerate(objects):
+        new, sure = shortcut_parsers(object_lines, parser, True, monkeypatch)
+        old, _sure = shortcut_parsers(object_lines, parser, False, monkeypatch)
+        assert [(line, o, n) for line, o, n in zip(object_lines, old, new, strict=True) if o != n] == []
+        assert all(n == parser.name for n, s in zip(new, sure, strict=True) if s)
+        if k == 0:
+            assert sure[: len(lines)] == [j < len(sure_lines) for j in range(len(lines))]
+            assert sure[len(lines) : len(lines) + len(bench)] == [True] * len(bench)
+            assert old[len(sure_lines) : len(lines)] == not_sure_parsers
+            assert len(changed) // 10 < sum(sure[-len(changed) :]) < len(changed)
+        elif k == 2:
+            assert not any(sure)
+            assert old[2:4] == ["vpc_flow_log", "cloudfront"]
+    connection = classifying_connection([*lines, *bench, *generated, *headless, *changed])
+    claims = ", ".join(f"count(*) FILTER (WHERE {p.detect('message')})" for p in PARSERS)
+    counts = connection.execute(f"SELECT count(*), {claims} FROM raw_lines WHERE {parser.sure('message')}")
+    total, *found = counts.fetchall()[0]
+    by_name = dict(zip(names, found, strict=True))
+    assert total >= len(sure_lines) + len(bench)
+    assert by_name.pop(parser.name) == total
+    assert by_name.pop("text") == total  # plain text takes every line
+    assert {name: by_name[name] for name in parser.ahead_of} == dict.fromkeys(parser.ahead_of, 0)
+
+
+def test_sure_lines_keep_the_parser_the_whole_order_gives_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SyslogRsyslogFileParser.sure before every line format: check_shortcut on the crafted lines and 400 benchmark lines
+    (half with other offsets)."""
+    generators = benchmark_module("parser_throughput").GENERATORS
+    rng = random.Random(7)
+    bench = [generators["syslog_rsyslog_file"](rng, i) for i in range(200)]
+    bench += [line.replace("+00:00", "-07:30", 1) for line in bench]
+    crafted = (_SURE_CRAFTED, _NOT_SURE, _NOT_SURE_PARSERS)
+    check_shortcut(SyslogRsyslogFileParser(), bench, crafted, _CUSTOM, NOISE, monkeypatch)
