@@ -107,11 +107,12 @@ def test_waf_is_tested_before_the_json_shapes_it_passed_where_it_is_sure() -> No
     parser_sql, _table = etl._routing(EtlSettings())
     names = {p.name for p in PARSERS}
     order = [name for name in re.findall(r"THEN '(\w+)'", parser_sql) if name in names]
-    # StackTraceParser.sure and MysqlErrorParser.sure, before every parser (test_stack_trace.py, test_mysql_error.py)
-    assert order[:2] == ["stack_trace", "mysql_error"]
-    order = order[2:]
+    # The `sure` of stack_trace, mysql_slow, mysql_general, mysql_error, apache_error and access_log, before every
+    # parser (their tests: test_stack_trace.py, test_mysql_*.py, test_apache_error.py, test_access_log.py)
+    assert order[:6] == ["stack_trace", "mysql_slow", "mysql_general", "mysql_error", "apache_error", "access_log"]
+    order = order[6:]
     assert order[:5] == ["lambda_platform_json", "cloudtrail", "waf", "apigateway_json", "container_docker"]
-    assert len(order) == len(PARSERS) + 1
+    assert len(order) == len(PARSERS) + 3  # WAF's and the two syslog parsers' (after the JSON shapes) twice
     assert order.count("waf") == 2
     assert order.index("waf", 3) == order.index("otlp_json") + 1
     assert parser_sql.count("'$.ecs_task_arn']") == 1  # WAF's fields and the two keys: one parse
