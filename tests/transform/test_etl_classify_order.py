@@ -393,6 +393,7 @@ def _classify_object(
         if path != "guarded":
             patched.setattr(etl, "_GUARD_PASS_MAX_ROWS", -1)
             patched.setattr(likely_format, "guess", lambda messages: None if path == "large" else path)
+            patched.setattr(etl, "_sure_of", lambda *args: None)  # every shortcut, whatever the object's ends
         if not shortcut:
             patched.setattr(
                 etl,
@@ -439,3 +440,67 @@ def test_mysql_error_s_shortcut_keeps_every_line_s_parser(
     else:
         assert taken > (550 if path == "guarded" else 700)  # a fifth of the mutated lines, and the benchmark's
     assert formats.count("mysql_error") > (700 if path == "guarded" else 850)
+
+
+_MYSQL_LINE = "2026-11-26T00:00:00.000000Z 0 [Warning] [MY-010068] [Server] CA certificate ca.pem is self signed."
+_HTTPD_LINE = "[Tue Mar 08 10:34:31 2005] [error] [client 192.0.2.44] (13)Permission denied: access to /index.html"
+
+
+@pytest.mark.parametrize("headers", [False, True], ids=["plain", "headers"])
+def test_a_large_object_keeps_the_shortcuts_its_first_or_last_line_is_sure_of(
+    monkeypatch: pytest.MonkeyPatch, headers: bool
+) -> None:
+    """etl._sure_of: a large object's CASE tests early only the shortcuts whose `sure` holds for its first or last
+    line (and the likely parser's), here mysql_error's; httpd lines inside it go through the order, and every
+    line gets the same format, reason and table as with every shortcut. After a VPC or CloudFront header no `sure`
+    holds (their `custom`), so none is kept."""
+    lines = [*(HEADERS if headers else []), _MYSQL_LINE, *([_HTTPD_LINE, '{"a": 1}'] * 3000), '{"a": 2}']
+    likely = likely_format.guess([lines[0], lines[-1]])
+    monkeypatch.setattr(etl, "_GUARD_PASS_MAX_ROWS", -1)
+    kept: list[frozenset[str] | None] = []
+    real = etl._sure_of
+    monkeypatch.setattr(etl, "_sure_of", lambda *args: kept.append(real(*args)) or kept[-1])
+    gated = _classified(lines, likely, "format, __ll_reason, __ll_table")
+    expected = set() if headers else {"mysql_error"}
+    assert kept == [frozenset(expected | ({likely} if likely else set()))]
+    monkeypatch.setattr(etl, "_sure_of", lambda *args: None)
+    every = _classified(lines, likely, "format, __ll_reason, __ll_table")
+    assert gated == every
+    formats = [row[0] for row in gated]
+    assert formats.count("apache_error") == 3000
+    assert formats.count("json") == 3001
+    assert formats.count("mysql_error") == 1
+
+
+def test_the_case_tests_early_only_the_shortcuts_it_is_given() -> None:
+    """`_routing`'s sure_of: the shortcuts of the parsers it names and no others; None keeps every one."""
+    names = {p.name for p in PARSERS}
+
+    def first_whens(sure_of: frozenset[str] | None) -> list[str]:
+        parser_sql, _table = etl._routing(EtlSettings(), sure_of=sure_of)
+        return [name for name in re.findall(r"THEN '(\w+)'", parser_sql) if name in names][:3]
+
+    assert first_whens(frozenset({"mysql_error"})) == ["mysql_error", "lambda_platform_json", "cloudtrail"]
+    assert first_whens(frozenset()) == ["lambda_platform_json", "cloudtrail", "apigateway_json"]
+    assert first_whens(None)[:2] == ["stack_trace", "mysql_slow"]
+
+
+def test_sure_of_reuses_its_prepared_statement_and_leaves_long_ends_to_every_shortcut(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On one connection `_sure_of` prepares its tests once and answers for each object's own ends; ends longer
+    than _SURE_ENDS_MAX_CHARS together keep every shortcut (None); a quote, a backslash or a NUL in an end is
+    inlined as it is."""
+    con = classifying_connection(['{"a": 1}'])
+    settled = etl._settled(con)
+    answers = [
+        etl._sure_of(con, ends, frozenset(), None, settled)
+        for ends in ([_MYSQL_LINE, '{"a": 1}'], ['{"a": 1}', _HTTPD_LINE], ["x", "y"], [_HTTPD_LINE + "'\\\x00", None])
+    ]
+    mysql, httpd = frozenset({"mysql_error"}), frozenset({"apache_error"})
+    assert answers == [mysql, httpd, frozenset(), httpd]
+    prepared = con.execute("SELECT count(*) FROM duckdb_prepared_statements() WHERE name LIKE '__ll_sure_%'")
+    assert prepared.fetchone() == (1,)
+    monkeypatch.setattr(etl, "_SURE_ENDS_MAX_CHARS", len(_MYSQL_LINE) + 7)
+    assert etl._sure_of(con, [_MYSQL_LINE, '{"a": 1}'], frozenset(), None, settled) is None
+    assert etl._sure_of(con, [_MYSQL_LINE, "{}"], frozenset(), "logfmt", settled) == mysql | {"logfmt"}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import tempfile
 import time
 from collections.abc import Callable
@@ -271,13 +272,14 @@ def _routing(
     likely: str | None = None,
     marked: bool = False,
     line_column: bool = False,
+    sure_of: frozenset[str] | None = None,
 ) -> tuple[str, str]:
     """SQL for the parser of each event (a route may force one) and for its clean table; `excluded` parsers
     cannot claim any line of the object, so detection leaves them out; the `likely` parser's claim is read
     from its groups, extracted before (likely_format.py); `marked`: parsers with markers are tested only
     where column markers.MARKED is true; `line_column`: LINE_READERS read base.LINE of the message from column
     LINE_COLUMN. A parser that can tell cheaply that no parser between is the line's (`_shortcuts`) is also
-    tested ahead of them, and in its place for the rest."""
+    tested ahead of them, and in its place for the rest; only those of `sure_of` when it is given (_sure_of)."""
 
     def detect_sql(name: str) -> str:
         if name == likely:
@@ -291,6 +293,8 @@ def _routing(
     order = [p.name for p in PARSERS if p.name not in excluded]
     whens = {name: [f"WHEN {detect_sql(name)} THEN {sql_string(name)}"] for name in order}
     for name, first in _shortcuts(order, likely).items():
+        if sure_of is not None and name not in sure_of:
+            continue
         kept = likely_format.sure(name) if name == likely else None  # read from the likely parser's column
         sure = kept if kept is not None else by_name[name].sure("message")  # type: ignore[attr-defined]
         whens[first].insert(0, f"WHEN {markers.gated(by_name[name], sure) if marked else sure} THEN {sql_string(name)}")
@@ -366,13 +370,14 @@ def classify_lines(con: Any, raw_key: str, settings: EtlSettings, *, batch: bool
     de-duplication)."""
 
     def classify(events: str) -> str:
-        return _classify_sql(settings, excluded, likely, settled).replace(_EVENTS, events)
+        return _classify_sql(settings, excluded, likely, settled, sure_of).replace(_EVENTS, events)
 
     for parser in PARSERS:
         for statement in parser.setup():
             con.execute(statement)
-    excluded, likely = _survey(con)
+    excluded, likely, ends = _survey(con)
     settled = _settled(con)
+    sure_of = None if ends is None else _sure_of(con, ends, excluded, likely, settled)
     con.execute(classify("SELECT * FROM raw_lines"))  # in file order: DuckDB keeps insertion order (no sort)
     con.execute("DROP TABLE raw_lines")
     number, by, group = (BATCH_NUMBER, f"{BATCH_NUMBER}, ", " GROUP BY ALL") if batch else ("0", "", "")
@@ -416,13 +421,13 @@ _GUARD_PASS_MAX_ROWS = 5_000
 """Objects up to this many lines test the parsers' guards before classifying (_guarded_out)."""
 
 
-def _survey(con: Any) -> tuple[frozenset[str], str | None]:
+def _survey(con: Any) -> tuple[frozenset[str], str | None, list[str | None] | None]:
     """What classification can skip: in a small object the parsers no line can claim (_guarded_out); in a
     large one (where regex compilation is noise and a guard pass a second scan), the likely parser, whose
     groups classification keeps (likely_format.py), and the parsers with claimed columns (claimed_columns)
     whose guard no line passes: those columns would cost every row of the object (13 ms of CPU per 50,000 JSON
-    or access log lines for OTLP's, all NULL). One statement counts the lines, reads the first and last, and
-    tests those guards."""
+    or access log lines for OTLP's, all NULL). One statement counts the lines, reads the first and last (returned
+    for a large object, for _sure_of), and tests those guards."""
     guards = {
         p.name: str(g) for p in PARSERS if getattr(p, "claimed_columns", None) and (g := getattr(p, "guard", None))
     }
@@ -432,8 +437,50 @@ def _survey(con: Any) -> tuple[frozenset[str], str | None]:
     ).fetchall()[0]
     if rows > _GUARD_PASS_MAX_ROWS:
         unclaimed = frozenset(name for name, ok in zip(guards, passed, strict=True) if not ok)  # NULL: no line
-        return unclaimed, likely_format.guess([first, last])
-    return _guarded_out(con), None
+        return unclaimed, likely_format.guess([first, last]), [first, last]
+    return _guarded_out(con), None, None
+
+
+def _sure_of(
+    con: Any,
+    ends: list[str | None],
+    excluded: frozenset[str],
+    likely: str | None,
+    settled: tuple[tuple[str, str], ...] = (),
+) -> frozenset[str] | None:
+    """The parsers whose shortcut a large object's classification keeps (`_routing`'s `sure_of`): the likely
+    parser's, and each other one whose `sure` holds for the object's first or last line; None (every shortcut)
+    for ends too long to inline (_SURE_ENDS_MAX_CHARS).
+
+    Why: every shortcut's `sure` is a test that each line no earlier shortcut took pays, 1-4 ms per 50,000
+    lines each, and most objects hold one format, whose first and last lines say which shortcut can pay
+    (benchmarks/README.md, "Shortcuts kept where the object's ends are sure"). A shortcut only ever saves time:
+    the CASE gives each line the same parser with or without it, so leaving one out never changes a row.
+    The tests are a statement prepared once per connection and query: binding one (compiling the `sure`s'
+    regexes) costs about 7 ms, executing it with the ends inlined about 1.5."""
+    order = [p.name for p in PARSERS if p.name not in excluded]
+    by_name = {p.name: p for p in PARSERS}
+    tested = [name for name in _shortcuts(order, likely) if name != likely and hasattr(by_name[name], "sure")]
+    texts = [end for end in ends if end is not None]
+    if not tested or not texts:
+        return frozenset({likely} if likely else ())
+    if sum(len(text) for text in texts) > _SURE_ENDS_MAX_CHARS:
+        return None
+    sure = {name: by_name[name].sure("message") for name in tested}  # type: ignore[attr-defined]
+    tests = ", ".join(f"coalesce(bool_or({sure[name]}), false)" for name in tested)
+    query = _with_settled(f"SELECT {tests} FROM (SELECT unnest($1::VARCHAR[]) AS message)", settled)
+    name = f"__ll_sure_{hashlib.sha256(query.encode()).hexdigest()[:16]}"
+    call = f"EXECUTE {name}([{', '.join(sql_string(text) for text in texts)}])"
+    try:
+        held = con.execute(call).fetchone()
+    except duckdb.BinderException:  # not prepared on this connection yet
+        con.execute(f"PREPARE {name} AS {query}")
+        held = con.execute(call).fetchone()
+    return frozenset([name for name, ok in zip(tested, held, strict=True) if ok] + ([likely] if likely else []))
+
+
+_SURE_ENDS_MAX_CHARS = 1 << 20
+"""_sure_of inlines the first and last lines in its statement up to this many characters together."""
 
 
 def _guarded_out(con: Any) -> frozenset[str]:
@@ -469,6 +516,7 @@ def _classify_sql(
     excluded: frozenset[str],
     likely: str | None = None,
     settled: tuple[tuple[str, str], ...] = (),
+    sure_of: frozenset[str] | None = None,
 ) -> str:
     """The statement that classifies the events of `_EVENTS` (built once per settings, parser set, likely
     parser and settled values; that parser's groups are extracted first, its claim read from them, and kept:
@@ -477,7 +525,9 @@ def _classify_sql(
     tested = _tested(settings, excluded)
     marked = markers.marked_sql(tested)
     own_columns = claimed_columns(settings, excluded)
-    parser_sql, table_sql = _routing(settings, excluded, likely, marked=marked is not None, line_column=True)
+    parser_sql, table_sql = _routing(
+        settings, excluded, likely, marked=marked is not None, line_column=True, sure_of=sure_of
+    )
     computed, dropped, kept = "", "", ""  # columns detection reads: computed before it, dropped after it
     if marked is not None:
         computed += f", {marked} AS {markers.MARKED}"
@@ -512,9 +562,14 @@ def _classify_sql(
             FROM ({parsed})
         )
     """
+    return _with_settled(statement, settled)
+
+
+def _with_settled(sql: str, settled: tuple[tuple[str, str], ...]) -> str:
+    """`sql` with each `settled` subquery replaced by its value (_settled)."""
     for subquery, value in settled:
-        statement = statement.replace(subquery, value)
-    return statement
+        sql = sql.replace(subquery, value)
+    return sql
 
 
 def claimed_columns(settings: EtlSettings, excluded: frozenset[str]) -> dict[str, str]:

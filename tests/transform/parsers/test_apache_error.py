@@ -368,6 +368,7 @@ def classify_object(
         if path != "guarded":
             patched.setattr(etl, "_GUARD_PASS_MAX_ROWS", -1)
             patched.setattr(likely_format, "guess", lambda messages: None if path == "large" else path)
+            patched.setattr(etl, "_sure_of", lambda *args: None)  # every shortcut, whatever the object's ends
         if not shortcut:
             patched.setattr(
                 etl,
