@@ -555,6 +555,160 @@ def shortcut_parsers(
     return [str(row[0]) for row in found], [bool(row[1]) for row in found]
 
 
+def shortcut_runs(
+    parser: Any, objects: list[list[str]], monkeypatch: pytest.MonkeyPatch
+) -> list[tuple[list[str], list[bool]]]:
+    """shortcut_parsers of each object with and without `parser`'s shortcut, asserting that every line gets the
+    same parser either way and that every line its `sure` takes gets `parser`: (each line's parser, its `sure`)
+    per object."""
+    runs = []
+    for lines in objects:
+        new, sure = shortcut_parsers(lines, parser, True, monkeypatch)
+        old, _sure = shortcut_parsers(lines, parser, False, monkeypatch)
+        assert [(line, o, n) for line, o, n in zip(lines, old, new, strict=True) if o != n] == []
+        assert all(n == parser.name for n, s in zip(new, sure, strict=True) if s)
+        runs.append((old, sure))
+    return runs
+
+
+def first_shortcut_runs(
+    parser: Any,
+    crafted: tuple[list[str], list[str], list[str]],
+    bench: list[str],
+    custom: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    corpus: list[str] | None = None,
+    mutated: list[str] | None = None,
+) -> tuple[list[bool], list[str]]:
+    """A `sure` tested before every parser (its `ahead_of` is every parser before it in PARSERS) against the CASE
+    without it (shortcut_runs), on four objects: `crafted` (the lines `sure` takes, those it does not, and their
+    parsers) with `bench` (the format's benchmark lines, all sure), 20 lines of every format of the benchmark and
+    each again with CR LF; `crafted` with `corpus` (default: every parser's examples and test_typed_golden.py's
+    messages, with their VPC and CloudFront headers), each also with CR LF; `crafted` with `mutated` (when given);
+    and `custom` (VPC's and CloudFront's headers) with `crafted` and `bench`, where `sure` is false (their
+    `custom`). Returns `sure` of each mutated line and the parsers of the custom object."""
+    from loglake.transform import etl
+    from loglake.transform.parsers import PARSERS
+
+    sure_lines, not_sure, not_sure_parsers = crafted
+    lines = [*sure_lines, *not_sure]
+    names = [p.name for p in PARSERS]
+    assert etl._shortcuts(names)[parser.name] == names[0]  # tested before every parser
+    assert parser.ahead_of == tuple(names[: names.index(parser.name)])
+    generators = benchmark_module("parser_throughput").GENERATORS
+    rng = random.Random(13)
+    generated = [generators[name](rng, i) for name in sorted(generators) for i in range(20)]
+    corpus = [*PARSER_EXAMPLES, *golden_messages()] if corpus is None else corpus
+    objects = [
+        [*lines, *bench, *generated, *(line + "\r\n" for line in generated)],
+        [*lines, *corpus, *(line + "\r\n" for line in corpus)],
+        *([[*lines, *mutated]] if mutated is not None else []),
+        [*custom, *lines, *bench],
+    ]
+    runs = shortcut_runs(parser, objects, monkeypatch)
+    old, sure = runs[0]
+    assert sure[: len(lines)] == [j < len(sure_lines) for j in range(len(lines))]
+    assert sure[len(lines) : len(lines) + len(bench)] == [True] * len(bench)
+    assert old[len(sure_lines) : len(lines)] == not_sure_parsers
+    assert not any(runs[1][1])  # the corpus holds a VPC and a CloudFront header
+    assert not any(runs[-1][1])
+    return (runs[2][1][len(lines) :] if mutated is not None else []), runs[-1][0]
+
+
+def mutate(line: str, rng: random.Random, noise: list[str], head: int | None = None) -> str:
+    """`line` with 1-3 insertions, deletions or replacements from `noise`; with `head`, half of them at one of its
+    first `head` positions (where `sure` and the parsers' guards read)."""
+    for _ in range(rng.randint(1, 3)):
+        at = rng.randrange(head) if head is not None and rng.random() < 0.5 else rng.randrange(len(line) + 1)
+        op = rng.random()
+        if op < 0.5:
+            line = line[:at] + rng.choice(noise) + line[at:]
+        elif op < 0.75:
+            line = line[:at] + line[at + rng.randint(1, 3) :]
+        else:
+            line = line[:at] + rng.choice(noise) + line[at + 1 :]
+    return line
+
+
+def sure_lines_claimed(parser: Any, lines: list[str]) -> int:
+    """How many of `lines` `parser`'s `sure` takes, asserting that its own detection and plain text's claim each
+    of them and that no parser of its `ahead_of` does (what the CASE's order needs)."""
+    from loglake.transform.parsers import PARSERS
+
+    claims = ", ".join(f"count(*) FILTER (WHERE {p.detect('message')})" for p in PARSERS)
+    query = f"SELECT count(*), {claims} FROM raw_lines WHERE {parser.sure('message')}"
+    taken, *found = classifying_connection(lines).execute(query).fetchall()[0]
+    by_name = dict(zip([p.name for p in PARSERS], found, strict=True))
+    assert by_name.pop(parser.name) == taken
+    assert by_name.pop("text") == taken  # plain text takes every line
+    assert {name: by_name[name] for name in parser.ahead_of} == dict.fromkeys(parser.ahead_of, 0)
+    return int(taken)
+
+
+def classified_events(lines: list[str], staged: str | None, columns: str) -> list[tuple[object, ...]]:
+    """etl.classify_lines over `lines` as one object's raw_lines, in a thread of its own (a fresh session, released
+    as failed); `columns` of `classified` per event. The classification it found to keep is `staged`. The
+    statement cache is cleared before and after, so no statement built under other patches is reused."""
+    import threading
+
+    from loglake.transform import etl, session
+    from loglake.transform.settings import EtlSettings
+
+    etl._classify_sql.cache_clear()
+
+    def run() -> list[tuple[object, ...]]:
+        prepared = session.acquire(None)
+        try:
+            prepared.con.execute(
+                "CREATE TEMP TABLE raw_lines AS SELECT '/g' AS log_group, 's' AS log_stream, 'e' || n AS event_id, "
+                "1800000000000 + n AS timestamp, NULL::BIGINT AS ingestion_time, m AS message, 'file' AS source, "
+                "NULL::VARCHAR AS message_b64 FROM (SELECT unnest($m::VARCHAR[]) AS m, "
+                "generate_subscripts($m::VARCHAR[], 1) AS n)",
+                {"m": lines},
+            )
+            result = etl.classify_lines(prepared.con, "k", EtlSettings())
+            assert result.staged == staged
+            query = f"SELECT {columns} FROM classified ORDER BY rowid"
+            return [tuple(row) for row in prepared.con.execute(query).fetchall()]
+        finally:
+            session.release(prepared, failed=True)
+
+    try:
+        out: list[list[tuple[object, ...]]] = []
+        thread = threading.Thread(target=lambda: out.append(run()))
+        thread.start()
+        thread.join()
+        return out[0]
+    finally:
+        etl._classify_sql.cache_clear()
+
+
+def classified_with_shortcut(
+    lines: list[str], monkeypatch: pytest.MonkeyPatch, name: str, shortcut: bool, path: str
+) -> list[tuple[object, ...]]:
+    """etl.classify_lines over `lines` as one object: (format, reason, table) per event, with parser `name`'s
+    shortcut or (`shortcut` false) without it (every other shortcut kept). `path`: "guarded" (the small object's
+    guard pass), "large" (the large object's, no likely format), or the likely format the large object's path is
+    given; there every shortcut is tested, whatever the object's ends (etl._sure_of)."""
+    from loglake.transform import etl, likely_format
+
+    real = etl._shortcuts
+    with monkeypatch.context() as patched:
+        if path != "guarded":
+            patched.setattr(etl, "_GUARD_PASS_MAX_ROWS", -1)
+            patched.setattr(likely_format, "guess", lambda messages: None if path == "large" else path)
+            patched.setattr(etl, "_sure_of", lambda *args: None)
+        if not shortcut:
+            patched.setattr(
+                etl,
+                "_shortcuts",
+                lambda order, likely=None: {k: v for k, v in real(order, likely).items() if k != name},
+            )
+        staged = None if path in ("guarded", "large") else path
+        return classified_events(lines, staged, "format, __ll_reason, __ll_table")
+
+
 def golden_messages() -> list[str]:
     """Every message of test_typed_golden.py's corpus (tests/transform/parsers/typed_golden.json.gz), in order."""
     golden = Path(__file__).parent / "transform" / "parsers" / "typed_golden.json.gz"

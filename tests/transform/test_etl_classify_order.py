@@ -7,13 +7,19 @@ import gzip
 import json
 import random
 import re
-import threading
 from pathlib import Path
 
 import pytest
 
-from conftest import PARSER_EXAMPLES, benchmark_module, classifying_connection
-from loglake.transform import etl, likely_format, markers, session
+from conftest import (
+    PARSER_EXAMPLES,
+    benchmark_module,
+    classified_events,
+    classified_with_shortcut,
+    classifying_connection,
+    mutate,
+)
+from loglake.transform import etl, likely_format, markers
 from loglake.transform.parsers import PARSERS, logfmt, vpc_flow_log
 from loglake.transform.parsers.mysql_error import MysqlErrorParser
 from loglake.transform.settings import EtlSettings
@@ -222,15 +228,7 @@ def _mutated(count: int) -> list[str]:
     lines = []
     for i in range(count):
         line = make(rng, i)
-        for _ in range(rng.randint(1, 3)):
-            at = rng.randrange(len(line) + 1)
-            op = rng.random()
-            if op < 0.5:
-                line = line[:at] + rng.choice(_LOGFMT_NOISE) + line[at:]
-            elif op < 0.75:
-                line = line[:at] + line[at + rng.randint(1, 3) :]
-            else:
-                line = line[:at] + rng.choice(_LOGFMT_NOISE) + line[at + 1 :]
+        line = mutate(line, rng, _LOGFMT_NOISE)
         lines.append(line)
     return lines
 
@@ -240,39 +238,6 @@ def _header(line: str) -> bool:
     return line.startswith("#Fields: ") or re.fullmatch(vpc_flow_log.HEADER_PATTERN, line.rstrip("\r\n")) is not None
 
 
-def _classified(lines: list[str], staged: str | None, columns: str) -> list[tuple[object, ...]]:
-    """classify_lines over `lines` as one object's raw_lines, in a thread of its own (a fresh session, released
-    as failed); `columns` of `classified` per event. The classification it found to keep is `staged`. The
-    statement cache is cleared before and after, so no statement built under other patches is reused."""
-    etl._classify_sql.cache_clear()
-
-    def run() -> list[tuple[object, ...]]:
-        prepared = session.acquire(None)
-        try:
-            prepared.con.execute(
-                "CREATE TEMP TABLE raw_lines AS SELECT '/g' AS log_group, 's' AS log_stream, 'e' || n AS event_id, "
-                "1800000000000 + n AS timestamp, NULL::BIGINT AS ingestion_time, m AS message, 'file' AS source, "
-                "NULL::VARCHAR AS message_b64 FROM (SELECT unnest($m::VARCHAR[]) AS m, "
-                "generate_subscripts($m::VARCHAR[], 1) AS n)",
-                {"m": lines},
-            )
-            result = etl.classify_lines(prepared.con, "k", EtlSettings())
-            assert result.staged == staged
-            query = f"SELECT {columns} FROM classified ORDER BY rowid"
-            return [tuple(row) for row in prepared.con.execute(query).fetchall()]
-        finally:
-            session.release(prepared, failed=True)
-
-    try:
-        out: list[list[tuple[object, ...]]] = []
-        thread = threading.Thread(target=lambda: out.append(run()))
-        thread.start()
-        thread.join()
-        return out[0]
-    finally:
-        etl._classify_sql.cache_clear()
-
-
 def _classify_likely(lines: list[str], monkeypatch: pytest.MonkeyPatch, shortcut: bool) -> list[tuple[object, ...]]:
     """classify_lines over `lines` with logfmt as the likely format: (format, reason, table, kept pairs) per
     event, with logfmt's shortcut or (`shortcut` false) without it (every other shortcut kept)."""
@@ -280,7 +245,7 @@ def _classify_likely(lines: list[str], monkeypatch: pytest.MonkeyPatch, shortcut
     monkeypatch.setattr(etl, "_GUARD_PASS_MAX_ROWS", -1)
     monkeypatch.setattr(likely_format, "guess", lambda messages: "logfmt")
     monkeypatch.setattr(etl, "_shortcuts", real if shortcut else lambda order, likely=None: real(order))
-    return _classified(lines, "logfmt", f"format, __ll_reason, __ll_table, {logfmt.KEPT}")
+    return classified_events(lines, "logfmt", f"format, __ll_reason, __ll_table, {logfmt.KEPT}")
 
 
 @pytest.mark.parametrize("headers", [False, True], ids=["plain", "headers"])
@@ -369,39 +334,9 @@ def _mysql_mutated(count: int) -> list[str]:
     for i in range(count):
         line = make(rng, i)
         line = line.replace(" [MY-010055] [Server]", "") if i % 2 else line
-        for _ in range(rng.randint(1, 3)):
-            at = rng.randrange(46) if rng.random() < 0.5 else rng.randrange(len(line) + 1)
-            op = rng.random()
-            if op < 0.5:
-                line = line[:at] + rng.choice(_MYSQL_NOISE) + line[at:]
-            elif op < 0.75:
-                line = line[:at] + line[at + rng.randint(1, 3) :]
-            else:
-                line = line[:at] + rng.choice(_MYSQL_NOISE) + line[at + 1 :]
+        line = mutate(line, rng, _MYSQL_NOISE, 46)
         lines.append(line)
     return lines
-
-
-def _classify_object(
-    lines: list[str], monkeypatch: pytest.MonkeyPatch, shortcut: bool, path: str
-) -> list[tuple[object, ...]]:
-    """classify_lines over `lines`: (format, reason, table) per event, with mysql_error's shortcut or (`shortcut`
-    false) without it (every other shortcut kept). `path`: "guarded" (the small object's guard pass), "large" (the
-    large object's, no likely format), or the likely format the large object's path is given."""
-    real = etl._shortcuts
-    with monkeypatch.context() as patched:
-        if path != "guarded":
-            patched.setattr(etl, "_GUARD_PASS_MAX_ROWS", -1)
-            patched.setattr(likely_format, "guess", lambda messages: None if path == "large" else path)
-            patched.setattr(etl, "_sure_of", lambda *args: None)  # every shortcut, whatever the object's ends
-        if not shortcut:
-            patched.setattr(
-                etl,
-                "_shortcuts",
-                lambda order, likely=None: {k: v for k, v in real(order, likely).items() if k != "mysql_error"},
-            )
-        staged = None if path in ("guarded", "large") else path
-        return _classified(lines, staged, "format, __ll_reason, __ll_table")
 
 
 @pytest.mark.parametrize("path", ["guarded", "large", "lambda_text", "logfmt"])
@@ -426,8 +361,8 @@ def test_mysql_error_s_shortcut_keeps_every_line_s_parser(
         assert not any(_header(line) for line in lines)
         lines = [*HEADERS, *lines] if headers else lines
     lines += _MYSQL_THEIRS
-    new = _classify_object(lines, monkeypatch, True, path)
-    old = _classify_object(lines, monkeypatch, False, path)
+    new = classified_with_shortcut(lines, monkeypatch, "mysql_error", True, path)
+    old = classified_with_shortcut(lines, monkeypatch, "mysql_error", False, path)
     moved = [(line, o, n) for line, o, n in zip(lines, old, new, strict=True) if o != n]
     assert moved == []
     assert [row[0] for row in new[-4:]] == ["s3_access_log", "s3_access_log", "access_log", "apigateway_access_log"]
@@ -460,11 +395,11 @@ def test_a_large_object_keeps_the_shortcuts_its_first_or_last_line_is_sure_of(
     kept: list[frozenset[str] | None] = []
     real = etl._sure_of
     monkeypatch.setattr(etl, "_sure_of", lambda *args: kept.append(real(*args)) or kept[-1])
-    gated = _classified(lines, likely, "format, __ll_reason, __ll_table")
+    gated = classified_events(lines, likely, "format, __ll_reason, __ll_table")
     expected = set() if headers else {"mysql_error"}
     assert kept == [frozenset(expected | ({likely} if likely else set()))]
     monkeypatch.setattr(etl, "_sure_of", lambda *args: None)
-    every = _classified(lines, likely, "format, __ll_reason, __ll_table")
+    every = classified_events(lines, likely, "format, __ll_reason, __ll_table")
     assert gated == every
     formats = [row[0] for row in gated]
     assert formats.count("apache_error") == 3000

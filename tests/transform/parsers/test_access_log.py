@@ -9,18 +9,18 @@ import re
 from pathlib import Path
 
 import pytest
-from test_apache_error import classify_object, corpus_lines
+from test_apache_error import corpus_lines
 
 from conftest import (
     PARSER_EXAMPLES,
     benchmark_module,
+    classified_with_shortcut,
     classifying_connection,
     cut_against_regex,
+    first_shortcut_runs,
     golden_messages,
-    shortcut_parsers,
+    sure_lines_claimed,
 )
-from loglake.transform import etl
-from loglake.transform.parsers import PARSERS
 from loglake.transform.parsers.access_log import EXAMPLES, AccessLogParser
 
 JC = Path(__file__).parent / "vectors" / "jc" / "common-log-format.log"  # jc's test vectors (vectors/jc)
@@ -180,31 +180,9 @@ def test_sure_lines_keep_the_parser_the_whole_order_gives_them(monkeypatch: pyte
     every parser's examples and test_typed_golden.py's messages, each also with CR LF, and the crafted and benchmark
     lines again in an object whose VPC and CloudFront headers make those parsers count fields (`sure` is false
     there)."""
-    generators = benchmark_module("parser_throughput").GENERATORS
-    rng = random.Random(13)
-    bench = _bench(13)
-    generated = [generators[name](rng, i) for name in sorted(generators) for i in range(20)]
-    crafted = [*_SURE_CRAFTED, *_NOT_SURE]
-    names = [p.name for p in PARSERS]
-    assert etl._shortcuts(names)["access_log"] == names[0]  # tested before every parser
-    assert AccessLogParser.ahead_of == tuple(names[: names.index("access_log")])
     corpus = [*PARSER_EXAMPLES, *golden_messages(), *(line for line in JC.read_text().splitlines())]
-    objects = [
-        [*crafted, *bench, *generated, *(line + "\r\n" for line in generated)],
-        [*crafted, *corpus, *(line + "\r\n" for line in corpus)],
-        [*_CUSTOM, *crafted, *bench],
-    ]
-    for k, object_lines in enumerate(objects):
-        new, sure = shortcut_parsers(object_lines, AccessLogParser(), True, monkeypatch)
-        old, _sure = shortcut_parsers(object_lines, AccessLogParser(), False, monkeypatch)
-        assert [(line, o, n) for line, o, n in zip(object_lines, old, new, strict=True) if o != n] == []
-        assert all(n == "access_log" for n, s in zip(new, sure, strict=True) if s)
-        if k == 0:
-            assert sure[: len(crafted)] == [j < len(_SURE_CRAFTED) for j in range(len(crafted))]
-            assert sure[len(crafted) : len(crafted) + len(bench)] == [True] * len(bench)
-            assert old[len(_SURE_CRAFTED) : len(crafted)] == _NOT_SURE_PARSERS
-        else:
-            assert not any(sure)
+    crafted = (_SURE_CRAFTED, _NOT_SURE, _NOT_SURE_PARSERS)
+    old = first_shortcut_runs(AccessLogParser(), crafted, _bench(13), _CUSTOM, monkeypatch, corpus=corpus)[1]
     assert old[:4] == ["text", "text", "vpc_flow_log", "cloudfront"]  # the header of 7 words is not VPC's 12
 
 
@@ -213,15 +191,7 @@ def test_no_parser_before_claims_a_line_sure_takes() -> None:
     that `sure` takes (what the CASE's order needs), and access_log's is true."""
     bench = _bench(5)
     lines = [*_SURE_CRAFTED, *_NOT_SURE, *bench]
-    connection = classifying_connection(lines)
-    sure = AccessLogParser().sure("message")
-    claims = ", ".join(f"count(*) FILTER (WHERE {p.detect('message')})" for p in PARSERS)
-    counts = connection.execute(f"SELECT count(*), {claims} FROM raw_lines WHERE {sure}").fetchall()[0]
-    by_name = dict(zip([p.name for p in PARSERS], counts[1:], strict=True))
-    assert counts[0] == len(_SURE_CRAFTED) + 400
-    assert by_name.pop("access_log") == counts[0]
-    assert by_name.pop("text") == counts[0]  # plain text takes every line
-    assert {name: by_name[name] for name in AccessLogParser.ahead_of} == dict.fromkeys(AccessLogParser.ahead_of, 0)
+    assert sure_lines_claimed(AccessLogParser(), lines) == len(_SURE_CRAFTED) + 400
 
 
 @pytest.mark.parametrize("path", ["guarded", "large", "lambda_text", "logfmt"])
@@ -235,8 +205,8 @@ def test_shortcut_keeps_every_line_s_parser_in_classify_lines(
     lines and the crafted lines, with and without the VPC and CloudFront headers: the same format, reason and table on
     every line."""
     lines = corpus_lines("access_log", headers, path, [*_SURE_CRAFTED, *_NOT_SURE])
-    new = classify_object(lines, monkeypatch, "access_log", True, path)
-    old = classify_object(lines, monkeypatch, "access_log", False, path)
+    new = classified_with_shortcut(lines, monkeypatch, "access_log", True, path)
+    old = classified_with_shortcut(lines, monkeypatch, "access_log", False, path)
     assert [(line, o, n) for line, o, n in zip(lines, old, new, strict=True) if o != n] == []
     taken = classifying_connection(lines).execute(
         f"SELECT count(*) FILTER (WHERE {AccessLogParser().sure('message')}) FROM raw_lines"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import random
 import re
-import threading
 from typing import Any
 
 import pytest
@@ -15,13 +14,16 @@ from conftest import (
     PARSER_EXAMPLES,
     benchmark_module,
     classified_rows,
+    classified_with_shortcut,
     classifying_connection,
+    first_shortcut_runs,
     golden_messages,
     macro_connection,
-    shortcut_parsers,
+    mutate,
+    sure_lines_claimed,
 )
-from loglake.transform import etl, likely_format, session
-from loglake.transform.parsers import PARSERS, vpc_flow_log
+from loglake.transform import etl, likely_format
+from loglake.transform.parsers import vpc_flow_log
 from loglake.transform.parsers.apache_error import (
     CLIENT,
     CLIENT_PORT,
@@ -30,7 +32,6 @@ from loglake.transform.parsers.apache_error import (
     ApacheErrorParser,
 )
 from loglake.transform.parsers.base import Column, RegexParser, text
-from loglake.transform.settings import EtlSettings
 
 _T = "[Wed Oct 11 14:32:52.123456 2000]"
 _HEAD = f"{_T} [core:error] [pid 35708:tid 4328636416] [client 72.15.99.187:41716] "
@@ -276,31 +277,8 @@ def test_sure_lines_keep_the_parser_the_whole_order_gives_them(monkeypatch: pyte
     format, every parser's examples and test_typed_golden.py's messages, each also with CR LF, and the crafted and
     benchmark lines again in an object whose VPC and CloudFront headers make those parsers count fields (`sure` is
     false there)."""
-    generators = benchmark_module("parser_throughput").GENERATORS
-    rng = random.Random(13)
-    bench = _bench(13)
-    generated = [generators[name](rng, i) for name in sorted(generators) for i in range(20)]
-    crafted = [*_SURE_CRAFTED, *_NOT_SURE]
-    names = [p.name for p in PARSERS]
-    assert etl._shortcuts(names)["apache_error"] == names[0]  # tested before every parser
-    assert ApacheErrorParser.ahead_of == tuple(names[: names.index("apache_error")])
-    corpus = [*PARSER_EXAMPLES, *golden_messages()]  # their VPC and CloudFront headers
-    objects = [
-        [*crafted, *bench, *generated, *(line + "\r\n" for line in generated)],
-        [*crafted, *corpus, *(line + "\r\n" for line in corpus)],
-        [*_CUSTOM, *crafted, *bench],
-    ]
-    for k, object_lines in enumerate(objects):
-        new, sure = shortcut_parsers(object_lines, ApacheErrorParser(), True, monkeypatch)
-        old, _sure = shortcut_parsers(object_lines, ApacheErrorParser(), False, monkeypatch)
-        assert [(line, o, n) for line, o, n in zip(object_lines, old, new, strict=True) if o != n] == []
-        assert all(n == "apache_error" for n, s in zip(new, sure, strict=True) if s)
-        if k == 0:
-            assert sure[: len(crafted)] == [j < len(_SURE_CRAFTED) for j in range(len(crafted))]
-            assert sure[len(crafted) : len(crafted) + len(bench)] == [True] * len(bench)
-            assert old[len(_SURE_CRAFTED) : len(crafted)] == _NOT_SURE_PARSERS
-        else:
-            assert not any(sure)
+    crafted = (_SURE_CRAFTED, _NOT_SURE, _NOT_SURE_PARSERS)
+    old = first_shortcut_runs(ApacheErrorParser(), crafted, _bench(13), _CUSTOM, monkeypatch)[1]
     assert old[:4] == ["text", "vpc_flow_log", "vpc_flow_log", "cloudfront"]  # the line of 7 words is VPC's
 
 
@@ -309,15 +287,7 @@ def test_no_parser_before_claims_a_line_sure_takes() -> None:
     line that `sure` takes (what the CASE's order needs), and apache_error's is true."""
     bench = _bench(5)
     lines = [*_SURE_CRAFTED, *_NOT_SURE, *bench, *(line + "\r\n" for line in bench)]
-    connection = classifying_connection(lines)
-    sure = ApacheErrorParser().sure("message")
-    claims = ", ".join(f"count(*) FILTER (WHERE {p.detect('message')})" for p in PARSERS)
-    counts = connection.execute(f"SELECT count(*), {claims} FROM raw_lines WHERE {sure}").fetchall()[0]
-    by_name = dict(zip([p.name for p in PARSERS], counts[1:], strict=True))
-    assert counts[0] == len(_SURE_CRAFTED) + 800
-    assert by_name.pop("apache_error") == counts[0]
-    assert by_name.pop("text") == counts[0]  # plain text takes every line
-    assert {name: by_name[name] for name in ApacheErrorParser.ahead_of} == dict.fromkeys(ApacheErrorParser.ahead_of, 0)
+    assert sure_lines_claimed(ApacheErrorParser(), lines) == len(_SURE_CRAFTED) + 800
 
 
 HEADERS = [
@@ -344,64 +314,9 @@ def mutated(name: str, count: int, seed: int) -> list[str]:
     lines = []
     for i in range(count):
         line = make(rng, i)
-        for _ in range(rng.randint(1, 3)):
-            at = rng.randrange(46) if rng.random() < 0.5 else rng.randrange(len(line) + 1)
-            op = rng.random()
-            if op < 0.5:
-                line = line[:at] + rng.choice(_NOISE) + line[at:]
-            elif op < 0.75:
-                line = line[:at] + line[at + rng.randint(1, 3) :]
-            else:
-                line = line[:at] + rng.choice(_NOISE) + line[at + 1 :]
+        line = mutate(line, rng, _NOISE, 46)
         lines.append(line)
     return lines
-
-
-def classify_object(
-    lines: list[str], monkeypatch: pytest.MonkeyPatch, name: str, shortcut: bool, path: str
-) -> list[tuple[object, ...]]:
-    """etl.classify_lines over `lines` as one object: (format, reason, table) per event, with parser `name`'s shortcut
-    or (`shortcut` false) without it (every other shortcut kept). `path`: "guarded" (the small object's guard pass),
-    "large" (the large object's, no likely format), or the likely format the large object's path is given."""
-    real = etl._shortcuts
-    with monkeypatch.context() as patched:
-        if path != "guarded":
-            patched.setattr(etl, "_GUARD_PASS_MAX_ROWS", -1)
-            patched.setattr(likely_format, "guess", lambda messages: None if path == "large" else path)
-            patched.setattr(etl, "_sure_of", lambda *args: None)  # every shortcut, whatever the object's ends
-        if not shortcut:
-            patched.setattr(
-                etl,
-                "_shortcuts",
-                lambda order, likely=None: {k: v for k, v in real(order, likely).items() if k != name},
-            )
-        etl._classify_sql.cache_clear()
-
-        def run() -> list[tuple[object, ...]]:
-            prepared = session.acquire(None)
-            try:
-                prepared.con.execute(
-                    "CREATE TEMP TABLE raw_lines AS SELECT '/g' AS log_group, 's' AS log_stream, 'e' || n AS event_id, "
-                    "1800000000000 + n AS timestamp, NULL::BIGINT AS ingestion_time, m AS message, 'file' AS source, "
-                    "NULL::VARCHAR AS message_b64 FROM (SELECT unnest($m::VARCHAR[]) AS m, "
-                    "generate_subscripts($m::VARCHAR[], 1) AS n)",
-                    {"m": lines},
-                )
-                result = etl.classify_lines(prepared.con, "k", EtlSettings())
-                assert result.staged == (None if path in ("guarded", "large") else path)
-                query = "SELECT format, __ll_reason, __ll_table FROM classified ORDER BY rowid"
-                return [tuple(row) for row in prepared.con.execute(query).fetchall()]
-            finally:
-                session.release(prepared, failed=True)
-
-        try:
-            out: list[list[tuple[object, ...]]] = []
-            thread = threading.Thread(target=lambda: out.append(run()))  # a fresh session of its own
-            thread.start()
-            thread.join()
-            return out[0]
-        finally:
-            etl._classify_sql.cache_clear()
 
 
 def corpus_lines(name: str, headers: bool, path: str, extra: list[str]) -> list[str]:
@@ -432,8 +347,8 @@ def test_shortcut_keeps_every_line_s_parser_in_classify_lines(
     Lambda text's or logfmt's groups read from their column): corpus_lines with 2,000 mutated httpd lines and the
     crafted lines, with and without the VPC and CloudFront headers: the same format, reason and table on every line."""
     lines = corpus_lines("apache_error", headers, path, [*_SURE_CRAFTED, *_NOT_SURE])
-    new = classify_object(lines, monkeypatch, "apache_error", True, path)
-    old = classify_object(lines, monkeypatch, "apache_error", False, path)
+    new = classified_with_shortcut(lines, monkeypatch, "apache_error", True, path)
+    old = classified_with_shortcut(lines, monkeypatch, "apache_error", False, path)
     assert [(line, o, n) for line, o, n in zip(lines, old, new, strict=True) if o != n] == []
     taken = classifying_connection(lines).execute(
         f"SELECT count(*) FILTER (WHERE {ApacheErrorParser().sure('message')}) FROM raw_lines"

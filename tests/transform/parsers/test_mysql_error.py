@@ -11,13 +11,10 @@ import pytest
 from conftest import (
     PARSER_EXAMPLES,
     benchmark_module,
-    classifying_connection,
-    golden_messages,
+    first_shortcut_runs,
     prefix_against_regex,
-    shortcut_parsers,
+    sure_lines_claimed,
 )
-from loglake.transform import etl
-from loglake.transform.parsers import PARSERS
 from loglake.transform.parsers.mysql_error import PREFIX, MysqlErrorParser
 
 _LINES = [
@@ -291,28 +288,8 @@ def test_sure_lines_keep_the_parser_the_whole_order_gives_them(monkeypatch: pyte
     rng = random.Random(13)
     bench = [generators["mysql_error"](rng, i) for i in range(200)]
     bench += [line.replace(" [MY-010055] [Server]", "") for line in bench]  # MySQL 5.7's shape
-    generated = [generators[name](rng, i) for name in sorted(generators) for i in range(20)]
-    crafted = [*_SURE_CRAFTED, *_NOT_SURE]
-    names = [p.name for p in PARSERS]
-    assert etl._shortcuts(names)["mysql_error"] == names[0]  # tested before every parser (after stack_trace's)
-    assert MysqlErrorParser.ahead_of == tuple(names[: names.index("mysql_error")])
-    corpus = [*PARSER_EXAMPLES, *golden_messages()]  # their VPC and CloudFront headers
-    objects = [
-        [*crafted, *bench, *generated, *(line + "\r\n" for line in generated)],
-        [*crafted, *corpus, *(line + "\r\n" for line in corpus)],
-        [*_CUSTOM, *crafted, *bench],
-    ]
-    for k, object_lines in enumerate(objects):
-        new, sure = shortcut_parsers(object_lines, MysqlErrorParser(), True, monkeypatch)
-        old, _sure = shortcut_parsers(object_lines, MysqlErrorParser(), False, monkeypatch)
-        assert [(line, o, n) for line, o, n in zip(object_lines, old, new, strict=True) if o != n] == []
-        assert all(n == "mysql_error" for n, s in zip(new, sure, strict=True) if s)
-        if k == 0:
-            assert sure[: len(crafted)] == [j < len(_SURE_CRAFTED) for j in range(len(crafted))]
-            assert sure[len(crafted) : len(crafted) + len(bench)] == [True] * len(bench)
-            assert old[len(_SURE_CRAFTED) : len(crafted)] == _NOT_SURE_PARSERS
-        else:
-            assert not any(sure)
+    crafted = (_SURE_CRAFTED, _NOT_SURE, _NOT_SURE_PARSERS)
+    old = first_shortcut_runs(MysqlErrorParser(), crafted, bench, _CUSTOM, monkeypatch)[1]
     assert old[:4] == ["text", "vpc_flow_log", "vpc_flow_log", "cloudfront"]  # the header of 7 words is VPC's
 
 
@@ -323,12 +300,4 @@ def test_no_parser_before_claims_a_line_sure_takes() -> None:
     rng = random.Random(5)
     bench = [generators["mysql_error"](rng, i) for i in range(200)]
     lines = [*_SURE_CRAFTED, *_NOT_SURE, *bench, *(line.replace(" [MY-010055] [Server]", "") for line in bench)]
-    connection = classifying_connection(lines)
-    sure = MysqlErrorParser().sure("message")
-    claims = ", ".join(f"count(*) FILTER (WHERE {p.detect('message')})" for p in PARSERS)
-    counts = connection.execute(f"SELECT count(*), {claims} FROM raw_lines WHERE {sure}").fetchall()[0]
-    by_name = dict(zip([p.name for p in PARSERS], counts[1:], strict=True))
-    assert counts[0] == len(_SURE_CRAFTED) + 400
-    assert by_name.pop("mysql_error") == counts[0]
-    assert by_name.pop("text") == counts[0]  # plain text takes every line
-    assert {name: by_name[name] for name in MysqlErrorParser.ahead_of} == dict.fromkeys(MysqlErrorParser.ahead_of, 0)
+    assert sure_lines_claimed(MysqlErrorParser(), lines) == len(_SURE_CRAFTED) + 400

@@ -8,15 +8,12 @@ import random
 import pytest
 
 from conftest import (
-    PARSER_EXAMPLES,
     benchmark_module,
-    classifying_connection,
-    golden_messages,
+    first_shortcut_runs,
+    mutate,
     prefix_against_regex,
-    shortcut_parsers,
+    sure_lines_claimed,
 )
-from loglake.transform import etl
-from loglake.transform.parsers import PARSERS
 from loglake.transform.parsers.mysql_general import PREFIX, MysqlGeneralParser
 
 _LINES = [
@@ -182,15 +179,7 @@ def _mutated(count: int) -> list[str]:
     lines = []
     for i in range(count):
         line = records[i % len(records)]
-        for _ in range(rng.randint(1, 3)):
-            at = rng.randrange(40) if rng.random() < 0.5 else rng.randrange(len(line) + 1)
-            op = rng.random()
-            if op < 0.5:
-                line = line[:at] + rng.choice(_NOISE) + line[at:]
-            elif op < 0.75:
-                line = line[:at] + line[at + rng.randint(1, 3) :]
-            else:
-                line = line[:at] + rng.choice(_NOISE) + line[at + 1 :]
+        line = mutate(line, rng, _NOISE, 40)
         lines.append(line)
     return lines
 
@@ -201,34 +190,10 @@ def test_sure_records_keep_the_parser_the_whole_order_gives_them(monkeypatch: py
     lines of every format, every parser's examples and test_typed_golden.py's messages, each also with CR LF, and
     crafted and benchmark records again in an object whose VPC and CloudFront headers make those parsers count
     fields (`sure` is false there)."""
-    generators = benchmark_module("parser_throughput").GENERATORS
-    rng = random.Random(13)
-    bench = _bench(13)
-    generated = [generators[name](rng, i) for name in sorted(generators) for i in range(20)]
-    crafted = [*_SURE_CRAFTED, *_NOT_SURE]
-    names = [p.name for p in PARSERS]
-    assert etl._shortcuts(names)["mysql_general"] == names[0]  # tested before every parser
-    assert MysqlGeneralParser.ahead_of == tuple(names[: names.index("mysql_general")])
-    corpus = [*PARSER_EXAMPLES, *golden_messages()]  # their VPC and CloudFront headers
-    objects = [
-        [*crafted, *bench, *generated, *(line + "\r\n" for line in generated)],
-        [*crafted, *corpus, *(line + "\r\n" for line in corpus)],
-        [*crafted, *_mutated(2000)],
-        [*_CUSTOM, *crafted, *bench],
-    ]
-    for k, object_lines in enumerate(objects):
-        new, sure = shortcut_parsers(object_lines, MysqlGeneralParser(), True, monkeypatch)
-        old, _sure = shortcut_parsers(object_lines, MysqlGeneralParser(), False, monkeypatch)
-        assert [(line, o, n) for line, o, n in zip(object_lines, old, new, strict=True) if o != n] == []
-        assert all(n == "mysql_general" for n, s in zip(new, sure, strict=True) if s)
-        if k == 0:
-            assert sure[: len(crafted)] == [j < len(_SURE_CRAFTED) for j in range(len(crafted))]
-            assert sure[len(crafted) : len(crafted) + len(bench)] == [True] * len(bench)
-            assert old[len(_SURE_CRAFTED) : len(crafted)] == _NOT_SURE_PARSERS
-        elif k == 2:
-            assert 200 < sum(sure[len(crafted) :]) < 1800  # the mutations hit and miss what sure reads
-        elif k == 3:
-            assert not any(sure)
+    crafted = (_SURE_CRAFTED, _NOT_SURE, _NOT_SURE_PARSERS)
+    parser = MysqlGeneralParser()
+    mutated, old = first_shortcut_runs(parser, crafted, _bench(13), _CUSTOM, monkeypatch, mutated=_mutated(2000))
+    assert 200 < sum(mutated) < 1800  # the mutations hit and miss what sure reads
     assert old[:3] == ["text", "text", "vpc_flow_log"]  # the record of 5 words is VPC's
 
 
@@ -236,13 +201,4 @@ def test_no_parser_before_claims_a_record_sure_takes() -> None:
     """Every parser of MysqlGeneralParser.ahead_of, its own detection, is false on every crafted, benchmark and
     mutated record that `sure` takes (what the CASE's order needs), and mysql_general's is true."""
     lines = [*_SURE_CRAFTED, *_NOT_SURE, *_bench(5), *_mutated(2000)]
-    connection = classifying_connection(lines)
-    sure = MysqlGeneralParser().sure("message")
-    claims = ", ".join(f"count(*) FILTER (WHERE {p.detect('message')})" for p in PARSERS)
-    counts = connection.execute(f"SELECT count(*), {claims} FROM raw_lines WHERE {sure}").fetchall()[0]
-    by_name = dict(zip([p.name for p in PARSERS], counts[1:], strict=True))
-    assert counts[0] > len(_SURE_CRAFTED) + 400 + 200
-    assert by_name.pop("mysql_general") == counts[0]
-    assert by_name.pop("text") == counts[0]  # plain text takes every line
-    ahead = MysqlGeneralParser.ahead_of
-    assert {name: by_name[name] for name in ahead} == dict.fromkeys(ahead, 0)
+    assert sure_lines_claimed(MysqlGeneralParser(), lines) > len(_SURE_CRAFTED) + 400 + 200

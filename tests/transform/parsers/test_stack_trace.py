@@ -14,7 +14,7 @@ from conftest import (
     classifying_connection,
     golden_messages,
     macro_connection,
-    shortcut_parsers,
+    shortcut_runs,
 )
 from loglake.sql_quoting import sql_string
 from loglake.transform import etl, levels, timestamps
@@ -481,17 +481,14 @@ def test_sure_traces_keep_the_parser_the_whole_order_gives_them(monkeypatch: pyt
         [*_SURE_CRAFTED, *PARSER_EXAMPLES, *golden],  # their VPC and CloudFront headers
         [*_CUSTOM, *_SURE_CRAFTED, *traces],
     ]
-    for k, object_lines in enumerate(objects):
-        new, sure = shortcut_parsers(object_lines, StackTraceParser(), True, monkeypatch)
-        old, _sure = shortcut_parsers(object_lines, StackTraceParser(), False, monkeypatch)
-        assert [(line, o, n) for line, o, n in zip(object_lines, old, new, strict=True) if o != n] == []
-        assert all(n == "stack_trace" for n, s in zip(new, sure, strict=True) if s)
+    runs = shortcut_runs(StackTraceParser(), objects, monkeypatch)
+    for k, (_old, sure) in enumerate(runs):
         if k == 0:
             assert sure[: len(_SURE_CRAFTED)] == [j < _SURE for j in range(len(_SURE_CRAFTED))]
             assert sure[len(_SURE_CRAFTED) : len(_SURE_CRAFTED) + len(traces)] == [True] * len(traces)
         else:
             assert not any(sure)
-    assert old[:6] == ["text", "vpc_flow_log", "vpc_flow_log", "cloudfront", "vpc_flow_log", "cloudfront"]
+    assert runs[-1][0][:6] == ["text", "vpc_flow_log", "vpc_flow_log", "cloudfront", "vpc_flow_log", "cloudfront"]
 
 
 def test_no_parser_before_claims_a_trace_sure_takes() -> None:

@@ -18,8 +18,7 @@ from typing import Any
 
 from loglake.sql_quoting import sql_string
 from loglake.transform.parsers.base import LINE, Column, Example, ParsePlan, RegexParser, cut_or_regex, text
-from loglake.transform.parsers.cloudfront import CloudFrontParser
-from loglake.transform.parsers.vpc_flow_log import VpcFlowLogParser
+from loglake.transform.parsers.header_fields import HEADERS_COUNT_FIELDS
 
 _QUOTED = r'"((?:[^"\\]|\\.)*)"'
 # More than two spaces in the request line: the path has spaces; else the usual `METHOD PATH [PROTOCOL]`.
@@ -133,9 +132,8 @@ class AccessLogParser(RegexParser):
         Per 50,000 combined lines the classifying statement's CPU went 0.176 -> 0.150 s (object 0.73 s;
         benchmarks/README.md). Other lines pay the `"` test at their end (about 3 ms per 50,000; JSON's end with
         `}`); ALB's, which end with `"`, also SURE's match, which fails at their first character."""
-        custom = " OR ".join(f"coalesce({p.settled[0]}, false)" for p in (CloudFrontParser, VpcFlowLogParser))
         return (
-            f"(CASE WHEN {custom} THEN false WHEN suffix({message}, '\"') "
+            f"(CASE WHEN {HEADERS_COUNT_FIELDS} THEN false WHEN suffix({message}, '\"') "
             f"THEN regexp_full_match({message}, {sql_string(SURE)}) ELSE false END)"
         )
 

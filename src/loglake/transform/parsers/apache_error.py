@@ -20,8 +20,7 @@ from typing import Any
 
 from loglake.sql_quoting import sql_string
 from loglake.transform.parsers.base import LINE, Column, Example, ParsePlan, RegexParser, regex_groups, text
-from loglake.transform.parsers.cloudfront import CloudFrontParser
-from loglake.transform.parsers.vpc_flow_log import VpcFlowLogParser
+from loglake.transform.parsers.header_fields import HEADERS_COUNT_FIELDS
 
 # `[client 1.2.3.4]` has no port (2.2 never writes one); `host:port` has one colon. An IPv6 client has
 # several: httpd 2.4's core block (with [pid ...]) always appends the port, 2.2 never does.
@@ -141,9 +140,8 @@ class ApacheErrorParser(RegexParser):
         benchmarks/README.md). Other lines pay the `[` test (about 3 ms per 50,000); lines starting with `[`
         (Lambda text's), also SURE's match, which stops within a few characters where the weekday or blanks
         differ."""
-        custom = " OR ".join(f"coalesce({p.settled[0]}, false)" for p in (CloudFrontParser, VpcFlowLogParser))
         return (
-            f"(CASE WHEN {custom} THEN false WHEN starts_with({message}, '[') "
+            f"(CASE WHEN {HEADERS_COUNT_FIELDS} THEN false WHEN starts_with({message}, '[') "
             f"THEN regexp_matches({message}, {sql_string(SURE)}) ELSE false END)"
         )
 

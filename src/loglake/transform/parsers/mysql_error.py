@@ -15,8 +15,7 @@ from typing import Any
 
 from loglake.sql_quoting import sql_string
 from loglake.transform.parsers.base import Example, ParsePlan, PrefixParser, text
-from loglake.transform.parsers.cloudfront import CloudFrontParser
-from loglake.transform.parsers.vpc_flow_log import VpcFlowLogParser
+from loglake.transform.parsers.header_fields import HEADERS_COUNT_FIELDS
 
 _TIME = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?"
 _PRIO = "System|ERROR|Error|Warning|Note|Info"
@@ -104,13 +103,12 @@ class MysqlErrorParser(PrefixParser):
         Per 50,000 MySQL 8.0 or 5.7 lines the classifying statement's CPU went 0.13 -> 0.08 s and the object's
         0.36 -> 0.31 s (benchmarks/README.md). Other lines pay the `Z ` test; Classic ELB's and ALB connections',
         which pass it, also the `"` test (their `"` ends it): within the noise of their objects."""
-        custom = " OR ".join(f"coalesce({p.settled[0]}, false)" for p in (CloudFrontParser, VpcFlowLogParser))
         shaped = (
             f"NOT contains({message}, '\"') AND regexp_matches({message}, {sql_string(SURE)}) "
             f"AND NOT contains({message}, ' - ')"
         )
         return (
-            f"(CASE WHEN {custom} THEN false WHEN substr({message}, 27, 2) = 'Z ' "
+            f"(CASE WHEN {HEADERS_COUNT_FIELDS} THEN false WHEN substr({message}, 27, 2) = 'Z ' "
             f"THEN (CASE WHEN {shaped} THEN true ELSE false END) ELSE false END)"
         )
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from loglake.sql_quoting import sql_string
 from loglake.transform.parsers.base import Example, PrefixParser, text
-from loglake.transform.parsers.cloudfront import CloudFrontParser
-from loglake.transform.parsers.vpc_flow_log import VpcFlowLogParser
+from loglake.transform.parsers.header_fields import HEADERS_COUNT_FIELDS
 
 PREFIX = r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?)\t *(\d+) ([A-Z][A-Za-z ]*?)\t"
 """The pattern without its last group, `argument` (base.PrefixParser's argument). It reads no CR or LF (digits,
@@ -76,10 +75,9 @@ class MysqlGeneralParser(PrefixParser):
         Per 50,000 records the classifying statement's CPU went 0.15 -> 0.09 s and the object's 0.45 -> 0.38 s, no
         index (benchmarks/README.md, h-mysql11). Other lines pay the tab test, and those with a tab at 28 SURE's
         test."""
-        custom = " OR ".join(f"coalesce({p.settled[0]}, false)" for p in (CloudFrontParser, VpcFlowLogParser))
         shaped = f"regexp_matches({message}, {sql_string(SURE)}) AND NOT contains({message}, '] ')"
         return (
-            f"(CASE WHEN {custom} THEN false WHEN substr({message}, 28, 1) = chr(9) "
+            f"(CASE WHEN {HEADERS_COUNT_FIELDS} THEN false WHEN substr({message}, 28, 1) = chr(9) "
             f"THEN (CASE WHEN {shaped} THEN true ELSE false END) ELSE false END)"
         )
 

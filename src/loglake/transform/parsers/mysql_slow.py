@@ -15,8 +15,7 @@ from typing import Any
 
 from loglake.sql_quoting import sql_string
 from loglake.transform.parsers.base import LINE, Example, ParsePlan, RegexParser, cut_or_regex, text
-from loglake.transform.parsers.cloudfront import CloudFrontParser
-from loglake.transform.parsers.vpc_flow_log import VpcFlowLogParser
+from loglake.transform.parsers.header_fields import HEADERS_COUNT_FIELDS
 
 _AFTER_TIME = (
     r"# User@Host: ([^\n]*?)(?:\s+Id:\s*(\d+))?\n"
@@ -110,9 +109,8 @@ class MysqlSlowParser(RegexParser):
 
         Per 50,000 queries the classifying statement's CPU went 0.15 -> 0.12 s and the object's 0.65 -> 0.61 s, no
         index (benchmarks/README.md, h-mysql11). Other lines pay the `# Time: ` test."""
-        custom = " OR ".join(f"coalesce({p.settled[0]}, false)" for p in (CloudFrontParser, VpcFlowLogParser))
         return (
-            f"(CASE WHEN {custom} THEN false WHEN starts_with({message}, '# Time: ') "
+            f"(CASE WHEN {HEADERS_COUNT_FIELDS} THEN false WHEN starts_with({message}, '# Time: ') "
             f"THEN regexp_matches({message}, {sql_string(SURE)}) ELSE false END)"
         )
 

@@ -15,8 +15,7 @@ from loglake.lake.clean_zone import DEFAULT_TABLE
 from loglake.sql_quoting import sql_string
 from loglake.transform.levels import LEVEL_WORDS, text_level_word
 from loglake.transform.parsers.base import Column, Example, FixedSchemaParser, ParsePlan
-from loglake.transform.parsers.cloudfront import CloudFrontParser
-from loglake.transform.parsers.vpc_flow_log import VpcFlowLogParser
+from loglake.transform.parsers.header_fields import HEADERS_COUNT_FIELDS
 from loglake.transform.timestamps import TEXT_DIGIT_TIME, text_time_expression
 
 _JAVA_TYPE = r"[A-Za-z_$][\w$]*(?:\.[\w$]+)*(?:Exception|Error|Throwable|Exit|Interrupt|Warning)\w*"
@@ -320,11 +319,13 @@ class StackTraceParser(FixedSchemaParser):
 
         The characters of _SURE_LOGGER up to position 24 are ASCII, so a position there is a byte. Per 50,000
         traces the classification statement's CPU went 0.109 -> 0.05 s (benchmarks/README.md)."""
-        custom = " OR ".join(f"coalesce({p.settled[0]}, false)" for p in (CloudFrontParser, VpcFlowLogParser))
         python = f"starts_with({message}, {sql_string(_SURE_TRACEBACK)})"
         logger = f"substr({message}, 20, 1) = ',' AND regexp_matches({message}, {sql_string(_SURE_LOGGER)})"
         java = f"NOT contains({message}, '] \"') AND regexp_matches({message}, {sql_string(_JAVA_FRAME)})"
-        return f"(CASE WHEN {custom} THEN false WHEN {python} THEN true WHEN {logger} THEN {java} ELSE false END)"
+        return (
+            f"(CASE WHEN {HEADERS_COUNT_FIELDS} THEN false WHEN {python} THEN true "
+            f"WHEN {logger} THEN {java} ELSE false END)"
+        )
 
     def plan(self, con: Any, max_depth: int) -> ParsePlan:
         return replace(super().plan(con, max_depth), derived=dict(_DERIVED))

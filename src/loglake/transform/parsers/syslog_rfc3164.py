@@ -12,7 +12,7 @@ from typing import Any
 
 from loglake.sql_quoting import sql_string
 from loglake.transform.parsers.base import LINE, Example, ParsePlan, PrefixParser, cut_or_regex
-from loglake.transform.parsers.cloudfront import CloudFrontParser
+from loglake.transform.parsers.header_fields import HEADERS_COUNT_FIELDS
 from loglake.transform.parsers.syslog_fields import (
     BSD_GROUPS,
     bsd_columns,
@@ -21,7 +21,6 @@ from loglake.transform.parsers.syslog_fields import (
     head_length,
     severity_level,
 )
-from loglake.transform.parsers.vpc_flow_log import VpcFlowLogParser
 
 _TIME = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} \d{2}:\d{2}:\d{2}"
 _MONTHS = "('Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec')"
@@ -109,10 +108,9 @@ class SyslogRfc3164Parser(PrefixParser):
         Per 50,000 BSD syslog lines the classifying statement's CPU went 0.16-0.17 -> 0.13 s and the object's
         down 5% (benchmarks/README.md). Other lines pay _shape's test (2-3 ms per 50,000 lines; syslog_rfc5424's,
         whose `<` leads to three LIKEs, 4-5), and the few that pass it PREFIX's anchored match."""
-        custom = " OR ".join(f"coalesce({p.settled[0]}, false)" for p in (CloudFrontParser, VpcFlowLogParser))
         shaped = f"regexp_matches({message}, {sql_string('^(?:' + PREFIX + ')')}) AND NOT contains({message}, '] \"')"
         return (
-            f"(CASE WHEN {custom} THEN false WHEN {_shape(message)} "
+            f"(CASE WHEN {HEADERS_COUNT_FIELDS} THEN false WHEN {_shape(message)} "
             f"THEN (CASE WHEN {shaped} THEN true ELSE false END) ELSE false END)"
         )
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from loglake.sql_quoting import sql_string
 from loglake.transform.parsers.base import LINE, Example, ParsePlan, RegexParser, cut_or_regex
-from loglake.transform.parsers.cloudfront import CloudFrontParser
+from loglake.transform.parsers.header_fields import HEADERS_COUNT_FIELDS
 from loglake.transform.parsers.syslog_fields import (
     BSD_GROUPS,
     bsd_columns,
@@ -25,7 +25,6 @@ from loglake.transform.parsers.syslog_fields import (
     head_length,
     severity_level,
 )
-from loglake.transform.parsers.vpc_flow_log import VpcFlowLogParser
 from loglake.transform.timestamps import RFC3339
 
 _LEVEL_HOST = r"^(?:<\d+>)?\S+ (?i:trace|debug|info|notice|warn|warning|error|err|crit|critical|alert|emerg|fatal) "
@@ -134,13 +133,12 @@ class SyslogRsyslogFileParser(RegexParser):
         Per 50,000 rsyslog lines the classifying statement's CPU went 0.18-0.21 -> 0.12-0.14 s and the object's
         down 11-14% (benchmarks/README.md). Other lines pay the LIKE (1-3 ms per 50,000 lines; `substr` at 30 and
         33 cost 6), which ends at the first character unlike _SHAPE's."""
-        custom = " OR ".join(f"coalesce({p.settled[0]}, false)" for p in (CloudFrontParser, VpcFlowLogParser))
         shaped = (
             f"regexp_matches({message}, {sql_string(SURE)}) AND NOT contains({message}, '] \"') "
             f"AND NOT regexp_matches({message}, {sql_string(_LEVEL_HOST)})"
         )
         return (
-            f"(CASE WHEN {custom} THEN false WHEN {message} LIKE {sql_string(_SHAPE)} "
+            f"(CASE WHEN {HEADERS_COUNT_FIELDS} THEN false WHEN {message} LIKE {sql_string(_SHAPE)} "
             f"THEN (CASE WHEN {shaped} THEN true ELSE false END) ELSE false END)"
         )
 
