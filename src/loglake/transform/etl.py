@@ -469,12 +469,12 @@ def _sure_of(
     sure = {name: by_name[name].sure("message") for name in tested}  # type: ignore[attr-defined]
     tests = ", ".join(f"coalesce(bool_or({sure[name]}), false)" for name in tested)
     query = _with_settled(f"SELECT {tests} FROM (SELECT unnest($1::VARCHAR[]) AS message)", settled)
-    name = f"__ll_sure_{hashlib.sha256(query.encode()).hexdigest()[:16]}"
-    call = f"EXECUTE {name}([{', '.join(sql_string(text) for text in texts)}])"
+    prepared = f"__ll_sure_{hashlib.sha256(query.encode()).hexdigest()[:16]}"
+    call = f"EXECUTE {prepared}([{', '.join(sql_string(text) for text in texts)}])"
     try:
         held = con.execute(call).fetchone()
     except duckdb.BinderException:  # not prepared on this connection yet
-        con.execute(f"PREPARE {name} AS {query}")
+        con.execute(f"PREPARE {prepared} AS {query}")
         held = con.execute(call).fetchone()
     return frozenset([name for name, ok in zip(tested, held, strict=True) if ok] + ([likely] if likely else []))
 
