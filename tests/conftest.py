@@ -532,6 +532,39 @@ def classifying_connection(lines: list[str]) -> Any:
     return con
 
 
+VPC_CLOUDFRONT_HEADERS = [
+    "version vpc-id subnet-id srcaddr dstaddr action log-status",
+    "#Fields: date time c-ip sc-bytes x-edge-location cs-method",
+]
+"""A VPC and a CloudFront header: in an object, their parsers claim lines of 7 blank-separated and 6 tab-separated
+fields (their `custom`), and no `sure` holds."""
+
+
+def is_object_header(line: str) -> bool:
+    """A line that VPC's or CloudFront's set-up takes as its object's header."""
+    from loglake.transform.parsers import vpc_flow_log
+
+    return line.startswith("#Fields: ") or re.fullmatch(vpc_flow_log.HEADER_PATTERN, line.rstrip("\r\n")) is not None
+
+
+def every_format_lines(per_format: int, seed: int) -> list[str]:
+    """`per_format` lines of every format of benchmarks/parser_throughput.py (its GENERATORS), format by format in
+    name order, drawn from one random.Random(seed)."""
+    generators = benchmark_module("parser_throughput").GENERATORS
+    rng = random.Random(seed)
+    return [generators[name](rng, i) for name in sorted(generators) for i in range(per_format)]
+
+
+def without_shortcut(patched: pytest.MonkeyPatch, name: str) -> None:
+    """Patch etl._shortcuts to leave out parser `name`'s shortcut (every other one kept)."""
+    from loglake.transform import etl
+
+    shortcuts = etl._shortcuts
+    patched.setattr(
+        etl, "_shortcuts", lambda order, likely=None: {k: v for k, v in shortcuts(order, likely).items() if k != name}
+    )
+
+
 def shortcut_parsers(
     lines: list[str], parser: Any, shortcut: bool, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[list[str], list[bool]]:
@@ -542,12 +575,7 @@ def shortcut_parsers(
 
     with monkeypatch.context() as patched:
         if not shortcut:
-            shortcuts = etl._shortcuts
-            patched.setattr(
-                etl,
-                "_shortcuts",
-                lambda order, likely=None: {k: v for k, v in shortcuts(order, likely).items() if k != parser.name},
-            )
+            without_shortcut(patched, parser.name)
         connection = classifying_connection(lines)
         parser_sql, _table = etl._routing(EtlSettings())
         rows = connection.execute(f"SELECT {parser_sql}, {parser.sure('message')} FROM raw_lines ORDER BY rowid")
@@ -596,9 +624,7 @@ def first_shortcut_runs(
     names = [p.name for p in PARSERS]
     assert etl._shortcuts(names)[parser.name] == names[0]  # tested before every parser
     assert parser.ahead_of == tuple(names[: names.index(parser.name)])
-    generators = benchmark_module("parser_throughput").GENERATORS
-    rng = random.Random(13)
-    generated = [generators[name](rng, i) for name in sorted(generators) for i in range(20)]
+    generated = every_format_lines(20, 13)
     corpus = [*PARSER_EXAMPLES, *golden_messages()] if corpus is None else corpus
     objects = [
         [*lines, *bench, *generated, *(line + "\r\n" for line in generated)],
@@ -693,18 +719,13 @@ def classified_with_shortcut(
     given; there every shortcut is tested, whatever the object's ends (etl._sure_of)."""
     from loglake.transform import etl, likely_format
 
-    real = etl._shortcuts
     with monkeypatch.context() as patched:
         if path != "guarded":
             patched.setattr(etl, "_GUARD_PASS_MAX_ROWS", -1)
             patched.setattr(likely_format, "guess", lambda messages: None if path == "large" else path)
             patched.setattr(etl, "_sure_of", lambda *args: None)
         if not shortcut:
-            patched.setattr(
-                etl,
-                "_shortcuts",
-                lambda order, likely=None: {k: v for k, v in real(order, likely).items() if k != name},
-            )
+            without_shortcut(patched, name)
         staged = None if path in ("guarded", "large") else path
         return classified_events(lines, staged, "format, __ll_reason, __ll_table")
 

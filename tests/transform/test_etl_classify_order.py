@@ -3,29 +3,27 @@ tested early where it is sure, and every line keeps the parser that the whole PA
 
 from __future__ import annotations
 
-import gzip
-import json
 import random
 import re
-from pathlib import Path
 
 import pytest
 
 from conftest import (
     PARSER_EXAMPLES,
+    VPC_CLOUDFRONT_HEADERS,
     benchmark_module,
     classified_events,
     classified_with_shortcut,
     classifying_connection,
+    every_format_lines,
+    golden_messages,
+    is_object_header,
     mutate,
 )
 from loglake.transform import etl, likely_format, markers
-from loglake.transform.parsers import PARSERS, logfmt, vpc_flow_log
+from loglake.transform.parsers import PARSERS, logfmt
 from loglake.transform.parsers.mysql_error import MysqlErrorParser
 from loglake.transform.settings import EtlSettings
-
-ROOT = Path(__file__).resolve().parents[2]
-GOLDEN = ROOT / "tests/transform/parsers/typed_golden.json.gz"
 
 # WAF records that one of the parsers WAF is now tested ahead of claims (or nearly does), records of those
 # parsers that hold WAF's fields, and edges: escaped keys, JSON nulls, duplicate keys, blanks before the
@@ -66,20 +64,6 @@ CRAFTED_PARSERS = [
 ]
 
 
-def _generated(per_format: int = 25) -> list[str]:
-    """Lines of every format of benchmarks/parser_throughput.py (its GENERATORS, the benchmark's own)."""
-    generators = benchmark_module("parser_throughput").GENERATORS
-    rng = random.Random(13)
-    return [generators[name](rng, i) for name in sorted(generators) for i in range(per_format)]
-
-
-def _golden() -> list[str]:
-    """The 820 messages of test_typed_golden.py (examples, conformance vectors, AWS samples, benchmark lines)."""
-    groups = json.loads(gzip.decompress(GOLDEN.read_bytes()))["groups"]
-    items = [item for group in groups for item in group]  # a message, or a vector's block of lines
-    return [line for item in items for line in ([item] if isinstance(item, str) else item["lines"])]
-
-
 def _classify(lines: list[str], excluded: frozenset[str], marked: bool) -> list[str]:
     con = classifying_connection(lines)
     parser_sql, _table = etl._routing(EtlSettings(), excluded, marked=marked)
@@ -93,8 +77,8 @@ def _classify(lines: list[str], excluded: frozenset[str], marked: bool) -> list[
 def test_every_line_keeps_its_parser(monkeypatch: pytest.MonkeyPatch, excluded: frozenset[str], marked: bool) -> None:
     """The CASE with the shortcut against the CASE in plain PARSERS order (no shortcut), on every parser's
     examples, the golden messages, the benchmark's lines of every format and CRAFTED."""
-    generated = _generated()
-    lines = [*PARSER_EXAMPLES, *_golden(), *generated, *CRAFTED]
+    generated = every_format_lines(25, 13)
+    lines = [*PARSER_EXAMPLES, *golden_messages(), *generated, *CRAFTED]
     new = _classify(lines, excluded, marked)
     monkeypatch.setattr(etl, "_shortcuts", lambda order, likely=None: {})
     old = _classify(lines, excluded, marked)
@@ -209,12 +193,6 @@ LOGFMT_CRAFTED = [
     'a="\\u00e9\\t" b="\\x"',
     "",
 ]
-HEADERS = [
-    "version vpc-id subnet-id srcaddr dstaddr action log-status",
-    "#Fields: date time c-ip sc-bytes x-edge-location cs-method",
-]
-"""A VPC and a CloudFront header: in an object, their parsers claim lines of 7 blank-separated and 6 tab-separated
-fields (their `custom`), logfmt lines among them."""
 _LOGFMT_NOISE = [
     *("]", "] ", '] "', " ", "  ", '"', "\\", "=", "{", "[", "\t", "\n", "\r\n", "\x0b", "0", "9", "-", ":"),
     *("START ", "tls ", "Jan ", "http ", "# ", "<13>", "é", "✓", "\tat a.b(c)", '  File "', "a=", " b=1", "T"),
@@ -233,11 +211,6 @@ def _mutated(count: int) -> list[str]:
     return lines
 
 
-def _header(line: str) -> bool:
-    """A line that VPC's or CloudFront's set-up takes as its object's header."""
-    return line.startswith("#Fields: ") or re.fullmatch(vpc_flow_log.HEADER_PATTERN, line.rstrip("\r\n")) is not None
-
-
 def _classify_likely(lines: list[str], monkeypatch: pytest.MonkeyPatch, shortcut: bool) -> list[tuple[object, ...]]:
     """classify_lines over `lines` with logfmt as the likely format: (format, reason, table, kept pairs) per
     event, with logfmt's shortcut or (`shortcut` false) without it (every other shortcut kept)."""
@@ -254,12 +227,10 @@ def test_logfmt_s_shortcut_keeps_every_line_s_parser(monkeypatch: pytest.MonkeyP
     it: every parser's examples, the golden messages, 2,500 benchmark lines of every format, 3,000 mutated logfmt
     lines and LOGFMT_CRAFTED, with and without the VPC and CloudFront headers (their `custom`): the same format,
     reason, table and kept pairs on every line."""
-    generators = benchmark_module("parser_throughput").GENERATORS
-    rng = random.Random(5)
-    generated = [generators[name](rng, i) for name in sorted(generators) for i in range(2500)]
-    lines = [*PARSER_EXAMPLES, *_golden(), *generated, *_mutated(3000)]
+    generated = every_format_lines(2500, 5)
+    lines = [*PARSER_EXAMPLES, *golden_messages(), *generated, *_mutated(3000)]
     # Without headers, the examples' and golden messages' out: neither parser counts fields, the shortcut is taken.
-    lines = [*HEADERS, *lines] if headers else [line for line in lines if not _header(line)]
+    lines = [*VPC_CLOUDFRONT_HEADERS, *lines] if headers else [line for line in lines if not is_object_header(line)]
     lines += LOGFMT_CRAFTED
     new = _classify_likely(lines, monkeypatch, shortcut=True)
     old = _classify_likely(lines, monkeypatch, shortcut=False)
@@ -279,12 +250,10 @@ def test_no_parser_before_logfmt_claims_a_line_its_shortcut_takes() -> None:
     """Each parser of LogfmtParser.ahead_of (every parser before logfmt) runs its own detection on every line
     kept_sure takes (the benchmark's lines of every format, mutated logfmt lines, LOGFMT_CRAFTED, the examples and
     the golden messages): none claims one. And kept_sure takes the benchmark's logfmt lines."""
-    generators = benchmark_module("parser_throughput").GENERATORS
-    rng = random.Random(17)
-    generated = [generators[name](rng, i) for name in sorted(generators) for i in range(200)]
-    start = 200 * sorted(generators).index("logfmt")
+    generated = every_format_lines(200, 17)
+    start = 200 * sorted(benchmark_module("parser_throughput").GENERATORS).index("logfmt")
     logfmt_at = slice(start, start + 200)
-    lines = [*PARSER_EXAMPLES, *_golden(), *generated, *_mutated(2000), *LOGFMT_CRAFTED]
+    lines = [*PARSER_EXAMPLES, *golden_messages(), *generated, *_mutated(2000), *LOGFMT_CRAFTED]
     names = [p.name for p in PARSERS]
     assert logfmt.LogfmtParser.ahead_of == tuple(names[: names.index("logfmt")])
     by_name = {p.name: p for p in PARSERS}
@@ -349,17 +318,15 @@ def test_mysql_error_s_shortcut_keeps_every_line_s_parser(
     with Lambda text's or logfmt's groups read from their column): every parser's examples, the golden messages, 150
     benchmark lines of every format, 3,000 mutated MySQL error lines and _MYSQL_THEIRS, with and without the VPC and
     CloudFront headers (their `custom`): the same format, reason and table on every line."""
-    generators = benchmark_module("parser_throughput").GENERATORS
-    rng = random.Random(19)
-    generated = [generators[name](rng, i) for name in sorted(generators) for i in range(150)]
+    generated = every_format_lines(150, 19)
     mutated = _mysql_mutated(3000)
-    lines = [*PARSER_EXAMPLES, *_golden(), *generated, *mutated]
+    lines = [*PARSER_EXAMPLES, *golden_messages(), *generated, *mutated]
     # Without headers, the examples' and golden messages' out: neither parser counts fields, the shortcut is taken.
-    lines = [*HEADERS, *lines] if headers else [line for line in lines if not _header(line)]
+    lines = [*VPC_CLOUDFRONT_HEADERS, *lines] if headers else [line for line in lines if not is_object_header(line)]
     if path == "guarded":
         lines = lines[-4_000:]  # a small object: the guard pass
-        assert not any(_header(line) for line in lines)
-        lines = [*HEADERS, *lines] if headers else lines
+        assert not any(is_object_header(line) for line in lines)
+        lines = [*VPC_CLOUDFRONT_HEADERS, *lines] if headers else lines
     lines += _MYSQL_THEIRS
     new = classified_with_shortcut(lines, monkeypatch, "mysql_error", True, path)
     old = classified_with_shortcut(lines, monkeypatch, "mysql_error", False, path)
@@ -389,7 +356,7 @@ def test_a_large_object_keeps_the_shortcuts_its_first_or_last_line_is_sure_of(
     line (and the likely parser's), here mysql_error's; httpd lines inside it go through the order, and every
     line gets the same format, reason and table as with every shortcut. After a VPC or CloudFront header no `sure`
     holds (their `custom`), so none is kept."""
-    lines = [*(HEADERS if headers else []), _MYSQL_LINE, *([_HTTPD_LINE, '{"a": 1}'] * 3000), '{"a": 2}']
+    lines = [*(VPC_CLOUDFRONT_HEADERS if headers else []), _MYSQL_LINE, *([_HTTPD_LINE, '{"a": 1}'] * 3000), '{"a": 2}']
     likely = likely_format.guess([lines[0], lines[-1]])
     monkeypatch.setattr(etl, "_GUARD_PASS_MAX_ROWS", -1)
     kept: list[frozenset[str] | None] = []

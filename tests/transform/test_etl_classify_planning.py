@@ -5,15 +5,15 @@ statement is the same classify_lines with those three undone (the old guard kept
 
 from __future__ import annotations
 
-import gzip
-import json
-import random
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import PARSER_EXAMPLES, benchmark_module
+from conftest import (
+    PARSER_EXAMPLES,
+    every_format_lines,
+    golden_messages,
+)
 from loglake.sql_quoting import sql_string
 from loglake.transform import etl, likely_format, session
 from loglake.transform.parsers import PARSERS
@@ -21,8 +21,6 @@ from loglake.transform.parsers.base import LINE
 from loglake.transform.parsers.container_cri import ContainerCriParser
 from loglake.transform.settings import EtlSettings, Route
 
-ROOT = Path(__file__).resolve().parents[2]
-GOLDEN = ROOT / "tests/transform/parsers/typed_golden.json.gz"
 OLD_CRI_GUARD = "substr({m}, 11, 1) = 'T' AND substr({m}, 5, 1) = '-' AND substr({m}, 20, 1) IN ('.', 'Z', '+', '-')"
 """container_cri's guard before h-order7."""
 
@@ -78,19 +76,6 @@ CUSTOM = [
     "#Version: 1.0",
 ]
 """An object with a VPC flow log header and a CloudFront `#Fields` header: both parsers' `custom` is true."""
-
-
-def _golden() -> list[str]:
-    """The messages of test_typed_golden.py (examples, conformance vectors, AWS samples, benchmark lines)."""
-    groups = json.loads(gzip.decompress(GOLDEN.read_bytes()))["groups"]
-    items = [item for group in groups for item in group]
-    return [line for item in items for line in ([item] if isinstance(item, str) else item["lines"])]
-
-
-def _generated(per_format: int = 20) -> list[str]:
-    generators = benchmark_module("parser_throughput").GENERATORS
-    rng = random.Random(29)
-    return [generators[name](rng, i) for name in sorted(generators) for i in range(per_format)]
 
 
 def _classified(lines: list[str], settings: EtlSettings) -> tuple[list[tuple[Any, ...]], str]:
@@ -149,7 +134,7 @@ def test_every_event_keeps_its_parser_reason_and_table(
     their headers' fields (their `custom` is true: the other branch of their detection)."""
     monkeypatch.setattr(etl, "_GUARD_PASS_MAX_ROWS", 10**9 if path == "guard_pass" else -1)
     monkeypatch.setattr(likely_format, "guess", lambda messages: "syslog_rfc5424" if path == "likely" else None)
-    lines = [*(CUSTOM if custom else []), *PARSER_EXAMPLES, *_golden(), *_generated(), *CRAFTED]
+    lines = [*(CUSTOM if custom else []), *PARSER_EXAMPLES, *golden_messages(), *every_format_lines(20, 29), *CRAFTED]
     old, new, old_sql, new_sql = _old_and_new(lines, EtlSettings(), monkeypatch)
     assert [row for row in new if row not in old] == []
     assert new == old

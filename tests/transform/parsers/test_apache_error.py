@@ -12,18 +12,20 @@ import pytest
 
 from conftest import (
     PARSER_EXAMPLES,
+    VPC_CLOUDFRONT_HEADERS,
     benchmark_module,
     classified_rows,
     classified_with_shortcut,
     classifying_connection,
+    every_format_lines,
     first_shortcut_runs,
     golden_messages,
+    is_object_header,
     macro_connection,
     mutate,
     sure_lines_claimed,
 )
 from loglake.transform import etl, likely_format
-from loglake.transform.parsers import vpc_flow_log
 from loglake.transform.parsers.apache_error import (
     CLIENT,
     CLIENT_PORT,
@@ -290,11 +292,6 @@ def test_no_parser_before_claims_a_line_sure_takes() -> None:
     assert sure_lines_claimed(ApacheErrorParser(), lines) == len(_SURE_CRAFTED) + 800
 
 
-HEADERS = [
-    "version vpc-id subnet-id srcaddr dstaddr action log-status",
-    "#Fields: date time c-ip sc-bytes x-edge-location cs-method",
-]
-"""A VPC and a CloudFront header: in an object, their parsers count fields (their `custom`), and no `sure` holds."""
 _NOISE = [
     *(" ", "  ", "\t", "\n", "\r\n", "\r", "\x0b", '"', '] "', " - ", "-", "[", "]", "] [", ":", ",", ".", "/", "0"),
     *("9", "é", "日", "{", "START ", "tls ", "# ", "<13>", "Wed ", "Oct ", "2000] ", "[core:error] ", "[error] "),
@@ -323,18 +320,11 @@ def corpus_lines(name: str, headers: bool, path: str, extra: list[str]) -> list[
     """Every parser's examples, the golden messages, 100 benchmark lines of every format and 2,000 mutated lines of
     format `name`, with the VPC and CloudFront headers first or without lines those would take as headers; a small
     object (its last 4,000 lines) for the guard pass; then `extra`."""
-    generators = benchmark_module("parser_throughput").GENERATORS
-    rng = random.Random(19)
-    generated = [generators[n](rng, i) for n in sorted(generators) for i in range(100)]
+    generated = every_format_lines(100, 19)
     lines = [*PARSER_EXAMPLES, *golden_messages(), *generated, *mutated(name, 2000, 31)]
-    lines = [line for line in lines if not _header(line)]
+    lines = [line for line in lines if not is_object_header(line)]
     lines = lines[-4_000:] if path == "guarded" else lines
-    return [*(HEADERS if headers else []), *lines, *extra]
-
-
-def _header(line: str) -> bool:
-    """A line that VPC's or CloudFront's set-up takes as its object's header."""
-    return line.startswith("#Fields: ") or re.fullmatch(vpc_flow_log.HEADER_PATTERN, line.rstrip("\r\n")) is not None
+    return [*(VPC_CLOUDFRONT_HEADERS if headers else []), *lines, *extra]
 
 
 @pytest.mark.parametrize("path", ["guarded", "large", "lambda_text", "logfmt"])

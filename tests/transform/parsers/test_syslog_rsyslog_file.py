@@ -16,7 +16,9 @@ from conftest import (
     PARSER_EXAMPLES,
     benchmark_module,
     classified_rows,
+    every_format_lines,
     golden_messages,
+    is_object_header,
     mutate,
     prefix_against_regex,
     shortcut_runs,
@@ -25,7 +27,7 @@ from conftest import (
 from loglake.sql_quoting import sql_string
 from loglake.transform import etl, timestamps
 from loglake.transform.etl import staged_rows
-from loglake.transform.parsers import PARSERS, vpc_flow_log
+from loglake.transform.parsers import PARSERS
 from loglake.transform.parsers.base import RegexParser
 from loglake.transform.parsers.syslog_rsyslog_file import _LEVEL_HOST, HEAD, PREFIX, SyslogRsyslogFileParser
 
@@ -222,11 +224,6 @@ patterns read (blanks, quotes, ` - `, brackets, digits, the time's characters, l
 formats' first words, a request id, an access log's time and request, a long number)."""
 
 
-def _header(line: str) -> bool:
-    """A line that VPC's or CloudFront's set-up takes as its object's header."""
-    return line.startswith("#Fields: ") or re.fullmatch(vpc_flow_log.HEADER_PATTERN, line.rstrip("\r\n")) is not None
-
-
 def mutated(lines: list[str], noise: list[str], seed: int) -> list[str]:
     """Each of `lines` with 1-3 insertions, deletions or replacements from `noise`, half of them in the first 45
     characters (where `sure` and the other parsers' guards read)."""
@@ -255,9 +252,7 @@ def check_shortcut(
     custom's last two lines are theirs): each line keeps the parser the whole order gives it. And every parser of
     ahead_of, its own detection, is false on each of these lines that `sure` takes."""
     sure_lines, not_sure, not_sure_parsers = crafted
-    generators = benchmark_module("parser_throughput").GENERATORS
-    rng = random.Random(13)
-    generated = [generators[name](rng, i) for name in sorted(generators) for i in range(20)]
+    generated = every_format_lines(20, 13)
     lines = [*sure_lines, *not_sure]
     names = [p.name for p in PARSERS]
     first = names.index("lambda_platform")  # after the JSON shapes and generic JSON, before every line format
@@ -265,7 +260,7 @@ def check_shortcut(
     assert etl._shortcuts(names)[parser.name] == "lambda_platform"
     assert parser.ahead_of == tuple(names[first : names.index(parser.name)])
     corpus = [*PARSER_EXAMPLES, *golden_messages()]
-    headless = [line for line in corpus if not _header(line)]
+    headless = [line for line in corpus if not is_object_header(line)]
     assert len(headless) < len(corpus)
     changed = [line for seed in range(3) for line in mutated(bench, noise, seed)]
     objects = [
