@@ -215,3 +215,50 @@ def test_a_prepared_connection_pools_its_blocks() -> None:
     finally:
         prepared.close()
     assert setting == "256.0 MiB"
+
+
+def _threads_during_classification(
+    lake: Lake, key: str, threads: int | None, monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, int, EtlResult]:
+    """(DuckDB's threads while the object is classified, the session's threads after it, the result)."""
+    seen: list[int] = []
+    classify = etl._classify_sql
+
+    def watching(*args: Any) -> str:
+        seen.append(int(session._local.threads_probe.execute("SELECT current_setting('threads')").fetchone()[0]))
+        return classify(*args)
+
+    acquire = session.acquire
+
+    def keeping(count: int | None) -> session.Session:
+        taken = acquire(count)
+        session._local.threads_probe = taken.con
+        return taken
+
+    monkeypatch.setattr(etl, "_classify_sql", watching)
+    monkeypatch.setattr(session, "acquire", keeping)
+
+    def work() -> tuple[int, int, EtlResult]:
+        result = process_raw_object(lake.store, key, EtlSettings(), force=True, threads=threads)
+        after = session._local.session.con.execute("SELECT current_setting('threads')").fetchone()[0]
+        return seen[-1], int(after), result
+
+    return in_new_thread(work)
+
+
+def test_an_object_of_one_row_group_runs_on_one_thread_and_the_session_gets_its_threads_back(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB splits scans by row group: a second thread only costs an object of one (session.narrow)."""
+    key = small_objects(lake, 1)[0]
+    during, after, result = _threads_during_classification(lake, key, 2, monkeypatch)
+    assert (during, after, result.manifest.clean_rows) == (1, 2, 3)
+    during, after, _result = _threads_during_classification(lake, key, 1, monkeypatch)
+    assert (during, after) == (1, 1)
+
+
+def test_an_object_of_more_than_one_row_group_keeps_its_threads(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(session, "ONE_ROW_GROUP", 2)  # the 3 lines of small_objects span "two row groups"
+    key = small_objects(lake, 1)[0]
+    during, after, result = _threads_during_classification(lake, key, 2, monkeypatch)
+    assert (during, after, result.manifest.clean_rows) == (2, 2, 3)

@@ -427,14 +427,17 @@ def _survey(con: Any) -> tuple[frozenset[str], str | None, list[str | None] | No
     groups classification keeps (likely_format.py), and the parsers with claimed columns (claimed_columns)
     whose guard no line passes: those columns would cost every row of the object (13 ms of CPU per 50,000 JSON
     or access log lines for OTLP's, all NULL). One statement counts the lines, reads the first and last (returned
-    for a large object, for _sure_of), and tests those guards."""
+    for a large object, for _sure_of), and tests those guards; the count also sets the object's threads
+    (session.narrow)."""
     guards = {
         p.name: str(g) for p in PARSERS if getattr(p, "claimed_columns", None) and (g := getattr(p, "guard", None))
     }
     tests = "".join(f", bool_or({guard.replace('{m}', 'message')})" for guard in guards.values())
-    rows, first, last, *passed = con.execute(
-        f"SELECT count(*), arg_min(message, rowid), arg_max(message, rowid){tests} FROM raw_lines"
+    rows, threads, first, last, *passed = con.execute(
+        f"SELECT count(*), current_setting('threads'), arg_min(message, rowid), arg_max(message, rowid){tests} "
+        "FROM raw_lines"
     ).fetchall()[0]
+    session.narrow(con, rows, threads)
     if rows > _GUARD_PASS_MAX_ROWS:
         unclaimed = frozenset(name for name, ok in zip(guards, passed, strict=True) if not ok)  # NULL: no line
         return unclaimed, likely_format.guess([first, last]), [first, last]

@@ -41,6 +41,18 @@ address space, whose pages stay mapped once touched (a freed block is only marke
 of going back to the system between statements and being faulted in again by the next one (without it, 20,000-
 30,000 more page faults and 0.05-0.08 s more system CPU per 50,000-line object: benchmarks/README.md). A
 connection's pool is unmapped when the connection closes; blocks beyond it come from the usual allocator."""
+ONE_ROW_GROUP = 122_880
+"""Rows of one DuckDB row group: a table of this many rows or fewer is scanned by one thread (DuckDB splits scans
+by row group), so `narrow` runs such an object's statements on one."""
+
+
+def narrow(con: Any, rows: int, threads: int) -> None:
+    """Run the rest of an object of `rows` lines on one thread when it fits in one row group; `threads` is the
+    connection's count now. Why: its scans cannot be split, and the second thread only added scheduling and the
+    partitioned write's per-thread state, 2-24% of the object's CPU with no shorter wall time (benchmarks/README.md,
+    "One thread for an object of one row group"). `Session.reset` restores the session's own count."""
+    if rows <= ONE_ROW_GROUP and threads > 1:
+        con.execute("SET threads = 1")
 
 
 def _dispose(con: Any, spill: str) -> None:
@@ -66,24 +78,29 @@ class Session:
             self.con.execute("SET TimeZone = 'UTC'")
             self.con.execute(timestamps.MACROS)
             self.con.execute(levels.MACROS)
+            self._threads = str(self.con.execute("SELECT current_setting('threads')").fetchone()[0])  # type: ignore[index]
         except BaseException:
             self.close()
             raise
 
     def reset(self) -> None:
         """Drop what an object left: its temp tables, views and variables (the redaction key's pads must not
-        outlive the object that needed them; the macros stay)."""
+        outlive the object that needed them; the macros stay), and give back the threads `narrow` took."""
         left = self.con.execute(  # one statement: each costs ~1 ms, which a small object feels
-            "SELECT 'VARIABLE', name FROM duckdb_variables() "
+            "SELECT 'THREADS', current_setting('threads')::VARCHAR "
+            "UNION ALL SELECT 'VARIABLE', name FROM duckdb_variables() "
             "UNION ALL SELECT 'VIEW', view_name FROM duckdb_views() WHERE temporary AND NOT internal "
             "UNION ALL SELECT 'TABLE', table_name FROM duckdb_tables() WHERE temporary"
         ).fetchall()
         drops = [
             f"DROP {kind} IF EXISTS temp.main.{quote_identifier(str(name))};"
             for kind, name in left
-            if kind != "VARIABLE"
+            if kind in ("VIEW", "TABLE")
         ]
         drops += [f"RESET VARIABLE {quote_identifier(str(name))};" for kind, name in left if kind == "VARIABLE"]
+        drops += [
+            f"SET threads = {int(self._threads)};" for kind, now in left if kind == "THREADS" and now != self._threads
+        ]
         if drops:
             self.con.execute(" ".join(drops))  # one call: each statement sent alone costs as much again
 
