@@ -48,9 +48,10 @@ by row group), so `narrow` runs such an object's statements on one."""
 
 def narrow(con: Any, rows: int, threads: int) -> None:
     """Run the rest of an object of `rows` lines on one thread when it fits in one row group; `threads` is the
-    connection's count now. Why: its scans cannot be split, and the second thread only added scheduling and the
-    partitioned write's per-thread state, 2-24% of the object's CPU with no shorter wall time (benchmarks/README.md,
-    "One thread for an object of one row group"). `Session.reset` restores the session's own count."""
+    connection's count now. Why: its scans cannot be split, so a second thread only adds scheduling and per-thread
+    state: one thread cost a median 3.7-3.9% less CPU per 50,000-line object over the 34 formats, with the wall time
+    about the same (benchmarks/README.md, "One thread for an object of one row group"). `Session.reset` restores the
+    session's own count."""
     if rows <= ONE_ROW_GROUP and threads > 1:
         con.execute("SET threads = 1")
 
