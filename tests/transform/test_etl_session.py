@@ -222,25 +222,23 @@ def _threads_during_classification(
 ) -> tuple[int, int, EtlResult]:
     """(DuckDB's threads while the object is classified, the session's threads after it, the result)."""
     seen: list[int] = []
-    classify = etl._classify_sql
+    taken: list[session.Session] = []
+    classify, acquire = etl._classify_sql, session.acquire
 
     def watching(*args: Any) -> str:
-        seen.append(int(session._local.threads_probe.execute("SELECT current_setting('threads')").fetchone()[0]))
+        seen.append(int(taken[-1].con.execute("SELECT current_setting('threads')").fetchone()[0]))
         return classify(*args)
 
-    acquire = session.acquire
-
     def keeping(count: int | None) -> session.Session:
-        taken = acquire(count)
-        session._local.threads_probe = taken.con
-        return taken
+        taken.append(acquire(count))
+        return taken[-1]
 
     monkeypatch.setattr(etl, "_classify_sql", watching)
     monkeypatch.setattr(session, "acquire", keeping)
 
     def work() -> tuple[int, int, EtlResult]:
         result = process_raw_object(lake.store, key, EtlSettings(), force=True, threads=threads)
-        after = session._local.session.con.execute("SELECT current_setting('threads')").fetchone()[0]
+        after = taken[-1].con.execute("SELECT current_setting('threads')").fetchone()[0]  # released: reset ran
         return seen[-1], int(after), result
 
     return in_new_thread(work)
