@@ -555,6 +555,13 @@ def every_format_lines(per_format: int, seed: int) -> list[str]:
     return [generators[name](rng, i) for name in sorted(generators) for i in range(per_format)]
 
 
+def benchmark_lines(fmt: str, count: int, seed: int) -> list[str]:
+    """`count` lines of `fmt` from benchmarks/parser_throughput.py's generator, drawn from one random.Random(seed)."""
+    make = benchmark_module("parser_throughput").GENERATORS[fmt]
+    rng = random.Random(seed)
+    return [make(rng, i) for i in range(count)]
+
+
 def without_shortcut(patched: pytest.MonkeyPatch, name: str) -> None:
     """Patch etl._shortcuts to leave out parser `name`'s shortcut (every other one kept)."""
     from loglake.transform import etl

@@ -4,7 +4,6 @@ lines outside SHAPE (vhost, forwarded list, escapes, extra fields) take the rege
 
 from __future__ import annotations
 
-import random
 import re
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from test_apache_error import corpus_lines
 
 from conftest import (
     PARSER_EXAMPLES,
-    benchmark_module,
+    benchmark_lines,
     classified_with_shortcut,
     classifying_connection,
     cut_against_regex,
@@ -168,9 +167,7 @@ its combined lines of 12 words or 6 tab-separated fields are theirs, as the whol
 
 def _bench(seed: int) -> list[str]:
     """400 benchmark lines (parser_throughput.py's combined lines), and the same with IPv6 clients."""
-    make = benchmark_module("parser_throughput").GENERATORS["access_log"]
-    rng = random.Random(seed)
-    lines = [make(rng, i) for i in range(200)]
+    lines = benchmark_lines("access_log", 200, seed)
     return [*lines, *(re.sub(r"^10\.(\d+)\.(\d+)\.(\d+) ", r"2001:db8::\1:\2:\3 ", line) for line in lines)]
 
 

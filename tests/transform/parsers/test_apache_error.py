@@ -13,6 +13,7 @@ import pytest
 from conftest import (
     PARSER_EXAMPLES,
     VPC_CLOUDFRONT_HEADERS,
+    benchmark_lines,
     benchmark_module,
     classified_rows,
     classified_with_shortcut,
@@ -267,9 +268,7 @@ its httpd lines of 7 words or 6 tab-separated fields are theirs, as the whole or
 
 def _bench(seed: int) -> list[str]:
     """400 benchmark lines: httpd 2.4's (parser_throughput.py), and the same without a fraction, as 2.2 writes."""
-    make = benchmark_module("parser_throughput").GENERATORS["apache_error"]
-    rng = random.Random(seed)
-    lines = [make(rng, i) for i in range(200)]
+    lines = benchmark_lines("apache_error", 200, seed)
     return [*lines, *(re.sub(r"\.\d{6} ", " ", line, count=1) for line in lines)]
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from conftest import (
     PARSER_EXAMPLES,
+    benchmark_lines,
     benchmark_module,
     first_shortcut_runs,
     prefix_against_regex,
@@ -284,9 +285,7 @@ def test_sure_lines_keep_the_parser_the_whole_order_gives_them(monkeypatch: pyte
     5.7 writes them), 20 lines of every format, every parser's examples and test_typed_golden.py's messages, each
     also with CR LF, and the crafted and benchmark lines again in an object whose VPC and CloudFront headers make
     those parsers count fields (`sure` is false there)."""
-    generators = benchmark_module("parser_throughput").GENERATORS
-    rng = random.Random(13)
-    bench = [generators["mysql_error"](rng, i) for i in range(200)]
+    bench = benchmark_lines("mysql_error", 200, 13)
     bench += [line.replace(" [MY-010055] [Server]", "") for line in bench]  # MySQL 5.7's shape
     crafted = (_SURE_CRAFTED, _NOT_SURE, _NOT_SURE_PARSERS)
     old = first_shortcut_runs(MysqlErrorParser(), crafted, bench, _CUSTOM, monkeypatch)[1]
@@ -296,8 +295,6 @@ def test_sure_lines_keep_the_parser_the_whole_order_gives_them(monkeypatch: pyte
 def test_no_parser_before_claims_a_line_sure_takes() -> None:
     """Every parser of MysqlErrorParser.ahead_of, its own detection, is false on every crafted line and benchmark
     line that `sure` takes (what the CASE's order needs), and mysql_error's is true."""
-    generators = benchmark_module("parser_throughput").GENERATORS
-    rng = random.Random(5)
-    bench = [generators["mysql_error"](rng, i) for i in range(200)]
+    bench = benchmark_lines("mysql_error", 200, 5)
     lines = [*_SURE_CRAFTED, *_NOT_SURE, *bench, *(line.replace(" [MY-010055] [Server]", "") for line in bench)]
     assert sure_lines_claimed(MysqlErrorParser(), lines) == len(_SURE_CRAFTED) + 400

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from conftest import (
-    benchmark_module,
+    benchmark_lines,
     first_shortcut_runs,
     mutate,
     prefix_against_regex,
@@ -155,9 +155,7 @@ a record of 5 words (split at blanks) is VPC's, as the whole order gives it."""
 
 def _bench(seed: int) -> list[str]:
     """200 of the benchmark's records, and the same with other commands and arguments."""
-    generators = benchmark_module("parser_throughput").GENERATORS
-    rng = random.Random(seed)
-    bench = [generators["mysql_general"](rng, i) for i in range(200)]
+    bench = benchmark_lines("mysql_general", 200, seed)
     other = [line.replace("Query\tSELECT", "Connect\tapp@10.0.0.5 on shop using TCP/IP SELECT") for line in bench]
     return [*bench, *other]
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from conftest import (
-    benchmark_module,
+    benchmark_lines,
     classified_rows,
     first_shortcut_runs,
     macro_connection,
@@ -227,9 +227,7 @@ a query of 18 words (split at blanks) is VPC's, as the whole order gives it."""
 
 def _bench(seed: int) -> list[str]:
     """200 of the benchmark's slow queries, and the same as MySQL 5.6 and MariaDB write them (`%y%m%d %H:%M:%S`)."""
-    generators = benchmark_module("parser_throughput").GENERATORS
-    rng = random.Random(seed)
-    bench = [generators["mysql_slow"](rng, i) for i in range(200)]
+    bench = benchmark_lines("mysql_slow", 200, seed)
     return [*bench, *(re.sub(r"Time: 20(\d\d)-(\d\d)-(\d\d)T(\S+)\.\d+Z", r"Time: \1\2\3 \4", q) for q in bench)]
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from conftest import (
     PARSER_EXAMPLES,
+    benchmark_lines,
     benchmark_module,
     classifying_connection,
     golden_messages,
@@ -494,9 +495,7 @@ def test_sure_traces_keep_the_parser_the_whole_order_gives_them(monkeypatch: pyt
 def test_no_parser_before_claims_a_trace_sure_takes() -> None:
     """Every parser of StackTraceParser.ahead_of, its own detection, is false on every crafted line and
     benchmark trace that `sure` takes (what the CASE's order needs), and stack_trace's is true."""
-    generators = benchmark_module("parser_throughput").GENERATORS
-    rng = random.Random(5)
-    lines = [*_SURE_CRAFTED, *(generators["stack_trace"](rng, i) for i in range(200))]
+    lines = [*_SURE_CRAFTED, *benchmark_lines("stack_trace", 200, 5)]
     connection = classifying_connection(lines)
     sure = StackTraceParser().sure("message")
     claims = ", ".join(f"count(*) FILTER (WHERE {p.detect('message')})" for p in PARSERS)

@@ -4,7 +4,6 @@ pattern's full match and extraction, on crafted lines."""
 
 from __future__ import annotations
 
-import random
 import re
 from datetime import datetime
 
@@ -12,7 +11,7 @@ import duckdb
 import pytest
 from test_syslog_rsyslog_file import NOISE, check_shortcut
 
-from conftest import benchmark_module, classified_rows, prefix_against_regex
+from conftest import benchmark_lines, classified_rows, prefix_against_regex
 from loglake.sql_quoting import sql_string
 from loglake.transform import timestamps
 from loglake.transform.etl import staged_rows
@@ -216,9 +215,7 @@ its BSD syslog lines of 7 words or 6 tab-separated fields are theirs, as the who
 def test_sure_lines_keep_the_parser_the_whole_order_gives_them(monkeypatch: pytest.MonkeyPatch) -> None:
     """SyslogRfc3164Parser.sure before every line format (test_syslog_rsyslog_file.check_shortcut) on the crafted lines
     and 400 benchmark lines (half without PRI); `sure` reads PREFIX's match as detection does (the same SQL)."""
-    generators = benchmark_module("parser_throughput").GENERATORS
-    rng = random.Random(7)
-    bench = [generators["syslog_rfc3164"](rng, i) for i in range(200)]
+    bench = benchmark_lines("syslog_rfc3164", 200, 7)
     bench += [line[line.index(">") + 1 :] for line in bench]
     crafted = (_SURE_CRAFTED, _NOT_SURE, _NOT_SURE_PARSERS)
     parser = SyslogRfc3164Parser()

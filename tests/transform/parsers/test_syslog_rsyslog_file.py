@@ -14,7 +14,7 @@ import pytest
 
 from conftest import (
     PARSER_EXAMPLES,
-    benchmark_module,
+    benchmark_lines,
     classified_rows,
     every_format_lines,
     golden_messages,
@@ -284,9 +284,7 @@ def check_shortcut(
 def test_sure_lines_keep_the_parser_the_whole_order_gives_them(monkeypatch: pytest.MonkeyPatch) -> None:
     """SyslogRsyslogFileParser.sure before every line format: check_shortcut on the crafted lines and 400 benchmark lines
     (half with other offsets)."""
-    generators = benchmark_module("parser_throughput").GENERATORS
-    rng = random.Random(7)
-    bench = [generators["syslog_rsyslog_file"](rng, i) for i in range(200)]
+    bench = benchmark_lines("syslog_rsyslog_file", 200, 7)
     bench += [line.replace("+00:00", "-07:30", 1) for line in bench]
     crafted = (_SURE_CRAFTED, _NOT_SURE, _NOT_SURE_PARSERS)
     check_shortcut(SyslogRsyslogFileParser(), bench, crafted, _CUSTOM, NOISE, monkeypatch)
