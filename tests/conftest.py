@@ -21,7 +21,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from cryptography import x509
@@ -679,12 +679,33 @@ def sure_lines_claimed(parser: Any, lines: list[str]) -> int:
     return int(taken)
 
 
+T = TypeVar("T")
+
+
+def in_new_thread(work: Callable[[], T]) -> T:
+    """Run `work` in a thread of its own: it starts without a prepared ETL connection, as a new worker does; what it
+    raises is raised here."""
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["result"] = work()
+        except BaseException as exc:  # handed to the test's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    result: T = box["result"]
+    return result
+
+
 def classified_events(lines: list[str], staged: str | None, columns: str) -> list[tuple[object, ...]]:
     """etl.classify_lines over `lines` as one object's raw_lines, in a thread of its own (a fresh session, released
     as failed); `columns` of `classified` per event. The classification it found to keep is `staged`. The
     statement cache is cleared before and after, so no statement built under other patches is reused."""
-    import threading
-
     from loglake.transform import etl, session
     from loglake.transform.settings import EtlSettings
 
@@ -708,11 +729,7 @@ def classified_events(lines: list[str], staged: str | None, columns: str) -> lis
             session.release(prepared, failed=True)
 
     try:
-        out: list[list[tuple[object, ...]]] = []
-        thread = threading.Thread(target=lambda: out.append(run()))
-        thread.start()
-        thread.join()
-        return out[0]
+        return in_new_thread(run)
     finally:
         etl._classify_sql.cache_clear()
 

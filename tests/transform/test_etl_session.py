@@ -5,15 +5,14 @@ can match, without changing where any line goes."""
 from __future__ import annotations
 
 import importlib
-import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import duckdb
 import pytest
 
-from conftest import PARSER_EXAMPLES, write_messages
+from conftest import PARSER_EXAMPLES, in_new_thread, write_messages
 from loglake.errors import RawObjectError
 from loglake.lake.keys import RawKey
 from loglake.lake.open import Lake, open_lake
@@ -22,27 +21,6 @@ from loglake.transform import etl, session
 from loglake.transform.etl import EtlResult, process_raw_object
 from loglake.transform.parsers import PARSERS
 from loglake.transform.settings import EtlSettings
-
-T = TypeVar("T")
-
-
-def in_new_thread(work: Callable[[], T]) -> T:
-    """Run `work` in a thread of its own: it starts without a prepared connection, as a new worker does."""
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["result"] = work()
-        except BaseException as exc:  # handed to the test's thread
-            box["error"] = exc
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    result: T = box["result"]
-    return result
 
 
 @pytest.fixture
