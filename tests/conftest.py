@@ -754,6 +754,23 @@ def classified_with_shortcut(
         return classified_events(lines, staged, "format, __ll_reason, __ll_table")
 
 
+def classified_same_without_shortcut(
+    lines: list[str], monkeypatch: pytest.MonkeyPatch, name: str, path: str
+) -> list[tuple[object, ...]]:
+    """classified_with_shortcut with parser `name`'s shortcut and without it, asserting that every line gets the same
+    format, reason and table either way; the rows with it."""
+    new = classified_with_shortcut(lines, monkeypatch, name, True, path)
+    old = classified_with_shortcut(lines, monkeypatch, name, False, path)
+    assert [(line, o, n) for line, o, n in zip(lines, old, new, strict=True) if o != n] == []
+    return new
+
+
+def sure_count(parser: Any, lines: list[str]) -> int:
+    """How many of `lines`, as one object's raw_lines, `parser`'s `sure` takes."""
+    query = f"SELECT count(*) FILTER (WHERE {parser.sure('message')}) FROM raw_lines"
+    return int(classifying_connection(lines).execute(query).fetchall()[0][0])
+
+
 def golden_messages() -> list[str]:
     """Every message of test_typed_golden.py's corpus (tests/transform/parsers/typed_golden.json.gz), in order."""
     golden = Path(__file__).parent / "transform" / "parsers" / "typed_golden.json.gz"

@@ -13,12 +13,13 @@ from conftest import (
     VPC_CLOUDFRONT_HEADERS,
     benchmark_module,
     classified_events,
-    classified_with_shortcut,
+    classified_same_without_shortcut,
     classifying_connection,
     every_format_lines,
     golden_messages,
     is_object_header,
     mutate,
+    sure_count,
 )
 from loglake.transform import etl, likely_format, markers
 from loglake.transform.parsers import PARSERS, logfmt
@@ -328,14 +329,9 @@ def test_mysql_error_s_shortcut_keeps_every_line_s_parser(
         assert not any(is_object_header(line) for line in lines)
         lines = [*VPC_CLOUDFRONT_HEADERS, *lines] if headers else lines
     lines += _MYSQL_THEIRS
-    new = classified_with_shortcut(lines, monkeypatch, "mysql_error", True, path)
-    old = classified_with_shortcut(lines, monkeypatch, "mysql_error", False, path)
-    moved = [(line, o, n) for line, o, n in zip(lines, old, new, strict=True) if o != n]
-    assert moved == []
+    new = classified_same_without_shortcut(lines, monkeypatch, "mysql_error", path)
     assert [row[0] for row in new[-4:]] == ["s3_access_log", "s3_access_log", "access_log", "apigateway_access_log"]
-    con = classifying_connection(lines)
-    sure = con.execute(f"SELECT count(*) FILTER (WHERE {MysqlErrorParser().sure('message')}) FROM raw_lines")
-    taken = sure.fetchall()[0][0]
+    taken = sure_count(MysqlErrorParser(), lines)
     formats = [row[0] for row in new]
     if headers:
         assert taken == 0
