@@ -22,7 +22,6 @@ no parser change reaches it; only a cheaper read, write or index does.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -35,17 +34,12 @@ from loglake.lake.raw_zone import raw_reader, read_raw
 from loglake.transform import session
 from loglake.transform.etl import process_raw_object
 from loglake.transform.settings import EtlSettings
-from parser_throughput import GENERATORS, HEADERS, baseline_parse, chosen_formats, prepend_header
+from parser_throughput import GENERATORS, HEADERS, baseline_parse, chosen_formats, cpu_seconds, prepend_header
 
 RECORD_COLUMNS = (
     "message, log_group, log_stream, event_id, epoch_ms(timestamp) AS timestamp, "
     "epoch_ms(ingestion_time) AS ingestion_time, source"
 )
-
-
-def _cpu() -> float:
-    times = os.times()
-    return times.user + times.system
 
 
 def floor(store: LocalStore, keys: list[str], out_dir: Path, *, index: bool) -> int:
@@ -111,9 +105,9 @@ def main() -> int:
                 for name in names:
                     out = Path(tmp) / f"{name.replace(' ', '_')}-{round_}"
                     out.mkdir()
-                    started = _cpu()
+                    started = cpu_seconds()
                     done = contender(name, fmt, store, keys, out)
-                    spent[name].append(_cpu() - started)
+                    spent[name].append(cpu_seconds() - started)
                     total = args.lines + len(HEADERS.get(fmt, ())) * len(keys)
                     assert done == total, f"{fmt} {name}: {done} rows, expected {total}"
             median = {name: statistics.median(values) for name, values in spent.items()}

@@ -12,7 +12,6 @@ give a statement's cost per object were measured this way.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 import tempfile
@@ -24,12 +23,7 @@ from etl_throughput import write_raw
 from loglake.lake.local_store import LocalStore
 from loglake.transform import etl, session
 from loglake.transform.settings import EtlSettings
-from parser_throughput import GENERATORS
-
-
-def _cpu() -> float:
-    times = os.times()
-    return times.user + times.system
+from parser_throughput import GENERATORS, cpu_seconds
 
 
 class _Timed:
@@ -40,12 +34,12 @@ class _Timed:
         self._spent = spent
 
     def execute(self, sql: str, *args: Any, **kwargs: Any) -> Any:
-        started = _cpu()
+        started = cpu_seconds()
         result = self._con.execute(sql, *args, **kwargs)
         key = re.sub(r"\s+", " ", sql.strip())[:90]
         entry = self._spent.setdefault(key, [0, 0.0])
         entry[0] += 1
-        entry[1] += _cpu() - started
+        entry[1] += cpu_seconds() - started
         return result
 
     def __getattr__(self, name: str) -> Any:
@@ -77,10 +71,10 @@ def main() -> int:
         key = write_raw(store, args.lines, args.lines, make=make, log_group=group)[0]
         etl.process_raw_object(store, key, settings, force=True)  # warm-up: imports, macros, the session
         spent.clear()
-        cpu, wall = _cpu(), time.perf_counter()
+        cpu, wall = cpu_seconds(), time.perf_counter()
         for _ in range(args.runs):
             etl.process_raw_object(store, key, settings, force=True)
-        cpu, wall = (_cpu() - cpu) / args.runs, (time.perf_counter() - wall) / args.runs
+        cpu, wall = (cpu_seconds() - cpu) / args.runs, (time.perf_counter() - wall) / args.runs
     statements = sum(total for _n, total in spent.values()) / args.runs
     index = "without" if args.no_index else "with"
     print(f"{args.format}, {args.lines:,} lines, {index} the skip index: CPU {cpu:.3f} s, wall {wall:.3f} s per object")

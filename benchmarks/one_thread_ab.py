@@ -12,7 +12,6 @@ the same object, so the machine's drift between invocations does not enter the c
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -23,12 +22,7 @@ from etl_throughput import write_raw
 from loglake.lake.local_store import LocalStore
 from loglake.transform import etl, session
 from loglake.transform.settings import EtlSettings
-from parser_throughput import GENERATORS
-
-
-def _cpu() -> float:
-    times = os.times()
-    return times.user + times.system
+from parser_throughput import GENERATORS, cpu_seconds
 
 
 def main() -> int:
@@ -48,9 +42,9 @@ def main() -> int:
         for round_ in range(args.rounds):
             for way in ("own threads", "one thread") if round_ % 2 == 0 else ("one thread", "own threads"):
                 session.ONE_ROW_GROUP = narrowed if way == "one thread" else 0
-                cpu, wall = _cpu(), time.perf_counter()
+                cpu, wall = cpu_seconds(), time.perf_counter()
                 etl.process_raw_object(store, key, settings, force=True)
-                spent[way].append((_cpu() - cpu, time.perf_counter() - wall))
+                spent[way].append((cpu_seconds() - cpu, time.perf_counter() - wall))
     own, one = ((statistics.median(c for c, _ in spent[w]), statistics.median(t for _, t in spent[w])) for w in spent)
     index = "no index" if args.no_index else "index"
     print(

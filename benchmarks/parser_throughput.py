@@ -567,7 +567,7 @@ def formats_written(store: LocalStore, results: list[Any]) -> dict[str, dict[str
     return typed
 
 
-def _cpu() -> float:
+def cpu_seconds() -> float:
     """CPU seconds of this process, DuckDB's threads included: on a shared machine the wall clock also
     counts other people's work, the CPU time only this run's (the cpu ratio is baseline CPU / loglake CPU)."""
     times = os.times()
@@ -613,14 +613,14 @@ def main() -> int:
             for round_ in range(args.rounds):
                 out_dir = Path(tmp) / f"baseline-{round_}"
                 out_dir.mkdir()
-                t0, c0 = time.perf_counter(), _cpu()
+                t0, c0 = time.perf_counter(), cpu_seconds()
                 counted = baseline(store, keys, out_dir, baseline_parse(fmt))
                 base.append(time.perf_counter() - t0)
-                base_cpu.append(_cpu() - c0)
-                t0, c0 = time.perf_counter(), _cpu()
+                base_cpu.append(cpu_seconds() - c0)
+                t0, c0 = time.perf_counter(), cpu_seconds()
                 results = [process_raw_object(store, k, EtlSettings(), force=True) for k in keys]
                 ours.append(time.perf_counter() - t0)
-                ours_cpu.append(_cpu() - c0)
+                ours_cpu.append(cpu_seconds() - c0)
                 by_source = formats_written(store, results)  # after the timing
                 typed = {name: sum(sources.values()) for name, sources in by_source.items()}
                 assert typed == expected, f"{fmt}: rows by format {typed}, expected {expected}"
@@ -628,10 +628,10 @@ def main() -> int:
                 wanted = UNTIMED[fmt](args.lines) if fmt in UNTIMED else 0
                 assert untimed == wanted, f"{fmt}: {untimed} rows without a time from the line, expected {wanted}"
                 if args.without_index:
-                    c0 = _cpu()
+                    c0 = cpu_seconds()
                     for k in keys:
                         process_raw_object(store, k, EtlSettings(skip_index=False), force=True)
-                    bare_cpu.append(_cpu() - c0)
+                    bare_cpu.append(cpu_seconds() - c0)
             clean = sum(r.manifest.clean_rows for r in results)
             formats_seen = {o.split("/")[1] for r in results for o in r.manifest.outputs if o.startswith("clean/")}
             check = f"{clean:,} clean in {sorted(formats_seen)}, format {typed}"

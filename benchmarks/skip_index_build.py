@@ -26,7 +26,7 @@ from loglake.lake import skip_index
 from loglake.lake.local_store import LocalStore
 from loglake.transform.etl import process_raw_object
 from loglake.transform.settings import EtlSettings
-from parser_throughput import GENERATORS, _cpu, chosen_formats
+from parser_throughput import GENERATORS, chosen_formats, cpu_seconds
 
 
 def main() -> int:
@@ -45,18 +45,18 @@ def main() -> int:
             keys = write_raw(store, args.lines, args.lines, make=GENERATORS[fmt], log_group=f"/bench/{fmt}")
             etl: list[float] = []
             for _ in range(args.rounds):
-                c0 = _cpu()
+                c0 = cpu_seconds()
                 for key in keys:
                     process_raw_object(store, key, EtlSettings(skip_index=False), force=True)
-                etl.append(_cpu() - c0)
+                etl.append(cpu_seconds() - c0)
             files = {p.relative_to(lake).as_posix(): p for p in sorted(lake.glob("clean/**/*.parquet"))}
             versions: dict[str, str | None] = dict.fromkeys(files, "v")
             con = duckdb.connect()
             builds: list[float] = []
             for _ in range(args.rounds):
-                c0 = _cpu()
+                c0 = cpu_seconds()
                 built = skip_index.build_many(files, versions=versions, con=con)
-                builds.append(_cpu() - c0)
+                builds.append(cpu_seconds() - c0)
             con.close()
             digest = hashlib.sha256(b"".join(built[k].to_bytes() for k in sorted(built))).hexdigest()[:12]
             items = sum(index.items for index in built.values())
