@@ -272,6 +272,52 @@ def test_the_matched_rfc3339_path_gives_the_cascade_s_value() -> None:
     assert "regexp_full_match" not in timestamps.parse_time_expression("t", "r", "matched_rfc3339")
 
 
+def test_the_matched_iso_seconds_path_gives_the_cascade_s_value() -> None:
+    """ll_parse_time_matched_iso_seconds (a cast, no test) against the old ll_parse_time, on every date of
+    _rfc3339_times at every clock (days, months, hours and minutes out of range, 23:59:60, 24:00, years 0000 and
+    9999), '' and NULL: the strings nginx_error gives it (its time with `/` made `-`)."""
+    dates = sorted({t[:10] for t in _rfc3339_times()})
+    clocks = ["00:00:00", "23:59:59", "23:59:60", "24:00:00", "23:60:00", "99:00:00", "10:00:00", "00:00:99"]
+    texts: list[str | None] = [*(f"{d} {c}" for d in dates for c in clocks), "", None]
+    assert all(t is None or t == "" or re.fullmatch(timestamps.ISO_SECONDS, t) for t in texts)
+    query = (
+        "SELECT i, {} FROM (SELECT unnest($texts::VARCHAR[]) AS t, generate_subscripts($texts::VARCHAR[], 1) AS i, "
+        "1795780800000 AS r) ORDER BY i"
+    )
+    old, new = _old_and_new(query, {"texts": texts}, "ll_parse_time(t, r)", "ll_parse_time_matched_iso_seconds(t, r)")
+    assert len(new) == len(texts) == 19 * 8 + 2
+    assert [texts[row[0] - 1] for row, was in zip(new, old, strict=True) if row != was] == []
+    assert sum(row[1] is not None for row in new) == 11 * 4  # 11 real dates at 00:00, 10:00, 23:59:59 and 24:00
+    assert new[0][1] == "0001-01-01 (BC) 00:00:00"  # 0000-01-01: the cast reads year 0 (as the cascade does)
+    assert new[12 * 8][1] == datetime(2026, 11, 26)  # 2026-11-26 00:00:00
+    assert "regexp_full_match" not in timestamps.parse_time_expression("t", "r", "matched_iso_seconds")
+
+
+def test_the_matched_zone_named_path_gives_the_cascade_s_value() -> None:
+    """ll_parse_time_matched_zone_named (no full match) against the old ll_parse_time, on times of
+    timestamps.ZONE_NAMED's every shape: zones the cascade reads (UTC, GMT) and not (CEST, EST, UT, ABCDE, UTCX),
+    fractions of 0-12 digits, dates and clocks out of range, '' and NULL: the strings rds_postgresql gives it."""
+    dates = ["2026-11-26", "2024-02-29", "2026-02-29", "2026-13-01", "0000-01-01", "9999-12-31", "1969-12-31"]
+    clocks = ["00:00:00", "23:59:59", "23:59:60", "24:00:00", "99:00:00"]
+    fractions = ["", *(f".{'123456789012'[:n]}" for n in range(1, 13))]
+    zones = ["UTC", "GMT", "CEST", "EST", "UT", "ABCDE", "UTCX"]
+    texts: list[str | None] = [f"{d} {c}{f} {z}" for d in dates for c in clocks for f in fractions for z in zones]
+    texts += ["", None]
+    assert all(t is None or t == "" or re.fullmatch(timestamps.ZONE_NAMED, t) for t in texts)
+    query = (
+        "SELECT i, {} FROM (SELECT unnest($texts::VARCHAR[]) AS t, generate_subscripts($texts::VARCHAR[], 1) AS i, "
+        "1795780800000 AS r) ORDER BY i"
+    )
+    old, new = _old_and_new(query, {"texts": texts}, "ll_parse_time(t, r)", "ll_parse_time_matched_zone_named(t, r)")
+    assert len(new) == len(texts) == 7 * 5 * 13 * 7 + 2
+    assert [texts[row[0] - 1] for row, was in zip(new, old, strict=True) if row != was] == []
+    # Not a comparison of NULLs: 5 real dates, UTC and GMT, at 00:00 and 23:59:59 with fractions of 0-9 digits and
+    # at 24:00 without one.
+    assert sum(row[1] is not None for row in new) == 5 * 2 * (2 * 10 + 1)
+    assert new[0][1] == datetime(2026, 11, 26)
+    assert "regexp_full_match" not in timestamps.parse_time_expression("t", "r", "matched_zone_named")
+
+
 def test_the_matched_syslog_path_gives_the_cascade_s_value() -> None:
     """ll_parse_time_matched_syslog (its strptime, no full match) against the old ll_parse_time and fast path, on
     every single-spaced syslog time of the crafted ones (yearless: Feb 29, the year's turn, days and hours out of

@@ -150,8 +150,23 @@ RFC3339 = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{
 """RFC 3339's time (the offset's `:` optional, as strftime's %z writes it): a part of TIME_FORMATS['iso'] that
 holds no `/`, `,` or space, so ll_iso's rewrites leave it as it is and ll_iso is its TIMESTAMPTZ cast alone."""
 
+ISO_SECONDS = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"
+"""A date and a time of day to the second, no fraction or zone (nginx's error log, its `/` made `-`): a part of
+TIME_FORMATS['iso'] of 19 characters without `/` or `,`, so ll_iso rewrites nothing in it."""
+
+ZONE_NAMED = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)? [A-Z]{2,5}"
+"""A date, a time of day, any fraction and a zone's name (PostgreSQL's `%m` and `%t` in log_line_prefix, as RDS
+writes them): of these, TIME_FORMATS['iso'] reads only ` UTC` and ` GMT` with 1-9 fraction digits, and no other
+format starts with four digits and `-`."""
+
 MATCHED_FORMATS: dict[str, tuple[str, str]] = {
     "matched_rfc3339": (RFC3339, "ll_utc(try_cast(s AS TIMESTAMPTZ))"),
+    "matched_iso_seconds": (ISO_SECONDS, "ll_utc(try_cast(s AS TIMESTAMPTZ))"),
+    "matched_zone_named": (
+        ZONE_NAMED,
+        "CASE WHEN (suffix(s, ' UTC') OR suffix(s, ' GMT')) AND length(s) <= 33 "
+        "THEN ll_utc(try_cast(s AS TIMESTAMPTZ)) END",
+    ),
     "matched_syslog": (
         TIME_FORMATS["syslog"][0],
         "ll_parse_time_matched_syslog_read(s, ll_yearless_this_year(s, ref_ms), ref_ms)",
@@ -163,10 +178,18 @@ testing any pattern, which a parser that already matched its time need not pay f
 cascade of an RFC 3339 time costs 35 ms (its full match 14, ll_iso 16), its cast 11; syslog's fast path, in
 the write, 56 ms against 25 without its two full matches. Only a parser whose regex group is the pattern may
 declare one (syslog_rsyslog_file's time is RFC3339 itself; syslog_rfc3164's the syslog pattern with the
-month's names). Why the value is ll_parse_time's on every such string:
+month's names; nginx_error's ISO_SECONDS with `/` for `-`; rds_postgresql's ZONE_NAMED). Why the value is
+ll_parse_time's on every such string:
 - `matched_rfc3339`: the cascade's first test (ISO) matches an RFC 3339 time, and ll_iso rewrites nothing in
   it (no `/` at the fifth character, no `,`, no space): ll_iso is ll_utc of its cast. '' and NULL match no
   pattern of the cascade (NULL), and their cast is NULL too.
+- `matched_iso_seconds`: the same argument: the ISO test matches it, and ll_iso's rewrites need a `/` at the
+  fifth character, a `,`, or more than 19 characters (its zone rewrite): ll_iso is ll_utc of its cast.
+- `matched_zone_named`: the ISO test matches where the zone is ` UTC` or ` GMT` and the fraction has at most 9
+  digits (19 characters, a `.` and 9 digits, and the zone's 4: 33 at most), and ll_iso is then its cast (no `/`,
+  `,`, ` +` or ` -` to rewrite). Elsewhere (another zone's name, a longer fraction) no pattern of the cascade
+  matches, whose value is NULL: the epoch patterns are digits only, CLF's has `/` at the third character, the
+  ctime, Tomcat and syslog ones a letter or `-` among the first four, where this has digits.
 - `matched_syslog`: ll_parse_time_syslog's `replace(s, '  ', ' ')` is `s` itself; its full match holds for
   every string but '' and NULL, so its first branch is ll_yearless_feb29 where the strptime `t` is NULL, as
   here. For '' and NULL `t` is NULL, the cascade gives NULL, and so does ll_yearless_feb29 (no `Feb 29 `).

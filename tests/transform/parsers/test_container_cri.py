@@ -93,3 +93,43 @@ def test_guard_window_holds_the_longest_time() -> None:
         assert con.execute(f"SELECT {guard} FROM (SELECT $m AS m)", {"m": line}).fetchone() == (True,)
         wider = line.replace(".123456789", ".1234567890")  # ten digits: no CRI time, the guard's window is passed
         assert con.execute(f"SELECT {guard} FROM (SELECT $m AS m)", {"m": wider}).fetchone() == (False,)
+
+
+def test_the_time_of_a_claimed_line_takes_the_matched_rfc3339_path_with_the_cascade_s_values() -> None:
+    """Detection full-matches MATCH, whose lines start with _TIME (RFC 3339 with the offset's `:`), and the time is
+    the first line's text up to its first space: so every row the parser writes has a full match of
+    timestamps.RFC3339 as its time, and the `matched_rfc3339` path (a cast, no test) reads what ll_parse_time read.
+    Here on the claimed crafted lines and on times of every shape _TIME takes (fractions of 0-9 digits, `Z`,
+    offsets; 23:59:60, 24:00, Feb 29 2026, day 32, years 0001 and 9999)."""
+    from datetime import datetime
+
+    from loglake.transform import timestamps
+    from loglake.transform.parsers.container_cri import MATCH
+
+    parser = ContainerCriParser()
+    plan = parser.plan(None, 5)
+    assert plan.time_format == "matched_rfc3339" and plan.time == "__ll_container_cri.time"
+    assert timestamps.RFC3339.replace(":?", ":") == _TIME and MATCH.startswith(f"{_TIME} ")
+    times = [
+        *(f"2026-11-26T10:00:00{'.123456789'[: n + 1] if n else ''}Z" for n in range(10)),
+        *("2026-11-26T10:00:00+05:30", "2026-11-26T10:00:00-14:00", "2024-02-29T23:59:60Z", "2026-11-26T24:00:00Z"),
+        *("2026-02-29T00:00:00Z", "2026-11-32T00:00:00Z", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59.9Z"),
+    ]
+    lines = [*_LINES, *(f"{t} stdout F x" for t in times)]
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(timestamps.MACROS)
+    classified_rows(con, parser.name, parser.table, lines)
+    fast = timestamps.parse_time_expression(plan.time, "1795780800000", plan.time_format)
+    rows = con.execute(
+        f"SELECT i, {parser.detect('message')}, {plan.time}, {fast}, ll_parse_time({plan.time}, 1795780800000) "
+        f"FROM ({staged_rows(parser.name, parser.table, plan)}) ORDER BY i"
+    ).fetchall()
+    claimed = [r for r in rows if r[1]]
+    assert len(rows) == len(lines) == 46 and len(claimed) == 13 + len(times)
+    assert [r[2] for r in claimed if not re.fullmatch(timestamps.RFC3339, r[2])] == []
+    assert [r[0] for r in claimed if r[3] != r[4]] == []
+    # Not a comparison of NULLs: NULL only for the 3 times that are no instant (23:59:60, Feb 29 2026, day 32);
+    # 24:00 is the next day's midnight.
+    assert [r[0] for r in claimed if r[3] is None] == [28 + 12, 28 + 14, 28 + 15]
+    assert rows[28 + 13][3] == datetime(2026, 11, 27) and rows[0][3] == datetime(2024, 4, 13, 7, 59, 37, 505201)

@@ -83,3 +83,43 @@ def test_prefix_detection_and_cut_give_the_whole_pattern_s_claims_and_groups() -
     assert fast == [True] * 14 + [False] * 3 + [True] * 10 + [False] * 14
     assert parser.pattern == "(?s)" + PREFIX + "(.*)"
     assert re.compile(HEAD).groups == 4  # RE2's one-pass engine takes four groups at most
+
+
+def test_the_time_takes_the_matched_zone_named_path_with_the_cascade_s_values() -> None:
+    """HEAD's and PREFIX's time group is timestamps.ZONE_NAMED, so the struct's time is '' or a full match of it on
+    every line, claimed or not, and the `matched_zone_named` path (no test) reads what ll_parse_time read: on the
+    crafted lines and on times with zones the cascade reads (UTC, GMT) or not (CET), fractions of 1, 9 and 10
+    digits, Feb 29 2026 and 24:00."""
+    from datetime import datetime
+
+    import duckdb
+
+    from conftest import classified_rows
+    from loglake.transform import timestamps
+    from loglake.transform.etl import staged_rows
+
+    parser = RdsPostgresqlParser()
+    plan = parser.plan(None, 5)
+    assert plan.time_format == "matched_zone_named" and plan.time == "__ll_rds_postgresql.log_time"
+    assert PREFIX.startswith(f"({timestamps.ZONE_NAMED}):") and HEAD.startswith(f"({timestamps.ZONE_NAMED}):")
+    times = [
+        *("2026-11-26 10:00:00.5 GMT", "2026-11-26 10:00:00.123456789 UTC", "2026-11-26 10:00:00.1234567890 UTC"),
+        *("2026-11-26 10:00:00 CET", "2026-02-29 10:00:00 UTC", "2026-11-26 24:00:00 UTC"),
+    ]
+    lines = [*_CLAIMED, *_REFUSED, *(f"{t}:h(1):a@b:[5]:LOG:  x" for t in times)]
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(timestamps.MACROS)
+    classified_rows(con, parser.name, parser.table, lines)
+    fast = timestamps.parse_time_expression(plan.time, "1795780800000", plan.time_format)
+    rows = con.execute(
+        f"SELECT i, {plan.time}, {fast}, ll_parse_time({plan.time}, 1795780800000) "
+        f"FROM ({staged_rows(parser.name, parser.table, plan)}) ORDER BY i"
+    ).fetchall()
+    assert len(rows) == len(lines) == 47
+    assert [r[1] for r in rows if r[1] != "" and not re.fullmatch(timestamps.ZONE_NAMED, r[1])] == []
+    assert [r[0] for r in rows if r[2] != r[3]] == []
+    # Not a comparison of NULLs: NULL for the 14 refused lines (the pattern reads no time: ''), the zones the cascade
+    # does not read (CEST, AB, CET), a fraction of 10 digits and Feb 29 2026.
+    assert [r[0] for r in rows if r[2] is None] == [22, 23, *range(27, 41), 43, 44, 45]
+    assert rows[0][2] == datetime(2022, 3, 9, 10, 45, 2) and rows[46][2] == datetime(2026, 11, 27)

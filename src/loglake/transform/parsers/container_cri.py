@@ -52,6 +52,7 @@ class ContainerCriParser(FixedSchemaParser):
         Column("log", "VARCHAR", "{s}.log", cast=False),
     )
     time = "{s}.time"
+    time_format = "matched_rfc3339"  # the detection matched _TIME, a part of RFC 3339 (timestamps.MATCHED_FORMATS)
 
     def matches(self, message: str) -> str:
         return f"regexp_full_match({LINE.format(m=message)}, '{MATCH}')"

@@ -125,7 +125,9 @@ class NginxErrorParser(PrefixParser):
             s: cut_or_regex(f"{head}.whole <> ''", _head_cuts(head, line), line, self.pattern, self.groups),
         }
         after = ", ".join(f"{q} := split_part({s}.rest, {sql_string(f', {q}: ' + chr(34))}, 2)" for q in _QUOTED)
-        return replace(plan, derived={**derived, _AFTER: f"struct_pack({after})"})
+        # Both ways give `ts` as the pattern's group (or '' where it does not match), so its `-` form is a full
+        # match of ISO_SECONDS or '': the cascade's tests are already paid (timestamps.MATCHED_FORMATS).
+        return replace(plan, derived={**derived, _AFTER: f"struct_pack({after})"}, time_format="matched_iso_seconds")
 
 
 EXAMPLES = [

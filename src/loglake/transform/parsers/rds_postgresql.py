@@ -100,7 +100,8 @@ class RdsPostgresqlParser(PrefixParser):
             head: f"regexp_extract({line}, {sql_string('^' + HEAD)}, {names})",
             s: cut_or_regex(f"{head}.log_time <> ''", values, line, self.pattern, self.groups),
         }
-        return replace(super().plan(con, max_depth), derived=derived)
+        # HEAD's time group and PREFIX's are timestamps.ZONE_NAMED: the cascade's tests are already paid.
+        return replace(super().plan(con, max_depth), derived=derived, time_format="matched_zone_named")
 
 
 EXAMPLES = [
