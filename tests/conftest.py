@@ -804,6 +804,24 @@ def classified_rows(con: Any, name: str, table: str, messages: list[str]) -> Non
     )
 
 
+def matched_time_rows(parser: Any, lines: list[str]) -> list[tuple[Any, ...]]:
+    """For a parser whose plan declares a matched time format (timestamps.MATCHED_FORMATS), each of `lines` as its
+    plan reads it from `classified`, in order: (position, whether detection claims it, the plan's time string, that
+    format's value, ll_parse_time's value), each value against the record time 2026-11-27T12:00Z."""
+    from loglake.transform import timestamps
+    from loglake.transform.etl import staged_rows
+
+    plan = parser.plan(None, 5)
+    assert plan.time_format in timestamps.MATCHED_FORMATS, plan.time_format
+    con = macro_connection()
+    classified_rows(con, parser.name, parser.table, lines)
+    fast = timestamps.parse_time_expression(plan.time, "1795780800000", plan.time_format)
+    return con.execute(
+        f"SELECT i, {parser.detect('message')}, {plan.time}, {fast}, ll_parse_time({plan.time}, 1795780800000) "
+        f"FROM ({staged_rows(parser.name, parser.table, plan)}) ORDER BY i"
+    ).fetchall()
+
+
 def prefix_against_regex(
     parser: Any, lines: list[str], old_claim: str | None = None
 ) -> tuple[list[bool], list[Any], Any, str]:

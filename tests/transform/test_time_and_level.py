@@ -253,6 +253,7 @@ def test_parsers_that_know_their_time_format_use_its_fast_path() -> None:
     expected["apigateway_access_log"] = "clf"  # AWS's CLF template: $context.requestTime
     expected["container_docker"] = "rfc3339"  # Docker's RFC3339Nano `time`
     expected["container_cri"] = "matched_rfc3339"  # CRI's RFC3339Nano, which detection matched
+    expected |= dict.fromkeys(("lambda_text", "mysql_error", "mysql_general"), "matched_iso_fraction")  # their regex's
     expected["waf"] = timestamps.EPOCH_MS_NUMBER  # WAF's milliseconds, a BIGINT
     assert declared == expected
     assert AccessLogParser().plan(None, 5).time_format == "clf"

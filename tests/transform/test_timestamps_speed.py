@@ -293,6 +293,35 @@ def test_the_matched_iso_seconds_path_gives_the_cascade_s_value() -> None:
     assert "regexp_full_match" not in timestamps.parse_time_expression("t", "r", "matched_iso_seconds")
 
 
+def test_the_matched_iso_fraction_path_gives_the_cascade_s_value() -> None:
+    """ll_parse_time_matched_iso_fraction (no full match) against the old ll_parse_time, on times of
+    timestamps.ISO_FRACTION's every shape: `T` and a space, fractions of 0-12 digits, no zone, `Z`, `+hh:mm` and
+    `-hh:mm` (out of range too), dates and clocks out of range, '' and NULL: the strings MySQL's error and general
+    logs and Lambda's text lines give it."""
+    dates = ["2026-11-26", "2024-02-29", "2026-02-29", "2026-13-01", "0000-01-01", "9999-12-31", "1969-12-31"]
+    clocks = ["00:00:00", "23:59:59", "23:59:60", "24:00:00"]
+    fractions = ["", *(f".{'123456789012'[:n]}" for n in range(1, 13))]
+    zones = ["", "Z", "+05:30", "-08:00", "+99:99", "-00:00"]
+    texts: list[str | None] = [
+        f"{d}{sep}{c}{f}{z}" for d in dates for sep in "T " for c in clocks for f in fractions for z in zones
+    ]
+    texts += ["", None]
+    assert all(t is None or t == "" or re.fullmatch(timestamps.ISO_FRACTION, t) for t in texts)
+    query = (
+        "SELECT i, {} FROM (SELECT unnest($texts::VARCHAR[]) AS t, generate_subscripts($texts::VARCHAR[], 1) AS i, "
+        "1795780800000 AS r) ORDER BY i"
+    )
+    old, new = _old_and_new(query, {"texts": texts}, "ll_parse_time(t, r)", "ll_parse_time_matched_iso_fraction(t, r)")
+    assert len(new) == len(texts) == 7 * 2 * 4 * 13 * 6 + 2
+    assert [texts[row[0] - 1] for row, was in zip(new, old, strict=True) if row != was] == []
+    # Not a comparison of NULLs: 5 real dates, both separators, every zone, at 00:00 and 23:59:59 with fractions of
+    # 0-9 digits and at 24:00 without one; never a fraction of 10 digits or more (the cascade reads none).
+    assert sum(row[1] is not None for row in new) == 5 * 2 * 6 * (2 * 10 + 1)
+    assert sum(row[1] is not None for row, t in zip(new, texts, strict=True) if t and re.search(r"\d{10}", t)) == 0
+    assert new[0][1] == datetime(2026, 11, 26)
+    assert "regexp" not in timestamps.parse_time_expression("t", "r", "matched_iso_fraction")
+
+
 def test_the_matched_zone_named_path_gives_the_cascade_s_value() -> None:
     """ll_parse_time_matched_zone_named (no full match) against the old ll_parse_time, on times of
     timestamps.ZONE_NAMED's every shape: zones the cascade reads (UTC, GMT) and not (CEST, EST, UT, ABCDE, UTCX),

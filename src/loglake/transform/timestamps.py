@@ -154,6 +154,10 @@ ISO_SECONDS = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"
 """A date and a time of day to the second, no fraction or zone (nginx's error log, its `/` made `-`): a part of
 TIME_FORMATS['iso'] of 19 characters without `/` or `,`, so ll_iso rewrites nothing in it."""
 
+ISO_FRACTION = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?"
+"""A date, `T` or a space, a time of day, a fraction of any length and an optional `Z` or `+hh:mm` (MySQL's error
+and general logs, Lambda's text lines): TIME_FORMATS['iso'] reads those with 1-9 fraction digits."""
+
 ZONE_NAMED = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)? [A-Z]{2,5}"
 """A date, a time of day, any fraction and a zone's name (PostgreSQL's `%m` and `%t` in log_line_prefix, as RDS
 writes them): of these, TIME_FORMATS['iso'] reads only ` UTC` and ` GMT` with 1-9 fraction digits, and no other
@@ -162,6 +166,11 @@ format starts with four digits and `-`."""
 MATCHED_FORMATS: dict[str, tuple[str, str]] = {
     "matched_rfc3339": (RFC3339, "ll_utc(try_cast(s AS TIMESTAMPTZ))"),
     "matched_iso_seconds": (ISO_SECONDS, "ll_utc(try_cast(s AS TIMESTAMPTZ))"),
+    "matched_iso_fraction": (
+        ISO_FRACTION,
+        "CASE WHEN length(s) <= 29 + CASE WHEN suffix(s, 'Z') THEN 1 WHEN substr(s, -6, 1) IN ('+', '-') THEN 6 "
+        "ELSE 0 END THEN ll_utc(try_cast(s AS TIMESTAMPTZ)) END",
+    ),
     "matched_zone_named": (
         ZONE_NAMED,
         "CASE WHEN (suffix(s, ' UTC') OR suffix(s, ' GMT')) AND length(s) <= 33 "
@@ -178,13 +187,20 @@ testing any pattern, which a parser that already matched its time need not pay f
 cascade of an RFC 3339 time costs 35 ms (its full match 14, ll_iso 16), its cast 11; syslog's fast path, in
 the write, 56 ms against 25 without its two full matches. Only a parser whose regex group is the pattern may
 declare one (syslog_rsyslog_file's time is RFC3339 itself; syslog_rfc3164's the syslog pattern with the
-month's names; nginx_error's ISO_SECONDS with `/` for `-`; rds_postgresql's ZONE_NAMED). Why the value is
+month's names; nginx_error's ISO_SECONDS with `/` for `-`; rds_postgresql's ZONE_NAMED; mysql_error's,
+mysql_general's and lambda_text's ISO_FRACTION or a part of it). Why the value is
 ll_parse_time's on every such string:
 - `matched_rfc3339`: the cascade's first test (ISO) matches an RFC 3339 time, and ll_iso rewrites nothing in
   it (no `/` at the fifth character, no `,`, no space): ll_iso is ll_utc of its cast. '' and NULL match no
   pattern of the cascade (NULL), and their cast is NULL too.
 - `matched_iso_seconds`: the same argument: the ISO test matches it, and ll_iso's rewrites need a `/` at the
   fifth character, a `,`, or more than 19 characters (its zone rewrite): ll_iso is ll_utc of its cast.
+- `matched_iso_fraction`: the ISO test matches where the fraction has at most 9 digits (its zones are among
+  ISO's), and ll_iso is then its cast (a space only before the clock's digit: no ` +` or ` -`; no `/` or `,`).
+  The string is 19 characters, then `.` and the fraction's k digits if it has one, then its zone: 1 (`Z`), 6
+  (`+hh:mm`, whose sign is the sixth character from the end, where a fraction or a clock has a digit) or none;
+  so k <= 9 exactly where the length is at most 29 plus the zone's. Where k > 9 no pattern of the cascade
+  matches (as `matched_zone_named` says: four digits then `-`): NULL. The cast itself would read it.
 - `matched_zone_named`: the ISO test matches where the zone is ` UTC` or ` GMT` and the fraction has at most 9
   digits (19 characters, a `.` and 9 digits, and the zone's 4: 33 at most), and ll_iso is then its cast (no `/`,
   `,`, ` +` or ` -` to rewrite). Elsewhere (another zone's name, a longer fraction) no pattern of the cascade

@@ -298,3 +298,32 @@ def test_no_parser_before_claims_a_line_sure_takes() -> None:
     bench = benchmark_lines("mysql_error", 200, 5)
     lines = [*_SURE_CRAFTED, *_NOT_SURE, *bench, *(line.replace(" [MY-010055] [Server]", "") for line in bench)]
     assert sure_lines_claimed(MysqlErrorParser(), lines) == len(_SURE_CRAFTED) + 400
+
+
+def test_the_time_takes_the_matched_iso_fraction_path_with_the_cascade_s_values() -> None:
+    """The time group of PREFIX and USUAL is timestamps.ISO_FRACTION, so the struct's time is '' or a full match of
+    it on every line, claimed or not, and the `matched_iso_fraction` path (no test) reads what ll_parse_time read:
+    on the crafted lines and on times with fractions of 9 and 10 digits, offsets, Feb 29 2026 and 24:00."""
+    import re
+    from datetime import datetime
+
+    from conftest import matched_time_rows
+    from loglake.transform import timestamps
+    from loglake.transform.parsers.mysql_error import _TIME, USUAL
+
+    parser = MysqlErrorParser()
+    assert parser.plan(None, 5).time_format == "matched_iso_fraction" and timestamps.ISO_FRACTION == _TIME
+    assert PREFIX.startswith(f"({_TIME}) ") and USUAL.startswith(f"({_TIME}) ")
+    times = [
+        *("2026-11-26T10:00:00.123456789Z", "2026-11-26T10:00:00.1234567890Z", "2026-11-26 10:00:00.1234567890"),
+        *("2026-11-26T10:00:00.5+05:30", "2026-02-29 10:00:00", "2026-11-26 24:00:00-01:00"),
+    ]
+    lines = [*_LINES, *(f"{t} 1 [Note] [MY-1] [Server] x" for t in times)]
+    rows = matched_time_rows(parser, lines)
+    assert len(rows) == len(lines) == 36
+    assert [r[2] for r in rows if r[2] != "" and not re.fullmatch(timestamps.ISO_FRACTION, r[2])] == []
+    assert [r[0] for r in rows if r[3] != r[4]] == []
+    # Not a comparison of NULLs: every claimed line's time is read but those of 10 fraction digits and Feb 29 2026.
+    assert [r[0] for r in rows if r[1] and r[3] is None] == [31, 32, 34]
+    assert [r[0] for r in rows if r[1]] == [*range(7), 8, *range(10, 19), *range(30, 36)]
+    assert rows[35][3] == datetime(2026, 11, 27, 1) and rows[30][3] == datetime(2026, 11, 26, 10, 0, 0, 123456)

@@ -273,47 +273,27 @@ def test_one_pass_head_cut_is_the_six_group_head_s_struct() -> None:
 
 
 def test_the_time_takes_the_matched_iso_seconds_path_with_the_cascade_s_values() -> None:
-    """The time group is `\\d{4}/\\d\\d/\\d\\d \\d\\d:\\d\\d:\\d\\d` in HEAD and PREFIX, so the time with `-` for `/` is ''
-    or a full match of timestamps.ISO_SECONDS on every line, claimed or not, and its `matched_iso_seconds` path (a
-    cast, no test) reads what ll_parse_time read: on the crafted lines and on times out of range (Feb 29 2026, 24:00,
-    23:59:60, month 13)."""
+    """The time group is `\\d{4}/\\d\\d/\\d\\d \\d\\d:\\d\\d:\\d\\d` in HEAD and PREFIX, so the time with `-` for `/`
+    is '' or a full match of timestamps.ISO_SECONDS on every line, claimed or not, and its `matched_iso_seconds`
+    path (a cast, no test) reads what ll_parse_time read: on the crafted lines and on times out of range (Feb 29
+    2026, 24:00, 23:59:60, month 13)."""
     import re
 
+    from conftest import matched_time_rows
     from loglake.transform import timestamps
-    from loglake.transform.etl import staged_rows
     from loglake.transform.parsers.nginx_error import HEAD, PREFIX
 
     parser = NginxErrorParser()
     plan = parser.plan(None, 5)
     assert plan.time_format == "matched_iso_seconds" and plan.time == "replace(__ll_nginx_error.ts, '/', '-')"
-    assert HEAD.startswith(r"^(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d ") and PREFIX.startswith(
-        r"(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d) "
-    )
-    times = [
-        "2024/02/29 23:59:60",
-        "2026/02/29 00:00:00",
-        "2026/11/26 24:00:00",
-        "2026/13/01 10:00:00",
-        "0001/01/01 00:00:00",
-    ]
-    lines = [*_LINES, *(f"{t} [error] 1#1: x" for t in times)]
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute(timestamps.MACROS)
-    con.execute(
-        "CREATE TEMP TABLE classified AS SELECT unnest($lines::VARCHAR[]) AS message, unnest(range(len($lines))) AS i, "
-        "'nginx_error' AS format, 'nginx_error_logs' AS __ll_table",
-        {"lines": lines},
-    )
-    fast = timestamps.parse_time_expression(plan.time, "1795780800000", plan.time_format)
-    rows = con.execute(
-        f"SELECT i, {plan.time}, {fast}, ll_parse_time({plan.time}, 1795780800000) "
-        f"FROM ({staged_rows(parser.name, parser.table, plan)}) ORDER BY i"
-    ).fetchall()
-    assert len(rows) == len(lines) == 36
-    assert [r[1] for r in rows if r[1] != "" and not re.fullmatch(timestamps.ISO_SECONDS, r[1])] == []
-    assert [r[0] for r in rows if r[2] != r[3]] == []
+    ts = r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d"
+    assert HEAD.startswith(f"^({ts} ") and PREFIX.startswith(f"({ts}) ")
+    times = ["2024/02/29 23:59:60", "2026/02/29 00:00:00", "2026/11/26 24:00:00", "2026/13/01 10:00:00"]
+    rows = matched_time_rows(parser, [*_LINES, *(f"{t} [error] 1#1: x" for t in [*times, "0001/01/01 00:00:00"])])
+    assert len(rows) == len(_LINES) + 5 == 36
+    assert [r[2] for r in rows if r[2] != "" and not re.fullmatch(timestamps.ISO_SECONDS, r[2])] == []
+    assert [r[0] for r in rows if r[3] != r[4]] == []
     # Not a comparison of NULLs: NULL ('') for the 14 lines the pattern does not match, and for 3 added times that
     # are no instant (23:59:60, Feb 29 2026, month 13); 24:00 is the next day's midnight.
-    assert [r[0] for r in rows if r[2] is None] == [16, 17, 18, *range(20, 31), 31, 32, 34]
-    assert rows[33][2] == datetime(2026, 11, 27) and rows[0][2] is not None
+    assert [r[0] for r in rows if r[3] is None] == [16, 17, 18, *range(20, 31), 31, 32, 34]
+    assert rows[33][3] == datetime(2026, 11, 27) and rows[0][3] == datetime(2021, 4, 1, 13, 2, 31)

@@ -92,11 +92,8 @@ def test_the_time_takes_the_matched_zone_named_path_with_the_cascade_s_values() 
     digits, Feb 29 2026 and 24:00."""
     from datetime import datetime
 
-    import duckdb
-
-    from conftest import classified_rows
+    from conftest import matched_time_rows
     from loglake.transform import timestamps
-    from loglake.transform.etl import staged_rows
 
     parser = RdsPostgresqlParser()
     plan = parser.plan(None, 5)
@@ -106,20 +103,11 @@ def test_the_time_takes_the_matched_zone_named_path_with_the_cascade_s_values() 
         *("2026-11-26 10:00:00.5 GMT", "2026-11-26 10:00:00.123456789 UTC", "2026-11-26 10:00:00.1234567890 UTC"),
         *("2026-11-26 10:00:00 CET", "2026-02-29 10:00:00 UTC", "2026-11-26 24:00:00 UTC"),
     ]
-    lines = [*_CLAIMED, *_REFUSED, *(f"{t}:h(1):a@b:[5]:LOG:  x" for t in times)]
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute(timestamps.MACROS)
-    classified_rows(con, parser.name, parser.table, lines)
-    fast = timestamps.parse_time_expression(plan.time, "1795780800000", plan.time_format)
-    rows = con.execute(
-        f"SELECT i, {plan.time}, {fast}, ll_parse_time({plan.time}, 1795780800000) "
-        f"FROM ({staged_rows(parser.name, parser.table, plan)}) ORDER BY i"
-    ).fetchall()
-    assert len(rows) == len(lines) == 47
-    assert [r[1] for r in rows if r[1] != "" and not re.fullmatch(timestamps.ZONE_NAMED, r[1])] == []
-    assert [r[0] for r in rows if r[2] != r[3]] == []
+    rows = matched_time_rows(parser, [*_CLAIMED, *_REFUSED, *(f"{t}:h(1):a@b:[5]:LOG:  x" for t in times)])
+    assert len(rows) == len(_CLAIMED) + len(_REFUSED) + 6 == 47
+    assert [r[2] for r in rows if r[2] != "" and not re.fullmatch(timestamps.ZONE_NAMED, r[2])] == []
+    assert [r[0] for r in rows if r[3] != r[4]] == []
     # Not a comparison of NULLs: NULL for the 14 refused lines (the pattern reads no time: ''), the zones the cascade
     # does not read (CEST, AB, CET), a fraction of 10 digits and Feb 29 2026.
-    assert [r[0] for r in rows if r[2] is None] == [22, 23, *range(27, 41), 43, 44, 45]
-    assert rows[0][2] == datetime(2022, 3, 9, 10, 45, 2) and rows[46][2] == datetime(2026, 11, 27)
+    assert [r[0] for r in rows if r[3] is None] == [22, 23, *range(27, 41), 43, 44, 45]
+    assert rows[0][3] == datetime(2022, 3, 9, 10, 45, 2) and rows[46][3] == datetime(2026, 11, 27)

@@ -58,6 +58,8 @@ class MysqlErrorParser(PrefixParser):
         text("data", nulls=()),
     )
     time = "{s}.ts"
+    # The time group is timestamps.ISO_FRACTION (_TIME): the cascade's tests are already paid.
+    time_format = "matched_iso_fraction"
     level = "ll_level(CASE {s}.prio WHEN 'Note' THEN 'INFO' WHEN 'System' THEN 'INFO' ELSE {s}.prio END)"
 
     ahead_of = (

@@ -30,6 +30,8 @@ class MysqlGeneralParser(PrefixParser):
     groups = ("ts", "thread_id", "command_type", "argument")
     columns = (text("thread_id", "BIGINT"), text("command_type"), text("argument", nulls=()))
     time = "{s}.ts"
+    # The time group is timestamps.ISO_FRACTION with `T`: the cascade's tests are already paid.
+    time_format = "matched_iso_fraction"
 
     ahead_of = (
         *("lambda_platform_json", "cloudtrail", "apigateway_json", "container_docker", "ecs_firelens", "otlp_json"),
