@@ -804,10 +804,14 @@ def classified_rows(con: Any, name: str, table: str, messages: list[str]) -> Non
     )
 
 
-def matched_time_rows(parser: Any, lines: list[str]) -> list[tuple[Any, ...]]:
+def matched_time_rows(
+    parser: Any, lines: list[str], shape: str, *, claimed_only: bool = False
+) -> list[tuple[Any, ...]]:
     """For a parser whose plan declares a matched time format (timestamps.MATCHED_FORMATS), each of `lines` as its
     plan reads it from `classified`, in order: (position, whether detection claims it, the plan's time string, that
-    format's value, ll_parse_time's value), each value against the record time 2026-11-27T12:00Z."""
+    format's value, ll_parse_time's value), each value against the record time 2026-11-27T12:00Z. Checked on every
+    line (`claimed_only`: on the lines detection claims, the only ones the parser writes): the time string is '' or a
+    full match of `shape`, and the format's value is ll_parse_time's."""
     from loglake.transform import timestamps
     from loglake.transform.etl import staged_rows
 
@@ -816,10 +820,14 @@ def matched_time_rows(parser: Any, lines: list[str]) -> list[tuple[Any, ...]]:
     con = macro_connection()
     classified_rows(con, parser.name, parser.table, lines)
     fast = timestamps.parse_time_expression(plan.time, "1795780800000", plan.time_format)
-    return con.execute(
+    rows = con.execute(
         f"SELECT i, {parser.detect('message')}, {plan.time}, {fast}, ll_parse_time({plan.time}, 1795780800000) "
         f"FROM ({staged_rows(parser.name, parser.table, plan)}) ORDER BY i"
     ).fetchall()
+    checked = [row for row in rows if row[1] or not claimed_only]
+    assert [row[2] for row in checked if row[2] != "" and not re.fullmatch(shape, row[2])] == []
+    assert [row[0] for row in checked if row[3] != row[4]] == []
+    return rows
 
 
 def prefix_against_regex(

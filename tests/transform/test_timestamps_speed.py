@@ -255,16 +255,22 @@ def _old_and_new(query: str, args: dict[str, object], old: str, new: str) -> tup
     return before.execute(query.format(old), args).fetchall(), after.execute(query.format(new), args).fetchall()
 
 
-def test_the_matched_rfc3339_path_gives_the_cascade_s_value() -> None:
-    """ll_parse_time_matched_rfc3339 (a cast, no test) against the old ll_parse_time, on RFC 3339 times, '' and
-    NULL, the strings a parser may give it (timestamps.MATCHED_FORMATS)."""
-    texts: list[str | None] = [*_rfc3339_times(), "", None]
-    assert all(t is None or t == "" or re.fullmatch(timestamps.RFC3339, t) for t in texts)
+def _matched_and_cascade(texts: list[str | None], shape: str, time_format: str) -> tuple[list[Any], list[Any]]:
+    """The old ll_parse_time's rows and the MATCHED_FORMATS path `time_format`'s, (position, value) in order, of
+    `texts` (each '', NULL or a full match of `shape`) against the record time 2026-11-27T12:00Z."""
+    assert all(t is None or t == "" or re.fullmatch(shape, t) for t in texts)
     query = (
         "SELECT i, {} FROM (SELECT unnest($texts::VARCHAR[]) AS t, generate_subscripts($texts::VARCHAR[], 1) AS i, "
         "1795780800000 AS r) ORDER BY i"
     )
-    old, new = _old_and_new(query, {"texts": texts}, "ll_parse_time(t, r)", "ll_parse_time_matched_rfc3339(t, r)")
+    return _old_and_new(query, {"texts": texts}, "ll_parse_time(t, r)", f"ll_parse_time_{time_format}(t, r)")
+
+
+def test_the_matched_rfc3339_path_gives_the_cascade_s_value() -> None:
+    """ll_parse_time_matched_rfc3339 (a cast, no test) against the old ll_parse_time, on RFC 3339 times, '' and
+    NULL, the strings a parser may give it (timestamps.MATCHED_FORMATS)."""
+    texts: list[str | None] = [*_rfc3339_times(), "", None]
+    old, new = _matched_and_cascade(texts, timestamps.RFC3339, "matched_rfc3339")
     assert len(new) == len(texts) == 2846
     assert [texts[row[0] - 1] for row, was in zip(new, old, strict=True) if row != was] == []
     assert sum(row[1] is not None for row in new) == 1064  # not a comparison of NULLs: how many it reads
@@ -279,12 +285,7 @@ def test_the_matched_iso_seconds_path_gives_the_cascade_s_value() -> None:
     dates = sorted({t[:10] for t in _rfc3339_times()})
     clocks = ["00:00:00", "23:59:59", "23:59:60", "24:00:00", "23:60:00", "99:00:00", "10:00:00", "00:00:99"]
     texts: list[str | None] = [*(f"{d} {c}" for d in dates for c in clocks), "", None]
-    assert all(t is None or t == "" or re.fullmatch(timestamps.ISO_SECONDS, t) for t in texts)
-    query = (
-        "SELECT i, {} FROM (SELECT unnest($texts::VARCHAR[]) AS t, generate_subscripts($texts::VARCHAR[], 1) AS i, "
-        "1795780800000 AS r) ORDER BY i"
-    )
-    old, new = _old_and_new(query, {"texts": texts}, "ll_parse_time(t, r)", "ll_parse_time_matched_iso_seconds(t, r)")
+    old, new = _matched_and_cascade(texts, timestamps.ISO_SECONDS, "matched_iso_seconds")
     assert len(new) == len(texts) == 19 * 8 + 2
     assert [texts[row[0] - 1] for row, was in zip(new, old, strict=True) if row != was] == []
     assert sum(row[1] is not None for row in new) == 11 * 4  # 11 real dates at 00:00, 10:00, 23:59:59 and 24:00
@@ -306,12 +307,7 @@ def test_the_matched_iso_fraction_path_gives_the_cascade_s_value() -> None:
         f"{d}{sep}{c}{f}{z}" for d in dates for sep in "T " for c in clocks for f in fractions for z in zones
     ]
     texts += ["", None]
-    assert all(t is None or t == "" or re.fullmatch(timestamps.ISO_FRACTION, t) for t in texts)
-    query = (
-        "SELECT i, {} FROM (SELECT unnest($texts::VARCHAR[]) AS t, generate_subscripts($texts::VARCHAR[], 1) AS i, "
-        "1795780800000 AS r) ORDER BY i"
-    )
-    old, new = _old_and_new(query, {"texts": texts}, "ll_parse_time(t, r)", "ll_parse_time_matched_iso_fraction(t, r)")
+    old, new = _matched_and_cascade(texts, timestamps.ISO_FRACTION, "matched_iso_fraction")
     assert len(new) == len(texts) == 7 * 2 * 4 * 13 * 6 + 2
     assert [texts[row[0] - 1] for row, was in zip(new, old, strict=True) if row != was] == []
     # Not a comparison of NULLs: 5 real dates, both separators, every zone, at 00:00 and 23:59:59 with fractions of
@@ -332,12 +328,7 @@ def test_the_matched_zone_named_path_gives_the_cascade_s_value() -> None:
     zones = ["UTC", "GMT", "CEST", "EST", "UT", "ABCDE", "UTCX"]
     texts: list[str | None] = [f"{d} {c}{f} {z}" for d in dates for c in clocks for f in fractions for z in zones]
     texts += ["", None]
-    assert all(t is None or t == "" or re.fullmatch(timestamps.ZONE_NAMED, t) for t in texts)
-    query = (
-        "SELECT i, {} FROM (SELECT unnest($texts::VARCHAR[]) AS t, generate_subscripts($texts::VARCHAR[], 1) AS i, "
-        "1795780800000 AS r) ORDER BY i"
-    )
-    old, new = _old_and_new(query, {"texts": texts}, "ll_parse_time(t, r)", "ll_parse_time_matched_zone_named(t, r)")
+    old, new = _matched_and_cascade(texts, timestamps.ZONE_NAMED, "matched_zone_named")
     assert len(new) == len(texts) == 7 * 5 * 13 * 7 + 2
     assert [texts[row[0] - 1] for row, was in zip(new, old, strict=True) if row != was] == []
     # Not a comparison of NULLs: 5 real dates, UTC and GMT, at 00:00 and 23:59:59 with fractions of 0-9 digits and
