@@ -5,20 +5,18 @@ pattern's full match and extraction, on crafted lines."""
 from __future__ import annotations
 
 import random
-import re
 from datetime import datetime
 from typing import Any
 
-import duckdb
 import pytest
 
 from conftest import (
     PARSER_EXAMPLES,
     benchmark_lines,
-    classified_rows,
     every_format_lines,
     golden_messages,
     is_object_header,
+    matched_time_rows,
     mutate,
     prefix_against_regex,
     shortcut_runs,
@@ -26,7 +24,6 @@ from conftest import (
 )
 from loglake.sql_quoting import sql_string
 from loglake.transform import etl, timestamps
-from loglake.transform.etl import staged_rows
 from loglake.transform.parsers import PARSERS
 from loglake.transform.parsers.base import RegexParser
 from loglake.transform.parsers.syslog_rsyslog_file import _LEVEL_HOST, HEAD, PREFIX, SyslogRsyslogFileParser
@@ -120,21 +117,12 @@ def test_the_time_takes_the_matched_rfc3339_path_with_the_cascade_s_values() -> 
         *(f"2026-11-26T10:00:00.{'123456789'[:n]}-05:30" for n in range(1, 10)),
     ]
     lines = [*_LINES, *(f"{t} h t: x" for t in times)]
-    con = duckdb.connect()
-    con.execute(timestamps.MACROS)
-    classified_rows(con, parser.name, parser.table, lines)
-    fast = timestamps.parse_time_expression(plan.time, "1795780800000", plan.time_format)
-    rows = con.execute(
-        f"SELECT i, {plan.time}, {fast}, ll_parse_time({plan.time}, 1795780800000) "
-        f"FROM ({staged_rows(parser.name, parser.table, plan)}) ORDER BY i"
-    ).fetchall()
+    rows = matched_time_rows(parser, lines, timestamps.RFC3339)
     assert len(rows) == len(lines) == 54
-    assert [r[1] for r in rows if r[1] != "" and not re.fullmatch(timestamps.RFC3339, r[1])] == []
-    assert [r[0] for r in rows if r[2] != r[3]] == []
     # Not a comparison of NULLs: NULL where the pattern reads no time (''), and for the three added times that are
     # no instant (23:59:60, Feb 29 2026, Nov 31); 24:00 is the next day's midnight.
-    assert [r[0] for r in rows if r[2] is None] == [*range(18, 26), *range(28, 40), 43]
-    assert rows[40][2] == datetime(2026, 11, 27) and rows[44][2] == datetime(2026, 11, 26, 6, 0, 0, 100000)
+    assert [r[0] for r in rows if r[3] is None] == [*range(18, 26), *range(28, 40), 43]
+    assert rows[40][3] == datetime(2026, 11, 27) and rows[44][3] == datetime(2026, 11, 26, 6, 0, 0, 100000)
 
 
 # Classification's shortcut (SyslogRsyslogFileParser.sure, tested before every parser ahead of it: etl._shortcuts).
