@@ -19,11 +19,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from etl_throughput import write_raw
-from loglake.lake.local_store import LocalStore
 from loglake.transform import etl, session
 from loglake.transform.settings import EtlSettings
-from parser_throughput import GENERATORS, cpu_seconds
+from parser_throughput import cpu_seconds, object_arguments, warm_object
 
 
 class _Timed:
@@ -48,10 +46,8 @@ class _Timed:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("format", choices=sorted(GENERATORS))
-    parser.add_argument("--lines", type=int, default=50_000)
+    object_arguments(parser)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--no-index", action="store_true", help="without the skip index (EtlSettings.skip_index)")
     args = parser.parse_args()
 
     spent: dict[str, list[float]] = {}
@@ -66,10 +62,7 @@ def main() -> int:
     session.acquire = timed_acquire  # type: ignore[assignment]
     settings = EtlSettings(skip_index=not args.no_index)
     with tempfile.TemporaryDirectory() as tmp:
-        store = LocalStore(Path(tmp) / "lake")
-        make, group = GENERATORS[args.format], f"/bench/{args.format}"
-        key = write_raw(store, args.lines, args.lines, make=make, log_group=group)[0]
-        etl.process_raw_object(store, key, settings, force=True)  # warm-up: imports, macros, the session
+        store, key = warm_object(Path(tmp), args.format, args.lines, settings)
         spent.clear()
         cpu, wall = cpu_seconds(), time.perf_counter()
         for _ in range(args.runs):

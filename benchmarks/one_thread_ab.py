@@ -18,27 +18,21 @@ import tempfile
 import time
 from pathlib import Path
 
-from etl_throughput import write_raw
-from loglake.lake.local_store import LocalStore
 from loglake.transform import etl, session
 from loglake.transform.settings import EtlSettings
-from parser_throughput import GENERATORS, cpu_seconds
+from parser_throughput import cpu_seconds, object_arguments, warm_object
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("format", choices=sorted(GENERATORS))
-    parser.add_argument("--lines", type=int, default=50_000)
+    object_arguments(parser)
     parser.add_argument("--rounds", type=int, default=6)
-    parser.add_argument("--no-index", action="store_true", help="without the skip index (EtlSettings.skip_index)")
     args = parser.parse_args()
     narrowed = session.ONE_ROW_GROUP
     settings = EtlSettings(skip_index=not args.no_index)
     spent: dict[str, list[tuple[float, float]]] = {"own threads": [], "one thread": []}
     with tempfile.TemporaryDirectory() as tmp:
-        store = LocalStore(Path(tmp) / "lake")
-        key = write_raw(store, args.lines, args.lines, make=GENERATORS[args.format], log_group=f"/{args.format}")[0]
-        etl.process_raw_object(store, key, settings, force=True)  # warm-up: imports, macros, the session
+        store, key = warm_object(Path(tmp), args.format, args.lines, settings)
         for round_ in range(args.rounds):
             for way in ("own threads", "one thread") if round_ % 2 == 0 else ("one thread", "own threads"):
                 session.ONE_ROW_GROUP = narrowed if way == "one thread" else 0

@@ -574,6 +574,22 @@ def cpu_seconds() -> float:
     return times.user + times.system
 
 
+def object_arguments(parser: argparse.ArgumentParser) -> None:
+    """FORMAT, --lines and --no-index: the arguments of a script that times one raw object of a format."""
+    parser.add_argument("format", choices=sorted(GENERATORS))
+    parser.add_argument("--lines", type=int, default=50_000)
+    parser.add_argument("--no-index", action="store_true", help="without the skip index (EtlSettings.skip_index)")
+
+
+def warm_object(root: Path, fmt: str, lines: int, settings: EtlSettings) -> tuple[LocalStore, str]:
+    """A lake under `root` holding one raw object of `lines` generated lines of `fmt`, processed once (imports,
+    macros, the ETL session: what the timed runs then find warm); the store and the object's key."""
+    store = LocalStore(root / "lake")
+    key = write_raw(store, lines, lines, make=GENERATORS[fmt], log_group=f"/bench/{fmt}")[0]
+    process_raw_object(store, key, settings, force=True)
+    return store, key
+
+
 def chosen_formats(parser: argparse.ArgumentParser, value: str) -> list[str]:
     """The formats of a comma-separated `--formats` (GENERATORS' names), or the usage error naming the unknown."""
     formats = value.split(",")

@@ -163,18 +163,20 @@ ZONE_NAMED = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)? [A-Z]{2,5}"
 writes them): of these, TIME_FORMATS['iso'] reads only ` UTC` and ` GMT` with 1-9 fraction digits, and no other
 format starts with four digits and `-`."""
 
+_ISO_CAST = "ll_utc(try_cast(s AS TIMESTAMPTZ))"
+"""ll_iso of a string it rewrites nothing in (no `/` at the fifth character, no `,`, no ` +` or ` -`)."""
+
 MATCHED_FORMATS: dict[str, tuple[str, str]] = {
-    "matched_rfc3339": (RFC3339, "ll_utc(try_cast(s AS TIMESTAMPTZ))"),
-    "matched_iso_seconds": (ISO_SECONDS, "ll_utc(try_cast(s AS TIMESTAMPTZ))"),
+    "matched_rfc3339": (RFC3339, _ISO_CAST),
+    "matched_iso_seconds": (ISO_SECONDS, _ISO_CAST),
     "matched_iso_fraction": (
         ISO_FRACTION,
         "CASE WHEN length(s) <= 29 + CASE WHEN suffix(s, 'Z') THEN 1 WHEN substr(s, -6, 1) IN ('+', '-') THEN 6 "
-        "ELSE 0 END THEN ll_utc(try_cast(s AS TIMESTAMPTZ)) END",
+        f"ELSE 0 END THEN {_ISO_CAST} END",
     ),
     "matched_zone_named": (
         ZONE_NAMED,
-        "CASE WHEN (suffix(s, ' UTC') OR suffix(s, ' GMT')) AND length(s) <= 33 "
-        "THEN ll_utc(try_cast(s AS TIMESTAMPTZ)) END",
+        f"CASE WHEN (suffix(s, ' UTC') OR suffix(s, ' GMT')) AND length(s) <= 33 THEN {_ISO_CAST} END",
     ),
     "matched_syslog": (
         TIME_FORMATS["syslog"][0],
@@ -215,7 +217,7 @@ tests/transform/test_timestamps_speed.py compares them with ll_parse_time on the
 
 
 TESTED_FORMATS: dict[str, tuple[str, str]] = {
-    "rfc3339": (RFC3339, MATCHED_FORMATS["matched_rfc3339"][1]),
+    "rfc3339": (RFC3339, _ISO_CAST),
 }
 """Fast paths for a part of a TIME_FORMATS format: a string that fully matches the pattern gets the conversion,
 any other string ll_parse_time (as TIME_FORMATS' own fast paths do). `rfc3339`: a JSON field that holds RFC 3339
