@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import orjson
 import pytest
 
@@ -41,6 +42,7 @@ from loglake.lake.store import Lease, Store
 from loglake.pipeline import pending_raw_objects, run_etl
 from loglake.query.conservation import check_conservation
 from loglake.query.engine import DuckDBEngine
+from loglake.transform.etl import process_raw_object
 from loglake.transform.settings import EtlSettings, Route
 
 HOUR_MS = 3_600_000
@@ -141,6 +143,35 @@ def test_closed_hours_become_one_file_ordered_by_time_and_counts_stay_exact(lake
     # The ETL's "already done" check knows compacted outputs: nothing is processed again.
     results = run_etl(lake, sorted(lake.store.list("raw/")), EtlSettings(), workers=1)
     assert [r.skipped for r in results] == [True] * 6
+
+
+def _codecs(lake: Lake) -> set[str]:
+    """The compression codecs of the live clean files of `logs`, from their footers."""
+    paths = [str(lake.store.root / key) for key in live_files(lake.store, "logs")]
+    with duckdb.connect() as con:
+        rows = con.execute("SELECT DISTINCT compression FROM parquet_metadata($paths)", {"paths": paths}).fetchall()
+    return {str(codec) for (codec,) in rows}
+
+
+def test_the_etl_writes_with_the_ingest_options_and_compaction_with_the_default(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ETL's files may trade bytes for CPU (zstd level 1, formats.Parquet.ingest_copy_options); compaction
+    writes the files that stay with copy_options. A codec stands in for the level, which footers do not record:
+    every write of the ETL takes the ingest options: one object's (the Lambda's, transform/hour_write.py: one hour
+    in one file, or several) and a batch's (transform/etl_batch.py)."""
+    monkeypatch.setattr(type(FORMATS["parquet"]), "ingest_copy_options", "FORMAT parquet, COMPRESSION snappy")
+    for stream, events in (("one", _events("one", 4)), ("two", _events("two", 2) + _events("two", 2, hour=1))):
+        process_raw_object(lake.store, _raw(lake.store, stream, events), EtlSettings())
+    _fill(lake, streams=2)  # a batch of two objects, each with rows in two hours
+    assert len(live_files(lake.store, "logs")) == 1 + 2 + 2 * 2
+    assert _codecs(lake) == {"SNAPPY"}
+
+    compact(lake.store, ["logs"], older_than_s=0, grace_s=3600)
+
+    assert len(live_files(lake.store, "logs")) == 2
+    assert _codecs(lake) == {"ZSTD"}
+    assert _counts(lake) == (4 + 4 + 5 + 3 + 6 + 3, 25)
 
 
 def test_hours_not_closed_and_single_files_are_left_alone(lake: Lake) -> None:

@@ -32,22 +32,24 @@ ROWS = [
 ]
 
 
-def _write(fmt_name: str, folder: Path) -> list[str]:
-    """Write ROWS as the ETL does (the format's COPY options, PARTITION_BY dt, hour); return the files."""
+def _write(fmt_name: str, folder: Path, options: str = "copy_options") -> list[str]:
+    """Write ROWS as the ETL (`ingest_copy_options`) or compaction (`copy_options`) does, PARTITION_BY dt,
+    hour; return the files."""
     fmt = FORMATS[fmt_name]
     con = duckdb.connect()
     con.execute("CREATE TABLE t (timestamp TIMESTAMP, message VARCHAR, n BIGINT, dt VARCHAR, hour VARCHAR)")
     for ts, message, n, dt, hour in ROWS:
         con.execute("INSERT INTO t VALUES (?, ?, ?, ?, ?)", [ts, message, n, str(dt), f"{hour:02d}"])
-    con.execute(f"COPY t TO '{folder}' ({fmt.copy_options}, PARTITION_BY (dt, hour))")
+    con.execute(f"COPY t TO '{folder}' ({getattr(fmt, options)}, PARTITION_BY (dt, hour))")
     con.close()
     return sorted(str(p) for p in folder.rglob("*") if p.is_file())
 
 
+@pytest.mark.parametrize("options", ["copy_options", "ingest_copy_options"])
 @pytest.mark.parametrize("name", sorted(FORMATS))
-def test_every_format_round_trips_through_writer_and_reader(name: str, tmp_path: Path) -> None:
+def test_every_format_round_trips_through_writer_and_reader(name: str, options: str, tmp_path: Path) -> None:
     fmt = FORMATS[name]
-    files = _write(name, tmp_path / "t")
+    files = _write(name, tmp_path / "t", options)
     assert len(files) == 2 and all(format_of_key(f) is fmt for f in files)
     con = duckdb.connect()
     by_glob = fmt.reader(f"{tmp_path}/t/*/*/*{fmt.suffix}", COLUMNS)
@@ -120,6 +122,7 @@ class _Csv:
     description = "gzip CSV"
     suffix = ".csv.gz"
     copy_options = "FORMAT csv, HEADER true, COMPRESSION gzip"
+    ingest_copy_options = copy_options
     column_chunks = False
     athena = AthenaStorage(
         serde="org.apache.hadoop.hive.serde2.OpenCSVSerde",

@@ -44,6 +44,7 @@ from loglake.errors import ConfigError, InvariantError, StoreError
 from loglake.lake import iceberg_files, skip_index
 from loglake.lake.clean_zone import envelope, table_prefix
 from loglake.lake.formats import format_of_key
+from loglake.lake.formats.parquet import PARQUET
 from loglake.lake.keys import CLEAN_PREFIX, STATE_PREFIX, clean_key, table_name
 from loglake.lake.store import Store, glob_escape
 from loglake.lake.table_bucket_store import S3TABLES
@@ -422,7 +423,7 @@ def write_files(con: Any, clean_query: str, tmp: Path, store: Store, table: str,
         f"COPY (SELECT * REPLACE ({typed}, CAST(dt AS DATE) AS dt, CAST(hour AS INTEGER) AS hour) "
         f"FROM ({clean_query})) "
         f"TO {sql_string(str(folder))} "
-        "(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (dt, hour), WRITE_PARTITION_COLUMNS true)"
+        f"({PARQUET.ingest_copy_options}, PARTITION_BY (dt, hour), WRITE_PARTITION_COLUMNS true)"
     )
     keys: list[str] = []
     if not folder.exists():

@@ -560,7 +560,7 @@ def _write_clean(
     folder.parent.mkdir(exist_ok=True)
     con.execute(
         f"COPY ({query}) TO {sql_string(str(folder))} "
-        f"({settings.format.copy_options}, PARTITION_BY ({BATCH_NUMBER}, dt, hour))"
+        f"({settings.format.ingest_copy_options}, PARTITION_BY ({BATCH_NUMBER}, dt, hour))"
     )
     suffix = settings.format.suffix
     return {

@@ -45,7 +45,8 @@ def write(con: Any, query: str, folder: Path, fmt: OutputFormat, table: str, str
     if fmt.suffix == ".parquet" and _spans.get((stream, table), 1) == 1:
         single = folder.parent / f"{folder.name}.one-hour{fmt.suffix}"
         con.execute(
-            f"COPY (SELECT * EXCLUDE (dt, hour) FROM ({query})) TO {sql_string(str(single))} ({fmt.copy_options})"
+            f"COPY (SELECT * EXCLUDE (dt, hour) FROM ({query})) TO {sql_string(str(single))} "
+            f"({fmt.ingest_copy_options})"
         )
         hour = one_hour(con, single, table)
         if hour is not None:
@@ -55,7 +56,7 @@ def write(con: Any, query: str, folder: Path, fmt: OutputFormat, table: str, str
             _remember(stream, table, 1)
             return
         single.unlink()
-    con.execute(f"COPY ({query}) TO {sql_string(str(folder))} ({fmt.copy_options}, PARTITION_BY (dt, hour))")
+    con.execute(f"COPY ({query}) TO {sql_string(str(folder))} ({fmt.ingest_copy_options}, PARTITION_BY (dt, hour))")
     _remember(stream, table, sum(1 for _ in folder.glob("dt=*/hour=*")) if folder.exists() else 0)
 
 

@@ -50,6 +50,12 @@ class OutputFormat(Protocol):
         ...
 
     @property
+    def ingest_copy_options(self) -> str:
+        """copy_options for the ETL's files, one set per raw object: they may trade bytes for CPU (compaction,
+        where it runs, rewrites them with copy_options)."""
+        ...
+
+    @property
     def column_chunks(self) -> bool:
         """Whether files say where each column's bytes are (footers): explain counts a scan's bytes from them."""
         ...

@@ -26,6 +26,7 @@ class JsonLines:
     name = "jsonl"
     suffix = ".json.gz"
     copy_options = "FORMAT json, COMPRESSION gzip"
+    ingest_copy_options = copy_options
     description = "gzip JSON lines"
     column_chunks = False
     athena = JSON_LINES_STORAGE
