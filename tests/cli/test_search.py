@@ -134,6 +134,34 @@ def test_the_index_never_loses_a_word_or_trigram_of_the_file(searchable: Lake) -
     assert skip_index.read_for(store, key, store.version(key), check + 1) == (None, len(data))
 
 
+def test_an_index_made_with_seven_positions_per_item_is_still_used(
+    searchable: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Indexes made before HASHES went from 7 to 5 record 7: each is read with its own count, so a lake's old
+    indexes keep skipping files (with the same answers) instead of being ignored until their files are rewritten."""
+    store = searchable.store
+    assert skip_index.HASHES == 5
+    before = search(store, Pattern.parse("Zebrafish"))
+    clean = sorted(k for k in store.list("clean/logs/") if k.endswith(".parquet"))
+    monkeypatch.setattr(skip_index, "HASHES", 7)
+    skip_index.write_for_all(store, clean)
+    monkeypatch.undo()
+    for key in clean:
+        data, _ = store.read_versioned(skip_index.index_key(key))
+        index = skip_index.SkipIndex.from_bytes(data or b"")
+        assert index is not None and index.hashes == 7
+    after = search(store, Pattern.parse("Zebrafish"))
+    assert (after.plan.files_read, after.plan.skipped_by_index, after.plan.read_without_index) == (2, 4, 0)
+    assert (before.plan.files_read, before.plan.skipped_by_index, before.matches) == (2, 4, 3)
+    assert sorted(r["message"] for r in after.rows) == sorted(r["message"] for r in before.rows)
+    # A header whose count is not a whole number of positions this code can use: not an index, the file is read.
+    data, _ = store.read_versioned(skip_index.index_key(clean[0]))
+    header, bloom = (data or b"")[len(skip_index.MAGIC) :].split(b"\n", 1)
+    for hashes in (b"0", b"17", b'"7"', b"7.0", b"null"):
+        bad = header.replace(b'"hashes":7', b'"hashes":' + hashes)
+        assert bad != header and skip_index.SkipIndex.from_bytes(skip_index.MAGIC + bad + b"\n" + bloom) is None
+
+
 def test_pattern_items_and_regex_literals() -> None:
     assert skip_index.text_items("req-4-8 after") == sorted({"t:4", "t:8", "g:req", "g:aft", "g:fte", "g:ter"})
     assert skip_index.regex_literals("req-[0-9]+ after", ignore_case=False) == ["req-", " after"]

@@ -85,7 +85,9 @@ def test_search_finds_every_line_a_scan_finds(lake_of_ids: Lake) -> None:
         assert result.plan.files_read + result.plan.skipped_by_index == 4
         files_read += result.plan.files_read
         files_skipped += result.plan.skipped_by_index
-    assert (files_read, files_skipped) == (463, 537)  # the index still skips: hex fragments are not all it holds
+    # The index still skips: hex fragments are not all it holds. (463, 537) with 7 bit positions per item: two
+    # more false "maybe"s of 1,000 with 5 (skip_index.HASHES).
+    assert (files_read, files_skipped) == (465, 535)
 
 
 def test_the_files_of_ids_hold_every_hex_trigram(lake_of_ids: Lake) -> None:

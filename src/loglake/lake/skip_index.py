@@ -54,9 +54,13 @@ from loglake.sql_quoting import sql_string
 
 INDEX_PREFIX = f"{STATE_PREFIX}skip_index/"
 MAGIC = b"LLSKIP1\n"
-HASHES = 7
+HASHES = 5
 BITS_PER_ITEM = 8
-"""7 hashes and 8 to 12 bits per distinct item (see filter_bits): 0.3% to 2.3% false positives per item."""
+"""5 hashes and 8 to 12 bits per distinct item (see filter_bits): 0.5% to 2.2% false positives per item (7, as
+indexes made before 2026-12-01 record, gave 0.3% to 2.3% and cost their build 40% more bit positions; an index
+is read with the count it records)."""
+MAX_HASHES = 16
+"""Most hashes an index may record; one recording more is not read (its file is read instead)."""
 MIN_BITS = 1 << 10
 MAX_WORD = 256
 """Longest word whose trigrams are indexed; a file with a longer one gets no index."""
@@ -101,10 +105,12 @@ class SkipIndex:
     bits: int
     bloom: bytes
     hash_check: int = 0
+    hashes: int = HASHES
+    """Bit positions per item (HASHES when made here; an older index records its own)."""
 
     def may_contain(self, hashed: int) -> bool:
         """`hashed`: DuckDB's hash() of the item (see `hashes`)."""
-        return all(self.bloom[p >> 3] & (0x80 >> (p & 7)) for p in positions(hashed, self.bits))
+        return all(self.bloom[p >> 3] & (0x80 >> (p & 7)) for p in positions(hashed, self.bits, self.hashes))
 
     def may_contain_all(self, hashed: Iterable[int]) -> bool:
         return all(self.may_contain(h) for h in hashed)
@@ -115,7 +121,7 @@ class SkipIndex:
                 "version": self.version,
                 "items": self.items,
                 "bits": self.bits,
-                "hashes": HASHES,
+                "hashes": self.hashes,
                 "check": self.hash_check,
             }
         )
@@ -131,16 +137,17 @@ class SkipIndex:
             meta = orjson.loads(header)
         except orjson.JSONDecodeError:
             return None
-        if not sep or meta.get("hashes") != HASHES or len(bloom) * 8 != meta.get("bits"):
+        hashes = meta.get("hashes")
+        if not sep or type(hashes) is not int or not 1 <= hashes <= MAX_HASHES or len(bloom) * 8 != meta.get("bits"):
             return None
-        return cls(meta.get("version"), int(meta["items"]), int(meta["bits"]), bloom, int(meta.get("check", 0)))
+        return cls(meta.get("version"), int(meta["items"]), int(meta["bits"]), bloom, int(meta.get("check", 0)), hashes)
 
 
-def positions(hashed: int, bits: int) -> list[int]:
+def positions(hashed: int, bits: int, hashes: int = HASHES) -> list[int]:
     """The bit positions of an item whose 64-bit hash is `hashed`: double hashing over its two halves,
-    as the SQL in `build_many` computes them."""
+    as the SQL in `build_many` computes them (the first `hashes` of the same sequence)."""
     low, high = hashed & 0xFFFFFFFF, hashed >> 32
-    return [(low + i * high) % bits for i in range(HASHES)]
+    return [(low + i * high) % bits for i in range(hashes)]
 
 
 def hashes(con: duckdb.DuckDBPyConnection, items: list[str]) -> tuple[list[int], int]:
@@ -254,8 +261,8 @@ def build_many(
             else:
                 counts[indexed[int(f)]] = int(n)
         for bits in sorted({filter_bits(n) for n in counts.values()}):  # bitstring_agg takes constant bounds
-            # One bitstring_agg over each item's HASHES positions (a list, unnested): seven aggregates OR-ed
-            # cost more, a join with range(HASHES) five times more. Read as a BLOB: a BIT of a multiple of 8
+            # One bitstring_agg over each item's HASHES positions (a list, unnested): an aggregate per position,
+            # OR-ed, cost more, a join with range(HASHES) five times more. Read as a BLOB: a BIT of a multiple of 8
             # bits (every filter size is) is its bytes, first bit first, as int(text, 2).to_bytes gave them.
             positions_sql = ", ".join(
                 f"CAST(((h & 4294967295) + {i} * (h >> 32)) % {bits} AS BIGINT)" for i in range(HASHES)
@@ -281,7 +288,7 @@ def build_many(
         bloom = blooms.get(path) or bytes(bits // 8)
         if len(bloom) * 8 != bits:
             raise StoreError(f"skip index: a filter of {len(bloom) * 8} bits where {bits} were made")
-        built[key] = SkipIndex(versions.get(key), counts.get(path, 0), bits, bloom, check)
+        built[key] = SkipIndex(versions.get(key), counts.get(path, 0), bits, bloom, check, HASHES)
     return built
 
 
