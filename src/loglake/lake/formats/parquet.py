@@ -16,10 +16,10 @@ class Parquet:
     suffix = ".parquet"
     copy_options = "FORMAT parquet, COMPRESSION zstd"
     ingest_copy_options = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1"
-    """zstd's level 1, not DuckDB's default 3: on the 34 benchmark formats' 50,000-line objects the write cost 14%
-    less CPU and the files 2.8% fewer bytes in all, but 7 formats' files (JSON's among them) 1-12% more bytes,
-    so compaction, which writes fewer, larger files to be read for longer, keeps the default
-    (benchmarks/README.md, 2026-12-01)."""
+    """zstd's level 1, not DuckDB's default 3: on the 34 benchmark formats' 50,000-line objects the write cost 15.6%
+    less CPU and the files 2.9% fewer bytes in all, but 9 formats' files (JSON's and CloudTrail's among them) 0.6-12%
+    more bytes, so compaction, which writes fewer, larger files to be read for longer, keeps the default
+    (benchmarks/README.md, 2026-12-01, benchmarks/write_level.py)."""
     description = "zstd"
     column_chunks = True
     athena = AthenaStorage(
