@@ -62,6 +62,8 @@ number in the batch, and its raw key."""
 
 MISMATCH = "__format_mismatch"
 """The parser value of an event whose log group forces a format the event does not match."""
+UNSURE = "__unsure"
+"""The parser value of an event that a CASE stopped early (_routing's `upto`) did not decide; its table is NULL."""
 
 
 @dataclass(frozen=True)
@@ -273,13 +275,16 @@ def _routing(
     marked: bool = False,
     line_column: bool = False,
     sure_of: frozenset[str] | None = None,
+    upto: str | None = None,
 ) -> tuple[str, str]:
     """SQL for the parser of each event (a route may force one) and for its clean table; `excluded` parsers
     cannot claim any line of the object, so detection leaves them out; the `likely` parser's claim is read
     from its groups, extracted before (likely_format.py); `marked`: parsers with markers are tested only
     where column markers.MARKED is true; `line_column`: LINE_READERS read base.LINE of the message from column
     LINE_COLUMN. A parser that can tell cheaply that no parser between is the line's (`_shortcuts`) is also
-    tested ahead of them, and in its place for the rest; only those of `sure_of` when it is given (_sure_of)."""
+    tested ahead of them, and in its place for the rest; only those of `sure_of` when it is given (_sure_of).
+    `upto` (a parser with a shortcut, without routes): the CASE stops after that shortcut, and a line no test
+    up to there takes is UNSURE (classify_lines then classifies the object with the whole CASE)."""
 
     def detect_sql(name: str) -> str:
         if name == likely:
@@ -292,13 +297,21 @@ def _routing(
     by_name = {p.name: p for p in PARSERS}
     order = [p.name for p in PARSERS if p.name not in excluded]
     whens = {name: [f"WHEN {detect_sql(name)} THEN {sql_string(name)}"] for name in order}
-    for name, first in _shortcuts(order, likely).items():
+    shortcuts = _shortcuts(order, likely)
+    sure_whens = {}
+    for name, first in shortcuts.items():
         if sure_of is not None and name not in sure_of:
             continue
         kept = likely_format.sure(name) if name == likely else None  # read from the likely parser's column
         sure = kept if kept is not None else by_name[name].sure("message")  # type: ignore[attr-defined]
-        whens[first].insert(0, f"WHEN {markers.gated(by_name[name], sure) if marked else sure} THEN {sql_string(name)}")
-    detect = "CASE " + " ".join(w for name in order for w in whens[name]) + " END"
+        sure_whens[name] = f"WHEN {markers.gated(by_name[name], sure) if marked else sure} THEN {sql_string(name)}"
+        whens[first].insert(0, sure_whens[name])
+    listed = [w for name in order for w in whens[name]]
+    if upto is not None:
+        if settings.routes or upto not in sure_whens:
+            raise ValueError(f"classification cannot stop after {upto!r}: no such shortcut, or routes")
+        listed = [*listed[: listed.index(sure_whens[upto]) + 1], f"ELSE {sql_string(UNSURE)}"]
+    detect = "CASE " + " ".join(listed) + " END"
     forced = [r for r in settings.routes if r.format is not None]
     parser = detect
     if forced:
@@ -369,8 +382,8 @@ def classify_lines(con: Any, raw_key: str, settings: EtlSettings, *, batch: bool
     """Classify `raw_lines` into `classified` (parsers' set-up, guard pass or likely format, detection,
     de-duplication)."""
 
-    def classify(events: str) -> str:
-        return _classify_sql(settings, excluded, likely, settled, sure_of).replace(_EVENTS, events)
+    def classify(events: str, upto: str | None = None) -> str:
+        return _classify_sql(settings, excluded, likely, settled, sure_of, upto).replace(_EVENTS, events)
 
     for parser in PARSERS:
         for statement in parser.setup():
@@ -378,7 +391,10 @@ def classify_lines(con: Any, raw_key: str, settings: EtlSettings, *, batch: bool
     excluded, likely, ends = _survey(con)
     settled = _settled(con)
     sure_of = None if ends is None else _sure_of(con, ends, excluded, likely, settled)
-    con.execute(classify("SELECT * FROM raw_lines"))  # in file order: DuckDB keeps insertion order (no sort)
+    upto = _stop_after(settings, excluded, likely, sure_of)
+    # In file order: DuckDB keeps insertion order (no sort).
+    if upto is None or _undecided(con, classify("SELECT * FROM raw_lines", upto)):
+        con.execute(classify("SELECT * FROM raw_lines"))
     con.execute("DROP TABLE raw_lines")
     number, by, group = (BATCH_NUMBER, f"{BATCH_NUMBER}, ", " GROUP BY ALL") if batch else ("0", "", "")
     counts = con.execute(  # one statement: each costs ~1 ms however small the object
@@ -406,6 +422,32 @@ def classify_lines(con: Any, raw_key: str, settings: EtlSettings, *, batch: bool
         con.execute(classify("SELECT * FROM raw_events"))
         con.execute("DROP TABLE raw_events")
     return Classified({n: (raw_rows[n], events[n]) for n in raw_rows}, likely)
+
+
+def _stop_after(
+    settings: EtlSettings, excluded: frozenset[str], likely: str | None, sure_of: frozenset[str] | None
+) -> str | None:
+    """The shortcut after which a large object's CASE may stop (`_routing`'s `upto`): the one parser with a
+    shortcut whose `sure` held for the object's first or last line (_sure_of), where no route changes the CASE.
+
+    Why: binding and optimizing the whole CASE costs 30-45 ms of every object (benchmarks/README.md, 2026-12-01,
+    "Measured, not kept"), and in an object of one format with a shortcut every line is decided at that shortcut,
+    so the detections after it are planned for nothing. The CASE's first WHENs, up to that shortcut, give each line
+    they decide the parser the whole CASE gives it (the first WHEN that holds, the same WHENs in the same order);
+    a line they do not decide makes classify_lines classify the object again with the whole CASE."""
+    if sure_of is None or settings.routes:
+        return None
+    order = [p.name for p in PARSERS if p.name not in excluded]
+    stops = [name for name in _shortcuts(order, likely) if name in sure_of]
+    return stops[0] if len(stops) == 1 else None
+
+
+def _undecided(con: Any, statement: str) -> bool:
+    """Run a classification that may stop early (`upto`); whether a line was left UNSURE (its table NULL: no
+    route maps a table, _stop_after)."""
+    con.execute(statement)
+    (left,) = con.execute("SELECT count(*) FROM classified WHERE __ll_table IS NULL").fetchall()[0]
+    return bool(left)
 
 
 def plan_formats(con: Any, formats: set[str], max_depth: int, staged: str | None) -> dict[str, ParsePlan]:
@@ -521,16 +563,18 @@ def _classify_sql(
     likely: str | None = None,
     settled: tuple[tuple[str, str], ...] = (),
     sure_of: frozenset[str] | None = None,
+    upto: str | None = None,
 ) -> str:
     """The statement that classifies the events of `_EVENTS` (built once per settings, parser set, likely
     parser and settled values; that parser's groups are extracted first, its claim read from them, and kept:
     likely_format.py; the JSON shapes' markers are found in one pass first: markers.py; LINE_READERS read
-    column LINE_COLUMN). Each `settled` subquery is its value (`_settled`): the same values, planned once."""
+    column LINE_COLUMN). Each `settled` subquery is its value (`_settled`): the same values, planned once.
+    `upto`: the CASE up to that parser's shortcut (_routing), a line it does not decide UNSURE."""
     tested = _tested(settings, excluded)
     marked = markers.marked_sql(tested)
     own_columns = claimed_columns(settings, excluded)
     parser_sql, table_sql = _routing(
-        settings, excluded, likely, marked=marked is not None, line_column=True, sure_of=sure_of
+        settings, excluded, likely, marked=marked is not None, line_column=True, sure_of=sure_of, upto=upto
     )
     computed, dropped, kept = "", "", ""  # columns detection reads: computed before it, dropped after it
     if marked is not None:
