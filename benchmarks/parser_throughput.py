@@ -581,6 +581,14 @@ def object_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-index", action="store_true", help="without the skip index (EtlSettings.skip_index)")
 
 
+def formats_arguments(parser: argparse.ArgumentParser, rounds: int) -> None:
+    """--lines, --rounds and --formats: the arguments of a script that times one raw object of each of several
+    formats (every generator's by default; `chosen_formats` reads the list)."""
+    parser.add_argument("--lines", type=int, default=50_000)
+    parser.add_argument("--rounds", type=int, default=rounds)
+    parser.add_argument("--formats", default=",".join(GENERATORS))
+
+
 def warm_object(root: Path, fmt: str, lines: int, settings: EtlSettings) -> tuple[LocalStore, str]:
     """A lake under `root` holding one raw object of `lines` generated lines of `fmt`, processed once (imports,
     macros, the ETL session: what the timed runs then find warm); the store and the object's key."""

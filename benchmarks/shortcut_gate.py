@@ -24,7 +24,7 @@ import duckdb
 from loglake.transform import etl
 from loglake.transform.parsers import PARSERS
 from loglake.transform.settings import EtlSettings
-from parser_throughput import GENERATORS, chosen_formats
+from parser_throughput import GENERATORS, chosen_formats, formats_arguments
 
 
 def measure(name: str, lines: int, rounds: int) -> str:
@@ -59,9 +59,7 @@ def measure(name: str, lines: int, rounds: int) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lines", type=int, default=50_000)
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--formats", default=",".join(GENERATORS))
+    formats_arguments(parser, rounds=7)
     args = parser.parse_args()
     print(f"{'format':22s} {'every':>8s} {'gated':>8s} {'_sure_of':>8s} {'net':>8s}  kept (ms of CPU, one thread)")
     for name in chosen_formats(parser, args.formats):

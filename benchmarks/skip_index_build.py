@@ -26,14 +26,12 @@ from loglake.lake import skip_index
 from loglake.lake.local_store import LocalStore
 from loglake.transform.etl import process_raw_object
 from loglake.transform.settings import EtlSettings
-from parser_throughput import GENERATORS, chosen_formats, cpu_seconds
+from parser_throughput import GENERATORS, chosen_formats, cpu_seconds, formats_arguments
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lines", type=int, default=50_000)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--formats", default=",".join(GENERATORS))
+    formats_arguments(parser, rounds=3)
     args = parser.parse_args()
     formats = chosen_formats(parser, args.formats)
     print(f"{args.lines:,} lines per format in one raw object; medians of {args.rounds} round(s), CPU seconds")

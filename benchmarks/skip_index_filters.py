@@ -3,10 +3,10 @@
     python benchmarks/skip_index_filters.py [--lines 50000] [--rounds 9] [--hashes 7,5] [--formats alb,json]
 
 For each format, `--lines` synthetic lines (parser_throughput.py's generators) in one raw object go through
-the ETL; the index of the clean files it wrote is then built `--rounds` times for each `--hashes` value in
-turn (skip_index.HASHES), on one thread, and the CPU (`time.process_time`) of the `bitstring_agg` statements
-alone is taken: the words, their trigrams and hashes (the rest of `build_many`) do not depend on HASHES.
-Reported: the median per value and the items indexed.
+the ETL (without the index); the index of the clean files it wrote is then built `--rounds` times for each
+`--hashes` value in turn (skip_index.HASHES), on one thread, and the CPU (`time.process_time`) of the
+`bitstring_agg` statements alone is taken: the words, their trigrams and hashes (the rest of `build_many`) do
+not depend on HASHES. Reported: the median per value and the items indexed.
 """
 
 from __future__ import annotations
@@ -22,9 +22,8 @@ from typing import Any
 import duckdb
 
 from loglake.lake import skip_index
-from loglake.transform.etl import process_raw_object
 from loglake.transform.settings import EtlSettings
-from parser_throughput import GENERATORS, chosen_formats, warm_object
+from parser_throughput import chosen_formats, formats_arguments, warm_object
 
 
 class _FilterTimer:
@@ -56,10 +55,8 @@ class _Rows:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lines", type=int, default=50_000)
-    parser.add_argument("--rounds", type=int, default=9)
+    formats_arguments(parser, rounds=9)
     parser.add_argument("--hashes", default="7,5")
-    parser.add_argument("--formats", default=",".join(GENERATORS))
     args = parser.parse_args()
     counts = [int(n) for n in args.hashes.split(",")]
     print(f"{args.lines:,} lines per format; CPU ms of the filter statements, medians of {args.rounds} rounds")
@@ -67,9 +64,8 @@ def main() -> int:
     kept = skip_index.HASHES
     for fmt in chosen_formats(parser, args.formats):
         with tempfile.TemporaryDirectory(prefix="loglake-filters-") as tmp:
-            store, key = warm_object(Path(tmp), fmt, args.lines, EtlSettings(skip_index=False))
-            outputs = process_raw_object(store, key, EtlSettings(skip_index=False), force=True).manifest.outputs
-            files = {out: store.root / out for out in outputs if out.startswith("clean/")}
+            store, _key = warm_object(Path(tmp), fmt, args.lines, EtlSettings(skip_index=False))
+            files = {key: store.root / key for key in store.list("clean/")}  # the object's clean files
             con = _FilterTimer(duckdb.connect(config={"threads": 1}))
             spent: dict[int, list[float]] = {n: [] for n in counts}
             try:

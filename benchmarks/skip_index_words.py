@@ -31,7 +31,7 @@ from loglake.lake.local_store import LocalStore
 from loglake.lake.store import glob_escape
 from loglake.transform.etl import process_raw_object
 from loglake.transform.settings import EtlSettings
-from parser_throughput import GENERATORS, chosen_formats
+from parser_throughput import GENERATORS, chosen_formats, formats_arguments
 
 
 def words_before(con: duckdb.DuckDBPyConnection, by_path: dict[str, str]) -> dict[str, set[bytes]]:
@@ -62,9 +62,7 @@ def words_before(con: duckdb.DuckDBPyConnection, by_path: dict[str, str]) -> dic
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lines", type=int, default=50_000)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--formats", default=",".join(GENERATORS))
+    formats_arguments(parser, rounds=5)
     args = parser.parse_args()
     formats = chosen_formats(parser, args.formats)
     print(f"{args.lines:,} lines per format in one raw object; medians of {args.rounds} round(s), CPU ms")

@@ -24,16 +24,14 @@ from typing import Any
 from loglake.lake.raw_zone import raw_reader
 from loglake.transform import etl, session
 from loglake.transform.settings import EtlSettings
-from parser_throughput import GENERATORS, chosen_formats, warm_object
+from parser_throughput import chosen_formats, formats_arguments, warm_object
 
 STOPPING = etl._stop_after
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lines", type=int, default=50_000)
-    parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--formats", default=",".join(GENERATORS))
+    formats_arguments(parser, rounds=9)
     args = parser.parse_args()
     settings = EtlSettings(skip_index=False)
     stops: list[str | None] = []

@@ -24,7 +24,9 @@ from loglake.lake import skip_index
 from loglake.lake.formats.parquet import PARQUET, Parquet
 from loglake.transform import etl
 from loglake.transform.settings import EtlSettings
-from parser_throughput import GENERATORS, chosen_formats, warm_object
+from parser_throughput import chosen_formats, formats_arguments, warm_object
+
+NOW_OPTIONS, NOW_HASHES = Parquet.ingest_copy_options, skip_index.HASHES
 
 
 def _way(before: bool) -> None:
@@ -33,14 +35,9 @@ def _way(before: bool) -> None:
     skip_index.HASHES = 7 if before else NOW_HASHES
 
 
-NOW_OPTIONS, NOW_HASHES = Parquet.ingest_copy_options, skip_index.HASHES
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lines", type=int, default=50_000)
-    parser.add_argument("--rounds", type=int, default=6)
-    parser.add_argument("--formats", default=",".join(GENERATORS))
+    formats_arguments(parser, rounds=6)
     args = parser.parse_args()
     settings = EtlSettings()
     print(f"{args.lines:,} lines per object; CPU ms per object, medians of {args.rounds} rounds each way (ABBA)")

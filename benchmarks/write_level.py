@@ -26,15 +26,13 @@ from loglake.lake.formats.parquet import PARQUET
 from loglake.lake.local_store import LocalStore
 from loglake.transform.etl import process_raw_object
 from loglake.transform.settings import EtlSettings
-from parser_throughput import GENERATORS, chosen_formats
+from parser_throughput import GENERATORS, chosen_formats, formats_arguments
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lines", type=int, default=50_000)
-    parser.add_argument("--rounds", type=int, default=7)
+    formats_arguments(parser, rounds=7)
     parser.add_argument("--objects", type=int, default=1)
-    parser.add_argument("--formats", default=",".join(GENERATORS))
     args = parser.parse_args()
     ways = {"compaction": PARQUET.copy_options, "etl": PARQUET.ingest_copy_options}
     print(f"{args.objects} object(s) of {args.lines:,} lines; CPU medians of {args.rounds} rounds, one thread")

@@ -297,9 +297,8 @@ def _routing(
     by_name = {p.name: p for p in PARSERS}
     order = [p.name for p in PARSERS if p.name not in excluded]
     whens = {name: [f"WHEN {detect_sql(name)} THEN {sql_string(name)}"] for name in order}
-    shortcuts = _shortcuts(order, likely)
     sure_whens = {}
-    for name, first in shortcuts.items():
+    for name, first in _shortcuts(order, likely).items():
         if sure_of is not None and name not in sure_of:
             continue
         kept = likely_format.sure(name) if name == likely else None  # read from the likely parser's column
