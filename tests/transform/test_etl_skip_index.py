@@ -155,3 +155,45 @@ def test_figures_and_reset_cost_one_statement_each(lake: Lake, monkeypatch: pyte
     assert manifest.quarantine_reasons == {"invalid_json": 2}
     assert manifest.newest_event_ms == T0 + 4 and manifest.table_newest_ms == {"logs": T0 + 2}
     assert (counts["_figures"], counts["reset"]) == (1, 2)
+
+
+def test_an_object_of_several_tables_builds_every_index_in_one_pass(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each table's clean file gets its own index, exactly of its own messages, from one build per object: a build
+    per table cost an object of 20 lines in 11 tables about a quarter of its CPU (benchmarks/README.md)."""
+    from loglake.transform.parsers import access_log, syslog_rfc3164
+
+    lines = [
+        access_log.EXAMPLES[0].message,
+        "plain Zebrafish-Timeout text",
+        syslog_rfc3164.EXAMPLES[0].message,
+        "another plain line",
+    ]
+    write_messages(lake.store, "/svc/mixed", lines)
+    (key,) = list_raw_objects(lake.store)
+    counts: dict[str, int] = {}
+    init = session.Session.__init__
+
+    def counting(self: session.Session, threads: int | None) -> None:
+        init(self, threads)
+        self.con = _Counting(self.con, counts)  # type: ignore[assignment]
+
+    monkeypatch.setattr(session.Session, "__init__", counting)
+    results: list[Any] = []
+    worker = threading.Thread(target=lambda: results.append(process_raw_object(lake.store, key, EtlSettings())))
+    worker.start()
+    worker.join()
+    manifest = results[0].manifest
+    assert manifest.tables == {"apache_logs": 1, "logs": 2, "syslog": 1}
+    # The items, their counts, one filter size (every file is small) and the drop: once for the three files.
+    assert counts["build_many"] == 4
+    clean = sorted(k for k in manifest.outputs if k.startswith("clean/"))
+    assert [k.split("/")[1] for k in clean] == ["apache_logs", "logs", "syslog"]
+    expected = {"apache_logs": [lines[0]], "logs": [lines[1], lines[3]], "syslog": [lines[2]]}
+    check = skip_index.hash_check()
+    for clean_key in clean:
+        index, _ = skip_index.read_for(lake.store, clean_key, lake.store.version(clean_key), check)
+        assert index is not None
+        assert index.items == len(_items(expected[clean_key.split("/")[1]]))
+    result = search(lake.store, Pattern.parse("zebrafish", ignore_case=True))
+    assert [row["message"] for row in result.rows] == ["plain Zebrafish-Timeout text"]
+    assert (result.plan.files_read, result.plan.skipped_by_index) == (1, 2)

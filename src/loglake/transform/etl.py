@@ -120,18 +120,20 @@ def process_raw_object(
             plans = plan_formats(con, {g[1] for g in groups}, settings.max_depth, staged)
             outputs = []
             versions: dict[str, int] = {}
+            local: dict[str, Path] = {}
             for table in sorted({g[0] for g in groups}):
                 table_plans = {fmt: plans[fmt] for t, fmt, _count, _b64 in groups if t == table}
                 has_b64 = any(b64 for t, _fmt, _count, b64 in groups if t == table)
                 schema = _register(registry, settings, table, table_plans, has_b64, raw_key)
-                local: dict[str, Path] = {}
                 written = _write_clean(
                     con, Path(tmp), store, settings, schema, table_plans, has_b64, raw_key, object_id, local
                 )
                 versions[table] = _note_earliest_dt(registry, store, schema, written).version
                 outputs += written
-                if settings.skip_index:  # once the files are in place: search skips files by it
-                    skip_index.write_for_all(store, written, paths=local, con=con)  # read from tmp, not the store
+            if settings.skip_index:  # once the files are in place: search skips files by it
+                # Every table's files in one build, read from tmp, not the store: a build per table cost an object
+                # of 20 lines in 11 tables 200 ms of its 790 (benchmarks/README.md, 2026-12-01, mixed objects).
+                skip_index.write_for_all(store, outputs, paths=local, con=con)
             if quarantined:  # a COPY of no rows writes no file, and its planning and scan cost a small object ~4%
                 outputs += _write_quarantine(con, Path(tmp), store, raw_key, object_id, settings.redact)
             time_sources = _count_time_sources(con, Path(tmp) / "clean", settings.format)
