@@ -157,9 +157,11 @@ def test_figures_and_reset_cost_one_statement_each(lake: Lake, monkeypatch: pyte
     assert (counts["_figures"], counts["reset"]) == (1, 2)
 
 
-def test_an_object_of_several_tables_builds_every_index_in_one_pass(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_object_of_several_tables_builds_every_index_in_one_pass(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Each table's clean file gets its own index, exactly of its own messages, from one build per object: a build
-    per table cost an object of 20 lines in 11 tables about a quarter of its CPU (benchmarks/README.md)."""
+    per table cost an object of 20 lines in 11 tables a third of its CPU (benchmarks/README.md)."""
     from loglake.transform.parsers import access_log, syslog_rfc3164
 
     lines = [
