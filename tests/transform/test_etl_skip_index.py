@@ -133,10 +133,9 @@ class _Counting:
         return getattr(self._con, name)
 
 
-def test_figures_and_reset_cost_one_statement_each(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each DuckDB statement costs a small object about 1 ms: the manifest's figures (and the quarantine count)
-    come from one, and the connection's reset finds what to drop with one and drops it with one more."""
-    write_messages(lake.store, "/svc/x", ['{"a": 1}', "plain text", '{"a": "b"}', '{"a": 1', '{"cut'])
+def _counted_etl(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, dict[str, int]]:
+    """The lake's one raw object through the ETL, on a fresh thread (so a fresh session) whose connection counts
+    the statements each function sends: its manifest and the counts."""
     (key,) = list_raw_objects(lake.store)
     counts: dict[str, int] = {}
     init = session.Session.__init__
@@ -150,7 +149,14 @@ def test_figures_and_reset_cost_one_statement_each(lake: Lake, monkeypatch: pyte
     worker = threading.Thread(target=lambda: results.append(process_raw_object(lake.store, key, EtlSettings())))
     worker.start()
     worker.join()
-    manifest = results[0].manifest
+    return results[0].manifest, counts
+
+
+def test_figures_and_reset_cost_one_statement_each(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each DuckDB statement costs a small object about 1 ms: the manifest's figures (and the quarantine count)
+    come from one, and the connection's reset finds what to drop with one and drops it with one more."""
+    write_messages(lake.store, "/svc/x", ['{"a": 1}', "plain text", '{"a": "b"}', '{"a": 1', '{"cut'])
+    manifest, counts = _counted_etl(lake, monkeypatch)
     assert (manifest.events, manifest.clean_rows, manifest.quarantined_rows) == (5, 3, 2)
     assert manifest.quarantine_reasons == {"invalid_json": 2}
     assert manifest.newest_event_ms == T0 + 4 and manifest.table_newest_ms == {"logs": T0 + 2}
@@ -171,20 +177,7 @@ def test_an_object_of_several_tables_builds_every_index_in_one_pass(
         "another plain line",
     ]
     write_messages(lake.store, "/svc/mixed", lines)
-    (key,) = list_raw_objects(lake.store)
-    counts: dict[str, int] = {}
-    init = session.Session.__init__
-
-    def counting(self: session.Session, threads: int | None) -> None:
-        init(self, threads)
-        self.con = _Counting(self.con, counts)  # type: ignore[assignment]
-
-    monkeypatch.setattr(session.Session, "__init__", counting)
-    results: list[Any] = []
-    worker = threading.Thread(target=lambda: results.append(process_raw_object(lake.store, key, EtlSettings())))
-    worker.start()
-    worker.join()
-    manifest = results[0].manifest
+    manifest, counts = _counted_etl(lake, monkeypatch)
     assert manifest.tables == {"apache_logs": 1, "logs": 2, "syslog": 1}
     # The items, their counts, one filter size (every file is small) and the drop: once for the three files.
     assert counts["build_many"] == 4
