@@ -131,8 +131,8 @@ def process_raw_object(
                 versions[table] = _note_earliest_dt(registry, store, schema, written).version
                 outputs += written
             if settings.skip_index:  # once the files are in place: search skips files by it
-                # Every table's files in one build, read from tmp, not the store: a build per table cost an object
-                # of 20 lines in 11 tables 200 ms of its 790 (benchmarks/README.md, 2026-12-01, mixed objects).
+                # Every table's files in one build, read from tmp, not the store: a build per table made an object
+                # of 20 lines in 11 tables cost 1.04-1.19 s of CPU against 0.70-0.75 (benchmarks/mixed_objects.py).
                 skip_index.write_for_all(store, outputs, paths=local, con=con)
             if quarantined:  # a COPY of no rows writes no file, and its planning and scan cost a small object ~4%
                 outputs += _write_quarantine(con, Path(tmp), store, raw_key, object_id, settings.redact)
