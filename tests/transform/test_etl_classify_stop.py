@@ -27,9 +27,9 @@ def _classified(lines: list[str], monkeypatch: pytest.MonkeyPatch, *, stop: bool
     built, stopping = etl._classify_sql, etl._stop_after
     uptos: list[Any] = []
 
-    def recorded(*args: Any) -> str:
-        uptos.append(args[5] if len(args) > 5 else None)
-        return built(*args)
+    def recorded(*args: Any, **kwargs: Any) -> str:
+        uptos.append(kwargs.get("upto", args[5] if len(args) > 5 else None))
+        return built(*args, **kwargs)
 
     recorded.cache_clear = built.cache_clear  # type: ignore[attr-defined]  # classified_events clears the cache
 
@@ -83,13 +83,13 @@ def test_lines_decided_before_the_shortcut_keep_their_parser_without_the_whole_c
 
 
 def test_routes_and_objects_sure_of_two_shortcuts_or_none_classify_with_the_whole_case() -> None:
-    order = frozenset()
-    assert etl._stop_after(EtlSettings(), order, None, frozenset({"mysql_error"})) == "mysql_error"
-    assert etl._stop_after(EtlSettings(), order, None, frozenset({"mysql_error", "apache_error"})) is None
-    assert etl._stop_after(EtlSettings(), order, None, frozenset()) is None
-    assert etl._stop_after(EtlSettings(), order, None, None) is None  # ends too long to test
+    excluded: frozenset[str] = frozenset()
+    assert etl._stop_after(EtlSettings(), excluded, None, frozenset({"mysql_error"})) == "mysql_error"
+    assert etl._stop_after(EtlSettings(), excluded, None, frozenset({"mysql_error", "apache_error"})) is None
+    assert etl._stop_after(EtlSettings(), excluded, None, frozenset()) is None
+    assert etl._stop_after(EtlSettings(), excluded, None, None) is None  # ends too long to test
     routed = EtlSettings(routes=(Route(log_group="/web/*", table="web"),))
-    assert etl._stop_after(routed, order, None, frozenset({"mysql_error"})) is None  # a route maps the table
+    assert etl._stop_after(routed, excluded, None, frozenset({"mysql_error"})) is None  # a route maps the table
     with pytest.raises(ValueError, match="cannot stop after 'vpc_flow_log'"):
         etl._routing(EtlSettings(), sure_of=frozenset({"mysql_error"}), upto="vpc_flow_log")  # no shortcut
     with pytest.raises(ValueError, match="cannot stop after 'apache_error'"):
